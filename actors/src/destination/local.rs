@@ -1,0 +1,167 @@
+//! A local (or mounted network) folder: `<dir>/<scan-id>/<photo>`, each file
+//! written to a temp name, fsync'd, checked and renamed into place.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use scanrig_hardware::fsutil::{digest_file, DurableFile};
+
+use super::{Destination, DestinationError, Result, Upload};
+use crate::plan::ScanId;
+
+/// Photos go to a folder on this machine.
+#[derive(Debug, Clone)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+impl LocalDir {
+    /// A destination writing below `root` (created as needed).
+    pub fn new(root: impl Into<PathBuf>) -> LocalDir {
+        LocalDir { root: root.into() }
+    }
+
+    fn scan_dir(&self, scan: &ScanId) -> Result<PathBuf> {
+        let dir = self.root.join(scan.as_str());
+        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        Ok(dir)
+    }
+}
+
+fn io_error(path: &Path, e: io::Error) -> DestinationError {
+    let msg = format!("cannot write {}: {e}", path.display());
+    match e.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            DestinationError::Permanent(format!(
+                "{msg}; make the destination folder writable or choose another"
+            ))
+        }
+        _ => DestinationError::Transient(msg),
+    }
+}
+
+impl Destination for LocalDir {
+    fn describe(&self) -> String {
+        format!("folder {}", self.root.display())
+    }
+
+    fn find(&self, upload: &Upload) -> Result<Option<String>> {
+        let target = self.root.join(upload.scan.as_str()).join(&upload.name);
+        match digest_file(&target) {
+            Ok(d) if d.sha256 == upload.sha256 => Ok(Some(target.display().to_string())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&target, e)),
+        }
+    }
+
+    fn upload(&self, upload: &Upload) -> Result<String> {
+        let target = self.scan_dir(&upload.scan)?.join(&upload.name);
+        let mut source = File::open(&upload.local).map_err(|e| {
+            DestinationError::Permanent(format!(
+                "cannot read spool file {}: {e}",
+                upload.local.display()
+            ))
+        })?;
+        let mut out = DurableFile::create(&target).map_err(|e| io_error(&target, e))?;
+        io::copy(&mut source, &mut out).map_err(|e| io_error(&target, e))?;
+        out.flush().map_err(|e| io_error(&target, e))?;
+        // The digest is of the bytes written; the rename makes them visible
+        // only when they match the spool file's checksum.
+        let digest = out.commit().map_err(|e| io_error(&target, e))?;
+        if digest.sha256 != upload.sha256 {
+            let _ = fs::remove_file(&target);
+            return Err(DestinationError::Mismatch {
+                name: upload.name.clone(),
+                got: digest.sha256,
+                expected: upload.sha256.clone(),
+            });
+        }
+        Ok(target.display().to_string())
+    }
+
+    fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
+        let target = self.scan_dir(scan)?.join("manifest.json");
+        let mut out = DurableFile::create(&target).map_err(|e| io_error(&target, e))?;
+        out.write_all(json).map_err(|e| io_error(&target, e))?;
+        out.commit().map_err(|e| io_error(&target, e))?;
+        Ok(target.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ShotId;
+
+    fn spool_file(dir: &Path, name: &str, body: &[u8]) -> Upload {
+        let local = dir.join(name);
+        fs::write(&local, body).unwrap();
+        let d = digest_file(&local).unwrap();
+        Upload {
+            scan: ScanId::from_existing("20260101T000000Z-t"),
+            shot: ShotId(1),
+            local,
+            name: name.to_owned(),
+            sha256: d.sha256,
+            size: d.size,
+        }
+    }
+
+    #[test]
+    fn upload_then_find_and_no_second_copy() {
+        let spool = tempfile::tempdir().unwrap();
+        let dest_dir = tempfile::tempdir().unwrap();
+        let dest = LocalDir::new(dest_dir.path());
+        let up = spool_file(spool.path(), "a.jpg", b"photo bytes");
+        assert_eq!(dest.find(&up).unwrap(), None);
+        let id = dest.upload(&up).unwrap();
+        assert_eq!(dest.find(&up).unwrap(), Some(id.clone()));
+        // Uploading again replaces the file atomically: still one copy.
+        dest.upload(&up).unwrap();
+        let scan_dir = dest_dir.path().join("20260101T000000Z-t");
+        let names: Vec<_> = fs::read_dir(&scan_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.jpg"]);
+        assert_eq!(fs::read(scan_dir.join("a.jpg")).unwrap(), b"photo bytes");
+    }
+
+    #[test]
+    fn a_different_file_under_the_name_is_not_found() {
+        let spool = tempfile::tempdir().unwrap();
+        let dest_dir = tempfile::tempdir().unwrap();
+        let dest = LocalDir::new(dest_dir.path());
+        let up = spool_file(spool.path(), "a.jpg", b"new");
+        let scan_dir = dest_dir.path().join(up.scan.as_str());
+        fs::create_dir_all(&scan_dir).unwrap();
+        fs::write(scan_dir.join("a.jpg"), b"old, half-written").unwrap();
+        assert_eq!(dest.find(&up).unwrap(), None);
+    }
+
+    #[test]
+    fn a_changed_spool_file_is_refused_and_leaves_nothing() {
+        let spool = tempfile::tempdir().unwrap();
+        let dest_dir = tempfile::tempdir().unwrap();
+        let dest = LocalDir::new(dest_dir.path());
+        let mut up = spool_file(spool.path(), "a.jpg", b"bytes");
+        up.sha256 = "00".repeat(32);
+        let err = dest.upload(&up).unwrap_err();
+        assert!(matches!(err, DestinationError::Mismatch { .. }), "{err}");
+        assert!(err.is_retryable());
+        assert!(!dest_dir.path().join(up.scan.as_str()).join("a.jpg").exists());
+    }
+
+    #[test]
+    fn an_unwritable_destination_is_a_permanent_error() {
+        let spool = tempfile::tempdir().unwrap();
+        let up = spool_file(spool.path(), "a.jpg", b"x");
+        // A folder below a regular file can never be created, even as root.
+        let blocker = spool.path().join("blocker");
+        fs::write(&blocker, b"").unwrap();
+        let err = LocalDir::new(blocker.join("dest")).upload(&up).unwrap_err();
+        assert!(err.to_string().contains("cannot write"), "{err}");
+    }
+}

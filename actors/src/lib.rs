@@ -1,0 +1,30 @@
+//! scanrig's actors and the pieces they share. The actors talk in typed
+//! messages; devices are reached only through the `scanrig-hardware` traits,
+//! and every blocking device call runs on a thread of its own.
+//!
+//! # Layout
+//! - [`plan`]: scan and shot ids, the shot list and file names.
+//! - [`sequence`]: the scan as a pure state machine (events in, commands out).
+//! - [`restart`]: backoff and the restart budget.
+//! - [`journal`]: the append-only, fsync'd scan journal and its replay.
+//! - [`destination`]: where photos go (trait) and the local-folder one.
+//! - [`manifest`]: the `manifest.json` written beside each scan's photos.
+//! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
+//!   [`recorder`] (the journal's writer thread) and [`supervisor`], which
+//!   carries out the sequence's commands.
+//! - [`clock`]: UTC timestamps as text.
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod buttons;
+pub mod camera;
+pub mod clock;
+pub mod destination;
+pub mod journal;
+pub mod manifest;
+pub mod plan;
+pub mod recorder;
+pub mod restart;
+pub mod sequence;
+pub mod supervisor;
+pub mod turntable;
+pub mod uploader;

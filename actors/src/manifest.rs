@@ -1,0 +1,105 @@
+//! `manifest.json`: the list of every photo of a scan, with where and when it
+//! was taken, its checksum and its id at the destination. Written last.
+
+use serde::Serialize;
+
+use crate::clock::rfc3339_millis;
+use crate::journal::ScanRecord;
+use crate::plan::ShotId;
+use crate::sequence::Outcome;
+
+/// The manifest of a scan.
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    /// The scan's id (also its folder name).
+    pub scan: &'a str,
+    /// The profile it followed.
+    pub profile: &'a str,
+    /// Start time, RFC 3339.
+    pub started_at: String,
+    /// Completed or stopped.
+    pub outcome: Option<Outcome>,
+    /// Shots planned.
+    pub planned: usize,
+    /// Every captured shot, in capture order.
+    pub shots: Vec<ManifestShot<'a>>,
+}
+
+/// One captured shot.
+#[derive(Debug, Serialize)]
+pub struct ManifestShot<'a> {
+    /// Number in the scan, from 1.
+    pub shot: ShotId,
+    /// Ring, from 1.
+    pub ring: u32,
+    /// Number within the ring, from 1.
+    pub index: u32,
+    /// Turntable angle, degrees.
+    pub azimuth: f64,
+    /// Tilt angle, degrees.
+    pub tilt: f64,
+    /// When the shot was captured, RFC 3339.
+    pub captured_at: String,
+    /// Its file(s).
+    pub files: Vec<ManifestFile<'a>>,
+}
+
+/// One file of a shot.
+#[derive(Debug, Serialize)]
+pub struct ManifestFile<'a> {
+    /// File name.
+    pub name: &'a str,
+    /// sha256, lower-case hex.
+    pub sha256: &'a str,
+    /// Size in bytes.
+    pub size: u64,
+    /// Id at the destination (`None` if it never got there).
+    pub destination_id: Option<&'a str>,
+}
+
+impl<'a> Manifest<'a> {
+    /// The manifest of a scan as its journal tells it.
+    pub fn from_record(record: &'a ScanRecord) -> Manifest<'a> {
+        let shots = record
+            .captured
+            .iter()
+            .map(|(id, (at, files))| {
+                let plan = record.plan.shot(*id);
+                let remote = record.uploaded.get(id);
+                ManifestShot {
+                    shot: *id,
+                    ring: plan.ring,
+                    index: plan.index,
+                    azimuth: plan.azimuth.get(),
+                    tilt: plan.tilt.get(),
+                    captured_at: rfc3339_millis(*at),
+                    files: files
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| ManifestFile {
+                            name: &f.name,
+                            sha256: &f.sha256,
+                            size: f.size,
+                            destination_id: remote.and_then(|r| r.get(i)).map(String::as_str),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Manifest {
+            scan: record.plan.scan.as_str(),
+            profile: &record.plan.profile,
+            started_at: rfc3339_millis(record.started_at),
+            outcome: record.finished,
+            planned: record.plan.shots.len(),
+            shots,
+        }
+    }
+
+    /// Pretty JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("a manifest always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}

@@ -1,0 +1,197 @@
+//! What a scan is: its id, and the shots it takes, each with its place and
+//! file name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use scanrig_hardware::camera::CaptureRequest;
+use scanrig_hardware::Degrees;
+use serde::{Deserialize, Serialize};
+
+/// Identifies one scan: `<UTC start time>-<profile>`, e.g.
+/// `20261122T101500Z-demo`. Sorts by start time; names the spool folder and
+/// the folder at the destination.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScanId(String);
+
+impl ScanId {
+    /// The id of a scan of `profile` started at `started` (seconds since the
+    /// Unix epoch).
+    pub fn new(started_unix: u64, profile: &str) -> ScanId {
+        let stamp = crate::clock::compact_utc(started_unix);
+        ScanId(format!("{stamp}-{profile}"))
+    }
+
+    /// Wraps an id read back from disk or given by the user.
+    pub fn from_existing(id: &str) -> ScanId {
+        ScanId(id.to_owned())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ScanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A shot's number within its scan, counted from 1 in capture order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct ShotId(pub u32);
+
+impl fmt::Display for ShotId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "shot {}", self.0)
+    }
+}
+
+/// One planned shot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShotPlan {
+    /// Its number in the scan.
+    pub id: ShotId,
+    /// Ring number, from 1.
+    pub ring: u32,
+    /// Number within the ring, from 1.
+    pub index: u32,
+    /// Turntable angle.
+    pub azimuth: Degrees,
+    /// Tilt angle.
+    pub tilt: Degrees,
+    /// File name without extension, e.g. `demo_0003_r1_az090.0_t+15.0`.
+    pub stem: String,
+}
+
+/// Everything a scan needs to run, and to resume after a crash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanPlan {
+    /// The scan's id.
+    pub scan: ScanId,
+    /// Name of the profile it follows.
+    pub profile: String,
+    /// Wait after each move before the shutter, in milliseconds.
+    pub settle_ms: u64,
+    /// Camera settings applied once at the start.
+    pub camera: BTreeMap<String, String>,
+    /// The shots, in capture order.
+    pub shots: Vec<ShotPlan>,
+}
+
+/// A place to shoot from, as a profile lists it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Station {
+    /// Ring number, from 1.
+    pub ring: u32,
+    /// Number within the ring, from 1.
+    pub index: u32,
+    /// Turntable angle.
+    pub azimuth: Degrees,
+    /// Tilt angle.
+    pub tilt: Degrees,
+}
+
+impl ScanPlan {
+    /// Numbers and names the stations of a profile.
+    pub fn new(
+        scan: ScanId,
+        profile: &str,
+        prefix: &str,
+        settle: Duration,
+        camera: BTreeMap<String, String>,
+        stations: &[Station],
+    ) -> ScanPlan {
+        let shots = stations
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let id = ShotId(i as u32 + 1);
+                ShotPlan {
+                    id,
+                    ring: s.ring,
+                    index: s.index,
+                    azimuth: s.azimuth,
+                    tilt: s.tilt,
+                    stem: format!(
+                        "{prefix}_{:04}_r{}_az{:05.1}_t{:+05.1}",
+                        id.0,
+                        s.ring,
+                        s.azimuth.get(),
+                        s.tilt.get()
+                    ),
+                }
+            })
+            .collect();
+        ScanPlan {
+            scan,
+            profile: profile.to_owned(),
+            settle_ms: settle.as_millis() as u64,
+            camera,
+            shots,
+        }
+    }
+
+    /// The settle time.
+    pub fn settle(&self) -> Duration {
+        Duration::from_millis(self.settle_ms)
+    }
+
+    /// The plan of one shot.
+    pub fn shot(&self, id: ShotId) -> &ShotPlan {
+        &self.shots[id.0 as usize - 1]
+    }
+
+    /// What the camera is asked to photograph for a shot.
+    pub fn capture_request(&self, id: ShotId) -> CaptureRequest {
+        let s = self.shot(id);
+        CaptureRequest {
+            stem: s.stem.clone(),
+            label: format!("{} #{} ring {} shot {}", self.scan, id.0, s.ring, s.index),
+            azimuth: s.azimuth,
+            tilt: s.tilt,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(n: u32, tilt: f64) -> Vec<Station> {
+        (0..n)
+            .map(|i| Station {
+                ring: 1,
+                index: i + 1,
+                azimuth: Degrees(f64::from(i) * 360.0 / f64::from(n)),
+                tilt: Degrees(tilt),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_sort_in_capture_order_and_carry_the_angles() {
+        let plan = ScanPlan::new(
+            ScanId::new(0, "demo"),
+            "demo",
+            "demo",
+            Duration::from_millis(100),
+            BTreeMap::new(),
+            &ring(12, -15.0),
+        );
+        let names: Vec<&str> = plan.shots.iter().map(|s| s.stem.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(names[3], "demo_0004_r1_az090.0_t-15.0");
+        assert_eq!(plan.scan.as_str(), "19700101T000000Z-demo");
+        assert_eq!(plan.shot(ShotId(4)).azimuth, Degrees(90.0));
+    }
+}

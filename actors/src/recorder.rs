@@ -1,0 +1,103 @@
+//! The recorder: the journal's writer, on a thread of its own because every
+//! append waits for fsync. It also reads journals back and removes spool
+//! files once their upload is journaled.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+
+use actix::prelude::*;
+use slog::{warn, Logger};
+
+use crate::journal::{self, JournalWriter, Record, ReplayError, ScanRecord};
+
+/// Appends a record to the journal in a scan's spool folder; the reply comes
+/// once it is on stable storage.
+#[derive(Message)]
+#[rtype(result = "io::Result<()>")]
+pub struct Append {
+    /// The scan's spool folder.
+    pub dir: PathBuf,
+    /// What to record.
+    pub record: Record,
+}
+
+/// Reads a scan's journal back.
+#[derive(Message)]
+#[rtype(result = "Result<ScanRecord, ReplayError>")]
+pub struct Replay(pub PathBuf);
+
+/// Deletes spool files that are safely at the destination.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoveFiles(pub Vec<PathBuf>);
+
+/// Forgets a scan's open journal (its scan is over).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close(pub PathBuf);
+
+/// The recorder actor.
+pub struct Recorder {
+    open: HashMap<PathBuf, JournalWriter>,
+    log: Logger,
+}
+
+impl Actor for Recorder {
+    type Context = SyncContext<Self>;
+}
+
+impl Recorder {
+    /// Starts the recorder on a thread of its own.
+    pub fn start(log: Logger) -> Addr<Recorder> {
+        SyncArbiter::start(1, move || Recorder {
+            open: HashMap::new(),
+            log: log.clone(),
+        })
+    }
+}
+
+impl Handler<Append> for Recorder {
+    type Result = io::Result<()>;
+
+    fn handle(&mut self, msg: Append, _: &mut Self::Context) -> Self::Result {
+        let writer = match self.open.entry(msg.dir) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let writer = JournalWriter::open(e.key())?;
+                e.insert(writer)
+            }
+        };
+        writer.append(&msg.record)
+    }
+}
+
+impl Handler<Replay> for Recorder {
+    type Result = Result<ScanRecord, ReplayError>;
+
+    fn handle(&mut self, msg: Replay, _: &mut Self::Context) -> Self::Result {
+        journal::replay(&msg.0)
+    }
+}
+
+impl Handler<RemoveFiles> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemoveFiles, _: &mut Self::Context) {
+        for path in msg.0 {
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    warn!(self.log, "could not remove an uploaded spool file"; "path" => %path.display(), "error" => %e);
+                }
+            }
+        }
+    }
+}
+
+impl Handler<Close> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: Close, _: &mut Self::Context) {
+        self.open.remove(&msg.0);
+    }
+}

@@ -1,0 +1,687 @@
+//! The scan as a pure state machine: events in, commands out, no I/O.
+//!
+//! It decides what every device does next, so that the stages overlap: the
+//! turntable leaves for shot k+1 as soon as shot k's shutter has closed, the
+//! camera downloads while the table turns, and uploads run behind a bounded
+//! backlog. It also owns the retry policy: exponential backoff per device and
+//! a restart budget that, once spent, pauses the scan with its reason.
+
+use std::time::{Duration, Instant};
+
+use crate::plan::ShotId;
+use crate::restart::{Backoff, RestartBudget};
+
+/// Tunables of the sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceConfig {
+    /// Photos captured but not yet uploaded before the camera waits.
+    pub upload_backlog: usize,
+    /// Device failures allowed within `restart_window`.
+    pub max_restarts: u32,
+    /// The window of the restart budget.
+    pub restart_window: Duration,
+    /// Backoff before retrying a failed device.
+    pub device_backoff: Backoff,
+    /// Upload attempts per photo before giving up on it for this run.
+    pub upload_attempts: u32,
+    /// Backoff between upload attempts.
+    pub upload_backoff: Backoff,
+    /// Download attempts of one exposure before the shot is retaken.
+    pub download_attempts: u32,
+    /// `false` runs every shot start to finish before the next (the
+    /// baseline the benchmark compares against).
+    pub pipelined: bool,
+}
+
+/// The device a failure or a retry concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// Turntable and tilt axes.
+    Table,
+    /// The camera.
+    Camera,
+}
+
+/// How bad a device failure is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Retrying cannot help (e.g. a camera setting the camera lacks).
+    pub fatal: bool,
+    /// What went wrong, in words for the operator.
+    pub message: String,
+}
+
+/// Why a scan is paused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PauseReason {
+    /// The operator asked.
+    Operator,
+    /// A device failed too often, or for good; the message says why.
+    Fault(String),
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every planned shot was captured.
+    Completed,
+    /// The operator stopped it.
+    Stopped,
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Begin (or continue) the scan.
+    Start,
+    /// Only upload what an earlier run captured; a later `Start` may still
+    /// continue the scan.
+    Drain,
+    /// The camera settings are in place.
+    SettingsApplied,
+    /// The axes are homed.
+    Homed,
+    /// The table stands at a shot's position; `still` when it did not move.
+    Moved {
+        /// The shot.
+        shot: ShotId,
+        /// No motion happened, so no settling is needed.
+        still: bool,
+    },
+    /// The settle time after a move has passed.
+    Settled(ShotId),
+    /// The shutter has closed.
+    Exposed(ShotId),
+    /// The photo is in the spool.
+    Downloaded(ShotId),
+    /// The capture is recorded in the journal.
+    Persisted(ShotId),
+    /// The photo is at the destination, recorded in the journal.
+    Uploaded(ShotId),
+    /// A device failed; `shot` is the shot it was working on, if any.
+    DeviceFailed {
+        /// Which device.
+        device: Device,
+        /// The shot in flight.
+        shot: Option<ShotId>,
+        /// What went wrong.
+        fault: Fault,
+        /// For a failed download: the file is gone and must be retaken.
+        retake: bool,
+    },
+    /// Recording a capture in the journal failed.
+    PersistFailed(ShotId, String),
+    /// An upload failed.
+    UploadFailed {
+        /// The shot.
+        shot: ShotId,
+        /// Whether trying again may help.
+        retryable: bool,
+    },
+    /// A backoff timer fired.
+    RetryDue(Retry),
+    /// Pause after the steps in flight.
+    Pause,
+    /// Continue a paused scan.
+    Resume,
+    /// Stop capturing; what was captured still uploads.
+    Stop,
+}
+
+/// What a fired timer retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A device may be used again.
+    Device(Device),
+    /// Upload this shot again.
+    Upload(ShotId),
+}
+
+/// Something to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Apply the camera settings.
+    ApplySettings,
+    /// Home the axes.
+    Home,
+    /// Move to a shot's position.
+    MoveTo(ShotId),
+    /// Wait the settle time, then report `Settled`.
+    Settle(ShotId),
+    /// Fire the shutter.
+    Expose(ShotId),
+    /// Download the shot's exposure.
+    Download(ShotId),
+    /// Record the capture in the journal.
+    Persist(ShotId),
+    /// Upload; `check_existing` asks the destination first (after a failure
+    /// or a crash), so no second copy is ever made.
+    Upload {
+        /// The shot.
+        shot: ShotId,
+        /// Ask the destination whether it already has it.
+        check_existing: bool,
+    },
+    /// Start a timer that reports `RetryDue(retry)` after `delay`.
+    RetryAfter {
+        /// How long to wait.
+        delay: Duration,
+        /// What to retry.
+        retry: Retry,
+    },
+    /// Release the motors.
+    Deenergise,
+    /// The scan paused (after the steps in flight).
+    Paused(PauseReason),
+    /// The scan ended: nothing is in flight, every upload is settled.
+    Finished(Outcome),
+}
+
+/// Where a shot is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShotState {
+    /// Not taken yet.
+    Pending,
+    /// Shutter fired, not closed yet.
+    Exposing,
+    /// Waiting for its download (camera busy or backing off).
+    Exposed,
+    /// Being downloaded.
+    Downloading,
+    /// In the spool, being journaled.
+    Persisting,
+    /// Journaled, waiting for its upload (backlog, retry timer).
+    Captured,
+    /// Being uploaded.
+    Uploading,
+    /// At the destination.
+    Uploaded,
+    /// Upload attempts spent; it stays in the spool for a later run.
+    UploadAbandoned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Unknown,
+    Homing,
+    Moving(ShotId),
+    Settling(ShotId),
+    At(ShotId),
+    Home,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Idle,
+    Running,
+    Paused(PauseReason),
+    Stopping,
+    Finished,
+}
+
+/// Per-shot counters.
+#[derive(Debug, Clone, Copy, Default)]
+struct Attempts {
+    downloads: u32,
+    uploads: u32,
+}
+
+/// The scan sequence. See the module docs.
+#[derive(Debug)]
+pub struct Sequence {
+    config: SequenceConfig,
+    shots: Vec<ShotState>,
+    attempts: Vec<Attempts>,
+    mode: Mode,
+    table: Table,
+    settings: Option<bool>,
+    camera_busy: bool,
+    blocked_until_retry: [bool; 2],
+    failures: [u32; 2],
+    budget: RestartBudget,
+    pause_announced: bool,
+    draining: bool,
+}
+
+impl Sequence {
+    /// A sequence over `states` (all `Pending` for a new scan; for a resumed
+    /// one, `Captured` or `Uploaded` where the journal says so).
+    pub fn new(config: SequenceConfig, states: Vec<ShotState>) -> Sequence {
+        let budget = RestartBudget::new(config.max_restarts, config.restart_window);
+        Sequence {
+            attempts: vec![Attempts::default(); states.len()],
+            shots: states,
+            config,
+            mode: Mode::Idle,
+            table: Table::Unknown,
+            settings: None,
+            camera_busy: false,
+            blocked_until_retry: [false; 2],
+            failures: [0; 2],
+            budget,
+            pause_announced: false,
+            draining: false,
+        }
+    }
+
+    /// The state of a shot.
+    pub fn shot(&self, id: ShotId) -> ShotState {
+        self.shots[idx(id)]
+    }
+
+    /// Whether the scan has ended.
+    pub fn is_finished(&self) -> bool {
+        self.mode == Mode::Finished
+    }
+
+    /// Why the scan is paused, if it is.
+    pub fn paused(&self) -> Option<&PauseReason> {
+        match &self.mode {
+            Mode::Paused(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Photos captured whose upload is not settled yet.
+    pub fn backlog(&self) -> usize {
+        self.shots.iter().filter(|s| in_backlog(**s)).count()
+    }
+
+    /// Shots in a given state.
+    pub fn count(&self, state: ShotState) -> usize {
+        self.shots.iter().filter(|s| **s == state).count()
+    }
+
+    /// Feeds one event; returns what to do now.
+    pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.apply(event, now, &mut out);
+        self.advance(&mut out);
+        out
+    }
+
+    fn apply(&mut self, event: Event, now: Instant, out: &mut Vec<Command>) {
+        match event {
+            Event::Start => self.start(out),
+            Event::Drain => {
+                if self.mode == Mode::Idle {
+                    self.upload_leftovers(out);
+                    self.mode = Mode::Stopping;
+                    self.draining = true;
+                }
+            }
+            Event::SettingsApplied => {
+                self.settings = Some(true);
+                self.camera_busy = false;
+            }
+            Event::Homed => {
+                self.table = Table::Home;
+                self.failures[Device::Table as usize] = 0;
+            }
+            Event::Moved { shot, still } => {
+                if still {
+                    self.table = Table::At(shot);
+                } else {
+                    self.table = Table::Settling(shot);
+                    out.push(Command::Settle(shot));
+                }
+                self.failures[Device::Table as usize] = 0;
+            }
+            Event::Settled(shot) => self.table = Table::At(shot),
+            Event::Exposed(shot) => {
+                self.set(shot, ShotState::Exposed);
+                self.camera_busy = false;
+            }
+            Event::Downloaded(shot) => {
+                self.camera_busy = false;
+                self.failures[Device::Camera as usize] = 0;
+                self.set(shot, ShotState::Persisting);
+                out.push(Command::Persist(shot));
+            }
+            Event::Persisted(shot) => self.set(shot, ShotState::Captured),
+            Event::Uploaded(shot) => self.set(shot, ShotState::Uploaded),
+            Event::DeviceFailed {
+                device,
+                shot,
+                fault,
+                retake,
+            } => self.device_failed(device, shot, fault, retake, now, out),
+            Event::PersistFailed(shot, message) => {
+                // The photo is in the spool but not journaled: keep it
+                // there and stop shooting until the operator looks.
+                self.set(shot, ShotState::Persisting);
+                self.pause(
+                    PauseReason::Fault(format!(
+                        "cannot record {shot} in the journal: {message}"
+                    )));
+            }
+            Event::UploadFailed { shot, retryable } => {
+                let attempts = &mut self.attempts[idx(shot)].uploads;
+                *attempts += 1;
+                let attempts = *attempts;
+                if retryable && attempts < self.config.upload_attempts {
+                    self.set(shot, ShotState::Captured);
+                    let delay = self.config.upload_backoff.delay(attempts);
+                    out.push(Command::RetryAfter {
+                        delay,
+                        retry: Retry::Upload(shot),
+                    });
+                } else {
+                    self.set(shot, ShotState::UploadAbandoned);
+                }
+            }
+            Event::RetryDue(Retry::Device(device)) => {
+                self.blocked_until_retry[device as usize] = false;
+            }
+            Event::RetryDue(Retry::Upload(shot)) => {
+                if self.shot(shot) == ShotState::Captured {
+                    self.set(shot, ShotState::Uploading);
+                    out.push(Command::Upload {
+                        shot,
+                        check_existing: true,
+                    });
+                }
+            }
+            Event::Pause => {
+                if self.mode == Mode::Running {
+                    self.pause(PauseReason::Operator);
+                }
+            }
+            Event::Resume => {
+                if let Mode::Paused(reason) = &self.mode {
+                    if matches!(reason, PauseReason::Fault(_)) {
+                        self.budget.reset();
+                        self.failures = [0; 2];
+                        self.blocked_until_retry = [false; 2];
+                    }
+                    self.mode = Mode::Running;
+                    self.pause_announced = false;
+                    for shot in self.ids_in(ShotState::Persisting) {
+                        out.push(Command::Persist(shot));
+                    }
+                }
+            }
+            Event::Stop => {
+                if matches!(self.mode, Mode::Running | Mode::Paused(_) | Mode::Idle) {
+                    self.mode = Mode::Stopping;
+                }
+                self.draining = false;
+            }
+        }
+    }
+
+    fn start(&mut self, out: &mut Vec<Command>) {
+        match self.mode {
+            Mode::Idle => self.upload_leftovers(out),
+            Mode::Stopping if self.draining => {}
+            _ => return,
+        }
+        self.mode = Mode::Running;
+        self.draining = false;
+    }
+
+    /// Photos captured in an earlier run whose upload is not known to have
+    /// finished: the destination is asked before uploading again.
+    fn upload_leftovers(&mut self, out: &mut Vec<Command>) {
+        for shot in self.ids_in(ShotState::Captured) {
+            self.set(shot, ShotState::Uploading);
+            out.push(Command::Upload {
+                shot,
+                check_existing: true,
+            });
+        }
+    }
+
+    fn device_failed(
+        &mut self,
+        device: Device,
+        shot: Option<ShotId>,
+        fault: Fault,
+        retake: bool,
+        now: Instant,
+        out: &mut Vec<Command>,
+    ) {
+        match device {
+            Device::Table => self.table = Table::Unknown,
+            Device::Camera => {
+                self.camera_busy = false;
+                if self.settings == Some(false) {
+                    self.settings = None;
+                }
+                if let Some(shot) = shot {
+                    let retake_now = match self.shot(shot) {
+                        ShotState::Exposing => true,
+                        ShotState::Downloading => {
+                            let a = &mut self.attempts[idx(shot)];
+                            a.downloads += 1;
+                            retake || a.downloads >= self.config.download_attempts
+                        }
+                        _ => false,
+                    };
+                    let next = if retake_now {
+                        self.attempts[idx(shot)].downloads = 0;
+                        ShotState::Pending
+                    } else {
+                        ShotState::Exposed
+                    };
+                    self.set(shot, next);
+                }
+            }
+        }
+        if fault.fatal {
+            self.pause(PauseReason::Fault(fault.message));
+            return;
+        }
+        if !self.budget.record(now) {
+            let reason = format!(
+                "{} failed {} times within {} s; last error: {}",
+                match device {
+                    Device::Table => "the turntable",
+                    Device::Camera => "the camera",
+                },
+                self.budget.count(),
+                self.config.restart_window.as_secs(),
+                fault.message
+            );
+            self.pause(PauseReason::Fault(reason));
+            return;
+        }
+        let n = &mut self.failures[device as usize];
+        *n += 1;
+        self.blocked_until_retry[device as usize] = true;
+        out.push(Command::RetryAfter {
+            delay: self.config.device_backoff.delay(*n),
+            retry: Retry::Device(device),
+        });
+    }
+
+    fn pause(&mut self, reason: PauseReason) {
+        if matches!(self.mode, Mode::Stopping | Mode::Finished) {
+            return;
+        }
+        if matches!(reason, PauseReason::Fault(_)) {
+            self.blocked_until_retry = [false; 2];
+        }
+        self.mode = Mode::Paused(reason);
+        self.pause_announced = false;
+    }
+
+    /// Issues whatever the devices can do now.
+    fn advance(&mut self, out: &mut Vec<Command>) {
+        self.start_uploads(out);
+        match self.mode.clone() {
+            Mode::Running => {
+                if self.settings.is_none() && !self.camera_blocked() && !self.camera_busy {
+                    self.settings = Some(false);
+                    self.camera_busy = true;
+                    out.push(Command::ApplySettings);
+                }
+                self.drive_camera(out);
+                self.drive_table(out);
+                if self.shots.iter().all(|s| !matches!(s, ShotState::Pending)) {
+                    self.mode = Mode::Stopping;
+                }
+            }
+            Mode::Paused(reason) => {
+                // Downloads of photos already exposed go on while paused.
+                self.drive_downloads(out);
+                if !self.pause_announced && self.quiet_devices() {
+                    self.pause_announced = true;
+                    if matches!(reason, PauseReason::Fault(_)) && self.table != Table::Unknown {
+                        // A fault releases the motors; resuming homes again.
+                        self.table = Table::Unknown;
+                        out.push(Command::Deenergise);
+                    }
+                    out.push(Command::Paused(reason));
+                }
+                return;
+            }
+            _ => {}
+        }
+        if self.mode == Mode::Stopping {
+            self.drive_downloads(out);
+            if self.quiet_devices() && self.backlog() == 0 {
+                self.mode = Mode::Finished;
+                let outcome = if self.count(ShotState::Pending) == 0 {
+                    Outcome::Completed
+                } else {
+                    Outcome::Stopped
+                };
+                if self.table != Table::Unknown {
+                    out.push(Command::Deenergise);
+                }
+                out.push(Command::Finished(outcome));
+            }
+        }
+    }
+
+    fn start_uploads(&mut self, out: &mut Vec<Command>) {
+        // Newly journaled photos go to the uploader at once; the uploader's
+        // queue is bounded by the backlog limit on the camera side.
+        for (i, s) in self.shots.iter_mut().enumerate() {
+            if *s == ShotState::Captured && self.attempts[i].uploads == 0 {
+                *s = ShotState::Uploading;
+                out.push(Command::Upload {
+                    shot: ShotId(i as u32 + 1),
+                    check_existing: false,
+                });
+            }
+        }
+    }
+
+    fn drive_downloads(&mut self, out: &mut Vec<Command>) {
+        if self.camera_busy || self.camera_blocked() {
+            return;
+        }
+        if let Some(shot) = self.ids_in(ShotState::Exposed).into_iter().next() {
+            self.camera_busy = true;
+            self.set(shot, ShotState::Downloading);
+            out.push(Command::Download(shot));
+        }
+    }
+
+    fn drive_camera(&mut self, out: &mut Vec<Command>) {
+        self.drive_downloads(out);
+        if self.camera_busy || self.camera_blocked() || self.settings != Some(true) {
+            return;
+        }
+        let Some(target) = self.target() else { return };
+        if self.table == Table::At(target)
+            && self.backlog() < self.config.upload_backlog
+            && (self.config.pipelined || self.backlog() == 0)
+        {
+            self.camera_busy = true;
+            self.set(target, ShotState::Exposing);
+            out.push(Command::Expose(target));
+        }
+    }
+
+    fn drive_table(&mut self, out: &mut Vec<Command>) {
+        if self.blocked_until_retry[Device::Table as usize] {
+            return;
+        }
+        match self.table {
+            Table::Unknown => {
+                self.table = Table::Homing;
+                out.push(Command::Home);
+            }
+            Table::Home | Table::At(_) => {
+                let exposing = self.shots.contains(&ShotState::Exposing);
+                let Some(target) = self.target() else { return };
+                let ready = self.config.pipelined
+                    || (self.backlog() == 0 && !self.camera_busy && !self.has_exposed());
+                if self.table != Table::At(target) && !exposing && ready {
+                    self.table = Table::Moving(target);
+                    out.push(Command::MoveTo(target));
+                }
+            }
+            Table::Homing | Table::Moving(_) | Table::Settling(_) => {}
+        }
+    }
+
+    /// The next shot to take: the first one still pending.
+    fn target(&self) -> Option<ShotId> {
+        self.shots
+            .iter()
+            .position(|s| *s == ShotState::Pending)
+            .map(|i| ShotId(i as u32 + 1))
+    }
+
+    fn has_exposed(&self) -> bool {
+        self.shots
+            .iter()
+            .any(|s| matches!(s, ShotState::Exposed | ShotState::Downloading))
+    }
+
+    fn camera_blocked(&self) -> bool {
+        self.blocked_until_retry[Device::Camera as usize]
+    }
+
+    /// Nothing moving, nothing exposing or downloading.
+    fn quiet_devices(&self) -> bool {
+        !matches!(
+            self.table,
+            Table::Moving(_) | Table::Homing | Table::Settling(_)
+        ) && !self.camera_busy
+            && !self.shots.iter().any(|s| {
+                matches!(
+                    s,
+                    ShotState::Exposing | ShotState::Exposed | ShotState::Downloading
+                )
+            })
+    }
+
+    fn ids_in(&self, state: ShotState) -> Vec<ShotId> {
+        self.shots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == state)
+            .map(|(i, _)| ShotId(i as u32 + 1))
+            .collect()
+    }
+
+    fn set(&mut self, shot: ShotId, state: ShotState) {
+        self.shots[idx(shot)] = state;
+    }
+}
+
+fn idx(shot: ShotId) -> usize {
+    shot.0 as usize - 1
+}
+
+fn in_backlog(s: ShotState) -> bool {
+    matches!(
+        s,
+        ShotState::Exposing
+            | ShotState::Exposed
+            | ShotState::Downloading
+            | ShotState::Persisting
+            | ShotState::Captured
+            | ShotState::Uploading
+    )
+}
+
+#[cfg(test)]
+#[path = "sequence_tests.rs"]
+mod tests;

@@ -1,0 +1,478 @@
+//! Tests of the scan sequence, driven by a scripted world that completes
+//! commands in order and can inject failures.
+
+use std::collections::VecDeque;
+
+use super::*;
+
+fn config() -> SequenceConfig {
+    SequenceConfig {
+        upload_backlog: 4,
+        max_restarts: 3,
+        restart_window: Duration::from_secs(60),
+        device_backoff: Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        },
+        upload_attempts: 3,
+        upload_backoff: Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(5),
+        },
+        download_attempts: 2,
+        pipelined: true,
+    }
+}
+
+/// Decides whether a command fails: returns the failure event.
+type FailPolicy = Box<dyn FnMut(&Command, usize) -> Option<Event>>;
+
+/// Runs commands to completion, one at a time in issue order, and logs
+/// every command and event.
+struct World {
+    seq: Sequence,
+    now: Instant,
+    pending: VecDeque<Command>,
+    log: Vec<String>,
+    /// Decides whether a command fails: returns the failure event.
+    fail: FailPolicy,
+    issued: usize,
+    /// Uploads are held back (not completed) while true.
+    hold_uploads: bool,
+    held: Vec<ShotId>,
+}
+
+impl World {
+    fn new(config: SequenceConfig, shots: usize) -> World {
+        World::with_states(config, vec![ShotState::Pending; shots])
+    }
+
+    fn with_states(config: SequenceConfig, states: Vec<ShotState>) -> World {
+        World {
+            seq: Sequence::new(config, states),
+            now: Instant::now(),
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            fail: Box::new(|_, _| None),
+            issued: 0,
+            hold_uploads: false,
+            held: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, event: Event) {
+        self.log.push(format!("event {event:?}"));
+        self.now += Duration::from_millis(10);
+        let commands = self.seq.handle(event, self.now);
+        for c in commands {
+            self.log.push(format!("cmd {c:?}"));
+            self.pending.push_back(c);
+        }
+    }
+
+    /// Completes commands until nothing is left.
+    fn run(&mut self) {
+        for _ in 0..10_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the sequence did not settle:\n{}", self.log.join("\n"));
+    }
+
+    /// Completes the oldest command; `false` when none is left.
+    fn step(&mut self) -> bool {
+        let Some(cmd) = self.pending.pop_front() else {
+            return false;
+        };
+        self.issued += 1;
+        if let Some(failure) = (self.fail)(&cmd, self.issued) {
+            self.feed(failure);
+            return true;
+        }
+        let event = match cmd {
+            Command::ApplySettings => Some(Event::SettingsApplied),
+            Command::Home => Some(Event::Homed),
+            Command::MoveTo(shot) => Some(Event::Moved { shot, still: false }),
+            Command::Settle(shot) => Some(Event::Settled(shot)),
+            Command::Expose(shot) => Some(Event::Exposed(shot)),
+            Command::Download(shot) => Some(Event::Downloaded(shot)),
+            Command::Persist(shot) => Some(Event::Persisted(shot)),
+            Command::Upload { shot, .. } if self.hold_uploads => {
+                self.held.push(shot);
+                None
+            }
+            Command::Upload { shot, .. } => Some(Event::Uploaded(shot)),
+            Command::RetryAfter { delay, retry } => {
+                self.now += delay;
+                Some(Event::RetryDue(retry))
+            }
+            Command::Deenergise | Command::Paused(_) | Command::Finished(_) => None,
+        };
+        if let Some(e) = event {
+            self.feed(e);
+        }
+        true
+    }
+
+    fn position(&self, needle: &str) -> usize {
+        self.log
+            .iter()
+            .position(|l| l == needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{}", self.log.join("\n")))
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.log.iter().filter(|l| l.starts_with(needle)).count()
+    }
+
+    fn commands(&self) -> Vec<&str> {
+        self.log
+            .iter()
+            .filter_map(|l| l.strip_prefix("cmd "))
+            .collect()
+    }
+}
+
+fn assert_all_uploaded(w: &World, n: u32) {
+    for i in 1..=n {
+        assert_eq!(w.seq.shot(ShotId(i)), ShotState::Uploaded, "shot {i}");
+        assert_eq!(
+            w.count(&format!("event Uploaded(ShotId({i}))")),
+            1,
+            "shot {i} uploaded once"
+        );
+    }
+}
+
+#[test]
+fn whole_scan_completes_with_every_shot_uploaded_once() {
+    let mut w = World::new(config(), 6);
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 6);
+    let cmds = w.commands();
+    assert_eq!(cmds.last(), Some(&"Finished(Completed)"));
+    assert_eq!(cmds[cmds.len() - 2], "Deenergise");
+    assert_eq!(w.count("cmd Home"), 1);
+    assert_eq!(w.count("cmd ApplySettings"), 1);
+}
+
+#[test]
+fn table_moves_on_as_soon_as_the_shutter_closes() {
+    let mut w = World::new(config(), 3);
+    w.feed(Event::Start);
+    w.run();
+    // The move to shot 2 is issued in the same step as shot 1's download.
+    let exposed1 = w.position("event Exposed(ShotId(1))");
+    let move2 = w.position("cmd MoveTo(ShotId(2))");
+    let download1 = w.position("cmd Download(ShotId(1))");
+    let downloaded1 = w.position("event Downloaded(ShotId(1))");
+    assert!(exposed1 < move2 && move2 < downloaded1);
+    assert!(download1 < downloaded1);
+    // Never expose while the table moves: each Expose(k) comes after Settled(k).
+    for k in 1..=3 {
+        assert!(
+            w.position(&format!("event Settled(ShotId({k}))"))
+                < w.position(&format!("cmd Expose(ShotId({k}))"))
+        );
+    }
+}
+
+#[test]
+fn sequential_mode_finishes_each_shot_before_the_next() {
+    let mut w = World::new(
+        SequenceConfig {
+            pipelined: false,
+            ..config()
+        },
+        3,
+    );
+    w.feed(Event::Start);
+    w.run();
+    assert_all_uploaded(&w, 3);
+    for k in 1..3 {
+        assert!(
+            w.position(&format!("event Uploaded(ShotId({k}))"))
+                < w.position(&format!("cmd MoveTo(ShotId({}))", k + 1))
+        );
+    }
+}
+
+#[test]
+fn a_slow_destination_stops_the_camera_at_the_backlog_limit() {
+    let mut w = World::new(config(), 10);
+    w.hold_uploads = true;
+    w.feed(Event::Start);
+    w.run();
+    assert_eq!(w.count("cmd Expose"), 4, "backlog limit is 4");
+    assert_eq!(w.seq.backlog(), 4);
+    assert!(!w.seq.is_finished());
+    // Each finished upload lets one more shot through.
+    w.hold_uploads = false;
+    let held = std::mem::take(&mut w.held);
+    for shot in held {
+        w.feed(Event::Uploaded(shot));
+    }
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 10);
+}
+
+#[test]
+fn camera_failing_every_fifth_exposure_is_retried_with_backoff() {
+    let mut w = World::new(config(), 12);
+    let mut exposures = 0;
+    w.fail = Box::new(move |cmd, _| {
+        if let Command::Expose(shot) = cmd {
+            exposures += 1;
+            if exposures % 5 == 0 {
+                return Some(Event::DeviceFailed {
+                    device: Device::Camera,
+                    shot: Some(*shot),
+                    fault: Fault {
+                        fatal: false,
+                        message: "PTP I/O error".into(),
+                    },
+                    retake: false,
+                });
+            }
+        }
+        None
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 12);
+    assert_eq!(w.count("cmd RetryAfter"), 2);
+    assert_eq!(w.count("cmd Paused"), 0);
+}
+
+#[test]
+fn spent_restart_budget_pauses_with_the_reason_and_releases_the_motor() {
+    let mut w = World::new(config(), 5);
+    w.fail = Box::new(|cmd, _| match cmd {
+        Command::Expose(shot) => Some(Event::DeviceFailed {
+            device: Device::Camera,
+            shot: Some(*shot),
+            fault: Fault {
+                fatal: false,
+                message: "camera unplugged".into(),
+            },
+            retake: false,
+        }),
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    let cmds = w.commands();
+    let paused = cmds.iter().find(|c| c.starts_with("Paused")).unwrap();
+    assert!(
+        paused.contains("the camera failed 4 times within 60 s")
+            && paused.contains("camera unplugged"),
+        "{paused}"
+    );
+    assert_eq!(w.count("cmd Expose"), 4, "no looping after the budget");
+    assert_eq!(w.count("cmd Deenergise"), 1);
+    assert!(!w.seq.is_finished());
+    // The operator fixes the camera and resumes: the rig homes again.
+    w.fail = Box::new(|_, _| None);
+    w.feed(Event::Resume);
+    w.run();
+    assert_eq!(w.count("cmd Home"), 2);
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 5);
+}
+
+#[test]
+fn a_lost_download_is_retaken_after_the_table_comes_back() {
+    let mut w = World::new(config(), 4);
+    let mut failed = false;
+    w.fail = Box::new(move |cmd, _| match cmd {
+        Command::Download(ShotId(2)) if !failed => {
+            failed = true;
+            Some(Event::DeviceFailed {
+                device: Device::Camera,
+                shot: Some(ShotId(2)),
+                fault: Fault {
+                    fatal: false,
+                    message: "file gone".into(),
+                },
+                retake: true,
+            })
+        }
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert_all_uploaded(&w, 4);
+    assert_eq!(w.count("cmd MoveTo(ShotId(2))"), 2, "went back to shot 2");
+    assert_eq!(w.count("cmd Expose(ShotId(2))"), 2);
+}
+
+#[test]
+fn a_failed_download_is_retried_before_retaking() {
+    let mut w = World::new(config(), 3);
+    let mut failed = false;
+    w.fail = Box::new(move |cmd, _| match cmd {
+        Command::Download(ShotId(1)) if !failed => {
+            failed = true;
+            Some(Event::DeviceFailed {
+                device: Device::Camera,
+                shot: Some(ShotId(1)),
+                fault: Fault {
+                    fatal: false,
+                    message: "USB reset".into(),
+                },
+                retake: false,
+            })
+        }
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert_all_uploaded(&w, 3);
+    assert_eq!(w.count("cmd Download(ShotId(1))"), 2);
+    assert_eq!(w.count("cmd Expose(ShotId(1))"), 1);
+}
+
+#[test]
+fn pause_waits_for_the_step_in_flight_and_resume_continues() {
+    let mut w = World::new(config(), 4);
+    w.feed(Event::Start);
+    // Run until shot 2 is exposed, then pause.
+    while !w.log.iter().any(|l| l == "event Exposed(ShotId(2))") {
+        assert!(w.step());
+    }
+    w.feed(Event::Pause);
+    w.run();
+    let cmds = w.commands();
+    assert!(cmds.contains(&"Paused(Operator)"), "{cmds:?}");
+    assert_eq!(w.count("cmd Expose(ShotId(3))"), 0, "no shot while paused");
+    assert_eq!(w.count("cmd Deenergise"), 0, "operator pause holds torque");
+    // Shot 2, exposed before the pause, was still downloaded and uploaded.
+    assert_eq!(w.seq.shot(ShotId(2)), ShotState::Uploaded);
+    w.feed(Event::Resume);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 4);
+}
+
+#[test]
+fn stop_lets_captured_photos_upload_and_releases_the_motor() {
+    let mut w = World::new(config(), 8);
+    w.hold_uploads = true;
+    w.feed(Event::Start);
+    w.run();
+    w.feed(Event::Stop);
+    w.run();
+    assert!(!w.seq.is_finished(), "uploads still out");
+    w.hold_uploads = false;
+    for shot in std::mem::take(&mut w.held) {
+        w.feed(Event::Uploaded(shot));
+    }
+    w.run();
+    assert!(w.seq.is_finished());
+    let cmds = w.commands();
+    assert_eq!(&cmds[cmds.len() - 2..], ["Deenergise", "Finished(Stopped)"]);
+    assert_eq!(w.seq.count(ShotState::Uploaded), 4);
+    assert_eq!(w.seq.count(ShotState::Pending), 4);
+}
+
+#[test]
+fn resumed_scan_uploads_leftovers_checking_first_and_continues() {
+    use ShotState::*;
+    let states = vec![Uploaded, Uploaded, Captured, Pending, Pending];
+    let mut w = World::with_states(config(), states);
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished());
+    let cmds = w.commands();
+    assert!(cmds.contains(&"Upload { shot: ShotId(3), check_existing: true }"));
+    assert!(cmds.contains(&"Upload { shot: ShotId(4), check_existing: false }"));
+    assert_eq!(w.count("cmd Expose"), 2, "only shots 4 and 5 are taken");
+    assert_eq!(w.count("cmd MoveTo(ShotId(1))"), 0);
+}
+
+#[test]
+fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
+    let mut w = World::new(config(), 3);
+    w.fail = Box::new(|cmd, _| match cmd {
+        Command::Upload {
+            shot: ShotId(2), ..
+        } => Some(Event::UploadFailed {
+            shot: ShotId(2),
+            retryable: true,
+        }),
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_eq!(w.seq.shot(ShotId(2)), ShotState::UploadAbandoned);
+    assert_eq!(w.count("cmd Upload { shot: ShotId(2)"), 3, "3 attempts");
+    assert_eq!(
+        w.count("cmd Upload { shot: ShotId(2), check_existing: true }"),
+        2,
+        "retries ask the destination first"
+    );
+    assert_eq!(w.seq.shot(ShotId(3)), ShotState::Uploaded);
+}
+
+#[test]
+fn a_fatal_camera_error_pauses_at_once() {
+    let mut w = World::new(config(), 3);
+    w.fail = Box::new(|cmd, _| match cmd {
+        Command::ApplySettings => Some(Event::DeviceFailed {
+            device: Device::Camera,
+            shot: None,
+            fault: Fault {
+                fatal: true,
+                message: "the camera has no setting 'isoo'".into(),
+            },
+            retake: false,
+        }),
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    let cmds = w.commands();
+    assert!(cmds.iter().any(|c| c.contains("no setting 'isoo'")));
+    assert_eq!(w.count("cmd Expose"), 0);
+    assert_eq!(w.count("cmd RetryAfter"), 0);
+}
+
+#[test]
+fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
+    use ShotState::*;
+    let mut w = World::with_states(config(), vec![Uploaded, Captured, Pending]);
+    w.hold_uploads = true;
+    w.feed(Event::Drain);
+    w.run();
+    assert_eq!(w.count("cmd Upload { shot: ShotId(2), check_existing: true }"), 1);
+    assert_eq!(w.count("cmd Home"), 0, "a drain moves nothing");
+    // The operator resumes the scan while the upload is still out.
+    w.feed(Event::Start);
+    w.hold_uploads = false;
+    for shot in std::mem::take(&mut w.held) {
+        w.feed(Event::Uploaded(shot));
+    }
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_eq!(w.seq.count(ShotState::Uploaded), 3);
+    assert_eq!(w.count("cmd Upload { shot: ShotId(2)"), 1, "no second upload");
+    assert_eq!(w.count("cmd Upload { shot: ShotId(1)"), 0);
+    assert_eq!(w.count("cmd Expose"), 1, "only shot 3 is taken");
+}
+
+#[test]
+fn a_drain_alone_finishes_once_uploads_settle() {
+    use ShotState::*;
+    let mut w = World::with_states(config(), vec![Captured, Captured, Pending]);
+    w.feed(Event::Drain);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_eq!(w.commands().last(), Some(&"Finished(Stopped)"));
+    assert_eq!(w.count("cmd Deenergise"), 0);
+}

@@ -1,0 +1,406 @@
+//! How the supervisor carries out the sequence's commands: each becomes a
+//! message to a device actor, whose reply is fed back as an event. Nothing
+//! here blocks.
+
+use std::time::Instant;
+
+use actix::prelude::*;
+use scanrig_hardware::camera::CameraError;
+use slog::{error, info, warn};
+
+use super::{Progress, Supervisor};
+use crate::camera::{ApplySettings, Download, Expose};
+use crate::clock::unix_millis_now;
+use crate::journal::{Record, SpoolFile};
+use crate::manifest::Manifest;
+use crate::plan::{ScanId, ShotId};
+use crate::recorder::{Append, Close, RemoveFiles, Replay};
+use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason};
+use crate::turntable::{Home, MoveTo, Release};
+use crate::uploader::{Enqueue, PutManifest, UploadDone};
+
+impl Supervisor {
+    /// Feeds an event to a scan's sequence and carries out its commands.
+    pub(super) fn feed(&mut self, scan: &ScanId, event: Event, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        for command in run.seq.handle(event, Instant::now()) {
+            self.execute(scan, command, ctx);
+        }
+        self.refresh();
+    }
+
+    /// Sends `msg` to a device and feeds the event made from its reply,
+    /// adding the time taken to one of the run's stage timers.
+    fn ask<A, M>(
+        &mut self,
+        addr: &Addr<A>,
+        scan: &ScanId,
+        msg: M,
+        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
+        then: impl FnOnce(&mut Supervisor, Result<M::Result, MailboxError>) -> Event + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        A: Actor + Handler<M>,
+        A::Context: actix::dev::ToEnvelope<A, M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        let scan = scan.clone();
+        let sent = Instant::now();
+        addr.send(msg)
+            .into_actor(self)
+            .map(move |reply, act, ctx| {
+                if let Some(run) = act.runs.get_mut(&scan) {
+                    *stage(&mut run.stages) += sent.elapsed();
+                }
+                let event = then(act, reply);
+                act.feed(&scan, event, ctx);
+            })
+            .spawn(ctx);
+    }
+
+    fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
+        let run = self.runs.get_mut(scan).expect("commands come from a run");
+        match command {
+            Command::ApplySettings => {
+                let settings = run.plan.camera.clone();
+                let camera = self.camera.clone();
+                self.ask(&camera, scan, ApplySettings(settings), |s| &mut s.exposing, |_, r| {
+                    match flatten(r) {
+                        Ok(()) => Event::SettingsApplied,
+                        Err(e) => camera_failed(None, e),
+                    }
+                }, ctx);
+            }
+            Command::Home => {
+                let table = self.turntable.clone();
+                self.ask(&table, scan, Home, |s| &mut s.moving, |_, r| match r {
+                    Ok(Ok(())) => Event::Homed,
+                    Ok(Err(e)) => table_failed(None, e.to_string()),
+                    Err(e) => table_failed(None, e.to_string()),
+                }, ctx);
+            }
+            Command::MoveTo(shot) => {
+                let p = run.plan.shot(shot);
+                let msg = MoveTo {
+                    azimuth: p.azimuth,
+                    tilt: p.tilt,
+                };
+                let table = self.turntable.clone();
+                self.ask(&table, scan, msg, |s| &mut s.moving, move |_, r| match r {
+                    Ok(Ok(m)) => Event::Moved {
+                        shot,
+                        still: m.still,
+                    },
+                    Ok(Err(e)) => table_failed(Some(shot), e.to_string()),
+                    Err(e) => table_failed(Some(shot), e.to_string()),
+                }, ctx);
+            }
+            Command::Settle(shot) => {
+                let settle = run.plan.settle();
+                run.stages.settling += settle;
+                let scan = scan.clone();
+                ctx.run_later(settle, move |act, ctx| {
+                    act.feed(&scan, Event::Settled(shot), ctx)
+                });
+            }
+            Command::Expose(shot) => {
+                let request = run.plan.capture_request(shot);
+                let camera = self.camera.clone();
+                let id = scan.clone();
+                self.ask(&camera, scan, Expose(request), |s| &mut s.exposing, move |act, r| {
+                    match flatten(r) {
+                        Ok(exposure) => {
+                            if let Some(run) = act.runs.get_mut(&id) {
+                                run.exposures.insert(shot, exposure);
+                            }
+                            Event::Exposed(shot)
+                        }
+                        Err(e) => camera_failed(Some(shot), e),
+                    }
+                }, ctx);
+            }
+            Command::Download(shot) => self.download(scan, shot, ctx),
+            Command::Persist(shot) => self.persist(scan, shot, ctx),
+            Command::Upload {
+                shot,
+                check_existing,
+            } => {
+                let files = run.uploads(shot);
+                self.uploader.do_send(Enqueue {
+                    files,
+                    check_existing,
+                });
+            }
+            Command::RetryAfter { delay, retry } => {
+                let scan = scan.clone();
+                ctx.run_later(delay, move |act, ctx| {
+                    act.feed(&scan, Event::RetryDue(retry), ctx)
+                });
+            }
+            Command::Deenergise => self.turntable.do_send(Release),
+            Command::Paused(reason) => {
+                if let PauseReason::Fault(why) = &reason {
+                    error!(self.log, "scan paused"; "scan" => %scan, "reason" => why);
+                    run.paused = Some(why.clone());
+                } else {
+                    info!(self.log, "scan paused"; "scan" => %scan);
+                }
+                self.tell(Progress::Paused {
+                    scan: scan.clone(),
+                    reason,
+                });
+            }
+            Command::Finished(outcome) => self.finish(scan, outcome, ctx),
+        }
+    }
+
+    fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let run = self.runs.get_mut(scan).expect("commands come from a run");
+        let Some(exposure) = run.exposures.get(&shot).cloned() else {
+            // Nothing to download (lost in a restart): take the shot again.
+            let event = camera_failed(
+                Some(shot),
+                CameraError::FileGone {
+                    file: run.plan.shot(shot).stem.clone(),
+                },
+            );
+            return self.feed(scan, event, ctx);
+        };
+        let msg = Download {
+            exposure,
+            dir: run.dir.clone(),
+        };
+        let camera = self.camera.clone();
+        let id = scan.clone();
+        self.ask(&camera, scan, msg, |s| &mut s.downloading, move |act, r| {
+            match flatten(r) {
+                Ok(files) => {
+                    if let Some(run) = act.runs.get_mut(&id) {
+                        run.exposures.remove(&shot);
+                        let files = files
+                            .into_iter()
+                            .map(|f| SpoolFile {
+                                name: f
+                                    .path
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default(),
+                                sha256: f.sha256,
+                                size: f.size,
+                            })
+                            .collect();
+                        run.files.insert(shot, files);
+                    }
+                    Event::Downloaded(shot)
+                }
+                Err(e) => camera_failed(Some(shot), e),
+            }
+        }, ctx);
+    }
+
+    fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let run = &self.runs[scan];
+        let files = run.files.get(&shot).cloned().unwrap_or_default();
+        let name = files.first().map(|f| f.name.clone()).unwrap_or_default();
+        let msg = Append {
+            dir: run.dir.clone(),
+            record: Record::ShotCaptured {
+                shot,
+                at: unix_millis_now(),
+                files,
+            },
+        };
+        let recorder = self.recorder.clone();
+        let id = scan.clone();
+        self.ask(&recorder, scan, msg, |s| &mut s.downloading, move |act, r| {
+            match flat(r) {
+                Ok(()) => {
+                    act.tell(Progress::Captured { scan: id, name });
+                    Event::Persisted(shot)
+                }
+                Err(e) => Event::PersistFailed(shot, e),
+            }
+        }, ctx);
+    }
+
+    /// Journals a new scan's plan before anything else happens.
+    pub(super) fn record_start(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let run = &self.runs[scan];
+        let msg = Append {
+            dir: run.dir.clone(),
+            record: Record::ScanStarted {
+                at: unix_millis_now(),
+                plan: run.plan.clone(),
+            },
+        };
+        let id = scan.clone();
+        // The recorder handles messages in order, so this line is on disk
+        // before any capture of the scan is recorded.
+        self.recorder
+            .send(msg)
+            .into_actor(self)
+            .map(move |r, act, _| {
+                if let Err(e) = flat(r) {
+                    error!(act.log, "cannot write the scan journal"; "scan" => %id, "error" => e);
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
+        let run = &self.runs[scan];
+        if !(run.active || run.ended) {
+            // An interrupted scan's uploads are done; it may be resumed.
+            return self.close(scan, outcome);
+        }
+        let dir = run.dir.clone();
+        let write_end = run.active;
+        let recorder = self.recorder.clone();
+        let uploader = self.uploader.clone();
+        let id = scan.clone();
+        let scan = scan.clone();
+        async move {
+            if write_end {
+                let end = Record::ScanFinished {
+                    at: unix_millis_now(),
+                    outcome,
+                };
+                let append = Append {
+                    dir: dir.clone(),
+                    record: end,
+                };
+                flat(recorder.send(append).await)?;
+            }
+            let record = flat(recorder.send(Replay(dir.clone())).await)?;
+            let json = Manifest::from_record(&record).to_json();
+            let remote = flat(uploader.send(PutManifest { scan: id, json }).await)?;
+            let record = Record::ManifestUploaded {
+                at: unix_millis_now(),
+                remote,
+            };
+            flat(recorder.send(Append { dir, record }).await)
+        }
+        .into_actor(self)
+        .map(move |result, act, _| {
+            if let Err(e) = result {
+                warn!(act.log, "the manifest was not written; it will be on the next start"; "error" => e);
+            }
+            act.close(&scan, outcome);
+        })
+        .spawn(ctx);
+    }
+
+    fn close(&mut self, scan: &ScanId, outcome: Outcome) {
+        let Some(run) = self.runs.remove(scan) else {
+            return;
+        };
+        self.recorder.do_send(Close(run.dir.clone()));
+        if run.active {
+            let summary = run.summary(Some(outcome), self.destination.clone());
+            info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
+                "captured" => summary.captured, "uploaded" => summary.uploaded);
+            self.tell(Progress::Finished(summary));
+        } else {
+            info!(self.log, "earlier scan's uploads finished"; "scan" => %scan);
+        }
+        self.refresh();
+    }
+}
+
+impl Handler<UploadDone> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, done: UploadDone, ctx: &mut Self::Context) {
+        let Some(run) = self.runs.get_mut(&done.scan) else {
+            return;
+        };
+        run.stages.uploading += done.took;
+        let shot = done.shot;
+        match done.result {
+            Ok(remote) => {
+                let files: Vec<_> = run.uploads(shot).into_iter().map(|u| u.local).collect();
+                let name = run.plan.shot(shot).stem.clone();
+                let msg = Append {
+                    dir: run.dir.clone(),
+                    record: Record::ShotUploaded {
+                        shot,
+                        at: unix_millis_now(),
+                        remote,
+                    },
+                };
+                let keep = self.keep_uploaded;
+                let recorder = self.recorder.clone();
+                let scan = done.scan.clone();
+                self.ask(&recorder, &done.scan, msg, |s| &mut s.uploading, move |act, r| {
+                    match flat(r) {
+                        Ok(()) => {
+                            if !keep {
+                                act.recorder.do_send(RemoveFiles(files));
+                            }
+                            act.tell(Progress::Uploaded { scan, name });
+                            Event::Uploaded(shot)
+                        }
+                        Err(e) => {
+                            warn!(act.log, "cannot journal an upload; it will be checked and retried"; "error" => e);
+                            Event::UploadFailed {
+                                shot,
+                                retryable: true,
+                            }
+                        }
+                    }
+                }, ctx);
+            }
+            Err(e) => {
+                warn!(self.log, "upload failed"; "scan" => %done.scan, "shot" => shot.0, "error" => %e);
+                let retryable = e.is_retryable();
+                self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
+            }
+        }
+    }
+}
+
+fn flatten<T>(reply: Result<Result<T, CameraError>, MailboxError>) -> Result<T, CameraError> {
+    reply.unwrap_or_else(|e| {
+        Err(CameraError::Driver {
+            during: "a call",
+            reason: format!("the camera thread is gone: {e}"),
+        })
+    })
+}
+
+fn camera_failed(shot: Option<ShotId>, e: CameraError) -> Event {
+    Event::DeviceFailed {
+        device: Device::Camera,
+        shot,
+        retake: matches!(e, CameraError::FileGone { .. }),
+        fault: Fault {
+            fatal: e.is_configuration(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn table_failed(shot: Option<ShotId>, message: String) -> Event {
+    Event::DeviceFailed {
+        device: Device::Table,
+        shot,
+        retake: false,
+        fault: Fault {
+            fatal: false,
+            message,
+        },
+    }
+}
+
+/// A reply from an actor whose handler returns a `Result`, as one `Result`.
+fn flat<T, E: std::fmt::Display>(
+    reply: Result<Result<T, E>, MailboxError>,
+) -> Result<T, String> {
+    match reply {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("actor gone: {e}")),
+    }
+}

@@ -1,0 +1,363 @@
+//! The supervisor: runs scans by feeding device replies into the scan
+//! [`Sequence`] and carrying out the commands it returns; finishes the
+//! uploads of earlier scans; tells subscribers how things go; shows the
+//! rig's status on the panel.
+
+mod execute;
+mod run;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use scanrig_hardware::camera::CameraConnector;
+use scanrig_hardware::axis::AxesConnector;
+use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
+use slog::{info, warn, Logger};
+
+pub use run::{ScanSummary, StageTimes};
+
+use crate::buttons::{ButtonsActor, Pressed, Show};
+use crate::camera::CameraActor;
+use crate::destination::Destination;
+use crate::journal::ScanRecord;
+use crate::plan::{ScanId, ScanPlan};
+use crate::recorder::Recorder;
+use crate::sequence::{Event, PauseReason, Sequence, SequenceConfig};
+use crate::turntable::TurntableActor;
+use crate::uploader::{UploadDone, Uploader};
+use run::Run;
+
+/// How a scan is going, told to every subscriber.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub enum Progress {
+    /// A scan began or continued.
+    Started {
+        /// The scan.
+        scan: ScanId,
+        /// Shots planned.
+        planned: usize,
+        /// Shots captured before this run.
+        done: usize,
+    },
+    /// A shot is safely in the spool.
+    Captured {
+        /// The scan.
+        scan: ScanId,
+        /// The shot's file name.
+        name: String,
+    },
+    /// A shot is at the destination.
+    Uploaded {
+        /// The scan.
+        scan: ScanId,
+        /// The shot's file name.
+        name: String,
+    },
+    /// The active scan paused.
+    Paused {
+        /// The scan.
+        scan: ScanId,
+        /// Why.
+        reason: PauseReason,
+    },
+    /// A scan ended.
+    Finished(ScanSummary),
+    /// Nothing is moving, shooting or uploading.
+    Quiet,
+}
+
+/// Starts a new scan, or continues one read back from its journal.
+#[derive(Message)]
+#[rtype(result = "Result<(), Busy>")]
+pub struct StartScan {
+    /// The plan.
+    pub plan: ScanPlan,
+    /// The journal's account of an interrupted scan to continue.
+    pub resume: Option<ScanRecord>,
+}
+
+/// A scan is already running.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("scan {0} is already running; stop it first")]
+pub struct Busy(pub ScanId);
+
+/// Finishes the uploads of a scan from an earlier run.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Drain(pub ScanRecord);
+
+/// What the operator asks of the active scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub enum Control {
+    /// Pause after the step in flight.
+    Pause,
+    /// Continue.
+    Resume,
+    /// Stop taking photos; what was taken still uploads.
+    Stop,
+}
+
+/// Adds a subscriber to [`Progress`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<Progress>);
+
+/// Makes the next scan when Start is pressed with no scan running.
+pub type Starter = Box<dyn FnMut() -> Result<StartScan, String>>;
+
+/// What the supervisor is built from.
+pub struct Rig {
+    /// Opens the axes.
+    pub axes: AxesConnector,
+    /// Opens the camera.
+    pub camera: CameraConnector,
+    /// Where photos go.
+    pub destination: Arc<dyn Destination>,
+    /// Parallel uploads.
+    pub upload_workers: usize,
+    /// The operator panel.
+    pub buttons: Box<dyn Buttons>,
+    /// The status light.
+    pub indicator: Box<dyn Indicator>,
+    /// The spool folder (one folder per scan inside).
+    pub spool: PathBuf,
+    /// Delete spool files once their upload is journaled.
+    pub keep_uploaded: bool,
+    /// Sequence tunables.
+    pub sequence: SequenceConfig,
+}
+
+/// The supervisor actor.
+pub struct Supervisor {
+    runs: BTreeMap<ScanId, Run>,
+    turntable: Addr<TurntableActor>,
+    camera: Addr<CameraActor>,
+    recorder: Addr<Recorder>,
+    uploader: Addr<Uploader>,
+    panel: Addr<ButtonsActor>,
+    destination: String,
+    spool: PathBuf,
+    keep_uploaded: bool,
+    config: SequenceConfig,
+    subscribers: Vec<Recipient<Progress>>,
+    starter: Option<Starter>,
+    status: Status,
+    quiet: bool,
+    log: Logger,
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+}
+
+impl Supervisor {
+    /// Starts the supervisor and every device actor of the rig. `starter`
+    /// makes a scan when Start is pressed (the daemon); without it, Start
+    /// only resumes a paused scan.
+    pub fn start(rig: Rig, starter: Option<Starter>, log: Logger) -> Addr<Supervisor> {
+        Supervisor::create(move |ctx| {
+            let me = ctx.address();
+            let uploader = Uploader::new(
+                rig.destination.clone(),
+                rig.upload_workers,
+                me.clone().recipient::<UploadDone>(),
+                log.clone(),
+            )
+            .start();
+            let panel = ButtonsActor::new(
+                rig.buttons,
+                rig.indicator,
+                me.recipient::<Pressed>(),
+                log.clone(),
+            )
+            .start();
+            Supervisor {
+                runs: BTreeMap::new(),
+                turntable: TurntableActor::start(rig.axes, log.clone()),
+                camera: CameraActor::start(rig.camera, log.clone()),
+                recorder: Recorder::start(log.clone()),
+                uploader,
+                panel,
+                destination: rig.destination.describe(),
+                spool: rig.spool,
+                keep_uploaded: rig.keep_uploaded,
+                config: rig.sequence,
+                subscribers: Vec::new(),
+                starter,
+                status: Status::Idle,
+                quiet: true,
+                log,
+            }
+        })
+    }
+
+    fn active(&self) -> Option<&ScanId> {
+        self.runs.iter().find(|(_, r)| r.active).map(|(id, _)| id)
+    }
+
+    fn tell(&self, progress: Progress) {
+        for s in &self.subscribers {
+            s.do_send(progress.clone());
+        }
+    }
+
+    /// Shows the status and tells subscribers when everything is quiet.
+    fn refresh(&mut self) {
+        let active = self.runs.values().find(|r| r.active);
+        let status = match active {
+            Some(r) if r.seq.paused().is_some() => match r.seq.paused() {
+                Some(PauseReason::Fault(_)) => Status::Fault,
+                _ => Status::Paused,
+            },
+            Some(_) => Status::Scanning,
+            None if self.runs.is_empty() => Status::Idle,
+            None => Status::Uploading,
+        };
+        if status != self.status {
+            self.status = status;
+            self.panel.do_send(Show(status));
+        }
+        let quiet = self
+            .runs
+            .values()
+            .all(|r| r.seq.paused().is_some() && r.backlog() == 0);
+        if quiet && !self.quiet {
+            self.tell(Progress::Quiet);
+        }
+        self.quiet = quiet;
+    }
+
+    fn control(&mut self, control: Control, ctx: &mut Context<Self>) {
+        let Some(scan) = self.active().cloned() else {
+            return;
+        };
+        let event = match control {
+            Control::Pause => Event::Pause,
+            Control::Resume => {
+                if let Some(run) = self.runs.get_mut(&scan) {
+                    run.paused = None;
+                }
+                Event::Resume
+            }
+            Control::Stop => Event::Stop,
+        };
+        info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
+        self.feed(&scan, event, ctx);
+    }
+}
+
+impl Handler<StartScan> for Supervisor {
+    type Result = Result<(), Busy>;
+
+    fn handle(&mut self, msg: StartScan, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(active) = self.active() {
+            return Err(Busy(active.clone()));
+        }
+        let scan = msg.plan.scan.clone();
+        let dir = self.spool.join(scan.as_str());
+        let planned = msg.plan.shots.len();
+        let done = match msg.resume {
+            // Uploads of this scan may still be running from the replay.
+            _ if self.runs.contains_key(&scan) => {
+                let run = self.runs.get_mut(&scan).expect("checked");
+                planned - run.seq.count(crate::sequence::ShotState::Pending)
+            }
+            Some(record) => {
+                let states = record.shot_states();
+                let seq = Sequence::new(self.config.clone(), states);
+                let run = Run::new(msg.plan, dir, seq, Some(&record));
+                let done = record.captured.len();
+                self.runs.insert(scan.clone(), run);
+                done
+            }
+            None => {
+                let states = vec![crate::sequence::ShotState::Pending; planned];
+                let seq = Sequence::new(self.config.clone(), states);
+                self.runs
+                    .insert(scan.clone(), Run::new(msg.plan, dir, seq, None));
+                self.record_start(&scan, ctx);
+                0
+            }
+        };
+        let run = self.runs.get_mut(&scan).expect("inserted");
+        run.active = true;
+        run.ended = false;
+        info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
+        self.tell(Progress::Started {
+            scan: scan.clone(),
+            planned,
+            done,
+        });
+        self.feed(&scan, Event::Start, ctx);
+        Ok(())
+    }
+}
+
+impl Handler<Drain> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Drain(record): Drain, ctx: &mut Self::Context) {
+        let scan = record.id().clone();
+        if self.runs.contains_key(&scan) {
+            return;
+        }
+        let pending = record.pending_uploads().len();
+        info!(self.log, "finishing uploads of an earlier scan"; "scan" => %scan, "photos" => pending);
+        let dir = self.spool.join(scan.as_str());
+        let seq = Sequence::new(self.config.clone(), record.shot_states());
+        let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
+        self.runs.insert(scan.clone(), run);
+        self.feed(&scan, Event::Drain, ctx);
+    }
+}
+
+impl Handler<Control> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) {
+        self.control(msg, ctx);
+    }
+}
+
+impl Handler<Pressed> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Pressed(event): Pressed, ctx: &mut Self::Context) {
+        let paused = self
+            .active()
+            .and_then(|id| self.runs.get(id))
+            .map(|r| r.seq.paused().is_some());
+        match (event.button, paused) {
+            (Button::Stop, Some(_)) => self.control(Control::Stop, ctx),
+            (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
+                self.control(Control::Resume, ctx)
+            }
+            (Button::Pause, Some(false)) => self.control(Control::Pause, ctx),
+            (Button::Start, None) => match self.starter.as_mut().map(|f| f()) {
+                Some(Ok(start)) => {
+                    if let Err(e) = self.handle(start, ctx) {
+                        warn!(self.log, "cannot start a scan"; "reason" => %e);
+                    }
+                }
+                Some(Err(reason)) => {
+                    warn!(self.log, "cannot start a scan"; "reason" => reason);
+                    self.panel.do_send(Show(Status::Fault));
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+impl Handler<Subscribe> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Subscribe(r): Subscribe, _: &mut Self::Context) {
+        self.subscribers.push(r);
+    }
+}

@@ -1,0 +1,153 @@
+//! One scan as the supervisor tracks it: its sequence, the exposures and
+//! files in flight, and the time spent in each stage.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use scanrig_hardware::camera::Exposure;
+use serde::Serialize;
+
+use crate::destination::Upload;
+use crate::journal::{ScanRecord, SpoolFile};
+use crate::plan::{ScanPlan, ShotId};
+use crate::sequence::{Outcome, Sequence, ShotState};
+
+/// Time spent per stage, summed over the shots of a scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageTimes {
+    /// Homing and moving.
+    #[serde(serialize_with = "secs")]
+    pub moving: Duration,
+    /// Waiting for the rig to settle.
+    #[serde(serialize_with = "secs")]
+    pub settling: Duration,
+    /// Shutter open to closed.
+    #[serde(serialize_with = "secs")]
+    pub exposing: Duration,
+    /// Camera to spool.
+    #[serde(serialize_with = "secs")]
+    pub downloading: Duration,
+    /// Spool to destination, summed over the workers.
+    #[serde(serialize_with = "secs")]
+    pub uploading: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// What a scan did, told when it ends (or pauses for good).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanSummary {
+    /// The scan's id.
+    pub scan: String,
+    /// The profile it followed.
+    pub profile: String,
+    /// How it ended; `None` if it is paused and can be resumed.
+    pub outcome: Option<Outcome>,
+    /// Why it is paused, if it is.
+    pub paused: Option<String>,
+    /// Shots in the plan.
+    pub planned: usize,
+    /// Shots captured (in this run and earlier ones).
+    pub captured: usize,
+    /// Shots at the destination.
+    pub uploaded: usize,
+    /// Shots whose upload gave up; they stay in the spool for a later run.
+    pub upload_failed: usize,
+    /// Where the photos went.
+    pub destination: String,
+    /// Wall time of this run.
+    #[serde(serialize_with = "secs")]
+    pub wall: Duration,
+    /// Time per stage.
+    pub stages: StageTimes,
+}
+
+/// A scan the supervisor is working on: the one being captured, or an
+/// earlier one whose uploads are being finished.
+pub(crate) struct Run {
+    pub(crate) plan: ScanPlan,
+    pub(crate) dir: PathBuf,
+    pub(crate) seq: Sequence,
+    /// Being captured (not only drained).
+    pub(crate) active: bool,
+    /// The journal already says the scan ended.
+    pub(crate) ended: bool,
+    pub(crate) exposures: HashMap<ShotId, Exposure>,
+    pub(crate) files: HashMap<ShotId, Vec<SpoolFile>>,
+    pub(crate) stages: StageTimes,
+    pub(crate) started: Instant,
+    pub(crate) paused: Option<String>,
+}
+
+impl Run {
+    /// A run over a new plan, or over a scan read back from its journal.
+    pub(crate) fn new(
+        plan: ScanPlan,
+        dir: PathBuf,
+        seq: Sequence,
+        record: Option<&ScanRecord>,
+    ) -> Run {
+        let files = record
+            .map(|r| {
+                r.captured
+                    .iter()
+                    .map(|(id, (_, files))| (*id, files.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Run {
+            plan,
+            dir,
+            seq,
+            active: false,
+            ended: record.is_some_and(|r| r.finished.is_some()),
+            exposures: HashMap::new(),
+            files,
+            stages: StageTimes::default(),
+            started: Instant::now(),
+            paused: None,
+        }
+    }
+
+    /// The uploads of a shot's files.
+    pub(crate) fn uploads(&self, shot: ShotId) -> Vec<Upload> {
+        self.files
+            .get(&shot)
+            .into_iter()
+            .flatten()
+            .map(|f| Upload {
+                scan: self.plan.scan.clone(),
+                shot,
+                local: self.dir.join(&f.name),
+                name: f.name.clone(),
+                sha256: f.sha256.clone(),
+                size: f.size,
+            })
+            .collect()
+    }
+
+    /// Photos in the spool that are not settled at the destination yet.
+    pub(crate) fn backlog(&self) -> usize {
+        self.seq.backlog()
+    }
+
+    pub(crate) fn summary(&self, outcome: Option<Outcome>, destination: String) -> ScanSummary {
+        let captured = self.plan.shots.len() - self.seq.count(ShotState::Pending);
+        ScanSummary {
+            scan: self.plan.scan.to_string(),
+            profile: self.plan.profile.clone(),
+            outcome,
+            paused: self.paused.clone(),
+            planned: self.plan.shots.len(),
+            captured,
+            uploaded: self.seq.count(ShotState::Uploaded),
+            upload_failed: self.seq.count(ShotState::UploadAbandoned),
+            destination,
+            wall: self.started.elapsed(),
+            stages: self.stages,
+        }
+    }
+}

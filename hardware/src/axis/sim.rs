@@ -1,0 +1,314 @@
+//! A simulated motor axis: blocks for as long as the real move would take and can inject driver faults.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result};
+use crate::Degrees;
+
+/// How a simulated axis behaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimAxisConfig {
+    /// Which axis it plays ("turntable", "tilt"); used in errors.
+    pub name: &'static str,
+    /// Speed and acceleration; moves sleep as long as they would take.
+    pub limits: MotionLimits,
+    /// How long homing takes.
+    pub home_duration: Duration,
+    /// Every n-th move attempt (counted over all sessions) fails with a
+    /// driver fault without moving; 0 = never.
+    pub fail_every_nth_move: u32,
+}
+
+/// The physical motor, shared by every clone and session.
+#[derive(Debug)]
+struct Motor {
+    config: SimAxisConfig,
+    position: Degrees,
+    energised: bool,
+    moves: Vec<MoveReport>,
+    homings: u32,
+    move_attempts: u32,
+    faults: u32,
+}
+
+/// A simulated motor axis.
+///
+/// Clones share one motor (its position, counters and energised flag); each
+/// handle (and each session opened by [`SimAxis::connector`]) keeps its own
+/// "homed" flag, so a fresh session must home before it may move.
+#[derive(Debug, Clone)]
+pub struct SimAxis {
+    motor: Arc<Mutex<Motor>>,
+    homed: bool,
+}
+
+fn lock(motor: &Mutex<Motor>) -> MutexGuard<'_, Motor> {
+    motor.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SimAxis {
+    /// A new, un-homed, de-energised motor standing at 0°.
+    pub fn new(config: SimAxisConfig) -> SimAxis {
+        SimAxis {
+            motor: Arc::new(Mutex::new(Motor {
+                config,
+                position: Degrees::ZERO,
+                energised: false,
+                moves: Vec::new(),
+                homings: 0,
+                move_attempts: 0,
+                faults: 0,
+            })),
+            homed: false,
+        }
+    }
+
+    /// An [`AxesConnector`] whose every call opens fresh, un-homed sessions
+    /// on these (shared) simulated motors.
+    pub fn connector(azimuth: SimAxis, tilt: Option<SimAxis>) -> AxesConnector {
+        Arc::new(move || {
+            Ok(Axes {
+                azimuth: Box::new(azimuth.session()),
+                tilt: tilt
+                    .as_ref()
+                    .map(|t| Box::new(t.session()) as Box<dyn Axis>),
+            })
+        })
+    }
+
+    /// A new un-homed handle on the same motor.
+    fn session(&self) -> SimAxis {
+        SimAxis {
+            motor: Arc::clone(&self.motor),
+            homed: false,
+        }
+    }
+
+    /// Every completed move, oldest first, over all sessions.
+    pub fn moves(&self) -> Vec<MoveReport> {
+        lock(&self.motor).moves.clone()
+    }
+
+    /// How many times the motor was homed.
+    pub fn homings(&self) -> u32 {
+        lock(&self.motor).homings
+    }
+
+    /// Whether the motor holds torque.
+    pub fn is_energised(&self) -> bool {
+        lock(&self.motor).energised
+    }
+
+    /// How many failures were injected so far.
+    pub fn faults(&self) -> u32 {
+        lock(&self.motor).faults
+    }
+}
+
+/// How long a move of `distance` takes, or why it cannot be simulated
+/// (non-finite angles, nonsensical limits, absurdly long moves).
+fn planned_duration(limits: &MotionLimits, distance: f64) -> std::result::Result<Duration, String> {
+    let (v, a) = (limits.max_speed, limits.acceleration);
+    if !(v.is_finite() && a.is_finite() && v > 0.0 && a > 0.0) {
+        return Err(format!(
+            "motion limits must be positive (max_speed {v}, acceleration {a})"
+        ));
+    }
+    if !distance.is_finite() {
+        return Err(format!("cannot move by a non-finite distance ({distance})"));
+    }
+    // Upper bound of the trapezoid time; keeps Duration::from_secs_f64 safe.
+    let bound = distance.abs() / v + 2.0 * v / a + 2.0 * (distance.abs() / a).sqrt();
+    if bound > 1e9 {
+        return Err(format!("a move of {distance}° would take too long"));
+    }
+    Ok(limits.move_duration(Degrees(distance)))
+}
+
+impl Axis for SimAxis {
+    fn home(&mut self) -> Result<()> {
+        let duration = lock(&self.motor).config.home_duration;
+        thread::sleep(duration);
+        let mut motor = lock(&self.motor);
+        motor.position = Degrees::ZERO;
+        motor.energised = true;
+        motor.homings += 1;
+        self.homed = true;
+        Ok(())
+    }
+
+    fn move_to(&mut self, target: Degrees) -> Result<MoveReport> {
+        let started = Instant::now();
+        let (from, duration) = {
+            let mut motor = lock(&self.motor);
+            let axis = motor.config.name;
+            if !self.homed {
+                return Err(AxisError::NotHomed { axis });
+            }
+            if !target.get().is_finite() {
+                return Err(AxisError::Driver {
+                    axis,
+                    reason: format!("target {} is not a finite angle", target.get()),
+                });
+            }
+            motor.move_attempts += 1;
+            let nth = motor.config.fail_every_nth_move;
+            if nth != 0 && motor.move_attempts % nth == 0 {
+                motor.faults += 1;
+                return Err(AxisError::Driver {
+                    axis,
+                    reason: format!(
+                        "simulated fault (every {nth}th move; attempt {})",
+                        motor.move_attempts
+                    ),
+                });
+            }
+            let from = motor.position;
+            let duration = planned_duration(&motor.config.limits, (target - from).get())
+                .map_err(|reason| AxisError::Driver { axis, reason })?;
+            (from, duration)
+        };
+        // The motor turns while nobody holds the lock, so probes stay responsive.
+        thread::sleep(duration);
+        let report = MoveReport {
+            from,
+            to: target,
+            duration: started.elapsed(),
+        };
+        let mut motor = lock(&self.motor);
+        motor.position = target;
+        motor.moves.push(report);
+        Ok(report)
+    }
+
+    fn position(&self) -> Option<Degrees> {
+        self.homed.then(|| lock(&self.motor).position)
+    }
+
+    fn set_energised(&mut self, on: bool) -> Result<()> {
+        lock(&self.motor).energised = on;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(fail_every_nth_move: u32) -> SimAxisConfig {
+        SimAxisConfig {
+            name: "turntable",
+            limits: MotionLimits {
+                max_speed: 3600.0,
+                acceleration: 36000.0,
+            },
+            home_duration: Duration::from_millis(5),
+            fail_every_nth_move,
+        }
+    }
+
+    #[test]
+    fn moving_before_homing_is_refused() {
+        let mut axis = SimAxis::new(config(0));
+        assert!(matches!(
+            axis.move_to(Degrees(10.0)),
+            Err(AxisError::NotHomed { axis: "turntable" })
+        ));
+        assert_eq!(axis.position(), None);
+        assert!(axis.moves().is_empty());
+    }
+
+    #[test]
+    fn homing_takes_its_time_energises_and_zeroes() {
+        let mut axis = SimAxis::new(config(0));
+        let t = Instant::now();
+        axis.home().unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(5));
+        assert_eq!(axis.position(), Some(Degrees::ZERO));
+        assert!(axis.is_energised());
+        assert_eq!(axis.homings(), 1);
+    }
+
+    #[test]
+    fn move_sleeps_the_trapezoid_time_and_reports_it() {
+        let mut axis = SimAxis::new(config(0));
+        axis.home().unwrap();
+        let expected = config(0).limits.move_duration(Degrees(90.0));
+        let report = axis.move_to(Degrees(90.0)).unwrap();
+        assert_eq!(report.from, Degrees(0.0));
+        assert_eq!(report.to, Degrees(90.0));
+        assert!(report.duration >= expected, "{report:?} < {expected:?}");
+        let back = axis.move_to(Degrees(-30.0)).unwrap();
+        assert_eq!(back.from, Degrees(90.0));
+        assert_eq!(axis.position(), Some(Degrees(-30.0)));
+        assert_eq!(axis.moves(), vec![report, back]);
+    }
+
+    #[test]
+    fn every_nth_attempt_fails_across_sessions_without_moving() {
+        let motor = SimAxis::new(config(2));
+        let connect = SimAxis::connector(motor.clone(), None);
+        let mut first = connect().unwrap().azimuth;
+        first.home().unwrap();
+        first.move_to(Degrees(10.0)).unwrap();
+        let err = first.move_to(Degrees(20.0)).unwrap_err();
+        assert!(
+            matches!(&err, AxisError::Driver { reason, .. } if reason.starts_with("simulated fault")),
+            "{err}"
+        );
+        assert_eq!(first.position(), Some(Degrees(10.0)));
+
+        let mut second = connect().unwrap().azimuth;
+        second.home().unwrap();
+        second.move_to(Degrees(5.0)).unwrap(); // attempt 3
+        assert!(second.move_to(Degrees(6.0)).is_err()); // attempt 4
+        assert_eq!(motor.faults(), 2);
+        assert_eq!(motor.moves().len(), 2);
+    }
+
+    #[test]
+    fn connector_sessions_start_unhomed_but_share_the_motor() {
+        let az = SimAxis::new(config(0));
+        let tilt = SimAxis::new(SimAxisConfig {
+            name: "tilt",
+            ..config(0)
+        });
+        let connect = SimAxis::connector(az.clone(), Some(tilt.clone()));
+        let mut axes = connect().unwrap();
+        axes.azimuth.home().unwrap();
+        axes.azimuth.move_to(Degrees(45.0)).unwrap();
+        let mut tilt_axis = axes.tilt.expect("tilt session");
+        assert!(matches!(
+            tilt_axis.move_to(Degrees(1.0)),
+            Err(AxisError::NotHomed { axis: "tilt" })
+        ));
+
+        let mut again = connect().unwrap();
+        assert_eq!(again.azimuth.position(), None);
+        assert!(again.azimuth.move_to(Degrees(1.0)).is_err());
+        assert_eq!(az.moves().len(), 1);
+        assert!(az.is_energised());
+        again.azimuth.set_energised(false).unwrap();
+        assert!(!az.is_energised());
+        assert_eq!(tilt.homings(), 0);
+    }
+
+    #[test]
+    fn nonsense_input_is_an_error_not_a_panic() {
+        let mut axis = SimAxis::new(config(0));
+        axis.home().unwrap();
+        assert!(axis.move_to(Degrees(f64::NAN)).is_err());
+        assert!(axis.move_to(Degrees(1e300)).is_err());
+        let mut stuck = SimAxis::new(SimAxisConfig {
+            limits: MotionLimits {
+                max_speed: 0.0,
+                acceleration: 1.0,
+            },
+            ..config(0)
+        });
+        stuck.home().unwrap();
+        assert!(stuck.move_to(Degrees(1.0)).is_err());
+    }
+}

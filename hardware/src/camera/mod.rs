@@ -1,0 +1,191 @@
+//! Cameras: expose (shutter) and download are separate calls, so the rig can
+//! move while a photo transfers.
+//!
+//! [`SimCamera`] writes real JPEG files with the shot drawn into the image and
+//! described in EXIF, with configurable latency and injected faults.
+
+mod image;
+mod sim;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Degrees;
+
+pub use sim::{SimCamera, SimCameraConfig};
+
+/// What can go wrong with a camera.
+#[derive(Debug, thiserror::Error)]
+pub enum CameraError {
+    /// No camera answers (none connected, switched off, unplugged).
+    #[error("no camera is connected{}; check the USB cable and that the camera is switched on", detail_suffix(.detail))]
+    NotConnected {
+        /// What the driver knows (port, model), may be empty.
+        detail: String,
+    },
+    /// The camera went away in the middle of an operation.
+    #[error("the camera disconnected during {during}")]
+    Disconnected {
+        /// The operation that was cut off ("expose", "download").
+        during: &'static str,
+    },
+    /// The camera is busy; trying again shortly usually works.
+    #[error("the camera is busy ({during}); will retry")]
+    Busy {
+        /// The operation that was refused.
+        during: &'static str,
+    },
+    /// The camera did not answer in time.
+    #[error("the camera did not answer within {seconds} s during {during}")]
+    Timeout {
+        /// The operation that timed out.
+        during: &'static str,
+        /// The limit that was exceeded.
+        seconds: u64,
+    },
+    /// A setting the camera does not have.
+    #[error("the camera has no setting '{key}'; it has: {}", .known.join(", "))]
+    UnknownSetting {
+        /// The setting asked for.
+        key: String,
+        /// The settings the camera has.
+        known: Vec<String>,
+    },
+    /// A value the setting does not accept.
+    #[error("the camera's '{key}' cannot be '{value}'; choose one of: {}", .choices.join(", "))]
+    InvalidValue {
+        /// The setting.
+        key: String,
+        /// The value asked for.
+        value: String,
+        /// The values it accepts.
+        choices: Vec<String>,
+    },
+    /// The photo to download is no longer on the camera; it must be retaken.
+    #[error("{file} is no longer on the camera; the shot must be taken again")]
+    FileGone {
+        /// The file on the camera.
+        file: String,
+    },
+    /// Writing the photo to the spool failed.
+    #[error("could not write {}: {source}", .path.display())]
+    Io {
+        /// The file being written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else the driver reports.
+    #[error("camera error during {during}: {reason}")]
+    Driver {
+        /// The operation that failed.
+        during: &'static str,
+        /// The driver's own words.
+        reason: String,
+    },
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({detail})")
+    }
+}
+
+impl CameraError {
+    /// Whether the camera connection must be closed and reopened before the
+    /// next call (the actor restarts).
+    pub fn needs_reconnect(&self) -> bool {
+        matches!(
+            self,
+            CameraError::NotConnected { .. }
+                | CameraError::Disconnected { .. }
+                | CameraError::Timeout { .. }
+                | CameraError::Driver { .. }
+        )
+    }
+
+    /// Whether the error is about the scan's settings, so retrying cannot help.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            CameraError::UnknownSetting { .. } | CameraError::InvalidValue { .. }
+        )
+    }
+}
+
+/// Result of camera operations.
+pub type Result<T, E = CameraError> = std::result::Result<T, E>;
+
+/// What the camera should photograph; the simulator draws it into the image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureRequest {
+    /// File name without extension for the downloaded file(s).
+    pub stem: String,
+    /// Human-readable label of the shot (scan, ring, shot).
+    pub label: String,
+    /// Turntable angle of the shot.
+    pub azimuth: Degrees,
+    /// Tilt angle of the shot.
+    pub tilt: Degrees,
+}
+
+/// A file on the camera's card or in its RAM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraFile {
+    /// Folder on the camera.
+    pub folder: String,
+    /// File name on the camera.
+    pub name: String,
+}
+
+/// A photo taken (shutter closed) but not yet downloaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    /// What was asked for.
+    pub request: CaptureRequest,
+    /// The file(s) the camera made: one, or a JPEG+RAW pair.
+    pub files: Vec<CameraFile>,
+}
+
+/// A file safely in the spool: fsync'd and renamed into place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its sha256, lower-case hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The camera's make and model and where it is connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraInfo {
+    /// Model name as the camera reports it.
+    pub model: String,
+    /// Port (e.g. `usb:001,004`).
+    pub port: String,
+}
+
+/// A camera that takes and hands over photos.
+pub trait Camera: Send {
+    /// Model and port.
+    fn info(&self) -> CameraInfo;
+
+    /// Applies settings (widget name → value), once per scan.
+    fn apply_settings(&mut self, settings: &BTreeMap<String, String>) -> Result<()>;
+
+    /// Fires the shutter; returns once the shutter has closed.
+    fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure>;
+
+    /// Downloads an exposure's file(s) into `dir` as `<stem>.<ext>`, each
+    /// written to a temp file, fsync'd and renamed.
+    fn download(&mut self, exposure: &Exposure, dir: &Path) -> Result<Vec<DownloadedFile>>;
+}
+
+/// Opens (or reopens, after a failure) the camera.
+pub type CameraConnector = Arc<dyn Fn() -> Result<Box<dyn Camera>> + Send + Sync>;

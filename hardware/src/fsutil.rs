@@ -1,0 +1,157 @@
+//! Durable files: write to a temp file beside the target, fsync, rename into
+//! place, fsync the folder. A reader never sees a half-written file, and after
+//! a power cut a file is either whole or absent.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Size and sha256 of a file's contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    /// sha256, lower-case hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A file being written; it appears under its final name only on
+/// [`DurableFile::commit`]. Dropped uncommitted, it leaves nothing behind.
+#[derive(Debug)]
+pub struct DurableFile {
+    file: Option<File>,
+    temp: PathBuf,
+    target: PathBuf,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl DurableFile {
+    /// Starts writing `target` (its folder must exist).
+    pub fn create(target: &Path) -> io::Result<Self> {
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "target has no file name")
+        })?;
+        let temp = target.with_file_name(format!(
+            ".{}.part-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = File::create(&temp)?;
+        Ok(DurableFile {
+            file: Some(file),
+            temp,
+            target: target.to_path_buf(),
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Flushes to stable storage, renames into place and makes the rename
+    /// durable. Returns the digest of everything written.
+    pub fn commit(mut self) -> io::Result<FileDigest> {
+        let file = self.file.take().expect("a DurableFile is committed once");
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.temp, &self.target)?;
+        sync_parent(&self.target)?;
+        Ok(FileDigest {
+            sha256: hex(&std::mem::take(&mut self.hasher).finalize()),
+            size: self.size,
+        })
+    }
+}
+
+impl Write for DurableFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let file = self.file.as_mut().expect("write after commit");
+        let n = file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), |f| f.flush())
+    }
+}
+
+impl Drop for DurableFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Makes a rename or a new file in `path`'s folder durable.
+pub fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => File::open(".")?.sync_all(),
+    }
+}
+
+/// Reads a file once and returns its size and sha256.
+pub fn digest_file(path: &Path) -> io::Result<FileDigest> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(FileDigest {
+        sha256: hex(&hasher.finalize()),
+        size,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_file_appears_whole_with_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.jpg");
+        let mut f = DurableFile::create(&target).unwrap();
+        f.write_all(b"hello ").unwrap();
+        assert!(!target.exists(), "visible before commit");
+        f.write_all(b"world").unwrap();
+        let digest = f.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"hello world");
+        assert_eq!(digest.size, 11);
+        assert_eq!(
+            digest.sha256,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(digest, digest_file(&target).unwrap());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
+    }
+
+    #[test]
+    fn dropped_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("b.jpg");
+        let mut f = DurableFile::create(&target).unwrap();
+        f.write_all(b"partial").unwrap();
+        drop(f);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,22 @@
+//! scanrig's device seam: one synchronous trait per device, with a simulator
+//! beside each real driver. Nothing here knows about actors; every call may
+//! block, so callers run them on a thread of their own.
+//!
+//! # Layout
+//! - [`units`]: `Degrees`, the one unit of angle used everywhere.
+//! - [`axis`]: the `Axis` trait (turntable, tilt), trapezoidal motion math and
+//!   `SimAxis`.
+//! - [`camera`]: the `Camera` trait, `SimCamera` and the synthetic JPEGs it
+//!   writes.
+//! - [`panel`]: the operator panel: `Buttons` (start, pause, stop) and the
+//!   status `Indicator`, with simulated ones.
+//! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod axis;
+pub mod camera;
+pub mod fsutil;
+pub mod panel;
+pub mod units;
+
+pub use units::Degrees;

@@ -1,0 +1,404 @@
+//! Scan profiles: the rings of shots a scan takes, how long to let the rig
+//! settle, how photos are named and which camera settings to apply; found by
+//! name in the profile folders or among the profiles shipped in the binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use scanrig_hardware::Degrees;
+use serde::Deserialize;
+
+use crate::config_error::{self as ce, ConfigErrors, Problem};
+
+/// The profiles built into the binary: (name, TOML text).
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("demo", include_str!("../config/profiles/demo.toml")),
+    (
+        "object-3ring",
+        include_str!("../config/profiles/object-3ring.toml"),
+    ),
+    (
+        "turntable-36",
+        include_str!("../config/profiles/turntable-36.toml"),
+    ),
+];
+
+/// Longest allowed `settle_ms`.
+pub const MAX_SETTLE_MS: u64 = 60_000;
+/// Most shots allowed in one ring.
+pub const MAX_SHOTS: u32 = 720;
+/// Largest tilt, up or down, in degrees.
+pub const MAX_TILT: f64 = 90.0;
+
+/// A checked scan profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// The profile's name: its file stem.
+    pub name: String,
+    /// The file it was read from, or `shipped`.
+    pub source: String,
+    /// What the profile is for.
+    pub description: String,
+    /// Wait after each move before the shutter, in milliseconds (0..=60000).
+    pub settle_ms: u64,
+    /// How photo files are named.
+    pub naming: Naming,
+    /// Camera settings applied once per scan: widget name to value.
+    pub camera: BTreeMap<String, String>,
+    /// The rings of shots, in order; never empty.
+    pub rings: Vec<Ring>,
+}
+
+/// `[naming]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Naming {
+    /// Start of every photo's file name; `None` means the profile name.
+    pub prefix: Option<String>,
+}
+
+/// One `[[rings]]` entry: shots evenly spaced around the turntable at one tilt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ring {
+    /// Tilt of the camera arm in degrees, -90..=90 (0 = level).
+    pub tilt: f64,
+    /// Number of shots, 1..=720.
+    pub shots: u32,
+    /// Azimuth of the first shot, in degrees.
+    pub start: f64,
+}
+
+/// One shot of a scan, where the rig must be when the shutter fires.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlannedShot {
+    /// The ring, counted from 1.
+    pub ring: u32,
+    /// The shot within its ring, counted from 1.
+    pub index: u32,
+    /// Turntable angle: `start + (index-1) * 360 / shots`, in [0, 360).
+    pub azimuth: Degrees,
+    /// Tilt arm angle.
+    pub tilt: Degrees,
+}
+
+/// The file as written; checked into a [`Profile`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    settle_ms: u64,
+    #[serde(default)]
+    naming: RawNaming,
+    #[serde(default)]
+    camera: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    rings: Vec<RawRing>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNaming {
+    prefix: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRing {
+    tilt: Option<f64>,
+    shots: Option<u32>,
+    #[serde(default)]
+    start: f64,
+}
+
+/// Where a profile of some name lives.
+enum Location {
+    File(PathBuf),
+    Shipped(&'static str),
+}
+
+impl Profile {
+    /// Finds a profile by NAME (searched as `<dir>/<NAME>.toml` in `dirs`,
+    /// in order, then among the shipped ones) or by path (when it contains
+    /// '/' or ends in `.toml`), and checks it.
+    pub fn find(name_or_path: &str, dirs: &[PathBuf]) -> Result<Profile, ConfigErrors> {
+        if name_or_path.contains('/') || name_or_path.ends_with(".toml") {
+            let path = Path::new(name_or_path);
+            return load(&stem(path), &Location::File(path.to_path_buf()), dirs);
+        }
+        let found = locations(dirs)
+            .into_iter()
+            .find(|(name, _)| name == name_or_path);
+        match found {
+            Some((name, location)) => load(&name, &location, dirs),
+            None => Err(missing(
+                name_or_path,
+                name_or_path,
+                "no profile of that name",
+                dirs,
+            )),
+        }
+    }
+
+    /// Every profile found in `dirs` and shipped, by name, each checked. A
+    /// profile in an earlier folder hides one of the same name in a later
+    /// folder or shipped. Unreadable folders are skipped.
+    pub fn list(dirs: &[PathBuf]) -> Vec<(String, String, Result<Profile, ConfigErrors>)> {
+        locations(dirs)
+            .into_iter()
+            .map(|(name, location)| {
+                let source = source_of(&location);
+                let profile = load(&name, &location, dirs);
+                (name, source, profile)
+            })
+            .collect()
+    }
+
+    /// Every shot of the scan, ring by ring, in shot order.
+    pub fn shots(&self) -> Vec<PlannedShot> {
+        let mut out = Vec::new();
+        for (r, ring) in (1..).zip(&self.rings) {
+            for i in 0..ring.shots {
+                let step = f64::from(i) * 360.0 / f64::from(ring.shots);
+                out.push(PlannedShot {
+                    ring: r,
+                    index: i + 1,
+                    azimuth: Degrees(normalise(ring.start + step)),
+                    tilt: Degrees(ring.tilt),
+                });
+            }
+        }
+        out
+    }
+
+    /// The start of every photo's file name: `naming.prefix`, else the name.
+    pub fn prefix(&self) -> &str {
+        self.naming.prefix.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// An angle brought into [0, 360), without a negative zero.
+fn normalise(degrees: f64) -> f64 {
+    let a = degrees.rem_euclid(360.0);
+    if a >= 360.0 {
+        0.0
+    } else {
+        a + 0.0
+    }
+}
+
+/// A file's stem as the profile name.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn source_of(location: &Location) -> String {
+    match location {
+        Location::File(path) => path.display().to_string(),
+        Location::Shipped(_) => "shipped".to_string(),
+    }
+}
+
+/// Every profile name, where it lives (first one wins), sorted by name.
+fn locations(dirs: &[PathBuf]) -> Vec<(String, Location)> {
+    let mut found: BTreeMap<String, Location> = BTreeMap::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.extension().is_some_and(|e| e == "toml") && !path.is_dir() {
+                found.entry(stem(&path)).or_insert(Location::File(path));
+            }
+        }
+    }
+    for (name, text) in SHIPPED {
+        found
+            .entry(name.to_string())
+            .or_insert(Location::Shipped(text));
+    }
+    found.into_iter().collect()
+}
+
+/// The error for a profile that cannot be found or read.
+fn missing(origin: &str, name: &str, why: &str, dirs: &[PathBuf]) -> ConfigErrors {
+    let names: Vec<String> = locations(dirs).into_iter().map(|(n, _)| n).collect();
+    let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let mut reason = format!("{why}: `{name}`; profiles are looked for as <name>.toml in ");
+    if !searched.is_empty() {
+        reason.push_str(&format!("{}, then ", searched.join(", ")));
+    }
+    reason.push_str(&format!(
+        "the shipped ones; available: {}",
+        names.join(", ")
+    ));
+    ConfigErrors::single(Problem::new(origin, "profile", reason))
+}
+
+/// Reads and checks the profile `name` at `location`.
+fn load(name: &str, location: &Location, dirs: &[PathBuf]) -> Result<Profile, ConfigErrors> {
+    match location {
+        Location::Shipped(text) => parse(name, "shipped", name, text),
+        Location::File(path) => {
+            let origin = path.display().to_string();
+            match std::fs::read_to_string(path) {
+                Ok(text) => parse(name, &origin, &origin, &text),
+                Err(e) => Err(missing(
+                    &origin,
+                    name,
+                    &format!("cannot read the profile ({e})"),
+                    dirs,
+                )),
+            }
+        }
+    }
+}
+
+/// Parses and checks a profile's text; `origin` names it in problems.
+fn parse(name: &str, source: &str, origin: &str, text: &str) -> Result<Profile, ConfigErrors> {
+    let mut table = ce::parse_toml(text, origin).map_err(ConfigErrors::single)?;
+    let (raw, found) = ce::check_schema::<RawProfile, _, _, _>(
+        &mut table,
+        |t| toml::Value::Table(t.clone()),
+        |t, path| ce::remove_path(t, path),
+        |e: &toml::de::Error| e.message().to_string(),
+    );
+    let mut problems: Vec<Problem> = found
+        .into_iter()
+        .map(|f| Problem::new(origin, f.key, f.reason))
+        .collect();
+    let Some(raw) = raw else {
+        return Err(ConfigErrors { problems });
+    };
+    let schema_keys: Vec<String> = problems.iter().map(|p| p.key.clone()).collect();
+    let mut fail = |key: String, reason: String| {
+        let covered = schema_keys.iter().any(|k| {
+            key == *k
+                || key
+                    .strip_prefix(k.as_str())
+                    .is_some_and(|rest| rest.starts_with(['.', '[']))
+        });
+        if !covered {
+            problems.push(Problem::new(origin, key, reason));
+        }
+    };
+    let profile = check(name, source, raw, &mut fail);
+    if problems.is_empty() {
+        Ok(profile)
+    } else {
+        Err(ConfigErrors { problems })
+    }
+}
+
+/// Whether `s` is a usable file name prefix.
+fn valid_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Checks a parsed profile, reporting each problem to `fail(key, reason)`.
+fn check(
+    name: &str,
+    source: &str,
+    raw: RawProfile,
+    fail: &mut impl FnMut(String, String),
+) -> Profile {
+    if raw.settle_ms > MAX_SETTLE_MS {
+        fail(
+            "settle_ms".into(),
+            format!("must be 0 to {MAX_SETTLE_MS} ms, found {}", raw.settle_ms),
+        );
+    }
+    match &raw.naming.prefix {
+        Some(p) if !valid_prefix(p) => fail(
+            "naming.prefix".into(),
+            format!("may only hold letters, digits, - and _ (and not be empty), found {p:?}"),
+        ),
+        None if !valid_prefix(name) => fail(
+            "naming.prefix".into(),
+            format!("the profile name {name:?} cannot be used as the photo name prefix; set naming.prefix"),
+        ),
+        _ => {}
+    }
+    let mut camera = BTreeMap::new();
+    for (widget, value) in raw.camera {
+        let key = format!("camera.{widget}");
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) if f.is_finite() => f.to_string(),
+            other => {
+                let reason = format!("expected a string or a number, found {}", other.type_str());
+                fail(key, reason);
+                continue;
+            }
+        };
+        if widget.trim().is_empty() {
+            fail(
+                "camera".into(),
+                "a widget name is empty; give the camera widget's name".into(),
+            );
+        } else if text.trim().is_empty() {
+            fail(key, "is empty; give a value or remove the line".into());
+        }
+        camera.insert(widget, text);
+    }
+    if raw.rings.is_empty() {
+        fail(
+            "rings".into(),
+            "a profile needs at least one [[rings]] entry".into(),
+        );
+    }
+    let mut rings = Vec::new();
+    for (n, ring) in (1..).zip(raw.rings) {
+        let key = |field: &str| format!("rings[{n}].{field}");
+        match ring.tilt {
+            None => fail(
+                key("tilt"),
+                "missing; give the tilt in degrees, -90 to 90 (0 = level)".into(),
+            ),
+            Some(t) if !(-MAX_TILT..=MAX_TILT).contains(&t) => {
+                fail(key("tilt"), format!("must be -90 to 90 degrees, found {t}"));
+            }
+            _ => {}
+        }
+        match ring.shots {
+            None => fail(
+                key("shots"),
+                format!("missing; give the number of shots, 1 to {MAX_SHOTS}"),
+            ),
+            Some(s) if !(1..=MAX_SHOTS).contains(&s) => {
+                fail(
+                    key("shots"),
+                    format!("must be 1 to {MAX_SHOTS} shots, found {s}"),
+                );
+            }
+            _ => {}
+        }
+        if !ring.start.is_finite() {
+            fail(
+                key("start"),
+                format!("must be a finite number of degrees, found {}", ring.start),
+            );
+        }
+        rings.push(Ring {
+            tilt: ring.tilt.unwrap_or(0.0),
+            shots: ring.shots.unwrap_or(0),
+            start: ring.start,
+        });
+    }
+    Profile {
+        name: name.to_string(),
+        source: source.to_string(),
+        description: raw.description,
+        settle_ms: raw.settle_ms,
+        naming: Naming {
+            prefix: raw.naming.prefix,
+        },
+        camera,
+        rings,
+    }
+}

@@ -1,0 +1,456 @@
+//! The rig's settings: the shipped defaults, overridden by the system (or
+//! `--config`) file, overridden by `SCANRIG_<SECTION>__<KEY>` environment
+//! variables; checked as a whole, every problem reported together.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::{Deserialize, Serialize};
+
+use crate::config_error::{self as ce, ConfigErrors, Found, Problem, Step};
+
+/// The shipped defaults, a fully simulated rig; every key, commented.
+pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
+/// The system-wide settings file, read when it exists and no `--config` is given.
+pub const SYSTEM_FILE: &str = "/etc/scanrig/config.toml";
+/// The origin named in problems with the shipped defaults.
+const DEFAULTS_ORIGIN: &str = "shipped defaults";
+
+/// Where [`Settings::load`] looks.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The `--config FILE` given; it must exist. Replaces `system_file`.
+    pub config_file: Option<PathBuf>,
+    /// Read when it exists and `config_file` is `None`; default [`SYSTEM_FILE`].
+    pub system_file: PathBuf,
+    /// The environment: `SCANRIG_*` overrides, and `STATE_DIRECTORY`,
+    /// `XDG_STATE_HOME`, `HOME` for the default spool folder. Default: this
+    /// process's environment (variables that are not valid UTF-8 are left out).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        let env = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        LoadOptions {
+            config_file: None,
+            system_file: PathBuf::from(SYSTEM_FILE),
+            env,
+        }
+    }
+}
+
+/// The whole rig configuration. Field defaults equal `config/default.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where photos wait for upload.
+    pub spool: Spool,
+    /// Where photos are uploaded to.
+    pub destination: Destination,
+    /// The upload workers.
+    pub upload: Upload,
+    /// Restarting failed devices and workers.
+    pub supervision: Supervision,
+    /// The turntable axis.
+    pub turntable: Turntable,
+    /// The optional tilt arm.
+    pub tilt: Tilt,
+    /// The camera.
+    pub camera: Camera,
+    /// The start / pause / stop buttons.
+    pub buttons: Buttons,
+    /// The long-running daemon.
+    pub daemon: Daemon,
+    /// Where scan profiles are found.
+    pub profiles: Profiles,
+    /// Logging.
+    pub log: Log,
+    /// The spool folder used when `spool.dir` is unset, resolved at load.
+    #[serde(skip)]
+    fallback_spool: Option<PathBuf>,
+    /// The layers that were read, highest priority last.
+    #[serde(skip)]
+    sources: Vec<String>,
+}
+
+/// `[spool]`: the folder where photos wait until they are uploaded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Spool {
+    /// The folder; unset means the systemd / XDG state folder (see [`Settings::spool_dir`]).
+    pub dir: Option<PathBuf>,
+    /// Keep photos after a successful upload instead of deleting them.
+    pub keep_uploaded: bool,
+}
+
+/// `[destination]`: where every photo ends up, chosen by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Destination {
+    /// `kind = "local"`: copied into a folder on this machine.
+    Local {
+        /// The folder, relative to the working directory unless absolute.
+        #[serde(default = "default_photos_dir")]
+        dir: PathBuf,
+    },
+}
+
+fn default_photos_dir() -> PathBuf {
+    PathBuf::from("photos")
+}
+
+impl Default for Destination {
+    fn default() -> Self {
+        Destination::Local {
+            dir: default_photos_dir(),
+        }
+    }
+}
+
+/// `[upload]`: the upload workers and their retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Upload {
+    /// Photos uploaded at the same time, 1..=16.
+    pub workers: u32,
+    /// Photos captured but not yet uploaded before capture waits, 1..=1000.
+    pub queue: u32,
+    /// Tries per photo, 1..=100.
+    pub max_attempts: u32,
+    /// Wait before the first retry, in milliseconds.
+    pub retry_initial_ms: u64,
+    /// Longest wait between retries, in milliseconds (>= `retry_initial_ms`).
+    pub retry_max_ms: u64,
+}
+
+impl Default for Upload {
+    fn default() -> Self {
+        Upload {
+            workers: 4,
+            queue: 16,
+            max_attempts: 5,
+            retry_initial_ms: 500,
+            retry_max_ms: 30_000,
+        }
+    }
+}
+
+/// `[supervision]`: how failed devices and workers are restarted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Supervision {
+    /// Restarts allowed within `window_s` before giving up, at least 1.
+    pub max_restarts: u32,
+    /// The window, in seconds, at least 1.
+    pub window_s: u64,
+    /// Wait before the first restart, in milliseconds.
+    pub backoff_initial_ms: u64,
+    /// Longest wait before a restart, in milliseconds (>= `backoff_initial_ms`).
+    pub backoff_max_ms: u64,
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Supervision {
+            max_restarts: 5,
+            window_s: 60,
+            backoff_initial_ms: 200,
+            backoff_max_ms: 10_000,
+        }
+    }
+}
+
+/// The settings of a simulated axis (`[turntable.sim]`, `[tilt.sim]`).
+/// Keys missing from a partial table take the turntable's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimAxis {
+    /// Top speed in degrees per second, in (0, 3600].
+    pub max_speed_dps: f64,
+    /// Acceleration in degrees per second squared, above 0.
+    pub accel_dps2: f64,
+    /// Duration of the homing move, in milliseconds.
+    pub home_ms: u64,
+}
+
+impl Default for SimAxis {
+    fn default() -> Self {
+        SimAxis {
+            max_speed_dps: 120.0,
+            accel_dps2: 480.0,
+            home_ms: 300,
+        }
+    }
+}
+
+impl SimAxis {
+    /// The tilt arm's defaults: slower than the turntable.
+    pub fn tilt_default() -> Self {
+        SimAxis {
+            max_speed_dps: 60.0,
+            accel_dps2: 240.0,
+            home_ms: 300,
+        }
+    }
+}
+
+/// Which driver turns the table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurntableBackend {
+    /// The simulator, configured by `[turntable.sim]`.
+    #[default]
+    Sim,
+}
+
+/// `[turntable]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Turntable {
+    /// The driver.
+    pub backend: TurntableBackend,
+    /// The simulator's settings.
+    pub sim: SimAxis,
+}
+
+/// Which driver tilts the camera arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TiltBackend {
+    /// The rig has no tilt arm.
+    None,
+    /// The simulator, configured by `[tilt.sim]`.
+    #[default]
+    Sim,
+}
+
+/// `[tilt]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tilt {
+    /// The driver.
+    pub backend: TiltBackend,
+    /// The simulator's settings.
+    #[serde(default = "SimAxis::tilt_default")]
+    pub sim: SimAxis,
+}
+
+impl Default for Tilt {
+    fn default() -> Self {
+        Tilt {
+            backend: TiltBackend::Sim,
+            sim: SimAxis::tilt_default(),
+        }
+    }
+}
+
+/// Which camera driver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CameraBackend {
+    /// The simulated camera, configured by `[camera.sim]`.
+    #[default]
+    Sim,
+}
+
+/// `[camera]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Camera {
+    /// The driver.
+    pub backend: CameraBackend,
+    /// The simulator's settings.
+    pub sim: SimCamera,
+}
+
+/// `[camera.sim]`: the simulated camera, with fault injection (0 = off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimCamera {
+    /// Photo width in pixels, 16..=8192.
+    pub width: u32,
+    /// Photo height in pixels, 16..=8192.
+    pub height: u32,
+    /// Pad photos to about this many KiB; 0 keeps the natural size.
+    pub file_size_kb: u64,
+    /// Exposure time, in milliseconds.
+    pub expose_ms: u64,
+    /// Time to fetch a photo from the camera, in milliseconds.
+    pub download_ms: u64,
+    /// Fail every Nth exposure.
+    pub fail_every_nth_expose: u32,
+    /// Fail every Nth download.
+    pub fail_every_nth_download: u32,
+    /// Unplug the camera after this many shots...
+    pub unplug_after_shots: u32,
+    /// ...for this many milliseconds.
+    pub unplug_ms: u64,
+}
+
+impl Default for SimCamera {
+    fn default() -> Self {
+        SimCamera {
+            width: 1280,
+            height: 960,
+            file_size_kb: 0,
+            expose_ms: 50,
+            download_ms: 300,
+            fail_every_nth_expose: 0,
+            fail_every_nth_download: 0,
+            unplug_after_shots: 0,
+            unplug_ms: 0,
+        }
+    }
+}
+
+/// Where button presses come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ButtonsBackend {
+    /// Simulated buttons.
+    #[default]
+    Sim,
+}
+
+/// `[buttons]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Buttons {
+    /// The driver.
+    pub backend: ButtonsBackend,
+    /// A press held this long, in milliseconds, is a long press.
+    pub long_press_ms: u64,
+}
+
+impl Default for Buttons {
+    fn default() -> Self {
+        Buttons {
+            backend: ButtonsBackend::Sim,
+            long_press_ms: 1500,
+        }
+    }
+}
+
+/// `[daemon]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Daemon {
+    /// The profile run on the start button: a name or a path.
+    pub profile: String,
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon {
+            profile: "turntable-36".into(),
+        }
+    }
+}
+
+/// `[profiles]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Profiles {
+    /// Folders searched for `<name>.toml`, in order, before the shipped profiles.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Default for Profiles {
+    fn default() -> Self {
+        Profiles {
+            dirs: vec![PathBuf::from("/etc/scanrig/profiles")],
+        }
+    }
+}
+
+/// How much to log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// The normal level.
+    #[default]
+    Info,
+    /// Details for debugging.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    /// The level.
+    pub level: LogLevel,
+}
+
+impl Settings {
+    /// Loads the shipped defaults, then `opts.config_file` (which must exist)
+    /// or else `opts.system_file` if it exists, then the `SCANRIG_*` variables
+    /// of `opts.env`; checks the result, including that the spool folder can
+    /// be created and written. Every problem found is returned together.
+    pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
+        load(opts)
+    }
+
+    /// The spool folder: `spool.dir` if set, else `$STATE_DIRECTORY/spool`
+    /// (systemd), else `$XDG_STATE_HOME/scanrig/spool`, else
+    /// `$HOME/.local/state/scanrig/spool`, else `/var/lib/scanrig/spool`.
+    /// The variables are those given to [`Settings::load`].
+    pub fn spool_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.spool.dir {
+            return dir.clone();
+        }
+        match &self.fallback_spool {
+            Some(dir) => dir.clone(),
+            None => fallback_spool(&LoadOptions::default().env).0,
+        }
+    }
+
+    /// The layers that were read, lowest priority first, for `check-config`:
+    /// `shipped defaults`, then the file path, then `environment (NAMES)`.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+}
+
+/// The spool folder to use when `spool.dir` is unset, and where it came from.
+fn fallback_spool(env: &[(String, String)]) -> (PathBuf, &'static str) {
+    let get = |name: &str| {
+        env.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(dirs) = get("STATE_DIRECTORY") {
+        // systemd separates several StateDirectory= entries with ':'.
+        let first = dirs.split(':').next().unwrap_or(dirs);
+        return (Path::new(first).join("spool"), "$STATE_DIRECTORY/spool");
+    }
+    if let Some(xdg) = get("XDG_STATE_HOME").filter(|p| Path::new(p).is_absolute()) {
+        return (
+            Path::new(xdg).join("scanrig/spool"),
+            "$XDG_STATE_HOME/scanrig/spool",
+        );
+    }
+    if let Some(home) = get("HOME") {
+        return (
+            Path::new(home).join(".local/state/scanrig/spool"),
+            "$HOME/.local/state/scanrig/spool",
+        );
+    }
+    (
+        PathBuf::from("/var/lib/scanrig/spool"),
+        "no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME",
+    )
+}

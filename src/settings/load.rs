@@ -1,0 +1,430 @@
+/// The layers that were read, to name the origin of a value.
+struct Layers {
+    /// The settings file: its path and its (schema-checked) table.
+    file: Option<(String, toml::Table)>,
+    /// Dotted key to variable name, for the `SCANRIG_*` variables kept.
+    env_keys: BTreeMap<String, String>,
+}
+
+impl Layers {
+    /// The origin of the highest-priority layer setting any of `keys`.
+    fn origin(&self, keys: &[&str]) -> String {
+        if let Some(var) = keys.iter().find_map(|k| self.env_keys.get(*k)) {
+            return format!("environment {var}");
+        }
+        if let Some((path, table)) = &self.file {
+            if keys.iter().any(|k| ce::lookup(table, k).is_some()) {
+                return path.clone();
+            }
+        }
+        DEFAULTS_ORIGIN.to_string()
+    }
+}
+
+/// Maps an environment variable name to its dotted key, as the config crate
+/// does (`SCANRIG_UPLOAD__WORKERS` -> `upload.workers`).
+fn env_key(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    Some(lower.strip_prefix("scanrig_")?.replace("__", "."))
+}
+
+/// The environment layer as the config crate reads it.
+fn env_source(vars: &BTreeMap<String, String>) -> Environment {
+    Environment::with_prefix("SCANRIG")
+        .prefix_separator("_")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(":")
+        .with_list_parse_key("profiles.dirs")
+        .source(Some(vars.clone().into_iter().collect()))
+}
+
+/// Reads the settings file, if any: its origin and text.
+fn read_file(opts: &LoadOptions, problems: &mut Vec<Problem>) -> Option<(String, String)> {
+    let (path, required) = match &opts.config_file {
+        Some(path) => (path, true),
+        None if opts.system_file.exists() => (&opts.system_file, false),
+        None => return None,
+    };
+    let origin = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some((origin, text)),
+        Err(e) => {
+            let hint = if required {
+                "check the --config path"
+            } else {
+                "fix its permissions or remove it"
+            };
+            problems.push(Problem::new(
+                &origin,
+                "",
+                format!("cannot read the settings file: {e}; {hint}"),
+            ));
+            None
+        }
+    }
+}
+
+/// Deep-merges `over` into `base` (tables merge, anything else replaces).
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Schema-checks a file layer on top of `base`, dropping what is wrong.
+fn check_file(
+    base: &toml::Table,
+    layer: &mut toml::Table,
+    origin: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let merged = |layer: &toml::Table| {
+        let mut merged = base.clone();
+        merge(&mut merged, layer);
+        toml::Value::Table(merged)
+    };
+    let (_, found) = ce::check_schema::<Settings, _, _, _>(
+        layer,
+        merged,
+        |layer, path| ce::remove_path(layer, path),
+        |e: &toml::de::Error| e.message().to_string(),
+    );
+    problems.extend(
+        found
+            .into_iter()
+            .map(|f| Problem::new(origin, f.key, f.reason)),
+    );
+}
+
+/// The strict reason for a raw environment value at `path`, as if it had
+/// been written in a file (used for the lists of valid enum values).
+fn strict_reason(path: &[Step], raw: &str) -> Option<String> {
+    let mut value = toml::Value::String(raw.to_string());
+    for step in path.iter().rev() {
+        let Step::Key(k) = step else { return None };
+        value = toml::Value::Table(toml::Table::from_iter([(k.clone(), value)]));
+    }
+    let toml::Value::Table(mut table) = value else {
+        return None;
+    };
+    let (_, found) = ce::check_schema::<Settings, _, _, _>(
+        &mut table,
+        |t| toml::Value::Table(t.clone()),
+        |_, _| false,
+        |e: &toml::de::Error| e.message().to_string(),
+    );
+    found.into_iter().next().map(|f| f.reason)
+}
+
+/// A config-crate error as a reason (without its "for key ..." tail).
+fn describe_config_error(e: &config::ConfigError) -> String {
+    let text = match e {
+        config::ConfigError::Type {
+            unexpected,
+            expected,
+            ..
+        } => {
+            return format!("invalid type: {unexpected}, expected {expected}");
+        }
+        other => other.to_string(),
+    };
+    let text = text.split(" for key `").next().unwrap_or(&text);
+    match text.split_once(" does not have variant constructor ") {
+        Some((_, value)) => format!("unknown variant `{value}`"),
+        None => text.to_string(),
+    }
+}
+
+/// Schema-checks the environment layer on top of the defaults, dropping
+/// the variables that are wrong.
+fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut Vec<Problem>) {
+    let build = |vars: &BTreeMap<String, String>| {
+        Config::builder()
+            .add_source(File::from_str(defaults, FileFormat::Toml))
+            .add_source(env_source(vars))
+            .build()
+    };
+    if let Err(e) = build(vars) {
+        problems.push(Problem::new("environment", "", e.to_string()));
+        vars.clear();
+        return;
+    }
+    let matching = |vars: &BTreeMap<String, String>, f: &Found| -> Vec<String> {
+        let key = ce::dotted(
+            &f.path[..f
+                .path
+                .iter()
+                .rposition(|s| matches!(s, Step::Key(_)))
+                .map_or(0, |i| i + 1)],
+        );
+        vars.keys()
+            .filter(|n| env_key(n).is_some_and(|k| k == key || k.starts_with(&format!("{key}."))))
+            .cloned()
+            .collect()
+    };
+    let mut reported = Vec::new();
+    let (_, found) = ce::check_schema::<Settings, _, _, _>(
+        vars,
+        |vars| build(vars).unwrap_or_default(),
+        |vars, path| {
+            let f = Found {
+                key: String::new(),
+                reason: String::new(),
+                path: path.to_vec(),
+            };
+            let names = matching(vars, &f);
+            reported.push(
+                names
+                    .first()
+                    .and_then(|n| Some((n.clone(), vars.get(n)?.clone()))),
+            );
+            names.iter().for_each(|n| {
+                vars.remove(n);
+            });
+            !names.is_empty()
+        },
+        describe_config_error,
+    );
+    for (i, f) in found.into_iter().enumerate() {
+        let Some(Some((var, raw))) = reported.get(i) else {
+            problems.push(Problem::new("environment", f.key, f.reason));
+            continue;
+        };
+        let mut reason = f.reason;
+        if reason.starts_with("unknown value") {
+            reason = strict_reason(&f.path, raw).unwrap_or(reason);
+        }
+        problems.push(Problem::new(format!("environment {var}"), f.key, reason));
+    }
+}
+
+/// Parses one TOML layer, reporting a syntax error as a problem.
+fn parse_layer(text: &str, origin: &str, problems: &mut Vec<Problem>) -> toml::Table {
+    ce::parse_toml(text, origin).unwrap_or_else(|p| {
+        problems.push(p);
+        toml::Table::new()
+    })
+}
+
+/// Writes a checked layer back as TOML text for the config crate.
+fn layer_text(table: &toml::Table, origin: &str, problems: &mut Vec<Problem>) -> String {
+    toml::to_string(table).unwrap_or_else(|e| {
+        problems.push(Problem::new(
+            origin,
+            "",
+            format!("cannot re-read the settings: {e}"),
+        ));
+        String::new()
+    })
+}
+
+fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
+    let mut problems = Vec::new();
+    let mut sources = vec![DEFAULTS_ORIGIN.to_string()];
+
+    let mut defaults = parse_layer(DEFAULTS_TOML, DEFAULTS_ORIGIN, &mut problems);
+    check_file(
+        &toml::Table::new(),
+        &mut defaults,
+        DEFAULTS_ORIGIN,
+        &mut problems,
+    );
+    let defaults_text = layer_text(&defaults, DEFAULTS_ORIGIN, &mut problems);
+
+    let file = read_file(opts, &mut problems).map(|(origin, text)| {
+        let mut table = parse_layer(&text, &origin, &mut problems);
+        check_file(&defaults, &mut table, &origin, &mut problems);
+        sources.push(origin.clone());
+        (origin, table)
+    });
+
+    let mut vars: BTreeMap<String, String> = opts
+        .env
+        .iter()
+        .filter(|(k, _)| env_key(k).is_some())
+        .cloned()
+        .collect();
+    check_env(&defaults_text, &mut vars, &mut problems);
+    if !vars.is_empty() {
+        let names: Vec<&str> = vars.keys().map(String::as_str).collect();
+        sources.push(format!("environment ({})", names.join(", ")));
+    }
+
+    let mut builder =
+        Config::builder().add_source(File::from_str(&defaults_text, FileFormat::Toml));
+    if let Some((origin, table)) = &file {
+        let text = layer_text(table, origin, &mut problems);
+        builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+    }
+    let merged = builder
+        .add_source(env_source(&vars))
+        .build()
+        .and_then(Config::try_deserialize::<Settings>);
+    let mut settings = match merged {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(Problem::new(
+                "merged settings",
+                "",
+                describe_config_error(&e),
+            ));
+            return Err(ConfigErrors { problems });
+        }
+    };
+
+    let layers = Layers {
+        file,
+        env_keys: vars
+            .keys()
+            .filter_map(|n| Some((env_key(n)?, n.clone())))
+            .collect(),
+    };
+    let (fallback, why) = fallback_spool(&opts.env);
+    settings.fallback_spool = Some(fallback);
+    settings.sources = sources;
+    validate(&settings, &layers, why, &mut problems);
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigErrors { problems })
+    }
+}
+
+/// Collects range problems, naming the layer that set each key.
+struct Checker<'a> {
+    layers: &'a Layers,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Checker<'_> {
+    /// Reports `key`; the origin is the strongest layer that set any of `keys`.
+    fn fail(&mut self, key: &str, keys: &[&str], reason: String) {
+        let origin = self.layers.origin(keys);
+        self.problems.push(Problem::new(origin, key, reason));
+    }
+
+    /// Requires `lo <= value <= hi`.
+    fn range<T: PartialOrd + Display>(&mut self, key: &str, value: T, lo: T, hi: T, what: &str) {
+        if !(lo <= value && value <= hi) {
+            self.fail(
+                key,
+                &[key],
+                format!("must be {lo} to {hi} {what}, found {value}"),
+            );
+        }
+    }
+
+    /// Requires `value >= lo`, where `lo` is the value of `lo_key`.
+    fn at_least(&mut self, key: &str, value: u64, lo_key: &str, lo: u64) {
+        if value < lo {
+            let reason = format!(
+                "must be at least {lo_key} ({lo}), found {value}; raise it or lower {lo_key}"
+            );
+            self.fail(key, &[key, lo_key], reason);
+        }
+    }
+
+    /// Checks a simulated axis under `section`.
+    fn sim_axis(&mut self, section: &str, axis: &SimAxis) {
+        let key = format!("{section}.max_speed_dps");
+        if !(axis.max_speed_dps > 0.0 && axis.max_speed_dps <= 3600.0) {
+            let reason = format!(
+                "must be above 0 and at most 3600 degrees per second, found {}",
+                axis.max_speed_dps
+            );
+            self.fail(&key, &[&key], reason);
+        }
+        let key = format!("{section}.accel_dps2");
+        if !(axis.accel_dps2 > 0.0 && axis.accel_dps2.is_finite()) {
+            let reason = format!(
+                "must be above 0 degrees per second squared, found {}",
+                axis.accel_dps2
+            );
+            self.fail(&key, &[&key], reason);
+        }
+    }
+}
+
+/// Checks ranges and the spool folder; `why` tells where the fallback spool
+/// folder came from.
+fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem>) {
+    let mut c = Checker { layers, problems };
+    let u = &s.upload;
+    c.range("upload.workers", u.workers, 1, 16, "workers");
+    c.range("upload.queue", u.queue, 1, 1000, "photos");
+    c.range("upload.max_attempts", u.max_attempts, 1, 100, "attempts");
+    c.at_least(
+        "upload.retry_max_ms",
+        u.retry_max_ms,
+        "upload.retry_initial_ms",
+        u.retry_initial_ms,
+    );
+    let sv = &s.supervision;
+    c.range(
+        "supervision.max_restarts",
+        sv.max_restarts,
+        1,
+        u32::MAX,
+        "restarts",
+    );
+    c.range("supervision.window_s", sv.window_s, 1, u64::MAX, "seconds");
+    c.at_least(
+        "supervision.backoff_max_ms",
+        sv.backoff_max_ms,
+        "supervision.backoff_initial_ms",
+        sv.backoff_initial_ms,
+    );
+    c.sim_axis("turntable.sim", &s.turntable.sim);
+    c.sim_axis("tilt.sim", &s.tilt.sim);
+    c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
+    c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
+    let Destination::Local { dir } = &s.destination;
+    if dir.as_os_str().is_empty() {
+        c.fail(
+            "destination.dir",
+            &["destination.dir"],
+            "is empty; give a folder for the photos".into(),
+        );
+    }
+    if s.daemon.profile.trim().is_empty() {
+        c.fail(
+            "daemon.profile",
+            &["daemon.profile"],
+            "is empty; give a profile name or path".into(),
+        );
+    }
+    if s.profiles.dirs.iter().any(|d| d.as_os_str().is_empty()) {
+        c.fail(
+            "profiles.dirs",
+            &["profiles.dirs"],
+            "contains an empty folder name; remove it".into(),
+        );
+    }
+    let dir = s.spool_dir();
+    if let Err(e) = check_writable(&dir) {
+        let from = if s.spool.dir.is_some() {
+            String::new()
+        } else {
+            format!(" (from {why})")
+        };
+        let reason = format!(
+            "{}{from}: {e}; choose a writable folder for spool.dir",
+            dir.display()
+        );
+        c.fail("spool.dir", &["spool.dir"], reason);
+    }
+}
+
+/// Creates `dir` if needed and checks that a file can be written in it.
+fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".scanrig-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
