@@ -120,7 +120,7 @@ pub(crate) fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, Proble
     text.parse::<toml::Table>().map_err(|e| {
         let place = match e.span() {
             Some(span) => {
-                let before = &text[..span.start.min(text.len())];
+                let before = text.get(..span.start).unwrap_or(text);
                 let line = before.matches('\n').count() + 1;
                 let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
                 format!(" at line {line}, column {col}")

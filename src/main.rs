@@ -1,1 +1,5 @@
-fn main() {}
+//! The `scanrig` command.
+
+fn main() -> std::process::ExitCode {
+    scanrig::cli::main()
+}

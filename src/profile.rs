@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::config_error::{self as ce, ConfigErrors, Problem};
 
+#[cfg(test)]
+mod tests;
+
 /// The profiles built into the binary: (name, TOML text).
 pub const SHIPPED: &[(&str, &str)] = &[
     ("demo", include_str!("../config/profiles/demo.toml")),
@@ -262,7 +265,7 @@ fn parse(name: &str, source: &str, origin: &str, text: &str) -> Result<Profile, 
     let (raw, found) = ce::check_schema::<RawProfile, _, _, _>(
         &mut table,
         |t| toml::Value::Table(t.clone()),
-        |t, path| ce::remove_path(t, path),
+        ce::remove_path,
         |e: &toml::de::Error| e.message().to_string(),
     );
     let mut problems: Vec<Problem> = found

@@ -2,21 +2,20 @@
 //! `--config`) file, overridden by `SCANRIG_<SECTION>__<KEY>` environment
 //! variables; checked as a whole, every problem reported together.
 
-use std::collections::BTreeMap;
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
-use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::config_error::{self as ce, ConfigErrors, Found, Problem, Step};
+use crate::config_error::ConfigErrors;
+
+mod load;
+#[cfg(test)]
+mod tests;
 
 /// The shipped defaults, a fully simulated rig; every key, commented.
 pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
 /// The system-wide settings file, read when it exists and no `--config` is given.
 pub const SYSTEM_FILE: &str = "/etc/scanrig/config.toml";
-/// The origin named in problems with the shipped defaults.
-const DEFAULTS_ORIGIN: &str = "shipped defaults";
 
 /// Where [`Settings::load`] looks.
 #[derive(Debug, Clone)]
@@ -399,7 +398,7 @@ impl Settings {
     /// of `opts.env`; checks the result, including that the spool folder can
     /// be created and written. Every problem found is returned together.
     pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
-        load(opts)
+        load::load(opts)
     }
 
     /// The spool folder: `spool.dir` if set, else `$STATE_DIRECTORY/spool`
@@ -451,6 +450,6 @@ fn fallback_spool(env: &[(String, String)]) -> (PathBuf, &'static str) {
     }
     (
         PathBuf::from("/var/lib/scanrig/spool"),
-        "no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME",
+        "the last resort: none of $STATE_DIRECTORY, $XDG_STATE_HOME, $HOME is set",
     )
 }

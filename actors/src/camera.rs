@@ -64,7 +64,11 @@ impl CameraActor {
             let mut camera = (self.connector)()?;
             let info = camera.info();
             info!(self.log, "camera connected"; "model" => &info.model, "port" => &info.port);
-            let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let settings = self
+                .settings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             if let Some(settings) = settings {
                 camera.apply_settings(&settings)?;
             }
@@ -105,7 +109,9 @@ impl Handler<ApplySettings> for CameraActor {
     type Result = Result<(), CameraError>;
 
     fn handle(&mut self, msg: ApplySettings, ctx: &mut Self::Context) -> Self::Result {
-        self.call(ctx, "apply settings", |camera| camera.apply_settings(&msg.0))?;
+        self.call(ctx, "apply settings", |camera| {
+            camera.apply_settings(&msg.0)
+        })?;
         *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.0);
         Ok(())
     }

@@ -42,9 +42,7 @@ impl fmt::Display for ScanId {
 }
 
 /// A shot's number within its scan, counted from 1 in capture order.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ShotId(pub u32);
 

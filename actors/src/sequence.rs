@@ -351,10 +351,9 @@ impl Sequence {
                 // The photo is in the spool but not journaled: keep it
                 // there and stop shooting until the operator looks.
                 self.set(shot, ShotState::Persisting);
-                self.pause(
-                    PauseReason::Fault(format!(
-                        "cannot record {shot} in the journal: {message}"
-                    )));
+                self.pause(PauseReason::Fault(format!(
+                    "cannot record {shot} in the journal: {message}"
+                )));
             }
             Event::UploadFailed { shot, retryable } => {
                 let attempts = &mut self.attempts[idx(shot)].uploads;

@@ -450,7 +450,10 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     w.hold_uploads = true;
     w.feed(Event::Drain);
     w.run();
-    assert_eq!(w.count("cmd Upload { shot: ShotId(2), check_existing: true }"), 1);
+    assert_eq!(
+        w.count("cmd Upload { shot: ShotId(2), check_existing: true }"),
+        1
+    );
     assert_eq!(w.count("cmd Home"), 0, "a drain moves nothing");
     // The operator resumes the scan while the upload is still out.
     w.feed(Event::Start);
@@ -461,7 +464,11 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     w.run();
     assert!(w.seq.is_finished());
     assert_eq!(w.seq.count(ShotState::Uploaded), 3);
-    assert_eq!(w.count("cmd Upload { shot: ShotId(2)"), 1, "no second upload");
+    assert_eq!(
+        w.count("cmd Upload { shot: ShotId(2)"),
+        1,
+        "no second upload"
+    );
     assert_eq!(w.count("cmd Upload { shot: ShotId(1)"), 0);
     assert_eq!(w.count("cmd Expose"), 1, "only shot 3 is taken");
 }

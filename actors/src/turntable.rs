@@ -83,7 +83,11 @@ impl TurntableActor {
         }
     }
 
-    fn fail<T>(&mut self, ctx: &mut SyncContext<Self>, result: Result<T, AxisError>) -> Result<T, AxisError> {
+    fn fail<T>(
+        &mut self,
+        ctx: &mut SyncContext<Self>,
+        result: Result<T, AxisError>,
+    ) -> Result<T, AxisError> {
         if let Err(e) = &result {
             warn!(self.log, "axis failed, reopening"; "error" => %e);
             ctx.stop();

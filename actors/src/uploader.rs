@@ -99,7 +99,9 @@ impl Uploader {
                 .map(move |reply, act, ctx| {
                     act.in_flight -= 1;
                     let result = reply.unwrap_or_else(|e| {
-                        Err(DestinationError::Transient(format!("upload worker lost: {e}")))
+                        Err(DestinationError::Transient(format!(
+                            "upload worker lost: {e}"
+                        )))
                     });
                     act.done.do_send(UploadDone {
                         scan,
@@ -133,7 +135,9 @@ impl Handler<PutManifest> for Uploader {
         let reply = self.pool.send(msg);
         Box::pin(async move {
             reply.await.unwrap_or_else(|e| {
-                Err(DestinationError::Transient(format!("upload worker lost: {e}")))
+                Err(DestinationError::Transient(format!(
+                    "upload worker lost: {e}"
+                )))
             })
         })
     }

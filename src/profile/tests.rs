@@ -1,335 +1,271 @@
-#[cfg(test)]
-mod tests {
-    use super::*;
+//! Unit tests of the scan profiles: the shipped ones, their planned shots,
+//! lookup and shadowing, and a table of broken profiles.
 
-    /// The simulated camera's widgets and their allowed values.
-    const SIM_WIDGETS: &[(&str, &[&str])] = &[
-        ("iso", &["Auto", "100", "200", "400", "800", "1600", "3200"]),
-        (
-            "shutterspeed",
-            &[
-                "1/1000", "1/500", "1/250", "1/125", "1/60", "1/30", "1/15", "1/8", "1/4", "1/2",
-                "1",
-            ],
-        ),
-        ("aperture", &["2.8", "4", "5.6", "8", "11", "16", "22"]),
-        (
-            "imageformat",
-            &["JPEG Fine", "JPEG Normal", "RAW + JPEG Fine"],
-        ),
-        ("whitebalance", &["Auto", "Daylight"]),
-        ("focusmode", &["Manual", "AF-S", "AF-C"]),
-    ];
+use super::*;
 
-    fn azimuths(shots: &[PlannedShot]) -> Vec<f64> {
-        shots.iter().map(|s| s.azimuth.0).collect()
-    }
+/// The simulated camera's widgets and their allowed values.
+const SIM_WIDGETS: &[(&str, &[&str])] = &[
+    ("iso", &["Auto", "100", "200", "400", "800", "1600", "3200"]),
+    (
+        "shutterspeed",
+        &[
+            "1/1000", "1/500", "1/250", "1/125", "1/60", "1/30", "1/15", "1/8", "1/4", "1/2", "1",
+        ],
+    ),
+    ("aperture", &["2.8", "4", "5.6", "8", "11", "16", "22"]),
+    (
+        "imageformat",
+        &["JPEG Fine", "JPEG Normal", "RAW + JPEG Fine"],
+    ),
+    ("whitebalance", &["Auto", "Daylight"]),
+    ("focusmode", &["Manual", "AF-S", "AF-C"]),
+];
 
-    #[test]
-    fn shipped_profiles_load_and_plan_their_shots() {
-        let demo = Profile::find("demo", &[]).unwrap();
-        assert_eq!(
-            (demo.source.as_str(), demo.settle_ms, demo.prefix()),
-            ("shipped", 100, "demo")
-        );
-        let shots = demo.shots();
-        assert_eq!(
-            azimuths(&shots),
-            [0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0]
-        );
-        assert!(shots.iter().all(|s| s.ring == 1 && s.tilt == Degrees(0.0)));
-        assert_eq!(
-            shots.iter().map(|s| s.index).collect::<Vec<_>>(),
-            (1..=8).collect::<Vec<_>>()
-        );
+fn azimuths(shots: &[PlannedShot]) -> Vec<f64> {
+    shots.iter().map(|s| s.azimuth.0).collect()
+}
 
-        let tt = Profile::find("turntable-36", &[]).unwrap();
-        assert_eq!(tt.settle_ms, 300);
-        let shots = tt.shots();
-        assert_eq!(
-            azimuths(&shots),
-            (0..36).map(|i| f64::from(i) * 10.0).collect::<Vec<_>>()
-        );
+#[test]
+fn shipped_profiles_load_and_plan_their_shots() {
+    let demo = Profile::find("demo", &[]).unwrap();
+    assert_eq!(
+        (demo.source.as_str(), demo.settle_ms, demo.prefix()),
+        ("shipped", 100, "demo")
+    );
+    let shots = demo.shots();
+    assert_eq!(
+        azimuths(&shots),
+        [0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0]
+    );
+    assert!(shots.iter().all(|s| s.ring == 1 && s.tilt == Degrees(0.0)));
+    assert_eq!(
+        shots.iter().map(|s| s.index).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
 
-        let obj = Profile::find("object-3ring", &[]).unwrap();
-        assert_eq!(obj.settle_ms, 300);
-        let shots = obj.shots();
-        assert_eq!(shots.len(), 32);
-        let ring = |r: u32| {
-            shots
-                .iter()
-                .filter(|s| s.ring == r)
-                .copied()
-                .collect::<Vec<_>>()
-        };
-        for (r, tilt, n) in [(1, -20.0, 12), (2, 15.0, 12), (3, 45.0, 8)] {
-            let ring = ring(r);
-            assert_eq!(ring.len(), n);
-            assert!(ring.iter().all(|s| s.tilt == Degrees(tilt)));
-            let step = 360.0 / n as f64;
-            assert_eq!(
-                azimuths(&ring),
-                (0..n).map(|i| i as f64 * step).collect::<Vec<_>>()
-            );
-        }
-        assert_eq!(
-            (shots[12].ring, shots[12].index, shots[31].index),
-            (2, 1, 8)
-        );
+    let tt = Profile::find("turntable-36", &[]).unwrap();
+    assert_eq!(tt.settle_ms, 300);
+    let shots = tt.shots();
+    assert_eq!(
+        azimuths(&shots),
+        (0..36).map(|i| f64::from(i) * 10.0).collect::<Vec<_>>()
+    );
 
-        for (name, _) in SHIPPED {
-            let p = Profile::find(name, &[]).unwrap();
-            assert!(!p.description.is_empty(), "{name}");
-            assert!(!p.camera.is_empty(), "{name}");
-            for (widget, value) in &p.camera {
-                let (_, allowed) = SIM_WIDGETS
-                    .iter()
-                    .find(|(w, _)| w == widget)
-                    .expect("known widget");
-                assert!(
-                    allowed.contains(&value.as_str()),
-                    "{name}: {widget} = {value}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn azimuths_are_normalised() {
-        let text = "[[rings]]\ntilt = 0\nshots = 4\nstart = -90\n[[rings]]\ntilt = 10\nshots = 2\nstart = 350\n";
-        let p = parse("x", "test", "x", text).unwrap();
-        assert_eq!(
-            azimuths(&p.shots()),
-            [270.0, 0.0, 90.0, 180.0, 350.0, 170.0]
-        );
-        assert_eq!(p.shots()[1].azimuth.to_string(), "0.0°");
-        let p = parse(
-            "x",
-            "test",
-            "x",
-            "[[rings]]\ntilt = 0\nshots = 3\nstart = -1e-20\n",
-        )
-        .unwrap();
-        assert!(p
-            .shots()
+    let obj = Profile::find("object-3ring", &[]).unwrap();
+    assert_eq!(obj.settle_ms, 300);
+    let shots = obj.shots();
+    assert_eq!(shots.len(), 32);
+    let ring = |r: u32| {
+        shots
             .iter()
-            .all(|s| (0.0..360.0).contains(&s.azimuth.0)));
-    }
-
-    #[test]
-    fn camera_values_are_kept_as_strings() {
-        let text = "[camera]\niso = 100\naperture = 5.6\nfstop = 8.0\nwhitebalance = \"Auto\"\n[[rings]]\ntilt = 0\nshots = 1\n";
-        let p = parse("x", "test", "x", text).unwrap();
-        let want = [
-            ("aperture", "5.6"),
-            ("fstop", "8"),
-            ("iso", "100"),
-            ("whitebalance", "Auto"),
-        ];
+            .filter(|s| s.ring == r)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    for (r, tilt, n) in [(1, -20.0, 12), (2, 15.0, 12), (3, 45.0, 8)] {
+        let ring = ring(r);
+        assert_eq!(ring.len(), n);
+        assert!(ring.iter().all(|s| s.tilt == Degrees(tilt)));
+        let step = 360.0 / n as f64;
         assert_eq!(
-            p.camera,
-            want.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+            azimuths(&ring),
+            (0..n).map(|i| i as f64 * step).collect::<Vec<_>>()
         );
     }
+    assert_eq!(
+        (shots[12].ring, shots[12].index, shots[31].index),
+        (2, 1, 8)
+    );
 
-    const RING: &str = "[[rings]]\ntilt = 0.0\nshots = 8\n";
-
-    /// (file text, key, words in the reason)
-    const BROKEN: &[(&str, &str, &[&str])] = &[
-        (
-            "bogus = 1\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "bogus",
-            &["unknown key; expected one of description, settle_ms"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = 8\nspin = 1\n",
-            "rings[1].spin",
-            &["unknown key; expected one of tilt, shots, start"],
-        ),
-        (
-            "[naming]\nprefx = \"a\"\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "naming.prefx",
-            &["did you mean `prefix`?"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = \"eight\"\n",
-            "rings[1].shots",
-            &["wrong type", "whole number"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = 0\n",
-            "rings[1].shots",
-            &["must be 1 to 720 shots, found 0"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = 721\n",
-            "rings[1].shots",
-            &["1 to 720"],
-        ),
-        ("[[rings]]\ntilt = 0\n", "rings[1].shots", &["missing"]),
-        (
-            "[[rings]]\nshots = 3\n",
-            "rings[1].tilt",
-            &["missing", "-90 to 90"],
-        ),
-        (
-            "settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "settle_ms",
-            &["-5", "whole number (0 or more)"],
-        ),
-        (
-            "settle_ms = 70000\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "settle_ms",
-            &["must be 0 to 60000 ms, found 70000"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = 8\n[[rings]]\ntilt = 95\nshots = 8\n",
-            "rings[2].tilt",
-            &["must be -90 to 90 degrees, found 95"],
-        ),
-        (
-            "[[rings]]\ntilt = nan\nshots = 8\n",
-            "rings[1].tilt",
-            &["NaN"],
-        ),
-        (
-            "[[rings]]\ntilt = 0\nshots = 8\nstart = inf\n",
-            "rings[1].start",
-            &["finite"],
-        ),
-        (
-            "description = \"no rings\"\n",
-            "rings",
-            &["a profile needs at least one [[rings]] entry"],
-        ),
-        ("rings = []\n", "rings", &["at least one [[rings]]"]),
-        ("rings = 5\n", "rings", &["wrong type"]),
-        (
-            "[naming]\nprefix = \"my scan\"\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "naming.prefix",
-            &["letters, digits, - and _", "\"my scan\""],
-        ),
-        (
-            "[camera]\niso = \"\"\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "camera.iso",
-            &["is empty"],
-        ),
-        (
-            "[camera]\niso = true\n[[rings]]\ntilt = 0\nshots = 8\n",
-            "camera.iso",
-            &["a string or a number, found boolean"],
-        ),
-        ("[[rings]\ntilt = 0\n", "", &["invalid TOML at line 1"]),
-    ];
-
-    #[test]
-    fn broken_profiles_name_file_key_and_reason() {
-        let tmp = tempfile::tempdir().unwrap();
-        for (i, (text, key, words)) in BROKEN.iter().enumerate() {
-            let path = tmp.path().join(format!("broken{i}.toml"));
-            std::fs::write(&path, text).unwrap();
-            let err = Profile::find(path.to_str().unwrap(), &[]).expect_err(text);
-            let case = format!("case {text:?}:\n{err}");
-            assert_eq!(err.problems.len(), 1, "{case}");
-            let p = &err.problems[0];
-            assert_eq!(
-                (p.origin.as_str(), p.key.as_str()),
-                (path.to_str().unwrap(), *key),
-                "{case}"
+    for (name, _) in SHIPPED {
+        let p = Profile::find(name, &[]).unwrap();
+        assert!(!p.description.is_empty(), "{name}");
+        assert!(!p.camera.is_empty(), "{name}");
+        for (widget, value) in &p.camera {
+            let (_, allowed) = SIM_WIDGETS
+                .iter()
+                .find(|(w, _)| w == widget)
+                .expect("known widget");
+            assert!(
+                allowed.contains(&value.as_str()),
+                "{name}: {widget} = {value}"
             );
-            for w in *words {
-                assert!(p.reason.contains(w), "{case}\nreason lacks {w:?}");
-            }
         }
     }
+}
 
-    #[test]
-    fn several_profile_problems_reported_together() {
-        let text = "settle_ms = 99999\nextra = 1\n[[rings]]\ntilt = 95\nshots = 0\n[[rings]]\ntilt = 0\nshots = \"x\"\n";
-        let err = parse("p", "test", "p.toml", text).unwrap_err();
-        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "extra",
-                "rings[2].shots",
-                "settle_ms",
-                "rings[1].tilt",
-                "rings[1].shots"
-            ],
-            "{err}"
-        );
-        assert!(
-            err.to_string().lines().all(|l| l.starts_with("p.toml: ")),
-            "{err}"
-        );
-    }
+#[test]
+fn azimuths_are_normalised() {
+    let text = "[[rings]]\ntilt = 0\nshots = 4\nstart = -90\n[[rings]]\ntilt = 10\nshots = 2\nstart = 350\n";
+    let p = parse("x", "test", "x", text).unwrap();
+    assert_eq!(
+        azimuths(&p.shots()),
+        [270.0, 0.0, 90.0, 180.0, 350.0, 170.0]
+    );
+    assert_eq!(p.shots()[1].azimuth.to_string(), "0.0°");
+    let p = parse(
+        "x",
+        "test",
+        "x",
+        "[[rings]]\ntilt = 0\nshots = 3\nstart = -1e-20\n",
+    )
+    .unwrap();
+    assert!(p
+        .shots()
+        .iter()
+        .all(|s| (0.0..360.0).contains(&s.azimuth.0)));
+}
 
-    #[test]
-    fn missing_profile_lists_the_available_ones() {
-        let err = Profile::find("nope", &[PathBuf::from("/no/such/dir")]).unwrap_err();
+#[test]
+fn camera_values_are_kept_as_strings() {
+    let text = "[camera]\niso = 100\naperture = 5.6\nfstop = 8.0\nwhitebalance = \"Auto\"\n[[rings]]\ntilt = 0\nshots = 1\n";
+    let p = parse("x", "test", "x", text).unwrap();
+    let want = [
+        ("aperture", "5.6"),
+        ("fstop", "8"),
+        ("iso", "100"),
+        ("whitebalance", "Auto"),
+    ];
+    assert_eq!(
+        p.camera,
+        want.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    );
+}
+
+const RING: &str = "[[rings]]\ntilt = 0.0\nshots = 8\n";
+
+/// (file text, key, words in the reason)
+#[rustfmt::skip]
+const BROKEN: &[(&str, &str, &[&str])] = &[
+    ("bogus = 1\n[[rings]]\ntilt = 0\nshots = 8\n", "bogus", &["unknown key; expected one of description, settle_ms"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\nspin = 1\n", "rings[1].spin", &["unknown key; expected one of tilt, shots, start"]),
+    ("[naming]\nprefx = \"a\"\n[[rings]]\ntilt = 0\nshots = 8\n", "naming.prefx", &["did you mean `prefix`?"]),
+    ("[[rings]]\ntilt = 0\nshots = \"eight\"\n", "rings[1].shots", &["wrong type", "whole number"]),
+    ("[[rings]]\ntilt = 0\nshots = 0\n", "rings[1].shots", &["must be 1 to 720 shots, found 0"]),
+    ("[[rings]]\ntilt = 0\nshots = 721\n", "rings[1].shots", &["1 to 720"]),
+    ("[[rings]]\ntilt = 0\n", "rings[1].shots", &["missing"]),
+    ("[[rings]]\nshots = 3\n", "rings[1].tilt", &["missing", "-90 to 90"]),
+    ("settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["-5", "whole number (0 or more)"]),
+    ("settle_ms = 70000\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["must be 0 to 60000 ms, found 70000"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\n[[rings]]\ntilt = 95\nshots = 8\n", "rings[2].tilt", &["must be -90 to 90 degrees, found 95"]),
+    ("[[rings]]\ntilt = nan\nshots = 8\n", "rings[1].tilt", &["NaN"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\nstart = inf\n", "rings[1].start", &["finite"]),
+    ("description = \"no rings\"\n", "rings", &["a profile needs at least one [[rings]] entry"]),
+    ("rings = []\n", "rings", &["at least one [[rings]]"]),
+    ("rings = 5\n", "rings", &["wrong type"]),
+    ("[naming]\nprefix = \"my scan\"\n[[rings]]\ntilt = 0\nshots = 8\n", "naming.prefix", &["letters, digits, - and _", "\"my scan\""]),
+    ("[camera]\niso = \"\"\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["is empty"]),
+    ("[camera]\niso = true\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["a string or a number, found boolean"]),
+    ("[[rings]\ntilt = 0\n", "", &["invalid TOML at line 1"]),
+];
+
+#[test]
+fn broken_profiles_name_file_key_and_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, (text, key, words)) in BROKEN.iter().enumerate() {
+        let path = tmp.path().join(format!("broken{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let err = Profile::find(path.to_str().unwrap(), &[]).expect_err(text);
+        let case = format!("case {text:?}:\n{err}");
+        assert_eq!(err.problems.len(), 1, "{case}");
         let p = &err.problems[0];
-        assert_eq!((p.origin.as_str(), p.key.as_str()), ("nope", "profile"));
-        assert!(p.reason.contains("/no/such/dir"), "{p}");
-        assert!(
-            p.reason
-                .contains("available: demo, object-3ring, turntable-36"),
-            "{p}"
+        assert_eq!(
+            (p.origin.as_str(), p.key.as_str()),
+            (path.to_str().unwrap(), *key),
+            "{case}"
         );
-        let err = Profile::find("/no/such/dir/x.toml", &[]).unwrap_err();
-        assert_eq!(err.problems[0].origin, "/no/such/dir/x.toml");
-        assert!(
-            err.problems[0].reason.contains("cannot read the profile"),
-            "{err}"
-        );
+        for w in *words {
+            assert!(p.reason.contains(w), "{case}\nreason lacks {w:?}");
+        }
     }
+}
 
-    #[test]
-    fn profile_in_dirs_shadows_shipped_one() {
-        let first = tempfile::tempdir().unwrap();
-        let second = tempfile::tempdir().unwrap();
-        let dirs = [first.path().to_path_buf(), second.path().to_path_buf()];
-        std::fs::write(
-            first.path().join("demo.toml"),
-            format!("description = \"mine\"\n{RING}"),
-        )
-        .unwrap();
-        std::fs::write(second.path().join("demo.toml"), "not read").unwrap();
-        std::fs::write(second.path().join("my-scan.toml"), RING).unwrap();
-        std::fs::write(
-            second.path().join("broken.toml"),
-            "[[rings]]\ntilt = 0\nshots = 0\n",
-        )
-        .unwrap();
-        std::fs::write(second.path().join("notes.txt"), "ignored").unwrap();
-
-        let demo = Profile::find("demo", &dirs).unwrap();
-        assert_eq!((demo.description.as_str(), demo.shots().len()), ("mine", 8));
-        assert_eq!(
-            demo.source,
-            first.path().join("demo.toml").display().to_string()
-        );
-
-        let list = Profile::list(&dirs);
-        let names: Vec<&str> = list.iter().map(|(n, _, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            ["broken", "demo", "my-scan", "object-3ring", "turntable-36"]
-        );
-        let (_, source, broken) = &list[0];
-        assert_eq!(
-            source,
-            &second.path().join("broken.toml").display().to_string()
-        );
-        assert_eq!(
-            broken.as_ref().unwrap_err().problems[0].key,
+#[test]
+fn several_profile_problems_reported_together() {
+    let text = "settle_ms = 99999\nextra = 1\n[[rings]]\ntilt = 95\nshots = 0\n[[rings]]\ntilt = 0\nshots = \"x\"\n";
+    let err = parse("p", "test", "p.toml", text).unwrap_err();
+    let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "extra",
+            "rings[2].shots",
+            "settle_ms",
+            "rings[1].tilt",
             "rings[1].shots"
-        );
-        assert_eq!(list[1].1, demo.source);
-        let mine = list[2].2.as_ref().unwrap();
-        assert_eq!((mine.name.as_str(), mine.prefix()), ("my-scan", "my-scan"));
-        assert_eq!(list[3].1, "shipped");
-    }
+        ],
+        "{err}"
+    );
+    assert!(
+        err.to_string().lines().all(|l| l.starts_with("p.toml: ")),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_profile_lists_the_available_ones() {
+    let err = Profile::find("nope", &[PathBuf::from("/no/such/dir")]).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.origin.as_str(), p.key.as_str()), ("nope", "profile"));
+    assert!(p.reason.contains("/no/such/dir"), "{p}");
+    assert!(
+        p.reason
+            .contains("available: demo, object-3ring, turntable-36"),
+        "{p}"
+    );
+    let err = Profile::find("/no/such/dir/x.toml", &[]).unwrap_err();
+    assert_eq!(err.problems[0].origin, "/no/such/dir/x.toml");
+    assert!(
+        err.problems[0].reason.contains("cannot read the profile"),
+        "{err}"
+    );
+}
+
+#[test]
+fn profile_in_dirs_shadows_shipped_one() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let dirs = [first.path().to_path_buf(), second.path().to_path_buf()];
+    std::fs::write(
+        first.path().join("demo.toml"),
+        format!("description = \"mine\"\n{RING}"),
+    )
+    .unwrap();
+    std::fs::write(second.path().join("demo.toml"), "not read").unwrap();
+    std::fs::write(second.path().join("my-scan.toml"), RING).unwrap();
+    std::fs::write(
+        second.path().join("broken.toml"),
+        "[[rings]]\ntilt = 0\nshots = 0\n",
+    )
+    .unwrap();
+    std::fs::write(second.path().join("notes.txt"), "ignored").unwrap();
+
+    let demo = Profile::find("demo", &dirs).unwrap();
+    assert_eq!((demo.description.as_str(), demo.shots().len()), ("mine", 8));
+    assert_eq!(
+        demo.source,
+        first.path().join("demo.toml").display().to_string()
+    );
+
+    let list = Profile::list(&dirs);
+    let names: Vec<&str> = list.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["broken", "demo", "my-scan", "object-3ring", "turntable-36"]
+    );
+    let (_, source, broken) = &list[0];
+    assert_eq!(
+        source,
+        &second.path().join("broken.toml").display().to_string()
+    );
+    assert_eq!(
+        broken.as_ref().unwrap_err().problems[0].key,
+        "rings[1].shots"
+    );
+    assert_eq!(list[1].1, demo.source);
+    let mine = list[2].2.as_ref().unwrap();
+    assert_eq!((mine.name.as_str(), mine.prefix()), ("my-scan", "my-scan"));
+    assert_eq!(list[3].1, "shipped");
 }

@@ -1,3 +1,19 @@
+//! Loading the settings: reading each layer, checking it against the schema
+//! on its own so problems name their file or variable, merging the layers
+//! with the config crate, then checking ranges and the spool folder.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::path::Path;
+
+use config::{Config, Environment, File, FileFormat};
+
+use super::{fallback_spool, Destination, LoadOptions, Settings, SimAxis, DEFAULTS_TOML};
+use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
+
+/// The origin named in problems with the shipped defaults.
+const DEFAULTS_ORIGIN: &str = "shipped defaults";
+
 /// The layers that were read, to name the origin of a value.
 struct Layers {
     /// The settings file: its path and its (schema-checked) table.
@@ -92,7 +108,7 @@ fn check_file(
     let (_, found) = ce::check_schema::<Settings, _, _, _>(
         layer,
         merged,
-        |layer, path| ce::remove_path(layer, path),
+        ce::remove_path,
         |e: &toml::de::Error| e.message().to_string(),
     );
     problems.extend(
@@ -141,6 +157,21 @@ fn describe_config_error(e: &config::ConfigError) -> String {
     }
 }
 
+/// The variables that set `path` or something under it.
+fn vars_under(vars: &BTreeMap<String, String>, path: &[Step]) -> Vec<String> {
+    let keys = path.iter().rposition(|s| matches!(s, Step::Key(_)));
+    let key = ce::dotted(&path[..keys.map_or(0, |i| i + 1)]);
+    let under = |k: &str| {
+        k == key
+            || k.strip_prefix(key.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+    };
+    vars.keys()
+        .filter(|name| env_key(name).is_some_and(|k| under(&k)))
+        .cloned()
+        .collect()
+}
+
 /// Schema-checks the environment layer on top of the defaults, dropping
 /// the variables that are wrong.
 fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut Vec<Problem>) {
@@ -155,49 +186,33 @@ fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut
         vars.clear();
         return;
     }
-    let matching = |vars: &BTreeMap<String, String>, f: &Found| -> Vec<String> {
-        let key = ce::dotted(
-            &f.path[..f
-                .path
-                .iter()
-                .rposition(|s| matches!(s, Step::Key(_)))
-                .map_or(0, |i| i + 1)],
-        );
-        vars.keys()
-            .filter(|n| env_key(n).is_some_and(|k| k == key || k.starts_with(&format!("{key}."))))
-            .cloned()
-            .collect()
-    };
-    let mut reported = Vec::new();
+    // For each problem found: the first variable blamed and its raw value.
+    let mut blamed: Vec<Option<(String, String)>> = Vec::new();
     let (_, found) = ce::check_schema::<Settings, _, _, _>(
         vars,
         |vars| build(vars).unwrap_or_default(),
         |vars, path| {
-            let f = Found {
-                key: String::new(),
-                reason: String::new(),
-                path: path.to_vec(),
-            };
-            let names = matching(vars, &f);
-            reported.push(
+            let names = vars_under(vars, path);
+            blamed.push(
                 names
                     .first()
                     .and_then(|n| Some((n.clone(), vars.get(n)?.clone()))),
             );
-            names.iter().for_each(|n| {
-                vars.remove(n);
-            });
+            for name in &names {
+                vars.remove(name);
+            }
             !names.is_empty()
         },
         describe_config_error,
     );
     for (i, f) in found.into_iter().enumerate() {
-        let Some(Some((var, raw))) = reported.get(i) else {
+        let Some(Some((var, raw))) = blamed.get(i) else {
             problems.push(Problem::new("environment", f.key, f.reason));
             continue;
         };
         let mut reason = f.reason;
         if reason.starts_with("unknown value") {
+            // The config crate does not list the valid values; serde does.
             reason = strict_reason(&f.path, raw).unwrap_or(reason);
         }
         problems.push(Problem::new(format!("environment {var}"), f.key, reason));
@@ -224,7 +239,7 @@ fn layer_text(table: &toml::Table, origin: &str, problems: &mut Vec<Problem>) ->
     })
 }
 
-fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
+pub(super) fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
     let mut problems = Vec::new();
     let mut sources = vec![DEFAULTS_ORIGIN.to_string()];
 
@@ -303,50 +318,50 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    /// Reports `key`; the origin is the strongest layer that set any of `keys`.
-    fn fail(&mut self, key: &str, keys: &[&str], reason: String) {
-        let origin = self.layers.origin(keys);
+    /// Reports `key`, blaming the layer that set it.
+    fn fail(&mut self, key: &str, reason: String) {
+        let origin = self.layers.origin(&[key]);
         self.problems.push(Problem::new(origin, key, reason));
     }
 
-    /// Requires `lo <= value <= hi`.
+    /// Requires `lo <= value <= hi` (false for NaN).
     fn range<T: PartialOrd + Display>(&mut self, key: &str, value: T, lo: T, hi: T, what: &str) {
         if !(lo <= value && value <= hi) {
-            self.fail(
-                key,
-                &[key],
-                format!("must be {lo} to {hi} {what}, found {value}"),
-            );
+            self.fail(key, format!("must be {lo} to {hi} {what}, found {value}"));
         }
     }
 
-    /// Requires `value >= lo`, where `lo` is the value of `lo_key`.
+    /// Requires `value >= 1`.
+    fn positive(&mut self, key: &str, value: u64, what: &str) {
+        if value == 0 {
+            self.fail(key, format!("must be at least 1 {what}, found 0"));
+        }
+    }
+
+    /// Requires `value >= lo`, where `lo` is the value of `lo_key`; blames
+    /// the stronger of the layers that set the two.
     fn at_least(&mut self, key: &str, value: u64, lo_key: &str, lo: u64) {
         if value < lo {
+            let origin = self.layers.origin(&[key, lo_key]);
             let reason = format!(
                 "must be at least {lo_key} ({lo}), found {value}; raise it or lower {lo_key}"
             );
-            self.fail(key, &[key, lo_key], reason);
+            self.problems.push(Problem::new(origin, key, reason));
         }
     }
 
     /// Checks a simulated axis under `section`.
     fn sim_axis(&mut self, section: &str, axis: &SimAxis) {
-        let key = format!("{section}.max_speed_dps");
-        if !(axis.max_speed_dps > 0.0 && axis.max_speed_dps <= 3600.0) {
-            let reason = format!(
-                "must be above 0 and at most 3600 degrees per second, found {}",
-                axis.max_speed_dps
-            );
-            self.fail(&key, &[&key], reason);
+        let speed = axis.max_speed_dps;
+        if !(speed > 0.0 && speed <= 3600.0) {
+            let reason =
+                format!("must be above 0 and at most 3600 degrees per second, found {speed}");
+            self.fail(&format!("{section}.max_speed_dps"), reason);
         }
-        let key = format!("{section}.accel_dps2");
-        if !(axis.accel_dps2 > 0.0 && axis.accel_dps2.is_finite()) {
-            let reason = format!(
-                "must be above 0 degrees per second squared, found {}",
-                axis.accel_dps2
-            );
-            self.fail(&key, &[&key], reason);
+        let accel = axis.accel_dps2;
+        if !(accel > 0.0 && accel.is_finite()) {
+            let reason = format!("must be above 0 degrees per second squared, found {accel}");
+            self.fail(&format!("{section}.accel_dps2"), reason);
         }
     }
 }
@@ -355,7 +370,7 @@ impl Checker<'_> {
 /// folder came from.
 fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem>) {
     let mut c = Checker { layers, problems };
-    let u = &s.upload;
+    let (u, sv) = (&s.upload, &s.supervision);
     c.range("upload.workers", u.workers, 1, 16, "workers");
     c.range("upload.queue", u.queue, 1, 1000, "photos");
     c.range("upload.max_attempts", u.max_attempts, 1, 100, "attempts");
@@ -365,20 +380,18 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         "upload.retry_initial_ms",
         u.retry_initial_ms,
     );
-    let sv = &s.supervision;
-    c.range(
+    c.positive(
         "supervision.max_restarts",
-        sv.max_restarts,
-        1,
-        u32::MAX,
-        "restarts",
+        sv.max_restarts.into(),
+        "restart",
     );
-    c.range("supervision.window_s", sv.window_s, 1, u64::MAX, "seconds");
+    c.positive("supervision.window_s", sv.window_s, "second");
+    let (initial, max) = (sv.backoff_initial_ms, sv.backoff_max_ms);
     c.at_least(
         "supervision.backoff_max_ms",
-        sv.backoff_max_ms,
+        max,
         "supervision.backoff_initial_ms",
-        sv.backoff_initial_ms,
+        initial,
     );
     c.sim_axis("turntable.sim", &s.turntable.sim);
     c.sim_axis("tilt.sim", &s.tilt.sim);
@@ -388,36 +401,32 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     if dir.as_os_str().is_empty() {
         c.fail(
             "destination.dir",
-            &["destination.dir"],
             "is empty; give a folder for the photos".into(),
         );
     }
     if s.daemon.profile.trim().is_empty() {
         c.fail(
             "daemon.profile",
-            &["daemon.profile"],
             "is empty; give a profile name or path".into(),
         );
     }
     if s.profiles.dirs.iter().any(|d| d.as_os_str().is_empty()) {
         c.fail(
             "profiles.dirs",
-            &["profiles.dirs"],
             "contains an empty folder name; remove it".into(),
         );
     }
     let dir = s.spool_dir();
     if let Err(e) = check_writable(&dir) {
-        let from = if s.spool.dir.is_some() {
-            String::new()
-        } else {
-            format!(" (from {why})")
+        let from = match s.spool.dir {
+            Some(_) => String::new(),
+            None => format!(" (from {why})"),
         };
         let reason = format!(
             "{}{from}: {e}; choose a writable folder for spool.dir",
             dir.display()
         );
-        c.fail("spool.dir", &["spool.dir"], reason);
+        c.fail("spool.dir", reason);
     }
 }
 

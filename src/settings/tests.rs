@@ -1,409 +1,294 @@
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
+//! Unit tests of the settings: the good paths, and a table of broken inputs
+//! checked for the origin, key and reason of the problem reported.
 
-    /// Options reading `file` (if any) with only `env`, the spool under `tmp`.
-    fn opts(tmp: &Path, file: Option<&str>, env: &[(&str, &str)]) -> LoadOptions {
-        let config_file = file.map(|text| {
-            let path = tmp.join("config.toml");
-            std::fs::write(&path, text).unwrap();
-            path
-        });
-        let mut env: Vec<(String, String)> = env
+use super::*;
+use std::path::Path;
+
+/// Options reading `file` (if any) with only `env`, the spool under `tmp`.
+fn opts(tmp: &Path, file: Option<&str>, env: &[(&str, &str)]) -> LoadOptions {
+    let config_file = file.map(|text| {
+        let path = tmp.join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    });
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.push(("STATE_DIRECTORY".into(), tmp.display().to_string()));
+    LoadOptions {
+        config_file,
+        system_file: tmp.join("no-such-system.toml"),
+        env,
+    }
+}
+
+fn load_err(tmp: &Path, file: Option<&str>, env: &[(&str, &str)]) -> ConfigErrors {
+    Settings::load(&opts(tmp, file, env)).expect_err("should fail")
+}
+
+#[test]
+fn defaults_load_and_match_serde_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Settings::load(&opts(tmp.path(), None, &[])).unwrap();
+    assert_eq!(
+        s,
+        Settings {
+            fallback_spool: s.fallback_spool.clone(),
+            sources: s.sources.clone(),
+            ..Settings::default()
+        }
+    );
+    assert_eq!(s.sources(), ["shipped defaults"]);
+    assert_eq!(s.spool_dir(), tmp.path().join("spool"));
+    assert!(tmp.path().join("spool").is_dir());
+    assert_eq!(s.tilt.sim, SimAxis::tilt_default());
+    assert_eq!(s.profiles.dirs, [PathBuf::from("/etc/scanrig/profiles")]);
+    // Deserializing default.toml alone gives the same as the serde defaults.
+    let direct: Settings = toml::from_str(DEFAULTS_TOML).unwrap();
+    assert_eq!(direct, Settings::default());
+    // The effective settings print as TOML (for check-config) and read back.
+    let printed = toml::to_string(&s).unwrap();
+    assert_eq!(
+        toml::from_str::<Settings>(&printed).unwrap(),
+        Settings::default()
+    );
+    // An empty document too.
+    assert_eq!(toml::from_str::<Settings>("").unwrap(), Settings::default());
+}
+
+#[test]
+fn user_file_overrides_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "[upload]\nworkers = 2\n[tilt]\nbackend = \"none\"\n[profiles]\ndirs = []\n[destination]\ndir = \"/srv/photos\"\n";
+    let s = Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
+    assert_eq!((s.upload.workers, s.upload.queue), (2, 16));
+    assert_eq!(s.tilt.backend, TiltBackend::None);
+    assert!(s.profiles.dirs.is_empty());
+    assert_eq!(
+        s.destination,
+        Destination::Local {
+            dir: "/srv/photos".into()
+        }
+    );
+    assert_eq!(
+        s.sources(),
+        [
+            "shipped defaults".to_string(),
+            tmp.path().join("config.toml").display().to_string()
+        ]
+    );
+}
+
+#[test]
+fn system_file_is_read_when_present() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = opts(tmp.path(), None, &[]);
+    o.system_file = tmp.path().join("system.toml");
+    std::fs::write(&o.system_file, "[buttons]\nlong_press_ms = 900\n").unwrap();
+    assert_eq!(Settings::load(&o).unwrap().buttons.long_press_ms, 900);
+}
+
+#[test]
+fn env_overrides_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = [
+        ("SCANRIG_UPLOAD__WORKERS", "3"),
+        ("SCANRIG_LOG__LEVEL", "debug"),
+        ("SCANRIG_PROFILES__DIRS", "/a:/b"),
+        ("SCANRIG_TURNTABLE__SIM__MAX_SPEED_DPS", "90"),
+        ("SCANRIG_DAEMON__PROFILE", "demo"),
+        ("SCANRIG_SPOOL__KEEP_UPLOADED", "true"),
+    ];
+    let s = Settings::load(&opts(
+        tmp.path(),
+        Some("[upload]\nworkers = 2\nqueue = 8\n"),
+        &env,
+    ))
+    .unwrap();
+    assert_eq!((s.upload.workers, s.upload.queue), (3, 8));
+    assert_eq!(s.log.level, LogLevel::Debug);
+    assert_eq!(s.profiles.dirs, [PathBuf::from("/a"), PathBuf::from("/b")]);
+    assert_eq!(s.turntable.sim.max_speed_dps, 90.0);
+    assert_eq!(s.daemon.profile, "demo");
+    assert!(s.spool.keep_uploaded);
+    assert!(s
+        .sources()
+        .last()
+        .unwrap()
+        .starts_with("environment (SCANRIG_DAEMON__PROFILE, "));
+}
+
+#[test]
+fn spool_dir_setting_and_fallbacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my spool");
+    let text = format!("[spool]\ndir = {:?}\n", dir.display().to_string());
+    let s = Settings::load(&opts(tmp.path(), Some(&text), &[])).unwrap();
+    assert_eq!(s.spool_dir(), dir);
+    assert!(dir.is_dir());
+    let env = |pairs: &[(&str, &str)]| {
+        pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        env.push(("STATE_DIRECTORY".into(), tmp.display().to_string()));
-        LoadOptions {
-            config_file,
-            system_file: tmp.join("no-such-system.toml"),
-            env,
-        }
-    }
+            .collect::<Vec<_>>()
+    };
+    let all = env(&[
+        ("HOME", "/h"),
+        ("XDG_STATE_HOME", "/x"),
+        ("STATE_DIRECTORY", "/s:/t"),
+    ]);
+    assert_eq!(fallback_spool(&all).0, Path::new("/s/spool"));
+    assert_eq!(fallback_spool(&all[..2]).0, Path::new("/x/scanrig/spool"));
+    assert_eq!(
+        fallback_spool(&env(&[("HOME", "/h"), ("XDG_STATE_HOME", "rel")])).0,
+        Path::new("/h/.local/state/scanrig/spool")
+    );
+    assert_eq!(fallback_spool(&[]).0, Path::new("/var/lib/scanrig/spool"));
+}
 
-    fn load_err(tmp: &Path, file: Option<&str>, env: &[(&str, &str)]) -> ConfigErrors {
-        Settings::load(&opts(tmp, file, env)).expect_err("should fail")
-    }
+/// Environment variables of a test case.
+type Env = &'static [(&'static str, &'static str)];
 
-    #[test]
-    fn defaults_load_and_match_serde_defaults() {
+/// (file text, env, origin: "file" or the variable, key, words in the reason)
+type Case = (
+    Option<&'static str>,
+    Env,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+const BROKEN: &[Case] = &[
+    (Some("bogus = 1\n"), &[], "file", "bogus", &["unknown key", "expected one of spool, destination"]),
+    (Some("[upload]\nwrkers = 2\n"), &[], "file", "upload.wrkers", &["unknown key; expected one of workers, queue", "did you mean `workers`?"]),
+    (Some("[camera.sim]\nwidht = 2\n"), &[], "file", "camera.sim.widht", &["unknown key", "width"]),
+    (Some("[upload]\nworkers = \"four\"\n"), &[], "file", "upload.workers", &["wrong type", "string \"four\"", "whole number"]),
+    (Some("[turntable.sim]\naccel_dps2 = true\n"), &[], "file", "turntable.sim.accel_dps2", &["wrong type", "number"]),
+    (Some("[upload]\nworkers = 0\n"), &[], "file", "upload.workers", &["must be 1 to 16 workers, found 0"]),
+    (Some("[upload]\nqueue = 5000\n"), &[], "file", "upload.queue", &["1 to 1000"]),
+    (Some("[upload]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"), &[], "file", "upload.retry_max_ms", &["at least upload.retry_initial_ms (5000)", "found 1000"]),
+    (Some("[upload]\nretry_initial_ms = 90000\n"), &[], "file", "upload.retry_max_ms", &["at least upload.retry_initial_ms (90000)"]),
+    (Some("[supervision]\nmax_restarts = 0\n"), &[], "file", "supervision.max_restarts", &["found 0"]),
+    (Some("[supervision]\nbackoff_max_ms = 1\n"), &[], "file", "supervision.backoff_max_ms", &["at least supervision.backoff_initial_ms"]),
+    (Some("[tilt.sim]\nmax_speed_dps = 0.0\n"), &[], "file", "tilt.sim.max_speed_dps", &["above 0"]),
+    (Some("[camera.sim]\nwidth = 8\n"), &[], "file", "camera.sim.width", &["16 to 8192 pixels, found 8"]),
+    (Some("[turntable]\nbackend = \"stepper\"\n"), &[], "file", "turntable.backend", &["unknown value `stepper`; expected sim"]),
+    (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
+    (Some("[destination]\nkind = \"drive\"\n"), &[], "file", "destination.kind", &["unknown value `drive`; expected local"]),
+    (Some("[destination]\nfolder = \"x\"\n"), &[], "file", "destination.folder", &["unknown key", "dir"]),
+    (Some("[upload\nworkers = 1\n"), &[], "file", "", &["invalid TOML at line 1"]),
+    (None, &[("SCANRIG_UPLOAD__WORKERS", "abc")], "SCANRIG_UPLOAD__WORKERS", "upload.workers", &["string \"abc\"", "whole number"]),
+    (None, &[("SCANRIG_UPLOAD__NOPE", "1")], "SCANRIG_UPLOAD__NOPE", "upload.nope", &["unknown key; expected one of workers"]),
+    (None, &[("SCANRIG_NOPE", "1")], "SCANRIG_NOPE", "nope", &["unknown key"]),
+    (None, &[("SCANRIG_UPLOAD__WORKERS", "99")], "SCANRIG_UPLOAD__WORKERS", "upload.workers", &["1 to 16"]),
+    (Some("[upload]\nworkers = 2\n"), &[("SCANRIG_UPLOAD__WORKERS", "-1")], "SCANRIG_UPLOAD__WORKERS", "upload.workers", &["-1"]),
+];
+
+#[test]
+fn broken_inputs_name_origin_key_and_reason() {
+    for (file, env, origin, key, words) in BROKEN {
         let tmp = tempfile::tempdir().unwrap();
-        let s = Settings::load(&opts(tmp.path(), None, &[])).unwrap();
-        assert_eq!(
-            s,
-            Settings {
-                fallback_spool: s.fallback_spool.clone(),
-                sources: s.sources.clone(),
-                ..Settings::default()
-            }
-        );
-        assert_eq!(s.sources(), ["shipped defaults"]);
-        assert_eq!(s.spool_dir(), tmp.path().join("spool"));
-        assert!(tmp.path().join("spool").is_dir());
-        assert_eq!(s.tilt.sim, SimAxis::tilt_default());
-        assert_eq!(s.profiles.dirs, [PathBuf::from("/etc/scanrig/profiles")]);
-        // Deserializing default.toml alone gives the same as the serde defaults.
-        let direct: Settings = toml::from_str(DEFAULTS_TOML).unwrap();
-        assert_eq!(direct, Settings::default());
-        // An empty document too.
-        assert_eq!(toml::from_str::<Settings>("").unwrap(), Settings::default());
-    }
-
-    #[test]
-    fn user_file_overrides_defaults() {
-        let tmp = tempfile::tempdir().unwrap();
-        let text = "[upload]\nworkers = 2\n[tilt]\nbackend = \"none\"\n[profiles]\ndirs = []\n[destination]\ndir = \"/srv/photos\"\n";
-        let s = Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
-        assert_eq!((s.upload.workers, s.upload.queue), (2, 16));
-        assert_eq!(s.tilt.backend, TiltBackend::None);
-        assert!(s.profiles.dirs.is_empty());
-        assert_eq!(
-            s.destination,
-            Destination::Local {
-                dir: "/srv/photos".into()
-            }
-        );
-        assert_eq!(
-            s.sources(),
-            [
-                "shipped defaults".to_string(),
-                tmp.path().join("config.toml").display().to_string()
-            ]
-        );
-    }
-
-    #[test]
-    fn system_file_is_read_when_present() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut o = opts(tmp.path(), None, &[]);
-        o.system_file = tmp.path().join("system.toml");
-        std::fs::write(&o.system_file, "[buttons]\nlong_press_ms = 900\n").unwrap();
-        assert_eq!(Settings::load(&o).unwrap().buttons.long_press_ms, 900);
-    }
-
-    #[test]
-    fn env_overrides_file() {
-        let tmp = tempfile::tempdir().unwrap();
-        let env = [
-            ("SCANRIG_UPLOAD__WORKERS", "3"),
-            ("SCANRIG_LOG__LEVEL", "debug"),
-            ("SCANRIG_PROFILES__DIRS", "/a:/b"),
-            ("SCANRIG_TURNTABLE__SIM__MAX_SPEED_DPS", "90"),
-            ("SCANRIG_DAEMON__PROFILE", "demo"),
-            ("SCANRIG_SPOOL__KEEP_UPLOADED", "true"),
-        ];
-        let s = Settings::load(&opts(
-            tmp.path(),
-            Some("[upload]\nworkers = 2\nqueue = 8\n"),
-            &env,
-        ))
-        .unwrap();
-        assert_eq!((s.upload.workers, s.upload.queue), (3, 8));
-        assert_eq!(s.log.level, LogLevel::Debug);
-        assert_eq!(s.profiles.dirs, [PathBuf::from("/a"), PathBuf::from("/b")]);
-        assert_eq!(s.turntable.sim.max_speed_dps, 90.0);
-        assert_eq!(s.daemon.profile, "demo");
-        assert!(s.spool.keep_uploaded);
-        assert!(s
-            .sources()
-            .last()
-            .unwrap()
-            .starts_with("environment (SCANRIG_DAEMON__PROFILE, "));
-    }
-
-    #[test]
-    fn spool_dir_setting_and_fallbacks() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("my spool");
-        let text = format!("[spool]\ndir = {:?}\n", dir.display().to_string());
-        let s = Settings::load(&opts(tmp.path(), Some(&text), &[])).unwrap();
-        assert_eq!(s.spool_dir(), dir);
-        assert!(dir.is_dir());
-        let env = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>()
+        let err = load_err(tmp.path(), *file, env);
+        let case = format!("case {file:?} {env:?}:\n{err}");
+        assert_eq!(err.problems.len(), 1, "{case}");
+        let p = &err.problems[0];
+        let want_origin = match *origin {
+            "file" => tmp.path().join("config.toml").display().to_string(),
+            var => format!("environment {var}"),
         };
-        let all = env(&[
-            ("HOME", "/h"),
-            ("XDG_STATE_HOME", "/x"),
-            ("STATE_DIRECTORY", "/s:/t"),
-        ]);
-        assert_eq!(fallback_spool(&all).0, Path::new("/s/spool"));
-        assert_eq!(fallback_spool(&all[..2]).0, Path::new("/x/scanrig/spool"));
         assert_eq!(
-            fallback_spool(&env(&[("HOME", "/h"), ("XDG_STATE_HOME", "rel")])).0,
-            Path::new("/h/.local/state/scanrig/spool")
+            (p.origin.as_str(), p.key.as_str()),
+            (want_origin.as_str(), *key),
+            "{case}"
         );
-        assert_eq!(fallback_spool(&[]).0, Path::new("/var/lib/scanrig/spool"));
+        for w in *words {
+            assert!(p.reason.contains(w), "{case}\nreason lacks {w:?}");
+        }
     }
+}
 
-    /// (file text, env, origin: "file" / "defaults" / an env var, key, words in the reason)
-    const BROKEN: &[(Option<&str>, &[(&str, &str)], &str, &str, &[&str])] = &[
-        (
-            Some("bogus = 1\n"),
-            &[],
-            "file",
-            "bogus",
-            &["unknown key", "expected one of spool, destination"],
-        ),
-        (
-            Some("[upload]\nwrkers = 2\n"),
-            &[],
-            "file",
-            "upload.wrkers",
-            &[
-                "unknown key; expected one of workers, queue",
-                "did you mean `workers`?",
-            ],
-        ),
-        (
-            Some("[camera.sim]\nwidht = 2\n"),
-            &[],
-            "file",
-            "camera.sim.widht",
-            &["unknown key", "width"],
-        ),
-        (
-            Some("[upload]\nworkers = \"four\"\n"),
-            &[],
-            "file",
-            "upload.workers",
-            &["wrong type", "string \"four\"", "whole number"],
-        ),
-        (
-            Some("[turntable.sim]\naccel_dps2 = true\n"),
-            &[],
-            "file",
-            "turntable.sim.accel_dps2",
-            &["wrong type", "number"],
-        ),
-        (
-            Some("[upload]\nworkers = 0\n"),
-            &[],
-            "file",
-            "upload.workers",
-            &["must be 1 to 16 workers, found 0"],
-        ),
-        (
-            Some("[upload]\nqueue = 5000\n"),
-            &[],
-            "file",
-            "upload.queue",
-            &["1 to 1000"],
-        ),
-        (
-            Some("[upload]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
-            &[],
-            "file",
-            "upload.retry_max_ms",
-            &["at least upload.retry_initial_ms (5000)", "found 1000"],
-        ),
-        (
-            Some("[upload]\nretry_initial_ms = 90000\n"),
-            &[],
-            "file",
-            "upload.retry_max_ms",
-            &["at least upload.retry_initial_ms (90000)"],
-        ),
-        (
-            Some("[supervision]\nmax_restarts = 0\n"),
-            &[],
-            "file",
-            "supervision.max_restarts",
-            &["found 0"],
-        ),
-        (
-            Some("[tilt.sim]\nmax_speed_dps = 0.0\n"),
-            &[],
-            "file",
-            "tilt.sim.max_speed_dps",
-            &["above 0"],
-        ),
-        (
-            Some("[camera.sim]\nwidth = 8\n"),
-            &[],
-            "file",
-            "camera.sim.width",
-            &["16 to 8192 pixels, found 8"],
-        ),
-        (
-            Some("[turntable]\nbackend = \"stepper\"\n"),
-            &[],
-            "file",
-            "turntable.backend",
-            &["unknown value `stepper`; expected sim"],
-        ),
-        (
-            Some("[log]\nlevel = \"loud\"\n"),
-            &[],
-            "file",
-            "log.level",
-            &["expected one of error, warn, info"],
-        ),
-        (
-            Some("[destination]\nkind = \"drive\"\n"),
-            &[],
-            "file",
-            "destination.kind",
-            &["unknown value `drive`; expected local"],
-        ),
-        (
-            Some("[destination]\nfolder = \"x\"\n"),
-            &[],
-            "file",
-            "destination.folder",
-            &["unknown key", "dir"],
-        ),
-        (
-            Some("[upload\nworkers = 1\n"),
-            &[],
-            "file",
-            "",
-            &["invalid TOML at line 1"],
-        ),
-        (
-            None,
-            &[("SCANRIG_UPLOAD__WORKERS", "abc")],
-            "SCANRIG_UPLOAD__WORKERS",
-            "upload.workers",
-            &["string \"abc\"", "whole number"],
-        ),
-        (
-            None,
-            &[("SCANRIG_UPLOAD__NOPE", "1")],
-            "SCANRIG_UPLOAD__NOPE",
-            "upload.nope",
-            &["unknown key; expected one of workers"],
-        ),
-        (
-            None,
-            &[("SCANRIG_NOPE", "1")],
-            "SCANRIG_NOPE",
-            "nope",
-            &["unknown key"],
-        ),
-        (
-            None,
-            &[("SCANRIG_UPLOAD__WORKERS", "99")],
-            "SCANRIG_UPLOAD__WORKERS",
-            "upload.workers",
-            &["1 to 16"],
-        ),
-        (
-            Some("[upload]\nworkers = 2\n"),
-            &[("SCANRIG_UPLOAD__WORKERS", "-1")],
-            "SCANRIG_UPLOAD__WORKERS",
-            "upload.workers",
-            &["-1"],
-        ),
+#[test]
+fn missing_config_file_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = opts(tmp.path(), None, &[]);
+    o.config_file = Some(tmp.path().join("nope.toml"));
+    let err = Settings::load(&o).unwrap_err();
+    assert_eq!(
+        err.problems[0].origin,
+        tmp.path().join("nope.toml").display().to_string()
+    );
+    assert!(
+        err.problems[0].reason.contains("check the --config path"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unwritable_spool_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("afile"), "x").unwrap();
+    let dir = tmp.path().join("afile/spool");
+    let text = format!("[spool]\ndir = {:?}\n", dir.display().to_string());
+    let err = load_err(tmp.path(), Some(&text), &[]);
+    let p = err.for_key("spool.dir").expect("spool.dir problem");
+    assert_eq!(
+        p.origin,
+        tmp.path().join("config.toml").display().to_string()
+    );
+    assert!(
+        p.reason.contains("choose a writable folder") && p.reason.contains("afile/spool"),
+        "{p}"
+    );
+    // Unset, the fallback folder is blamed with where it came from.
+    let mut o = opts(tmp.path(), None, &[]);
+    o.env = vec![(
+        "STATE_DIRECTORY".into(),
+        tmp.path().join("afile").display().to_string(),
+    )];
+    let err = Settings::load(&o).unwrap_err();
+    assert_eq!(err.problems[0].origin, "shipped defaults");
+    assert!(
+        err.problems[0]
+            .reason
+            .contains("(from $STATE_DIRECTORY/spool)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn several_problems_reported_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text =
+        "[upload]\nwrkers = 1\nqueue = 0\nmax_attempts = \"x\"\n[camera.sim]\nwidth = 8\n[nope]\n";
+    let env = [
+        ("SCANRIG_UPLOAD__WORKERS", "abc"),
+        ("SCANRIG_LOG__LEVEL", "warn"),
+        ("SCANRIG_TILT__BACKEND", "arm"),
     ];
-
-    #[test]
-    fn broken_inputs_name_origin_key_and_reason() {
-        for (file, env, origin, key, words) in BROKEN {
-            let tmp = tempfile::tempdir().unwrap();
-            let err = load_err(tmp.path(), *file, env);
-            let case = format!("case {file:?} {env:?}:\n{err}");
-            assert_eq!(err.problems.len(), 1, "{case}");
-            let p = &err.problems[0];
-            let want_origin = match *origin {
-                "file" => tmp.path().join("config.toml").display().to_string(),
-                var => format!("environment {var}"),
-            };
-            assert_eq!(
-                (p.origin.as_str(), p.key.as_str()),
-                (want_origin.as_str(), *key),
-                "{case}"
-            );
-            for w in *words {
-                assert!(p.reason.contains(w), "{case}\nreason lacks {w:?}");
-            }
-        }
+    let err = load_err(tmp.path(), Some(text), &env);
+    let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+    for k in [
+        "upload.wrkers",
+        "upload.max_attempts",
+        "nope",
+        "upload.workers",
+        "tilt.backend",
+        "upload.queue",
+        "camera.sim.width",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from\n{err}");
     }
-
-    #[test]
-    fn missing_config_file_is_named() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut o = opts(tmp.path(), None, &[]);
-        o.config_file = Some(tmp.path().join("nope.toml"));
-        let err = Settings::load(&o).unwrap_err();
-        assert_eq!(
-            err.problems[0].origin,
-            tmp.path().join("nope.toml").display().to_string()
-        );
-        assert!(
-            err.problems[0].reason.contains("check the --config path"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn unwritable_spool_dir() {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("afile"), "x").unwrap();
-        let dir = tmp.path().join("afile/spool");
-        let text = format!("[spool]\ndir = {:?}\n", dir.display().to_string());
-        let err = load_err(tmp.path(), Some(&text), &[]);
-        let p = err.for_key("spool.dir").expect("spool.dir problem");
-        assert_eq!(
-            p.origin,
-            tmp.path().join("config.toml").display().to_string()
-        );
-        assert!(
-            p.reason.contains("choose a writable folder") && p.reason.contains("afile/spool"),
-            "{p}"
-        );
-        // Unset, the fallback folder is blamed with where it came from.
-        let mut o = opts(tmp.path(), None, &[]);
-        o.env = vec![(
-            "STATE_DIRECTORY".into(),
-            tmp.path().join("afile").display().to_string(),
-        )];
-        let err = Settings::load(&o).unwrap_err();
-        assert_eq!(err.problems[0].origin, "shipped defaults");
-        assert!(
-            err.problems[0]
-                .reason
-                .contains("(from $STATE_DIRECTORY/spool)"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn several_problems_reported_together() {
-        let tmp = tempfile::tempdir().unwrap();
-        let text = "[upload]\nwrkers = 1\nqueue = 0\nmax_attempts = \"x\"\n[camera.sim]\nwidth = 8\n[nope]\n";
-        let env = [
-            ("SCANRIG_UPLOAD__WORKERS", "abc"),
-            ("SCANRIG_LOG__LEVEL", "warn"),
-            ("SCANRIG_TILT__BACKEND", "arm"),
-        ];
-        let err = load_err(tmp.path(), Some(text), &env);
-        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
-        for k in [
-            "upload.wrkers",
-            "upload.max_attempts",
-            "nope",
-            "upload.workers",
-            "tilt.backend",
-            "upload.queue",
-            "camera.sim.width",
-        ] {
-            assert!(keys.contains(&k), "{k} missing from\n{err}");
-        }
-        assert_eq!(err.problems.len(), 7, "{err}");
-        let shown = err.to_string();
-        assert_eq!(shown.lines().count(), 7);
-        let file = tmp.path().join("config.toml").display().to_string();
-        assert!(
-            shown.contains(&format!(
-                "{file}: upload.queue: must be 1 to 1000 photos, found 0"
-            )),
-            "{shown}"
-        );
-        assert!(shown.contains("environment SCANRIG_TILT__BACKEND: tilt.backend: unknown value `arm`; expected none or sim"), "{shown}");
-    }
+    assert_eq!(err.problems.len(), 7, "{err}");
+    let shown = err.to_string();
+    assert_eq!(shown.lines().count(), 7);
+    let file = tmp.path().join("config.toml").display().to_string();
+    assert!(
+        shown.contains(&format!(
+            "{file}: upload.queue: must be 1 to 1000 photos, found 0"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("environment SCANRIG_TILT__BACKEND: tilt.backend: unknown value `arm`; expected none or sim"), "{shown}");
 }

@@ -151,7 +151,11 @@ mod tests {
         let err = dest.upload(&up).unwrap_err();
         assert!(matches!(err, DestinationError::Mismatch { .. }), "{err}");
         assert!(err.is_retryable());
-        assert!(!dest_dir.path().join(up.scan.as_str()).join("a.jpg").exists());
+        assert!(!dest_dir
+            .path()
+            .join(up.scan.as_str())
+            .join("a.jpg")
+            .exists());
     }
 
     #[test]

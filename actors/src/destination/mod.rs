@@ -2,14 +2,16 @@
 //! file, under an idempotency key (scan, shot, sha256), and can say whether it
 //! already holds a photo, so a retry after a crash never makes a second copy.
 //!
-//! Ships [`LocalDir`]; remote ones (Google Drive) implement the same trait,
+//! Ships [`LocalDir`] and [`SimRemote`] (a simulated network); remote ones (Google Drive) implement the same trait,
 //! with resumable uploads kept inside the implementation.
 
 mod local;
+mod sim;
 
 use std::path::PathBuf;
 
 pub use local::LocalDir;
+pub use sim::SimRemote;
 
 use crate::plan::{ScanId, ShotId};
 

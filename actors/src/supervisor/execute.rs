@@ -67,20 +67,32 @@ impl Supervisor {
             Command::ApplySettings => {
                 let settings = run.plan.camera.clone();
                 let camera = self.camera.clone();
-                self.ask(&camera, scan, ApplySettings(settings), |s| &mut s.exposing, |_, r| {
-                    match flatten(r) {
+                self.ask(
+                    &camera,
+                    scan,
+                    ApplySettings(settings),
+                    |s| &mut s.exposing,
+                    |_, r| match flatten(r) {
                         Ok(()) => Event::SettingsApplied,
                         Err(e) => camera_failed(None, e),
-                    }
-                }, ctx);
+                    },
+                    ctx,
+                );
             }
             Command::Home => {
                 let table = self.turntable.clone();
-                self.ask(&table, scan, Home, |s| &mut s.moving, |_, r| match r {
-                    Ok(Ok(())) => Event::Homed,
-                    Ok(Err(e)) => table_failed(None, e.to_string()),
-                    Err(e) => table_failed(None, e.to_string()),
-                }, ctx);
+                self.ask(
+                    &table,
+                    scan,
+                    Home,
+                    |s| &mut s.moving,
+                    |_, r| match r {
+                        Ok(Ok(())) => Event::Homed,
+                        Ok(Err(e)) => table_failed(None, e.to_string()),
+                        Err(e) => table_failed(None, e.to_string()),
+                    },
+                    ctx,
+                );
             }
             Command::MoveTo(shot) => {
                 let p = run.plan.shot(shot);
@@ -89,14 +101,21 @@ impl Supervisor {
                     tilt: p.tilt,
                 };
                 let table = self.turntable.clone();
-                self.ask(&table, scan, msg, |s| &mut s.moving, move |_, r| match r {
-                    Ok(Ok(m)) => Event::Moved {
-                        shot,
-                        still: m.still,
+                self.ask(
+                    &table,
+                    scan,
+                    msg,
+                    |s| &mut s.moving,
+                    move |_, r| match r {
+                        Ok(Ok(m)) => Event::Moved {
+                            shot,
+                            still: m.still,
+                        },
+                        Ok(Err(e)) => table_failed(Some(shot), e.to_string()),
+                        Err(e) => table_failed(Some(shot), e.to_string()),
                     },
-                    Ok(Err(e)) => table_failed(Some(shot), e.to_string()),
-                    Err(e) => table_failed(Some(shot), e.to_string()),
-                }, ctx);
+                    ctx,
+                );
             }
             Command::Settle(shot) => {
                 let settle = run.plan.settle();
@@ -110,8 +129,12 @@ impl Supervisor {
                 let request = run.plan.capture_request(shot);
                 let camera = self.camera.clone();
                 let id = scan.clone();
-                self.ask(&camera, scan, Expose(request), |s| &mut s.exposing, move |act, r| {
-                    match flatten(r) {
+                self.ask(
+                    &camera,
+                    scan,
+                    Expose(request),
+                    |s| &mut s.exposing,
+                    move |act, r| match flatten(r) {
                         Ok(exposure) => {
                             if let Some(run) = act.runs.get_mut(&id) {
                                 run.exposures.insert(shot, exposure);
@@ -119,8 +142,9 @@ impl Supervisor {
                             Event::Exposed(shot)
                         }
                         Err(e) => camera_failed(Some(shot), e),
-                    }
-                }, ctx);
+                    },
+                    ctx,
+                );
             }
             Command::Download(shot) => self.download(scan, shot, ctx),
             Command::Persist(shot) => self.persist(scan, shot, ctx),
@@ -175,8 +199,12 @@ impl Supervisor {
         };
         let camera = self.camera.clone();
         let id = scan.clone();
-        self.ask(&camera, scan, msg, |s| &mut s.downloading, move |act, r| {
-            match flatten(r) {
+        self.ask(
+            &camera,
+            scan,
+            msg,
+            |s| &mut s.downloading,
+            move |act, r| match flatten(r) {
                 Ok(files) => {
                     if let Some(run) = act.runs.get_mut(&id) {
                         run.exposures.remove(&shot);
@@ -197,8 +225,9 @@ impl Supervisor {
                     Event::Downloaded(shot)
                 }
                 Err(e) => camera_failed(Some(shot), e),
-            }
-        }, ctx);
+            },
+            ctx,
+        );
     }
 
     fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
@@ -215,15 +244,20 @@ impl Supervisor {
         };
         let recorder = self.recorder.clone();
         let id = scan.clone();
-        self.ask(&recorder, scan, msg, |s| &mut s.downloading, move |act, r| {
-            match flat(r) {
+        self.ask(
+            &recorder,
+            scan,
+            msg,
+            |s| &mut s.downloading,
+            move |act, r| match flat(r) {
                 Ok(()) => {
                     act.tell(Progress::Captured { scan: id, name });
                     Event::Persisted(shot)
                 }
                 Err(e) => Event::PersistFailed(shot, e),
-            }
-        }, ctx);
+            },
+            ctx,
+        );
     }
 
     /// Journals a new scan's plan before anything else happens.
@@ -396,9 +430,7 @@ fn table_failed(shot: Option<ShotId>, message: String) -> Event {
 }
 
 /// A reply from an actor whose handler returns a `Result`, as one `Result`.
-fn flat<T, E: std::fmt::Display>(
-    reply: Result<Result<T, E>, MailboxError>,
-) -> Result<T, String> {
+fn flat<T, E: std::fmt::Display>(reply: Result<Result<T, E>, MailboxError>) -> Result<T, String> {
     match reply {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(e) => Err(format!("actor gone: {e}")),

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use scanrig_hardware::camera::CameraConnector;
 use scanrig_hardware::axis::AxesConnector;
+use scanrig_hardware::camera::CameraConnector;
 use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
-use slog::{info, warn, Logger};
+use slog::{info, Logger};
 
 pub use run::{ScanSummary, StageTimes};
 
@@ -67,6 +67,8 @@ pub enum Progress {
     Finished(ScanSummary),
     /// Nothing is moving, shooting or uploading.
     Quiet,
+    /// Start was pressed with no scan running: the daemon should start one.
+    StartRequested,
 }
 
 /// Starts a new scan, or continues one read back from its journal.
@@ -106,9 +108,6 @@ pub enum Control {
 #[rtype(result = "()")]
 pub struct Subscribe(pub Recipient<Progress>);
 
-/// Makes the next scan when Start is pressed with no scan running.
-pub type Starter = Box<dyn FnMut() -> Result<StartScan, String>>;
-
 /// What the supervisor is built from.
 pub struct Rig {
     /// Opens the axes.
@@ -144,7 +143,6 @@ pub struct Supervisor {
     keep_uploaded: bool,
     config: SequenceConfig,
     subscribers: Vec<Recipient<Progress>>,
-    starter: Option<Starter>,
     status: Status,
     quiet: bool,
     log: Logger,
@@ -155,10 +153,8 @@ impl Actor for Supervisor {
 }
 
 impl Supervisor {
-    /// Starts the supervisor and every device actor of the rig. `starter`
-    /// makes a scan when Start is pressed (the daemon); without it, Start
-    /// only resumes a paused scan.
-    pub fn start(rig: Rig, starter: Option<Starter>, log: Logger) -> Addr<Supervisor> {
+    /// Starts the supervisor and every device actor of the rig.
+    pub fn start(rig: Rig, log: Logger) -> Addr<Supervisor> {
         Supervisor::create(move |ctx| {
             let me = ctx.address();
             let uploader = Uploader::new(
@@ -187,7 +183,6 @@ impl Supervisor {
                 keep_uploaded: rig.keep_uploaded,
                 config: rig.sequence,
                 subscribers: Vec::new(),
-                starter,
                 status: Status::Idle,
                 quiet: true,
                 log,
@@ -337,18 +332,7 @@ impl Handler<Pressed> for Supervisor {
                 self.control(Control::Resume, ctx)
             }
             (Button::Pause, Some(false)) => self.control(Control::Pause, ctx),
-            (Button::Start, None) => match self.starter.as_mut().map(|f| f()) {
-                Some(Ok(start)) => {
-                    if let Err(e) = self.handle(start, ctx) {
-                        warn!(self.log, "cannot start a scan"; "reason" => %e);
-                    }
-                }
-                Some(Err(reason)) => {
-                    warn!(self.log, "cannot start a scan"; "reason" => reason);
-                    self.panel.do_send(Show(Status::Fault));
-                }
-                None => {}
-            },
+            (Button::Start, None) => self.tell(Progress::StartRequested),
             _ => {}
         }
     }
@@ -359,5 +343,19 @@ impl Handler<Subscribe> for Supervisor {
 
     fn handle(&mut self, Subscribe(r): Subscribe, _: &mut Self::Context) {
         self.subscribers.push(r);
+    }
+}
+
+/// The summary so far of a scan that has not ended (paused, interrupted).
+#[derive(Message)]
+#[rtype(result = "Option<ScanSummary>")]
+pub struct Summarise(pub ScanId);
+
+impl Handler<Summarise> for Supervisor {
+    type Result = Option<ScanSummary>;
+
+    fn handle(&mut self, Summarise(scan): Summarise, _: &mut Self::Context) -> Self::Result {
+        let run = self.runs.get(&scan)?;
+        Some(run.summary(None, self.destination.clone()))
     }
 }

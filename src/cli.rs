@@ -1,0 +1,218 @@
+//! The command line: subcommands, their arguments, and exit codes
+//! (0 success, 2 bad configuration or usage, 1 runtime failure).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::bench::{self, BenchArgs};
+use crate::config_error::ConfigErrors;
+use crate::logging::logger;
+use crate::profile::Profile;
+use crate::runner::{self, Report, Start};
+use crate::scans::{new_plan, SpoolState};
+use crate::settings::{LoadOptions, Settings};
+use crate::{daemon, rig};
+
+/// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
+/// the camera, and uploads every photo exactly once.
+#[derive(Debug, Parser)]
+#[command(name = "scanrig", version)]
+pub struct Cli {
+    /// Rig configuration file, read instead of /etc/scanrig/config.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one scan in the foreground and print a summary.
+    Scan {
+        /// Profile name (see `scanrig profiles`) or a profile file;
+        /// default: the daemon's profile from the configuration.
+        #[arg(long, short)]
+        profile: Option<String>,
+        /// Put the photos in this folder instead of the configured destination.
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue an interrupted scan from its next uncaptured shot.
+    Resume {
+        /// The scan id (default: the latest interrupted scan).
+        #[arg(long)]
+        scan: Option<String>,
+        /// Put the photos in this folder instead of the configured destination.
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wait for the Start button and run scans (the service).
+    Daemon,
+    /// List the scan profiles and check each one.
+    Profiles,
+    /// Check the configuration and the daemon's profile; exit 2 if broken.
+    CheckConfig,
+    /// Measure the pipeline on the simulated rig.
+    Bench(BenchArgs),
+}
+
+/// Why a command failed.
+enum Failure {
+    Config(ConfigErrors),
+    Runtime(anyhow::Error),
+}
+
+impl From<ConfigErrors> for Failure {
+    fn from(e: ConfigErrors) -> Failure {
+        Failure::Config(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Runtime(e)
+    }
+}
+
+/// Parses the command line, runs the command, and maps the outcome to an
+/// exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure::Config(e)) => {
+            eprintln!("error: the configuration is not valid:\n{e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let settings = Settings::load(&LoadOptions {
+        config_file: cli.config,
+        ..LoadOptions::default()
+    })?;
+    let log = logger(settings.log.level);
+    match cli.command {
+        Command::Scan {
+            profile,
+            dest,
+            json,
+        } => {
+            let name = profile.unwrap_or_else(|| settings.daemon.profile.clone());
+            let profile = Profile::find(&name, &settings.profiles.dirs)?;
+            let start = Start::New(new_plan(&profile));
+            let report = runner::run(rig::build(&settings, dest), start, !json, log)?;
+            Ok(print_report(&report, json))
+        }
+        Command::Resume { scan, dest, json } => {
+            let state = SpoolState::read(&settings.spool_dir())?;
+            let Some(record) = state.resumable(scan.as_deref()) else {
+                return Err(Failure::Runtime(anyhow::anyhow!(
+                    "no interrupted scan{} in {}; start one with `scanrig scan`",
+                    scan.map(|s| format!(" named {s}")).unwrap_or_default(),
+                    settings.spool_dir().display()
+                )));
+            };
+            let start = Start::Resume(Box::new(record.clone()));
+            let report = runner::run(rig::build(&settings, dest), start, !json, log)?;
+            Ok(print_report(&report, json))
+        }
+        Command::Daemon => {
+            Profile::find(&settings.daemon.profile, &settings.profiles.dirs)?;
+            daemon::run(settings, log)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profiles => Ok(list_profiles(&settings)),
+        Command::CheckConfig => {
+            Profile::find(&settings.daemon.profile, &settings.profiles.dirs)?;
+            println!("configuration OK");
+            println!("  read: {}", settings.sources().join(", "));
+            println!("  spool: {}", settings.spool_dir().display());
+            println!(
+                "  destination: {}",
+                rig::destination(&settings, None).describe()
+            );
+            println!("  daemon profile: {}", settings.daemon.profile);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => {
+            bench::run(&settings, &args, log)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list_profiles(settings: &Settings) -> ExitCode {
+    let mut broken = false;
+    for (name, source, profile) in Profile::list(&settings.profiles.dirs) {
+        match profile {
+            Ok(p) => println!(
+                "{name:<16} {:>4} shots  {}  ({source})",
+                p.shots().len(),
+                p.description
+            ),
+            Err(e) => {
+                broken = true;
+                println!("{name:<16} BROKEN ({source}):\n{e}");
+            }
+        }
+    }
+    if broken {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_report(report: &Report, json: bool) -> ExitCode {
+    let s = &report.summary;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(s).expect("a summary always serialises")
+        );
+    } else {
+        let state = match (&s.outcome, &s.paused, report.interrupted) {
+            (Some(o), _, _) => format!("{o:?}").to_lowercase(),
+            (None, Some(why), _) => format!("paused: {why}"),
+            (None, None, _) => "interrupted".to_owned(),
+        };
+        println!("scan {}: {state}", s.scan);
+        println!(
+            "  shots: {} planned, {} captured, {} uploaded, {} upload failures",
+            s.planned, s.captured, s.uploaded, s.upload_failed
+        );
+        println!("  photos: {}", s.destination);
+        let t = &s.stages;
+        println!(
+            "  time: {:.1} s wall; moving {:.1} s, settling {:.1} s, exposing {:.1} s, downloading {:.1} s, uploading {:.1} s",
+            s.wall.as_secs_f64(),
+            t.moving.as_secs_f64(),
+            t.settling.as_secs_f64(),
+            t.exposing.as_secs_f64(),
+            t.downloading.as_secs_f64(),
+            t.uploading.as_secs_f64()
+        );
+        if s.outcome.is_none() {
+            println!("  continue it with: scanrig resume --scan {}", s.scan);
+        }
+    }
+    if report.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

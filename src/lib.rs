@@ -1,0 +1,25 @@
+//! The `scanrig` program: command line, configuration, and the wiring of the
+//! actors to the devices the configuration names.
+//!
+//! # Layout
+//! - [`cli`]: the command line (clap) and exit codes.
+//! - [`settings`], [`profile`], [`config_error`]: the rig configuration and
+//!   scan profiles, layered and validated.
+//! - [`rig`]: builds the devices and destination from the settings.
+//! - [`scans`]: journals in the spool at start-up; new scan plans.
+//! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
+//! - [`daemon`]: waits for buttons and runs scans.
+//! - [`bench`]: the pipeline benchmark.
+//! - [`logging`]: slog to stderr.
+
+pub mod bench;
+pub mod cli;
+pub mod config_error;
+pub mod daemon;
+pub mod keyboard;
+pub mod logging;
+pub mod profile;
+pub mod rig;
+pub mod runner;
+pub mod scans;
+pub mod settings;

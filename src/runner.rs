@@ -1,0 +1,167 @@
+//! Runs one scan in the foreground (`scanrig scan`, `scanrig resume`):
+//! starts the actors, finishes earlier uploads, runs the scan with a
+//! progress bar, stops safely on SIGINT or SIGTERM, and reports.
+
+use std::io::IsTerminal;
+
+use actix::prelude::*;
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use scanrig_actors::journal::ScanRecord;
+use scanrig_actors::plan::ScanPlan;
+use scanrig_actors::sequence::PauseReason;
+use scanrig_actors::supervisor::{
+    Control, Drain, Progress, Rig, ScanSummary, StartScan, Subscribe, Summarise, Supervisor,
+};
+use slog::{info, warn, Logger};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::keyboard;
+use crate::scans::SpoolState;
+
+/// What to run.
+pub enum Start {
+    /// A new scan.
+    New(ScanPlan),
+    /// An interrupted scan, from its journal.
+    Resume(Box<ScanRecord>),
+}
+
+/// How a foreground scan ended.
+#[derive(Debug)]
+pub struct Report {
+    /// The scan's summary.
+    pub summary: ScanSummary,
+    /// The operator quit before the scan ended; it can be resumed.
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// Whether everything went well: the scan ended and every photo arrived.
+    pub fn success(&self) -> bool {
+        !self.interrupted && self.summary.paused.is_none() && self.summary.upload_failed == 0
+    }
+}
+
+/// Forwards progress from the supervisor to the foreground loop.
+pub struct Forward(pub mpsc::UnboundedSender<Progress>);
+
+impl Actor for Forward {
+    type Context = Context<Self>;
+}
+
+impl Handler<Progress> for Forward {
+    type Result = ();
+
+    fn handle(&mut self, p: Progress, _: &mut Self::Context) {
+        let _ = self.0.send(p);
+    }
+}
+
+/// Runs a scan on `rig` to its end and reports.
+pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
+    let state = SpoolState::read(&rig.spool)?;
+    for e in &state.unreadable {
+        warn!(log, "skipping a scan whose journal cannot be read"; "error" => %e);
+    }
+    let (plan, resume) = match start {
+        Start::New(plan) => (plan, None),
+        Start::Resume(record) => (record.plan.clone(), Some(*record)),
+    };
+    let scan = plan.scan.clone();
+    let drains: Vec<ScanRecord> = state
+        .unsettled()
+        .filter(|r| *r.id() != scan)
+        .cloned()
+        .collect();
+    let destination = rig.destination.describe();
+    let system = System::new();
+    system.block_on(async move {
+        let sup = Supervisor::start(rig, log.clone());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        sup.send(Subscribe(Forward(tx).start().recipient()))
+            .await?;
+        for record in drains {
+            sup.do_send(Drain(record));
+        }
+        let planned = plan.shots.len();
+        sup.send(StartScan { plan, resume }).await??;
+        info!(log, "photos go to {destination}"; "scan" => %scan);
+        if std::io::stdin().is_terminal() {
+            keyboard::listen(sup.clone().recipient());
+        }
+        let bar = progress_bar(show_progress, planned);
+        let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
+        let mut sigterm = signal(SignalKind::terminate()).context("cannot catch SIGTERM")?;
+        let mut summary: Option<ScanSummary> = None;
+        let mut fault: Option<String> = None;
+        let mut stops = 0;
+        loop {
+            tokio::select! {
+                progress = rx.recv() => {
+                    let Some(progress) = progress else { break };
+                    match progress {
+                        Progress::Started { done, .. } => bar.set_position(done as u64),
+                        Progress::Captured { scan: s, name } if s == scan => {
+                            bar.inc(1);
+                            bar.set_message(name);
+                        }
+                        Progress::Paused { scan: s, reason: PauseReason::Fault(why) } if s == scan => {
+                            bar.println(format!("scan paused: {why}"));
+                            fault = Some(why);
+                        }
+                        Progress::Paused { scan: s, .. } if s == scan => {
+                            bar.println("paused: press p to resume, s to stop");
+                        }
+                        Progress::Finished(s) if s.scan == scan.as_str() => summary = Some(s),
+                        Progress::Quiet if summary.is_some() || fault.is_some() => break,
+                        _ => {}
+                    }
+                }
+                _ = sigint.recv() => stops += stop(&sup, &bar, stops),
+                _ = sigterm.recv() => stops += stop(&sup, &bar, stops),
+            }
+            if stops > 1 {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        let interrupted = summary.is_none();
+        let summary = match summary {
+            Some(s) => s,
+            None => sup
+                .send(Summarise(scan.clone()))
+                .await?
+                .context("the scan vanished")?,
+        };
+        System::current().stop();
+        Ok(Report {
+            summary,
+            interrupted,
+        })
+    })
+}
+
+fn stop(sup: &Addr<Supervisor>, bar: &ProgressBar, stops: usize) -> usize {
+    if stops == 0 {
+        bar.println(
+            "stopping after the step in flight; captured photos still upload \
+             (press Ctrl-C again to quit now: uploads go on at the next start)",
+        );
+        sup.do_send(Control::Stop);
+    }
+    1
+}
+
+fn progress_bar(show: bool, planned: usize) -> ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(planned as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

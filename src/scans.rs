@@ -1,0 +1,74 @@
+//! Scans on disk and new scans: reads every journal in the spool at start-up
+//! (what to upload, what to resume) and turns a profile into a plan.
+
+use std::path::Path;
+
+use anyhow::Context;
+use scanrig_actors::clock::unix_now;
+use scanrig_actors::journal::{self, ReplayError, ScanRecord};
+use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+
+use crate::profile::Profile;
+
+/// A new plan for a scan of `profile`, starting now.
+pub fn new_plan(profile: &Profile) -> ScanPlan {
+    let stations: Vec<Station> = profile
+        .shots()
+        .into_iter()
+        .map(|s| Station {
+            ring: s.ring,
+            index: s.index,
+            azimuth: s.azimuth,
+            tilt: s.tilt,
+        })
+        .collect();
+    ScanPlan::new(
+        ScanId::new(unix_now(), &profile.name),
+        &profile.name,
+        profile.prefix(),
+        std::time::Duration::from_millis(profile.settle_ms),
+        profile.camera.clone(),
+        &stations,
+    )
+}
+
+/// Every scan the spool holds, as their journals tell it.
+#[derive(Debug, Default)]
+pub struct SpoolState {
+    /// Scans whose journal could be read, oldest first.
+    pub scans: Vec<ScanRecord>,
+    /// Journals that could not be read (left alone, reported).
+    pub unreadable: Vec<ReplayError>,
+}
+
+impl SpoolState {
+    /// Reads every journal in the spool.
+    pub fn read(spool: &Path) -> anyhow::Result<SpoolState> {
+        let dirs = journal::scan_dirs(spool)
+            .with_context(|| format!("cannot read the spool folder {}", spool.display()))?;
+        let mut state = SpoolState::default();
+        for dir in dirs {
+            match journal::replay(&dir) {
+                Ok(record) => state.scans.push(record),
+                Err(e) => state.unreadable.push(e),
+            }
+        }
+        Ok(state)
+    }
+
+    /// Scans with uploads (or a manifest) still to send.
+    pub fn unsettled(&self) -> impl Iterator<Item = &ScanRecord> {
+        self.scans.iter().filter(|s| {
+            !s.pending_uploads().is_empty() || (s.finished.is_some() && s.manifest.is_none())
+        })
+    }
+
+    /// The scan to resume: the one named, or the latest interrupted one.
+    pub fn resumable(&self, id: Option<&str>) -> Option<&ScanRecord> {
+        self.scans
+            .iter()
+            .rev()
+            .filter(|s| s.is_resumable())
+            .find(|s| id.is_none_or(|id| s.id().as_str() == id))
+    }
+}
