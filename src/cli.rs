@@ -1,7 +1,7 @@
 //! The command line: subcommands, their arguments, and exit codes
 //! (0 success, 2 bad configuration or usage, 1 runtime failure).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -111,9 +111,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             dest,
             json,
         } => {
-            let name = profile.unwrap_or_else(|| settings.daemon.profile.clone());
-            let profile = Profile::find(&name, &settings.profiles.dirs)?;
-            let start = Start::New(new_plan(&profile));
+            let profile = match profile {
+                Some(name) => Profile::find(&name, &settings.profiles.dirs)?,
+                None => daemon_profile(&settings)?,
+            };
+            let start = Start::New(new_plan(&profile, &settings.spool_dir()));
             let report = runner::run(rig::build(&settings, dest), start, !json, log)?;
             Ok(print_report(&report, json))
         }
@@ -131,13 +133,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(print_report(&report, json))
         }
         Command::Daemon => {
-            Profile::find(&settings.daemon.profile, &settings.profiles.dirs)?;
+            daemon_profile(&settings)?;
             daemon::run(settings, log)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Profiles => Ok(list_profiles(&settings)),
         Command::CheckConfig => {
-            Profile::find(&settings.daemon.profile, &settings.profiles.dirs)?;
+            daemon_profile(&settings)?;
             println!("configuration OK");
             println!("  read: {}", settings.sources().join(", "));
             println!("  spool: {}", settings.spool_dir().display());
@@ -153,6 +155,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Finds and checks the daemon's profile. A profile that cannot be found is
+/// blamed on the file or variable that set `daemon.profile`; problems
+/// inside a profile file stay with that file.
+fn daemon_profile(settings: &Settings) -> Result<Profile, ConfigErrors> {
+    let name = &settings.daemon.profile;
+    Profile::find(name, &settings.profiles.dirs).map_err(|mut e| {
+        if let [p] = e.problems.as_mut_slice() {
+            if p.origin == *name && p.key == "profile" && !Path::new(name).is_file() {
+                p.origin = settings.origin("daemon.profile");
+                p.key = "daemon.profile".to_owned();
+            }
+        }
+        e
+    })
 }
 
 fn list_profiles(settings: &Settings) -> ExitCode {

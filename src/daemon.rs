@@ -93,7 +93,7 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
         }
         let profile = Profile::find(&profile, &dirs)?;
         Ok(StartScan {
-            plan: new_plan(&profile),
+            plan: new_plan(&profile, &spool),
             resume: None,
         })
     })

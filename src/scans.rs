@@ -10,8 +10,17 @@ use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 
 use crate::profile::Profile;
 
-/// A new plan for a scan of `profile`, starting now.
-pub fn new_plan(profile: &Profile) -> ScanPlan {
+/// A new plan for a scan of `profile`, starting now, with an id that no
+/// scan in `spool` has: a scan started within the same second as an earlier
+/// one of the same profile (say, right after that one was killed) gets the
+/// next free second, so it never writes into the earlier scan's folders.
+pub fn new_plan(profile: &Profile, spool: &Path) -> ScanPlan {
+    let mut started = unix_now();
+    let mut scan = ScanId::new(started, &profile.name);
+    while spool.join(scan.as_str()).exists() {
+        started += 1;
+        scan = ScanId::new(started, &profile.name);
+    }
     let stations: Vec<Station> = profile
         .shots()
         .into_iter()
@@ -23,7 +32,7 @@ pub fn new_plan(profile: &Profile) -> ScanPlan {
         })
         .collect();
     ScanPlan::new(
-        ScanId::new(unix_now(), &profile.name),
+        scan,
         &profile.name,
         profile.prefix(),
         std::time::Duration::from_millis(profile.settle_ms),

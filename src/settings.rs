@@ -75,6 +75,9 @@ pub struct Settings {
     /// The layers that were read, highest priority last.
     #[serde(skip)]
     sources: Vec<String>,
+    /// Which layer set which key, to name it in problems found later.
+    #[serde(skip)]
+    layers: load::Layers,
 }
 
 /// `[spool]`: the folder where photos wait until they are uploaded.
@@ -396,7 +399,8 @@ impl Settings {
     /// Loads the shipped defaults, then `opts.config_file` (which must exist)
     /// or else `opts.system_file` if it exists, then the `SCANRIG_*` variables
     /// of `opts.env`; checks the result, including that the spool folder can
-    /// be created and written. Every problem found is returned together.
+    /// be created and written (a refused configuration leaves no folder it
+    /// made behind). Every problem found is returned together.
     pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
         load::load(opts)
     }
@@ -413,6 +417,13 @@ impl Settings {
             Some(dir) => dir.clone(),
             None => fallback_spool(&LoadOptions::default().env).0,
         }
+    }
+
+    /// Where the value of `key` (dotted, like `daemon.profile`) came from:
+    /// `environment SCANRIG_...`, the settings file's path, or `shipped
+    /// defaults`; to name it in problems found after loading.
+    pub fn origin(&self, key: &str) -> String {
+        self.layers.origin(&[key])
     }
 
     /// The layers that were read, lowest priority first, for `check-config`:

@@ -79,7 +79,9 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
-    /// Opens (creating if needed) the journal in a scan's spool folder.
+    /// Opens (creating if needed) the journal in a scan's spool folder. A
+    /// torn last line (a power cut in the middle of an append) is cut off
+    /// first, so that the next record starts on a line of its own.
     pub fn open(scan_dir: &Path) -> io::Result<JournalWriter> {
         fs::create_dir_all(scan_dir)?;
         let path = scan_dir.join(JOURNAL_FILE);
@@ -87,6 +89,8 @@ impl JournalWriter {
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         if created {
             scanrig_hardware::fsutil::sync_parent(&path)?;
+        } else {
+            drop_torn_line(&file, &path)?;
         }
         Ok(JournalWriter { file, path })
     }
@@ -103,6 +107,18 @@ impl JournalWriter {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Truncates `file` (the journal at `path`) after its last complete line.
+/// The torn record never counted: [`replay`] ignores it.
+fn drop_torn_line(file: &File, path: &Path) -> io::Result<()> {
+    let bytes = fs::read(path)?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    file.set_len(keep as u64)?;
+    file.sync_data()
 }
 
 /// A scan as its journal tells it.
@@ -359,6 +375,36 @@ mod tests {
             .unwrap();
         let err = replay(dir.path()).unwrap_err().to_string();
         assert!(err.contains("line 2 is not a journal record"), "{err}");
+    }
+
+    #[test]
+    fn appending_after_a_torn_last_line_keeps_the_journal_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = JournalWriter::open(dir.path()).unwrap();
+        j.append(&Record::ScanStarted {
+            at: 1,
+            plan: plan(2),
+        })
+        .unwrap();
+        let path = j.path().to_path_buf();
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"record\":\"shot_capt").unwrap();
+        drop(f);
+        let mut j = JournalWriter::open(dir.path()).unwrap();
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(1),
+            at: 2,
+            files: file(1),
+        })
+        .unwrap();
+        let scan = replay(dir.path()).unwrap();
+        assert_eq!(
+            scan.captured.keys().copied().collect::<Vec<_>>(),
+            [ShotId(1)]
+        );
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
     }
 
     #[test]

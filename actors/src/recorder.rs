@@ -7,6 +7,7 @@ use std::io;
 use std::path::PathBuf;
 
 use actix::prelude::*;
+use scanrig_hardware::fsutil::remove_stale_temps;
 use slog::{warn, Logger};
 
 use crate::journal::{self, JournalWriter, Record, ReplayError, ScanRecord};
@@ -31,6 +32,12 @@ pub struct Replay(pub PathBuf);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RemoveFiles(pub Vec<PathBuf>);
+
+/// Removes the temp files that processes killed in the middle of a download
+/// left in a scan's spool folder; the reply comes once they are gone.
+#[derive(Message)]
+#[rtype(result = "io::Result<usize>")]
+pub struct Tidy(pub PathBuf);
 
 /// Forgets a scan's open journal (its scan is over).
 #[derive(Message)]
@@ -91,6 +98,14 @@ impl Handler<RemoveFiles> for Recorder {
                 }
             }
         }
+    }
+}
+
+impl Handler<Tidy> for Recorder {
+    type Result = io::Result<usize>;
+
+    fn handle(&mut self, msg: Tidy, _: &mut Self::Context) -> Self::Result {
+        remove_stale_temps(&msg.0)
     }
 }
 

@@ -283,6 +283,13 @@ impl Sequence {
         }
     }
 
+    /// Whether the scan is paused and nothing is in flight: the pause is
+    /// announced (no device moving, exposing or downloading) and no upload
+    /// is pending.
+    pub fn is_quiet(&self) -> bool {
+        matches!(self.mode, Mode::Paused(_)) && self.pause_announced && self.backlog() == 0
+    }
+
     /// Photos captured whose upload is not settled yet.
     pub fn backlog(&self) -> usize {
         self.shots.iter().filter(|s| in_backlog(**s)).count()
@@ -518,7 +525,9 @@ impl Sequence {
                 }
                 self.drive_camera(out);
                 self.drive_table(out);
-                if self.shots.iter().all(|s| !matches!(s, ShotState::Pending)) {
+                // Only once every shot is journaled: a shot still exposing or
+                // downloading may fail and go back to `Pending` to be retaken.
+                if self.shots.iter().all(|s| is_journaled(*s)) {
                     self.mode = Mode::Stopping;
                 }
             }
@@ -667,6 +676,17 @@ impl Sequence {
 
 fn idx(shot: ShotId) -> usize {
     shot.0 as usize - 1
+}
+
+/// Whether a shot's capture is in the journal.
+fn is_journaled(s: ShotState) -> bool {
+    matches!(
+        s,
+        ShotState::Captured
+            | ShotState::Uploading
+            | ShotState::Uploaded
+            | ShotState::UploadAbandoned
+    )
 }
 
 fn in_backlog(s: ShotState) -> bool {

@@ -483,3 +483,77 @@ fn a_drain_alone_finishes_once_uploads_settle() {
     assert_eq!(w.commands().last(), Some(&"Finished(Stopped)"));
     assert_eq!(w.count("cmd Deenergise"), 0);
 }
+
+#[test]
+fn a_failed_exposure_of_the_last_shot_is_retaken_not_dropped() {
+    let mut w = World::new(config(), 4);
+    let mut failed = false;
+    w.fail = Box::new(move |cmd, _| match cmd {
+        Command::Expose(ShotId(4)) if !failed => {
+            failed = true;
+            Some(Event::DeviceFailed {
+                device: Device::Camera,
+                shot: Some(ShotId(4)),
+                fault: Fault {
+                    fatal: false,
+                    message: "PTP I/O error".into(),
+                },
+                retake: false,
+            })
+        }
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_eq!(w.commands().last(), Some(&"Finished(Completed)"));
+    assert_eq!(w.count("cmd Expose(ShotId(4))"), 2);
+    assert_all_uploaded(&w, 4);
+}
+
+#[test]
+fn a_fault_pause_is_quiet_only_once_the_moving_table_has_stopped() {
+    let mut seq = Sequence::new(config(), vec![ShotState::Pending; 3]);
+    let now = Instant::now();
+    seq.handle(Event::Start, now);
+    seq.handle(Event::SettingsApplied, now);
+    seq.handle(Event::Homed, now);
+    let shot1 = ShotId(1);
+    seq.handle(
+        Event::Moved {
+            shot: shot1,
+            still: true,
+        },
+        now,
+    );
+    let cmds = seq.handle(Event::Exposed(shot1), now);
+    assert!(cmds.contains(&Command::MoveTo(ShotId(2))), "{cmds:?}");
+    // The download fails for good while the table is on its way.
+    let failed = Event::DeviceFailed {
+        device: Device::Camera,
+        shot: Some(shot1),
+        fault: Fault {
+            fatal: true,
+            message: "the camera has no card".into(),
+        },
+        retake: true,
+    };
+    let cmds = seq.handle(failed, now);
+    assert!(seq.paused().is_some());
+    assert!(!cmds.iter().any(|c| matches!(c, Command::Paused(_))));
+    assert!(!seq.is_quiet(), "the table is still moving");
+    seq.handle(
+        Event::Moved {
+            shot: ShotId(2),
+            still: false,
+        },
+        now,
+    );
+    assert!(!seq.is_quiet(), "the table is settling");
+    let cmds = seq.handle(Event::Settled(ShotId(2)), now);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Paused(_))),
+        "{cmds:?}"
+    );
+    assert!(seq.is_quiet());
+}

@@ -35,7 +35,7 @@ impl DurableFile {
             io::Error::new(io::ErrorKind::InvalidInput, "target has no file name")
         })?;
         let temp = target.with_file_name(format!(
-            ".{}.part-{}",
+            ".{}{TEMP_MARK}{}",
             name.to_string_lossy(),
             std::process::id()
         ));
@@ -84,6 +84,40 @@ impl Drop for DurableFile {
             let _ = fs::remove_file(&self.temp);
         }
     }
+}
+
+/// Temp files are named `.<name>.part-<pid>`, beside their target.
+const TEMP_MARK: &str = ".part-";
+
+/// Removes the temp files that [`DurableFile`]s of other processes left in
+/// `dir`: a process killed in the middle of a write neither commits nor
+/// removes its temp file. Call it when no other process writes in `dir`.
+/// Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> io::Result<usize> {
+    let own = std::process::id();
+    let mut removed = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if pid == own {
+            continue;
+        }
+        match fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
+/// The process id in a temp file's name (`.<name>.part-<pid>`), if it is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    let (_, pid) = name.strip_prefix('.')?.rsplit_once(TEMP_MARK)?;
+    pid.parse().ok()
 }
 
 /// Makes a rename or a new file in `path`'s folder durable.
@@ -143,6 +177,29 @@ mod tests {
             1,
             "temp file left"
         );
+    }
+
+    #[test]
+    fn stale_temps_of_other_processes_are_removed_and_ours_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = DurableFile::create(&dir.path().join("c.jpg")).unwrap();
+        for name in [
+            ".a.jpg.part-1",
+            ".manifest.json.part-4194305",
+            "b.jpg",
+            ".b.jpg.part-x",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(dir.path()).unwrap(), 2);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let own = format!(".c.jpg.part-{}", std::process::id());
+        assert_eq!(left, [".b.jpg.part-x", own.as_str(), "b.jpg"]);
+        ours.commit().unwrap();
     }
 
     #[test]

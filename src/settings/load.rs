@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 
@@ -15,7 +15,8 @@ use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
 const DEFAULTS_ORIGIN: &str = "shipped defaults";
 
 /// The layers that were read, to name the origin of a value.
-struct Layers {
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Layers {
     /// The settings file: its path and its (schema-checked) table.
     file: Option<(String, toml::Table)>,
     /// Dotted key to variable name, for the `SCANRIG_*` variables kept.
@@ -24,7 +25,7 @@ struct Layers {
 
 impl Layers {
     /// The origin of the highest-priority layer setting any of `keys`.
-    fn origin(&self, keys: &[&str]) -> String {
+    pub(super) fn origin(&self, keys: &[&str]) -> String {
         if let Some(var) = keys.iter().find_map(|k| self.env_keys.get(*k)) {
             return format!("environment {var}");
         }
@@ -304,6 +305,7 @@ pub(super) fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
     settings.fallback_spool = Some(fallback);
     settings.sources = sources;
     validate(&settings, &layers, why, &mut problems);
+    settings.layers = layers;
     if problems.is_empty() {
         Ok(settings)
     } else {
@@ -417,6 +419,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         );
     }
     let dir = s.spool_dir();
+    let missing = outermost_missing(&dir);
     if let Err(e) = check_writable(&dir) {
         let from = match s.spool.dir {
             Some(_) => String::new(),
@@ -427,6 +430,28 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
             dir.display()
         );
         c.fail("spool.dir", reason);
+    }
+    // A refused configuration leaves nothing behind.
+    if let (false, Some(top)) = (c.problems.is_empty(), missing) {
+        remove_created(&dir, &top);
+    }
+}
+
+/// The outermost of `dir` and its ancestors that does not exist yet.
+fn outermost_missing(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .last()
+        .map(Path::to_path_buf)
+}
+
+/// Removes `dir` and its ancestors up to `top` again, as far as they are
+/// empty (best effort: what cannot be removed stays).
+fn remove_created(dir: &Path, top: &Path) {
+    for d in dir.ancestors() {
+        if std::fs::remove_dir(d).is_err() || d == top {
+            return;
+        }
     }
 }
 

@@ -292,3 +292,39 @@ fn several_problems_reported_together() {
     );
     assert!(shown.contains("environment SCANRIG_TILT__BACKEND: tilt.backend: unknown value `arm`; expected none or sim"), "{shown}");
 }
+
+#[test]
+fn a_refused_configuration_leaves_no_spool_folder_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("state/scanrig/spool");
+    let text = format!(
+        "[spool]\ndir = {:?}\n[upload]\nworkers = 0\n",
+        dir.display().to_string()
+    );
+    let err = load_err(tmp.path(), Some(&text), &[]);
+    assert!(err.for_key("upload.workers").is_some(), "{err}");
+    assert!(
+        !tmp.path().join("state").exists(),
+        "spool folders were left"
+    );
+    // Accepted, it is made.
+    let text = format!("[spool]\ndir = {:?}\n", dir.display().to_string());
+    Settings::load(&opts(tmp.path(), Some(&text), &[])).unwrap();
+    assert!(dir.is_dir());
+}
+
+#[test]
+fn origin_names_the_layer_that_set_a_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "[daemon]\nprofile = \"demo\"\n";
+    let s = Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
+    let file = tmp.path().join("config.toml").display().to_string();
+    assert_eq!(s.origin("daemon.profile"), file);
+    assert_eq!(s.origin("upload.workers"), "shipped defaults");
+    let env = [("SCANRIG_DAEMON__PROFILE", "demo")];
+    let s = Settings::load(&opts(tmp.path(), Some(text), &env)).unwrap();
+    assert_eq!(
+        s.origin("daemon.profile"),
+        "environment SCANRIG_DAEMON__PROFILE"
+    );
+}

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use scanrig_hardware::fsutil::{digest_file, DurableFile};
+use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, DurableFile};
 
 use super::{Destination, DestinationError, Result, Upload};
 use crate::plan::ScanId;
@@ -82,7 +82,11 @@ impl Destination for LocalDir {
     }
 
     fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
-        let target = self.scan_dir(scan)?.join("manifest.json");
+        let dir = self.scan_dir(scan)?;
+        // The manifest comes last: tidy up what killed processes left half
+        // written. Best effort; a leftover temp file harms no photo.
+        let _ = remove_stale_temps(&dir);
+        let target = dir.join("manifest.json");
         let mut out = DurableFile::create(&target).map_err(|e| io_error(&target, e))?;
         out.write_all(json).map_err(|e| io_error(&target, e))?;
         out.commit().map_err(|e| io_error(&target, e))?;

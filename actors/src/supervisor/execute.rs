@@ -14,7 +14,7 @@ use crate::clock::unix_millis_now;
 use crate::journal::{Record, SpoolFile};
 use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
-use crate::recorder::{Append, Close, RemoveFiles, Replay};
+use crate::recorder::{Append, Close, RemoveFiles, Replay, Tidy};
 use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason};
 use crate::turntable::{Home, MoveTo, Release};
 use crate::uploader::{Enqueue, PutManifest, UploadDone};
@@ -294,6 +294,7 @@ impl Supervisor {
         let write_end = run.active;
         let recorder = self.recorder.clone();
         let uploader = self.uploader.clone();
+        let log = self.log.clone();
         let id = scan.clone();
         let scan = scan.clone();
         async move {
@@ -315,7 +316,12 @@ impl Supervisor {
                 at: unix_millis_now(),
                 remote,
             };
-            flat(recorder.send(Append { dir, record }).await)
+            flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+            // Awaited: the process may exit as soon as the scan is closed.
+            if let Err(e) = flat(recorder.send(Tidy(dir)).await) {
+                warn!(log, "could not tidy the scan's spool folder"; "error" => e);
+            }
+            Ok::<(), String>(())
         }
         .into_actor(self)
         .map(move |result, act, _| {

@@ -216,10 +216,9 @@ impl Supervisor {
             self.status = status;
             self.panel.do_send(Show(status));
         }
-        let quiet = self
-            .runs
-            .values()
-            .all(|r| r.seq.paused().is_some() && r.backlog() == 0);
+        // A pause counts once it is announced: until then a device may
+        // still be moving or downloading.
+        let quiet = self.runs.values().all(|r| r.seq.is_quiet());
         if quiet && !self.quiet {
             self.tell(Progress::Quiet);
         }

@@ -129,11 +129,6 @@ impl Run {
             .collect()
     }
 
-    /// Photos in the spool that are not settled at the destination yet.
-    pub(crate) fn backlog(&self) -> usize {
-        self.seq.backlog()
-    }
-
     pub(crate) fn summary(&self, outcome: Option<Outcome>, destination: String) -> ScanSummary {
         let captured = self.plan.shots.len() - self.seq.count(ShotState::Pending);
         ScanSummary {

@@ -1,0 +1,308 @@
+//! Bad configuration, profiles, environment and command lines: refused with exit 2, a message naming the file (or variable) and the key, and nothing half-done.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Output, Rig, Running, DEADLINE};
+
+/// Checks a refused run: exit 2, every `needles` on stderr, and nothing
+/// started: no destination folder and no scan (nor any file) in the spool.
+fn assert_refused(case: &str, rig: &Rig, out: &Output, needles: &[&str]) {
+    assert_eq!(
+        out.code,
+        Some(2),
+        "{case}: exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    for needle in needles {
+        assert!(
+            out.stderr.contains(needle),
+            "{case}: stderr should name `{needle}`:\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("panicked"), "{case}:\n{}", out.stderr);
+    assert!(
+        !rig.photos.exists(),
+        "{case}: a destination folder was made"
+    );
+    assert_eq!(
+        common::entries(&rig.spool),
+        Vec::<String>::new(),
+        "{case}: the spool is not empty"
+    );
+}
+
+/// Checks that nothing at all was created in the rig's temp dir besides
+/// what the test wrote itself (the config file and the profile folder).
+fn assert_untouched(case: &str, rig: &Rig, also: &[&str]) {
+    let mut expected: Vec<String> = ["config.toml", "profiles"]
+        .iter()
+        .chain(also)
+        .map(|s| s.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        common::entries(rig.root()),
+        expected,
+        "{case}: files were created"
+    );
+}
+
+/// `<origin>: <key>: ` as problems are printed.
+fn problem(origin: &Path, key: &str) -> String {
+    format!("{}: {key}: ", origin.display())
+}
+
+#[test]
+fn broken_config_files_are_refused_naming_the_file_and_the_key() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "unknown key",
+            "[upload]\nwrokers = 2\n",
+            &["upload.wrokers"],
+        ),
+        (
+            "unknown section",
+            "[cammera.sim]\nwidth = 100\n",
+            &["cammera"],
+        ),
+        (
+            "wrong type",
+            "[camera.sim]\nexpose_ms = \"fast\"\n",
+            &["camera.sim.expose_ms"],
+        ),
+        (
+            "workers = 0",
+            "[upload]\nworkers = 0\n",
+            &["upload.workers"],
+        ),
+        (
+            "workers = 17",
+            "[upload]\nworkers = 17\n",
+            &["upload.workers"],
+        ),
+        (
+            "max_restarts = 0",
+            "[supervision]\nmax_restarts = 0\n",
+            &["supervision.max_restarts"],
+        ),
+        (
+            "negative speed",
+            "[turntable.sim]\nmax_speed_dps = -1.0\n",
+            &["turntable.sim.max_speed_dps"],
+        ),
+        (
+            "unknown backend",
+            "[camera]\nbackend = \"gphoto\"\n",
+            &["camera.backend"],
+        ),
+        (
+            "two problems at once",
+            "[upload]\nworkers = 0\nqueue = \"many\"\n",
+            &["upload.workers", "upload.queue"],
+        ),
+    ];
+    for (case, overrides, keys) in cases {
+        let rig = Rig::with(overrides);
+        for args in [&["check-config"][..], &["scan", "--profile", "demo"]] {
+            let out = rig.run(args);
+            let needles: Vec<String> = keys.iter().map(|k| problem(&rig.config, k)).collect();
+            let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+            assert_refused(&format!("{case} ({args:?})"), &rig, &out, &needles);
+            assert_untouched(case, &rig, &[]);
+        }
+    }
+}
+
+#[test]
+fn a_config_file_that_is_not_toml_is_refused_naming_the_file_and_the_line() {
+    let rig = Rig::new();
+    std::fs::write(&rig.config, "[upload]\nworkers = = 2\n").expect("write");
+    let out = rig.run(&["scan", "--profile", "demo"]);
+    let origin = format!("{}: invalid TOML at line 2", rig.config.display());
+    assert_refused("invalid TOML", &rig, &out, &[&origin]);
+    assert_untouched("invalid TOML", &rig, &[]);
+}
+
+#[test]
+fn an_unwritable_spool_folder_is_refused_naming_the_file_and_spool_dir() {
+    let rig = Rig::new();
+    // A folder below a regular file can never be made, even by root.
+    let blocker = rig.root().join("blocker");
+    std::fs::write(&blocker, b"a file").expect("blocker");
+    rig.configure(&format!(
+        "[spool]\ndir = {}\n",
+        toml::Value::String(blocker.join("spool").display().to_string())
+    ));
+    let out = rig.run(&["scan", "--profile", "demo"]);
+    assert_refused(
+        "unwritable spool",
+        &rig,
+        &out,
+        &[
+            &problem(&rig.config, "spool.dir"),
+            "choose a writable folder",
+        ],
+    );
+    assert_untouched("unwritable spool", &rig, &["blocker"]);
+}
+
+#[test]
+fn a_bad_environment_value_is_refused_naming_the_variable_and_the_key() {
+    let rig = Rig::new();
+    let mut cmd = rig.command(&["scan", "--profile", "demo"]);
+    cmd.env("SCANRIG_UPLOAD__WORKERS", "abc");
+    let out = Running::start(cmd).wait(DEADLINE);
+    assert_refused(
+        "SCANRIG_UPLOAD__WORKERS=abc",
+        &rig,
+        &out,
+        &["environment SCANRIG_UPLOAD__WORKERS: upload.workers: "],
+    );
+    assert_untouched("SCANRIG_UPLOAD__WORKERS=abc", &rig, &[]);
+
+    let mut cmd = rig.command(&["check-config"]);
+    cmd.env("SCANRIG_UPLOAD__WORKERS", "0");
+    let out = Running::start(cmd).wait(DEADLINE);
+    assert_refused(
+        "SCANRIG_UPLOAD__WORKERS=0",
+        &rig,
+        &out,
+        &["environment SCANRIG_UPLOAD__WORKERS: upload.workers: must be 1 to 16"],
+    );
+}
+
+#[test]
+fn broken_profiles_are_refused_naming_the_profile_file_and_the_key() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "zero shots",
+            "settle_ms = 5\n[[rings]]\ntilt = 0.0\nshots = 0\n",
+            &["rings[1].shots"],
+        ),
+        (
+            "negative settle_ms",
+            "settle_ms = -5\n[[rings]]\ntilt = 0.0\nshots = 4\n",
+            &["settle_ms"],
+        ),
+        (
+            "tilt 95",
+            "[[rings]]\ntilt = 95.0\nshots = 4\n",
+            &["rings[1].tilt"],
+        ),
+        ("empty rings", "settle_ms = 5\nrings = []\n", &["rings"]),
+        ("no rings", "settle_ms = 5\n", &["rings"]),
+        (
+            "ring without shots",
+            "[[rings]]\ntilt = 0.0\n",
+            &["rings[1].shots"],
+        ),
+        (
+            "second ring broken",
+            "[[rings]]\ntilt = 0.0\nshots = 4\n[[rings]]\ntilt = -91.0\nshots = 721\n",
+            &["rings[2].tilt", "rings[2].shots"],
+        ),
+        (
+            "unknown key",
+            "settle = 5\n[[rings]]\ntilt = 0.0\nshots = 4\n",
+            &["settle"],
+        ),
+        (
+            "bad prefix",
+            "[naming]\nprefix = \"a b\"\n[[rings]]\ntilt = 0.0\nshots = 4\n",
+            &["naming.prefix"],
+        ),
+    ];
+    for (case, text, keys) in cases {
+        let rig = Rig::new();
+        let path = rig.profile("bad", text);
+        let out = rig.run(&["scan", "--profile", &path.display().to_string()]);
+        let needles: Vec<String> = keys.iter().map(|k| problem(&path, k)).collect();
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        assert_refused(case, &rig, &out, &needles);
+        // Found by name in the profile folder, it is refused the same way.
+        let out = rig.run(&["scan", "--profile", "bad"]);
+        assert_refused(case, &rig, &out, &needles);
+        // `profiles` shows it as broken, and fails.
+        let out = rig.run(&["profiles"]);
+        assert_eq!(out.code, Some(2), "{case}: profiles\n{}", out.stdout);
+        assert!(out.stdout.contains("BROKEN"), "{case}:\n{}", out.stdout);
+        assert!(out.stdout.contains(needles[0]), "{case}:\n{}", out.stdout);
+    }
+}
+
+#[test]
+fn an_unknown_profile_name_is_refused_listing_the_available_ones() {
+    let rig = Rig::new();
+    let out = rig.run(&["scan", "--profile", "nosuch"]);
+    assert_refused(
+        "--profile nosuch",
+        &rig,
+        &out,
+        &[
+            "nosuch: profile: no profile of that name",
+            "available: demo, object-3ring, turntable-36",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_daemon_profile_is_refused_naming_the_config_file_and_daemon_profile() {
+    let rig = Rig::with("[daemon]\nprofile = \"nosuch\"\n");
+    let needle = problem(&rig.config, "daemon.profile");
+    for args in [&["check-config"][..], &["daemon"], &["scan"]] {
+        let out = rig.run(args);
+        assert_refused(
+            &format!("daemon.profile = nosuch ({args:?})"),
+            &rig,
+            &out,
+            &[&needle, "no profile of that name: `nosuch`"],
+        );
+    }
+    // Set by the environment, the variable is named instead.
+    let mut cmd = rig.command(&["check-config"]);
+    cmd.env("SCANRIG_DAEMON__PROFILE", "/nowhere/p.toml");
+    let out = Running::start(cmd).wait(DEADLINE);
+    assert_refused(
+        "SCANRIG_DAEMON__PROFILE",
+        &rig,
+        &out,
+        &["environment SCANRIG_DAEMON__PROFILE: daemon.profile: cannot read the profile"],
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_refused_naming_it() {
+    let rig = Rig::new();
+    let missing = rig.root().join("nope.toml");
+    let out = rig.run_with(&missing, &["scan", "--profile", "demo"]);
+    let needle = format!("{}: cannot read the settings file", missing.display());
+    assert_refused(
+        "--config nope.toml",
+        &rig,
+        &out,
+        &[&needle, "check the --config path"],
+    );
+    // Not even the fallback spool folder under $HOME was made.
+    assert_untouched("--config nope.toml", &rig, &[]);
+}
+
+#[test]
+fn unknown_subcommands_and_flags_are_usage_errors() {
+    let rig = Rig::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (&["scan", "--bogus"], "unexpected argument '--bogus'"),
+        (&["scan", "--profile"], "a value is required for '--profile"),
+        (&["resume", "--scan"], "a value is required for '--scan"),
+        (&[], "Usage: scanrig"),
+    ];
+    for (args, needle) in cases {
+        let out = rig.run(args);
+        assert_refused(&format!("{args:?}"), &rig, &out, &[needle]);
+        assert_untouched(&format!("{args:?}"), &rig, &[]);
+    }
+}

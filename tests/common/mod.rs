@@ -1,0 +1,759 @@
+//! Shared helpers of the whole-scan tests: a rig in a temp dir with a fast simulated configuration, the real `scanrig` binary run against it, and checks of what arrived.
+//!
+//! Every test builds its own [`Rig`]: a temp dir holding the `--config` file,
+//! the spool, the destination and a profile folder. The binary runs with no
+//! `SCANRIG_*` variable of the test's environment, `HOME` set to the temp dir,
+//! stdin closed and the temp dir as its working directory.
+
+// Each test binary uses a different part of these helpers.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_scanrig");
+
+/// How long any one run of the binary may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Width and height of the simulated camera's photos in every test.
+pub const PHOTO_SIZE: (u16, u16) = (160, 120);
+
+/// Fast simulated hardware: 5 ms exposures, 20 ms downloads, a turntable
+/// and tilt arm that turn 10 degrees in about 33 ms, quick retries.
+const BASE_CONFIG: &str = r#"
+[camera.sim]
+width = 160
+height = 120
+expose_ms = 5
+download_ms = 20
+
+[turntable.sim]
+max_speed_dps = 3600.0
+accel_dps2 = 36000.0
+home_ms = 0
+
+[tilt.sim]
+max_speed_dps = 3600.0
+accel_dps2 = 36000.0
+home_ms = 0
+
+[supervision]
+backoff_initial_ms = 10
+backoff_max_ms = 200
+
+[upload]
+retry_initial_ms = 20
+retry_max_ms = 200
+"#;
+
+/// A rig of its own for one test: a temp dir with the config file, spool,
+/// destination and profile folder in it.
+pub struct Rig {
+    root: TempDir,
+    /// The `--config` file.
+    pub config: PathBuf,
+    /// `spool.dir`.
+    pub spool: PathBuf,
+    /// `destination.dir`.
+    pub photos: PathBuf,
+    /// The only folder in `profiles.dirs`.
+    pub profiles: PathBuf,
+}
+
+impl Rig {
+    /// A rig with the fast base configuration.
+    pub fn new() -> Rig {
+        Rig::with("")
+    }
+
+    /// A rig whose configuration is the fast base with `overrides` (TOML)
+    /// merged on top.
+    pub fn with(overrides: &str) -> Rig {
+        let root = tempfile::tempdir().expect("temp dir");
+        let path = root.path().to_path_buf();
+        let rig = Rig {
+            config: path.join("config.toml"),
+            spool: path.join("spool"),
+            photos: path.join("photos"),
+            profiles: path.join("profiles"),
+            root,
+        };
+        std::fs::create_dir(&rig.profiles).expect("profile folder");
+        rig.configure(overrides);
+        rig
+    }
+
+    /// The temp dir.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Rewrites the config file: the fast base, the rig's folders, then
+    /// `overrides` (TOML) merged on top.
+    pub fn configure(&self, overrides: &str) {
+        let mut table: toml::Table = BASE_CONFIG.parse().expect("base config");
+        let folders = format!(
+            "[spool]\ndir = {}\n[destination]\ndir = {}\n[profiles]\ndirs = [{}]\n",
+            quoted(&self.spool),
+            quoted(&self.photos),
+            quoted(&self.profiles)
+        );
+        merge(&mut table, &folders.parse().expect("folders"));
+        let overrides: toml::Table = overrides.parse().expect("overrides are TOML");
+        merge(&mut table, &overrides);
+        std::fs::write(&self.config, toml::to_string(&table).expect("config"))
+            .expect("write config");
+    }
+
+    /// Writes `<profiles>/<name>.toml`; returns its path.
+    pub fn profile(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.profiles.join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("write profile");
+        path
+    }
+
+    /// The command `scanrig --config <the rig's config> <args>`, hermetic.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        self.command_with(&self.config, args)
+    }
+
+    /// The command `scanrig --config <config> <args>`, hermetic.
+    pub fn command_with<S: AsRef<std::ffi::OsStr>>(&self, config: &Path, args: &[S]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config").arg(config).args(args);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("SCANRIG_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env_remove("STATE_DIRECTORY")
+            .env_remove("XDG_STATE_HOME")
+            .env("HOME", self.root())
+            .current_dir(self.root())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `scanrig <args>` to its end (at most [`DEADLINE`]).
+    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
+        Running::start(self.command(args)).wait(DEADLINE)
+    }
+
+    /// Runs `scanrig --config <config> <args>` to its end.
+    pub fn run_with<S: AsRef<std::ffi::OsStr>>(&self, config: &Path, args: &[S]) -> Output {
+        Running::start(self.command_with(config, args)).wait(DEADLINE)
+    }
+
+    /// Starts `scanrig <args>` in the background.
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Running {
+        Running::start(self.command(args))
+    }
+
+    /// The folder of a scan at the destination.
+    pub fn delivered(&self, scan: &str) -> PathBuf {
+        self.photos.join(scan)
+    }
+
+    /// The folder of a scan in the spool.
+    pub fn spooled(&self, scan: &str) -> PathBuf {
+        self.spool.join(scan)
+    }
+
+    /// The journal of a scan, record by record.
+    pub fn journal(&self, scan: &str) -> Journal {
+        Journal::read(&self.spooled(scan))
+    }
+
+    /// The scans in the spool, oldest first.
+    pub fn spooled_scans(&self) -> Vec<String> {
+        folders(&self.spool)
+    }
+
+    /// Waits until the scan `running` makes (the first in the spool) has
+    /// journaled `n` captures; returns its id.
+    pub fn wait_for_captures(&self, running: &mut Running, n: usize) -> String {
+        let mut scan = String::new();
+        running.wait_until(
+            &format!("{n} shot_captured records"),
+            DEADLINE,
+            || match self.spooled_scans().first() {
+                Some(id) => {
+                    scan = id.clone();
+                    self.journal(id).count("shot_captured") >= n
+                }
+                None => false,
+            },
+        );
+        scan
+    }
+
+    /// Stands a regular file where the destination folder should be: every
+    /// upload fails (and is retried) until [`Rig::unblock_destination`].
+    pub fn block_destination(&self) {
+        std::fs::write(&self.photos, b"not a folder").expect("blocker");
+    }
+
+    /// Removes what [`Rig::block_destination`] put in the way.
+    pub fn unblock_destination(&self) {
+        std::fs::remove_file(&self.photos).expect("unblock");
+    }
+
+    /// The only scan in the spool.
+    pub fn only_scan(&self) -> String {
+        let scans = self.spooled_scans();
+        assert_eq!(scans.len(), 1, "expected one scan in the spool: {scans:?}");
+        scans.into_iter().next().expect("one scan")
+    }
+}
+
+/// A path as a TOML string.
+fn quoted(path: &Path) -> String {
+    toml::Value::String(path.display().to_string()).to_string()
+}
+
+/// Deep-merges `over` into `base`.
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The sub-folders of `dir` (none if it does not exist), sorted.
+pub fn folders(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.expect("dir entry"))
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every entry name in `dir` (none if it does not exist), sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// How a run of the binary ended.
+#[derive(Debug)]
+pub struct Output {
+    /// The exit code; `None` if a signal ended it.
+    pub code: Option<i32>,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+    /// Everything it printed on stderr.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Panics, showing the output, unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Output {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// The `--json` summary: the one JSON object on stdout.
+    pub fn summary(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON summary ({e}):\n{}\n--- stderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Collects what a child writes on one pipe.
+fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = buf.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("output buffer")
+                .extend_from_slice(&chunk[..n]);
+        }
+    });
+    (buf, reader)
+}
+
+/// The binary running in the background. Dropped while running (a failed
+/// test), it is killed.
+pub struct Running {
+    child: Option<Child>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts `cmd` (made by [`Rig::command`]) with stdout and stderr piped.
+    pub fn start(mut cmd: Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start scanrig");
+        let (stdout, out_reader) = collect(child.stdout.take().expect("stdout"));
+        let (stderr, err_reader) = collect(child.stderr.take().expect("stderr"));
+        Running {
+            child: Some(child),
+            stdout,
+            stderr,
+            readers: vec![out_reader, err_reader],
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").id() as i32
+    }
+
+    /// Sends `signal` (libc::SIGINT, ...).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill() has no memory effects; the pid is our own child,
+        // not yet reaped, so it cannot name another process.
+        let rc = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(rc, 0, "kill({}, {signal})", self.pid());
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
+    }
+
+    /// Polls `condition` until it holds; panics if the process ends first or
+    /// `within` passes.
+    pub fn wait_until(
+        &mut self,
+        what: &str,
+        within: Duration,
+        mut condition: impl FnMut() -> bool,
+    ) {
+        let deadline = Instant::now() + within;
+        loop {
+            if condition() {
+                return;
+            }
+            let child = self.child.as_mut().expect("running");
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                panic!(
+                    "scanrig ended ({status}) before {what}\n--- stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}\n--- stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Polls until stderr contains `needle`.
+    pub fn wait_for_stderr(&mut self, needle: &str, within: Duration) {
+        let stderr = self.stderr.clone();
+        self.wait_until(&format!("`{needle}` on stderr"), within, || {
+            String::from_utf8_lossy(&stderr.lock().expect("stderr buffer")).contains(needle)
+        });
+    }
+
+    /// Waits for the process to end (killing it and failing after `within`).
+    pub fn wait(mut self, within: Duration) -> Output {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "scanrig did not end within {within:?}\n--- stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        for reader in self.readers.drain(..) {
+            reader.join().expect("pipe reader");
+        }
+        let text = |buf: &Arc<Mutex<Vec<u8>>>| {
+            String::from_utf8_lossy(&buf.lock().expect("output buffer")).into_owned()
+        };
+        Output {
+            code: status.code(),
+            stdout: text(&self.stdout),
+            stderr: text(&self.stderr),
+        }
+    }
+
+    /// Kills the process with SIGKILL and reaps it.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `condition` until it holds, failing after `within`.
+pub fn wait_for(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A scan's journal as it stands on disk.
+#[derive(Debug)]
+pub struct Journal {
+    /// The records, in order (a torn last line left out).
+    pub records: Vec<Value>,
+}
+
+impl Journal {
+    /// Reads `<scan_dir>/journal.jsonl`; a missing journal has no records.
+    pub fn read(scan_dir: &Path) -> Journal {
+        let text = std::fs::read_to_string(scan_dir.join("journal.jsonl")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut records = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            match serde_json::from_str(line) {
+                Ok(v) => records.push(v),
+                // The writer may be half-way through the last line.
+                Err(_) if i + 1 == lines.len() => {}
+                Err(e) => panic!("journal line {} is not JSON ({e}): {line}", i + 1),
+            }
+        }
+        Journal { records }
+    }
+
+    /// Records of one kind (`shot_captured`, ...).
+    pub fn of(&self, kind: &str) -> Vec<&Value> {
+        self.records
+            .iter()
+            .filter(|r| r["record"] == kind)
+            .collect()
+    }
+
+    /// How many records of one kind.
+    pub fn count(&self, kind: &str) -> usize {
+        self.of(kind).len()
+    }
+
+    /// The latest capture of every shot: file name → sha256.
+    pub fn captured(&self) -> BTreeMap<String, String> {
+        let mut by_shot = BTreeMap::new();
+        for r in self.of("shot_captured") {
+            let shot = r["shot"].as_u64().expect("shot number");
+            let files = r["files"].as_array().expect("files");
+            by_shot.insert(shot, files.clone());
+        }
+        by_shot
+            .into_values()
+            .flatten()
+            .map(|f| {
+                (
+                    f["name"].as_str().expect("name").to_owned(),
+                    f["sha256"].as_str().expect("sha256").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Shot numbers recorded as uploaded.
+    pub fn uploaded(&self) -> BTreeSet<u64> {
+        self.of("shot_uploaded")
+            .iter()
+            .map(|r| r["shot"].as_u64().expect("shot number"))
+            .collect()
+    }
+
+    /// The `scan_finished` outcome, if any.
+    pub fn outcome(&self) -> Option<String> {
+        self.of("scan_finished")
+            .last()
+            .map(|r| r["outcome"].as_str().expect("outcome").to_owned())
+    }
+}
+
+/// One `[[rings]]` entry of a profile.
+#[derive(Debug, Clone, Copy)]
+pub struct Ring {
+    /// Degrees.
+    pub tilt: f64,
+    /// Shots around the ring.
+    pub shots: u32,
+    /// Azimuth of the first shot, degrees.
+    pub start: f64,
+}
+
+/// The rings of a profile's TOML text.
+pub fn rings_of(profile: &str) -> Vec<Ring> {
+    let table: toml::Table = profile.parse().expect("profile TOML");
+    table["rings"]
+        .as_array()
+        .expect("rings")
+        .iter()
+        .map(|r| Ring {
+            tilt: r["tilt"].as_float().expect("tilt"),
+            shots: r["shots"].as_integer().expect("shots") as u32,
+            start: r
+                .get("start")
+                .and_then(toml::Value::as_float)
+                .unwrap_or(0.0),
+        })
+        .collect()
+}
+
+/// A one-ring profile of `shots` level shots and `settle_ms`.
+pub fn ring_profile(shots: u32, settle_ms: u64) -> String {
+    format!("settle_ms = {settle_ms}\n\n[[rings]]\ntilt = 0.0\nshots = {shots}\n")
+}
+
+/// A shot as the profile plans it and the file it must arrive as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// Number in the scan, from 1.
+    pub shot: u32,
+    /// Ring, from 1.
+    pub ring: u32,
+    /// Number within the ring, from 1.
+    pub index: u32,
+    /// Degrees, in [0, 360).
+    pub azimuth: f64,
+    /// Degrees.
+    pub tilt: f64,
+    /// `<prefix>_<shot>_r<ring>_az<azimuth>_t<tilt>.jpg`.
+    pub name: String,
+}
+
+/// Every shot of a profile with `rings`, named with `prefix`, computed here
+/// from the documented rules (evenly spaced from `start`; file names
+/// `<prefix>_0003_r1_az090.0_t+15.0.jpg`).
+pub fn plan(prefix: &str, rings: &[Ring]) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for (r, ring) in rings.iter().enumerate() {
+        for i in 0..ring.shots {
+            let shot = out.len() as u32 + 1;
+            let azimuth =
+                (ring.start + f64::from(i) * 360.0 / f64::from(ring.shots)).rem_euclid(360.0);
+            out.push(Planned {
+                shot,
+                ring: r as u32 + 1,
+                index: i + 1,
+                azimuth,
+                tilt: ring.tilt,
+                name: format!(
+                    "{prefix}_{shot:04}_r{}_az{azimuth:05.1}_t{:+05.1}.jpg",
+                    r + 1,
+                    ring.tilt
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// sha256 of `bytes`, lower-case hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks that `scan_dir` holds exactly the photos `names` (plus, if
+/// `manifest`, `manifest.json`) and nothing else: no second copy, no temp
+/// file; that each decodes as a JPEG of [`PHOTO_SIZE`]. Returns each
+/// photo's sha256.
+pub fn assert_photos(
+    scan_dir: &Path,
+    names: &BTreeSet<String>,
+    manifest: bool,
+) -> BTreeMap<String, String> {
+    let mut want: BTreeSet<String> = names.clone();
+    if manifest {
+        want.insert("manifest.json".to_owned());
+    }
+    let found: BTreeSet<String> = entries(scan_dir).into_iter().collect();
+    assert_eq!(
+        found,
+        want,
+        "{} must hold exactly the photos (missing: {:?}; unexpected: {:?})",
+        scan_dir.display(),
+        want.difference(&found).collect::<Vec<_>>(),
+        found.difference(&want).collect::<Vec<_>>()
+    );
+    names
+        .iter()
+        .map(|name| {
+            let bytes = std::fs::read(scan_dir.join(name)).expect("read photo");
+            let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
+            decoder
+                .decode()
+                .unwrap_or_else(|e| panic!("{name} does not decode as a JPEG: {e}"));
+            let info = decoder.info().expect("JPEG info");
+            assert_eq!((info.width, info.height), PHOTO_SIZE, "{name}: size");
+            (name.clone(), sha256(&bytes))
+        })
+        .collect()
+}
+
+/// Angles and numbers read back from a photo's file name.
+fn parse_name(name: &str) -> (u32, u32, f64, f64) {
+    let stem = name.strip_suffix(".jpg").expect(".jpg");
+    let parts: Vec<&str> = stem.rsplitn(5, '_').collect();
+    let [tilt, az, ring, shot, _prefix] = parts[..] else {
+        panic!("{name} is not <prefix>_<shot>_r<ring>_az<azimuth>_t<tilt>.jpg")
+    };
+    let number = |s: &str| s.parse::<f64>().unwrap_or_else(|_| panic!("{name}: {s}"));
+    (
+        shot.parse().unwrap_or_else(|_| panic!("{name}: shot")),
+        ring.strip_prefix('r')
+            .expect("r<ring>")
+            .parse()
+            .expect("ring"),
+        number(az.strip_prefix("az").expect("az<azimuth>")),
+        number(tilt.strip_prefix('t').expect("t<tilt>")),
+    )
+}
+
+/// Reads `<scan_dir>/manifest.json` and checks it lists exactly `expected`,
+/// in shot order, each with the sha256 found on disk (`shas`) and ring,
+/// index, azimuth and tilt that match both the plan and the file name.
+pub fn assert_manifest(
+    scan_dir: &Path,
+    expected: &[Planned],
+    shas: &BTreeMap<String, String>,
+) -> Value {
+    let text = std::fs::read_to_string(scan_dir.join("manifest.json")).expect("manifest.json");
+    let manifest: Value = serde_json::from_str(&text).expect("manifest is JSON");
+    let shots = manifest["shots"].as_array().expect("manifest shots");
+    assert_eq!(
+        shots.len(),
+        expected.len(),
+        "manifest lists every shot once"
+    );
+    for (entry, want) in shots.iter().zip(expected) {
+        let files = entry["files"].as_array().expect("files");
+        assert_eq!(files.len(), 1, "one file per shot: {entry}");
+        let name = files[0]["name"].as_str().expect("name");
+        assert_eq!(name, want.name, "manifest entry for shot {}", want.shot);
+        assert_eq!(entry["shot"], want.shot, "{name}");
+        assert_eq!(entry["ring"], want.ring, "{name}");
+        assert_eq!(entry["index"], want.index, "{name}");
+        let azimuth = entry["azimuth"].as_f64().expect("azimuth");
+        let tilt = entry["tilt"].as_f64().expect("tilt");
+        assert!(
+            (azimuth - want.azimuth).abs() < 1e-9,
+            "{name}: azimuth {azimuth}"
+        );
+        assert!((tilt - want.tilt).abs() < 1e-9, "{name}: tilt {tilt}");
+        let (shot, ring, az, t) = parse_name(name);
+        assert_eq!((shot, ring), (want.shot, want.ring), "{name}");
+        assert!(
+            (az - azimuth).abs() <= 0.05 && (t - tilt).abs() <= 0.05,
+            "{name}"
+        );
+        assert_eq!(
+            files[0]["sha256"].as_str(),
+            Some(shas[name].as_str()),
+            "{name}: the file at the destination differs from the manifest"
+        );
+        let size = std::fs::metadata(scan_dir.join(name)).expect("photo").len();
+        assert_eq!(files[0]["size"], size, "{name}: size");
+        assert!(
+            files[0]["destination_id"].is_string(),
+            "{name}: no destination id"
+        );
+    }
+    manifest
+}
+
+/// The whole check of a completed scan at the destination: every planned
+/// shot exactly once, intact, names in shot order, the manifest complete.
+pub fn assert_complete(scan_dir: &Path, expected: &[Planned]) -> Value {
+    let names: BTreeSet<String> = expected.iter().map(|p| p.name.clone()).collect();
+    assert_eq!(names.len(), expected.len(), "planned names are unique");
+    let in_shot_order: Vec<&str> = expected.iter().map(|p| p.name.as_str()).collect();
+    let sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+    assert_eq!(in_shot_order, sorted, "file names sort in shot order");
+    let shas = assert_photos(scan_dir, &names, true);
+    let manifest = assert_manifest(scan_dir, expected, &shas);
+    assert_eq!(manifest["planned"], expected.len());
+    assert_eq!(manifest["outcome"], "completed");
+    manifest
+}
+
+/// Asserts the `--json` summary says every planned shot was captured and
+/// uploaded; returns the scan id.
+pub fn assert_summary_complete(summary: &Value, planned: usize) -> String {
+    assert_eq!(summary["outcome"], "completed", "{summary}");
+    assert_eq!(summary["planned"], planned, "{summary}");
+    assert_eq!(summary["captured"], planned, "{summary}");
+    assert_eq!(summary["uploaded"], planned, "{summary}");
+    assert_eq!(summary["upload_failed"], 0, "{summary}");
+    summary["scan"].as_str().expect("scan id").to_owned()
+}
+
+/// Temp files of durable writes (`.<name>.part-<pid>`) in `dir`.
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    entries(dir)
+        .into_iter()
+        .filter(|n| n.starts_with('.') && n.contains(".part-"))
+        .collect()
+}

@@ -1,0 +1,139 @@
+//! Camera faults during a scan: recovered within the restart budget, or, once the budget is spent, a paused scan that `scanrig resume` finishes.
+
+mod common;
+
+use common::{assert_complete, assert_summary_complete, plan, ring_profile, rings_of, Rig};
+
+#[test]
+fn failing_exposures_and_an_unplugged_camera_are_recovered_with_every_photo_once() {
+    let rig = Rig::with(
+        r#"
+        [camera.sim]
+        fail_every_nth_expose = 5
+        unplug_after_shots = 3
+        unplug_ms = 300
+        [supervision]
+        max_restarts = 50
+        window_s = 60
+        backoff_initial_ms = 10
+        backoff_max_ms = 50
+        "#,
+    );
+    let text = ring_profile(12, 5);
+    rig.profile("faulty", &text);
+    let out = rig.run(&["scan", "--profile", "faulty", "--json"]);
+    out.expect_code(0);
+    let scan = assert_summary_complete(&out.summary(), 12);
+    assert_complete(&rig.delivered(&scan), &plan("faulty", &rings_of(&text)));
+    // The faults really happened, and were survived.
+    assert!(
+        out.stderr.contains("simulated fault (every Nth exposure)"),
+        "no injected exposure fault:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("the camera disconnected") && out.stderr.contains("simulated unplug"),
+        "no unplug:\n{}",
+        out.stderr
+    );
+    // Each shot was journaled as captured exactly once.
+    assert_eq!(rig.journal(&scan).count("shot_captured"), 12);
+}
+
+#[test]
+fn a_spent_restart_budget_pauses_the_scan_and_resume_finishes_it() {
+    let faulty = r#"
+        [camera.sim]
+        fail_every_nth_expose = 1
+        [supervision]
+        max_restarts = 2
+        backoff_initial_ms = 10
+        backoff_max_ms = 20
+    "#;
+    let rig = Rig::with(faulty);
+    let text = ring_profile(6, 5);
+    rig.profile("broken", &text);
+
+    let out = rig.run(&["scan", "--profile", "broken"]);
+    out.expect_code(1);
+    let scan = rig.only_scan();
+    let first_line = out.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first_line.starts_with(&format!("scan {scan}: paused: ")) && first_line.contains("camera"),
+        "the summary should say the scan is paused because of the camera:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("scanrig resume --scan {scan}")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // Nothing was captured, nothing is at the destination, and the journal
+    // does not call the scan finished.
+    let journal = rig.journal(&scan);
+    assert_eq!(journal.count("shot_captured"), 0);
+    assert_eq!(journal.outcome(), None);
+    assert!(common::entries(&rig.delivered(&scan)).is_empty());
+
+    // The camera is fixed: resume finds the paused scan and finishes it.
+    rig.configure("");
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    let summary = out.summary();
+    assert_eq!(summary["scan"], scan.as_str(), "resume picked another scan");
+    assert_summary_complete(&summary, 6);
+    assert_complete(&rig.delivered(&scan), &plan("broken", &rings_of(&text)));
+    assert_eq!(rig.spooled_scans(), [scan]);
+}
+
+#[test]
+fn a_scan_paused_by_a_fault_after_some_shots_resumes_without_retaking_them() {
+    // The camera unplugs after a few shots for far longer than the restart
+    // budget lasts: the scan pauses with those photos delivered.
+    let rig = Rig::with(
+        r#"
+        [camera.sim]
+        unplug_after_shots = 4
+        unplug_ms = 60000
+        [supervision]
+        max_restarts = 2
+        backoff_initial_ms = 10
+        backoff_max_ms = 20
+        "#,
+    );
+    let text = ring_profile(10, 5);
+    rig.profile("unplug", &text);
+    let out = rig.run(&["scan", "--profile", "unplug", "--json"]);
+    out.expect_code(1);
+    let summary = out.summary();
+    assert_eq!(summary["outcome"], serde_json::Value::Null, "{summary}");
+    let why = summary["paused"].as_str().expect("paused with a reason");
+    assert!(why.contains("camera"), "{why}");
+    let captured = summary["captured"].as_u64().expect("captured");
+    assert!((1..10).contains(&captured), "{summary}");
+    assert_eq!(summary["uploaded"], captured, "{summary}");
+    let scan = summary["scan"].as_str().expect("scan").to_owned();
+    let before = rig.journal(&scan).captured();
+    assert_eq!(before.len() as u64, captured);
+    let shas = common::assert_photos(
+        &rig.delivered(&scan),
+        &before.keys().cloned().collect(),
+        false,
+    );
+    assert_eq!(shas, before, "delivered photos differ from the journal's");
+
+    rig.configure("");
+    let out = rig.run(&["resume", "--scan", &scan, "--json"]);
+    out.expect_code(0);
+    assert_summary_complete(&out.summary(), 10);
+    assert_complete(&rig.delivered(&scan), &plan("unplug", &rings_of(&text)));
+    // The photos taken before the pause were kept, not retaken.
+    let journal = rig.journal(&scan);
+    assert_eq!(journal.count("shot_captured"), 10);
+    let after = journal.captured();
+    for (name, sha) in &before {
+        assert_eq!(after.get(name), Some(sha), "{name} was retaken");
+    }
+}

@@ -1,0 +1,201 @@
+//! Whole scans on the simulated rig: every shipped profile end to end, the pipelined stages, and the `profiles` and `check-config` commands.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{assert_complete, assert_summary_complete, plan, rings_of, Planned, Rig};
+
+/// The text of a shipped profile, from the source tree.
+fn shipped(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/profiles")
+        .join(format!("{name}.toml"));
+    std::fs::read_to_string(path).expect("shipped profile")
+}
+
+/// The `[naming] prefix` of a profile's text, else its name.
+fn prefix_of(text: &str, name: &str) -> String {
+    let table: toml::Table = text.parse().expect("profile TOML");
+    table
+        .get("naming")
+        .and_then(|n| n.get("prefix"))
+        .and_then(toml::Value::as_str)
+        .unwrap_or(name)
+        .to_owned()
+}
+
+/// Runs a whole scan of the shipped profile `name` and checks everything a
+/// user would: exit 0, the summary, every photo once and intact, the
+/// manifest, and a spool left with only the journal. With `fast_settle`,
+/// the profile runs from a copy in the profile folder (which hides the
+/// shipped one) whose only change is `settle_ms = 5`, so that the 36- and
+/// 32-shot profiles take about a second instead of twelve.
+fn whole_scan_of_shipped(name: &str, fast_settle: bool) {
+    let rig = Rig::new();
+    let text = shipped(name);
+    if fast_settle {
+        let fast: String = text
+            .lines()
+            .map(|line| match line.trim_start().starts_with("settle_ms") {
+                true => "settle_ms = 5".to_owned(),
+                false => line.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(fast, text, "{name} sets settle_ms");
+        rig.profile(name, &fast);
+    }
+    let expected: Vec<Planned> = plan(&prefix_of(&text, name), &rings_of(&text));
+
+    let out = rig.run(&["scan", "--profile", name, "--json"]);
+    out.expect_code(0);
+    let summary = out.summary();
+    let scan = assert_summary_complete(&summary, expected.len());
+    assert_eq!(summary["profile"], name);
+    let (stamp, profile) = scan.split_once('-').expect("<time>-<profile>");
+    assert_eq!(profile, name, "scan id {scan}");
+    assert!(
+        stamp.len() == 16 && stamp.as_bytes()[8] == b'T' && stamp.ends_with('Z'),
+        "scan id {scan} should look like 20261122T101500Z-{name}"
+    );
+
+    let manifest = assert_complete(&rig.delivered(&scan), &expected);
+    assert_eq!(manifest["scan"], scan.as_str());
+    assert_eq!(manifest["profile"], name);
+
+    // Uploaded photos leave the spool (keep_uploaded = false); the journal
+    // stays, and tells the whole story.
+    assert_eq!(rig.spooled_scans(), std::slice::from_ref(&scan));
+    assert_eq!(common::entries(&rig.spooled(&scan)), ["journal.jsonl"]);
+    let journal = rig.journal(&scan);
+    assert_eq!(journal.count("scan_started"), 1);
+    assert_eq!(journal.count("shot_captured"), expected.len());
+    assert_eq!(journal.uploaded().len(), expected.len());
+    assert_eq!(journal.outcome().as_deref(), Some("completed"));
+    assert_eq!(journal.count("manifest_uploaded"), 1);
+}
+
+#[test]
+fn demo_profile_scans_completely_with_every_photo_once_and_intact() {
+    whole_scan_of_shipped("demo", false);
+}
+
+#[test]
+fn turntable_36_profile_scans_completely_with_every_photo_once_and_intact() {
+    whole_scan_of_shipped("turntable-36", true);
+}
+
+#[test]
+fn object_3ring_profile_scans_completely_with_every_photo_once_and_intact() {
+    whole_scan_of_shipped("object-3ring", true);
+}
+
+#[test]
+fn moving_downloading_and_uploading_overlap_so_a_scan_beats_the_sequential_sum() {
+    // Per shot: 30 ms exposure, 120 ms download, a 30-degree move of 80 ms
+    // (a triangle profile: 2 * sqrt(30 / 18750) s) and 20 ms of settling.
+    let (expose, download, step, settle) = (30.0, 120.0, 80.0, 20.0);
+    let rig = Rig::with(
+        r#"
+        [camera.sim]
+        expose_ms = 30
+        download_ms = 120
+        [turntable.sim]
+        max_speed_dps = 3600.0
+        accel_dps2 = 18750.0
+        "#,
+    );
+    let shots = 12;
+    rig.profile("overlap", &common::ring_profile(shots, 20));
+    let out = rig.run(&["scan", "--profile", "overlap", "--json"]);
+    out.expect_code(0);
+    let summary = out.summary();
+    let scan = assert_summary_complete(&summary, shots as usize);
+    let expected = plan("overlap", &rings_of(&common::ring_profile(shots, 20)));
+    assert_complete(&rig.delivered(&scan), &expected);
+
+    let n = f64::from(shots);
+    // The first shot is taken where homing left the table: no move, no settle.
+    let sequential_ms = n * (expose + download) + (n - 1.0) * (step + settle);
+    let wall_ms = summary["wall"].as_f64().expect("wall") * 1000.0;
+    // One camera does every exposure and download in turn: a floor that
+    // shows the latencies were really applied.
+    let camera_floor_ms = n * (expose + download);
+    assert!(
+        wall_ms >= 0.95 * camera_floor_ms,
+        "wall {wall_ms:.0} ms is below the camera's own {camera_floor_ms:.0} ms: latencies not applied? {summary}"
+    );
+    assert!(
+        wall_ms < 0.8 * sequential_ms,
+        "wall {wall_ms:.0} ms is not clearly below the sequential sum {sequential_ms:.0} ms: stages do not overlap; {summary}"
+    );
+    // The stage timers saw the moves and downloads happen.
+    let stage = |s: &str| summary["stages"][s].as_f64().expect("stage time") * 1000.0;
+    assert!(stage("moving") >= 0.9 * (n - 1.0) * step, "{summary}");
+    assert!(stage("downloading") >= 0.9 * n * download, "{summary}");
+}
+
+#[test]
+fn profiles_lists_the_three_shipped_profiles() {
+    let rig = Rig::new();
+    let out = rig.run(&["profiles"]);
+    out.expect_code(0);
+    let listed: BTreeSet<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        listed,
+        BTreeSet::from(["demo", "object-3ring", "turntable-36"]),
+        "{}",
+        out.stdout
+    );
+    for (name, shots) in [("demo", 8), ("object-3ring", 32), ("turntable-36", 36)] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .expect("listed");
+        assert!(
+            line.contains(&format!(" {shots} shots")) && line.ends_with("(shipped)"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn profiles_lists_a_profile_from_the_profile_folder_beside_the_shipped_ones() {
+    let rig = Rig::new();
+    let path = rig.profile("mine", &common::ring_profile(5, 0));
+    let out = rig.run(&["profiles"]);
+    out.expect_code(0);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("mine "))
+        .unwrap_or_else(|| panic!("mine not listed:\n{}", out.stdout));
+    assert!(line.contains("   5 shots"), "{line}");
+    assert!(line.contains(&path.display().to_string()), "{line}");
+    assert_eq!(out.stdout.lines().count(), 4, "{}", out.stdout);
+}
+
+#[test]
+fn check_config_accepts_the_shipped_default_config() {
+    let rig = Rig::new();
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    let out = rig.run_with(&default, &["check-config"]);
+    out.expect_code(0);
+    let stdout = &out.stdout;
+    assert!(stdout.starts_with("configuration OK"), "{stdout}");
+    // The spool falls back to $HOME (the temp dir) and can be written.
+    let spool = rig.root().join(".local/state/scanrig/spool");
+    assert!(
+        stdout.contains(&format!("spool: {}", spool.display())),
+        "{stdout}"
+    );
+    assert!(spool.is_dir());
+    assert!(stdout.contains("daemon profile: turntable-36"), "{stdout}");
+}
