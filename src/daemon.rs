@@ -20,8 +20,8 @@ use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
-    let state = SpoolState::read(&settings.spool_dir())?;
     let rig = rig::build(&settings, None);
+    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     System::new().block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
         let (tx, mut rx) = mpsc::unbounded_channel();

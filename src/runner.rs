@@ -13,7 +13,7 @@ use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
     Control, Drain, Progress, Rig, ScanSummary, StartScan, Subscribe, Summarise, Supervisor,
 };
-use slog::{info, warn, Logger};
+use slog::{info, Logger};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -61,10 +61,7 @@ impl Handler<Progress> for Forward {
 
 /// Runs a scan on `rig` to its end and reports.
 pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
-    let state = SpoolState::read(&rig.spool)?;
-    for e in &state.unreadable {
-        warn!(log, "skipping a scan whose journal cannot be read"; "error" => %e);
-    }
+    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let (plan, resume) = match start {
         Start::New(plan) => (plan, None),
         Start::Resume(record) => (record.plan.clone(), Some(*record)),

@@ -1,12 +1,15 @@
 //! Scans on disk and new scans: reads every journal in the spool at start-up
 //! (what to upload, what to resume) and turns a profile into a plan.
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+
+use slog::{info, warn, Logger};
 
 use crate::profile::Profile;
 
@@ -63,6 +66,48 @@ impl SpoolState {
             }
         }
         Ok(state)
+    }
+
+    /// Reads the spool at start-up: reports journals that cannot be read
+    /// and, unless photos are kept, deletes spool photos whose upload is
+    /// journaled (left behind when the process ended between the two).
+    pub fn recover(spool: &Path, keep_uploaded: bool, log: &Logger) -> anyhow::Result<SpoolState> {
+        let state = SpoolState::read(spool)?;
+        for e in &state.unreadable {
+            warn!(log, "skipping a scan whose journal cannot be read"; "error" => %e);
+        }
+        if !keep_uploaded {
+            for path in state.uploaded_leftovers(spool) {
+                match fs::remove_file(&path) {
+                    Ok(()) => {
+                        info!(log, "removed an uploaded photo from the spool"; "path" => %path.display())
+                    }
+                    Err(e) => {
+                        warn!(log, "cannot remove an uploaded photo from the spool"; "path" => %path.display(), "error" => %e)
+                    }
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// Spool photos whose upload is journaled but which are still there.
+    pub fn uploaded_leftovers(&self, spool: &Path) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        for scan in &self.scans {
+            let dir = spool.join(scan.id().as_str());
+            for (shot, (_, files)) in &scan.captured {
+                if scan.uploaded.contains_key(shot) {
+                    paths.extend(
+                        files
+                            .iter()
+                            .map(|f| dir.join(&f.name))
+                            .filter(|p| p.exists()),
+                    );
+                }
+            }
+        }
+        paths
     }
 
     /// Scans with uploads (or a manifest) still to send.

@@ -59,10 +59,25 @@ fn resume_after_sigkill_delivers_every_shot_once_and_clears_what_the_crash_left(
     )
     .expect("temp");
 
+    // And a photo whose upload was journaled just before the kill, but not
+    // yet deleted from the spool.
+    let uploaded = *journal
+        .uploaded()
+        .iter()
+        .next()
+        .expect("an upload before the kill");
+    let leftover = &expected[uploaded as usize - 1].name;
+    std::fs::write(rig.spooled(&scan).join(leftover), b"uploaded already").expect("leftover");
+
     let out = rig.run(&["resume", "--json"]);
     out.expect_code(0);
     let summary = out.summary();
     assert_eq!(summary["scan"], scan.as_str(), "resume picked another scan");
+    assert_eq!(
+        common::entries(&rig.spooled(&scan)),
+        ["journal.jsonl"],
+        "uploaded photos and temp files are cleared from the spool"
+    );
     assert_summary_complete(&summary, 20);
     // Every shot exactly once and intact, the manifest complete, and no
     // temp file left at the destination.
