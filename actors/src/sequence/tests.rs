@@ -2,6 +2,9 @@
 //! commands in order and can inject failures.
 
 use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::restart::Backoff;
 
 use super::*;
 

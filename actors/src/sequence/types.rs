@@ -1,0 +1,197 @@
+//! The sequence's vocabulary: the events it takes, the commands it gives,
+//! its tunables and the states a shot goes through.
+
+use std::time::Duration;
+
+use crate::plan::ShotId;
+use crate::restart::Backoff;
+
+/// Tunables of the sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceConfig {
+    /// Photos captured but not yet uploaded before the camera waits.
+    pub upload_backlog: usize,
+    /// Device failures allowed within `restart_window`.
+    pub max_restarts: u32,
+    /// The window of the restart budget.
+    pub restart_window: Duration,
+    /// Backoff before retrying a failed device.
+    pub device_backoff: Backoff,
+    /// Upload attempts per photo before giving up on it for this run.
+    pub upload_attempts: u32,
+    /// Backoff between upload attempts.
+    pub upload_backoff: Backoff,
+    /// Download attempts of one exposure before the shot is retaken.
+    pub download_attempts: u32,
+    /// `false` runs every shot start to finish before the next (the
+    /// baseline the benchmark compares against).
+    pub pipelined: bool,
+}
+
+/// The device a failure or a retry concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// Turntable and tilt axes.
+    Table,
+    /// The camera.
+    Camera,
+}
+
+/// How bad a device failure is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Retrying cannot help (e.g. a camera setting the camera lacks).
+    pub fatal: bool,
+    /// What went wrong, in words for the operator.
+    pub message: String,
+}
+
+/// Why a scan is paused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PauseReason {
+    /// The operator asked.
+    Operator,
+    /// A device failed too often, or for good; the message says why.
+    Fault(String),
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every planned shot was captured.
+    Completed,
+    /// The operator stopped it.
+    Stopped,
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Begin (or continue) the scan.
+    Start,
+    /// Only upload what an earlier run captured; a later `Start` may still
+    /// continue the scan.
+    Drain,
+    /// The camera settings are in place.
+    SettingsApplied,
+    /// The axes are homed.
+    Homed,
+    /// The table stands at a shot's position; `still` when it did not move.
+    Moved {
+        /// The shot.
+        shot: ShotId,
+        /// No motion happened, so no settling is needed.
+        still: bool,
+    },
+    /// The settle time after a move has passed.
+    Settled(ShotId),
+    /// The shutter has closed.
+    Exposed(ShotId),
+    /// The photo is in the spool.
+    Downloaded(ShotId),
+    /// The capture is recorded in the journal.
+    Persisted(ShotId),
+    /// The photo is at the destination, recorded in the journal.
+    Uploaded(ShotId),
+    /// A device failed; `shot` is the shot it was working on, if any.
+    DeviceFailed {
+        /// Which device.
+        device: Device,
+        /// The shot in flight.
+        shot: Option<ShotId>,
+        /// What went wrong.
+        fault: Fault,
+        /// For a failed download: the file is gone and must be retaken.
+        retake: bool,
+    },
+    /// Recording a capture in the journal failed.
+    PersistFailed(ShotId, String),
+    /// An upload failed.
+    UploadFailed {
+        /// The shot.
+        shot: ShotId,
+        /// Whether trying again may help.
+        retryable: bool,
+    },
+    /// A backoff timer fired.
+    RetryDue(Retry),
+    /// Pause after the steps in flight.
+    Pause,
+    /// Continue a paused scan.
+    Resume,
+    /// Stop capturing; what was captured still uploads.
+    Stop,
+}
+
+/// What a fired timer retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A device may be used again.
+    Device(Device),
+    /// Upload this shot again.
+    Upload(ShotId),
+}
+
+/// Something to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Apply the camera settings.
+    ApplySettings,
+    /// Home the axes.
+    Home,
+    /// Move to a shot's position.
+    MoveTo(ShotId),
+    /// Wait the settle time, then report `Settled`.
+    Settle(ShotId),
+    /// Fire the shutter.
+    Expose(ShotId),
+    /// Download the shot's exposure.
+    Download(ShotId),
+    /// Record the capture in the journal.
+    Persist(ShotId),
+    /// Upload; `check_existing` asks the destination first (after a failure
+    /// or a crash), so no second copy is ever made.
+    Upload {
+        /// The shot.
+        shot: ShotId,
+        /// Ask the destination whether it already has it.
+        check_existing: bool,
+    },
+    /// Start a timer that reports `RetryDue(retry)` after `delay`.
+    RetryAfter {
+        /// How long to wait.
+        delay: Duration,
+        /// What to retry.
+        retry: Retry,
+    },
+    /// Release the motors.
+    Deenergise,
+    /// The scan paused (after the steps in flight).
+    Paused(PauseReason),
+    /// The scan ended: nothing is in flight, every upload is settled.
+    Finished(Outcome),
+}
+
+/// Where a shot is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShotState {
+    /// Not taken yet.
+    Pending,
+    /// Shutter fired, not closed yet.
+    Exposing,
+    /// Waiting for its download (camera busy or backing off).
+    Exposed,
+    /// Being downloaded.
+    Downloading,
+    /// In the spool, being journaled.
+    Persisting,
+    /// Journaled, waiting for its upload (backlog, retry timer).
+    Captured,
+    /// Being uploaded.
+    Uploading,
+    /// At the destination.
+    Uploaded,
+    /// Upload attempts spent; it stays in the spool for a later run.
+    UploadAbandoned,
+}

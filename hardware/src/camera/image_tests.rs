@@ -1,0 +1,109 @@
+//! Tests of the simulated camera's synthetic JPEG files.
+
+use super::*;
+use std::time::Duration;
+
+fn spec(file_size: u64) -> ImageSpec<'static> {
+    ImageSpec {
+        width: 160,
+        height: 120,
+        label: "scan 7 ring 2 shot 3",
+        stem: "r2_s03",
+        azimuth: Degrees(90.0),
+        tilt: Degrees(15.0),
+        captured: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        file_size,
+    }
+}
+
+fn encode(spec: &ImageSpec<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_jpeg(&mut out, spec).unwrap();
+    out
+}
+
+fn decode(bytes: &[u8]) -> (u16, u16, Vec<u8>) {
+    let mut d = jpeg_decoder::Decoder::new(bytes);
+    let pixels = d.decode().unwrap();
+    let info = d.info().unwrap();
+    (info.width, info.height, pixels)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn dates_are_civil_utc() {
+    assert_eq!(exif_datetime(UNIX_EPOCH), "1970:01:01 00:00:00");
+    let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    assert_eq!(exif_datetime(t), "2023:11:14 22:13:20");
+    let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3661); // 2000-02-29
+    assert_eq!(exif_datetime(leap), "2000:02:29 01:01:01");
+}
+
+#[test]
+fn jpeg_decodes_at_size_with_exif_and_a_pattern() {
+    let bytes = encode(&spec(0));
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
+    assert!(contains(&bytes, b"Exif\0\0II*\0"));
+    assert!(contains(
+        &bytes,
+        b"scan 7 ring 2 shot 3; azimuth=90.0; tilt=15.0\0"
+    ));
+    assert!(contains(&bytes, b"scanrig\0"));
+    assert!(contains(&bytes, b"2023:11:14 22:13:20\0"));
+    let (w, h, pixels) = decode(&bytes);
+    assert_eq!((w, h, pixels.len()), (160, 120, 160 * 120 * 3));
+    let lo = pixels.iter().min().unwrap();
+    let hi = pixels.iter().max().unwrap();
+    assert!(hi - lo > 150, "image looks flat: {lo}..{hi}");
+}
+
+#[test]
+fn azimuth_changes_the_picture() {
+    let a = encode(&spec(0));
+    let b = encode(&ImageSpec {
+        azimuth: Degrees(200.0),
+        ..spec(0)
+    });
+    // Top-left pixel is background: its colour follows the hue.
+    let (pa, pb) = (decode(&a).2, decode(&b).2);
+    assert_ne!(&pa[..3], &pb[..3]);
+}
+
+#[test]
+fn padding_reaches_the_exact_size_and_still_decodes() {
+    let natural = encode(&spec(0)).len() as u64;
+    for target in [natural + 1, natural + 4, natural + 70_000, 300_001] {
+        let bytes = encode(&spec(target));
+        assert!(bytes.len() as u64 >= target);
+        assert!(bytes.len() as u64 <= target.max(natural + 4), "{target}");
+        let (w, h, _) = decode(&bytes);
+        assert_eq!((w, h), (160, 120));
+    }
+    assert_eq!(encode(&spec(natural - 10)).len() as u64, natural);
+}
+
+#[test]
+fn bad_sizes_are_errors() {
+    for (width, height) in [(0, 10), (10, 0), (70_000, 10)] {
+        let err = write_jpeg(
+            &mut Vec::new(),
+            &ImageSpec {
+                width,
+                height,
+                ..spec(0)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+}
+
+#[test]
+fn hue_wheel_primaries() {
+    assert_eq!(hsv(0.0, 1.0, 1.0), (255, 0, 0));
+    assert_eq!(hsv(120.0, 1.0, 1.0), (0, 255, 0));
+    assert_eq!(hsv(240.0, 1.0, 1.0), (0, 0, 255));
+}
