@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::bench::{self, BenchArgs};
+use crate::camera::{self, CameraCommand};
 use crate::config_error::ConfigErrors;
 use crate::logging::logger;
 use crate::profile::Profile;
@@ -60,6 +61,9 @@ enum Command {
     Profiles,
     /// Check the configuration and the daemon's profile; exit 2 if broken.
     CheckConfig,
+    /// Find the camera, show its settings, take a test shot.
+    #[command(subcommand)]
+    Camera(CameraCommand),
     /// Measure the pipeline on the simulated rig.
     Bench(BenchArgs),
 }
@@ -148,6 +152,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 rig::destination(&settings, None).describe()
             );
             println!("  daemon profile: {}", settings.daemon.profile);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Camera(command) => {
+            camera::run(&settings, command)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => {

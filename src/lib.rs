@@ -9,10 +9,12 @@
 //! - [`scans`]: journals in the spool at start-up; new scan plans.
 //! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
 //! - [`daemon`]: waits for buttons and runs scans.
+//! - [`camera`]: `scanrig camera` (list, settings, test shot).
 //! - [`bench`]: the pipeline benchmark.
 //! - [`logging`]: slog to stderr.
 
 pub mod bench;
+pub mod camera;
 pub mod cli;
 pub mod config_error;
 pub mod daemon;

@@ -10,10 +10,12 @@ use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::Rig;
 use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
-use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
+#[cfg(not(feature = "gphoto2"))]
+use scanrig_hardware::camera::CameraError;
+use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig};
 use scanrig_hardware::panel::{SimButtons, SimIndicator};
 
-use crate::settings::{self, Settings, TiltBackend};
+use crate::settings::{self, CameraBackend, Settings, TiltBackend};
 
 /// Builds the rig. `dest` overrides the configured destination folder.
 pub fn build(settings: &Settings, dest: Option<PathBuf>) -> Rig {
@@ -22,10 +24,10 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>) -> Rig {
         TiltBackend::None => None,
         TiltBackend::Sim => Some(SimAxis::new(sim_axis("tilt", &settings.tilt.sim))),
     };
-    let camera = SimCamera::new(sim_camera(&settings.camera.sim));
     Rig {
         axes: SimAxis::connector(azimuth, tilt),
-        camera: camera.connector(),
+        camera: camera(settings),
+        camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         destination: destination(settings, dest),
         upload_workers: settings.upload.workers as usize,
         buttons: Box::new(SimButtons::new()),
@@ -33,6 +35,32 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>) -> Rig {
         spool: settings.spool_dir(),
         keep_uploaded: settings.spool.keep_uploaded,
         sequence: sequence(settings),
+    }
+}
+
+/// Opens the configured camera.
+pub fn camera(settings: &Settings) -> CameraConnector {
+    match settings.camera.backend {
+        CameraBackend::Sim => SimCamera::new(sim_camera(&settings.camera.sim)).connector(),
+        #[cfg(feature = "gphoto2")]
+        CameraBackend::Gphoto2 => {
+            let g = &settings.camera.gphoto2;
+            scanrig_hardware::camera::gphoto::connector(
+                scanrig_hardware::camera::gphoto::GphotoConfig {
+                    model: g.model.clone(),
+                    port: g.port.clone(),
+                    delete_after_download: g.delete_after_download,
+                    pair_wait: Duration::from_millis(g.pair_wait_ms),
+                },
+            )
+        }
+        // Refused by `Settings::load` in a build without the driver.
+        #[cfg(not(feature = "gphoto2"))]
+        CameraBackend::Gphoto2 => Arc::new(|| {
+            Err(CameraError::NotConnected {
+                detail: "this build of scanrig has no gphoto2 driver".into(),
+            })
+        }),
     }
 }
 

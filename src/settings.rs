@@ -258,16 +258,60 @@ pub enum CameraBackend {
     /// The simulated camera, configured by `[camera.sim]`.
     #[default]
     Sim,
+    /// A real camera through libgphoto2, configured by `[camera.gphoto2]`.
+    Gphoto2,
 }
 
 /// `[camera]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Camera {
     /// The driver.
     pub backend: CameraBackend,
+    /// Longest wait for one camera call (an exposure, a download), in
+    /// seconds, before the camera counts as failed.
+    pub timeout_s: u64,
     /// The simulator's settings.
     pub sim: SimCamera,
+    /// The libgphoto2 driver's settings.
+    pub gphoto2: Gphoto2Camera,
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Camera {
+            backend: CameraBackend::Sim,
+            timeout_s: 60,
+            sim: SimCamera::default(),
+            gphoto2: Gphoto2Camera::default(),
+        }
+    }
+}
+
+/// `[camera.gphoto2]`: which real camera, and what to do with its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gphoto2Camera {
+    /// Model as `scanrig camera list` shows it; empty for whichever is connected.
+    pub model: String,
+    /// Port as `scanrig camera list` shows it (e.g. `usb:001,004`); empty for any.
+    pub port: String,
+    /// Delete each photo from the camera's card once it is safely in the spool.
+    pub delete_after_download: bool,
+    /// When the image format makes pairs ("RAW + JPEG"): how long to wait
+    /// after a capture for the second file, in milliseconds.
+    pub pair_wait_ms: u64,
+}
+
+impl Default for Gphoto2Camera {
+    fn default() -> Self {
+        Gphoto2Camera {
+            model: String::new(),
+            port: String::new(),
+            delete_after_download: true,
+            pair_wait_ms: 3000,
+        }
+    }
 }
 
 /// `[camera.sim]`: the simulated camera, with fault injection (0 = off).

@@ -31,14 +31,7 @@ pub struct DurableFile {
 impl DurableFile {
     /// Starts writing `target` (its folder must exist).
     pub fn create(target: &Path) -> io::Result<Self> {
-        let name = target.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "target has no file name")
-        })?;
-        let temp = target.with_file_name(format!(
-            ".{}{TEMP_MARK}{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let temp = temp_path(target)?;
         let file = File::create(&temp)?;
         Ok(DurableFile {
             file: Some(file),
@@ -84,6 +77,31 @@ impl Drop for DurableFile {
             let _ = fs::remove_file(&self.temp);
         }
     }
+}
+
+/// The temp file beside `target` in which this process writes it before
+/// it is committed: `.<name>.part-<pid>`.
+pub fn temp_path(target: &Path) -> io::Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "target has no file name"))?;
+    Ok(target.with_file_name(format!(
+        ".{}{TEMP_MARK}{}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// Commits a file that another writer (a camera library, say) put at
+/// [`temp_path`]`(target)`: fsync, rename into place, fsync the folder.
+/// Returns its digest, read back from disk.
+pub fn commit_written(target: &Path) -> io::Result<FileDigest> {
+    let temp = temp_path(target)?;
+    File::open(&temp)?.sync_all()?;
+    let digest = digest_file(&temp)?;
+    fs::rename(&temp, target)?;
+    sync_parent(target)?;
+    Ok(digest)
 }
 
 /// Temp files are named `.<name>.part-<pid>`, beside their target.
@@ -200,6 +218,23 @@ mod tests {
         let own = format!(".c.jpg.part-{}", std::process::id());
         assert_eq!(left, [".b.jpg.part-x", own.as_str(), "b.jpg"]);
         ours.commit().unwrap();
+    }
+
+    #[test]
+    fn a_file_written_by_someone_else_is_committed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("c.nef");
+        fs::write(temp_path(&target).unwrap(), b"raw bytes").unwrap();
+        assert!(!target.exists());
+        let digest = commit_written(&target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"raw bytes");
+        assert_eq!(digest, digest_file(&target).unwrap());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
+        assert!(commit_written(&dir.path().join("missing")).is_err());
     }
 
     #[test]

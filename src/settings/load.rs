@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 
-use super::{fallback_spool, Destination, LoadOptions, Settings, SimAxis, DEFAULTS_TOML};
+use super::{
+    fallback_spool, CameraBackend, Destination, LoadOptions, Settings, SimAxis, DEFAULTS_TOML,
+};
 use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
 
 /// The origin named in problems with the shipped defaults.
@@ -399,6 +401,13 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     c.sim_axis("tilt.sim", &s.tilt.sim);
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
+    c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");
+    if s.camera.backend == CameraBackend::Gphoto2 && !cfg!(feature = "gphoto2") {
+        c.fail(
+            "camera.backend",
+            "\"gphoto2\" is not in this build of scanrig; install the Raspberry Pi package, or build with `cargo build --release --features gphoto2` (needs libgphoto2-dev)".into(),
+        );
+    }
     let Destination::Local { dir } = &s.destination;
     if dir.as_os_str().is_empty() {
         c.fail(

@@ -426,10 +426,13 @@ impl Sequence {
             return;
         }
         match self.table {
-            Table::Unknown => {
+            // The camera takes the scan's settings before any motor moves:
+            // a setting the camera refuses stops the scan with the rig still.
+            Table::Unknown if self.settings == Some(true) => {
                 self.table = Table::Homing;
                 out.push(Command::Home);
             }
+            Table::Unknown => {}
             Table::Home | Table::At(_) => {
                 let exposing = self.shots.contains(&ShotState::Exposing);
                 let Some(target) = self.target() else { return };

@@ -444,6 +444,12 @@ fn a_fatal_camera_error_pauses_at_once() {
     assert!(cmds.iter().any(|c| c.contains("no setting 'isoo'")));
     assert_eq!(w.count("cmd Expose"), 0);
     assert_eq!(w.count("cmd RetryAfter"), 0);
+    assert_eq!(
+        w.count("cmd Home"),
+        0,
+        "no motor moves for a refused setting"
+    );
+    assert_eq!(w.count("cmd MoveTo"), 0);
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! message to a device actor, whose reply is fed back as an event. Nothing
 //! here blocks.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use actix::dev::Request;
 use actix::prelude::*;
 use scanrig_hardware::camera::CameraError;
 use slog::{error, info, warn};
@@ -35,9 +36,8 @@ impl Supervisor {
     /// adding the time taken to one of the run's stage timers.
     fn ask<A, M>(
         &mut self,
-        addr: &Addr<A>,
+        request: Request<A, M>,
         scan: &ScanId,
-        msg: M,
         stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
         then: impl FnOnce(&mut Supervisor, Result<M::Result, MailboxError>) -> Event + 'static,
         ctx: &mut Context<Self>,
@@ -49,7 +49,7 @@ impl Supervisor {
     {
         let scan = scan.clone();
         let sent = Instant::now();
-        addr.send(msg)
+        request
             .into_actor(self)
             .map(move |reply, act, ctx| {
                 if let Some(run) = act.runs.get_mut(&scan) {
@@ -67,12 +67,13 @@ impl Supervisor {
             Command::ApplySettings => {
                 let settings = run.plan.camera.clone();
                 let camera = self.camera.clone();
+                let timeout = self.camera_timeout;
+                let request = camera.send(ApplySettings(settings)).timeout(timeout);
                 self.ask(
-                    &camera,
+                    request,
                     scan,
-                    ApplySettings(settings),
                     |s| &mut s.exposing,
-                    |_, r| match flatten(r) {
+                    move |_, r| match flatten(r, "apply settings", timeout) {
                         Ok(()) => Event::SettingsApplied,
                         Err(e) => camera_failed(None, e),
                     },
@@ -82,9 +83,8 @@ impl Supervisor {
             Command::Home => {
                 let table = self.turntable.clone();
                 self.ask(
-                    &table,
+                    table.send(Home),
                     scan,
-                    Home,
                     |s| &mut s.moving,
                     |_, r| match r {
                         Ok(Ok(())) => Event::Homed,
@@ -102,9 +102,8 @@ impl Supervisor {
                 };
                 let table = self.turntable.clone();
                 self.ask(
-                    &table,
+                    table.send(msg),
                     scan,
-                    msg,
                     |s| &mut s.moving,
                     move |_, r| match r {
                         Ok(Ok(m)) => Event::Moved {
@@ -129,12 +128,13 @@ impl Supervisor {
                 let request = run.plan.capture_request(shot);
                 let camera = self.camera.clone();
                 let id = scan.clone();
+                let timeout = self.camera_timeout;
+                let request = camera.send(Expose(request)).timeout(timeout);
                 self.ask(
-                    &camera,
+                    request,
                     scan,
-                    Expose(request),
                     |s| &mut s.exposing,
-                    move |act, r| match flatten(r) {
+                    move |act, r| match flatten(r, "expose", timeout) {
                         Ok(exposure) => {
                             if let Some(run) = act.runs.get_mut(&id) {
                                 run.exposures.insert(shot, exposure);
@@ -199,12 +199,13 @@ impl Supervisor {
         };
         let camera = self.camera.clone();
         let id = scan.clone();
+        let timeout = self.camera_timeout;
+        let request = camera.send(msg).timeout(timeout);
         self.ask(
-            &camera,
+            request,
             scan,
-            msg,
             |s| &mut s.downloading,
-            move |act, r| match flatten(r) {
+            move |act, r| match flatten(r, "download", timeout) {
                 Ok(files) => {
                     if let Some(run) = act.runs.get_mut(&id) {
                         run.exposures.remove(&shot);
@@ -245,9 +246,8 @@ impl Supervisor {
         let recorder = self.recorder.clone();
         let id = scan.clone();
         self.ask(
-            &recorder,
+            recorder.send(msg),
             scan,
-            msg,
             |s| &mut s.downloading,
             move |act, r| match flat(r) {
                 Ok(()) => {
@@ -374,7 +374,7 @@ impl Handler<UploadDone> for Supervisor {
                 let keep = self.keep_uploaded;
                 let recorder = self.recorder.clone();
                 let scan = done.scan.clone();
-                self.ask(&recorder, &done.scan, msg, |s| &mut s.uploading, move |act, r| {
+                self.ask(recorder.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {
                     match flat(r) {
                         Ok(()) => {
                             if !keep {
@@ -402,11 +402,21 @@ impl Handler<UploadDone> for Supervisor {
     }
 }
 
-fn flatten<T>(reply: Result<Result<T, CameraError>, MailboxError>) -> Result<T, CameraError> {
+fn flatten<T>(
+    reply: Result<Result<T, CameraError>, MailboxError>,
+    during: &'static str,
+    timeout: Duration,
+) -> Result<T, CameraError> {
     reply.unwrap_or_else(|e| {
-        Err(CameraError::Driver {
-            during: "a call",
-            reason: format!("the camera thread is gone: {e}"),
+        Err(match e {
+            MailboxError::Timeout => CameraError::Timeout {
+                during,
+                seconds: timeout.as_secs(),
+            },
+            MailboxError::Closed => CameraError::Driver {
+                during,
+                reason: "the camera thread is gone".into(),
+            },
         })
     })
 }

@@ -114,6 +114,8 @@ pub struct Rig {
     pub axes: AxesConnector,
     /// Opens the camera.
     pub camera: CameraConnector,
+    /// Longest wait for one camera call before the camera counts as failed.
+    pub camera_timeout: std::time::Duration,
     /// Where photos go.
     pub destination: Arc<dyn Destination>,
     /// Parallel uploads.
@@ -135,6 +137,7 @@ pub struct Supervisor {
     runs: BTreeMap<ScanId, Run>,
     turntable: Addr<TurntableActor>,
     camera: Addr<CameraActor>,
+    camera_timeout: std::time::Duration,
     recorder: Addr<Recorder>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
@@ -175,6 +178,7 @@ impl Supervisor {
                 runs: BTreeMap::new(),
                 turntable: TurntableActor::start(rig.axes, log.clone()),
                 camera: CameraActor::start(rig.camera, log.clone()),
+                camera_timeout: rig.camera_timeout,
                 recorder: Recorder::start(log.clone()),
                 uploader,
                 panel,

@@ -1,9 +1,12 @@
 //! Cameras: expose (shutter) and download are separate calls, so the rig can
 //! move while a photo transfers.
 //!
+//! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
 //! [`SimCamera`] writes real JPEG files with the shot drawn into the image and
 //! described in EXIF, with configurable latency and injected faults.
 
+#[cfg(feature = "gphoto2")]
+pub mod gphoto;
 mod image;
 mod sim;
 
@@ -77,6 +80,19 @@ pub enum CameraError {
         #[source]
         source: std::io::Error,
     },
+    /// Another program holds the camera's USB interface.
+    #[error("could not claim the camera on {port}: another program holds it, most often the desktop's volume monitor (gvfs-gphoto2-volume-monitor) or a photo importer; stop it (`systemctl --user stop gvfs-gphoto2-volume-monitor` or `pkill -f gvfs-gphoto2`), or install scanrig's udev rule that keeps desktops away from cameras, then try again")]
+    Claimed {
+        /// The port of the camera.
+        port: String,
+    },
+    /// More than one camera is connected and the configuration does not say
+    /// which one to use.
+    #[error("{} cameras are connected ({}); set camera.gphoto2.model or camera.gphoto2.port to choose one", .found.len(), .found.join("; "))]
+    Ambiguous {
+        /// The cameras found, as "model at port".
+        found: Vec<String>,
+    },
     /// Anything else the driver reports.
     #[error("camera error during {during}: {reason}")]
     Driver {
@@ -103,16 +119,21 @@ impl CameraError {
             self,
             CameraError::NotConnected { .. }
                 | CameraError::Disconnected { .. }
+                | CameraError::Busy { .. }
                 | CameraError::Timeout { .. }
+                | CameraError::Claimed { .. }
                 | CameraError::Driver { .. }
         )
     }
 
-    /// Whether the error is about the scan's settings, so retrying cannot help.
+    /// Whether retrying cannot help until someone changes the settings or
+    /// the configuration.
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
-            CameraError::UnknownSetting { .. } | CameraError::InvalidValue { .. }
+            CameraError::UnknownSetting { .. }
+                | CameraError::InvalidValue { .. }
+                | CameraError::Ambiguous { .. }
         )
     }
 }
@@ -162,6 +183,24 @@ pub struct DownloadedFile {
     pub size: u64,
 }
 
+/// One of the camera's settings (a libgphoto2 "widget").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// Name used in profiles, e.g. `iso`, `f-number`.
+    pub name: String,
+    /// The camera's label for it, e.g. "ISO Speed".
+    pub label: String,
+    /// What kind of value it takes: `radio`, `text`, `toggle`, `range`, `date`.
+    pub kind: &'static str,
+    /// Its current value, as text.
+    pub value: String,
+    /// The values it accepts, for settings that have a list (or a range
+    /// written as `min..max step s`).
+    pub choices: Vec<String>,
+    /// Whether it can only be read.
+    pub read_only: bool,
+}
+
 /// The camera's make and model and where it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraInfo {
@@ -176,7 +215,11 @@ pub trait Camera: Send {
     /// Model and port.
     fn info(&self) -> CameraInfo;
 
-    /// Applies settings (widget name → value), once per scan.
+    /// Every setting with its current value and choices.
+    fn settings(&mut self) -> Result<Vec<Setting>>;
+
+    /// Applies settings (widget name → value), once per scan. Every value is
+    /// checked first: on an error nothing is applied.
     fn apply_settings(&mut self, settings: &BTreeMap<String, String>) -> Result<()>;
 
     /// Fires the shutter; returns once the shutter has closed.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::image::{write_jpeg, ImageSpec};
 use super::{
     Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest, DownloadedFile,
-    Exposure, Result,
+    Exposure, Result, Setting,
 };
 use crate::fsutil::{DurableFile, FileDigest};
 
@@ -251,6 +251,26 @@ impl Camera for Session {
             model: "scanrig SimCamera".to_string(),
             port: "sim:0".to_string(),
         }
+    }
+
+    fn settings(&mut self) -> Result<Vec<Setting>> {
+        let mut device = lock(&self.camera.device);
+        device.check_plug("settings", false)?;
+        Ok(WIDGETS
+            .iter()
+            .map(|(name, choices)| Setting {
+                name: name.to_string(),
+                label: name.to_string(),
+                kind: "radio",
+                value: device
+                    .settings
+                    .get(*name)
+                    .cloned()
+                    .unwrap_or_else(|| choices[0].to_string()),
+                choices: choices.iter().map(|c| c.to_string()).collect(),
+                read_only: false,
+            })
+            .collect())
     }
 
     fn apply_settings(&mut self, settings: &BTreeMap<String, String>) -> Result<()> {
