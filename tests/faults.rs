@@ -137,3 +137,29 @@ fn a_scan_paused_by_a_fault_after_some_shots_resumes_without_retaking_them() {
         assert_eq!(after.get(name), Some(sha), "{name} was retaken");
     }
 }
+
+#[test]
+fn a_camera_that_stops_answering_times_out_instead_of_hanging_the_scan() {
+    // Each exposure takes longer than the camera's time limit.
+    let rig = Rig::with(
+        r#"
+        [camera]
+        timeout_s = 1
+        [camera.sim]
+        expose_ms = 1500
+        [supervision]
+        max_restarts = 1
+        "#,
+    );
+    rig.profile("slow", &ring_profile(2, 0));
+    let started = std::time::Instant::now();
+    let out = rig.run(&["scan", "--profile", "slow"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("did not answer within 1 s"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -428,3 +428,93 @@ fn set_widget(widget: &Widget, key: &str, value: &str) -> Result<()> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// libgphoto2's error codes (gphoto2-port-result.h, gphoto2-result.h).
+    const GP_ERROR_IO_USB_FIND: i32 = -52;
+    const GP_ERROR_IO_USB_CLAIM: i32 = -53;
+    const GP_ERROR_CAMERA_BUSY: i32 = -110;
+    const GP_ERROR_FILE_NOT_FOUND: i32 = -108;
+    const GP_ERROR_IO_READ: i32 = -34;
+
+    fn mapped(code: i32) -> CameraError {
+        map_error(GpError::new(code, None), "expose", "usb:001,004")
+    }
+
+    #[test]
+    fn a_claimed_camera_says_who_holds_it_and_how_to_free_it() {
+        let e = mapped(GP_ERROR_IO_USB_CLAIM);
+        assert!(matches!(e, CameraError::Claimed { .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("usb:001,004") && text.contains("gvfs"),
+            "{text}"
+        );
+        assert!(text.contains("systemctl --user stop"), "{text}");
+    }
+
+    #[test]
+    fn errors_map_to_what_the_supervisor_acts_on() {
+        assert!(matches!(
+            mapped(GP_ERROR_IO_USB_FIND),
+            CameraError::NotConnected { .. }
+        ));
+        assert!(matches!(
+            mapped(GP_ERROR_CAMERA_BUSY),
+            CameraError::Busy { .. }
+        ));
+        assert!(matches!(
+            mapped(GP_ERROR_FILE_NOT_FOUND),
+            CameraError::FileGone { .. }
+        ));
+        assert!(matches!(
+            mapped(GP_ERROR_IO_READ),
+            CameraError::Disconnected { .. }
+        ));
+        for code in [GP_ERROR_IO_USB_FIND, GP_ERROR_CAMERA_BUSY, GP_ERROR_IO_READ] {
+            assert!(mapped(code).needs_reconnect(), "{code}");
+        }
+    }
+
+    fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {
+        Setting {
+            name: name.into(),
+            label: name.into(),
+            kind: "radio",
+            value: value.into(),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_the_cameras_lists() {
+        let iso = radio("iso", "100", &["100", "200"]);
+        assert!(check_value(&iso, "200").is_ok());
+        let e = check_value(&iso, "300").unwrap_err().to_string();
+        assert!(e.contains("300") && e.contains("100, 200"), "{e}");
+        let ro = Setting {
+            read_only: true,
+            ..iso.clone()
+        };
+        assert!(check_value(&ro, "200").is_err());
+        let toggle = Setting {
+            kind: "toggle",
+            ..iso
+        };
+        assert!(check_value(&toggle, "on").is_ok());
+        assert!(check_value(&toggle, "maybe").is_err());
+    }
+
+    #[test]
+    fn pairs_are_recognised_from_the_image_format() {
+        let formats = |v: &str| shoots_pairs(&[radio("imageformat", v, &[])]);
+        assert!(formats("RAW + JPEG Fine"));
+        assert!(formats("NEF+Fine"));
+        assert!(!formats("JPEG Fine"));
+        assert!(!shoots_pairs(&[radio("iso", "1+1", &[])]));
+    }
+}
