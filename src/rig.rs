@@ -28,6 +28,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>) -> Rig {
         axes: SimAxis::connector(azimuth, tilt),
         camera: camera(settings),
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
+        manual_tilt: settings.tilt.backend == TiltBackend::None,
         destination: destination(settings, dest),
         upload_workers: settings.upload.workers as usize,
         buttons: Box::new(SimButtons::new()),

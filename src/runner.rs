@@ -108,6 +108,9 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                             bar.println(format!("scan paused: {why}"));
                             fault = Some(why);
                         }
+                        Progress::Paused { scan: s, reason: PauseReason::Manual(what) } if s == scan => {
+                            bar.println(format!("{what} (or type r and Enter)"));
+                        }
                         Progress::Paused { scan: s, .. } if s == scan => {
                             bar.println("paused: press p to resume, s to stop");
                         }

@@ -144,3 +144,34 @@ fn the_daemon_uploads_what_a_killed_scan_left_before_waiting_for_start() {
         "the daemon started a scan unasked"
     );
 }
+
+#[test]
+fn without_a_tilt_motor_the_daemon_waits_at_each_new_tilt_until_start_is_pressed() {
+    let overrides = "[tilt]\nbackend = \"none\"\n";
+    let rig = Rig::with(overrides);
+    let text = "description = \"two tilts\"\nsettle_ms = 0\n\
+                [[rings]]\ntilt = 0.0\nshots = 3\n\
+                [[rings]]\ntilt = 30.0\nshots = 2\n";
+    let path = rig.profile("tilts", text);
+    rig.configure(&format!(
+        "{overrides}\n[daemon]\nprofile = {}\n",
+        toml::Value::String(path.display().to_string())
+    ));
+    let mut daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGUSR1);
+    daemon.wait_for_stderr("set the camera's tilt to +30.0° for ring 2", DEADLINE);
+    let scan = rig.only_scan();
+    // Ring 1 is done and nothing of ring 2 is taken while the operator works.
+    daemon.wait_until("ring 1 captured", DEADLINE, || {
+        rig.journal(&scan).count("shot_captured") == 3
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(rig.journal(&scan).count("shot_captured"), 3);
+    daemon.signal(libc::SIGUSR1);
+    daemon.wait_until("the manifest at the destination", DEADLINE, || {
+        rig.delivered(&scan).join("manifest.json").is_file()
+    });
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    assert_complete(&rig.delivered(&scan), &plan("tilts", &rings_of(text)));
+}

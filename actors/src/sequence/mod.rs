@@ -8,6 +8,7 @@
 
 mod types;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub use types::{
@@ -58,6 +59,7 @@ pub struct Sequence {
     budget: RestartBudget,
     pause_announced: bool,
     draining: bool,
+    manual_stops: BTreeMap<ShotId, String>,
 }
 
 impl Sequence {
@@ -78,7 +80,15 @@ impl Sequence {
             budget,
             pause_announced: false,
             draining: false,
+            manual_stops: BTreeMap::new(),
         }
+    }
+
+    /// Pauses before taking each of these shots, with the message as the
+    /// reason, until the operator resumes (e.g. "set the tilt to +15°").
+    pub fn with_manual_stops(mut self, stops: BTreeMap<ShotId, String>) -> Sequence {
+        self.manual_stops = stops;
+        self
     }
 
     /// The state of a shot.
@@ -334,6 +344,10 @@ impl Sequence {
         self.start_uploads(out);
         match self.mode.clone() {
             Mode::Running => {
+                if let Some(message) = self.manual_stop() {
+                    self.pause(PauseReason::Manual(message));
+                    return self.advance(out);
+                }
                 if self.settings.is_none() && !self.camera_blocked() && !self.camera_busy {
                     self.settings = Some(false);
                     self.camera_busy = true;
@@ -445,6 +459,19 @@ impl Sequence {
             }
             Table::Homing | Table::Moving(_) | Table::Settling(_) => {}
         }
+    }
+
+    /// The operator's job before the next shot, once the shots before it
+    /// are exposed (each stop is asked for once).
+    fn manual_stop(&mut self) -> Option<String> {
+        let target = self.target()?;
+        let exposing = self.shots[..idx(target)]
+            .iter()
+            .any(|s| *s == ShotState::Exposing);
+        if exposing || !self.manual_stops.contains_key(&target) {
+            return None;
+        }
+        self.manual_stops.remove(&target)
     }
 
     /// The next shot to take: the first one still pending.

@@ -1,7 +1,7 @@
 //! Tests of the scan sequence, driven by a scripted world that completes
 //! commands in order and can inject failures.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use crate::restart::Backoff;
@@ -565,4 +565,38 @@ fn a_fault_pause_is_quiet_only_once_the_moving_table_has_stopped() {
         "{cmds:?}"
     );
     assert!(seq.is_quiet());
+}
+
+#[test]
+fn a_rig_without_a_tilt_motor_pauses_before_each_new_tilt_and_resume_continues() {
+    let stops = BTreeMap::from([(
+        ShotId(3),
+        "set the tilt to +15.0° and press Start".to_string(),
+    )]);
+    let mut w = World::new(config(), 4);
+    w.seq = Sequence::new(config(), vec![ShotState::Pending; 4]).with_manual_stops(stops);
+    w.feed(Event::Start);
+    w.run();
+    let cmds = w.commands();
+    assert!(
+        cmds.iter()
+            .any(|c| c.contains("Manual(\"set the tilt to +15.0° and press Start\")")),
+        "{cmds:?}"
+    );
+    assert_eq!(
+        w.count("cmd Expose(ShotId(3))"),
+        0,
+        "waits for the operator"
+    );
+    assert_eq!(
+        w.seq.shot(ShotId(2)),
+        ShotState::Uploaded,
+        "ring 1 finished"
+    );
+    assert_eq!(w.count("cmd Deenergise"), 0, "holds the table where it is");
+    w.feed(Event::Resume);
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 4);
+    assert_eq!(w.count("cmd Paused"), 1, "asked once");
 }

@@ -53,6 +53,10 @@ pub enum PauseReason {
     Operator,
     /// A device failed too often, or for good; the message says why.
     Fault(String),
+    /// The operator has a job to do by hand before the scan goes on (set
+    /// the camera's tilt on a rig without a tilt motor); the message says
+    /// what.
+    Manual(String),
 }
 
 /// How a scan ended.

@@ -166,11 +166,15 @@ impl Supervisor {
             }
             Command::Deenergise => self.turntable.do_send(Release),
             Command::Paused(reason) => {
-                if let PauseReason::Fault(why) = &reason {
-                    error!(self.log, "scan paused"; "scan" => %scan, "reason" => why);
-                    run.paused = Some(why.clone());
-                } else {
-                    info!(self.log, "scan paused"; "scan" => %scan);
+                match &reason {
+                    PauseReason::Fault(why) => {
+                        error!(self.log, "scan paused"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
+                    PauseReason::Manual(what) => {
+                        info!(self.log, "scan paused for the operator"; "scan" => %scan, "to do" => what)
+                    }
+                    PauseReason::Operator => info!(self.log, "scan paused"; "scan" => %scan),
                 }
                 self.tell(Progress::Paused {
                     scan: scan.clone(),

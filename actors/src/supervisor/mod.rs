@@ -22,7 +22,7 @@ use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destination;
 use crate::journal::ScanRecord;
-use crate::plan::{ScanId, ScanPlan};
+use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::sequence::{Event, PauseReason, Sequence, SequenceConfig};
 use crate::turntable::TurntableActor;
@@ -116,6 +116,9 @@ pub struct Rig {
     pub camera: CameraConnector,
     /// Longest wait for one camera call before the camera counts as failed.
     pub camera_timeout: std::time::Duration,
+    /// The rig has no tilt motor: the scan pauses for the operator to set
+    /// the tilt by hand before each ring at a new tilt.
+    pub manual_tilt: bool,
     /// Where photos go.
     pub destination: Arc<dyn Destination>,
     /// Parallel uploads.
@@ -138,6 +141,7 @@ pub struct Supervisor {
     turntable: Addr<TurntableActor>,
     camera: Addr<CameraActor>,
     camera_timeout: std::time::Duration,
+    manual_tilt: bool,
     recorder: Addr<Recorder>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
@@ -179,6 +183,7 @@ impl Supervisor {
                 turntable: TurntableActor::start(rig.axes, log.clone()),
                 camera: CameraActor::start(rig.camera, log.clone()),
                 camera_timeout: rig.camera_timeout,
+                manual_tilt: rig.manual_tilt,
                 recorder: Recorder::start(log.clone()),
                 uploader,
                 panel,
@@ -229,6 +234,27 @@ impl Supervisor {
         self.quiet = quiet;
     }
 
+    /// On a rig without a tilt motor: a stop before the first shot of each
+    /// ring whose tilt differs from the ring before.
+    fn manual_stops(&self, plan: &ScanPlan) -> BTreeMap<ShotId, String> {
+        if !self.manual_tilt {
+            return BTreeMap::new();
+        }
+        plan.shots
+            .windows(2)
+            .filter(|w| w[0].tilt != w[1].tilt)
+            .map(|w| {
+                let s = &w[1];
+                let message = format!(
+                    "set the camera's tilt to {:+.1}° for ring {}, then press Start",
+                    s.tilt.get(),
+                    s.ring
+                );
+                (s.id, message)
+            })
+            .collect()
+    }
+
     fn control(&mut self, control: Control, ctx: &mut Context<Self>) {
         let Some(scan) = self.active().cloned() else {
             return;
@@ -266,7 +292,8 @@ impl Handler<StartScan> for Supervisor {
             }
             Some(record) => {
                 let states = record.shot_states();
-                let seq = Sequence::new(self.config.clone(), states);
+                let seq = Sequence::new(self.config.clone(), states)
+                    .with_manual_stops(self.manual_stops(&msg.plan));
                 let run = Run::new(msg.plan, dir, seq, Some(&record));
                 let done = record.captured.len();
                 self.runs.insert(scan.clone(), run);
@@ -274,7 +301,8 @@ impl Handler<StartScan> for Supervisor {
             }
             None => {
                 let states = vec![crate::sequence::ShotState::Pending; planned];
-                let seq = Sequence::new(self.config.clone(), states);
+                let seq = Sequence::new(self.config.clone(), states)
+                    .with_manual_stops(self.manual_stops(&msg.plan));
                 self.runs
                     .insert(scan.clone(), Run::new(msg.plan, dir, seq, None));
                 self.record_start(&scan, ctx);
