@@ -206,7 +206,7 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
     let name = if pipelined { "pipelined" } else { "sequential" };
     let dir = tmp.join(name);
     let s = bench_settings(base, &dir);
-    let mut rig = rig::build(&s, None);
+    let mut rig = rig::build(&s, None)?;
     rig.destination = Arc::new(SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0));
     rig.sequence.pipelined = pipelined;
     let report = runner::run(

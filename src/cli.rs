@@ -10,6 +10,7 @@ use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
 use crate::config_error::ConfigErrors;
 use crate::logging::logger;
+use crate::motor::{self, MotorCommand};
 use crate::profile::Profile;
 use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
@@ -64,8 +65,21 @@ enum Command {
     /// Find the camera, show its settings, take a test shot.
     #[command(subcommand)]
     Camera(CameraCommand),
+    /// Jog or home the motors.
+    #[command(subcommand)]
+    Motor(MotorCommand),
+    /// Check the buttons.
+    #[command(subcommand)]
+    Buttons(ButtonsCommand),
     /// Measure the pipeline on the simulated rig.
     Bench(BenchArgs),
+}
+
+/// What to do with the buttons.
+#[derive(Debug, Subcommand)]
+enum ButtonsCommand {
+    /// Print presses as they happen, until Ctrl-C.
+    Test,
 }
 
 /// Why a command failed.
@@ -120,7 +134,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 None => daemon_profile(&settings)?,
             };
             let start = Start::New(new_plan(&profile, &settings.spool_dir()));
-            let report = runner::run(rig::build(&settings, dest), start, !json, log)?;
+            let report = runner::run(rig::build(&settings, dest)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
         Command::Resume { scan, dest, json } => {
@@ -133,7 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 )));
             };
             let start = Start::Resume(Box::new(record.clone()));
-            let report = runner::run(rig::build(&settings, dest), start, !json, log)?;
+            let report = runner::run(rig::build(&settings, dest)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
         Command::Daemon => {
@@ -152,6 +166,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 rig::destination(&settings, None).describe()
             );
             println!("  daemon profile: {}", settings.daemon.profile);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Motor(command) => {
+            motor::motor(&settings, command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Buttons(ButtonsCommand::Test) => {
+            motor::buttons_test(&settings)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Camera(command) => {

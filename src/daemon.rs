@@ -20,7 +20,7 @@ use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
-    let rig = rig::build(&settings, None);
+    let rig = rig::build(&settings, None)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     System::new().block_on(async move {
         let sup = Supervisor::start(rig, log.clone());

@@ -10,6 +10,7 @@
 //! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
 //! - [`daemon`]: waits for buttons and runs scans.
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
+//! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`bench`]: the pipeline benchmark.
 //! - [`logging`]: slog to stderr.
 
@@ -20,6 +21,7 @@ pub mod config_error;
 pub mod daemon;
 pub mod keyboard;
 pub mod logging;
+pub mod motor;
 pub mod profile;
 pub mod rig;
 pub mod runner;

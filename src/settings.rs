@@ -8,7 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigErrors;
 
+mod gpio;
 mod load;
+
+pub use gpio::{
+    pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
+    MAX_STEP_RATE,
+};
 #[cfg(test)]
 mod tests;
 
@@ -208,6 +214,8 @@ pub enum TurntableBackend {
     /// The simulator, configured by `[turntable.sim]`.
     #[default]
     Sim,
+    /// A stepper motor on GPIO, configured by `[turntable.stepper]`.
+    Stepper,
 }
 
 /// `[turntable]`.
@@ -218,6 +226,8 @@ pub struct Turntable {
     pub backend: TurntableBackend,
     /// The simulator's settings.
     pub sim: SimAxis,
+    /// The stepper's settings.
+    pub stepper: Stepper,
 }
 
 /// Which driver tilts the camera arm.
@@ -229,6 +239,8 @@ pub enum TiltBackend {
     /// The simulator, configured by `[tilt.sim]`.
     #[default]
     Sim,
+    /// A stepper motor on GPIO, configured by `[tilt.stepper]`.
+    Stepper,
 }
 
 /// `[tilt]`.
@@ -240,6 +252,9 @@ pub struct Tilt {
     /// The simulator's settings.
     #[serde(default = "SimAxis::tilt_default")]
     pub sim: SimAxis,
+    /// The stepper's settings.
+    #[serde(default = "Stepper::tilt_default")]
+    pub stepper: Stepper,
 }
 
 impl Default for Tilt {
@@ -247,6 +262,7 @@ impl Default for Tilt {
         Tilt {
             backend: TiltBackend::Sim,
             sim: SimAxis::tilt_default(),
+            stepper: Stepper::tilt_default(),
         }
     }
 }
@@ -361,6 +377,8 @@ pub enum ButtonsBackend {
     /// Simulated buttons.
     #[default]
     Sim,
+    /// Buttons and status light on GPIO, configured by `[buttons.gpio]`.
+    Gpio,
 }
 
 /// `[buttons]`.
@@ -371,6 +389,8 @@ pub struct Buttons {
     pub backend: ButtonsBackend,
     /// A press held this long, in milliseconds, is a long press.
     pub long_press_ms: u64,
+    /// The GPIO panel's settings.
+    pub gpio: GpioPanel,
 }
 
 impl Default for Buttons {
@@ -378,6 +398,7 @@ impl Default for Buttons {
         Buttons {
             backend: ButtonsBackend::Sim,
             long_press_ms: 1500,
+            gpio: GpioPanel::default(),
         }
     }
 }

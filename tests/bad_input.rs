@@ -100,6 +100,31 @@ fn broken_config_files_are_refused_naming_the_file_and_the_key() {
             &["camera.backend"],
         ),
         (
+            "a pin used twice",
+            "[turntable]\nbackend = \"stepper\"\n[turntable.stepper]\nstep_pin = 17\ndir_pin = 17\n",
+            &["turntable.stepper.dir_pin"],
+        ),
+        (
+            "a pin that is not on the header",
+            "[buttons]\nbackend = \"gpio\"\n[buttons.gpio]\nled_pin = 40\n",
+            &["buttons.gpio.led_pin"],
+        ),
+        (
+            "a motor pin also used by a button",
+            "[tilt]\nbackend = \"stepper\"\n[buttons]\nbackend = \"gpio\"\n[buttons.gpio]\nstart_pin = 23\n",
+            &["buttons.gpio.start_pin"],
+        ),
+        (
+            "zero steps per revolution",
+            "[turntable]\nbackend = \"stepper\"\n[turntable.stepper]\nfull_steps_per_rev = 0\n",
+            &["turntable.stepper.full_steps_per_rev"],
+        ),
+        (
+            "a speed the driver cannot be stepped at",
+            "[turntable]\nbackend = \"stepper\"\n[turntable.stepper]\nmicrosteps = 256\ngear_ratio = 4.0\nmax_speed_dps = 3600.0\n",
+            &["turntable.stepper.max_speed_dps"],
+        ),
+        (
             "two problems at once",
             "[upload]\nworkers = 0\nqueue = \"many\"\n",
             &["upload.workers", "upload.queue"],

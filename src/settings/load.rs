@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 
 use super::{
-    fallback_spool, CameraBackend, Destination, LoadOptions, Settings, SimAxis, DEFAULTS_TOML,
+    fallback_spool, ButtonsBackend, CameraBackend, Destination, LoadOptions, Settings, SimAxis,
+    Stepper, TiltBackend, TurntableBackend, DEFAULTS_TOML,
 };
 use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
 
@@ -355,6 +356,71 @@ impl Checker<'_> {
     }
 
     /// Checks a simulated axis under `section`.
+    fn stepper(&mut self, section: &str, st: &Stepper) {
+        self.positive(
+            &format!("{section}.full_steps_per_rev"),
+            st.full_steps_per_rev.into(),
+            "step",
+        );
+        self.positive(
+            &format!("{section}.microsteps"),
+            st.microsteps.into(),
+            "microstep",
+        );
+        if !(st.gear_ratio > 0.0 && st.gear_ratio.is_finite()) {
+            let reason = format!(
+                "must be a number above 0 (motor turns per turn of the axis), found {}",
+                st.gear_ratio
+            );
+            self.fail(&format!("{section}.gear_ratio"), reason);
+        }
+        self.sim_axis(
+            section,
+            &SimAxis {
+                max_speed_dps: st.max_speed_dps,
+                accel_dps2: st.accel_dps2,
+                home_ms: 0,
+            },
+        );
+        let rate = st.max_speed_dps * st.steps_per_degree();
+        let limit = super::stepper_rate_limit(st.driver);
+        if rate.is_finite() && rate > limit {
+            let reason = format!(
+                "{} degrees per second needs {rate:.0} steps per second, more than the {:?} driver can be stepped at ({limit:.0}); lower it to at most {:.1} or use fewer microsteps",
+                st.max_speed_dps,
+                st.driver,
+                limit / st.steps_per_degree()
+            );
+            self.fail(&format!("{section}.max_speed_dps"), reason);
+        }
+        if let Err(e) = st.config("axis").check() {
+            // Whatever the checks above do not cover, in the driver's words.
+            if self.problems.is_empty() {
+                self.fail(section, format!("{} {}", e.field, e.problem));
+            }
+        }
+        if !(st.backlash_deg >= 0.0 && st.backlash_deg <= 45.0) {
+            let reason = format!("must be 0 (off) to 45 degrees, found {}", st.backlash_deg);
+            self.fail(&format!("{section}.backlash_deg"), reason);
+        }
+        if st.home_direction != -1 && st.home_direction != 1 {
+            let reason = format!("must be -1 or 1, found {}", st.home_direction);
+            self.fail(&format!("{section}.home_direction"), reason);
+        }
+        if !(st.home_speed_dps > 0.0 && st.home_speed_dps <= st.max_speed_dps) {
+            let reason = format!(
+                "must be above 0 and at most max_speed_dps ({}), found {}",
+                st.max_speed_dps, st.home_speed_dps
+            );
+            self.fail(&format!("{section}.home_speed_dps"), reason);
+        }
+        self.positive(
+            &format!("{section}.home_timeout_s"),
+            st.home_timeout_s,
+            "second",
+        );
+    }
+
     fn sim_axis(&mut self, section: &str, axis: &SimAxis) {
         let speed = axis.max_speed_dps;
         if !(speed > 0.0 && speed <= 3600.0) {
@@ -402,6 +468,31 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
     c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");
+    for (key, reason) in super::pin_problems(s) {
+        c.fail(&key, reason);
+    }
+    if s.turntable.backend == TurntableBackend::Stepper {
+        c.stepper("turntable.stepper", &s.turntable.stepper);
+    }
+    if s.tilt.backend == TiltBackend::Stepper {
+        c.stepper("tilt.stepper", &s.tilt.stepper);
+    }
+    let gpio = [
+        (
+            "turntable.backend",
+            s.turntable.backend == TurntableBackend::Stepper,
+        ),
+        ("tilt.backend", s.tilt.backend == TiltBackend::Stepper),
+        ("buttons.backend", s.buttons.backend == ButtonsBackend::Gpio),
+    ];
+    for (key, used) in gpio {
+        if used && !cfg!(feature = "rppal") {
+            c.fail(
+                key,
+                "GPIO is not in this build of scanrig; install the Raspberry Pi package, or build with `cargo build --release --features pi`".into(),
+            );
+        }
+    }
     if s.camera.backend == CameraBackend::Gphoto2 && !cfg!(feature = "gphoto2") {
         c.fail(
             "camera.backend",

@@ -174,7 +174,7 @@ const BROKEN: &[Case] = &[
     (Some("[supervision]\nbackoff_max_ms = 1\n"), &[], "file", "supervision.backoff_max_ms", &["at least supervision.backoff_initial_ms"]),
     (Some("[tilt.sim]\nmax_speed_dps = 0.0\n"), &[], "file", "tilt.sim.max_speed_dps", &["above 0"]),
     (Some("[camera.sim]\nwidth = 8\n"), &[], "file", "camera.sim.width", &["16 to 8192 pixels, found 8"]),
-    (Some("[turntable]\nbackend = \"stepper\"\n"), &[], "file", "turntable.backend", &["unknown value `stepper`; expected sim"]),
+    (Some("[turntable]\nbackend = \"servo\"\n"), &[], "file", "turntable.backend", &["unknown value `servo`; expected sim or stepper"]),
     (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
     (Some("[destination]\nkind = \"drive\"\n"), &[], "file", "destination.kind", &["unknown value `drive`; expected local"]),
     (Some("[destination]\nfolder = \"x\"\n"), &[], "file", "destination.folder", &["unknown key", "dir"]),
@@ -290,7 +290,7 @@ fn several_problems_reported_together() {
         )),
         "{shown}"
     );
-    assert!(shown.contains("environment SCANRIG_TILT__BACKEND: tilt.backend: unknown value `arm`; expected none or sim"), "{shown}");
+    assert!(shown.contains("environment SCANRIG_TILT__BACKEND: tilt.backend: unknown value `arm`; expected one of none, sim, stepper"), "{shown}");
 }
 
 #[test]

@@ -465,9 +465,7 @@ impl Sequence {
     /// are exposed (each stop is asked for once).
     fn manual_stop(&mut self) -> Option<String> {
         let target = self.target()?;
-        let exposing = self.shots[..idx(target)]
-            .iter()
-            .any(|s| *s == ShotState::Exposing);
+        let exposing = self.shots[..idx(target)].contains(&ShotState::Exposing);
         if exposing || !self.manual_stops.contains_key(&target) {
             return None;
         }

@@ -6,6 +6,7 @@
 
 pub mod motion;
 mod sim;
+pub mod stepper;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +62,10 @@ pub trait Axis: Send {
     /// Finds the home position (end-stop, or the current position when the
     /// axis has none) and calls it 0°. Energises the motor.
     fn home(&mut self) -> Result<()>;
+
+    /// Takes the current position as 0° without moving, and energises the
+    /// motor: for jogging an axis by hand without homing it.
+    fn set_zero_here(&mut self) -> Result<()>;
 
     /// Moves to an absolute angle and returns once the axis stands there.
     fn move_to(&mut self, target: Degrees) -> Result<MoveReport>;

@@ -78,8 +78,8 @@ impl SimAxis {
         })
     }
 
-    /// A new un-homed handle on the same motor.
-    fn session(&self) -> SimAxis {
+    /// A new un-homed handle on the same motor, as after a reconnect.
+    pub fn session(&self) -> SimAxis {
         SimAxis {
             motor: Arc::clone(&self.motor),
             homed: false,
@@ -135,6 +135,14 @@ impl Axis for SimAxis {
         motor.position = Degrees::ZERO;
         motor.energised = true;
         motor.homings += 1;
+        self.homed = true;
+        Ok(())
+    }
+
+    fn set_zero_here(&mut self) -> Result<()> {
+        let mut motor = lock(&self.motor);
+        motor.position = Degrees::ZERO;
+        motor.energised = true;
         self.homed = true;
         Ok(())
     }

@@ -1,9 +1,21 @@
 //! The operator panel: start / pause / stop buttons and a status indicator.
 
+pub mod debounce;
+#[cfg(feature = "rppal")]
+pub mod gpio;
+pub mod listener;
+pub mod patterns;
+mod pins;
 mod sim;
 
 use std::fmt;
 
+pub use debounce::Debouncer;
+#[cfg(feature = "rppal")]
+pub use gpio::{open, GpioButtons, GpioIndicator};
+pub use listener::{ButtonListener, EdgeSender};
+pub use patterns::PatternPlayer;
+pub use pins::{PanelPins, Pull};
 pub use sim::{SimButtons, SimIndicator};
 
 /// What can go wrong with the panel.

@@ -1,5 +1,9 @@
 //! Wiring: builds the supervisor's [`Rig`] from the settings, choosing a
-//! backend (simulated or real) for every device.
+//! backend (simulated or real) for every device. [`gpio`] wires the
+//! Raspberry Pi's pins (feature `rppal`).
+
+#[cfg(feature = "rppal")]
+mod gpio;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,33 +13,83 @@ use scanrig_actors::destination::{Destination, LocalDir};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::Rig;
-use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
+use scanrig_hardware::axis::{
+    Axes, AxesConnector, Axis, AxisError, MotionLimits, SimAxis, SimAxisConfig,
+};
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
 use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig};
-use scanrig_hardware::panel::{SimButtons, SimIndicator};
+use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
-use crate::settings::{self, CameraBackend, Settings, TiltBackend};
+use crate::settings::{
+    self, ButtonsBackend, CameraBackend, Settings, TiltBackend, TurntableBackend,
+};
 
 /// Builds the rig. `dest` overrides the configured destination folder.
-pub fn build(settings: &Settings, dest: Option<PathBuf>) -> Rig {
-    let azimuth = SimAxis::new(sim_axis("turntable", &settings.turntable.sim));
-    let tilt = match settings.tilt.backend {
-        TiltBackend::None => None,
-        TiltBackend::Sim => Some(SimAxis::new(sim_axis("tilt", &settings.tilt.sim))),
-    };
-    Rig {
-        axes: SimAxis::connector(azimuth, tilt),
+pub fn build(settings: &Settings, dest: Option<PathBuf>) -> anyhow::Result<Rig> {
+    let (buttons, indicator) = panel(settings)?;
+    Ok(Rig {
+        axes: axes(settings)?,
         camera: camera(settings),
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
         destination: destination(settings, dest),
         upload_workers: settings.upload.workers as usize,
-        buttons: Box::new(SimButtons::new()),
-        indicator: Box::new(SimIndicator::new()),
+        buttons,
+        indicator,
         spool: settings.spool_dir(),
         keep_uploaded: settings.spool.keep_uploaded,
         sequence: sequence(settings),
+    })
+}
+
+/// Opens one axis (again, after a failure).
+pub type AxisOpener = Box<dyn Fn() -> Result<Box<dyn Axis>, AxisError> + Send + Sync>;
+
+/// Opens the configured axes (each call of the connector reopens them).
+pub fn axes(settings: &Settings) -> anyhow::Result<AxesConnector> {
+    let azimuth: AxisOpener = match settings.turntable.backend {
+        TurntableBackend::Sim => sim_opener(sim_axis("turntable", &settings.turntable.sim)),
+        TurntableBackend::Stepper => stepper_opener("turntable", &settings.turntable.stepper)?,
+    };
+    let tilt: Option<AxisOpener> = match settings.tilt.backend {
+        TiltBackend::None => None,
+        TiltBackend::Sim => Some(sim_opener(sim_axis("tilt", &settings.tilt.sim))),
+        TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper)?),
+    };
+    Ok(Arc::new(move || {
+        Ok(Axes {
+            azimuth: azimuth()?,
+            tilt: tilt.as_ref().map(|open| open()).transpose()?,
+        })
+    }))
+}
+
+fn sim_opener(config: SimAxisConfig) -> AxisOpener {
+    let motor = SimAxis::new(config);
+    Box::new(move || Ok(Box::new(motor.session()) as Box<dyn Axis>))
+}
+
+#[cfg(feature = "rppal")]
+fn stepper_opener(name: &'static str, stepper: &settings::Stepper) -> anyhow::Result<AxisOpener> {
+    gpio::stepper_opener(name, stepper)
+}
+
+#[cfg(not(feature = "rppal"))]
+fn stepper_opener(_: &'static str, _: &settings::Stepper) -> anyhow::Result<AxisOpener> {
+    anyhow::bail!("this build of scanrig has no GPIO support; build with `--features pi`")
+}
+
+/// Opens the configured buttons and status light.
+pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn Indicator>)> {
+    match settings.buttons.backend {
+        ButtonsBackend::Sim => Ok((Box::new(SimButtons::new()), Box::new(SimIndicator::new()))),
+        #[cfg(feature = "rppal")]
+        ButtonsBackend::Gpio => gpio::panel(settings),
+        #[cfg(not(feature = "rppal"))]
+        ButtonsBackend::Gpio => {
+            anyhow::bail!("this build of scanrig has no GPIO support; build with `--features pi`")
+        }
     }
 }
 
