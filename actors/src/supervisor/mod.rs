@@ -25,7 +25,7 @@ use crate::journal::ScanRecord;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::sequence::{Event, PauseReason, Sequence, SequenceConfig};
-use crate::turntable::TurntableActor;
+use crate::turntable::{Release, TurntableActor};
 use crate::uploader::{UploadDone, Uploader};
 use run::Run;
 
@@ -358,7 +358,15 @@ impl Handler<Pressed> for Supervisor {
             .and_then(|id| self.runs.get(id))
             .map(|r| r.seq.paused().is_some());
         match (event.button, paused) {
-            (Button::Stop, Some(_)) => self.control(Control::Stop, ctx),
+            (Button::Stop, Some(_)) => {
+                self.control(Control::Stop, ctx);
+                if event.long {
+                    // Abort: release the motors now, not at the end of the
+                    // scan (after the move in flight, if any).
+                    self.turntable.do_send(Release);
+                }
+            }
+            (Button::Stop, None) if event.long => self.turntable.do_send(Release),
             (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
                 self.control(Control::Resume, ctx)
             }

@@ -1,0 +1,165 @@
+//! The operator panel through the actors: button presses steer the scan and
+//! the status light follows it; a long press of Stop aborts and releases
+//! the motor.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use scanrig_actors::destination::LocalDir;
+use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+use scanrig_actors::restart::Backoff;
+use scanrig_actors::sequence::{Outcome, SequenceConfig};
+use scanrig_actors::supervisor::{Progress, Rig, StartScan, Subscribe, Supervisor};
+use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
+use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
+use scanrig_hardware::panel::{Button, ButtonEvent, SimButtons, SimIndicator, Status};
+use scanrig_hardware::Degrees;
+use tokio::sync::mpsc;
+
+struct Forward(mpsc::UnboundedSender<Progress>);
+
+impl Actor for Forward {
+    type Context = Context<Self>;
+}
+
+impl Handler<Progress> for Forward {
+    type Result = ();
+
+    fn handle(&mut self, p: Progress, _: &mut Self::Context) {
+        let _ = self.0.send(p);
+    }
+}
+
+fn plan(shots: u32) -> ScanPlan {
+    let stations: Vec<Station> = (0..shots)
+        .map(|i| Station {
+            ring: 1,
+            index: i + 1,
+            azimuth: Degrees(f64::from(i) * 10.0),
+            tilt: Degrees(0.0),
+        })
+        .collect();
+    ScanPlan::new(
+        ScanId::new(1_800_000_000, "panel"),
+        "panel",
+        "panel",
+        Duration::ZERO,
+        BTreeMap::new(),
+        &stations,
+    )
+}
+
+/// Waits for progress matching `want`, at most 20 s.
+async fn until(
+    rx: &mut mpsc::UnboundedReceiver<Progress>,
+    want: impl Fn(&Progress) -> bool,
+) -> Progress {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let p = rx.recv().await.expect("progress");
+            if want(&p) {
+                return p;
+            }
+        }
+    })
+    .await
+    .expect("in time")
+}
+
+#[test]
+fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = SimAxis::new(SimAxisConfig {
+        name: "turntable",
+        limits: MotionLimits {
+            max_speed: 3600.0,
+            acceleration: 36000.0,
+        },
+        home_duration: Duration::ZERO,
+        fail_every_nth_move: 0,
+    });
+    let camera = SimCamera::new(SimCameraConfig {
+        width: 64,
+        height: 48,
+        expose_latency: Duration::from_millis(5),
+        download_latency: Duration::from_millis(40),
+        ..SimCameraConfig::default()
+    });
+    let (buttons, light) = (SimButtons::new(), SimIndicator::new());
+    let rig = Rig {
+        axes: SimAxis::connector(table.clone(), None),
+        camera: camera.connector(),
+        camera_timeout: Duration::from_secs(10),
+        manual_tilt: false,
+        destination: Arc::new(LocalDir::new(dir.path().join("photos"))),
+        upload_workers: 2,
+        buttons: Box::new(buttons.clone()),
+        indicator: Box::new(light.clone()),
+        spool: dir.path().join("spool"),
+        keep_uploaded: false,
+        sequence: SequenceConfig {
+            upload_backlog: 8,
+            max_restarts: 3,
+            restart_window: Duration::from_secs(60),
+            device_backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(100),
+            },
+            upload_attempts: 3,
+            upload_backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(100),
+            },
+            download_attempts: 3,
+            pipelined: true,
+        },
+    };
+    let press = |button, long| assert!(buttons.press(ButtonEvent { button, long }));
+    System::new().block_on(async {
+        let sup = Supervisor::start(rig, scanrig_actors_log());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        sup.send(Subscribe(Forward(tx).start().recipient()))
+            .await
+            .unwrap();
+        sup.send(StartScan {
+            plan: plan(30),
+            resume: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        until(&mut rx, |p| matches!(p, Progress::Captured { .. })).await;
+        press(Button::Pause, false);
+        until(&mut rx, |p| matches!(p, Progress::Paused { .. })).await;
+        assert_eq!(light.current(), Some(Status::Paused));
+        assert!(table.is_energised(), "an operator's pause holds the table");
+        press(Button::Start, false);
+        until(&mut rx, |p| matches!(p, Progress::Captured { .. })).await;
+        assert_eq!(light.current(), Some(Status::Scanning));
+        press(Button::Stop, true);
+        let Progress::Finished(summary) =
+            until(&mut rx, |p| matches!(p, Progress::Finished(_))).await
+        else {
+            unreachable!()
+        };
+        assert_eq!(summary.outcome, Some(Outcome::Stopped));
+        assert!(summary.captured < 30, "the long stop ended the scan early");
+        assert_eq!(
+            summary.uploaded, summary.captured,
+            "what was taken still uploads"
+        );
+        assert!(!table.is_energised(), "the motor is released");
+        until(&mut rx, |p| matches!(p, Progress::Quiet)).await;
+        System::current().stop();
+    });
+    let history = light.history();
+    for status in [Status::Idle, Status::Scanning, Status::Paused] {
+        assert!(history.contains(&status), "{status} in {history:?}");
+    }
+}
+
+fn scanrig_actors_log() -> slog::Logger {
+    slog::Logger::root(slog::Discard, slog::o!())
+}
