@@ -106,3 +106,21 @@ pub(super) fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Bo
     let (buttons, light) = panel::open(&pins).context("cannot open the buttons")?;
     Ok((Box::new(buttons), Box::new(light)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs a Raspberry Pi with a stepper driver on GPIO 17 (STEP), 27 (DIR), 22 (ENABLE)"]
+    fn the_turntable_jogs_and_comes_back_on_a_pi() {
+        let open = stepper_opener("turntable", &Stepper::turntable_default()).expect("config");
+        let mut axis = open().expect("GPIO");
+        axis.set_zero_here().unwrap();
+        let there = axis.move_to(scanrig_hardware::Degrees(90.0)).unwrap();
+        assert!(there.duration > Duration::ZERO);
+        let back = axis.move_to(scanrig_hardware::Degrees(0.0)).unwrap();
+        assert_eq!(back.to, scanrig_hardware::Degrees(0.0));
+        axis.set_energised(false).unwrap();
+    }
+}
