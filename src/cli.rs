@@ -1,6 +1,7 @@
 //! The command line: subcommands, their arguments, and exit codes
 //! (0 success, 2 bad configuration or usage, 1 runtime failure).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,7 +15,7 @@ use crate::motor::{self, MotorCommand};
 use crate::profile::Profile;
 use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
-use crate::settings::{LoadOptions, Settings};
+use crate::settings::{LoadOptions, LogLevel, Settings};
 use crate::{daemon, rig};
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
@@ -122,7 +123,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         config_file: cli.config,
         ..LoadOptions::default()
     })?;
-    let log = logger(settings.log.level);
+    // A foreground scan in a terminal shows a progress bar: only warnings
+    // and errors are logged beside it.
+    let bar = matches!(
+        cli.command,
+        Command::Scan { json: false, .. } | Command::Resume { json: false, .. }
+    ) && std::io::stderr().is_terminal();
+    let level = match settings.log.level {
+        LogLevel::Info | LogLevel::Debug | LogLevel::Trace if bar => LogLevel::Warn,
+        level => level,
+    };
+    let log = logger(level);
     match cli.command {
         Command::Scan {
             profile,

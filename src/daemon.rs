@@ -1,17 +1,25 @@
 //! `scanrig daemon`: waits for the Start button and runs scans, finishing
 //! earlier uploads first. SIGUSR1 and SIGUSR2 press Start and Pause (handy
 //! without buttons); SIGINT and SIGTERM stop the scan safely and exit once
-//! captured photos are uploaded.
+//! captured photos are uploaded. Under systemd it reports `READY=1` once the
+//! actors run, keeps `STATUS=` up to date and pings the watchdog while the
+//! actor system answers.
+
+use std::rc::Rc;
 
 use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::buttons::Pressed;
-use scanrig_actors::supervisor::{Control, Drain, Progress, StartScan, Subscribe, Supervisor};
+use scanrig_actors::sequence::{Outcome, PauseReason};
+use scanrig_actors::supervisor::{
+    Control, Drain, Ping, Progress, StartScan, Subscribe, Supervisor,
+};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
+use crate::notify::{watchdog, watchdog_interval, Notifier};
 use crate::profile::Profile;
 use crate::rig;
 use crate::runner::Forward;
@@ -22,12 +30,25 @@ use crate::settings::Settings;
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
+    let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
         let (tx, mut rx) = mpsc::unbounded_channel();
         sup.send(Subscribe(Forward(tx).start().recipient())).await?;
         for record in state.unsettled().cloned() {
             sup.do_send(Drain(record));
+        }
+        let mut status = StatusLine::default();
+        let _ = notifier.ready(&status.idle());
+        if let Some(interval) = watchdog_interval() {
+            let (notifier, sup) = (notifier.clone(), sup.clone());
+            actix::spawn(async move {
+                watchdog(&notifier, interval, || {
+                    let sup = sup.clone();
+                    async move { sup.send(Ping).await.is_ok() }
+                })
+                .await
+            });
         }
         let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
         let mut sigterm = signal(SignalKind::terminate()).context("cannot catch SIGTERM")?;
@@ -39,35 +60,108 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         let mut quiet = state.unsettled().next().is_none();
         loop {
             tokio::select! {
-                progress = rx.recv() => match progress {
-                    Some(Progress::StartRequested) => start_scan(&settings, &sup, &log).await,
-                    Some(Progress::Quiet) => quiet = true,
-                    Some(Progress::Started { .. }) => quiet = false,
-                    Some(Progress::Finished(summary)) => {
-                        info!(log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
-                            "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
+                progress = rx.recv() => {
+                    let Some(progress) = progress else { break };
+                    if let Some(line) = status.update(&progress) {
+                        let _ = notifier.status(&line);
                     }
-                    Some(_) => {}
-                    None => break,
-                },
+                    match progress {
+                        Progress::StartRequested => start_scan(&settings, &sup, &log).await,
+                        Progress::Quiet => quiet = true,
+                        Progress::Started { .. } => quiet = false,
+                        Progress::Finished(summary) => {
+                            info!(log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
+                                "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
+                        }
+                        _ => {}
+                    }
+                }
                 _ = sigint.recv() => quitting = true,
                 _ = sigterm.recv() => quitting = true,
                 _ = usr1.recv() => sup.do_send(press(Button::Start)),
                 _ = usr2.recv() => sup.do_send(press(Button::Pause)),
             }
-            if quitting && quiet {
-                break;
-            }
             if quitting && !stop_sent {
                 stop_sent = true;
-                info!(log, "stopping: the scan ends after the step in flight, then uploads finish");
-                sup.do_send(Control::Stop);
+                let _ = notifier.stopping("stopping: finishing the step in flight and the uploads");
+                if !quiet {
+                    info!(log, "stopping: the scan ends after the step in flight, then uploads finish");
+                    sup.do_send(Control::Stop);
+                }
+            }
+            if quitting && quiet {
+                break;
             }
         }
         info!(log, "daemon stopped");
         System::current().stop();
         Ok(())
     })
+}
+
+/// What `systemctl status scanrig` shows.
+#[derive(Debug, Default)]
+struct StatusLine {
+    scan: Option<String>,
+    planned: usize,
+    captured: usize,
+    uploaded: usize,
+}
+
+impl StatusLine {
+    fn idle(&self) -> String {
+        "idle: press Start to scan".to_owned()
+    }
+
+    /// The new line after `progress`, if it changes.
+    fn update(&mut self, progress: &Progress) -> Option<String> {
+        match progress {
+            Progress::Started {
+                scan,
+                planned,
+                done,
+            } => {
+                *self = StatusLine {
+                    scan: Some(scan.to_string()),
+                    planned: *planned,
+                    captured: *done,
+                    uploaded: *done,
+                };
+            }
+            Progress::Captured { scan, .. } if Some(scan.to_string()) == self.scan => {
+                self.captured += 1
+            }
+            Progress::Uploaded { scan, .. } if Some(scan.to_string()) == self.scan => {
+                self.uploaded += 1
+            }
+            Progress::Paused { reason, .. } => {
+                return Some(match reason {
+                    PauseReason::Operator => "paused: press Start to go on".to_owned(),
+                    PauseReason::Fault(why) => format!("paused by a fault: {why}"),
+                    PauseReason::Manual(what) => format!("paused: {what}"),
+                })
+            }
+            Progress::Finished(s) => {
+                self.scan = None;
+                return Some(format!(
+                    "idle: scan {} {}, {} of {} uploaded; press Start to scan",
+                    s.scan,
+                    s.outcome.map_or("paused", |o| match o {
+                        Outcome::Completed => "completed",
+                        Outcome::Stopped => "stopped",
+                    }),
+                    s.uploaded,
+                    s.planned
+                ));
+            }
+            _ => return None,
+        }
+        let scan = self.scan.as_deref()?;
+        Some(format!(
+            "scanning {scan}: {} of {} captured, {} uploaded",
+            self.captured, self.planned, self.uploaded
+        ))
+    }
 }
 
 fn press(button: Button) -> Pressed {

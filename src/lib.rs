@@ -8,7 +8,8 @@
 //! - [`rig`]: builds the devices and destination from the settings.
 //! - [`scans`]: journals in the spool at start-up; new scan plans.
 //! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
-//! - [`daemon`]: waits for buttons and runs scans.
+//! - [`daemon`]: waits for buttons and runs scans; [`notify`] speaks
+//!   systemd's notification protocol (ready, status, watchdog).
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`bench`]: the pipeline benchmark.
@@ -22,6 +23,7 @@ pub mod daemon;
 pub mod keyboard;
 pub mod logging;
 pub mod motor;
+pub mod notify;
 pub mod profile;
 pub mod rig;
 pub mod runner;

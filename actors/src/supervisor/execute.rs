@@ -255,6 +255,7 @@ impl Supervisor {
             |s| &mut s.downloading,
             move |act, r| match flat(r) {
                 Ok(()) => {
+                    info!(act.log, "shot captured"; "scan" => %id, "shot" => shot.0, "file" => &name);
                     act.tell(Progress::Captured { scan: id, name });
                     Event::Persisted(shot)
                 }
@@ -384,6 +385,7 @@ impl Handler<UploadDone> for Supervisor {
                             if !keep {
                                 act.recorder.do_send(RemoveFiles(files));
                             }
+                            info!(act.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
                             act.tell(Progress::Uploaded { scan, name });
                             Event::Uploaded(shot)
                         }

@@ -398,3 +398,15 @@ impl Handler<Summarise> for Supervisor {
         Some(run.summary(None, self.destination.clone()))
     }
 }
+
+/// Answers when the supervisor's event loop is running: the watchdog's
+/// proof of life.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Ping;
+
+impl Handler<Ping> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
+}
