@@ -11,18 +11,14 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::buttons::Pressed;
 use scanrig_actors::sequence::{Outcome, PauseReason};
-use scanrig_actors::supervisor::{
-    Control, Drain, Ping, Progress, StartScan, Subscribe, Supervisor,
-};
+use scanrig_actors::supervisor::{Control, Drain, Ping, Progress, StartScan, Supervisor};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc;
 
 use crate::notify::{watchdog, watchdog_interval, Notifier};
 use crate::profile::Profile;
 use crate::rig;
-use crate::runner::Forward;
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::Settings;
 
@@ -33,8 +29,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        sup.send(Subscribe(Forward(tx).start().recipient())).await?;
+        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
         for record in state.unsettled().cloned() {
             sup.do_send(Drain(record));
         }

@@ -11,11 +11,10 @@ use scanrig_actors::journal::ScanRecord;
 use scanrig_actors::plan::ScanPlan;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
-    Control, Drain, Progress, Rig, ScanSummary, StartScan, Subscribe, Summarise, Supervisor,
+    Control, Drain, Progress, Rig, ScanSummary, StartScan, Summarise, Supervisor,
 };
 use slog::{info, Logger};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc;
 
 use crate::keyboard;
 use crate::scans::SpoolState;
@@ -44,21 +43,6 @@ impl Report {
     }
 }
 
-/// Forwards progress from the supervisor to the foreground loop.
-pub struct Forward(pub mpsc::UnboundedSender<Progress>);
-
-impl Actor for Forward {
-    type Context = Context<Self>;
-}
-
-impl Handler<Progress> for Forward {
-    type Result = ();
-
-    fn handle(&mut self, p: Progress, _: &mut Self::Context) {
-        let _ = self.0.send(p);
-    }
-}
-
 /// Runs a scan on `rig` to its end and reports.
 pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
@@ -76,9 +60,7 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
     let system = System::new();
     system.block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        sup.send(Subscribe(Forward(tx).start().recipient()))
-            .await?;
+        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
         for record in drains {
             sup.do_send(Drain(record));
         }

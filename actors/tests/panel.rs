@@ -11,26 +11,12 @@ use scanrig_actors::destination::LocalDir;
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::{Outcome, SequenceConfig};
-use scanrig_actors::supervisor::{Progress, Rig, StartScan, Subscribe, Supervisor};
+use scanrig_actors::supervisor::{progress, Progress, Rig, StartScan, Supervisor};
 use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
 use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
 use scanrig_hardware::panel::{Button, ButtonEvent, SimButtons, SimIndicator, Status};
 use scanrig_hardware::Degrees;
 use tokio::sync::mpsc;
-
-struct Forward(mpsc::UnboundedSender<Progress>);
-
-impl Actor for Forward {
-    type Context = Context<Self>;
-}
-
-impl Handler<Progress> for Forward {
-    type Result = ();
-
-    fn handle(&mut self, p: Progress, _: &mut Self::Context) {
-        let _ = self.0.send(p);
-    }
-}
 
 fn plan(shots: u32) -> ScanPlan {
     let stations: Vec<Station> = (0..shots)
@@ -119,10 +105,7 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
     let press = |button, long| assert!(buttons.press(ButtonEvent { button, long }));
     System::new().block_on(async {
         let sup = Supervisor::start(rig, scanrig_actors_log());
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        sup.send(Subscribe(Forward(tx).start().recipient()))
-            .await
-            .unwrap();
+        let mut rx = progress(&sup).await.unwrap();
         sup.send(StartScan {
             plan: plan(30),
             resume: None,

@@ -4,6 +4,7 @@
 //! rig's status on the panel.
 
 mod execute;
+mod progress;
 mod run;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use scanrig_hardware::camera::CameraConnector;
 use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
 use slog::{info, Logger};
 
+pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
