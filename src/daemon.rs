@@ -19,12 +19,13 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::notify::{watchdog, watchdog_interval, Notifier};
 use crate::profile::Profile;
 use crate::rig;
-use crate::scans::{new_plan, SpoolState};
+use crate::scans::{new_plan, SpoolLock, SpoolState};
 use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None)?;
+    let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {

@@ -17,7 +17,7 @@ use slog::{info, Logger};
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::keyboard;
-use crate::scans::SpoolState;
+use crate::scans::{SpoolLock, SpoolState};
 
 /// What to run.
 pub enum Start {
@@ -45,6 +45,7 @@ impl Report {
 
 /// Runs a scan on `rig` to its end and reports.
 pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
+    let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let (plan, resume) = match start {
         Start::New(plan) => (plan, None),

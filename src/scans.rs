@@ -4,7 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+
+use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
@@ -42,6 +45,42 @@ pub fn new_plan(profile: &Profile, spool: &Path) -> ScanPlan {
         profile.camera.clone(),
         &stations,
     )
+}
+
+/// This process's hold on a spool: one scanrig at a time works a spool, so
+/// two never replay the same journals or upload the same photo. The kernel
+/// lets go when the process ends, however it ends.
+#[derive(Debug)]
+pub struct SpoolLock {
+    _file: fs::File,
+}
+
+impl SpoolLock {
+    /// Takes the spool, or says which process holds it.
+    pub fn take(spool: &Path) -> anyhow::Result<SpoolLock> {
+        fs::create_dir_all(spool)
+            .with_context(|| format!("cannot create the spool folder {}", spool.display()))?;
+        let path = spool.join(".lock");
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // SAFETY: flock on a descriptor this function owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            bail!(
+                "another scanrig (pid {}) is using the spool {}; stop it first (for the service: `sudo systemctl stop scanrig`), or give this one its own spool.dir",
+                holder.trim(),
+                spool.display()
+            );
+        }
+        file.set_len(0)?;
+        writeln!(file, "{}", std::process::id())?;
+        Ok(SpoolLock { _file: file })
+    }
 }
 
 /// Every scan the spool holds, as their journals tell it.

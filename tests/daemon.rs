@@ -175,3 +175,18 @@ fn without_a_tilt_motor_the_daemon_waits_at_each_new_tilt_until_start_is_pressed
     daemon.wait(DEADLINE).expect_code(0);
     assert_complete(&rig.delivered(&scan), &plan("tilts", &rings_of(text)));
 }
+
+#[test]
+fn a_second_scanrig_on_the_same_spool_is_refused_while_the_daemon_runs() {
+    let (rig, _) = daemon_rig("tiny", 2, "");
+    let daemon = start_daemon(&rig);
+    let out = rig.run(&["scan", "--profile", "demo"]);
+    out.expect_code(1);
+    let holder = format!("another scanrig (pid {}) is using the spool", daemon.pid());
+    assert!(out.stderr.contains(&holder), "{}", out.stderr);
+    assert!(rig.spooled_scans().is_empty(), "the refused scan started");
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    // Once the daemon is gone, the spool is free again.
+    rig.run(&["scan", "--profile", "demo"]).expect_code(0);
+}
