@@ -66,6 +66,11 @@ enum Command {
     /// Find the camera, show its settings, take a test shot.
     #[command(subcommand)]
     Camera(CameraCommand),
+    /// List the photos waiting in the spool, by scan; `retry` uploads them now.
+    Uploads {
+        #[command(subcommand)]
+        command: Option<UploadsCommand>,
+    },
     /// Jog or home the motors.
     #[command(subcommand)]
     Motor(MotorCommand),
@@ -74,6 +79,13 @@ enum Command {
     Buttons(ButtonsCommand),
     /// Measure the pipeline on the simulated rig.
     Bench(BenchArgs),
+}
+
+/// What to do with the photos in the spool.
+#[derive(Debug, Subcommand)]
+enum UploadsCommand {
+    /// Upload every photo still waiting (in the foreground, until done).
+    Retry,
 }
 
 /// What to do with the buttons.
@@ -179,6 +191,24 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("  daemon profile: {}", settings.daemon.profile);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Uploads { command: None } => {
+            let state = SpoolState::read(&settings.spool_dir())?;
+            print_uploads(&state);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Uploads {
+            command: Some(UploadsCommand::Retry),
+        } => {
+            let sent = runner::upload_pending(rig::build(&settings, None)?, log)?;
+            let state = SpoolState::read(&settings.spool_dir())?;
+            let left: usize = state.scans.iter().map(|s| s.pending_uploads().len()).sum();
+            println!("uploaded {sent} photos; {left} still waiting");
+            Ok(if left == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Motor(command) => {
             motor::motor(&settings, command)?;
             Ok(ExitCode::SUCCESS)
@@ -233,6 +263,32 @@ fn list_profiles(settings: &Settings) -> ExitCode {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn print_uploads(state: &SpoolState) {
+    println!(
+        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  manifest",
+        "scan", "state", "planned", "captured", "uploaded", "waiting"
+    );
+    for scan in &state.scans {
+        let status = match scan.finished {
+            Some(outcome) => format!("{outcome:?}").to_lowercase(),
+            None => "interrupted".into(),
+        };
+        println!(
+            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  {}",
+            scan.id().as_str(),
+            status,
+            scan.plan.shots.len(),
+            scan.captured.len(),
+            scan.uploaded.len(),
+            scan.pending_uploads().len(),
+            if scan.manifest.is_some() { "sent" } else { "-" }
+        );
+    }
+    for e in &state.unreadable {
+        println!("unreadable: {e}");
     }
 }
 

@@ -148,3 +148,35 @@ fn progress_bar(show: bool, planned: usize) -> ProgressBar {
     );
     bar
 }
+
+/// Uploads everything the spool still holds (`scanrig uploads retry`),
+/// until done or Ctrl-C; returns how many photos went up.
+pub fn upload_pending(rig: Rig, log: Logger) -> anyhow::Result<usize> {
+    let _lock = SpoolLock::take(&rig.spool)?;
+    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
+    let drains: Vec<ScanRecord> = state.unsettled().cloned().collect();
+    if drains.is_empty() {
+        return Ok(0);
+    }
+    System::new().block_on(async move {
+        let sup = Supervisor::start(rig, log);
+        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
+        for record in drains {
+            sup.do_send(Drain(record));
+        }
+        let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
+        let mut uploaded = 0;
+        loop {
+            tokio::select! {
+                progress = rx.recv() => match progress {
+                    Some(Progress::Uploaded { .. }) => uploaded += 1,
+                    Some(Progress::Quiet) | None => break,
+                    Some(_) => {}
+                },
+                _ = sigint.recv() => break,
+            }
+        }
+        System::current().stop();
+        Ok(uploaded)
+    })
+}

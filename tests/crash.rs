@@ -285,3 +285,64 @@ fn a_second_sigint_quits_at_once_and_resume_delivers_every_shot() {
     assert_summary_complete(&out.summary(), 12);
     assert_complete(&rig.delivered(&scan), &plan("quit", &rings_of(&text)));
 }
+
+#[test]
+fn uploads_lists_what_waits_and_retry_sends_it_once() {
+    let rig = Rig::with(NO_RETRY_SOON);
+    let text = ring_profile(20, 5);
+    rig.profile("offline", &text);
+    rig.block_destination();
+    let mut running = rig.spawn(&["scan", "--profile", "offline", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 3);
+    running.kill();
+    let captured = rig.journal(&scan).captured();
+
+    // The listing shows the interrupted scan and every photo still waiting.
+    let out = rig.run(&["uploads"]);
+    out.expect_code(0);
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&scan))
+        .unwrap_or_else(|| panic!("{scan} not listed:\n{}", out.stdout));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    let waiting = captured.len().to_string();
+    assert_eq!(
+        cols[1..],
+        ["interrupted", "20", &waiting, "0", &waiting, "-"],
+        "{row}"
+    );
+
+    // Still offline: retry (one attempt per photo) sends nothing and says
+    // what waits.
+    rig.configure("[upload]\nmax_attempts = 1\n");
+    let out = rig.run(&["uploads", "retry"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout
+            .contains(&format!("uploaded 0 photos; {waiting} still waiting")),
+        "{}",
+        out.stdout
+    );
+
+    // Back online: every waiting photo goes up, once.
+    rig.unblock_destination();
+    let out = rig.run(&["uploads", "retry"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains(&format!("uploaded {waiting} photos; 0 still waiting")),
+        "{}",
+        out.stdout
+    );
+    let names: BTreeSet<String> = captured.keys().cloned().collect();
+    let shas = assert_photos(&rig.delivered(&scan), &names, false);
+    assert_eq!(shas, captured);
+    let out = rig.run(&["uploads", "retry"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("uploaded 0 photos; 0 still waiting"),
+        "{}",
+        out.stdout
+    );
+}
