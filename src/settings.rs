@@ -87,13 +87,25 @@ pub struct Settings {
 }
 
 /// `[spool]`: the folder where photos wait until they are uploaded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Spool {
     /// The folder; unset means the systemd / XDG state folder (see [`Settings::spool_dir`]).
     pub dir: Option<PathBuf>,
     /// Keep photos after a successful upload instead of deleting them.
     pub keep_uploaded: bool,
+    /// Pause the scan when the spool's disk has less free than this, in MB.
+    pub min_free_mb: u64,
+}
+
+impl Default for Spool {
+    fn default() -> Self {
+        Spool {
+            dir: None,
+            keep_uploaded: false,
+            min_free_mb: 500,
+        }
+    }
 }
 
 /// `[destination]`: where every photo ends up, chosen by `kind`.

@@ -163,3 +163,29 @@ fn a_camera_that_stops_answering_times_out_instead_of_hanging_the_scan() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn a_nearly_full_spool_disk_pauses_the_scan_and_resume_finishes_it_later() {
+    // No disk has a petabyte free: the first capture finds the disk "full".
+    let rig = Rig::with("[spool]\nmin_free_mb = 1000000000\n");
+    let text = ring_profile(6, 0);
+    rig.profile("full", &text);
+    let out = rig.run(&["scan", "--profile", "full", "--json"]);
+    out.expect_code(1);
+    let summary = out.summary();
+    let paused = summary["paused"].as_str().unwrap_or_default();
+    assert!(paused.contains("the spool's disk has only"), "{summary}");
+    let captured = summary["captured"].as_u64().unwrap();
+    assert!((1..6).contains(&captured), "{summary}");
+    assert_eq!(
+        summary["uploaded"], captured,
+        "what was taken still uploads"
+    );
+
+    // Space again: the scan goes on where it stopped.
+    rig.configure("");
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    let scan = assert_summary_complete(&out.summary(), 6);
+    assert_complete(&rig.delivered(&scan), &plan("full", &rings_of(&text)));
+}

@@ -39,6 +39,11 @@ pub struct RemoveFiles(pub Vec<PathBuf>);
 #[rtype(result = "io::Result<usize>")]
 pub struct Tidy(pub PathBuf);
 
+/// Bytes free on the disk holding a folder (for unprivileged users).
+#[derive(Message)]
+#[rtype(result = "io::Result<u64>")]
+pub struct FreeSpace(pub PathBuf);
+
 /// Forgets a scan's open journal (its scan is over).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -107,6 +112,30 @@ impl Handler<Tidy> for Recorder {
     fn handle(&mut self, msg: Tidy, _: &mut Self::Context) -> Self::Result {
         remove_stale_temps(&msg.0)
     }
+}
+
+impl Handler<FreeSpace> for Recorder {
+    type Result = io::Result<u64>;
+
+    fn handle(&mut self, msg: FreeSpace, _: &mut Self::Context) -> Self::Result {
+        free_space(&msg.0)
+    }
+}
+
+/// Bytes free for unprivileged users on the file system holding `dir`.
+pub fn free_space(dir: &std::path::Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the path"))?;
+    // SAFETY: statvfs is plain data, valid zeroed; `path` is NUL-terminated
+    // and outlives the call.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The field types are 32-bit on some targets (32-bit Raspberry Pi OS).
+    #[allow(clippy::useless_conversion)]
+    Ok(u64::from(stat.f_bavail) * u64::from(stat.f_frsize))
 }
 
 impl Handler<Close> for Recorder {

@@ -85,6 +85,7 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
         indicator: Box::new(light.clone()),
         spool: dir.path().join("spool"),
         keep_uploaded: false,
+        min_free: 0,
         sequence: SequenceConfig {
             upload_backlog: 8,
             max_restarts: 3,

@@ -39,6 +39,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>) -> anyhow::Result<Rig> 
         indicator,
         spool: settings.spool_dir(),
         keep_uploaded: settings.spool.keep_uploaded,
+        min_free: settings.spool.min_free_mb * 1_000_000,
         sequence: sequence(settings),
     })
 }

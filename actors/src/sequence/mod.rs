@@ -188,6 +188,13 @@ impl Sequence {
                     "cannot record {shot} in the journal: {message}"
                 )));
             }
+            Event::SpaceLow(message) => {
+                // Stop shooting before the card fills; uploads go on and
+                // free the space (photos leave the spool once uploaded).
+                if self.mode == Mode::Running {
+                    self.pause(PauseReason::Fault(message));
+                }
+            }
             Event::UploadFailed { shot, retryable } => {
                 let attempts = &mut self.attempts[idx(shot)].uploads;
                 *attempts += 1;

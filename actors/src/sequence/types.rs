@@ -111,6 +111,8 @@ pub enum Event {
     },
     /// Recording a capture in the journal failed.
     PersistFailed(ShotId, String),
+    /// The spool's disk is nearly full; the message says how full.
+    SpaceLow(String),
     /// An upload failed.
     UploadFailed {
         /// The shot.

@@ -15,7 +15,7 @@ use crate::clock::unix_millis_now;
 use crate::journal::{Record, SpoolFile};
 use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
-use crate::recorder::{Append, Close, RemoveFiles, Replay, Tidy};
+use crate::recorder::{Append, Close, FreeSpace, RemoveFiles, Replay, Tidy};
 use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason};
 use crate::turntable::{Home, MoveTo, Release};
 use crate::uploader::{Enqueue, PutManifest, UploadDone};
@@ -147,7 +147,10 @@ impl Supervisor {
                 );
             }
             Command::Download(shot) => self.download(scan, shot, ctx),
-            Command::Persist(shot) => self.persist(scan, shot, ctx),
+            Command::Persist(shot) => {
+                self.persist(scan, shot, ctx);
+                self.check_space(scan, ctx);
+            }
             Command::Upload {
                 shot,
                 check_existing,
@@ -263,6 +266,31 @@ impl Supervisor {
             },
             ctx,
         );
+    }
+
+    /// Pauses the scan when the spool's disk gets too full to take the
+    /// next photos.
+    fn check_space(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let (id, min) = (scan.clone(), self.min_free);
+        self.recorder
+            .send(FreeSpace(run.dir.clone()))
+            .into_actor(self)
+            .map(move |free, act, ctx| match flat(free) {
+                Ok(free) if free < min => {
+                    let message = format!(
+                        "the spool's disk has only {} MB free (spool.min_free_mb is {}); free some space or wait for uploads, then resume",
+                        free / 1_000_000,
+                        min / 1_000_000
+                    );
+                    act.feed(&id, Event::SpaceLow(message), ctx);
+                }
+                Ok(_) => {}
+                Err(e) => warn!(act.log, "cannot tell the free space of the spool"; "error" => e),
+            })
+            .spawn(ctx);
     }
 
     /// Journals a new scan's plan before anything else happens.

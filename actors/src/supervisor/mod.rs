@@ -133,6 +133,8 @@ pub struct Rig {
     pub spool: PathBuf,
     /// Delete spool files once their upload is journaled.
     pub keep_uploaded: bool,
+    /// Pause the scan when the spool's disk has fewer bytes free.
+    pub min_free: u64,
     /// Sequence tunables.
     pub sequence: SequenceConfig,
 }
@@ -150,6 +152,7 @@ pub struct Supervisor {
     destination: String,
     spool: PathBuf,
     keep_uploaded: bool,
+    min_free: u64,
     config: SequenceConfig,
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
@@ -192,6 +195,7 @@ impl Supervisor {
                 destination: rig.destination.describe(),
                 spool: rig.spool,
                 keep_uploaded: rig.keep_uploaded,
+                min_free: rig.min_free,
                 config: rig.sequence,
                 subscribers: Vec::new(),
                 status: Status::Idle,
