@@ -206,7 +206,7 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
     let name = if pipelined { "pipelined" } else { "sequential" };
     let dir = tmp.join(name);
     let s = bench_settings(base, &dir);
-    let mut rig = rig::build(&s, None)?;
+    let mut rig = rig::build(&s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
     rig.destination = Arc::new(SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0));
     rig.sequence.pipelined = pipelined;
     let report = runner::run(
@@ -235,7 +235,7 @@ fn child_files(
     fs::write(
         &config,
         format!(
-            "[spool]\ndir = {spool:?}\n[destination]\nkind = \"local\"\ndir = {dest:?}\n\
+            "[spool]\ndir = {spool:?}\n[destination.local]\ndir = {dest:?}\n\
              [tilt]\nbackend = \"none\"\n[turntable.sim]\nhome_ms = 0\n\
              [camera.sim]\nfile_size_kb = {photo_kb}\nexpose_ms = 10\ndownload_ms = 10\n\
              [log]\nlevel = \"warn\"\n",

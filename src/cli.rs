@@ -10,13 +10,14 @@ use clap::{Parser, Subcommand};
 use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
 use crate::config_error::ConfigErrors;
+use crate::drive::command::AuthCommand;
 use crate::logging::logger;
 use crate::motor::{self, MotorCommand};
 use crate::profile::Profile;
 use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::{LoadOptions, LogLevel, Settings};
-use crate::{daemon, rig};
+use crate::{daemon, drive, rig};
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
 /// the camera, and uploads every photo exactly once.
@@ -71,6 +72,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<UploadsCommand>,
     },
+    /// Authorise Google Drive uploads, or show who is authorised.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Jog or home the motors.
     #[command(subcommand)]
     Motor(MotorCommand),
@@ -157,7 +161,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 None => daemon_profile(&settings)?,
             };
             let start = Start::New(new_plan(&profile, &settings.spool_dir()));
-            let report = runner::run(rig::build(&settings, dest)?, start, !json, log)?;
+            let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
         Command::Resume { scan, dest, json } => {
@@ -170,7 +174,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 )));
             };
             let start = Start::Resume(Box::new(record.clone()));
-            let report = runner::run(rig::build(&settings, dest)?, start, !json, log)?;
+            let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
         Command::Daemon => {
@@ -186,7 +190,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("  spool: {}", settings.spool_dir().display());
             println!(
                 "  destination: {}",
-                rig::destination(&settings, None).describe()
+                rig::destination(&settings, None, &log)?.describe()
             );
             println!("  daemon profile: {}", settings.daemon.profile);
             Ok(ExitCode::SUCCESS)
@@ -199,7 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Uploads {
             command: Some(UploadsCommand::Retry),
         } => {
-            let sent = runner::upload_pending(rig::build(&settings, None)?, log)?;
+            let sent = runner::upload_pending(rig::build(&settings, None, &log)?, log)?;
             let state = SpoolState::read(&settings.spool_dir())?;
             let left: usize = state.scans.iter().map(|s| s.pending_uploads().len()).sum();
             println!("uploaded {sent} photos; {left} still waiting");
@@ -208,6 +212,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Auth(command) => {
+            drive::command::run(&settings, command, &log)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Motor(command) => {
             motor::motor(&settings, command)?;

@@ -24,7 +24,7 @@ use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
-    let rig = rig::build(&settings, None)?;
+    let rig = rig::build(&settings, None, &log)?;
     let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);

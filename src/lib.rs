@@ -20,6 +20,7 @@ pub mod camera;
 pub mod cli;
 pub mod config_error;
 pub mod daemon;
+pub mod drive;
 pub mod keyboard;
 pub mod logging;
 pub mod motor;

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigErrors;
 
+mod drive;
 mod gpio;
 mod load;
 
+pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
@@ -108,26 +110,41 @@ impl Default for Spool {
     }
 }
 
+/// Where photos are uploaded to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    /// A folder on this machine, `[destination.local]`.
+    #[default]
+    Local,
+    /// Google Drive, `[destination.drive]`.
+    Drive,
+}
+
 /// `[destination]`: where every photo ends up, chosen by `kind`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Destination {
+    /// Which destination.
+    pub kind: DestinationKind,
+    /// The local folder's settings.
+    pub local: LocalDestination,
+    /// Google Drive's settings.
+    pub drive: Drive,
+}
+
+/// `[destination.local]`: a folder on this machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Destination {
-    /// `kind = "local"`: copied into a folder on this machine.
-    Local {
-        /// The folder, relative to the working directory unless absolute.
-        #[serde(default = "default_photos_dir")]
-        dir: PathBuf,
-    },
+#[serde(default, deny_unknown_fields)]
+pub struct LocalDestination {
+    /// The folder, relative to the working directory unless absolute.
+    pub dir: PathBuf,
 }
 
-fn default_photos_dir() -> PathBuf {
-    PathBuf::from("photos")
-}
-
-impl Default for Destination {
+impl Default for LocalDestination {
     fn default() -> Self {
-        Destination::Local {
-            dir: default_photos_dir(),
+        LocalDestination {
+            dir: PathBuf::from("photos"),
         }
     }
 }
@@ -493,6 +510,26 @@ impl Settings {
         match &self.fallback_spool {
             Some(dir) => dir.clone(),
             None => fallback_spool(&LoadOptions::default().env).0,
+        }
+    }
+
+    /// scanrig's state folder, where the Drive tokens are kept:
+    /// `$STATE_DIRECTORY` (systemd), else `$XDG_STATE_HOME/scanrig`, else
+    /// `$HOME/.local/state/scanrig`, else `/var/lib/scanrig`.
+    pub fn state_dir(&self) -> PathBuf {
+        let spool = match &self.fallback_spool {
+            Some(dir) => dir.clone(),
+            None => fallback_spool(&LoadOptions::default().env).0,
+        };
+        spool.parent().map_or(spool.clone(), Path::to_path_buf)
+    }
+
+    /// The file holding the Drive tokens: `destination.drive.token_file`,
+    /// else `drive-token.json` in [`Settings::state_dir`].
+    pub fn drive_token_file(&self) -> PathBuf {
+        match &self.destination.drive.token_file {
+            Some(file) => file.clone(),
+            None => self.state_dir().join("drive-token.json"),
         }
     }
 

@@ -31,8 +31,24 @@ pub struct DurableFile {
 impl DurableFile {
     /// Starts writing `target` (its folder must exist).
     pub fn create(target: &Path) -> io::Result<Self> {
+        Self::create_with_mode(target, 0o666)
+    }
+
+    /// Like [`DurableFile::create`], but only its owner may read or write it
+    /// (mode 0600 from the start): for secrets.
+    pub fn create_private(target: &Path) -> io::Result<Self> {
+        Self::create_with_mode(target, 0o600)
+    }
+
+    fn create_with_mode(target: &Path, mode: u32) -> io::Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
         let temp = temp_path(target)?;
-        let file = File::create(&temp)?;
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&temp)?;
         Ok(DurableFile {
             file: Some(file),
             temp,

@@ -21,19 +21,22 @@ use scanrig_hardware::camera::CameraError;
 use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
+use slog::Logger;
+
+use crate::drive::{DriveDestination, DriveOptions};
 use crate::settings::{
-    self, ButtonsBackend, CameraBackend, Settings, TiltBackend, TurntableBackend,
+    self, ButtonsBackend, CameraBackend, DestinationKind, Settings, TiltBackend, TurntableBackend,
 };
 
 /// Builds the rig. `dest` overrides the configured destination folder.
-pub fn build(settings: &Settings, dest: Option<PathBuf>) -> anyhow::Result<Rig> {
+pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow::Result<Rig> {
     let (buttons, indicator) = panel(settings)?;
     Ok(Rig {
         axes: axes(settings)?,
         camera: camera(settings),
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
-        destination: destination(settings, dest),
+        destination: destination(settings, dest, log)?,
         upload_workers: settings.upload.workers as usize,
         buttons,
         indicator,
@@ -121,12 +124,24 @@ pub fn camera(settings: &Settings) -> CameraConnector {
 }
 
 /// The configured destination, or a local folder given on the command line.
-pub fn destination(settings: &Settings, dest: Option<PathBuf>) -> Arc<dyn Destination> {
-    let dir = match (dest, &settings.destination) {
-        (Some(dir), _) => dir,
-        (None, settings::Destination::Local { dir }) => dir.clone(),
-    };
-    Arc::new(LocalDir::new(dir))
+pub fn destination(
+    settings: &Settings,
+    dest: Option<PathBuf>,
+    log: &Logger,
+) -> anyhow::Result<Arc<dyn Destination>> {
+    if let Some(dir) = dest {
+        return Ok(Arc::new(LocalDir::new(dir)));
+    }
+    Ok(match settings.destination.kind {
+        DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
+        DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
+    })
+}
+
+/// The Google Drive destination of the settings.
+pub fn drive_destination(settings: &Settings, log: &Logger) -> anyhow::Result<DriveDestination> {
+    let opts = DriveOptions::new(&settings.destination.drive, settings.drive_token_file());
+    DriveDestination::new(opts, log.new(slog::o!("destination" => "drive")))
 }
 
 /// The sequence's tunables.

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 
 use super::{
-    fallback_spool, ButtonsBackend, CameraBackend, Destination, LoadOptions, Settings, SimAxis,
-    Stepper, TiltBackend, TurntableBackend, DEFAULTS_TOML,
+    drive_problems, fallback_spool, ButtonsBackend, CameraBackend, DestinationKind, LoadOptions,
+    Settings, SimAxis, Stepper, TiltBackend, TurntableBackend, DEFAULTS_TOML,
 };
 use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
 
@@ -499,12 +499,15 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
             "\"gphoto2\" is not in this build of scanrig; install the Raspberry Pi package, or build with `cargo build --release --features gphoto2` (needs libgphoto2-dev)".into(),
         );
     }
-    let Destination::Local { dir } = &s.destination;
-    if dir.as_os_str().is_empty() {
+    if s.destination.local.dir.as_os_str().is_empty() {
         c.fail(
-            "destination.dir",
+            "destination.local.dir",
             "is empty; give a folder for the photos".into(),
         );
+    }
+    let drive_used = s.destination.kind == DestinationKind::Drive;
+    for (key, reason) in drive_problems(&s.destination.drive, drive_used) {
+        c.fail(key, reason);
     }
     if s.daemon.profile.trim().is_empty() {
         c.fail(

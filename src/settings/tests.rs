@@ -60,17 +60,13 @@ fn defaults_load_and_match_serde_defaults() {
 #[test]
 fn user_file_overrides_defaults() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = "[upload]\nworkers = 2\n[tilt]\nbackend = \"none\"\n[profiles]\ndirs = []\n[destination]\ndir = \"/srv/photos\"\n";
+    let text = "[upload]\nworkers = 2\n[tilt]\nbackend = \"none\"\n[profiles]\ndirs = []\n[destination.local]\ndir = \"/srv/photos\"\n";
     let s = Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
     assert_eq!((s.upload.workers, s.upload.queue), (2, 16));
     assert_eq!(s.tilt.backend, TiltBackend::None);
     assert!(s.profiles.dirs.is_empty());
-    assert_eq!(
-        s.destination,
-        Destination::Local {
-            dir: "/srv/photos".into()
-        }
-    );
+    assert_eq!(s.destination.kind, DestinationKind::Local);
+    assert_eq!(s.destination.local.dir, Path::new("/srv/photos"));
     assert_eq!(
         s.sources(),
         [
@@ -176,8 +172,13 @@ const BROKEN: &[Case] = &[
     (Some("[camera.sim]\nwidth = 8\n"), &[], "file", "camera.sim.width", &["16 to 8192 pixels, found 8"]),
     (Some("[turntable]\nbackend = \"servo\"\n"), &[], "file", "turntable.backend", &["unknown value `servo`; expected sim or stepper"]),
     (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
-    (Some("[destination]\nkind = \"drive\"\n"), &[], "file", "destination.kind", &["unknown value `drive`; expected local"]),
-    (Some("[destination]\nfolder = \"x\"\n"), &[], "file", "destination.folder", &["unknown key", "dir"]),
+    (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected local or drive"]),
+    (Some("[destination]\ndir = \"x\"\n"), &[], "file", "destination.dir", &["unknown key", "kind"]),
+    (Some("[destination.drive]\nchunk_kb = 1000\n"), &[], "file", "destination.drive.chunk_kb", &["multiple of 256", "found 1000"]),
+    (Some("[destination.drive]\nretry_initial_ms = 10\nretry_max_ms = 5\n"), &[], "file", "destination.drive.retry_max_ms", &["at least destination.drive.retry_initial_ms (10)"]),
+    (Some("[destination.drive]\napi_url = \"ftp://x/\"\n"), &[], "file", "destination.drive.api_url", &["http:// or https://"]),
+    (Some("[destination.drive]\nfolder = \" / \"\n"), &[], "file", "destination.drive.folder", &["is empty"]),
+    (Some("[destination]\nkind = \"drive\"\n[destination.drive]\nclient_secret = \"/nonexistent/client.json\"\n"), &[], "file", "destination.drive.client_secret", &["/nonexistent/client.json: not found", "TVs and Limited Input devices"]),
     (Some("[upload\nworkers = 1\n"), &[], "file", "", &["invalid TOML at line 1"]),
     (None, &[("SCANRIG_UPLOAD__WORKERS", "abc")], "SCANRIG_UPLOAD__WORKERS", "upload.workers", &["string \"abc\"", "whole number"]),
     (None, &[("SCANRIG_UPLOAD__NOPE", "1")], "SCANRIG_UPLOAD__NOPE", "upload.nope", &["unknown key; expected one of workers"]),

@@ -65,7 +65,7 @@ pub struct Rig {
     pub config: PathBuf,
     /// `spool.dir`.
     pub spool: PathBuf,
-    /// `destination.dir`.
+    /// `destination.local.dir`.
     pub photos: PathBuf,
     /// The only folder in `profiles.dirs`.
     pub profiles: PathBuf,
@@ -104,7 +104,7 @@ impl Rig {
     pub fn configure(&self, overrides: &str) {
         let mut table: toml::Table = BASE_CONFIG.parse().expect("base config");
         let folders = format!(
-            "[spool]\ndir = {}\n[destination]\ndir = {}\n[profiles]\ndirs = [{}]\n",
+            "[spool]\ndir = {}\n[destination.local]\ndir = {}\n[profiles]\ndirs = [{}]\n",
             quoted(&self.spool),
             quoted(&self.photos),
             quoted(&self.profiles)
@@ -223,7 +223,7 @@ fn quoted(path: &Path) -> String {
 }
 
 /// Deep-merges `over` into `base`.
-fn merge(base: &mut toml::Table, over: &toml::Table) {
+pub fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),

@@ -1,0 +1,473 @@
+//! Whole scans to Google Drive, played by a fake Drive and OAuth server this
+//! test starts on loopback: the real binary signs in, makes its folders,
+//! uploads through resumable sessions and single requests, and asks Drive
+//! about photos after a crash, while the fake fails requests on purpose.
+
+mod common;
+mod fake_drive;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use common::{plan, ring_profile, rings_of, sha256, Rig, DEADLINE};
+use fake_drive::{FakeDrive, FakeFile, Fault, Faults};
+use serde_json::Value;
+
+const FOLDER: &str = "application/vnd.google-apps.folder";
+const SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
+
+/// A rig whose destination is the fake Drive, authorised already (a token
+/// file with the fake's refresh token and an access token that has
+/// expired), with fast retries; `extra` (TOML) on top.
+fn drive_rig(fake: &FakeDrive, extra: &str) -> Rig {
+    let rig = Rig::new();
+    let client = rig.root().join("drive-client.json");
+    std::fs::write(
+        &client,
+        serde_json::json!({"installed": {
+            "client_id": "scanrig-test",
+            "client_secret": "not-secret",
+            "auth_uri": "http://127.0.0.1:9/auth",
+            "token_uri": "http://127.0.0.1:9/unused",
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let root = fake.root_url();
+    let config = format!(
+        r#"
+[destination]
+kind = "drive"
+[destination.drive]
+folder = "rigs/bench"
+client_secret = {client:?}
+token_file = {token:?}
+api_url = "{root}drive/v3/"
+upload_url = "{root}"
+token_uri = "{token_uri}"
+device_code_url = "{device}"
+chunk_kb = 256
+single_request_max_kb = 64
+timeout_s = 5
+retries = 8
+retry_initial_ms = 5
+retry_max_ms = 50
+"#,
+        token = token_file(&rig),
+        token_uri = fake.token_uri(),
+        device = fake.device_code_url(),
+    );
+    let mut table: toml::Table = config.parse().unwrap();
+    common::merge(&mut table, &extra.parse().unwrap());
+    rig.configure(&table.to_string());
+    write_token(&rig, fake, "expired-at-start", true);
+    rig
+}
+
+fn token_file(rig: &Rig) -> PathBuf {
+    rig.root().join("state/drive-token.json")
+}
+
+/// Writes the token file as `scanrig auth drive` leaves it.
+fn write_token(rig: &Rig, fake: &FakeDrive, access: &str, expired: bool) {
+    let path = token_file(rig);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // yup-oauth2 keeps the expiry as a time tuple: year 2000 is long past.
+    let expires = if expired {
+        serde_json::json!([2000, 1, 0, 0, 0, 0, 0, 0, 0])
+    } else {
+        Value::Null
+    };
+    let token = serde_json::json!({
+        "scopes": [SCOPE],
+        "token": {
+            "access_token": access,
+            "refresh_token": fake.valid_refresh_token(),
+            "expires_at": expires,
+            "id_token": null,
+        },
+    });
+    std::fs::write(&path, token.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// The photos of `profile` in the scan's folder at the fake: the folder
+/// path rigs/bench/<scan>, every planned photo exactly once with the bytes
+/// the journal recorded, Drive's md5 of them, the manifest written last and
+/// listing them all.
+fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) {
+    let files = fake.files();
+    let folder = |name: &str, parent: &str| -> String {
+        let found: Vec<&FakeFile> = files
+            .iter()
+            .filter(|f| f.name == name && f.mime_type == FOLDER && f.parents == [parent])
+            .collect();
+        assert_eq!(found.len(), 1, "one folder {name} in {parent}: {found:?}");
+        found[0].id.clone()
+    };
+    let rigs = folder("rigs", "root");
+    let bench = folder("bench", &rigs);
+    let scan_folder = folder(scan, &bench);
+    let inside: Vec<&FakeFile> = files
+        .iter()
+        .filter(|f| f.parents == [scan_folder.clone()])
+        .collect();
+    let planned = plan("drive", &rings_of(profile));
+    let want: BTreeSet<String> = planned.iter().map(|p| p.name.clone()).collect();
+    let photos: Vec<&FakeFile> = inside
+        .iter()
+        .copied()
+        .filter(|f| f.name != "manifest.json")
+        .collect();
+    let names: Vec<String> = photos.iter().map(|f| f.name.clone()).collect();
+    assert_eq!(
+        names.len(),
+        want.len(),
+        "every photo exactly once: {names:?}"
+    );
+    assert_eq!(names.iter().cloned().collect::<BTreeSet<_>>(), want);
+    let journal = rig.journal(scan).captured();
+    for photo in &photos {
+        let sha = sha256(&photo.content);
+        assert_eq!(
+            Some(&sha),
+            journal.get(&photo.name),
+            "{}: bytes differ",
+            photo.name
+        );
+        assert_eq!(photo.md5, md5_hex(&photo.content), "{}", photo.name);
+        assert_eq!(
+            photo.app_properties.get("scanrig_sha256"),
+            Some(&sha),
+            "{}",
+            photo.name
+        );
+        assert_eq!(
+            photo.app_properties.get("scanrig_scan").map(String::as_str),
+            Some(scan)
+        );
+        jpeg_decoder::Decoder::new(&photo.content[..])
+            .decode()
+            .unwrap_or_else(|e| panic!("{} does not decode: {e}", photo.name));
+    }
+    let manifests: Vec<&&FakeFile> = inside
+        .iter()
+        .filter(|f| f.name == "manifest.json")
+        .collect();
+    assert_eq!(manifests.len(), 1, "one manifest");
+    let last = files
+        .iter()
+        .rposition(|f| f.parents == [scan_folder.clone()])
+        .unwrap();
+    assert_eq!(
+        files[last].name, "manifest.json",
+        "the manifest is written last"
+    );
+    let manifest: Value = serde_json::from_slice(&manifests[0].content).unwrap();
+    let listed: Vec<&str> = manifest["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["files"][0]["name"].as_str().unwrap())
+        .collect();
+    let in_order: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(listed, in_order, "the manifest lists every shot in order");
+    assert_eq!(manifest["outcome"], "completed");
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn scan(rig: &Rig, profile: &str) -> (String, Value) {
+    rig.profile("drive", profile);
+    let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+    out.expect_code(0);
+    let summary = out.summary();
+    let scan = common::assert_summary_complete(
+        &summary,
+        rings_of(profile).iter().map(|r| r.shots as usize).sum(),
+    );
+    (scan, summary)
+}
+
+#[test]
+fn scan_uploads_every_photo_once_through_a_flaky_network() {
+    let fake = FakeDrive::start();
+    fake.set_faults(Faults {
+        fail_ratio: 0.2,
+        seed: 7,
+        kinds: vec![
+            Fault::ServerError,
+            Fault::TooManyRequests,
+            Fault::RateLimited,
+            Fault::ResetMidBody,
+            Fault::ShortConfirm,
+        ],
+    });
+    // 600 KiB photos: three 256 KiB pieces each, through resumable sessions.
+    let rig = drive_rig(&fake, "[camera.sim]\nfile_size_kb = 600\n");
+    let profile = ring_profile(10, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    let stats = fake.stats();
+    assert!(
+        stats.faults_injected >= 5,
+        "faults were injected: {stats:?}"
+    );
+    assert!(
+        stats.sessions_started >= 10,
+        "resumable sessions: {stats:?}"
+    );
+    assert!(
+        stats.token_refreshes >= 1,
+        "the expired token was refreshed: {stats:?}"
+    );
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(token_file(&rig)).unwrap()).unwrap();
+    assert_ne!(
+        stored["token"]["access_token"], "expired-at-start",
+        "the new token is kept"
+    );
+    let mode = std::fs::metadata(token_file(&rig))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn small_photos_go_in_one_request_and_survive_faults_too() {
+    let fake = FakeDrive::start();
+    fake.set_faults(Faults {
+        fail_ratio: 0.2,
+        seed: 11,
+        kinds: vec![Fault::ServerError, Fault::ResetMidBody, Fault::RateLimited],
+    });
+    let rig = drive_rig(&fake, "");
+    let profile = ring_profile(12, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    assert_eq!(
+        fake.stats().sessions_started,
+        0,
+        "small photos need no session"
+    );
+}
+
+#[test]
+fn folder_ids_are_cached_not_looked_up_per_photo() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    let profile = ring_profile(12, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    // rigs, bench, the scan folder, the manifest: one query each.
+    let lists = fake.stats().list_queries;
+    assert!(lists <= 4, "{lists} list queries for 12 photos");
+}
+
+#[test]
+fn a_copy_damaged_on_the_way_is_removed_and_sent_again() {
+    let fake = FakeDrive::start();
+    fake.corrupt_next_uploads(2);
+    let rig = drive_rig(&fake, "[camera.sim]\nfile_size_kb = 300\n");
+    let profile = ring_profile(6, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    assert!(
+        fake.stats().deletes >= 2,
+        "damaged copies deleted: {:?}",
+        fake.stats()
+    );
+}
+
+#[test]
+fn server_side_expiry_is_met_with_a_refresh() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    // An access token the client still believes in, which Drive refuses.
+    write_token(&rig, &fake, "revoked-by-server", false);
+    let profile = ring_profile(4, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    let stats = fake.stats();
+    assert!(
+        stats.unauthorized >= 1 && stats.token_refreshes >= 1,
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_revoked_authorisation_keeps_the_photos_and_says_what_to_do() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    fake.revoke();
+    rig.profile("drive", &ring_profile(4, 0));
+    let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+    let summary = out.summary();
+    assert_eq!(summary["captured"], 4, "{summary}");
+    assert_eq!(summary["uploaded"], 0, "{summary}");
+    assert!(out.stderr.contains("scanrig auth drive"), "{}", out.stderr);
+    let scan = summary["scan"].as_str().unwrap().to_owned();
+    assert_eq!(
+        rig.journal(&scan).captured().len(),
+        4,
+        "the photos are kept"
+    );
+    assert!(fake
+        .files()
+        .iter()
+        .all(|f| f.mime_type == FOLDER || f.name.is_empty()));
+    // Authorised again, the waiting photos go up.
+    let auth = rig.run(&["auth", "drive"]);
+    auth.expect_code(0);
+    assert!(auth.stdout.contains("ABCD-EFGH"), "{}", auth.stdout);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &ring_profile(4, 0));
+}
+
+#[test]
+fn auth_drive_runs_the_device_flow_and_keeps_tokens_private() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    std::fs::remove_file(token_file(&rig)).unwrap();
+    let status = rig.run(&["auth", "status"]);
+    status.expect_code(1);
+    assert!(
+        status.stderr.contains("run `scanrig auth drive`"),
+        "{}",
+        status.stderr
+    );
+    let out = rig.run(&["auth", "drive"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("https://www.google.com/device"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("ABCD-EFGH"), "{}", out.stdout);
+    let mode = std::fs::metadata(token_file(&rig))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let stored = std::fs::read_to_string(token_file(&rig)).unwrap();
+    let token: Value = serde_json::from_str(&stored).unwrap();
+    let access = token["token"]["access_token"].as_str().unwrap().to_owned();
+    let status = rig.run(&["auth", "status"]);
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains("Fake User <rig@example.com>"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains(SCOPE), "{}", status.stdout);
+    for text in [&out.stdout, &out.stderr, &status.stdout, &status.stderr] {
+        assert!(!text.contains(&access), "a token was printed: {text}");
+        assert!(
+            !text.contains(&fake.valid_refresh_token()),
+            "a token was printed: {text}"
+        );
+    }
+}
+
+#[test]
+fn quota_exceeded_stops_retrying_and_says_so() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    fake.set_quota_exceeded(true);
+    rig.profile("drive", &ring_profile(3, 0));
+    let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+    let summary = out.summary();
+    assert_eq!(summary["uploaded"], 0, "{summary}");
+    assert_eq!(summary["upload_failed"], 3, "{summary}");
+    assert!(
+        out.stderr.contains("storageQuotaExceeded"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("scanrig uploads retry"),
+        "{}",
+        out.stderr
+    );
+    let requests = fake.stats().requests;
+    assert!(
+        requests < 40,
+        "{requests} requests: retried what cannot succeed"
+    );
+    fake.set_quota_exceeded(false);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    let scan = summary["scan"].as_str().unwrap();
+    assert_delivered(&rig, &fake, scan, &ring_profile(3, 0));
+}
+
+#[test]
+fn offline_the_scan_goes_on_and_the_photos_wait() {
+    let fake = FakeDrive::start();
+    // Every request is cut off, as with no network at all.
+    fake.set_faults(Faults {
+        fail_ratio: 1.0,
+        seed: 1,
+        kinds: vec![Fault::ResetMidBody],
+    });
+    let rig = drive_rig(&fake, "[destination.drive]\nretries = 1\n");
+    let profile = ring_profile(5, 0);
+    rig.profile("drive", &profile);
+    let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+    let summary = out.summary();
+    assert_eq!(summary["captured"], 5, "the scan went on: {summary}");
+    assert_eq!(summary["uploaded"], 0, "{summary}");
+    let scan = summary["scan"].as_str().unwrap().to_owned();
+    let listing = rig.run(&["uploads"]);
+    assert!(listing.stdout.contains(&scan), "{}", listing.stdout);
+    fake.set_faults(Faults::default());
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &profile);
+}
+
+#[test]
+fn killed_mid_upload_it_resumes_the_session_without_a_second_copy() {
+    let fake = FakeDrive::start();
+    // 1.5 MiB photos in 256 KiB pieces, one upload at a time.
+    let rig = drive_rig(
+        &fake,
+        "[camera.sim]\nfile_size_kb = 1500\n[upload]\nworkers = 1\n",
+    );
+    let profile = ring_profile(3, 0);
+    rig.profile("drive", &profile);
+    let hold = fake.hold_uploads();
+    let running = rig.spawn(&["scan", "--profile", "drive", "--json"]);
+    assert!(
+        fake.wait_for_session_bytes(512 * 1024, DEADLINE),
+        "no upload got going\n{}",
+        running.stderr()
+    );
+    running.kill();
+    drop(hold);
+    let before: BTreeMap<String, usize> = count_names(&fake);
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    let scan = common::assert_summary_complete(&out.summary(), 3);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    let stats = fake.stats();
+    assert!(
+        stats.status_queries >= 1,
+        "the saved session was asked where it stood: {stats:?}"
+    );
+    assert!(before.values().all(|&n| n <= 1), "{before:?}");
+}
+
+fn count_names(fake: &FakeDrive) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for f in fake.files() {
+        *out.entry(f.name).or_insert(0) += 1;
+    }
+    out
+}
