@@ -92,7 +92,7 @@ for p in "$src"/config/profiles/*.toml; do
         run install -m 644 "$p" "$dest"
     fi
 done
-run install -m 644 "$src/README.md" "$src/deploy/HARDWARE.md" "$src/deploy/INSTALL.md" \
+run install -m 644 "$src/README.md" "$src/deploy/HARDWARE.md" "$src/deploy/INSTALL.md" "$src/deploy/DRIVE.md" \
     /usr/share/doc/scanrig/
 
 # 4. udev and systemd: only where they run (not in a chroot or image build).

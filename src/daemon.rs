@@ -5,7 +5,9 @@
 //! actors run, keeps `STATUS=` up to date and pings the watchdog while the
 //! actor system answers.
 
+use std::pin::Pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use actix::prelude::*;
 use anyhow::Context as _;
@@ -54,8 +56,23 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         let mut quitting = false;
         let mut stop_sent = false;
         let mut quiet = state.unsettled().next().is_none();
+        // Armed when all is quiet: then photos still waiting are tried again.
+        let retry_every = Duration::from_secs(settings.upload.retry_every_s);
+        let mut retry: Option<Pin<Box<tokio::time::Sleep>>> = None;
         loop {
+            let retry_due = async {
+                match retry.as_mut() {
+                    Some(timer) => timer.await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = retry_due => {
+                    retry = None;
+                    if quiet && !quitting {
+                        retry_waiting(&sup, &settings, &log).await;
+                    }
+                }
                 progress = rx.recv() => {
                     let Some(progress) = progress else { break };
                     if let Some(line) = status.update(&progress) {
@@ -63,8 +80,16 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                     }
                     match progress {
                         Progress::StartRequested => start_scan(&settings, &sup, &log).await,
-                        Progress::Quiet => quiet = true,
-                        Progress::Started { .. } => quiet = false,
+                        Progress::Quiet => {
+                            quiet = true;
+                            if !retry_every.is_zero() {
+                                retry = Some(Box::pin(tokio::time::sleep(retry_every)));
+                            }
+                        }
+                        Progress::Started { .. } => {
+                            quiet = false;
+                            retry = None;
+                        }
                         Progress::Finished(summary) => {
                             info!(log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
                                 "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
@@ -93,6 +118,21 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         System::current().stop();
         Ok(())
     })
+}
+
+/// Drains the scans in the spool with photos still waiting (read off the
+/// actor thread).
+async fn retry_waiting(sup: &Addr<Supervisor>, settings: &Settings, log: &Logger) {
+    let spool = settings.spool_dir();
+    let state = match tokio::task::spawn_blocking(move || SpoolState::read(&spool)).await {
+        Ok(Ok(state)) => state,
+        Ok(Err(e)) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
+        Err(e) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
+    };
+    for record in state.unsettled().cloned() {
+        info!(log, "trying the photos still waiting again"; "scan" => %record.id());
+        sup.do_send(Drain(record));
+    }
 }
 
 /// What `systemctl status scanrig` shows.

@@ -163,6 +163,9 @@ pub struct Upload {
     pub retry_initial_ms: u64,
     /// Longest wait between retries, in milliseconds (>= `retry_initial_ms`).
     pub retry_max_ms: u64,
+    /// The idle daemon sends photos still waiting this often, in seconds;
+    /// 0 never.
+    pub retry_every_s: u64,
 }
 
 impl Default for Upload {
@@ -173,6 +176,7 @@ impl Default for Upload {
             max_attempts: 5,
             retry_initial_ms: 500,
             retry_max_ms: 30_000,
+            retry_every_s: 300,
         }
     }
 }

@@ -9,6 +9,7 @@ mod fake_drive;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use common::{plan, ring_profile, rings_of, sha256, Rig, DEADLINE};
 use fake_drive::{FakeDrive, FakeFile, Fault, Faults};
@@ -470,4 +471,228 @@ fn count_names(fake: &FakeDrive) -> BTreeMap<String, usize> {
         *out.entry(f.name).or_insert(0) += 1;
     }
     out
+}
+
+/// Spools `photos` photos of `size_kb` KiB for the fake to receive later: a
+/// scan while Drive refuses everything (its quota is full).
+fn spooled_rig(fake: &FakeDrive, photos: u32, size_kb: u32, extra: &str) -> (Rig, String) {
+    let rig = drive_rig(
+        fake,
+        &format!("[camera.sim]\nfile_size_kb = {size_kb}\n{extra}"),
+    );
+    fake.set_quota_exceeded(true);
+    rig.profile("drive", &ring_profile(photos, 0));
+    let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+    let summary = out.summary();
+    assert_eq!(summary["captured"], photos, "{summary}");
+    assert_eq!(summary["uploaded"], 0, "{summary}");
+    fake.set_quota_exceeded(false);
+    (rig, summary["scan"].as_str().unwrap().to_owned())
+}
+
+/// Photos per second `scanrig uploads retry` sends to the fake, which
+/// answers every request 50 ms late: 16 photos of 1 MiB, each a session
+/// and four 256 KiB pieces, timed from the first session to the last photo
+/// (the folders before and the manifest after are the same either way).
+fn upload_rate(workers: u32) -> f64 {
+    let fake = FakeDrive::start();
+    let (rig, scan) = spooled_rig(&fake, 16, 1024, "");
+    fake.set_latency(Duration::from_millis(50));
+    let mut cmd = rig.command(&["uploads", "retry"]);
+    cmd.env("SCANRIG_UPLOAD__WORKERS", workers.to_string());
+    common::Running::start(cmd)
+        .wait(Duration::from_secs(300))
+        .expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &ring_profile(16, 0));
+    let first = fake.stats().first_session_at.expect("sessions");
+    let last = fake
+        .files()
+        .iter()
+        .filter(|f| f.name.ends_with(".jpg"))
+        .map(|f| f.created_at)
+        .max()
+        .expect("photos");
+    16.0 / (last - first).as_secs_f64()
+}
+
+/// Peak RSS (KiB) of `scanrig uploads retry` sending `photos` photos of
+/// 25 MB in 8 MiB pieces with 4 workers, as GNU time reports it. (The
+/// rusage of a child of this test would count this process's own memory,
+/// shared until the child's exec.)
+fn upload_peak_rss_kib(photos: u32) -> u64 {
+    let fake = FakeDrive::start();
+    let (rig, scan) = spooled_rig(
+        &fake,
+        photos,
+        25 * 1024,
+        "[destination.drive]\nchunk_kb = 8192\n",
+    );
+    let cmd = rig.command(&["uploads", "retry"]);
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "maxrss_kib=%M", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
+        .current_dir(rig.root())
+        .stdin(std::process::Stdio::null());
+    let out = timed.output().expect("GNU time (apt install time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "uploads retry failed: {stderr}");
+    assert_delivered(&rig, &fake, &scan, &ring_profile(photos, 0));
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss from GNU time: {stderr}"))
+}
+
+#[test]
+#[ignore = "benchmark: cargo test --release --test drive -- --ignored --nocapture"]
+fn bench_drive_uploads() {
+    let one = upload_rate(1);
+    let four = upload_rate(4);
+    let speedup = four / one;
+    println!("photos of 1 MiB, 50 ms per request: 1 worker {one:.2} photos/s, 4 workers {four:.2} photos/s, speed-up {speedup:.2}x (target >= 3.5x)");
+    let small = upload_peak_rss_kib(2);
+    let big = upload_peak_rss_kib(8);
+    println!(
+        "peak RSS of `uploads retry` with 25 MB photos: 2 photos {:.1} MB, 8 photos {:.1} MB (target: flat, < 40 MB)",
+        small as f64 / 1024.0,
+        big as f64 / 1024.0
+    );
+    assert!(speedup >= 3.5, "speed-up {speedup:.2}");
+    assert!(big < 40 * 1024, "peak RSS {big} KiB");
+}
+
+#[test]
+fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
+    let fake = FakeDrive::start();
+    fake.set_faults(Faults {
+        fail_ratio: 1.0,
+        seed: 3,
+        kinds: vec![Fault::ResetMidBody],
+    });
+    let profile = ring_profile(3, 0);
+    let rig = drive_rig(
+        &fake,
+        "[destination.drive]\nretries = 1\n[upload]\nretry_every_s = 1\n[daemon]\nprofile = \"drive\"\n",
+    );
+    rig.profile("drive", &profile);
+    let mut daemon = rig.spawn(&["daemon"]);
+    daemon.wait_for_stderr("ready; press Start", DEADLINE);
+    daemon.signal(libc::SIGUSR1);
+    daemon.wait_for_stderr("scan summary", DEADLINE);
+    let scan = rig.only_scan();
+    assert_eq!(
+        rig.journal(&scan).captured().len(),
+        3,
+        "the scan went on offline"
+    );
+    assert!(fake.files().iter().all(|f| !f.name.ends_with(".jpg")));
+    // The network is back: no command needed.
+    fake.set_faults(Faults::default());
+    daemon.wait_until("the manifest at Drive", DEADLINE, || {
+        fake.files().iter().any(|f| f.name == "manifest.json")
+    });
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &profile);
+}
+
+#[test]
+fn a_service_account_uploads_into_a_shared_folder_by_id() {
+    let fake = FakeDrive::start();
+    let shared = fake.add_folder("Team scans", "shared-drive-1");
+    let rig = Rig::new();
+    let pem = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl (apt install openssl)");
+    assert!(pem.status.success());
+    let key = rig.root().join("service-account.json");
+    std::fs::write(
+        &key,
+        serde_json::json!({
+            "type": "service_account",
+            "project_id": "scanrig-test",
+            "private_key_id": "k1",
+            "private_key": String::from_utf8(pem.stdout).unwrap(),
+            "client_email": "rig@scanrig-test.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": "http://127.0.0.1:9/unused",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let root = fake.root_url();
+    rig.configure(&format!(
+        r#"
+[destination]
+kind = "drive"
+[destination.drive]
+auth = "service_account"
+service_account_key = {key:?}
+folder_id = "{shared}"
+api_url = "{root}drive/v3/"
+upload_url = "{root}"
+token_uri = "{token_uri}"
+retry_initial_ms = 5
+"#,
+        token_uri = fake.token_uri(),
+    ));
+    let profile = ring_profile(3, 0);
+    let (scan, _) = scan(&rig, &profile);
+    let files = fake.files();
+    let folder = files
+        .iter()
+        .find(|f| f.name == scan && f.mime_type == FOLDER)
+        .expect("the scan's folder");
+    assert_eq!(folder.parents, std::slice::from_ref(&shared), "in the shared folder");
+    let photos = files
+        .iter()
+        .filter(|f| f.parents == [folder.id.clone()])
+        .count();
+    assert_eq!(photos, 4, "3 photos and the manifest");
+    let status = rig.run(&["auth", "status"]);
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .contains("service account rig@scanrig-test.iam.gserviceaccount.com"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn requests_that_time_out_are_retried_without_a_second_copy() {
+    let fake = FakeDrive::start();
+    // Slow answers come after the client gave up, yet the server acted on
+    // the request: exactly what makes a retried create dangerous.
+    fake.set_faults(Faults {
+        fail_ratio: 0.25,
+        seed: 5,
+        kinds: vec![Fault::Slow],
+    });
+    let rig = drive_rig(
+        &fake,
+        "[destination.drive]\ntimeout_s = 1\n[camera.sim]\nfile_size_kb = 40\n",
+    );
+    let profile = ring_profile(8, 0);
+    let (scan, _) = scan(&rig, &profile);
+    assert_delivered(&rig, &fake, &scan, &profile);
+    assert!(fake.stats().faults_injected >= 2, "{:?}", fake.stats());
 }

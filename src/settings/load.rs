@@ -444,6 +444,13 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     c.range("upload.workers", u.workers, 1, 16, "workers");
     c.range("upload.queue", u.queue, 1, 1000, "photos");
     c.range("upload.max_attempts", u.max_attempts, 1, 100, "attempts");
+    c.range(
+        "upload.retry_every_s",
+        u.retry_every_s,
+        0,
+        86_400,
+        "seconds",
+    );
     c.at_least(
         "upload.retry_max_ms",
         u.retry_max_ms,

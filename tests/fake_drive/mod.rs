@@ -105,6 +105,8 @@ pub struct FakeFile {
     pub parents: Vec<String>,
     /// The file's `appProperties`.
     pub app_properties: BTreeMap<String, String>,
+    /// When it was made.
+    pub created_at: Instant,
     /// The stored content (possibly corrupted, see
     /// [`FakeDrive::corrupt_next_uploads`]).
     pub content: Vec<u8>,
@@ -133,6 +135,8 @@ pub struct Stats {
     pub deletes: u64,
     /// Drive requests refused with 401.
     pub unauthorized: u64,
+    /// When the first resumable session started.
+    pub first_session_at: Option<Instant>,
 }
 
 /// While alive, upload-session chunk requests block before answering.
@@ -303,6 +307,7 @@ impl FakeDrive {
                 .collect(),
             md5: md5_hex(content),
             content: content.to_vec(),
+            created_at: Instant::now(),
         };
         let id = file.id.clone();
         st.files.push(Stored {
@@ -512,6 +517,7 @@ impl State {
                 .clone()
                 .unwrap_or_else(|| vec!["root".to_owned()]),
             app_properties: BTreeMap::new(),
+            created_at: Instant::now(),
             md5: md5_hex(&content),
             content,
         };
@@ -1658,6 +1664,7 @@ fn start_session(shared: &Shared, req: &Request<'_>, target: Option<&str>) -> Re
         },
     );
     st.stats.sessions_started += 1;
+    st.stats.first_session_at.get_or_insert_with(Instant::now);
     Response::json(200, &json!({}))
         .with_header("Location", &format!("{}upload-session/{sid}", shared.root))
 }
