@@ -276,8 +276,8 @@ fn list_profiles(settings: &Settings) -> ExitCode {
 
 fn print_uploads(state: &SpoolState) {
     println!(
-        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  manifest",
-        "scan", "state", "planned", "captured", "uploaded", "waiting"
+        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>6}  manifest",
+        "scan", "state", "planned", "captured", "uploaded", "waiting", "failed"
     );
     for scan in &state.scans {
         let status = match scan.finished {
@@ -285,15 +285,19 @@ fn print_uploads(state: &SpoolState) {
             None => "interrupted".into(),
         };
         println!(
-            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  {}",
+            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>6}  {}",
             scan.id().as_str(),
             status,
             scan.plan.shots.len(),
             scan.captured.len(),
             scan.uploaded.len(),
             scan.pending_uploads().len(),
+            scan.failed.len(),
             if scan.manifest.is_some() { "sent" } else { "-" }
         );
+        if let Some((shot, error)) = scan.failed.iter().next_back() {
+            println!("  last failure (shot {}): {error}", shot.0);
+        }
     }
     for e in &state.unreadable {
         println!("unreadable: {e}");

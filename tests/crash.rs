@@ -309,7 +309,7 @@ fn uploads_lists_what_waits_and_retry_sends_it_once() {
     let waiting = captured.len().to_string();
     assert_eq!(
         cols[1..],
-        ["interrupted", "20", &waiting, "0", &waiting, "-"],
+        ["interrupted", "20", &waiting, "0", &waiting, "0", "-"],
         "{row}"
     );
 

@@ -426,8 +426,26 @@ fn offline_the_scan_goes_on_and_the_photos_wait() {
     assert_eq!(summary["captured"], 5, "the scan went on: {summary}");
     assert_eq!(summary["uploaded"], 0, "{summary}");
     let scan = summary["scan"].as_str().unwrap().to_owned();
+    // `scanrig uploads` says what waits and why.
     let listing = rig.run(&["uploads"]);
-    assert!(listing.stdout.contains(&scan), "{}", listing.stdout);
+    let row = listing
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&scan))
+        .unwrap_or_else(|| panic!("{scan} not listed:\n{}", listing.stdout));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cols[1..],
+        ["completed", "5", "5", "0", "5", "5", "-"],
+        "{row}"
+    );
+    assert!(
+        listing
+            .stdout
+            .contains("last failure (shot 5): Google Drive: cannot"),
+        "{}",
+        listing.stdout
+    );
     fake.set_faults(Faults::default());
     rig.run(&["uploads", "retry"]).expect_code(0);
     assert_delivered(&rig, &fake, &scan, &profile);
@@ -660,7 +678,11 @@ retry_initial_ms = 5
         .iter()
         .find(|f| f.name == scan && f.mime_type == FOLDER)
         .expect("the scan's folder");
-    assert_eq!(folder.parents, std::slice::from_ref(&shared), "in the shared folder");
+    assert_eq!(
+        folder.parents,
+        std::slice::from_ref(&shared),
+        "in the shared folder"
+    );
     let photos = files
         .iter()
         .filter(|f| f.parents == [folder.id.clone()])

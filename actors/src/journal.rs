@@ -55,6 +55,16 @@ pub enum Record {
         /// The destination's id of each file, in the order of `files`.
         remote: Vec<String>,
     },
+    /// A shot's upload failed for good in this run (it waits in the spool
+    /// for `scanrig uploads retry` or the next start).
+    UploadFailed {
+        /// The shot.
+        shot: ShotId,
+        /// Unix milliseconds.
+        at: u64,
+        /// Why, in words.
+        error: String,
+    },
     /// The scan ended (no more shots will be taken).
     ScanFinished {
         /// Unix milliseconds.
@@ -136,6 +146,8 @@ pub struct ScanRecord {
     pub finished: Option<Outcome>,
     /// The manifest's remote id, once uploaded.
     pub manifest: Option<String>,
+    /// Shots whose upload last failed for good, with the error.
+    pub failed: BTreeMap<ShotId, String>,
 }
 
 impl ScanRecord {
@@ -247,6 +259,7 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
         uploaded: BTreeMap::new(),
         finished: None,
         manifest: None,
+        failed: BTreeMap::new(),
     };
     for record in records {
         match record {
@@ -254,9 +267,14 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
             Record::ShotCaptured { shot, at, files } => {
                 // A retaken shot replaces the earlier capture.
                 scan.uploaded.remove(&shot);
+                scan.failed.remove(&shot);
                 scan.captured.insert(shot, (at, files));
             }
+            Record::UploadFailed { shot, error, .. } => {
+                scan.failed.insert(shot, error);
+            }
             Record::ShotUploaded { shot, remote, .. } => {
+                scan.failed.remove(&shot);
                 scan.uploaded.insert(shot, remote);
             }
             Record::ScanFinished { outcome, .. } => scan.finished = Some(outcome),
@@ -351,6 +369,44 @@ mod tests {
         assert_eq!(scan.shot_states(), [Uploaded, Captured, Captured, Pending]);
         assert!(scan.is_resumable());
         assert!(!scan.is_settled());
+    }
+
+    #[test]
+    fn a_failed_upload_is_remembered_until_the_shot_is_uploaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = JournalWriter::open(dir.path()).unwrap();
+        j.append(&Record::ScanStarted {
+            at: 1,
+            plan: plan(2),
+        })
+        .unwrap();
+        for n in 1..=2 {
+            j.append(&Record::ShotCaptured {
+                shot: ShotId(n),
+                at: 2,
+                files: file(n),
+            })
+            .unwrap();
+            let error = format!("quota full {n}");
+            j.append(&Record::UploadFailed {
+                shot: ShotId(n),
+                at: 3,
+                error,
+            })
+            .unwrap();
+        }
+        let scan = replay(dir.path()).unwrap();
+        assert_eq!(scan.failed.len(), 2);
+        assert_eq!(scan.failed[&ShotId(2)], "quota full 2");
+        j.append(&Record::ShotUploaded {
+            shot: ShotId(1),
+            at: 4,
+            remote: vec!["r".into()],
+        })
+        .unwrap();
+        let scan = replay(dir.path()).unwrap();
+        assert_eq!(scan.failed.keys().collect::<Vec<_>>(), [&ShotId(2)]);
+        assert_eq!(scan.pending_uploads(), [ShotId(2)], "still waiting");
     }
 
     #[test]

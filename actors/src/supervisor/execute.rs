@@ -16,7 +16,7 @@ use crate::journal::{Record, SpoolFile};
 use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
 use crate::recorder::{Append, Close, FreeSpace, RemoveFiles, Replay, Tidy};
-use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason};
+use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason, ShotState};
 use crate::turntable::{Home, MoveTo, Release};
 use crate::uploader::{Enqueue, PutManifest, UploadDone};
 
@@ -430,7 +430,21 @@ impl Handler<UploadDone> for Supervisor {
             Err(e) => {
                 warn!(self.log, "upload failed"; "scan" => %done.scan, "shot" => shot.0, "error" => %e);
                 let retryable = e.is_retryable();
+                let dir = run.dir.clone();
                 self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
+                let abandoned = self
+                    .runs
+                    .get(&done.scan)
+                    .is_some_and(|r| r.seq.shot(shot) == ShotState::UploadAbandoned);
+                if abandoned {
+                    // For `scanrig uploads`: why this photo still waits.
+                    let record = Record::UploadFailed {
+                        shot,
+                        at: unix_millis_now(),
+                        error: e.to_string(),
+                    };
+                    self.recorder.do_send(Append { dir, record });
+                }
             }
         }
     }
