@@ -542,32 +542,33 @@ impl DriveDestination {
                             message: format!("cannot keep the upload session: {e}"),
                             retry_after: None,
                         })?;
-                        return Ok((url, Progress::Received(0)));
+                        return Ok((url, None, Progress::Received(0)));
                     }
                 };
                 let at = match held {
                     Some(at) => at,
                     None => match transfer::status(&self.hub.client, &url, upload.size).await? {
                         Progress::Received(at) => at,
-                        done => return Ok((url, done)),
+                        done => return Ok((url, None, done)),
                     },
                 };
                 let to = (at + self.opts.chunk).min(upload.size);
                 let progress =
                     transfer::send(&self.chunks, &url, &upload.local, (at, to), upload.size)
                         .await?;
-                Ok((url, progress))
+                Ok((url, Some(at), progress))
             };
             let failed = match self.timed(step).await {
-                Ok((_, Progress::Done(file))) => {
+                Ok((_, _, Progress::Done(file))) => {
                     SavedSession::forget(upload);
                     return Ok(*file);
                 }
-                Ok((url, Progress::Received(at))) => {
-                    let before = held;
+                Ok((url, sent_from, Progress::Received(at))) => {
                     session = Some(url);
                     held = Some(at);
-                    if before.is_none() || before < Some(at) || at == 0 {
+                    // A piece the server kept none of counts as a failure,
+                    // so a server that never moves on cannot loop forever.
+                    if sent_from.is_none_or(|from| at > from) {
                         continue;
                     }
                     Failed::network(format!("Drive kept no new bytes (still {at})"))
@@ -665,9 +666,12 @@ impl Destination for DriveDestination {
 
     fn find(&self, upload: &Upload) -> Result<Option<String>> {
         let md5 = local_md5(&upload.local)?;
-        self.block_on(self.existing(upload, &md5))?
-            .map(|f| id_of(f, "look for the photo"))
-            .transpose()
+        let found = self.block_on(self.existing(upload, &md5))?;
+        if found.is_some() {
+            // Uploaded before a crash: a session kept for it is done.
+            SavedSession::forget(upload);
+        }
+        found.map(|f| id_of(f, "look for the photo")).transpose()
     }
 
     fn upload(&self, upload: &Upload) -> Result<String> {
