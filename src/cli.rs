@@ -75,6 +75,9 @@ enum Command {
     /// Authorise Google Drive uploads, or show who is authorised.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// The daemon's web page: its access token and address.
+    #[command(subcommand)]
+    Web(WebCommand),
     /// Jog or home the motors.
     #[command(subcommand)]
     Motor(MotorCommand),
@@ -90,6 +93,14 @@ enum Command {
 enum UploadsCommand {
     /// Upload every photo still waiting (in the foreground, until done).
     Retry,
+}
+
+/// What to tell about the web page.
+#[derive(Debug, Subcommand)]
+enum WebCommand {
+    /// Print the access token and the address to open on a phone (making
+    /// the token if there is none yet).
+    Token,
 }
 
 /// What to do with the buttons.
@@ -217,6 +228,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             drive::command::run(&settings, command, &log)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Web(WebCommand::Token) => {
+            web_token(&settings)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Motor(command) => {
             motor::motor(&settings, command)?;
             Ok(ExitCode::SUCCESS)
@@ -250,6 +265,29 @@ fn daemon_profile(settings: &Settings) -> Result<Profile, ConfigErrors> {
         }
         e
     })
+}
+
+fn web_token(settings: &Settings) -> anyhow::Result<()> {
+    let listen = &settings.web.listen;
+    if listen.is_empty() {
+        anyhow::bail!("the web page is off (web.listen is empty); set web.listen = \"0.0.0.0:8080\" to turn it on");
+    }
+    let token = crate::web::token(settings)?;
+    let addr: std::net::SocketAddr = listen.parse()?;
+    println!("{token}");
+    if addr.ip().is_loopback() {
+        println!(
+            "the web page listens on {addr}, reachable from this machine only, and needs no token there; \
+             to open it on a phone set web.listen = \"0.0.0.0:{}\"",
+            addr.port()
+        );
+    } else {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "this-machine".into());
+        println!("open http://{host}:{}/?token={token}", addr.port());
+    }
+    Ok(())
 }
 
 fn list_profiles(settings: &Settings) -> ExitCode {

@@ -33,6 +33,14 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     System::new().block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
         let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
+        // Scanning goes on without the page if it cannot be served.
+        let web = match crate::web::start(&settings, sup.clone(), &log).await {
+            Ok(web) => web,
+            Err(e) => {
+                error!(log, "the web page is off"; "error" => format!("{e:#}"));
+                None
+            }
+        };
         for record in state.unsettled().cloned() {
             sup.do_send(Drain(record));
         }
@@ -113,6 +121,9 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             if quitting && quiet {
                 break;
             }
+        }
+        if let Some(web) = web {
+            web.stop().await;
         }
         info!(log, "daemon stopped");
         System::current().stop();

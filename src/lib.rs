@@ -30,3 +30,4 @@ pub mod rig;
 pub mod runner;
 pub mod scans;
 pub mod settings;
+pub mod web;

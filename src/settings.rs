@@ -73,6 +73,8 @@ pub struct Settings {
     pub buttons: Buttons,
     /// The long-running daemon.
     pub daemon: Daemon,
+    /// The daemon's web page and REST API.
+    pub web: Web,
     /// Where scan profiles are found.
     pub profiles: Profiles,
     /// Logging.
@@ -177,6 +179,28 @@ impl Default for Upload {
             retry_initial_ms: 500,
             retry_max_ms: 30_000,
             retry_every_s: 300,
+        }
+    }
+}
+
+/// `[web]`: the daemon's web page and REST API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Web {
+    /// Address and port to listen on; empty turns the web side off.
+    pub listen: String,
+    /// The access token; empty: generated on first use when one is needed.
+    pub token: String,
+    /// Live preview frames per second, 1..=30.
+    pub preview_fps: u32,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            listen: "127.0.0.1:8080".into(),
+            token: String::new(),
+            preview_fps: 5,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use actix::prelude::*;
 use scanrig_hardware::camera::{
-    Camera, CameraConnector, CameraError, CaptureRequest, DownloadedFile, Exposure,
+    Camera, CameraConnector, CameraError, CaptureRequest, DownloadedFile, Exposure, Setting,
 };
 use slog::{info, warn, Logger};
 
@@ -32,6 +32,17 @@ pub struct Download {
     /// The scan's spool folder.
     pub dir: PathBuf,
 }
+
+/// One live-view frame (a small JPEG) for framing the object; nothing is
+/// stored on the card or in the spool.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Vec<u8>, CameraError>")]
+pub struct Preview;
+
+/// Reads every camera setting with its current value and choices.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Vec<Setting>, CameraError>")]
+pub struct ReadSettings;
 
 /// The camera actor. Runs on a `SyncArbiter` with one thread; when a call
 /// fails in a way that needs a new connection, it stops itself and the
@@ -132,5 +143,86 @@ impl Handler<Download> for CameraActor {
         self.call(ctx, "download", |camera| {
             camera.download(&msg.exposure, &msg.dir)
         })
+    }
+}
+
+impl Handler<Preview> for CameraActor {
+    type Result = Result<Vec<u8>, CameraError>;
+
+    fn handle(&mut self, _: Preview, ctx: &mut Self::Context) -> Self::Result {
+        self.call(ctx, "preview", |camera| camera.preview())
+    }
+}
+
+impl Handler<ReadSettings> for CameraActor {
+    type Result = Result<Vec<Setting>, CameraError>;
+
+    fn handle(&mut self, _: ReadSettings, ctx: &mut Self::Context) -> Self::Result {
+        self.call(ctx, "read settings", |camera| camera.settings())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
+    use scanrig_hardware::Degrees;
+
+    use super::*;
+
+    fn camera(config: SimCameraConfig) -> SimCamera {
+        SimCamera::new(SimCameraConfig {
+            width: 64,
+            height: 48,
+            expose_latency: Duration::ZERO,
+            download_latency: Duration::ZERO,
+            ..config
+        })
+    }
+
+    fn log() -> Logger {
+        Logger::root(slog::Discard, slog::o!())
+    }
+
+    #[test]
+    fn previews_and_settings_are_read_without_taking_a_photo() {
+        let sim = camera(SimCameraConfig::default());
+        System::new().block_on(async {
+            let actor = CameraActor::start(sim.connector(), log());
+            let frame = actor.send(Preview).await.unwrap().unwrap();
+            assert_eq!(&frame[..2], [0xFF, 0xD8], "a JPEG");
+            let next = actor.send(Preview).await.unwrap().unwrap();
+            assert_ne!(frame, next);
+            let settings = actor.send(ReadSettings).await.unwrap().unwrap();
+            let iso = settings.iter().find(|s| s.name == "iso").expect("iso");
+            assert!(iso.choices.iter().any(|c| c == "400"), "{iso:?}");
+        });
+        assert_eq!((sim.previews(), sim.exposures(), sim.connects()), (2, 0, 1));
+    }
+
+    #[test]
+    fn an_unplugged_camera_fails_the_preview_and_is_reconnected_later() {
+        let sim = camera(SimCameraConfig {
+            unplug_after_exposures: 1,
+            unplug_for: Duration::from_secs(3600),
+            ..SimCameraConfig::default()
+        });
+        let request = CaptureRequest {
+            stem: "shot".into(),
+            label: "shot".into(),
+            azimuth: Degrees(0.0),
+            tilt: Degrees(0.0),
+        };
+        System::new().block_on(async {
+            let actor = CameraActor::start(sim.connector(), log());
+            actor.send(Expose(request.clone())).await.unwrap().unwrap();
+            let err = actor.send(Expose(request)).await.unwrap().unwrap_err();
+            assert!(matches!(err, CameraError::Disconnected { .. }), "{err}");
+            // The actor restarted and tries to connect again: still unplugged.
+            let err = actor.send(Preview).await.unwrap().unwrap_err();
+            assert!(matches!(err, CameraError::NotConnected { .. }), "{err}");
+        });
+        assert_eq!(sim.previews(), 0);
     }
 }

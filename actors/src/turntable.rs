@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix::prelude::*;
-use scanrig_hardware::axis::{Axes, AxesConnector, AxisError};
+use scanrig_hardware::axis::{Axes, AxesConnector, Axis, AxisError};
 use scanrig_hardware::Degrees;
 use slog::{info, warn, Logger};
 
@@ -21,6 +21,27 @@ pub struct MoveTo {
     pub azimuth: Degrees,
     /// Tilt angle (ignored on rigs without a tilt axis).
     pub tilt: Degrees,
+}
+
+/// An axis of the rig, for [`Jog`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JogAxis {
+    /// The turntable.
+    Turntable,
+    /// The tilt arm (on rigs that have one).
+    Tilt,
+}
+
+/// Turns one axis by an angle from where it stands, homing that axis first
+/// if it has not been homed; answers the axis' new position. A tilt jog on
+/// a rig without a tilt axis answers [`AxisError::NoTiltAxis`].
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Degrees, AxisError>")]
+pub struct Jog {
+    /// Which axis.
+    pub axis: JogAxis,
+    /// How far; negative turns the other way.
+    pub by: Degrees,
 }
 
 /// Releases the motors (no holding torque); the next move homes first.
@@ -134,11 +155,127 @@ impl Handler<MoveTo> for TurntableActor {
     }
 }
 
+impl Handler<Jog> for TurntableActor {
+    type Result = Result<Degrees, AxisError>;
+
+    fn handle(&mut self, msg: Jog, ctx: &mut Self::Context) -> Self::Result {
+        let axes = match self.axes() {
+            Ok(axes) => axes,
+            Err(e) => return self.fail(ctx, Err(e)),
+        };
+        let axis = match (msg.axis, &mut axes.tilt) {
+            (JogAxis::Turntable, _) => &mut axes.azimuth,
+            (JogAxis::Tilt, Some(tilt)) => tilt,
+            // Asking is no device failure: the actor carries on.
+            (JogAxis::Tilt, None) => return Err(AxisError::NoTiltAxis),
+        };
+        let result = jog(axis.as_mut(), msg.by);
+        self.fail(ctx, result)
+    }
+}
+
+/// Homes `axis` if it has not been, then moves it by `by`; its new position.
+fn jog(axis: &mut dyn Axis, by: Degrees) -> Result<Degrees, AxisError> {
+    if axis.position().is_none() {
+        axis.home()?;
+    }
+    let from = axis.position().unwrap_or(Degrees::ZERO);
+    Ok(axis.move_to(from + by)?.to)
+}
+
 impl Handler<Release> for TurntableActor {
     type Result = ();
 
     fn handle(&mut self, _: Release, _: &mut Self::Context) {
         self.release();
         info!(self.log, "motors released");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
+
+    use super::*;
+
+    fn axis(name: &'static str) -> SimAxis {
+        SimAxis::new(SimAxisConfig {
+            name,
+            limits: MotionLimits {
+                max_speed: 36_000.0,
+                acceleration: 360_000.0,
+            },
+            home_duration: Duration::ZERO,
+            fail_every_nth_move: 0,
+        })
+    }
+
+    fn log() -> Logger {
+        Logger::root(slog::Discard, slog::o!())
+    }
+
+    fn jog(axis: JogAxis, by: f64) -> Jog {
+        Jog {
+            axis,
+            by: Degrees(by),
+        }
+    }
+
+    #[test]
+    fn a_jog_homes_once_then_turns_from_where_the_axis_stands() {
+        let table = axis("turntable");
+        System::new().block_on(async {
+            let actor = TurntableActor::start(SimAxis::connector(table.clone(), None), log());
+            let at = actor.send(jog(JogAxis::Turntable, 30.0)).await.unwrap();
+            assert_eq!(at.unwrap(), Degrees(30.0));
+            let at = actor.send(jog(JogAxis::Turntable, -45.0)).await.unwrap();
+            assert_eq!(at.unwrap(), Degrees(-15.0));
+        });
+        assert_eq!(table.homings(), 1);
+        let moves: Vec<_> = table.moves().iter().map(|m| (m.from, m.to)).collect();
+        assert_eq!(
+            moves,
+            [
+                (Degrees(0.0), Degrees(30.0)),
+                (Degrees(30.0), Degrees(-15.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tilt_jog_moves_only_the_tilt_arm() {
+        let (table, tilt) = (axis("turntable"), axis("tilt"));
+        System::new().block_on(async {
+            let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
+            let actor = TurntableActor::start(connector, log());
+            let at = actor.send(jog(JogAxis::Tilt, -20.0)).await.unwrap();
+            assert_eq!(at.unwrap(), Degrees(-20.0));
+        });
+        assert_eq!((tilt.homings(), tilt.moves().len()), (1, 1));
+        assert_eq!((table.homings(), table.moves().len()), (0, 0));
+    }
+
+    #[test]
+    fn a_tilt_jog_without_a_tilt_axis_says_so_and_changes_nothing() {
+        let table = axis("turntable");
+        System::new().block_on(async {
+            let actor = TurntableActor::start(SimAxis::connector(table.clone(), None), log());
+            actor
+                .send(jog(JogAxis::Turntable, 10.0))
+                .await
+                .unwrap()
+                .unwrap();
+            let err = actor
+                .send(jog(JogAxis::Tilt, 5.0))
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert!(matches!(err, AxisError::NoTiltAxis), "{err}");
+            assert!(err.to_string().contains("no tilt motor"), "{err}");
+            // The same session carries on: no reopening, no second homing.
+            let at = actor.send(jog(JogAxis::Turntable, 10.0)).await.unwrap();
+            assert_eq!(at.unwrap(), Degrees(20.0));
+        });
+        assert_eq!(table.homings(), 1);
     }
 }

@@ -1,5 +1,6 @@
 //! The libgphoto2 camera driver against libgphoto2's own virtual camera
-//! (built by `.ci/vcamera`): capture, download, settings, a camera gone.
+//! (built by `.ci/vcamera`): capture, download, settings, preview, a camera
+//! gone.
 //!
 //! The virtual camera is found through `VCAMERA_IOLIBS` (its iolib folder).
 //! Without it these tests say so and skip, unless `VCAMERA_REQUIRED=1`
@@ -103,6 +104,31 @@ fn capture_then_download_puts_the_whole_photo_in_the_spool_and_clears_the_card()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(names.len(), 3, "no temp file left: {names:?}");
+}
+
+#[test]
+fn preview_on_a_camera_without_live_view_is_unsupported_and_the_session_lives_on() {
+    let Some(_camera) = vcamera() else { return };
+    let mut camera = gphoto::connector(config())().expect("open");
+    // The virtual D750 has no Nikon live view (PTP StartLiveView), so
+    // libgphoto2 refuses the preview; a real D750 would hand over a frame.
+    let err = camera
+        .preview()
+        .expect_err("the virtual camera has no live view");
+    assert!(
+        matches!(
+            err,
+            CameraError::Unsupported {
+                during: "preview",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!err.needs_reconnect(), "{err}");
+    camera
+        .expose(&request("after_preview"))
+        .expect("the session still captures");
 }
 
 #[test]

@@ -516,6 +516,28 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in drive_problems(&s.destination.drive, drive_used) {
         c.fail(key, reason);
     }
+    c.range(
+        "web.preview_fps",
+        s.web.preview_fps,
+        1,
+        30,
+        "frames per second",
+    );
+    if !s.web.listen.is_empty() && s.web.listen.parse::<std::net::SocketAddr>().is_err() {
+        c.fail(
+            "web.listen",
+            format!(
+                "{:?} is not an address and port like \"127.0.0.1:8080\" or \"0.0.0.0:8080\"; leave it empty to turn the web page off",
+                s.web.listen
+            ),
+        );
+    }
+    if !s.web.token.is_empty() && s.web.token.len() < 16 {
+        c.fail(
+            "web.token",
+            "is shorter than 16 characters; use a long random one, or leave it empty for a generated one".into(),
+        );
+    }
     if s.daemon.profile.trim().is_empty() {
         c.fail(
             "daemon.profile",

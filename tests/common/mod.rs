@@ -8,6 +8,8 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,9 @@ backoff_max_ms = 200
 [upload]
 retry_initial_ms = 20
 retry_max_ms = 200
+
+[web]
+listen = "127.0.0.1:0"
 "#;
 
 /// A rig of its own for one test: a temp dir with the config file, spool,

@@ -23,6 +23,7 @@ use crate::uploader::{Enqueue, PutManifest, UploadDone};
 impl Supervisor {
     /// Feeds an event to a scan's sequence and carries out its commands.
     pub(super) fn feed(&mut self, scan: &ScanId, event: Event, ctx: &mut Context<Self>) {
+        self.note(&event);
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
@@ -431,6 +432,7 @@ impl Handler<UploadDone> for Supervisor {
                 warn!(self.log, "upload failed"; "scan" => %done.scan, "shot" => shot.0, "error" => %e);
                 let retryable = e.is_retryable();
                 let dir = run.dir.clone();
+                self.note_upload_failure(e.to_string());
                 self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
                 let abandoned = self
                     .runs

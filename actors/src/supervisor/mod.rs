@@ -6,6 +6,7 @@
 mod execute;
 mod progress;
 mod run;
+mod status;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,11 +15,15 @@ use std::sync::Arc;
 use actix::prelude::*;
 use scanrig_hardware::axis::AxesConnector;
 use scanrig_hardware::camera::CameraConnector;
-use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
+use scanrig_hardware::panel::{Button, ButtonEvent, Buttons, Indicator, Status};
 use slog::{info, Logger};
 
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
+pub use status::{
+    CameraSettings, Devices, GetStatus, Health, HomeAll, JogBy, LastError, ManualError,
+    PreviewFrame, RigState, RigStatus, TestShot,
+};
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
@@ -71,6 +76,8 @@ pub enum Progress {
     Quiet,
     /// Start was pressed with no scan running: the daemon should start one.
     StartRequested,
+    /// A button of the panel was pressed (told before it takes effect).
+    Button(ButtonEvent),
 }
 
 /// Starts a new scan, or continues one read back from its journal.
@@ -157,6 +164,8 @@ pub struct Supervisor {
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
     quiet: bool,
+    devices: Devices,
+    last_error: Option<LastError>,
     log: Logger,
 }
 
@@ -200,6 +209,8 @@ impl Supervisor {
                 subscribers: Vec::new(),
                 status: Status::Idle,
                 quiet: true,
+                devices: Devices::new(&rig.destination.describe()),
+                last_error: None,
                 log,
             }
         })
@@ -359,6 +370,7 @@ impl Handler<Pressed> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, Pressed(event): Pressed, ctx: &mut Self::Context) {
+        self.tell(Progress::Button(event));
         let paused = self
             .active()
             .and_then(|id| self.runs.get(id))

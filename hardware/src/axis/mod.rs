@@ -33,6 +33,9 @@ pub enum AxisError {
         /// How long homing searched.
         after: Duration,
     },
+    /// The tilt axis was asked to move on a rig that has none.
+    #[error("this rig has no tilt motor (tilt.backend is not set); only the turntable can move")]
+    NoTiltAxis,
     /// The driver reported a fault (stall, driver error, lost connection).
     #[error("the {axis} axis driver failed: {reason}")]
     Driver {

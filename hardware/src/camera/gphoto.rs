@@ -110,6 +110,15 @@ impl GphotoCamera {
 
     /// Runs a libgphoto2 call, retrying while the camera reports busy.
     fn call<T>(&self, during: &'static str, op: impl Fn() -> gphoto2::Result<T>) -> Result<T> {
+        self.call_mapped(op, |e| map_error(e, during, &self.info.port))
+    }
+
+    /// [`Self::call`] with its own mapping of the error that remains.
+    fn call_mapped<T>(
+        &self,
+        op: impl Fn() -> gphoto2::Result<T>,
+        map: impl Fn(GpError) -> CameraError,
+    ) -> Result<T> {
         let mut wait = BUSY_FIRST_WAIT;
         for _ in 0..BUSY_RETRIES {
             match op() {
@@ -118,10 +127,10 @@ impl GphotoCamera {
                     std::thread::sleep(wait);
                     wait *= 2;
                 }
-                other => return other.map_err(|e| map_error(e, during, &self.info.port)),
+                other => return other.map_err(map),
             }
         }
-        op().map_err(|e| map_error(e, during, &self.info.port))
+        op().map_err(map)
     }
 
     /// Files the camera announces after a capture (the second file of a
@@ -245,6 +254,18 @@ fn map_error(e: GpError, during: &'static str, port: &str) -> CameraError {
     }
 }
 
+/// [`map_error`] for a preview, where "not supported" means a camera without
+/// live view rather than a fault: no reconnect can help.
+fn map_preview_error(e: GpError, port: &str) -> CameraError {
+    match e.kind() {
+        ErrorKind::NotSupported => CameraError::Unsupported {
+            during: "preview",
+            reason: e.to_string(),
+        },
+        _ => map_error(e, "preview", port),
+    }
+}
+
 impl Camera for GphotoCamera {
     fn info(&self) -> CameraInfo {
         self.info.clone()
@@ -290,6 +311,16 @@ impl Camera for GphotoCamera {
         })?;
         self.pairs = shoots_pairs(&self.settings()?);
         Ok(())
+    }
+
+    /// libgphoto2's preview capture (live view on cameras that have it).
+    fn preview(&mut self) -> Result<Vec<u8>> {
+        let file = self.call_mapped(
+            || self.camera.capture_preview().wait(),
+            |e| map_preview_error(e, &self.info.port),
+        )?;
+        let data = self.call("preview", || file.get_data(&self.camera).wait())?;
+        Ok(data.into_vec())
     }
 
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure> {
@@ -439,6 +470,7 @@ mod tests {
     const GP_ERROR_CAMERA_BUSY: i32 = -110;
     const GP_ERROR_FILE_NOT_FOUND: i32 = -108;
     const GP_ERROR_IO_READ: i32 = -34;
+    const GP_ERROR_NOT_SUPPORTED: i32 = -6;
 
     fn mapped(code: i32) -> CameraError {
         map_error(GpError::new(code, None), "expose", "usb:001,004")
@@ -477,6 +509,28 @@ mod tests {
         for code in [GP_ERROR_IO_USB_FIND, GP_ERROR_CAMERA_BUSY, GP_ERROR_IO_READ] {
             assert!(mapped(code).needs_reconnect(), "{code}");
         }
+    }
+
+    #[test]
+    fn a_camera_without_live_view_is_unsupported_not_broken() {
+        let e = map_preview_error(GpError::new(GP_ERROR_NOT_SUPPORTED, None), "usb:001,004");
+        assert!(
+            matches!(
+                e,
+                CameraError::Unsupported {
+                    during: "preview",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(!e.needs_reconnect() && !e.is_configuration());
+        assert!(e.to_string().contains("does not support preview"), "{e}");
+        let gone = map_preview_error(GpError::new(GP_ERROR_IO_READ, None), "usb:001,004");
+        assert!(
+            matches!(gone, CameraError::Disconnected { during: "preview" }),
+            "{gone}"
+        );
     }
 
     fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {

@@ -93,6 +93,17 @@ pub enum CameraError {
         /// The cameras found, as "model at port".
         found: Vec<String>,
     },
+    /// The camera cannot do this at all (a camera without live view asked
+    /// for a preview); the connection is fine and retrying will not help.
+    #[error(
+        "this camera does not support {during} ({reason}); a preview needs a camera with live view over USB"
+    )]
+    Unsupported {
+        /// The operation the camera does not support ("preview").
+        during: &'static str,
+        /// The driver's own words.
+        reason: String,
+    },
     /// Anything else the driver reports.
     #[error("camera error during {during}: {reason}")]
     Driver {
@@ -221,6 +232,11 @@ pub trait Camera: Send {
     /// Applies settings (widget name → value), once per scan. Every value is
     /// checked first: on an error nothing is applied.
     fn apply_settings(&mut self, settings: &BTreeMap<String, String>) -> Result<()>;
+
+    /// One small JPEG frame from the live view, for framing the object; no
+    /// photo is taken or stored. Cameras without live view answer
+    /// [`CameraError::Unsupported`].
+    fn preview(&mut self) -> Result<Vec<u8>>;
 
     /// Fires the shutter; returns once the shutter has closed.
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure>;

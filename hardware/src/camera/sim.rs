@@ -13,9 +13,12 @@ use super::{
     Exposure, Result, Setting,
 };
 use crate::fsutil::{DurableFile, FileDigest};
+use crate::Degrees;
 
 /// Where the simulated camera keeps its photos.
 const FOLDER: &str = "/store_00010001/DCIM/100SIMCM";
+/// Longest side of a preview frame, in pixels.
+const PREVIEW_MAX_SIDE: u32 = 480;
 
 /// The simulated camera's widgets and the values each accepts.
 const WIDGETS: &[(&str, &[&str])] = &[
@@ -109,6 +112,7 @@ struct Device {
     download_attempts: u32,
     exposures: u32,
     downloads: u32,
+    previews: u32,
     faults: u32,
     connects: u32,
     settings: BTreeMap<String, String>,
@@ -186,6 +190,7 @@ impl SimCamera {
                 download_attempts: 0,
                 exposures: 0,
                 downloads: 0,
+                previews: 0,
                 faults: 0,
                 connects: 0,
                 settings: BTreeMap::new(),
@@ -221,6 +226,11 @@ impl SimCamera {
     /// Successful downloads so far (calls, not files).
     pub fn downloads(&self) -> u32 {
         lock(&self.device).downloads
+    }
+
+    /// Preview frames handed out so far.
+    pub fn previews(&self) -> u32 {
+        lock(&self.device).previews
     }
 
     /// Injected failures so far: faults, the unplug itself, and every call
@@ -294,6 +304,35 @@ impl Camera for Session {
         device.settings.extend(settings.clone());
         device.applied.push(settings.clone());
         Ok(())
+    }
+
+    /// A frame the size of the photos, scaled to fit 480 pixels, reading
+    /// "PREVIEW" and its number; refused like every call while unplugged.
+    fn preview(&mut self) -> Result<Vec<u8>> {
+        let (frame, (width, height)) = {
+            let mut device = lock(&self.camera.device);
+            device.check_plug("preview", false)?;
+            device.previews += 1;
+            let size = preview_size(device.config.width, device.config.height);
+            (device.previews, size)
+        };
+        let stem = format!("FRAME {frame}");
+        let spec = ImageSpec {
+            width,
+            height,
+            label: "PREVIEW",
+            stem: &stem,
+            azimuth: Degrees::ZERO,
+            tilt: Degrees::ZERO,
+            captured: SystemTime::now(),
+            file_size: 0,
+        };
+        let mut jpeg = Vec::new();
+        write_jpeg(&mut jpeg, &spec).map_err(|e| CameraError::Driver {
+            during: "preview",
+            reason: e.to_string(),
+        })?;
+        Ok(jpeg)
     }
 
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure> {
@@ -403,6 +442,20 @@ impl Camera for Session {
         sleep_rest(started, config.download_latency);
         Ok(downloaded)
     }
+}
+
+/// The photo size scaled down (never up) so its longer side fits
+/// [`PREVIEW_MAX_SIDE`].
+fn preview_size(width: u32, height: u32) -> (u32, u32) {
+    let long = u64::from(width.max(height));
+    if long <= u64::from(PREVIEW_MAX_SIDE) {
+        return (width, height);
+    }
+    let fit = |side: u32| {
+        let scaled = (u64::from(side) * u64::from(PREVIEW_MAX_SIDE) + long / 2) / long;
+        u32::try_from(scaled).unwrap_or(PREVIEW_MAX_SIDE).max(1)
+    };
+    (fit(width), fit(height))
 }
 
 fn card_key(file: &CameraFile) -> String {

@@ -210,3 +210,57 @@ fn latency_is_respected_and_bad_stems_refused() {
     let err = session.download(&sneaky, dir.path()).unwrap_err();
     assert!(matches!(err, CameraError::Io { .. }), "{err}");
 }
+
+#[test]
+fn preview_frames_are_small_numbered_jpegs_and_take_no_photo() {
+    let camera = SimCamera::new(SimCameraConfig {
+        width: 1920,
+        height: 1280,
+        // Latency is for shots: a preview does not wait for it.
+        expose_latency: Duration::from_secs(3600),
+        download_latency: Duration::from_secs(3600),
+        ..SimCameraConfig::default()
+    });
+    let mut session = camera.connector()().unwrap();
+    let first = session.preview().unwrap();
+    let second = session.preview().unwrap();
+    assert_ne!(first, second, "consecutive frames differ");
+    for frame in [&first, &second] {
+        let mut decoder = jpeg_decoder::Decoder::new(&frame[..]);
+        decoder.decode().unwrap();
+        let info = decoder.info().unwrap();
+        assert_eq!((info.width, info.height), (480, 320));
+    }
+    assert!(contains(&first, b"PREVIEW"), "the EXIF names it a preview");
+    assert_eq!((camera.previews(), camera.exposures()), (2, 0));
+
+    // A camera smaller than a preview is not blown up.
+    let small = quick(SimCameraConfig::default());
+    let frame = small.connector()().unwrap().preview().unwrap();
+    let mut decoder = jpeg_decoder::Decoder::new(&frame[..]);
+    decoder.decode().unwrap();
+    let info = decoder.info().unwrap();
+    assert_eq!((info.width, info.height), (96, 64));
+}
+
+#[test]
+fn an_unplugged_camera_gives_no_preview() {
+    let camera = quick(SimCameraConfig {
+        unplug_after_exposures: 1,
+        unplug_for: Duration::from_secs(3600),
+        ..SimCameraConfig::default()
+    });
+    let mut session = camera.connector()().unwrap();
+    session.expose(&request(1)).unwrap();
+    // Due to unplug, but only a shot pulls the plug.
+    session.preview().unwrap();
+    let err = session.expose(&request(2)).unwrap_err();
+    assert!(matches!(err, CameraError::Disconnected { .. }), "{err}");
+    let err = session.preview().unwrap_err();
+    assert!(
+        matches!(err, CameraError::Disconnected { during: "preview" }),
+        "{err}"
+    );
+    assert!(err.needs_reconnect());
+    assert_eq!(camera.previews(), 1);
+}

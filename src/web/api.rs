@@ -1,0 +1,594 @@
+//! The REST API, `/api/v1` (described by `openapi.json`, served beside it).
+//! Every answer is JSON but the event stream, the preview stream and
+//! thumbnails; every error is `{"error": "...", "code": "..."}` with the
+//! HTTP status that fits. What the rig's state does not allow is refused
+//! with 409, before anything moves.
+
+use std::fmt;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use futures_util::stream;
+use scanrig_actors::clock::unix_now;
+use scanrig_actors::manifest::Manifest;
+use scanrig_actors::supervisor::{
+    CameraSettings, Control, Drain, GetStatus, HomeAll, JogBy, ManualError, PreviewFrame, RigState,
+    StartScan, TestShot,
+};
+use scanrig_actors::turntable::JogAxis;
+use scanrig_hardware::thumbnail::thumbnail_file;
+use scanrig_hardware::Degrees;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::events::{status_json, thumbnail_url, THUMBNAIL_SIDE};
+use super::Shared;
+use crate::profile::Profile;
+use crate::scans::{new_plan, SpoolState};
+
+/// The OpenAPI document of this API.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// The routes under `/api/v1`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi))
+        .route("/status", web::get().to(status))
+        .route("/events", web::get().to(events))
+        .route("/profiles", web::get().to(profiles))
+        .route("/profiles/{name}", web::get().to(profile))
+        .route("/scans", web::get().to(scans))
+        .route("/scans", web::post().to(start_scan))
+        .route("/scans/current/{action}", web::post().to(control))
+        .route("/scans/{id}", web::get().to(scan))
+        .route("/uploads", web::get().to(uploads))
+        .route("/uploads/retry", web::post().to(retry_uploads))
+        .route("/photos", web::get().to(photos))
+        .route("/photos/{scan}/{name}/thumbnail", web::get().to(thumbnail))
+        .route("/camera/settings", web::get().to(camera_settings))
+        .route("/camera/capture", web::post().to(camera_capture))
+        .route("/preview", web::get().to(preview))
+        .route("/motor/jog", web::post().to(jog))
+        .route("/motor/home", web::post().to(home))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no such API endpoint; see /api/v1/openapi.json",
+            ))
+        }));
+}
+
+/// An API error: its status and plain words.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, message)
+    }
+
+    fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn internal(e: impl fmt::Display) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let code = match self.status {
+            StatusCode::BAD_REQUEST => "bad_request",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal",
+        };
+        HttpResponse::build(self.status).json(json!({"error": self.message, "code": code}))
+    }
+}
+
+impl From<ManualError> for ApiError {
+    fn from(e: ManualError) -> ApiError {
+        let status = match e {
+            ManualError::Busy(_) => StatusCode::CONFLICT,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<actix::MailboxError> for ApiError {
+    fn from(e: actix::MailboxError) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the rig did not answer: {e}"),
+        )
+    }
+}
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+/// JSON bodies that do not parse get a 400 in the API's shape.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|e, _| ApiError::bad(format!("bad JSON body: {e}")).into())
+}
+
+/// Whether `req` carries the access token (if one is needed).
+fn authorised(shared: &Shared, req: &HttpRequest) -> bool {
+    let Some(token) = &shared.token else {
+        return true;
+    };
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let query = web::Query::<TokenQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().token);
+    [header.map(str::to_owned), query]
+        .into_iter()
+        .flatten()
+        .any(|given| same(given.as_bytes(), token.as_bytes()))
+}
+
+/// Compares without leaking where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Middleware of `/api/v1`: refuses requests without the token.
+pub async fn require_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let ok = req
+        .app_data::<web::Data<Shared>>()
+        .is_some_and(|shared| authorised(shared, req.request()));
+    if !ok {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this rig needs its access token (`scanrig web token` shows it): send Authorization: Bearer <token>",
+        )
+        .into());
+    }
+    next.call(req).await
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
+
+async fn status(shared: web::Data<Shared>) -> ApiResult {
+    let s = shared.sup.send(GetStatus).await?;
+    Ok(HttpResponse::Ok().json(status_json(&s)))
+}
+
+/// Server-sent events: the status first, then every change.
+async fn events(shared: web::Data<Shared>) -> ApiResult {
+    let first = status_json(&shared.sup.send(GetStatus).await?);
+    let first = super::WebEvent {
+        kind: "status",
+        data: first.to_string(),
+    };
+    let rx = shared.events.subscribe();
+    let body = stream::unfold((Some(first), rx), |(first, mut rx)| async move {
+        if let Some(first) = first {
+            return Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(first.to_sse())),
+                (None, rx),
+            ));
+        }
+        let next = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await;
+        let chunk = match next {
+            Ok(Ok(e)) => e.to_sse(),
+            // The page fell behind: it fetches the status again.
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                "event: lagged\ndata: {}\n\n".to_owned()
+            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
+            // Keeps proxies and phones from closing an idle stream.
+            Err(_) => ": keep-alive\n\n".to_owned(),
+        };
+        Some((Ok(web::Bytes::from(chunk)), (None, rx)))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .streaming(body))
+}
+
+fn profile_summary(
+    name: &str,
+    source: &str,
+    p: &Result<Profile, crate::config_error::ConfigErrors>,
+) -> Value {
+    match p {
+        Ok(p) => {
+            json!({"name": name, "description": p.description, "shots": p.shots().len(), "source": source})
+        }
+        Err(e) => json!({"name": name, "source": source, "error": e.to_string()}),
+    }
+}
+
+async fn profiles(shared: web::Data<Shared>) -> ApiResult {
+    let dirs = shared.settings.profiles.dirs.clone();
+    let list = web::block(move || Profile::list(&dirs))
+        .await
+        .map_err(ApiError::internal)?;
+    let out: Vec<Value> = list
+        .iter()
+        .map(|(name, source, p)| profile_summary(name, source, p))
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// A profile by name (never a path: the web reads no file it is given).
+async fn find_profile(shared: &Shared, name: String) -> Result<Profile, ApiError> {
+    if name.is_empty() || name.contains('/') || name.contains('\\') || name.ends_with(".toml") {
+        return Err(ApiError::bad(format!(
+            "{name:?} is not a profile name; see GET /api/v1/profiles"
+        )));
+    }
+    let dirs = shared.settings.profiles.dirs.clone();
+    let found = web::block(move || Profile::find(&name, &dirs))
+        .await
+        .map_err(ApiError::internal)?;
+    found.map_err(|e| {
+        let text = e.to_string();
+        if text.contains("no profile of that name") {
+            ApiError::new(StatusCode::NOT_FOUND, text)
+        } else {
+            ApiError::bad(text)
+        }
+    })
+}
+
+async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
+    let p = find_profile(&shared, name.into_inner()).await?;
+    let rings: Vec<Value> = p
+        .rings
+        .iter()
+        .map(|r| json!({"tilt": r.tilt, "shots": r.shots, "start": r.start}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "name": p.name, "description": p.description, "source": p.source,
+        "shots": p.shots().len(), "settle_ms": p.settle_ms, "prefix": p.prefix(),
+        "camera": p.camera, "rings": rings,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    profile: String,
+}
+
+/// Starts a scan: the same message the Start button leads to.
+async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> ApiResult {
+    let profile = find_profile(&shared, body.into_inner().profile).await?;
+    let plan = new_plan(&profile, &shared.settings.spool_dir());
+    let scan = plan.scan.to_string();
+    shared
+        .sup
+        .send(StartScan { plan, resume: None })
+        .await?
+        .map_err(|busy| ApiError::conflict(busy.to_string()))?;
+    Ok(HttpResponse::Accepted().json(json!({"scan": scan})))
+}
+
+/// Pause, resume or stop the scan, when its state allows.
+async fn control(shared: web::Data<Shared>, action: web::Path<String>) -> ApiResult {
+    let state = shared.sup.send(GetStatus).await?.state;
+    use RigState::*;
+    let (control, allowed, refusal) = match action.as_str() {
+        "pause" => (
+            Control::Pause,
+            state == Scanning,
+            "only a scan that is running can be paused",
+        ),
+        "resume" => (
+            Control::Resume,
+            matches!(state, Paused | Fault),
+            "only a paused scan can be resumed",
+        ),
+        "stop" => (
+            Control::Stop,
+            matches!(state, Scanning | Paused | Fault),
+            "no scan is running",
+        ),
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("{other:?} is not an action; use pause, resume or stop"),
+            ))
+        }
+    };
+    if !allowed {
+        return Err(ApiError::conflict(format!(
+            "{refusal} (the rig is {})",
+            json!(state).as_str().unwrap_or("busy")
+        )));
+    }
+    shared.sup.send(control).await?;
+    Ok(HttpResponse::Accepted().json(json!({})))
+}
+
+async fn spool_state(shared: &Shared) -> Result<SpoolState, ApiError> {
+    let spool = shared.settings.spool_dir();
+    web::block(move || SpoolState::read(&spool))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+fn scan_row(s: &scanrig_actors::journal::ScanRecord) -> Value {
+    json!({
+        "id": s.id().as_str(),
+        "profile": s.plan.profile,
+        "state": match s.finished {
+            Some(o) => json!(o),
+            None => json!("interrupted"),
+        },
+        "started_at_ms": s.started_at,
+        "planned": s.plan.shots.len(),
+        "captured": s.captured.len(),
+        "uploaded": s.uploaded.len(),
+        "waiting": s.pending_uploads().len(),
+        "failed": s.failed.len(),
+        "last_error": s.failed.values().next_back(),
+        "manifest_sent": s.manifest.is_some(),
+    })
+}
+
+async fn scans(shared: web::Data<Shared>) -> ApiResult {
+    let state = spool_state(&shared).await?;
+    let rows: Vec<Value> = state.scans.iter().rev().map(scan_row).collect();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+async fn scan(shared: web::Data<Shared>, id: web::Path<String>) -> ApiResult {
+    let state = spool_state(&shared).await?;
+    let record = state
+        .scans
+        .iter()
+        .find(|s| s.id().as_str() == id.as_str())
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, format!("no scan {id} in the spool"))
+        })?;
+    let mut row = scan_row(record);
+    let manifest = Manifest::from_record(record).to_json();
+    row["manifest"] = serde_json::from_slice(&manifest).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(row))
+}
+
+async fn uploads(shared: web::Data<Shared>) -> ApiResult {
+    let state = spool_state(&shared).await?;
+    let rows: Vec<Value> = state
+        .scans
+        .iter()
+        .filter(|s| !s.pending_uploads().is_empty())
+        .map(|s| {
+            json!({"id": s.id().as_str(), "waiting": s.pending_uploads().len(),
+                "failed": s.failed.len(), "last_error": s.failed.values().next_back()})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"scans": rows})))
+}
+
+/// Sends the photos still waiting again (scans being worked on are left to
+/// their run).
+async fn retry_uploads(shared: web::Data<Shared>) -> ApiResult {
+    let state = spool_state(&shared).await?;
+    let mut ids = Vec::new();
+    for record in state.unsettled().cloned() {
+        ids.push(record.id().to_string());
+        shared.sup.do_send(Drain(record));
+    }
+    Ok(HttpResponse::Accepted().json(json!({"scans": ids})))
+}
+
+async fn photos(shared: web::Data<Shared>) -> ApiResult {
+    let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());
+    let list: Vec<Value> = thumbs
+        .iter()
+        .rev()
+        .map(|(scan, name, _)| json!({"scan": scan, "name": name, "thumbnail": thumbnail_url(scan, name)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Only plain file and folder names (no way out of the spool).
+fn plain(name: &str) -> Result<&str, ApiError> {
+    if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
+        return Err(ApiError::bad(format!(
+            "{name:?} is not a photo or scan name"
+        )));
+    }
+    Ok(name)
+}
+
+async fn thumbnail(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> ApiResult {
+    let (scan, name) = path.into_inner();
+    let (scan, name) = (plain(&scan)?.to_owned(), plain(&name)?.to_owned());
+    let jpeg = match shared.thumbnail(&scan, &name) {
+        Some(j) => j.to_vec(),
+        None => {
+            let file = shared.settings.spool_dir().join(&scan).join(&name);
+            let made = web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
+                .await
+                .map_err(ApiError::internal)?;
+            made.map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no thumbnail of {name}: the photo has left the spool"),
+                )
+            })?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .body(jpeg))
+}
+
+async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
+    let settings = shared.sup.send(CameraSettings).await??;
+    let out: Vec<Value> = settings
+        .iter()
+        .map(|s| {
+            json!({"name": s.name, "label": s.label, "kind": s.kind, "value": s.value,
+                "choices": s.choices, "read_only": s.read_only})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// One test shot into `<spool>/test-shots/`, shown as a thumbnail.
+async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
+    const DIR: &str = "test-shots";
+    let dir = shared.settings.spool_dir().join(DIR);
+    let mkdir = dir.clone();
+    web::block(move || std::fs::create_dir_all(mkdir))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let stem = format!("test-{}", unix_now());
+    let files = shared
+        .sup
+        .send(TestShot {
+            dir: dir.clone(),
+            stem,
+        })
+        .await??;
+    let mut out = Vec::new();
+    for f in &files {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = dir.join(&name);
+        let thumb = web::block(move || thumbnail_file(&path, THUMBNAIL_SIDE))
+            .await
+            .map_err(ApiError::internal)?;
+        if let Ok(jpeg) = thumb {
+            shared.keep_thumbnail(DIR, &name, jpeg);
+        }
+        out.push(json!({"name": &name, "size": f.size, "sha256": f.sha256,
+            "thumbnail": thumbnail_url(DIR, &name)}));
+    }
+    Ok(HttpResponse::Ok().json(json!({"files": out})))
+}
+
+/// The live preview: an MJPEG stream at `web.preview_fps`, ending when a
+/// scan starts (the scan owns the camera).
+async fn preview(shared: web::Data<Shared>) -> ApiResult {
+    let first = shared.sup.send(PreviewFrame).await??;
+    let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
+    let sup = shared.sup.clone();
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let body = stream::unfold((Some(first), ticks), move |(first, mut ticks)| {
+        let sup = sup.clone();
+        async move {
+            let frame = match first {
+                Some(frame) => frame,
+                None => {
+                    ticks.tick().await;
+                    sup.send(PreviewFrame).await.ok()?.ok()?
+                }
+            };
+            let mut part = format!(
+                "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                frame.len()
+            )
+            .into_bytes();
+            part.extend_from_slice(&frame);
+            part.extend_from_slice(b"\r\n");
+            Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(part)),
+                (None, ticks),
+            ))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("multipart/x-mixed-replace; boundary=frame")
+        .insert_header(("Cache-Control", "no-cache"))
+        .streaming(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JogBody {
+    axis: JogAxisName,
+    degrees: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum JogAxisName {
+    Turntable,
+    Tilt,
+}
+
+async fn jog(shared: web::Data<Shared>, body: web::Json<JogBody>) -> ApiResult {
+    let JogBody { axis, degrees } = body.into_inner();
+    if !degrees.is_finite() || degrees.abs() > 3600.0 {
+        return Err(ApiError::bad(format!(
+            "degrees must be a number from -3600 to 3600, found {degrees}"
+        )));
+    }
+    let axis = match axis {
+        JogAxisName::Turntable => JogAxis::Turntable,
+        JogAxisName::Tilt => JogAxis::Tilt,
+    };
+    let at = shared
+        .sup
+        .send(JogBy {
+            axis,
+            by: Degrees(degrees),
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"position": at.0})))
+}
+
+async fn home(shared: web::Data<Shared>) -> ApiResult {
+    shared.sup.send(HomeAll).await??;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
