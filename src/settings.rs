@@ -541,15 +541,16 @@ impl Settings {
         }
     }
 
-    /// scanrig's state folder, where the Drive tokens are kept:
-    /// `$STATE_DIRECTORY` (systemd), else `$XDG_STATE_HOME/scanrig`, else
-    /// `$HOME/.local/state/scanrig`, else `/var/lib/scanrig`.
+    /// scanrig's state folder, where the tokens are kept: the spool's parent
+    /// folder, so that the service and `sudo -u scanrig scanrig ...` agree
+    /// (by default `$STATE_DIRECTORY`, `$XDG_STATE_HOME/scanrig` or
+    /// `~/.local/state/scanrig`).
     pub fn state_dir(&self) -> PathBuf {
-        let spool = match &self.fallback_spool {
-            Some(dir) => dir.clone(),
-            None => fallback_spool(&LoadOptions::default().env).0,
-        };
-        spool.parent().map_or(spool.clone(), Path::to_path_buf)
+        let spool = self.spool_dir();
+        match spool.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 
     /// The file holding the Drive tokens: `destination.drive.token_file`,

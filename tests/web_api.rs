@@ -115,6 +115,35 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         assert_eq!(status, *want, "{method} {path}: {error}");
         assert!(!code.is_empty() && !error.is_empty(), "{method} {path}");
     }
+    // Another web site cannot drive the rig through the browser.
+    let host = base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let forged = request(
+        "POST",
+        &format!("{base}/scans/current/stop"),
+        &[("Origin", "http://evil.example")],
+        None,
+    );
+    assert_eq!(error_of(&forged).0, 403, "a cross-site POST");
+    let rebound = request(
+        "GET",
+        &format!("{base}/status"),
+        &[("Host", "evil.example:8080")],
+        None,
+    );
+    assert_eq!(error_of(&rebound).0, 403, "a DNS-rebinding host");
+    let same = request(
+        "POST",
+        &format!("{base}/scans/current/stop"),
+        &[("Origin", &format!("http://{host}"))],
+        None,
+    );
+    assert_eq!(error_of(&same).0, 409, "the page's own POST gets through");
+
     // A tilt jog on a rig without a tilt motor says so.
     let r = post(
         &format!("{base}/motor/jog"),
@@ -295,7 +324,11 @@ fn an_idle_rig_can_be_handled_from_the_page() {
     let (host, path) = base.trim_start_matches("http://").split_once('/').unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     use std::io::{Read, Write};
-    write!(stream, "GET /{path}/preview HTTP/1.0\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /{path}/preview HTTP/1.0\r\nHost: {host}\r\n\r\n"
+    )
+    .unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 8192];
     while seen.windows(7).filter(|w| w == b"--frame").count() < 3 {
@@ -324,7 +357,7 @@ fn on_the_network_every_call_needs_the_token() {
         "{}",
         token_out.stdout
     );
-    let file = rig.root().join(".local/state/scanrig/web-token");
+    let file = rig.root().join("web-token");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,

@@ -104,6 +104,7 @@ impl ResponseError for ApiError {
         let code = match self.status {
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::CONFLICT => "conflict",
             StatusCode::SERVICE_UNAVAILABLE => "unavailable",
@@ -178,6 +179,9 @@ pub async fn require_token(
     let ok = req
         .app_data::<web::Data<Shared>>()
         .is_some_and(|shared| authorised(shared, req.request()));
+    if let Some(refusal) = foreign(req.request()) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, refusal).into());
+    }
     if !ok {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -186,6 +190,31 @@ pub async fn require_token(
         .into());
     }
     next.call(req).await
+}
+
+/// Why a request that another web site made the browser send is refused:
+/// a POST from another origin (cross-site request forgery), or, on a
+/// loopback address without a token, a host name that is not loopback (a
+/// DNS-rebinding page posing as this one).
+fn foreign(req: &HttpRequest) -> Option<&'static str> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let host = header("host").unwrap_or("");
+    let local = req
+        .app_data::<web::Data<Shared>>()
+        .is_some_and(|s| s.token.is_none());
+    if local {
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+            return Some("this rig answers on its loopback address only under that address");
+        }
+    }
+    let origin = header("origin").map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+    match origin {
+        Some(origin) if req.method() != actix_web::http::Method::GET && origin != host => {
+            Some("requests from another web site are refused")
+        }
+        _ => None,
+    }
 }
 
 async fn openapi() -> HttpResponse {
