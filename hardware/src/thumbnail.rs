@@ -50,7 +50,9 @@ fn thumbnail_from(reader: impl Read, max_side: u16) -> io::Result<Vec<u8>> {
             ))
         }
     };
-    let (width, height) = fit(full.width, full.height, max_side);
+    let (width, height) = fit(full.width.into(), full.height.into(), max_side.into());
+    // Both fit in max_side, a u16.
+    let (width, height) = (width as u16, height as u16);
     decoder.scale(width, height).map_err(decode_error)?;
     let pixels = decoder.decode().map_err(decode_error)?;
     let decoded = info(&decoder)?;
@@ -108,15 +110,16 @@ fn decode_error(e: jpeg_decoder::Error) -> io::Error {
     }
 }
 
-/// `width`x`height` scaled down (never up) so the longer side is `max_side`.
-fn fit(width: u16, height: u16, max_side: u16) -> (u16, u16) {
-    let long = u32::from(width.max(height));
-    if long <= u32::from(max_side) {
+/// `width`x`height` scaled down (never up) so the longer side is at most
+/// `max_side`; no side becomes 0.
+pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let long = u64::from(width.max(height));
+    if long <= u64::from(max_side) {
         return (width, height);
     }
-    let scale = |side: u16| {
-        let scaled = (u32::from(side) * u32::from(max_side) + long / 2) / long;
-        u16::try_from(scaled).unwrap_or(max_side).max(1)
+    let scale = |side: u32| {
+        let scaled = (u64::from(side) * u64::from(max_side) + long / 2) / long;
+        u32::try_from(scaled).unwrap_or(max_side).max(1)
     };
     (scale(width), scale(height))
 }

@@ -110,11 +110,7 @@ pub async fn status(
         .header(header::CONTENT_LENGTH, 0)
         .body(common::to_body::<Bytes>(None))
         .map_err(|e| Failed::network(e.to_string()))?;
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| Failed::network(error_chain(&e)))?;
-    progress(response).await
+    exchange(client, request).await
 }
 
 /// Sends bytes `from..to` of the file at `path`.
@@ -136,6 +132,16 @@ pub async fn send(
         .header(header::CONTENT_LENGTH, to - from)
         .body(body)
         .map_err(|e| Failed::network(e.to_string()))?;
+    exchange(client, request).await
+}
+
+/// Sends a request to the session and reads where it stands.
+async fn exchange<B>(client: &Client<Connector, B>, request: Request<B>) -> Result<Progress, Failed>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let response = client
         .request(request)
         .await

@@ -376,6 +376,7 @@ impl Supervisor {
             let summary = run.summary(Some(outcome), self.destination.clone());
             info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
                 "captured" => summary.captured, "uploaded" => summary.uploaded);
+            self.last_finished = Some(summary.clone());
             self.tell(Progress::Finished(summary));
         } else {
             info!(self.log, "earlier scan's uploads finished"; "scan" => %scan);

@@ -166,6 +166,8 @@ pub struct Supervisor {
     quiet: bool,
     devices: Devices,
     last_error: Option<LastError>,
+    /// The summary of the last scan that ended, for the status.
+    last_finished: Option<ScanSummary>,
     log: Logger,
 }
 
@@ -211,6 +213,7 @@ impl Supervisor {
                 quiet: true,
                 devices: Devices::new(&rig.destination.describe()),
                 last_error: None,
+                last_finished: None,
                 log,
             }
         })

@@ -88,7 +88,8 @@ impl Devices {
 pub struct RigStatus {
     /// Its state.
     pub state: RigState,
-    /// The scan being taken, or else one whose uploads are being finished.
+    /// The scan being taken, or else one whose uploads are being finished,
+    /// or else the last one that ended (its `outcome` set).
     pub scan: Option<ScanSummary>,
     /// Why the scan is paused, in words.
     pub paused: Option<String>,
@@ -138,7 +139,9 @@ impl Handler<GetStatus> for Supervisor {
             .sum();
         MessageResult(RigStatus {
             state,
-            scan: run.map(|r| r.summary(None, self.destination.clone())),
+            scan: run
+                .map(|r| r.summary(None, self.destination.clone()))
+                .or_else(|| self.last_finished.clone()),
             paused,
             backlog,
             last_error: self.last_error.clone(),

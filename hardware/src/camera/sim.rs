@@ -313,7 +313,8 @@ impl Camera for Session {
             let mut device = lock(&self.camera.device);
             device.check_plug("preview", false)?;
             device.previews += 1;
-            let size = preview_size(device.config.width, device.config.height);
+            let size =
+                crate::thumbnail::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
             (device.previews, size)
         };
         let stem = format!("FRAME {frame}");
@@ -442,20 +443,6 @@ impl Camera for Session {
         sleep_rest(started, config.download_latency);
         Ok(downloaded)
     }
-}
-
-/// The photo size scaled down (never up) so its longer side fits
-/// [`PREVIEW_MAX_SIDE`].
-fn preview_size(width: u32, height: u32) -> (u32, u32) {
-    let long = u64::from(width.max(height));
-    if long <= u64::from(PREVIEW_MAX_SIDE) {
-        return (width, height);
-    }
-    let fit = |side: u32| {
-        let scaled = (u64::from(side) * u64::from(PREVIEW_MAX_SIDE) + long / 2) / long;
-        u32::try_from(scaled).unwrap_or(PREVIEW_MAX_SIDE).max(1)
-    };
-    (fit(width), fit(height))
 }
 
 fn card_key(file: &CameraFile) -> String {

@@ -251,6 +251,15 @@ function addThumb(p) {
   if (ui.uploadedNames.has(p.name)) setUploaded(img);
 }
 
+// Show the latest scan's photos the rig still has thumbnails of (page load).
+async function loadPhotos() {
+  let photos;
+  try { photos = await api("GET", "/photos"); } catch (e) { showError(e.message); return; }
+  if (!Array.isArray(photos) || photos.length === 0 || ui.scanId) return;
+  const latest = photos[0].scan;
+  photos.filter((p) => p.scan === latest).reverse().forEach(addThumb);
+}
+
 // Mark a photo of the current scan as uploaded (check mark on its thumbnail).
 function markUploaded(u) {
   if (u.scan !== ui.scanId) return;
@@ -418,5 +427,6 @@ renderControls();
 renderPreview();
 refreshStatus();
 loadProfiles();
+loadPhotos();
 refreshUploads();
 connectEvents();
