@@ -308,6 +308,12 @@ fn an_idle_rig_can_be_handled_from_the_page() {
     assert_eq!(shot.status, 200, "{:?}", shot.json());
     let file = &shot.json()["files"][0];
     assert!(file["size"].as_u64().unwrap() > 0);
+    let thumb = get(&format!(
+        "{}{}",
+        base.trim_end_matches("/api/v1"),
+        file["thumbnail"].as_str().unwrap()
+    ));
+    assert_eq!(thumb.header("content-type"), Some("image/jpeg"));
     let jog = post(
         &format!("{base}/motor/jog"),
         Some("{\"axis\":\"turntable\",\"degrees\":30}"),

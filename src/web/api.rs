@@ -7,25 +7,16 @@
 use std::fmt;
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use futures_util::stream;
-use scanrig_actors::clock::unix_now;
 use scanrig_actors::manifest::Manifest;
-use scanrig_actors::supervisor::{
-    CameraSettings, Control, Drain, GetStatus, HomeAll, JogBy, ManualError, PreviewFrame, RigState,
-    StartScan, TestShot,
-};
-use scanrig_actors::turntable::JogAxis;
-use scanrig_hardware::thumbnail::thumbnail_file;
-use scanrig_hardware::Degrees;
+use scanrig_actors::supervisor::{Control, Drain, GetStatus, ManualError, RigState, StartScan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::events::{status_json, thumbnail_url, THUMBNAIL_SIDE};
+use super::devices;
+use super::events::status_json;
 use super::Shared;
 use crate::profile::Profile;
 use crate::scans::{new_plan, SpoolState};
@@ -46,13 +37,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/scans/{id}", web::get().to(scan))
         .route("/uploads", web::get().to(uploads))
         .route("/uploads/retry", web::post().to(retry_uploads))
-        .route("/photos", web::get().to(photos))
-        .route("/photos/{scan}/{name}/thumbnail", web::get().to(thumbnail))
-        .route("/camera/settings", web::get().to(camera_settings))
-        .route("/camera/capture", web::post().to(camera_capture))
-        .route("/preview", web::get().to(preview))
-        .route("/motor/jog", web::post().to(jog))
-        .route("/motor/home", web::post().to(home))
+        .route("/photos", web::get().to(devices::photos))
+        .route(
+            "/photos/{scan}/{name}/thumbnail",
+            web::get().to(devices::thumbnail),
+        )
+        .route("/camera/settings", web::get().to(devices::camera_settings))
+        .route("/camera/capture", web::post().to(devices::camera_capture))
+        .route("/preview", web::get().to(devices::preview))
+        .route("/motor/jog", web::post().to(devices::jog))
+        .route("/motor/home", web::post().to(devices::home))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -69,22 +63,22 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
         }
     }
 
-    fn conflict(message: impl Into<String>) -> ApiError {
+    pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, message)
     }
 
-    fn bad(message: impl Into<String>) -> ApiError {
+    pub fn bad(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
-    fn internal(e: impl fmt::Display) -> ApiError {
+    pub fn internal(e: impl fmt::Display) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
 }
@@ -133,88 +127,14 @@ impl From<actix::MailboxError> for ApiError {
     }
 }
 
-type ApiResult = Result<HttpResponse, ApiError>;
+/// What a handler answers.
+pub type ApiResult = Result<HttpResponse, ApiError>;
 
 /// JSON bodies that do not parse get a 400 in the API's shape.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(16 * 1024)
         .error_handler(|e, _| ApiError::bad(format!("bad JSON body: {e}")).into())
-}
-
-/// Whether `req` carries the access token (if one is needed).
-fn authorised(shared: &Shared, req: &HttpRequest) -> bool {
-    let Some(token) = &shared.token else {
-        return true;
-    };
-    let header = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let query = web::Query::<TokenQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().token);
-    [header.map(str::to_owned), query]
-        .into_iter()
-        .flatten()
-        .any(|given| same(given.as_bytes(), token.as_bytes()))
-}
-
-/// Compares without leaking where they differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
-/// Middleware of `/api/v1`: refuses requests without the token.
-pub async fn require_token(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let ok = req
-        .app_data::<web::Data<Shared>>()
-        .is_some_and(|shared| authorised(shared, req.request()));
-    if let Some(refusal) = foreign(req.request()) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, refusal).into());
-    }
-    if !ok {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "this rig needs its access token (`scanrig web token` shows it): send Authorization: Bearer <token>",
-        )
-        .into());
-    }
-    next.call(req).await
-}
-
-/// Why a request that another web site made the browser send is refused:
-/// a POST from another origin (cross-site request forgery), or, on a
-/// loopback address without a token, a host name that is not loopback (a
-/// DNS-rebinding page posing as this one).
-fn foreign(req: &HttpRequest) -> Option<&'static str> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let host = header("host").unwrap_or("");
-    let local = req
-        .app_data::<web::Data<Shared>>()
-        .is_some_and(|s| s.token.is_none());
-    if local {
-        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
-            return Some("this rig answers on its loopback address only under that address");
-        }
-    }
-    let origin = header("origin").map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
-    match origin {
-        Some(origin) if req.method() != actix_web::http::Method::GET && origin != host => {
-            Some("requests from another web site are refused")
-        }
-        _ => None,
-    }
 }
 
 async fn openapi() -> HttpResponse {
@@ -450,174 +370,4 @@ async fn retry_uploads(shared: web::Data<Shared>) -> ApiResult {
         shared.sup.do_send(Drain(record));
     }
     Ok(HttpResponse::Accepted().json(json!({"scans": ids})))
-}
-
-async fn photos(shared: web::Data<Shared>) -> ApiResult {
-    let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());
-    let list: Vec<Value> = thumbs
-        .iter()
-        .rev()
-        .map(|(scan, name, _)| json!({"scan": scan, "name": name, "thumbnail": thumbnail_url(scan, name)}))
-        .collect();
-    Ok(HttpResponse::Ok().json(list))
-}
-
-/// Only plain file and folder names (no way out of the spool).
-fn plain(name: &str) -> Result<&str, ApiError> {
-    if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
-        return Err(ApiError::bad(format!(
-            "{name:?} is not a photo or scan name"
-        )));
-    }
-    Ok(name)
-}
-
-async fn thumbnail(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> ApiResult {
-    let (scan, name) = path.into_inner();
-    let (scan, name) = (plain(&scan)?.to_owned(), plain(&name)?.to_owned());
-    let jpeg = match shared.thumbnail(&scan, &name) {
-        Some(j) => j.to_vec(),
-        None => {
-            let file = shared.settings.spool_dir().join(&scan).join(&name);
-            let made = web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
-                .await
-                .map_err(ApiError::internal)?;
-            made.map_err(|_| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    format!("no thumbnail of {name}: the photo has left the spool"),
-                )
-            })?
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header(("Cache-Control", "private, max-age=3600"))
-        .body(jpeg))
-}
-
-async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
-    let settings = shared.sup.send(CameraSettings).await??;
-    let out: Vec<Value> = settings
-        .iter()
-        .map(|s| {
-            json!({"name": s.name, "label": s.label, "kind": s.kind, "value": s.value,
-                "choices": s.choices, "read_only": s.read_only})
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(out))
-}
-
-/// One test shot into `<spool>/test-shots/`, shown as a thumbnail.
-async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
-    const DIR: &str = "test-shots";
-    let dir = shared.settings.spool_dir().join(DIR);
-    let mkdir = dir.clone();
-    web::block(move || std::fs::create_dir_all(mkdir))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let stem = format!("test-{}", unix_now());
-    let files = shared
-        .sup
-        .send(TestShot {
-            dir: dir.clone(),
-            stem,
-        })
-        .await??;
-    let mut out = Vec::new();
-    for f in &files {
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = dir.join(&name);
-        let thumb = web::block(move || thumbnail_file(&path, THUMBNAIL_SIDE))
-            .await
-            .map_err(ApiError::internal)?;
-        if let Ok(jpeg) = thumb {
-            shared.keep_thumbnail(DIR, &name, jpeg);
-        }
-        out.push(json!({"name": &name, "size": f.size, "sha256": f.sha256,
-            "thumbnail": thumbnail_url(DIR, &name)}));
-    }
-    Ok(HttpResponse::Ok().json(json!({"files": out})))
-}
-
-/// The live preview: an MJPEG stream at `web.preview_fps`, ending when a
-/// scan starts (the scan owns the camera).
-async fn preview(shared: web::Data<Shared>) -> ApiResult {
-    let first = shared.sup.send(PreviewFrame).await??;
-    let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
-    let sup = shared.sup.clone();
-    let mut ticks = tokio::time::interval(period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let body = stream::unfold((Some(first), ticks), move |(first, mut ticks)| {
-        let sup = sup.clone();
-        async move {
-            let frame = match first {
-                Some(frame) => frame,
-                None => {
-                    ticks.tick().await;
-                    sup.send(PreviewFrame).await.ok()?.ok()?
-                }
-            };
-            let mut part = format!(
-                "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-                frame.len()
-            )
-            .into_bytes();
-            part.extend_from_slice(&frame);
-            part.extend_from_slice(b"\r\n");
-            Some((
-                Ok::<_, actix_web::Error>(web::Bytes::from(part)),
-                (None, ticks),
-            ))
-        }
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("multipart/x-mixed-replace; boundary=frame")
-        .insert_header(("Cache-Control", "no-cache"))
-        .streaming(body))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JogBody {
-    axis: JogAxisName,
-    degrees: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum JogAxisName {
-    Turntable,
-    Tilt,
-}
-
-async fn jog(shared: web::Data<Shared>, body: web::Json<JogBody>) -> ApiResult {
-    let JogBody { axis, degrees } = body.into_inner();
-    if !degrees.is_finite() || degrees.abs() > 3600.0 {
-        return Err(ApiError::bad(format!(
-            "degrees must be a number from -3600 to 3600, found {degrees}"
-        )));
-    }
-    let axis = match axis {
-        JogAxisName::Turntable => JogAxis::Turntable,
-        JogAxisName::Tilt => JogAxis::Tilt,
-    };
-    let at = shared
-        .sup
-        .send(JogBy {
-            axis,
-            by: Degrees(degrees),
-        })
-        .await??;
-    Ok(HttpResponse::Ok().json(json!({"position": at.0})))
-}
-
-async fn home(shared: web::Data<Shared>) -> ApiResult {
-    shared.sup.send(HomeAll).await??;
-    Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -9,7 +9,9 @@
 //! Buttons and the page drive the same supervisor messages.
 
 mod api;
+mod devices;
 mod events;
+mod guard;
 
 use std::collections::VecDeque;
 use std::io;
@@ -168,7 +170,7 @@ pub async fn start(
             .app_data(api::json_config())
             .service(
                 web::scope("/api/v1")
-                    .wrap(from_fn(api::require_token))
+                    .wrap(from_fn(guard::require_token))
                     .configure(api::routes),
             )
             .route("/", web::get().to(assets::index))

@@ -1,0 +1,217 @@
+//! The devices by hand, while no scan runs: thumbnails of the latest
+//! photos, the camera's settings, a test shot, the live preview, jogging
+//! and homing the motors.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use futures_util::stream;
+use scanrig_actors::clock::unix_now;
+use scanrig_actors::supervisor::{CameraSettings, HomeAll, JogBy, PreviewFrame, TestShot};
+use scanrig_actors::turntable::JogAxis;
+use scanrig_hardware::thumbnail::thumbnail_file;
+use scanrig_hardware::Degrees;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api::{ApiError, ApiResult};
+use super::events::{thumbnail_url, THUMBNAIL_SIDE};
+use super::Shared;
+
+pub async fn photos(shared: web::Data<Shared>) -> ApiResult {
+    let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());
+    let list: Vec<Value> = thumbs
+        .iter()
+        .rev()
+        .map(|(scan, name, _)| json!({"scan": scan, "name": name, "thumbnail": thumbnail_url(scan, name)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Only plain file and folder names (no way out of the spool).
+fn plain(name: &str) -> Result<&str, ApiError> {
+    if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
+        return Err(ApiError::bad(format!(
+            "{name:?} is not a photo or scan name"
+        )));
+    }
+    Ok(name)
+}
+
+pub async fn thumbnail(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> ApiResult {
+    let (scan, name) = path.into_inner();
+    let (scan, name) = (plain(&scan)?.to_owned(), plain(&name)?.to_owned());
+    let jpeg = match shared.thumbnail(&scan, &name) {
+        Some(j) => j.to_vec(),
+        None => {
+            let file = shared.settings.spool_dir().join(&scan).join(&name);
+            let made = web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
+                .await
+                .map_err(ApiError::internal)?;
+            made.map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no thumbnail of {name}: the photo has left the spool"),
+                )
+            })?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .body(jpeg))
+}
+
+pub async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
+    let settings = shared.sup.send(CameraSettings).await??;
+    let out: Vec<Value> = settings
+        .iter()
+        .map(|s| {
+            json!({"name": s.name, "label": s.label, "kind": s.kind, "value": s.value,
+                "choices": s.choices, "read_only": s.read_only})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// One test shot into `<spool>/test-shots/` (which keeps the last
+/// [`TEST_SHOTS_KEPT`]), shown as a thumbnail.
+pub async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
+    const DIR: &str = "test-shots";
+    let dir = shared.settings.spool_dir().join(DIR);
+    let tidy = dir.clone();
+    web::block(move || prepare_test_shots(&tidy))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let stem = format!("test-{}", unix_now());
+    let files = shared
+        .sup
+        .send(TestShot {
+            dir: dir.clone(),
+            stem,
+        })
+        .await??;
+    let mut out = Vec::new();
+    for f in &files {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = dir.join(&name);
+        let thumb = web::block(move || thumbnail_file(&path, THUMBNAIL_SIDE))
+            .await
+            .map_err(ApiError::internal)?;
+        if let Ok(jpeg) = thumb {
+            shared.keep_thumbnail(DIR, &name, jpeg);
+        }
+        out.push(json!({"name": &name, "size": f.size, "sha256": f.sha256,
+            "thumbnail": thumbnail_url(DIR, &name)}));
+    }
+    Ok(HttpResponse::Ok().json(json!({"files": out})))
+}
+
+/// Test shots kept in the spool's test-shots folder.
+const TEST_SHOTS_KEPT: usize = 5;
+
+/// Makes the test-shots folder, removing all but the newest test shots
+/// (`test-<unix seconds>.<ext>`) so that one more can come.
+fn prepare_test_shots(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut shots: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("test-"))
+        })
+        .collect();
+    shots.sort();
+    let extra = shots.len().saturating_sub(TEST_SHOTS_KEPT - 1);
+    for old in &shots[..extra] {
+        std::fs::remove_file(old)?;
+    }
+    Ok(())
+}
+
+/// The live preview: an MJPEG stream at `web.preview_fps`, ending when a
+/// scan starts (the scan owns the camera).
+pub async fn preview(shared: web::Data<Shared>) -> ApiResult {
+    let first = shared.sup.send(PreviewFrame).await??;
+    let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
+    let sup = shared.sup.clone();
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let body = stream::unfold((Some(first), ticks), move |(first, mut ticks)| {
+        let sup = sup.clone();
+        async move {
+            let frame = match first {
+                Some(frame) => frame,
+                None => {
+                    ticks.tick().await;
+                    sup.send(PreviewFrame).await.ok()?.ok()?
+                }
+            };
+            let mut part = format!(
+                "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                frame.len()
+            )
+            .into_bytes();
+            part.extend_from_slice(&frame);
+            part.extend_from_slice(b"\r\n");
+            Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(part)),
+                (None, ticks),
+            ))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("multipart/x-mixed-replace; boundary=frame")
+        .insert_header(("Cache-Control", "no-cache"))
+        .streaming(body))
+}
+
+/// `POST /motor/jog`'s body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JogBody {
+    axis: JogAxisName,
+    degrees: f64,
+}
+
+/// An axis, as the API names it.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JogAxisName {
+    /// The turntable.
+    Turntable,
+    /// The tilt arm.
+    Tilt,
+}
+
+pub async fn jog(shared: web::Data<Shared>, body: web::Json<JogBody>) -> ApiResult {
+    let JogBody { axis, degrees } = body.into_inner();
+    if !degrees.is_finite() || degrees.abs() > 3600.0 {
+        return Err(ApiError::bad(format!(
+            "degrees must be a number from -3600 to 3600, found {degrees}"
+        )));
+    }
+    let axis = match axis {
+        JogAxisName::Turntable => JogAxis::Turntable,
+        JogAxisName::Tilt => JogAxis::Tilt,
+    };
+    let at = shared
+        .sup
+        .send(JogBy {
+            axis,
+            by: Degrees(degrees),
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(json!({"position": at.0})))
+}
+
+pub async fn home(shared: web::Data<Shared>) -> ApiResult {
+    shared.sup.send(HomeAll).await??;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
