@@ -84,7 +84,9 @@ pub async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Progress>
             let _ = shared.events.send(WebEvent::new(kind, data));
         };
         match &p {
-            Progress::Captured { scan, name } => {
+            // Thumbnails cost a decode of the photo: made only while a page
+            // is open (a page opened later makes them on demand).
+            Progress::Captured { scan, name } if shared.events.receiver_count() > 0 => {
                 actix::spawn(photo(shared.clone(), scan.to_string(), name.clone()));
             }
             Progress::Uploaded { scan, name } => {
