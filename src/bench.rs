@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
-use scanrig_actors::destination::{LocalDir, SimRemote};
+use scanrig_actors::destination::{Destinations, LocalDir, SimRemote};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_hardware::axis::MotionLimits;
 use scanrig_hardware::Degrees;
@@ -207,7 +207,8 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
     let dir = tmp.join(name);
     let s = bench_settings(base, &dir);
     let mut rig = rig::build(&s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
-    rig.destination = Arc::new(SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0));
+    let remote = SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0);
+    rig.destinations = Destinations::only(Arc::new(remote));
     rig.sequence.pipelined = pipelined;
     let report = runner::run(
         rig,

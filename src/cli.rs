@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
-use crate::config_error::ConfigErrors;
+use crate::config_error::{ConfigErrors, Problem};
 use crate::drive::command::AuthCommand;
 use crate::logging::logger;
 use crate::motor::{self, MotorCommand};
@@ -18,6 +18,8 @@ use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::{LoadOptions, LogLevel, Settings};
 use crate::{daemon, drive, rig};
+use scanrig_actors::destination::Place;
+use scanrig_actors::journal::ScanRecord;
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
 /// the camera, and uploads every photo exactly once.
@@ -51,9 +53,14 @@ enum Command {
         /// The scan id (default: the latest interrupted scan).
         #[arg(long)]
         scan: Option<String>,
-        /// Put the photos in this folder instead of the configured destination.
+        /// The folder the scan goes to; it must be the one the scan
+        /// started with, unless --move-dest is given too.
         #[arg(long, value_name = "DIR")]
         dest: Option<PathBuf>,
+        /// Move the scan to --dest: the photos already sent are copied
+        /// there from the spool or from the old folder (which keeps them).
+        #[arg(long, requires = "dest")]
+        move_dest: bool,
         /// Print the summary as one JSON object.
         #[arg(long)]
         json: bool,
@@ -113,6 +120,8 @@ enum ButtonsCommand {
 /// Why a command failed.
 enum Failure {
     Config(ConfigErrors),
+    /// The command asks for something that cannot be (exit 2).
+    Usage(String),
     Runtime(anyhow::Error),
 }
 
@@ -136,6 +145,10 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure::Config(e)) => {
             eprintln!("error: the configuration is not valid:\n{e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
@@ -175,7 +188,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
-        Command::Resume { scan, dest, json } => {
+        Command::Resume {
+            scan,
+            dest,
+            move_dest,
+            json,
+        } => {
             let state = SpoolState::read(&settings.spool_dir())?;
             let Some(record) = state.resumable(scan.as_deref()) else {
                 return Err(Failure::Runtime(anyhow::anyhow!(
@@ -184,8 +202,27 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     settings.spool_dir().display()
                 )));
             };
-            let start = Start::Resume(Box::new(record.clone()));
-            let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
+            let given = dest.is_some();
+            let rig = rig::build(&settings, dest, &log)?;
+            let here = rig.destinations.default().place();
+            let move_to = match &record.plan.destination {
+                Some(there) if given && *there != here => {
+                    if !move_dest {
+                        return Err(Failure::Usage(format!(
+                            "scan {} goes to {there}, where it started, not to {here}; resume it without --dest, or add --move-dest to move it there",
+                            record.id()
+                        )));
+                    }
+                    check_movable(record, &settings.spool_dir())?;
+                    Some(here)
+                }
+                _ => None,
+            };
+            let start = Start::Resume {
+                record: Box::new(record.clone()),
+                move_to,
+            };
+            let report = runner::run(rig, start, !json, log)?;
             Ok(print_report(&report, json))
         }
         Command::Daemon => {
@@ -257,14 +294,54 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 fn daemon_profile(settings: &Settings) -> Result<Profile, ConfigErrors> {
     let name = &settings.daemon.profile;
     Profile::find(name, &settings.profiles.dirs).map_err(|mut e| {
+        let origin = settings.origin("daemon.profile");
         if let [p] = e.problems.as_mut_slice() {
             if p.origin == *name && p.key == "profile" && !Path::new(name).is_file() {
-                p.origin = settings.origin("daemon.profile");
+                p.origin = origin;
                 p.key = "daemon.profile".to_owned();
+                return e;
             }
         }
+        // A file that is there but is no usable profile: the problems are
+        // the file's, and the setting that chose it is named first.
+        let reason = format!(
+            "{name} is not a usable scan profile (its problems follow); give a name from `scanrig profiles` or the path of a profile file"
+        );
+        e.problems
+            .insert(0, Problem::new(origin, "daemon.profile", reason));
         e
     })
+}
+
+/// Refuses to move a scan whose photos already sent are neither in the
+/// spool nor in a folder they can be copied from.
+fn check_movable(record: &ScanRecord, spool: &Path) -> Result<(), Failure> {
+    let dir = spool.join(record.id().as_str());
+    let folder = match &record.plan.destination {
+        Some(Place::Local { dir }) => Some(dir.join(record.id().as_str())),
+        _ => None,
+    };
+    let readable = |name: &str| {
+        dir.join(name).is_file() || folder.as_ref().is_some_and(|f| f.join(name).is_file())
+    };
+    let lost = record
+        .uploaded
+        .keys()
+        .filter_map(|shot| record.captured.get(shot))
+        .filter(|(_, files)| !files.iter().all(|f| readable(&f.name)))
+        .count();
+    if lost == 0 {
+        return Ok(());
+    }
+    let there = record
+        .plan
+        .destination
+        .as_ref()
+        .map_or("its destination".to_owned(), Place::to_string);
+    Err(Failure::Usage(format!(
+        "scan {} cannot be moved: {lost} photos already at {there} are no longer in the spool and cannot be copied from there; resume it without --dest to finish it where it started",
+        record.id()
+    )))
 }
 
 fn web_token(settings: &Settings) -> anyhow::Result<()> {

@@ -89,13 +89,11 @@ pub(crate) enum Step {
     Index(usize),
 }
 
-/// A schema problem found in one layer: the dotted key, the reason, and the
-/// path to remove so that checking can go on past it.
+/// A schema problem found in one layer: the dotted key and the reason.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
     pub(crate) key: String,
     pub(crate) reason: String,
-    pub(crate) path: Vec<Step>,
 }
 
 /// The dotted form of `path`, with array indices shown 1-based (`rings[1]`).
@@ -165,11 +163,7 @@ where
         let message = describe(err.inner());
         let (path, reason) = explain(path, &message);
         let key = dotted(&path);
-        found.push(Found {
-            key,
-            reason,
-            path: path.clone(),
-        });
+        found.push(Found { key, reason });
         if path.is_empty() || !remove(state, &path) {
             break;
         }

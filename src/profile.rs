@@ -30,6 +30,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
 pub const MAX_SETTLE_MS: u64 = 60_000;
 /// Most shots allowed in one ring.
 pub const MAX_SHOTS: u32 = 720;
+/// Most shots in one scan (all rings together). Past it a plan no longer
+/// fits comfortably in one journal line and a scan would run for days;
+/// split such a job into several profiles.
+pub const MAX_SCAN_SHOTS: u64 = 10_000;
 /// Largest tilt, up or down, in degrees.
 pub const MAX_TILT: f64 = 90.0;
 
@@ -353,6 +357,20 @@ fn check(
         fail(
             "rings".into(),
             "a profile needs at least one [[rings]] entry".into(),
+        );
+    }
+    let total: u64 = raw
+        .rings
+        .iter()
+        .filter_map(|r| r.shots)
+        .map(u64::from)
+        .sum();
+    if total > MAX_SCAN_SHOTS {
+        fail(
+            "rings".into(),
+            format!(
+                "the rings add up to {total} shots; a scan takes at most {MAX_SCAN_SHOTS}; use fewer shots per ring or split the job into several profiles"
+            ),
         );
     }
     let mut rings = Vec::new();

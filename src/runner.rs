@@ -3,11 +3,15 @@
 //! progress bar, stops safely on SIGINT or SIGTERM, and reports.
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use actix::prelude::*;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use scanrig_actors::journal::ScanRecord;
+
+use scanrig_actors::clock::unix_millis_now;
+use scanrig_actors::destination::Place;
+use scanrig_actors::journal::{self, JournalWriter, Record, ScanRecord};
 use scanrig_actors::plan::ScanPlan;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
@@ -24,7 +28,12 @@ pub enum Start {
     /// A new scan.
     New(ScanPlan),
     /// An interrupted scan, from its journal.
-    Resume(Box<ScanRecord>),
+    Resume {
+        /// What the journal says of it.
+        record: Box<ScanRecord>,
+        /// Move it to this place first (journaled before anything is sent).
+        move_to: Option<Place>,
+    },
 }
 
 /// How a foreground scan ended.
@@ -49,7 +58,13 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let (plan, resume) = match start {
         Start::New(plan) => (plan, None),
-        Start::Resume(record) => (record.plan.clone(), Some(*record)),
+        Start::Resume { record, move_to } => {
+            let record = match move_to {
+                Some(to) => move_scan(&rig.spool, &record, to)?,
+                None => *record,
+            };
+            (record.plan.clone(), Some(record))
+        }
     };
     let scan = plan.scan.clone();
     let drains: Vec<ScanRecord> = state
@@ -57,7 +72,10 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         .filter(|r| *r.id() != scan)
         .cloned()
         .collect();
-    let destination = rig.destination.describe();
+    let destination = match &plan.destination {
+        Some(place) => place.to_string(),
+        None => rig.destinations.default().describe(),
+    };
     let system = System::new();
     system.block_on(async move {
         let sup = Supervisor::start(rig, log.clone());
@@ -124,6 +142,20 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
             interrupted,
         })
     })
+}
+
+/// Journals the move of a scan to another place and reads it back.
+fn move_scan(spool: &Path, record: &ScanRecord, to: Place) -> anyhow::Result<ScanRecord> {
+    let dir = spool.join(record.id().as_str());
+    let moved = Record::DestinationMoved {
+        at: unix_millis_now(),
+        from: record.plan.destination.clone(),
+        to,
+    };
+    JournalWriter::open(&dir)
+        .and_then(|mut j| j.append(&moved))
+        .with_context(|| format!("cannot journal the move of scan {}", record.id()))?;
+    Ok(journal::replay(&dir)?)
 }
 
 fn stop(sup: &Addr<Supervisor>, bar: &ProgressBar, stops: usize) -> usize {

@@ -300,6 +300,90 @@ fn an_unknown_daemon_profile_is_refused_naming_the_config_file_and_daemon_profil
 }
 
 #[test]
+fn a_daemon_profile_that_is_no_profile_is_refused_naming_daemon_profile() {
+    let rig = Rig::with("[daemon]\nprofile = \"../../../../../../../../etc/passwd\"\n");
+    let needle = problem(&rig.config, "daemon.profile");
+    for args in [&["check-config"][..], &["daemon"], &["scan"]] {
+        let out = rig.run(args);
+        assert_refused(
+            &format!("daemon.profile = /etc/passwd ({args:?})"),
+            &rig,
+            &out,
+            &[&needle, "is not a usable scan profile", "scanrig profiles"],
+        );
+    }
+}
+
+#[test]
+fn numbers_from_the_environment_get_the_checks_a_file_gets() {
+    let rig = Rig::new();
+    let max = i64::MAX.to_string();
+    let cases = [
+        (
+            "SCANRIG_UPLOAD__WORKERS",
+            "upload.workers",
+            "2.5",
+            "number `2.5`, expected a whole number",
+        ),
+        (
+            "SCANRIG_SPOOL__MIN_FREE_MB",
+            "spool.min_free_mb",
+            "1e30",
+            "wrong type: number",
+        ),
+        (
+            "SCANRIG_SPOOL__MIN_FREE_MB",
+            "spool.min_free_mb",
+            "18446744073709551616",
+            "18446744073709551616 is too large",
+        ),
+        (
+            "SCANRIG_SPOOL__MIN_FREE_MB",
+            "spool.min_free_mb",
+            &max,
+            "0 to 1000000000 MB",
+        ),
+        (
+            "SCANRIG_CAMERA__SIM__EXPOSE_MS",
+            "camera.sim.expose_ms",
+            "inf",
+            "wrong type",
+        ),
+        (
+            "SCANRIG_SPOOL__KEEP_UPLOADED",
+            "spool.keep_uploaded",
+            "1",
+            "wrong type",
+        ),
+    ];
+    for (var, key, value, words) in cases {
+        let mut cmd = rig.command(&["check-config"]);
+        cmd.env(var, value);
+        let out = Running::start(cmd).wait(DEADLINE);
+        let needle = format!("environment {var}: {key}: ");
+        assert_refused(&format!("{var}={value}"), &rig, &out, &[&needle, words]);
+    }
+    // The same values written in the file are refused the same way.
+    rig.configure(&format!("[spool]\nmin_free_mb = {}\n", i64::MAX));
+    let out = rig.run(&["check-config"]);
+    let needle = problem(&rig.config, "spool.min_free_mb");
+    assert_refused(
+        "min_free_mb in the file",
+        &rig,
+        &out,
+        &[&needle, "0 to 1000000000 MB"],
+    );
+}
+
+#[test]
+fn a_nul_byte_in_a_folder_name_is_refused() {
+    let rig = Rig::with("[destination.local]\ndir = \"ph\\u0000otos\"\n");
+    let out = rig.run(&["check-config"]);
+    let needle = problem(&rig.config, "destination.local.dir");
+    assert_refused("NUL", &rig, &out, &[&needle, "NUL byte"]);
+}
+
+#[test]
 fn a_missing_config_file_is_refused_naming_it() {
     let rig = Rig::new();
     let missing = rig.root().join("nope.toml");

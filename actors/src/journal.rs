@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::destination::Place;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::sequence::{Outcome, ShotState};
 
@@ -71,6 +72,17 @@ pub enum Record {
         at: u64,
         /// Completed or stopped.
         outcome: Outcome,
+    },
+    /// The operator moved the scan to another destination
+    /// (`scanrig resume --dest DIR --move-dest`): what already arrived at
+    /// the old place is sent again, to the new one.
+    DestinationMoved {
+        /// Unix milliseconds.
+        at: u64,
+        /// Where the photos went until now.
+        from: Option<Place>,
+        /// Where they go from now on.
+        to: Place,
     },
     /// `manifest.json` is at the destination.
     ManifestUploaded {
@@ -148,6 +160,9 @@ pub struct ScanRecord {
     pub manifest: Option<String>,
     /// Shots whose upload last failed for good, with the error.
     pub failed: BTreeMap<ShotId, String>,
+    /// Shots whose files are no longer in the spool but at an earlier
+    /// destination folder (the scan was moved): the scan's folder there.
+    pub sources: BTreeMap<ShotId, PathBuf>,
 }
 
 impl ScanRecord {
@@ -180,6 +195,27 @@ impl ScanRecord {
             .filter(|s| !self.uploaded.contains_key(s))
             .copied()
             .collect()
+    }
+
+    /// Everything sent so far is to be sent again, to `to`; photos that
+    /// left the spool are read from the old place's folder.
+    fn moved(&mut self, scan_dir: &Path, from: Option<Place>, to: Place) {
+        let old_folder = match from {
+            Some(Place::Local { dir }) => Some(dir.join(self.id().as_str())),
+            _ => None,
+        };
+        for shot in std::mem::take(&mut self.uploaded).into_keys() {
+            let Some((_, files)) = self.captured.get(&shot) else {
+                continue;
+            };
+            let in_spool = files.iter().all(|f| scan_dir.join(&f.name).is_file());
+            if let (false, Some(folder)) = (in_spool, &old_folder) {
+                self.sources.insert(shot, folder.clone());
+            }
+        }
+        self.failed.clear();
+        self.manifest = None;
+        self.plan.destination = Some(to);
     }
 
     /// Whether shots remain to be taken.
@@ -260,6 +296,7 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
         finished: None,
         manifest: None,
         failed: BTreeMap::new(),
+        sources: BTreeMap::new(),
     };
     for record in records {
         match record {
@@ -268,6 +305,7 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
                 // A retaken shot replaces the earlier capture.
                 scan.uploaded.remove(&shot);
                 scan.failed.remove(&shot);
+                scan.sources.remove(&shot);
                 scan.captured.insert(shot, (at, files));
             }
             Record::UploadFailed { shot, error, .. } => {
@@ -279,6 +317,7 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
             }
             Record::ScanFinished { outcome, .. } => scan.finished = Some(outcome),
             Record::ManifestUploaded { remote, .. } => scan.manifest = Some(remote),
+            Record::DestinationMoved { from, to, .. } => scan.moved(scan_dir, from, to),
         }
     }
     Ok(scan)

@@ -6,6 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use scanrig_hardware::camera::CaptureRequest;
+
+use crate::destination::Place;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,16 @@ pub struct ScanPlan {
     pub camera: BTreeMap<String, String>,
     /// The shots, in capture order.
     pub shots: Vec<ShotPlan>,
+    /// Where the photos go; set when the scan starts (`None` in journals
+    /// written before scans named their place: the default destination).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Place>,
+}
+
+/// Digits of the shot number in file names: at least 4, and enough for the
+/// scan's last shot, so that names sort in capture order.
+pub fn number_width(shots: usize) -> usize {
+    shots.to_string().len().max(4)
 }
 
 /// A place to shoot from, as a profile lists it.
@@ -107,6 +119,7 @@ impl ScanPlan {
         camera: BTreeMap<String, String>,
         stations: &[Station],
     ) -> ScanPlan {
+        let width = number_width(stations.len());
         let shots = stations
             .iter()
             .enumerate()
@@ -119,7 +132,7 @@ impl ScanPlan {
                     azimuth: s.azimuth,
                     tilt: s.tilt,
                     stem: format!(
-                        "{prefix}_{:04}_r{}_az{:05.1}_t{:+05.1}",
+                        "{prefix}_{:0width$}_r{}_az{:05.1}_t{:+05.1}",
                         id.0,
                         s.ring,
                         s.azimuth.get(),
@@ -134,6 +147,7 @@ impl ScanPlan {
             settle_ms: settle.as_millis() as u64,
             camera,
             shots,
+            destination: None,
         }
     }
 
@@ -191,5 +205,28 @@ mod tests {
         assert_eq!(names[3], "demo_0004_r1_az090.0_t-15.0");
         assert_eq!(plan.scan.as_str(), "19700101T000000Z-demo");
         assert_eq!(plan.shot(ShotId(4)).azimuth, Degrees(90.0));
+    }
+
+    #[test]
+    fn past_9999_shots_the_number_widens_and_names_still_sort() {
+        let plan = ScanPlan::new(
+            ScanId::new(0, "big"),
+            "big",
+            "big",
+            Duration::ZERO,
+            BTreeMap::new(),
+            &ring(10_000, 0.0),
+        );
+        assert_eq!(plan.shots[0].stem, "big_00001_r1_az000.0_t+00.0");
+        assert!(plan.shots[9_999].stem.starts_with("big_10000_"));
+        let names: Vec<&str> = plan.shots.iter().map(|s| s.stem.as_str()).collect();
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "names sort in capture order"
+        );
+        assert_eq!(
+            (number_width(8), number_width(9_999), number_width(10_000)),
+            (4, 4, 5)
+        );
     }
 }

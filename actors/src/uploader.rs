@@ -4,19 +4,20 @@
 //! backlog of unsent photos is full.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use slog::{debug, Logger};
 
-use crate::destination::{Destination, DestinationError, Upload};
+use crate::destination::{DestinationError, Destinations, Place, Upload};
 use crate::plan::{ScanId, ShotId};
 
 /// Uploads one shot's file(s).
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Enqueue {
+    /// Where they go (`None`: the default destination).
+    pub place: Option<Place>,
     /// The file(s) of the shot, all of which must arrive.
     pub files: Vec<Upload>,
     /// Ask the destination first whether it already has them.
@@ -41,6 +42,8 @@ pub struct UploadDone {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<String, DestinationError>")]
 pub struct PutManifest {
+    /// Where the scan's photos went (`None`: the default destination).
+    pub place: Option<Place>,
     /// The scan.
     pub scan: ScanId,
     /// The manifest's JSON.
@@ -62,17 +65,17 @@ impl Actor for Uploader {
 }
 
 impl Uploader {
-    /// An uploader with `workers` parallel uploads to `destination`,
+    /// An uploader with `workers` parallel uploads to `destinations`,
     /// reporting every outcome to `done`.
     pub fn new(
-        destination: Arc<dyn Destination>,
+        destinations: Destinations,
         workers: usize,
         done: Recipient<UploadDone>,
         log: Logger,
     ) -> Uploader {
         let workers = workers.max(1);
         let pool = SyncArbiter::start(workers, move || UploadWorker {
-            destination: destination.clone(),
+            destinations: destinations.clone(),
         });
         Uploader {
             queue: VecDeque::new(),
@@ -145,7 +148,7 @@ impl Handler<PutManifest> for Uploader {
 
 /// One upload worker thread.
 pub struct UploadWorker {
-    destination: Arc<dyn Destination>,
+    destinations: Destinations,
 }
 
 impl Actor for UploadWorker {
@@ -161,15 +164,16 @@ impl Handler<Transfer> for UploadWorker {
     type Result = Result<Vec<String>, DestinationError>;
 
     fn handle(&mut self, Transfer(msg): Transfer, _: &mut Self::Context) -> Self::Result {
+        let destination = self.destinations.of(msg.place.as_ref())?;
         msg.files
             .iter()
             .map(|file| {
                 if msg.check_existing {
-                    if let Some(id) = self.destination.find(file)? {
+                    if let Some(id) = destination.find(file)? {
                         return Ok(id);
                     }
                 }
-                self.destination.upload(file)
+                destination.upload(file)
             })
             .collect()
     }
@@ -179,6 +183,8 @@ impl Handler<PutManifest> for UploadWorker {
     type Result = Result<String, DestinationError>;
 
     fn handle(&mut self, msg: PutManifest, _: &mut Self::Context) -> Self::Result {
-        self.destination.put_manifest(&msg.scan, &msg.json)
+        self.destinations
+            .of(msg.place.as_ref())?
+            .put_manifest(&msg.scan, &msg.json)
     }
 }

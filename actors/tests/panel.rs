@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use scanrig_actors::destination::LocalDir;
+use scanrig_actors::destination::{Destinations, LocalDir};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::{Outcome, SequenceConfig};
@@ -79,7 +79,7 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
         camera: camera.connector(),
         camera_timeout: Duration::from_secs(10),
         manual_tilt: false,
-        destination: Arc::new(LocalDir::new(dir.path().join("photos"))),
+        destinations: Destinations::only(Arc::new(LocalDir::new(dir.path().join("photos")))),
         upload_workers: 2,
         buttons: Box::new(buttons.clone()),
         indicator: Box::new(light.clone()),

@@ -31,7 +31,7 @@ use google_drive3::api::{File as DriveFile, Scope};
 use google_drive3::hyper_util::client::legacy::Client;
 use google_drive3::hyper_util::rt::TokioExecutor;
 use google_drive3::{hyper_rustls, DriveHub};
-use scanrig_actors::destination::{Destination, DestinationError, Result, Upload};
+use scanrig_actors::destination::{Destination, DestinationError, Place, Result, Upload};
 use scanrig_actors::plan::ScanId;
 use slog::{debug, Logger};
 
@@ -361,9 +361,19 @@ impl<T: io::Read + io::Seek + Send> ReadSeekSend for T {}
 
 impl Destination for DriveDestination {
     fn describe(&self) -> String {
+        self.place().to_string()
+    }
+
+    fn place(&self) -> Place {
         match &self.opts.parent {
-            Parent::Id(id) => format!("Google Drive folder id {id}"),
-            Parent::Path(p) => format!("Google Drive folder {}", p.join("/")),
+            Parent::Id(id) => Place::Drive {
+                folder_id: Some(id.clone()),
+                folder: None,
+            },
+            Parent::Path(p) => Place::Drive {
+                folder_id: None,
+                folder: Some(p.join("/")),
+            },
         }
     }
 

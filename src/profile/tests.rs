@@ -161,6 +161,22 @@ fn broken_profiles_name_file_key_and_reason() {
 }
 
 #[test]
+fn a_scan_of_more_than_the_documented_shots_is_refused() {
+    let text = "[[rings]]\ntilt = 0\nshots = 720\n".repeat(20);
+    let err = parse("big", "test", "big.toml", &text).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((err.problems.len(), p.key.as_str()), (1, "rings"), "{err}");
+    for w in ["add up to 14400 shots", "at most 10000", "split"] {
+        assert!(p.reason.contains(w), "{err}");
+    }
+    let ok = "[[rings]]\ntilt = 0\nshots = 500\n".repeat(20);
+    assert_eq!(
+        parse("big", "test", "big.toml", &ok).unwrap().shots().len(),
+        10_000
+    );
+}
+
+#[test]
 fn several_profile_problems_reported_together() {
     let text = "settle_ms = 99999\nextra = 1\n[[rings]]\ntilt = 95\nshots = 0\n[[rings]]\ntilt = 0\nshots = \"x\"\n";
     let err = parse("p", "test", "p.toml", text).unwrap_err();

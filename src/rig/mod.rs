@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use scanrig_actors::destination::{Destination, LocalDir};
+use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener, Place};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::Rig;
@@ -36,7 +36,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         camera: camera(settings),
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
-        destination: destination(settings, dest, log)?,
+        destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
         upload_workers: settings.upload.workers as usize,
         buttons,
         indicator,
@@ -135,6 +135,24 @@ pub fn destination(
     Ok(match settings.destination.kind {
         DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
         DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
+    })
+}
+
+/// Opens the place a journaled scan names: a folder as it is, a Google
+/// Drive folder with the configured account and settings.
+pub fn opener(settings: &Settings, log: &Logger) -> Opener {
+    let (settings, log) = (settings.clone(), log.clone());
+    Arc::new(move |place: &Place| match place {
+        Place::Local { dir } => Ok(Arc::new(LocalDir::new(dir.clone())) as Arc<dyn Destination>),
+        Place::Drive { folder_id, folder } => {
+            let mut s = settings.clone();
+            let d = &mut s.destination.drive;
+            d.folder_id = folder_id.clone().unwrap_or_default();
+            d.folder = folder.clone().unwrap_or_default();
+            drive_destination(&s, &log)
+                .map(|d| Arc::new(d) as Arc<dyn Destination>)
+                .map_err(|e| format!("{e:#}"))
+        }
     })
 }
 

@@ -41,6 +41,9 @@ impl Layers {
     }
 }
 
+/// The one key whose variable holds a list (folders separated by `:`).
+const LIST_KEY: &str = "profiles.dirs";
+
 /// Maps an environment variable name to its dotted key, as the config crate
 /// does (`SCANRIG_UPLOAD__WORKERS` -> `upload.workers`).
 fn env_key(name: &str) -> Option<String> {
@@ -55,7 +58,7 @@ fn env_source(vars: &BTreeMap<String, String>) -> Environment {
         .separator("__")
         .try_parsing(true)
         .list_separator(":")
-        .with_list_parse_key("profiles.dirs")
+        .with_list_parse_key(LIST_KEY)
         .source(Some(vars.clone().into_iter().collect()))
 }
 
@@ -122,13 +125,12 @@ fn check_file(
     );
 }
 
-/// The strict reason for a raw environment value at `path`, as if it had
-/// been written in a file (used for the lists of valid enum values).
-fn strict_reason(path: &[Step], raw: &str) -> Option<String> {
-    let mut value = toml::Value::String(raw.to_string());
-    for step in path.iter().rev() {
-        let Step::Key(k) = step else { return None };
-        value = toml::Value::Table(toml::Table::from_iter([(k.clone(), value)]));
+/// What a file problem would say of `value` at the dotted `key`, if
+/// anything: the key and the reason.
+fn file_problem(key: &str, value: toml::Value) -> Option<(String, String)> {
+    let mut value = value;
+    for k in key.rsplit('.') {
+        value = toml::Value::Table(toml::Table::from_iter([(k.to_owned(), value)]));
     }
     let toml::Value::Table(mut table) = value else {
         return None;
@@ -139,7 +141,63 @@ fn strict_reason(path: &[Step], raw: &str) -> Option<String> {
         |_, _| false,
         |e: &toml::de::Error| e.message().to_string(),
     );
-    found.into_iter().next().map(|f| f.reason)
+    found.into_iter().next().map(|f| (f.key, f.reason))
+}
+
+/// The ways a variable's text can be read as a file value: a TOML number
+/// or boolean when it is one, and always a string; a list for the keys
+/// that take one.
+fn env_values(key: &str, raw: &str) -> Vec<toml::Value> {
+    if key == LIST_KEY {
+        let items = raw.split(':').map(|d| toml::Value::String(d.to_owned()));
+        return vec![toml::Value::Array(items.collect())];
+    }
+    let scalar = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| {
+            matches!(
+                v,
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)
+            )
+        });
+    scalar
+        .into_iter()
+        .chain([toml::Value::String(raw.to_owned())])
+        .collect()
+}
+
+/// Holds every variable to the checks a file gets: a value no file could
+/// hold there (`2.5` workers, `inf` milliseconds, a number past the key's
+/// range of type) is refused, not converted, and the variable dropped.
+fn check_env_types(vars: &mut BTreeMap<String, String>, problems: &mut Vec<Problem>) {
+    vars.retain(|name, raw| {
+        let Some(key) = env_key(name) else {
+            return true;
+        };
+        let mut first = None;
+        for value in env_values(&key, raw) {
+            match file_problem(&key, value) {
+                None => return true,
+                Some(found) => {
+                    first.get_or_insert(found);
+                }
+            }
+        }
+        if let Some((key, mut reason)) = first {
+            let number = raw.trim();
+            if number.parse::<i128>().is_ok() && number.parse::<i64>().is_err() {
+                // A whole number no file could hold (TOML's are 64-bit).
+                reason = format!(
+                    "{raw} is too large; settings' numbers go up to {}",
+                    i64::MAX
+                );
+            }
+            problems.push(Problem::new(format!("environment {name}"), key, reason));
+        }
+        false
+    });
 }
 
 /// A config-crate error as a reason (without its "for key ..." tail).
@@ -179,6 +237,7 @@ fn vars_under(vars: &BTreeMap<String, String>, path: &[Step]) -> Vec<String> {
 /// Schema-checks the environment layer on top of the defaults, dropping
 /// the variables that are wrong.
 fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut Vec<Problem>) {
+    check_env_types(vars, problems);
     let build = |vars: &BTreeMap<String, String>| {
         Config::builder()
             .add_source(File::from_str(defaults, FileFormat::Toml))
@@ -190,18 +249,14 @@ fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut
         vars.clear();
         return;
     }
-    // For each problem found: the first variable blamed and its raw value.
-    let mut blamed: Vec<Option<(String, String)>> = Vec::new();
+    // For each problem found: the first variable blamed.
+    let mut blamed: Vec<Option<String>> = Vec::new();
     let (_, found) = ce::check_schema::<Settings, _, _, _>(
         vars,
         |vars| build(vars).unwrap_or_default(),
         |vars, path| {
             let names = vars_under(vars, path);
-            blamed.push(
-                names
-                    .first()
-                    .and_then(|n| Some((n.clone(), vars.get(n)?.clone()))),
-            );
+            blamed.push(names.first().cloned());
             for name in &names {
                 vars.remove(name);
             }
@@ -210,16 +265,11 @@ fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut
         describe_config_error,
     );
     for (i, f) in found.into_iter().enumerate() {
-        let Some(Some((var, raw))) = blamed.get(i) else {
+        let Some(Some(var)) = blamed.get(i) else {
             problems.push(Problem::new("environment", f.key, f.reason));
             continue;
         };
-        let mut reason = f.reason;
-        if reason.starts_with("unknown value") {
-            // The config crate does not list the valid values; serde does.
-            reason = strict_reason(&f.path, raw).unwrap_or(reason);
-        }
-        problems.push(Problem::new(format!("environment {var}"), f.key, reason));
+        problems.push(Problem::new(format!("environment {var}"), f.key, f.reason));
     }
 }
 
@@ -457,12 +507,6 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         "upload.retry_initial_ms",
         u.retry_initial_ms,
     );
-    c.positive(
-        "supervision.max_restarts",
-        sv.max_restarts.into(),
-        "restart",
-    );
-    c.positive("supervision.window_s", sv.window_s, "second");
     let (initial, max) = (sv.backoff_initial_ms, sv.backoff_max_ms);
     c.at_least(
         "supervision.backoff_max_ms",
@@ -472,6 +516,35 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     );
     c.sim_axis("turntable.sim", &s.turntable.sim);
     c.sim_axis("tilt.sim", &s.tilt.sim);
+    let (cam, sim, d) = (&s.camera, &s.camera.sim, &s.destination.drive);
+    // Every other number has a range too, so that a typo of a few digits
+    // is caught here and not met later as an endless wait.
+    #[rustfmt::skip]
+    let ranges: [(&str, u64, u64, u64, &str); 20] = [
+        ("spool.min_free_mb", s.spool.min_free_mb, 0, 1_000_000_000, "MB"),
+        ("upload.retry_initial_ms", u.retry_initial_ms, 1, 3_600_000, "milliseconds"),
+        ("upload.retry_max_ms", u.retry_max_ms, 1, 86_400_000, "milliseconds"),
+        ("supervision.max_restarts", sv.max_restarts.into(), 1, 1000, "restarts"),
+        ("supervision.window_s", sv.window_s, 1, 86_400, "seconds"),
+        ("supervision.backoff_initial_ms", sv.backoff_initial_ms, 1, 600_000, "milliseconds"),
+        ("supervision.backoff_max_ms", sv.backoff_max_ms, 1, 3_600_000, "milliseconds"),
+        ("turntable.sim.home_ms", s.turntable.sim.home_ms, 0, 600_000, "milliseconds"),
+        ("tilt.sim.home_ms", s.tilt.sim.home_ms, 0, 600_000, "milliseconds"),
+        ("camera.gphoto2.pair_wait_ms", cam.gphoto2.pair_wait_ms, 0, 60_000, "milliseconds"),
+        ("camera.sim.file_size_kb", sim.file_size_kb, 0, 1_048_576, "KiB"),
+        ("camera.sim.expose_ms", sim.expose_ms, 0, 60_000, "milliseconds"),
+        ("camera.sim.download_ms", sim.download_ms, 0, 600_000, "milliseconds"),
+        ("camera.sim.fail_every_nth_expose", sim.fail_every_nth_expose.into(), 0, 1_000_000, "(0 = off)"),
+        ("camera.sim.fail_every_nth_download", sim.fail_every_nth_download.into(), 0, 1_000_000, "(0 = off)"),
+        ("camera.sim.unplug_after_shots", sim.unplug_after_shots.into(), 0, 1_000_000, "shots (0 = off)"),
+        ("camera.sim.unplug_ms", sim.unplug_ms, 0, 86_400_000, "milliseconds"),
+        ("buttons.long_press_ms", s.buttons.long_press_ms, 100, 60_000, "milliseconds"),
+        ("destination.drive.single_request_max_kb", d.single_request_max_kb, 0, 5_242_880, "KiB"),
+        ("destination.drive.retry_max_ms", d.retry_max_ms, 1, 86_400_000, "milliseconds"),
+    ];
+    for (key, value, lo, hi, what) in ranges {
+        c.range(key, value, lo, hi, what);
+    }
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
     c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");
@@ -505,6 +578,37 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
             "camera.backend",
             "\"gphoto2\" is not in this build of scanrig; install the Raspberry Pi package, or build with `cargo build --release --features gphoto2` (needs libgphoto2-dev)".into(),
         );
+    }
+    let d = &s.destination.drive;
+    let paths = [
+        ("spool.dir", s.spool.dir.as_deref()),
+        (
+            "destination.local.dir",
+            Some(s.destination.local.dir.as_path()),
+        ),
+        (
+            "destination.drive.client_secret",
+            Some(d.client_secret.as_path()),
+        ),
+        (
+            "destination.drive.service_account_key",
+            Some(d.service_account_key.as_path()),
+        ),
+        ("destination.drive.token_file", d.token_file.as_deref()),
+        ("daemon.profile", Some(Path::new(&s.daemon.profile))),
+    ];
+    let dirs = s
+        .profiles
+        .dirs
+        .iter()
+        .map(|d| ("profiles.dirs", Some(d.as_path())));
+    for (key, path) in paths.into_iter().chain(dirs) {
+        if path.is_some_and(|p| p.as_os_str().as_encoded_bytes().contains(&0)) {
+            c.fail(
+                key,
+                "contains a NUL byte, which no file name can hold; remove it".into(),
+            );
+        }
     }
     if s.destination.local.dir.as_os_str().is_empty() {
         c.fail(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, DurableFile};
 
-use super::{Destination, DestinationError, Result, Upload};
+use super::{Destination, DestinationError, Place, Result, Upload};
 use crate::plan::ScanId;
 
 /// Photos go to a folder on this machine.
@@ -17,9 +17,13 @@ pub struct LocalDir {
 }
 
 impl LocalDir {
-    /// A destination writing below `root` (created as needed).
+    /// A destination writing below `root` (created as needed); a relative
+    /// `root` is taken from the current folder, once, here.
     pub fn new(root: impl Into<PathBuf>) -> LocalDir {
-        LocalDir { root: root.into() }
+        let root = root.into();
+        LocalDir {
+            root: std::path::absolute(&root).unwrap_or(root),
+        }
     }
 
     fn scan_dir(&self, scan: &ScanId) -> Result<PathBuf> {
@@ -43,7 +47,13 @@ fn io_error(path: &Path, e: io::Error) -> DestinationError {
 
 impl Destination for LocalDir {
     fn describe(&self) -> String {
-        format!("folder {}", self.root.display())
+        self.place().to_string()
+    }
+
+    fn place(&self) -> Place {
+        Place::Local {
+            dir: self.root.clone(),
+        }
     }
 
     fn find(&self, upload: &Upload) -> Result<Option<String>> {

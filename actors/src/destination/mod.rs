@@ -8,7 +8,12 @@
 mod local;
 mod sim;
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
 
 pub use local::LocalDir;
 pub use sim::SimRemote;
@@ -64,11 +69,111 @@ pub struct Upload {
     pub size: u64,
 }
 
+/// Where a scan's photos go, journaled in its plan: a resumed scan, and the
+/// retried uploads of an old one, go to the same place whatever the
+/// configuration or the command line says by then.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Place {
+    /// A folder on this machine (an absolute path).
+    Local {
+        /// The folder the scan's own folder goes in.
+        dir: PathBuf,
+    },
+    /// A Google Drive folder, by id or as a path from My Drive.
+    Drive {
+        /// The parent folder's id, if given by id.
+        folder_id: Option<String>,
+        /// The parent folder's path from My Drive, if given by path.
+        folder: Option<String>,
+    },
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Local { dir } => write!(f, "folder {}", dir.display()),
+            Place::Drive {
+                folder_id: Some(id),
+                ..
+            } => write!(f, "Google Drive folder id {id}"),
+            Place::Drive { folder, .. } => {
+                write!(f, "Google Drive folder {}", folder.as_deref().unwrap_or(""))
+            }
+        }
+    }
+}
+
+/// Opens the destination of a [`Place`] (the place a journaled scan's
+/// photos go), or says why it cannot. It may block (signing in).
+pub type Opener =
+    Arc<dyn Fn(&Place) -> std::result::Result<Arc<dyn Destination>, String> + Send + Sync>;
+
+/// A rig's destinations: the one new scans go to, and every place a
+/// journaled scan names, each opened once, when first needed, on the
+/// thread that needs it (an upload worker).
+#[derive(Clone)]
+pub struct Destinations {
+    default: Arc<dyn Destination>,
+    open: Opener,
+    opened: Arc<Mutex<BTreeMap<Place, Arc<dyn Destination>>>>,
+}
+
+impl Destinations {
+    /// New scans go to `default`; other places are opened with `open`.
+    pub fn new(default: Arc<dyn Destination>, open: Opener) -> Destinations {
+        let opened = BTreeMap::from([(default.place(), default.clone())]);
+        Destinations {
+            default,
+            open,
+            opened: Arc::new(Mutex::new(opened)),
+        }
+    }
+
+    /// Only `default`: a journaled scan naming another place is refused.
+    pub fn only(default: Arc<dyn Destination>) -> Destinations {
+        let here = default.place();
+        let open: Opener = Arc::new(move |place: &Place| {
+            Err(format!(
+                "this run sends photos to {here} only, not to {place}"
+            ))
+        });
+        Destinations::new(default, open)
+    }
+
+    /// Where new scans go.
+    pub fn default(&self) -> &Arc<dyn Destination> {
+        &self.default
+    }
+
+    /// The destination of `place` (`None`: a scan journaled before scans
+    /// named their place, which goes to the default). May block.
+    pub fn of(&self, place: Option<&Place>) -> Result<Arc<dyn Destination>> {
+        let Some(place) = place else {
+            return Ok(self.default.clone());
+        };
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = opened.get(place) {
+            return Ok(d.clone());
+        }
+        let d = (self.open)(place).map_err(|e| {
+            DestinationError::Permanent(format!(
+                "cannot reach {place}, where this scan's photos go: {e}"
+            ))
+        })?;
+        opened.insert(place.clone(), d.clone());
+        Ok(d)
+    }
+}
+
 /// A place photos are uploaded to. Calls block; the uploader runs them on
 /// worker threads, several at once, so implementations are `Sync`.
 pub trait Destination: Send + Sync {
     /// Where the photos go, for logs and summaries.
     fn describe(&self) -> String;
+
+    /// Where the photos go, to journal in a scan's plan.
+    fn place(&self) -> Place;
 
     /// The remote id of this exact photo (same key and contents) if the
     /// destination already holds it intact.

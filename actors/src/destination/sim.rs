@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use super::{Destination, DestinationError, LocalDir, Result, Upload};
+use super::{Destination, DestinationError, LocalDir, Place, Result, Upload};
 use crate::plan::ScanId;
 
 /// A [`LocalDir`] that answers like a slow, flaky network.
@@ -32,6 +32,10 @@ impl SimRemote {
 impl Destination for SimRemote {
     fn describe(&self) -> String {
         format!("{} (simulated network)", self.inner.describe())
+    }
+
+    fn place(&self) -> Place {
+        self.inner.place()
     }
 
     fn find(&self, upload: &Upload) -> Result<Option<String>> {

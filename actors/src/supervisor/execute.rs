@@ -158,6 +158,7 @@ impl Supervisor {
             } => {
                 let files = run.uploads(shot);
                 self.uploader.do_send(Enqueue {
+                    place: run.plan.destination.clone(),
                     files,
                     check_existing,
                 });
@@ -325,6 +326,7 @@ impl Supervisor {
             return self.close(scan, outcome);
         }
         let dir = run.dir.clone();
+        let place = run.plan.destination.clone();
         let write_end = run.active;
         let recorder = self.recorder.clone();
         let uploader = self.uploader.clone();
@@ -345,7 +347,12 @@ impl Supervisor {
             }
             let record = flat(recorder.send(Replay(dir.clone())).await)?;
             let json = Manifest::from_record(&record).to_json();
-            let remote = flat(uploader.send(PutManifest { scan: id, json }).await)?;
+            let put = PutManifest {
+                place,
+                scan: id,
+                json,
+            };
+            let remote = flat(uploader.send(put).await)?;
             let record = Record::ManifestUploaded {
                 at: unix_millis_now(),
                 remote,
@@ -373,7 +380,7 @@ impl Supervisor {
         };
         self.recorder.do_send(Close(run.dir.clone()));
         if run.active {
-            let summary = run.summary(Some(outcome), self.destination.clone());
+            let summary = run.summary(Some(outcome), &self.destination);
             info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
                 "captured" => summary.captured, "uploaded" => summary.uploaded);
             self.last_finished = Some(summary.clone());
@@ -396,7 +403,14 @@ impl Handler<UploadDone> for Supervisor {
         let shot = done.shot;
         match done.result {
             Ok(remote) => {
-                let files: Vec<_> = run.uploads(shot).into_iter().map(|u| u.local).collect();
+                // Only spool files leave: a copy read from an earlier
+                // destination's folder stays where it is.
+                let files: Vec<_> = run
+                    .uploads(shot)
+                    .into_iter()
+                    .map(|u| u.local)
+                    .filter(|p| p.starts_with(&run.dir))
+                    .collect();
                 let name = run.plan.shot(shot).stem.clone();
                 let msg = Append {
                     dir: run.dir.clone(),

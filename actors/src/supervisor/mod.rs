@@ -10,7 +10,6 @@ mod status;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use actix::prelude::*;
 use scanrig_hardware::axis::AxesConnector;
@@ -27,7 +26,8 @@ pub use status::{
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
-use crate::destination::Destination;
+use crate::destination::Destinations;
+use crate::destination::Place;
 use crate::journal::ScanRecord;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
@@ -128,8 +128,9 @@ pub struct Rig {
     /// The rig has no tilt motor: the scan pauses for the operator to set
     /// the tilt by hand before each ring at a new tilt.
     pub manual_tilt: bool,
-    /// Where photos go.
-    pub destination: Arc<dyn Destination>,
+    /// Where photos go: new scans to the default, journaled ones to the
+    /// place their plan names.
+    pub destinations: Destinations,
     /// Parallel uploads.
     pub upload_workers: usize,
     /// The operator panel.
@@ -156,7 +157,8 @@ pub struct Supervisor {
     recorder: Addr<Recorder>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
-    destination: String,
+    /// Where new scans go.
+    destination: Place,
     spool: PathBuf,
     keep_uploaded: bool,
     min_free: u64,
@@ -180,8 +182,9 @@ impl Supervisor {
     pub fn start(rig: Rig, log: Logger) -> Addr<Supervisor> {
         Supervisor::create(move |ctx| {
             let me = ctx.address();
+            let default = rig.destinations.default().clone();
             let uploader = Uploader::new(
-                rig.destination.clone(),
+                rig.destinations,
                 rig.upload_workers,
                 me.clone().recipient::<UploadDone>(),
                 log.clone(),
@@ -203,7 +206,7 @@ impl Supervisor {
                 recorder: Recorder::start(log.clone()),
                 uploader,
                 panel,
-                destination: rig.destination.describe(),
+                destination: default.place(),
                 spool: rig.spool,
                 keep_uploaded: rig.keep_uploaded,
                 min_free: rig.min_free,
@@ -211,7 +214,7 @@ impl Supervisor {
                 subscribers: Vec::new(),
                 status: Status::Idle,
                 quiet: true,
-                devices: Devices::new(&rig.destination.describe()),
+                devices: Devices::new(&default.describe()),
                 last_error: None,
                 last_finished: None,
                 log,
@@ -323,8 +326,13 @@ impl Handler<StartScan> for Supervisor {
                 let states = vec![crate::sequence::ShotState::Pending; planned];
                 let seq = Sequence::new(self.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan));
+                // The place is part of the plan: a resumed scan goes on
+                // where it started, whatever the configuration says then.
+                let mut plan = msg.plan;
+                plan.destination
+                    .get_or_insert_with(|| self.destination.clone());
                 self.runs
-                    .insert(scan.clone(), Run::new(msg.plan, dir, seq, None));
+                    .insert(scan.clone(), Run::new(plan, dir, seq, None));
                 self.record_start(&scan, ctx);
                 0
             }
@@ -416,7 +424,7 @@ impl Handler<Summarise> for Supervisor {
 
     fn handle(&mut self, Summarise(scan): Summarise, _: &mut Self::Context) -> Self::Result {
         let run = self.runs.get(&scan)?;
-        Some(run.summary(None, self.destination.clone()))
+        Some(run.summary(None, &self.destination))
     }
 }
 

@@ -1,14 +1,14 @@
 //! One scan as the supervisor tracks it: its sequence, the exposures and
 //! files in flight, and the time spent in each stage.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use scanrig_hardware::camera::Exposure;
 use serde::Serialize;
 
-use crate::destination::Upload;
+use crate::destination::{Place, Upload};
 use crate::journal::{ScanRecord, SpoolFile};
 use crate::plan::{ScanPlan, ShotId};
 use crate::sequence::{Outcome, Sequence, ShotState};
@@ -77,6 +77,8 @@ pub(crate) struct Run {
     pub(crate) ended: bool,
     pub(crate) exposures: HashMap<ShotId, Exposure>,
     pub(crate) files: HashMap<ShotId, Vec<SpoolFile>>,
+    /// Shots read from an earlier destination's folder, not the spool.
+    pub(crate) sources: BTreeMap<ShotId, PathBuf>,
     pub(crate) stages: StageTimes,
     pub(crate) started: Instant,
     pub(crate) paused: Option<String>,
@@ -106,6 +108,7 @@ impl Run {
             ended: record.is_some_and(|r| r.finished.is_some()),
             exposures: HashMap::new(),
             files,
+            sources: record.map(|r| r.sources.clone()).unwrap_or_default(),
             stages: StageTimes::default(),
             started: Instant::now(),
             paused: None,
@@ -114,6 +117,7 @@ impl Run {
 
     /// The uploads of a shot's files.
     pub(crate) fn uploads(&self, shot: ShotId) -> Vec<Upload> {
+        let folder = self.sources.get(&shot).unwrap_or(&self.dir);
         self.files
             .get(&shot)
             .into_iter()
@@ -121,7 +125,7 @@ impl Run {
             .map(|f| Upload {
                 scan: self.plan.scan.clone(),
                 shot,
-                local: self.dir.join(&f.name),
+                local: folder.join(&f.name),
                 name: f.name.clone(),
                 sha256: f.sha256.clone(),
                 size: f.size,
@@ -129,7 +133,13 @@ impl Run {
             .collect()
     }
 
-    pub(crate) fn summary(&self, outcome: Option<Outcome>, destination: String) -> ScanSummary {
+    /// Where the scan's photos go (`default`: where new scans go, for a
+    /// plan journaled before scans named their place).
+    pub(crate) fn place<'a>(&'a self, default: &'a Place) -> &'a Place {
+        self.plan.destination.as_ref().unwrap_or(default)
+    }
+
+    pub(crate) fn summary(&self, outcome: Option<Outcome>, default: &Place) -> ScanSummary {
         let captured = self.plan.shots.len() - self.seq.count(ShotState::Pending);
         ScanSummary {
             scan: self.plan.scan.to_string(),
@@ -140,7 +150,7 @@ impl Run {
             captured,
             uploaded: self.seq.count(ShotState::Uploaded),
             upload_failed: self.seq.count(ShotState::UploadAbandoned),
-            destination,
+            destination: self.place(default).to_string(),
             wall: self.started.elapsed(),
             stages: self.stages,
         }

@@ -133,14 +133,14 @@ impl Handler<GetStatus> for Supervisor {
             .runs
             .values()
             .map(|r| {
-                let s = r.summary(None, String::new());
+                let s = r.summary(None, &self.destination);
                 s.captured - s.uploaded - s.upload_failed
             })
             .sum();
         MessageResult(RigStatus {
             state,
             scan: run
-                .map(|r| r.summary(None, self.destination.clone()))
+                .map(|r| r.summary(None, &self.destination))
                 .or_else(|| self.last_finished.clone()),
             paused,
             backlog,
@@ -173,7 +173,7 @@ impl Supervisor {
                 self.devices.turntable = Health::ok("working");
             }
             Event::Uploaded(_) => {
-                self.devices.destination = Health::ok(&self.destination);
+                self.devices.destination = Health::ok(&self.destination.to_string());
             }
             Event::PersistFailed(_, message) | Event::SpaceLow(message) => self.error(message),
             _ => {}
