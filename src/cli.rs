@@ -254,8 +254,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let sent = runner::upload_pending(rig::build(&settings, None, &log)?, log)?;
             let state = SpoolState::read(&settings.spool_dir())?;
             let left: usize = state.scans.iter().map(|s| s.pending_uploads().len()).sum();
+            let lost: usize = state.scans.iter().map(|s| s.damaged.len()).sum();
             println!("uploaded {sent} photos; {left} still waiting");
-            Ok(if left == 0 {
+            if lost > 0 {
+                println!("{lost} photos are damaged in the spool and cannot be sent (see `scanrig uploads`)");
+            }
+            Ok(if left == 0 && lost == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -412,6 +416,9 @@ fn print_uploads(state: &SpoolState) {
         );
         if let Some((shot, error)) = scan.failed.iter().next_back() {
             println!("  last failure (shot {}): {error}", shot.0);
+        }
+        for (shot, error) in &scan.damaged {
+            println!("  damaged, not sent (shot {}): {error}", shot.0);
         }
     }
     for e in &state.unreadable {

@@ -50,10 +50,13 @@ fn another_dest_on_resume_is_refused_unless_the_scan_is_moved() {
     let mut running = rig.spawn(&["scan", "--profile", "moved", "--dest", "first"]);
     let scan = rig.wait_for_captures(&mut running, 3);
     running.kill();
-    let sent_before: BTreeSet<String> = common::entries(&first.join(&scan))
-        .into_iter()
-        .filter(|n| n.ends_with(".jpg"))
-        .collect();
+    let photos_at_first = || -> BTreeSet<String> {
+        common::entries(&first.join(&scan))
+            .into_iter()
+            .filter(|n| n.ends_with(".jpg"))
+            .collect()
+    };
+    let sent_before = photos_at_first();
 
     let out = rig.run(&["resume", "--dest", "second"]);
     assert_eq!(out.code, Some(2), "{}", out.stderr);
@@ -71,7 +74,119 @@ fn another_dest_on_resume_is_refused_unless_the_scan_is_moved() {
     let manifest = assert_complete(&second.join(&scan), &expected);
     let ids = manifest.to_string();
     assert!(!ids.contains(&first.display().to_string()), "{ids}");
-    let at_first: BTreeSet<String> = common::entries(&first.join(&scan)).into_iter().collect();
-    assert_eq!(at_first, sent_before, "the old folder changed");
+    assert_eq!(photos_at_first(), sent_before, "the old folder changed");
     assert_eq!(rig.journal(&scan).count("destination_moved"), 1);
+}
+
+#[test]
+fn the_manifest_goes_out_only_once_every_photo_is_at_the_destination() {
+    let rig = Rig::with(&format!(
+        "{SLOW_CAMERA}[upload]\nmax_attempts = 2\nretry_initial_ms = 10\nretry_max_ms = 10\n"
+    ));
+    let text = ring_profile(8, 5);
+    rig.profile("held", &text);
+    let expected = plan("held", &rings_of(&text));
+    let mut running = rig.spawn(&["scan", "--profile", "held", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 1);
+    // The last photo cannot be written where it belongs: a folder stands
+    // in its place, so its uploads fail while every other file goes in.
+    let last = &expected.last().expect("shots").name;
+    let blocker = rig.delivered(&scan).join(last);
+    std::fs::create_dir_all(blocker.join("in-the-way")).expect("blocker");
+    let out = running.wait(common::DEADLINE);
+    out.expect_code(1);
+    let summary = out.summary();
+    assert_eq!(
+        (&summary["outcome"], &summary["upload_failed"]),
+        (&serde_json::json!("completed"), &serde_json::json!(1)),
+        "{summary}"
+    );
+    assert!(
+        !rig.delivered(&scan).join("manifest.json").exists(),
+        "a manifest went out while a photo was missing"
+    );
+    assert!(out.stderr.contains("the manifest waits"), "{}", out.stderr);
+
+    // Once the photo can go, retry sends it and then the manifest.
+    std::fs::remove_dir_all(&blocker).expect("unblock");
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    let manifest = assert_complete(&rig.delivered(&scan), &expected);
+    assert_eq!(manifest["partial"], false, "{manifest}");
+    assert_eq!(rig.journal(&scan).count("manifest_uploaded"), 1);
+}
+
+#[test]
+fn a_photo_damaged_in_the_spool_is_reported_once_and_the_rest_arrive() {
+    let rig = Rig::with("[upload]\nmax_attempts = 1\n");
+    let text = ring_profile(6, 0);
+    rig.profile("rot", &text);
+    let expected = plan("rot", &rings_of(&text));
+    rig.block_destination();
+    let out = rig.run(&["scan", "--profile", "rot", "--json"]);
+    out.expect_code(1);
+    let scan = rig.only_scan();
+
+    // The card rots while the network is down: one photo loses a bit, one
+    // is cut short.
+    let spooled = |n: usize| rig.spooled(&scan).join(&expected[n].name);
+    let mut bytes = std::fs::read(spooled(1)).expect("photo 2");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(spooled(1), &bytes).expect("flip a bit");
+    let len = std::fs::metadata(spooled(2)).expect("photo 3").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(spooled(2))
+        .and_then(|f| f.set_len(len / 2))
+        .expect("truncate");
+
+    rig.unblock_destination();
+    let out = rig.run(&["uploads", "retry"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("2 photos are damaged in the spool"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stderr.contains("arrived damaged at the destination"),
+        "the destination is blamed:\n{}",
+        out.stderr
+    );
+    // The others arrived, and the manifest says plainly what is missing.
+    let intact: BTreeSet<String> = [0, 3, 4, 5]
+        .iter()
+        .map(|&n| expected[n].name.clone())
+        .collect();
+    common::assert_photos(&rig.delivered(&scan), &intact, true);
+    let text =
+        std::fs::read_to_string(rig.delivered(&scan).join("manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(manifest["partial"], true, "{manifest}");
+    let missing: Vec<u64> = manifest["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .map(|m| m["shot"].as_u64().expect("shot"))
+        .collect();
+    assert_eq!(missing, [2, 3], "{manifest}");
+    assert!(text.contains("damaged in the spool"), "{text}");
+
+    // Not tried again: a second retry sends nothing and journals nothing.
+    let lines = rig.journal(&scan).count("shot_damaged");
+    assert_eq!(lines, 2);
+    let out = rig.run(&["uploads", "retry"]);
+    assert!(
+        out.stdout.contains("uploaded 0 photos; 0 still waiting"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(rig.journal(&scan).count("shot_damaged"), 2);
+    let out = rig.run(&["uploads"]);
+    assert_eq!(
+        out.stdout.matches("damaged, not sent").count(),
+        2,
+        "{}",
+        out.stdout
+    );
 }

@@ -66,6 +66,16 @@ pub enum Record {
         /// Why, in words.
         error: String,
     },
+    /// A shot's photo is damaged in the spool (or gone): it can never be
+    /// sent, and is not tried again.
+    ShotDamaged {
+        /// The shot.
+        shot: ShotId,
+        /// Unix milliseconds.
+        at: u64,
+        /// What is wrong, in words.
+        error: String,
+    },
     /// The scan ended (no more shots will be taken).
     ScanFinished {
         /// Unix milliseconds.
@@ -160,6 +170,9 @@ pub struct ScanRecord {
     pub manifest: Option<String>,
     /// Shots whose upload last failed for good, with the error.
     pub failed: BTreeMap<ShotId, String>,
+    /// Shots whose photo is damaged in the spool, with what is wrong: they
+    /// are not sent, and the manifest says they are missing.
+    pub damaged: BTreeMap<ShotId, String>,
     /// Shots whose files are no longer in the spool but at an earlier
     /// destination folder (the scan was moved): the scan's folder there.
     pub sources: BTreeMap<ShotId, PathBuf>,
@@ -179,6 +192,12 @@ impl ScanRecord {
             .map(|s| {
                 if self.uploaded.contains_key(&s.id) {
                     ShotState::Uploaded
+                } else if self.damaged.contains_key(&s.id) {
+                    // Taken again if the scan goes on; lost if it ended.
+                    match self.finished {
+                        None => ShotState::Pending,
+                        Some(_) => ShotState::UploadAbandoned,
+                    }
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
                 } else {
@@ -188,11 +207,12 @@ impl ScanRecord {
             .collect()
     }
 
-    /// Captured shots not known to be at the destination.
+    /// Captured shots not known to be at the destination that can still
+    /// be sent (a photo damaged in the spool cannot).
     pub fn pending_uploads(&self) -> Vec<ShotId> {
         self.captured
             .keys()
-            .filter(|s| !self.uploaded.contains_key(s))
+            .filter(|s| !self.uploaded.contains_key(s) && !self.damaged.contains_key(s))
             .copied()
             .collect()
     }
@@ -296,6 +316,7 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
         finished: None,
         manifest: None,
         failed: BTreeMap::new(),
+        damaged: BTreeMap::new(),
         sources: BTreeMap::new(),
     };
     for record in records {
@@ -305,11 +326,16 @@ pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
                 // A retaken shot replaces the earlier capture.
                 scan.uploaded.remove(&shot);
                 scan.failed.remove(&shot);
+                scan.damaged.remove(&shot);
                 scan.sources.remove(&shot);
                 scan.captured.insert(shot, (at, files));
             }
             Record::UploadFailed { shot, error, .. } => {
                 scan.failed.insert(shot, error);
+            }
+            Record::ShotDamaged { shot, error, .. } => {
+                scan.failed.remove(&shot);
+                scan.damaged.insert(shot, error);
             }
             Record::ShotUploaded { shot, remote, .. } => {
                 scan.failed.remove(&shot);

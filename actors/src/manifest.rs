@@ -21,8 +21,23 @@ pub struct Manifest<'a> {
     pub outcome: Option<Outcome>,
     /// Shots planned.
     pub planned: usize,
+    /// Some captured photo is not at the destination (see `missing`).
+    pub partial: bool,
+    /// Captured photos that are not at the destination, and why.
+    pub missing: Vec<Missing<'a>>,
     /// Every captured shot, in capture order.
     pub shots: Vec<ManifestShot<'a>>,
+}
+
+/// A captured shot whose photo never reached the destination.
+#[derive(Debug, Serialize)]
+pub struct Missing<'a> {
+    /// Number in the scan, from 1.
+    pub shot: ShotId,
+    /// Its file name(s).
+    pub files: Vec<&'a str>,
+    /// Why it is not there.
+    pub reason: &'a str,
 }
 
 /// One captured shot.
@@ -86,8 +101,24 @@ impl<'a> Manifest<'a> {
                 }
             })
             .collect();
+        let missing: Vec<Missing<'a>> = record
+            .captured
+            .iter()
+            .filter(|(id, _)| !record.uploaded.contains_key(id))
+            .map(|(id, (_, files))| Missing {
+                shot: *id,
+                files: files.iter().map(|f| f.name.as_str()).collect(),
+                reason: record
+                    .damaged
+                    .get(id)
+                    .or_else(|| record.failed.get(id))
+                    .map_or("not sent yet", String::as_str),
+            })
+            .collect();
         Manifest {
             scan: record.plan.scan.as_str(),
+            partial: !missing.is_empty(),
+            missing,
             profile: &record.plan.profile,
             started_at: rfc3339_millis(record.started_at),
             outcome: record.finished,

@@ -172,8 +172,17 @@ impl Handler<Transfer> for UploadWorker {
                     if let Some(id) = destination.find(file)? {
                         return Ok(id);
                     }
+                    // A photo that waited (a crash, a failed attempt) is
+                    // checked before it is sent: the spool may have damaged it.
+                    file.verify()?;
                 }
-                destination.upload(file)
+                match destination.upload(file) {
+                    // Damaged in transit, or already in the spool?
+                    Err(e @ DestinationError::Mismatch { .. }) => {
+                        Err(file.verify().err().unwrap_or(e))
+                    }
+                    other => other,
+                }
             })
             .collect()
     }

@@ -30,6 +30,15 @@ pub enum DestinationError {
     /// quota spent, folder not writable); the message says what to do.
     #[error("{0}")]
     Permanent(String),
+    /// The photo in the spool is no longer what was captured (its sha256
+    /// differs from the journal's, or it is gone): it can never be sent.
+    #[error("{name} is damaged in the spool ({reason}); it cannot be sent and will not be tried again: the spool's disk may be failing (check it), and the shot must be taken again")]
+    SpoolDamaged {
+        /// The file.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// What arrived differs from what was sent.
     #[error("{name} arrived damaged at the destination (sha256 {got}, expected {expected}); it will be sent again")]
     Mismatch {
@@ -45,7 +54,10 @@ pub enum DestinationError {
 impl DestinationError {
     /// Whether another attempt may succeed.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, DestinationError::Permanent(_))
+        !matches!(
+            self,
+            DestinationError::Permanent(_) | DestinationError::SpoolDamaged { .. }
+        )
     }
 }
 
@@ -163,6 +175,35 @@ impl Destinations {
         })?;
         opened.insert(place.clone(), d.clone());
         Ok(d)
+    }
+}
+
+impl Upload {
+    /// Checks that the file to send is still the one captured: a photo
+    /// damaged in the spool is [`DestinationError::SpoolDamaged`].
+    pub fn verify(&self) -> Result<()> {
+        let damaged = |reason: String| DestinationError::SpoolDamaged {
+            name: self.name.clone(),
+            reason,
+        };
+        match scanrig_hardware::fsutil::digest_file(&self.local) {
+            Ok(d) if d.sha256 == self.sha256 => Ok(()),
+            Ok(d) => Err(damaged(format!(
+                "{} now has {} bytes and sha256 {}; it had {} bytes and sha256 {} when captured",
+                self.local.display(),
+                d.size,
+                d.sha256,
+                self.size,
+                self.sha256
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(damaged(format!("{} is missing", self.local.display())))
+            }
+            Err(e) => Err(DestinationError::Transient(format!(
+                "cannot read {}: {e}",
+                self.local.display()
+            ))),
+        }
     }
 }
 

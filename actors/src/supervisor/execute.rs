@@ -12,6 +12,7 @@ use slog::{error, info, warn};
 use super::{Progress, Supervisor};
 use crate::camera::{ApplySettings, Download, Expose};
 use crate::clock::unix_millis_now;
+use crate::destination::DestinationError;
 use crate::journal::{Record, SpoolFile};
 use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
@@ -346,28 +347,41 @@ impl Supervisor {
                 flat(recorder.send(append).await)?;
             }
             let record = flat(recorder.send(Replay(dir.clone())).await)?;
-            let json = Manifest::from_record(&record).to_json();
-            let put = PutManifest {
-                place,
-                scan: id,
-                json,
-            };
-            let remote = flat(uploader.send(put).await)?;
-            let record = Record::ManifestUploaded {
-                at: unix_millis_now(),
-                remote,
-            };
-            flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+            // The manifest is the scan's commit record: it goes out only
+            // once every photo that can still arrive is there.
+            let waiting = record.pending_uploads().len();
+            if waiting == 0 {
+                let json = Manifest::from_record(&record).to_json();
+                let put = PutManifest {
+                    place,
+                    scan: id,
+                    json,
+                };
+                let remote = flat(uploader.send(put).await)?;
+                let record = Record::ManifestUploaded {
+                    at: unix_millis_now(),
+                    remote,
+                };
+                flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+            }
             // Awaited: the process may exit as soon as the scan is closed.
             if let Err(e) = flat(recorder.send(Tidy(dir)).await) {
                 warn!(log, "could not tidy the scan's spool folder"; "error" => e);
             }
-            Ok::<(), String>(())
+            Ok::<usize, String>(waiting)
         }
         .into_actor(self)
         .map(move |result, act, _| {
-            if let Err(e) = result {
-                warn!(act.log, "the manifest was not written; it will be on the next start"; "error" => e);
+            match result {
+                Ok(0) => {}
+                Ok(waiting) => {
+                    warn!(act.log, "the manifest waits until every photo is at the destination";
+                        "scan" => %scan, "photos waiting" => waiting,
+                        "to do" => "scanrig uploads retry, or the next start, sends them and then the manifest")
+                }
+                Err(e) => {
+                    warn!(act.log, "the manifest was not written; it will be on the next start"; "error" => e)
+                }
             }
             act.close(&scan, outcome);
         })
@@ -448,6 +462,17 @@ impl Handler<UploadDone> for Supervisor {
                 let retryable = e.is_retryable();
                 let dir = run.dir.clone();
                 self.note_upload_failure(e.to_string());
+                if let DestinationError::SpoolDamaged { .. } = e {
+                    // Journaled before the scan can end on it, so that the
+                    // manifest knows the photo is lost, not waiting.
+                    let record = Record::ShotDamaged {
+                        shot,
+                        at: unix_millis_now(),
+                        error: e.to_string(),
+                    };
+                    self.recorder.do_send(Append { dir, record });
+                    return self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
+                }
                 self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
                 let abandoned = self
                     .runs
