@@ -417,6 +417,9 @@ fn print_uploads(state: &SpoolState) {
         if let Some((shot, error)) = scan.failed.iter().next_back() {
             println!("  last failure (shot {}): {error}", shot.0);
         }
+        for line in &scan.skipped {
+            println!("  journal damaged at {line}: repaired, and the damaged one kept aside, at the next start");
+        }
         for (shot, error) in &scan.damaged {
             println!("  damaged, not sent (shot {}): {error}", shot.0);
         }

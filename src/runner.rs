@@ -59,9 +59,15 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
     let (plan, resume) = match start {
         Start::New(plan) => (plan, None),
         Start::Resume { record, move_to } => {
+            // Read again under the lock, after any repair of the journal.
+            let record = state
+                .scans
+                .iter()
+                .find(|s| s.id() == record.id())
+                .with_context(|| format!("scan {} is no longer in the spool", record.id()))?;
             let record = match move_to {
-                Some(to) => move_scan(&rig.spool, &record, to)?,
-                None => *record,
+                Some(to) => move_scan(&rig.spool, record, to)?,
+                None => record.clone(),
             };
             (record.plan.clone(), Some(record))
         }

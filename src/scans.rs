@@ -83,6 +83,27 @@ impl SpoolLock {
     }
 }
 
+/// Sets damaged journals aside, keeping what the spool proves, and says
+/// what was skipped and where (a journal that cannot be read at all is
+/// reported by [`SpoolState::read`]).
+fn repair_journals(spool: &Path, log: &Logger) -> anyhow::Result<()> {
+    let dirs = journal::scan_dirs(spool)
+        .with_context(|| format!("cannot read the spool folder {}", spool.display()))?;
+    for dir in dirs {
+        let Ok(Some(r)) = journal::repair(&dir) else {
+            continue;
+        };
+        let skipped: Vec<String> = r.skipped.iter().map(ToString::to_string).collect();
+        let unproven: Vec<String> = r.unproven.iter().map(ToString::to_string).collect();
+        warn!(log, "a damaged scan journal was repaired: its damaged lines are skipped, the rest kept";
+            "journal" => %dir.join(journal::JOURNAL_FILE).display(),
+            "skipped" => skipped.join("; "),
+            "photos that no longer match their record (taken again if the scan is resumed)" => unproven.join(", "),
+            "damaged journal kept as" => %r.kept_aside.display());
+    }
+    Ok(())
+}
+
 /// Every scan the spool holds, as their journals tell it.
 #[derive(Debug, Default)]
 pub struct SpoolState {
@@ -111,6 +132,7 @@ impl SpoolState {
     /// and, unless photos are kept, deletes spool photos whose upload is
     /// journaled (left behind when the process ended between the two).
     pub fn recover(spool: &Path, keep_uploaded: bool, log: &Logger) -> anyhow::Result<SpoolState> {
+        repair_journals(spool, log)?;
         let state = SpoolState::read(spool)?;
         for e in &state.unreadable {
             warn!(log, "skipping a scan whose journal cannot be read"; "error" => %e);

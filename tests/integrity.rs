@@ -190,3 +190,48 @@ fn a_photo_damaged_in_the_spool_is_reported_once_and_the_rest_arrive() {
         out.stdout
     );
 }
+
+#[test]
+fn a_damaged_line_in_the_journal_is_set_aside_and_the_scan_resumes() {
+    let rig = Rig::with(SLOW_CAMERA);
+    let text = ring_profile(8, 5);
+    rig.profile("scarred", &text);
+    let mut running = rig.spawn(&["scan", "--profile", "scarred"]);
+    let scan = rig.wait_for_captures(&mut running, 4);
+    running.kill();
+    // Garbage where line 3 was (not the torn last line).
+    let path = rig.spooled(&scan).join("journal.jsonl");
+    let journal = std::fs::read_to_string(&path).expect("journal");
+    let mut lines: Vec<&str> = journal.lines().collect();
+    lines[2] = "\u{1}\u{1}\u{1} not a record";
+    let damaged = lines.join("\n") + "\n";
+    std::fs::write(&path, &damaged).expect("damage the journal");
+
+    // The listing still shows the scan, and says where the damage is.
+    let out = rig.run(&["uploads"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("journal damaged at line 3"),
+        "{}",
+        out.stdout
+    );
+
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("a damaged scan journal was repaired") && out.stderr.contains("line 3"),
+        "{}",
+        out.stderr
+    );
+    assert_summary_complete(&out.summary(), 8);
+    assert_complete(&rig.delivered(&scan), &plan("scarred", &rings_of(&text)));
+    // The damaged journal is kept, as it was, beside the repaired one.
+    let aside: Vec<String> = common::entries(&rig.spooled(&scan))
+        .into_iter()
+        .filter(|n| n.starts_with("journal.jsonl.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let kept = std::fs::read_to_string(rig.spooled(&scan).join(&aside[0])).expect("kept");
+    assert_eq!(kept, damaged);
+    assert_eq!(rig.journal(&scan).outcome().as_deref(), Some("completed"));
+}

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Identifies one scan: `<UTC start time>-<profile>`, e.g.
 /// `20261122T101500Z-demo`. Sorts by start time; names the spool folder and
 /// the folder at the destination.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ScanId(String);
 
@@ -72,7 +72,7 @@ pub struct ShotPlan {
 }
 
 /// Everything a scan needs to run, and to resume after a crash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScanPlan {
     /// The scan's id.
     pub scan: ScanId,

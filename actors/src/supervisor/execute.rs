@@ -432,6 +432,7 @@ impl Handler<UploadDone> for Supervisor {
                         shot,
                         at: unix_millis_now(),
                         remote,
+                        files: run.files.get(&shot).cloned().unwrap_or_default(),
                     },
                 };
                 let keep = self.keep_uploaded;

@@ -1,6 +1,7 @@
 //! The scan journal: one append-only file of JSON lines per scan, each line
 //! fsync'd before it counts. Replaying it tells what was captured, what
-//! reached the destination and where an interrupted scan goes on.
+//! reached the destination and where an interrupted scan goes on;
+//! [`repair`] sets a damaged journal aside and keeps what it can prove.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -55,6 +56,10 @@ pub enum Record {
         at: u64,
         /// The destination's id of each file, in the order of `files`.
         remote: Vec<String>,
+        /// The files sent, as captured: a capture record lost to a damaged
+        /// line is recovered from here (absent in older journals).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<SpoolFile>,
     },
     /// A shot's upload failed for good in this run (it waits in the spool
     /// for `scanrig uploads retry` or the next start).
@@ -176,6 +181,8 @@ pub struct ScanRecord {
     /// Shots whose files are no longer in the spool but at an earlier
     /// destination folder (the scan was moved): the scan's folder there.
     pub sources: BTreeMap<ShotId, PathBuf>,
+    /// Damaged lines of the journal, skipped.
+    pub skipped: Vec<SkippedLine>,
 }
 
 impl ScanRecord {
@@ -249,6 +256,22 @@ impl ScanRecord {
     }
 }
 
+/// A line of a journal that is not a record (damage in the middle of the
+/// file; a torn last line is not counted: it never completed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// What the parser said.
+    pub reason: String,
+}
+
+impl std::fmt::Display for SkippedLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} ({})", self.line, self.reason)
+    }
+}
+
 /// Why a journal could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -261,92 +284,137 @@ pub enum ReplayError {
         #[source]
         source: io::Error,
     },
-    /// A line in the middle is not a record (the last line may be torn by a
-    /// power cut; that one is ignored).
-    #[error("{}: line {line} is not a journal record ({reason}); move the scan folder aside to continue without it", .path.display())]
-    Corrupt {
-        /// The journal.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What the parser said.
-        reason: String,
-    },
-    /// The first record is not `scan_started`.
-    #[error("{}: the journal does not begin with scan_started", .path.display())]
+    /// The first record is not a readable `scan_started`: without the
+    /// plan nothing of the scan can be recovered.
+    #[error("{}: the journal does not begin with a readable scan_started record ({reason}); the scan cannot be recovered: move its folder aside (its photos are in it)", .path.display())]
     NoStart {
         /// The journal.
         path: PathBuf,
+        /// What is on the first line instead.
+        reason: String,
     },
 }
 
-/// Reads a scan's journal.
-pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
-    let path = scan_dir.join(JOURNAL_FILE);
+/// A journal's lines, each read as a record or skipped with the reason.
+pub(crate) struct Lines {
+    /// Every line's text (without its newline).
+    pub(crate) text: Vec<String>,
+    /// The records, with the index of their line.
+    pub(crate) records: Vec<(usize, Record)>,
+    /// The lines that are not records, torn last line excepted.
+    pub(crate) skipped: Vec<SkippedLine>,
+}
+
+/// Reads the journal at `path` line by line.
+pub(crate) fn read_lines(path: &Path) -> Result<Lines, ReplayError> {
     let io_err = |source| ReplayError::Io {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    let reader = BufReader::new(File::open(&path).map_err(io_err)?);
-    let lines: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io_err)?;
-    let mut records = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
+    let reader = BufReader::new(File::open(path).map_err(io_err)?);
+    let text: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io_err)?;
+    let mut records = Vec::with_capacity(text.len());
+    let mut skipped = Vec::new();
+    for (i, line) in text.iter().enumerate() {
         match serde_json::from_str::<Record>(line) {
-            Ok(r) => records.push(r),
+            Ok(r) => records.push((i, r)),
             // A torn final line: the write never completed, so it never counted.
-            Err(_) if i + 1 == lines.len() => break,
-            Err(e) => {
-                return Err(ReplayError::Corrupt {
-                    path: path.clone(),
-                    line: i + 1,
-                    reason: e.to_string(),
-                })
-            }
+            Err(_) if i + 1 == text.len() => {}
+            Err(e) => skipped.push(SkippedLine {
+                line: i + 1,
+                reason: e.to_string(),
+            }),
         }
     }
-    let mut records = records.into_iter();
-    let Some(Record::ScanStarted { at, plan }) = records.next() else {
-        return Err(ReplayError::NoStart { path });
-    };
-    let mut scan = ScanRecord {
-        plan,
-        started_at: at,
-        captured: BTreeMap::new(),
-        uploaded: BTreeMap::new(),
-        finished: None,
-        manifest: None,
-        failed: BTreeMap::new(),
-        damaged: BTreeMap::new(),
-        sources: BTreeMap::new(),
-    };
-    for record in records {
+    if !matches!(records.first(), Some((0, Record::ScanStarted { .. }))) {
+        let reason = match skipped.first() {
+            Some(s) if s.line == 1 => s.reason.clone(),
+            _ => "another record".to_owned(),
+        };
+        return Err(ReplayError::NoStart {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    Ok(Lines {
+        text,
+        records,
+        skipped,
+    })
+}
+
+/// Reads a scan's journal. Lines that are not records are skipped and
+/// listed in [`ScanRecord::skipped`]; [`repair`] sets them aside.
+pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
+    let lines = read_lines(&scan_dir.join(JOURNAL_FILE))?;
+    let records = lines.records.into_iter().map(|(_, r)| r);
+    Ok(ScanRecord::from_records(scan_dir, records, lines.skipped))
+}
+
+impl ScanRecord {
+    /// The scan the records tell ([`read_lines`] checked that the first
+    /// is its `scan_started`).
+    fn from_records(
+        scan_dir: &Path,
+        records: impl IntoIterator<Item = Record>,
+        skipped: Vec<SkippedLine>,
+    ) -> ScanRecord {
+        let mut scan = ScanRecord {
+            plan: ScanPlan::default(),
+            started_at: 0,
+            captured: BTreeMap::new(),
+            uploaded: BTreeMap::new(),
+            finished: None,
+            manifest: None,
+            failed: BTreeMap::new(),
+            damaged: BTreeMap::new(),
+            sources: BTreeMap::new(),
+            skipped,
+        };
+        for record in records {
+            scan.apply(scan_dir, record);
+        }
+        scan
+    }
+
+    fn apply(&mut self, scan_dir: &Path, record: Record) {
         match record {
-            Record::ScanStarted { .. } => {}
+            Record::ScanStarted { at, plan } => {
+                self.plan = plan;
+                self.started_at = at;
+            }
             Record::ShotCaptured { shot, at, files } => {
                 // A retaken shot replaces the earlier capture.
-                scan.uploaded.remove(&shot);
-                scan.failed.remove(&shot);
-                scan.damaged.remove(&shot);
-                scan.sources.remove(&shot);
-                scan.captured.insert(shot, (at, files));
+                self.uploaded.remove(&shot);
+                self.failed.remove(&shot);
+                self.damaged.remove(&shot);
+                self.sources.remove(&shot);
+                self.captured.insert(shot, (at, files));
             }
             Record::UploadFailed { shot, error, .. } => {
-                scan.failed.insert(shot, error);
+                self.failed.insert(shot, error);
             }
             Record::ShotDamaged { shot, error, .. } => {
-                scan.failed.remove(&shot);
-                scan.damaged.insert(shot, error);
+                self.failed.remove(&shot);
+                self.damaged.insert(shot, error);
             }
-            Record::ShotUploaded { shot, remote, .. } => {
-                scan.failed.remove(&shot);
-                scan.uploaded.insert(shot, remote);
+            Record::ShotUploaded {
+                shot,
+                at,
+                remote,
+                files,
+            } => {
+                if !self.captured.contains_key(&shot) && !files.is_empty() {
+                    self.captured.insert(shot, (at, files));
+                }
+                self.failed.remove(&shot);
+                self.uploaded.insert(shot, remote);
             }
-            Record::ScanFinished { outcome, .. } => scan.finished = Some(outcome),
-            Record::ManifestUploaded { remote, .. } => scan.manifest = Some(remote),
-            Record::DestinationMoved { from, to, .. } => scan.moved(scan_dir, from, to),
+            Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
+            Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
+            Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
         }
     }
-    Ok(scan)
 }
 
 /// Every scan folder in the spool that holds a journal, oldest first.
@@ -367,177 +435,9 @@ pub fn scan_dirs(spool: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+mod repair;
+
+pub use repair::{repair, Repaired};
+
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use scanrig_hardware::Degrees;
-
-    use super::*;
-    use crate::plan::Station;
-
-    fn plan(n: u32) -> ScanPlan {
-        let stations: Vec<Station> = (0..n)
-            .map(|i| Station {
-                ring: 1,
-                index: i + 1,
-                azimuth: Degrees(f64::from(i) * 90.0),
-                tilt: Degrees(0.0),
-            })
-            .collect();
-        ScanPlan::new(
-            ScanId::new(1_800_000_000, "t"),
-            "t",
-            "t",
-            Duration::ZERO,
-            BTreeMap::new(),
-            &stations,
-        )
-    }
-
-    fn file(n: u32) -> Vec<SpoolFile> {
-        vec![SpoolFile {
-            name: format!("t_{n}.jpg"),
-            sha256: "ab".repeat(32),
-            size: 10,
-        }]
-    }
-
-    #[test]
-    fn replay_tells_what_was_captured_and_uploaded() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = JournalWriter::open(dir.path()).unwrap();
-        let p = plan(4);
-        j.append(&Record::ScanStarted {
-            at: 1,
-            plan: p.clone(),
-        })
-        .unwrap();
-        for n in 1..=3 {
-            j.append(&Record::ShotCaptured {
-                shot: ShotId(n),
-                at: 2,
-                files: file(n),
-            })
-            .unwrap();
-        }
-        j.append(&Record::ShotUploaded {
-            shot: ShotId(1),
-            at: 3,
-            remote: vec!["r1".into()],
-        })
-        .unwrap();
-        let scan = replay(dir.path()).unwrap();
-        assert_eq!(scan.plan, p);
-        assert_eq!(scan.pending_uploads(), [ShotId(2), ShotId(3)]);
-        use ShotState::*;
-        assert_eq!(scan.shot_states(), [Uploaded, Captured, Captured, Pending]);
-        assert!(scan.is_resumable());
-        assert!(!scan.is_settled());
-    }
-
-    #[test]
-    fn a_failed_upload_is_remembered_until_the_shot_is_uploaded() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = JournalWriter::open(dir.path()).unwrap();
-        j.append(&Record::ScanStarted {
-            at: 1,
-            plan: plan(2),
-        })
-        .unwrap();
-        for n in 1..=2 {
-            j.append(&Record::ShotCaptured {
-                shot: ShotId(n),
-                at: 2,
-                files: file(n),
-            })
-            .unwrap();
-            let error = format!("quota full {n}");
-            j.append(&Record::UploadFailed {
-                shot: ShotId(n),
-                at: 3,
-                error,
-            })
-            .unwrap();
-        }
-        let scan = replay(dir.path()).unwrap();
-        assert_eq!(scan.failed.len(), 2);
-        assert_eq!(scan.failed[&ShotId(2)], "quota full 2");
-        j.append(&Record::ShotUploaded {
-            shot: ShotId(1),
-            at: 4,
-            remote: vec!["r".into()],
-        })
-        .unwrap();
-        let scan = replay(dir.path()).unwrap();
-        assert_eq!(scan.failed.keys().collect::<Vec<_>>(), [&ShotId(2)]);
-        assert_eq!(scan.pending_uploads(), [ShotId(2)], "still waiting");
-    }
-
-    #[test]
-    fn a_torn_last_line_is_ignored_but_a_corrupt_middle_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = JournalWriter::open(dir.path()).unwrap();
-        j.append(&Record::ScanStarted {
-            at: 1,
-            plan: plan(2),
-        })
-        .unwrap();
-        let path = j.path().to_path_buf();
-        drop(j);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"record\":\"shot_capt").unwrap();
-        drop(f);
-        let scan = replay(dir.path()).unwrap();
-        assert!(scan.captured.is_empty());
-
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"\n{\"record\":\"scan_finished\",\"at\":5,\"outcome\":\"stopped\"}\n")
-            .unwrap();
-        let err = replay(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("line 2 is not a journal record"), "{err}");
-    }
-
-    #[test]
-    fn appending_after_a_torn_last_line_keeps_the_journal_readable() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = JournalWriter::open(dir.path()).unwrap();
-        j.append(&Record::ScanStarted {
-            at: 1,
-            plan: plan(2),
-        })
-        .unwrap();
-        let path = j.path().to_path_buf();
-        drop(j);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"record\":\"shot_capt").unwrap();
-        drop(f);
-        let mut j = JournalWriter::open(dir.path()).unwrap();
-        j.append(&Record::ShotCaptured {
-            shot: ShotId(1),
-            at: 2,
-            files: file(1),
-        })
-        .unwrap();
-        let scan = replay(dir.path()).unwrap();
-        assert_eq!(
-            scan.captured.keys().copied().collect::<Vec<_>>(),
-            [ShotId(1)]
-        );
-        let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2, "{text}");
-    }
-
-    #[test]
-    fn scan_dirs_lists_only_folders_with_a_journal_oldest_first() {
-        let spool = tempfile::tempdir().unwrap();
-        for name in ["20260102T000000Z-b", "20260101T000000Z-a"] {
-            JournalWriter::open(&spool.path().join(name)).unwrap();
-        }
-        fs::create_dir(spool.path().join("stray")).unwrap();
-        let dirs = scan_dirs(spool.path()).unwrap();
-        let names: Vec<_> = dirs.iter().map(|d| d.file_name().unwrap()).collect();
-        assert_eq!(names, ["20260101T000000Z-a", "20260102T000000Z-b"]);
-        assert!(scan_dirs(&spool.path().join("missing")).unwrap().is_empty());
-    }
-}
+mod tests;

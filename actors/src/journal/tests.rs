@@ -1,0 +1,300 @@
+//! Unit tests of the journal: appends, replay, torn and damaged lines.
+
+use std::time::Duration;
+
+use scanrig_hardware::Degrees;
+
+use super::*;
+use crate::plan::Station;
+
+fn plan(n: u32) -> ScanPlan {
+    let stations: Vec<Station> = (0..n)
+        .map(|i| Station {
+            ring: 1,
+            index: i + 1,
+            azimuth: Degrees(f64::from(i) * 90.0),
+            tilt: Degrees(0.0),
+        })
+        .collect();
+    ScanPlan::new(
+        ScanId::new(1_800_000_000, "t"),
+        "t",
+        "t",
+        Duration::ZERO,
+        BTreeMap::new(),
+        &stations,
+    )
+}
+
+fn file(n: u32) -> Vec<SpoolFile> {
+    vec![SpoolFile {
+        name: format!("t_{n}.jpg"),
+        sha256: "ab".repeat(32),
+        size: 10,
+    }]
+}
+
+#[test]
+fn replay_tells_what_was_captured_and_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    let p = plan(4);
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: p.clone(),
+    })
+    .unwrap();
+    for n in 1..=3 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 2,
+            files: file(n),
+        })
+        .unwrap();
+    }
+    j.append(&Record::ShotUploaded {
+        shot: ShotId(1),
+        at: 3,
+        remote: vec!["r1".into()],
+        files: file(1),
+    })
+    .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(scan.plan, p);
+    assert_eq!(scan.pending_uploads(), [ShotId(2), ShotId(3)]);
+    use ShotState::*;
+    assert_eq!(scan.shot_states(), [Uploaded, Captured, Captured, Pending]);
+    assert!(scan.is_resumable());
+    assert!(!scan.is_settled());
+}
+
+#[test]
+fn a_failed_upload_is_remembered_until_the_shot_is_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(2),
+    })
+    .unwrap();
+    for n in 1..=2 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 2,
+            files: file(n),
+        })
+        .unwrap();
+        let error = format!("quota full {n}");
+        j.append(&Record::UploadFailed {
+            shot: ShotId(n),
+            at: 3,
+            error,
+        })
+        .unwrap();
+    }
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(scan.failed.len(), 2);
+    assert_eq!(scan.failed[&ShotId(2)], "quota full 2");
+    j.append(&Record::ShotUploaded {
+        shot: ShotId(1),
+        at: 4,
+        remote: vec!["r".into()],
+        files: file(1),
+    })
+    .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(scan.failed.keys().collect::<Vec<_>>(), [&ShotId(2)]);
+    assert_eq!(scan.pending_uploads(), [ShotId(2)], "still waiting");
+}
+
+#[test]
+fn a_torn_last_line_is_ignored_and_a_damaged_middle_line_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(2),
+    })
+    .unwrap();
+    let path = j.path().to_path_buf();
+    drop(j);
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(b"{\"record\":\"shot_capt").unwrap();
+    drop(f);
+    let scan = replay(dir.path()).unwrap();
+    assert!(scan.captured.is_empty());
+    assert!(scan.skipped.is_empty(), "a torn last line is no damage");
+
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(b"\n{\"record\":\"scan_finished\",\"at\":5,\"outcome\":\"stopped\"}\n")
+        .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(
+        scan.finished,
+        Some(Outcome::Stopped),
+        "records after it count"
+    );
+    assert_eq!(scan.skipped.len(), 1);
+    assert_eq!(scan.skipped[0].line, 2);
+}
+
+/// A journal of `n` planned shots, 1..=captured captured (their files
+/// written to the spool) and 1..=uploaded uploaded.
+fn journal_with_files(dir: &Path, n: u32, captured: u32, uploaded: u32) -> Vec<u8> {
+    let mut j = JournalWriter::open(dir).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(n),
+    })
+    .unwrap();
+    let mut captures = Vec::new();
+    for shot in 1..=captured {
+        let name = format!("t_{shot}.jpg");
+        let body = format!("photo {shot}");
+        fs::write(dir.join(&name), &body).unwrap();
+        let digest = scanrig_hardware::fsutil::digest_file(&dir.join(&name)).unwrap();
+        let files = vec![SpoolFile {
+            name,
+            sha256: digest.sha256,
+            size: digest.size,
+        }];
+        captures.push(files.clone());
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(shot),
+            at: 2,
+            files,
+        })
+        .unwrap();
+    }
+    for shot in 1..=uploaded {
+        let remote = vec![format!("r{shot}")];
+        let files = captures[shot as usize - 1].clone();
+        j.append(&Record::ShotUploaded {
+            shot: ShotId(shot),
+            at: 3,
+            remote,
+            files,
+        })
+        .unwrap();
+    }
+    fs::read(j.path()).unwrap()
+}
+
+/// Replaces line `n` (1-based) of the journal in `dir` with `garbage`.
+fn damage_line(dir: &Path, n: usize, garbage: &str) {
+    let path = dir.join(JOURNAL_FILE);
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[n - 1] = garbage;
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn repair_keeps_the_damaged_journal_aside_and_what_the_spool_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = journal_with_files(dir.path(), 6, 4, 1);
+    // Line 3 (shot 2's capture) is garbage; shot 3's photo changed in the
+    // spool; shot 1's left the spool after its upload.
+    damage_line(dir.path(), 3, "\u{0}\u{0}garbage");
+    fs::write(dir.path().join("t_3.jpg"), "something else").unwrap();
+    fs::remove_file(dir.path().join("t_1.jpg")).unwrap();
+    let damaged = fs::read(dir.path().join(JOURNAL_FILE)).unwrap();
+    assert_ne!(damaged, original);
+
+    let repaired = repair(dir.path()).unwrap().expect("repaired");
+    assert_eq!(repaired.skipped.len(), 1);
+    assert_eq!(repaired.skipped[0].line, 3);
+    assert_eq!(repaired.unproven, [ShotId(3)]);
+    assert_eq!(
+        fs::read(&repaired.kept_aside).unwrap(),
+        damaged,
+        "kept as it was"
+    );
+
+    let scan = replay(dir.path()).unwrap();
+    assert!(scan.skipped.is_empty(), "the new journal is clean");
+    assert_eq!(
+        scan.uploaded.keys().copied().collect::<Vec<_>>(),
+        [ShotId(1)]
+    );
+    // Shot 2's record is lost and shot 3's photo unproven: both are taken
+    // again; shot 4 still waits for its upload.
+    use ShotState::*;
+    assert_eq!(
+        scan.shot_states(),
+        [Uploaded, Pending, Pending, Captured, Pending, Pending]
+    );
+    assert_eq!(repair(dir.path()).unwrap(), None, "nothing more to repair");
+}
+
+#[test]
+fn a_lost_capture_of_an_uploaded_shot_is_recovered_from_its_upload_record() {
+    let dir = tempfile::tempdir().unwrap();
+    journal_with_files(dir.path(), 3, 3, 2);
+    let before = replay(dir.path()).unwrap();
+    // Line 2 is shot 1's capture; shot 1 was uploaded and left the spool.
+    damage_line(dir.path(), 2, "garbage");
+    fs::remove_file(dir.path().join("t_1.jpg")).unwrap();
+    repair(dir.path()).unwrap().expect("repaired");
+    let after = replay(dir.path()).unwrap();
+    assert_eq!(after.captured[&ShotId(1)].1, before.captured[&ShotId(1)].1);
+    assert_eq!(after.uploaded, before.uploaded);
+    assert_eq!(after.pending_uploads(), [ShotId(3)]);
+}
+
+#[test]
+fn a_journal_whose_first_line_is_damaged_cannot_be_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    journal_with_files(dir.path(), 2, 1, 0);
+    damage_line(dir.path(), 1, "{not json");
+    let err = replay(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("does not begin with a readable scan_started"),
+        "{err}"
+    );
+    assert!(err.contains("move its folder aside"), "{err}");
+    assert!(repair(dir.path()).is_err());
+}
+
+#[test]
+fn appending_after_a_torn_last_line_keeps_the_journal_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(2),
+    })
+    .unwrap();
+    let path = j.path().to_path_buf();
+    drop(j);
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(b"{\"record\":\"shot_capt").unwrap();
+    drop(f);
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ShotCaptured {
+        shot: ShotId(1),
+        at: 2,
+        files: file(1),
+    })
+    .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(
+        scan.captured.keys().copied().collect::<Vec<_>>(),
+        [ShotId(1)]
+    );
+    let text = fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+#[test]
+fn scan_dirs_lists_only_folders_with_a_journal_oldest_first() {
+    let spool = tempfile::tempdir().unwrap();
+    for name in ["20260102T000000Z-b", "20260101T000000Z-a"] {
+        JournalWriter::open(&spool.path().join(name)).unwrap();
+    }
+    fs::create_dir(spool.path().join("stray")).unwrap();
+    let dirs = scan_dirs(spool.path()).unwrap();
+    let names: Vec<_> = dirs.iter().map(|d| d.file_name().unwrap()).collect();
+    assert_eq!(names, ["20260101T000000Z-a", "20260102T000000Z-b"]);
+    assert!(scan_dirs(&spool.path().join("missing")).unwrap().is_empty());
+}
