@@ -462,6 +462,10 @@ fn print_report(report: &Report, json: bool) -> ExitCode {
             println!("  continue it with: scanrig resume --scan {}", s.scan);
         }
     }
+    if let Some(why) = &report.refused {
+        eprintln!("error: the profile asks for what the rig cannot do, so nothing moved: {why}; change the profile (`scanrig camera config` lists the camera's settings and their values)");
+        return ExitCode::from(2);
+    }
     if report.success() {
         ExitCode::SUCCESS
     } else {

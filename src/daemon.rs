@@ -185,7 +185,10 @@ impl StatusLine {
                 return Some(match reason {
                     PauseReason::Operator => "paused: press Start to go on".to_owned(),
                     PauseReason::Fault(why) => format!("paused by a fault: {why}"),
-                    PauseReason::Manual(what) => format!("paused: {what}"),
+                    PauseReason::Refused(why) => format!("cannot scan: {why}"),
+                    PauseReason::Manual(what) | PauseReason::Disconnected(what) => {
+                        format!("paused: {what}")
+                    }
                 })
             }
             Progress::Finished(s) => {

@@ -43,12 +43,17 @@ pub struct Report {
     pub summary: ScanSummary,
     /// The operator quit before the scan ended; it can be resumed.
     pub interrupted: bool,
+    /// The rig refused what the profile asks (nothing moved); why.
+    pub refused: Option<String>,
 }
 
 impl Report {
     /// Whether everything went well: the scan ended and every photo arrived.
     pub fn success(&self) -> bool {
-        !self.interrupted && self.summary.paused.is_none() && self.summary.upload_failed == 0
+        !self.interrupted
+            && self.refused.is_none()
+            && self.summary.paused.is_none()
+            && self.summary.upload_failed == 0
     }
 }
 
@@ -100,6 +105,7 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         let mut sigterm = signal(SignalKind::terminate()).context("cannot catch SIGTERM")?;
         let mut summary: Option<ScanSummary> = None;
         let mut fault: Option<String> = None;
+        let mut refused: Option<String> = None;
         let mut stops = 0;
         loop {
             tokio::select! {
@@ -115,6 +121,12 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                             bar.println(format!("scan paused: {why}"));
                             fault = Some(why);
                         }
+                        Progress::Paused { scan: s, reason: PauseReason::Refused(why) } if s == scan => {
+                            refused = Some(why);
+                        }
+                        Progress::Paused { scan: s, reason: PauseReason::Disconnected(why) } if s == scan => {
+                            bar.println(format!("scan paused: {why} (or type s and Enter to stop)"));
+                        }
                         Progress::Paused { scan: s, reason: PauseReason::Manual(what) } if s == scan => {
                             bar.println(format!("{what} (or type r and Enter)"));
                         }
@@ -122,7 +134,7 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                             bar.println("paused: press p to resume, s to stop");
                         }
                         Progress::Finished(s) if s.scan == scan.as_str() => summary = Some(s),
-                        Progress::Quiet if summary.is_some() || fault.is_some() => break,
+                        Progress::Quiet if summary.is_some() || fault.is_some() || refused.is_some() => break,
                         _ => {}
                     }
                 }
@@ -146,6 +158,7 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         Ok(Report {
             summary,
             interrupted,
+            refused,
         })
     })
 }

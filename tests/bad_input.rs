@@ -384,6 +384,36 @@ fn a_nul_byte_in_a_folder_name_is_refused() {
 }
 
 #[test]
+fn a_camera_setting_the_camera_refuses_is_bad_input_and_nothing_moves() {
+    let rig = Rig::new();
+    let text = format!("{}[camera]\niso = \"-1\"\n", common::ring_profile(4, 0));
+    rig.profile("badiso", &text);
+    let out = rig.run(&["scan", "--profile", "badiso", "--json"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    for words in [
+        "the camera's 'iso' cannot be '-1'; choose one of",
+        "nothing moved",
+    ] {
+        assert!(out.stderr.contains(words), "{}", out.stderr);
+    }
+    assert!(
+        !out.stderr.contains("axes homed"),
+        "a motor moved:\n{}",
+        out.stderr
+    );
+    assert!(!rig.photos.exists(), "a destination folder was made");
+    assert_eq!(
+        common::folders(&rig.spool),
+        Vec::<String>::new(),
+        "a scan was kept"
+    );
+    // Nothing is left to resume.
+    let out = rig.run(&["resume"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("no interrupted scan"), "{}", out.stderr);
+}
+
+#[test]
 fn a_missing_config_file_is_refused_naming_it() {
     let rig = Rig::new();
     let missing = rig.root().join("nope.toml");

@@ -11,7 +11,7 @@ use actix::prelude::*;
 use scanrig_hardware::camera::{
     Camera, CameraConnector, CameraError, CaptureRequest, DownloadedFile, Exposure, Setting,
 };
-use slog::{info, warn, Logger};
+use slog::{debug, info, warn, Logger};
 
 /// Applies camera settings (widget → value) for the rest of the scan.
 #[derive(Message)]
@@ -38,6 +38,12 @@ pub struct Download {
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "Result<Vec<u8>, CameraError>")]
 pub struct Preview;
+
+/// Connects to the camera if it is not connected (to see whether one that
+/// was gone is back); nothing is taken.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<(), CameraError>")]
+pub struct Connect;
 
 /// Reads every camera setting with its current value and choices.
 #[derive(Debug, Clone, Copy, Message)]
@@ -151,6 +157,19 @@ impl Handler<Preview> for CameraActor {
 
     fn handle(&mut self, _: Preview, ctx: &mut Self::Context) -> Self::Result {
         self.call(ctx, "preview", |camera| camera.preview())
+    }
+}
+
+impl Handler<Connect> for CameraActor {
+    type Result = Result<(), CameraError>;
+
+    fn handle(&mut self, _: Connect, _: &mut Self::Context) -> Self::Result {
+        // Looking for a camera that is gone fails quietly until it is back.
+        let result = self.session().map(drop);
+        if let Err(e) = &result {
+            debug!(self.log, "no camera yet"; "error" => %e);
+        }
+        result
     }
 }
 

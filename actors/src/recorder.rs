@@ -44,6 +44,12 @@ pub struct Tidy(pub PathBuf);
 #[rtype(result = "io::Result<u64>")]
 pub struct FreeSpace(pub PathBuf);
 
+/// Removes a scan's spool folder, journal and all: a scan refused before
+/// it took anything leaves nothing behind.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Discard(pub PathBuf);
+
 /// Forgets a scan's open journal (its scan is over).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -143,5 +149,16 @@ impl Handler<Close> for Recorder {
 
     fn handle(&mut self, msg: Close, _: &mut Self::Context) {
         self.open.remove(&msg.0);
+    }
+}
+
+impl Handler<Discard> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: Discard, _: &mut Self::Context) {
+        self.open.remove(&msg.0);
+        if let Err(e) = std::fs::remove_dir_all(&msg.0) {
+            warn!(self.log, "could not remove a refused scan's spool folder"; "path" => %msg.0.display(), "error" => %e);
+        }
     }
 }

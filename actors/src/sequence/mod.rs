@@ -9,14 +9,19 @@
 mod types;
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use types::{
-    Command, Device, Event, Fault, Outcome, PauseReason, Retry, SequenceConfig, ShotState,
+    Command, Device, Event, Fault, FaultKind, Outcome, PauseReason, Retry, SequenceConfig,
+    ShotState,
 };
 
 use crate::plan::ShotId;
 use crate::restart::RestartBudget;
+
+/// Longest wait between two looks for a device that is gone, so that the
+/// scan goes on soon after it is plugged back in.
+const PROBE_EVERY_AT_MOST: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Table {
@@ -60,6 +65,8 @@ pub struct Sequence {
     pause_announced: bool,
     draining: bool,
     manual_stops: BTreeMap<ShotId, String>,
+    /// Looks for a device that is gone, so far (0: not looking).
+    probes: u32,
 }
 
 impl Sequence {
@@ -81,6 +88,7 @@ impl Sequence {
             pause_announced: false,
             draining: false,
             manual_stops: BTreeMap::new(),
+            probes: 0,
         }
     }
 
@@ -213,6 +221,14 @@ impl Sequence {
             Event::RetryDue(Retry::Device(device)) => {
                 self.blocked_until_retry[device as usize] = false;
             }
+            Event::RetryDue(Retry::Probe(device)) => {
+                if matches!(self.mode, Mode::Paused(PauseReason::Disconnected(_))) {
+                    out.push(Command::Probe(device));
+                } else {
+                    self.probes = 0;
+                }
+            }
+            Event::Probed { device, present } => self.probed(device, present, out),
             Event::RetryDue(Retry::Upload(shot)) => {
                 if self.shot(shot) == ShotState::Captured {
                     self.set(shot, ShotState::Uploading);
@@ -229,7 +245,7 @@ impl Sequence {
             }
             Event::Resume => {
                 if let Mode::Paused(reason) = &self.mode {
-                    if matches!(reason, PauseReason::Fault(_)) {
+                    if reason.is_fault() {
                         self.budget.reset();
                         self.failures = [0; 2];
                         self.blocked_until_retry = [false; 2];
@@ -308,9 +324,23 @@ impl Sequence {
                 }
             }
         }
-        if fault.fatal {
-            self.pause(PauseReason::Fault(fault.message));
-            return;
+        match fault.kind {
+            FaultKind::Transient => {}
+            FaultKind::Refused => return self.pause(PauseReason::Refused(fault.message)),
+            FaultKind::Spool => return self.pause(PauseReason::Fault(fault.message)),
+            FaultKind::Gone => {
+                let what = format!(
+                    "{}: plug it back in; the scan goes on by itself when it is back",
+                    fault.message
+                );
+                self.pause(PauseReason::Disconnected(what));
+                // Nothing more is asked of it until it answers again.
+                self.blocked_until_retry[device as usize] = true;
+                if self.probes == 0 && matches!(self.mode, Mode::Paused(_)) {
+                    self.probe_later(device, out);
+                }
+                return;
+            }
         }
         if !self.budget.record(now) {
             let reason = format!(
@@ -335,11 +365,37 @@ impl Sequence {
         });
     }
 
+    /// Looks again for a device that is gone, after a backoff.
+    fn probe_later(&mut self, device: Device, out: &mut Vec<Command>) {
+        self.probes += 1;
+        let delay = self.config.device_backoff.delay(self.probes);
+        out.push(Command::RetryAfter {
+            delay: delay.min(PROBE_EVERY_AT_MOST),
+            retry: Retry::Probe(device),
+        });
+    }
+
+    /// A device that was gone answers again (the scan goes on), or not yet.
+    fn probed(&mut self, device: Device, present: bool, out: &mut Vec<Command>) {
+        if !matches!(self.mode, Mode::Paused(PauseReason::Disconnected(_))) {
+            self.probes = 0;
+            return;
+        }
+        if !present {
+            return self.probe_later(device, out);
+        }
+        self.probes = 0;
+        self.failures[device as usize] = 0;
+        self.blocked_until_retry[device as usize] = false;
+        self.mode = Mode::Running;
+        self.pause_announced = false;
+    }
+
     fn pause(&mut self, reason: PauseReason) {
         if matches!(self.mode, Mode::Stopping | Mode::Finished) {
             return;
         }
-        if matches!(reason, PauseReason::Fault(_)) {
+        if reason.is_fault() {
             self.blocked_until_retry = [false; 2];
         }
         self.mode = Mode::Paused(reason);
@@ -373,7 +429,7 @@ impl Sequence {
                 self.drive_downloads(out);
                 if !self.pause_announced && self.quiet_devices() {
                     self.pause_announced = true;
-                    if matches!(reason, PauseReason::Fault(_)) && self.table != Table::Unknown {
+                    if reason.is_fault() && self.table != Table::Unknown {
                         // A fault releases the motors; resuming homes again.
                         self.table = Table::Unknown;
                         out.push(Command::Deenergise);
@@ -497,18 +553,19 @@ impl Sequence {
         self.blocked_until_retry[Device::Camera as usize]
     }
 
-    /// Nothing moving, nothing exposing or downloading.
+    /// Nothing moving, nothing exposing or downloading (nor waiting to be
+    /// downloaded, unless the camera is gone and cannot be asked).
     fn quiet_devices(&self) -> bool {
+        let waiting = !self.camera_blocked() && self.shots.contains(&ShotState::Exposed);
         !matches!(
             self.table,
             Table::Moving(_) | Table::Homing | Table::Settling(_)
         ) && !self.camera_busy
-            && !self.shots.iter().any(|s| {
-                matches!(
-                    s,
-                    ShotState::Exposing | ShotState::Exposed | ShotState::Downloading
-                )
-            })
+            && !waiting
+            && !self
+                .shots
+                .iter()
+                .any(|s| matches!(s, ShotState::Exposing | ShotState::Downloading))
     }
 
     fn ids_in(&self, state: ShotState) -> Vec<ShotId> {

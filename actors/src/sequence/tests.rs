@@ -43,6 +43,9 @@ struct World {
     /// Uploads are held back (not completed) while true.
     hold_uploads: bool,
     held: Vec<ShotId>,
+    /// Probes of a gone device answered so far, and how many say "absent".
+    probes: usize,
+    gone_for: usize,
 }
 
 impl World {
@@ -60,6 +63,8 @@ impl World {
             issued: 0,
             hold_uploads: false,
             held: Vec::new(),
+            probes: 0,
+            gone_for: 0,
         }
     }
 
@@ -109,6 +114,11 @@ impl World {
             Command::RetryAfter { delay, retry } => {
                 self.now += delay;
                 Some(Event::RetryDue(retry))
+            }
+            Command::Probe(device) => {
+                self.probes += 1;
+                let present = self.probes > self.gone_for;
+                Some(Event::Probed { device, present })
             }
             Command::Deenergise | Command::Paused(_) | Command::Finished(_) => None,
         };
@@ -235,7 +245,7 @@ fn camera_failing_every_fifth_exposure_is_retried_with_backoff() {
                     device: Device::Camera,
                     shot: Some(*shot),
                     fault: Fault {
-                        fatal: false,
+                        kind: FaultKind::Transient,
                         message: "PTP I/O error".into(),
                     },
                     retake: false,
@@ -260,7 +270,7 @@ fn spent_restart_budget_pauses_with_the_reason_and_releases_the_motor() {
             device: Device::Camera,
             shot: Some(*shot),
             fault: Fault {
-                fatal: false,
+                kind: FaultKind::Transient,
                 message: "camera unplugged".into(),
             },
             retake: false,
@@ -299,7 +309,7 @@ fn a_lost_download_is_retaken_after_the_table_comes_back() {
                 device: Device::Camera,
                 shot: Some(ShotId(2)),
                 fault: Fault {
-                    fatal: false,
+                    kind: FaultKind::Transient,
                     message: "file gone".into(),
                 },
                 retake: true,
@@ -325,7 +335,7 @@ fn a_failed_download_is_retried_before_retaking() {
                 device: Device::Camera,
                 shot: Some(ShotId(1)),
                 fault: Fault {
-                    fatal: false,
+                    kind: FaultKind::Transient,
                     message: "USB reset".into(),
                 },
                 retake: false,
@@ -431,7 +441,7 @@ fn a_fatal_camera_error_pauses_at_once() {
             device: Device::Camera,
             shot: None,
             fault: Fault {
-                fatal: true,
+                kind: FaultKind::Refused,
                 message: "the camera has no setting 'isoo'".into(),
             },
             retake: false,
@@ -450,6 +460,70 @@ fn a_fatal_camera_error_pauses_at_once() {
         "no motor moves for a refused setting"
     );
     assert_eq!(w.count("cmd MoveTo"), 0);
+}
+
+/// The camera is gone at each of the first `times` exposures.
+fn unplugged(times: u32) -> FailPolicy {
+    let mut left = times;
+    Box::new(move |cmd, _| match cmd {
+        Command::Expose(shot) if left > 0 => {
+            left -= 1;
+            Some(Event::DeviceFailed {
+                device: Device::Camera,
+                shot: Some(*shot),
+                fault: Fault {
+                    kind: FaultKind::Gone,
+                    message: "camera disconnected".into(),
+                },
+                retake: false,
+            })
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_camera_that_is_gone_pauses_the_scan_which_goes_on_when_it_is_back() {
+    let mut w = World::new(config(), 5);
+    // Gone more often than the restart budget (3) allows, and each time
+    // for a few looks: the scan waits, and finishes.
+    w.fail = unplugged(5);
+    w.gone_for = 3;
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+    assert_all_uploaded(&w, 5);
+    assert!(
+        w.count("cmd Paused(Disconnected(") >= 1,
+        "{}",
+        w.log.join("\n")
+    );
+    assert_eq!(w.count("cmd Paused(Fault("), 0, "the budget is not spent");
+    assert_eq!(w.count("cmd Probe(Camera)"), w.probes);
+    assert!(w.probes > 3);
+    for line in w.log.iter().filter(|l| l.contains("Probe(Camera) }")) {
+        let delay_ok = ["100ms", "200ms", "400ms", "800ms", "1s"]
+            .iter()
+            .any(|d| line.contains(d));
+        assert!(delay_ok, "looks come at most a second apart: {line}");
+    }
+}
+
+#[test]
+fn stopping_while_the_camera_is_gone_ends_the_scan_and_the_looking() {
+    let mut w = World::new(config(), 4);
+    w.fail = unplugged(1);
+    w.gone_for = usize::MAX;
+    w.feed(Event::Start);
+    // Run until the pause is announced and a look is due.
+    while w.count("cmd Paused(Disconnected(") == 0 {
+        assert!(w.step(), "{}", w.log.join("\n"));
+    }
+    w.feed(Event::Stop);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+    assert_eq!(w.count("cmd Finished(Stopped)"), 1);
+    assert!(w.probes <= 1, "still looking after the stop: {}", w.probes);
 }
 
 #[test]
@@ -504,7 +578,7 @@ fn a_failed_exposure_of_the_last_shot_is_retaken_not_dropped() {
                 device: Device::Camera,
                 shot: Some(ShotId(4)),
                 fault: Fault {
-                    fatal: false,
+                    kind: FaultKind::Transient,
                     message: "PTP I/O error".into(),
                 },
                 retake: false,
@@ -542,7 +616,7 @@ fn a_fault_pause_is_quiet_only_once_the_moving_table_has_stopped() {
         device: Device::Camera,
         shot: Some(shot1),
         fault: Fault {
-            fatal: true,
+            kind: FaultKind::Refused,
             message: "the camera has no card".into(),
         },
         retake: true,

@@ -37,11 +37,27 @@ pub enum Device {
     Camera,
 }
 
-/// How bad a device failure is.
+/// What kind of failure a device met; it decides what the scan does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Retried with backoff, within the restart budget.
+    Transient,
+    /// The device refuses what the profile asks (a setting it does not
+    /// have): retrying cannot help; the scan stops before any motor moves.
+    Refused,
+    /// The spool cannot take the photo (disk full, read-only): the scan
+    /// pauses until someone makes room and resumes it.
+    Spool,
+    /// The device is gone (unplugged, switched off): the scan pauses and
+    /// goes on by itself once the device answers again.
+    Gone,
+}
+
+/// A device failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
-    /// Retrying cannot help (e.g. a camera setting the camera lacks).
-    pub fatal: bool,
+    /// What kind of failure.
+    pub kind: FaultKind,
     /// What went wrong, in words for the operator.
     pub message: String,
 }
@@ -57,6 +73,34 @@ pub enum PauseReason {
     /// the camera's tilt on a rig without a tilt motor); the message says
     /// what.
     Manual(String),
+    /// The profile asks for something the rig cannot do (a camera setting
+    /// the camera does not have); the message says what.
+    Refused(String),
+    /// A device is gone; the scan goes on by itself when it is back.
+    Disconnected(String),
+}
+
+impl PauseReason {
+    /// Whether something failed (the motors are released, and resuming
+    /// by hand gives the devices a fresh restart budget).
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            PauseReason::Fault(_) | PauseReason::Refused(_) | PauseReason::Disconnected(_)
+        )
+    }
+}
+
+impl std::fmt::Display for PauseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PauseReason::Operator => f.write_str("paused by the operator"),
+            PauseReason::Fault(why)
+            | PauseReason::Manual(why)
+            | PauseReason::Refused(why)
+            | PauseReason::Disconnected(why) => f.write_str(why),
+        }
+    }
 }
 
 /// How a scan ended.
@@ -122,6 +166,13 @@ pub enum Event {
     },
     /// A backoff timer fired.
     RetryDue(Retry),
+    /// Whether a device that was gone answers again.
+    Probed {
+        /// The device.
+        device: Device,
+        /// It answers.
+        present: bool,
+    },
     /// Pause after the steps in flight.
     Pause,
     /// Continue a paused scan.
@@ -137,6 +188,8 @@ pub enum Retry {
     Device(Device),
     /// Upload this shot again.
     Upload(ShotId),
+    /// See whether a device that was gone is back.
+    Probe(Device),
 }
 
 /// Something to do.
@@ -171,6 +224,8 @@ pub enum Command {
         /// What to retry.
         retry: Retry,
     },
+    /// See whether a device that was gone answers again; report `Probed`.
+    Probe(Device),
     /// Release the motors.
     Deenergise,
     /// The scan paused (after the steps in flight).

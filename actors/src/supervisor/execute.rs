@@ -10,14 +10,14 @@ use scanrig_hardware::camera::CameraError;
 use slog::{error, info, warn};
 
 use super::{Progress, Supervisor};
-use crate::camera::{ApplySettings, Download, Expose};
+use crate::camera::{ApplySettings, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
 use crate::destination::DestinationError;
 use crate::journal::{Record, SpoolFile};
 use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
-use crate::recorder::{Append, Close, FreeSpace, RemoveFiles, Replay, Tidy};
-use crate::sequence::{Command, Device, Event, Fault, Outcome, PauseReason, ShotState};
+use crate::recorder::{Append, Close, Discard, FreeSpace, RemoveFiles, Replay, Tidy};
+use crate::sequence::{Command, Device, Event, Fault, FaultKind, Outcome, PauseReason, ShotState};
 use crate::turntable::{Home, MoveTo, Release};
 use crate::uploader::{Enqueue, PutManifest, UploadDone};
 
@@ -64,7 +64,9 @@ impl Supervisor {
     }
 
     fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
-        let run = self.runs.get_mut(scan).expect("commands come from a run");
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
         match command {
             Command::ApplySettings => {
                 let settings = run.plan.camera.clone();
@@ -170,6 +172,25 @@ impl Supervisor {
                     act.feed(&scan, Event::RetryDue(retry), ctx)
                 });
             }
+            Command::Probe(device) => {
+                let camera = self.camera.clone();
+                let request = camera.send(Connect).timeout(self.camera_timeout);
+                let id = scan.clone();
+                self.ask(
+                    request,
+                    scan,
+                    |s| &mut s.exposing,
+                    move |act, r| {
+                        let present = matches!(r, Ok(Ok(())));
+                        if let (true, Some(run)) = (present, act.runs.get_mut(&id)) {
+                            info!(act.log, "the camera is back; the scan goes on"; "scan" => %id);
+                            run.paused = None;
+                        }
+                        Event::Probed { device, present }
+                    },
+                    ctx,
+                );
+            }
             Command::Deenergise => self.turntable.do_send(Release),
             Command::Paused(reason) => {
                 match &reason {
@@ -180,19 +201,33 @@ impl Supervisor {
                     PauseReason::Manual(what) => {
                         info!(self.log, "scan paused for the operator"; "scan" => %scan, "to do" => what)
                     }
+                    PauseReason::Refused(why) => {
+                        error!(self.log, "scan refused"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
+                    PauseReason::Disconnected(why) => {
+                        warn!(self.log, "scan paused until the device is back"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
                     PauseReason::Operator => info!(self.log, "scan paused"; "scan" => %scan),
                 }
+                let refused = matches!(reason, PauseReason::Refused(_));
                 self.tell(Progress::Paused {
                     scan: scan.clone(),
                     reason,
                 });
+                if refused {
+                    self.discard_if_untouched(scan, ctx);
+                }
             }
             Command::Finished(outcome) => self.finish(scan, outcome, ctx),
         }
     }
 
     fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
-        let run = self.runs.get_mut(scan).expect("commands come from a run");
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
         let Some(exposure) = run.exposures.get(&shot).cloned() else {
             // Nothing to download (lost in a restart): take the shot again.
             let event = camera_failed(
@@ -242,7 +277,9 @@ impl Supervisor {
     }
 
     fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
-        let run = &self.runs[scan];
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
         let files = run.files.get(&shot).cloned().unwrap_or_default();
         let name = files.first().map(|f| f.name.clone()).unwrap_or_default();
         let msg = Append {
@@ -298,7 +335,9 @@ impl Supervisor {
 
     /// Journals a new scan's plan before anything else happens.
     pub(super) fn record_start(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
-        let run = &self.runs[scan];
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
         let msg = Append {
             dir: run.dir.clone(),
             record: Record::ScanStarted {
@@ -321,7 +360,9 @@ impl Supervisor {
     }
 
     fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
-        let run = &self.runs[scan];
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
         if !(run.active || run.ended) {
             // An interrupted scan's uploads are done; it may be resumed.
             return self.close(scan, outcome);
@@ -386,6 +427,35 @@ impl Supervisor {
             act.close(&scan, outcome);
         })
         .spawn(ctx);
+    }
+
+    /// A new scan refused before it took anything (the camera lacks a
+    /// setting the profile asks for) is not kept: nothing to resume, its
+    /// spool folder removed; it ends without an outcome, and only then is
+    /// the rig quiet.
+    fn discard_if_untouched(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        if !run.active || run.seq.count(ShotState::Pending) != run.plan.shots.len() {
+            return;
+        }
+        run.discarding = true;
+        let id = scan.clone();
+        self.recorder
+            .send(Discard(run.dir.clone()))
+            .into_actor(self)
+            .map(move |_, act, _| {
+                let Some(run) = act.runs.remove(&id) else {
+                    return;
+                };
+                let summary = run.summary(None, &act.destination);
+                info!(act.log, "refused scan discarded"; "scan" => %id);
+                act.last_finished = Some(summary.clone());
+                act.tell(Progress::Finished(summary));
+                act.refresh();
+            })
+            .spawn(ctx);
     }
 
     fn close(&mut self, scan: &ScanId, outcome: Outcome) {
@@ -513,14 +583,26 @@ fn flatten<T>(
 }
 
 fn camera_failed(shot: Option<ShotId>, e: CameraError) -> Event {
+    let (kind, message) = match &e {
+        // Writing to the spool failed: the spool's fault, not the camera's.
+        CameraError::Io { path, source } => (
+            FaultKind::Spool,
+            format!(
+                "the spool cannot take the photo: writing {} failed: {source}; free some space on the spool's disk (or make spool.dir writable), then resume",
+                path.display()
+            ),
+        ),
+        CameraError::NotConnected { .. } | CameraError::Disconnected { .. } => {
+            (FaultKind::Gone, format!("camera disconnected ({e})"))
+        }
+        e if e.is_configuration() => (FaultKind::Refused, e.to_string()),
+        e => (FaultKind::Transient, e.to_string()),
+    };
     Event::DeviceFailed {
         device: Device::Camera,
         shot,
         retake: matches!(e, CameraError::FileGone { .. }),
-        fault: Fault {
-            fatal: e.is_configuration(),
-            message: e.to_string(),
-        },
+        fault: Fault { kind, message },
     }
 }
 
@@ -530,7 +612,7 @@ fn table_failed(shot: Option<ShotId>, message: String) -> Event {
         shot,
         retake: false,
         fault: Fault {
-            fatal: false,
+            kind: FaultKind::Transient,
             message,
         },
     }
@@ -541,5 +623,43 @@ fn flat<T, E: std::fmt::Display>(reply: Result<Result<T, E>, MailboxError>) -> R
     match reply {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(e) => Err(format!("actor gone: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(e: CameraError) -> Fault {
+        match camera_failed(Some(ShotId(1)), e) {
+            Event::DeviceFailed { fault, .. } => fault,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn camera_failures_are_told_apart_by_what_is_at_fault() {
+        let full = fault(CameraError::Io {
+            path: "/spool/scan/a.jpg".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        });
+        assert_eq!(full.kind, FaultKind::Spool);
+        assert!(
+            full.message.starts_with("the spool cannot take the photo"),
+            "{}",
+            full.message
+        );
+        assert!(full.message.contains("free some space"), "{}", full.message);
+
+        let gone = fault(CameraError::Disconnected { during: "expose" });
+        assert_eq!(gone.kind, FaultKind::Gone);
+        let refused = fault(CameraError::InvalidValue {
+            key: "iso".into(),
+            value: "-1".into(),
+            choices: vec!["100".into()],
+        });
+        assert_eq!(refused.kind, FaultKind::Refused);
+        let busy = fault(CameraError::Busy { during: "expose" });
+        assert_eq!(busy.kind, FaultKind::Transient);
     }
 }

@@ -237,7 +237,7 @@ impl Supervisor {
         let active = self.runs.values().find(|r| r.active);
         let status = match active {
             Some(r) if r.seq.paused().is_some() => match r.seq.paused() {
-                Some(PauseReason::Fault(_)) => Status::Fault,
+                Some(reason) if reason.is_fault() => Status::Fault,
                 _ => Status::Paused,
             },
             Some(_) => Status::Scanning,
@@ -250,7 +250,10 @@ impl Supervisor {
         }
         // A pause counts once it is announced: until then a device may
         // still be moving or downloading.
-        let quiet = self.runs.values().all(|r| r.seq.is_quiet());
+        let quiet = self
+            .runs
+            .values()
+            .all(|r| r.seq.is_quiet() && !r.discarding);
         if quiet && !self.quiet {
             self.tell(Progress::Quiet);
         }

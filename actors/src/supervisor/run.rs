@@ -82,6 +82,8 @@ pub(crate) struct Run {
     pub(crate) stages: StageTimes,
     pub(crate) started: Instant,
     pub(crate) paused: Option<String>,
+    /// Refused before it took anything: its folder is being removed.
+    pub(crate) discarding: bool,
 }
 
 impl Run {
@@ -112,6 +114,7 @@ impl Run {
             stages: StageTimes::default(),
             started: Instant::now(),
             paused: None,
+            discarding: false,
         }
     }
 
@@ -145,7 +148,8 @@ impl Run {
             scan: self.plan.scan.to_string(),
             profile: self.plan.profile.clone(),
             outcome,
-            paused: self.paused.clone(),
+            // A scan that ended is no longer paused, whatever it last waited for.
+            paused: self.paused.clone().filter(|_| outcome.is_none()),
             planned: self.plan.shots.len(),
             captured,
             uploaded: self.seq.count(ShotState::Uploaded),

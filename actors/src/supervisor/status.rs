@@ -124,11 +124,7 @@ impl Handler<GetStatus> for Supervisor {
             .values()
             .find(|r| r.active)
             .or_else(|| self.runs.values().next());
-        let paused = run.and_then(|r| r.seq.paused()).map(|reason| match reason {
-            PauseReason::Operator => "paused by the operator".to_owned(),
-            PauseReason::Manual(what) => what.clone(),
-            PauseReason::Fault(why) => why.clone(),
-        });
+        let paused = run.and_then(|r| r.seq.paused()).map(PauseReason::to_string);
         let backlog = self
             .runs
             .values()
