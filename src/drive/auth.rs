@@ -9,23 +9,24 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use google_drive3::common;
 use google_drive3::hyper_rustls::HttpsConnector;
 use google_drive3::hyper_util::client::legacy::connect::HttpConnector;
 use google_drive3::yup_oauth2::authenticator::Authenticator;
-use google_drive3::yup_oauth2::authenticator_delegate::{
-    DeviceAuthResponse, DeviceFlowDelegate, InstalledFlowDelegate,
-};
+use google_drive3::yup_oauth2::authenticator_delegate::{DeviceAuthResponse, DeviceFlowDelegate};
 use google_drive3::yup_oauth2::storage::{TokenInfo, TokenStorage, TokenStorageError};
 use google_drive3::yup_oauth2::{
-    self, ApplicationSecret, DeviceFlowAuthenticator, InstalledFlowAuthenticator,
-    InstalledFlowReturnMethod, ServiceAccountAuthenticator, ServiceAccountKey,
+    self, ApplicationSecret, DeviceFlowAuthenticator, ServiceAccountAuthenticator,
+    ServiceAccountKey,
 };
 use scanrig_hardware::fsutil::DurableFile;
 use serde::{Deserialize, Serialize};
 
+use super::refresh::{Refresher, Tokens};
+use super::transfer::Connector;
 use crate::settings::{Drive, DriveAuth};
 
 /// The one scope scanrig asks for: only files it created itself.
@@ -133,27 +134,24 @@ impl AuthConfig {
         Ok(key)
     }
 
-    /// The authenticator for uploads: it refreshes stored tokens and never
+    /// The token source for uploads: it renews stored tokens and never
     /// asks a person; without a usable authorisation every token request
-    /// fails with a message saying to run `scanrig auth drive`.
-    pub async fn unattended(&self) -> io::Result<Auth> {
+    /// fails with a message saying to run `scanrig auth drive`. OAuth
+    /// tokens are refreshed through `client`.
+    pub async fn unattended(&self, client: common::Client<Connector>) -> io::Result<Tokens> {
         match self.kind {
-            DriveAuth::Oauth => {
-                InstalledFlowAuthenticator::builder(
-                    self.client()?,
-                    InstalledFlowReturnMethod::Interactive,
-                )
-                .flow_delegate(Box::new(NoPrompt))
-                .with_storage(Box::new(TokenFile::new(&self.token_file, false)))
-                .with_timeout(self.timeout)
-                .build()
-                .await
-            }
+            DriveAuth::Oauth => Ok(Tokens::Oauth(Arc::new(Refresher::new(
+                self.client()?,
+                TokenFile::new(&self.token_file, false),
+                client,
+                self.timeout,
+            )))),
             DriveAuth::ServiceAccount => {
                 ServiceAccountAuthenticator::builder(self.service_account()?)
                     .with_timeout(self.timeout)
                     .build()
                     .await
+                    .map(Tokens::Service)
             }
         }
     }
@@ -206,22 +204,6 @@ impl AuthConfig {
     }
 }
 
-/// Refuses the interactive login an expired authorisation would start.
-struct NoPrompt;
-
-impl InstalledFlowDelegate for NoPrompt {
-    fn present_user_url<'a>(
-        &'a self,
-        _url: &'a str,
-        _need_code: bool,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send + 'a>>
-    {
-        Box::pin(async {
-            Err("Google Drive is not authorised (never, or the authorisation was revoked or has expired); run `scanrig auth drive`".to_owned())
-        })
-    }
-}
-
 /// Shows the device-flow code on the terminal.
 struct ShowCode;
 
@@ -245,16 +227,16 @@ impl DeviceFlowDelegate for ShowCode {
 
 /// What the token file holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Stored {
+pub struct Stored {
     /// The scopes the tokens were granted for.
-    scopes: Vec<String>,
+    pub scopes: Vec<String>,
     /// The tokens.
-    token: TokenInfo,
+    pub token: TokenInfo,
 }
 
 /// The token file: written whole to a temp file created 0600, fsync'd and
 /// renamed, so it is never half-written nor readable by others.
-struct TokenFile {
+pub struct TokenFile {
     path: PathBuf,
     /// Ignore what is stored (a new authorisation replaces it).
     fresh: bool,
@@ -262,7 +244,8 @@ struct TokenFile {
 }
 
 impl TokenFile {
-    fn new(path: &Path, fresh: bool) -> TokenFile {
+    /// The token file at `path`; `fresh` ignores what it holds.
+    pub fn new(path: &Path, fresh: bool) -> TokenFile {
         TokenFile {
             path: path.to_owned(),
             fresh,
@@ -270,7 +253,8 @@ impl TokenFile {
         }
     }
 
-    fn read(&self) -> io::Result<Option<Stored>> {
+    /// What it holds, if it exists.
+    pub fn read(&self) -> io::Result<Option<Stored>> {
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
@@ -280,7 +264,8 @@ impl TokenFile {
         }
     }
 
-    fn write(&self, stored: &Stored) -> io::Result<()> {
+    /// Replaces what it holds, durably.
+    pub fn write(&self, stored: &Stored) -> io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod command;
 mod files;
 mod folders;
+mod refresh;
 mod retry;
 mod transfer;
 
@@ -37,10 +38,11 @@ use slog::{debug, Logger};
 
 pub use self::folders::Parent;
 
-use self::auth::{Auth, AuthConfig, SCOPE};
+use self::auth::AuthConfig;
 use self::files::local_md5;
 use self::folders::Folders;
-use self::retry::{token_failure, Failed, Recorder, RetryPolicy};
+use self::refresh::Tokens;
+use self::retry::{Failed, Recorder, RetryPolicy};
 use self::transfer::{ChunkClient, Connector, SavedSession, FILE_FIELDS};
 use crate::settings::Drive as DriveSettings;
 
@@ -105,7 +107,7 @@ impl DriveOptions {
 pub struct DriveDestination {
     runtime: Option<tokio::runtime::Runtime>,
     hub: DriveHub<Connector>,
-    auth: Auth,
+    tokens: Tokens,
     chunks: ChunkClient,
     opts: DriveOptions,
     folders: tokio::sync::Mutex<Folders>,
@@ -148,15 +150,15 @@ impl DriveDestination {
             .enable_all()
             .build()?;
         let connector = connector()?;
-        let auth = runtime.block_on(opts.auth.unattended())?;
         let client = Client::builder(TokioExecutor::new()).build(connector.clone());
-        let mut hub = DriveHub::new(client, auth.clone());
+        let tokens = runtime.block_on(opts.auth.unattended(client.clone()))?;
+        let mut hub = DriveHub::new(client, tokens.clone());
         hub.base_url(opts.api_url.clone());
         hub.root_url(opts.upload_url.clone());
         Ok(DriveDestination {
             runtime: Some(runtime),
             hub,
-            auth,
+            tokens,
             chunks: transfer::chunk_client(connector),
             opts,
             folders: tokio::sync::Mutex::new(Folders::default()),
@@ -230,11 +232,7 @@ impl DriveDestination {
             }
             retry::Next::Refresh => {
                 debug!(self.log, "Drive refused the access token; refreshing it"; "what" => what);
-                self.auth
-                    .force_refreshed_token(&[SCOPE])
-                    .await
-                    .map(drop)
-                    .map_err(|e| token_failure(&e).into_error(what))
+                self.tokens.refresh().await.map_err(|f| f.into_error(what))
             }
             retry::Next::GiveUp => Err(failed.into_error(what)),
         }
@@ -252,13 +250,7 @@ impl DriveDestination {
     }
 
     async fn token(&self) -> Result<String, Failed> {
-        self.auth
-            .token(&[SCOPE])
-            .await
-            .map_err(|e| token_failure(&e))?
-            .token()
-            .map(str::to_owned)
-            .ok_or_else(|| Failed::network("the token endpoint gave no access token"))
+        self.tokens.token().await
     }
 
     /// Files matching the query `q` (not in the trash).

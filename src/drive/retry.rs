@@ -11,6 +11,8 @@ use google_drive3::hyper::http::HeaderMap;
 use google_drive3::hyper::StatusCode;
 use scanrig_actors::destination::DestinationError;
 
+use super::refresh::TokenError;
+
 /// 403 reasons that mean "slow down", not "no".
 const RATE_LIMIT_REASONS: &[&str] = &["rateLimitExceeded", "userRateLimitExceeded"];
 
@@ -262,7 +264,10 @@ impl Recorder {
             }
             E::HttpError(e) => Failed::network(error_chain(&e)),
             E::JsonDecodeError(_, e) => Failed::network(format!("garbled answer: {e}")),
-            E::MissingToken(e) => token_failure(e.as_ref()),
+            E::MissingToken(e) => match e.downcast_ref::<TokenError>() {
+                Some(TokenError(failed)) => failed.clone(),
+                None => token_failure(e.as_ref()),
+            },
             E::Io(e) => Failed {
                 kind: FailKind::Local,
                 reason: None,
@@ -279,12 +284,30 @@ impl Recorder {
     }
 }
 
-/// Why no access token could be had: the network (retry) or the
-/// authorisation itself (stop).
+/// OAuth error codes that refuse the grant itself: only a new
+/// authorisation helps.
+pub const REFUSALS: [&str; 6] = [
+    "invalid_grant",
+    "invalid_client",
+    "unauthorized_client",
+    "access_denied",
+    "invalid_scope",
+    "unsupported_grant_type",
+];
+
+/// Why yup-oauth2 could give no access token: the network or the token
+/// endpoint's trouble (retry), or a refusal of the grant (stop).
 pub fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
-    let network = match e.downcast_ref::<google_drive3::yup_oauth2::Error>() {
-        Some(google_drive3::yup_oauth2::Error::HttpError(_))
-        | Some(google_drive3::yup_oauth2::Error::LowLevelError(_)) => true,
+    use google_drive3::yup_oauth2::Error as E;
+    let network = match e.downcast_ref::<E>() {
+        Some(
+            E::HttpError(_)
+            | E::HttpClientError(_)
+            | E::LowLevelError(_)
+            | E::JSONError(_)
+            | E::MissingAccessToken,
+        ) => true,
+        Some(E::AuthError(a)) => !REFUSALS.contains(&a.error.as_str()),
         Some(_) => false,
         None => true,
     };

@@ -228,6 +228,12 @@ impl FakeDrive {
         st.access_tokens.clear();
     }
 
+    /// The next token requests fail, one `fault` each, in order (only
+    /// `ResetMidBody` and `ServerError` are meaningful there).
+    pub fn fail_token_requests(&self, faults: &[Fault]) {
+        self.shared.lock().token_faults = faults.iter().rev().cloned().collect();
+    }
+
     /// Expires every access token issued so far; refreshing still works.
     pub fn expire_access_tokens(&self) {
         self.shared.lock().access_tokens.clear();
@@ -437,6 +443,8 @@ struct State {
     quota_exceeded: bool,
     corrupt_uploads: usize,
     holds: usize,
+    /// Token requests still to fail, each with the fault given.
+    token_faults: Vec<Fault>,
     stats: Stats,
 }
 
@@ -812,7 +820,7 @@ fn handle(shared: &Shared, head: &Head, reader: &mut impl BufRead, stream: &TcpS
         let mut st = shared.lock();
         st.stats.requests += 1;
         if oauth {
-            None
+            st.token_faults.pop()
         } else {
             st.draw_fault()
         }
