@@ -107,10 +107,10 @@ fn a_failed_upload_is_remembered_until_the_shot_is_uploaded() {
     assert_eq!(scan.pending_uploads(), [ShotId(2)], "still waiting");
 }
 
-#[test]
-fn a_torn_last_line_is_ignored_and_a_damaged_middle_line_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut j = JournalWriter::open(dir.path()).unwrap();
+/// A journal in `dir` with its plan and half a record after it, as a power
+/// cut in the middle of an append leaves it; returns its path.
+fn torn_journal(dir: &Path) -> PathBuf {
+    let mut j = JournalWriter::open(dir).unwrap();
     j.append(&Record::ScanStarted {
         at: 1,
         plan: plan(2),
@@ -120,7 +120,13 @@ fn a_torn_last_line_is_ignored_and_a_damaged_middle_line_skipped() {
     drop(j);
     let mut f = OpenOptions::new().append(true).open(&path).unwrap();
     f.write_all(b"{\"record\":\"shot_capt").unwrap();
-    drop(f);
+    path
+}
+
+#[test]
+fn a_torn_last_line_is_ignored_and_a_damaged_middle_line_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = torn_journal(dir.path());
     let scan = replay(dir.path()).unwrap();
     assert!(scan.captured.is_empty());
     assert!(scan.skipped.is_empty(), "a torn last line is no damage");
@@ -259,17 +265,7 @@ fn a_journal_whose_first_line_is_damaged_cannot_be_recovered() {
 #[test]
 fn appending_after_a_torn_last_line_keeps_the_journal_readable() {
     let dir = tempfile::tempdir().unwrap();
-    let mut j = JournalWriter::open(dir.path()).unwrap();
-    j.append(&Record::ScanStarted {
-        at: 1,
-        plan: plan(2),
-    })
-    .unwrap();
-    let path = j.path().to_path_buf();
-    drop(j);
-    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-    f.write_all(b"{\"record\":\"shot_capt").unwrap();
-    drop(f);
+    let path = torn_journal(dir.path());
     let mut j = JournalWriter::open(dir.path()).unwrap();
     j.append(&Record::ShotCaptured {
         shot: ShotId(1),
