@@ -20,6 +20,7 @@ use crate::settings::{LoadOptions, LogLevel, Settings};
 use crate::{daemon, drive, rig};
 use scanrig_actors::destination::Place;
 use scanrig_actors::journal::ScanRecord;
+use scanrig_hardware::axis::AxisError;
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
 /// the camera, and uploads every photo exactly once.
@@ -181,7 +182,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             json,
         } => {
             let profile = match profile {
-                Some(name) => Profile::find(&name, &settings.profiles.dirs)?,
+                Some(name) => {
+                    Profile::find(&name, &settings.profiles.dirs)?.for_rig(&settings.limits())?
+                }
                 None => daemon_profile(&settings)?,
             };
             let start = Start::New(new_plan(&profile, &settings.spool_dir()));
@@ -273,10 +276,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             web_token(&settings)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Motor(command) => {
-            motor::motor(&settings, command)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Motor(command) => match motor::motor(&settings, command) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            // A move past a limit, or of an axis the rig lacks, is bad input.
+            Err(e)
+                if e.downcast_ref::<AxisError>()
+                    .is_some_and(AxisError::is_fatal) =>
+            {
+                Err(Failure::Usage(e.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        },
         Command::Buttons(ButtonsCommand::Test) => {
             motor::buttons_test(&settings)?;
             Ok(ExitCode::SUCCESS)
@@ -297,7 +307,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// inside a profile file stay with that file.
 fn daemon_profile(settings: &Settings) -> Result<Profile, ConfigErrors> {
     let name = &settings.daemon.profile;
-    Profile::find(name, &settings.profiles.dirs).map_err(|mut e| {
+    let found = Profile::find(name, &settings.profiles.dirs);
+    found.and_then(|p| p.for_rig(&settings.limits())).map_err(|mut e| {
         let origin = settings.origin("daemon.profile");
         if let [p] = e.problems.as_mut_slice() {
             if p.origin == *name && p.key == "profile" && !Path::new(name).is_file() {
@@ -373,7 +384,9 @@ fn web_token(settings: &Settings) -> anyhow::Result<()> {
 
 fn list_profiles(settings: &Settings) -> ExitCode {
     let mut broken = false;
+    let limits = settings.limits();
     for (name, source, profile) in Profile::list(&settings.profiles.dirs) {
+        let profile = profile.and_then(|p| p.for_rig(&limits));
         match profile {
             Ok(p) => println!(
                 "{name:<16} {:>4} shots  {}  ({source})",

@@ -18,6 +18,8 @@ pub struct Problem {
     pub key: String,
     /// What was expected and what to do.
     pub reason: String,
+    /// What was asked for does not exist (a profile of an unknown name).
+    pub not_found: bool,
 }
 
 impl Problem {
@@ -31,7 +33,14 @@ impl Problem {
             origin: origin.into(),
             key: key.into(),
             reason: reason.into(),
+            not_found: false,
         }
+    }
+
+    /// The same problem, saying that what was asked for does not exist.
+    pub fn not_found(mut self) -> Self {
+        self.not_found = true;
+        self
     }
 }
 
@@ -60,6 +69,11 @@ impl ConfigErrors {
         ConfigErrors {
             problems: vec![problem],
         }
+    }
+
+    /// Whether the trouble is only that what was asked for does not exist.
+    pub fn is_not_found(&self) -> bool {
+        !self.problems.is_empty() && self.problems.iter().all(|p| p.not_found)
     }
 
     /// The first problem about `key`, if any (handy in tests and callers that

@@ -226,6 +226,7 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
     let spool = settings.spool_dir();
     let profile = settings.daemon.profile.clone();
     let dirs = settings.profiles.dirs.clone();
+    let limits = settings.limits();
     // Journals and profiles are files: read them off the actor threads.
     let start = tokio::task::spawn_blocking(move || -> anyhow::Result<StartScan> {
         let state = SpoolState::read(&spool)?;
@@ -235,7 +236,7 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
                 resume: Some(record.clone()),
             });
         }
-        let profile = Profile::find(&profile, &dirs)?;
+        let profile = Profile::find(&profile, &dirs)?.for_rig(&limits)?;
         Ok(StartScan {
             plan: new_plan(&profile, &spool),
             resume: None,

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
-use scanrig_hardware::axis::Axis;
+use scanrig_hardware::axis::{Axes, Axis, AxisError, Halt, StopKind, Ticket};
 use scanrig_hardware::panel::{Button, ButtonEvent, SimButtons, Status};
 use scanrig_hardware::Degrees;
 
@@ -15,7 +15,7 @@ use crate::settings::{ButtonsBackend, Settings};
 /// What to do with the motors.
 #[derive(Debug, Subcommand)]
 pub enum MotorCommand {
-    /// Turn an axis by an angle from where it stands (no homing needed).
+    /// Turn an axis by an angle from where it stands (homing it first), within its soft limits; Ctrl-C stops it.
     Jog {
         /// Degrees; negative turns the other way.
         #[arg(allow_hyphen_values = true)]
@@ -37,44 +37,82 @@ pub enum AxisName {
     Tilt,
 }
 
-/// Runs a motor command; the motors are released when it ends.
+/// Runs a motor command; the motors are released when it ends. Ctrl-C
+/// stops the move in flight along its ramp; SIGTERM stops it at once.
 pub fn motor(settings: &Settings, command: MotorCommand) -> anyhow::Result<()> {
     let mut axes = rig::axes(settings)?().context("cannot open the motors")?;
-    match command {
+    let halt = Halt::new();
+    stop_on_signals(halt.clone())?;
+    let ticket = halt.ticket();
+    let result = match command {
         MotorCommand::Jog { degrees, axis } => {
             if !degrees.is_finite() {
                 bail!("cannot turn by {degrees}°; give a number of degrees");
             }
             let motor: &mut Box<dyn Axis> = match axis {
                 AxisName::Turntable => &mut axes.azimuth,
-                AxisName::Tilt => axes
-                    .tilt
-                    .as_mut()
-                    .context("this rig has no tilt motor (tilt.backend is not set)")?,
+                AxisName::Tilt => axes.tilt.as_mut().ok_or(AxisError::NoTiltAxis)?,
             };
-            motor.set_zero_here()?;
-            let report = motor.move_to(Degrees(degrees));
-            motor.set_energised(false)?;
-            let report = report?;
-            println!(
-                "{axis:?}: turned {:+.2}° in {:.2} s",
-                report.to.get() - report.from.get(),
-                report.duration.as_secs_f64()
-            );
+            // Homed first (the end-stop, or here), so that the soft limits
+            // mean something.
+            scanrig_hardware::axis::jog(motor.as_mut(), Degrees(degrees), &ticket).map(|r| {
+                let turned = r.to.get() - r.from.get();
+                let how = match r.stopped {
+                    None => String::new(),
+                    Some(StopKind::Controlled) => " (stopped)".to_owned(),
+                    Some(StopKind::Emergency) => " (emergency stop)".to_owned(),
+                };
+                println!(
+                    "{axis:?}: turned {turned:+.2}° in {:.2} s, now at {:.2}°{how}",
+                    r.duration.as_secs_f64(),
+                    r.to.get()
+                );
+            })
         }
-        MotorCommand::Home => {
-            axes.azimuth.home()?;
-            println!("turntable: homed");
-            if let Some(tilt) = &mut axes.tilt {
-                tilt.home()?;
-                println!("tilt: homed");
-            }
-            axes.azimuth.set_energised(false)?;
-            if let Some(tilt) = &mut axes.tilt {
-                tilt.set_energised(false)?;
-            }
-        }
+        MotorCommand::Home => home(&mut axes, &ticket),
+    };
+    axes.azimuth.set_energised(false)?;
+    if let Some(tilt) = &mut axes.tilt {
+        tilt.set_energised(false)?;
     }
+    Ok(result?)
+}
+
+fn home(axes: &mut Axes, ticket: &Ticket) -> Result<(), AxisError> {
+    axes.azimuth.home(ticket)?;
+    println!("turntable: homed");
+    if let Some(tilt) = &mut axes.tilt {
+        tilt.home(ticket)?;
+        println!("tilt: homed");
+    }
+    Ok(())
+}
+
+/// On a thread of its own: SIGINT asks `halt` for a controlled stop,
+/// SIGTERM for an emergency stop.
+fn stop_on_signals(halt: Halt) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("cannot watch for Ctrl-C")?;
+    let (mut int, mut term) = runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok::<_, std::io::Error>((
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
+    })?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            loop {
+                let kind = tokio::select! {
+                    _ = int.recv() => StopKind::Controlled,
+                    _ = term.recv() => StopKind::Emergency,
+                };
+                halt.request(kind);
+            }
+        })
+    });
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
 use crate::config_error::{self as ce, ConfigErrors, Problem};
+use crate::settings::RigLimits;
 
 #[cfg(test)]
 mod tests;
@@ -138,12 +139,11 @@ impl Profile {
             .find(|(name, _)| name == name_or_path);
         match found {
             Some((name, location)) => load(&name, &location, dirs),
-            None => Err(missing(
-                name_or_path,
-                name_or_path,
-                "no profile of that name",
-                dirs,
-            )),
+            None => {
+                let mut e = missing(name_or_path, name_or_path, "no profile of that name", dirs);
+                e.problems = e.problems.into_iter().map(Problem::not_found).collect();
+                Err(e)
+            }
         }
     }
 
@@ -176,6 +176,38 @@ impl Profile {
             }
         }
         out
+    }
+
+    /// The profile, if every shot lies within the rig's soft limits; else
+    /// every ring that does not, with its key in the profile.
+    pub fn for_rig(self, limits: &RigLimits) -> Result<Profile, ConfigErrors> {
+        let origin = match self.source.as_str() {
+            "shipped" => self.name.clone(),
+            path => path.to_owned(),
+        };
+        let mut problems = Vec::new();
+        let shots = self.shots();
+        for (n, ring) in (1..).zip(&self.rings) {
+            if let Err(e) = limits.tilt.check("tilt", Degrees(ring.tilt)) {
+                problems.push(Problem::new(
+                    &origin,
+                    format!("rings[{n}].tilt"),
+                    e.to_string(),
+                ));
+            }
+            let past = shots
+                .iter()
+                .filter(|s| s.ring == n)
+                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err());
+            if let Some(e) = past {
+                problems.push(Problem::new(&origin, format!("rings[{n}]"), e.to_string()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(ConfigErrors { problems })
+        }
     }
 
     /// The start of every photo's file name: `naming.prefix`, else the name.

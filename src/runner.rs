@@ -15,7 +15,7 @@ use scanrig_actors::journal::{self, JournalWriter, Record, ScanRecord};
 use scanrig_actors::plan::ScanPlan;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
-    Control, Drain, Progress, Rig, ScanSummary, StartScan, Summarise, Supervisor,
+    Control, Drain, Progress, Rig, ScanSummary, StartScan, StopMotors, Summarise, Supervisor,
 };
 use slog::{info, Logger};
 use tokio::signal::unix::{signal, SignalKind};
@@ -138,8 +138,9 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                         _ => {}
                     }
                 }
-                _ = sigint.recv() => stops += stop(&sup, &bar, stops),
-                _ = sigterm.recv() => stops += stop(&sup, &bar, stops),
+                _ = sigint.recv() => stops += stop(&sup, &bar, stops, false),
+                // SIGTERM (a shutdown): the move in flight ends at once too.
+                _ = sigterm.recv() => stops += stop(&sup, &bar, stops, true),
             }
             if stops > 1 {
                 break;
@@ -177,7 +178,10 @@ fn move_scan(spool: &Path, record: &ScanRecord, to: Place) -> anyhow::Result<Sca
     Ok(journal::replay(&dir)?)
 }
 
-fn stop(sup: &Addr<Supervisor>, bar: &ProgressBar, stops: usize) -> usize {
+fn stop(sup: &Addr<Supervisor>, bar: &ProgressBar, stops: usize, emergency: bool) -> usize {
+    if emergency {
+        sup.do_send(StopMotors { emergency });
+    }
     if stops == 0 {
         bar.println(
             "stopping after the step in flight; captured photos still upload \

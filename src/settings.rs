@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use scanrig_hardware::axis::Travel;
+use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigErrors;
@@ -281,6 +283,9 @@ pub enum TurntableBackend {
 pub struct Turntable {
     /// The driver.
     pub backend: TurntableBackend,
+    /// For a rig with a cable through the table: how many turns from home
+    /// the table may be, either way (unset: no limit).
+    pub max_turns: Option<f64>,
     /// The simulator's settings.
     pub sim: SimAxis,
     /// The stepper's settings.
@@ -306,6 +311,10 @@ pub enum TiltBackend {
 pub struct Tilt {
     /// The driver.
     pub backend: TiltBackend,
+    /// The lowest tilt the arm may be moved to, degrees.
+    pub min_deg: f64,
+    /// The highest tilt the arm may be moved to, degrees.
+    pub max_deg: f64,
     /// The simulator's settings.
     #[serde(default = "SimAxis::tilt_default")]
     pub sim: SimAxis,
@@ -318,6 +327,8 @@ impl Default for Tilt {
     fn default() -> Self {
         Tilt {
             backend: TiltBackend::Sim,
+            min_deg: -90.0,
+            max_deg: 90.0,
             sim: SimAxis::tilt_default(),
             stepper: Stepper::tilt_default(),
         }
@@ -517,7 +528,31 @@ pub struct Log {
     pub level: LogLevel,
 }
 
+/// The soft limits of the rig's axes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RigLimits {
+    /// The turntable's.
+    pub turntable: Travel,
+    /// The tilt arm's.
+    pub tilt: Travel,
+}
+
 impl Settings {
+    /// The soft limits every move keeps to.
+    pub fn limits(&self) -> RigLimits {
+        let turns = self.turntable.max_turns.map(|t| Degrees(t * 360.0));
+        RigLimits {
+            turntable: Travel {
+                min: turns.map(|t| (Degrees(-t.get()), "turntable.max_turns")),
+                max: turns.map(|t| (t, "turntable.max_turns")),
+            },
+            tilt: Travel {
+                min: Some((Degrees(self.tilt.min_deg), "tilt.min_deg")),
+                max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
+            },
+        }
+    }
+
     /// Loads the shipped defaults, then `opts.config_file` (which must exist)
     /// or else `opts.system_file` if it exists, then the `SCANRIG_*` variables
     /// of `opts.env`; checks the result, including that the spool folder can

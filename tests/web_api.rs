@@ -6,43 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::http::{get, post, request, Events};
-use common::{ring_profile, rings_of, Rig, Running, DEADLINE};
+use common::web::{error_of, stop, web_daemon};
+use common::{ring_profile, rings_of};
 use serde_json::Value;
-
-/// A daemon on the simulated rig (no tilt motor) with its web side on a
-/// free port of `listen`'s address; returns it and its base URL.
-fn web_daemon(listen: &str, extra: &str) -> (Rig, Running, String) {
-    let rig = Rig::with(&format!(
-        "[web]\nlisten = \"{listen}\"\n[daemon]\nprofile = \"api\"\n[tilt]\nbackend = \"none\"\n{extra}"
-    ));
-    rig.profile("api", &ring_profile(6, 5));
-    let mut daemon = rig.spawn(&["daemon"]);
-    daemon.wait_for_stderr("ready; press Start", DEADLINE);
-    let stderr = daemon.stderr();
-    let port = stderr
-        .split("url: http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|hostport| hostport.rsplit(':').next())
-        .unwrap_or_else(|| panic!("no web URL logged:\n{stderr}"))
-        .to_owned();
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    (rig, daemon, base)
-}
-
-fn error_of(reply: &common::http::Reply) -> (u16, String, String) {
-    let v = reply.json();
-    (
-        reply.status,
-        v["code"].as_str().unwrap_or_default().to_owned(),
-        v["error"].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
-fn stop(daemon: Running) {
-    daemon.signal(libc::SIGTERM);
-    daemon.wait(DEADLINE).expect_code(0);
-}
 
 #[test]
 fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
@@ -150,7 +116,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         Some("{\"axis\":\"tilt\",\"degrees\":5}"),
     );
     let (status, code, error) = error_of(&r);
-    assert_eq!((status, code.as_str()), (503, "unavailable"), "{error}");
+    assert_eq!((status, code.as_str()), (409, "no_tilt_axis"), "{error}");
     assert!(error.contains("tilt"), "{error}");
 
     // Every path of the OpenAPI document is served.
@@ -163,7 +129,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         .sum();
     assert_eq!(
         operations,
-        18,
+        19,
         "every route is documented: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -4,14 +4,15 @@
 use std::time::Duration;
 
 use actix::prelude::*;
-use scanrig_hardware::axis::{Axes, AxesConnector, Axis, AxisError};
+use scanrig_hardware::axis::{self, Axes, AxesConnector, AxisError, StopKind, Ticket};
 use scanrig_hardware::Degrees;
+use serde::{Deserialize, Serialize};
 use slog::{info, warn, Logger};
 
-/// Homes every axis.
+/// Homes every axis, unless stopped on its ticket.
 #[derive(Message)]
 #[rtype(result = "Result<(), AxisError>")]
-pub struct Home;
+pub struct Home(pub Ticket);
 
 /// Moves to an absolute position.
 #[derive(Message)]
@@ -21,10 +22,13 @@ pub struct MoveTo {
     pub azimuth: Degrees,
     /// Tilt angle (ignored on rigs without a tilt axis).
     pub tilt: Degrees,
+    /// Stops the move when a stop is asked for.
+    pub ticket: Ticket,
 }
 
 /// An axis of the rig, for [`Jog`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum JogAxis {
     /// The turntable.
     Turntable,
@@ -35,13 +39,24 @@ pub enum JogAxis {
 /// Turns one axis by an angle from where it stands, homing that axis first
 /// if it has not been homed; answers the axis' new position. A tilt jog on
 /// a rig without a tilt axis answers [`AxisError::NoTiltAxis`].
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<Degrees, AxisError>")]
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Jogged, AxisError>")]
 pub struct Jog {
     /// Which axis.
     pub axis: JogAxis,
     /// How far; negative turns the other way.
     pub by: Degrees,
+    /// Stops the jog when a stop is asked for.
+    pub ticket: Ticket,
+}
+
+/// Where a jog left the axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Jogged {
+    /// Its position (`None` after an emergency stop: it homes again).
+    pub at: Option<Degrees>,
+    /// The jog was stopped before its end, and how.
+    pub stopped: Option<StopKind>,
 }
 
 /// Releases the motors (no holding torque); the next move homes first.
@@ -49,13 +64,15 @@ pub struct Jog {
 #[rtype(result = "()")]
 pub struct Release;
 
-/// A finished move.
+/// A finished (or stopped) move.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moved {
     /// No axis had to move.
     pub still: bool,
     /// How long the move took.
     pub duration: Duration,
+    /// The move was stopped short of its target, and how.
+    pub stopped: Option<StopKind>,
 }
 
 /// The turntable actor. Like the camera actor it stops itself after a
@@ -104,14 +121,22 @@ impl TurntableActor {
         }
     }
 
+    /// Reopens the axes after a device failure; what is refused before any
+    /// step (a limit, a missing axis) or stopped on purpose is no failure.
     fn fail<T>(
         &mut self,
         ctx: &mut SyncContext<Self>,
         result: Result<T, AxisError>,
     ) -> Result<T, AxisError> {
-        if let Err(e) = &result {
-            warn!(self.log, "axis failed, reopening"; "error" => %e);
-            ctx.stop();
+        match &result {
+            Err(
+                AxisError::BeyondLimit { .. } | AxisError::NoTiltAxis | AxisError::Stopped { .. },
+            ) => {}
+            Err(e) => {
+                warn!(self.log, "axis failed, reopening"; "error" => %e);
+                ctx.stop();
+            }
+            Ok(_) => {}
         }
         result
     }
@@ -120,11 +145,11 @@ impl TurntableActor {
 impl Handler<Home> for TurntableActor {
     type Result = Result<(), AxisError>;
 
-    fn handle(&mut self, _: Home, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, Home(ticket): Home, ctx: &mut Self::Context) -> Self::Result {
         let result = self.axes().and_then(|axes| {
-            axes.azimuth.home()?;
+            axes.azimuth.home(&ticket)?;
             if let Some(tilt) = &mut axes.tilt {
-                tilt.home()?;
+                tilt.home(&ticket)?;
             }
             Ok(())
         });
@@ -140,15 +165,21 @@ impl Handler<MoveTo> for TurntableActor {
 
     fn handle(&mut self, msg: MoveTo, ctx: &mut Self::Context) -> Self::Result {
         let result = self.axes().and_then(|axes| {
-            let az = axes.azimuth.move_to(msg.azimuth)?;
-            let tilt = match &mut axes.tilt {
-                Some(t) => Some(t.move_to(msg.tilt)?),
-                None => None,
+            // Both targets are checked against the limits before either moves.
+            if let Some(tilt) = &axes.tilt {
+                tilt.check(msg.tilt)?;
+            }
+            axes.azimuth.check(msg.azimuth)?;
+            let az = axes.azimuth.move_to(msg.azimuth, &msg.ticket)?;
+            let tilt = match (&mut axes.tilt, az.stopped) {
+                (Some(t), None) => Some(t.move_to(msg.tilt, &msg.ticket)?),
+                _ => None,
             };
             let still = az.from == az.to && tilt.is_none_or(|t| t.from == t.to);
             Ok(Moved {
                 still,
                 duration: az.duration + tilt.map_or(Duration::ZERO, |t| t.duration),
+                stopped: az.stopped.or(tilt.and_then(|t| t.stopped)),
             })
         });
         self.fail(ctx, result)
@@ -156,7 +187,7 @@ impl Handler<MoveTo> for TurntableActor {
 }
 
 impl Handler<Jog> for TurntableActor {
-    type Result = Result<Degrees, AxisError>;
+    type Result = Result<Jogged, AxisError>;
 
     fn handle(&mut self, msg: Jog, ctx: &mut Self::Context) -> Self::Result {
         let axes = match self.axes() {
@@ -166,21 +197,14 @@ impl Handler<Jog> for TurntableActor {
         let axis = match (msg.axis, &mut axes.tilt) {
             (JogAxis::Turntable, _) => &mut axes.azimuth,
             (JogAxis::Tilt, Some(tilt)) => tilt,
-            // Asking is no device failure: the actor carries on.
             (JogAxis::Tilt, None) => return Err(AxisError::NoTiltAxis),
         };
-        let result = jog(axis.as_mut(), msg.by);
+        let result = axis::jog(axis.as_mut(), msg.by, &msg.ticket).map(|report| Jogged {
+            at: axis.position(),
+            stopped: report.stopped,
+        });
         self.fail(ctx, result)
     }
-}
-
-/// Homes `axis` if it has not been, then moves it by `by`; its new position.
-fn jog(axis: &mut dyn Axis, by: Degrees) -> Result<Degrees, AxisError> {
-    if axis.position().is_none() {
-        axis.home()?;
-    }
-    let from = axis.position().unwrap_or(Degrees::ZERO);
-    Ok(axis.move_to(from + by)?.to)
 }
 
 impl Handler<Release> for TurntableActor {
@@ -194,7 +218,7 @@ impl Handler<Release> for TurntableActor {
 
 #[cfg(test)]
 mod tests {
-    use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
+    use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig, Travel};
 
     use super::*;
 
@@ -206,6 +230,7 @@ mod tests {
                 acceleration: 360_000.0,
             },
             home_duration: Duration::ZERO,
+            travel: Travel::default(),
             fail_every_nth_move: 0,
         })
     }
@@ -218,6 +243,7 @@ mod tests {
         Jog {
             axis,
             by: Degrees(by),
+            ticket: Ticket::unstoppable(),
         }
     }
 
@@ -227,9 +253,9 @@ mod tests {
         System::new().block_on(async {
             let actor = TurntableActor::start(SimAxis::connector(table.clone(), None), log());
             let at = actor.send(jog(JogAxis::Turntable, 30.0)).await.unwrap();
-            assert_eq!(at.unwrap(), Degrees(30.0));
+            assert_eq!(at.unwrap().at, Some(Degrees(30.0)));
             let at = actor.send(jog(JogAxis::Turntable, -45.0)).await.unwrap();
-            assert_eq!(at.unwrap(), Degrees(-15.0));
+            assert_eq!(at.unwrap().at, Some(Degrees(-15.0)));
         });
         assert_eq!(table.homings(), 1);
         let moves: Vec<_> = table.moves().iter().map(|m| (m.from, m.to)).collect();
@@ -249,7 +275,7 @@ mod tests {
             let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
             let actor = TurntableActor::start(connector, log());
             let at = actor.send(jog(JogAxis::Tilt, -20.0)).await.unwrap();
-            assert_eq!(at.unwrap(), Degrees(-20.0));
+            assert_eq!(at.unwrap().at, Some(Degrees(-20.0)));
         });
         assert_eq!((tilt.homings(), tilt.moves().len()), (1, 1));
         assert_eq!((table.homings(), table.moves().len()), (0, 0));
@@ -274,7 +300,7 @@ mod tests {
             assert!(err.to_string().contains("no tilt motor"), "{err}");
             // The same session carries on: no reopening, no second homing.
             let at = actor.send(jog(JogAxis::Turntable, 10.0)).await.unwrap();
-            assert_eq!(at.unwrap(), Degrees(20.0));
+            assert_eq!(at.unwrap().at, Some(Degrees(20.0)));
         });
         assert_eq!(table.homings(), 1);
     }

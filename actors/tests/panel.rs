@@ -3,6 +3,7 @@
 //! the motor.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,9 @@ use scanrig_actors::destination::{Destinations, LocalDir};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::{Outcome, SequenceConfig};
-use scanrig_actors::supervisor::{progress, Progress, Rig, StartScan, Supervisor};
-use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig};
+use scanrig_actors::supervisor::{progress, JogBy, Progress, Rig, StartScan, Supervisor};
+use scanrig_actors::turntable::JogAxis;
+use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig, StopKind, Travel};
 use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
 use scanrig_hardware::panel::{Button, ButtonEvent, SimButtons, SimIndicator, Status};
 use scanrig_hardware::Degrees;
@@ -54,18 +56,23 @@ async fn until(
     .expect("in time")
 }
 
-#[test]
-fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
-    let dir = tempfile::tempdir().unwrap();
-    let table = SimAxis::new(SimAxisConfig {
+/// A simulated turntable at `speed` degrees per second.
+fn table(speed: f64) -> SimAxis {
+    SimAxis::new(SimAxisConfig {
         name: "turntable",
         limits: MotionLimits {
-            max_speed: 3600.0,
-            acceleration: 36000.0,
+            max_speed: speed,
+            acceleration: speed * 10.0,
         },
         home_duration: Duration::ZERO,
+        travel: Travel::default(),
         fail_every_nth_move: 0,
-    });
+    })
+}
+
+/// A supervisor's rig on `table`, with a quick simulated camera and
+/// simulated buttons and light, its spool and photos in `dir`.
+fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
     let camera = SimCamera::new(SimCameraConfig {
         width: 64,
         height: 48,
@@ -79,11 +86,11 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
         camera: camera.connector(),
         camera_timeout: Duration::from_secs(10),
         manual_tilt: false,
-        destinations: Destinations::only(Arc::new(LocalDir::new(dir.path().join("photos")))),
+        destinations: Destinations::only(Arc::new(LocalDir::new(dir.join("photos")))),
         upload_workers: 2,
         buttons: Box::new(buttons.clone()),
         indicator: Box::new(light.clone()),
-        spool: dir.path().join("spool"),
+        spool: dir.join("spool"),
         keep_uploaded: false,
         min_free: 0,
         sequence: SequenceConfig {
@@ -103,6 +110,14 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
             pipelined: true,
         },
     };
+    (rig, buttons, light)
+}
+
+#[test]
+fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = table(3600.0);
+    let (rig, buttons, light) = rig_on(&table, dir.path());
     let press = |button, long| assert!(buttons.press(ButtonEvent { button, long }));
     System::new().block_on(async {
         let sup = Supervisor::start(rig, scanrig_actors_log());
@@ -146,4 +161,46 @@ fn buttons_pause_resume_and_a_long_stop_aborts_with_the_motor_released() {
 
 fn scanrig_actors_log() -> slog::Logger {
     slog::Logger::root(slog::Discard, slog::o!())
+}
+
+#[test]
+fn the_stop_button_stops_a_jog_and_a_long_press_stops_it_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // 30 °/s: a jog of 360° takes 12 s unless stopped.
+    let table = table(30.0);
+    let (rig, buttons, _light) = rig_on(&table, dir.path());
+    let press = |long| {
+        assert!(buttons.press(ButtonEvent {
+            button: Button::Stop,
+            long
+        }))
+    };
+    System::new().block_on(async {
+        let sup = Supervisor::start(rig, scanrig_actors_log());
+        let mut rx = progress(&sup).await.unwrap();
+        let jog = |by: f64| JogBy {
+            axis: JogAxis::Turntable,
+            by: Degrees(by),
+            origin: "test".into(),
+        };
+        for (long, want) in [(false, StopKind::Controlled), (true, StopKind::Emergency)] {
+            // Homed by a short jog first: the long one is all motion.
+            sup.send(jog(1.0)).await.unwrap().unwrap();
+            until(&mut rx, |p| matches!(p, Progress::Motion(None))).await;
+            let started = std::time::Instant::now();
+            let running = sup.send(jog(360.0));
+            until(&mut rx, |p| matches!(p, Progress::Motion(Some(_)))).await;
+            press(long);
+            let jogged = running.await.unwrap().unwrap();
+            assert_eq!(jogged.stopped, Some(want), "long: {long}");
+            assert!(
+                started.elapsed() < Duration::from_secs(6),
+                "{:?}",
+                started.elapsed()
+            );
+            until(&mut rx, |p| matches!(p, Progress::Motion(None))).await;
+        }
+        assert!(!table.is_energised(), "the long press released the motor");
+        System::current().stop();
+    });
 }

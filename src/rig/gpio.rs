@@ -8,7 +8,7 @@ use anyhow::Context;
 use embedded_hal::digital::{ErrorType, OutputPin};
 use rppal::gpio::{Gpio, InputPin, OutputPin as PiOutput};
 use scanrig_hardware::axis::stepper::{StepperAxis, SystemClock};
-use scanrig_hardware::axis::{Axis, AxisError};
+use scanrig_hardware::axis::{Axis, AxisError, Travel};
 use scanrig_hardware::panel::{self, Buttons, Indicator, PanelPins, Pull};
 
 use super::AxisOpener;
@@ -33,8 +33,12 @@ impl OutputPin for AlwaysEnabled {
 
 /// Opens a stepper axis on its pins; each call claims them afresh (rppal
 /// resets pins it drops).
-pub(super) fn stepper_opener(name: &'static str, s: &Stepper) -> anyhow::Result<AxisOpener> {
-    let config = s.config(name);
+pub(super) fn stepper_opener(
+    name: &'static str,
+    s: &Stepper,
+    travel: Travel,
+) -> anyhow::Result<AxisOpener> {
+    let config = s.config(name, travel);
     config.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let s = s.clone();
     Ok(Box::new(move || {
@@ -114,12 +118,18 @@ mod tests {
     #[test]
     #[ignore = "needs a Raspberry Pi with a stepper driver on GPIO 17 (STEP), 27 (DIR), 22 (ENABLE)"]
     fn the_turntable_jogs_and_comes_back_on_a_pi() {
-        let open = stepper_opener("turntable", &Stepper::turntable_default()).expect("config");
+        let open = stepper_opener(
+            "turntable",
+            &Stepper::turntable_default(),
+            Travel::default(),
+        )
+        .expect("config");
         let mut axis = open().expect("GPIO");
         axis.set_zero_here().unwrap();
-        let there = axis.move_to(scanrig_hardware::Degrees(90.0)).unwrap();
+        let go = scanrig_hardware::axis::Ticket::unstoppable();
+        let there = axis.move_to(scanrig_hardware::Degrees(90.0), &go).unwrap();
         assert!(there.duration > Duration::ZERO);
-        let back = axis.move_to(scanrig_hardware::Degrees(0.0)).unwrap();
+        let back = axis.move_to(scanrig_hardware::Degrees(0.0), &go).unwrap();
         assert_eq!(back.to, scanrig_hardware::Degrees(0.0));
         axis.set_energised(false).unwrap();
     }

@@ -14,7 +14,7 @@ use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::Rig;
 use scanrig_hardware::axis::{
-    Axes, AxesConnector, Axis, AxisError, MotionLimits, SimAxis, SimAxisConfig,
+    Axes, AxesConnector, Axis, AxisError, MotionLimits, SimAxis, SimAxisConfig, Travel,
 };
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
@@ -52,14 +52,25 @@ pub type AxisOpener = Box<dyn Fn() -> Result<Box<dyn Axis>, AxisError> + Send + 
 
 /// Opens the configured axes (each call of the connector reopens them).
 pub fn axes(settings: &Settings) -> anyhow::Result<AxesConnector> {
+    let limits = settings.limits();
     let azimuth: AxisOpener = match settings.turntable.backend {
-        TurntableBackend::Sim => sim_opener(sim_axis("turntable", &settings.turntable.sim)),
-        TurntableBackend::Stepper => stepper_opener("turntable", &settings.turntable.stepper)?,
+        TurntableBackend::Sim => sim_opener(sim_axis(
+            "turntable",
+            &settings.turntable.sim,
+            limits.turntable,
+        )),
+        TurntableBackend::Stepper => {
+            stepper_opener("turntable", &settings.turntable.stepper, limits.turntable)?
+        }
     };
     let tilt: Option<AxisOpener> = match settings.tilt.backend {
         TiltBackend::None => None,
-        TiltBackend::Sim => Some(sim_opener(sim_axis("tilt", &settings.tilt.sim))),
-        TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper)?),
+        TiltBackend::Sim => Some(sim_opener(sim_axis(
+            "tilt",
+            &settings.tilt.sim,
+            limits.tilt,
+        ))),
+        TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper, limits.tilt)?),
     };
     Ok(Arc::new(move || {
         Ok(Axes {
@@ -75,12 +86,16 @@ fn sim_opener(config: SimAxisConfig) -> AxisOpener {
 }
 
 #[cfg(feature = "rppal")]
-fn stepper_opener(name: &'static str, stepper: &settings::Stepper) -> anyhow::Result<AxisOpener> {
-    gpio::stepper_opener(name, stepper)
+fn stepper_opener(
+    name: &'static str,
+    stepper: &settings::Stepper,
+    travel: Travel,
+) -> anyhow::Result<AxisOpener> {
+    gpio::stepper_opener(name, stepper, travel)
 }
 
 #[cfg(not(feature = "rppal"))]
-fn stepper_opener(_: &'static str, _: &settings::Stepper) -> anyhow::Result<AxisOpener> {
+fn stepper_opener(_: &'static str, _: &settings::Stepper, _: Travel) -> anyhow::Result<AxisOpener> {
     anyhow::bail!("this build of scanrig has no GPIO support; build with `--features pi`")
 }
 
@@ -183,9 +198,10 @@ pub fn sequence(settings: &Settings) -> SequenceConfig {
     }
 }
 
-fn sim_axis(name: &'static str, s: &settings::SimAxis) -> SimAxisConfig {
+fn sim_axis(name: &'static str, s: &settings::SimAxis, travel: Travel) -> SimAxisConfig {
     SimAxisConfig {
         name,
+        travel,
         limits: MotionLimits {
             max_speed: s.max_speed_dps,
             acceleration: s.accel_dps2,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use scanrig_hardware::axis::stepper::{HomingConfig, StepTiming, StepperConfig};
 use scanrig_hardware::axis::MotionLimits;
+use scanrig_hardware::axis::Travel;
 use scanrig_hardware::Degrees;
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,10 @@ pub struct Stepper {
     pub home_backoff_deg: f64,
     /// Homing gives up after this many seconds.
     pub home_timeout_s: u64,
+    /// The angle the axis stands at once homed and backed off the
+    /// end-stop, degrees (the end-stop lies `home_backoff_deg` further
+    /// towards `home_direction`).
+    pub home_deg: f64,
 }
 
 impl Stepper {
@@ -93,6 +98,7 @@ impl Stepper {
             home_speed_dps: 10.0,
             home_backoff_deg: 2.0,
             home_timeout_s: 60,
+            home_deg: 0.0,
         }
     }
 
@@ -105,6 +111,8 @@ impl Stepper {
             max_speed_dps: 20.0,
             accel_dps2: 40.0,
             endstop_pin: Some(16),
+            // The end-stop at the arm's lowest point, -90°.
+            home_deg: -88.0,
             ..Stepper::turntable_default()
         }
     }
@@ -177,10 +185,11 @@ impl StepDriver {
 }
 
 impl Stepper {
-    /// The driver's view of these settings.
-    pub fn config(&self, name: &'static str) -> StepperConfig {
+    /// The driver's view of these settings, moving within `travel`.
+    pub fn config(&self, name: &'static str, travel: Travel) -> StepperConfig {
         StepperConfig {
             name,
+            travel,
             full_steps_per_rev: self.full_steps_per_rev,
             microsteps: self.microsteps,
             gear_ratio: self.gear_ratio,
@@ -196,6 +205,7 @@ impl Stepper {
                 direction: self.home_direction,
                 speed: self.home_speed_dps,
                 backoff: Degrees(self.home_backoff_deg),
+                position: Degrees(self.home_deg),
                 timeout: Duration::from_secs(self.home_timeout_s),
             }),
             timing: self.driver.timing(),

@@ -7,6 +7,8 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use scanrig_hardware::axis::{AxisError, Travel};
+use scanrig_hardware::Degrees;
 
 use super::{
     drive_problems, fallback_spool, ButtonsBackend, CameraBackend, DestinationKind, LoadOptions,
@@ -443,7 +445,7 @@ impl Checker<'_> {
             );
             self.fail(&format!("{section}.max_speed_dps"), reason);
         }
-        if let Err(e) = st.config("axis").check() {
+        if let Err(e) = st.config("axis", Travel::default()).check() {
             // Whatever the checks above do not cover, in the driver's words.
             if self.problems.is_empty() {
                 self.fail(section, format!("{} {}", e.field, e.problem));
@@ -469,6 +471,69 @@ impl Checker<'_> {
             st.home_timeout_s,
             "second",
         );
+    }
+
+    /// The soft limits: sane, and where homing leaves each axis within
+    /// them, and no limit past the axis' end-stop.
+    fn limits(&mut self, s: &Settings) {
+        let t = &s.tilt;
+        self.range("tilt.min_deg", t.min_deg, -180.0, 180.0, "degrees");
+        self.range("tilt.max_deg", t.max_deg, -180.0, 180.0, "degrees");
+        if t.min_deg >= t.max_deg {
+            let reason = format!(
+                "must be above tilt.min_deg ({}), found {}",
+                t.min_deg, t.max_deg
+            );
+            self.fail("tilt.max_deg", reason);
+        }
+        if let Some(turns) = s.turntable.max_turns {
+            self.range("turntable.max_turns", turns, 0.01, 1000.0, "turns");
+        }
+        let limits = s.limits();
+        let axes = [
+            (
+                "turntable",
+                s.turntable.backend == TurntableBackend::Stepper,
+                &s.turntable.stepper,
+                limits.turntable,
+            ),
+            (
+                "tilt",
+                s.tilt.backend == TiltBackend::Stepper,
+                &s.tilt.stepper,
+                limits.tilt,
+            ),
+        ];
+        for (name, stepper, st, travel) in axes {
+            let endstop = stepper && st.endstop_pin.is_some();
+            let home = if endstop { st.home_deg } else { 0.0 };
+            if let Err(e) = travel.check(name, Degrees(home)) {
+                let key = match (&e, endstop) {
+                    (_, true) => format!("{name}.stepper.home_deg"),
+                    (AxisError::BeyondLimit { setting, .. }, false) => setting.to_string(),
+                    _ => name.to_owned(),
+                };
+                self.fail(&key, format!("homing leaves the axis at {home}°: {e}"));
+            }
+            if !endstop {
+                continue;
+            }
+            // The end-stop lies `home_backoff_deg` beyond where homing
+            // leaves the axis; a limit past it would drive the arm into it.
+            let switch = home + f64::from(st.home_direction) * st.home_backoff_deg;
+            let past = match (st.home_direction, travel.min, travel.max) {
+                (-1, Some((min, key)), _) if min.get() < switch => Some((key, min)),
+                (1, _, Some((max, key))) if max.get() > switch => Some((key, max)),
+                _ => None,
+            };
+            if let Some((key, limit)) = past {
+                let reason = format!(
+                    "{limit} lies past the {name} end-stop, at {switch}° ({name}.stepper.home_deg {home}° backed off {}° from it); set {key} to {switch} or within, or correct home_deg",
+                    st.home_backoff_deg
+                );
+                self.fail(key, reason);
+            }
+        }
     }
 
     fn sim_axis(&mut self, section: &str, axis: &SimAxis) {
@@ -516,6 +581,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     );
     c.sim_axis("turntable.sim", &s.turntable.sim);
     c.sim_axis("tilt.sim", &s.tilt.sim);
+    c.limits(s);
     let (cam, sim, d) = (&s.camera, &s.camera.sim, &s.destination.drive);
     // Every other number has a range too, so that a typo of a few digits
     // is caught here and not met later as an endless wait.

@@ -11,7 +11,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use futures_util::stream;
 use scanrig_actors::manifest::Manifest;
-use scanrig_actors::supervisor::{Control, Drain, GetStatus, ManualError, RigState, StartScan};
+use scanrig_actors::supervisor::{
+    Busy, Control, Drain, GetStatus, ManualError, RigState, StartScan,
+};
+use scanrig_hardware::axis::AxisError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -47,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/preview", web::get().to(devices::preview))
         .route("/motor/jog", web::post().to(devices::jog))
         .route("/motor/home", web::post().to(devices::home))
+        .route("/motor/stop", web::post().to(devices::stop))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -55,11 +59,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         }));
 }
 
-/// An API error: its status and plain words.
+/// An API error: its status, plain words, and a code more precise than the
+/// status where one helps (`beyond_limit`).
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -67,7 +73,14 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            code: None,
         }
+    }
+
+    /// The same error with a code of its own.
+    pub fn with_code(mut self, code: &'static str) -> ApiError {
+        self.code = Some(code);
+        self
     }
 
     pub fn conflict(message: impl Into<String>) -> ApiError {
@@ -95,7 +108,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let code = match self.status {
+        let code = self.code.unwrap_or(match self.status {
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::FORBIDDEN => "forbidden",
@@ -103,18 +116,34 @@ impl ResponseError for ApiError {
             StatusCode::CONFLICT => "conflict",
             StatusCode::SERVICE_UNAVAILABLE => "unavailable",
             _ => "internal",
-        };
+        });
         HttpResponse::build(self.status).json(json!({"error": self.message, "code": code}))
     }
 }
 
 impl From<ManualError> for ApiError {
+    /// The status comes from the error's type, never from its words.
     fn from(e: ManualError) -> ApiError {
-        let status = match e {
-            ManualError::Busy(_) => StatusCode::CONFLICT,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
+        let (status, code) = match &e {
+            ManualError::Busy(Busy::Scanning(_)) => (StatusCode::CONFLICT, "scan_running"),
+            ManualError::Busy(Busy::Moving(_)) => (StatusCode::CONFLICT, "motors_busy"),
+            ManualError::Motor(AxisError::NoTiltAxis) => (StatusCode::CONFLICT, "no_tilt_axis"),
+            ManualError::Motor(AxisError::BeyondLimit { .. }) => {
+                (StatusCode::BAD_REQUEST, "beyond_limit")
+            }
+            ManualError::Motor(AxisError::Stopped { .. }) => (StatusCode::CONFLICT, "stopped"),
+            ManualError::Motor(AxisError::HomingTimeout { .. }) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "homing_failed")
+            }
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         };
-        ApiError::new(status, e.to_string())
+        ApiError::new(status, e.to_string()).with_code(code)
+    }
+}
+
+impl From<Busy> for ApiError {
+    fn from(e: Busy) -> ApiError {
+        ApiError::from(ManualError::Busy(e))
     }
 }
 
@@ -197,9 +226,15 @@ fn profile_summary(
 
 async fn profiles(shared: web::Data<Shared>) -> ApiResult {
     let dirs = shared.settings.profiles.dirs.clone();
-    let list = web::block(move || Profile::list(&dirs))
-        .await
-        .map_err(ApiError::internal)?;
+    let limits = shared.settings.limits();
+    let list = web::block(move || {
+        Profile::list(&dirs)
+            .into_iter()
+            .map(|(name, source, p)| (name, source, p.and_then(|p| p.for_rig(&limits))))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let out: Vec<Value> = list
         .iter()
         .map(|(name, source, p)| profile_summary(name, source, p))
@@ -215,15 +250,15 @@ async fn find_profile(shared: &Shared, name: String) -> Result<Profile, ApiError
         )));
     }
     let dirs = shared.settings.profiles.dirs.clone();
-    let found = web::block(move || Profile::find(&name, &dirs))
+    let limits = shared.settings.limits();
+    let found = web::block(move || Profile::find(&name, &dirs).and_then(|p| p.for_rig(&limits)))
         .await
         .map_err(ApiError::internal)?;
     found.map_err(|e| {
-        let text = e.to_string();
-        if text.contains("no profile of that name") {
-            ApiError::new(StatusCode::NOT_FOUND, text)
+        if e.is_not_found() {
+            ApiError::new(StatusCode::NOT_FOUND, e.to_string())
         } else {
-            ApiError::bad(text)
+            ApiError::bad(e.to_string())
         }
     })
 }
@@ -253,11 +288,7 @@ async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> Ap
     let profile = find_profile(&shared, body.into_inner().profile).await?;
     let plan = new_plan(&profile, &shared.settings.spool_dir());
     let scan = plan.scan.to_string();
-    shared
-        .sup
-        .send(StartScan { plan, resume: None })
-        .await?
-        .map_err(|busy| ApiError::conflict(busy.to_string()))?;
+    shared.sup.send(StartScan { plan, resume: None }).await??;
     Ok(HttpResponse::Accepted().json(json!({"scan": scan})))
 }
 

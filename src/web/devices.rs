@@ -5,11 +5,14 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::clock::unix_now;
-use scanrig_actors::supervisor::{CameraSettings, HomeAll, JogBy, PreviewFrame, TestShot};
+use scanrig_actors::supervisor::{
+    CameraSettings, HomeAll, JogBy, PreviewFrame, StopMotors, TestShot,
+};
 use scanrig_actors::turntable::JogAxis;
+use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::thumbnail::thumbnail_file;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
@@ -176,42 +179,75 @@ pub async fn preview(shared: web::Data<Shared>) -> ApiResult {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JogBody {
-    axis: JogAxisName,
+    axis: JogAxis,
     degrees: f64,
 }
 
-/// An axis, as the API names it.
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JogAxisName {
-    /// The turntable.
-    Turntable,
-    /// The tilt arm.
-    Tilt,
+/// Who asked, for the log and the status: the page's address.
+fn origin(req: &HttpRequest) -> String {
+    match req.peer_addr() {
+        Some(peer) => format!("web {}", peer.ip()),
+        None => "web".to_owned(),
+    }
 }
 
-pub async fn jog(shared: web::Data<Shared>, body: web::Json<JogBody>) -> ApiResult {
+/// How a move ended, as the API says it.
+fn stopped_json(stopped: Option<StopKind>) -> Value {
+    match stopped {
+        None => Value::Null,
+        Some(StopKind::Controlled) => json!("controlled"),
+        Some(StopKind::Emergency) => json!("emergency"),
+    }
+}
+
+pub async fn jog(
+    shared: web::Data<Shared>,
+    req: HttpRequest,
+    body: web::Json<JogBody>,
+) -> ApiResult {
     let JogBody { axis, degrees } = body.into_inner();
     if !degrees.is_finite() || degrees.abs() > 3600.0 {
         return Err(ApiError::bad(format!(
             "degrees must be a number from -3600 to 3600, found {degrees}"
         )));
     }
-    let axis = match axis {
-        JogAxisName::Turntable => JogAxis::Turntable,
-        JogAxisName::Tilt => JogAxis::Tilt,
-    };
-    let at = shared
+    let jogged = shared
         .sup
         .send(JogBy {
             axis,
             by: Degrees(degrees),
+            origin: origin(&req),
         })
         .await??;
-    Ok(HttpResponse::Ok().json(json!({"position": at.0})))
+    Ok(HttpResponse::Ok().json(json!({
+        "position": jogged.at.map(Degrees::get),
+        "stopped": stopped_json(jogged.stopped),
+    })))
 }
 
-pub async fn home(shared: web::Data<Shared>) -> ApiResult {
-    shared.sup.send(HomeAll).await??;
+pub async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+    shared
+        .sup
+        .send(HomeAll {
+            origin: origin(&req),
+        })
+        .await??;
     Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// `POST /motor/stop`'s body (optional).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StopBody {
+    #[serde(default)]
+    emergency: bool,
+}
+
+/// Stops a jog or homing (or the move of a scan: the scan goes on unless
+/// it is paused or stopped too); `{"emergency": true}` stops stepping at
+/// once and releases the motors.
+pub async fn stop(shared: web::Data<Shared>, body: Option<web::Json<StopBody>>) -> ApiResult {
+    let emergency = body.map(|b| b.into_inner().emergency).unwrap_or_default();
+    shared.sup.send(StopMotors { emergency }).await?;
+    Ok(HttpResponse::Accepted().json(json!({"emergency": emergency})))
 }

@@ -1,5 +1,5 @@
 //! Live events for the page: the supervisor's progress turned into
-//! server-sent events (`status`, `photo`, `uploaded`, `button`,
+//! server-sent events (`status`, `photo`, `uploaded`, `button`, `motion`,
 //! `finished`), and a thumbnail made of every photo as it is captured.
 
 use std::sync::Arc;
@@ -68,6 +68,7 @@ pub fn status_json(s: &RigStatus) -> Value {
         "last_error": s.last_error,
         "devices": s.devices,
         "preview": s.preview,
+        "motion": s.motion,
     })
 }
 
@@ -100,6 +101,7 @@ pub async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Progress>
                 };
                 send("button", &json!({"button": button, "long": e.long}));
             }
+            Progress::Motion(m) => send("motion", &json!({"motion": m})),
             Progress::Finished(s) => send(
                 "finished",
                 &json!({"scan": s.scan, "outcome": s.outcome, "captured": s.captured,

@@ -155,8 +155,14 @@ impl Events {
     }
 
     /// Reads events until one named `kind` satisfies `pred`; returns it.
+    /// Panics after a minute (the stream's keep-alives never end a read).
     pub fn until(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{kind}` event as expected within a minute"
+            );
             let (k, v) = self.next();
             if k == kind && pred(&v) {
                 return v;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::destination::Place;
 use crate::plan::{ScanId, ScanPlan, ShotId};
-use crate::sequence::{Outcome, ShotState};
+use crate::sequence::{Device, FaultKind, Outcome, ShotState};
 
 /// Name of the journal file inside a scan's spool folder.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -80,6 +80,18 @@ pub enum Record {
         at: u64,
         /// What is wrong, in words.
         error: String,
+    },
+    /// A device failed during the scan: which, how (its class decides
+    /// what the scan did: retry, pause, wait for it), and why.
+    DeviceFault {
+        /// Unix milliseconds.
+        at: u64,
+        /// The device.
+        device: Device,
+        /// Its class.
+        kind: FaultKind,
+        /// What went wrong, in words.
+        message: String,
     },
     /// The scan ended (no more shots will be taken).
     ScanFinished {
@@ -413,6 +425,7 @@ impl ScanRecord {
             Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
             Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
+            Record::DeviceFault { .. } => {}
         }
     }
 }

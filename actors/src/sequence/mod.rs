@@ -30,7 +30,8 @@ enum Table {
     Moving(ShotId),
     Settling(ShotId),
     At(ShotId),
-    Home,
+    /// Homed, standing off any shot (after homing, or a stopped move).
+    Standing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +158,7 @@ impl Sequence {
                 self.camera_busy = false;
             }
             Event::Homed => {
-                self.table = Table::Home;
+                self.table = Table::Standing;
                 self.failures[Device::Table as usize] = 0;
             }
             Event::Moved { shot, still } => {
@@ -170,6 +171,13 @@ impl Sequence {
                 self.failures[Device::Table as usize] = 0;
             }
             Event::Settled(shot) => self.table = Table::At(shot),
+            Event::Halted { lost } => {
+                self.table = if lost {
+                    Table::Unknown
+                } else {
+                    Table::Standing
+                };
+            }
             Event::Exposed(shot) => {
                 self.set(shot, ShotState::Exposed);
                 self.camera_busy = false;
@@ -327,7 +335,7 @@ impl Sequence {
         match fault.kind {
             FaultKind::Transient => {}
             FaultKind::Refused => return self.pause(PauseReason::Refused(fault.message)),
-            FaultKind::Spool => return self.pause(PauseReason::Fault(fault.message)),
+            FaultKind::Fatal => return self.pause(PauseReason::Fault(fault.message)),
             FaultKind::Gone => {
                 let what = format!(
                     "{}: plug it back in; the scan goes on by itself when it is back",
@@ -510,7 +518,7 @@ impl Sequence {
                 out.push(Command::Home);
             }
             Table::Unknown => {}
-            Table::Home | Table::At(_) => {
+            Table::Standing | Table::At(_) => {
                 let exposing = self.shots.contains(&ShotState::Exposing);
                 let Some(target) = self.target() else { return };
                 let ready = self.config.pipelined

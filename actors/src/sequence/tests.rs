@@ -674,3 +674,61 @@ fn a_rig_without_a_tilt_motor_pauses_before_each_new_tilt_and_resume_continues()
     assert_all_uploaded(&w, 4);
     assert_eq!(w.count("cmd Paused"), 1, "asked once");
 }
+
+#[test]
+fn a_stopped_move_goes_on_from_where_it_stood_and_a_lost_position_homes_first() {
+    for lost in [false, true] {
+        let mut w = World::new(config(), 3);
+        let mut stopped = false;
+        w.fail = Box::new(move |cmd, _| match cmd {
+            Command::MoveTo(ShotId(2)) if !stopped => {
+                stopped = true;
+                Some(Event::Halted { lost })
+            }
+            _ => None,
+        });
+        w.feed(Event::Start);
+        w.run();
+        assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+        assert_all_uploaded(&w, 3);
+        assert_eq!(w.count("cmd MoveTo(ShotId(2))"), 2, "asked again");
+        let homes = if lost { 2 } else { 1 };
+        assert_eq!(
+            w.count("cmd Home"),
+            homes,
+            "lost: {lost}\n{}",
+            w.log.join("\n")
+        );
+        assert_eq!(w.count("cmd Paused"), 0, "a stop asked for is no fault");
+    }
+}
+
+#[test]
+fn a_homing_timeout_pauses_after_one_attempt_and_spends_no_budget() {
+    let mut w = World::new(config(), 3);
+    w.fail = Box::new(|cmd, _| match cmd {
+        Command::Home => Some(Event::DeviceFailed {
+            device: Device::Table,
+            shot: None,
+            fault: Fault {
+                kind: FaultKind::Fatal,
+                message: "homing the tilt axis found no end-stop within 60s".into(),
+            },
+            retake: false,
+        }),
+        _ => None,
+    });
+    w.feed(Event::Start);
+    w.run();
+    assert_eq!(w.count("cmd Home"), 1, "{}", w.log.join("\n"));
+    assert_eq!(w.count("cmd RetryAfter"), 0, "no retry");
+    assert!(
+        w.count("cmd Paused(Fault(\"homing the tilt axis") == 1,
+        "{}",
+        w.log.join("\n")
+    );
+    // Resumed by hand, it homes again (once more, not in a loop).
+    w.feed(Event::Resume);
+    w.run();
+    assert_eq!(w.count("cmd Home"), 2);
+}

@@ -29,7 +29,8 @@ pub struct SequenceConfig {
 }
 
 /// The device a failure or a retry concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Device {
     /// Turntable and tilt axes.
     Table,
@@ -38,16 +39,18 @@ pub enum Device {
 }
 
 /// What kind of failure a device met; it decides what the scan does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Retried with backoff, within the restart budget.
     Transient,
     /// The device refuses what the profile asks (a setting it does not
     /// have): retrying cannot help; the scan stops before any motor moves.
     Refused,
-    /// The spool cannot take the photo (disk full, read-only): the scan
-    /// pauses until someone makes room and resumes it.
-    Spool,
+    /// Retrying cannot help until someone acts (an end-stop never found, a
+    /// soft limit, no tilt axis, a spool that cannot take the photo): the
+    /// scan pauses at once with the reason, spending no restart budget.
+    Fatal,
     /// The device is gone (unplugged, switched off): the scan pauses and
     /// goes on by itself once the device answers again.
     Gone,
@@ -131,6 +134,13 @@ pub enum Event {
         shot: ShotId,
         /// No motion happened, so no settling is needed.
         still: bool,
+    },
+    /// The table stood still short of its target (Pause or Stop during a
+    /// move); `lost` when its position is no longer known (an emergency
+    /// stop, or homing stopped) and it must home again.
+    Halted {
+        /// The position is lost.
+        lost: bool,
     },
     /// The settle time after a move has passed.
     Settled(ShotId),

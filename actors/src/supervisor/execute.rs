@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix::dev::Request;
 use actix::prelude::*;
+use scanrig_hardware::axis::{AxisError, StopKind};
 use scanrig_hardware::camera::CameraError;
 use slog::{error, info, warn};
 
@@ -18,7 +19,7 @@ use crate::manifest::Manifest;
 use crate::plan::{ScanId, ShotId};
 use crate::recorder::{Append, Close, Discard, FreeSpace, RemoveFiles, Replay, Tidy};
 use crate::sequence::{Command, Device, Event, Fault, FaultKind, Outcome, PauseReason, ShotState};
-use crate::turntable::{Home, MoveTo, Release};
+use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::{Enqueue, PutManifest, UploadDone};
 
 impl Supervisor {
@@ -28,6 +29,18 @@ impl Supervisor {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
+        if let Event::DeviceFailed { device, fault, .. } = &event {
+            let record = Record::DeviceFault {
+                at: unix_millis_now(),
+                device: *device,
+                kind: fault.kind,
+                message: fault.message.clone(),
+            };
+            self.recorder.do_send(Append {
+                dir: run.dir.clone(),
+                record,
+            });
+        }
         for command in run.seq.handle(event, Instant::now()) {
             self.execute(scan, command, ctx);
         }
@@ -87,13 +100,13 @@ impl Supervisor {
             Command::Home => {
                 let table = self.turntable.clone();
                 self.ask(
-                    table.send(Home),
+                    table.send(Home(self.halt.ticket())),
                     scan,
                     |s| &mut s.moving,
                     |_, r| match r {
                         Ok(Ok(())) => Event::Homed,
-                        Ok(Err(e)) => table_failed(None, e.to_string()),
-                        Err(e) => table_failed(None, e.to_string()),
+                        Ok(Err(e)) => table_failed(None, e),
+                        Err(e) => table_lost(None, e),
                     },
                     ctx,
                 );
@@ -103,6 +116,7 @@ impl Supervisor {
                 let msg = MoveTo {
                     azimuth: p.azimuth,
                     tilt: p.tilt,
+                    ticket: self.halt.ticket(),
                 };
                 let table = self.turntable.clone();
                 self.ask(
@@ -110,12 +124,18 @@ impl Supervisor {
                     scan,
                     |s| &mut s.moving,
                     move |_, r| match r {
+                        Ok(Ok(Moved {
+                            stopped: Some(kind),
+                            ..
+                        })) => Event::Halted {
+                            lost: kind == StopKind::Emergency,
+                        },
                         Ok(Ok(m)) => Event::Moved {
                             shot,
                             still: m.still,
                         },
-                        Ok(Err(e)) => table_failed(Some(shot), e.to_string()),
-                        Err(e) => table_failed(Some(shot), e.to_string()),
+                        Ok(Err(e)) => table_failed(Some(shot), e),
+                        Err(e) => table_lost(Some(shot), e),
                     },
                     ctx,
                 );
@@ -586,7 +606,7 @@ fn camera_failed(shot: Option<ShotId>, e: CameraError) -> Event {
     let (kind, message) = match &e {
         // Writing to the spool failed: the spool's fault, not the camera's.
         CameraError::Io { path, source } => (
-            FaultKind::Spool,
+            FaultKind::Fatal,
             format!(
                 "the spool cannot take the photo: writing {} failed: {source}; free some space on the spool's disk (or make spool.dir writable), then resume",
                 path.display()
@@ -606,15 +626,36 @@ fn camera_failed(shot: Option<ShotId>, e: CameraError) -> Event {
     }
 }
 
-fn table_failed(shot: Option<ShotId>, message: String) -> Event {
+/// What an axis error means for the scan: a stop asked for is no failure;
+/// a limit, a missing axis or an end-stop never found is fatal at once;
+/// the rest is retried within the restart budget.
+fn table_failed(shot: Option<ShotId>, e: AxisError) -> Event {
+    if let AxisError::Stopped { .. } = e {
+        return Event::Halted { lost: true };
+    }
+    let kind = if e.is_fatal() {
+        FaultKind::Fatal
+    } else {
+        FaultKind::Transient
+    };
+    table_fault(shot, kind, e.to_string())
+}
+
+/// The turntable's thread did not answer.
+fn table_lost(shot: Option<ShotId>, e: MailboxError) -> Event {
+    table_fault(
+        shot,
+        FaultKind::Transient,
+        format!("the turntable did not answer: {e}"),
+    )
+}
+
+fn table_fault(shot: Option<ShotId>, kind: FaultKind, message: String) -> Event {
     Event::DeviceFailed {
         device: Device::Table,
         shot,
         retake: false,
-        fault: Fault {
-            kind: FaultKind::Transient,
-            message,
-        },
+        fault: Fault { kind, message },
     }
 }
 
@@ -637,13 +678,113 @@ mod tests {
         }
     }
 
+    /// Every camera error and its class.
+    #[test]
+    fn every_camera_error_has_its_class() {
+        use FaultKind::*;
+        let during = "expose";
+        let table: Vec<(CameraError, FaultKind)> = vec![
+            (
+                CameraError::NotConnected {
+                    detail: String::new(),
+                },
+                Gone,
+            ),
+            (CameraError::Disconnected { during }, Gone),
+            (CameraError::Busy { during }, Transient),
+            (
+                CameraError::Timeout {
+                    during,
+                    seconds: 30,
+                },
+                Transient,
+            ),
+            (
+                CameraError::UnknownSetting {
+                    key: "isoo".into(),
+                    known: vec!["iso".into()],
+                },
+                Refused,
+            ),
+            (
+                CameraError::InvalidValue {
+                    key: "iso".into(),
+                    value: "-1".into(),
+                    choices: vec![],
+                },
+                Refused,
+            ),
+            (CameraError::Ambiguous { found: vec![] }, Refused),
+            (CameraError::FileGone { file: "a".into() }, Transient),
+            (
+                CameraError::Io {
+                    path: "/spool/a".into(),
+                    source: std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem),
+                },
+                Fatal,
+            ),
+            (
+                CameraError::Claimed {
+                    port: "usb:".into(),
+                },
+                Transient,
+            ),
+            (
+                CameraError::Unsupported {
+                    during,
+                    reason: "no".into(),
+                },
+                Transient,
+            ),
+            (
+                CameraError::Driver {
+                    during,
+                    reason: "PTP".into(),
+                },
+                Transient,
+            ),
+        ];
+        for (e, want) in table {
+            let text = e.to_string();
+            assert_eq!(fault(e).kind, want, "{text}");
+        }
+    }
+
+    /// Every destination error and whether it is retried.
+    #[test]
+    fn every_destination_error_says_whether_it_is_retried() {
+        use crate::destination::DestinationError as D;
+        let table = [
+            (D::Transient("network down".into()), true),
+            (D::Permanent("authorisation revoked".into()), false),
+            (
+                D::Mismatch {
+                    name: "a".into(),
+                    got: "x".into(),
+                    expected: "y".into(),
+                },
+                true,
+            ),
+            (
+                D::SpoolDamaged {
+                    name: "a".into(),
+                    reason: "cut short".into(),
+                },
+                false,
+            ),
+        ];
+        for (e, retried) in table {
+            assert_eq!(e.is_retryable(), retried, "{e}");
+        }
+    }
+
     #[test]
     fn camera_failures_are_told_apart_by_what_is_at_fault() {
         let full = fault(CameraError::Io {
             path: "/spool/scan/a.jpg".into(),
             source: std::io::Error::from(std::io::ErrorKind::StorageFull),
         });
-        assert_eq!(full.kind, FaultKind::Spool);
+        assert_eq!(full.kind, FaultKind::Fatal);
         assert!(
             full.message.starts_with("the spool cannot take the photo"),
             "{}",
@@ -661,5 +802,53 @@ mod tests {
         assert_eq!(refused.kind, FaultKind::Refused);
         let busy = fault(CameraError::Busy { during: "expose" });
         assert_eq!(busy.kind, FaultKind::Transient);
+    }
+
+    fn table(e: AxisError) -> Event {
+        table_failed(Some(ShotId(1)), e)
+    }
+
+    fn kind(event: Event) -> FaultKind {
+        match event {
+            Event::DeviceFailed { fault, .. } => fault.kind,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn axis_errors_are_classed_by_their_type() {
+        use scanrig_hardware::Degrees;
+        use std::time::Duration;
+        let timeout = AxisError::HomingTimeout {
+            axis: "tilt",
+            after: Duration::from_secs(60),
+        };
+        let limit = AxisError::BeyondLimit {
+            axis: "tilt",
+            target: Degrees(100.0),
+            limit: Degrees(90.0),
+            setting: "tilt.max_deg",
+        };
+        let driver = AxisError::Driver {
+            axis: "turntable",
+            reason: "STEP pin failed".into(),
+        };
+        assert_eq!(kind(table(timeout)), FaultKind::Fatal);
+        assert_eq!(kind(table(limit)), FaultKind::Fatal);
+        assert_eq!(kind(table(AxisError::NoTiltAxis)), FaultKind::Fatal);
+        assert_eq!(kind(table(driver)), FaultKind::Transient);
+        assert_eq!(
+            kind(table(AxisError::NotHomed { axis: "tilt" })),
+            FaultKind::Transient
+        );
+        assert_eq!(
+            table(AxisError::Stopped { axis: "tilt" }),
+            Event::Halted { lost: true },
+            "a stop asked for is no failure"
+        );
+        assert_eq!(
+            kind(table_lost(None, MailboxError::Timeout)),
+            FaultKind::Transient
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! rig's status on the panel.
 
 mod execute;
+mod motors;
 mod progress;
 mod run;
 mod status;
@@ -12,16 +13,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use actix::prelude::*;
-use scanrig_hardware::axis::AxesConnector;
+use scanrig_hardware::axis::{AxesConnector, Halt, StopKind};
 use scanrig_hardware::camera::CameraConnector;
 use scanrig_hardware::panel::{Button, ButtonEvent, Buttons, Indicator, Status};
 use slog::{info, Logger};
 
+pub use motors::{HomeAll, JogBy};
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
-    CameraSettings, Devices, GetStatus, Health, HomeAll, JogBy, LastError, ManualError,
-    PreviewFrame, RigState, RigStatus, TestShot,
+    CameraSettings, Devices, GetStatus, Health, LastError, ManualError, PreviewFrame, RigState,
+    RigStatus, TestShot,
 };
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
@@ -32,7 +34,7 @@ use crate::journal::ScanRecord;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::sequence::{Event, PauseReason, Sequence, SequenceConfig};
-use crate::turntable::{Release, TurntableActor};
+use crate::turntable::{JogAxis, Release, TurntableActor};
 use crate::uploader::{UploadDone, Uploader};
 use run::Run;
 
@@ -78,6 +80,49 @@ pub enum Progress {
     StartRequested,
     /// A button of the panel was pressed (told before it takes effect).
     Button(ButtonEvent),
+    /// The motors started (`Some`) or ended (`None`) a motion asked for
+    /// by hand.
+    Motion(Option<Motion>),
+}
+
+/// A motion asked for by hand (a jog or homing), and who asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Motion {
+    /// One axis turning by an angle.
+    Jogging {
+        /// Which axis.
+        axis: JogAxis,
+        /// By how many degrees.
+        degrees: f64,
+        /// Who asked (`web 192.168.1.20`, `button`).
+        origin: String,
+    },
+    /// Every axis homing.
+    Homing {
+        /// Who asked.
+        origin: String,
+    },
+}
+
+impl std::fmt::Display for Motion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Motion::Jogging {
+                axis,
+                degrees,
+                origin,
+            } => write!(
+                f,
+                "jogging the {} by {degrees:+.1}° (asked from {origin})",
+                match axis {
+                    JogAxis::Turntable => "turntable",
+                    JogAxis::Tilt => "tilt arm",
+                }
+            ),
+            Motion::Homing { origin } => write!(f, "homing (asked from {origin})"),
+        }
+    }
 }
 
 /// Starts a new scan, or continues one read back from its journal.
@@ -90,10 +135,27 @@ pub struct StartScan {
     pub resume: Option<ScanRecord>,
 }
 
-/// A scan is already running.
+/// The motors already have an owner: one motion at a time.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("scan {0} is already running; stop it first")]
-pub struct Busy(pub ScanId);
+pub enum Busy {
+    /// A scan is running.
+    #[error("scan {0} is already running; stop it first")]
+    Scanning(ScanId),
+    /// A motion asked for by hand is under way.
+    #[error("the motors are {0}; wait for it to end, or stop it first")]
+    Moving(Motion),
+}
+
+/// Stops whatever the motors are doing: a controlled stop brakes along the
+/// ramp and holds; an emergency stop ends stepping at once and releases
+/// the motors (the next move homes first). A scan running goes on unless
+/// it is paused or stopped too.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopMotors {
+    /// Stop at once and release.
+    pub emergency: bool,
+}
 
 /// Finishes the uploads of a scan from an earlier run.
 #[derive(Message)]
@@ -170,6 +232,10 @@ pub struct Supervisor {
     last_error: Option<LastError>,
     /// The summary of the last scan that ended, for the status.
     last_finished: Option<ScanSummary>,
+    /// Stops moves in flight.
+    halt: Halt,
+    /// A motion asked for by hand, while it runs.
+    motion: Option<Motion>,
     log: Logger,
 }
 
@@ -217,6 +283,8 @@ impl Supervisor {
                 devices: Devices::new(&default.describe()),
                 last_error: None,
                 last_finished: None,
+                halt: Halt::new(),
+                motion: None,
                 log,
             }
         })
@@ -295,6 +363,10 @@ impl Supervisor {
             }
             Control::Stop => Event::Stop,
         };
+        if matches!(control, Control::Pause | Control::Stop) {
+            // A move in flight brakes and holds where it is.
+            self.halt.request(StopKind::Controlled);
+        }
         info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
         self.feed(&scan, event, ctx);
     }
@@ -305,7 +377,10 @@ impl Handler<StartScan> for Supervisor {
 
     fn handle(&mut self, msg: StartScan, ctx: &mut Self::Context) -> Self::Result {
         if let Some(active) = self.active() {
-            return Err(Busy(active.clone()));
+            return Err(Busy::Scanning(active.clone()));
+        }
+        if let Some(motion) = &self.motion {
+            return Err(Busy::Moving(motion.clone()));
         }
         let scan = msg.plan.scan.clone();
         let dir = self.spool.join(scan.as_str());
@@ -391,14 +466,15 @@ impl Handler<Pressed> for Supervisor {
             .map(|r| r.seq.paused().is_some());
         match (event.button, paused) {
             (Button::Stop, Some(_)) => {
-                self.control(Control::Stop, ctx);
                 if event.long {
-                    // Abort: release the motors now, not at the end of the
-                    // scan (after the move in flight, if any).
-                    self.turntable.do_send(Release);
+                    // Abort: stepping ends now and the motors are released,
+                    // not at the end of the move in flight.
+                    self.stop_motors(true);
                 }
+                self.control(Control::Stop, ctx);
             }
-            (Button::Stop, None) if event.long => self.turntable.do_send(Release),
+            // No scan: Stop stops a jog or homing (a long press at once).
+            (Button::Stop, None) => self.stop_motors(event.long),
             (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
                 self.control(Control::Resume, ctx)
             }
@@ -406,6 +482,30 @@ impl Handler<Pressed> for Supervisor {
             (Button::Start, None) => self.tell(Progress::StartRequested),
             _ => {}
         }
+    }
+}
+
+impl Supervisor {
+    /// Stops what the motors are doing; an emergency stop releases them.
+    fn stop_motors(&mut self, emergency: bool) {
+        let kind = if emergency {
+            StopKind::Emergency
+        } else {
+            StopKind::Controlled
+        };
+        info!(self.log, "motors stop"; "how" => ?kind, "during" => self.motion.as_ref().map(ToString::to_string));
+        self.halt.request(kind);
+        if emergency {
+            self.turntable.do_send(Release);
+        }
+    }
+}
+
+impl Handler<StopMotors> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StopMotors, _: &mut Self::Context) {
+        self.stop_motors(msg.emergency);
     }
 }
 

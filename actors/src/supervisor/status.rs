@@ -1,22 +1,22 @@
 //! What the rig is doing, for the web page and scripts: its state, the scan
 //! in hand, the upload backlog, the last error and each device's health.
-//! And what an idle rig may be asked by hand (a live preview frame, the
-//! camera's settings, a test shot, jogging and homing the motors), refused
-//! while a scan runs: the scan owns the devices.
+//! And what an idle rig's camera may be asked by hand (a live preview
+//! frame, its settings, a test shot), refused while a scan runs: the scan
+//! owns the devices. Motions by hand are in [`super::motors`].
 
 use std::path::PathBuf;
 
 use actix::prelude::*;
+use scanrig_hardware::axis::AxisError;
 use scanrig_hardware::camera::{CameraError, CaptureRequest, DownloadedFile, Setting};
 use scanrig_hardware::panel::Status;
 use scanrig_hardware::Degrees;
 use serde::Serialize;
 
-use super::{Busy, ScanSummary, Supervisor};
+use super::{Busy, Motion, ScanSummary, Supervisor};
 use crate::camera::{Download, Expose, Preview, ReadSettings};
 use crate::clock::unix_millis_now;
 use crate::sequence::{Device, Event, PauseReason};
-use crate::turntable::{Home, Jog, JogAxis};
 
 /// The rig as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,6 +101,8 @@ pub struct RigStatus {
     pub devices: Devices,
     /// A live preview can be had (no scan is running).
     pub preview: bool,
+    /// A motion asked for by hand, while it runs.
+    pub motion: Option<Motion>,
 }
 
 /// Asks for the [`RigStatus`].
@@ -143,6 +145,7 @@ impl Handler<GetStatus> for Supervisor {
             last_error: self.last_error.clone(),
             devices: self.devices.clone(),
             preview: self.active().is_none(),
+            motion: self.motion.clone(),
         })
     }
 }
@@ -193,9 +196,9 @@ impl Supervisor {
     }
 
     /// Refuses manual use of the devices while a scan runs.
-    fn idle(&self) -> Result<(), ManualError> {
+    pub(super) fn idle(&self) -> Result<(), ManualError> {
         match self.active() {
-            Some(scan) => Err(ManualError::Busy(Busy(scan.clone()))),
+            Some(scan) => Err(ManualError::Busy(Busy::Scanning(scan.clone()))),
             None => Ok(()),
         }
     }
@@ -210,9 +213,9 @@ pub enum ManualError {
     /// The camera failed.
     #[error("camera: {0}")]
     Camera(#[from] CameraError),
-    /// The motors failed.
+    /// The motors failed, or refused the move.
     #[error("motors: {0}")]
-    Motor(String),
+    Motor(#[from] AxisError),
     /// The device did not answer.
     #[error("the {0} did not answer: {1}")]
     Lost(&'static str, MailboxError),
@@ -238,31 +241,9 @@ pub struct TestShot {
     pub stem: String,
 }
 
-/// Turns one axis by some degrees; answers its new position.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<Degrees, ManualError>")]
-pub struct JogBy {
-    /// Which axis.
-    pub axis: JogAxis,
-    /// How far.
-    pub by: Degrees,
-}
-
-/// Homes every axis.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<(), ManualError>")]
-pub struct HomeAll;
-
 fn camera_reply<T>(r: Result<Result<T, CameraError>, MailboxError>) -> Result<T, ManualError> {
     r.map_err(|e| ManualError::Lost("camera", e))?
         .map_err(ManualError::Camera)
-}
-
-fn motor_reply<T, E: std::fmt::Display>(
-    r: Result<Result<T, E>, MailboxError>,
-) -> Result<T, ManualError> {
-    r.map_err(|e| ManualError::Lost("turntable", e))?
-        .map_err(|e| ManualError::Motor(e.to_string()))
 }
 
 impl Handler<PreviewFrame> for Supervisor {
@@ -311,32 +292,5 @@ impl Handler<TestShot> for Supervisor {
             };
             camera_reply(camera.send(download).timeout(timeout).await)
         })
-    }
-}
-
-impl Handler<JogBy> for Supervisor {
-    type Result = ResponseFuture<Result<Degrees, ManualError>>;
-
-    fn handle(&mut self, msg: JogBy, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let reply = self.turntable.send(Jog {
-            axis: msg.axis,
-            by: msg.by,
-        });
-        Box::pin(async move { motor_reply(reply.await) })
-    }
-}
-
-impl Handler<HomeAll> for Supervisor {
-    type Result = ResponseFuture<Result<(), ManualError>>;
-
-    fn handle(&mut self, _: HomeAll, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let reply = self.turntable.send(Home);
-        Box::pin(async move { motor_reply(reply.await) })
     }
 }

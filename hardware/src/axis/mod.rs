@@ -1,9 +1,12 @@
 //! Motion axes: the turntable and the optional tilt arm.
 //!
-//! An [`Axis`] moves to absolute angles and blocks until it stands still.
-//! [`motion`] holds the trapezoidal-ramp arithmetic that both the simulator
-//! and the stepper driver use.
+//! An [`Axis`] moves to absolute angles and blocks until it stands still,
+//! or until the move's [`Ticket`] says stop ([`halt`]). [`Travel`] keeps
+//! every move within the rig's soft limits. [`motion`] holds the
+//! trapezoidal-ramp arithmetic that both the simulator and the stepper
+//! driver use.
 
+pub mod halt;
 pub mod motion;
 mod sim;
 pub mod stepper;
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use crate::Degrees;
 
+pub use halt::{Halt, StopKind, Ticket};
 pub use motion::MotionLimits;
 pub use sim::{SimAxis, SimAxisConfig};
 
@@ -36,6 +40,25 @@ pub enum AxisError {
     /// The tilt axis was asked to move on a rig that has none.
     #[error("this rig has no tilt motor (tilt.backend is not set); only the turntable can move")]
     NoTiltAxis,
+    /// A move past a soft limit was refused before any step.
+    #[error("the {axis} axis may not go to {target}: that is past {setting} = {limit}; choose a move within it, or change {setting} if the rig allows")]
+    BeyondLimit {
+        /// Which axis.
+        axis: &'static str,
+        /// Where the move would have ended.
+        target: Degrees,
+        /// The limit it would pass.
+        limit: Degrees,
+        /// The setting that sets the limit (`tilt.max_deg`).
+        setting: &'static str,
+    },
+    /// Homing was stopped (Pause, Stop, an emergency stop) before it
+    /// finished; the axis is not homed.
+    #[error("homing the {axis} axis was stopped before it finished; it homes again before the next move")]
+    Stopped {
+        /// Which axis.
+        axis: &'static str,
+    },
     /// The driver reported a fault (stall, driver error, lost connection).
     #[error("the {axis} axis driver failed: {reason}")]
     Driver {
@@ -49,35 +72,92 @@ pub enum AxisError {
 /// Result of axis operations.
 pub type Result<T, E = AxisError> = std::result::Result<T, E>;
 
+impl AxisError {
+    /// Whether trying again cannot help until someone acts (a limit, a
+    /// missing axis, an end-stop that is never found).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            AxisError::HomingTimeout { .. } | AxisError::NoTiltAxis | AxisError::BeyondLimit { .. }
+        )
+    }
+}
+
 /// What a finished move did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MoveReport {
     /// Where the axis stood before the move.
     pub from: Degrees,
-    /// Where it stands now.
+    /// Where it stands now (for an emergency stop: where the counted steps
+    /// say, though the axis now counts as not homed).
     pub to: Degrees,
     /// How long the move really took.
     pub duration: Duration,
+    /// The move was stopped before its target, and how.
+    pub stopped: Option<StopKind>,
+}
+
+/// Where an axis may go, in degrees from home. Every move is checked
+/// before a single step; a move past a limit is refused, never clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Travel {
+    /// The lowest angle and the setting that gives it.
+    pub min: Option<(Degrees, &'static str)>,
+    /// The highest angle and the setting that gives it.
+    pub max: Option<(Degrees, &'static str)>,
+}
+
+impl Travel {
+    /// Refuses a move of the `axis` to `target` past either limit.
+    pub fn check(&self, axis: &'static str, target: Degrees) -> Result<()> {
+        let beyond = |(limit, setting): (Degrees, &'static str)| AxisError::BeyondLimit {
+            axis,
+            target,
+            limit,
+            setting,
+        };
+        match (self.min, self.max) {
+            (Some(min), _) if target.get() < min.0.get() => Err(beyond(min)),
+            (_, Some(max)) if target.get() > max.0.get() => Err(beyond(max)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One motor axis with absolute positions.
 pub trait Axis: Send {
     /// Finds the home position (end-stop, or the current position when the
-    /// axis has none) and calls it 0°. Energises the motor.
-    fn home(&mut self) -> Result<()>;
+    /// axis has none) and calls it 0°. Energises the motor. A stop asked
+    /// for on `ticket` ends it with [`AxisError::Stopped`].
+    fn home(&mut self, ticket: &Ticket) -> Result<()>;
 
     /// Takes the current position as 0° without moving, and energises the
     /// motor: for jogging an axis by hand without homing it.
     fn set_zero_here(&mut self) -> Result<()>;
 
-    /// Moves to an absolute angle and returns once the axis stands there.
-    fn move_to(&mut self, target: Degrees) -> Result<MoveReport>;
+    /// Moves to an absolute angle and returns once the axis stands there,
+    /// or stands still short of it after a stop asked for on `ticket`. A
+    /// target past the soft limits is refused before any step.
+    fn move_to(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport>;
+
+    /// Refuses a target past the soft limits, without moving.
+    fn check(&self, target: Degrees) -> Result<()>;
 
     /// The current position, or `None` until the axis has been homed.
     fn position(&self) -> Option<Degrees>;
 
     /// Energises (holds torque) or releases the motor.
     fn set_energised(&mut self, on: bool) -> Result<()>;
+}
+
+/// Homes `axis` if it has not been, then turns it by `by` from where it
+/// stands (within its soft limits).
+pub fn jog(axis: &mut dyn Axis, by: Degrees, ticket: &Ticket) -> Result<MoveReport> {
+    if axis.position().is_none() {
+        axis.home(ticket)?;
+    }
+    let from = axis.position().unwrap_or(Degrees::ZERO);
+    axis.move_to(from + by, ticket)
 }
 
 /// The rig's axes, opened together.

@@ -32,6 +32,43 @@ impl MotionLimits {
         };
         Duration::from_secs_f64(secs)
     }
+
+    /// How far a move of `distance` (from rest to rest) has gone `t` into
+    /// it, and how fast it goes then: both positive, whatever its direction.
+    pub fn progress(&self, distance: Degrees, t: Duration) -> (f64, f64) {
+        let d = distance.get().abs();
+        let (v, a) = (self.max_speed, self.acceleration);
+        let total = self.move_duration(distance).as_secs_f64();
+        // Time and top speed of each ramp (shorter in a triangle).
+        let ramp = (v / a).min((d / a).sqrt());
+        let top = a * ramp;
+        let t = t.as_secs_f64();
+        if t >= total {
+            (d, 0.0)
+        } else if t < ramp {
+            (a * t * t / 2.0, a * t)
+        } else if t <= total - ramp {
+            (top * top / (2.0 * a) + top * (t - ramp), top)
+        } else {
+            let left = total - t;
+            (d - a * left * left / 2.0, a * left)
+        }
+    }
+
+    /// Where a move of `distance` stopped `t` into it comes to rest, braking
+    /// at the axis' deceleration: the distance gone (never past the target)
+    /// and how long the braking takes.
+    pub fn braked(&self, distance: Degrees, t: Duration) -> (f64, Duration) {
+        let (gone, speed) = self.progress(distance, t);
+        let a = self.acceleration;
+        let d = distance.get().abs();
+        let rest = gone + speed * speed / (2.0 * a);
+        if rest >= d {
+            let left = self.move_duration(distance).saturating_sub(t);
+            return (d, left);
+        }
+        (rest, Duration::from_secs_f64(speed / a))
+    }
 }
 
 #[cfg(test)]
@@ -60,6 +97,25 @@ mod tests {
         // 10° < 22.5°: t = 2 * sqrt(10 / 360).
         let t = LIMITS.move_duration(Degrees(-10.0)).as_secs_f64();
         assert!((t - 2.0 * (10.0f64 / 360.0).sqrt()).abs() < 1e-9, "{t}");
+    }
+
+    #[test]
+    fn progress_follows_the_trapezoid_and_braking_stops_short() {
+        let d = Degrees(180.0);
+        let at = |t: f64| LIMITS.progress(d, Duration::from_secs_f64(t));
+        assert_eq!(at(0.0), (0.0, 0.0));
+        let (gone, speed) = at(0.125);
+        assert!((gone - 2.8125).abs() < 1e-9 && (speed - 45.0).abs() < 1e-9);
+        let (gone, speed) = at(1.0);
+        assert!((gone - (11.25 + 67.5)).abs() < 1e-9 && speed == 90.0);
+        assert_eq!(at(2.25), (180.0, 0.0));
+        // Braked at cruise speed: 11.25° more, in 0.25 s.
+        let (rest, brake) = LIMITS.braked(d, Duration::from_secs(1));
+        assert!((rest - 90.0).abs() < 1e-9, "{rest}");
+        assert_eq!(brake, Duration::from_millis(250));
+        // Braked while already slowing down: it ends at the target.
+        let (rest, brake) = LIMITS.braked(d, Duration::from_secs_f64(2.1));
+        assert!((rest - 180.0).abs() < 1e-9 && brake <= Duration::from_millis(150));
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! A simulated motor axis: blocks for as long as the real move would take and can inject driver faults.
+//! A simulated motor axis: blocks for as long as the real move would take
+//! (or until it is stopped, braking as a real one would), keeps to its soft
+//! limits and can inject driver faults.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result};
+use super::{
+    Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result, StopKind, Ticket,
+    Travel,
+};
 use crate::Degrees;
 
 /// How a simulated axis behaves.
@@ -16,6 +20,8 @@ pub struct SimAxisConfig {
     pub limits: MotionLimits,
     /// How long homing takes.
     pub home_duration: Duration,
+    /// The soft limits.
+    pub travel: Travel,
     /// Every n-th move attempt (counted over all sessions) fails with a
     /// driver fault without moving; 0 = never.
     pub fail_every_nth_move: u32,
@@ -128,9 +134,16 @@ fn planned_duration(limits: &MotionLimits, distance: f64) -> std::result::Result
 }
 
 impl Axis for SimAxis {
-    fn home(&mut self) -> Result<()> {
-        let duration = lock(&self.motor).config.home_duration;
-        thread::sleep(duration);
+    fn home(&mut self, ticket: &Ticket) -> Result<()> {
+        self.homed = false;
+        let (duration, axis) = {
+            let motor = lock(&self.motor);
+            (motor.config.home_duration, motor.config.name)
+        };
+        if ticket.wait_until(Instant::now() + duration).is_some() {
+            lock(&self.motor).energised = false;
+            return Err(AxisError::Stopped { axis });
+        }
         let mut motor = lock(&self.motor);
         motor.position = Degrees::ZERO;
         motor.energised = true;
@@ -147,9 +160,9 @@ impl Axis for SimAxis {
         Ok(())
     }
 
-    fn move_to(&mut self, target: Degrees) -> Result<MoveReport> {
+    fn move_to(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport> {
         let started = Instant::now();
-        let (from, duration) = {
+        let (from, duration, limits) = {
             let mut motor = lock(&self.motor);
             let axis = motor.config.name;
             if !self.homed {
@@ -161,6 +174,7 @@ impl Axis for SimAxis {
                     reason: format!("target {} is not a finite angle", target.get()),
                 });
             }
+            motor.config.travel.check(axis, target)?;
             motor.move_attempts += 1;
             let nth = motor.config.fail_every_nth_move;
             if nth != 0 && motor.move_attempts % nth == 0 {
@@ -176,19 +190,41 @@ impl Axis for SimAxis {
             let from = motor.position;
             let duration = planned_duration(&motor.config.limits, (target - from).get())
                 .map_err(|reason| AxisError::Driver { axis, reason })?;
-            (from, duration)
+            (from, duration, motor.config.limits)
         };
-        // The motor turns while nobody holds the lock, so probes stay responsive.
-        thread::sleep(duration);
+        // The motor turns while nobody holds the lock, so probes stay
+        // responsive; a stop ends the wait.
+        let stopped = ticket.wait_until(started + duration);
+        let distance = target - from;
+        let to = match stopped {
+            None => target,
+            Some(StopKind::Emergency) => {
+                let (gone, _) = limits.progress(distance, started.elapsed());
+                self.homed = false;
+                lock(&self.motor).energised = false;
+                from + Degrees(gone.copysign(distance.get()))
+            }
+            Some(StopKind::Controlled) => {
+                let (rest, brake) = limits.braked(distance, started.elapsed());
+                Ticket::unstoppable().wait_until(Instant::now() + brake);
+                from + Degrees(rest.copysign(distance.get()))
+            }
+        };
         let report = MoveReport {
             from,
-            to: target,
+            to,
             duration: started.elapsed(),
+            stopped,
         };
         let mut motor = lock(&self.motor);
-        motor.position = target;
+        motor.position = to;
         motor.moves.push(report);
         Ok(report)
+    }
+
+    fn check(&self, target: Degrees) -> Result<()> {
+        let motor = lock(&self.motor);
+        motor.config.travel.check(motor.config.name, target)
     }
 
     fn position(&self) -> Option<Degrees> {
@@ -204,6 +240,7 @@ impl Axis for SimAxis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::axis::Halt;
 
     fn config(fail_every_nth_move: u32) -> SimAxisConfig {
         SimAxisConfig {
@@ -213,6 +250,7 @@ mod tests {
                 acceleration: 36000.0,
             },
             home_duration: Duration::from_millis(5),
+            travel: Travel::default(),
             fail_every_nth_move,
         }
     }
@@ -221,7 +259,7 @@ mod tests {
     fn moving_before_homing_is_refused() {
         let mut axis = SimAxis::new(config(0));
         assert!(matches!(
-            axis.move_to(Degrees(10.0)),
+            axis.move_to(Degrees(10.0), &Ticket::unstoppable()),
             Err(AxisError::NotHomed { axis: "turntable" })
         ));
         assert_eq!(axis.position(), None);
@@ -232,7 +270,7 @@ mod tests {
     fn homing_takes_its_time_energises_and_zeroes() {
         let mut axis = SimAxis::new(config(0));
         let t = Instant::now();
-        axis.home().unwrap();
+        axis.home(&Ticket::unstoppable()).unwrap();
         assert!(t.elapsed() >= Duration::from_millis(5));
         assert_eq!(axis.position(), Some(Degrees::ZERO));
         assert!(axis.is_energised());
@@ -242,16 +280,68 @@ mod tests {
     #[test]
     fn move_sleeps_the_trapezoid_time_and_reports_it() {
         let mut axis = SimAxis::new(config(0));
-        axis.home().unwrap();
+        axis.home(&Ticket::unstoppable()).unwrap();
         let expected = config(0).limits.move_duration(Degrees(90.0));
-        let report = axis.move_to(Degrees(90.0)).unwrap();
+        let report = axis.move_to(Degrees(90.0), &Ticket::unstoppable()).unwrap();
         assert_eq!(report.from, Degrees(0.0));
         assert_eq!(report.to, Degrees(90.0));
         assert!(report.duration >= expected, "{report:?} < {expected:?}");
-        let back = axis.move_to(Degrees(-30.0)).unwrap();
+        let back = axis
+            .move_to(Degrees(-30.0), &Ticket::unstoppable())
+            .unwrap();
         assert_eq!(back.from, Degrees(90.0));
         assert_eq!(axis.position(), Some(Degrees(-30.0)));
         assert_eq!(axis.moves(), vec![report, back]);
+    }
+
+    #[test]
+    fn a_stop_brakes_or_ends_the_move_and_limits_refuse_it_before() {
+        let slow = SimAxisConfig {
+            limits: MotionLimits {
+                max_speed: 90.0,
+                acceleration: 360.0,
+            },
+            travel: Travel {
+                min: None,
+                max: Some((Degrees(400.0), "turntable.max_turns")),
+            },
+            ..config(0)
+        };
+        let mut axis = SimAxis::new(slow);
+        axis.home(&Ticket::unstoppable()).unwrap();
+        let err = axis
+            .move_to(Degrees(401.0), &Ticket::unstoppable())
+            .unwrap_err();
+        assert!(matches!(err, AxisError::BeyondLimit { .. }), "{err}");
+        let halt = Halt::new();
+        let stopper = halt.clone();
+        let press = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            stopper.request(StopKind::Controlled);
+        });
+        let report = axis.move_to(Degrees(360.0), &halt.ticket()).unwrap();
+        press.join().unwrap();
+        assert_eq!(report.stopped, Some(StopKind::Controlled));
+        // 0.3 s in, braked: somewhere short of the target, and still homed.
+        assert!(
+            report.to.get() > 10.0 && report.to.get() < 60.0,
+            "{report:?}"
+        );
+        assert_eq!(axis.position(), Some(report.to));
+        let stopper = halt.clone();
+        let press = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            stopper.request(StopKind::Emergency);
+        });
+        let report = axis.move_to(Degrees(0.0), &halt.ticket()).unwrap();
+        press.join().unwrap();
+        assert_eq!(report.stopped, Some(StopKind::Emergency));
+        assert_eq!(
+            axis.position(),
+            None,
+            "an emergency stop loses the position"
+        );
+        assert!(!axis.is_energised());
     }
 
     #[test]
@@ -259,9 +349,13 @@ mod tests {
         let motor = SimAxis::new(config(2));
         let connect = SimAxis::connector(motor.clone(), None);
         let mut first = connect().unwrap().azimuth;
-        first.home().unwrap();
-        first.move_to(Degrees(10.0)).unwrap();
-        let err = first.move_to(Degrees(20.0)).unwrap_err();
+        first.home(&Ticket::unstoppable()).unwrap();
+        first
+            .move_to(Degrees(10.0), &Ticket::unstoppable())
+            .unwrap();
+        let err = first
+            .move_to(Degrees(20.0), &Ticket::unstoppable())
+            .unwrap_err();
         assert!(
             matches!(&err, AxisError::Driver { reason, .. } if reason.starts_with("simulated fault")),
             "{err}"
@@ -269,9 +363,13 @@ mod tests {
         assert_eq!(first.position(), Some(Degrees(10.0)));
 
         let mut second = connect().unwrap().azimuth;
-        second.home().unwrap();
-        second.move_to(Degrees(5.0)).unwrap(); // attempt 3
-        assert!(second.move_to(Degrees(6.0)).is_err()); // attempt 4
+        second.home(&Ticket::unstoppable()).unwrap();
+        second
+            .move_to(Degrees(5.0), &Ticket::unstoppable())
+            .unwrap(); // attempt 3
+        assert!(second
+            .move_to(Degrees(6.0), &Ticket::unstoppable())
+            .is_err()); // attempt 4
         assert_eq!(motor.faults(), 2);
         assert_eq!(motor.moves().len(), 2);
     }
@@ -285,17 +383,22 @@ mod tests {
         });
         let connect = SimAxis::connector(az.clone(), Some(tilt.clone()));
         let mut axes = connect().unwrap();
-        axes.azimuth.home().unwrap();
-        axes.azimuth.move_to(Degrees(45.0)).unwrap();
+        axes.azimuth.home(&Ticket::unstoppable()).unwrap();
+        axes.azimuth
+            .move_to(Degrees(45.0), &Ticket::unstoppable())
+            .unwrap();
         let mut tilt_axis = axes.tilt.expect("tilt session");
         assert!(matches!(
-            tilt_axis.move_to(Degrees(1.0)),
+            tilt_axis.move_to(Degrees(1.0), &Ticket::unstoppable()),
             Err(AxisError::NotHomed { axis: "tilt" })
         ));
 
         let mut again = connect().unwrap();
         assert_eq!(again.azimuth.position(), None);
-        assert!(again.azimuth.move_to(Degrees(1.0)).is_err());
+        assert!(again
+            .azimuth
+            .move_to(Degrees(1.0), &Ticket::unstoppable())
+            .is_err());
         assert_eq!(az.moves().len(), 1);
         assert!(az.is_energised());
         again.azimuth.set_energised(false).unwrap();
@@ -306,9 +409,13 @@ mod tests {
     #[test]
     fn nonsense_input_is_an_error_not_a_panic() {
         let mut axis = SimAxis::new(config(0));
-        axis.home().unwrap();
-        assert!(axis.move_to(Degrees(f64::NAN)).is_err());
-        assert!(axis.move_to(Degrees(1e300)).is_err());
+        axis.home(&Ticket::unstoppable()).unwrap();
+        assert!(axis
+            .move_to(Degrees(f64::NAN), &Ticket::unstoppable())
+            .is_err());
+        assert!(axis
+            .move_to(Degrees(1e300), &Ticket::unstoppable())
+            .is_err());
         let mut stuck = SimAxis::new(SimAxisConfig {
             limits: MotionLimits {
                 max_speed: 0.0,
@@ -316,7 +423,7 @@ mod tests {
             },
             ..config(0)
         });
-        stuck.home().unwrap();
-        assert!(stuck.move_to(Degrees(1.0)).is_err());
+        stuck.home(&Ticket::unstoppable()).unwrap();
+        assert!(stuck.move_to(Degrees(1.0), &Ticket::unstoppable()).is_err());
     }
 }

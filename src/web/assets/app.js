@@ -115,6 +115,8 @@ function renderStatus(s) {
   $("backlog").textContent = `${s.backlog || 0} waiting to upload`;
   $("pause-reason").hidden = !(scan && scan.paused);
   $("pause-reason").textContent = (scan && scan.paused) || "";
+  $("motion").hidden = !s.motion;
+  $("motion").textContent = motionWords(s.motion);
   renderStages(scan);
   renderDevices(s.devices || {});
 
@@ -156,18 +158,35 @@ function renderDevices(devices) {
   }
 }
 
+// A motion asked for by hand, in words.
+function motionWords(m) {
+  if (!m) return "";
+  const who = m.origin ? ` (asked from ${m.origin})` : "";
+  if (m.state === "homing") return `Homing the motors${who}`;
+  const axis = m.axis === "tilt" ? "tilt arm" : "turntable";
+  const by = (m.degrees >= 0 ? "+" : "") + Number(m.degrees).toFixed(1);
+  return `Turning the ${axis} by ${by}°${who}`;
+}
+
+// Whether the motors are moving by hand (a jog or homing), with no scan.
+function motorsMoving() {
+  return !!(ui.status && ui.status.motion);
+}
+
 // Enable the buttons the current state allows, minus those busy with a request.
 function renderControls() {
   const state = ui.status ? ui.status.state : null;
+  const scanOn = state === "scanning" || state === "paused" || state === "fault";
   const allowed = {
-    start: (state === "idle" || state === "uploading") && !!$("profile").value,
+    start: (state === "idle" || state === "uploading") && !!$("profile").value && !motorsMoving(),
     pause: state === "scanning",
     resume: state === "paused" || state === "fault",
-    stop: state === "scanning" || state === "paused" || state === "fault",
+    stop: scanOn || motorsMoving(),
     "retry-uploads": true,
   };
   for (const [id, ok] of Object.entries(allowed)) $(id).disabled = !ok || ui.busy.has(id);
-  if (!allowed.stop) disarmStop();
+  if (!scanOn) disarmStop();
+  if (!ui.stopTimer) $("stop").textContent = !scanOn && motorsMoving() ? "Stop motors" : "Stop";
 }
 
 // Send one of the page's own actions, keeping its button disabled meanwhile.
@@ -399,6 +418,13 @@ function bindControls() {
   $("pause").addEventListener("click", () => act("pause", "/scans/current/pause"));
   $("resume").addEventListener("click", () => act("resume", "/scans/current/resume"));
   $("stop").addEventListener("click", () => {
+    const state = ui.status ? ui.status.state : null;
+    // A jog or homing stops at the first tap: stopping a motor is never
+    // the wrong thing to do.
+    if (!["scanning", "paused", "fault"].includes(state)) {
+      act("stop", "/motor/stop");
+      return;
+    }
     if (!ui.stopTimer) { armStop(); return; }
     disarmStop();
     act("stop", "/scans/current/stop");

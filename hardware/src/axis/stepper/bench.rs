@@ -7,12 +7,14 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use embedded_hal::digital::{ErrorKind, ErrorType, InputPin, OutputPin};
 
 use super::Clock;
+use crate::axis::{Halt, StopKind};
 
 /// The error a [`RecordingPin`] returns once told to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,5 +265,49 @@ impl InputPin for ScriptedEndstop {
 
     fn is_low(&mut self) -> Result<bool, Infallible> {
         self.is_high().map(|high| !high)
+    }
+}
+
+/// A clock that presses a stop button at a set time: once it is waited past
+/// `at`, it asks `halt` for a stop of `kind` (exactly at `at`, then waits
+/// on). With a virtual clock it makes stop tests exact.
+#[derive(Debug, Clone)]
+pub struct PressAt<C> {
+    clock: C,
+    at: Instant,
+    halt: Halt,
+    kind: StopKind,
+    pressed: Arc<AtomicBool>,
+}
+
+impl<C: Clock> PressAt<C> {
+    /// Presses for a `kind` stop on `halt` when `clock` passes `at`.
+    pub fn new(clock: C, at: Instant, halt: Halt, kind: StopKind) -> PressAt<C> {
+        PressAt {
+            clock,
+            at,
+            halt,
+            kind,
+            pressed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether the button has been pressed.
+    pub fn pressed(&self) -> bool {
+        self.pressed.load(Ordering::SeqCst)
+    }
+}
+
+impl<C: Clock> Clock for PressAt<C> {
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    fn wait_until(&self, deadline: Instant) {
+        if deadline >= self.at && !self.pressed.swap(true, Ordering::SeqCst) {
+            self.clock.wait_until(self.at);
+            self.halt.request(self.kind);
+        }
+        self.clock.wait_until(deadline);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::axis::MotionLimits;
+use crate::axis::{MotionLimits, Travel};
 use crate::Degrees;
 
 /// Largest backlash or homing back-off accepted, degrees: a whole turn.
@@ -92,8 +92,11 @@ pub struct HomingConfig {
     /// Search speed, output degrees per second (> 0, ≤ `limits.max_speed`).
     /// The search stops dead when the switch closes, so keep it slow.
     pub speed: f64,
-    /// How far to back off the switch once found; that spot is 0° (≥ 0).
+    /// How far to back off the switch once found (≥ 0).
     pub backoff: Degrees,
+    /// The angle the axis stands at once backed off (0° for a turntable;
+    /// a tilt arm whose switch is at its lowest point might say -88°).
+    pub position: Degrees,
     /// Longest the search for the switch (including moving off it when it
     /// starts pressed) may take.
     pub timeout: Duration,
@@ -124,6 +127,8 @@ pub struct StepperConfig {
     pub backlash: Option<Degrees>,
     /// End-stop homing; `None` makes the position at homing time 0°.
     pub homing: Option<HomingConfig>,
+    /// The soft limits every move (and the homing back-off) keeps to.
+    pub travel: Travel,
     /// The driver chip's signal timing.
     pub timing: StepTiming,
 }
@@ -219,6 +224,10 @@ impl StepperConfig {
                     h.backoff.get()
                 );
                 return Err(bad("homing.backoff", problem));
+            }
+            if !h.position.get().is_finite() {
+                let problem = format!("must be a finite angle, not {}", h.position.get());
+                return Err(bad("homing.position", problem));
             }
             if h.timeout.is_zero() {
                 return Err(bad("homing.timeout", "must be longer than zero".into()));

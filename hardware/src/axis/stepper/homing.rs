@@ -6,7 +6,7 @@ use embedded_hal::digital::{InputPin, OutputPin};
 
 use super::ramp::Ramp;
 use super::{pin_error, Clock, HomingConfig, Run, StepperAxis, MAX_STEPS};
-use crate::axis::{AxisError, Result};
+use crate::axis::{AxisError, Result, Ticket};
 
 /// One stretch of homing, for the timeout check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,13 @@ where
 
     /// One search stretch of homing: step at the homing speed until the
     /// switch reads `want_pressed`, within the timeout counted from `started`.
-    fn seek(&mut self, h: &HomingConfig, what: Seek, started: Instant) -> Result<()> {
+    fn seek(
+        &mut self,
+        h: &HomingConfig,
+        what: Seek,
+        started: Instant,
+        ticket: &Ticket,
+    ) -> Result<()> {
         let (dir, want_pressed) = match what {
             Seek::LeaveSwitch => (-h.direction, false),
             Seek::FindSwitch => (h.direction, true),
@@ -51,7 +57,7 @@ where
         let ramp = Ramp::new(bound.ceil().min(MAX_STEPS) as u64, speed, accel);
         let axis = self.config.name;
         let timed_out = |after| AxisError::HomingTimeout { axis, after };
-        let run = self.run(dir, &ramp, |me| {
+        let run = self.run(dir, &ramp, ticket, |me| {
             let after = me.clock.now().saturating_duration_since(started);
             if after > h.timeout {
                 return Err(timed_out(after));
@@ -60,6 +66,7 @@ where
         })?;
         match run {
             Run::Stopped => Ok(()),
+            Run::Halted(_) => Err(AxisError::Stopped { axis }),
             Run::Completed => Err(timed_out(
                 self.clock.now().saturating_duration_since(started),
             )),
@@ -68,14 +75,19 @@ where
 
     /// Finds the switch, backs off and leaves the motor there (the caller
     /// calls it 0°). The timeout covers both search stretches.
-    pub(super) fn find_home(&mut self, h: &HomingConfig) -> Result<()> {
+    pub(super) fn find_home(&mut self, h: &HomingConfig, ticket: &Ticket) -> Result<()> {
         let started = self.clock.now();
         if self.endstop_active(h.endstop_active_low)? {
-            self.seek(h, Seek::LeaveSwitch, started)?;
+            self.seek(h, Seek::LeaveSwitch, started, ticket)?;
         }
-        self.seek(h, Seek::FindSwitch, started)?;
+        self.seek(h, Seek::FindSwitch, started, ticket)?;
         self.steps = 0;
         let backoff = (h.backoff.get() * self.steps_per_degree).round() as i64;
-        self.travel(-i64::from(h.direction) * backoff, h.speed)
+        match self.travel(-i64::from(h.direction) * backoff, h.speed, ticket)? {
+            Run::Halted(_) => Err(AxisError::Stopped {
+                axis: self.config.name,
+            }),
+            Run::Completed | Run::Stopped => Ok(()),
+        }
     }
 }

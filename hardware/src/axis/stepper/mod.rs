@@ -24,7 +24,7 @@ use embedded_hal::digital::{ErrorType, InputPin, OutputPin};
 pub use clock::{Clock, SystemClock, VirtualClock, SPIN_WINDOW};
 pub use config::{ConfigError, HomingConfig, StepTiming, StepperConfig};
 
-use super::{Axis, AxisError, MoveReport, Result};
+use super::{Axis, AxisError, MoveReport, Result, StopKind, Ticket};
 use crate::Degrees;
 use ramp::Ramp;
 
@@ -61,6 +61,9 @@ enum Run {
     Completed,
     /// The stop condition held after a step (homing found what it sought).
     Stopped,
+    /// A stop was asked for on the ticket: the motor stands still after
+    /// braking (controlled) or at once (emergency).
+    Halted(StopKind),
 }
 
 /// A stepper motor axis on STEP (`S`), DIR (`D`) and ENABLE (`E`) outputs,
@@ -243,7 +246,9 @@ where
     }
 
     /// Steps in `dir` along `ramp`, asking `stop` after every step whether to
-    /// stop dead there (homing only; moves never stop early).
+    /// stop dead there (homing), and `ticket` whether a stop was asked for:
+    /// an emergency stop ends stepping after the step just made; a
+    /// controlled one brakes at the ramp's deceleration.
     ///
     /// A late edge (the thread was preempted, or a setup time held it back)
     /// shifts the rest of the plan by its lateness, so it delays the move
@@ -252,22 +257,74 @@ where
         &mut self,
         dir: i8,
         ramp: &Ramp,
+        ticket: &Ticket,
         mut stop: impl FnMut(&mut Self) -> Result<bool>,
     ) -> Result<Run> {
         self.set_direction(dir)?;
         let mut origin = self.clock.now();
+        let mut halted = None;
         for k in 1..=ramp.steps() {
             let due = later(origin, ramp.step_time(k));
+            // Asked when the step is due, before it is made: a stop pressed
+            // since the last step gets no further edge (emergency), or
+            // brakes from the last step as if pressed right after it.
+            self.clock.wait_until(due.max(self.ready_at));
+            match (halted, ticket.stop()) {
+                (_, Some(StopKind::Emergency)) => return Ok(Run::Halted(StopKind::Emergency)),
+                (None, Some(StopKind::Controlled)) => {
+                    halted = Some(StopKind::Controlled);
+                    let last = k - 1;
+                    if last == 0 {
+                        return Ok(Run::Halted(StopKind::Controlled));
+                    }
+                    if let Some(braking) = ramp.braking(last) {
+                        let began = later(origin, ramp.step_time(last));
+                        self.brake(dir, &braking, began, ticket)?;
+                        return Ok(Run::Halted(StopKind::Controlled));
+                    }
+                    // The plan itself comes to rest sooner: follow it.
+                }
+                _ => {}
+            }
             let rise = self.pulse(due)?;
             origin += rise.saturating_duration_since(due);
-            self.steps += i64::from(dir);
-            self.last_step_dir = dir;
+            self.step_made(dir);
             if stop(self)? {
                 return Ok(Run::Stopped);
             }
         }
         self.clock.wait_until(later(origin, ramp.total_time()));
-        Ok(Run::Completed)
+        Ok(halted.map_or(Run::Completed, Run::Halted))
+    }
+
+    /// Counts a step made in `dir`.
+    fn step_made(&mut self, dir: i8) {
+        self.steps += i64::from(dir);
+        self.last_step_dir = dir;
+    }
+
+    /// The steps of `braking`, timed from `began`; an emergency stop asked
+    /// for meanwhile still ends stepping at once.
+    fn brake(
+        &mut self,
+        dir: i8,
+        braking: &ramp::Braking,
+        began: Instant,
+        ticket: &Ticket,
+    ) -> Result<()> {
+        let mut origin = began;
+        for i in 1..=braking.steps() {
+            let due = later(origin, braking.step_time(i));
+            self.clock.wait_until(due.max(self.ready_at));
+            if ticket.stop() == Some(StopKind::Emergency) {
+                return Ok(());
+            }
+            let rise = self.pulse(due)?;
+            origin += rise.saturating_duration_since(due);
+            self.step_made(dir);
+        }
+        self.clock.wait_until(later(origin, braking.total_time()));
+        Ok(())
     }
 
     /// The ramp for a move of `distance` microsteps at up to `speed` (°/s).
@@ -276,11 +333,11 @@ where
         Ramp::new(distance, speed * spd, self.config.limits.acceleration * spd)
     }
 
-    /// Moves to microstep `to` at up to `speed` (°/s).
-    fn travel(&mut self, to: i64, speed: f64) -> Result<()> {
+    /// Moves to microstep `to` at up to `speed` (°/s), unless stopped.
+    fn travel(&mut self, to: i64, speed: f64, ticket: &Ticket) -> Result<Run> {
         let ramp = self.ramp(to.abs_diff(self.steps), speed);
         let dir = if to > self.steps { 1 } else { -1 };
-        self.run(dir, &ramp, |_| Ok(false)).map(drop)
+        self.run(dir, &ramp, ticket, |_| Ok(false))
     }
 
     fn backlash_steps(&self) -> i64 {
@@ -315,15 +372,17 @@ where
     }
 
     /// Moves to `to`, finishing in the positive direction when backlash
-    /// take-up is configured.
-    fn approach(&mut self, to: i64) -> Result<()> {
+    /// take-up is configured; a stop ends it where it is.
+    fn approach(&mut self, to: i64, ticket: &Ticket) -> Result<Run> {
         let speed = self.config.limits.max_speed;
         let backlash = self.backlash_steps();
         let from_above = to < self.steps || (to == self.steps && self.last_step_dir < 0);
         if backlash > 0 && from_above {
-            self.travel(to - backlash, speed)?;
+            if let Run::Halted(kind) = self.travel(to - backlash, speed, ticket)? {
+                return Ok(Run::Halted(kind));
+            }
         }
-        self.travel(to, speed)
+        self.travel(to, speed, ticket)
     }
 
     /// Releases the motor after a failure and forgets the position.
@@ -354,16 +413,23 @@ where
 {
     /// Energises, then finds the end-stop (see [`HomingConfig`]) and backs
     /// off; without homing config the current position becomes 0°.
-    fn home(&mut self) -> Result<()> {
+    fn home(&mut self, ticket: &Ticket) -> Result<()> {
         self.homed = false;
+        if let Some(h) = &self.config.homing {
+            // Where homing leaves the axis is a target too: within the limits.
+            self.config.travel.check(self.config.name, h.position)?;
+        }
         let found = match self.config.homing {
             None => self.write_enable(true),
-            Some(h) => self.write_enable(true).and_then(|()| self.find_home(&h)),
+            Some(h) => self
+                .write_enable(true)
+                .and_then(|()| self.find_home(&h, ticket)),
         };
         if let Err(e) = found {
             return Err(self.abort(e, "homing"));
         }
-        self.steps = 0;
+        let position = self.config.homing.map_or(0.0, |h| h.position.get());
+        self.steps = (position * self.steps_per_degree).round() as i64;
         self.homed = true;
         Ok(())
     }
@@ -378,23 +444,42 @@ where
         Ok(())
     }
 
-    fn move_to(&mut self, target: Degrees) -> Result<MoveReport> {
+    fn move_to(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport> {
         let started = self.clock.now();
         if !self.homed {
             return Err(AxisError::NotHomed {
                 axis: self.config.name,
             });
         }
+        self.config.travel.check(self.config.name, target)?;
         let to = self.target_steps(target)?;
         let from = self.degrees(self.steps);
-        if let Err(e) = self.write_enable(true).and_then(|()| self.approach(to)) {
-            return Err(self.abort(e, &format!("moving to {target}")));
+        let run = match self
+            .write_enable(true)
+            .and_then(|()| self.approach(to, ticket))
+        {
+            Ok(run) => run,
+            Err(e) => return Err(self.abort(e, &format!("moving to {target}"))),
+        };
+        let stopped = match run {
+            Run::Halted(kind) => Some(kind),
+            Run::Completed | Run::Stopped => None,
+        };
+        if stopped == Some(StopKind::Emergency) {
+            // Released at once; the counted steps no longer bind the rotor.
+            self.homed = false;
+            self.write_enable(false)?;
         }
         Ok(MoveReport {
             from,
             to: self.degrees(self.steps),
             duration: self.clock.now().saturating_duration_since(started),
+            stopped,
         })
+    }
+
+    fn check(&self, target: Degrees) -> Result<()> {
+        self.config.travel.check(self.config.name, target)
     }
 
     /// The angle of the microstep the motor stands on: the last target,

@@ -101,6 +101,57 @@ impl Ramp {
     pub(super) fn step_time(&self, k: u64) -> f64 {
         self.time_at(k as f64 - 0.5)
     }
+
+    /// The speed at position `s`, steps/s.
+    pub(super) fn speed_at(&self, s: f64) -> f64 {
+        match self.phase(s) {
+            Phase::Accelerate => (2.0 * self.accel * s).sqrt(),
+            Phase::Cruise => self.speed,
+            Phase::Decelerate => (2.0 * self.accel * (self.steps as f64 - s).max(0.0)).sqrt(),
+        }
+    }
+
+    /// How to come to rest as soon as the axis may, from the moment step
+    /// `k` fires: `None` when the plan itself ends no later (it is already
+    /// slowing down, or nearly done).
+    pub(super) fn braking(&self, k: u64) -> Option<Braking> {
+        let speed = self.speed_at(k as f64 - 0.5);
+        let distance = speed * speed / (2.0 * self.accel);
+        let steps = distance.floor() as u64;
+        (steps < self.steps.saturating_sub(k)).then_some(Braking {
+            steps,
+            speed,
+            accel: self.accel,
+        })
+    }
+}
+
+/// Slowing to rest at the ramp's deceleration from `speed`: the steps that
+/// still fire, timed from the step at which braking began.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Braking {
+    steps: u64,
+    speed: f64,
+    accel: f64,
+}
+
+impl Braking {
+    /// Steps still made while braking.
+    pub(super) fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// When braking step `i` (1-based) fires, seconds after braking began:
+    /// as the position passes `i` steps further on.
+    pub(super) fn step_time(&self, i: u64) -> f64 {
+        let (v, a) = (self.speed, self.accel);
+        (v - (v * v - 2.0 * a * i as f64).max(0.0).sqrt()) / a
+    }
+
+    /// Until standstill, seconds.
+    pub(super) fn total_time(&self) -> f64 {
+        self.speed / self.accel
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +188,21 @@ mod tests {
             last = t;
         }
         assert!((last - ramp.total_time()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn braking_from_cruise_takes_the_ramp_and_from_the_last_steps_nothing() {
+        let ramp = Ramp::new(10_000, 2400.0, 9600.0);
+        let b = ramp.braking(5000).expect("room to brake");
+        // 2400²/(2·9600) = 300 steps in 0.25 s, each step later than the last.
+        assert_eq!(b.steps(), 300);
+        assert!((b.total_time() - 0.25).abs() < 1e-12);
+        let times: Vec<f64> = (1..=300).map(|i| b.step_time(i)).collect();
+        assert!(times.windows(2).all(|w| w[1] > w[0]));
+        assert!(times[299] <= b.total_time());
+        assert_eq!(ramp.braking(9_800), None, "already slowing down");
+        let ramp = Ramp::new(1000, 2400.0, 9600.0);
+        assert!(ramp.braking(10).is_some_and(|b| b.steps() < 10));
     }
 
     #[test]

@@ -3,13 +3,14 @@
 mod config;
 mod homing;
 mod power;
+mod stopping;
 mod timing;
 
 use std::time::{Duration, Instant};
 
 use super::bench::{BenchMotor, RecordingPin, ScriptedEndstop};
 use super::*;
-use crate::axis::{Axis, AxisError, MotionLimits};
+use crate::axis::{Axis, AxisError, MotionLimits, Ticket, Travel};
 
 type Pin = RecordingPin<VirtualClock>;
 type BenchAxis = StepperAxis<Pin, Pin, Pin, ScriptedEndstop, VirtualClock>;
@@ -31,6 +32,7 @@ fn config() -> StepperConfig {
         enable_active_low: true,
         backlash: None,
         homing: None,
+        travel: Travel::default(),
         timing: StepTiming::A4988,
     }
 }
@@ -104,7 +106,7 @@ fn rises_during<T>(bench: &BenchMotor<VirtualClock>, f: impl FnOnce() -> T) -> (
 #[test]
 fn scan_plans_make_exact_step_counts_in_the_right_direction() {
     let (mut axis, bench) = rig(config());
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     // 36 × 10° to one full turn, three rings of 24 × 15°, then all the way back.
     let mut plan: Vec<f64> = (1..=36).map(|i| f64::from(i) * 10.0).collect();
     plan.extend((1..=72).map(|i| 360.0 + f64::from(i) * 15.0));
@@ -115,7 +117,9 @@ fn scan_plans_make_exact_step_counts_in_the_right_direction() {
     for &target in &plan {
         let (delta, rises) = {
             let expected = steps_of(target) - steps_of(at);
-            let (report, rises) = rises_during(&bench, || axis.move_to(Degrees(target)));
+            let (report, rises) = rises_during(&bench, || {
+                axis.move_to(Degrees(target), &Ticket::unstoppable())
+            });
             let report = report.unwrap();
             assert_eq!(report.from, Degrees(steps_of(at) as f64 / SPD), "{target}");
             assert_eq!(
@@ -160,34 +164,42 @@ fn a_hundred_turns_in_ten_degree_moves_do_not_drift() {
         gear_ratio: 1.0,
         ..config()
     });
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     for i in 1..=3600 {
-        axis.move_to(Degrees(f64::from(i) * 10.0)).unwrap();
+        axis.move_to(Degrees(f64::from(i) * 10.0), &Ticket::unstoppable())
+            .unwrap();
     }
     assert_eq!(axis.steps(), Some(100 * 3200));
     assert_eq!(bench.position(), 100 * 3200);
     assert_eq!(bench.step.rising_edges().len(), 320_000);
     assert_eq!(axis.position(), Some(Degrees(36_000.0)));
-    axis.move_to(Degrees(0.0)).unwrap();
+    axis.move_to(Degrees(0.0), &Ticket::unstoppable()).unwrap();
     assert_eq!(bench.position(), 0);
 }
 
 #[test]
 fn pulse_trains_keep_to_the_speed_and_acceleration_limits() {
     let (mut axis, bench) = rig(config());
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     let (v, a) = (90.0 * SPD, 360.0 * SPD);
 
     // 180°: a trapezoid that cruises at the limit.
-    let (_, rises) = rises_during(&bench, || axis.move_to(Degrees(180.0)).unwrap());
+    let (_, rises) = rises_during(&bench, || {
+        axis.move_to(Degrees(180.0), &Ticket::unstoppable())
+            .unwrap()
+    });
     let rates = check_limits(&rises, v, a);
     let cruising = rates.iter().filter(|r| **r > 0.999 * v).count();
     assert!(cruising > 3000, "{cruising} intervals at cruise speed");
 
     // Back by 100°, then a short 2° move: a triangle far below cruise speed.
-    let (_, rises) = rises_during(&bench, || axis.move_to(Degrees(80.0)).unwrap());
+    let (_, rises) = rises_during(&bench, || {
+        axis.move_to(Degrees(80.0), &Ticket::unstoppable()).unwrap()
+    });
     check_limits(&rises, v, a);
-    let (_, rises) = rises_during(&bench, || axis.move_to(Degrees(82.0)).unwrap());
+    let (_, rises) = rises_during(&bench, || {
+        axis.move_to(Degrees(82.0), &Ticket::unstoppable()).unwrap()
+    });
     let n = steps_of(82.0) - steps_of(80.0);
     assert_eq!(rises.len() as i64, n);
     let rates = check_limits(&rises, v, a);
@@ -218,12 +230,13 @@ fn pulse_width_direction_setup_and_enable_setup_are_honoured() {
         enable_setup: Duration::from_millis(50),
     };
     let (mut axis, bench) = rig(StepperConfig { timing, ..config() });
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     for target in [10.0, -10.0, 5.0, 90.0, 0.0] {
-        axis.move_to(Degrees(target)).unwrap();
+        axis.move_to(Degrees(target), &Ticket::unstoppable())
+            .unwrap();
     }
     axis.set_energised(false).unwrap();
-    axis.move_to(Degrees(3.0)).unwrap();
+    axis.move_to(Degrees(3.0), &Ticket::unstoppable()).unwrap();
 
     let (rises, falls) = (bench.step.rising_edges(), bench.step.falling_edges());
     assert_eq!(rises.len(), falls.len());
@@ -264,10 +277,13 @@ fn backlash_take_up_approaches_every_target_from_below() {
         backlash: Some(Degrees(1.0)), // 27 steps
         ..config()
     });
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     let mut at = 0.0;
     for target in [10.0, 5.0, 5.0, 20.0, 0.0, -10.0] {
-        let (_, rises) = rises_during(&bench, || axis.move_to(Degrees(target)).unwrap());
+        let (_, rises) = rises_during(&bench, || {
+            axis.move_to(Degrees(target), &Ticket::unstoppable())
+                .unwrap()
+        });
         let (from, to) = (steps_of(at), steps_of(target));
         let expected = if to < from {
             from - to + 2 * 27

@@ -9,6 +9,7 @@ fn config_checks_name_the_bad_field() {
         direction: -1,
         speed: 10.0,
         backoff: Degrees(2.0),
+        position: Degrees(0.0),
         timeout: Duration::from_secs(5),
     };
     let with_homing = |h: HomingConfig| StepperConfig {
@@ -87,6 +88,7 @@ fn config_checks_name_the_bad_field() {
         (
             with_homing(HomingConfig {
                 backoff: Degrees(f64::NAN),
+                position: Degrees(0.0),
                 ..homing
             }),
             "homing.backoff",

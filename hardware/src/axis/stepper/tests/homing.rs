@@ -9,6 +9,7 @@ fn homing(active_low: bool) -> HomingConfig {
         direction: -1,
         speed: 20.0,
         backoff: Degrees(2.0),
+        position: Degrees(0.0),
         timeout: Duration::from_secs(5),
     }
 }
@@ -27,7 +28,7 @@ fn homing_finds_the_switch_backs_off_and_calls_that_zero() {
             Some(b.endstop(-1, 1000, active_low))
         });
         assert_eq!(axis.position(), None);
-        let (_, rises) = rises_during(&bench, || axis.home().unwrap());
+        let (_, rises) = rises_during(&bench, || axis.home(&Ticket::unstoppable()).unwrap());
         assert_eq!(bench.position(), -1000 + 53);
         assert_eq!(rises.len(), 1000 + 53);
         assert_eq!(axis.steps(), Some(0));
@@ -37,7 +38,7 @@ fn homing_finds_the_switch_backs_off_and_calls_that_zero() {
         check_limits(&rises[..1000], 20.0 * SPD, 360.0 * SPD);
         check_limits(&rises[1000..], 20.0 * SPD, 360.0 * SPD);
 
-        axis.move_to(Degrees(10.0)).unwrap();
+        axis.move_to(Degrees(10.0), &Ticket::unstoppable()).unwrap();
         assert_eq!(bench.position(), -947 + 267);
     }
 }
@@ -46,7 +47,7 @@ fn homing_finds_the_switch_backs_off_and_calls_that_zero() {
 fn homing_that_starts_on_the_switch_first_moves_off_it() {
     // Pressed while the model position is ≤ 30: at the start.
     let (mut axis, bench) = rig_with(homed_config(true), |b| Some(b.endstop(-1, -30, true)));
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     // Up to 31 (released), back down to 30 (pressed), up 53.
     assert_eq!(bench.position(), 30 + 53);
     assert_eq!(bench.step.rising_edges().len(), 31 + 1 + 53);
@@ -58,7 +59,7 @@ fn homing_that_starts_on_the_switch_first_moves_off_it() {
 #[test]
 fn homing_gives_up_after_the_timeout_and_releases_the_motor() {
     let (mut axis, bench) = rig_with(homed_config(true), |_| Some(ScriptedEndstop::never(true)));
-    let err = axis.home().unwrap_err();
+    let err = axis.home(&Ticket::unstoppable()).unwrap_err();
     let AxisError::HomingTimeout { axis: name, after } = err else {
         panic!("{err:?}");
     };
@@ -73,7 +74,7 @@ fn homing_gives_up_after_the_timeout_and_releases_the_motor() {
     let made = -bench.position();
     assert!((2600..=2700).contains(&made), "{made} steps");
     assert!(matches!(
-        axis.move_to(Degrees(1.0)),
+        axis.move_to(Degrees(1.0), &Ticket::unstoppable()),
         Err(AxisError::NotHomed { .. })
     ));
 }
@@ -83,7 +84,10 @@ fn a_switch_that_never_opens_times_out_too() {
     let (mut axis, bench) = rig_with(homed_config(true), |b| {
         Some(b.endstop(-1, -1_000_000, true))
     });
-    assert!(matches!(axis.home(), Err(AxisError::HomingTimeout { .. })));
+    assert!(matches!(
+        axis.home(&Ticket::unstoppable()),
+        Err(AxisError::HomingTimeout { .. })
+    ));
     assert!(bench.position() > 2600, "moved away from the switch first");
     assert!(bench.enable.is_high());
 }
@@ -91,18 +95,19 @@ fn a_switch_that_never_opens_times_out_too() {
 #[test]
 fn without_homing_the_start_is_home() {
     let (mut axis, bench) = rig(config());
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     assert_eq!(axis.position(), Some(Degrees::ZERO));
     assert!(bench.step.rising_edges().is_empty());
     assert!(axis.is_energised());
-    axis.move_to(Degrees(-10.0)).unwrap();
-    axis.home().unwrap();
+    axis.move_to(Degrees(-10.0), &Ticket::unstoppable())
+        .unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     assert_eq!(
         axis.position(),
         Some(Degrees::ZERO),
         "homing again re-zeroes"
     );
-    axis.move_to(Degrees(10.0)).unwrap();
+    axis.move_to(Degrees(10.0), &Ticket::unstoppable()).unwrap();
     assert_eq!(bench.position(), -267 + 267);
 }
 
@@ -131,8 +136,28 @@ fn set_zero_here_takes_the_current_spot_as_zero_without_moving() {
     assert_eq!(axis.position(), Some(Degrees::ZERO));
     assert!(axis.is_energised() && !bench.enable.is_high());
     assert!(bench.step.rising_edges().is_empty(), "no end-stop search");
-    axis.move_to(Degrees(30.0)).unwrap();
+    axis.move_to(Degrees(30.0), &Ticket::unstoppable()).unwrap();
     axis.set_zero_here().unwrap();
-    axis.move_to(Degrees(-30.0)).unwrap();
+    axis.move_to(Degrees(-30.0), &Ticket::unstoppable())
+        .unwrap();
     assert_eq!(bench.position(), 0, "30° up, re-zeroed, 30° down");
+}
+
+#[test]
+fn a_homed_position_other_than_zero_is_where_the_axis_then_stands() {
+    // A tilt arm whose switch is at its lowest point: homed, it stands at
+    // -88°, and a move to 0° climbs 88°.
+    let config = StepperConfig {
+        homing: Some(HomingConfig {
+            position: Degrees(-88.0),
+            ..homing(true)
+        }),
+        ..config()
+    };
+    let (mut axis, bench) = rig_with(config, |b| Some(b.endstop(-1, 1000, true)));
+    axis.home(&Ticket::unstoppable()).unwrap();
+    assert_eq!(axis.position(), Some(Degrees(steps_of(-88.0) as f64 / SPD)));
+    let before = bench.position();
+    axis.move_to(Degrees(0.0), &Ticket::unstoppable()).unwrap();
+    assert_eq!(bench.position() - before, -steps_of(-88.0));
 }

@@ -10,16 +10,16 @@ fn releasing_and_dropping_de_energise_and_moves_energise_again() {
         "starts released (ENABLE active low)"
     );
     assert!(matches!(
-        axis.move_to(Degrees(1.0)),
+        axis.move_to(Degrees(1.0), &Ticket::unstoppable()),
         Err(AxisError::NotHomed { axis: "turntable" })
     ));
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     assert!(!bench.enable.is_high() && axis.is_energised());
-    axis.move_to(Degrees(45.0)).unwrap();
+    axis.move_to(Degrees(45.0), &Ticket::unstoppable()).unwrap();
     axis.set_energised(false).unwrap();
     assert!(bench.enable.is_high() && !axis.is_energised());
     assert_eq!(axis.position().map(|p| p.get().round()), Some(45.0));
-    axis.move_to(Degrees(40.0)).unwrap();
+    axis.move_to(Degrees(40.0), &Ticket::unstoppable()).unwrap();
     assert!(!bench.enable.is_high());
     drop(axis);
     assert!(bench.enable.is_high(), "released on drop");
@@ -28,7 +28,7 @@ fn releasing_and_dropping_de_energise_and_moves_energise_again() {
         enable_active_low: false,
         ..config()
     });
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     assert!(bench.enable.is_high());
     drop(axis);
     assert!(!bench.enable.is_high());
@@ -37,9 +37,11 @@ fn releasing_and_dropping_de_energise_and_moves_energise_again() {
 #[test]
 fn a_failing_step_pin_releases_the_motor_and_forgets_the_position() {
     let (mut axis, bench) = rig(config());
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     bench.step.fail_after(20);
-    let err = axis.move_to(Degrees(90.0)).unwrap_err();
+    let err = axis
+        .move_to(Degrees(90.0), &Ticket::unstoppable())
+        .unwrap_err();
     let AxisError::Driver { axis: name, reason } = &err else {
         panic!("{err:?}");
     };
@@ -50,7 +52,7 @@ fn a_failing_step_pin_releases_the_motor_and_forgets_the_position() {
     assert_eq!(bench.position(), 10);
     assert_eq!(axis.position(), None);
     assert!(matches!(
-        axis.move_to(Degrees(1.0)),
+        axis.move_to(Degrees(1.0), &Ticket::unstoppable()),
         Err(AxisError::NotHomed { .. })
     ));
 }
@@ -58,9 +60,11 @@ fn a_failing_step_pin_releases_the_motor_and_forgets_the_position() {
 #[test]
 fn nonsense_targets_are_errors_that_leave_the_axis_alone() {
     let (mut axis, bench) = rig(config());
-    axis.home().unwrap();
+    axis.home(&Ticket::unstoppable()).unwrap();
     for bad in [f64::NAN, f64::INFINITY, 1e300, -1e17] {
-        let err = axis.move_to(Degrees(bad)).unwrap_err();
+        let err = axis
+            .move_to(Degrees(bad), &Ticket::unstoppable())
+            .unwrap_err();
         assert!(matches!(err, AxisError::Driver { .. }), "{bad}: {err}");
     }
     assert_eq!(bench.step.events().len(), 1, "only the initial STEP low");

@@ -34,8 +34,10 @@ fn real_clock_step_rate_and_jitter() {
             SystemClock,
         )
         .unwrap();
-        axis.home().unwrap();
-        let report = axis.move_to(Degrees(STEPS as f64 / spd)).unwrap();
+        axis.home(&Ticket::unstoppable()).unwrap();
+        let report = axis
+            .move_to(Degrees(STEPS as f64 / spd), &Ticket::unstoppable())
+            .unwrap();
         let rises = bench.step.rising_edges();
         assert_eq!(rises.len() as u64, STEPS);
 

@@ -1,0 +1,44 @@
+//! The daemon with its web side, for the tests of the REST API.
+
+use super::{ring_profile, Rig, Running, DEADLINE};
+
+/// A daemon on the simulated rig (no tilt motor, unless `extra`, TOML
+/// merged on top, gives one) with its web side on a free port of
+/// `listen`'s address; returns it and its base URL.
+pub fn web_daemon(listen: &str, extra: &str) -> (Rig, Running, String) {
+    let base = format!(
+        "[web]\nlisten = \"{listen}\"\n[daemon]\nprofile = \"api\"\n[tilt]\nbackend = \"none\"\n"
+    );
+    let mut table: toml::Table = base.parse().expect("base");
+    super::merge(&mut table, &extra.parse().expect("extra is TOML"));
+    let rig = Rig::with(&table.to_string());
+    rig.profile("api", &ring_profile(6, 5));
+    let mut daemon = rig.spawn(&["daemon"]);
+    daemon.wait_for_stderr("ready; press Start", DEADLINE);
+    let stderr = daemon.stderr();
+    let port = stderr
+        .split("url: http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|hostport| hostport.rsplit(':').next())
+        .unwrap_or_else(|| panic!("no web URL logged:\n{stderr}"))
+        .to_owned();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    (rig, daemon, base)
+}
+
+/// An error answer's status, code and words.
+pub fn error_of(reply: &super::http::Reply) -> (u16, String, String) {
+    let v = reply.json();
+    (
+        reply.status,
+        v["code"].as_str().unwrap_or_default().to_owned(),
+        v["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Stops the daemon as systemd would; it must exit cleanly.
+pub fn stop(daemon: Running) {
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+}

@@ -1,0 +1,75 @@
+//! The web page's Stop stops a jog, in headless Chromium: while the
+//! motors turn by hand the page shows the motion, its Stop button stops
+//! it at the first tap, and the jog ends short with its position known.
+//! Skips like `web_e2e` without Chromium, unless `WEB_E2E_REQUIRED=1`.
+
+mod common;
+mod webdriver;
+
+use std::thread;
+use std::time::Duration;
+
+use common::http::post;
+use common::web::{stop, web_daemon};
+use webdriver::{poll, Browser};
+
+#[test]
+fn the_pages_stop_button_stops_a_jog() {
+    if !webdriver::available() {
+        return;
+    }
+    let slow = "[turntable.sim]\nmax_speed_dps = 30.0\naccel_dps2 = 60.0\nhome_ms = 10\n";
+    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", slow);
+    let page = base.trim_end_matches("api/v1").to_owned();
+    let browser = Browser::open().unwrap_or_else(|e| panic!("open Chromium: {e}"));
+    browser.goto(&page).expect("load the page");
+    // Homed by a small jog, then one of 12 s.
+    let r = post(
+        &format!("{base}/motor/jog"),
+        Some("{\"axis\":\"turntable\",\"degrees\":1}"),
+    );
+    assert_eq!(r.status, 200);
+    let url = format!("{base}/motor/jog");
+    let jog = thread::spawn(move || post(&url, Some("{\"axis\":\"turntable\",\"degrees\":360}")));
+
+    let seen = poll(
+        "the motion on the page",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let motion = browser.find("#motion")?;
+            let shown = motion.attribute("hidden")?.is_none();
+            let text = motion.text()?;
+            let stop = browser.find("#stop")?;
+            let ready = shown && stop.enabled()? && stop.text()? == "Stop motors";
+            Ok(ready.then_some(text))
+        },
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n--- page:\n{}",
+            browser.body_text().unwrap_or_default()
+        )
+    });
+    assert!(seen.contains("Turning the turntable by +360.0°"), "{seen}");
+    browser
+        .find("#stop")
+        .and_then(|b| b.click())
+        .expect("tap Stop");
+
+    let answer = jog.join().unwrap().json();
+    assert_eq!(answer["stopped"], "controlled", "{answer}");
+    assert!(
+        answer["position"].as_f64().is_some_and(|p| p < 361.0),
+        "{answer}"
+    );
+    poll(
+        "the motion gone from the page",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || Ok(browser.find("#motion")?.attribute("hidden")?.map(drop)),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(browser);
+    stop(daemon);
+}
