@@ -175,6 +175,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         level => level,
     };
     let log = logger(level);
+    if matches!(
+        cli.command,
+        Command::Profiles
+            | Command::CheckConfig
+            | Command::Uploads { command: None }
+            | Command::Web(_)
+    ) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::Scan {
             profile,
@@ -299,6 +308,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             bench::run(&settings, &args, log)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// For commands that only print: a reader that stops early (`scanrig
+/// uploads | head`) ends the command quietly, as it does other Unix tools,
+/// instead of a failed write to stdout. (Commands that talk to a network
+/// keep Rust's default, under which a closed socket is an error, not a
+/// signal.)
+fn quiet_on_closed_pipe() {
+    // SAFETY: restores the default disposition of one signal, before any
+    // thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

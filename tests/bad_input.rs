@@ -445,3 +445,26 @@ fn unknown_subcommands_and_flags_are_usage_errors() {
         assert_untouched(&format!("{args:?}"), &rig, &[]);
     }
 }
+
+#[test]
+fn a_listing_cut_short_by_its_reader_ends_quietly() {
+    // `scanrig profiles | head -1`: the reader stops after its first line.
+    let rig = Rig::new();
+    for i in 0..3000 {
+        rig.profile(&format!("p{i:04}"), "[[rings]]\ntilt = 0\nshots = 4\n");
+    }
+    let mut child = rig
+        .command(&["profiles"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("a first line");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -16,6 +16,10 @@ use crate::plan::{ScanId, ShotId};
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Enqueue {
+    /// The scan.
+    pub scan: ScanId,
+    /// The shot.
+    pub shot: ShotId,
     /// Where they go (`None`: the default destination).
     pub place: Option<Place>,
     /// The file(s) of the shot, all of which must arrive.
@@ -93,7 +97,7 @@ impl Uploader {
                 return;
             };
             self.in_flight += 1;
-            let (scan, shot) = (job.files[0].scan.clone(), job.files[0].shot);
+            let (scan, shot) = (job.scan.clone(), job.shot);
             debug!(self.log, "upload started"; "scan" => %scan, "shot" => shot.0);
             let started = Instant::now();
             self.pool
@@ -124,6 +128,17 @@ impl Handler<Enqueue> for Uploader {
 
     fn handle(&mut self, msg: Enqueue, ctx: &mut Self::Context) {
         if msg.files.is_empty() {
+            // Answered all the same, or the scan would wait for it forever.
+            let reason = format!(
+                "no file of {} is recorded in the journal, so nothing can be sent",
+                msg.shot
+            );
+            self.done.do_send(UploadDone {
+                scan: msg.scan,
+                shot: msg.shot,
+                result: Err(DestinationError::Permanent(reason)),
+                took: Duration::ZERO,
+            });
             return;
         }
         self.queue.push_back(msg);
@@ -195,5 +210,52 @@ impl Handler<PutManifest> for UploadWorker {
         self.destinations
             .of(msg.place.as_ref())?
             .put_manifest(&msg.scan, &msg.json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::destination::LocalDir;
+
+    /// Collects what the uploader answers.
+    struct Answers(tokio::sync::mpsc::UnboundedSender<UploadDone>);
+
+    impl Actor for Answers {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<UploadDone> for Answers {
+        type Result = ();
+
+        fn handle(&mut self, msg: UploadDone, _: &mut Self::Context) {
+            let _ = self.0.send(msg);
+        }
+    }
+
+    #[test]
+    fn a_shot_with_no_file_is_answered_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Logger::root(slog::Discard, slog::o!());
+        System::new().block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let answers = Answers(tx).start();
+            let destinations = Destinations::only(Arc::new(LocalDir::new(dir.path())));
+            let uploader = Uploader::new(destinations, 1, answers.recipient(), log).start();
+            uploader.do_send(Enqueue {
+                scan: ScanId::from_existing("20260101T000000Z-t"),
+                shot: ShotId(3),
+                place: None,
+                files: Vec::new(),
+                check_existing: false,
+            });
+            let done = rx.recv().await.expect("an answer");
+            assert_eq!(done.shot, ShotId(3));
+            let err = done.result.unwrap_err();
+            assert!(!err.is_retryable(), "{err}");
+            assert!(err.to_string().contains("shot 3"), "{err}");
+        });
     }
 }

@@ -42,7 +42,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         indicator,
         spool: settings.spool_dir(),
         keep_uploaded: settings.spool.keep_uploaded,
-        min_free: settings.spool.min_free_mb * 1_000_000,
+        min_free: settings.spool.min_free_mb.saturating_mul(1_000_000),
         sequence: sequence(settings),
     })
 }

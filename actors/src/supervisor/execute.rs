@@ -181,6 +181,8 @@ impl Supervisor {
             } => {
                 let files = run.uploads(shot);
                 self.uploader.do_send(Enqueue {
+                    scan: scan.clone(),
+                    shot,
                     place: run.plan.destination.clone(),
                     files,
                     check_existing,
