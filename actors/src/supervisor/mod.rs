@@ -2,22 +2,39 @@
 //! [`Sequence`] and carrying out the commands it returns; finishes the
 //! uploads of earlier scans; tells subscribers how things go; shows the
 //! rig's status on the panel.
+//!
+//! # Layout
+//! - this file: the actor, its state, and the handlers that start, steer
+//!   and stop scans (and the panel's buttons);
+//! - `messages`: what it is told and tells ([`Progress`]);
+//! - `commands`: the sequence's commands carried out, events queued back;
+//! - `faults`: device errors classed for the sequence;
+//! - `finish`: uploads coming back, the manifest, the end of a scan;
+//! - `motors`: jogs and homing by hand, one motion at a time;
+//! - `status`: the status and the camera by hand;
+//! - `run`: one scan in hand, and its summary; `progress`: subscribing.
 
-mod execute;
+mod commands;
+mod faults;
+mod finish;
+mod messages;
 mod motors;
 mod progress;
 mod run;
 mod status;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use actix::prelude::*;
 use scanrig_hardware::axis::{AxesConnector, Halt, StopKind};
 use scanrig_hardware::camera::CameraConnector;
-use scanrig_hardware::panel::{Button, ButtonEvent, Buttons, Indicator, Status};
+use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
 use slog::{info, Logger};
 
+pub use messages::{
+    Busy, Control, Drain, Motion, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise,
+};
 pub use motors::{HomeAll, JogBy};
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
@@ -30,154 +47,12 @@ use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
 use crate::destination::Place;
-use crate::journal::ScanRecord;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
-use crate::sequence::{Event, PauseReason, Sequence, SequenceConfig};
-use crate::turntable::{JogAxis, Release, TurntableActor};
+use crate::sequence::{Event, Sequence, SequenceConfig};
+use crate::turntable::{Release, TurntableActor};
 use crate::uploader::{UploadDone, Uploader};
 use run::Run;
-
-/// How a scan is going, told to every subscriber.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub enum Progress {
-    /// A scan began or continued.
-    Started {
-        /// The scan.
-        scan: ScanId,
-        /// Shots planned.
-        planned: usize,
-        /// Shots captured before this run.
-        done: usize,
-    },
-    /// A shot is safely in the spool.
-    Captured {
-        /// The scan.
-        scan: ScanId,
-        /// The shot's file name.
-        name: String,
-    },
-    /// A shot is at the destination.
-    Uploaded {
-        /// The scan.
-        scan: ScanId,
-        /// The shot's file name.
-        name: String,
-    },
-    /// The active scan paused.
-    Paused {
-        /// The scan.
-        scan: ScanId,
-        /// Why.
-        reason: PauseReason,
-    },
-    /// A scan ended.
-    Finished(ScanSummary),
-    /// Nothing is moving, shooting or uploading.
-    Quiet,
-    /// Start was pressed with no scan running: the daemon should start one.
-    StartRequested,
-    /// A button of the panel was pressed (told before it takes effect).
-    Button(ButtonEvent),
-    /// The motors started (`Some`) or ended (`None`) a motion asked for
-    /// by hand.
-    Motion(Option<Motion>),
-}
-
-/// A motion asked for by hand (a jog or homing), and who asked.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Motion {
-    /// One axis turning by an angle.
-    Jogging {
-        /// Which axis.
-        axis: JogAxis,
-        /// By how many degrees.
-        degrees: f64,
-        /// Who asked (`web 192.168.1.20`, `button`).
-        origin: String,
-    },
-    /// Every axis homing.
-    Homing {
-        /// Who asked.
-        origin: String,
-    },
-}
-
-impl std::fmt::Display for Motion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Motion::Jogging {
-                axis,
-                degrees,
-                origin,
-            } => write!(
-                f,
-                "jogging the {} by {degrees:+.1}° (asked from {origin})",
-                match axis {
-                    JogAxis::Turntable => "turntable",
-                    JogAxis::Tilt => "tilt arm",
-                }
-            ),
-            Motion::Homing { origin } => write!(f, "homing (asked from {origin})"),
-        }
-    }
-}
-
-/// Starts a new scan, or continues one read back from its journal.
-#[derive(Message)]
-#[rtype(result = "Result<(), Busy>")]
-pub struct StartScan {
-    /// The plan.
-    pub plan: ScanPlan,
-    /// The journal's account of an interrupted scan to continue.
-    pub resume: Option<ScanRecord>,
-}
-
-/// The motors already have an owner: one motion at a time.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum Busy {
-    /// A scan is running.
-    #[error("scan {0} is already running; stop it first")]
-    Scanning(ScanId),
-    /// A motion asked for by hand is under way.
-    #[error("the motors are {0}; wait for it to end, or stop it first")]
-    Moving(Motion),
-}
-
-/// Stops whatever the motors are doing: a controlled stop brakes along the
-/// ramp and holds; an emergency stop ends stepping at once and releases
-/// the motors (the next move homes first). A scan running goes on unless
-/// it is paused or stopped too.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct StopMotors {
-    /// Stop at once and release.
-    pub emergency: bool,
-}
-
-/// Finishes the uploads of a scan from an earlier run.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Drain(pub ScanRecord);
-
-/// What the operator asks of the active scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub enum Control {
-    /// Pause after the step in flight.
-    Pause,
-    /// Continue.
-    Resume,
-    /// Stop taking photos; what was taken still uploads.
-    Stop,
-}
-
-/// Adds a subscriber to [`Progress`].
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Subscribe(pub Recipient<Progress>);
 
 /// What the supervisor is built from.
 pub struct Rig {
@@ -236,6 +111,10 @@ pub struct Supervisor {
     halt: Halt,
     /// A motion asked for by hand, while it runs.
     motion: Option<Motion>,
+    /// Events waiting for the batch of commands in hand to be carried out.
+    queued: VecDeque<(ScanId, Event)>,
+    /// A batch of commands is being carried out.
+    feeding: bool,
     log: Logger,
 }
 
@@ -285,6 +164,8 @@ impl Supervisor {
                 last_finished: None,
                 halt: Halt::new(),
                 motion: None,
+                queued: VecDeque::new(),
+                feeding: false,
                 log,
             }
         })
@@ -385,13 +266,14 @@ impl Handler<StartScan> for Supervisor {
         let scan = msg.plan.scan.clone();
         let dir = self.spool.join(scan.as_str());
         let planned = msg.plan.shots.len();
-        let done = match msg.resume {
+        let running = self
+            .runs
+            .get(&scan)
+            .map(|run| planned - run.seq.count(crate::sequence::ShotState::Pending));
+        let done = match (running, msg.resume) {
             // Uploads of this scan may still be running from the replay.
-            _ if self.runs.contains_key(&scan) => {
-                let run = self.runs.get_mut(&scan).expect("checked");
-                planned - run.seq.count(crate::sequence::ShotState::Pending)
-            }
-            Some(record) => {
+            (Some(done), _) => done,
+            (None, Some(record)) => {
                 let states = record.shot_states();
                 let seq = Sequence::new(self.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan));
@@ -400,7 +282,7 @@ impl Handler<StartScan> for Supervisor {
                 self.runs.insert(scan.clone(), run);
                 done
             }
-            None => {
+            (None, None) => {
                 let states = vec![crate::sequence::ShotState::Pending; planned];
                 let seq = Sequence::new(self.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan));
@@ -415,9 +297,10 @@ impl Handler<StartScan> for Supervisor {
                 0
             }
         };
-        let run = self.runs.get_mut(&scan).expect("inserted");
-        run.active = true;
-        run.ended = false;
+        if let Some(run) = self.runs.get_mut(&scan) {
+            run.active = true;
+            run.ended = false;
+        }
         info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
         self.tell(Progress::Started {
             scan: scan.clone(),
@@ -517,11 +400,6 @@ impl Handler<Subscribe> for Supervisor {
     }
 }
 
-/// The summary so far of a scan that has not ended (paused, interrupted).
-#[derive(Message)]
-#[rtype(result = "Option<ScanSummary>")]
-pub struct Summarise(pub ScanId);
-
 impl Handler<Summarise> for Supervisor {
     type Result = Option<ScanSummary>;
 
@@ -530,12 +408,6 @@ impl Handler<Summarise> for Supervisor {
         Some(run.summary(None, &self.destination))
     }
 }
-
-/// Answers when the supervisor's event loop is running: the watchdog's
-/// proof of life.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Ping;
 
 impl Handler<Ping> for Supervisor {
     type Result = ();

@@ -1,0 +1,418 @@
+//! How the supervisor carries out the sequence's commands: each becomes a
+//! message to a device actor (or the recorder, or the uploader), whose
+//! reply is fed back as an event. Nothing here blocks.
+
+use std::time::Instant;
+
+use actix::dev::Request;
+use actix::prelude::*;
+use scanrig_hardware::axis::StopKind;
+use scanrig_hardware::camera::CameraError;
+use slog::{error, info, warn};
+
+use super::faults::{camera_failed, flat, flatten, table_failed, table_lost};
+use super::{Progress, Supervisor};
+use crate::camera::{ApplySettings, CameraActor, Connect, Download, Expose};
+use crate::clock::unix_millis_now;
+use crate::journal::{Record, SpoolFile};
+use crate::plan::{ScanId, ShotId};
+use crate::recorder::{Append, FreeSpace};
+use crate::sequence::{Command, Event, PauseReason};
+use crate::turntable::{Home, MoveTo, Moved, Release};
+use crate::uploader::Enqueue;
+
+impl Supervisor {
+    /// Feeds an event to a scan's sequence and carries out its commands.
+    /// An event that comes up while a batch of commands is carried out (a
+    /// download with nothing to download) waits its turn in the queue:
+    /// the sequence never sees an event in the middle of a batch.
+    pub(super) fn feed(&mut self, scan: &ScanId, event: Event, ctx: &mut Context<Self>) {
+        self.queued.push_back((scan.clone(), event));
+        if self.feeding {
+            return;
+        }
+        self.feeding = true;
+        while let Some((scan, event)) = self.queued.pop_front() {
+            self.take(&scan, event, ctx);
+        }
+        self.feeding = false;
+        self.refresh();
+    }
+
+    /// One event: noted, journaled if it is a fault, handed to the
+    /// sequence, its commands carried out.
+    fn take(&mut self, scan: &ScanId, event: Event, ctx: &mut Context<Self>) {
+        self.note(&event);
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        if let Event::DeviceFailed { device, fault, .. } = &event {
+            let record = Record::DeviceFault {
+                at: unix_millis_now(),
+                device: *device,
+                kind: fault.kind,
+                message: fault.message.clone(),
+            };
+            self.recorder.do_send(Append {
+                dir: run.dir.clone(),
+                record,
+            });
+        }
+        for command in run.seq.handle(event, Instant::now()) {
+            self.execute(scan, command, ctx);
+        }
+    }
+
+    /// Sends `msg` to a device and feeds the event made from its reply,
+    /// adding the time taken to one of the run's stage timers.
+    pub(super) fn ask<A, M>(
+        &mut self,
+        request: Request<A, M>,
+        scan: &ScanId,
+        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
+        then: impl FnOnce(&mut Supervisor, Result<M::Result, MailboxError>) -> Event + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        A: Actor + Handler<M>,
+        A::Context: actix::dev::ToEnvelope<A, M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        let scan = scan.clone();
+        let sent = Instant::now();
+        request
+            .into_actor(self)
+            .map(move |reply, act, ctx| {
+                if let Some(run) = act.runs.get_mut(&scan) {
+                    *stage(&mut run.stages) += sent.elapsed();
+                }
+                let event = then(act, reply);
+                act.feed(&scan, event, ctx);
+            })
+            .spawn(ctx);
+    }
+
+    /// Asks the camera, within its time limit, and feeds the event made
+    /// from its answer (a timeout or a lost thread is a camera error too).
+    fn ask_camera<M, T>(
+        &mut self,
+        msg: M,
+        during: &'static str,
+        scan: &ScanId,
+        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
+        then: impl FnOnce(&mut Supervisor, Result<T, CameraError>) -> Event + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        M: Message<Result = Result<T, CameraError>> + Send + 'static,
+        CameraActor: Handler<M>,
+        T: Send + 'static,
+    {
+        let timeout = self.camera_timeout;
+        let request = self.camera.send(msg).timeout(timeout);
+        self.ask(
+            request,
+            scan,
+            stage,
+            move |act, r| then(act, flatten(r, during, timeout)),
+            ctx,
+        );
+    }
+
+    fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        match command {
+            Command::ApplySettings => {
+                let settings = ApplySettings(run.plan.camera.clone());
+                self.ask_camera(
+                    settings,
+                    "apply settings",
+                    scan,
+                    |s| &mut s.exposing,
+                    |_, r| match r {
+                        Ok(()) => Event::SettingsApplied,
+                        Err(e) => camera_failed(None, e),
+                    },
+                    ctx,
+                );
+            }
+            Command::Home => {
+                let table = self.turntable.clone();
+                self.ask(
+                    table.send(Home(self.halt.ticket())),
+                    scan,
+                    |s| &mut s.moving,
+                    |_, r| match r {
+                        Ok(Ok(())) => Event::Homed,
+                        Ok(Err(e)) => table_failed(None, e),
+                        Err(e) => table_lost(None, e),
+                    },
+                    ctx,
+                );
+            }
+            Command::MoveTo(shot) => {
+                let p = run.plan.shot(shot);
+                let msg = MoveTo {
+                    azimuth: p.azimuth,
+                    tilt: p.tilt,
+                    ticket: self.halt.ticket(),
+                };
+                let table = self.turntable.clone();
+                self.ask(
+                    table.send(msg),
+                    scan,
+                    |s| &mut s.moving,
+                    move |_, r| match r {
+                        Ok(Ok(Moved {
+                            stopped: Some(kind),
+                            ..
+                        })) => Event::Halted {
+                            lost: kind == StopKind::Emergency,
+                        },
+                        Ok(Ok(m)) => Event::Moved {
+                            shot,
+                            still: m.still,
+                        },
+                        Ok(Err(e)) => table_failed(Some(shot), e),
+                        Err(e) => table_lost(Some(shot), e),
+                    },
+                    ctx,
+                );
+            }
+            Command::Settle(shot) => {
+                let settle = run.plan.settle();
+                run.stages.settling += settle;
+                let scan = scan.clone();
+                ctx.run_later(settle, move |act, ctx| {
+                    act.feed(&scan, Event::Settled(shot), ctx)
+                });
+            }
+            Command::Expose(shot) => {
+                let request = Expose(run.plan.capture_request(shot));
+                let id = scan.clone();
+                self.ask_camera(
+                    request,
+                    "expose",
+                    scan,
+                    |s| &mut s.exposing,
+                    move |act, r| match r {
+                        Ok(exposure) => {
+                            if let Some(run) = act.runs.get_mut(&id) {
+                                run.exposures.insert(shot, exposure);
+                            }
+                            Event::Exposed(shot)
+                        }
+                        Err(e) => camera_failed(Some(shot), e),
+                    },
+                    ctx,
+                );
+            }
+            Command::Download(shot) => self.download(scan, shot, ctx),
+            Command::Persist(shot) => {
+                self.persist(scan, shot, ctx);
+                self.check_space(scan, ctx);
+            }
+            Command::Upload {
+                shot,
+                check_existing,
+            } => {
+                let files = run.uploads(shot);
+                self.uploader.do_send(Enqueue {
+                    scan: scan.clone(),
+                    shot,
+                    place: run.plan.destination.clone(),
+                    files,
+                    check_existing,
+                });
+            }
+            Command::RetryAfter { delay, retry } => {
+                let scan = scan.clone();
+                ctx.run_later(delay, move |act, ctx| {
+                    act.feed(&scan, Event::RetryDue(retry), ctx)
+                });
+            }
+            Command::Probe(device) => {
+                let id = scan.clone();
+                self.ask_camera(
+                    Connect,
+                    "connect",
+                    scan,
+                    |s| &mut s.exposing,
+                    move |act, r| {
+                        let present = r.is_ok();
+                        if let (true, Some(run)) = (present, act.runs.get_mut(&id)) {
+                            info!(act.log, "the camera is back; the scan goes on"; "scan" => %id);
+                            run.paused = None;
+                        }
+                        Event::Probed { device, present }
+                    },
+                    ctx,
+                );
+            }
+            Command::Deenergise => self.turntable.do_send(Release),
+            Command::Paused(reason) => {
+                match &reason {
+                    PauseReason::Fault(why) => {
+                        error!(self.log, "scan paused"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
+                    PauseReason::Manual(what) => {
+                        info!(self.log, "scan paused for the operator"; "scan" => %scan, "to do" => what)
+                    }
+                    PauseReason::Refused(why) => {
+                        error!(self.log, "scan refused"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
+                    PauseReason::Disconnected(why) => {
+                        warn!(self.log, "scan paused until the device is back"; "scan" => %scan, "reason" => why);
+                        run.paused = Some(why.clone());
+                    }
+                    PauseReason::Operator => info!(self.log, "scan paused"; "scan" => %scan),
+                }
+                let refused = matches!(reason, PauseReason::Refused(_));
+                self.tell(Progress::Paused {
+                    scan: scan.clone(),
+                    reason,
+                });
+                if refused {
+                    self.discard_if_untouched(scan, ctx);
+                }
+            }
+            Command::Finished(outcome) => self.finish(scan, outcome, ctx),
+        }
+    }
+
+    fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        let Some(exposure) = run.exposures.get(&shot).cloned() else {
+            // Nothing to download (lost in a restart): take the shot again.
+            let event = camera_failed(
+                Some(shot),
+                CameraError::FileGone {
+                    file: run.plan.shot(shot).stem.clone(),
+                },
+            );
+            return self.feed(scan, event, ctx);
+        };
+        let msg = Download {
+            exposure,
+            dir: run.dir.clone(),
+        };
+        let id = scan.clone();
+        self.ask_camera(
+            msg,
+            "download",
+            scan,
+            |s| &mut s.downloading,
+            move |act, r| match r {
+                Ok(files) => {
+                    if let Some(run) = act.runs.get_mut(&id) {
+                        run.exposures.remove(&shot);
+                        let files = files
+                            .into_iter()
+                            .map(|f| SpoolFile {
+                                name: f
+                                    .path
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default(),
+                                sha256: f.sha256,
+                                size: f.size,
+                            })
+                            .collect();
+                        run.files.insert(shot, files);
+                    }
+                    Event::Downloaded(shot)
+                }
+                Err(e) => camera_failed(Some(shot), e),
+            },
+            ctx,
+        );
+    }
+
+    fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let files = run.files.get(&shot).cloned().unwrap_or_default();
+        let name = files.first().map(|f| f.name.clone()).unwrap_or_default();
+        let msg = Append {
+            dir: run.dir.clone(),
+            record: Record::ShotCaptured {
+                shot,
+                at: unix_millis_now(),
+                files,
+            },
+        };
+        let recorder = self.recorder.clone();
+        let id = scan.clone();
+        self.ask(
+            recorder.send(msg),
+            scan,
+            |s| &mut s.downloading,
+            move |act, r| match flat(r) {
+                Ok(()) => {
+                    info!(act.log, "shot captured"; "scan" => %id, "shot" => shot.0, "file" => &name);
+                    act.tell(Progress::Captured { scan: id, name });
+                    Event::Persisted(shot)
+                }
+                Err(e) => Event::PersistFailed(shot, e),
+            },
+            ctx,
+        );
+    }
+
+    /// Pauses the scan when the spool's disk gets too full to take the
+    /// next photos.
+    fn check_space(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let (id, min) = (scan.clone(), self.min_free);
+        self.recorder
+            .send(FreeSpace(run.dir.clone()))
+            .into_actor(self)
+            .map(move |free, act, ctx| match flat(free) {
+                Ok(free) if free < min => {
+                    let message = format!(
+                        "the spool's disk has only {} MB free (spool.min_free_mb is {}); free some space or wait for uploads, then resume",
+                        free / 1_000_000,
+                        min / 1_000_000
+                    );
+                    act.feed(&id, Event::SpaceLow(message), ctx);
+                }
+                Ok(_) => {}
+                Err(e) => warn!(act.log, "cannot tell the free space of the spool"; "error" => e),
+            })
+            .spawn(ctx);
+    }
+
+    /// Journals a new scan's plan before anything else happens.
+    pub(super) fn record_start(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let msg = Append {
+            dir: run.dir.clone(),
+            record: Record::ScanStarted {
+                at: unix_millis_now(),
+                plan: run.plan.clone(),
+            },
+        };
+        let id = scan.clone();
+        // The recorder handles messages in order, so this line is on disk
+        // before any capture of the scan is recorded.
+        self.recorder
+            .send(msg)
+            .into_actor(self)
+            .map(move |r, act, _| {
+                if let Err(e) = flat(r) {
+                    error!(act.log, "cannot write the scan journal"; "scan" => %id, "error" => e);
+                }
+            })
+            .spawn(ctx);
+    }
+}

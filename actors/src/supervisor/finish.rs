@@ -1,0 +1,222 @@
+//! How a scan ends: uploads coming back (journaled, the spool file let
+//! go), the manifest written once every photo is at the destination, and
+//! a refused scan discarded.
+
+use actix::prelude::*;
+use slog::{info, warn};
+
+use super::faults::flat;
+use super::{Progress, Supervisor};
+use crate::clock::unix_millis_now;
+use crate::destination::DestinationError;
+use crate::journal::Record;
+use crate::manifest::Manifest;
+use crate::plan::ScanId;
+use crate::recorder::{Append, Close, Discard, RemoveFiles, Replay, Tidy};
+use crate::sequence::{Event, Outcome, ShotState};
+use crate::uploader::{PutManifest, UploadDone};
+
+impl Supervisor {
+    pub(super) fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        if !(run.active || run.ended) {
+            // An interrupted scan's uploads are done; it may be resumed.
+            return self.close(scan, outcome);
+        }
+        let dir = run.dir.clone();
+        let place = run.plan.destination.clone();
+        let write_end = run.active;
+        let recorder = self.recorder.clone();
+        let uploader = self.uploader.clone();
+        let log = self.log.clone();
+        let id = scan.clone();
+        let scan = scan.clone();
+        async move {
+            if write_end {
+                let end = Record::ScanFinished {
+                    at: unix_millis_now(),
+                    outcome,
+                };
+                let append = Append {
+                    dir: dir.clone(),
+                    record: end,
+                };
+                flat(recorder.send(append).await)?;
+            }
+            let record = flat(recorder.send(Replay(dir.clone())).await)?;
+            // The manifest is the scan's commit record: it goes out only
+            // once every photo that can still arrive is there.
+            let waiting = record.pending_uploads().len();
+            if waiting == 0 {
+                let json = Manifest::from_record(&record).to_json();
+                let put = PutManifest {
+                    place,
+                    scan: id,
+                    json,
+                };
+                let remote = flat(uploader.send(put).await)?;
+                let record = Record::ManifestUploaded {
+                    at: unix_millis_now(),
+                    remote,
+                };
+                flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+            }
+            // Awaited: the process may exit as soon as the scan is closed.
+            if let Err(e) = flat(recorder.send(Tidy(dir)).await) {
+                warn!(log, "could not tidy the scan's spool folder"; "error" => e);
+            }
+            Ok::<usize, String>(waiting)
+        }
+        .into_actor(self)
+        .map(move |result, act, _| {
+            match result {
+                Ok(0) => {}
+                Ok(waiting) => {
+                    warn!(act.log, "the manifest waits until every photo is at the destination";
+                        "scan" => %scan, "photos waiting" => waiting,
+                        "to do" => "scanrig uploads retry, or the next start, sends them and then the manifest")
+                }
+                Err(e) => {
+                    warn!(act.log, "the manifest was not written; it will be on the next start"; "error" => e)
+                }
+            }
+            act.close(&scan, outcome);
+        })
+        .spawn(ctx);
+    }
+
+    /// A new scan refused before it took anything (the camera lacks a
+    /// setting the profile asks for) is not kept: nothing to resume, its
+    /// spool folder removed; it ends without an outcome, and only then is
+    /// the rig quiet.
+    pub(super) fn discard_if_untouched(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        if !run.active || run.seq.count(ShotState::Pending) != run.plan.shots.len() {
+            return;
+        }
+        run.discarding = true;
+        let id = scan.clone();
+        self.recorder
+            .send(Discard(run.dir.clone()))
+            .into_actor(self)
+            .map(move |_, act, _| {
+                let Some(run) = act.runs.remove(&id) else {
+                    return;
+                };
+                let summary = run.summary(None, &act.destination);
+                info!(act.log, "refused scan discarded"; "scan" => %id);
+                act.last_finished = Some(summary.clone());
+                act.tell(Progress::Finished(summary));
+                act.refresh();
+            })
+            .spawn(ctx);
+    }
+
+    fn close(&mut self, scan: &ScanId, outcome: Outcome) {
+        let Some(run) = self.runs.remove(scan) else {
+            return;
+        };
+        self.recorder.do_send(Close(run.dir.clone()));
+        if run.active {
+            let summary = run.summary(Some(outcome), &self.destination);
+            info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
+                "captured" => summary.captured, "uploaded" => summary.uploaded);
+            self.last_finished = Some(summary.clone());
+            self.tell(Progress::Finished(summary));
+        } else {
+            info!(self.log, "earlier scan's uploads finished"; "scan" => %scan);
+        }
+        self.refresh();
+    }
+}
+
+impl Handler<UploadDone> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, done: UploadDone, ctx: &mut Self::Context) {
+        let Some(run) = self.runs.get_mut(&done.scan) else {
+            return;
+        };
+        run.stages.uploading += done.took;
+        let shot = done.shot;
+        match done.result {
+            Ok(remote) => {
+                // Only spool files leave: a copy read from an earlier
+                // destination's folder stays where it is.
+                let files: Vec<_> = run
+                    .uploads(shot)
+                    .into_iter()
+                    .map(|u| u.local)
+                    .filter(|p| p.starts_with(&run.dir))
+                    .collect();
+                let name = run.plan.shot(shot).stem.clone();
+                let msg = Append {
+                    dir: run.dir.clone(),
+                    record: Record::ShotUploaded {
+                        shot,
+                        at: unix_millis_now(),
+                        remote,
+                        files: run.files.get(&shot).cloned().unwrap_or_default(),
+                    },
+                };
+                let keep = self.keep_uploaded;
+                let recorder = self.recorder.clone();
+                let scan = done.scan.clone();
+                self.ask(recorder.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {
+                    match flat(r) {
+                        Ok(()) => {
+                            if !keep {
+                                act.recorder.do_send(RemoveFiles(files));
+                            }
+                            info!(act.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
+                            act.tell(Progress::Uploaded { scan, name });
+                            Event::Uploaded(shot)
+                        }
+                        Err(e) => {
+                            warn!(act.log, "cannot journal an upload; it will be checked and retried"; "error" => e);
+                            Event::UploadFailed {
+                                shot,
+                                retryable: true,
+                            }
+                        }
+                    }
+                }, ctx);
+            }
+            Err(e) => {
+                warn!(self.log, "upload failed"; "scan" => %done.scan, "shot" => shot.0, "error" => %e);
+                let retryable = e.is_retryable();
+                let dir = run.dir.clone();
+                self.note_upload_failure(e.to_string());
+                if let DestinationError::SpoolDamaged { .. } = e {
+                    // Journaled before the scan can end on it, so that the
+                    // manifest knows the photo is lost, not waiting.
+                    let record = Record::ShotDamaged {
+                        shot,
+                        at: unix_millis_now(),
+                        error: e.to_string(),
+                    };
+                    self.recorder.do_send(Append { dir, record });
+                    return self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
+                }
+                self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
+                let abandoned = self
+                    .runs
+                    .get(&done.scan)
+                    .is_some_and(|r| r.seq.shot(shot) == ShotState::UploadAbandoned);
+                if abandoned {
+                    // For `scanrig uploads`: why this photo still waits.
+                    let record = Record::UploadFailed {
+                        shot,
+                        at: unix_millis_now(),
+                        error: e.to_string(),
+                    };
+                    self.recorder.do_send(Append { dir, record });
+                }
+            }
+        }
+    }
+}

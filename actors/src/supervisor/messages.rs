@@ -1,0 +1,163 @@
+//! What the supervisor is told and tells: the messages that start, steer
+//! and stop scans and motors, and the progress every subscriber hears.
+
+use actix::prelude::*;
+use scanrig_hardware::panel::ButtonEvent;
+
+use super::ScanSummary;
+use crate::journal::ScanRecord;
+use crate::plan::{ScanId, ScanPlan};
+use crate::sequence::PauseReason;
+use crate::turntable::JogAxis;
+
+/// How a scan is going, told to every subscriber.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub enum Progress {
+    /// A scan began or continued.
+    Started {
+        /// The scan.
+        scan: ScanId,
+        /// Shots planned.
+        planned: usize,
+        /// Shots captured before this run.
+        done: usize,
+    },
+    /// A shot is safely in the spool.
+    Captured {
+        /// The scan.
+        scan: ScanId,
+        /// The shot's file name.
+        name: String,
+    },
+    /// A shot is at the destination.
+    Uploaded {
+        /// The scan.
+        scan: ScanId,
+        /// The shot's file name.
+        name: String,
+    },
+    /// The active scan paused.
+    Paused {
+        /// The scan.
+        scan: ScanId,
+        /// Why.
+        reason: PauseReason,
+    },
+    /// A scan ended.
+    Finished(ScanSummary),
+    /// Nothing is moving, shooting or uploading.
+    Quiet,
+    /// Start was pressed with no scan running: the daemon should start one.
+    StartRequested,
+    /// A button of the panel was pressed (told before it takes effect).
+    Button(ButtonEvent),
+    /// The motors started (`Some`) or ended (`None`) a motion asked for
+    /// by hand.
+    Motion(Option<Motion>),
+}
+
+/// A motion asked for by hand (a jog or homing), and who asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Motion {
+    /// One axis turning by an angle.
+    Jogging {
+        /// Which axis.
+        axis: JogAxis,
+        /// By how many degrees.
+        degrees: f64,
+        /// Who asked (`web 192.168.1.20`, `button`).
+        origin: String,
+    },
+    /// Every axis homing.
+    Homing {
+        /// Who asked.
+        origin: String,
+    },
+}
+
+impl std::fmt::Display for Motion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Motion::Jogging {
+                axis,
+                degrees,
+                origin,
+            } => write!(
+                f,
+                "jogging the {} by {degrees:+.1}° (asked from {origin})",
+                match axis {
+                    JogAxis::Turntable => "turntable",
+                    JogAxis::Tilt => "tilt arm",
+                }
+            ),
+            Motion::Homing { origin } => write!(f, "homing (asked from {origin})"),
+        }
+    }
+}
+
+/// Starts a new scan, or continues one read back from its journal.
+#[derive(Message)]
+#[rtype(result = "Result<(), Busy>")]
+pub struct StartScan {
+    /// The plan.
+    pub plan: ScanPlan,
+    /// The journal's account of an interrupted scan to continue.
+    pub resume: Option<ScanRecord>,
+}
+
+/// The motors already have an owner: one motion at a time.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Busy {
+    /// A scan is running.
+    #[error("scan {0} is already running; stop it first")]
+    Scanning(ScanId),
+    /// A motion asked for by hand is under way.
+    #[error("the motors are {0}; wait for it to end, or stop it first")]
+    Moving(Motion),
+}
+
+/// Stops whatever the motors are doing: a controlled stop brakes along the
+/// ramp and holds; an emergency stop ends stepping at once and releases
+/// the motors (the next move homes first). A scan running goes on unless
+/// it is paused or stopped too.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopMotors {
+    /// Stop at once and release.
+    pub emergency: bool,
+}
+
+/// Finishes the uploads of a scan from an earlier run.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Drain(pub ScanRecord);
+
+/// What the operator asks of the active scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub enum Control {
+    /// Pause after the step in flight.
+    Pause,
+    /// Continue.
+    Resume,
+    /// Stop taking photos; what was taken still uploads.
+    Stop,
+}
+
+/// Adds a subscriber to [`Progress`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<Progress>);
+
+/// The summary so far of a scan that has not ended (paused, interrupted).
+#[derive(Message)]
+#[rtype(result = "Option<ScanSummary>")]
+pub struct Summarise(pub ScanId);
+
+/// Answers when the supervisor's event loop is running: the watchdog's
+/// proof of life.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Ping;
