@@ -13,15 +13,17 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::buttons::Pressed;
 use scanrig_actors::sequence::{Outcome, PauseReason};
-use scanrig_actors::supervisor::{Control, Drain, Ping, Progress, StartScan, Supervisor};
+use scanrig_actors::supervisor::{
+    Control, Drain, Ping, Progress, StartScan, StopMotors, Supervisor,
+};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::notify::{watchdog, watchdog_interval, Notifier};
 use crate::profile::Profile;
 use crate::rig;
 use crate::scans::{new_plan, SpoolLock, SpoolState};
+use crate::session::{Action, Input, Session, Shutdown, Signal};
 use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
@@ -31,8 +33,8 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
-        let sup = Supervisor::start(rig, log.clone());
-        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
+        let mut session = Session::start(rig, state.unsettled().cloned(), log.clone()).await?;
+        let sup = session.sup.clone();
         // Scanning goes on without the page if it cannot be served.
         let web = match crate::web::start(&settings, sup.clone(), &log).await {
             Ok(web) => web,
@@ -41,9 +43,6 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                 None
             }
         };
-        for record in state.unsettled().cloned() {
-            sup.do_send(Drain(record));
-        }
         let mut status = StatusLine::default();
         let _ = notifier.ready(&status.idle());
         if let Some(interval) = watchdog_interval() {
@@ -56,77 +55,68 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                 .await
             });
         }
-        let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
-        let mut sigterm = signal(SignalKind::terminate()).context("cannot catch SIGTERM")?;
-        let mut usr1 = signal(SignalKind::user_defined1()).context("cannot catch SIGUSR1")?;
-        let mut usr2 = signal(SignalKind::user_defined2()).context("cannot catch SIGUSR2")?;
         info!(log, "ready; press Start (or send SIGUSR1) to scan"; "profile" => &settings.daemon.profile);
-        let mut quitting = false;
-        let mut stop_sent = false;
-        let mut quiet = state.unsettled().next().is_none();
+        let mut shutdown = Shutdown::daemon(state.unsettled().next().is_none());
         // Armed when all is quiet: then photos still waiting are tried again.
         let retry_every = Duration::from_secs(settings.upload.retry_every_s);
         let mut retry: Option<Pin<Box<tokio::time::Sleep>>> = None;
-        loop {
-            let retry_due = async {
-                match retry.as_mut() {
-                    Some(timer) => timer.await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = retry_due => {
+        'run: loop {
+            let actions = match session.next(retry.as_mut()).await {
+                Input::Timer => {
                     retry = None;
-                    if quiet && !quitting {
+                    if shutdown.is_quiet() && !shutdown.is_stopping() {
                         retry_waiting(&sup, &settings, &log).await;
                     }
+                    Vec::new()
                 }
-                progress = rx.recv() => {
-                    let Some(progress) = progress else { break };
+                Input::Progress(progress) => {
                     if let Some(line) = status.update(&progress) {
                         let _ = notifier.status(&line);
                     }
-                    match progress {
+                    match &*progress {
                         Progress::StartRequested => start_scan(&settings, &sup, &log).await,
-                        Progress::Quiet => {
-                            quiet = true;
-                            if !retry_every.is_zero() {
-                                retry = Some(Box::pin(tokio::time::sleep(retry_every)));
-                            }
+                        Progress::Quiet if !retry_every.is_zero() => {
+                            retry = Some(Box::pin(tokio::time::sleep(retry_every)));
                         }
-                        Progress::Started { .. } => {
-                            quiet = false;
-                            retry = None;
-                        }
+                        Progress::Started { .. } => retry = None,
                         Progress::Finished(summary) => {
                             info!(log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
                                 "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
                         }
                         _ => {}
                     }
+                    shutdown.on_progress(&progress)
                 }
-                _ = sigint.recv() => quitting = true,
-                _ = sigterm.recv() => quitting = true,
-                _ = usr1.recv() => sup.do_send(press(Button::Start)),
-                _ = usr2.recv() => sup.do_send(press(Button::Pause)),
-            }
-            if quitting && !stop_sent {
-                stop_sent = true;
-                let _ = notifier.stopping("stopping: finishing the step in flight and the uploads");
-                if !quiet {
-                    info!(log, "stopping: the scan ends after the step in flight, then uploads finish");
-                    sup.do_send(Control::Stop);
+                Input::Signal(Signal::User1) => {
+                    sup.do_send(press(Button::Start));
+                    Vec::new()
                 }
-            }
-            if quitting && quiet {
-                break;
+                Input::Signal(Signal::User2) => {
+                    sup.do_send(press(Button::Pause));
+                    Vec::new()
+                }
+                Input::Signal(signal) => shutdown.on_signal(signal),
+                Input::Closed => break 'run,
+            };
+            for action in actions {
+                match action {
+                    Action::SayStopping => {
+                        let _ = notifier.stopping("stopping: finishing the step in flight and the uploads");
+                    }
+                    Action::StopScan => {
+                        info!(log, "stopping: the scan ends after the step in flight, then uploads finish");
+                        sup.do_send(Control::Stop);
+                    }
+                    Action::EmergencyStop => sup.do_send(StopMotors { emergency: true }),
+                    Action::Quit => break 'run,
+                }
             }
         }
         if let Some(web) = web {
             web.stop().await;
         }
         info!(log, "daemon stopped");
-        System::current().stop();
+        session.end();
         Ok(())
     })
 }

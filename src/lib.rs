@@ -7,11 +7,14 @@
 //!   scan profiles, layered and validated.
 //! - [`rig`]: builds the devices and destination from the settings.
 //! - [`scans`]: journals in the spool at start-up; new scan plans.
+//! - [`session`]: one run of the actors, and when it ends ([`session::Shutdown`]).
 //! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
 //! - [`daemon`]: waits for buttons and runs scans; [`notify`] speaks
 //!   systemd's notification protocol (ready, status, watchdog).
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
+//! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
+//! - [`web`]: the daemon's web page and REST API.
 //! - [`bench`]: the pipeline benchmark.
 //! - [`logging`]: slog to stderr.
 
@@ -29,5 +32,6 @@ pub mod profile;
 pub mod rig;
 pub mod runner;
 pub mod scans;
+pub mod session;
 pub mod settings;
 pub mod web;

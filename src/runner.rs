@@ -12,16 +12,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::destination::Place;
 use scanrig_actors::journal::{self, JournalWriter, Record, ScanRecord};
+use scanrig_actors::plan::ScanId;
 use scanrig_actors::plan::ScanPlan;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
-    Control, Drain, Progress, Rig, ScanSummary, StartScan, StopMotors, Summarise, Supervisor,
+    Control, Progress, Rig, ScanSummary, StartScan, StopMotors, Summarise,
 };
 use slog::{info, Logger};
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::keyboard;
 use crate::scans::{SpoolLock, SpoolState};
+use crate::session::{Action, Input, Session, Shutdown, Signal};
 
 /// What to run.
 pub enum Start {
@@ -87,13 +88,9 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         Some(place) => place.to_string(),
         None => rig.destinations.default().describe(),
     };
-    let system = System::new();
-    system.block_on(async move {
-        let sup = Supervisor::start(rig, log.clone());
-        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
-        for record in drains {
-            sup.do_send(Drain(record));
-        }
+    System::new().block_on(async move {
+        let mut session = Session::start(rig, drains, log.clone()).await?;
+        let sup = session.sup.clone();
         let planned = plan.shots.len();
         sup.send(StartScan { plan, resume }).await??;
         info!(log, "photos go to {destination}"; "scan" => %scan);
@@ -101,49 +98,33 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
             keyboard::listen(sup.clone().recipient());
         }
         let bar = progress_bar(show_progress, planned);
-        let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
-        let mut sigterm = signal(SignalKind::terminate()).context("cannot catch SIGTERM")?;
+        let mut shutdown = Shutdown::foreground(scan.clone());
         let mut summary: Option<ScanSummary> = None;
-        let mut fault: Option<String> = None;
         let mut refused: Option<String> = None;
-        let mut stops = 0;
-        loop {
-            tokio::select! {
-                progress = rx.recv() => {
-                    let Some(progress) = progress else { break };
-                    match progress {
-                        Progress::Started { done, .. } => bar.set_position(done as u64),
-                        Progress::Captured { scan: s, name } if s == scan => {
-                            bar.inc(1);
-                            bar.set_message(name);
-                        }
-                        Progress::Paused { scan: s, reason: PauseReason::Fault(why) } if s == scan => {
-                            bar.println(format!("scan paused: {why}"));
-                            fault = Some(why);
-                        }
-                        Progress::Paused { scan: s, reason: PauseReason::Refused(why) } if s == scan => {
-                            refused = Some(why);
-                        }
-                        Progress::Paused { scan: s, reason: PauseReason::Disconnected(why) } if s == scan => {
-                            bar.println(format!("scan paused: {why} (or type s and Enter to stop)"));
-                        }
-                        Progress::Paused { scan: s, reason: PauseReason::Manual(what) } if s == scan => {
-                            bar.println(format!("{what} (or type r and Enter)"));
-                        }
-                        Progress::Paused { scan: s, .. } if s == scan => {
-                            bar.println("paused: press p to resume, s to stop");
-                        }
-                        Progress::Finished(s) if s.scan == scan.as_str() => summary = Some(s),
-                        Progress::Quiet if summary.is_some() || fault.is_some() || refused.is_some() => break,
-                        _ => {}
-                    }
+        'run: loop {
+            let actions = match session.next(None).await {
+                Input::Progress(progress) => {
+                    let actions = shutdown.on_progress(&progress);
+                    show(&bar, &scan, *progress, &mut summary, &mut refused);
+                    actions
                 }
-                _ = sigint.recv() => stops += stop(&sup, &bar, stops, false),
-                // SIGTERM (a shutdown): the move in flight ends at once too.
-                _ = sigterm.recv() => stops += stop(&sup, &bar, stops, true),
-            }
-            if stops > 1 {
-                break;
+                Input::Signal(signal) => shutdown.on_signal(signal),
+                Input::Timer => Vec::new(),
+                Input::Closed => break 'run,
+            };
+            for action in actions {
+                match action {
+                    Action::Quit => break 'run,
+                    Action::EmergencyStop => sup.do_send(StopMotors { emergency: true }),
+                    Action::StopScan => {
+                        bar.println(
+                            "stopping after the step in flight; captured photos still upload \
+                             (press Ctrl-C again to quit now: uploads go on at the next start)",
+                        );
+                        sup.do_send(Control::Stop);
+                    }
+                    Action::SayStopping => {}
+                }
             }
         }
         bar.finish_and_clear();
@@ -155,13 +136,41 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                 .await?
                 .context("the scan vanished")?,
         };
-        System::current().stop();
+        session.end();
         Ok(Report {
             summary,
             interrupted,
             refused,
         })
     })
+}
+
+/// Shows the scan's progress on the bar, and keeps what the report needs.
+fn show(
+    bar: &ProgressBar,
+    scan: &ScanId,
+    progress: Progress,
+    summary: &mut Option<ScanSummary>,
+    refused: &mut Option<String>,
+) {
+    match progress {
+        Progress::Started { done, .. } => bar.set_position(done as u64),
+        Progress::Captured { scan: s, name } if s == *scan => {
+            bar.inc(1);
+            bar.set_message(name);
+        }
+        Progress::Paused { scan: s, reason } if s == *scan => match reason {
+            PauseReason::Fault(why) => bar.println(format!("scan paused: {why}")),
+            PauseReason::Refused(why) => *refused = Some(why),
+            PauseReason::Disconnected(why) => {
+                bar.println(format!("scan paused: {why} (or type s and Enter to stop)"))
+            }
+            PauseReason::Manual(what) => bar.println(format!("{what} (or type r and Enter)")),
+            PauseReason::Operator => bar.println("paused: press p to resume, s to stop"),
+        },
+        Progress::Finished(s) if s.scan == scan.as_str() => *summary = Some(s),
+        _ => {}
+    }
 }
 
 /// Journals the move of a scan to another place and reads it back.
@@ -176,20 +185,6 @@ fn move_scan(spool: &Path, record: &ScanRecord, to: Place) -> anyhow::Result<Sca
         .and_then(|mut j| j.append(&moved))
         .with_context(|| format!("cannot journal the move of scan {}", record.id()))?;
     Ok(journal::replay(&dir)?)
-}
-
-fn stop(sup: &Addr<Supervisor>, bar: &ProgressBar, stops: usize, emergency: bool) -> usize {
-    if emergency {
-        sup.do_send(StopMotors { emergency });
-    }
-    if stops == 0 {
-        bar.println(
-            "stopping after the step in flight; captured photos still upload \
-             (press Ctrl-C again to quit now: uploads go on at the next start)",
-        );
-        sup.do_send(Control::Stop);
-    }
-    1
 }
 
 fn progress_bar(show: bool, planned: usize) -> ProgressBar {
@@ -214,24 +209,20 @@ pub fn upload_pending(rig: Rig, log: Logger) -> anyhow::Result<usize> {
         return Ok(0);
     }
     System::new().block_on(async move {
-        let sup = Supervisor::start(rig, log);
-        let mut rx = scanrig_actors::supervisor::progress(&sup).await?;
-        for record in drains {
-            sup.do_send(Drain(record));
-        }
-        let mut sigint = signal(SignalKind::interrupt()).context("cannot catch SIGINT")?;
+        let mut session = Session::start(rig, drains, log).await?;
         let mut uploaded = 0;
         loop {
-            tokio::select! {
-                progress = rx.recv() => match progress {
-                    Some(Progress::Uploaded { .. }) => uploaded += 1,
-                    Some(Progress::Quiet) | None => break,
-                    Some(_) => {}
+            match session.next(None).await {
+                Input::Progress(p) => match *p {
+                    Progress::Uploaded { .. } => uploaded += 1,
+                    Progress::Quiet => break,
+                    _ => {}
                 },
-                _ = sigint.recv() => break,
+                Input::Closed | Input::Signal(Signal::Interrupt | Signal::Terminate) => break,
+                _ => {}
             }
         }
-        System::current().stop();
+        session.end();
         Ok(uploaded)
     })
 }
