@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use scanrig_actors::plan::Station;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
@@ -73,19 +74,6 @@ pub struct Ring {
     pub shots: u32,
     /// Azimuth of the first shot, in degrees.
     pub start: f64,
-}
-
-/// One shot of a scan, where the rig must be when the shutter fires.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlannedShot {
-    /// The ring, counted from 1.
-    pub ring: u32,
-    /// The shot within its ring, counted from 1.
-    pub index: u32,
-    /// Turntable angle: `start + (index-1) * 360 / shots`, in [0, 360).
-    pub azimuth: Degrees,
-    /// Tilt arm angle.
-    pub tilt: Degrees,
 }
 
 /// The file as written; checked into a [`Profile`].
@@ -162,12 +150,13 @@ impl Profile {
     }
 
     /// Every shot of the scan, ring by ring, in shot order.
-    pub fn shots(&self) -> Vec<PlannedShot> {
+    /// (`azimuth` is `start + (index-1) * 360 / shots`, in [0, 360).)
+    pub fn shots(&self) -> Vec<Station> {
         let mut out = Vec::new();
         for (r, ring) in (1..).zip(&self.rings) {
             for i in 0..ring.shots {
                 let step = f64::from(i) * 360.0 / f64::from(ring.shots);
-                out.push(PlannedShot {
+                out.push(Station {
                     ring: r,
                     index: i + 1,
                     azimuth: Degrees(normalise(ring.start + step)),

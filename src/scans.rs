@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
-use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+use scanrig_actors::plan::{ScanId, ScanPlan};
 
 use slog::{info, warn, Logger};
 
@@ -27,16 +27,7 @@ pub fn new_plan(profile: &Profile, spool: &Path) -> ScanPlan {
         started += 1;
         scan = ScanId::new(started, &profile.name);
     }
-    let stations: Vec<Station> = profile
-        .shots()
-        .into_iter()
-        .map(|s| Station {
-            ring: s.ring,
-            index: s.index,
-            azimuth: s.azimuth,
-            tilt: s.tilt,
-        })
-        .collect();
+    let stations = profile.shots();
     ScanPlan::new(
         scan,
         &profile.name,

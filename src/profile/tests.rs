@@ -5,7 +5,7 @@ use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
 
 use super::*;
 
-fn azimuths(shots: &[PlannedShot]) -> Vec<f64> {
+fn azimuths(shots: &[Station]) -> Vec<f64> {
     shots.iter().map(|s| s.azimuth.0).collect()
 }
 

@@ -4,21 +4,18 @@
 //! HTTP status that fits. What the rig's state does not allow is refused
 //! with 409, before anything moves.
 
-use std::fmt;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::manifest::Manifest;
-use scanrig_actors::supervisor::{
-    Busy, Control, Drain, GetStatus, ManualError, RigState, StartScan,
-};
-use scanrig_hardware::axis::AxisError;
+use scanrig_actors::supervisor::{Control, Drain, GetStatus, RigState, StartScan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::devices;
+use super::error::{ApiError, ApiResult};
 use super::events::status_json;
 use super::Shared;
 use crate::profile::Profile;
@@ -57,113 +54,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "no such API endpoint; see /api/v1/openapi.json",
             ))
         }));
-}
-
-/// An API error: its status, plain words, and a code more precise than the
-/// status where one helps (`beyond_limit`).
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    message: String,
-    code: Option<&'static str>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-            code: None,
-        }
-    }
-
-    /// The same error with a code of its own.
-    pub fn with_code(mut self, code: &'static str) -> ApiError {
-        self.code = Some(code);
-        self
-    }
-
-    pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, message)
-    }
-
-    pub fn bad(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    pub fn internal(e: impl fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let code = self.code.unwrap_or(match self.status {
-            StatusCode::BAD_REQUEST => "bad_request",
-            StatusCode::UNAUTHORIZED => "unauthorized",
-            StatusCode::FORBIDDEN => "forbidden",
-            StatusCode::NOT_FOUND => "not_found",
-            StatusCode::CONFLICT => "conflict",
-            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-            _ => "internal",
-        });
-        HttpResponse::build(self.status).json(json!({"error": self.message, "code": code}))
-    }
-}
-
-impl From<ManualError> for ApiError {
-    /// The status comes from the error's type, never from its words.
-    fn from(e: ManualError) -> ApiError {
-        let (status, code) = match &e {
-            ManualError::Busy(Busy::Scanning(_)) => (StatusCode::CONFLICT, "scan_running"),
-            ManualError::Busy(Busy::Moving(_)) => (StatusCode::CONFLICT, "motors_busy"),
-            ManualError::Motor(AxisError::NoTiltAxis) => (StatusCode::CONFLICT, "no_tilt_axis"),
-            ManualError::Motor(AxisError::BeyondLimit { .. }) => {
-                (StatusCode::BAD_REQUEST, "beyond_limit")
-            }
-            ManualError::Motor(AxisError::Stopped { .. }) => (StatusCode::CONFLICT, "stopped"),
-            ManualError::Motor(AxisError::HomingTimeout { .. }) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "homing_failed")
-            }
-            _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        };
-        ApiError::new(status, e.to_string()).with_code(code)
-    }
-}
-
-impl From<Busy> for ApiError {
-    fn from(e: Busy) -> ApiError {
-        ApiError::from(ManualError::Busy(e))
-    }
-}
-
-impl From<actix::MailboxError> for ApiError {
-    fn from(e: actix::MailboxError) -> ApiError {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the rig did not answer: {e}"),
-        )
-    }
-}
-
-/// What a handler answers.
-pub type ApiResult = Result<HttpResponse, ApiError>;
-
-/// JSON bodies that do not parse get a 400 in the API's shape.
-pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(16 * 1024)
-        .error_handler(|e, _| ApiError::bad(format!("bad JSON body: {e}")).into())
 }
 
 async fn openapi() -> HttpResponse {

@@ -18,7 +18,7 @@ use scanrig_hardware::Degrees;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
 use super::Shared;
 

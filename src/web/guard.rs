@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 
-use super::api::ApiError;
+use super::error::ApiError;
 use super::Shared;
 
 /// Whether `req` carries the access token (if one is needed).

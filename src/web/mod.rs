@@ -10,6 +10,7 @@
 
 mod api;
 mod devices;
+mod error;
 mod events;
 mod guard;
 
@@ -167,7 +168,7 @@ pub async fn start(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(api::json_config())
+            .app_data(error::json_config())
             .service(
                 web::scope("/api/v1")
                     .wrap(from_fn(guard::require_token))

@@ -43,6 +43,9 @@ struct World {
     /// Uploads are held back (not completed) while true.
     hold_uploads: bool,
     held: Vec<ShotId>,
+    /// Downloads are held back (not completed) while true.
+    hold_downloads: bool,
+    held_downloads: Vec<ShotId>,
     /// Probes of a gone device answered so far, and how many say "absent".
     probes: usize,
     gone_for: usize,
@@ -63,6 +66,8 @@ impl World {
             issued: 0,
             hold_uploads: false,
             held: Vec::new(),
+            hold_downloads: false,
+            held_downloads: Vec::new(),
             probes: 0,
             gone_for: 0,
         }
@@ -104,6 +109,10 @@ impl World {
             Command::MoveTo(shot) => Some(Event::Moved { shot, still: false }),
             Command::Settle(shot) => Some(Event::Settled(shot)),
             Command::Expose(shot) => Some(Event::Exposed(shot)),
+            Command::Download(shot) if self.hold_downloads => {
+                self.held_downloads.push(shot);
+                None
+            }
             Command::Download(shot) => Some(Event::Downloaded(shot)),
             Command::Persist(shot) => Some(Event::Persisted(shot)),
             Command::Upload { shot, .. } if self.hold_uploads => {
@@ -731,4 +740,46 @@ fn a_homing_timeout_pauses_after_one_attempt_and_spends_no_budget() {
     w.feed(Event::Resume);
     w.run();
     assert_eq!(w.count("cmd Home"), 2);
+}
+
+#[test]
+fn the_table_turns_and_settles_for_the_next_shot_while_a_download_runs() {
+    // Downloads that finish only when nothing else is left to do: the
+    // slowest camera there is.
+    let mut w = World::new(config(), 3);
+    w.hold_downloads = true;
+    w.feed(Event::Start);
+    w.run();
+    assert_eq!(w.held_downloads, [ShotId(1)], "{}", w.log.join("\n"));
+    // While download 1 runs, the table has already moved to shot 2 and
+    // settled there; exposure 2 waits only for the camera.
+    for done in [
+        "event Moved { shot: ShotId(2), still: false }",
+        "event Settled(ShotId(2))",
+    ] {
+        assert_eq!(
+            w.count(done),
+            1,
+            "{done} before download 1 ended:\n{}",
+            w.log.join("\n")
+        );
+    }
+    assert_eq!(
+        w.count("cmd Expose(ShotId(2))"),
+        0,
+        "one camera: no exposure during a download"
+    );
+    // Download 1 ends: exposure 2 is the very next camera command.
+    w.hold_downloads = false;
+    w.held_downloads.clear();
+    w.feed(Event::Downloaded(ShotId(1)));
+    let next = w
+        .commands()
+        .into_iter()
+        .rev()
+        .find(|c| c.starts_with("Expose") || c.starts_with("Download"));
+    assert_eq!(next, Some("Expose(ShotId(2))"), "{}", w.log.join("\n"));
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_all_uploaded(&w, 3);
 }
