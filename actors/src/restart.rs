@@ -21,6 +21,14 @@ impl Backoff {
             .unwrap_or(u32::MAX);
         self.initial.saturating_mul(factor).min(self.max)
     }
+
+    /// [`Backoff::delay`] spread over its upper half by `unit` (a random
+    /// number in [0, 1)), so that several failing together do not all try
+    /// again at the same instant.
+    pub fn jittered(&self, attempt: u32, unit: f64) -> Duration {
+        let base = self.delay(attempt);
+        base / 2 + base.mul_f64(unit.clamp(0.0, 1.0) / 2.0)
+    }
 }
 
 /// Counts failures within a sliding window.

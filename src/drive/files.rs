@@ -12,7 +12,7 @@ use scanrig_actors::plan::ScanId;
 use slog::{debug, warn};
 
 use super::folders::{has, quote};
-use super::retry::{self, Failed, Recorder};
+use super::retry::{self, Failed};
 use super::transfer::{self, Progress, SavedSession};
 use super::{id_of, DriveDestination, ReadSeekSend, KEY_MANIFEST, KEY_SCAN, KEY_SHA256, KEY_SHOT};
 
@@ -181,18 +181,15 @@ impl DriveDestination {
         if let Some(existing) = find().await? {
             let id = id_of(existing, "replace manifest.json")?;
             self.call("replace manifest.json", || async {
-                let mut rec = Recorder::default();
-                let r = self
+                recorded!(|rec| self
                     .hub
                     .files()
                     .update(DriveFile::default(), &id)
                     .supports_all_drives(true)
                     .param("fields", "id")
                     .add_scope(Scope::File)
-                    .delegate(&mut rec)
-                    .upload(io::Cursor::new(json.to_vec()), json_mime.clone())
-                    .await;
-                rec.finish(r)
+                    .delegate(rec)
+                    .upload(io::Cursor::new(json.to_vec()), json_mime.clone()))
             })
             .await?;
             return Ok(id);

@@ -8,7 +8,6 @@ use google_drive3::api::{File as DriveFile, Scope};
 use scanrig_actors::destination::{DestinationError, Result};
 use scanrig_actors::plan::ScanId;
 
-use super::retry::Recorder;
 use super::{id_of, DriveDestination, ReadSeekSend, KEY_SCAN};
 
 /// Drive's folder type.
@@ -39,18 +38,15 @@ impl DriveDestination {
         let id = match &self.opts.parent {
             Parent::Id(id) => {
                 self.call("open the folder destination.drive.folder_id", || async {
-                    let mut rec = Recorder::default();
-                    let r = self
+                    recorded!(|rec| self
                         .hub
                         .files()
                         .get(id)
                         .supports_all_drives(true)
                         .param("fields", "id,mimeType")
                         .add_scope(Scope::File)
-                        .delegate(&mut rec)
-                        .doit()
-                        .await;
-                    rec.finish(r)
+                        .delegate(rec)
+                        .doit())
                 })
                 .await
                 .map_err(|e| match e {

@@ -16,6 +16,20 @@
 //! Calls block: the uploader's worker threads run them on a small tokio
 //! runtime owned by the destination, never on an actix arbiter.
 
+/// One google-drive3 call with a [`retry::Recorder`] as its delegate, and
+/// its result with the failure described: `recorded!(|rec| builder
+/// .delegate(rec).doit())` (the builder's last call, not awaited).
+macro_rules! recorded {
+    (|$rec:ident| $call:expr) => {{
+        let mut recorder = $crate::drive::retry::Recorder::default();
+        let result = {
+            let $rec = &mut recorder;
+            $call.await
+        };
+        recorder.finish(result)
+    }};
+}
+
 pub mod auth;
 pub mod command;
 mod files;
@@ -34,6 +48,7 @@ use google_drive3::hyper_util::rt::TokioExecutor;
 use google_drive3::{hyper_rustls, DriveHub};
 use scanrig_actors::destination::{Destination, DestinationError, Place, Result, Upload};
 use scanrig_actors::plan::ScanId;
+use scanrig_actors::restart::Backoff;
 use slog::{debug, Logger};
 
 pub use self::folders::Parent;
@@ -42,7 +57,7 @@ use self::auth::AuthConfig;
 use self::files::local_md5;
 use self::folders::Folders;
 use self::refresh::Tokens;
-use self::retry::{Failed, Recorder, RetryPolicy};
+use self::retry::{Failed, RetryPolicy};
 use self::transfer::{ChunkClient, Connector, SavedSession, FILE_FIELDS};
 use crate::settings::Drive as DriveSettings;
 
@@ -96,8 +111,10 @@ impl DriveOptions {
             timeout: Duration::from_secs(d.timeout_s),
             retry: RetryPolicy {
                 retries: d.retries,
-                initial: Duration::from_millis(d.retry_initial_ms),
-                max: Duration::from_millis(d.retry_max_ms),
+                backoff: Backoff {
+                    initial: Duration::from_millis(d.retry_initial_ms),
+                    max: Duration::from_millis(d.retry_max_ms),
+                },
             },
         }
     }
@@ -177,17 +194,14 @@ impl DriveDestination {
     /// `scanrig auth status`.
     pub fn whoami(&self) -> Result<String> {
         self.block_on(self.call("ask who is signed in", || async {
-            let mut rec = Recorder::default();
-            let r = self
+            recorded!(|rec| self
                 .hub
                 .about()
                 .get()
                 .param("fields", "user(displayName,emailAddress)")
                 .add_scope(Scope::File)
-                .delegate(&mut rec)
-                .doit()
-                .await;
-            rec.finish(r)
+                .delegate(rec)
+                .doit())
         }))
         .map(|about| {
             let user = about.user.unwrap_or_default();
@@ -257,8 +271,7 @@ impl DriveDestination {
     async fn list(&self, what: &str, q: &str) -> Result<Vec<DriveFile>> {
         let q = format!("{q} and trashed = false");
         self.call(what, || async {
-            let mut rec = Recorder::default();
-            let r = self
+            recorded!(|rec| self
                 .hub
                 .files()
                 .list()
@@ -269,10 +282,8 @@ impl DriveDestination {
                 .page_size(100)
                 .param("fields", &format!("files({FILE_FIELDS})"))
                 .add_scope(Scope::File)
-                .delegate(&mut rec)
-                .doit()
-                .await;
-            rec.finish(r)
+                .delegate(rec)
+                .doit())
         })
         .await
         .map(|list| list.files.unwrap_or_default())
@@ -280,17 +291,19 @@ impl DriveDestination {
 
     async fn delete(&self, id: &str) -> Result<()> {
         self.call("delete a damaged copy", || async {
-            let mut rec = Recorder::default();
-            let r = self
-                .hub
-                .files()
-                .delete(id)
-                .supports_all_drives(true)
-                .add_scope(Scope::File)
-                .delegate(&mut rec)
-                .doit()
-                .await;
-            match rec.finish(r.map(|res| (res, ()))) {
+            let deleted = recorded!(|rec| async {
+                let response = self
+                    .hub
+                    .files()
+                    .delete(id)
+                    .supports_all_drives(true)
+                    .add_scope(Scope::File)
+                    .delegate(rec)
+                    .doit()
+                    .await;
+                response.map(|r| (r, ()))
+            });
+            match deleted {
                 Err(f) if f.kind == retry::FailKind::Status(404) => Ok(()),
                 other => other,
             }
@@ -323,18 +336,15 @@ impl DriveDestination {
             }
             let reader = body().map_err(|e| local_error(what, e))?;
             let attempt = async {
-                let mut rec = Recorder::default();
-                let r = self
+                recorded!(|rec| self
                     .hub
                     .files()
                     .create(meta.clone())
                     .supports_all_drives(true)
                     .param("fields", FILE_FIELDS)
                     .add_scope(Scope::File)
-                    .delegate(&mut rec)
-                    .upload(reader, mime.clone())
-                    .await;
-                rec.finish(r)
+                    .delegate(rec)
+                    .upload(reader, mime.clone()))
             };
             match self.timed(attempt).await {
                 Ok(file) => return Ok(file),

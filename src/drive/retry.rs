@@ -10,6 +10,7 @@ use google_drive3::common;
 use google_drive3::hyper::http::HeaderMap;
 use google_drive3::hyper::StatusCode;
 use scanrig_actors::destination::DestinationError;
+use scanrig_actors::restart::Backoff;
 
 use super::refresh::TokenError;
 
@@ -30,22 +31,16 @@ const QUOTA_REASONS: &[&str] = &[
 pub struct RetryPolicy {
     /// Retries after the first try.
     pub retries: u32,
-    /// Wait before the first retry.
-    pub initial: Duration,
-    /// Longest wait between tries (a longer `Retry-After` still wins).
-    pub max: Duration,
+    /// The wait between tries (a longer `Retry-After` still wins).
+    pub backoff: Backoff,
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `n` (from 1): `initial · 2^(n-1)` capped
-    /// at `max`, then a random half to all of it, so that workers failing
-    /// together do not retry together; at least `retry_after`.
+    /// The wait before retry number `n` (from 1): the backoff's, jittered
+    /// so that workers failing together do not retry together; at least
+    /// `retry_after`.
     pub fn delay(&self, n: u32, retry_after: Option<Duration>) -> Duration {
-        let base = self
-            .initial
-            .saturating_mul(1u32 << n.saturating_sub(1).min(20))
-            .min(self.max);
-        let jittered = base / 2 + base.mul_f64(random_unit() / 2.0);
+        let jittered = self.backoff.jittered(n, random_unit());
         jittered.max(retry_after.unwrap_or_default())
     }
 }
@@ -395,8 +390,10 @@ mod tests {
         assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
         let p = RetryPolicy {
             retries: 3,
-            initial: Duration::from_millis(10),
-            max: Duration::from_millis(40),
+            backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(40),
+            },
         };
         assert_eq!(p.delay(1, f.retry_after), Duration::from_secs(7));
     }
@@ -405,8 +402,10 @@ mod tests {
     fn attempts_refresh_once_then_retry_until_spent() {
         let p = RetryPolicy {
             retries: 2,
-            initial: Duration::from_millis(1),
-            max: Duration::from_millis(1),
+            backoff: Backoff {
+                initial: Duration::from_millis(1),
+                max: Duration::from_millis(1),
+            },
         };
         let mut a = Attempts::new(p);
         let unauthorised = status(401, Some("authError"));
@@ -427,8 +426,10 @@ mod tests {
     fn backoff_doubles_up_to_the_cap_with_jitter() {
         let p = RetryPolicy {
             retries: 10,
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(1000),
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_millis(1000),
+            },
         };
         for n in 1..=8u32 {
             let base = (100u64 << (n - 1)).min(1000);
