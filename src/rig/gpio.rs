@@ -1,38 +1,18 @@
-//! The Raspberry Pi's pins (rppal): stepper axes and the button panel, as
-//! the settings describe them.
+//! The Raspberry Pi's pins (feature `rppal`): stepper axes and the button
+//! panel, as the settings describe them; the pins themselves are opened by
+//! `scanrig-hardware`.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use anyhow::Context;
-use embedded_hal::digital::{ErrorType, OutputPin};
-use rppal::gpio::{Gpio, InputPin, OutputPin as PiOutput};
-use scanrig_hardware::axis::stepper::{StepperAxis, SystemClock};
-use scanrig_hardware::axis::{Axis, AxisError, Travel};
+use scanrig_hardware::axis::stepper::{self, gpio::StepperPins};
+use scanrig_hardware::axis::Travel;
 use scanrig_hardware::panel::{self, Buttons, Indicator, PanelPins, Pull};
 
 use super::AxisOpener;
 use crate::settings::{Settings, Stepper};
 
-/// The ENABLE "pin" of a driver whose ENABLE is wired to stay on.
-struct AlwaysEnabled;
-
-impl ErrorType for AlwaysEnabled {
-    type Error = Infallible;
-}
-
-impl OutputPin for AlwaysEnabled {
-    fn set_low(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-
-    fn set_high(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-/// Opens a stepper axis on its pins; each call claims them afresh (rppal
-/// resets pins it drops).
+/// Opens a stepper axis on its pins; each call claims them afresh.
 pub(super) fn stepper_opener(
     name: &'static str,
     s: &Stepper,
@@ -40,57 +20,13 @@ pub(super) fn stepper_opener(
 ) -> anyhow::Result<AxisOpener> {
     let config = s.config(name, travel);
     config.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let s = s.clone();
-    Ok(Box::new(move || {
-        let fail = |what: &str, e: rppal::gpio::Error| {
-            AxisError::Driver {
-            axis: name,
-            reason: format!("cannot use {what}: {e} — is this a Raspberry Pi, and is the user in the gpio group?"),
-        }
-        };
-        let gpio = Gpio::new().map_err(|e| fail("GPIO", e))?;
-        let output = |pin: u8, what: &str| -> Result<PiOutput, AxisError> {
-            Ok(gpio
-                .get(pin)
-                .map_err(|e| fail(&format!("GPIO {pin} ({what})"), e))?
-                .into_output_low())
-        };
-        let step = output(s.step_pin, "STEP")?;
-        let dir = output(s.dir_pin, "DIR")?;
-        let endstop: Option<InputPin> = match s.endstop_pin {
-            Some(pin) => Some(
-                gpio.get(pin)
-                    .map_err(|e| fail(&format!("GPIO {pin} (end-stop)"), e))?
-                    .into_input_pullup(),
-            ),
-            None => None,
-        };
-        let axis: Box<dyn Axis> = match s.enable_pin {
-            Some(pin) => {
-                let mut enable = output(pin, "ENABLE")?;
-                // Keep driving the released level after the axis is
-                // dropped: a floating ENABLE may switch the driver on.
-                enable.set_reset_on_drop(false);
-                Box::new(StepperAxis::new(
-                    config,
-                    step,
-                    dir,
-                    enable,
-                    endstop,
-                    SystemClock,
-                )?)
-            }
-            None => Box::new(StepperAxis::new(
-                config,
-                step,
-                dir,
-                AlwaysEnabled,
-                endstop,
-                SystemClock,
-            )?),
-        };
-        Ok(axis)
-    }))
+    let pins = StepperPins {
+        step: s.step_pin,
+        dir: s.dir_pin,
+        enable: s.enable_pin,
+        endstop: s.endstop_pin,
+    };
+    Ok(Box::new(move || stepper::gpio::open(config, pins)))
 }
 
 /// Opens the buttons and the status light.

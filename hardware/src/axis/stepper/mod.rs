@@ -13,6 +13,8 @@
 pub mod bench;
 mod clock;
 mod config;
+#[cfg(feature = "rppal")]
+pub mod gpio;
 mod homing;
 mod ramp;
 
