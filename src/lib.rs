@@ -18,6 +18,8 @@
 //! - [`bench`]: the pipeline benchmark.
 //! - [`logging`]: slog to stderr.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod bench;
 pub mod camera;
 pub mod cli;

@@ -70,7 +70,7 @@ impl Tokens {
 /// Why a request went out without a token, for [`super::retry::Recorder`].
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .0.message)]
-pub struct TokenError(pub Failed);
+pub(super) struct TokenError(pub Failed);
 
 /// What [`GetToken::get_token`] returns.
 type TokenFuture<'a> = std::pin::Pin<

@@ -47,7 +47,7 @@ impl RetryPolicy {
 
 /// The tries of one request so far.
 #[derive(Debug)]
-pub struct Attempts {
+pub(super) struct Attempts {
     policy: RetryPolicy,
     failures: u32,
     refreshed: bool,
@@ -55,7 +55,7 @@ pub struct Attempts {
 
 /// What to do after a failed try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub(super) enum Next {
     /// Try again after this long.
     Wait(Duration),
     /// Get a new access token, then try again.
@@ -66,7 +66,7 @@ pub enum Next {
 
 impl Attempts {
     /// No tries yet.
-    pub fn new(policy: RetryPolicy) -> Attempts {
+    pub(super) fn new(policy: RetryPolicy) -> Attempts {
         Attempts {
             policy,
             failures: 0,
@@ -76,7 +76,7 @@ impl Attempts {
 
     /// What follows the failure `f`: a 401 gets one token refresh; what is
     /// worth retrying waits its backoff until the retries are spent.
-    pub fn after(&mut self, f: &Failed) -> Next {
+    pub(super) fn after(&mut self, f: &Failed) -> Next {
         if f.kind == FailKind::Status(401) && !self.refreshed {
             self.refreshed = true;
             return Next::Refresh;
@@ -223,7 +223,7 @@ impl Failed {
 /// Records the answer of a failed google-drive3 call, so the caller can
 /// decide about retrying (the generated calls themselves never retry here).
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub(super) struct Recorder {
     failed: Option<Failed>,
 }
 
@@ -244,7 +244,10 @@ impl common::Delegate for Recorder {
 
 impl Recorder {
     /// The call's result, its failure described.
-    pub fn finish<T>(self, result: common::Result<(common::Response, T)>) -> Result<T, Failed> {
+    pub(super) fn finish<T>(
+        self,
+        result: common::Result<(common::Response, T)>,
+    ) -> Result<T, Failed> {
         match result {
             Ok((_, value)) => Ok(value),
             Err(e) => Err(self.describe(e)),
@@ -281,7 +284,7 @@ impl Recorder {
 
 /// OAuth error codes that refuse the grant itself: only a new
 /// authorisation helps.
-pub const REFUSALS: [&str; 6] = [
+pub(super) const REFUSALS: [&str; 6] = [
     "invalid_grant",
     "invalid_client",
     "unauthorized_client",
@@ -292,7 +295,7 @@ pub const REFUSALS: [&str; 6] = [
 
 /// Why yup-oauth2 could give no access token: the network or the token
 /// endpoint's trouble (retry), or a refusal of the grant (stop).
-pub fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
+pub(super) fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
     use google_drive3::yup_oauth2::Error as E;
     let network = match e.downcast_ref::<E>() {
         Some(
@@ -320,7 +323,7 @@ pub fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
 }
 
 /// An error and its causes on one line.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

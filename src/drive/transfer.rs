@@ -37,22 +37,22 @@ use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 use super::retry::{error_chain, Failed};
 
 /// The HTTP(S) connector of every Drive request.
-pub type Connector = HttpsConnector<HttpConnector>;
+pub(super) type Connector = HttpsConnector<HttpConnector>;
 
 /// The client that sends chunks with a streamed body.
-pub type ChunkClient = Client<Connector, FileSlice>;
+pub(super) type ChunkClient = Client<Connector, FileSlice>;
 
 /// A client for chunk uploads on `connector`.
-pub fn chunk_client(connector: Connector) -> ChunkClient {
+pub(super) fn chunk_client(connector: Connector) -> ChunkClient {
     Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// Fields asked of Drive for every uploaded file.
-pub const FILE_FIELDS: &str = "id,name,md5Checksum,size,appProperties";
+pub(super) const FILE_FIELDS: &str = "id,name,md5Checksum,size,appProperties";
 
 /// Where a session stands.
 #[derive(Debug)]
-pub enum Progress {
+pub(super) enum Progress {
     /// The server holds the first this many bytes.
     Received(u64),
     /// The upload is complete: the file Drive made.
@@ -60,7 +60,7 @@ pub enum Progress {
 }
 
 /// Opens a session for `upload` with its metadata; returns its URL.
-pub async fn start(
+pub(super) async fn start(
     client: &common::Client<Connector>,
     token: &str,
     upload_root: &str,
@@ -98,7 +98,7 @@ pub async fn start(
 }
 
 /// Asks the session how many bytes it holds.
-pub async fn status(
+pub(super) async fn status(
     client: &common::Client<Connector>,
     url: &str,
     size: u64,
@@ -114,7 +114,7 @@ pub async fn status(
 }
 
 /// Sends bytes `from..to` of the file at `path`.
-pub async fn send(
+pub(super) async fn send(
     client: &ChunkClient,
     url: &str,
     path: &Path,
@@ -198,7 +198,7 @@ where
 }
 
 /// A slice of a file as a request body, read as it is sent.
-pub struct FileSlice {
+pub(super) struct FileSlice {
     file: tokio::fs::File,
     left: u64,
     buf: Vec<u8>,
@@ -266,7 +266,7 @@ impl http_body::Body for FileSlice {
 
 /// A session kept beside its spool file, so that it outlives a crash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedSession {
+pub(super) struct SavedSession {
     /// The session's URL (it needs no token: a secret, so the file is 0600).
     pub url: String,
     /// The photo it is for.
@@ -274,7 +274,7 @@ pub struct SavedSession {
 }
 
 /// Where the session of `upload` is kept: `.<name>.drive-session`.
-pub fn session_path(upload: &Upload) -> PathBuf {
+pub(super) fn session_path(upload: &Upload) -> PathBuf {
     let name = upload
         .local
         .file_name()
@@ -287,21 +287,21 @@ pub fn session_path(upload: &Upload) -> PathBuf {
 
 impl SavedSession {
     /// The session kept for `upload`, if it is for the same photo.
-    pub fn load(upload: &Upload) -> Option<SavedSession> {
+    pub(super) fn load(upload: &Upload) -> Option<SavedSession> {
         let bytes = std::fs::read(session_path(upload)).ok()?;
         let saved: SavedSession = serde_json::from_slice(&bytes).ok()?;
         (saved.sha256 == upload.sha256).then_some(saved)
     }
 
     /// Keeps it durably (0600).
-    pub fn save(&self, upload: &Upload) -> io::Result<()> {
+    pub(super) fn save(&self, upload: &Upload) -> io::Result<()> {
         let mut file = DurableFile::create_private(&session_path(upload))?;
         io::Write::write_all(&mut file, &serde_json::to_vec(self)?)?;
         file.commit().map(drop)
     }
 
     /// Forgets the session of `upload` (done, or expired).
-    pub fn forget(upload: &Upload) {
+    pub(super) fn forget(upload: &Upload) {
         let _ = std::fs::remove_file(session_path(upload));
     }
 }

@@ -25,7 +25,7 @@ use crate::scans::{new_plan, SpoolState};
 const OPENAPI: &str = include_str!("openapi.json");
 
 /// The routes under `/api/v1`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(openapi))
         .route("/status", web::get().to(status))
         .route("/events", web::get().to(events))

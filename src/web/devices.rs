@@ -22,7 +22,7 @@ use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
 use super::Shared;
 
-pub async fn photos(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
     let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());
     let list: Vec<Value> = thumbs
         .iter()
@@ -42,7 +42,10 @@ fn plain(name: &str) -> Result<&str, ApiError> {
     Ok(name)
 }
 
-pub async fn thumbnail(shared: web::Data<Shared>, path: web::Path<(String, String)>) -> ApiResult {
+pub(super) async fn thumbnail(
+    shared: web::Data<Shared>,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
     let (scan, name) = path.into_inner();
     let (scan, name) = (plain(&scan)?.to_owned(), plain(&name)?.to_owned());
     let jpeg = match shared.thumbnail(&scan, &name) {
@@ -66,7 +69,7 @@ pub async fn thumbnail(shared: web::Data<Shared>, path: web::Path<(String, Strin
         .body(jpeg))
 }
 
-pub async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
     let settings = shared.sup.send(CameraSettings).await??;
     let out: Vec<Value> = settings
         .iter()
@@ -80,7 +83,7 @@ pub async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
 
 /// One test shot into `<spool>/test-shots/` (which keeps the last
 /// [`TEST_SHOTS_KEPT`]), shown as a thumbnail.
-pub async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
     const DIR: &str = "test-shots";
     let dir = shared.settings.spool_dir().join(DIR);
     let tidy = dir.clone();
@@ -140,7 +143,7 @@ fn prepare_test_shots(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// The live preview: an MJPEG stream at `web.preview_fps`, ending when a
 /// scan starts (the scan owns the camera).
-pub async fn preview(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn preview(shared: web::Data<Shared>) -> ApiResult {
     let first = shared.sup.send(PreviewFrame).await??;
     let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
     let sup = shared.sup.clone();
@@ -178,7 +181,7 @@ pub async fn preview(shared: web::Data<Shared>) -> ApiResult {
 /// `POST /motor/jog`'s body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JogBody {
+pub(super) struct JogBody {
     axis: JogAxis,
     degrees: f64,
 }
@@ -200,7 +203,7 @@ fn stopped_json(stopped: Option<StopKind>) -> Value {
     }
 }
 
-pub async fn jog(
+pub(super) async fn jog(
     shared: web::Data<Shared>,
     req: HttpRequest,
     body: web::Json<JogBody>,
@@ -225,7 +228,7 @@ pub async fn jog(
     })))
 }
 
-pub async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+pub(super) async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     shared
         .sup
         .send(HomeAll {
@@ -238,7 +241,7 @@ pub async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
 /// `POST /motor/stop`'s body (optional).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct StopBody {
+pub(super) struct StopBody {
     #[serde(default)]
     emergency: bool,
 }
@@ -246,7 +249,10 @@ pub struct StopBody {
 /// Stops a jog or homing (or the move of a scan: the scan goes on unless
 /// it is paused or stopped too); `{"emergency": true}` stops stepping at
 /// once and releases the motors.
-pub async fn stop(shared: web::Data<Shared>, body: Option<web::Json<StopBody>>) -> ApiResult {
+pub(super) async fn stop(
+    shared: web::Data<Shared>,
+    body: Option<web::Json<StopBody>>,
+) -> ApiResult {
     let emergency = body.map(|b| b.into_inner().emergency).unwrap_or_default();
     shared.sup.send(StopMotors { emergency }).await?;
     Ok(HttpResponse::Accepted().json(json!({"emergency": emergency})))

@@ -13,14 +13,14 @@ use serde_json::json;
 /// An API error: its status, plain words, and a code more precise than the
 /// status where one helps (`beyond_limit`).
 #[derive(Debug)]
-pub struct ApiError {
+pub(super) struct ApiError {
     status: StatusCode,
     message: String,
     code: Option<&'static str>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
@@ -29,20 +29,20 @@ impl ApiError {
     }
 
     /// The same error with a code of its own.
-    pub fn with_code(mut self, code: &'static str) -> ApiError {
+    pub(super) fn with_code(mut self, code: &'static str) -> ApiError {
         self.code = Some(code);
         self
     }
 
-    pub fn conflict(message: impl Into<String>) -> ApiError {
+    pub(super) fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, message)
     }
 
-    pub fn bad(message: impl Into<String>) -> ApiError {
+    pub(super) fn bad(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
-    pub fn internal(e: impl fmt::Display) -> ApiError {
+    pub(super) fn internal(e: impl fmt::Display) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
 }
@@ -108,10 +108,10 @@ impl From<actix::MailboxError> for ApiError {
 }
 
 /// What a handler answers.
-pub type ApiResult = Result<HttpResponse, ApiError>;
+pub(super) type ApiResult = Result<HttpResponse, ApiError>;
 
 /// JSON bodies that do not parse get a 400 in the API's shape.
-pub fn json_config() -> web::JsonConfig {
+pub(super) fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(16 * 1024)
         .error_handler(|e, _| ApiError::bad(format!("bad JSON body: {e}")).into())

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::Shared;
 
 /// Longest side of a thumbnail, in pixels.
-pub const THUMBNAIL_SIDE: u16 = 240;
+pub(super) const THUMBNAIL_SIDE: u16 = 240;
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ impl WebEvent {
 }
 
 /// The status as the API shows it.
-pub fn status_json(s: &RigStatus) -> Value {
+pub(super) fn status_json(s: &RigStatus) -> Value {
     let scan = s.scan.as_ref().map(|x| {
         json!({
             "id": x.scan,
@@ -73,12 +73,12 @@ pub fn status_json(s: &RigStatus) -> Value {
 }
 
 /// The thumbnail's address.
-pub fn thumbnail_url(scan: &str, name: &str) -> String {
+pub(super) fn thumbnail_url(scan: &str, name: &str) -> String {
     format!("/api/v1/photos/{scan}/{name}/thumbnail")
 }
 
 /// Turns progress into events until the supervisor goes away.
-pub async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Progress>) {
+pub(super) async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Progress>) {
     while let Some(p) = progress.recv().await {
         let send = |kind, data: &Value| {
             // No page listening is fine.

@@ -41,7 +41,7 @@ struct TokenQuery {
 }
 
 /// Middleware of `/api/v1`: refuses requests without the token.
-pub async fn require_token(
+pub(super) async fn require_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

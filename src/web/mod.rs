@@ -220,15 +220,15 @@ mod assets {
             .body(body)
     }
 
-    pub async fn index() -> HttpResponse {
+    pub(super) async fn index() -> HttpResponse {
         asset("text/html; charset=utf-8", INDEX)
     }
 
-    pub async fn script() -> HttpResponse {
+    pub(super) async fn script() -> HttpResponse {
         asset("text/javascript; charset=utf-8", SCRIPT)
     }
 
-    pub async fn style() -> HttpResponse {
+    pub(super) async fn style() -> HttpResponse {
         asset("text/css; charset=utf-8", STYLE)
     }
 }
