@@ -12,10 +12,9 @@ use std::time::Duration;
 use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::buttons::Pressed;
+use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::sequence::{Outcome, PauseReason};
-use scanrig_actors::supervisor::{
-    Control, Drain, Ping, Progress, StartScan, StopMotors, Supervisor,
-};
+use scanrig_actors::supervisor::{Control, Ping, Progress, StartScan, StopMotors, Supervisor};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 
@@ -33,7 +32,8 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
-        let mut session = Session::start(rig, state.unsettled().cloned(), log.clone()).await?;
+        let drains = state.due(&settings.spool_dir(), unix_millis_now());
+        let mut session = Session::start(rig, drains, log.clone()).await?;
         let sup = session.sup.clone();
         // Scanning goes on without the page if it cannot be served.
         let web = match crate::web::start(&settings, sup.clone(), &log).await {
@@ -130,9 +130,9 @@ async fn retry_waiting(sup: &Addr<Supervisor>, settings: &Settings, log: &Logger
         Ok(Err(e)) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
         Err(e) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
     };
-    for record in state.unsettled().cloned() {
-        info!(log, "trying the photos still waiting again"; "scan" => %record.id());
-        sup.do_send(Drain(record));
+    for drain in state.due(&settings.spool_dir(), unix_millis_now()) {
+        info!(log, "trying the photos still waiting again"; "scan" => %drain.record.id());
+        sup.do_send(drain);
     }
 }
 

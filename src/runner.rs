@@ -79,10 +79,10 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         }
     };
     let scan = plan.scan.clone();
-    let drains: Vec<ScanRecord> = state
-        .unsettled()
-        .filter(|r| *r.id() != scan)
-        .cloned()
+    let drains: Vec<_> = state
+        .due(&rig.spool, unix_millis_now())
+        .into_iter()
+        .filter(|d| *d.record.id() != scan)
         .collect();
     let destination = match &plan.destination {
         Some(place) => place.to_string(),
@@ -204,7 +204,7 @@ fn progress_bar(show: bool, planned: usize) -> ProgressBar {
 pub fn upload_pending(rig: Rig, log: Logger) -> anyhow::Result<usize> {
     let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
-    let drains: Vec<ScanRecord> = state.unsettled().cloned().collect();
+    let drains = state.everything();
     if drains.is_empty() {
         return Ok(0);
     }

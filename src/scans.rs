@@ -8,9 +8,11 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 
 use anyhow::{bail, Context};
+use scanrig_actors::backlog::Backlog;
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::plan::{ScanId, ScanPlan};
+use scanrig_actors::supervisor::Drain;
 
 use slog::{info, warn, Logger};
 
@@ -112,7 +114,15 @@ impl SpoolState {
         let mut state = SpoolState::default();
         for dir in dirs {
             match journal::replay(&dir) {
-                Ok(record) => state.scans.push(record),
+                Ok(mut record) => {
+                    // Why each waiting photo still waits: the backlog says.
+                    for (shot, w) in Backlog::load(&dir).shots {
+                        if record.pending_uploads().contains(&shot) {
+                            record.failed.insert(shot, w.error);
+                        }
+                    }
+                    state.scans.push(record);
+                }
                 Err(e) => state.unreadable.push(e),
             }
         }
@@ -160,6 +170,22 @@ impl SpoolState {
             }
         }
         paths
+    }
+
+    /// What a retry pass at `now` (Unix ms) sends: the photos whose next
+    /// try is due, of every scan with photos (or a manifest) to send.
+    pub fn due(&self, spool: &Path, now: u64) -> Vec<Drain> {
+        self.unsettled()
+            .filter_map(|r| {
+                let backlog = Backlog::load(&spool.join(r.id().as_str()));
+                Drain::due(r.clone(), &backlog, now)
+            })
+            .collect()
+    }
+
+    /// Every photo (and manifest) still to send, due or not.
+    pub fn everything(&self) -> Vec<Drain> {
+        self.unsettled().cloned().map(Drain::all).collect()
     }
 
     /// Scans with uploads (or a manifest) still to send.

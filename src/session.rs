@@ -8,7 +8,6 @@ use std::pin::Pin;
 
 use actix::prelude::*;
 use anyhow::Context as _;
-use scanrig_actors::journal::ScanRecord;
 use scanrig_actors::plan::ScanId;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{Drain, Progress, Rig, Supervisor};
@@ -54,11 +53,7 @@ impl Session {
     /// Starts the supervisor on `rig` and hands it the earlier scans whose
     /// uploads (or manifest) are still to be sent. Runs inside an actix
     /// system.
-    pub async fn start(
-        rig: Rig,
-        drains: impl IntoIterator<Item = ScanRecord>,
-        log: Logger,
-    ) -> anyhow::Result<Session> {
+    pub async fn start(rig: Rig, drains: Vec<Drain>, log: Logger) -> anyhow::Result<Session> {
         let watch = |kind, name| signal(kind).with_context(|| format!("cannot catch {name}"));
         let signals = [
             watch(SignalKind::interrupt(), "SIGINT")?,
@@ -68,8 +63,8 @@ impl Session {
         ];
         let sup = Supervisor::start(rig, log);
         let progress = scanrig_actors::supervisor::progress(&sup).await?;
-        for record in drains {
-            sup.do_send(Drain(record));
+        for drain in drains {
+            sup.do_send(drain);
         }
         Ok(Session {
             sup,

@@ -170,6 +170,11 @@ pub struct Upload {
     /// The idle daemon sends photos still waiting this often, in seconds;
     /// 0 never.
     pub retry_every_s: u64,
+    /// A photo that a run gave up on is not tried by the next passes for
+    /// this long, in seconds; doubled with each run that gives up on it...
+    pub backlog_wait_s: u64,
+    /// ...up to this many seconds.
+    pub backlog_wait_max_s: u64,
 }
 
 impl Default for Upload {
@@ -181,6 +186,8 @@ impl Default for Upload {
             retry_initial_ms: 500,
             retry_max_ms: 30_000,
             retry_every_s: 300,
+            backlog_wait_s: 60,
+            backlog_wait_max_s: 3600,
         }
     }
 }

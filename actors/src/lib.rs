@@ -7,6 +7,8 @@
 //! - [`sequence`]: the scan as a pure state machine (events in, commands out).
 //! - [`restart`]: backoff and the restart budget.
 //! - [`journal`]: the append-only, fsync'd scan journal and its replay.
+//! - [`backlog`]: the photos waiting after a failed run, and when each is
+//!   due again.
 //! - [`destination`]: where photos go (trait) and the local-folder one.
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
@@ -15,6 +17,7 @@
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod backlog;
 pub mod buttons;
 pub mod camera;
 pub mod clock;

@@ -2,7 +2,7 @@
 //! append waits for fsync. It also reads journals back and removes spool
 //! files once their upload is journaled.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::PathBuf;
 
@@ -10,7 +10,11 @@ use actix::prelude::*;
 use scanrig_hardware::fsutil::remove_stale_temps;
 use slog::{warn, Logger};
 
+use crate::backlog::Backlog;
+use crate::clock::unix_millis_now;
 use crate::journal::{self, JournalWriter, Record, ReplayError, ScanRecord};
+use crate::plan::ShotId;
+use crate::restart::{random_unit, Backoff};
 
 /// Appends a record to the journal in a scan's spool folder; the reply comes
 /// once it is on stable storage.
@@ -49,6 +53,22 @@ pub struct FreeSpace(pub PathBuf);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Discard(pub PathBuf);
+
+/// Updates a scan's backlog once a run of it ends: the photos it gave up
+/// on get their next try pushed back; those no longer waiting are dropped.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SaveBacklog {
+    /// The scan's spool folder.
+    pub dir: PathBuf,
+    /// Photos whose upload failed in the run, and the last error (only
+    /// those still waiting count).
+    pub given_up: BTreeMap<ShotId, String>,
+    /// Every photo of the scan still waiting.
+    pub waiting: BTreeSet<ShotId>,
+    /// The wait after each failed run.
+    pub backoff: Backoff,
+}
 
 /// Forgets a scan's open journal (its scan is over).
 #[derive(Message)]
@@ -159,6 +179,25 @@ impl Handler<Discard> for Recorder {
         self.open.remove(&msg.0);
         if let Err(e) = std::fs::remove_dir_all(&msg.0) {
             warn!(self.log, "could not remove a refused scan's spool folder"; "path" => %msg.0.display(), "error" => %e);
+        }
+    }
+}
+
+impl Handler<SaveBacklog> for Recorder {
+    type Result = ();
+
+    fn handle(&mut self, msg: SaveBacklog, _: &mut Self::Context) {
+        let mut backlog = Backlog::load(&msg.dir);
+        let now = unix_millis_now();
+        for (shot, error) in msg.given_up.iter().filter(|(s, _)| msg.waiting.contains(s)) {
+            backlog.failed(*shot, error, now, &msg.backoff, random_unit());
+        }
+        backlog.keep_only(&msg.waiting);
+        // A scan whose folder is gone (discarded) has nothing to keep.
+        if msg.dir.is_dir() {
+            if let Err(e) = backlog.save(&msg.dir) {
+                warn!(self.log, "cannot write the scan's backlog; its photos are all tried at the next pass"; "error" => %e);
+            }
         }
     }
 }

@@ -31,6 +31,15 @@ impl Backoff {
     }
 }
 
+/// A number in [0, 1), different for every call: enough randomness to
+/// spread retries apart (std's per-process hash keys, no extra crate).
+pub fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5ca7_1e55);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Counts failures within a sliding window.
 #[derive(Debug, Clone)]
 pub struct RestartBudget {

@@ -22,6 +22,8 @@ pub struct Enqueue {
     pub shot: ShotId,
     /// Where they go (`None`: the default destination).
     pub place: Option<Place>,
+    /// A photo of the scan being taken: it goes before any backlog.
+    pub live: bool,
     /// The file(s) of the shot, all of which must arrive.
     pub files: Vec<Upload>,
     /// Ask the destination first whether it already has them.
@@ -54,9 +56,12 @@ pub struct PutManifest {
     pub json: Vec<u8>,
 }
 
-/// The uploader actor (the queue); workers run on a `SyncArbiter`.
+/// The uploader actor (the queues); workers run on a `SyncArbiter`.
+/// Photos of the scan being taken are sent first; earlier scans' backlog
+/// gets only the workers they leave idle.
 pub struct Uploader {
-    queue: VecDeque<Enqueue>,
+    live: VecDeque<Enqueue>,
+    backlog: VecDeque<Enqueue>,
     in_flight: usize,
     workers: usize,
     pool: Addr<UploadWorker>,
@@ -82,7 +87,8 @@ impl Uploader {
             destinations: destinations.clone(),
         });
         Uploader {
-            queue: VecDeque::new(),
+            live: VecDeque::new(),
+            backlog: VecDeque::new(),
             in_flight: 0,
             workers,
             pool,
@@ -93,7 +99,7 @@ impl Uploader {
 
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while self.in_flight < self.workers {
-            let Some(job) = self.queue.pop_front() else {
+            let Some(job) = self.live.pop_front().or_else(|| self.backlog.pop_front()) else {
                 return;
             };
             self.in_flight += 1;
@@ -141,7 +147,10 @@ impl Handler<Enqueue> for Uploader {
             });
             return;
         }
-        self.queue.push_back(msg);
+        match msg.live {
+            true => self.live.push_back(msg),
+            false => self.backlog.push_back(msg),
+        }
         self.pump(ctx);
     }
 }
@@ -236,6 +245,59 @@ mod tests {
     }
 
     #[test]
+    fn the_live_scans_photos_go_before_the_backlog() {
+        use crate::destination::{SimRemote, Upload};
+        let dir = tempfile::tempdir().unwrap();
+        let log = Logger::root(slog::Discard, slog::o!());
+        let job = |scan: &str, shot: u32, live: bool| {
+            let local = dir.path().join(format!("{scan}-{shot}.jpg"));
+            std::fs::write(&local, format!("{scan} {shot}")).unwrap();
+            let d = scanrig_hardware::fsutil::digest_file(&local).unwrap();
+            let scan = ScanId::from_existing(scan);
+            Enqueue {
+                scan: scan.clone(),
+                shot: ShotId(shot),
+                place: None,
+                live,
+                files: vec![Upload {
+                    scan,
+                    shot: ShotId(shot),
+                    local,
+                    name: format!("{shot}.jpg"),
+                    sha256: d.sha256,
+                    size: d.size,
+                }],
+                check_existing: false,
+            }
+        };
+        let order = System::new().block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let answers = Answers(tx).start();
+            let remote = SimRemote::new(
+                LocalDir::new(dir.path().join("dest")),
+                Duration::from_millis(30),
+                0,
+            );
+            let destinations = Destinations::only(Arc::new(remote));
+            let uploader = Uploader::new(destinations, 1, answers.recipient(), log).start();
+            for shot in 1..=3 {
+                uploader.do_send(job("old", shot, false));
+            }
+            uploader.do_send(job("live", 1, true));
+            let mut order = Vec::new();
+            for _ in 0..4 {
+                let done = rx.recv().await.expect("an answer");
+                assert!(done.result.is_ok());
+                order.push(format!("{}-{}", done.scan, done.shot.0));
+            }
+            order
+        });
+        // One worker: the backlog photo already on its way finishes, then
+        // the live one goes before the rest of the backlog.
+        assert_eq!(order, ["old-1", "live-1", "old-2", "old-3"]);
+    }
+
+    #[test]
     fn a_shot_with_no_file_is_answered_not_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let log = Logger::root(slog::Discard, slog::o!());
@@ -248,6 +310,7 @@ mod tests {
                 scan: ScanId::from_existing("20260101T000000Z-t"),
                 shot: ShotId(3),
                 place: None,
+                live: true,
                 files: Vec::new(),
                 check_existing: false,
             });

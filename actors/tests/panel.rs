@@ -109,6 +109,10 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
             download_attempts: 3,
             pipelined: true,
         },
+        backlog_backoff: Backoff {
+            initial: Duration::from_secs(60),
+            max: Duration::from_secs(3600),
+        },
     };
     (rig, buttons, light)
 }

@@ -2,15 +2,13 @@
 //! wait: exponential backoff with jitter, `Retry-After` honoured; quota and
 //! authorisation errors stop at once with a message that says what to do.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use google_drive3::common;
 use google_drive3::hyper::http::HeaderMap;
 use google_drive3::hyper::StatusCode;
 use scanrig_actors::destination::DestinationError;
-use scanrig_actors::restart::Backoff;
+use scanrig_actors::restart::{random_unit, Backoff};
 
 use super::refresh::TokenError;
 
@@ -87,13 +85,6 @@ impl Attempts {
         self.failures += 1;
         Next::Wait(self.policy.delay(self.failures, f.retry_after))
     }
-}
-
-/// A number in [0, 1), different for every call.
-fn random_unit() -> f64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(0x5ca7_1e55);
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// What kind of failure a request met.

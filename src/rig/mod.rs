@@ -44,6 +44,10 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         keep_uploaded: settings.spool.keep_uploaded,
         min_free: settings.spool.min_free_mb.saturating_mul(1_000_000),
         sequence: sequence(settings),
+        backlog_backoff: Backoff {
+            initial: Duration::from_secs(settings.upload.backlog_wait_s),
+            max: Duration::from_secs(settings.upload.backlog_wait_max_s),
+        },
     })
 }
 

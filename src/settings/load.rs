@@ -566,6 +566,26 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         86_400,
         "seconds",
     );
+    c.range(
+        "upload.backlog_wait_s",
+        u.backlog_wait_s,
+        1,
+        604_800,
+        "seconds",
+    );
+    c.range(
+        "upload.backlog_wait_max_s",
+        u.backlog_wait_max_s,
+        1,
+        604_800,
+        "seconds",
+    );
+    c.at_least(
+        "upload.backlog_wait_max_s",
+        u.backlog_wait_max_s,
+        "upload.backlog_wait_s",
+        u.backlog_wait_s,
+    );
     c.at_least(
         "upload.retry_max_ms",
         u.retry_max_ms,

@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::manifest::Manifest;
-use scanrig_actors::supervisor::{Control, Drain, GetStatus, RigState, StartScan};
+use scanrig_actors::supervisor::{Control, GetStatus, RigState, StartScan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -286,9 +286,10 @@ async fn uploads(shared: web::Data<Shared>) -> ApiResult {
 async fn retry_uploads(shared: web::Data<Shared>) -> ApiResult {
     let state = spool_state(&shared).await?;
     let mut ids = Vec::new();
-    for record in state.unsettled().cloned() {
-        ids.push(record.id().to_string());
-        shared.sup.do_send(Drain(record));
+    // Asked for by a person: every waiting photo, due or not.
+    for drain in state.everything() {
+        ids.push(drain.record.id().to_string());
+        shared.sup.do_send(drain);
     }
     Ok(HttpResponse::Accepted().json(json!({"scans": ids})))
 }

@@ -222,6 +222,7 @@ impl Supervisor {
                     scan: scan.clone(),
                     shot,
                     place: run.plan.destination.clone(),
+                    live: run.active,
                     files,
                     check_existing,
                 });

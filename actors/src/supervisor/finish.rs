@@ -12,7 +12,7 @@ use crate::destination::DestinationError;
 use crate::journal::Record;
 use crate::manifest::Manifest;
 use crate::plan::ScanId;
-use crate::recorder::{Append, Close, Discard, RemoveFiles, Replay, Tidy};
+use crate::recorder::{Append, Close, Discard, RemoveFiles, Replay, SaveBacklog, Tidy};
 use crate::sequence::{Event, Outcome, ShotState};
 use crate::uploader::{PutManifest, UploadDone};
 
@@ -21,9 +21,22 @@ impl Supervisor {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
+        // Awaited before the scan is closed: the process may exit then.
+        let save = SaveBacklog {
+            dir: run.dir.clone(),
+            given_up: run.given_up.clone(),
+            waiting: run.waiting(),
+            backoff: self.backlog_backoff,
+        };
         if !(run.active || run.ended) {
             // An interrupted scan's uploads are done; it may be resumed.
-            return self.close(scan, outcome);
+            let id = scan.clone();
+            self.recorder
+                .send(save)
+                .into_actor(self)
+                .map(move |_, act, _| act.close(&id, outcome))
+                .spawn(ctx);
+            return;
         }
         let dir = run.dir.clone();
         let place = run.plan.destination.clone();
@@ -62,6 +75,9 @@ impl Supervisor {
                     remote,
                 };
                 flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+            }
+            if recorder.send(save).await.is_err() {
+                warn!(log, "the scan's backlog was not written; its photos are all due");
             }
             // Awaited: the process may exit as soon as the scan is closed.
             if let Err(e) = flat(recorder.send(Tidy(dir)).await) {
@@ -202,20 +218,12 @@ impl Handler<UploadDone> for Supervisor {
                     self.recorder.do_send(Append { dir, record });
                     return self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
                 }
-                self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
-                let abandoned = self
-                    .runs
-                    .get(&done.scan)
-                    .is_some_and(|r| r.seq.shot(shot) == ShotState::UploadAbandoned);
-                if abandoned {
-                    // For `scanrig uploads`: why this photo still waits.
-                    let record = Record::UploadFailed {
-                        shot,
-                        at: unix_millis_now(),
-                        error: e.to_string(),
-                    };
-                    self.recorder.do_send(Append { dir, record });
+                // Kept in the scan's backlog when the run ends, if the photo
+                // still waits then: why, and when it is tried again.
+                if let Some(run) = self.runs.get_mut(&done.scan) {
+                    run.given_up.insert(shot, e.to_string());
                 }
+                self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
             }
         }
     }

@@ -5,8 +5,11 @@ use actix::prelude::*;
 use scanrig_hardware::panel::ButtonEvent;
 
 use super::ScanSummary;
+use std::collections::BTreeSet;
+
+use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
-use crate::plan::{ScanId, ScanPlan};
+use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::sequence::PauseReason;
 use crate::turntable::JogAxis;
 
@@ -129,10 +132,36 @@ pub struct StopMotors {
     pub emergency: bool,
 }
 
-/// Finishes the uploads of a scan from an earlier run.
+/// Finishes the uploads of a scan from an earlier run: the photos still
+/// waiting, less those whose next try is not due yet.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Drain(pub ScanRecord);
+pub struct Drain {
+    /// The scan, as its journal tells it.
+    pub record: ScanRecord,
+    /// Waiting photos left for a later pass.
+    pub defer: BTreeSet<ShotId>,
+}
+
+impl Drain {
+    /// Every photo still waiting, due or not (`scanrig uploads retry`).
+    pub fn all(record: ScanRecord) -> Drain {
+        Drain {
+            record,
+            defer: BTreeSet::new(),
+        }
+    }
+
+    /// The photos whose next try is due at `now` (Unix ms), as the scan's
+    /// [`Backlog`] says; `None` when nothing of the scan is due.
+    pub fn due(record: ScanRecord, backlog: &Backlog, now: u64) -> Option<Drain> {
+        let pending = record.pending_uploads();
+        let defer = backlog.not_due(&pending, now);
+        let manifest_only =
+            pending.is_empty() && record.finished.is_some() && record.manifest.is_none();
+        (manifest_only || defer.len() < pending.len()).then_some(Drain { record, defer })
+    }
+}
 
 /// What the operator asks of the active scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]

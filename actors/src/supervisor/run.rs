@@ -1,7 +1,7 @@
 //! One scan as the supervisor tracks it: its sequence, the exposures and
 //! files in flight, and the time spent in each stage.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,8 @@ pub(crate) struct Run {
     pub(crate) paused: Option<String>,
     /// Refused before it took anything: its folder is being removed.
     pub(crate) discarding: bool,
+    /// Photos whose upload failed in this run, and the last error.
+    pub(crate) given_up: BTreeMap<ShotId, String>,
 }
 
 impl Run {
@@ -115,6 +117,7 @@ impl Run {
             started: Instant::now(),
             paused: None,
             discarding: false,
+            given_up: BTreeMap::new(),
         }
     }
 
@@ -140,6 +143,19 @@ impl Run {
     /// plan journaled before scans named their place).
     pub(crate) fn place<'a>(&'a self, default: &'a Place) -> &'a Place {
         self.plan.destination.as_ref().unwrap_or(default)
+    }
+
+    /// The shots captured but not at the destination.
+    pub(crate) fn waiting(&self) -> BTreeSet<ShotId> {
+        (1..=self.plan.shots.len() as u32)
+            .map(ShotId)
+            .filter(|&s| {
+                matches!(
+                    self.seq.shot(s),
+                    ShotState::Captured | ShotState::Uploading | ShotState::UploadAbandoned
+                )
+            })
+            .collect()
     }
 
     pub(crate) fn summary(&self, outcome: Option<Outcome>, default: &Place) -> ScanSummary {

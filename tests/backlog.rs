@@ -1,0 +1,67 @@
+//! Photos that wait for days: a scan's backlog is retried only when due,
+//! each pass adds no journal line per photo, the live scan's photos go
+//! first, and `scanrig uploads retry` tries everything at once.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{assert_photos, ring_profile, Rig};
+
+/// Uploads fail at once, and a run gives up on a photo after one try.
+const ONE_TRY: &str = "[upload]\nmax_attempts = 1\n";
+
+#[test]
+fn a_waiting_photo_is_left_alone_until_due_and_passes_add_no_journal_lines() {
+    let rig = Rig::with(ONE_TRY);
+    rig.profile("offline", &ring_profile(4, 0));
+    rig.block_destination();
+    rig.run(&["scan", "--profile", "offline", "--json"])
+        .expect_code(1);
+    let first = rig.only_scan();
+    let lines = |scan: &str| {
+        std::fs::read_to_string(rig.spooled(scan).join("journal.jsonl"))
+            .expect("journal")
+            .lines()
+            .count()
+    };
+    let before = lines(&first);
+    assert_eq!(
+        rig.journal(&first).count("upload_failed"),
+        0,
+        "no line per failure"
+    );
+    let backlog =
+        std::fs::read_to_string(rig.spooled(&first).join("backlog.json")).expect("backlog");
+    assert_eq!(backlog.matches("\"failures\":1").count(), 4, "{backlog}");
+
+    // Why they wait is shown, from the backlog.
+    let out = rig.run(&["uploads"]);
+    assert!(out.stdout.contains("last failure"), "{}", out.stdout);
+
+    // A second scan, still offline: the first scan's photos are not due
+    // (a minute's wait), so they are not tried and its journal is as it was.
+    rig.run(&["scan", "--profile", "offline", "--json"])
+        .expect_code(1);
+    assert_eq!(lines(&first), before, "a pass touched photos not due");
+    assert_eq!(rig.spooled_scans().len(), 2);
+
+    // Back online, a forced retry sends every waiting photo of both, once.
+    rig.unblock_destination();
+    let out = rig.run(&["uploads", "retry"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("uploaded 8 photos; 0 still waiting"),
+        "{}",
+        out.stdout
+    );
+    for scan in rig.spooled_scans() {
+        let names: BTreeSet<String> = rig.journal(&scan).captured().keys().cloned().collect();
+        assert_eq!(names.len(), 4);
+        assert_photos(&rig.delivered(&scan), &names, true);
+        assert!(
+            !rig.spooled(&scan).join("backlog.json").exists(),
+            "nothing waits"
+        );
+    }
+}
