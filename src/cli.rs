@@ -17,7 +17,7 @@ use crate::profile::Profile;
 use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::{LoadOptions, LogLevel, Settings};
-use crate::{daemon, drive, rig};
+use crate::{daemon, drive, listing, rig};
 use scanrig_actors::destination::Place;
 use scanrig_actors::journal::ScanRecord;
 use scanrig_hardware::axis::AxisError;
@@ -75,6 +75,12 @@ enum Command {
     /// Find the camera, show its settings, take a test shot.
     #[command(subcommand)]
     Camera(CameraCommand),
+    /// The scans in the spool: state, counts, where their photos go.
+    Scans {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the photos waiting in the spool, by scan; `retry` uploads them now.
     Uploads {
         #[command(subcommand)]
@@ -180,6 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Profiles
             | Command::CheckConfig
             | Command::Uploads { command: None }
+            | Command::Scans { .. }
             | Command::Web(_)
     ) {
         quiet_on_closed_pipe();
@@ -257,7 +264,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Uploads { command: None } => {
             let state = SpoolState::read(&settings.spool_dir())?;
-            print_uploads(&state);
+            listing::uploads(&state);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scans { json } => {
+            let state = SpoolState::read(&settings.spool_dir())?;
+            listing::scans(&state, json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Uploads {
@@ -425,42 +437,6 @@ fn list_profiles(settings: &Settings) -> ExitCode {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-fn print_uploads(state: &SpoolState) {
-    println!(
-        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>6}  manifest",
-        "scan", "state", "planned", "captured", "uploaded", "waiting", "failed"
-    );
-    for scan in &state.scans {
-        let status = match scan.finished {
-            Some(outcome) => format!("{outcome:?}").to_lowercase(),
-            None => "interrupted".into(),
-        };
-        println!(
-            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>6}  {}",
-            scan.id().as_str(),
-            status,
-            scan.plan.shots.len(),
-            scan.captured.len(),
-            scan.uploaded.len(),
-            scan.pending_uploads().len(),
-            scan.failed.len(),
-            if scan.manifest.is_some() { "sent" } else { "-" }
-        );
-        if let Some((shot, error)) = scan.failed.iter().next_back() {
-            println!("  last failure (shot {}): {error}", shot.0);
-        }
-        for line in &scan.skipped {
-            println!("  journal damaged at {line}: repaired, and the damaged one kept aside, at the next start");
-        }
-        for (shot, error) in &scan.damaged {
-            println!("  damaged, not sent (shot {}): {error}", shot.0);
-        }
-    }
-    for e in &state.unreadable {
-        println!("unreadable: {e}");
     }
 }
 

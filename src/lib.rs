@@ -7,6 +7,7 @@
 //!   scan profiles, layered and validated.
 //! - [`rig`]: builds the devices and destination from the settings.
 //! - [`scans`]: journals in the spool at start-up; new scan plans.
+//! - [`listing`]: `scanrig scans` and `scanrig uploads`.
 //! - [`session`]: one run of the actors, and when it ends ([`session::Shutdown`]).
 //! - [`runner`]: one scan in the foreground; [`keyboard`] steers it.
 //! - [`daemon`]: waits for buttons and runs scans; [`notify`] speaks
@@ -27,6 +28,7 @@ pub mod config_error;
 pub mod daemon;
 pub mod drive;
 pub mod keyboard;
+pub mod listing;
 pub mod logging;
 pub mod motor;
 pub mod notify;

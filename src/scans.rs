@@ -204,3 +204,24 @@ impl SpoolState {
             .find(|s| id.is_none_or(|id| s.id().as_str() == id))
     }
 }
+
+/// A scan as the web API and `scanrig scans --json` show it.
+pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id().as_str(),
+        "profile": s.plan.profile,
+        "state": match s.finished {
+            Some(o) => serde_json::json!(o),
+            None => serde_json::json!("interrupted"),
+        },
+        "started_at_ms": s.started_at,
+        "planned": s.plan.shots.len(),
+        "captured": s.captured.len(),
+        "uploaded": s.uploaded.len(),
+        "waiting": s.pending_uploads().len(),
+        "failed": s.failed.len(),
+        "last_error": s.failed.values().next_back(),
+        "manifest_sent": s.manifest.is_some(),
+        "destination": s.plan.destination.as_ref().map_or("the configured destination".to_owned(), ToString::to_string),
+    })
+}

@@ -65,3 +65,35 @@ fn a_waiting_photo_is_left_alone_until_due_and_passes_add_no_journal_lines() {
         );
     }
 }
+
+#[test]
+fn scans_lists_every_scan_with_its_counts_and_destination() {
+    let rig = Rig::with(ONE_TRY);
+    rig.profile("two", &ring_profile(2, 0));
+    rig.run(&["scan", "--profile", "two", "--dest", "elsewhere"])
+        .expect_code(0);
+    rig.block_destination();
+    rig.run(&["scan", "--profile", "two"]).expect_code(1);
+    let out = rig.run(&["scans", "--json"]);
+    out.expect_code(0);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // Newest first: the blocked one waits, the first went elsewhere.
+    assert_eq!(
+        (rows[0]["waiting"].as_u64(), rows[0]["captured"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(rows[1]["waiting"], 0);
+    assert_eq!(rows[1]["state"], "completed");
+    let elsewhere = rig.root().join("elsewhere").display().to_string();
+    assert!(
+        rows[1]["destination"]
+            .as_str()
+            .is_some_and(|d| d.ends_with(&elsewhere)),
+        "{rows:?}"
+    );
+    let table = rig.run(&["scans"]);
+    assert_eq!(table.stdout.lines().count(), 3, "{}", table.stdout);
+    assert!(table.stdout.contains(&elsewhere), "{}", table.stdout);
+}

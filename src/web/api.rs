@@ -19,7 +19,7 @@ use super::error::{ApiError, ApiResult};
 use super::events::status_json;
 use super::Shared;
 use crate::profile::Profile;
-use crate::scans::{new_plan, SpoolState};
+use crate::scans::{new_plan, scan_row, SpoolState};
 
 /// The OpenAPI document of this API.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -225,25 +225,6 @@ async fn spool_state(shared: &Shared) -> Result<SpoolState, ApiError> {
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)
-}
-
-fn scan_row(s: &scanrig_actors::journal::ScanRecord) -> Value {
-    json!({
-        "id": s.id().as_str(),
-        "profile": s.plan.profile,
-        "state": match s.finished {
-            Some(o) => json!(o),
-            None => json!("interrupted"),
-        },
-        "started_at_ms": s.started_at,
-        "planned": s.plan.shots.len(),
-        "captured": s.captured.len(),
-        "uploaded": s.uploaded.len(),
-        "waiting": s.pending_uploads().len(),
-        "failed": s.failed.len(),
-        "last_error": s.failed.values().next_back(),
-        "manifest_sent": s.manifest.is_some(),
-    })
 }
 
 async fn scans(shared: web::Data<Shared>) -> ApiResult {
