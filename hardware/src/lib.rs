@@ -11,14 +11,12 @@
 //! - [`panel`]: the operator panel: `Buttons` (start, pause, stop) and the
 //!   status `Indicator`, with simulated ones.
 //! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
-//! - [`thumbnail`]: small JPEGs of photos, decoded at reduced scale.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod axis;
 pub mod camera;
 pub mod fsutil;
 pub mod panel;
-pub mod thumbnail;
 pub mod units;
 
 pub use units::Degrees;

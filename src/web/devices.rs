@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::thumbnail::thumbnail_file;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
@@ -13,7 +14,6 @@ use scanrig_actors::supervisor::{
 };
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::StopKind;
-use scanrig_hardware::thumbnail::thumbnail_file;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use super::thumbnail::thumbnail_file;
 use scanrig_actors::supervisor::{GetStatus, Progress, RigStatus};
 use scanrig_hardware::panel::Button;
-use scanrig_hardware::thumbnail::thumbnail_file;
 use serde_json::{json, Value};
 use slog::debug;
 use tokio::sync::mpsc::UnboundedReceiver;

@@ -13,6 +13,7 @@ mod devices;
 mod error;
 mod events;
 mod guard;
+mod thumbnail;
 
 use std::collections::VecDeque;
 use std::io;

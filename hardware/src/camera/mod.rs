@@ -149,6 +149,20 @@ impl CameraError {
     }
 }
 
+/// `width`x`height` scaled down (never up) so the longer side is at most
+/// `max_side`; no side becomes 0.
+pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let long = u64::from(width.max(height));
+    if long <= u64::from(max_side) {
+        return (width, height);
+    }
+    let scale = |side: u32| {
+        let scaled = (u64::from(side) * u64::from(max_side) + long / 2) / long;
+        u32::try_from(scaled).unwrap_or(max_side).max(1)
+    };
+    (scale(width), scale(height))
+}
+
 /// Result of camera operations.
 pub type Result<T, E = CameraError> = std::result::Result<T, E>;
 

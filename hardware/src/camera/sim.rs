@@ -313,8 +313,7 @@ impl Camera for Session {
             let mut device = lock(&self.camera.device);
             device.check_plug("preview", false)?;
             device.previews += 1;
-            let size =
-                crate::thumbnail::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
+            let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
             (device.previews, size)
         };
         let stem = format!("FRAME {frame}");

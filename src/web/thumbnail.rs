@@ -8,23 +8,17 @@ use std::path::Path;
 
 use jpeg_decoder::{Decoder, PixelFormat};
 use jpeg_encoder::{ColorType, Encoder};
+use scanrig_hardware::camera::fit;
 
 /// JPEG quality of thumbnails (1..=100).
 const QUALITY: u8 = 75;
 
-/// A thumbnail of the JPEG `jpeg`: at most `max_side` pixels each way, with
-/// the aspect ratio kept. A smaller image keeps its size (it is re-encoded,
-/// without its metadata). Orientation tags are not applied.
-///
-/// Fails with `InvalidInput` when `max_side` is 0, and with `InvalidData`
-/// when the bytes are not a JPEG this decoder reads or the JPEG is CMYK.
-pub fn thumbnail(jpeg: &[u8], max_side: u16) -> io::Result<Vec<u8>> {
-    thumbnail_from(jpeg, max_side)
-}
-
-/// [`thumbnail`] of the JPEG file at `path`, read as a stream; errors name
-/// the file.
-pub fn thumbnail_file(path: &Path, max_side: u16) -> io::Result<Vec<u8>> {
+/// A thumbnail of the JPEG file at `path`, read as a stream: at most
+/// `max_side` pixels each way, with the aspect ratio kept (a smaller image
+/// keeps its size; orientation tags are not applied). Fails with
+/// `InvalidInput` when `max_side` is 0, and with `InvalidData` when the file
+/// is not a JPEG this decoder reads or is CMYK; errors name the file.
+pub(super) fn thumbnail_file(path: &Path, max_side: u16) -> io::Result<Vec<u8>> {
     let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let file = File::open(path).map_err(named)?;
     thumbnail_from(BufReader::new(file), max_side).map_err(named)
@@ -110,20 +104,6 @@ fn decode_error(e: jpeg_decoder::Error) -> io::Error {
     }
 }
 
-/// `width`x`height` scaled down (never up) so the longer side is at most
-/// `max_side`; no side becomes 0.
-pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
-    let long = u64::from(width.max(height));
-    if long <= u64::from(max_side) {
-        return (width, height);
-    }
-    let scale = |side: u32| {
-        let scaled = (u64::from(side) * u64::from(max_side) + long / 2) / long;
-        u32::try_from(scaled).unwrap_or(max_side).max(1)
-    };
-    (scale(width), scale(height))
-}
-
 /// Box filter: each target pixel is the mean of the source pixels it covers
 /// (at least one, so a source smaller than the target is stretched).
 fn resize(
@@ -162,9 +142,15 @@ fn resize(
 mod tests {
     use std::time::Duration;
 
+    use scanrig_hardware::camera::{CaptureRequest, SimCamera, SimCameraConfig};
+    use scanrig_hardware::Degrees;
+
     use super::*;
-    use crate::camera::{CaptureRequest, SimCamera, SimCameraConfig};
-    use crate::Degrees;
+
+    /// The thumbnail of JPEG bytes.
+    fn thumbnail(jpeg: &[u8], max_side: u16) -> io::Result<Vec<u8>> {
+        thumbnail_from(jpeg, max_side)
+    }
 
     fn decode(jpeg: &[u8]) -> (jpeg_decoder::ImageInfo, Vec<u8>) {
         let mut decoder = Decoder::new(jpeg);
