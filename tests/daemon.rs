@@ -3,7 +3,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use common::{
     assert_complete, assert_manifest, assert_photos, plan, ring_profile, rings_of, Rig, Running,
@@ -91,21 +90,22 @@ fn sigusr2_pauses_a_daemon_scan_and_sigusr1_continues_it_to_the_end() {
     daemon.signal(libc::SIGUSR1);
     let scan = rig.wait_for_captures(&mut daemon, 2);
     daemon.signal(libc::SIGUSR2);
+    // The pause is announced once nothing is in flight any more.
     daemon.wait_for_stderr("scan paused", DEADLINE);
     let at_pause = rig.journal(&scan).count("shot_captured");
-    // Nothing announces "still paused": hold the pause for a while (about
-    // five shots' time) and check nothing was taken meanwhile, beyond the
-    // photo whose download was already under way.
-    std::thread::sleep(Duration::from_millis(300));
-    let after_hold = rig.journal(&scan).count("shot_captured");
-    assert!(
-        after_hold <= at_pause + 1 && after_hold < 10,
-        "shots were taken while paused: {at_pause} then {after_hold}"
-    );
+    assert!(at_pause < 10, "{at_pause}");
+    let resumed_at = common::unix_ms();
     daemon.signal(libc::SIGUSR1);
     daemon.wait_until("the manifest at the destination", DEADLINE, || {
         rig.delivered(&scan).join("manifest.json").is_file()
     });
+    // Nothing was taken while paused: every capture after the ones
+    // journaled by the pause came after the resume.
+    let times = rig.journal(&scan).capture_times();
+    assert!(
+        times[at_pause..].iter().all(|&t| t >= resumed_at),
+        "a shot was taken while paused: {times:?}, resumed at {resumed_at}"
+    );
     daemon.signal(libc::SIGTERM);
     let out = daemon.wait(DEADLINE);
     out.expect_code(0);
@@ -165,12 +165,17 @@ fn without_a_tilt_motor_the_daemon_waits_at_each_new_tilt_until_start_is_pressed
     daemon.wait_until("ring 1 captured", DEADLINE, || {
         rig.journal(&scan).count("shot_captured") == 3
     });
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(rig.journal(&scan).count("shot_captured"), 3);
+    let resumed_at = common::unix_ms();
     daemon.signal(libc::SIGUSR1);
     daemon.wait_until("the manifest at the destination", DEADLINE, || {
         rig.delivered(&scan).join("manifest.json").is_file()
     });
+    // Ring 2 waited for the operator: its shots all came after Start.
+    let times = rig.journal(&scan).capture_times();
+    assert!(
+        times[3..].iter().all(|&t| t >= resumed_at),
+        "ring 2 was shot before Start: {times:?}, Start at {resumed_at}"
+    );
     daemon.signal(libc::SIGTERM);
     daemon.wait(DEADLINE).expect_code(0);
     assert_complete(&rig.delivered(&scan), &plan("tilts", &rings_of(text)));

@@ -500,6 +500,14 @@ impl Journal {
         self.of(kind).len()
     }
 
+    /// When each capture was journaled (Unix ms), in journal order.
+    pub fn capture_times(&self) -> Vec<u64> {
+        self.of("shot_captured")
+            .iter()
+            .map(|r| r["at"].as_u64().expect("at"))
+            .collect()
+    }
+
     /// The latest capture of every shot: file name → sha256.
     pub fn captured(&self) -> BTreeMap<String, String> {
         let mut by_shot = BTreeMap::new();
@@ -754,6 +762,14 @@ pub fn assert_summary_complete(summary: &Value, planned: usize) -> String {
     assert_eq!(summary["uploaded"], planned, "{summary}");
     assert_eq!(summary["upload_failed"], 0, "{summary}");
     summary["scan"].as_str().expect("scan id").to_owned()
+}
+
+/// Now, Unix milliseconds (as the journal counts time).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
 }
 
 /// Temp files of durable writes (`.<name>.part-<pid>`) in `dir`.
