@@ -419,7 +419,8 @@ fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
     let profile = ring_profile(3, 0);
     let rig = drive_rig(
         &fake,
-        "[destination.drive]\nretries = 1\n[upload]\nretry_every_s = 1\n[daemon]\nprofile = \"drive\"\n",
+        // Photos a run gave up on are due again a second later.
+        "[destination.drive]\nretries = 1\n[upload]\nretry_every_s = 1\nbacklog_wait_s = 1\nbacklog_wait_max_s = 1\n[daemon]\nprofile = \"drive\"\n",
     );
     rig.profile("drive", &profile);
     let mut daemon = rig.spawn(&["daemon"]);
