@@ -20,6 +20,7 @@ use crate::settings::{LoadOptions, LogLevel, Settings};
 use crate::{daemon, drive, listing, rig};
 use scanrig_actors::destination::Place;
 use scanrig_actors::journal::ScanRecord;
+use scanrig_actors::plan::ScanId;
 use scanrig_hardware::axis::AxisError;
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
@@ -203,7 +204,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 None => daemon_profile(&settings)?,
             };
-            let start = Start::New(new_plan(&profile, &settings.spool_dir()));
+            let start = Start::New(new_plan(&profile, &settings.spool_dir())?);
             let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
             Ok(print_report(&report, json))
         }
@@ -269,16 +270,30 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Scans { json } => {
             let state = SpoolState::read(&settings.spool_dir())?;
-            listing::scans(&state, json);
+            listing::scans(&state, &settings.retention(), json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Uploads {
             command: Some(UploadsCommand::Retry),
         } => {
+            let spool = settings.spool_dir();
+            let before: Vec<ScanId> = SpoolState::read(&spool)?
+                .scans
+                .iter()
+                .map(|s| s.id().clone())
+                .collect();
             let sent = runner::upload_pending(rig::build(&settings, None, &log)?, log)?;
-            let state = SpoolState::read(&settings.spool_dir())?;
+            let state = SpoolState::read(&spool)?;
             let left: usize = state.scans.iter().map(|s| s.pending_uploads().len()).sum();
-            let lost: usize = state.scans.iter().map(|s| s.damaged.len()).sum();
+            // Photos that can never be sent, of the scans still in the
+            // spool and of those this pass retired.
+            let retired = state
+                .history
+                .scans
+                .iter()
+                .filter(|s| before.contains(&s.id));
+            let lost: usize = state.scans.iter().map(|s| s.damaged.len()).sum::<usize>()
+                + retired.map(|s| s.missing).sum::<usize>();
             println!("uploaded {sent} photos; {left} still waiting");
             if lost > 0 {
                 println!("{lost} photos are damaged in the spool and cannot be sent (see `scanrig uploads`)");

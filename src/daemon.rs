@@ -29,7 +29,7 @@ use crate::settings::Settings;
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None, &log)?;
     let _lock = SpoolLock::take(&rig.spool)?;
-    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
+    let state = SpoolState::recover(&rig, &log)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let drains = state.due(&settings.spool_dir(), unix_millis_now());
@@ -228,7 +228,7 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
         }
         let profile = Profile::find(&profile, &dirs)?.for_rig(&limits)?;
         Ok(StartScan {
-            plan: new_plan(&profile, &spool),
+            plan: new_plan(&profile, &spool)?,
             resume: None,
         })
     })

@@ -1,31 +1,43 @@
 //! What `scanrig uploads` and `scanrig scans` print: the spool's scans as
 //! a table (or JSON, the same rows the web API gives).
 
-use crate::scans::{scan_row, SpoolState};
+use scanrig_actors::history::Retention;
 
-/// `scanrig scans`: every scan in the spool, newest first.
-pub fn scans(state: &SpoolState, json: bool) {
+use crate::scans::SpoolState;
+
+/// `scanrig scans`: every scan the spool knows, newest first: those
+/// being taken or with photos to send, and the retired ones.
+pub fn scans(state: &SpoolState, retention: &Retention, json: bool) {
+    let rows = state.rows(retention);
     if json {
-        let rows: Vec<_> = state.scans.iter().rev().map(scan_row).collect();
         println!("{}", serde_json::Value::Array(rows));
         return;
     }
     println!(
-        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  destination",
-        "scan", "state", "planned", "captured", "uploaded", "waiting"
+        "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>7}  destination",
+        "scan", "state", "planned", "captured", "uploaded", "waiting", "missing"
     );
-    for scan in state.scans.iter().rev() {
-        let row = scan_row(scan);
+    for row in &rows {
+        let text = |key: &str| row[key].as_str().unwrap_or("").to_owned();
+        let count = |key: &str| row[key].as_u64().unwrap_or(0);
+        let state = match row["retired"].as_bool() {
+            Some(true) => format!("{} ✓", text("state")),
+            _ => text("state"),
+        };
         println!(
-            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7}  {}",
-            scan.id().as_str(),
-            row["state"].as_str().unwrap_or(""),
-            scan.plan.shots.len(),
-            scan.captured.len(),
-            scan.uploaded.len(),
-            scan.pending_uploads().len(),
-            row["destination"].as_str().unwrap_or("")
+            "{:<36} {:<12} {:>7} {:>8} {:>8} {:>7} {:>7}  {}",
+            text("id"),
+            state,
+            count("planned"),
+            count("captured"),
+            count("uploaded"),
+            count("waiting"),
+            count("missing"),
+            text("destination")
         );
+    }
+    if rows.iter().any(|r| r["retired"] == true) {
+        println!("✓ retired: every photo and the manifest are at the destination; the spool keeps only this line");
     }
     for e in &state.unreadable {
         println!("unreadable: {e}");

@@ -61,7 +61,7 @@ impl Report {
 /// Runs a scan on `rig` to its end and reports.
 pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
     let _lock = SpoolLock::take(&rig.spool)?;
-    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
+    let state = SpoolState::recover(&rig, &log)?;
     let (plan, resume) = match start {
         Start::New(plan) => (plan, None),
         Start::Resume { record, move_to } => {
@@ -203,7 +203,7 @@ fn progress_bar(show: bool, planned: usize) -> ProgressBar {
 /// until done or Ctrl-C; returns how many photos went up.
 pub fn upload_pending(rig: Rig, log: Logger) -> anyhow::Result<usize> {
     let _lock = SpoolLock::take(&rig.spool)?;
-    let state = SpoolState::recover(&rig.spool, rig.keep_uploaded, &log)?;
+    let state = SpoolState::recover(&rig, &log)?;
     let drains = state.everything();
     if drains.is_empty() {
         return Ok(0);

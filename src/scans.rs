@@ -1,6 +1,7 @@
 //! Scans on disk and new scans: reads every journal in the spool at start-up
 //! (what to upload, what to resume) and turns a profile into a plan.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,35 +10,45 @@ use std::os::fd::AsRawFd;
 
 use anyhow::{bail, Context};
 use scanrig_actors::backlog::Backlog;
-use scanrig_actors::clock::unix_now;
+use scanrig_actors::clock::{unix_millis_now, unix_now};
+use scanrig_actors::destination::Place;
+use scanrig_actors::history::{self, History, Retention, RetiredScan, INDEX_FILE};
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
+use scanrig_actors::manifest::Manifest;
 use scanrig_actors::plan::{ScanId, ScanPlan};
-use scanrig_actors::supervisor::Drain;
+use scanrig_actors::supervisor::{Drain, Rig};
 
 use slog::{info, warn, Logger};
 
 use crate::profile::Profile;
 
 /// A new plan for a scan of `profile`, starting now, with an id that no
-/// scan in `spool` has: a scan started within the same second as an earlier
-/// one of the same profile (say, right after that one was killed) gets the
-/// next free second, so it never writes into the earlier scan's folders.
-pub fn new_plan(profile: &Profile, spool: &Path) -> ScanPlan {
+/// scan in `spool` has, retired ones included: a scan started within the
+/// same second as an earlier one of the same profile (say, right after
+/// that one was killed) gets the next free second, so it never writes into
+/// the earlier scan's folders.
+pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
+    let retired = History::ids(spool).with_context(|| {
+        format!(
+            "cannot read the scans index {}",
+            spool.join(INDEX_FILE).display()
+        )
+    })?;
     let mut started = unix_now();
     let mut scan = ScanId::new(started, &profile.name);
-    while spool.join(scan.as_str()).exists() {
+    while spool.join(scan.as_str()).exists() || retired.contains(&scan) {
         started += 1;
         scan = ScanId::new(started, &profile.name);
     }
     let stations = profile.shots();
-    ScanPlan::new(
+    Ok(ScanPlan::new(
         scan,
         &profile.name,
         profile.prefix(),
         std::time::Duration::from_millis(profile.settle_ms),
         profile.camera.clone(),
         &stations,
-    )
+    ))
 }
 
 /// This process's hold on a spool: one scanrig at a time works a spool, so
@@ -97,27 +108,41 @@ fn repair_journals(spool: &Path, log: &Logger) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every scan the spool holds, as their journals tell it.
+/// Every scan the spool holds: the retired ones as the scans index tells
+/// them, the others as their journals do.
 #[derive(Debug, Default)]
 pub struct SpoolState {
     /// Scans whose journal could be read, oldest first.
     pub scans: Vec<ScanRecord>,
     /// Journals that could not be read (left alone, reported).
     pub unreadable: Vec<ReplayError>,
+    /// Retired scans.
+    pub history: History,
 }
 
 impl SpoolState {
-    /// Reads every journal in the spool.
+    /// Reads the scans index and the journals of the scans not retired.
     pub fn read(spool: &Path) -> anyhow::Result<SpoolState> {
+        let history = History::read(spool).with_context(|| {
+            format!(
+                "cannot read the scans index {}",
+                spool.join(INDEX_FILE).display()
+            )
+        })?;
         let dirs = journal::scan_dirs(spool)
             .with_context(|| format!("cannot read the spool folder {}", spool.display()))?;
         let mut state = SpoolState::default();
         for dir in dirs {
+            // A retired scan's folder not yet removed (a crash in between).
+            if history.contains(&scan_id(&dir)) {
+                continue;
+            }
             match journal::replay(&dir) {
                 Ok(mut record) => {
                     // Why each waiting photo still waits: the backlog says.
+                    let pending: BTreeSet<_> = record.pending_uploads().into_iter().collect();
                     for (shot, w) in Backlog::load(&dir).shots {
-                        if record.pending_uploads().contains(&shot) {
+                        if pending.contains(&shot) {
                             record.failed.insert(shot, w.error);
                         }
                     }
@@ -126,18 +151,23 @@ impl SpoolState {
                 Err(e) => state.unreadable.push(e),
             }
         }
+        state.history = history;
         Ok(state)
     }
 
-    /// Reads the spool at start-up: reports journals that cannot be read
-    /// and, unless photos are kept, deletes spool photos whose upload is
-    /// journaled (left behind when the process ended between the two).
-    pub fn recover(spool: &Path, keep_uploaded: bool, log: &Logger) -> anyhow::Result<SpoolState> {
+    /// Reads the spool at start-up: reports journals that cannot be read,
+    /// retires the scans that are settled (and finishes retirements a crash
+    /// interrupted) and, unless photos are kept, deletes spool photos whose
+    /// upload is journaled (left behind when the process ended between the
+    /// two).
+    pub fn recover(rig: &Rig, log: &Logger) -> anyhow::Result<SpoolState> {
+        let (spool, keep_uploaded) = (&rig.spool, rig.keep_uploaded);
         repair_journals(spool, log)?;
-        let state = SpoolState::read(spool)?;
+        let mut state = SpoolState::read(spool)?;
         for e in &state.unreadable {
             warn!(log, "skipping a scan whose journal cannot be read"; "error" => %e);
         }
+        state.retire(rig, log)?;
         if !keep_uploaded {
             for path in state.uploaded_leftovers(spool) {
                 match fs::remove_file(&path) {
@@ -151,6 +181,31 @@ impl SpoolState {
             }
         }
         Ok(state)
+    }
+
+    /// Retires the settled scans, and clears the folders of retired ones
+    /// that a crash left behind.
+    fn retire(&mut self, rig: &Rig, log: &Logger) -> anyhow::Result<()> {
+        let spool = &rig.spool;
+        for dir in journal::scan_dirs(spool)? {
+            if self.history.contains(&scan_id(&dir)) {
+                info!(log, "finishing the retirement of a scan"; "folder" => %dir.display());
+                history::clear_folder(&dir, rig.keep_uploaded)
+                    .with_context(|| format!("cannot clear {}", dir.display()))?;
+            }
+        }
+        let now = unix_millis_now();
+        let (settled, unsettled) = std::mem::take(&mut self.scans)
+            .into_iter()
+            .partition::<Vec<_>, _>(ScanRecord::is_settled);
+        self.scans = unsettled;
+        for record in settled {
+            history::retire(spool, &record, rig.keep_uploaded, &rig.retention, now)
+                .with_context(|| format!("cannot retire scan {}", record.id()))?;
+            info!(log, "scan retired: every photo is sent"; "scan" => %record.id());
+        }
+        self.history = History::read(spool)?;
+        Ok(())
     }
 
     /// Spool photos whose upload is journaled but which are still there.
@@ -205,6 +260,11 @@ impl SpoolState {
     }
 }
 
+/// The id of the scan whose spool folder is `dir`.
+fn scan_id(dir: &Path) -> ScanId {
+    ScanId::from_existing(&dir.file_name().unwrap_or_default().to_string_lossy())
+}
+
 /// A scan as the web API and `scanrig scans --json` show it.
 pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
     serde_json::json!({
@@ -214,14 +274,86 @@ pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
             Some(o) => serde_json::json!(o),
             None => serde_json::json!("interrupted"),
         },
+        "retired": false,
         "started_at_ms": s.started_at,
         "planned": s.plan.shots.len(),
         "captured": s.captured.len(),
         "uploaded": s.uploaded.len(),
         "waiting": s.pending_uploads().len(),
         "failed": s.failed.len(),
+        "missing": s.damaged.len(),
         "last_error": s.failed.values().next_back(),
         "manifest_sent": s.manifest.is_some(),
-        "destination": s.plan.destination.as_ref().map_or("the configured destination".to_owned(), ToString::to_string),
+        "destination": destination(s.plan.destination.as_ref()),
     })
+}
+
+/// A retired scan, in the same shape as [`scan_row`].
+pub fn retired_row(s: &RetiredScan) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id.as_str(),
+        "profile": s.profile,
+        "state": s.outcome,
+        "retired": true,
+        "started_at_ms": s.started_at,
+        "planned": s.planned,
+        "captured": s.captured,
+        "uploaded": s.uploaded,
+        "waiting": 0,
+        "failed": 0,
+        "missing": s.missing,
+        "last_error": null,
+        "manifest_sent": true,
+        "destination": destination(s.destination.as_ref()),
+    })
+}
+
+fn destination(place: Option<&Place>) -> String {
+    place.map_or("the configured destination".to_owned(), ToString::to_string)
+}
+
+impl SpoolState {
+    /// Every scan the spool knows, unfinished and retired (those the
+    /// retention still remembers), newest first, as rows.
+    pub fn rows(&self, retention: &Retention) -> Vec<serde_json::Value> {
+        let mut rows: Vec<(u64, serde_json::Value)> = self
+            .scans
+            .iter()
+            .map(|s| (s.started_at, scan_row(s)))
+            .chain(
+                self.history
+                    .kept(retention, unix_millis_now())
+                    .iter()
+                    .map(|s| (s.started_at, retired_row(s))),
+            )
+            .collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+        rows.into_iter().map(|(_, row)| row).collect()
+    }
+
+    /// A scan the spool knows, by id, as a row with its `manifest`: as
+    /// the journal tells it, or for a retired scan as it lies in a local
+    /// destination folder (absent when it went to Drive).
+    pub fn detail(spool: &Path, id: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        let state = SpoolState::read(spool)?;
+        if let Some(record) = state.scans.iter().find(|s| s.id().as_str() == id) {
+            let mut row = scan_row(record);
+            row["manifest"] = serde_json::from_slice(&Manifest::from_record(record).to_json())?;
+            return Ok(Some(row));
+        }
+        let Some(retired) = state.history.scans.iter().find(|s| s.id.as_str() == id) else {
+            return Ok(None);
+        };
+        let mut row = retired_row(retired);
+        if let Some(Place::Local { dir }) = &retired.destination {
+            let path = dir.join(id).join("manifest.json");
+            if let Some(manifest) = fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            {
+                row["manifest"] = manifest;
+            }
+        }
+        Ok(Some(row))
+    }
 }

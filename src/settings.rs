@@ -102,6 +102,14 @@ pub struct Spool {
     pub keep_uploaded: bool,
     /// Pause the scan when the spool's disk has less free than this, in MB.
     pub min_free_mb: u64,
+    /// Finished scans whose photos are all sent are remembered (in the
+    /// scans index, for `scanrig scans` and the web page): at most this many...
+    pub history_scans: usize,
+    /// ...for at most this many days.
+    pub history_days: u64,
+    /// While journal records come in bursts, each waits up to this many
+    /// milliseconds for others to be committed with it (one fsync for all).
+    pub commit_delay_ms: u64,
 }
 
 impl Default for Spool {
@@ -110,6 +118,9 @@ impl Default for Spool {
             dir: None,
             keep_uploaded: false,
             min_free_mb: 500,
+            history_scans: 1000,
+            history_days: 365,
+            commit_delay_ms: 3,
         }
     }
 }
@@ -567,6 +578,14 @@ impl Settings {
     /// made behind). Every problem found is returned together.
     pub fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
         load::load(opts)
+    }
+
+    /// How long retired scans are remembered.
+    pub fn retention(&self) -> scanrig_actors::history::Retention {
+        scanrig_actors::history::Retention {
+            scans: self.spool.history_scans,
+            days: self.spool.history_days,
+        }
     }
 
     /// The spool folder: `spool.dir` if set, else `$STATE_DIRECTORY/spool`

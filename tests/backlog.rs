@@ -84,8 +84,12 @@ fn scans_lists_every_scan_with_its_counts_and_destination() {
         (rows[0]["waiting"].as_u64(), rows[0]["captured"].as_u64()),
         (Some(2), Some(2))
     );
+    assert_eq!(rows[0]["retired"], false);
     assert_eq!(rows[1]["waiting"], 0);
     assert_eq!(rows[1]["state"], "completed");
+    // Everything of the first arrived: it is retired, still listed.
+    assert_eq!(rows[1]["retired"], true);
+    assert_eq!(rows[1]["uploaded"], 2);
     let elsewhere = rig.root().join("elsewhere").display().to_string();
     assert!(
         rows[1]["destination"]
@@ -94,6 +98,8 @@ fn scans_lists_every_scan_with_its_counts_and_destination() {
         "{rows:?}"
     );
     let table = rig.run(&["scans"]);
-    assert_eq!(table.stdout.lines().count(), 3, "{}", table.stdout);
+    // A heading, two scans and what the retired mark means.
+    assert_eq!(table.stdout.lines().count(), 4, "{}", table.stdout);
+    assert!(table.stdout.contains("completed ✓"), "{}", table.stdout);
     assert!(table.stdout.contains(&elsewhere), "{}", table.stdout);
 }

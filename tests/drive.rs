@@ -436,8 +436,9 @@ fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
     assert!(fake.files().iter().all(|f| !f.name.ends_with(".jpg")));
     // The network is back: no command needed.
     fake.set_faults(Faults::default());
-    daemon.wait_until("the manifest at Drive", DEADLINE, || {
-        fake.files().iter().any(|f| f.name == "manifest.json")
+    // Retired once the manifest is at Drive.
+    daemon.wait_until("the scan retired", DEADLINE, || {
+        rig.retired(&scan).is_some()
     });
     daemon.signal(libc::SIGTERM);
     daemon.wait(DEADLINE).expect_code(0);

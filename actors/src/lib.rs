@@ -7,6 +7,7 @@
 //! - [`sequence`]: the scan as a pure state machine (events in, commands out).
 //! - [`restart`]: backoff and the restart budget.
 //! - [`journal`]: the append-only, fsync'd scan journal and its replay.
+//! - [`history`]: the scans index, where finished scans are compacted.
 //! - [`backlog`]: the photos waiting after a failed run, and when each is
 //!   due again.
 //! - [`destination`]: where photos go (trait) and the local-folder one.
@@ -22,6 +23,7 @@ pub mod buttons;
 pub mod camera;
 pub mod clock;
 pub mod destination;
+pub mod history;
 pub mod journal;
 pub mod manifest;
 pub mod plan;

@@ -1,8 +1,9 @@
-//! The recorder: the journal's writer, on a thread of its own because every
-//! append waits for fsync. It also reads journals back and removes spool
-//! files once their upload is journaled.
+//! The recorder: the spool's file work, on a thread of its own because it
+//! waits for the disk. It reads journals back, removes spool files once
+//! their upload is journaled, keeps backlogs and retires settled scans
+//! (the journals themselves are written by [`crate::journal::commit`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
 
@@ -12,20 +13,10 @@ use slog::{warn, Logger};
 
 use crate::backlog::Backlog;
 use crate::clock::unix_millis_now;
-use crate::journal::{self, JournalWriter, Record, ReplayError, ScanRecord};
+use crate::history::{self, Retention};
+use crate::journal::{self, ReplayError, ScanRecord};
 use crate::plan::ShotId;
 use crate::restart::{random_unit, Backoff};
-
-/// Appends a record to the journal in a scan's spool folder; the reply comes
-/// once it is on stable storage.
-#[derive(Message)]
-#[rtype(result = "io::Result<()>")]
-pub struct Append {
-    /// The scan's spool folder.
-    pub dir: PathBuf,
-    /// What to record.
-    pub record: Record,
-}
 
 /// Reads a scan's journal back.
 #[derive(Message)]
@@ -70,14 +61,22 @@ pub struct SaveBacklog {
     pub backoff: Backoff,
 }
 
-/// Forgets a scan's open journal (its scan is over).
+/// Retires a scan whose photos and manifest are all sent: its journal is
+/// compacted into the scans index and its spool folder removed. The reply
+/// says whether it was retired (a scan with something left to send is not).
 #[derive(Message)]
-#[rtype(result = "()")]
-pub struct Close(pub PathBuf);
+#[rtype(result = "io::Result<bool>")]
+pub struct Retire {
+    /// The scan's spool folder.
+    pub dir: PathBuf,
+    /// Keep its photos in the spool.
+    pub keep_photos: bool,
+    /// How long the index remembers retired scans.
+    pub retention: Retention,
+}
 
 /// The recorder actor.
 pub struct Recorder {
-    open: HashMap<PathBuf, JournalWriter>,
     log: Logger,
 }
 
@@ -88,25 +87,7 @@ impl Actor for Recorder {
 impl Recorder {
     /// Starts the recorder on a thread of its own.
     pub fn start(log: Logger) -> Addr<Recorder> {
-        SyncArbiter::start(1, move || Recorder {
-            open: HashMap::new(),
-            log: log.clone(),
-        })
-    }
-}
-
-impl Handler<Append> for Recorder {
-    type Result = io::Result<()>;
-
-    fn handle(&mut self, msg: Append, _: &mut Self::Context) -> Self::Result {
-        let writer = match self.open.entry(msg.dir) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let writer = JournalWriter::open(e.key())?;
-                e.insert(writer)
-            }
-        };
-        writer.append(&msg.record)
+        SyncArbiter::start(1, move || Recorder { log: log.clone() })
     }
 }
 
@@ -164,11 +145,19 @@ pub fn free_space(dir: &std::path::Path) -> io::Result<u64> {
     Ok(u64::from(stat.f_bavail) * u64::from(stat.f_frsize))
 }
 
-impl Handler<Close> for Recorder {
-    type Result = ();
+impl Handler<Retire> for Recorder {
+    type Result = io::Result<bool>;
 
-    fn handle(&mut self, msg: Close, _: &mut Self::Context) {
-        self.open.remove(&msg.0);
+    fn handle(&mut self, msg: Retire, _: &mut Self::Context) -> Self::Result {
+        let record = journal::replay(&msg.dir).map_err(io::Error::other)?;
+        let spool = msg.dir.parent().unwrap_or(&msg.dir);
+        history::retire(
+            spool,
+            &record,
+            msg.keep_photos,
+            &msg.retention,
+            unix_millis_now(),
+        )
     }
 }
 
@@ -176,7 +165,6 @@ impl Handler<Discard> for Recorder {
     type Result = ();
 
     fn handle(&mut self, msg: Discard, _: &mut Self::Context) {
-        self.open.remove(&msg.0);
         if let Err(e) = std::fs::remove_dir_all(&msg.0) {
             warn!(self.log, "could not remove a refused scan's spool folder"; "path" => %msg.0.display(), "error" => %e);
         }

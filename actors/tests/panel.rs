@@ -92,6 +92,8 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
         indicator: Box::new(light.clone()),
         spool: dir.join("spool"),
         keep_uploaded: false,
+        retention: scanrig_actors::history::Retention { scans: 10, days: 1 },
+        commit_delay: Duration::from_millis(3),
         min_free: 0,
         sequence: SequenceConfig {
             upload_backlog: 8,

@@ -42,6 +42,8 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         indicator,
         spool: settings.spool_dir(),
         keep_uploaded: settings.spool.keep_uploaded,
+        retention: settings.retention(),
+        commit_delay: Duration::from_millis(settings.spool.commit_delay_ms),
         min_free: settings.spool.min_free_mb.saturating_mul(1_000_000),
         sequence: sequence(settings),
         backlog_backoff: Backoff {

@@ -557,6 +557,22 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     let mut c = Checker { layers, problems };
     let (u, sv) = (&s.upload, &s.supervision);
     c.range("upload.workers", u.workers, 1, 16, "workers");
+    let spool = &s.spool;
+    c.range(
+        "spool.history_scans",
+        spool.history_scans,
+        0,
+        100_000,
+        "scans",
+    );
+    c.range("spool.history_days", spool.history_days, 0, 36_500, "days");
+    c.range(
+        "spool.commit_delay_ms",
+        spool.commit_delay_ms,
+        0,
+        50,
+        "milliseconds",
+    );
     c.range("upload.queue", u.queue, 1, 1000, "photos");
     c.range("upload.max_attempts", u.max_attempts, 1, 100, "attempts");
     c.range(

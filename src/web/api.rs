@@ -9,7 +9,6 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
-use scanrig_actors::manifest::Manifest;
 use scanrig_actors::supervisor::{Control, GetStatus, RigState, StartScan};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,7 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::events::status_json;
 use super::Shared;
 use crate::profile::Profile;
-use crate::scans::{new_plan, scan_row, SpoolState};
+use crate::scans::{new_plan, SpoolState};
 
 /// The OpenAPI document of this API.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -176,7 +175,11 @@ struct StartBody {
 /// Starts a scan: the same message the Start button leads to.
 async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> ApiResult {
     let profile = find_profile(&shared, body.into_inner().profile).await?;
-    let plan = new_plan(&profile, &shared.settings.spool_dir());
+    let spool = shared.settings.spool_dir();
+    let plan = web::block(move || new_plan(&profile, &spool))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let scan = plan.scan.to_string();
     shared.sup.send(StartScan { plan, resume: None }).await??;
     Ok(HttpResponse::Accepted().json(json!({"scan": scan})))
@@ -229,22 +232,19 @@ async fn spool_state(shared: &Shared) -> Result<SpoolState, ApiError> {
 
 async fn scans(shared: web::Data<Shared>) -> ApiResult {
     let state = spool_state(&shared).await?;
-    let rows: Vec<Value> = state.scans.iter().rev().map(scan_row).collect();
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(state.rows(&shared.settings.retention())))
 }
 
 async fn scan(shared: web::Data<Shared>, id: web::Path<String>) -> ApiResult {
-    let state = spool_state(&shared).await?;
-    let record = state
-        .scans
-        .iter()
-        .find(|s| s.id().as_str() == id.as_str())
-        .ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, format!("no scan {id} in the spool"))
-        })?;
-    let mut row = scan_row(record);
-    let manifest = Manifest::from_record(record).to_json();
-    row["manifest"] = serde_json::from_slice(&manifest).map_err(ApiError::internal)?;
+    let spool = shared.settings.spool_dir();
+    let wanted = id.clone();
+    let detail = web::block(move || SpoolState::detail(&spool, &wanted))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let row = detail.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, format!("no scan {id} in the spool"))
+    })?;
     Ok(HttpResponse::Ok().json(row))
 }
 

@@ -215,9 +215,74 @@ impl Rig {
         std::fs::remove_file(&self.photos).expect("unblock");
     }
 
-    /// The only scan in the spool.
+    /// The scans index's summary of a retired scan, if it is retired.
+    pub fn retired(&self, scan: &str) -> Option<Value> {
+        let text = std::fs::read_to_string(self.spool.join("scans.jsonl")).unwrap_or_default();
+        text.lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|v| v["id"] == scan)
+    }
+
+    /// Asserts that a scan is retired: its spool folder is gone (or holds
+    /// only its photos, with `keep_uploaded`) and the scans index sums it
+    /// up as ended with `outcome`, `uploaded` photos at the destination and
+    /// its manifest sent. Returns the summary.
+    pub fn assert_retired(&self, scan: &str, outcome: &str, uploaded: usize) -> Value {
+        let summary = self
+            .retired(scan)
+            .unwrap_or_else(|| panic!("scan {scan} is not in the scans index"));
+        assert_eq!(summary["outcome"], outcome, "{summary}");
+        assert_eq!(summary["uploaded"], uploaded, "{summary}");
+        assert_eq!(
+            summary["photos"].as_object().map(|p| p.len()),
+            Some(uploaded),
+            "{summary}"
+        );
+        assert!(
+            summary["manifest"].as_str().is_some_and(|m| !m.is_empty()),
+            "{summary}"
+        );
+        let left = entries(&self.spooled(scan));
+        assert!(
+            left.iter().all(|f| f.ends_with(".jpg")),
+            "a retired scan leaves no journal in the spool: {left:?}"
+        );
+        summary
+    }
+
+    /// A stopped scan's captures, from its retired summary: asserts it is
+    /// retired with every one of them at the destination, and returns
+    /// their file names.
+    pub fn stopped_and_retired(&self, scan: &str) -> BTreeSet<String> {
+        let summary = self
+            .retired(scan)
+            .unwrap_or_else(|| panic!("scan {scan} is not in the scans index"));
+        let captured = summary["captured"].as_u64().expect("captured") as usize;
+        let summary = self.assert_retired(scan, "stopped", captured);
+        summary["photos"]
+            .as_object()
+            .expect("photos")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Every scan the rig knows, sorted: those in the spool and the
+    /// retired ones.
+    pub fn known_scans(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.spool.join("scans.jsonl")).unwrap_or_default();
+        let retired = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|v| v["id"].as_str().map(str::to_owned));
+        let all: BTreeSet<String> = self.spooled_scans().into_iter().chain(retired).collect();
+        all.into_iter().collect()
+    }
+
+    /// The only scan the rig knows.
     pub fn only_scan(&self) -> String {
-        let scans = self.spooled_scans();
+        let scans = self.known_scans();
         assert_eq!(scans.len(), 1, "expected one scan in the spool: {scans:?}");
         scans.into_iter().next().expect("one scan")
     }
@@ -544,6 +609,59 @@ impl Journal {
     }
 }
 
+/// The photos a delivered scan's `manifest.json` lists: file name →
+/// sha256.
+pub fn manifest_shas(manifest: &Value) -> BTreeMap<String, String> {
+    manifest["shots"]
+        .as_array()
+        .expect("manifest shots")
+        .iter()
+        .flat_map(|shot| shot["files"].as_array().expect("files").clone())
+        .map(|f| {
+            (
+                f["name"].as_str().expect("name").to_owned(),
+                f["sha256"].as_str().expect("sha256").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Reads the `manifest.json` in a delivered scan's folder.
+pub fn read_manifest(scan_dir: &Path) -> Value {
+    let text = std::fs::read_to_string(scan_dir.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest is JSON")
+}
+
+/// When each shot of a manifest was captured (Unix ms), in shot order,
+/// from its `captured_at` (`2026-12-01T02:30:20.123Z`).
+pub fn capture_times(manifest: &Value) -> Vec<u64> {
+    manifest["shots"]
+        .as_array()
+        .expect("manifest shots")
+        .iter()
+        .map(|shot| unix_ms_of(shot["captured_at"].as_str().expect("captured_at")))
+        .collect()
+}
+
+/// Unix milliseconds of an RFC 3339 UTC time with milliseconds.
+fn unix_ms_of(text: &str) -> u64 {
+    let num = |range: std::ops::Range<usize>| -> i64 {
+        text[range]
+            .parse()
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    };
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    let (h, min, sec, ms) = (num(11..13), num(14..16), num(17..19), num(20..23));
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (((days * 24 + h) * 60 + min) * 60 + sec) as u64 * 1000 + ms as u64
+}
+
 /// One `[[rings]]` entry of a profile.
 #[derive(Debug, Clone, Copy)]
 pub struct Ring {
@@ -694,8 +812,7 @@ pub fn assert_manifest(
     expected: &[Planned],
     shas: &BTreeMap<String, String>,
 ) -> Value {
-    let text = std::fs::read_to_string(scan_dir.join("manifest.json")).expect("manifest.json");
-    let manifest: Value = serde_json::from_str(&text).expect("manifest is JSON");
+    let manifest = read_manifest(scan_dir);
     let shots = manifest["shots"].as_array().expect("manifest shots");
     assert_eq!(
         shots.len(),

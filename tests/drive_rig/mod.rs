@@ -93,7 +93,7 @@ pub fn write_token(rig: &Rig, fake: &FakeDrive, access: &str, expired: bool) {
 
 /// The photos of `profile` in the scan's folder at the fake: the folder
 /// path rigs/bench/<scan>, every planned photo exactly once with the bytes
-/// the journal recorded, Drive's md5 of them, the manifest written last and
+/// the manifest recorded, Drive's md5 of them, the manifest written last and
 /// listing them all.
 pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) {
     let files = fake.files();
@@ -126,15 +126,26 @@ pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) 
         "every photo exactly once: {names:?}"
     );
     assert_eq!(names.iter().cloned().collect::<BTreeSet<_>>(), want);
-    let journal = rig.journal(scan).captured();
+    let manifests: Vec<&&FakeFile> = inside
+        .iter()
+        .filter(|f| f.name == "manifest.json")
+        .collect();
+    assert_eq!(manifests.len(), 1, "one manifest");
+    let manifest: Value = serde_json::from_slice(&manifests[0].content).unwrap();
+    // The sha256 of each photo as captured, from the manifest; the Drive
+    // id of each, from the scans index (the scan is retired).
+    let captured = common::manifest_shas(&manifest);
+    let retired = rig.assert_retired(scan, "completed", planned.len());
+    assert_eq!(retired["manifest"], manifests[0].id.as_str());
     for photo in &photos {
         let sha = sha256(&photo.content);
         assert_eq!(
             Some(&sha),
-            journal.get(&photo.name),
+            captured.get(&photo.name),
             "{}: bytes differ",
             photo.name
         );
+        assert_eq!(retired["photos"][&photo.name], photo.id.as_str());
         assert_eq!(photo.md5, md5_hex(&photo.content), "{}", photo.name);
         assert_eq!(
             photo.app_properties.get("scanrig_sha256"),
@@ -150,11 +161,6 @@ pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) 
             .decode()
             .unwrap_or_else(|e| panic!("{} does not decode: {e}", photo.name));
     }
-    let manifests: Vec<&&FakeFile> = inside
-        .iter()
-        .filter(|f| f.name == "manifest.json")
-        .collect();
-    assert_eq!(manifests.len(), 1, "one manifest");
     let last = files
         .iter()
         .rposition(|f| f.parents == [scan_folder.clone()])
@@ -163,7 +169,6 @@ pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) 
         files[last].name, "manifest.json",
         "the manifest is written last"
     );
-    let manifest: Value = serde_json::from_slice(&manifests[0].content).unwrap();
     let listed: Vec<&str> = manifest["shots"]
         .as_array()
         .unwrap()

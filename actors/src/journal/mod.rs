@@ -120,7 +120,8 @@ pub enum Record {
     },
 }
 
-/// Appends records to one scan's journal.
+/// Appends records to one scan's journal (or to any file of JSON lines:
+/// the scans index is written the same way).
 #[derive(Debug)]
 pub struct JournalWriter {
     file: File,
@@ -133,22 +134,41 @@ impl JournalWriter {
     /// first, so that the next record starts on a line of its own.
     pub fn open(scan_dir: &Path) -> io::Result<JournalWriter> {
         fs::create_dir_all(scan_dir)?;
-        let path = scan_dir.join(JOURNAL_FILE);
+        JournalWriter::open_file(&scan_dir.join(JOURNAL_FILE))
+    }
+
+    /// Opens (creating if needed) a file of JSON lines at `path`, its torn
+    /// last line cut off; its folder must exist.
+    pub fn open_file(path: &Path) -> io::Result<JournalWriter> {
         let created = !path.exists();
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
         if created {
-            scanrig_hardware::fsutil::sync_parent(&path)?;
+            scanrig_hardware::fsutil::sync_parent(path)?;
         } else {
-            drop_torn_line(&file, &path)?;
+            drop_torn_line(&file, path)?;
         }
-        Ok(JournalWriter { file, path })
+        Ok(JournalWriter {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one record and waits until it is on stable storage.
-    pub fn append(&mut self, record: &Record) -> io::Result<()> {
+    pub fn append(&mut self, record: &impl Serialize) -> io::Result<()> {
+        self.write(record)?;
+        self.sync()
+    }
+
+    /// Writes one record without waiting for stable storage: it counts
+    /// only after [`JournalWriter::sync`].
+    pub fn write(&mut self, record: &impl Serialize) -> io::Result<()> {
         let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
+        self.file.write_all(&line)
+    }
+
+    /// Waits until everything written is on stable storage.
+    pub fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }
 
@@ -448,9 +468,10 @@ pub fn scan_dirs(spool: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+pub mod commit;
 mod repair;
 
 pub use repair::{repair, Repaired};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,7 +7,7 @@ use scanrig_hardware::Degrees;
 use super::*;
 use crate::plan::Station;
 
-fn plan(n: u32) -> ScanPlan {
+pub(crate) fn plan(n: u32) -> ScanPlan {
     let stations: Vec<Station> = (0..n)
         .map(|i| Station {
             ring: 1,
@@ -26,7 +26,7 @@ fn plan(n: u32) -> ScanPlan {
     )
 }
 
-fn file(n: u32) -> Vec<SpoolFile> {
+pub(crate) fn file(n: u32) -> Vec<SpoolFile> {
     vec![SpoolFile {
         name: format!("t_{n}.jpg"),
         sha256: "ab".repeat(32),

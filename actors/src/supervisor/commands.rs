@@ -1,5 +1,5 @@
 //! How the supervisor carries out the sequence's commands: each becomes a
-//! message to a device actor (or the recorder, or the uploader), whose
+//! message to a device actor (or the journal, the recorder, the uploader), whose
 //! reply is fed back as an event. Nothing here blocks.
 
 use std::time::Instant;
@@ -14,9 +14,10 @@ use super::faults::{camera_failed, flat, flatten, table_failed, table_lost};
 use super::{Progress, Supervisor};
 use crate::camera::{ApplySettings, CameraActor, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
+use crate::journal::commit::Append;
 use crate::journal::{Record, SpoolFile};
 use crate::plan::{ScanId, ShotId};
-use crate::recorder::{Append, FreeSpace};
+use crate::recorder::FreeSpace;
 use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
@@ -53,7 +54,7 @@ impl Supervisor {
                 kind: fault.kind,
                 message: fault.message.clone(),
             };
-            self.recorder.do_send(Append {
+            self.journal.do_send(Append {
                 dir: run.dir.clone(),
                 record,
             });
@@ -348,10 +349,10 @@ impl Supervisor {
                 files,
             },
         };
-        let recorder = self.recorder.clone();
+        let journal = self.journal.clone();
         let id = scan.clone();
         self.ask(
-            recorder.send(msg),
+            journal.send(msg),
             scan,
             |s| &mut s.downloading,
             move |act, r| match flat(r) {
@@ -404,9 +405,9 @@ impl Supervisor {
             },
         };
         let id = scan.clone();
-        // The recorder handles messages in order, so this line is on disk
+        // The journal handles records in order, so this line is on disk
         // before any capture of the scan is recorded.
-        self.recorder
+        self.journal
             .send(msg)
             .into_actor(self)
             .map(move |r, act, _| {

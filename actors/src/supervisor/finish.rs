@@ -9,10 +9,11 @@ use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::destination::DestinationError;
+use crate::journal::commit::{Append, Close};
 use crate::journal::Record;
 use crate::manifest::Manifest;
 use crate::plan::ScanId;
-use crate::recorder::{Append, Close, Discard, RemoveFiles, Replay, SaveBacklog, Tidy};
+use crate::recorder::{Discard, RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, Outcome, ShotState};
 use crate::uploader::{PutManifest, UploadDone};
 
@@ -42,7 +43,13 @@ impl Supervisor {
         let place = run.plan.destination.clone();
         let write_end = run.active;
         let recorder = self.recorder.clone();
+        let journal = self.journal.clone();
         let uploader = self.uploader.clone();
+        let retire = Retire {
+            dir: dir.clone(),
+            keep_photos: self.keep_uploaded,
+            retention: self.retention,
+        };
         let log = self.log.clone();
         let id = scan.clone();
         let scan = scan.clone();
@@ -56,7 +63,7 @@ impl Supervisor {
                     dir: dir.clone(),
                     record: end,
                 };
-                flat(recorder.send(append).await)?;
+                flat(journal.send(append).await)?;
             }
             let record = flat(recorder.send(Replay(dir.clone())).await)?;
             // The manifest is the scan's commit record: it goes out only
@@ -66,7 +73,7 @@ impl Supervisor {
                 let json = Manifest::from_record(&record).to_json();
                 let put = PutManifest {
                     place,
-                    scan: id,
+                    scan: id.clone(),
                     json,
                 };
                 let remote = flat(uploader.send(put).await)?;
@@ -74,7 +81,17 @@ impl Supervisor {
                     at: unix_millis_now(),
                     remote,
                 };
-                flat(recorder.send(Append { dir: dir.clone(), record }).await)?;
+                flat(journal.send(Append { dir: dir.clone(), record }).await)?;
+                // Nothing more is written to it: the scan is compacted into
+                // the scans index and its spool folder goes.
+                journal.do_send(Close(dir.clone()));
+                match flat(recorder.send(retire).await) {
+                    Ok(_) => {
+                        info!(log, "scan retired: every photo and the manifest are sent"; "scan" => %id);
+                        return Ok(0);
+                    }
+                    Err(e) => warn!(log, "the scan could not be retired; the next start does it"; "error" => e),
+                }
             }
             if recorder.send(save).await.is_err() {
                 warn!(log, "the scan's backlog was not written; its photos are all due");
@@ -116,6 +133,7 @@ impl Supervisor {
         }
         run.discarding = true;
         let id = scan.clone();
+        self.journal.do_send(Close(run.dir.clone()));
         self.recorder
             .send(Discard(run.dir.clone()))
             .into_actor(self)
@@ -136,7 +154,7 @@ impl Supervisor {
         let Some(run) = self.runs.remove(scan) else {
             return;
         };
-        self.recorder.do_send(Close(run.dir.clone()));
+        self.journal.do_send(Close(run.dir.clone()));
         if run.active {
             let summary = run.summary(Some(outcome), &self.destination);
             info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
@@ -180,9 +198,9 @@ impl Handler<UploadDone> for Supervisor {
                     },
                 };
                 let keep = self.keep_uploaded;
-                let recorder = self.recorder.clone();
+                let journal = self.journal.clone();
                 let scan = done.scan.clone();
-                self.ask(recorder.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {
+                self.ask(journal.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {
                     match flat(r) {
                         Ok(()) => {
                             if !keep {
@@ -215,7 +233,7 @@ impl Handler<UploadDone> for Supervisor {
                         at: unix_millis_now(),
                         error: e.to_string(),
                     };
-                    self.recorder.do_send(Append { dir, record });
+                    self.journal.do_send(Append { dir, record });
                     return self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
                 }
                 // Kept in the scan's backlog when the run ends, if the photo

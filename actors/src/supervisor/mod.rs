@@ -47,6 +47,8 @@ use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
 use crate::destination::Place;
+use crate::history::Retention;
+use crate::journal::commit::Journal;
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
@@ -79,6 +81,11 @@ pub struct Rig {
     pub spool: PathBuf,
     /// Delete spool files once their upload is journaled.
     pub keep_uploaded: bool,
+    /// How long the scans index remembers retired scans.
+    pub retention: Retention,
+    /// Longest wait of a journal record for others to be committed with,
+    /// while records come in bursts.
+    pub commit_delay: std::time::Duration,
     /// Pause the scan when the spool's disk has fewer bytes free.
     pub min_free: u64,
     /// Sequence tunables.
@@ -96,12 +103,14 @@ pub struct Supervisor {
     camera_timeout: std::time::Duration,
     manual_tilt: bool,
     recorder: Addr<Recorder>,
+    journal: Addr<Journal>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
     /// Where new scans go.
     destination: Place,
     spool: PathBuf,
     keep_uploaded: bool,
+    retention: Retention,
     min_free: u64,
     config: SequenceConfig,
     backlog_backoff: Backoff,
@@ -154,11 +163,13 @@ impl Supervisor {
                 camera_timeout: rig.camera_timeout,
                 manual_tilt: rig.manual_tilt,
                 recorder: Recorder::start(log.clone()),
+                journal: Journal::start(rig.commit_delay),
                 uploader,
                 panel,
                 destination: default.place(),
                 spool: rig.spool,
                 keep_uploaded: rig.keep_uploaded,
+                retention: rig.retention,
                 min_free: rig.min_free,
                 config: rig.sequence,
                 backlog_backoff: rig.backlog_backoff,

@@ -1,0 +1,178 @@
+//! Group commit: the journals' writer. Records are appended on a thread of
+//! its own; records that arrive together — a burst of uploads coming back,
+//! a capture and an upload of two shots — are written one after the other
+//! and committed with one fdatasync per journal, and each sender hears
+//! back only once its record is on stable storage. A photo's durability
+//! point is unchanged: the photo is fsync'd and renamed before its capture
+//! record is sent, and counts once that record's reply comes.
+//!
+//! A record alone is committed at once. Only while records come in bursts
+//! (the last commit took more than one) does the writer wait up to
+//! `delay` for more, so a scan's steady pace is not slowed.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use super::{JournalWriter, Record};
+
+/// Appends a record to the journal in a scan's spool folder; the reply comes
+/// once it is on stable storage.
+#[derive(Message)]
+#[rtype(result = "io::Result<()>")]
+pub struct Append {
+    /// The scan's spool folder.
+    pub dir: PathBuf,
+    /// What to record.
+    pub record: Record,
+}
+
+/// Forgets a scan's open journal (its scan is over, or its folder goes).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close(pub PathBuf);
+
+/// Most records committed together.
+const MAX_BATCH: usize = 512;
+
+enum Job {
+    Append {
+        dir: PathBuf,
+        record: Record,
+        reply: oneshot::Sender<io::Result<()>>,
+    },
+    Close(PathBuf),
+}
+
+/// The journals' writer, as an actor: it hands records to the commit
+/// thread and never blocks its arbiter.
+pub struct Journal {
+    jobs: Sender<Job>,
+}
+
+impl Actor for Journal {
+    type Context = Context<Self>;
+}
+
+impl Journal {
+    /// Starts the commit thread; records arriving in a burst wait up to
+    /// `delay` for others to be committed with.
+    pub fn start(delay: Duration) -> Addr<Journal> {
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || commit_loop(&queue, delay))
+            .expect("cannot start the journal thread");
+        Journal { jobs }.start()
+    }
+}
+
+impl Handler<Append> for Journal {
+    type Result = ResponseFuture<io::Result<()>>;
+
+    fn handle(&mut self, msg: Append, _: &mut Self::Context) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Append {
+            dir: msg.dir,
+            record: msg.record,
+            reply,
+        };
+        let sent = self.jobs.send(job).is_ok();
+        Box::pin(async move {
+            match answer.await {
+                Ok(result) if sent => result,
+                _ => Err(io::Error::other("the journal thread is gone")),
+            }
+        })
+    }
+}
+
+impl Handler<Close> for Journal {
+    type Result = ();
+
+    fn handle(&mut self, msg: Close, _: &mut Self::Context) {
+        // The thread is gone only if it panicked; then nothing is open.
+        let _ = self.jobs.send(Job::Close(msg.0));
+    }
+}
+
+/// Takes jobs until every sender is gone.
+fn commit_loop(queue: &Receiver<Job>, delay: Duration) {
+    let mut open: HashMap<PathBuf, JournalWriter> = HashMap::new();
+    let mut burst = false;
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        let deadline = Instant::now() + if burst { delay } else { Duration::ZERO };
+        while batch.len() < MAX_BATCH {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match queue.recv_timeout(wait) {
+                Ok(job) => batch.push(job),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        burst = batch.len() > 1;
+        commit(&mut open, batch);
+    }
+}
+
+/// Writes a batch's records in order, syncs each journal written once, and
+/// answers every sender.
+fn commit(open: &mut HashMap<PathBuf, JournalWriter>, batch: Vec<Job>) {
+    let mut written: Vec<(PathBuf, oneshot::Sender<io::Result<()>>)> = Vec::new();
+    let mut closed = Vec::new();
+    for job in batch {
+        match job {
+            Job::Append { dir, record, reply } => match write(open, &dir, &record) {
+                Ok(()) => written.push((dir, reply)),
+                Err(e) => {
+                    // A half-written line is cut off when it is reopened.
+                    open.remove(&dir);
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Job::Close(dir) => closed.push(dir),
+        }
+    }
+    let mut failed: HashMap<PathBuf, io::Error> = HashMap::new();
+    let dirs: HashSet<&PathBuf> = written.iter().map(|(dir, _)| dir).collect();
+    for dir in dirs {
+        let synced = match open.get_mut(dir) {
+            Some(writer) => writer.sync(),
+            None => Err(io::Error::other(
+                "the journal was closed after a failed write",
+            )),
+        };
+        if let Err(e) = synced {
+            failed.insert(dir.clone(), e);
+        }
+    }
+    for (dir, reply) in written {
+        let result = match failed.get(&dir) {
+            Some(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            None => Ok(()),
+        };
+        // A sender that stopped waiting has nothing to hear.
+        let _ = reply.send(result);
+    }
+    for dir in failed.into_keys().chain(closed) {
+        open.remove(&dir);
+    }
+}
+
+/// Writes one record to the journal in `dir`, opening it if needed.
+fn write(
+    open: &mut HashMap<PathBuf, JournalWriter>,
+    dir: &Path,
+    record: &Record,
+) -> io::Result<()> {
+    let writer = match open.entry(dir.to_path_buf()) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => e.insert(JournalWriter::open(dir)?),
+    };
+    writer.write(record)
+}
