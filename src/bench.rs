@@ -5,6 +5,7 @@
 //! scanning large photos, and the CPU an idle daemon uses.
 
 use std::fs;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::destination::{Destinations, LocalDir, SimRemote};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+use scanrig_actors::supervisor::Rig;
 use scanrig_hardware::axis::MotionLimits;
 use scanrig_hardware::Degrees;
 use serde::Serialize;
@@ -42,6 +44,16 @@ pub struct BenchArgs {
     /// How long to watch the idle daemon, in seconds (0 skips it).
     #[arg(long, default_value_t = 30)]
     idle_seconds: u64,
+    /// Scans taken against a destination that refuses everything, in the
+    /// backlog run (0 skips it).
+    #[arg(long, default_value_t = 50)]
+    backlog_scans: u32,
+    /// Shots in each scan of the backlog run.
+    #[arg(long, default_value_t = 100)]
+    backlog_shots: u32,
+    /// Retired scans in the scans index when `scanrig uploads` starts.
+    #[arg(long, default_value_t = 200)]
+    retired_scans: u32,
 }
 
 /// Stage latencies of the model rig.
@@ -73,7 +85,34 @@ struct Results {
     photo_mb: u64,
     peak_rss_mb: f64,
     idle_seconds: u64,
-    idle_cpu_percent: Option<f64>,
+    idle: Option<Idle>,
+    idle_web: Option<Idle>,
+    backlog: Option<BacklogResults>,
+}
+
+/// The backlog run: scans piling up photos behind a destination that
+/// refuses everything.
+#[derive(Debug, Serialize)]
+struct BacklogResults {
+    scans: u32,
+    shots: u32,
+    /// Wall time of the first scans and of the last ones (the median of
+    /// five each: a single scan's time varies by a third with the disk).
+    first_scan_s: f64,
+    last_scan_s: f64,
+    /// Photos waiting after the last scan.
+    pending: usize,
+    /// One `scanrig uploads retry` pass over all of them (every upload
+    /// refused): its time, and the journal lines it added.
+    retry_pass_s: f64,
+    retry_pass_journal_lines: usize,
+    /// Journal lines in the spool after it all.
+    journal_lines: usize,
+    /// Retired scans in the index when `scanrig uploads` starts.
+    retired: usize,
+    /// Wall time of a whole `scanrig uploads` process (start-up, reading
+    /// the index and the journals, printing), fastest and slowest of 5.
+    uploads_startup_ms: (f64, f64),
 }
 
 /// Runs the benchmark and prints the results.
@@ -88,8 +127,14 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let pipelined = scan_wall(settings, tmp.path(), n, true)?;
     let sequential = scan_wall(settings, tmp.path(), n, false)?;
     let peak_rss = peak_rss_mb(tmp.path(), args.photo_mb, args.memory_shots)?;
-    let idle = (args.idle_seconds > 0)
-        .then(|| idle_cpu_percent(tmp.path(), args.idle_seconds))
+    let watch = |web| {
+        (args.idle_seconds > 0)
+            .then(|| idle(tmp.path(), args.idle_seconds, web))
+            .transpose()
+    };
+    let (idle, idle_web) = (watch(false)?, watch(true)?);
+    let backlog = (args.backlog_scans > 0)
+        .then(|| backlog(settings, tmp.path(), args))
         .transpose()?;
 
     let r = Results {
@@ -109,7 +154,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         photo_mb: args.photo_mb,
         peak_rss_mb: peak_rss,
         idle_seconds: args.idle_seconds,
-        idle_cpu_percent: idle,
+        idle,
+        idle_web,
+        backlog,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -146,12 +193,34 @@ fn print_results(r: &Results) {
         "  peak RSS, {} MB photos {:6.1} MB  (target < 40 MB)",
         r.photo_mb, r.peak_rss_mb
     );
-    match r.idle_cpu_percent {
-        Some(cpu) => println!(
-            "  idle daemon CPU      {cpu:7.3} % of a core over {} s (target < 0.5 %)",
-            r.idle_seconds
-        ),
-        None => println!("  idle daemon CPU      skipped"),
+    if let Some(b) = &r.backlog {
+        println!(
+            "  backlog: {} scans of {} shots against a destination that refuses everything",
+            b.scans, b.shots
+        );
+        println!(
+            "    first scans {:6.3} s, last {:6.3} s (medians of 5): {:.2}x (target <= 1.1x)",
+            b.first_scan_s,
+            b.last_scan_s,
+            b.last_scan_s / b.first_scan_s
+        );
+        println!(
+            "    a retry pass of {} photos: {:.2} s, {} journal lines added (target <= 10); {} lines in all",
+            b.pending, b.retry_pass_s, b.retry_pass_journal_lines, b.journal_lines
+        );
+        println!(
+            "    `scanrig uploads` with {} retired scans and {} waiting photos: {:.1}-{:.1} ms (target < 30 ms)",
+            b.retired, b.pending, b.uploads_startup_ms.0, b.uploads_startup_ms.1
+        );
+    }
+    for (what, idle) in [("web off", &r.idle), ("web on ", &r.idle_web)] {
+        match idle {
+            Some(i) => println!(
+                "  idle daemon, {what}  {:7.3} % of a core, {:.1} wake-ups/s over {} s (target < 0.5 %)",
+                i.cpu_percent, i.wakeups_per_s, r.idle_seconds
+            ),
+            None => println!("  idle daemon, {what}  skipped"),
+        }
     }
 }
 
@@ -223,6 +292,122 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
     Ok(s.wall)
 }
 
+/// The backlog run: `args.backlog_scans` scans against a destination that
+/// refuses every upload (one try each), a forced retry pass over all their
+/// photos, then `scanrig uploads` timed with `args.retired_scans` retired
+/// scans in the index (one real 100-shot scan's summary, copied under new
+/// ids) beside the waiting ones.
+fn backlog(base: &Settings, tmp: &Path, args: &BenchArgs) -> anyhow::Result<BacklogResults> {
+    let dir = tmp.join("backlog");
+    let mut s = bench_settings(base, &dir);
+    // A quick rig, so that what the controller does shows in the wall time.
+    s.camera.sim.expose_ms = 1;
+    s.camera.sim.download_ms = 1;
+    s.turntable.sim.max_speed_dps = 3600.0;
+    s.turntable.sim.accel_dps2 = 1e6;
+    s.upload.max_attempts = 1;
+    let spool = s.spool_dir();
+    let quiet = slog::Logger::root(slog::Discard, slog::o!());
+    let refusing = || -> anyhow::Result<Rig> {
+        let mut rig = rig::build(&s, None, &quiet)?;
+        let remote = SimRemote::new(LocalDir::new(dir.join("dest")), Duration::ZERO, 1);
+        rig.destinations = Destinations::only(Arc::new(remote));
+        Ok(rig)
+    };
+    let mut walls = Vec::new();
+    for i in 0..args.backlog_scans {
+        let plan = ring(
+            args.backlog_shots,
+            &format!("backlog{i:03}"),
+            Duration::ZERO,
+        );
+        let report = runner::run(refusing()?, Start::New(plan), false, quiet.clone())?;
+        let sum = &report.summary;
+        if sum.captured != args.backlog_shots as usize || sum.uploaded != 0 {
+            bail!("a backlog scan did not capture everything or was not refused: {sum:?}");
+        }
+        walls.push(sum.wall.as_secs_f64());
+    }
+    let pending = args.backlog_scans as usize * args.backlog_shots as usize;
+    let before = journal_lines(&spool)?;
+    let began = Instant::now();
+    if runner::upload_pending(refusing()?, quiet.clone())? != 0 {
+        bail!("the refusing destination took a photo");
+    }
+    let retry_pass = began.elapsed();
+    let after = journal_lines(&spool)?;
+
+    // One real scan is retired; the index then holds copies of its summary.
+    let mut rig = rig::build(&s, None, &quiet)?;
+    rig.destinations = Destinations::only(Arc::new(LocalDir::new(dir.join("dest"))));
+    let plan = ring(100, "retired", Duration::ZERO);
+    let report = runner::run(rig, Start::New(plan), false, quiet)?;
+    if !report.success() {
+        bail!("the scan to retire did not complete: {:?}", report.summary);
+    }
+    let index = spool.join(scanrig_actors::history::INDEX_FILE);
+    let line = fs::read_to_string(&index)?;
+    let mut summary: serde_json::Value = serde_json::from_str(line.trim())?;
+    let mut copies = String::new();
+    for i in 1..args.retired_scans {
+        summary["id"] = serde_json::json!(format!("20200101T000000Z-copy{i:04}"));
+        copies.push_str(&format!("{summary}\n"));
+    }
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&index)?
+        .write_all(copies.as_bytes())?;
+
+    let config = dir.join("config.toml");
+    fs::write(&config, format!("[spool]\ndir = {spool:?}\n"))?;
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let began = Instant::now();
+        let status = Command::new(std::env::current_exe()?)
+            .arg("--config")
+            .arg(&config)
+            .arg("uploads")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        runs.push(began.elapsed().as_secs_f64() * 1e3);
+        if !status.success() {
+            bail!("scanrig uploads failed ({status})");
+        }
+    }
+    let ms = |f: fn(f64, f64) -> f64| runs.iter().copied().fold(runs[0], f);
+    Ok(BacklogResults {
+        scans: args.backlog_scans,
+        shots: args.backlog_shots,
+        first_scan_s: median(&walls[..walls.len().min(5)]),
+        last_scan_s: median(&walls[walls.len().saturating_sub(5)..]),
+        pending,
+        retry_pass_s: retry_pass.as_secs_f64(),
+        retry_pass_journal_lines: after - before,
+        journal_lines: after,
+        retired: args.retired_scans as usize,
+        uploads_startup_ms: (ms(f64::min), ms(f64::max)),
+    })
+}
+
+/// The median of some figures (0 for none).
+fn median(figures: &[f64]) -> f64 {
+    let mut sorted = figures.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Lines in every journal of a spool.
+fn journal_lines(spool: &Path) -> anyhow::Result<usize> {
+    let mut lines = 0;
+    for dir in scanrig_actors::journal::scan_dirs(spool)? {
+        let text = fs::read(dir.join(scanrig_actors::journal::JOURNAL_FILE))?;
+        lines += text.iter().filter(|b| **b == b'\n').count();
+    }
+    Ok(lines)
+}
+
 /// Writes a config and a profile for a child `scanrig` process.
 fn child_files(
     tmp: &Path,
@@ -252,21 +437,25 @@ fn child_files(
     Ok((config.display().to_string(), profile.display().to_string()))
 }
 
-/// Peak resident memory of a whole `scanrig scan` of large photos.
+/// Peak resident memory of a whole `scanrig scan` of large photos, as the
+/// scan process itself read it (its VmHWM) at the end.
 fn peak_rss_mb(tmp: &Path, photo_mb: u64, shots: u32) -> anyhow::Result<f64> {
     let (config, profile) = child_files(tmp, "memory", photo_mb * 1024, shots)?;
-    let child = Command::new(std::env::current_exe()?)
+    let out = Command::new(std::env::current_exe()?)
         .args(["--config", &config, "scan", "--profile", &profile, "--json"])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
+        .stderr(Stdio::null())
+        .output()
         .context("cannot start scanrig for the memory run")?;
-    let (status, usage) = wait4(child.id() as libc::pid_t)?;
-    if status != 0 {
-        bail!("the memory run failed (wait status {status})");
+    if !out.status.success() {
+        bail!("the memory run failed ({})", out.status);
     }
-    // ru_maxrss is in KiB on Linux.
-    Ok(usage.ru_maxrss as f64 / 1024.0)
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("the memory run's summary is not JSON")?;
+    let kib = summary["peak_rss_kib"]
+        .as_u64()
+        .context("the memory run's summary has no peak_rss_kib")?;
+    Ok(kib as f64 / 1024.0)
 }
 
 fn wait4(pid: libc::pid_t) -> anyhow::Result<(i32, libc::rusage)> {
@@ -281,9 +470,26 @@ fn wait4(pid: libc::pid_t) -> anyhow::Result<(i32, libc::rusage)> {
     Ok((status, usage))
 }
 
-/// CPU used by an idle `scanrig daemon`, percent of one core.
-fn idle_cpu_percent(tmp: &Path, seconds: u64) -> anyhow::Result<f64> {
-    let (config, _) = child_files(tmp, "idle", 0, 1)?;
+/// What an idle `scanrig daemon` costs.
+#[derive(Debug, Serialize)]
+struct Idle {
+    /// CPU time, percent of one core.
+    cpu_percent: f64,
+    /// Times its threads were woken (context switches) per second.
+    wakeups_per_s: f64,
+}
+
+/// Watches an idle `scanrig daemon`, with the web page on or off, for
+/// `seconds`: CPU from the threads' schedstat (nanoseconds, not clock
+/// ticks), wake-ups from their context switches.
+fn idle(tmp: &Path, seconds: u64, web: bool) -> anyhow::Result<Idle> {
+    let name = if web { "idle-web" } else { "idle" };
+    let (config, _) = child_files(tmp, name, 0, 1)?;
+    if web {
+        let mut text = fs::read_to_string(&config)?;
+        text.push_str("[web]\nlisten = \"127.0.0.1:0\"\n");
+        fs::write(&config, text)?;
+    }
     let child = Command::new(std::env::current_exe()?)
         .args(["--config", &config, "daemon"])
         .stdin(Stdio::null())
@@ -295,29 +501,47 @@ fn idle_cpu_percent(tmp: &Path, seconds: u64) -> anyhow::Result<f64> {
     // Measuring idleness means letting wall-clock time pass: one second for
     // start-up, then the measured window.
     std::thread::sleep(Duration::from_secs(1));
-    let start = (cpu_ticks(pid)?, Instant::now());
+    let (start, began) = (thread_counters(pid)?, Instant::now());
     std::thread::sleep(Duration::from_secs(seconds));
-    let ticks = cpu_ticks(pid)? - start.0;
-    let elapsed = start.1.elapsed().as_secs_f64();
-    // SAFETY: kill and sysconf have no memory-safety preconditions.
-    let hz = unsafe {
-        libc::kill(pid, libc::SIGTERM);
-        libc::sysconf(libc::_SC_CLK_TCK)
-    } as f64;
+    let end = thread_counters(pid)?;
+    let elapsed = began.elapsed().as_secs_f64();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
     let (status, _) = wait4(pid)?;
     if status != 0 {
         bail!("the idle daemon did not stop cleanly (wait status {status})");
     }
-    Ok(ticks as f64 / hz / elapsed * 100.0)
+    Ok(Idle {
+        cpu_percent: (end.0 - start.0) as f64 / 1e9 / elapsed * 100.0,
+        wakeups_per_s: (end.1 - start.1) as f64 / elapsed,
+    })
 }
 
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: libc::pid_t) -> anyhow::Result<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start at field 3.
-    let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
-    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
-    Ok(utime + stime)
+/// CPU nanoseconds and context switches of every thread of a process.
+fn thread_counters(pid: libc::pid_t) -> anyhow::Result<(u64, u64)> {
+    let (mut cpu_ns, mut switches) = (0u64, 0u64);
+    for task in fs::read_dir(format!("/proc/{pid}/task"))? {
+        let task = task?.path();
+        // A thread that ended since the listing counts no more.
+        let (Ok(sched), Ok(status)) = (
+            fs::read_to_string(task.join("schedstat")),
+            fs::read_to_string(task.join("status")),
+        ) else {
+            continue;
+        };
+        cpu_ns += sched
+            .split_whitespace()
+            .next()
+            .context("odd schedstat")?
+            .parse::<u64>()?;
+        for line in status.lines() {
+            if let Some(n) = line
+                .strip_prefix("voluntary_ctxt_switches:")
+                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            {
+                switches += n.trim().parse::<u64>()?;
+            }
+        }
+    }
+    Ok((cpu_ns, switches))
 }

@@ -269,8 +269,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Scans { json } => {
-            let state = SpoolState::read(&settings.spool_dir())?;
-            listing::scans(&state, &settings.retention(), json);
+            let spool = settings.spool_dir();
+            let (state, history) = (SpoolState::read(&spool)?, SpoolState::history(&spool)?);
+            listing::scans(&state, &history, &settings.retention(), json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Uploads {
@@ -287,11 +288,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let left: usize = state.scans.iter().map(|s| s.pending_uploads().len()).sum();
             // Photos that can never be sent, of the scans still in the
             // spool and of those this pass retired.
-            let retired = state
-                .history
-                .scans
-                .iter()
-                .filter(|s| before.contains(&s.id));
+            let history = SpoolState::history(&spool)?;
+            let retired = history.scans.iter().filter(|s| before.contains(&s.id));
             let lost: usize = state.scans.iter().map(|s| s.damaged.len()).sum::<usize>()
                 + retired.map(|s| s.missing).sum::<usize>();
             println!("uploaded {sent} photos; {left} still waiting");
@@ -458,10 +456,9 @@ fn list_profiles(settings: &Settings) -> ExitCode {
 fn print_report(report: &Report, json: bool) -> ExitCode {
     let s = &report.summary;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string(s).expect("a summary always serialises")
-        );
+        let mut value = serde_json::to_value(s).expect("a summary always serialises");
+        value["peak_rss_kib"] = serde_json::json!(report.peak_rss_kib);
+        println!("{value}");
     } else {
         let state = match (&s.outcome, &s.paused, report.interrupted) {
             (Some(o), _, _) => format!("{o:?}").to_lowercase(),
@@ -484,6 +481,9 @@ fn print_report(report: &Report, json: bool) -> ExitCode {
             t.downloading.as_secs_f64(),
             t.uploading.as_secs_f64()
         );
+        if let Some(kib) = report.peak_rss_kib {
+            println!("  memory: {:.1} MB at most", kib as f64 / 1024.0);
+        }
         if s.outcome.is_none() {
             println!("  continue it with: scanrig resume --scan {}", s.scan);
         }

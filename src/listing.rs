@@ -1,14 +1,14 @@
 //! What `scanrig uploads` and `scanrig scans` print: the spool's scans as
 //! a table (or JSON, the same rows the web API gives).
 
-use scanrig_actors::history::Retention;
+use scanrig_actors::history::{History, Retention};
 
 use crate::scans::SpoolState;
 
 /// `scanrig scans`: every scan the spool knows, newest first: those
 /// being taken or with photos to send, and the retired ones.
-pub fn scans(state: &SpoolState, retention: &Retention, json: bool) {
-    let rows = state.rows(retention);
+pub fn scans(state: &SpoolState, history: &History, retention: &Retention, json: bool) {
+    let rows = state.rows(history, retention);
     if json {
         println!("{}", serde_json::Value::Array(rows));
         return;

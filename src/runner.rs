@@ -46,6 +46,8 @@ pub struct Report {
     pub interrupted: bool,
     /// The rig refused what the profile asks (nothing moved); why.
     pub refused: Option<String>,
+    /// The most memory this process held at once (its VmHWM), in KiB.
+    pub peak_rss_kib: Option<u64>,
 }
 
 impl Report {
@@ -141,8 +143,18 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
             summary,
             interrupted,
             refused,
+            peak_rss_kib: peak_rss_kib(),
         })
     })
+}
+
+/// This process's peak resident memory (VmHWM of /proc/self/status), in
+/// KiB: its own, unlike a parent's view through `wait4`, which also counts
+/// what the parent held when it started the process.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Shows the scan's progress on the bar, and keeps what the report needs.

@@ -1,7 +1,7 @@
 //! Scans on disk and new scans: reads every journal in the spool at start-up
 //! (what to upload, what to resume) and turns a profile into a plan.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -28,12 +28,7 @@ use crate::profile::Profile;
 /// that one was killed) gets the next free second, so it never writes into
 /// the earlier scan's folders.
 pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
-    let retired = History::ids(spool).with_context(|| {
-        format!(
-            "cannot read the scans index {}",
-            spool.join(INDEX_FILE).display()
-        )
-    })?;
+    let retired = History::ids(spool).with_context(|| index_error(spool))?;
     let mut started = unix_now();
     let mut scan = ScanId::new(started, &profile.name);
     while spool.join(scan.as_str()).exists() || retired.contains(&scan) {
@@ -116,25 +111,34 @@ pub struct SpoolState {
     pub scans: Vec<ScanRecord>,
     /// Journals that could not be read (left alone, reported).
     pub unreadable: Vec<ReplayError>,
-    /// Retired scans.
-    pub history: History,
+    /// The ids of the retired scans (the scans index holds the rest:
+    /// [`History::read`]).
+    pub retired: HashSet<ScanId>,
+}
+
+/// What went wrong, when the scans index cannot be read.
+fn index_error(spool: &Path) -> String {
+    format!(
+        "cannot read the scans index {}",
+        spool.join(INDEX_FILE).display()
+    )
 }
 
 impl SpoolState {
-    /// Reads the scans index and the journals of the scans not retired.
+    /// The retired scans, from the scans index of `spool`.
+    pub fn history(spool: &Path) -> anyhow::Result<History> {
+        History::read(spool).with_context(|| index_error(spool))
+    }
+
+    /// Reads the ids of the retired scans and the journals of the others.
     pub fn read(spool: &Path) -> anyhow::Result<SpoolState> {
-        let history = History::read(spool).with_context(|| {
-            format!(
-                "cannot read the scans index {}",
-                spool.join(INDEX_FILE).display()
-            )
-        })?;
+        let retired = History::ids(spool).with_context(|| index_error(spool))?;
         let dirs = journal::scan_dirs(spool)
             .with_context(|| format!("cannot read the spool folder {}", spool.display()))?;
         let mut state = SpoolState::default();
         for dir in dirs {
             // A retired scan's folder not yet removed (a crash in between).
-            if history.contains(&scan_id(&dir)) {
+            if retired.contains(&scan_id(&dir)) {
                 continue;
             }
             match journal::replay(&dir) {
@@ -151,7 +155,7 @@ impl SpoolState {
                 Err(e) => state.unreadable.push(e),
             }
         }
-        state.history = history;
+        state.retired = retired;
         Ok(state)
     }
 
@@ -188,7 +192,7 @@ impl SpoolState {
     fn retire(&mut self, rig: &Rig, log: &Logger) -> anyhow::Result<()> {
         let spool = &rig.spool;
         for dir in journal::scan_dirs(spool)? {
-            if self.history.contains(&scan_id(&dir)) {
+            if self.retired.contains(&scan_id(&dir)) {
                 info!(log, "finishing the retirement of a scan"; "folder" => %dir.display());
                 history::clear_folder(&dir, rig.keep_uploaded)
                     .with_context(|| format!("cannot clear {}", dir.display()))?;
@@ -203,8 +207,8 @@ impl SpoolState {
             history::retire(spool, &record, rig.keep_uploaded, &rig.retention, now)
                 .with_context(|| format!("cannot retire scan {}", record.id()))?;
             info!(log, "scan retired: every photo is sent"; "scan" => %record.id());
+            self.retired.insert(record.id().clone());
         }
-        self.history = History::read(spool)?;
         Ok(())
     }
 
@@ -315,13 +319,13 @@ fn destination(place: Option<&Place>) -> String {
 impl SpoolState {
     /// Every scan the spool knows, unfinished and retired (those the
     /// retention still remembers), newest first, as rows.
-    pub fn rows(&self, retention: &Retention) -> Vec<serde_json::Value> {
+    pub fn rows(&self, history: &History, retention: &Retention) -> Vec<serde_json::Value> {
         let mut rows: Vec<(u64, serde_json::Value)> = self
             .scans
             .iter()
             .map(|s| (s.started_at, scan_row(s)))
             .chain(
-                self.history
+                history
                     .kept(retention, unix_millis_now())
                     .iter()
                     .map(|s| (s.started_at, retired_row(s))),
@@ -341,7 +345,8 @@ impl SpoolState {
             row["manifest"] = serde_json::from_slice(&Manifest::from_record(record).to_json())?;
             return Ok(Some(row));
         }
-        let Some(retired) = state.history.scans.iter().find(|s| s.id.as_str() == id) else {
+        let history = SpoolState::history(spool)?;
+        let Some(retired) = history.scans.iter().find(|s| s.id.as_str() == id) else {
             return Ok(None);
         };
         let mut row = retired_row(retired);

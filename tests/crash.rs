@@ -328,3 +328,40 @@ fn uploads_lists_what_waits_and_retry_sends_it_once() {
         out.stdout
     );
 }
+
+#[test]
+fn sigkill_at_random_instants_while_scans_are_retired_loses_and_doubles_nothing() {
+    let rig = Rig::new();
+    let text = ring_profile(3, 0);
+    rig.profile("quick", &text);
+    let expected = plan("quick", &rings_of(&text));
+    let mut instants = common::Instants::new();
+    let rounds = 8;
+    for round in 0..rounds {
+        start_of_a_fresh_second();
+        let known = rig.known_scans();
+        let mut running = rig.spawn(&["scan", "--profile", "quick"]);
+        // The manifest at the destination: the scan is being compacted
+        // into the scans index, or about to be.
+        running.wait_until("a new scan's manifest", DEADLINE, || {
+            rig.known_scans()
+                .iter()
+                .filter(|s| !known.contains(s))
+                .any(|s| rig.delivered(s).join("manifest.json").is_file())
+        });
+        std::thread::sleep(instants.up_to(Duration::from_millis(4)));
+        running.kill();
+        assert_eq!(rig.known_scans().len(), round + 1, "one scan per round");
+    }
+    // The next start finishes whatever each kill interrupted.
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    let scans = rig.known_scans();
+    assert_eq!(scans.len(), rounds, "{scans:?}");
+    for scan in &scans {
+        assert_complete(&rig.delivered(scan), &expected);
+        rig.assert_retired(scan, "completed", expected.len());
+    }
+    assert!(rig.spooled_scans().is_empty(), "{:?}", rig.spooled_scans());
+    let index = std::fs::read_to_string(rig.spool.join("scans.jsonl")).expect("index");
+    assert!(index.ends_with('\n'), "no torn line left in the index");
+}

@@ -302,6 +302,39 @@ fn killed_mid_upload_it_resumes_the_session_without_a_second_copy() {
     assert!(before.values().all(|&n| n <= 1), "{before:?}");
 }
 
+#[test]
+fn sigkill_at_random_instants_during_a_burst_of_uploads_loses_and_doubles_nothing() {
+    let fake = FakeDrive::start();
+    let (rig, scan) = spooled_rig(&fake, 24, 16, "");
+    // Every request 20 ms late: a pass over the 24 photos takes about
+    // half a second, so the kills land in the middle of it.
+    fake.set_latency(Duration::from_millis(20));
+    let mut instants = common::Instants::new();
+    // Each `uploads retry` sends the waiting photos, four at a time: their
+    // records come back together and are committed in groups.
+    let mut sent = Vec::new();
+    for round in 0..6 {
+        let running = rig.spawn(&["uploads", "retry"]);
+        // The first kill early, before the pass could be over.
+        let within = if round == 0 { 100 } else { 250 };
+        std::thread::sleep(instants.up_to(Duration::from_millis(within)));
+        running.kill();
+        let copies = count_names(&fake);
+        assert!(
+            copies.values().all(|&n| n == 1),
+            "a second copy: {copies:?}"
+        );
+        sent.push(copies.keys().filter(|n| n.ends_with(".jpg")).count());
+    }
+    assert!(
+        sent[0] < 24,
+        "the first kill came after every upload: {sent:?}"
+    );
+    eprintln!("photos at Drive after each kill: {sent:?}");
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &ring_profile(24, 0));
+}
+
 fn count_names(fake: &FakeDrive) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for f in fake.files() {

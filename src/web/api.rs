@@ -231,8 +231,15 @@ async fn spool_state(shared: &Shared) -> Result<SpoolState, ApiError> {
 }
 
 async fn scans(shared: web::Data<Shared>) -> ApiResult {
-    let state = spool_state(&shared).await?;
-    Ok(HttpResponse::Ok().json(state.rows(&shared.settings.retention())))
+    let (spool, retention) = (shared.settings.spool_dir(), shared.settings.retention());
+    let rows = web::block(move || -> anyhow::Result<Vec<Value>> {
+        let state = SpoolState::read(&spool)?;
+        Ok(state.rows(&SpoolState::history(&spool)?, &retention))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 async fn scan(shared: web::Data<Shared>, id: web::Path<String>) -> ApiResult {

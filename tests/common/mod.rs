@@ -896,3 +896,29 @@ pub fn temp_files(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with('.') && n.contains(".part-"))
         .collect()
 }
+
+/// Pseudo-random instants for killing a process at: a xorshift generator
+/// seeded from the clock, its seed printed so that a failing run can be
+/// told apart (the instants depend on timing anyway).
+pub struct Instants(u64);
+
+impl Instants {
+    /// A generator seeded from the clock.
+    pub fn new() -> Instants {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos();
+        let seed = u64::from(nanos) | 1;
+        eprintln!("kill instants seeded with {seed}");
+        Instants(seed)
+    }
+
+    /// A duration from zero up to `max`.
+    pub fn up_to(&mut self, max: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        max.mul_f64((self.0 % 1_000_001) as f64 / 1e6)
+    }
+}

@@ -176,3 +176,112 @@ fn write(
     };
     writer.write(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::replay;
+    use crate::journal::tests::{file, plan};
+    use crate::plan::ShotId;
+
+    fn captured(n: u32) -> Record {
+        Record::ShotCaptured {
+            shot: ShotId(n),
+            at: u64::from(n),
+            files: file(n),
+        }
+    }
+
+    #[test]
+    fn records_sent_together_are_all_committed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let scan = dir.path().join("scan");
+        actix::System::new().block_on(async {
+            let journal = Journal::start(Duration::from_millis(3));
+            let start = Record::ScanStarted {
+                at: 0,
+                plan: plan(300),
+            };
+            let first = Append {
+                dir: scan.clone(),
+                record: start,
+            };
+            journal.send(first).await.unwrap().unwrap();
+            // Sent at once, answered as each is on disk.
+            let sends: Vec<_> = (1..=300)
+                .map(|n| {
+                    journal.send(Append {
+                        dir: scan.clone(),
+                        record: captured(n),
+                    })
+                })
+                .collect();
+            for reply in all_in_order(sends).await {
+                reply.unwrap().unwrap();
+            }
+        });
+        let record = replay(&scan).unwrap();
+        let shots: Vec<u32> = record.captured.keys().map(|s| s.0).collect();
+        assert_eq!(shots, (1..=300).collect::<Vec<_>>());
+        let text = std::fs::read_to_string(scan.join(super::super::JOURNAL_FILE)).unwrap();
+        let order: Vec<u64> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["at"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(order, (1..=300).collect::<Vec<_>>(), "sent order kept");
+    }
+
+    #[test]
+    fn a_journal_that_cannot_be_written_fails_only_its_own_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        // A file where the scan's folder should be.
+        let bad = dir.path().join("bad");
+        std::fs::write(&bad, b"not a folder").unwrap();
+        let mut open = HashMap::new();
+        let mut answers = Vec::new();
+        let mut batch = Vec::new();
+        for (dir, record) in [
+            (
+                &good,
+                Record::ScanStarted {
+                    at: 0,
+                    plan: plan(2),
+                },
+            ),
+            (&bad, captured(1)),
+            (&good, captured(1)),
+        ] {
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            batch.push(Job::Append {
+                dir: dir.clone(),
+                record,
+                reply,
+            });
+        }
+        batch.push(Job::Close(good.clone()));
+        commit(&mut open, batch);
+        let results: Vec<bool> = answers
+            .into_iter()
+            .map(|mut a| a.try_recv().unwrap().is_ok())
+            .collect();
+        assert_eq!(results, [true, false, true]);
+        assert!(open.is_empty(), "closed, and the failed one not kept");
+        assert_eq!(replay(&good).unwrap().captured.len(), 1);
+    }
+
+    /// Awaits every future, in order.
+    async fn all_in_order<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+        let mut out = Vec::with_capacity(futures.len());
+        for f in futures {
+            out.push(f.await);
+        }
+        out
+    }
+}
