@@ -107,8 +107,9 @@ pub struct Spool {
     pub history_scans: usize,
     /// ...for at most this many days.
     pub history_days: u64,
-    /// While journal records come in bursts, each waits up to this many
-    /// milliseconds for others to be committed with it (one fsync for all).
+    /// An upload or fault record of the journal waits up to this many
+    /// milliseconds for others to be committed with it (one fdatasync for
+    /// all); a capture record never waits.
     pub commit_delay_ms: u64,
 }
 

@@ -335,6 +335,45 @@ fn sigkill_at_random_instants_during_a_burst_of_uploads_loses_and_doubles_nothin
     assert_delivered(&rig, &fake, &scan, &ring_profile(24, 0));
 }
 
+#[test]
+fn fifty_scans_behind_a_refusing_drive_are_each_uploaded_once_when_it_takes_them() {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(&fake, "");
+    fake.set_quota_exceeded(true);
+    let profile = ring_profile(2, 0);
+    rig.profile("drive", &profile);
+    let mut scans = Vec::new();
+    for _ in 0..50 {
+        let out = rig.run(&["scan", "--profile", "drive", "--json"]);
+        let summary = out.summary();
+        assert_eq!(
+            (&summary["captured"], &summary["uploaded"]),
+            (&Value::from(2), &Value::from(0)),
+            "{summary}"
+        );
+        scans.push(summary["scan"].as_str().unwrap().to_owned());
+    }
+    // Each scan's start tried only what was due: no photo went twice to a
+    // Drive that refused it, and the journals did not grow per pass.
+    let lines: usize = scans.iter().map(|s| rig.journal(s).records.len()).sum();
+    assert!(
+        lines <= 50 * 5,
+        "{lines} journal lines for 50 scans of 2 photos"
+    );
+    fake.set_quota_exceeded(false);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    // Every photo once in its scan's folder, with its manifest.
+    for scan in &scans {
+        assert_delivered(&rig, &fake, scan, &profile);
+    }
+    let photos = fake
+        .files()
+        .iter()
+        .filter(|f| f.name.ends_with(".jpg"))
+        .count();
+    assert_eq!(photos, 100);
+}
+
 fn count_names(fake: &FakeDrive) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for f in fake.files() {

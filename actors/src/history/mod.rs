@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use scanrig_hardware::fsutil::{sync_parent, DurableFile};
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backlog::BACKLOG_FILE;
 use crate::destination::Place;
-use crate::journal::{JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
+use crate::journal::{parse_lines, JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
 use crate::plan::ScanId;
 use crate::sequence::Outcome;
 
@@ -169,29 +169,20 @@ impl History {
     }
 }
 
-/// The index's lines read as `T`, and the damaged ones (a torn last line is
-/// not counted: it never completed).
+/// The index's lines read as `T`, and the damaged ones.
 fn read_index<T: serde::de::DeserializeOwned>(
     spool: &Path,
 ) -> io::Result<(Vec<T>, Vec<SkippedLine>)> {
-    let file = match fs::File::open(spool.join(INDEX_FILE)) {
-        Ok(f) => f,
+    let bytes = match fs::read(spool.join(INDEX_FILE)) {
+        Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(e) => return Err(e),
     };
-    let lines: Vec<String> = BufReader::new(file).lines().collect::<Result<_, _>>()?;
-    let (mut items, mut skipped) = (Vec::with_capacity(lines.len()), Vec::new());
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str::<T>(line) {
-            Ok(item) => items.push(item),
-            Err(_) if i + 1 == lines.len() => {}
-            Err(e) => skipped.push(SkippedLine {
-                line: i + 1,
-                reason: e.to_string(),
-            }),
-        }
-    }
-    Ok((items, skipped))
+    let parsed = parse_lines::<T>(&bytes);
+    Ok((
+        parsed.items.into_iter().map(|(_, item)| item).collect(),
+        parsed.skipped,
+    ))
 }
 
 /// Retires a settled scan: its summary goes into the index, then its spool

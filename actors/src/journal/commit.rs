@@ -6,9 +6,11 @@
 //! point is unchanged: the photo is fsync'd and renamed before its capture
 //! record is sent, and counts once that record's reply comes.
 //!
-//! A record alone is committed at once. Only while records come in bursts
-//! (the last commit took more than one) does the writer wait up to
-//! `delay` for more, so a scan's steady pace is not slowed.
+//! A capture record is committed at once (with whatever is queued): the
+//! scan's next step waits for it. An upload or fault record waits up to
+//! `delay` for others to share its fdatasync, unless a capture comes and
+//! ends the wait; a burst of uploads (a backlog going out) is committed a
+//! few records at a time, and a scan's pace does not change.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -60,7 +62,7 @@ impl Actor for Journal {
 }
 
 impl Journal {
-    /// Starts the commit thread; records arriving in a burst wait up to
+    /// Starts the commit thread; upload and fault records wait up to
     /// `delay` for others to be committed with.
     pub fn start(delay: Duration) -> Addr<Journal> {
         let (jobs, queue) = mpsc::channel();
@@ -101,21 +103,48 @@ impl Handler<Close> for Journal {
     }
 }
 
+impl Job {
+    /// Whether it may wait for company: an upload or a fault may; a
+    /// capture (the scan's next step waits for it), a scan's start or end
+    /// may not, and ends the wait of those before it.
+    fn may_wait(&self) -> bool {
+        match self {
+            Job::Append { record, .. } => matches!(
+                record,
+                Record::ShotUploaded { .. }
+                    | Record::DeviceFault { .. }
+                    | Record::ShotDamaged { .. }
+                    | Record::UploadFailed { .. }
+                    | Record::DestinationMoved { .. }
+            ),
+            Job::Close(_) => true,
+        }
+    }
+}
+
 /// Takes jobs until every sender is gone.
 fn commit_loop(queue: &Receiver<Job>, delay: Duration) {
     let mut open: HashMap<PathBuf, JournalWriter> = HashMap::new();
-    let mut burst = false;
     while let Ok(first) = queue.recv() {
+        let mut waits = first.may_wait();
         let mut batch = vec![first];
-        let deadline = Instant::now() + if burst { delay } else { Duration::ZERO };
+        let deadline = Instant::now() + delay;
         while batch.len() < MAX_BATCH {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            match queue.recv_timeout(wait) {
-                Ok(job) => batch.push(job),
+            // What is queued already goes along; only records that may
+            // wait wait for more.
+            let next = if waits {
+                queue.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            } else {
+                queue.try_recv().map_err(|_| RecvTimeoutError::Timeout)
+            };
+            match next {
+                Ok(job) => {
+                    waits &= job.may_wait();
+                    batch.push(job);
+                }
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
-        burst = batch.len() > 1;
         commit(&mut open, batch);
     }
 }

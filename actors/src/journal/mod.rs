@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -327,39 +327,74 @@ pub enum ReplayError {
     },
 }
 
-/// A journal's lines, each read as a record or skipped with the reason.
-pub(crate) struct Lines {
-    /// Every line's text (without its newline).
-    pub(crate) text: Vec<String>,
-    /// The records, with the index of their line.
-    pub(crate) records: Vec<(usize, Record)>,
-    /// The lines that are not records, torn last line excepted.
+/// A file of JSON lines, each read as a `T` or skipped with the reason.
+pub(crate) struct Parsed<T> {
+    /// The items, with the index (0-based) of their line.
+    pub(crate) items: Vec<(usize, T)>,
+    /// Each line's byte range in the file (without its newline).
+    pub(crate) spans: Vec<std::ops::Range<usize>>,
+    /// The lines that are not items, torn last line excepted.
     pub(crate) skipped: Vec<SkippedLine>,
 }
 
-/// Reads the journal at `path` line by line.
-pub(crate) fn read_lines(path: &Path) -> Result<Lines, ReplayError> {
-    let io_err = |source| ReplayError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = BufReader::new(File::open(path).map_err(io_err)?);
-    let text: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io_err)?;
-    let mut records = Vec::with_capacity(text.len());
+/// Parses a file of JSON lines read whole: one allocation for the file,
+/// none per line. A last line that does not parse is a torn append that
+/// never completed, not damage.
+pub(crate) fn parse_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Parsed<T> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            spans.push(start..i);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        spans.push(start..bytes.len());
+    }
+    let mut items = Vec::with_capacity(spans.len());
     let mut skipped = Vec::new();
-    for (i, line) in text.iter().enumerate() {
-        match serde_json::from_str::<Record>(line) {
-            Ok(r) => records.push((i, r)),
-            // A torn final line: the write never completed, so it never counted.
-            Err(_) if i + 1 == text.len() => {}
+    for (i, span) in spans.iter().enumerate() {
+        match serde_json::from_slice::<T>(&bytes[span.clone()]) {
+            Ok(item) => items.push((i, item)),
+            Err(_) if i + 1 == spans.len() => {}
             Err(e) => skipped.push(SkippedLine {
                 line: i + 1,
                 reason: e.to_string(),
             }),
         }
     }
-    if !matches!(records.first(), Some((0, Record::ScanStarted { .. }))) {
-        let reason = match skipped.first() {
+    Parsed {
+        items,
+        spans,
+        skipped,
+    }
+}
+
+/// A journal: its bytes, and its lines read as records.
+pub(crate) struct Lines {
+    /// The whole file.
+    pub(crate) bytes: Vec<u8>,
+    /// Its lines.
+    pub(crate) parsed: Parsed<Record>,
+}
+
+impl Lines {
+    /// The text of line `i` (0-based), without its newline.
+    pub(crate) fn text(&self, i: usize) -> &[u8] {
+        &self.bytes[self.parsed.spans[i].clone()]
+    }
+}
+
+/// Reads the journal at `path` line by line.
+pub(crate) fn read_lines(path: &Path) -> Result<Lines, ReplayError> {
+    let bytes = fs::read(path).map_err(|source| ReplayError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parsed = parse_lines::<Record>(&bytes);
+    if !matches!(parsed.items.first(), Some((0, Record::ScanStarted { .. }))) {
+        let reason = match parsed.skipped.first() {
             Some(s) if s.line == 1 => s.reason.clone(),
             _ => "another record".to_owned(),
         };
@@ -368,19 +403,15 @@ pub(crate) fn read_lines(path: &Path) -> Result<Lines, ReplayError> {
             reason,
         });
     }
-    Ok(Lines {
-        text,
-        records,
-        skipped,
-    })
+    Ok(Lines { bytes, parsed })
 }
 
 /// Reads a scan's journal. Lines that are not records are skipped and
 /// listed in [`ScanRecord::skipped`]; [`repair`] sets them aside.
 pub fn replay(scan_dir: &Path) -> Result<ScanRecord, ReplayError> {
-    let lines = read_lines(&scan_dir.join(JOURNAL_FILE))?;
-    let records = lines.records.into_iter().map(|(_, r)| r);
-    Ok(ScanRecord::from_records(scan_dir, records, lines.skipped))
+    let parsed = read_lines(&scan_dir.join(JOURNAL_FILE))?.parsed;
+    let records = parsed.items.into_iter().map(|(_, r)| r);
+    Ok(ScanRecord::from_records(scan_dir, records, parsed.skipped))
 }
 
 impl ScanRecord {

@@ -33,10 +33,10 @@ pub struct Repaired {
 pub fn repair(scan_dir: &Path) -> Result<Option<Repaired>, ReplayError> {
     let path = scan_dir.join(JOURNAL_FILE);
     let lines = read_lines(&path)?;
-    if lines.skipped.is_empty() {
+    if lines.parsed.skipped.is_empty() {
         return Ok(None);
     }
-    let records = lines.records.iter().map(|(_, r)| r.clone());
+    let records = lines.parsed.items.iter().map(|(_, r)| r.clone());
     let scan = ScanRecord::from_records(scan_dir, records, Vec::new());
     let unproven: BTreeSet<ShotId> = scan
         .captured
@@ -52,15 +52,16 @@ pub fn repair(scan_dir: &Path) -> Result<Option<Repaired>, ReplayError> {
     let kept_aside = scan_dir.join(format!("{JOURNAL_FILE}.damaged-{}", unix_millis_now()));
     keep_copy(&path, &kept_aside).map_err(io_err)?;
     let mut out = DurableFile::create(&path).map_err(io_err)?;
-    for (i, record) in &lines.records {
+    for (i, record) in &lines.parsed.items {
         if !concerns(record, &unproven) {
-            writeln!(out, "{}", lines.text[*i]).map_err(io_err)?;
+            out.write_all(lines.text(*i)).map_err(io_err)?;
+            out.write_all(b"\n").map_err(io_err)?;
         }
     }
     out.commit().map_err(io_err)?;
     Ok(Some(Repaired {
         kept_aside,
-        skipped: lines.skipped,
+        skipped: lines.parsed.skipped,
         unproven: unproven.into_iter().collect(),
     }))
 }
