@@ -11,6 +11,7 @@ use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
 use crate::config_error::{ConfigErrors, Problem};
 use crate::drive::command::AuthCommand;
+use crate::export::{self, ExportArgs};
 use crate::logging::logger;
 use crate::motor::{self, MotorCommand};
 use crate::profile::Profile;
@@ -101,6 +102,9 @@ enum Command {
     Buttons(ButtonsCommand),
     /// Measure the pipeline on the simulated rig.
     Bench(BenchArgs),
+    /// Write a scan's camera poses for COLMAP, Metashape, RealityCapture
+    /// or scripts (JSON).
+    Export(ExportArgs),
 }
 
 /// What to do with the photos in the spool.
@@ -333,6 +337,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             bench::run(&settings, &args, log)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export(args) => {
+            let written = export::run(&settings, &args)?;
+            println!(
+                "wrote {} files, in {}",
+                written.len(),
+                common_folder(&written)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -497,4 +510,14 @@ fn print_report(report: &Report, json: bool) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The folder the written files share (their first one's, for one file).
+fn common_folder(paths: &[PathBuf]) -> String {
+    let Some(first) = paths.first() else {
+        return String::new();
+    };
+    let mut common = first.parent().unwrap_or(first).to_path_buf();
+    while !paths.iter().all(|p| p.starts_with(&common)) && common.pop() {}
+    common.display().to_string()
 }

@@ -16,6 +16,8 @@
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
 //! - [`web`]: the daemon's web page and REST API.
+//! - [`export`]: `scanrig export`, a scan's camera poses for
+//!   reconstruction tools.
 //! - [`bench`]: the pipeline benchmark.
 //! - [`logging`]: slog to stderr.
 
@@ -27,6 +29,7 @@ pub mod cli;
 pub mod config_error;
 pub mod daemon;
 pub mod drive;
+pub mod export;
 pub mod keyboard;
 pub mod listing;
 pub mod logging;

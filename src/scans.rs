@@ -339,26 +339,59 @@ impl SpoolState {
     /// the journal tells it, or for a retired scan as it lies in a local
     /// destination folder (absent when it went to Drive).
     pub fn detail(spool: &Path, id: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        Ok(Found::find(spool, id)?.map(|found| {
+            let mut row = found.row;
+            if let Some(manifest) = found.manifest {
+                row["manifest"] = manifest;
+            }
+            row
+        }))
+    }
+}
+
+/// A scan the spool knows, found by id.
+#[derive(Debug)]
+pub struct Found {
+    /// Its row, as `scanrig scans --json` shows it.
+    pub row: serde_json::Value,
+    /// Its manifest, when known here: from the journal, or from a local
+    /// destination folder.
+    pub manifest: Option<serde_json::Value>,
+    /// Its folder at a local destination, if its photos went to one.
+    pub folder: Option<PathBuf>,
+}
+
+impl Found {
+    /// Looks for scan `id` among the unfinished and the retired ones.
+    pub fn find(spool: &Path, id: &str) -> anyhow::Result<Option<Found>> {
+        let local = |place: Option<&Place>| match place {
+            Some(Place::Local { dir }) => Some(dir.join(id)),
+            _ => None,
+        };
         let state = SpoolState::read(spool)?;
         if let Some(record) = state.scans.iter().find(|s| s.id().as_str() == id) {
-            let mut row = scan_row(record);
-            row["manifest"] = serde_json::from_slice(&Manifest::from_record(record).to_json())?;
-            return Ok(Some(row));
+            return Ok(Some(Found {
+                row: scan_row(record),
+                manifest: Some(serde_json::from_slice(
+                    &Manifest::from_record(record).to_json(),
+                )?),
+                folder: local(record.plan.destination.as_ref()),
+            }));
         }
         let history = SpoolState::history(spool)?;
         let Some(retired) = history.scans.iter().find(|s| s.id.as_str() == id) else {
             return Ok(None);
         };
-        let mut row = retired_row(retired);
-        if let Some(Place::Local { dir }) = &retired.destination {
-            let path = dir.join(id).join("manifest.json");
-            if let Some(manifest) = fs::read(&path)
+        let folder = local(retired.destination.as_ref());
+        let manifest = folder.as_ref().and_then(|dir| {
+            fs::read(dir.join("manifest.json"))
                 .ok()
-                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            {
-                row["manifest"] = manifest;
-            }
-        }
-        Ok(Some(row))
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        });
+        Ok(Some(Found {
+            row: retired_row(retired),
+            manifest,
+            folder,
+        }))
     }
 }

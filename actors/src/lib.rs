@@ -11,6 +11,7 @@
 //! - [`backlog`]: the photos waiting after a failed run, and when each is
 //!   due again.
 //! - [`destination`]: where photos go (trait) and the local-folder one.
+//! - [`poses`]: each shot's camera pose from the rig's geometry.
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread) and [`supervisor`], which
@@ -27,6 +28,7 @@ pub mod history;
 pub mod journal;
 pub mod manifest;
 pub mod plan;
+pub mod poses;
 pub mod recorder;
 pub mod restart;
 pub mod sequence;

@@ -68,6 +68,9 @@ pub struct ManifestFile<'a> {
     pub sha256: &'a str,
     /// Size in bytes.
     pub size: u64,
+    /// Width and height in pixels, for a JPEG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pixels: Option<[u32; 2]>,
     /// Id at the destination (`None` if it never got there).
     pub destination_id: Option<&'a str>,
 }
@@ -95,6 +98,7 @@ impl<'a> Manifest<'a> {
                             name: &f.name,
                             sha256: &f.sha256,
                             size: f.size,
+                            pixels: f.pixels,
                             destination_id: remote.and_then(|r| r.get(i)).map(String::as_str),
                         })
                         .collect(),

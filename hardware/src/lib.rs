@@ -11,11 +11,13 @@
 //! - [`panel`]: the operator panel: `Buttons` (start, pause, stop) and the
 //!   status `Indicator`, with simulated ones.
 //! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
+//! - [`jpeg`]: a photo's size in pixels, from its JPEG header.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod axis;
 pub mod camera;
 pub mod fsutil;
+pub mod jpeg;
 pub mod panel;
 pub mod units;
 

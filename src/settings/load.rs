@@ -647,6 +647,22 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, value, lo, hi, what) in ranges {
         c.range(key, value, lo, hi, what);
     }
+    let g = &s.geometry;
+    #[rustfmt::skip]
+    let lengths: [(&str, f64, f64, f64, &str); 9] = [
+        ("geometry.distance_m", g.distance_m, 0.0, 100.0, "metres"),
+        ("geometry.height_m", g.height_m, -100.0, 100.0, "metres"),
+        ("geometry.arm_out_m", g.arm_out_m, -100.0, 100.0, "metres"),
+        ("geometry.arm_up_m", g.arm_up_m, -100.0, 100.0, "metres"),
+        ("geometry.focal_mm", g.focal_mm, 0.1, 10_000.0, "millimetres"),
+        ("geometry.sensor_width_mm", g.sensor_width_mm, 0.1, 1000.0, "millimetres"),
+        ("geometry.sensor_height_mm", g.sensor_height_mm, 0.1, 1000.0, "millimetres"),
+        ("geometry.position_accuracy_m", g.position_accuracy_m, 0.0, 100.0, "metres"),
+        ("geometry.angle_accuracy_deg", g.angle_accuracy_deg, 0.0, 180.0, "degrees"),
+    ];
+    for (key, value, lo, hi, what) in lengths {
+        c.range(key, value, lo, hi, what);
+    }
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
     c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");

@@ -26,6 +26,9 @@ pub struct SpoolFile {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
+    /// Width and height in pixels, for a JPEG (absent in older journals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixels: Option<[u32; 2]>,
 }
 
 /// One line of the journal.

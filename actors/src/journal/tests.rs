@@ -31,6 +31,7 @@ pub(crate) fn file(n: u32) -> Vec<SpoolFile> {
         name: format!("t_{n}.jpg"),
         sha256: "ab".repeat(32),
         size: 10,
+        pixels: Some([640, 480]),
     }]
 }
 
@@ -163,6 +164,7 @@ fn journal_with_files(dir: &Path, n: u32, captured: u32, uploaded: u32) -> Vec<u
             name,
             sha256: digest.sha256,
             size: digest.size,
+            pixels: None,
         }];
         captures.push(files.clone());
         j.append(&Record::ShotCaptured {

@@ -323,6 +323,7 @@ impl Supervisor {
                                     .unwrap_or_default(),
                                 sha256: f.sha256,
                                 size: f.size,
+                                pixels: f.pixels.map(|(w, h)| [w, h]),
                             })
                             .collect();
                         run.files.insert(shot, files);

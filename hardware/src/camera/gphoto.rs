@@ -183,11 +183,7 @@ impl GphotoCamera {
                     .wait()
             })?;
         }
-        Ok(DownloadedFile {
-            path: target,
-            sha256: digest.sha256,
-            size: digest.size,
-        })
+        Ok(DownloadedFile::new(target, digest))
     }
 }
 

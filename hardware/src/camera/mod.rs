@@ -206,6 +206,22 @@ pub struct DownloadedFile {
     pub sha256: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Width and height in pixels, for a JPEG.
+    pub pixels: Option<(u32, u32)>,
+}
+
+impl DownloadedFile {
+    /// The file at `path`, committed with `digest`; its pixels are read
+    /// from its header.
+    pub fn new(path: PathBuf, digest: crate::fsutil::FileDigest) -> DownloadedFile {
+        let pixels = crate::jpeg::size_of_file(&path).ok().flatten();
+        DownloadedFile {
+            pixels,
+            path,
+            sha256: digest.sha256,
+            size: digest.size,
+        }
+    }
 }
 
 /// One of the camera's settings (a libgphoto2 "widget").

@@ -426,11 +426,7 @@ impl Camera for Session {
                 path: path.clone(),
                 source,
             })?;
-            downloaded.push(DownloadedFile {
-                path,
-                sha256: digest.sha256,
-                size: digest.size,
-            });
+            downloaded.push(DownloadedFile::new(path, digest));
         }
         {
             let mut device = lock(&self.camera.device);
