@@ -158,7 +158,7 @@ fn render(
 }
 
 /// A captured shot as its manifest lists it: its photo (the JPEG of a
-/// JPEG + RAW pair) and angles.
+/// JPEG + RAW pair: the file whose pixels are known) and angles.
 struct Shot {
     name: String,
     azimuth: f64,
@@ -177,10 +177,15 @@ impl Shot {
                 let files = shot["files"].as_array().map(Vec::as_slice).unwrap_or(&[]);
                 let file = files
                     .iter()
-                    .find(|f| {
-                        f["name"]
-                            .as_str()
-                            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".jpg"))
+                    .find(|f| f["pixels"].is_array())
+                    .or_else(|| {
+                        // Older manifests do not record pixels: by name.
+                        files.iter().find(|f| {
+                            f["name"].as_str().is_some_and(|n| {
+                                let n = n.to_ascii_lowercase();
+                                n.ends_with(".jpg") || n.ends_with(".jpeg")
+                            })
+                        })
                     })
                     .or_else(|| files.first())
                     .context("a shot of the manifest has no files")?;
