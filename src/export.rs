@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
     };
     let shots = Shot::all(&manifest)?;
     let pixels = pixels(&shots, folder.as_deref())?;
-    let geometry = settings.geometry.rig();
+    let geometry = settings.geometry;
     let camera = geometry.intrinsics(pixels.0, pixels.1);
     let photos: Vec<Posed> = shots
         .iter()

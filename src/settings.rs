@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scanrig_actors::poses::Turn;
+use scanrig_actors::poses::Geometry;
 use scanrig_hardware::axis::Travel;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
@@ -82,7 +82,8 @@ pub struct Settings {
     pub profiles: Profiles,
     /// Logging.
     pub log: Log,
-    /// Where the camera stands and its lens: each photo's camera pose.
+    /// `[geometry]`: where the camera stands and its lens, for each photo's
+    /// camera pose (how to measure it: deploy/HARDWARE.md).
     pub geometry: Geometry,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
@@ -93,69 +94,6 @@ pub struct Settings {
     /// Which layer set which key, to name it in problems found later.
     #[serde(skip)]
     layers: load::Layers,
-}
-
-/// `[geometry]`: where the camera stands relative to the turntable, and
-/// its lens; each photo's camera pose follows from it (conventions in
-/// `scanrig_actors::poses`; how to measure it in deploy/HARDWARE.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Geometry {
-    /// Horizontal distance from the turntable's axis to the tilt arm's
-    /// pivot (to the lens without a tilt arm), metres.
-    pub distance_m: f64,
-    /// Height of the pivot (of the lens) above the table's top, metres.
-    pub height_m: f64,
-    /// With the arm level: how far beyond the pivot the lens is, metres.
-    pub arm_out_m: f64,
-    /// With the arm level: how far above the pivot the lens is, metres.
-    pub arm_up_m: f64,
-    /// Which way a positive table angle turns the table, seen from above.
-    pub table_turns: Turn,
-    /// The lens's focal length, millimetres (not the 35 mm equivalent).
-    pub focal_mm: f64,
-    /// The sensor's width (the photo's long side), millimetres.
-    pub sensor_width_mm: f64,
-    /// The sensor's height, millimetres.
-    pub sensor_height_mm: f64,
-    /// How far off the camera positions may be, metres (for the tools that
-    /// weigh priors).
-    pub position_accuracy_m: f64,
-    /// How far off the camera angles may be, degrees.
-    pub angle_accuracy_deg: f64,
-}
-
-impl Default for Geometry {
-    fn default() -> Self {
-        Geometry {
-            distance_m: 0.5,
-            height_m: 0.1,
-            arm_out_m: 0.0,
-            arm_up_m: 0.0,
-            table_turns: Turn::Counterclockwise,
-            focal_mm: 35.0,
-            sensor_width_mm: 23.5,
-            sensor_height_mm: 15.6,
-            position_accuracy_m: 0.01,
-            angle_accuracy_deg: 2.0,
-        }
-    }
-}
-
-impl Geometry {
-    /// The rig's geometry for the pose computations.
-    pub fn rig(&self) -> scanrig_actors::poses::Geometry {
-        scanrig_actors::poses::Geometry {
-            distance_m: self.distance_m,
-            height_m: self.height_m,
-            arm_out_m: self.arm_out_m,
-            arm_up_m: self.arm_up_m,
-            table_turns: self.table_turns,
-            focal_mm: self.focal_mm,
-            sensor_width_mm: self.sensor_width_mm,
-            sensor_height_mm: self.sensor_height_mm,
-        }
-    }
 }
 
 /// `[spool]`: the folder where photos wait until they are uploaded.

@@ -43,8 +43,9 @@ pub enum Turn {
     Clockwise,
 }
 
-/// The rig's geometry and lens.
+/// The rig's geometry and lens (`[geometry]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Geometry {
     /// Horizontal distance from the turntable's axis to the tilt pivot (or
     /// to the camera's optical centre without a tilt arm), metres.
@@ -65,6 +66,28 @@ pub struct Geometry {
     pub sensor_width_mm: f64,
     /// The sensor's height, millimetres.
     pub sensor_height_mm: f64,
+    /// How far off the camera positions may be, metres (for the tools
+    /// that weigh priors).
+    pub position_accuracy_m: f64,
+    /// How far off the camera angles may be, degrees.
+    pub angle_accuracy_deg: f64,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            distance_m: 0.5,
+            height_m: 0.1,
+            arm_out_m: 0.0,
+            arm_up_m: 0.0,
+            table_turns: Turn::Counterclockwise,
+            focal_mm: 35.0,
+            sensor_width_mm: 23.5,
+            sensor_height_mm: 15.6,
+            position_accuracy_m: 0.01,
+            angle_accuracy_deg: 2.0,
+        }
+    }
 }
 
 /// A camera pose in the object frame (see the module's conventions).
@@ -217,4 +240,4 @@ impl Pose {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

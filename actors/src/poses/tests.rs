@@ -3,16 +3,37 @@
 
 use super::*;
 
-const TRIPOD: Geometry = Geometry {
-    distance_m: 0.6,
-    height_m: 0.15,
-    arm_out_m: 0.0,
-    arm_up_m: 0.0,
-    table_turns: Turn::Counterclockwise,
-    focal_mm: 35.0,
-    sensor_width_mm: 23.5,
-    sensor_height_mm: 15.6,
-};
+/// A camera on a tripod, 0.6 m from the axis and 0.15 m up, with the
+/// default lens: 35 mm on a 23.5 × 15.6 mm sensor.
+fn tripod() -> Geometry {
+    Geometry {
+        distance_m: 0.6,
+        height_m: 0.15,
+        ..Geometry::default()
+    }
+}
+
+/// The rotation of a unit quaternion `[w, x, y, z]` (Hamilton's, the
+/// convention of COLMAP's `images.txt`).
+pub(crate) fn rotation_of_quaternion([w, x, y, z]: [f64; 4]) -> [[f64; 3]; 3] {
+    [
+        [
+            1.0 - 2.0 * (y * y + z * z),
+            2.0 * (x * y - w * z),
+            2.0 * (x * z + w * y),
+        ],
+        [
+            2.0 * (x * y + w * z),
+            1.0 - 2.0 * (x * x + z * z),
+            2.0 * (y * z - w * x),
+        ],
+        [
+            2.0 * (x * z - w * y),
+            2.0 * (y * z + w * x),
+            1.0 - 2.0 * (x * x + y * y),
+        ],
+    ]
+}
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
@@ -27,7 +48,7 @@ fn every_rotation_is_a_proper_rotation() {
     let arm = Geometry {
         arm_out_m: 0.3,
         arm_up_m: 0.05,
-        ..TRIPOD
+        ..tripod()
     };
     for az in (0..360).step_by(17) {
         for tilt in [-60.0, -20.0, 0.0, 15.0, 45.0, 89.0] {
@@ -54,7 +75,7 @@ fn every_rotation_is_a_proper_rotation() {
 fn the_camera_goes_round_the_other_way_from_the_table() {
     // The table turns 90° counter-clockwise: what faced the camera now
     // faces +Y, so the camera, seen from the object, stands at -Y.
-    let pose = TRIPOD.pose(90.0, 0.0);
+    let pose = tripod().pose(90.0, 0.0);
     let [x, y, z] = pose.centre;
     assert!(
         close(x, 0.0) && close(y, -0.6) && close(z, 0.15),
@@ -62,20 +83,20 @@ fn the_camera_goes_round_the_other_way_from_the_table() {
     );
     let cw = Geometry {
         table_turns: Turn::Clockwise,
-        ..TRIPOD
+        ..tripod()
     };
     let [x, y, _] = cw.pose(90.0, 0.0).centre;
     assert!(close(x, 0.0) && close(y, 0.6));
     for az in [0.0, 10.0, 123.0, 359.0] {
-        let c = TRIPOD.pose(az, 0.0).centre;
+        let c = tripod().pose(az, 0.0).centre;
         assert!(close(c[0].hypot(c[1]), 0.6), "distance to the axis at {az}");
     }
 }
 
 #[test]
 fn a_level_camera_looks_at_the_axis_with_the_right_hand_side_to_plus_y() {
-    let pose = TRIPOD.pose(0.0, 0.0);
-    let camera = TRIPOD.intrinsics(1200, 800);
+    let pose = tripod().pose(0.0, 0.0);
+    let camera = tripod().intrinsics(1200, 800);
     // The axis at the camera's height is in the middle of the photo.
     let [u, v] = pose.project(&camera, [0.0, 0.0, 0.15]).expect("in front");
     assert!(close(u, 600.0) && close(v, 400.0), "{u} {v}");
@@ -96,7 +117,7 @@ fn an_arm_pivoting_at_the_object_keeps_it_in_the_middle_and_rises_with_the_tilt(
         distance_m: 0.0,
         height_m: 0.1,
         arm_out_m: 0.5,
-        ..TRIPOD
+        ..tripod()
     };
     let camera = arm.intrinsics(800, 600);
     let mut last_height = f64::MIN;
@@ -122,7 +143,7 @@ fn an_arm_pivoting_at_the_object_keeps_it_in_the_middle_and_rises_with_the_tilt(
 fn the_quaternion_is_the_rotation() {
     let arm = Geometry {
         arm_out_m: 0.2,
-        ..TRIPOD
+        ..tripod()
     };
     for (az, tilt) in [
         (0.0, 0.0),
@@ -132,25 +153,9 @@ fn the_quaternion_is_the_rotation() {
         (33.0, 89.0),
     ] {
         let pose = arm.pose(az, tilt);
-        let [w, x, y, z] = pose.quaternion();
-        assert!(w >= 0.0);
-        let m = [
-            [
-                1.0 - 2.0 * (y * y + z * z),
-                2.0 * (x * y - z * w),
-                2.0 * (x * z + y * w),
-            ],
-            [
-                2.0 * (x * y + z * w),
-                1.0 - 2.0 * (x * x + z * z),
-                2.0 * (y * z - x * w),
-            ],
-            [
-                2.0 * (x * z - y * w),
-                2.0 * (y * z + x * w),
-                1.0 - 2.0 * (x * x + y * y),
-            ],
-        ];
+        let q = pose.quaternion();
+        assert!(q[0] >= 0.0);
+        let m = rotation_of_quaternion(q);
         for i in 0..3 {
             for j in 0..3 {
                 assert!(close(m[i][j], pose.rotation[i][j]), "{az} {tilt}");
@@ -168,7 +173,7 @@ fn the_quaternion_is_the_rotation() {
 
 #[test]
 fn intrinsics_follow_the_lens_and_the_sensor() {
-    let camera = TRIPOD.intrinsics(2350, 1560);
+    let camera = tripod().intrinsics(2350, 1560);
     assert!(close(camera.fx, 3500.0) && close(camera.fy, 3500.0));
     assert!(close(camera.cx, 1175.0) && close(camera.cy, 780.0));
 }

@@ -2,6 +2,7 @@
 //! written out independently, into the poses it was made from.
 
 use super::*;
+use crate::poses::tests::rotation_of_quaternion;
 use crate::poses::{Geometry, Turn};
 
 const ARM: Geometry = Geometry {
@@ -13,6 +14,8 @@ const ARM: Geometry = Geometry {
     focal_mm: 50.0,
     sensor_width_mm: 36.0,
     sensor_height_mm: 24.0,
+    position_accuracy_m: 0.005,
+    angle_accuracy_deg: 2.0,
 };
 
 fn photos() -> Vec<(String, f64, f64)> {
@@ -81,25 +84,8 @@ fn colmap_images_read_back_as_the_poses() {
         assert_eq!(fields.len(), 10);
         assert_eq!(fields[9], photo.name);
         let v: Vec<f64> = fields[1..8].iter().map(|f| f.parse().unwrap()).collect();
-        let (w, x, y, z) = (v[0], v[1], v[2], v[3]);
         // COLMAP: the quaternion (w first) rotates world into camera.
-        let r = [
-            [
-                1.0 - 2.0 * (y * y + z * z),
-                2.0 * (x * y - w * z),
-                2.0 * (x * z + w * y),
-            ],
-            [
-                2.0 * (x * y + w * z),
-                1.0 - 2.0 * (x * x + z * z),
-                2.0 * (y * z - w * x),
-            ],
-            [
-                2.0 * (x * z - w * y),
-                2.0 * (y * z + w * x),
-                1.0 - 2.0 * (x * x + y * y),
-            ],
-        ];
+        let r = rotation_of_quaternion([v[0], v[1], v[2], v[3]]);
         assert_same(r, photo.pose.rotation, photo.name);
         // The centre is -Rᵀ t.
         let t = [v[4], v[5], v[6]];
