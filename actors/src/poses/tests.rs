@@ -156,11 +156,9 @@ fn the_quaternion_is_the_rotation() {
         let q = pose.quaternion();
         assert!(q[0] >= 0.0);
         let m = rotation_of_quaternion(q);
-        for i in 0..3 {
-            for j in 0..3 {
-                assert!(close(m[i][j], pose.rotation[i][j]), "{az} {tilt}");
-            }
-        }
+        let cells = |r: [[f64; 3]; 3]| r.into_iter().flatten().collect::<Vec<_>>();
+        let pairs = cells(m).into_iter().zip(cells(pose.rotation));
+        assert!(pairs.into_iter().all(|(a, b)| close(a, b)), "{az} {tilt}");
         // The translation puts the centre at the camera's origin.
         let t = pose.translation();
         let r = pose.rotation;

@@ -89,9 +89,9 @@ fn colmap_images_read_back_as_the_poses() {
         assert_same(r, photo.pose.rotation, photo.name);
         // The centre is -Rᵀ t.
         let t = [v[4], v[5], v[6]];
-        for k in 0..3 {
+        for (k, want) in photo.pose.centre.iter().enumerate() {
             let c = -(0..3).map(|i| r[i][k] * t[i]).sum::<f64>();
-            assert!((c - photo.pose.centre[k]).abs() < 1e-9, "{}", photo.name);
+            assert!((c - want).abs() < 1e-9, "{}", photo.name);
         }
     }
     let reference = colmap_reference(&photos);
