@@ -189,26 +189,42 @@ impl SpoolState {
 
     /// Retires the settled scans, and clears the folders of retired ones
     /// that a crash left behind.
+    /// A scan that cannot be retired (a folder that cannot be removed,
+    /// say) is left as it is and reported: it is tried again at the next
+    /// start, and nothing of it is lost meanwhile.
     fn retire(&mut self, rig: &Rig, log: &Logger) -> anyhow::Result<()> {
         let spool = &rig.spool;
-        for dir in journal::scan_dirs(spool)? {
-            if self.retired.contains(&scan_id(&dir)) {
+        // Every folder of a retired scan, with its journal or without (a
+        // crash after the journal went, before the folder did).
+        let folders = fs::read_dir(spool)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.is_dir());
+        for dir in folders {
+            if self.retired.contains(&scan_id(&dir)) && !(rig.keep_uploaded && dir_is_tidy(&dir)) {
                 info!(log, "finishing the retirement of a scan"; "folder" => %dir.display());
-                history::clear_folder(&dir, rig.keep_uploaded)
-                    .with_context(|| format!("cannot clear {}", dir.display()))?;
+                if let Err(e) = history::clear_folder(&dir, rig.keep_uploaded) {
+                    warn!(log, "cannot clear a retired scan's spool folder; the next start tries again"; "folder" => %dir.display(), "error" => %e);
+                }
             }
         }
         let now = unix_millis_now();
-        let (settled, unsettled) = std::mem::take(&mut self.scans)
+        let (settled, mut kept) = std::mem::take(&mut self.scans)
             .into_iter()
             .partition::<Vec<_>, _>(ScanRecord::is_settled);
-        self.scans = unsettled;
         for record in settled {
-            history::retire(spool, &record, rig.keep_uploaded, &rig.retention, now)
-                .with_context(|| format!("cannot retire scan {}", record.id()))?;
-            info!(log, "scan retired: every photo is sent"; "scan" => %record.id());
-            self.retired.insert(record.id().clone());
+            match history::retire(spool, &record, rig.keep_uploaded, &rig.retention, now) {
+                Ok(_) => {
+                    info!(log, "scan retired: every photo is sent"; "scan" => %record.id());
+                    self.retired.insert(record.id().clone());
+                }
+                Err(e) => {
+                    warn!(log, "cannot retire a scan; the next start tries again"; "scan" => %record.id(), "error" => %e);
+                    kept.push(record);
+                }
+            }
         }
+        kept.sort_by(|a, b| a.id().cmp(b.id()));
+        self.scans = kept;
         Ok(())
     }
 
@@ -262,6 +278,17 @@ impl SpoolState {
             .filter(|s| s.is_resumable())
             .find(|s| id.is_none_or(|id| s.id().as_str() == id))
     }
+}
+
+/// Whether a retired scan's folder holds nothing but its kept photos.
+fn dir_is_tidy(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).all(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            !name.starts_with(journal::JOURNAL_FILE)
+                && name != scanrig_actors::backlog::BACKLOG_FILE
+        })
+    })
 }
 
 /// The id of the scan whose spool folder is `dir`.
