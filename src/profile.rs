@@ -23,6 +23,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../config/profiles/object-3ring.toml"),
     ),
     (
+        "sphere-130",
+        include_str!("../config/profiles/sphere-130.toml"),
+    ),
+    (
         "turntable-36",
         include_str!("../config/profiles/turntable-36.toml"),
     ),
@@ -54,8 +58,69 @@ pub struct Profile {
     pub naming: Naming,
     /// Camera settings applied once per scan: widget name to value.
     pub camera: BTreeMap<String, String>,
-    /// The rings of shots, in order; never empty.
+    /// The rings of shots, in order; empty for a sphere.
     pub rings: Vec<Ring>,
+    /// `path = "sphere"`: points spread over a band of tilts instead of rings.
+    pub sphere: Option<Sphere>,
+}
+
+/// `[sphere]`: shots spread evenly over the part of a sphere between two
+/// tilts (a Fibonacci lattice: equal area per shot), taken in bands of
+/// nearby tilts so that the tilt arm moves little.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sphere {
+    /// Number of shots, 1..=10000.
+    pub points: u32,
+    /// Lowest tilt, degrees.
+    pub tilt_min: f64,
+    /// Highest tilt, degrees.
+    pub tilt_max: f64,
+}
+
+impl Sphere {
+    /// The golden angle, in degrees: each point turns by it from the last.
+    const GOLDEN_ANGLE: f64 = 137.507_764_050_037_85;
+
+    /// The shots: equal-area points between the tilts (each at its own
+    /// tilt, azimuths turning by the golden angle), in bands of about
+    /// √points / 2 rings from low to high; within a band by azimuth, one
+    /// band up and the next down, so the table never turns back far.
+    pub fn stations(&self) -> Vec<Station> {
+        let n = self.points.max(1);
+        let (low, high) = (
+            self.tilt_min.to_radians().sin(),
+            self.tilt_max.to_radians().sin(),
+        );
+        let points: Vec<(f64, f64)> = (0..n)
+            .map(|i| {
+                let z = low + (f64::from(i) + 0.5) / f64::from(n) * (high - low);
+                let tilt = z.clamp(-1.0, 1.0).asin().to_degrees();
+                (tilt, normalise(f64::from(i) * Self::GOLDEN_ANGLE))
+            })
+            .collect();
+        let bands = ((f64::from(n).sqrt() / 2.0).ceil() as u32).clamp(1, n);
+        let mut out = Vec::with_capacity(points.len());
+        for band in 0..bands {
+            let (from, to) = (
+                (band * n / bands) as usize,
+                ((band + 1) * n / bands) as usize,
+            );
+            let mut ring: Vec<(f64, f64)> = points[from..to].to_vec();
+            ring.sort_by(|a, b| a.1.total_cmp(&b.1));
+            if band % 2 == 1 {
+                ring.reverse();
+            }
+            for (index, (tilt, azimuth)) in (1..).zip(ring) {
+                out.push(Station {
+                    ring: band + 1,
+                    index,
+                    azimuth: Degrees(azimuth),
+                    tilt: Degrees(tilt),
+                });
+            }
+        }
+        out
+    }
 }
 
 /// `[naming]`.
@@ -90,6 +155,44 @@ struct RawProfile {
     camera: BTreeMap<String, toml::Value>,
     #[serde(default)]
     rings: Vec<RawRing>,
+    #[serde(default)]
+    path: RawPath,
+    sphere: Option<RawSphere>,
+}
+
+/// `path`: how the shots are laid out.
+#[derive(Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum RawPath {
+    /// `[[rings]]`.
+    #[default]
+    Rings,
+    /// `[sphere]`.
+    Sphere,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSphere {
+    #[serde(default = "default_points")]
+    points: u32,
+    #[serde(default = "default_tilt_min")]
+    tilt_min: f64,
+    #[serde(default = "default_tilt_max")]
+    tilt_max: f64,
+}
+
+/// A sphere's default: 130 shots, as OpenScan's.
+fn default_points() -> u32 {
+    130
+}
+
+fn default_tilt_min() -> f64 {
+    -30.0
+}
+
+fn default_tilt_max() -> f64 {
+    60.0
 }
 
 #[derive(Default, Deserialize)]
@@ -150,8 +253,12 @@ impl Profile {
     }
 
     /// Every shot of the scan, ring by ring, in shot order.
-    /// (`azimuth` is `start + (index-1) * 360 / shots`, in [0, 360).)
+    /// (`azimuth` is `start + (index-1) * 360 / shots`, in [0, 360); a
+    /// sphere's are [`Sphere::stations`].)
     pub fn shots(&self) -> Vec<Station> {
+        if let Some(sphere) = &self.sphere {
+            return sphere.stations();
+        }
         let mut out = Vec::new();
         for (r, ring) in (1..).zip(&self.rings) {
             for i in 0..ring.shots {
@@ -176,6 +283,22 @@ impl Profile {
         };
         let mut problems = Vec::new();
         let shots = self.shots();
+        if let Some(sphere) = &self.sphere {
+            for (key, tilt) in [
+                ("sphere.tilt_min", sphere.tilt_min),
+                ("sphere.tilt_max", sphere.tilt_max),
+            ] {
+                if let Err(e) = limits.tilt.check("tilt", Degrees(tilt)) {
+                    problems.push(Problem::new(&origin, key, e.to_string()));
+                }
+            }
+            if let Some(e) = shots
+                .iter()
+                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err())
+            {
+                problems.push(Problem::new(&origin, "sphere", e.to_string()));
+            }
+        }
         for (n, ring) in (1..).zip(&self.rings) {
             if let Err(e) = limits.tilt.check("tilt", Degrees(ring.tilt)) {
                 problems.push(Problem::new(
@@ -351,6 +474,7 @@ fn check(
         ),
         _ => {}
     }
+    let sphere = check_sphere(&raw, fail);
     let mut camera = BTreeMap::new();
     for (widget, value) in raw.camera {
         let key = format!("camera.{widget}");
@@ -374,10 +498,11 @@ fn check(
         }
         camera.insert(widget, text);
     }
-    if raw.rings.is_empty() {
+    if raw.path == RawPath::Rings && raw.rings.is_empty() {
         fail(
             "rings".into(),
-            "a profile needs at least one [[rings]] entry".into(),
+            "a profile needs at least one [[rings]] entry (or path = \"sphere\" and a [sphere])"
+                .into(),
         );
     }
     let total: u64 = raw
@@ -442,5 +567,71 @@ fn check(
         },
         camera,
         rings,
+        sphere,
+    }
+}
+
+/// The sphere of a `path = "sphere"` profile, checked.
+fn check_sphere(raw: &RawProfile, fail: &mut impl FnMut(String, String)) -> Option<Sphere> {
+    match (&raw.path, &raw.sphere) {
+        (RawPath::Rings, None) => None,
+        (RawPath::Rings, Some(_)) => {
+            fail(
+                "sphere".into(),
+                "is only read with path = \"sphere\"; add that line, or remove [sphere]".into(),
+            );
+            None
+        }
+        (RawPath::Sphere, _) if !raw.rings.is_empty() => {
+            fail(
+                "rings".into(),
+                "a sphere profile takes its shots from [sphere]; remove the [[rings]] or path = \"sphere\"".into(),
+            );
+            None
+        }
+        (RawPath::Sphere, sphere) => {
+            let sphere = sphere.as_ref().map_or(
+                Sphere {
+                    points: default_points(),
+                    tilt_min: default_tilt_min(),
+                    tilt_max: default_tilt_max(),
+                },
+                |s| Sphere {
+                    points: s.points,
+                    tilt_min: s.tilt_min,
+                    tilt_max: s.tilt_max,
+                },
+            );
+            if !(1..=MAX_SCAN_SHOTS).contains(&u64::from(sphere.points)) {
+                fail(
+                    "sphere.points".into(),
+                    format!(
+                        "must be 1 to {MAX_SCAN_SHOTS} shots, found {}",
+                        sphere.points
+                    ),
+                );
+            }
+            for (key, tilt) in [
+                ("sphere.tilt_min", sphere.tilt_min),
+                ("sphere.tilt_max", sphere.tilt_max),
+            ] {
+                if !(-MAX_TILT..=MAX_TILT).contains(&tilt) {
+                    fail(
+                        key.into(),
+                        format!("must be -90 to 90 degrees, found {tilt}"),
+                    );
+                }
+            }
+            if sphere.tilt_min > sphere.tilt_max {
+                fail(
+                    "sphere.tilt_max".into(),
+                    format!(
+                        "must be at least sphere.tilt_min ({}), found {}",
+                        sphere.tilt_min, sphere.tilt_max
+                    ),
+                );
+            }
+            Some(sphere)
+        }
     }
 }

@@ -269,7 +269,7 @@ fn an_unknown_profile_name_is_refused_listing_the_available_ones() {
         &out,
         &[
             "nosuch: profile: no profile of that name",
-            "available: demo, object-3ring, turntable-36",
+            "available: demo, object-3ring, sphere-130, turntable-36",
         ],
     );
 }

@@ -117,3 +117,41 @@ fn an_unknown_scan_is_named_with_what_to_do() {
     );
     assert!(out.stderr.contains("scanrig scans"), "{}", out.stderr);
 }
+
+#[test]
+fn a_sphere_profile_scans_every_point_once_and_exports_its_poses() {
+    let rig = Rig::with(GEOMETRY);
+    rig.profile(
+        "ball",
+        "path = \"sphere\"\n[sphere]\npoints = 12\ntilt_min = -20.0\ntilt_max = 50.0\n",
+    );
+    let out = rig.run(&["scan", "--profile", "ball", "--json"]);
+    let scan = common::assert_summary_complete(&out.expect_code(0).summary(), 12);
+    let manifest = common::read_manifest(&rig.delivered(&scan));
+    let shots = manifest["shots"].as_array().unwrap();
+    let tilts: Vec<f64> = shots.iter().map(|s| s["tilt"].as_f64().unwrap()).collect();
+    assert!(
+        tilts.iter().all(|t| (-20.0..=50.0).contains(t)),
+        "{tilts:?}"
+    );
+    let names: BTreeSet<String> = common::manifest_shas(&manifest).into_keys().collect();
+    assert_eq!(names.len(), 12);
+    common::assert_photos(&rig.delivered(&scan), &names, true);
+    rig.assert_retired(&scan, "completed", 12);
+    rig.run(&["export", &scan, "--format", "json"])
+        .expect_code(0);
+    // Without an arm the lens stays 0.4 m out and 0.2 m up; the view
+    // tilts: a camera tilted up by t looks down by -t.
+    for name in &names {
+        let path = rig
+            .delivered(&scan)
+            .join(name.replace(".jpg", ".pose.json"));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let c: Vec<f64> = serde_json::from_value(json["centre"].clone()).unwrap();
+        assert!((c[0].hypot(c[1]) - 0.4).abs() < 1e-9 && (c[2] - 0.2).abs() < 1e-9);
+        let tilt = json["tilt_deg"].as_f64().unwrap();
+        let forward_z = json["rotation_object_to_camera"][2][2].as_f64().unwrap();
+        assert!((forward_z + tilt.to_radians().sin()).abs() < 1e-9, "{name}");
+    }
+}

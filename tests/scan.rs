@@ -206,11 +206,16 @@ fn profiles_lists_the_three_shipped_profiles() {
         .collect();
     assert_eq!(
         listed,
-        BTreeSet::from(["demo", "object-3ring", "turntable-36"]),
+        BTreeSet::from(["demo", "object-3ring", "sphere-130", "turntable-36"]),
         "{}",
         out.stdout
     );
-    for (name, shots) in [("demo", 8), ("object-3ring", 32), ("turntable-36", 36)] {
+    for (name, shots) in [
+        ("demo", 8),
+        ("object-3ring", 32),
+        ("sphere-130", 130),
+        ("turntable-36", 36),
+    ] {
         let line = out
             .stdout
             .lines()
@@ -236,7 +241,8 @@ fn profiles_lists_a_profile_from_the_profile_folder_beside_the_shipped_ones() {
         .unwrap_or_else(|| panic!("mine not listed:\n{}", out.stdout));
     assert!(line.contains("   5 shots"), "{line}");
     assert!(line.contains(&path.display().to_string()), "{line}");
-    assert_eq!(out.stdout.lines().count(), 4, "{}", out.stdout);
+    // Mine and the four shipped ones.
+    assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
 }
 
 #[test]

@@ -206,7 +206,7 @@ fn missing_profile_lists_the_available_ones() {
     assert!(p.reason.contains("/no/such/dir"), "{p}");
     assert!(
         p.reason
-            .contains("available: demo, object-3ring, turntable-36"),
+            .contains("available: demo, object-3ring, sphere-130, turntable-36"),
         "{p}"
     );
     let err = Profile::find("/no/such/dir/x.toml", &[]).unwrap_err();
@@ -247,7 +247,14 @@ fn profile_in_dirs_shadows_shipped_one() {
     let names: Vec<&str> = list.iter().map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["broken", "demo", "my-scan", "object-3ring", "turntable-36"]
+        [
+            "broken",
+            "demo",
+            "my-scan",
+            "object-3ring",
+            "sphere-130",
+            "turntable-36"
+        ]
     );
     let (_, source, broken) = &list[0];
     assert_eq!(
@@ -262,4 +269,111 @@ fn profile_in_dirs_shadows_shipped_one() {
     let mine = list[2].2.as_ref().unwrap();
     assert_eq!((mine.name.as_str(), mine.prefix()), ("my-scan", "my-scan"));
     assert_eq!(list[3].1, "shipped");
+}
+
+fn sphere(points: u32, tilt_min: f64, tilt_max: f64) -> Vec<scanrig_actors::plan::Station> {
+    let text = format!(
+        "path = \"sphere\"\n[sphere]\npoints = {points}\ntilt_min = {tilt_min:?}\ntilt_max = {tilt_max:?}\n"
+    );
+    parse("s", "test", "s.toml", &text).unwrap().shots()
+}
+
+#[test]
+fn a_sphere_spreads_its_points_evenly_between_its_tilts() {
+    let shots = sphere(130, -30.0, 60.0);
+    assert_eq!(shots.len(), 130);
+    let tilts: Vec<f64> = shots.iter().map(|s| s.tilt.get()).collect();
+    assert!(
+        tilts.iter().all(|t| (-30.0..=60.0).contains(t)),
+        "{tilts:?}"
+    );
+    // Equal area: as many points in each of four slices of equal area
+    // (equal steps of sin(tilt)), give or take one.
+    let (lo, hi) = ((-30f64).to_radians().sin(), 60f64.to_radians().sin());
+    let mut slices = [0u32; 4];
+    for t in &tilts {
+        let z = (t.to_radians().sin() - lo) / (hi - lo);
+        slices[((z * 4.0) as usize).min(3)] += 1;
+    }
+    assert!(slices.iter().all(|&n| (31..=34).contains(&n)), "{slices:?}");
+    // Around the table too: each quarter of the circle holds about a
+    // quarter of the points.
+    let mut quarters = [0u32; 4];
+    for s in &shots {
+        quarters[(s.azimuth.get() / 90.0) as usize % 4] += 1;
+    }
+    assert!(
+        quarters.iter().all(|&n| (28..=37).contains(&n)),
+        "{quarters:?}"
+    );
+}
+
+#[test]
+fn a_sphere_is_taken_band_by_band_with_short_moves() {
+    let shots = sphere(130, -30.0, 60.0);
+    // Six bands from low to high, each at nearby tilts.
+    let bands: Vec<u32> = shots.iter().map(|s| s.ring).collect();
+    assert!(bands.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1));
+    assert_eq!(bands.last(), Some(&6));
+    for band in 1..=6 {
+        let ring: Vec<_> = shots.iter().filter(|s| s.ring == band).collect();
+        let tilts: Vec<f64> = ring.iter().map(|s| s.tilt.get()).collect();
+        let spread = tilts.iter().copied().fold(f64::MIN, f64::max)
+            - tilts.iter().copied().fold(f64::MAX, f64::min);
+        assert!(spread < 20.0, "band {band} spans {spread} degrees");
+        // One way round the table within a band, the other way in the next.
+        let az: Vec<f64> = ring.iter().map(|s| s.azimuth.get()).collect();
+        let rising = az.windows(2).all(|w| w[1] >= w[0]);
+        let falling = az.windows(2).all(|w| w[1] <= w[0]);
+        assert!(
+            if band % 2 == 1 { rising } else { falling },
+            "band {band}: {az:?}"
+        );
+        let indices: Vec<u32> = ring.iter().map(|s| s.index).collect();
+        assert_eq!(indices, (1..=ring.len() as u32).collect::<Vec<_>>());
+    }
+    // One point: the middle of the band.
+    let one = sphere(1, 0.0, 0.0);
+    assert_eq!((one.len(), one[0].tilt.get()), (1, 0.0));
+}
+
+#[test]
+fn a_sphere_is_checked_like_rings() {
+    let broken = [
+        (
+            "path = \"sphere\"\n[sphere]\npoints = 0\n",
+            "sphere.points",
+            "must be 1 to 10000 shots, found 0",
+        ),
+        (
+            "path = \"sphere\"\n[sphere]\ntilt_min = 50.0\ntilt_max = 10.0\n",
+            "sphere.tilt_max",
+            "at least sphere.tilt_min (50)",
+        ),
+        (
+            "path = \"sphere\"\n[sphere]\ntilt_max = 95.0\n",
+            "sphere.tilt_max",
+            "-90 to 90",
+        ),
+        (
+            "[sphere]\npoints = 10\n[[rings]]\ntilt = 0\nshots = 4\n",
+            "sphere",
+            "only read with path = \"sphere\"",
+        ),
+        (
+            "path = \"sphere\"\n[[rings]]\ntilt = 0\nshots = 4\n",
+            "rings",
+            "takes its shots from [sphere]",
+        ),
+        ("path = \"ball\"\n", "path", "unknown value `ball`"),
+    ];
+    for (text, key, words) in broken {
+        let err = parse("s", "test", "s.toml", text).unwrap_err();
+        let p = err
+            .problems
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("{text}: {err}"));
+        assert!(p.reason.contains(words), "{text}: {p}");
+    }
 }

@@ -163,6 +163,7 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
         "name": p.name, "description": p.description, "source": p.source,
         "shots": p.shots().len(), "settle_ms": p.settle_ms, "prefix": p.prefix(),
         "camera": p.camera, "rings": rings,
+        "sphere": p.sphere.map(|s| json!({"points": s.points, "tilt_min": s.tilt_min, "tilt_max": s.tilt_max})),
     })))
 }
 
