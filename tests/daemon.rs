@@ -35,9 +35,7 @@ fn daemon_scans_on_sigusr1_and_exits_cleanly_on_sigterm() {
     assert!(rig.spooled_scans().is_empty(), "scanned before Start");
     daemon.signal(libc::SIGUSR1);
     daemon.wait_until("a scan retired", DEADLINE, || {
-        rig.known_scans()
-            .iter()
-            .any(|scan| rig.retired(scan).is_some())
+        rig.known_scans().iter().any(|scan| rig.is_retired(scan))
     });
     daemon.signal(libc::SIGTERM);
     let out = daemon.wait(DEADLINE);
@@ -86,9 +84,7 @@ fn sigusr2_pauses_a_daemon_scan_and_sigusr1_continues_it_to_the_end() {
     assert!(at_pause < 10, "{at_pause}");
     let resumed_at = common::unix_ms();
     daemon.signal(libc::SIGUSR1);
-    daemon.wait_until("the scan retired", DEADLINE, || {
-        rig.retired(&scan).is_some()
-    });
+    daemon.wait_until("the scan retired", DEADLINE, || rig.is_retired(&scan));
     // Nothing was taken while paused: every capture after the ones
     // journaled by the pause came after the resume.
     let times = common::capture_times(&common::read_manifest(&rig.delivered(&scan)));
@@ -157,9 +153,7 @@ fn without_a_tilt_motor_the_daemon_waits_at_each_new_tilt_until_start_is_pressed
     });
     let resumed_at = common::unix_ms();
     daemon.signal(libc::SIGUSR1);
-    daemon.wait_until("the scan retired", DEADLINE, || {
-        rig.retired(&scan).is_some()
-    });
+    daemon.wait_until("the scan retired", DEADLINE, || rig.is_retired(&scan));
     // Ring 2 waited for the operator: its shots all came after Start.
     let times = common::capture_times(&common::read_manifest(&rig.delivered(&scan)));
     assert!(

@@ -509,9 +509,7 @@ fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
     // The network is back: no command needed.
     fake.set_faults(Faults::default());
     // Retired once the manifest is at Drive.
-    daemon.wait_until("the scan retired", DEADLINE, || {
-        rig.retired(&scan).is_some()
-    });
+    daemon.wait_until("the scan retired", DEADLINE, || rig.is_retired(&scan));
     daemon.signal(libc::SIGTERM);
     daemon.wait(DEADLINE).expect_code(0);
     assert_delivered(&rig, &fake, &scan, &profile);

@@ -224,6 +224,13 @@ impl Rig {
             .find(|v| v["id"] == scan)
     }
 
+    /// Whether a scan's retirement is over: its summary is in the scans
+    /// index and its journal is gone from the spool (the summary is
+    /// written first, the journal removed last).
+    pub fn is_retired(&self, scan: &str) -> bool {
+        self.retired(scan).is_some() && !self.spooled(scan).join("journal.jsonl").exists()
+    }
+
     /// Asserts that a scan is retired: its spool folder is gone (or holds
     /// only its photos, with `keep_uploaded`) and the scans index sums it
     /// up as ended with `outcome`, `uploaded` photos at the destination and

@@ -19,9 +19,10 @@ use crate::uploader::{PutManifest, UploadDone};
 
 impl Supervisor {
     pub(super) fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
-        let Some(run) = self.runs.get(scan) else {
+        let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
+        run.finishing = true;
         // Awaited before the scan is closed: the process may exit then.
         let save = SaveBacklog {
             dir: run.dir.clone(),

@@ -219,7 +219,7 @@ impl Supervisor {
         let quiet = self
             .runs
             .values()
-            .all(|r| r.seq.is_quiet() && !r.discarding);
+            .all(|r| r.seq.is_quiet() && !r.discarding && !r.finishing);
         if quiet && !self.quiet {
             self.tell(Progress::Quiet);
         }

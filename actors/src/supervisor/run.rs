@@ -84,6 +84,9 @@ pub(crate) struct Run {
     pub(crate) paused: Option<String>,
     /// Refused before it took anything: its folder is being removed.
     pub(crate) discarding: bool,
+    /// Its end is being written (the manifest, its retirement): not quiet
+    /// yet, so the process does not quit half-way.
+    pub(crate) finishing: bool,
     /// Photos whose upload failed in this run, and the last error.
     pub(crate) given_up: BTreeMap<ShotId, String>,
 }
@@ -117,6 +120,7 @@ impl Run {
             started: Instant::now(),
             paused: None,
             discarding: false,
+            finishing: false,
             given_up: BTreeMap::new(),
         }
     }
