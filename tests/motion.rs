@@ -15,16 +15,22 @@ use common::{ring_profile, Rig};
 const SLOW: &str = "[turntable.sim]\nmax_speed_dps = 30.0\naccel_dps2 = 60.0\nhome_ms = 10\n\
 [tilt]\nbackend = \"sim\"\nmin_deg = -30.0\nmax_deg = 45.0\n[tilt.sim]\nhome_ms = 10\n";
 
-#[test]
-fn a_jog_is_stopped_from_the_api_and_owns_the_motors_meanwhile() {
-    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", SLOW);
-    // Homed by a first small jog, so that the long one is all motion.
+/// Homes the turntable with a 1° jog through the API, then follows the
+/// events from there.
+fn home_by_a_small_jog(base: &str) -> Events {
     let r = post(
         &format!("{base}/motor/jog"),
         Some("{\"axis\":\"turntable\",\"degrees\":1}"),
     );
     assert_eq!(r.status, 200);
-    let mut events = Events::open(&format!("{base}/events"));
+    Events::open(&format!("{base}/events"))
+}
+
+#[test]
+fn a_jog_is_stopped_from_the_api_and_owns_the_motors_meanwhile() {
+    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", SLOW);
+    // Homed by a first small jog, so that the long one is all motion.
+    let mut events = home_by_a_small_jog(&base);
     // 360° at 30 °/s: 12 s unless stopped.
     let url = format!("{base}/motor/jog");
     let jog = thread::spawn(move || {
@@ -133,12 +139,7 @@ fn a_scan_refuses_a_jog_and_an_emergency_stop_ends_one_at_once() {
 
     // The web's emergency stop ends a jog at once (homed first by a small
     // jog, after the scan released the motors).
-    let r = post(
-        &format!("{base}/motor/jog"),
-        Some("{\"axis\":\"turntable\",\"degrees\":1}"),
-    );
-    assert_eq!(r.status, 200);
-    let mut events = Events::open(&format!("{base}/events"));
+    let mut events = home_by_a_small_jog(&base);
     let url = format!("{base}/motor/jog");
     let jog = thread::spawn(move || post(&url, Some("{\"axis\":\"turntable\",\"degrees\":-360}")));
     events.until("motion", |v| !v["motion"].is_null());

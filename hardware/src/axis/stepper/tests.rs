@@ -39,6 +39,19 @@ fn config() -> StepperConfig {
 
 const SPD: f64 = 9600.0 / 360.0;
 
+/// Homing towards an active-low end-stop at 10 °/s, giving up after
+/// `timeout`.
+fn homing(timeout: Duration) -> HomingConfig {
+    HomingConfig {
+        endstop_active_low: true,
+        direction: -1,
+        speed: 10.0,
+        backoff: Degrees(2.0),
+        position: Degrees(0.0),
+        timeout,
+    }
+}
+
 fn steps_of(degrees: f64) -> i64 {
     (degrees * SPD).round() as i64
 }

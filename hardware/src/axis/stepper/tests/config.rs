@@ -4,14 +4,7 @@ use super::*;
 
 #[test]
 fn config_checks_name_the_bad_field() {
-    let homing = HomingConfig {
-        endstop_active_low: true,
-        direction: -1,
-        speed: 10.0,
-        backoff: Degrees(2.0),
-        position: Degrees(0.0),
-        timeout: Duration::from_secs(5),
-    };
+    let homing = homing(Duration::from_secs(5));
     let with_homing = |h: HomingConfig| StepperConfig {
         homing: Some(h),
         ..config()

@@ -92,14 +92,7 @@ fn an_emergency_stop_ends_stepping_within_one_step_period_and_releases() {
 
 #[test]
 fn homing_is_stopped_too_and_leaves_the_axis_unhomed() {
-    let homing = HomingConfig {
-        endstop_active_low: true,
-        direction: -1,
-        speed: 10.0,
-        backoff: Degrees(2.0),
-        position: Degrees(0.0),
-        timeout: Duration::from_secs(60),
-    };
+    let homing = homing(Duration::from_secs(60));
     let config = StepperConfig {
         homing: Some(homing),
         ..config()
