@@ -2,7 +2,8 @@
 //! latencies are modelled on a compact-camera rig, scaled down. Reports wall
 //! time against the theoretical bound, the speed-up over a strictly
 //! sequential run, the controller's overhead per shot, peak memory while
-//! scanning large photos, and the CPU an idle daemon uses.
+//! scanning large photos, the simulated camera's rendering cost, and the
+//! CPU an idle daemon uses.
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +18,7 @@ use scanrig_actors::destination::{Destinations, LocalDir, SimRemote};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_actors::supervisor::Rig;
 use scanrig_hardware::axis::MotionLimits;
+use scanrig_hardware::camera::{CaptureRequest, SimCamera, SimCameraConfig};
 use scanrig_hardware::Degrees;
 use serde::Serialize;
 use slog::Logger;
@@ -84,6 +86,10 @@ struct Results {
     overhead_per_shot_ms: f64,
     photo_mb: u64,
     peak_rss_mb: f64,
+    /// The simulated camera rendering, encoding and writing one photo of
+    /// the shipped size (no latency modelled), after a first one: fastest,
+    /// median, slowest of 12, in milliseconds.
+    render_ms: (f64, f64, f64),
     idle_seconds: u64,
     idle: Option<Idle>,
     idle_web: Option<Idle>,
@@ -128,6 +134,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let pipelined = scan_wall(settings, tmp.path(), n, true)?;
     let sequential = scan_wall(settings, tmp.path(), n, false)?;
     let peak_rss = peak_rss_mb(tmp.path(), args.photo_mb, args.memory_shots)?;
+    let render = render_ms(tmp.path())?;
     let watch = |web| {
         (args.idle_seconds > 0)
             .then(|| idle(tmp.path(), args.idle_seconds, web))
@@ -154,6 +161,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
             / f64::from(n),
         photo_mb: args.photo_mb,
         peak_rss_mb: peak_rss,
+        render_ms: render,
         idle_seconds: args.idle_seconds,
         idle,
         idle_web,
@@ -194,6 +202,13 @@ fn print_results(r: &Results) {
         "  peak RSS, {} MB photos {:6.1} MB  (target < 40 MB)",
         r.photo_mb, r.peak_rss_mb
     );
+    println!(
+        "  render {RENDER_W}x{RENDER_H}      {:7.1} ms  median; {:.1}-{:.1} over 12 (target < download {:.0} ms)",
+        r.render_ms.1,
+        r.render_ms.0,
+        r.render_ms.2,
+        r.download_s * 1e3
+    );
     if let Some(b) = &r.backlog {
         println!(
             "  backlog: {} scans of {} shots against a destination that refuses everything",
@@ -223,6 +238,44 @@ fn print_results(r: &Results) {
             None => println!("  idle daemon, {what}  skipped"),
         }
     }
+}
+
+/// The shipped simulated camera's photo size.
+const RENDER_W: u32 = 1280;
+const RENDER_H: u32 = 960;
+
+/// What the simulated camera spends on a photo of the shipped size:
+/// rendering the scene, encoding and writing the JPEG (its modelled
+/// latencies set to zero). One photo first (it makes the textures, once
+/// per process), then 12 timed at different angles: fastest, median,
+/// slowest, ms.
+fn render_ms(tmp: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    let camera = SimCamera::new(SimCameraConfig {
+        width: RENDER_W,
+        height: RENDER_H,
+        expose_latency: Duration::ZERO,
+        download_latency: Duration::ZERO,
+        ..SimCameraConfig::default()
+    });
+    let mut session = (camera.connector())()?;
+    let dir = tmp.join("render");
+    fs::create_dir_all(&dir)?;
+    let mut times = Vec::new();
+    for i in 0..13 {
+        let request = CaptureRequest {
+            stem: format!("render_{i:02}"),
+            label: format!("render {i}"),
+            azimuth: Degrees(f64::from(i) * 27.0),
+            tilt: Degrees(f64::from(i % 4) * 10.0 - 10.0),
+        };
+        let exposure = session.expose(&request)?;
+        let started = Instant::now();
+        session.download(&exposure, &dir)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut timed = times.split_off(1);
+    timed.sort_by(f64::total_cmp);
+    Ok((timed[0], median(&timed), timed[timed.len() - 1]))
 }
 
 /// The bench rig: fast axis, model latencies, no faults.
@@ -284,6 +337,7 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
         rig,
         Start::New(ring(n, name, SETTLE)),
         false,
+        None,
         logger(LogLevel::Warn),
     )?;
     let s = &report.summary;
@@ -322,7 +376,7 @@ fn backlog(base: &Settings, tmp: &Path, args: &BenchArgs) -> anyhow::Result<Back
             &format!("backlog{i:03}"),
             Duration::ZERO,
         );
-        let report = runner::run(refusing()?, Start::New(plan), false, quiet.clone())?;
+        let report = runner::run(refusing()?, Start::New(plan), false, None, quiet.clone())?;
         let sum = &report.summary;
         if sum.captured != args.backlog_shots as usize || sum.uploaded != 0 {
             bail!("a backlog scan did not capture everything or was not refused: {sum:?}");
@@ -342,7 +396,7 @@ fn backlog(base: &Settings, tmp: &Path, args: &BenchArgs) -> anyhow::Result<Back
     let mut rig = rig::build(&s, None, &quiet)?;
     rig.destinations = Destinations::only(Arc::new(LocalDir::new(dir.join("dest"))));
     let plan = ring(100, "retired", Duration::ZERO);
-    let report = runner::run(rig, Start::New(plan), false, quiet)?;
+    let report = runner::run(rig, Start::New(plan), false, None, quiet)?;
     if !report.success() {
         bail!("the scan to retire did not complete: {:?}", report.summary);
     }

@@ -12,6 +12,7 @@ use crate::camera::{self, CameraCommand};
 use crate::config_error::{ConfigErrors, Problem};
 use crate::drive::command::AuthCommand;
 use crate::export::{self, ExportArgs};
+use crate::hooks::HookRunner;
 use crate::logging::logger;
 use crate::motor::{self, MotorCommand};
 use crate::profile::Profile;
@@ -209,7 +210,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 None => daemon_profile(&settings)?,
             };
             let start = Start::New(new_plan(&profile, &settings.spool_dir())?);
-            let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, log)?;
+            let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
+            let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, hooks, log)?;
             Ok(print_report(&report, json))
         }
         Command::Resume {
@@ -246,7 +248,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 record: Box::new(record.clone()),
                 move_to,
             };
-            let report = runner::run(rig, start, !json, log)?;
+            let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
+            let report = runner::run(rig, start, !json, hooks, log)?;
             Ok(print_report(&report, json))
         }
         Command::Daemon => {

@@ -18,6 +18,7 @@ use scanrig_actors::supervisor::{Control, Ping, Progress, StartScan, StopMotors,
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 
+use crate::hooks::{HookRunner, HookThread};
 use crate::notify::{watchdog, watchdog_interval, Notifier};
 use crate::profile::Profile;
 use crate::rig;
@@ -30,6 +31,8 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None, &log)?;
     let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig, &log)?;
+    let hooks =
+        HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?.map(HookThread::start);
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let drains = state.due(&settings.spool_dir(), unix_millis_now());
@@ -75,8 +78,14 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                     }
                     match &*progress {
                         Progress::StartRequested => start_scan(&settings, &sup, &log).await,
-                        Progress::Quiet if !retry_every.is_zero() => {
-                            retry = Some(Box::pin(tokio::time::sleep(retry_every)));
+                        Progress::Quiet => {
+                            // Scans may have been retired: their hooks are due.
+                            if let Some(hooks) = &hooks {
+                                hooks.wake();
+                            }
+                            if !retry_every.is_zero() {
+                                retry = Some(Box::pin(tokio::time::sleep(retry_every)));
+                            }
                         }
                         Progress::Started { .. } => retry = None,
                         Progress::Finished(summary) => {

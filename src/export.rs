@@ -6,35 +6,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use scanrig_actors::poses::export::{self, Accuracy, Posed};
-use scanrig_actors::poses::Intrinsics;
+use scanrig_actors::poses::export::{self, Format, Posed};
 use scanrig_hardware::fsutil::DurableFile;
 use serde_json::Value;
 
 use crate::scans::Found;
 use crate::settings::Settings;
 
-/// Which tool the poses are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// COLMAP's text model (`colmap/cameras.txt`, `images.txt`,
-    /// `points3D.txt`) and `colmap/reference.txt` for `model_aligner`.
-    Colmap,
-    /// Agisoft Metashape's reference CSV (`metashape_reference.csv`).
-    Metashape,
-    /// RealityCapture / RealityScan: one `<photo>.xmp` beside each photo.
-    Realitycapture,
-    /// One `<photo>.pose.json` per photo, for scripts.
-    Json,
-}
-
 /// Options of `scanrig export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// The scan's id (`scanrig scans` lists them).
     pub scan: String,
-    /// Which tool's format.
-    #[arg(long, value_enum, default_value = "colmap")]
+    /// Which tool's format: colmap, metashape, realitycapture or json.
+    #[arg(long, default_value = "colmap")]
     pub format: Format,
     /// Where to write: by default the scan's folder at a local
     /// destination, else `./<scan>`.
@@ -72,7 +57,7 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
     let shots = Shot::all(&manifest)?;
     let pixels = pixels(&shots, folder.as_deref())?;
     let geometry = settings.geometry;
-    let camera = geometry.intrinsics(pixels.0, pixels.1);
+    let camera = geometry.intrinsics(pixels[0], pixels[1]);
     let photos: Vec<Posed> = shots
         .iter()
         .map(|s| Posed {
@@ -87,11 +72,7 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
         (None, Some(folder)) => folder.clone(),
         (None, None) => PathBuf::from(&args.scan),
     };
-    let accuracy = Accuracy {
-        position_m: settings.geometry.position_accuracy_m,
-        angle_deg: settings.geometry.angle_accuracy_deg,
-    };
-    let files = render(args.format, &photos, &camera, accuracy);
+    let files = export::files(args.format, &photos, &camera, geometry.accuracy());
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dest.join(name);
@@ -109,61 +90,13 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
     Ok(written)
 }
 
-/// The files of one format: path inside the destination, and contents.
-fn render(
-    format: Format,
-    photos: &[Posed],
-    camera: &Intrinsics,
-    accuracy: Accuracy,
-) -> Vec<(String, String)> {
-    let stem = |name: &str| {
-        Path::new(name)
-            .file_stem()
-            .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned())
-    };
-    match format {
-        Format::Colmap => {
-            let [cameras, images, points] = export::colmap_model(photos, camera);
-            vec![
-                ("colmap/cameras.txt".into(), cameras),
-                ("colmap/images.txt".into(), images),
-                ("colmap/points3D.txt".into(), points),
-                (
-                    "colmap/reference.txt".into(),
-                    export::colmap_reference(photos),
-                ),
-            ]
-        }
-        Format::Metashape => vec![(
-            "metashape_reference.csv".into(),
-            export::metashape_csv(photos, accuracy),
-        )],
-        Format::Realitycapture => photos
-            .iter()
-            .map(|p| {
-                (
-                    format!("{}.xmp", stem(p.name)),
-                    export::realitycapture_xmp(p, camera),
-                )
-            })
-            .collect(),
-        Format::Json => photos
-            .iter()
-            .map(|p| {
-                let json = export::json_sidecar(p, camera);
-                (format!("{}.pose.json", stem(p.name)), format!("{json:#}\n"))
-            })
-            .collect(),
-    }
-}
-
 /// A captured shot as its manifest lists it: its photo (the JPEG of a
 /// JPEG + RAW pair: the file whose pixels are known) and angles.
 struct Shot {
     name: String,
     azimuth: f64,
     tilt: f64,
-    pixels: Option<(u32, u32)>,
+    pixels: Option<[u32; 2]>,
 }
 
 impl Shot {
@@ -175,26 +108,16 @@ impl Shot {
             .iter()
             .map(|shot| {
                 let files = shot["files"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-                let file = files
-                    .iter()
-                    .find(|f| f["pixels"].is_array())
-                    .or_else(|| {
-                        // Older manifests do not record pixels: by name.
-                        files.iter().find(|f| {
-                            f["name"].as_str().is_some_and(|n| {
-                                let n = n.to_ascii_lowercase();
-                                n.ends_with(".jpg") || n.ends_with(".jpeg")
-                            })
-                        })
-                    })
-                    .or_else(|| files.first())
-                    .context("a shot of the manifest has no files")?;
-                let pixels = file["pixels"].as_array().and_then(|p| {
-                    Some((
+                let size = |f: &Value| {
+                    let p = f["pixels"].as_array()?;
+                    Some([
                         u32::try_from(p.first()?.as_u64()?).ok()?,
                         u32::try_from(p.get(1)?.as_u64()?).ok()?,
-                    ))
-                });
+                    ])
+                };
+                let file = export::photo_of(files, |f| f["name"].as_str().unwrap_or(""), size)
+                    .context("a shot of the manifest has no files")?;
+                let pixels = size(file);
                 Ok(Shot {
                     name: file["name"]
                         .as_str()
@@ -213,7 +136,7 @@ impl Shot {
 
 /// The photos' size: as the manifest records it, or read from a photo in
 /// the scan's local folder (manifests of older scans do not record it).
-fn pixels(shots: &[Shot], folder: Option<&Path>) -> anyhow::Result<(u32, u32)> {
+fn pixels(shots: &[Shot], folder: Option<&Path>) -> anyhow::Result<[u32; 2]> {
     if let Some(size) = shots.iter().find_map(|s| s.pixels) {
         return Ok(size);
     }
@@ -222,6 +145,7 @@ fn pixels(shots: &[Shot], folder: Option<&Path>) -> anyhow::Result<(u32, u32)> {
             scanrig_hardware::jpeg::size_of_file(&dir.join(&s.name))
                 .ok()
                 .flatten()
+                .map(|(w, h)| [w, h])
         })
     });
     from_photo.context(

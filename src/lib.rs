@@ -30,6 +30,7 @@ pub mod config_error;
 pub mod daemon;
 pub mod drive;
 pub mod export;
+pub mod hooks;
 pub mod keyboard;
 pub mod listing;
 pub mod logging;

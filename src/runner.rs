@@ -20,6 +20,7 @@ use scanrig_actors::supervisor::{
 };
 use slog::{info, Logger};
 
+use crate::hooks::HookRunner;
 use crate::keyboard;
 use crate::scans::{SpoolLock, SpoolState};
 use crate::session::{Action, Input, Session, Shutdown, Signal};
@@ -60,8 +61,16 @@ impl Report {
     }
 }
 
-/// Runs a scan on `rig` to its end and reports.
-pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::Result<Report> {
+/// Runs a scan on `rig` to its end and reports; then delivers the
+/// scan-done hooks due (`hooks`), once each, before the spool is let go
+/// (a hook that fails waits for the next run or the daemon).
+pub fn run(
+    rig: Rig,
+    start: Start,
+    show_progress: bool,
+    hooks: Option<HookRunner>,
+    log: Logger,
+) -> anyhow::Result<Report> {
     let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig, &log)?;
     let (plan, resume) = match start {
@@ -90,7 +99,7 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
         Some(place) => place.to_string(),
         None => rig.destinations.default().describe(),
     };
-    System::new().block_on(async move {
+    let report = System::new().block_on(async move {
         let mut session = Session::start(rig, drains, log.clone()).await?;
         let sup = session.sup.clone();
         let planned = plan.shots.len();
@@ -139,13 +148,17 @@ pub fn run(rig: Rig, start: Start, show_progress: bool, log: Logger) -> anyhow::
                 .context("the scan vanished")?,
         };
         session.end();
-        Ok(Report {
+        Ok::<_, anyhow::Error>(Report {
             summary,
             interrupted,
             refused,
             peak_rss_kib: peak_rss_kib(),
         })
-    })
+    })?;
+    if let Some(hooks) = hooks {
+        hooks.deliver_due();
+    }
+    Ok(report)
 }
 
 /// This process's peak resident memory (VmHWM of /proc/self/status), in

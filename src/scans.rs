@@ -212,7 +212,14 @@ impl SpoolState {
             .into_iter()
             .partition::<Vec<_>, _>(ScanRecord::is_settled);
         for record in settled {
-            match history::retire(spool, &record, rig.keep_uploaded, &rig.retention, now) {
+            match history::retire(
+                spool,
+                &record,
+                rig.keep_uploaded,
+                &rig.retention,
+                rig.hooks,
+                now,
+            ) {
                 Ok(_) => {
                     info!(log, "scan retired: every photo is sent"; "scan" => %record.id());
                     self.retired.insert(record.id().clone());

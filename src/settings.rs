@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use scanrig_actors::hooks::HookKind;
+use scanrig_actors::poses::export::{Format, Priors};
 use scanrig_actors::poses::Geometry;
 use scanrig_hardware::axis::Travel;
 use scanrig_hardware::Degrees;
@@ -85,6 +87,10 @@ pub struct Settings {
     /// `[geometry]`: where the camera stands and its lens, for each photo's
     /// camera pose (how to measure it: deploy/HARDWARE.md).
     pub geometry: Geometry,
+    /// `[export]`: the pose priors written beside every scan's manifest.
+    pub export: Export,
+    /// `[hooks]`: what is told when a scan is done.
+    pub hooks: Hooks,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,
@@ -541,6 +547,89 @@ pub enum LogLevel {
     Debug,
     /// Everything.
     Trace,
+}
+
+/// `[export]`: which reconstruction tools' pose priors every scan writes
+/// beside its manifest, from `[geometry]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Export {
+    /// The formats (`[]`: none; `scanrig export` writes any of them later).
+    pub formats: Vec<Format>,
+}
+
+impl Default for Export {
+    fn default() -> Self {
+        Export {
+            formats: Format::ALL.to_vec(),
+        }
+    }
+}
+
+impl Settings {
+    /// The priors new scans write, if any.
+    pub fn priors(&self) -> Option<Priors> {
+        let mut formats = self.export.formats.clone();
+        formats.sort();
+        formats.dedup();
+        (!formats.is_empty()).then_some(Priors {
+            geometry: self.geometry,
+            formats,
+        })
+    }
+}
+
+/// `[hooks]`: the scan-done hand-off, once every photo, the pose priors and
+/// the manifest are at the destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Hooks {
+    /// A program and its arguments (no shell); empty: none.
+    pub command: Vec<String>,
+    /// Longest run of the command before it is killed, seconds.
+    pub command_timeout_s: u64,
+    /// Runs of a failing command before it is given up.
+    pub command_attempts: u32,
+    /// Where to POST the scan's summary (http:// or https://); empty: none.
+    pub webhook_url: String,
+    /// A file holding the secret the POST is signed with (HMAC-SHA256).
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Longest wait for the webhook's answer, seconds.
+    pub webhook_timeout_s: u64,
+    /// First wait before a failed hook is tried again, milliseconds; it
+    /// doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    /// Longest wait between tries, milliseconds.
+    pub retry_max_ms: u64,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            command: Vec::new(),
+            command_timeout_s: 3600,
+            command_attempts: 3,
+            webhook_url: String::new(),
+            webhook_secret_file: None,
+            webhook_timeout_s: 10,
+            retry_initial_ms: 10_000,
+            retry_max_ms: 3_600_000,
+        }
+    }
+}
+
+impl Hooks {
+    /// The hooks configured.
+    pub fn kinds(&self) -> Vec<HookKind> {
+        let mut kinds = Vec::new();
+        if !self.command.is_empty() {
+            kinds.push(HookKind::Command);
+        }
+        if !self.webhook_url.is_empty() {
+            kinds.push(HookKind::Webhook);
+        }
+        kinds
+    }
 }
 
 /// `[log]`.

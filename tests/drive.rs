@@ -87,9 +87,12 @@ fn folder_ids_are_cached_not_looked_up_per_photo() {
     let profile = ring_profile(12, 0);
     let (scan, _) = scan(&rig, &profile);
     assert_delivered(&rig, &fake, &scan, &profile);
-    // rigs, bench, the scan folder, the manifest: one query each.
+    // rigs, bench, the scan folder, colmap/ in it, the manifest and each
+    // pose prior: one query each; none per photo.
+    // COLMAP's 4 files, Metashape's CSV, an XMP and a JSON per photo.
+    let priors = 4 + 1 + 2 * 12;
     let lists = fake.stats().list_queries;
-    assert!(lists <= 4, "{lists} list queries for 12 photos");
+    assert!(lists <= 5 + priors, "{lists} list queries for 12 photos");
 }
 
 #[test]
@@ -536,7 +539,9 @@ fn a_service_account_uploads_into_a_shared_folder_by_id() {
         .iter()
         .filter(|f| f.parents == [folder.id.clone()])
         .count();
-    assert_eq!(photos, 4, "3 photos and the manifest");
+    // And the pose priors: an XMP and a JSON per photo, the Metashape CSV
+    // and the COLMAP folder.
+    assert_eq!(photos, 4 + 2 * 3 + 2, "3 photos, the manifest, the priors");
     let status = rig.run(&["auth", "status"]);
     status.expect_code(0);
     assert!(

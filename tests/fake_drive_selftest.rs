@@ -630,3 +630,129 @@ fn odd_input_gets_400_and_the_fake_keeps_working() {
         .unwrap();
     assert_eq!(about.status, 200);
 }
+
+#[test]
+fn creates_take_generated_ids_once_and_say_409_after() {
+    let drive = FakeDrive::start();
+    let auth = bearer(&drive.access_token());
+    let mut conn = Conn::open(&drive);
+    let reply = conn
+        .send(
+            "GET",
+            "drive/v3/files/generateIds?count=3&space=drive",
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(reply.status, 200);
+    let generated = reply.json();
+    assert_eq!(
+        (&generated["kind"], &generated["space"]),
+        (&Value::from("drive#generatedIds"), &Value::from("drive"))
+    );
+    let ids: Vec<String> = generated["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
+    );
+    let too_many = conn
+        .send(
+            "GET",
+            "drive/v3/files/generateIds?count=1001",
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(too_many.status, 400);
+
+    let ct = "multipart/related; boundary=b";
+    let create = |conn: &mut Conn, id: &str| {
+        let meta = format!(r#"{{"id":"{id}","name":"colmap","parents":["root"]}}"#);
+        conn.send(
+            "POST",
+            "upload/drive/v3/files?uploadType=multipart",
+            &[("Authorization", &auth), ("Content-Type", ct)],
+            &multipart("b", &meta, b"hello"),
+        )
+        .unwrap()
+    };
+    let made = create(&mut conn, &ids[0]);
+    assert_eq!(made.status, 200);
+    assert_eq!(made.json()["id"], ids[0].as_str());
+    let again = create(&mut conn, &ids[0]);
+    assert_eq!(
+        (again.status, again.reason()),
+        (409, "fileIdInUse".to_owned())
+    );
+    assert_eq!(
+        again.json()["error"]["message"],
+        "A file already exists with the provided ID."
+    );
+    let unknown = create(&mut conn, "1notgenerated");
+    assert_eq!(unknown.status, 400);
+    assert_eq!(drive.files().len(), 1);
+
+    // The file the 409 is about, by id.
+    let got = conn
+        .send(
+            "GET",
+            &format!("drive/v3/files/{}?fields=id,name", ids[0]),
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json()["name"], "colmap");
+
+    // A metadata-only create and a resumable session take ids too.
+    let folder = format!(
+        r#"{{"id":"{}","name":"f","mimeType":"application/vnd.google-apps.folder"}}"#,
+        ids[1]
+    );
+    let json = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let made = conn
+        .send("POST", "drive/v3/files", &json, folder.as_bytes())
+        .unwrap();
+    assert_eq!(
+        (made.status, made.json()["id"].clone()),
+        (200, Value::from(ids[1].as_str()))
+    );
+    let taken = conn
+        .send("POST", "drive/v3/files", &json, folder.as_bytes())
+        .unwrap();
+    assert_eq!(taken.status, 409);
+    let session_meta = format!(r#"{{"id":"{}","name":"a.jpg"}}"#, ids[0]);
+    let session = conn
+        .send(
+            "POST",
+            "upload/drive/v3/files?uploadType=resumable",
+            &json,
+            session_meta.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        (session.status, session.reason()),
+        (409, "fileIdInUse".to_owned())
+    );
+
+    // Faults apply to generateIds like to any request.
+    drive.set_faults(only(Fault::ServerError));
+    let failed = conn
+        .send(
+            "GET",
+            "drive/v3/files/generateIds?count=1",
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(failed.status, 500);
+}

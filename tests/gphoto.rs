@@ -58,9 +58,13 @@ fn a_scan_with_the_libgphoto2_camera_delivers_every_shot_once() {
 
     let dir = rig.delivered(&scan);
     let mut want: BTreeSet<String> = expected.iter().map(|p| p.name.clone()).collect();
+    want.append(&mut common::prior_files(&want));
     want.insert("manifest.json".into());
     let found: BTreeSet<String> = common::entries(&dir).into_iter().collect();
-    assert_eq!(found, want, "every shot once, nothing else");
+    assert_eq!(
+        found, want,
+        "every shot once, its pose priors, nothing else"
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     for (entry, planned) in manifest["shots"].as_array().unwrap().iter().zip(&expected) {

@@ -8,6 +8,7 @@
 //! - [`restart`]: backoff and the restart budget.
 //! - [`journal`]: the append-only, fsync'd scan journal and its replay.
 //! - [`history`]: the scans index, where finished scans are compacted.
+//! - [`hooks`]: the queue of scan-done hooks (a command, a webhook).
 //! - [`backlog`]: the photos waiting after a failed run, and when each is
 //!   due again.
 //! - [`destination`]: where photos go (trait) and the local-folder one.
@@ -25,6 +26,7 @@ pub mod camera;
 pub mod clock;
 pub mod destination;
 pub mod history;
+pub mod hooks;
 pub mod journal;
 pub mod manifest;
 pub mod plan;

@@ -27,6 +27,19 @@ pub struct Manifest<'a> {
     pub missing: Vec<Missing<'a>>,
     /// Every captured shot, in capture order.
     pub shots: Vec<ManifestShot<'a>>,
+    /// The pose priors beside the photos (`colmap/`, the Metashape CSV,
+    /// the XMP and JSON sidecars), as `[geometry]` gave them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub poses: Vec<ExtraFile<'a>>,
+}
+
+/// A file of the scan other than its photos.
+#[derive(Debug, Serialize)]
+pub struct ExtraFile<'a> {
+    /// Its name inside the scan's folder.
+    pub name: &'a str,
+    /// Its id at the destination.
+    pub destination_id: &'a str,
 }
 
 /// A captured shot whose photo never reached the destination.
@@ -128,6 +141,14 @@ impl<'a> Manifest<'a> {
             outcome: record.finished,
             planned: record.plan.shots.len(),
             shots,
+            poses: record
+                .extra
+                .iter()
+                .map(|(name, id)| ExtraFile {
+                    name,
+                    destination_id: id,
+                })
+                .collect(),
         }
     }
 

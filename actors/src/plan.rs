@@ -8,6 +8,7 @@ use std::time::Duration;
 use scanrig_hardware::camera::CaptureRequest;
 
 use crate::destination::Place;
+use crate::poses::export::Priors;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,10 @@ pub struct ScanPlan {
     /// written before scans named their place: the default destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<Place>,
+    /// The pose priors written beside the manifest at its end; set when
+    /// the scan starts (`None`: none, or a journal from before priors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priors: Option<Priors>,
 }
 
 /// Digits of the shot number in file names: at least 4, and enough for the
@@ -148,6 +153,7 @@ impl ScanPlan {
             camera,
             shots,
             destination: None,
+            priors: None,
         }
     }
 

@@ -73,6 +73,8 @@ pub struct Retire {
     pub keep_photos: bool,
     /// How long the index remembers retired scans.
     pub retention: Retention,
+    /// Queue the scan-done hooks.
+    pub hooks: bool,
 }
 
 /// The recorder actor.
@@ -156,6 +158,7 @@ impl Handler<Retire> for Recorder {
             &record,
             msg.keep_photos,
             &msg.retention,
+            msg.hooks,
             unix_millis_now(),
         )
     }

@@ -44,16 +44,19 @@ pub struct UploadDone {
     pub took: Duration,
 }
 
-/// Writes a scan's manifest at the destination.
+/// Writes a file of a scan other than a photo (its manifest, a pose
+/// prior) at the destination.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<String, DestinationError>")]
-pub struct PutManifest {
+pub struct PutFile {
     /// Where the scan's photos went (`None`: the default destination).
     pub place: Option<Place>,
     /// The scan.
     pub scan: ScanId,
-    /// The manifest's JSON.
-    pub json: Vec<u8>,
+    /// Its name inside the scan's folder.
+    pub name: String,
+    /// Its contents.
+    pub bytes: Vec<u8>,
 }
 
 /// The uploader actor (the queues); workers run on a `SyncArbiter`.
@@ -155,10 +158,10 @@ impl Handler<Enqueue> for Uploader {
     }
 }
 
-impl Handler<PutManifest> for Uploader {
+impl Handler<PutFile> for Uploader {
     type Result = ResponseFuture<Result<String, DestinationError>>;
 
-    fn handle(&mut self, msg: PutManifest, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: PutFile, _: &mut Self::Context) -> Self::Result {
         let reply = self.pool.send(msg);
         Box::pin(async move {
             reply.await.unwrap_or_else(|e| {
@@ -212,13 +215,13 @@ impl Handler<Transfer> for UploadWorker {
     }
 }
 
-impl Handler<PutManifest> for UploadWorker {
+impl Handler<PutFile> for UploadWorker {
     type Result = Result<String, DestinationError>;
 
-    fn handle(&mut self, msg: PutManifest, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: PutFile, _: &mut Self::Context) -> Self::Result {
         self.destinations
             .of(msg.place.as_ref())?
-            .put_manifest(&msg.scan, &msg.json)
+            .put_file(&msg.scan, &msg.name, &msg.bytes)
     }
 }
 

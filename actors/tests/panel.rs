@@ -87,6 +87,8 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
         camera_timeout: Duration::from_secs(10),
         manual_tilt: false,
         destinations: Destinations::only(Arc::new(LocalDir::new(dir.join("photos")))),
+        priors: None,
+        hooks: false,
         upload_workers: 2,
         buttons: Box::new(buttons.clone()),
         indicator: Box::new(light.clone()),

@@ -1,4 +1,4 @@
-//! The photos and the manifest: existence by idempotency key, uploads in
+//! The photos, the manifest and the pose priors: existence by idempotency key, uploads in
 //! one request or through a resumable session, the md5 check.
 
 use std::collections::HashMap;
@@ -7,14 +7,16 @@ use std::path::Path;
 
 use google_drive3::api::{File as DriveFile, Scope};
 use md5::{Digest, Md5};
-use scanrig_actors::destination::{DestinationError, Result, Upload};
+use scanrig_actors::destination::{relative, DestinationError, Result, Upload, MANIFEST};
 use scanrig_actors::plan::ScanId;
 use slog::{debug, warn};
 
 use super::folders::{has, quote};
 use super::retry::{self, Failed};
 use super::transfer::{self, Progress, SavedSession};
-use super::{id_of, DriveDestination, ReadSeekSend, KEY_MANIFEST, KEY_SCAN, KEY_SHA256, KEY_SHOT};
+use super::{
+    id_of, DriveDestination, ReadSeekSend, KEY_FILE, KEY_MANIFEST, KEY_SCAN, KEY_SHA256, KEY_SHOT,
+};
 
 impl DriveDestination {
     /// Intact copies of the photo at Drive; damaged ones are deleted, and
@@ -163,24 +165,41 @@ impl DriveDestination {
         })
     }
 
-    pub(super) async fn manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
-        let folder = self.scan_folder(scan).await?;
+    /// Writes or replaces a file of the scan other than a photo (see
+    /// `Destination::put_file`), found again by its app properties: the
+    /// manifest by `scanrig_manifest`, others by scan and name.
+    pub(super) async fn put_file_async(
+        &self,
+        scan: &ScanId,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<String> {
+        let path = relative(name)?;
+        let mut parts: Vec<&str> = name.split('/').collect();
+        let file_name = parts.pop().unwrap_or(name);
+        let folder = self.scan_subfolder(scan, &parts).await?;
+        let properties = if name == MANIFEST {
+            HashMap::from([(KEY_MANIFEST.to_owned(), scan.to_string())])
+        } else {
+            HashMap::from([
+                (KEY_SCAN.to_owned(), scan.to_string()),
+                (KEY_FILE.to_owned(), name.to_owned()),
+            ])
+        };
+        let mut clauses: Vec<String> = properties.iter().map(|(k, v)| has(k, v)).collect();
+        clauses.sort();
         let q = format!(
             "{} and '{}' in parents",
-            has(KEY_MANIFEST, scan.as_str()),
+            clauses.join(" and "),
             quote(&folder)
         );
-        let find = || async {
-            Ok(self
-                .list("look for manifest.json", &q)
-                .await?
-                .into_iter()
-                .next())
-        };
-        let json_mime: mime::Mime = mime::APPLICATION_JSON;
+        let what = format!("write {}", path.display());
+        let find = || async { Ok(self.list(&what, &q).await?.into_iter().next()) };
+        let mime = mime_of(name);
         if let Some(existing) = find().await? {
-            let id = id_of(existing, "replace manifest.json")?;
-            self.call("replace manifest.json", || async {
+            let id = id_of(existing, &what)?;
+            let mime: mime::Mime = mime.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
+            self.call(&what, || async {
                 recorded!(|rec| self
                     .hub
                     .files()
@@ -189,23 +208,21 @@ impl DriveDestination {
                     .param("fields", "id")
                     .add_scope(Scope::File)
                     .delegate(rec)
-                    .upload(io::Cursor::new(json.to_vec()), json_mime.clone()))
+                    .upload(io::Cursor::new(bytes.to_vec()), mime.clone()))
             })
             .await?;
             return Ok(id);
         }
         let meta = DriveFile {
-            name: Some("manifest.json".into()),
+            name: Some(file_name.to_owned()),
             parents: Some(vec![folder]),
-            mime_type: Some("application/json".into()),
-            app_properties: Some(HashMap::from([(KEY_MANIFEST.to_owned(), scan.to_string())])),
+            mime_type: Some(mime.to_owned()),
+            app_properties: Some(properties),
             ..Default::default()
         };
-        let body = || Ok(Box::new(io::Cursor::new(json.to_vec())) as Box<dyn ReadSeekSend>);
-        let made = self
-            .create_once("write manifest.json", meta, body, "application/json", find)
-            .await?;
-        id_of(made, "write manifest.json")
+        let body = || Ok(Box::new(io::Cursor::new(bytes.to_vec())) as Box<dyn ReadSeekSend>);
+        let made = self.create_once(&what, meta, body, mime, find).await?;
+        id_of(made, &what)
     }
 }
 
@@ -246,6 +263,9 @@ fn mime_of(name: &str) -> &'static str {
         "tif" | "tiff" => "image/tiff",
         "heic" | "heif" => "image/heif",
         "json" => "application/json",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "xmp" => "application/rdf+xml",
         _ => "application/octet-stream",
     }
 }

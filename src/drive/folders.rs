@@ -1,5 +1,6 @@
 //! Where photos go in Drive: the parent folder (by id, or a path made as
-//! needed) and one folder per scan, each found or made once and cached.
+//! needed), one folder per scan and the folders inside it (the COLMAP
+//! model's), each found or made once and cached.
 
 use std::collections::HashMap;
 use std::io;
@@ -112,6 +113,27 @@ impl DriveDestination {
         let parent = self.parent(&mut folders).await?;
         let id = self.folder(&parent, scan.as_str(), Some(scan)).await?;
         folders.scans.insert(scan.as_str().to_owned(), id.clone());
+        Ok(id)
+    }
+}
+
+impl DriveDestination {
+    /// The folder `path` (names from the scan's folder down, none for the
+    /// scan's own folder), each found or made once and cached.
+    pub(super) async fn scan_subfolder(&self, scan: &ScanId, path: &[&str]) -> Result<String> {
+        let mut id = self.scan_folder(scan).await?;
+        for (i, name) in path.iter().enumerate() {
+            let key = format!("{scan}/{}", path[..=i].join("/"));
+            let cached = self.folders.lock().await.scans.get(&key).cloned();
+            id = match cached {
+                Some(id) => id,
+                None => {
+                    let made = self.folder(&id, name, None).await?;
+                    self.folders.lock().await.scans.insert(key, made.clone());
+                    made
+                }
+            };
+        }
         Ok(id)
     }
 }

@@ -9,8 +9,12 @@
 //! sha256) in `appProperties`. Before a retry, and after a crash, Drive is
 //! asked for the key; a copy whose md5 differs from the spool file is
 //! deleted and sent again. Anything created in one request (folders, small
-//! photos, the manifest) is looked for again before a create is repeated
-//! after a failure that may have taken effect. Big photos go through a
+//! photos, the manifest) is created with an id reserved beforehand
+//! (`files.generateIds`), so a repeated create cannot make a second file,
+//! even when the first lands after the client gave up on it: Drive answers
+//! 409 and the file is fetched by its id. It is also looked for again before
+//! a create is repeated after a failure that may have taken effect (which
+//! covers a create made before a restart). Big photos go through a
 //! resumable session ([`transfer`]), which cannot make two files.
 //!
 //! Calls block: the uploader's worker threads run them on a small tokio
@@ -35,8 +39,8 @@ pub mod command;
 mod files;
 mod folders;
 mod refresh;
-mod retry;
-mod transfer;
+pub(crate) mod retry;
+pub(crate) mod transfer;
 
 use std::future::Future;
 use std::io;
@@ -66,6 +70,10 @@ const KEY_SCAN: &str = "scanrig_scan";
 const KEY_SHOT: &str = "scanrig_shot";
 const KEY_SHA256: &str = "scanrig_sha256";
 const KEY_MANIFEST: &str = "scanrig_manifest";
+const KEY_FILE: &str = "scanrig_file";
+
+/// File ids reserved per `files.generateIds` request.
+const ID_BATCH: i32 = 10;
 
 /// Everything the destination needs, resolved from the settings.
 #[derive(Debug, Clone)]
@@ -128,6 +136,8 @@ pub struct DriveDestination {
     chunks: ChunkClient,
     opts: DriveOptions,
     folders: tokio::sync::Mutex<Folders>,
+    /// File ids reserved for creates, each used at most once.
+    ids: tokio::sync::Mutex<Vec<String>>,
     log: Logger,
 }
 
@@ -179,6 +189,7 @@ impl DriveDestination {
             chunks: transfer::chunk_client(connector),
             opts,
             folders: tokio::sync::Mutex::new(Folders::default()),
+            ids: tokio::sync::Mutex::new(Vec::new()),
             log,
         })
     }
@@ -311,9 +322,61 @@ impl DriveDestination {
         .await
     }
 
+    /// The file `id` with [`FILE_FIELDS`]; `None` if there is none.
+    async fn get_by_id(&self, what: &str, id: &str) -> Result<Option<DriveFile>> {
+        self.call(what, || async {
+            let got = recorded!(|rec| self
+                .hub
+                .files()
+                .get(id)
+                .supports_all_drives(true)
+                .param("fields", FILE_FIELDS)
+                .add_scope(Scope::File)
+                .delegate(rec)
+                .doit());
+            match got {
+                Err(f) if f.kind == retry::FailKind::Status(404) => Ok(None),
+                other => other.map(Some),
+            }
+        })
+        .await
+    }
+
+    /// A file id no file has yet, for a create to `what`: one of a batch
+    /// reserved with `files.generateIds`, never handed out twice.
+    async fn fresh_id(&self, what: &str) -> Result<String> {
+        let mut ids = self.ids.lock().await;
+        if ids.is_empty() {
+            let what = format!("reserve a file id to {what}");
+            let generated = self
+                .call(&what, || async {
+                    recorded!(|rec| self
+                        .hub
+                        .files()
+                        .generate_ids()
+                        .count(ID_BATCH)
+                        .space("drive")
+                        .add_scope(Scope::File)
+                        .delegate(rec)
+                        .doit())
+                })
+                .await?;
+            *ids = generated.ids.unwrap_or_default();
+            // Handed out in the order Drive gave them.
+            ids.reverse();
+        }
+        ids.pop().ok_or_else(|| {
+            DestinationError::Transient(format!(
+                "Google Drive: cannot {what}: Drive reserved no file ids"
+            ))
+        })
+    }
+
     /// Creates a file in one request (`body` is its whole content), unless
-    /// `find` shows it is there already; asks `find` again before repeating
-    /// a create whose outcome is unknown.
+    /// `find` shows it is there already. The file gets a reserved id, kept
+    /// through retries, so a create that lands late cannot make a second
+    /// file: the retry gets 409 and the file is fetched by its id. `find`
+    /// is asked again before repeating a create whose outcome is unknown.
     async fn create_once<FindFut>(
         &self,
         what: &str,
@@ -327,7 +390,11 @@ impl DriveDestination {
     {
         let mime: mime::Mime = mime.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
         let mut tries = retry::Attempts::new(self.opts.retry);
+        let mut meta = meta;
         let mut look = false;
+        // Whether a create with the current id may have taken effect.
+        let mut maybe_made = false;
+        meta.id = Some(self.fresh_id(what).await?);
         loop {
             if look {
                 if let Some(found) = find().await? {
@@ -348,8 +415,23 @@ impl DriveDestination {
             };
             match self.timed(attempt).await {
                 Ok(file) => return Ok(file),
+                Err(failed) if failed.kind == retry::FailKind::Status(409) && maybe_made => {
+                    // An earlier try made the file after all.
+                    let id = meta.id.clone().unwrap_or_default();
+                    if let Some(made) = self.get_by_id(what, &id).await? {
+                        return Ok(made);
+                    }
+                    // Made and deleted since (a damaged copy `find`
+                    // removed): the id is spent, a new one may be used.
+                    debug!(self.log, "the file made by an earlier try is gone; creating it again";
+                        "what" => what, "id" => &id);
+                    meta.id = Some(self.fresh_id(what).await?);
+                    maybe_made = false;
+                    look = false;
+                }
                 Err(failed) => {
                     look = failed.outcome_unknown();
+                    maybe_made |= look;
                     self.after_failure(what, &mut tries, failed).await?;
                 }
             }
@@ -394,8 +476,8 @@ impl Destination for DriveDestination {
         self.block_on(self.upload_checked(upload, &md5))
     }
 
-    fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
-        self.block_on(self.manifest(scan, json))
+    fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
+        self.block_on(self.put_file_async(scan, name, bytes))
     }
 }
 

@@ -314,7 +314,7 @@ pub(super) fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
 }
 
 /// An error and its causes on one line.
-pub(super) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

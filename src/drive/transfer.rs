@@ -37,7 +37,7 @@ use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 use super::retry::{error_chain, Failed};
 
 /// The HTTP(S) connector of every Drive request.
-pub(super) type Connector = HttpsConnector<HttpConnector>;
+pub(crate) type Connector = HttpsConnector<HttpConnector>;
 
 /// The client that sends chunks with a streamed body.
 pub(super) type ChunkClient = Client<Connector, FileSlice>;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener, Place};
+use scanrig_actors::poses::Turn;
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::Rig;
@@ -18,7 +19,7 @@ use scanrig_hardware::axis::{
 };
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
-use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig};
+use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Stage};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
 use slog::Logger;
@@ -37,6 +38,8 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
+        priors: settings.priors(),
+        hooks: !settings.hooks.kinds().is_empty(),
         upload_workers: settings.upload.workers as usize,
         buttons,
         indicator,
@@ -121,7 +124,7 @@ pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn I
 /// Opens the configured camera.
 pub fn camera(settings: &Settings) -> CameraConnector {
     match settings.camera.backend {
-        CameraBackend::Sim => SimCamera::new(sim_camera(&settings.camera.sim)).connector(),
+        CameraBackend::Sim => SimCamera::new(sim_camera(settings)).connector(),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -217,7 +220,10 @@ fn sim_axis(name: &'static str, s: &settings::SimAxis, travel: Travel) -> SimAxi
     }
 }
 
-fn sim_camera(s: &settings::SimCamera) -> SimCameraConfig {
+/// The simulated camera, standing where `[geometry]` puts it: its photos
+/// show what a camera there would see.
+fn sim_camera(settings: &Settings) -> SimCameraConfig {
+    let (s, g) = (&settings.camera.sim, &settings.geometry);
     SimCameraConfig {
         width: s.width,
         height: s.height,
@@ -228,5 +234,15 @@ fn sim_camera(s: &settings::SimCamera) -> SimCameraConfig {
         fail_every_nth_download: s.fail_every_nth_download,
         unplug_after_exposures: s.unplug_after_shots,
         unplug_for: Duration::from_millis(s.unplug_ms),
+        stage: Stage {
+            distance_m: g.distance_m,
+            height_m: g.height_m,
+            arm_out_m: g.arm_out_m,
+            arm_up_m: g.arm_up_m,
+            clockwise: g.table_turns == Turn::Clockwise,
+            focal_mm: g.focal_mm,
+            sensor_width_mm: g.sensor_width_mm,
+            sensor_height_mm: g.sensor_height_mm,
+        },
     }
 }

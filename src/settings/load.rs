@@ -381,6 +381,75 @@ impl Checker<'_> {
         self.problems.push(Problem::new(origin, key, reason));
     }
 
+    /// `[hooks]`: a command that names a program, a webhook URL that is
+    /// http(s) with a secret file to sign with, sane limits.
+    fn hooks(&mut self, h: &super::Hooks) {
+        if h.command.first().is_some_and(|p| p.trim().is_empty()) {
+            self.fail(
+                "hooks.command",
+                "the first item must be the program to run (its path), then its arguments".into(),
+            );
+        }
+        if !h.webhook_url.is_empty() {
+            let ok = h
+                .webhook_url
+                .parse::<google_drive3::hyper::Uri>()
+                .is_ok_and(|u| {
+                    matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
+                });
+            if !ok {
+                self.fail(
+                    "hooks.webhook_url",
+                    format!(
+                        "`{}` is not an http:// or https:// URL; write it as https://host/path",
+                        h.webhook_url
+                    ),
+                );
+            }
+            if h.webhook_secret_file.is_none() {
+                self.fail(
+                    "hooks.webhook_secret_file",
+                    "a webhook needs a secret to sign its POSTs with: a file holding it (readable only by scanrig, chmod 600)".into(),
+                );
+            }
+        }
+        self.range(
+            "hooks.command_timeout_s",
+            h.command_timeout_s,
+            1,
+            86_400,
+            "seconds",
+        );
+        self.range(
+            "hooks.command_attempts",
+            h.command_attempts,
+            1,
+            100,
+            "attempts",
+        );
+        self.range(
+            "hooks.webhook_timeout_s",
+            h.webhook_timeout_s,
+            1,
+            600,
+            "seconds",
+        );
+        self.range(
+            "hooks.retry_initial_ms",
+            h.retry_initial_ms,
+            1,
+            86_400_000,
+            "milliseconds",
+        );
+        self.range(
+            "hooks.retry_max_ms",
+            h.retry_max_ms,
+            h.retry_initial_ms,
+            86_400_000,
+            "milliseconds",
+        );
+    }
+
     /// Requires `lo <= value <= hi` (false for NaN).
     fn range<T: PartialOrd + Display>(&mut self, key: &str, value: T, lo: T, hi: T, what: &str) {
         if !(lo <= value && value <= hi) {
@@ -666,6 +735,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
     c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");
+    c.hooks(&s.hooks);
     for (key, reason) in super::pin_problems(s) {
         c.fail(&key, reason);
     }

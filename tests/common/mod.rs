@@ -747,6 +747,21 @@ pub fn plan(prefix: &str, rings: &[Ring]) -> Vec<Planned> {
     out
 }
 
+/// The pose priors a scan of photos `names` writes in its folder (the
+/// default `[export]`): the COLMAP folder, Metashape's CSV, and an XMP and
+/// a JSON sidecar per photo.
+pub fn prior_files(names: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = ["colmap", "metashape_reference.csv"]
+        .map(String::from)
+        .into();
+    for name in names {
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+        out.insert(format!("{stem}.xmp"));
+        out.insert(format!("{stem}.pose.json"));
+    }
+    out
+}
+
 /// sha256 of `bytes`, lower-case hex.
 pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -756,19 +771,32 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Checks that `scan_dir` holds exactly the photos `names` (plus, if
-/// `manifest`, `manifest.json`) and nothing else: no second copy, no temp
-/// file; that each decodes as a JPEG of [`PHOTO_SIZE`]. Returns each
-/// photo's sha256.
+/// `manifest`, `manifest.json` and every pose prior; without it, priors
+/// written before a crash may be there) and nothing else: no second copy,
+/// no temp file; that each decodes as a JPEG of [`PHOTO_SIZE`]. Returns
+/// each photo's sha256.
 pub fn assert_photos(
     scan_dir: &Path,
     names: &BTreeSet<String>,
     manifest: bool,
 ) -> BTreeMap<String, String> {
     let mut want: BTreeSet<String> = names.clone();
+    let priors = prior_files(names);
+    let mut found: BTreeSet<String> = entries(scan_dir).into_iter().collect();
     if manifest {
         want.insert("manifest.json".to_owned());
+        want.extend(priors);
+        let colmap: BTreeSet<String> = entries(&scan_dir.join("colmap")).into_iter().collect();
+        assert_eq!(
+            colmap,
+            ["cameras.txt", "images.txt", "points3D.txt", "reference.txt"]
+                .map(String::from)
+                .into(),
+            "the COLMAP model beside the manifest"
+        );
+    } else {
+        found.retain(|f| !priors.contains(f));
     }
-    let found: BTreeSet<String> = entries(scan_dir).into_iter().collect();
     assert_eq!(
         found,
         want,

@@ -4,7 +4,7 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
@@ -93,7 +93,8 @@ pub fn write_token(rig: &Rig, fake: &FakeDrive, access: &str, expired: bool) {
 
 /// The photos of `profile` in the scan's folder at the fake: the folder
 /// path rigs/bench/<scan>, every planned photo exactly once with the bytes
-/// the manifest recorded, Drive's md5 of them, the manifest written last and
+/// the manifest recorded, Drive's md5 of them, each pose prior once (the
+/// COLMAP model in a folder of its own), the manifest written last and
 /// listing them all.
 pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) {
     let files = fake.files();
@@ -117,7 +118,7 @@ pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) 
     let photos: Vec<&FakeFile> = inside
         .iter()
         .copied()
-        .filter(|f| f.name != "manifest.json")
+        .filter(|f| f.app_properties.contains_key("scanrig_shot"))
         .collect();
     let names: Vec<String> = photos.iter().map(|f| f.name.clone()).collect();
     assert_eq!(
@@ -178,6 +179,69 @@ pub fn assert_delivered(rig: &Rig, fake: &FakeDrive, scan: &str, profile: &str) 
     let in_order: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(listed, in_order, "the manifest lists every shot in order");
     assert_eq!(manifest["outcome"], "completed");
+    assert_priors(&files, &inside, &scan_folder, &manifest, planned.len());
+}
+
+/// Every pose prior the manifest lists is at Drive once, where its name
+/// says, under the id the manifest gives; nothing else is in the folder.
+fn assert_priors(
+    files: &[FakeFile],
+    inside: &[&FakeFile],
+    scan_folder: &str,
+    manifest: &Value,
+    photos: usize,
+) {
+    let colmap: Vec<&&FakeFile> = inside
+        .iter()
+        .filter(|f| f.name == "colmap" && f.mime_type == FOLDER)
+        .collect();
+    assert_eq!(
+        colmap.len(),
+        1,
+        "one colmap folder: {:?}",
+        inside
+            .iter()
+            .map(|f| (&f.name, &f.mime_type))
+            .collect::<Vec<_>>()
+    );
+    let listed: BTreeMap<String, String> = manifest["poses"]
+        .as_array()
+        .expect("the manifest lists the pose priors")
+        .iter()
+        .map(|p| {
+            let name = p["name"].as_str().unwrap().to_owned();
+            (name, p["destination_id"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    // COLMAP's 4, Metashape's CSV, an XMP and a JSON sidecar per photo.
+    assert_eq!(listed.len(), 5 + 2 * photos, "{listed:?}");
+    let at_drive: Vec<&FakeFile> = files
+        .iter()
+        .filter(|f| f.app_properties.contains_key("scanrig_file"))
+        .filter(|f| f.parents == [scan_folder] || f.parents == [colmap[0].id.clone()])
+        .collect();
+    assert_eq!(at_drive.len(), listed.len(), "each pose prior once");
+    for f in &at_drive {
+        let name = &f.app_properties["scanrig_file"];
+        assert_eq!(listed.get(name), Some(&f.id), "{name}");
+        let (folder, file) = name.rsplit_once('/').unwrap_or(("", name));
+        assert_eq!(&f.name, file);
+        let parent = if folder == "colmap" {
+            &colmap[0].id
+        } else {
+            scan_folder
+        };
+        assert_eq!(f.parents, [parent.to_owned()], "{name}");
+    }
+    let top = at_drive
+        .iter()
+        .filter(|f| f.parents == [scan_folder])
+        .count();
+    assert_eq!(
+        inside.len(),
+        photos + top + 2,
+        "photos, priors, colmap/, manifest"
+    );
 }
 
 pub fn md5_hex(bytes: &[u8]) -> String {

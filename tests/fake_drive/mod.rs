@@ -3,10 +3,13 @@
 //! [`FakeDrive::start`] serves HTTP/1.1 on `127.0.0.1` (a free port), a
 //! thread per connection, with the endpoints scanrig's Drive destination
 //! uses: the OAuth token and device-code endpoints, the files API (list with
-//! a subset of Drive's query language, get, delete, metadata patch), the
-//! multipart upload and resumable upload sessions. Tests steer it: injected
-//! [`Faults`], latency, revoked or expired tokens, a full quota, corrupted
-//! uploads, and uploads held mid-way ([`FakeDrive::hold_uploads`]).
+//! a subset of Drive's query language, get, delete, metadata patch,
+//! generateIds, metadata-only create), the multipart upload and resumable
+//! upload sessions. A create may carry an id from generateIds, as Drive's:
+//! one already in use gets 409 `fileIdInUse`, one never generated 400.
+//! Tests steer it: injected [`Faults`], latency, revoked or expired tokens,
+//! a full quota, corrupted uploads, and uploads held mid-way
+//! ([`FakeDrive::hold_uploads`]).
 //!
 //! HTTP is hand-rolled over `std::net` because a fault must be able to reset
 //! a connection in the middle of a request body (SO_LINGER 0, then close),
@@ -135,6 +138,10 @@ pub struct Stats {
     pub deletes: u64,
     /// Drive requests refused with 401.
     pub unauthorized: u64,
+    /// Creates refused with 409 `fileIdInUse`.
+    pub id_conflicts: u64,
+    /// Ids handed out by generateIds.
+    pub ids_generated: u64,
     /// When the first resumable session started.
     pub first_session_at: Option<Instant>,
 }
@@ -417,6 +424,8 @@ struct Session {
 /// File metadata sent by a client; `None` = not given.
 #[derive(Clone, Debug, Default)]
 struct Meta {
+    /// The id to create the file with (from generateIds).
+    id: Option<String>,
     name: Option<String>,
     mime_type: Option<String>,
     parents: Option<Vec<String>>,
@@ -428,6 +437,8 @@ struct Meta {
 struct State {
     files: Vec<Stored>,
     next_file: u64,
+    /// Ids handed out by generateIds (used or not).
+    generated: HashSet<String>,
     sessions: HashMap<String, Session>,
     next_session: u64,
     access_tokens: HashSet<String>,
@@ -505,15 +516,53 @@ impl State {
         content
     }
 
+    /// Whether a new file may take the id `id`: not if any file has (or
+    /// had) it, nor if generateIds never gave it out.
+    fn check_new_id(&mut self, id: &str) -> Result<(), Response> {
+        if self.files.iter().any(|f| f.file.id == id) {
+            self.stats.id_conflicts += 1;
+            return Err(google_error(
+                409,
+                "fileIdInUse",
+                "A file already exists with the provided ID.",
+            ));
+        }
+        if !self.generated.contains(id) {
+            return Err(google_error(
+                400,
+                "fileIdNotUsable",
+                "The provided file ID is not usable.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `count` new ids for creates.
+    fn generate_ids(&mut self, count: usize) -> Vec<String> {
+        let ids: Vec<String> = (0..count).map(|_| self.next_file_id()).collect();
+        self.generated.extend(ids.iter().cloned());
+        self.stats.ids_generated += ids.len() as u64;
+        ids
+    }
+
+    /// A new file; with the id in `meta`, if any (409 if in use, 400 if
+    /// not one generateIds gave out).
     fn create_file(
         &mut self,
         meta: &Meta,
         default_mime: Option<&str>,
         content: Vec<u8>,
-    ) -> FakeFile {
+    ) -> Result<FakeFile, Response> {
+        let id = match &meta.id {
+            Some(id) => {
+                self.check_new_id(id)?;
+                id.clone()
+            }
+            None => self.next_file_id(),
+        };
         let content = self.stored_content(content);
         let mut file = FakeFile {
-            id: self.next_file_id(),
+            id,
             name: meta.name.clone().unwrap_or_else(|| "Untitled".to_owned()),
             mime_type: meta
                 .mime_type
@@ -534,7 +583,7 @@ impl State {
             file: file.clone(),
             deleted: false,
         });
-        file
+        Ok(file)
     }
 
     /// Applies metadata (and new content, if any) to a stored file.
@@ -643,7 +692,10 @@ impl State {
                 Some(file) => file,
                 None => return not_found(&id),
             },
-            None => self.create_file(&meta, mime.as_deref(), content),
+            None => match self.create_file(&meta, mime.as_deref(), content) {
+                Ok(file) => file,
+                Err(refused) => return refused,
+            },
         };
         if let Some(session) = self.sessions.get_mut(sid) {
             session.file_id = Some(file.id.clone());
@@ -1258,6 +1310,7 @@ fn reason_phrase(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         428 => "Precondition Required",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -1299,6 +1352,9 @@ enum Route<'a> {
     DeviceCode,
     Session(&'a str),
     List,
+    GenerateIds,
+    /// A new file from metadata alone.
+    Create,
     Get(&'a str),
     Delete(&'a str),
     PatchMeta(&'a str),
@@ -1315,6 +1371,8 @@ fn route<'a>(method: &str, segments: &'a [String]) -> Route<'a> {
         ("POST", ["device", "code"]) => Route::DeviceCode,
         ("PUT" | "POST", ["upload-session", sid]) => Route::Session(sid),
         ("GET", ["drive", "v3", "files"]) => Route::List,
+        ("POST", ["drive", "v3", "files"]) => Route::Create,
+        ("GET", ["drive", "v3", "files", "generateIds"]) => Route::GenerateIds,
         ("GET", ["drive", "v3", "files", id]) => Route::Get(id),
         ("DELETE", ["drive", "v3", "files", id]) => Route::Delete(id),
         ("PATCH", ["drive", "v3", "files", id]) => Route::PatchMeta(id),
@@ -1348,6 +1406,8 @@ fn dispatch(shared: &Shared, req: &Request<'_>, route: Route<'_>, short: bool) -
 fn drive_api(shared: &Shared, req: &Request<'_>, route: Route<'_>) -> Response {
     match route {
         Route::List => list_files(shared, req.head),
+        Route::GenerateIds => generate_ids(shared, req.head),
+        Route::Create => create_metadata_only(shared, req),
         Route::Get(id) => get_file(shared, req.head, id),
         Route::Delete(id) => delete_file(shared, id),
         Route::PatchMeta(id) => patch_metadata(shared, req, id),
@@ -1551,6 +1611,46 @@ fn list_files(shared: &Shared, head: &Head) -> Response {
     Response::json(200, &json!({"kind": "drive#fileList", "files": files}))
 }
 
+/// `files.generateIds`: `count` (1 to 1000, default 10) ids for `space`
+/// (`drive`, the default, or `appDataFolder`).
+fn generate_ids(shared: &Shared, head: &Head) -> Response {
+    let count = match head.param("count") {
+        None => 10,
+        Some(v) => match parse_u64(v.trim()).filter(|n| (1..=1000).contains(n)) {
+            Some(n) => n as usize,
+            None => {
+                return google_error(
+                    400,
+                    "invalid",
+                    &format!("Invalid value for count: {v}; it must be 1 to 1000."),
+                )
+            }
+        },
+    };
+    let space = head.param("space").unwrap_or("drive");
+    if !matches!(space, "drive" | "appDataFolder") {
+        return google_error(
+            400,
+            "invalid",
+            &format!("Invalid value for space: {space}."),
+        );
+    }
+    let ids = shared.lock().generate_ids(count);
+    Response::json(
+        200,
+        &json!({"kind": "drive#generatedIds", "space": space, "ids": ids}),
+    )
+}
+
+/// `POST files` with metadata only (a folder, an empty file).
+fn create_metadata_only(shared: &Shared, req: &Request<'_>) -> Response {
+    let meta = match parse_meta(&req.body) {
+        Ok(meta) => meta,
+        Err(message) => return bad_request(&message),
+    };
+    store_upload(shared, None, &meta, None, Vec::new())
+}
+
 fn get_file(shared: &Shared, head: &Head, id: &str) -> Response {
     let st = shared.lock();
     let Some(file) = st.file(id) else {
@@ -1629,7 +1729,10 @@ fn store_upload(
         return quota_exceeded();
     }
     let file = match target {
-        None => st.create_file(meta, mime, content),
+        None => match st.create_file(meta, mime, content) {
+            Ok(file) => file,
+            Err(refused) => return refused,
+        },
         Some(id) => match st.update_file(id, meta, Some(content)) {
             Some(file) => file,
             None => return not_found(id),
@@ -1654,10 +1757,14 @@ fn start_session(shared: &Shared, req: &Request<'_>, target: Option<&str>) -> Re
     if st.quota_exceeded {
         return quota_exceeded();
     }
-    if let Some(id) = target {
-        if st.file(id).is_none() {
-            return not_found(id);
+    match (target, &meta.id) {
+        (Some(id), _) if st.file(id).is_none() => return not_found(id),
+        (None, Some(id)) => {
+            if let Err(refused) = st.check_new_id(id) {
+                return refused;
+            }
         }
+        _ => {}
     }
     st.next_session += 1;
     let sid = opaque_id('s', st.next_session, 0x5e55_1015);
@@ -1729,6 +1836,7 @@ fn parse_meta(bytes: &[u8]) -> Result<Meta, String> {
         .as_object()
         .ok_or("The metadata must be a JSON object.")?;
     Ok(Meta {
+        id: opt_string(obj, "id")?,
         name: opt_string(obj, "name")?,
         mime_type: opt_string(obj, "mimeType")?,
         parents: match obj.get("parents") {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, DurableFile};
 
-use super::{Destination, DestinationError, Place, Result, Upload};
+use super::{Destination, DestinationError, Place, Result, Upload, MANIFEST};
 use crate::plan::ScanId;
 
 /// Photos go to a folder on this machine.
@@ -91,14 +91,19 @@ impl Destination for LocalDir {
         Ok(target.display().to_string())
     }
 
-    fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
+    fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
         let dir = self.scan_dir(scan)?;
-        // The manifest comes last: tidy up what killed processes left half
-        // written. Best effort; a leftover temp file harms no photo.
-        let _ = remove_stale_temps(&dir);
-        let target = dir.join("manifest.json");
+        if name == MANIFEST {
+            // The manifest comes last: tidy up what killed processes left
+            // half written. Best effort; a leftover temp file harms no photo.
+            let _ = remove_stale_temps(&dir);
+        }
+        let target = dir.join(super::relative(name)?);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+        }
         let mut out = DurableFile::create(&target).map_err(|e| io_error(&target, e))?;
-        out.write_all(json).map_err(|e| io_error(&target, e))?;
+        out.write_all(bytes).map_err(|e| io_error(&target, e))?;
         out.commit().map_err(|e| io_error(&target, e))?;
         Ok(target.display().to_string())
     }

@@ -224,6 +224,27 @@ pub trait Destination: Send + Sync {
     /// half-sent photo never shows up as a finished one.
     fn upload(&self, upload: &Upload) -> Result<String>;
 
-    /// Writes (or replaces) the scan's `manifest.json`; returns its id.
-    fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String>;
+    /// Writes (or replaces) a file of the scan other than a photo: its
+    /// [`MANIFEST`], or a pose prior (`name` may hold folders, `a/b.txt`).
+    /// Writing it again replaces it: never a second copy. Returns its id.
+    fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String>;
+}
+
+/// The name of a scan's manifest in its folder.
+pub const MANIFEST: &str = "manifest.json";
+
+/// A file's name inside a scan's folder as a relative path, refused if it
+/// would leave the folder.
+pub fn relative(name: &str) -> Result<&std::path::Path> {
+    let path = std::path::Path::new(name);
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside && !name.is_empty() {
+        Ok(path)
+    } else {
+        Err(DestinationError::Permanent(format!(
+            "`{name}` is not a file name inside a scan's folder"
+        )))
+    }
 }

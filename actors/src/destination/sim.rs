@@ -55,7 +55,7 @@ impl Destination for SimRemote {
         self.inner.upload(upload)
     }
 
-    fn put_manifest(&self, scan: &ScanId, json: &[u8]) -> Result<String> {
-        self.inner.put_manifest(scan, json)
+    fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
+        self.inner.put_file(scan, name, bytes)
     }
 }

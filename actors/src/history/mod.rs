@@ -185,19 +185,24 @@ fn read_index<T: serde::de::DeserializeOwned>(
     ))
 }
 
-/// Retires a settled scan: its summary goes into the index, then its spool
-/// folder goes (its photos stay if `keep_photos`). Returns `false`, doing
-/// nothing, for a scan that is not settled.
+/// Retires a settled scan: its hooks are queued (with `hooks`), its
+/// summary goes into the index, then its spool folder goes (its photos stay
+/// if `keep_photos`). Returns `false`, doing nothing, for a scan that is not
+/// settled.
 pub fn retire(
     spool: &Path,
     record: &ScanRecord,
     keep_photos: bool,
     retention: &Retention,
+    hooks: bool,
     now: u64,
 ) -> io::Result<bool> {
     let Some(summary) = RetiredScan::from_record(record, now) else {
         return Ok(false);
     };
+    if hooks {
+        crate::hooks::enqueue(spool, &summary, now)?;
+    }
     JournalWriter::open_file(&spool.join(INDEX_FILE))?.append(&summary)?;
     clear_folder(&spool.join(summary.id.as_str()), keep_photos)?;
     prune(spool, retention, now)?;

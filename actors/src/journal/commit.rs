@@ -45,7 +45,7 @@ const MAX_BATCH: usize = 512;
 enum Job {
     Append {
         dir: PathBuf,
-        record: Record,
+        record: Box<Record>,
         reply: oneshot::Sender<io::Result<()>>,
     },
     Close(PathBuf),
@@ -81,7 +81,7 @@ impl Handler<Append> for Journal {
         let (reply, answer) = oneshot::channel();
         let job = Job::Append {
             dir: msg.dir,
-            record: msg.record,
+            record: Box::new(msg.record),
             reply,
         };
         let sent = self.jobs.send(job).is_ok();
@@ -110,7 +110,7 @@ impl Job {
     fn may_wait(&self) -> bool {
         match self {
             Job::Append { record, .. } => matches!(
-                record,
+                **record,
                 Record::ShotUploaded { .. }
                     | Record::DeviceFault { .. }
                     | Record::ShotDamaged { .. }
@@ -290,7 +290,7 @@ mod tests {
             answers.push(answer);
             batch.push(Job::Append {
                 dir: dir.clone(),
-                record,
+                record: Box::new(record),
                 reply,
             });
         }

@@ -114,6 +114,16 @@ pub enum Record {
         /// Where they go from now on.
         to: Place,
     },
+    /// A file of the scan other than its photos (a pose prior) is at the
+    /// destination; written before the manifest, which lists it.
+    FileUploaded {
+        /// Unix milliseconds.
+        at: u64,
+        /// Its name inside the scan's folder.
+        name: String,
+        /// The destination's id of the file.
+        remote: String,
+    },
     /// `manifest.json` is at the destination.
     ManifestUploaded {
         /// Unix milliseconds.
@@ -208,6 +218,9 @@ pub struct ScanRecord {
     pub finished: Option<Outcome>,
     /// The manifest's remote id, once uploaded.
     pub manifest: Option<String>,
+    /// The scan's other files at the destination (pose priors), by name:
+    /// their remote ids.
+    pub extra: BTreeMap<String, String>,
     /// Shots whose upload last failed for good, with the error.
     pub failed: BTreeMap<ShotId, String>,
     /// Shots whose photo is damaged in the spool, with what is wrong: they
@@ -277,6 +290,7 @@ impl ScanRecord {
         }
         self.failed.clear();
         self.manifest = None;
+        self.extra.clear();
         self.plan.destination = Some(to);
     }
 
@@ -432,6 +446,7 @@ impl ScanRecord {
             uploaded: BTreeMap::new(),
             finished: None,
             manifest: None,
+            extra: BTreeMap::new(),
             failed: BTreeMap::new(),
             damaged: BTreeMap::new(),
             sources: BTreeMap::new(),
@@ -477,6 +492,9 @@ impl ScanRecord {
                 self.uploaded.insert(shot, remote);
             }
             Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
+            Record::FileUploaded { name, remote, .. } => {
+                self.extra.insert(name, remote);
+            }
             Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
             Record::DeviceFault { .. } => {}

@@ -149,16 +149,30 @@ impl Geometry {
         self.pose(shot.azimuth.get(), shot.tilt.get())
     }
 
+    /// How sure the priors are, as the configuration says.
+    pub fn accuracy(&self) -> export::Accuracy {
+        export::Accuracy {
+            position_m: self.position_accuracy_m,
+            angle_deg: self.angle_accuracy_deg,
+        }
+    }
+
     /// The pinhole camera of photos `width` × `height` pixels, the
-    /// principal point at their centre.
+    /// principal point at their centre. Pixels are square; a photo whose
+    /// shape differs from the sensor's is the largest such rectangle in the
+    /// sensor's middle (a 4:3 photo on a 3:2 sensor uses its full height,
+    /// a 16:9 one its full width).
     pub fn intrinsics(&self, width: u32, height: u32) -> Intrinsics {
+        let (w, h) = (f64::from(width), f64::from(height));
+        let pixel_mm = (self.sensor_width_mm / w).min(self.sensor_height_mm / h);
+        let focal = self.focal_mm / pixel_mm;
         Intrinsics {
             width,
             height,
-            fx: self.focal_mm / self.sensor_width_mm * f64::from(width),
-            fy: self.focal_mm / self.sensor_height_mm * f64::from(height),
-            cx: f64::from(width) / 2.0,
-            cy: f64::from(height) / 2.0,
+            fx: focal,
+            fy: focal,
+            cx: w / 2.0,
+            cy: h / 2.0,
         }
     }
 }

@@ -174,4 +174,10 @@ fn intrinsics_follow_the_lens_and_the_sensor() {
     let camera = tripod().intrinsics(2350, 1560);
     assert!(close(camera.fx, 3500.0) && close(camera.fy, 3500.0));
     assert!(close(camera.cx, 1175.0) && close(camera.cy, 780.0));
+    // 4:3 on a 3:2 sensor: the full height, square pixels.
+    let camera = tripod().intrinsics(800, 600);
+    assert!(close(camera.fx, 35.0 / (15.6 / 600.0)) && close(camera.fy, camera.fx));
+    // 16:9: the full width.
+    let camera = tripod().intrinsics(1600, 900);
+    assert!(close(camera.fx, 35.0 / (23.5 / 1600.0)) && close(camera.fy, camera.fx));
 }

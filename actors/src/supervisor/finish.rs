@@ -8,14 +8,14 @@ use slog::{info, warn};
 use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
-use crate::destination::DestinationError;
+use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close};
 use crate::journal::Record;
 use crate::manifest::Manifest;
 use crate::plan::ScanId;
 use crate::recorder::{Discard, RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, Outcome, ShotState};
-use crate::uploader::{PutManifest, UploadDone};
+use crate::uploader::{PutFile, UploadDone};
 
 impl Supervisor {
     pub(super) fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
@@ -50,6 +50,7 @@ impl Supervisor {
             dir: dir.clone(),
             keep_photos: self.keep_uploaded,
             retention: self.retention,
+            hooks: self.hooks,
         };
         let log = self.log.clone();
         let id = scan.clone();
@@ -66,16 +67,39 @@ impl Supervisor {
                 };
                 flat(journal.send(append).await)?;
             }
-            let record = flat(recorder.send(Replay(dir.clone())).await)?;
+            let mut record = flat(recorder.send(Replay(dir.clone())).await)?;
             // The manifest is the scan's commit record: it goes out only
             // once every photo that can still arrive is there.
             let waiting = record.pending_uploads().len();
             if waiting == 0 {
-                let json = Manifest::from_record(&record).to_json();
-                let put = PutManifest {
+                // The pose priors go first, each journaled once there, so
+                // that a crash between them sends only the rest again.
+                let priors = record.plan.priors.as_ref();
+                let files = priors.map(|p| p.files_of(&record)).unwrap_or_default();
+                for (name, text) in files {
+                    if record.extra.contains_key(&name) {
+                        continue;
+                    }
+                    let put = PutFile {
+                        place: place.clone(),
+                        scan: id.clone(),
+                        name: name.clone(),
+                        bytes: text.into_bytes(),
+                    };
+                    let remote = flat(uploader.send(put).await)?;
+                    let sent = Record::FileUploaded {
+                        at: unix_millis_now(),
+                        name: name.clone(),
+                        remote: remote.clone(),
+                    };
+                    flat(journal.send(Append { dir: dir.clone(), record: sent }).await)?;
+                    record.extra.insert(name, remote);
+                }
+                let put = PutFile {
                     place,
                     scan: id.clone(),
-                    json,
+                    name: MANIFEST.to_owned(),
+                    bytes: Manifest::from_record(&record).to_json(),
                 };
                 let remote = flat(uploader.send(put).await)?;
                 let record = Record::ManifestUploaded {

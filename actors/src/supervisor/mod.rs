@@ -50,6 +50,7 @@ use crate::destination::Place;
 use crate::history::Retention;
 use crate::journal::commit::Journal;
 use crate::plan::{ScanId, ScanPlan, ShotId};
+use crate::poses::export::Priors;
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
 use crate::sequence::{Event, Sequence, SequenceConfig};
@@ -71,6 +72,10 @@ pub struct Rig {
     /// Where photos go: new scans to the default, journaled ones to the
     /// place their plan names.
     pub destinations: Destinations,
+    /// The pose priors new scans write beside their manifest (`None`: none).
+    pub priors: Option<Priors>,
+    /// Scan-done hooks are configured: retired scans queue them.
+    pub hooks: bool,
     /// Parallel uploads.
     pub upload_workers: usize,
     /// The operator panel.
@@ -108,6 +113,9 @@ pub struct Supervisor {
     panel: Addr<ButtonsActor>,
     /// Where new scans go.
     destination: Place,
+    /// The pose priors new scans write.
+    priors: Option<Priors>,
+    hooks: bool,
     spool: PathBuf,
     keep_uploaded: bool,
     retention: Retention,
@@ -167,6 +175,8 @@ impl Supervisor {
                 uploader,
                 panel,
                 destination: default.place(),
+                priors: rig.priors,
+                hooks: rig.hooks,
                 spool: rig.spool,
                 keep_uploaded: rig.keep_uploaded,
                 retention: rig.retention,
@@ -308,6 +318,9 @@ impl Handler<StartScan> for Supervisor {
                 let mut plan = msg.plan;
                 plan.destination
                     .get_or_insert_with(|| self.destination.clone());
+                if plan.priors.is_none() {
+                    plan.priors.clone_from(&self.priors);
+                }
                 self.runs
                     .insert(scan.clone(), Run::new(plan, dir, seq, None));
                 self.record_start(&scan, ctx);

@@ -1,10 +1,13 @@
-//! Synthetic photos for the simulated camera: a baseline JPEG showing the shot, with EXIF and optional padding.
+//! Synthetic photos for the simulated camera: a baseline JPEG of the scene
+//! the rig sees (see [`super::scene`]) with the shot's name small in a
+//! corner, the shot's label and angles in EXIF, and optional padding.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jpeg_encoder::{rgb_to_ycbcr, Encoder, ImageBuffer, JpegColorType};
 
+use super::scene::{Stage, View};
 use crate::Degrees;
 
 /// Largest payload of one APP segment (its length field counts itself).
@@ -19,14 +22,16 @@ pub(crate) struct ImageSpec<'a> {
     pub(crate) width: u32,
     /// Image height in pixels (1..=65535).
     pub(crate) height: u32,
-    /// First line of text and start of the EXIF description.
+    /// The start of the EXIF description.
     pub(crate) label: &'a str,
-    /// Third line of text.
+    /// Written small in the top-left corner.
     pub(crate) stem: &'a str,
-    /// Turntable angle; sets the background hue.
+    /// The table's angle.
     pub(crate) azimuth: Degrees,
-    /// Tilt angle; sets the height of the horizon line.
+    /// The arm's tilt.
     pub(crate) tilt: Degrees,
+    /// The rig the photo is taken on.
+    pub(crate) stage: Stage,
     /// When the shot was taken (EXIF DateTime, UTC).
     pub(crate) captured: SystemTime,
     /// 0 = natural size; else pad the file to at least this many bytes.
@@ -169,102 +174,70 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-/// One line of big text.
-struct TextLine {
+/// A line of small text in the top-left corner, on a light panel.
+struct Caption {
     glyphs: Vec<[u8; 8]>,
     scale: u32,
-    x0: u32,
-    y0: u32,
+    /// The panel's right and bottom edges (exclusive); the text starts at
+    /// (`MARGIN`, `MARGIN`).
+    panel: (u32, u32),
+}
+
+/// The caption's distance from the corner, in pixels.
+const MARGIN: u32 = 4;
+
+impl Caption {
+    fn new(text: &str, height: u32) -> Caption {
+        let glyphs: Vec<[u8; 8]> = text.chars().map(glyph).collect();
+        let scale = (height / 480).max(1);
+        let width = 8 * scale * glyphs.len() as u32;
+        Caption {
+            glyphs,
+            scale,
+            panel: (width + 2 * MARGIN, 8 * scale + 2 * MARGIN),
+        }
+    }
+
+    /// The caption's colour at (`x`, `y`), if it covers it.
+    fn pixel(&self, x: u32, y: u32) -> Option<(u8, u8, u8)> {
+        if x >= self.panel.0 || y >= self.panel.1 {
+            return None;
+        }
+        let (dx, dy) = (x.wrapping_sub(MARGIN), y.wrapping_sub(MARGIN));
+        if dy < 8 * self.scale && dx < 8 * self.scale * self.glyphs.len() as u32 {
+            let gx = dx / self.scale;
+            let bits = self.glyphs[(gx / 8) as usize][(dy / self.scale) as usize];
+            if bits >> (gx % 8) & 1 == 1 {
+                return Some((10, 10, 10));
+            }
+        }
+        Some((245, 245, 240))
+    }
 }
 
 /// The picture, computed row by row as the encoder asks for it.
 struct Picture {
     width: u16,
     height: u16,
-    hue: f64,
-    check: u32,
-    horizon: u32,
-    lines: Vec<TextLine>,
-    /// Light panel behind the text: x0, y0, x1, y1 (exclusive).
-    panel: (u32, u32, u32, u32),
+    view: View,
+    caption: Caption,
 }
 
 impl Picture {
     fn new(spec: &ImageSpec<'_>, width: u16, height: u16) -> Picture {
         let (w, h) = (u32::from(width), u32::from(height));
-        let texts = [
-            spec.label.to_string(),
-            format!(
-                "AZ {:05.1}  TILT {:+05.1}",
-                spec.azimuth.get(),
-                spec.tilt.get()
-            ),
-            spec.stem.to_string(),
-        ];
-        // Line pitch is 10 glyph pixels (8 + 2 gap); three lines use 85 % of the height.
-        let max_scale = (h * 85 / 100 / 30).max(1);
-        let mut lines: Vec<TextLine> = texts
-            .iter()
-            .map(|t| {
-                let glyphs: Vec<[u8; 8]> = t.chars().map(glyph).collect();
-                let chars = glyphs.len().max(1) as u32;
-                let scale = (w * 9 / 10 / (8 * chars)).clamp(1, max_scale);
-                let x0 = w.saturating_sub(8 * scale * chars) / 2;
-                TextLine {
-                    glyphs,
-                    scale,
-                    x0,
-                    y0: 0,
-                }
-            })
-            .collect();
-        let block: u32 = lines.iter().map(|l| 10 * l.scale).sum();
-        let mut y = h.saturating_sub(block) / 2;
-        for line in &mut lines {
-            line.y0 = y + line.scale;
-            y += 10 * line.scale;
-        }
-        let left = lines.iter().map(|l| l.x0).min().unwrap_or(0);
-        let panel_top = h.saturating_sub(block) / 2;
-        let panel = (
-            left.saturating_sub(8),
-            panel_top.saturating_sub(4),
-            (w - left + 8).min(w),
-            (panel_top + block + 4).min(h),
-        );
-        let tilt = spec.tilt.get().clamp(-90.0, 90.0);
-        let horizon = ((0.5 - tilt / 180.0) * f64::from(h.saturating_sub(1))) as u32;
         Picture {
             width,
             height,
-            hue: spec.azimuth.get().rem_euclid(360.0),
-            check: (w.max(h) / 16).max(8),
-            horizon,
-            lines,
-            panel,
+            view: View::new(&spec.stage, w, h, spec.azimuth, spec.tilt),
+            caption: Caption::new(spec.stem, h),
         }
     }
 
     fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
-        for line in &self.lines {
-            let (dx, dy) = (x.wrapping_sub(line.x0), y.wrapping_sub(line.y0));
-            if dy < 8 * line.scale && dx < 8 * line.scale * line.glyphs.len() as u32 {
-                let gx = dx / line.scale;
-                let bits = line.glyphs[(gx / 8) as usize][(dy / line.scale) as usize];
-                if bits >> (gx % 8) & 1 == 1 {
-                    return (10, 10, 10);
-                }
-            }
-        }
-        let (px0, py0, px1, py1) = self.panel;
-        if (px0..px1).contains(&x) && (py0..py1).contains(&y) {
-            return (245, 245, 240);
-        }
-        if y == self.horizon || y == self.horizon + 1 {
-            return (255, 255, 255);
-        }
-        let dark = (x / self.check + y / self.check) % 2 == 1;
-        hsv(self.hue, 0.6, if dark { 0.6 } else { 0.85 })
+        self.caption
+            .pixel(x, y)
+            .unwrap_or_else(|| self.view.pixel(x, y))
     }
 }
 
@@ -300,24 +273,6 @@ fn glyph(c: char) -> [u8; 8] {
         '?' as usize
     };
     font8x8::legacy::BASIC_LEGACY[i]
-}
-
-/// HSV (hue in degrees, s and v in 0..=1) to RGB.
-fn hsv(hue: f64, s: f64, v: f64) -> (u8, u8, u8) {
-    let c = v * s;
-    let h = hue / 60.0;
-    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
-    let (r, g, b) = match h as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = v - c;
-    let to8 = |f: f64| ((f + m) * 255.0).round().clamp(0.0, 255.0) as u8;
-    (to8(r), to8(g), to8(b))
 }
 
 #[cfg(test)]

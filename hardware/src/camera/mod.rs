@@ -8,6 +8,7 @@
 #[cfg(feature = "gphoto2")]
 pub mod gphoto;
 mod image;
+mod scene;
 mod sim;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use crate::Degrees;
 
+pub use scene::Stage;
 pub use sim::{SimCamera, SimCameraConfig};
 
 /// What can go wrong with a camera.

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::image::{write_jpeg, ImageSpec};
+use super::scene::Stage;
 use super::{
     Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest, DownloadedFile,
     Exposure, Result, Setting,
@@ -43,7 +44,7 @@ const WIDGETS: &[(&str, &[&str])] = &[
 ];
 
 /// How the simulated camera behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimCameraConfig {
     /// Image width in pixels (1..=65535).
     pub width: u32,
@@ -64,6 +65,8 @@ pub struct SimCameraConfig {
     pub unplug_after_exposures: u32,
     /// How long the camera stays unplugged.
     pub unplug_for: Duration,
+    /// The rig the camera stands on: what it sees in each photo.
+    pub stage: Stage,
 }
 
 impl Default for SimCameraConfig {
@@ -79,6 +82,7 @@ impl Default for SimCameraConfig {
             fail_every_nth_download: 0,
             unplug_after_exposures: 0,
             unplug_for: Duration::ZERO,
+            stage: Stage::default(),
         }
     }
 }
@@ -306,17 +310,18 @@ impl Camera for Session {
         Ok(())
     }
 
-    /// A frame the size of the photos, scaled to fit 480 pixels, reading
-    /// "PREVIEW" and its number; refused like every call while unplugged.
+    /// A frame of the scene with the table at 0°, the size of the photos
+    /// scaled to fit 480 pixels, captioned with its number and "PREVIEW";
+    /// refused like every call while unplugged.
     fn preview(&mut self) -> Result<Vec<u8>> {
-        let (frame, (width, height)) = {
+        let (frame, (width, height), device_stage) = {
             let mut device = lock(&self.camera.device);
             device.check_plug("preview", false)?;
             device.previews += 1;
             let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
-            (device.previews, size)
+            (device.previews, size, device.config.stage)
         };
-        let stem = format!("FRAME {frame}");
+        let stem = format!("{frame} PREVIEW");
         let spec = ImageSpec {
             width,
             height,
@@ -324,6 +329,7 @@ impl Camera for Session {
             stem: &stem,
             azimuth: Degrees::ZERO,
             tilt: Degrees::ZERO,
+            stage: device_stage,
             captured: SystemTime::now(),
             file_size: 0,
         };
@@ -419,6 +425,7 @@ impl Camera for Session {
                 stem,
                 azimuth: shot.request.azimuth,
                 tilt: shot.request.tilt,
+                stage: config.stage,
                 captured: shot.captured,
                 file_size: config.file_size,
             };

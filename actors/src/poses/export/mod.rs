@@ -11,10 +11,174 @@
 //! - a JSON sidecar per photo, for scripts.
 
 use std::fmt::Write;
+use std::path::Path;
+use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Intrinsics, Pose};
+use super::{Geometry, Intrinsics, Pose};
+use crate::journal::ScanRecord;
+
+/// Which tool the poses are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// COLMAP's text model (`colmap/cameras.txt`, `images.txt`,
+    /// `points3D.txt`) and `colmap/reference.txt` for `model_aligner`.
+    Colmap,
+    /// Agisoft Metashape's reference CSV (`metashape_reference.csv`).
+    Metashape,
+    /// RealityCapture / RealityScan: one `<photo>.xmp` beside each photo.
+    Realitycapture,
+    /// One `<photo>.pose.json` per photo, for scripts.
+    Json,
+}
+
+impl Format {
+    /// Every format, as the configuration and the command line name them.
+    pub const ALL: [Format; 4] = [
+        Format::Colmap,
+        Format::Metashape,
+        Format::Realitycapture,
+        Format::Json,
+    ];
+
+    /// Its name in the configuration and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Colmap => "colmap",
+            Format::Metashape => "metashape",
+            Format::Realitycapture => "realitycapture",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format `{s}`; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The pose priors a scan writes beside its manifest: the rig's geometry
+/// when it started, and the formats. Journaled in its plan, so that a
+/// resumed scan writes what it was started with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Priors {
+    /// The rig's geometry and lens.
+    pub geometry: Geometry,
+    /// Which tools' files to write.
+    pub formats: Vec<Format>,
+}
+
+impl Priors {
+    /// The files of every format for the photos of a finished scan that
+    /// reached its destination: names inside the scan's folder (`/`
+    /// between folders) and contents. None when no photo's size is known
+    /// (a scan of RAW files only).
+    pub fn files_of(&self, record: &ScanRecord) -> Vec<(String, String)> {
+        let shots: Vec<_> = record
+            .captured
+            .iter()
+            .filter(|(id, _)| record.uploaded.contains_key(id))
+            .filter_map(|(id, (_, files))| {
+                let plan = record.plan.shot(*id);
+                let file = photo_of(files, |f| &f.name, |f| f.pixels)?;
+                Some((file, plan.azimuth.get(), plan.tilt.get()))
+            })
+            .collect();
+        let Some([width, height]) = shots.iter().find_map(|(f, _, _)| f.pixels) else {
+            return Vec::new();
+        };
+        let photos: Vec<Posed> = shots
+            .iter()
+            .map(|(file, azimuth, tilt)| Posed {
+                name: &file.name,
+                azimuth: *azimuth,
+                tilt: *tilt,
+                pose: self.geometry.pose(*azimuth, *tilt),
+            })
+            .collect();
+        let camera = self.geometry.intrinsics(width, height);
+        self.formats
+            .iter()
+            .flat_map(|f| files(*f, &photos, &camera, self.geometry.accuracy()))
+            .collect()
+    }
+}
+
+/// The file of a shot its pose is written for: one whose size is known,
+/// else a JPEG by its name (a JPEG + RAW pair), else the first.
+pub fn photo_of<T>(
+    files: &[T],
+    name: impl Fn(&T) -> &str,
+    pixels: impl Fn(&T) -> Option<[u32; 2]>,
+) -> Option<&T> {
+    let jpeg = |f: &&T| {
+        let n = name(f).to_ascii_lowercase();
+        n.ends_with(".jpg") || n.ends_with(".jpeg")
+    };
+    files
+        .iter()
+        .find(|f| pixels(f).is_some())
+        .or_else(|| files.iter().find(jpeg))
+        .or_else(|| files.first())
+}
+
+/// The files of one format: names inside the scan's folder (`/` between
+/// folders) and contents.
+pub fn files(
+    format: Format,
+    photos: &[Posed],
+    camera: &Intrinsics,
+    accuracy: Accuracy,
+) -> Vec<(String, String)> {
+    let stem = |name: &str| {
+        Path::new(name)
+            .file_stem()
+            .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned())
+    };
+    match format {
+        Format::Colmap => {
+            let [cameras, images, points] = colmap_model(photos, camera);
+            vec![
+                ("colmap/cameras.txt".into(), cameras),
+                ("colmap/images.txt".into(), images),
+                ("colmap/points3D.txt".into(), points),
+                ("colmap/reference.txt".into(), colmap_reference(photos)),
+            ]
+        }
+        Format::Metashape => vec![(
+            "metashape_reference.csv".into(),
+            metashape_csv(photos, accuracy),
+        )],
+        Format::Realitycapture => photos
+            .iter()
+            .map(|p| {
+                (
+                    format!("{}.xmp", stem(p.name)),
+                    realitycapture_xmp(p, camera),
+                )
+            })
+            .collect(),
+        Format::Json => photos
+            .iter()
+            .map(|p| {
+                let json = json_sidecar(p, camera);
+                (format!("{}.pose.json", stem(p.name)), format!("{json:#}\n"))
+            })
+            .collect(),
+    }
+}
 
 /// One photo and where its camera stood.
 #[derive(Debug, Clone)]
