@@ -59,6 +59,19 @@ pub struct PutFile {
     pub bytes: Vec<u8>,
 }
 
+/// Writes several files of a scan other than photos (its pose priors) at
+/// the destination: each one's id, or why not.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<Result<String, DestinationError>>")]
+pub struct PutFiles {
+    /// Where the scan's photos went (`None`: the default destination).
+    pub place: Option<Place>,
+    /// The scan.
+    pub scan: ScanId,
+    /// Names inside the scan's folder, and contents.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
 /// The uploader actor (the queues); workers run on a `SyncArbiter`.
 /// Photos of the scan being taken are sent first; earlier scans' backlog
 /// gets only the workers they leave idle.
@@ -173,6 +186,26 @@ impl Handler<PutFile> for Uploader {
     }
 }
 
+impl Handler<PutFiles> for Uploader {
+    type Result = ResponseFuture<Vec<Result<String, DestinationError>>>;
+
+    fn handle(&mut self, msg: PutFiles, _: &mut Self::Context) -> Self::Result {
+        let count = msg.files.len();
+        let reply = self.pool.send(msg);
+        Box::pin(async move {
+            reply.await.unwrap_or_else(|e| {
+                (0..count)
+                    .map(|_| {
+                        Err(DestinationError::Transient(format!(
+                            "upload worker lost: {e}"
+                        )))
+                    })
+                    .collect()
+            })
+        })
+    }
+}
+
 /// One upload worker thread.
 pub struct UploadWorker {
     destinations: Destinations,
@@ -222,6 +255,23 @@ impl Handler<PutFile> for UploadWorker {
         self.destinations
             .of(msg.place.as_ref())?
             .put_file(&msg.scan, &msg.name, &msg.bytes)
+    }
+}
+
+impl Handler<PutFiles> for UploadWorker {
+    type Result = Vec<Result<String, DestinationError>>;
+
+    fn handle(&mut self, msg: PutFiles, _: &mut Self::Context) -> Self::Result {
+        match self.destinations.of(msg.place.as_ref()) {
+            Ok(destination) => destination.put_files(&msg.scan, &msg.files),
+            Err(e) => {
+                let why = e.to_string();
+                msg.files
+                    .iter()
+                    .map(|_| Err(DestinationError::Transient(why.clone())))
+                    .collect()
+            }
+        }
     }
 }
 

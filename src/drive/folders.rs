@@ -122,14 +122,15 @@ impl DriveDestination {
     /// scan's own folder), each found or made once and cached.
     pub(super) async fn scan_subfolder(&self, scan: &ScanId, path: &[&str]) -> Result<String> {
         let mut id = self.scan_folder(scan).await?;
+        // Held while finding or making them: files sent at once share one.
+        let mut folders = self.folders.lock().await;
         for (i, name) in path.iter().enumerate() {
             let key = format!("{scan}/{}", path[..=i].join("/"));
-            let cached = self.folders.lock().await.scans.get(&key).cloned();
-            id = match cached {
-                Some(id) => id,
+            id = match folders.scans.get(&key) {
+                Some(id) => id.clone(),
                 None => {
                     let made = self.folder(&id, name, None).await?;
-                    self.folders.lock().await.scans.insert(key, made.clone());
+                    folders.scans.insert(key, made.clone());
                     made
                 }
             };

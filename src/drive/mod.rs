@@ -71,6 +71,8 @@ const KEY_SHOT: &str = "scanrig_shot";
 const KEY_SHA256: &str = "scanrig_sha256";
 const KEY_MANIFEST: &str = "scanrig_manifest";
 const KEY_FILE: &str = "scanrig_file";
+/// Pose priors sent at once.
+const PUT_FILES_AT_ONCE: usize = 4;
 
 /// File ids reserved per `files.generateIds` request.
 const ID_BATCH: i32 = 10;
@@ -478,6 +480,17 @@ impl Destination for DriveDestination {
 
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
         self.block_on(self.put_file_async(scan, name, bytes))
+    }
+
+    /// Several at a time (each a request or two of its own).
+    fn put_files(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Vec<Result<String>> {
+        use futures_util::stream::{self, StreamExt};
+        self.block_on(
+            stream::iter(files)
+                .map(|(name, bytes)| self.put_file_async(scan, name, bytes))
+                .buffered(PUT_FILES_AT_ONCE)
+                .collect(),
+        )
     }
 }
 

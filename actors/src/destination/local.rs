@@ -1,11 +1,12 @@
 //! A local (or mounted network) folder: `<dir>/<scan-id>/<photo>`, each file
 //! written to a temp name, fsync'd, checked and renamed into place.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, DurableFile};
+use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, temp_path, DurableFile};
 
 use super::{Destination, DestinationError, Place, Result, Upload, MANIFEST};
 use crate::plan::ScanId;
@@ -107,7 +108,89 @@ impl Destination for LocalDir {
         out.commit().map_err(|e| io_error(&target, e))?;
         Ok(target.display().to_string())
     }
+
+    /// Many small files made durable together: each written to its temp
+    /// name and flushed, then all renamed into place and each folder
+    /// synced once (not once per file). After a crash each is whole under
+    /// its name, or absent.
+    fn put_files(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Vec<Result<String>> {
+        match self.write_together(scan, files) {
+            Ok(paths) => paths.into_iter().map(Ok).collect(),
+            Err(e) => files
+                .iter()
+                .map(|_| Err(DestinationError::Transient(e.to_string())))
+                .collect(),
+        }
+    }
 }
+
+impl LocalDir {
+    fn write_together(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Result<Vec<String>> {
+        let dir = self.scan_dir(scan)?;
+        let mut paths = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            let target = dir.join(super::relative(name)?);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            let temp = temp_path(&target).map_err(|e| io_error(&target, e))?;
+            paths.push((temp, target, bytes.as_slice()));
+        }
+        // Written and flushed by a few threads at once: the file system
+        // commits flushes that come together as one.
+        let per_thread = paths.len().div_ceil(WRITERS).max(1);
+        let written: Vec<Result<()>> = std::thread::scope(|s| {
+            let writers: Vec<_> = paths
+                .chunks(per_thread)
+                .map(|chunk| {
+                    s.spawn(move || -> Result<()> {
+                        for (temp, _, bytes) in chunk {
+                            let mut file = File::create(temp).map_err(|e| io_error(temp, e))?;
+                            file.write_all(bytes)
+                                .and_then(|()| file.sync_data())
+                                .map_err(|e| io_error(temp, e))?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            writers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(DestinationError::Transient("a writer thread failed".into()))
+                    })
+                })
+                .collect()
+        });
+        let renamed = written.into_iter().collect::<Result<()>>().and_then(|()| {
+            let mut folders = BTreeSet::new();
+            for (temp, target, _) in &paths {
+                fs::rename(temp, target).map_err(|e| io_error(target, e))?;
+                folders.insert(target.parent().unwrap_or(&dir).to_path_buf());
+            }
+            for folder in folders {
+                File::open(&folder)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| io_error(&folder, e))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = renamed {
+            for (temp, _, _) in &paths {
+                let _ = fs::remove_file(temp);
+            }
+            return Err(e);
+        }
+        Ok(paths
+            .iter()
+            .map(|(_, t, _)| t.display().to_string())
+            .collect())
+    }
+}
+
+/// Threads that write a batch of small files.
+const WRITERS: usize = 4;
 
 #[cfg(test)]
 mod tests {

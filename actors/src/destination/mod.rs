@@ -228,6 +228,16 @@ pub trait Destination: Send + Sync {
     /// [`MANIFEST`], or a pose prior (`name` may hold folders, `a/b.txt`).
     /// Writing it again replaces it: never a second copy. Returns its id.
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String>;
+
+    /// Writes several such files (a scan's pose priors); each one's id, or
+    /// why it is not there. One after another unless a destination does
+    /// better.
+    fn put_files(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Vec<Result<String>> {
+        files
+            .iter()
+            .map(|(name, bytes)| self.put_file(scan, name, bytes))
+            .collect()
+    }
 }
 
 /// The name of a scan's manifest in its folder.

@@ -58,4 +58,8 @@ impl Destination for SimRemote {
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
         self.inner.put_file(scan, name, bytes)
     }
+
+    fn put_files(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Vec<Result<String>> {
+        self.inner.put_files(scan, files)
+    }
 }

@@ -114,15 +114,13 @@ pub enum Record {
         /// Where they go from now on.
         to: Place,
     },
-    /// A file of the scan other than its photos (a pose prior) is at the
-    /// destination; written before the manifest, which lists it.
-    FileUploaded {
+    /// Files of the scan other than its photos (its pose priors) are at
+    /// the destination; written before the manifest, which lists them.
+    FilesUploaded {
         /// Unix milliseconds.
         at: u64,
-        /// Its name inside the scan's folder.
-        name: String,
-        /// The destination's id of the file.
-        remote: String,
+        /// Their names inside the scan's folder, and their ids there.
+        files: BTreeMap<String, String>,
     },
     /// `manifest.json` is at the destination.
     ManifestUploaded {
@@ -492,9 +490,7 @@ impl ScanRecord {
                 self.uploaded.insert(shot, remote);
             }
             Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
-            Record::FileUploaded { name, remote, .. } => {
-                self.extra.insert(name, remote);
-            }
+            Record::FilesUploaded { files, .. } => self.extra.extend(files),
             Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
             Record::DeviceFault { .. } => {}

@@ -15,7 +15,7 @@ use crate::manifest::Manifest;
 use crate::plan::ScanId;
 use crate::recorder::{Discard, RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, Outcome, ShotState};
-use crate::uploader::{PutFile, UploadDone};
+use crate::uploader::{PutFile, PutFiles, UploadDone};
 
 impl Supervisor {
     pub(super) fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
@@ -72,28 +72,44 @@ impl Supervisor {
             // once every photo that can still arrive is there.
             let waiting = record.pending_uploads().len();
             if waiting == 0 {
-                // The pose priors go first, each journaled once there, so
-                // that a crash between them sends only the rest again.
+                // The pose priors go first, all in one go, then one record
+                // of those that arrived; a crash in between only sends them
+                // again (a file sent again replaces itself).
                 let priors = record.plan.priors.as_ref();
-                let files = priors.map(|p| p.files_of(&record)).unwrap_or_default();
-                for (name, text) in files {
-                    if record.extra.contains_key(&name) {
-                        continue;
-                    }
-                    let put = PutFile {
+                let files: Vec<(String, Vec<u8>)> = priors
+                    .map(|p| p.files_of(&record))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(name, _)| !record.extra.contains_key(name))
+                    .map(|(name, text)| (name, text.into_bytes()))
+                    .collect();
+                if !files.is_empty() {
+                    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+                    let put = PutFiles {
                         place: place.clone(),
                         scan: id.clone(),
-                        name: name.clone(),
-                        bytes: text.into_bytes(),
+                        files,
                     };
-                    let remote = flat(uploader.send(put).await)?;
-                    let sent = Record::FileUploaded {
-                        at: unix_millis_now(),
-                        name: name.clone(),
-                        remote: remote.clone(),
-                    };
-                    flat(journal.send(Append { dir: dir.clone(), record: sent }).await)?;
-                    record.extra.insert(name, remote);
+                    let results = uploader.send(put).await.map_err(|e| e.to_string())?;
+                    let mut sent = Vec::with_capacity(names.len());
+                    let mut failed = None;
+                    for (name, result) in names.into_iter().zip(results) {
+                        match result {
+                            Ok(remote) => sent.push((name, remote)),
+                            Err(e) => failed = failed.or(Some(e.to_string())),
+                        }
+                    }
+                    if !sent.is_empty() {
+                        let record = Record::FilesUploaded {
+                            at: unix_millis_now(),
+                            files: sent.iter().cloned().collect(),
+                        };
+                        flat(journal.send(Append { dir: dir.clone(), record }).await)?;
+                    }
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    record.extra.extend(sent);
                 }
                 let put = PutFile {
                     place,
