@@ -186,27 +186,7 @@ impl HookRunner {
                 }
             })?;
         let pid = child.id() as libc::pid_t;
-        let readers: Vec<_> = [
-            child
-                .stdout
-                .take()
-                .map(|o| Box::new(o) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|e| Box::new(e) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|out| {
-            let log = self.log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    info!(log, "hook command: {}", line);
-                }
-            })
-        })
-        .collect();
+        let readers = self.log_output(&mut child);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(child.wait());
@@ -232,6 +212,31 @@ impl HookRunner {
             Ok(s) => Err(Failure::Retry(format!("{} ended with {s}", argv[0]))),
             Err(e) => Err(Failure::Retry(format!("cannot wait for {}: {e}", argv[0]))),
         }
+    }
+
+    /// Threads that copy the command's output, line by line, to the log.
+    fn log_output(&self, child: &mut std::process::Child) -> Vec<std::thread::JoinHandle<()>> {
+        [
+            child
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|e| Box::new(e) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|out| {
+            let log = self.log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    info!(log, "hook command: {}", line);
+                }
+            })
+        })
+        .collect()
     }
 
     /// POSTs the summary, signed, to the webhook.
@@ -301,11 +306,7 @@ fn trim_newline(secret: &[u8]) -> &[u8] {
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    scanrig_hardware::fsutil::hex(&mac.finalize().into_bytes())
 }
 
 /// The hooks' thread in a long-running process: delivers what is due,

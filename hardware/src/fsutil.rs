@@ -182,7 +182,8 @@ pub fn digest_file(path: &Path) -> io::Result<FileDigest> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -244,7 +244,7 @@ pub(super) fn local_md5(path: &Path) -> Result<String> {
             }
             md5.update(&buf[..n]);
         }
-        Ok(md5.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(scanrig_hardware::fsutil::hex(&md5.finalize()))
     };
     read().map_err(|e| {
         DestinationError::Permanent(format!("cannot read spool file {}: {e}", path.display()))

@@ -118,7 +118,7 @@ pub fn token(settings: &Settings) -> anyhow::Result<String> {
 fn random_token() -> io::Result<String> {
     let mut bytes = [0u8; 16];
     io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(scanrig_hardware::fsutil::hex(&bytes))
 }
 
 fn store_token(path: &Path, token: &str) -> io::Result<()> {
