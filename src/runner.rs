@@ -180,7 +180,7 @@ fn show(
 ) {
     match progress {
         Progress::Started { done, .. } => bar.set_position(done as u64),
-        Progress::Captured { scan: s, name } if s == *scan => {
+        Progress::Captured { scan: s, name, .. } if s == *scan => {
             bar.inc(1);
             bar.set_message(name);
         }

@@ -154,6 +154,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         }
     }
     stop(daemon);
+    common::openapi::check();
 }
 
 #[test]
@@ -251,6 +252,7 @@ fn a_scan_through_the_api_with_live_events() {
     let recent = get(&format!("{base}/photos")).json();
     assert_eq!(recent.as_array().unwrap().len(), 6);
     stop(daemon);
+    common::openapi::check();
     let text = ring_profile(6, 5);
     common::assert_complete(
         &rig.delivered(&scan),
@@ -315,6 +317,7 @@ fn an_idle_rig_can_be_handled_from_the_page() {
     );
     assert!(text.matches("Content-Type: image/jpeg").count() >= 2);
     stop(daemon);
+    common::openapi::check();
 }
 
 #[test]
@@ -370,4 +373,5 @@ fn on_the_network_every_call_needs_the_token() {
     assert_eq!(page.status, 200);
     assert!(!String::from_utf8_lossy(&page.body).contains(&token));
     stop(daemon);
+    common::openapi::check();
 }

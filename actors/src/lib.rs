@@ -13,6 +13,7 @@
 //!   due again.
 //! - [`destination`]: where photos go (trait) and the local-folder one.
 //! - [`poses`]: each shot's camera pose from the rig's geometry.
+//! - [`coverage`]: where each shot of a scan stands, for its picture.
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread) and [`supervisor`], which
@@ -24,6 +25,7 @@ pub mod backlog;
 pub mod buttons;
 pub mod camera;
 pub mod clock;
+pub mod coverage;
 pub mod destination;
 pub mod history;
 pub mod hooks;

@@ -4,19 +4,16 @@
 //! HTTP status that fits. What the rig's state does not allow is refused
 //! with 409, before anything moves.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use futures_util::stream;
+use actix_web::{web, HttpRequest, HttpResponse};
 use scanrig_actors::supervisor::{Control, GetStatus, RigState, StartScan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::devices;
 use super::error::{ApiError, ApiResult};
 use super::events::status_json;
-use super::Shared;
+use super::policy::{no_body, Endpoint};
+use super::{devices, streams, Shared};
 use crate::profile::Profile;
 use crate::scans::{new_plan, SpoolState};
 
@@ -25,34 +22,36 @@ const OPENAPI: &str = include_str!("openapi.json");
 
 /// The routes under `/api/v1`.
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi))
-        .route("/status", web::get().to(status))
-        .route("/events", web::get().to(events))
-        .route("/profiles", web::get().to(profiles))
-        .route("/profiles/{name}", web::get().to(profile))
-        .route("/scans", web::get().to(scans))
-        .route("/scans", web::post().to(start_scan))
-        .route("/scans/current/{action}", web::post().to(control))
-        .route("/scans/{id}", web::get().to(scan))
-        .route("/uploads", web::get().to(uploads))
-        .route("/uploads/retry", web::post().to(retry_uploads))
-        .route("/photos", web::get().to(devices::photos))
-        .route(
-            "/photos/{scan}/{name}/thumbnail",
-            web::get().to(devices::thumbnail),
-        )
-        .route("/camera/settings", web::get().to(devices::camera_settings))
-        .route("/camera/capture", web::post().to(devices::camera_capture))
-        .route("/preview", web::get().to(devices::preview))
-        .route("/motor/jog", web::post().to(devices::jog))
-        .route("/motor/home", web::post().to(devices::home))
-        .route("/motor/stop", web::post().to(devices::stop))
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no such API endpoint; see /api/v1/openapi.json",
-            ))
-        }));
+    let photo = "/photos/{scan}/{name}";
+    let endpoints = [
+        Endpoint::new("/openapi.json").get(openapi),
+        Endpoint::new("/status").get(status),
+        Endpoint::new("/events").get(streams::events),
+        Endpoint::new("/profiles").get(profiles),
+        Endpoint::new("/profiles/{name}").get(profile),
+        Endpoint::new("/scans").get(scans).post(start_scan),
+        Endpoint::new("/scans/current/{action}").post(control),
+        Endpoint::new("/scans/{id}").get(scan),
+        Endpoint::new("/uploads").get(uploads),
+        Endpoint::new("/uploads/retry").post(retry_uploads),
+        Endpoint::new("/photos").get(devices::photos),
+        Endpoint::new(&format!("{photo}/thumbnail")).get(devices::thumbnail),
+        Endpoint::new("/camera/settings").get(devices::camera_settings),
+        Endpoint::new("/camera/capture").post(devices::camera_capture),
+        Endpoint::new("/preview").get(devices::preview),
+        Endpoint::new("/motor/jog").post(devices::jog),
+        Endpoint::new("/motor/home").post(devices::home),
+        Endpoint::new("/motor/stop").post(devices::stop),
+    ];
+    for e in endpoints {
+        cfg.service(e.done());
+    }
+    cfg.default_service(web::to(|| async {
+        Err::<HttpResponse, _>(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no such API endpoint; see /api/v1/openapi.json",
+        ))
+    }));
 }
 
 async fn openapi() -> HttpResponse {
@@ -64,40 +63,6 @@ async fn openapi() -> HttpResponse {
 async fn status(shared: web::Data<Shared>) -> ApiResult {
     let s = shared.sup.send(GetStatus).await?;
     Ok(HttpResponse::Ok().json(status_json(&s)))
-}
-
-/// Server-sent events: the status first, then every change.
-async fn events(shared: web::Data<Shared>) -> ApiResult {
-    let first = status_json(&shared.sup.send(GetStatus).await?);
-    let first = super::WebEvent {
-        kind: "status",
-        data: first.to_string(),
-    };
-    let rx = shared.events.subscribe();
-    let body = stream::unfold((Some(first), rx), |(first, mut rx)| async move {
-        if let Some(first) = first {
-            return Some((
-                Ok::<_, actix_web::Error>(web::Bytes::from(first.to_sse())),
-                (None, rx),
-            ));
-        }
-        let next = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await;
-        let chunk = match next {
-            Ok(Ok(e)) => e.to_sse(),
-            // The page fell behind: it fetches the status again.
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                "event: lagged\ndata: {}\n\n".to_owned()
-            }
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
-            // Keeps proxies and phones from closing an idle stream.
-            Err(_) => ": keep-alive\n\n".to_owned(),
-        };
-        Some((Ok(web::Bytes::from(chunk)), (None, rx)))
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        .streaming(body))
 }
 
 fn profile_summary(
@@ -187,7 +152,12 @@ async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> Ap
 }
 
 /// Pause, resume or stop the scan, when its state allows.
-async fn control(shared: web::Data<Shared>, action: web::Path<String>) -> ApiResult {
+async fn control(
+    shared: web::Data<Shared>,
+    req: HttpRequest,
+    action: web::Path<String>,
+) -> ApiResult {
+    no_body(&req)?;
     let state = shared.sup.send(GetStatus).await?.state;
     use RigState::*;
     let (control, allowed, refusal) = match action.as_str() {
@@ -272,7 +242,8 @@ async fn uploads(shared: web::Data<Shared>) -> ApiResult {
 
 /// Sends the photos still waiting again (scans being worked on are left to
 /// their run).
-async fn retry_uploads(shared: web::Data<Shared>) -> ApiResult {
+async fn retry_uploads(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+    no_body(&req)?;
     let state = spool_state(&shared).await?;
     let mut ids = Vec::new();
     // Asked for by a person: every waiting photo, due or not.

@@ -20,6 +20,8 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
+use super::policy::no_body;
+use super::streams::{client, Slots};
 use super::Shared;
 
 pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
@@ -83,7 +85,8 @@ pub(super) async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
 
 /// One test shot into `<spool>/test-shots/` (which keeps the last
 /// [`TEST_SHOTS_KEPT`]), shown as a thumbnail.
-pub(super) async fn camera_capture(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+    no_body(&req)?;
     const DIR: &str = "test-shots";
     let dir = shared.settings.spool_dir().join(DIR);
     let tidy = dir.clone();
@@ -143,35 +146,40 @@ fn prepare_test_shots(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// The live preview: an MJPEG stream at `web.preview_fps`, ending when a
 /// scan starts (the scan owns the camera).
-pub(super) async fn preview(shared: web::Data<Shared>) -> ApiResult {
+pub(super) async fn preview(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+    let shared = shared.into_inner();
+    let slot = Slots::take(&shared, client(&req))?;
     let first = shared.sup.send(PreviewFrame).await??;
     let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
     let sup = shared.sup.clone();
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let body = stream::unfold((Some(first), ticks), move |(first, mut ticks)| {
-        let sup = sup.clone();
-        async move {
-            let frame = match first {
-                Some(frame) => frame,
-                None => {
-                    ticks.tick().await;
-                    sup.send(PreviewFrame).await.ok()?.ok()?
-                }
-            };
-            let mut part = format!(
-                "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
-                frame.len()
-            )
-            .into_bytes();
-            part.extend_from_slice(&frame);
-            part.extend_from_slice(b"\r\n");
-            Some((
-                Ok::<_, actix_web::Error>(web::Bytes::from(part)),
-                (None, ticks),
-            ))
-        }
-    });
+    let body = stream::unfold(
+        (Some(first), ticks, slot),
+        move |(first, mut ticks, slot)| {
+            let sup = sup.clone();
+            async move {
+                let frame = match first {
+                    Some(frame) => frame,
+                    None => {
+                        ticks.tick().await;
+                        sup.send(PreviewFrame).await.ok()?.ok()?
+                    }
+                };
+                let mut part = format!(
+                    "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                    frame.len()
+                )
+                .into_bytes();
+                part.extend_from_slice(&frame);
+                part.extend_from_slice(b"\r\n");
+                Some((
+                    Ok::<_, actix_web::Error>(web::Bytes::from(part)),
+                    (None, ticks, slot),
+                ))
+            }
+        },
+    );
     Ok(HttpResponse::Ok()
         .content_type("multipart/x-mixed-replace; boundary=frame")
         .insert_header(("Cache-Control", "no-cache"))
@@ -229,6 +237,7 @@ pub(super) async fn jog(
 }
 
 pub(super) async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
+    no_body(&req)?;
     shared
         .sup
         .send(HomeAll {

@@ -17,6 +17,8 @@ pub(super) struct ApiError {
     status: StatusCode,
     message: String,
     code: Option<&'static str>,
+    /// The connection is closed after the answer (a body left unread).
+    close: bool,
 }
 
 impl ApiError {
@@ -25,7 +27,14 @@ impl ApiError {
             status,
             message: message.into(),
             code: None,
+            close: false,
         }
+    }
+
+    /// The same error, the connection closed after it.
+    pub(super) fn closing(mut self) -> ApiError {
+        self.close = true;
+        self
     }
 
     /// The same error with a code of its own.
@@ -64,11 +73,18 @@ impl ResponseError for ApiError {
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
             StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::TOO_MANY_REQUESTS => "too_many_streams",
             StatusCode::SERVICE_UNAVAILABLE => "unavailable",
             _ => "internal",
         });
-        HttpResponse::build(self.status).json(json!({"error": self.message, "code": code}))
+        let mut res = HttpResponse::build(self.status);
+        if self.close {
+            res.force_close();
+        }
+        res.json(json!({"error": self.message, "code": code}))
     }
 }
 
@@ -110,9 +126,24 @@ impl From<actix::MailboxError> for ApiError {
 /// What a handler answers.
 pub(super) type ApiResult = Result<HttpResponse, ApiError>;
 
-/// JSON bodies that do not parse get a 400 in the API's shape.
+/// Largest JSON body the API reads.
+pub(super) const BODY_LIMIT: usize = 16 * 1024;
+
+/// JSON bodies that do not parse get a 400 in the API's shape; one larger
+/// than [`BODY_LIMIT`] a 413, read no further.
 pub(super) fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(16 * 1024)
-        .error_handler(|e, _| ApiError::bad(format!("bad JSON body: {e}")).into())
+        .limit(BODY_LIMIT)
+        .error_handler(|e, _| {
+            use actix_web::error::JsonPayloadError::*;
+            match e {
+                Overflow { .. } | OverflowKnownLength { .. } => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than the {BODY_LIMIT} bytes this API reads"),
+                )
+                .closing(),
+                e => ApiError::bad(format!("bad JSON body: {e}")),
+            }
+            .into()
+        })
 }

@@ -13,6 +13,9 @@ mod devices;
 mod error;
 mod events;
 mod guard;
+mod policy;
+mod redact;
+mod streams;
 mod thumbnail;
 
 use std::collections::VecDeque;
@@ -21,18 +24,16 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::settings::Settings;
 use actix::Addr;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
+use events::Hub;
+use policy::Endpoint;
 use scanrig_actors::supervisor::Supervisor;
 use scanrig_hardware::fsutil::DurableFile;
 use slog::{info, Logger};
-use tokio::sync::broadcast;
-
-use crate::settings::Settings;
-
-pub use events::WebEvent;
 
 /// How many thumbnails are kept for the page.
 const THUMBNAILS: usize = 24;
@@ -49,7 +50,11 @@ pub struct Shared {
     /// The access token every API call must carry, when one is needed.
     pub token: Option<String>,
     /// Live events for the event streams.
-    pub events: broadcast::Sender<WebEvent>,
+    hub: Hub,
+    /// The event and preview streams open.
+    slots: streams::Slots,
+    /// What the page is not shown.
+    redact: redact::Redactor,
     /// The latest thumbnails: (scan, name, JPEG), newest last.
     pub thumbs: Mutex<VecDeque<Thumbnail>>,
     /// The daemon's log.
@@ -152,12 +157,13 @@ pub async fn start(
     } else {
         Some(token(settings)?)
     };
-    let (events, _) = broadcast::channel(256);
     let shared = Arc::new(Shared {
         sup: sup.clone(),
         settings: settings.clone(),
         token,
-        events,
+        hub: Hub::new(redact::Redactor::new(settings)),
+        redact: redact::Redactor::new(settings),
+        slots: streams::Slots::default(),
         thumbs: Mutex::new(VecDeque::new()),
         log: log.new(slog::o!("part" => "web")),
     });
@@ -172,18 +178,18 @@ pub async fn start(
             .app_data(error::json_config())
             .service(
                 web::scope("/api/v1")
+                    .wrap(from_fn(redact::answers))
                     .wrap(from_fn(guard::require_token))
                     .configure(api::routes),
             )
-            .route("/", web::get().to(assets::index))
-            .route("/app.js", web::get().to(assets::script))
-            .route("/app.css", web::get().to(assets::style))
-            .default_service(web::to(|| async {
-                HttpResponse::NotFound()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("not found")
-            }))
+            .service(Endpoint::new("/").get_head(assets::index).done())
+            .service(Endpoint::new("/app.js").get_head(assets::script).done())
+            .service(Endpoint::new("/app.css").get_head(assets::style).done())
+            .default_service(web::to(policy::not_found))
+            .wrap(policy::headers())
+            .wrap(from_fn(policy::log_refusals))
     })
+    .on_connect(streams::on_connect)
     .workers(2)
     .disable_signals()
     // Event and preview streams never end by themselves: on exit they are
@@ -217,7 +223,6 @@ mod assets {
         HttpResponse::Ok()
             .content_type(kind)
             .insert_header(("Cache-Control", "no-cache"))
-            .insert_header(("X-Content-Type-Options", "nosniff"))
             .body(body)
     }
 

@@ -98,16 +98,18 @@ fn send(
     (status, headers, reader)
 }
 
-/// One request, the whole answer.
+/// One request, the whole answer (kept for [`super::openapi::check`]).
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
     let (status, headers, mut reader) = send(method, url, headers, body);
     let mut body = Vec::new();
     reader.read_to_end(&mut body).expect("body");
-    Reply {
+    let reply = Reply {
         status,
         headers,
         body,
-    }
+    };
+    super::openapi::keep(method, &split(url).1, &reply);
+    reply
 }
 
 /// GET, the whole answer.
@@ -123,19 +125,35 @@ pub fn post(url: &str, body: Option<&str>) -> Reply {
 /// A server-sent event stream being read.
 pub struct Events {
     reader: BufReader<TcpStream>,
+    /// The `id:` of the last event read.
+    pub last_id: Option<String>,
 }
 
 impl Events {
     /// Opens `url` (status 200 expected).
     pub fn open(url: &str) -> Events {
-        let (status, _, reader) = send("GET", url, &[], None);
-        assert_eq!(status, 200, "event stream {url}");
-        Events { reader }
+        Events::open_with(url, &[])
     }
 
-    /// The next event: its name and JSON data (keep-alive comments skipped).
+    /// Opens `url` with `headers` (a `Last-Event-ID`).
+    pub fn open_with(url: &str, headers: &[(&str, &str)]) -> Events {
+        let (status, _, reader) = send("GET", url, headers, None);
+        assert_eq!(status, 200, "event stream {url}");
+        Events {
+            reader,
+            last_id: None,
+        }
+    }
+
+    /// The connection, to cut it.
+    pub fn socket(&self) -> &TcpStream {
+        self.reader.get_ref()
+    }
+
+    /// The next event: its name and JSON data (keep-alive comments and
+    /// `retry:` skipped). Every event must have an `id:`.
     pub fn next(&mut self) -> (String, Value) {
-        let (mut kind, mut data) = (String::new(), String::new());
+        let (mut kind, mut data, mut id) = (String::new(), String::new(), None);
         let mut line = String::new();
         loop {
             line.clear();
@@ -144,12 +162,16 @@ impl Events {
             let l = line.trim_end_matches(['\r', '\n']);
             if l.is_empty() && !kind.is_empty() {
                 let value = serde_json::from_str(&data).expect("event data is JSON");
+                assert!(id.is_some(), "event {kind} has no id");
+                self.last_id = id;
                 return (kind, value);
             }
             if let Some(k) = l.strip_prefix("event: ") {
                 kind = k.to_owned();
             } else if let Some(d) = l.strip_prefix("data: ") {
                 data = d.to_owned();
+            } else if let Some(i) = l.strip_prefix("id: ") {
+                id = Some(i.to_owned());
             }
         }
     }

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod openapi;
 pub mod web;
 
 use std::collections::{BTreeMap, BTreeSet};

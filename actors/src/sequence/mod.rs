@@ -100,6 +100,11 @@ impl Sequence {
         self
     }
 
+    /// The state of every shot, in plan order.
+    pub fn states(&self) -> &[ShotState] {
+        &self.shots
+    }
+
     /// The state of a shot.
     pub fn shot(&self, id: ShotId) -> ShotState {
         self.shots[idx(id)]

@@ -359,7 +359,11 @@ impl Supervisor {
             move |act, r| match flat(r) {
                 Ok(()) => {
                     info!(act.log, "shot captured"; "scan" => %id, "shot" => shot.0, "file" => &name);
-                    act.tell(Progress::Captured { scan: id, name });
+                    act.tell(Progress::Captured {
+                        scan: id,
+                        shot,
+                        name,
+                    });
                     Event::Persisted(shot)
                 }
                 Err(e) => Event::PersistFailed(shot, e),

@@ -228,14 +228,17 @@ impl Handler<UploadDone> for Supervisor {
                     .map(|u| u.local)
                     .filter(|p| p.starts_with(&run.dir))
                     .collect();
-                let name = run.plan.shot(shot).stem.clone();
+                let sent = run.files.get(&shot).cloned().unwrap_or_default();
+                let name = sent
+                    .first()
+                    .map_or_else(|| run.plan.shot(shot).stem.clone(), |f| f.name.clone());
                 let msg = Append {
                     dir: run.dir.clone(),
                     record: Record::ShotUploaded {
                         shot,
                         at: unix_millis_now(),
                         remote,
-                        files: run.files.get(&shot).cloned().unwrap_or_default(),
+                        files: sent,
                     },
                 };
                 let keep = self.keep_uploaded;
@@ -248,7 +251,7 @@ impl Handler<UploadDone> for Supervisor {
                                 act.recorder.do_send(RemoveFiles(files));
                             }
                             info!(act.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
-                            act.tell(Progress::Uploaded { scan, name });
+                            act.tell(Progress::Uploaded { scan, shot, name });
                             Event::Uploaded(shot)
                         }
                         Err(e) => {

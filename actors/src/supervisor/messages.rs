@@ -30,14 +30,18 @@ pub enum Progress {
     Captured {
         /// The scan.
         scan: ScanId,
-        /// The shot's file name.
+        /// The shot.
+        shot: ShotId,
+        /// Its (first) file's name.
         name: String,
     },
     /// A shot is at the destination.
     Uploaded {
         /// The scan.
         scan: ScanId,
-        /// The shot's file name.
+        /// The shot.
+        shot: ShotId,
+        /// Its (first) file's name, as [`Progress::Captured`] gave it.
         name: String,
     },
     /// The active scan paused.

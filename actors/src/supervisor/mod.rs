@@ -39,8 +39,8 @@ pub use motors::{HomeAll, JogBy};
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
-    CameraSettings, Devices, GetStatus, Health, LastError, ManualError, PreviewFrame, RigState,
-    RigStatus, TestShot,
+    CameraSettings, Devices, GetShots, GetStatus, Health, LastError, ManualError, PreviewFrame,
+    RigState, RigStatus, TestShot,
 };
 
 use crate::buttons::{ButtonsActor, Pressed, Show};

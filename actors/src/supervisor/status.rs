@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::{Busy, Motion, ScanSummary, Supervisor};
 use crate::camera::{Download, Expose, Preview, ReadSettings};
 use crate::clock::unix_millis_now;
+use crate::coverage::{self, ShotView};
 use crate::sequence::{Device, Event, PauseReason};
 
 /// The rig as a whole.
@@ -103,6 +104,8 @@ pub struct RigStatus {
     pub preview: bool,
     /// A motion asked for by hand, while it runs.
     pub motion: Option<Motion>,
+    /// The shot the scan being taken is at or turning to (from 1).
+    pub current_shot: Option<u32>,
 }
 
 /// Asks for the [`RigStatus`].
@@ -146,7 +149,25 @@ impl Handler<GetStatus> for Supervisor {
             devices: self.devices.clone(),
             preview: self.active().is_none(),
             motion: self.motion.clone(),
+            current_shot: run
+                .filter(|r| r.active)
+                .and_then(|r| coverage::current(r.seq.states())),
         })
+    }
+}
+
+/// Asks where each shot of a scan the supervisor holds (being taken, or
+/// its uploads being finished) stands; `None` for any other scan.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Option<Vec<ShotView>>")]
+pub struct GetShots(pub String);
+
+impl Handler<GetShots> for Supervisor {
+    type Result = MessageResult<GetShots>;
+
+    fn handle(&mut self, GetShots(scan): GetShots, _: &mut Self::Context) -> Self::Result {
+        let run = self.runs.values().find(|r| r.plan.scan.as_str() == scan);
+        MessageResult(run.map(|r| coverage::shots(&r.plan, r.seq.states())))
     }
 }
 

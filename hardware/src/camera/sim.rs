@@ -212,7 +212,10 @@ impl SimCamera {
             if let Some(rest) = device.unplugged_for() {
                 device.faults += 1;
                 return Err(CameraError::NotConnected {
-                    detail: format!("simulated unplug, back in {} ms", rest.as_millis()),
+                    detail: format!(
+                        "simulated unplug, back in {}",
+                        crate::units::duration_words(rest)
+                    ),
                 });
             }
             device.connects += 1;
