@@ -18,6 +18,17 @@ use slog::{debug, info, warn, Logger};
 #[rtype(result = "Result<(), CameraError>")]
 pub struct ApplySettings(pub BTreeMap<String, String>);
 
+/// Changes one setting by hand (between scans); the scan's settings, which
+/// a reconnect applies again, are left as they are.
+#[derive(Message)]
+#[rtype(result = "Result<(), CameraError>")]
+pub struct ChangeSetting {
+    /// The setting's name.
+    pub name: String,
+    /// Its new value.
+    pub value: String,
+}
+
 /// Fires the shutter; the reply comes when the shutter has closed.
 #[derive(Message)]
 #[rtype(result = "Result<Exposure, CameraError>")]
@@ -131,6 +142,17 @@ impl Handler<ApplySettings> for CameraActor {
         })?;
         *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.0);
         Ok(())
+    }
+}
+
+impl Handler<ChangeSetting> for CameraActor {
+    type Result = Result<(), CameraError>;
+
+    fn handle(&mut self, msg: ChangeSetting, ctx: &mut Self::Context) -> Self::Result {
+        let one = BTreeMap::from([(msg.name, msg.value)]);
+        self.call(ctx, "change a setting", |camera| {
+            camera.apply_settings(&one)
+        })
     }
 }
 

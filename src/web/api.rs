@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::error::{ApiError, ApiResult};
 use super::events::status_json;
 use super::policy::{no_body, Endpoint};
-use super::{devices, streams, Shared};
+use super::{devices, history, streams, Shared};
 use crate::profile::Profile;
 use crate::scans::{new_plan, SpoolState};
 
@@ -29,14 +29,21 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/events").get(streams::events),
         Endpoint::new("/profiles").get(profiles),
         Endpoint::new("/profiles/{name}").get(profile),
+        Endpoint::new("/profiles/{name}/shots").get(profile_shots),
         Endpoint::new("/scans").get(scans).post(start_scan),
         Endpoint::new("/scans/current/{action}").post(control),
         Endpoint::new("/scans/{id}").get(scan),
+        Endpoint::new("/scans/{id}/shots").get(history::shots),
+        Endpoint::new("/scans/{id}/photos").get(history::photos),
+        Endpoint::new("/scans/{id}/archive.zip").get(history::archive),
         Endpoint::new("/uploads").get(uploads),
         Endpoint::new("/uploads/retry").post(retry_uploads),
         Endpoint::new("/photos").get(devices::photos),
         Endpoint::new(&format!("{photo}/thumbnail")).get(devices::thumbnail),
-        Endpoint::new("/camera/settings").get(devices::camera_settings),
+        Endpoint::new(photo).get(history::photo),
+        Endpoint::new("/camera/settings")
+            .get(devices::camera_settings)
+            .post(devices::change_setting),
         Endpoint::new("/camera/capture").post(devices::camera_capture),
         Endpoint::new("/preview").get(devices::preview),
         Endpoint::new("/motor/jog").post(devices::jog),
@@ -97,7 +104,7 @@ async fn profiles(shared: web::Data<Shared>) -> ApiResult {
 }
 
 /// A profile by name (never a path: the web reads no file it is given).
-async fn find_profile(shared: &Shared, name: String) -> Result<Profile, ApiError> {
+pub(super) async fn find_profile(shared: &Shared, name: String) -> Result<Profile, ApiError> {
     if name.is_empty() || name.contains('/') || name.contains('\\') || name.ends_with(".toml") {
         return Err(ApiError::bad(format!(
             "{name:?} is not a profile name; see GET /api/v1/profiles"
@@ -130,6 +137,22 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
         "camera": p.camera, "rings": rings,
         "sphere": p.sphere.map(|s| json!({"points": s.points, "tilt_min": s.tilt_min, "tilt_max": s.tilt_max})),
     })))
+}
+
+/// `GET /profiles/{name}/shots`: what a profile would shoot, placed by
+/// azimuth and tilt (the picture before a scan starts).
+async fn profile_shots(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
+    let p = find_profile(&shared, name.into_inner()).await?;
+    let plan = scanrig_actors::plan::ScanPlan::new(
+        scanrig_actors::plan::ScanId::from_existing(&p.name),
+        &p.name,
+        p.prefix(),
+        std::time::Duration::from_millis(p.settle_ms),
+        p.camera.clone(),
+        &p.shots(),
+    );
+    let shots = scanrig_actors::coverage::shots(&plan, &[]);
+    Ok(HttpResponse::Ok().json(json!({"profile": p.name, "shots": shots})))
 }
 
 #[derive(Deserialize)]

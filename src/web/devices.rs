@@ -10,16 +10,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::supervisor::{
-    CameraSettings, HomeAll, JogBy, PreviewFrame, StopMotors, TestShot,
+    CameraSettings, HomeAll, JogBy, PreviewFrame, SetCameraSetting, StopMotors, TestShot,
 };
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::StopKind;
+use scanrig_hardware::camera::Setting;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
+use super::api::find_profile;
 use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
+use super::history::photo_file;
 use super::policy::no_body;
 use super::streams::{client, Slots};
 use super::Shared;
@@ -35,7 +39,7 @@ pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
 }
 
 /// Only plain file and folder names (no way out of the spool).
-fn plain(name: &str) -> Result<&str, ApiError> {
+pub(super) fn plain(name: &str) -> Result<&str, ApiError> {
     if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
         return Err(ApiError::bad(format!(
             "{name:?} is not a photo or scan name"
@@ -49,18 +53,17 @@ pub(super) async fn thumbnail(
     path: web::Path<(String, String)>,
 ) -> ApiResult {
     let (scan, name) = path.into_inner();
-    let (scan, name) = (plain(&scan)?.to_owned(), plain(&name)?.to_owned());
     let jpeg = match shared.thumbnail(&scan, &name) {
         Some(j) => j.to_vec(),
         None => {
-            let file = shared.settings.spool_dir().join(&scan).join(&name);
+            let file = photo_file(&shared, &scan, &name).await?;
             let made = web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
                 .await
                 .map_err(ApiError::internal)?;
             made.map_err(|_| {
                 ApiError::new(
                     StatusCode::NOT_FOUND,
-                    format!("no thumbnail of {name}: the photo has left the spool"),
+                    format!("no thumbnail of {name}: it is not a JPEG this rig reads"),
                 )
             })?
         }
@@ -71,16 +74,76 @@ pub(super) async fn thumbnail(
         .body(jpeg))
 }
 
-pub(super) async fn camera_settings(shared: web::Data<Shared>) -> ApiResult {
+/// `?profile=`: whose settings are marked as set by the profile.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SettingsQuery {
+    profile: Option<String>,
+    /// The access token, read by the guard.
+    #[serde(rename = "token")]
+    _token: Option<String>,
+}
+
+/// The profile's camera settings, when one is named.
+async fn profile_settings(
+    shared: &Shared,
+    profile: Option<String>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    match profile.filter(|p| !p.is_empty()) {
+        Some(name) => Ok(find_profile(shared, name).await?.camera),
+        None => Ok(BTreeMap::new()),
+    }
+}
+
+fn setting_json(s: &Setting, profile: &BTreeMap<String, String>) -> Value {
+    json!({"name": s.name, "label": s.label, "kind": s.kind, "value": s.value,
+        "choices": s.choices, "read_only": s.read_only,
+        "set_by_profile": profile.get(&s.name)})
+}
+
+/// `GET /camera/settings[?profile=P]`: every setting, those the profile
+/// sets (it applies them when its scan starts) marked.
+pub(super) async fn camera_settings(
+    shared: web::Data<Shared>,
+    query: web::Query<SettingsQuery>,
+) -> ApiResult {
+    let profile = profile_settings(&shared, query.into_inner().profile).await?;
     let settings = shared.sup.send(CameraSettings).await??;
-    let out: Vec<Value> = settings
-        .iter()
-        .map(|s| {
-            json!({"name": s.name, "label": s.label, "kind": s.kind, "value": s.value,
-                "choices": s.choices, "read_only": s.read_only})
-        })
-        .collect();
+    let out: Vec<Value> = settings.iter().map(|s| setting_json(s, &profile)).collect();
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// `POST /camera/settings`'s body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChangeBody {
+    name: String,
+    value: String,
+    /// The profile the page will scan with: a setting it sets is refused
+    /// (the scan would set it back).
+    profile: Option<String>,
+}
+
+/// `POST /camera/settings`: changes one setting the profile does not set.
+pub(super) async fn change_setting(
+    shared: web::Data<Shared>,
+    body: web::Json<ChangeBody>,
+) -> ApiResult {
+    let ChangeBody {
+        name,
+        value,
+        profile,
+    } = body.into_inner();
+    let from = profile.clone().unwrap_or_default();
+    let profile = profile_settings(&shared, profile).await?;
+    if let Some(set) = profile.get(&name) {
+        return Err(ApiError::conflict(format!(
+            "profile {from} sets {name} to {set} when its scan starts; change it in the profile"
+        ))
+        .with_code("set_by_profile"));
+    }
+    let changed = shared.sup.send(SetCameraSetting { name, value }).await??;
+    Ok(HttpResponse::Ok().json(setting_json(&changed, &profile)))
 }
 
 /// One test shot into `<spool>/test-shots/` (which keeps the last

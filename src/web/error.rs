@@ -8,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use scanrig_actors::supervisor::{Busy, ManualError};
 use scanrig_hardware::axis::AxisError;
+use scanrig_hardware::camera::CameraError;
 use serde_json::json;
 
 /// An API error: its status, plain words, and a code more precise than the
@@ -99,6 +100,9 @@ impl From<ManualError> for ApiError {
                 (StatusCode::BAD_REQUEST, "beyond_limit")
             }
             ManualError::Motor(AxisError::Stopped { .. }) => (StatusCode::CONFLICT, "stopped"),
+            ManualError::Camera(
+                CameraError::UnknownSetting { .. } | CameraError::InvalidValue { .. },
+            ) => (StatusCode::BAD_REQUEST, "bad_setting"),
             ManualError::Motor(AxisError::HomingTimeout { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "homing_failed")
             }
@@ -146,4 +150,10 @@ pub(super) fn json_config() -> web::JsonConfig {
             }
             .into()
         })
+}
+
+/// Query strings that do not parse get a 400 in the API's shape.
+pub(super) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| ApiError::bad(format!("bad query string: {e}")).into())
 }

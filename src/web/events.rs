@@ -175,6 +175,7 @@ pub(super) fn status_json(s: &RigStatus) -> Value {
             "outcome": x.outcome,
             "paused": s.paused,
             "current_shot": s.current_shot,
+            "remaining_s": s.remaining.map(|r| r.as_secs_f64().round()),
             "destination": x.destination,
             "wall_s": (x.wall.as_secs_f64() * 10.0).round() / 10.0,
             "stages": {

@@ -13,6 +13,7 @@ mod devices;
 mod error;
 mod events;
 mod guard;
+mod history;
 mod policy;
 mod redact;
 mod streams;
@@ -176,6 +177,7 @@ pub async fn start(
         App::new()
             .app_data(data.clone())
             .app_data(error::json_config())
+            .app_data(error::query_config())
             .service(
                 web::scope("/api/v1")
                     .wrap(from_fn(redact::answers))

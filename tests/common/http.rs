@@ -103,6 +103,12 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     let (status, headers, mut reader) = send(method, url, headers, body);
     let mut body = Vec::new();
     reader.read_to_end(&mut body).expect("body");
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    if chunked {
+        body = unchunk(&body);
+    }
     let reply = Reply {
         status,
         headers,
@@ -110,6 +116,27 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     };
     super::openapi::keep(method, &split(url).1, &reply);
     reply
+}
+
+/// A body sent in chunks (a stream answered to this HTTP/1.0 client), put
+/// back together.
+fn unchunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size = std::str::from_utf8(&raw[..end]).expect("a chunk size");
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16)
+            .unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }
 
 /// GET, the whole answer.

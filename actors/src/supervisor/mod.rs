@@ -40,7 +40,7 @@ pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
     CameraSettings, Devices, GetShots, GetStatus, Health, LastError, ManualError, PreviewFrame,
-    RigState, RigStatus, TestShot,
+    RigState, RigStatus, SetCameraSetting, TestShot,
 };
 
 use crate::buttons::{ButtonsActor, Pressed, Show};

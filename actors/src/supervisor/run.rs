@@ -89,6 +89,8 @@ pub(crate) struct Run {
     pub(crate) finishing: bool,
     /// Photos whose upload failed in this run, and the last error.
     pub(crate) given_up: BTreeMap<ShotId, String>,
+    /// Shots captured before this run (a resumed scan).
+    pub(crate) captured_before: usize,
 }
 
 impl Run {
@@ -107,7 +109,9 @@ impl Run {
                     .collect()
             })
             .unwrap_or_default();
+        let captured_before = record.map_or(0, |r| r.captured.len());
         Run {
+            captured_before,
             plan,
             dir,
             seq,
@@ -160,6 +164,18 @@ impl Run {
                 )
             })
             .collect()
+    }
+
+    /// How long the shots not taken yet should take, from this run's
+    /// stage times per shot: the table's move and settle overlap the
+    /// download, the exposure does not. `None` before a shot of this run.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        let pending = self.seq.count(ShotState::Pending);
+        let taken = (self.plan.shots.len() - pending).checked_sub(self.captured_before)?;
+        let taken = u32::try_from(taken).ok().filter(|&n| n > 0)?;
+        let s = &self.stages;
+        let per_shot = ((s.moving + s.settling).max(s.downloading) + s.exposing) / taken;
+        Some(per_shot * u32::try_from(pending).ok()?)
     }
 
     pub(crate) fn summary(&self, outcome: Option<Outcome>, default: &Place) -> ScanSummary {

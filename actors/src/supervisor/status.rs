@@ -14,7 +14,7 @@ use scanrig_hardware::Degrees;
 use serde::Serialize;
 
 use super::{Busy, Motion, ScanSummary, Supervisor};
-use crate::camera::{Download, Expose, Preview, ReadSettings};
+use crate::camera::{ChangeSetting, Download, Expose, Preview, ReadSettings};
 use crate::clock::unix_millis_now;
 use crate::coverage::{self, ShotView};
 use crate::sequence::{Device, Event, PauseReason};
@@ -106,6 +106,8 @@ pub struct RigStatus {
     pub motion: Option<Motion>,
     /// The shot the scan being taken is at or turning to (from 1).
     pub current_shot: Option<u32>,
+    /// How long the scan being taken should still take.
+    pub remaining: Option<std::time::Duration>,
 }
 
 /// Asks for the [`RigStatus`].
@@ -152,6 +154,7 @@ impl Handler<GetStatus> for Supervisor {
             current_shot: run
                 .filter(|r| r.active)
                 .and_then(|r| coverage::current(r.seq.states())),
+            remaining: run.filter(|r| r.active).and_then(|r| r.remaining()),
         })
     }
 }
@@ -252,6 +255,17 @@ pub struct PreviewFrame;
 #[rtype(result = "Result<Vec<Setting>, ManualError>")]
 pub struct CameraSettings;
 
+/// Changes one camera setting by hand, while no scan runs; answers the
+/// setting as the camera then reads it.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Setting, ManualError>")]
+pub struct SetCameraSetting {
+    /// The setting's name.
+    pub name: String,
+    /// Its new value.
+    pub value: String,
+}
+
 /// Takes a test shot into `dir`.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<Vec<DownloadedFile>, ManualError>")]
@@ -288,6 +302,33 @@ impl Handler<CameraSettings> for Supervisor {
         }
         let reply = self.camera.send(ReadSettings).timeout(self.camera_timeout);
         Box::pin(async move { camera_reply(reply.await) })
+    }
+}
+
+impl Handler<SetCameraSetting> for Supervisor {
+    type Result = ResponseFuture<Result<Setting, ManualError>>;
+
+    fn handle(&mut self, msg: SetCameraSetting, _: &mut Self::Context) -> Self::Result {
+        if let Err(e) = self.idle() {
+            return Box::pin(async move { Err(e) });
+        }
+        let (camera, timeout) = (self.camera.clone(), self.camera_timeout);
+        Box::pin(async move {
+            let name = msg.name.clone();
+            let change = ChangeSetting {
+                name: msg.name,
+                value: msg.value,
+            };
+            camera_reply(camera.send(change).timeout(timeout).await)?;
+            let all = camera_reply(camera.send(ReadSettings).timeout(timeout).await)?;
+            let known = all.iter().map(|s| s.name.clone()).collect();
+            all.into_iter()
+                .find(|s| s.name == name)
+                .ok_or(ManualError::Camera(CameraError::UnknownSetting {
+                    key: name,
+                    known,
+                }))
+        })
     }
 }
 

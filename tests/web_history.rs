@@ -1,0 +1,186 @@
+//! Past scans and the rig's controls through the API, over HTTP on
+//! loopback: a finished scan's shots, photos at full size and as
+//! thumbnails, the whole scan as one ZIP whose files match the manifest,
+//! what a profile would shoot, and camera settings changed by hand except
+//! those the profile sets.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use common::http::{get, post, request, Events};
+use common::sha256;
+use common::web::{error_of, stop, web_daemon};
+use serde_json::Value;
+
+/// The origin of an API base URL (`http://host:port`).
+fn origin(base: &str) -> &str {
+    base.trim_end_matches("/api/v1")
+}
+
+#[test]
+fn a_past_scan_its_photos_and_its_archive() {
+    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", "");
+    let shots = get(&format!("{base}/profiles/api/shots")).json();
+    let planned: Vec<(f64, &str)> = shots["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["azimuth"].as_f64().unwrap(), s["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        planned,
+        [0.0, 60.0, 120.0, 180.0, 240.0, 300.0].map(|a| (a, "pending"))
+    );
+
+    let mut events = Events::open(&format!("{base}/events"));
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    let scan = started.json()["scan"].as_str().unwrap().to_owned();
+    events.until("finished", |_| true);
+    events.until("status", |s| s["state"] == "idle");
+
+    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
+    let states: Vec<&str> = shots["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["uploaded"; 6]);
+
+    let manifest = get(&format!("{base}/scans/{scan}")).json()["manifest"].clone();
+    let mut want: BTreeMap<String, String> = BTreeMap::new();
+    for shot in manifest["shots"].as_array().unwrap() {
+        for f in shot["files"].as_array().unwrap() {
+            want.insert(
+                f["name"].as_str().unwrap().to_owned(),
+                f["sha256"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    assert_eq!(want.len(), 6);
+
+    let photos = get(&format!("{base}/scans/{scan}/photos")).json();
+    let photos = photos.as_array().unwrap();
+    assert_eq!(photos.len(), 6);
+    for p in photos {
+        let name = p["name"].as_str().unwrap();
+        let full = get(&format!("{}{}", origin(&base), p["url"].as_str().unwrap()));
+        assert_eq!(full.status, 200, "{name}");
+        assert_eq!(full.header("content-type"), Some("image/jpeg"));
+        assert_eq!(sha256(&full.body), want[name], "{name} at full size");
+        let thumb = get(&format!(
+            "{}{}",
+            origin(&base),
+            p["thumbnail"].as_str().unwrap()
+        ));
+        let mut decoder = jpeg_decoder::Decoder::new(&thumb.body[..]);
+        decoder.decode().expect("the thumbnail decodes");
+        assert!(p["azimuth"].is_number() && p["shot"].is_number(), "{p}");
+    }
+
+    // The whole scan in one ZIP: every photo intact, once; the manifest
+    // and the pose priors with them; no journal.
+    let zip = get(&format!("{base}/scans/{scan}/archive.zip"));
+    assert_eq!(zip.status, 200);
+    assert_eq!(zip.header("content-type"), Some("application/zip"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&zip.body)).expect("a ZIP");
+    let mut got = BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        got.insert(f.name().to_owned(), bytes);
+    }
+    for (name, sha) in &want {
+        assert_eq!(&sha256(&got[name]), sha, "{name} in the ZIP");
+    }
+    assert!(got.contains_key("manifest.json"), "{:?}", got.keys());
+    assert!(got.contains_key("colmap/images.txt"), "{:?}", got.keys());
+    assert!(
+        !got.keys().any(|n| n.contains("journal")),
+        "{:?}",
+        got.keys()
+    );
+    let in_zip: Value = serde_json::from_slice(&got["manifest.json"]).unwrap();
+    assert_eq!(in_zip["scan"], scan.as_str());
+
+    for path in [
+        "/scans/nope/shots".to_owned(),
+        "/scans/nope/photos".to_owned(),
+        "/scans/nope/archive.zip".to_owned(),
+        format!("/photos/{scan}/nope.jpg"),
+        "/profiles/nope/shots".to_owned(),
+    ] {
+        assert_eq!(error_of(&get(&format!("{base}{path}"))).0, 404, "{path}");
+    }
+    assert_eq!(
+        error_of(&get(&format!("{base}/photos/{scan}/.journal"))).0,
+        400
+    );
+    stop(daemon);
+    common::openapi::check();
+}
+
+#[test]
+fn camera_settings_change_by_hand_but_not_those_the_profile_sets() {
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", "");
+    rig.profile(
+        "iso200",
+        "[camera]\niso = \"200\"\n\n[[rings]]\ntilt = 0.0\nshots = 4\n",
+    );
+    let settings = get(&format!("{base}/camera/settings?profile=iso200")).json();
+    let iso = settings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "iso")
+        .unwrap()
+        .clone();
+    assert_eq!(iso["set_by_profile"], "200", "{iso}");
+    let other = iso["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| **c != iso["value"])
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let change =
+        |body: String| request("POST", &format!("{base}/camera/settings"), &[], Some(&body));
+    let refused = change(format!(
+        "{{\"name\":\"iso\",\"value\":\"{other}\",\"profile\":\"iso200\"}}"
+    ));
+    let (status, code, error) = error_of(&refused);
+    assert_eq!((status, code.as_str()), (409, "set_by_profile"), "{error}");
+    assert!(error.contains("iso200"), "{error}");
+
+    let changed = change(format!(
+        "{{\"name\":\"iso\",\"value\":\"{other}\",\"profile\":\"api\"}}"
+    ));
+    assert_eq!(changed.status, 200, "{:?}", changed.json());
+    assert_eq!(changed.json()["value"], other.as_str());
+    let now = get(&format!("{base}/camera/settings")).json();
+    assert!(
+        now.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "iso" && s["value"] == other.as_str()),
+        "{now}"
+    );
+    let bad = change("{\"name\":\"iso\",\"value\":\"banana\"}".to_owned());
+    let (status, code, error) = error_of(&bad);
+    assert_eq!((status, code.as_str()), (400, "bad_setting"), "{error}");
+    assert!(error.contains(&other), "the choices are listed: {error}");
+    let bad = change("{\"name\":\"warp\",\"value\":\"9\"}".to_owned());
+    assert_eq!(error_of(&bad).1, "bad_setting");
+    assert_eq!(
+        error_of(&get(&format!("{base}/camera/settings?x=1"))).0,
+        400
+    );
+    stop(daemon);
+    common::openapi::check();
+}
