@@ -1,6 +1,8 @@
 //! The web page's Stop stops a jog, in headless Chromium: while the
 //! motors turn by hand the page shows the motion, its Stop button stops
-//! it at the first tap, and the jog ends short with its position known.
+//! it at the first tap, and the jog ends short with its position known;
+//! then a jog started from the page's Rig view, stopped by its Stop
+//! motors.
 //! Skips like `web_e2e` without Chromium, unless `WEB_E2E_REQUIRED=1`.
 
 mod common;
@@ -70,6 +72,55 @@ fn the_pages_stop_button_stops_a_jog() {
         || Ok(browser.find("#motion")?.attribute("hidden")?.map(drop)),
     )
     .unwrap_or_else(|e| panic!("{e}"));
+
+    // A jog from the page's Rig view, stopped there.
+    browser.goto(&format!("{page}#/rig")).expect("the Rig view");
+    let jog = "button.jog[data-axis=\"turntable\"][data-degrees=\"90\"]";
+    poll(
+        "the jog buttons enabled",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || Ok(browser.find(jog)?.enabled()?.then_some(())),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n--- page:\n{}",
+            browser.body_text().unwrap_or_default()
+        )
+    });
+    browser.find(jog).and_then(|b| b.click()).expect("tap +90°");
+    let seen = poll(
+        "the page's jog under way",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let motion = browser.find("#motion")?;
+            let shown = motion.attribute("hidden")?.is_none();
+            shown.then(|| motion.text()).transpose()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(seen.contains("+90.0°"), "{seen}");
+    browser
+        .find("#motor-stop")
+        .and_then(|b| b.click())
+        .expect("tap Stop motors");
+    let position = poll(
+        "where the jog stopped",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let text = browser.find("#position")?.text()?;
+            Ok(text.contains("stopped").then_some(text))
+        },
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n--- page:\n{}",
+            browser.body_text().unwrap_or_default()
+        )
+    });
+    assert!(position.contains("stopped: controlled"), "{position}");
     drop(browser);
     stop(daemon);
 }

@@ -158,6 +158,7 @@ pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) 
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     let stem = format!("test-{}", unix_now());
+    let began = std::time::Instant::now();
     let files = shared
         .sup
         .send(TestShot {
@@ -165,6 +166,7 @@ pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) 
             stem,
         })
         .await??;
+    let took_ms = began.elapsed().as_millis() as u64;
     let mut out = Vec::new();
     for f in &files {
         let name = f
@@ -182,7 +184,7 @@ pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) 
         out.push(json!({"name": &name, "size": f.size, "sha256": f.sha256,
             "thumbnail": thumbnail_url(DIR, &name)}));
     }
-    Ok(HttpResponse::Ok().json(json!({"files": out})))
+    Ok(HttpResponse::Ok().json(json!({"files": out, "took_ms": took_ms})))
 }
 
 /// Test shots kept in the spool's test-shots folder.

@@ -103,11 +103,18 @@ fn bytes(text: String) -> Result<web::Bytes, actix_web::Error> {
 pub(super) async fn events(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     let shared = shared.into_inner();
     let slot = Slots::take(&shared, client(&req))?;
+    // The browser sends the header when it reconnects by itself; a page
+    // that opens the stream anew can only say it in the address.
     let last = req
         .headers()
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or_else(|| {
+            form_urlencoded::parse(req.query_string().as_bytes())
+                .find(|(k, _)| k == "last_event_id")
+                .map(|(_, v)| v.into_owned())
+        });
     let (catchup, rx) = shared.hub.subscribe(last.as_deref());
     // Reconnect after 2 s, not the browser's default.
     let mut first = String::from("retry: 2000\n\n");

@@ -10,6 +10,7 @@
 
 pub mod http;
 pub mod openapi;
+pub mod proxy;
 pub mod web;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -378,6 +378,32 @@ impl Browser {
         Ok(text.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Makes the viewport a phone's: `width`×`height` CSS pixels, touch,
+    /// the mobile layout (Chrome DevTools' device emulation).
+    pub fn phone(&self, width: u32, height: u32) -> Result<()> {
+        self.command(
+            "POST",
+            "goog/cdp/execute",
+            json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true,
+            }}),
+        )
+        .map(drop)
+    }
+
+    /// Saves what the viewport shows as a PNG file.
+    pub fn screenshot(&self, path: &Path) -> Result<()> {
+        use base64::Engine as _;
+        let png = self.command("GET", "screenshot", Value::Null)?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .map_err(|e| Error::Protocol(format!("a screenshot that is not base64: {e}")))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
+        }
+        std::fs::write(path, png).map_err(io(format!("write {}", path.display())))
+    }
+
     /// Everything chromedriver printed so far.
     pub fn driver_log(&self) -> String {
         self.driver.log()
@@ -449,6 +475,20 @@ impl Element<'_> {
     /// selected in its `<select>`).
     pub fn click(&self) -> Result<()> {
         let path = format!("element/{}/click", self.id);
+        self.browser.command("POST", &path, json!({})).map(drop)
+    }
+
+    /// Types `text` into it, as a user would.
+    pub fn send_keys(&self, text: &str) -> Result<()> {
+        let path = format!("element/{}/value", self.id);
+        self.browser
+            .command("POST", &path, json!({ "text": text }))
+            .map(drop)
+    }
+
+    /// Empties a field.
+    pub fn clear(&self) -> Result<()> {
+        let path = format!("element/{}/clear", self.id);
         self.browser.command("POST", &path, json!({})).map(drop)
     }
 }

@@ -271,6 +271,16 @@ impl Sequence {
                 }
             }
             Event::Stop => {
+                if matches!(self.mode, Mode::Paused(PauseReason::Disconnected(_)))
+                    && self.camera_blocked()
+                {
+                    // The camera is gone: the photos it holds cannot be had,
+                    // and the scan stops without them (not taken), rather
+                    // than wait for the camera to come back.
+                    for shot in self.ids_in(ShotState::Exposed) {
+                        self.set(shot, ShotState::Pending);
+                    }
+                }
                 if matches!(self.mode, Mode::Running | Mode::Paused(_) | Mode::Idle) {
                     self.mode = Mode::Stopping;
                 }

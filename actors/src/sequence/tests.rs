@@ -536,6 +536,36 @@ fn stopping_while_the_camera_is_gone_ends_the_scan_and_the_looking() {
 }
 
 #[test]
+fn stopping_while_the_camera_is_gone_with_a_photo_on_it_ends_the_scan_without_it() {
+    let mut w = World::new(config(), 4);
+    // Gone while the second photo is downloaded, and never back.
+    w.fail = Box::new(|cmd, _| match cmd {
+        Command::Download(shot) if *shot == ShotId(2) => Some(Event::DeviceFailed {
+            device: Device::Camera,
+            shot: Some(*shot),
+            fault: Fault {
+                kind: FaultKind::Gone,
+                message: "camera disconnected".into(),
+            },
+            retake: false,
+        }),
+        _ => None,
+    });
+    w.gone_for = usize::MAX;
+    w.feed(Event::Start);
+    while w.count("cmd Paused(Disconnected(") == 0 {
+        assert!(w.step(), "{}", w.log.join("\n"));
+    }
+    assert_eq!(w.seq.shot(ShotId(2)), ShotState::Exposed);
+    w.feed(Event::Stop);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+    assert_eq!(w.count("cmd Finished(Stopped)"), 1);
+    assert_eq!(w.seq.shot(ShotId(2)), ShotState::Pending, "not taken");
+    assert_eq!(w.seq.shot(ShotId(1)), ShotState::Uploaded);
+}
+
+#[test]
 fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     use ShotState::*;
     let mut w = World::with_states(config(), vec![Uploaded, Captured, Pending]);

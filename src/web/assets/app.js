@@ -1,36 +1,52 @@
-// scanrig web UI: one page, no build step. Live data comes from the
-// /api/v1/events stream; /status and /uploads are fetched only at load,
-// on reconnect and after this page's own actions. Text goes in via textContent.
+// scanrig web UI: one page, three views (#/ the scan, #/rig the rig by hand,
+// #/scans past scans), no build step. Live data comes from the
+// /api/v1/events stream (each event has an id; the browser's reconnect
+// replays what was missed, or the rig says `resync` and the page reads
+// everything again). Text goes in via textContent; nothing inline (CSP).
 "use strict";
 
 const TOKEN_KEY = "scanrig-token";
 const PROFILE_KEY = "scanrig-profile";
-const TOKEN_MSG = "This rig needs its access token: open the address shown by `scanrig web token`.";
 const STATE_WORDS = { idle: "Idle", scanning: "Scanning", paused: "Paused", fault: "Fault", uploading: "Uploading" };
 const STATE_LOG = {
   idle: "Rig is idle", scanning: "Scanning", paused: "Scan paused",
   fault: "Fault: scan is on hold", uploading: "Uploading the remaining photos",
 };
-const DEVICE_WORDS = { camera: "Camera", turntable: "Turntable", destination: "Upload to" };
+const DEVICE_WORDS = { camera: "Camera", turntable: "Turntable", destination: "Uploads" };
+const COVERAGE_WORDS = {
+  pending: "to take", active: "being taken", captured: "in the spool", uploaded: "uploaded", failed: "failed",
+};
+const SCAN_STATES = ["scanning", "paused", "fault"];
+const OFFLINE = "Cannot reach the rig. Check the Wi-Fi and that scanrig is running.";
 const MAX_THUMBS = 12;
 const MAX_EVENTS = 20;
+const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 const cap = (s) => String(s || "").charAt(0).toUpperCase() + String(s || "").slice(1);
 const ui = {
   status: null,             // last status object from the server
   statusSeq: 0,             // bumped by every pushed status, so a slow fetch can't overwrite it
+  connected: false,         // the event stream is open
+  needToken: false,         // the rig refused us for want of the token
   scanId: null,             // scan whose photos are in the grid
   uploadedNames: new Set(), // photos of that scan already uploaded
   busy: new Set(),          // ids of buttons whose request is in flight
   stopTimer: null,          // set while Stop waits for its second tap
   previewOn: false,
   previewProblem: "",
-  seenErrorAt: null,        // at_ms of the status.last_error already shown
+  seenErrorAt: null,        // at_ms of the status.last_error already dealt with
   everOpen: false,
+  lastEventId: "",          // for a stream opened anew (the browser keeps it otherwise)
   uploadsTimer: null,
+  coverage: null,           // { key, shots: Map(shot → view) } drawn in #coverage
+  coverageTimer: null,
+  view: "scan",
+  es: null,
 };
-const token = takeToken();
+let token = takeToken();
+
+// ---- Talking to the rig -------------------------------------------------
 
 // Take ?token= from the address (store it, strip it from the bar); return the stored token.
 function takeToken() {
@@ -50,7 +66,12 @@ function withToken(path) {
   return path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
 }
 
-// Call the API; resolve with the JSON body, or throw an Error with plain words.
+// An answer the rig refused: its words, HTTP status and code.
+class RigError extends Error {
+  constructor(message, status, code) { super(message); this.status = status; this.code = code; }
+}
+
+// Call the API; resolve with the JSON body, or throw a RigError in plain words.
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = "Bearer " + token;
@@ -62,100 +83,52 @@ async function api(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    throw new Error("Cannot reach the rig. Check the Wi-Fi and that scanrig is running.");
+    throw new RigError(OFFLINE, 0, "offline");
   }
   let data = null;
   try { data = await res.json(); } catch (e) { /* empty or non-JSON body */ }
-  if (res.status === 401) throw new Error(TOKEN_MSG);
-  if (!res.ok) throw new Error((data && data.error) || `The rig answered ${res.status} ${res.statusText}`.trim());
+  if (res.status === 401) {
+    askForToken();
+    throw new RigError("This rig needs its access token.", 401, "unauthorized");
+  }
+  if (!res.ok) {
+    const words = (data && data.error) || `The rig answered ${res.status} ${res.statusText}`.trim();
+    throw new RigError(cap(words), res.status, data && data.code);
+  }
   return data;
 }
 
-// Show a message in the error box; an empty message hides it.
-function showError(message) {
-  $("error-text").textContent = message || "";
-  $("error").hidden = !message;
-}
-
-// Fetch /status and draw it, unless a newer status was pushed meanwhile.
-async function refreshStatus() {
-  const seq = ui.statusSeq;
-  try {
-    const s = await api("GET", "/status");
-    if (s && seq === ui.statusSeq) renderStatus(s);
-  } catch (e) { showError(e.message); }
-}
-
-// Draw the status card, then everything that depends on the state.
-function renderStatus(s) {
-  const prev = ui.status;
-  ui.status = s;
-  const scan = s.scan || null;
-  const state = $("state");
-  state.textContent = STATE_WORDS[s.state] || cap(s.state);
-  state.dataset.state = s.state;
-  if (prev && prev.state !== s.state) {
-    logEvent((STATE_LOG[s.state] || cap(s.state)) + (scan && scan.paused ? `: ${scan.paused}` : ""));
-  }
-  if (scan && scan.id !== ui.scanId) { clearThumbs(); ui.scanId = scan.id; }
-
-  $("scan-info").hidden = !scan;
-  $("scan-id").textContent = scan ? scan.id : "";
-  $("scan-profile").textContent = scan ? scan.profile : "";
-  $("scan-progress").textContent = scan ? `${scan.captured} / ${scan.planned} photos` : "No scan running";
-  const bar = $("progress-bar");
-  bar.hidden = !scan;
-  bar.max = scan && scan.planned > 0 ? scan.planned : 1;
-  bar.value = scan ? Math.min(scan.captured || 0, bar.max) : 0;
-  $("uploaded").hidden = !scan;
-  $("uploaded").textContent = `${scan ? scan.uploaded : 0} uploaded`;
-  const failed = scan ? scan.upload_failed || 0 : 0;
-  $("upload-failed").hidden = !failed;
-  $("upload-failed").textContent = `${failed} failed to upload`;
-  $("backlog").textContent = `${s.backlog || 0} waiting to upload`;
-  $("pause-reason").hidden = !(scan && scan.paused);
-  $("pause-reason").textContent = (scan && scan.paused) || "";
-  $("motion").hidden = !s.motion;
-  $("motion").textContent = motionWords(s.motion);
-  renderStages(scan);
-  renderDevices(s.devices || {});
-
-  if (s.last_error && s.last_error.at_ms !== ui.seenErrorAt) {
-    ui.seenErrorAt = s.last_error.at_ms;
-    showError(s.last_error.message);
-  }
-  renderControls();
-  renderPreview();
-}
-
-// Fill the collapsible "time spent" list from whatever stage keys arrive.
-function renderStages(scan) {
-  $("stages").hidden = !scan;
-  const list = $("stage-list");
-  list.replaceChildren();
-  if (!scan) return;
-  const secs = (v) => (typeof v === "number" ? v.toFixed(1) : String(v)) + " s";
-  $("wall").textContent = secs(scan.wall_s || 0);
-  for (const [key, value] of Object.entries(scan.stages || {})) {
-    const li = document.createElement("li");
-    li.textContent = `${key.replace(/_s$/, "").replace(/_/g, " ")}: ${secs(value)}`;
-    list.append(li);
+// Run an API call whose failure is shown in the error box (never twice in a row).
+async function attempt(fn) {
+  try { return await fn(); } catch (e) {
+    if (e.status !== 401) showError(e.message);
+    return undefined;
   }
 }
 
-// List camera, turntable and destination with their health.
-function renderDevices(devices) {
-  const list = $("devices");
-  list.replaceChildren();
-  for (const [key, d] of Object.entries(devices)) {
-    const ok = !!(d && d.ok);
-    const li = document.createElement("li");
-    li.className = ok ? "ok" : "bad";
-    const name = document.createElement("b");
-    name.textContent = (DEVICE_WORDS[key] || cap(key)) + ": ";
-    li.append(name, (d && d.detail) || (ok ? "ready" : "not ready"));
-    list.append(li);
-  }
+// ---- Words ---------------------------------------------------------------
+
+// Seconds as people say them: "40 s", "4 min 5 s", "2 h 10 min".
+function duration(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
+  const m = Math.floor((s % 3600) / 60);
+  return m ? `${Math.floor(s / 3600)} h ${m} min` : `${Math.floor(s / 3600)} h`;
+}
+
+// Bytes as people say them.
+function bytes(n) {
+  if (n >= 1e9) return (n / 1e9).toFixed(1) + " GB";
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + " MB";
+  if (n >= 1e3) return (n / 1e3).toFixed(1) + " kB";
+  return `${n} bytes`;
+}
+
+// "demo_0003_r1_az090.0_t+00.0.jpg" → "3"; falls back to the whole name.
+function photoNumber(name) {
+  const m = /(?:^|_)(\d{3,})(?=[_.])/.exec(name || "");
+  return m ? String(parseInt(m[1], 10)) : name;
 }
 
 // A motion asked for by hand, in words.
@@ -168,21 +141,261 @@ function motionWords(m) {
   return `Turning the ${axis} by ${by}°${who}`;
 }
 
+// ---- Messages ------------------------------------------------------------
+
+// Show a message in the error box; an empty message hides it.
+function showError(message) {
+  $("error-text").textContent = message || "";
+  $("error").hidden = !message;
+}
+
+// Add a line to the event list, newest first, keeping the last 20.
+function logEvent(text) {
+  const li = document.createElement("li");
+  const time = document.createElement("time");
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  li.append(time, " ", text);
+  const list = $("events");
+  list.prepend(li);
+  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
+}
+
+// ---- Connection and token ------------------------------------------------
+
+// Show whether the page is live; while it is not, the controls are off.
+function setConnected(up) {
+  ui.connected = up;
+  document.body.dataset.conn = up ? "up" : "down";
+  const conn = $("conn");
+  conn.dataset.conn = up ? "up" : "down";
+  conn.title = up ? "Connected to the rig" : "Not connected to the rig";
+  let words = "Live";
+  if (!up) words = ui.needToken ? "Needs the access token" : (ui.everOpen ? "Not connected — retrying…" : "Connecting…");
+  $("conn-text").textContent = words;
+  $("offline-note").hidden = up || !ui.everOpen || ui.needToken;
+  if (!up && !ui.status) {
+    $("scan-progress").textContent = ui.needToken ? "Not connected: the rig needs its access token" : "Connecting to the rig…";
+  }
+  renderControls();
+  renderRig();
+}
+
+// Show the token field (the rig answered 401).
+function askForToken() {
+  if (ui.es) { ui.es.close(); ui.es = null; }
+  ui.needToken = true;
+  $("token-card").hidden = false;
+  $("token-wrong").hidden = !token;
+  setConnected(false);
+}
+
+// Keep the token typed in and start over with it.
+async function useToken(value) {
+  token = value.trim();
+  try { localStorage.setItem(TOKEN_KEY, token); } catch (e) { /* storage off */ }
+  ui.needToken = false;
+  try {
+    await api("GET", "/status");
+  } catch (e) {
+    if (e.status !== 401) showError(e.message);
+    return;
+  }
+  $("token-card").hidden = true;
+  start();
+}
+
+// Open the event stream and route its events; the browser reconnects by
+// itself (sending Last-Event-ID), and a stream the rig refused is opened
+// again here after a pause.
+function connectEvents() {
+  if (ui.es) ui.es.close();
+  const last = ui.lastEventId ? "?last_event_id=" + encodeURIComponent(ui.lastEventId) : "";
+  const es = new EventSource(withToken("/api/v1/events" + last));
+  ui.es = es;
+  const on = (type, fn) => es.addEventListener(type, (ev) => {
+    if (ev.lastEventId) ui.lastEventId = ev.lastEventId;
+    let data;
+    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    if (data) fn(data);
+  });
+  es.onopen = () => {
+    const again = ui.everOpen;
+    ui.everOpen = true;
+    setConnected(true);
+    // What went wrong while away is over.
+    if ($("error-text").textContent === OFFLINE) showError("");
+    if (again) { refreshUploads(); loadProfiles(); }
+  };
+  es.onerror = () => {
+    setConnected(false);
+    if (es.readyState === EventSource.CLOSED) {
+      es.close();
+      // Refused: find out why (the token?) before trying again.
+      setTimeout(async () => {
+        try { await api("GET", "/status"); } catch (e) { if (e.status === 401) return; }
+        if (ui.es === es) connectEvents();
+      }, 3000);
+    }
+  };
+  on("status", (s) => { ui.statusSeq++; renderStatus(s); });
+  on("resync", () => resync());
+  on("photo", (p) => {
+    addThumb(p);
+    markShot(p.scan, p.shot, "captured");
+    logEvent(`Photo ${photoNumber(p.name)} captured`);
+  });
+  on("uploaded", (u) => {
+    markUploaded(u);
+    markShot(u.scan, u.shot, "uploaded");
+    logEvent(`Photo ${photoNumber(u.name)} uploaded`);
+    scheduleUploads();
+  });
+  on("button", (b) => logEvent(`${cap(b.button)} button ${b.long ? "held" : "pressed"}`));
+  on("finished", (f) => {
+    const head = f.outcome === "stopped" ? "Scan stopped" : f.outcome === "completed" ? "Scan finished" : "Scan ended";
+    const failed = f.upload_failed > 0 ? `, ${f.upload_failed} failed` : "";
+    logEvent(`${head}: ${f.uploaded} of ${f.captured} uploaded${failed}`);
+    scheduleUploads();
+    scheduleCoverage();
+  });
+}
+
+// The rig said the page missed too much: read everything again.
+async function resync() {
+  refreshUploads();
+  await refreshStatus();
+  loadPhotos(true);
+  ui.coverage = null;
+  scheduleCoverage();
+}
+
+// ---- Status ---------------------------------------------------------------
+
+// Fetch /status and draw it, unless a newer status was pushed meanwhile.
+async function refreshStatus() {
+  const seq = ui.statusSeq;
+  const s = await attempt(() => api("GET", "/status"));
+  if (s && seq === ui.statusSeq) renderStatus(s);
+}
+
+// Draw the status card, then everything that depends on the state.
+function renderStatus(s) {
+  const prev = ui.status;
+  ui.status = s;
+  const scan = s.scan || null;
+  const state = $("state");
+  state.textContent = STATE_WORDS[s.state] || cap(s.state);
+  state.dataset.state = s.state;
+  if (prev && prev.state !== s.state) logEvent(STATE_LOG[s.state] || cap(s.state));
+  if (scan && scan.id !== ui.scanId && SCAN_STATES.includes(s.state)) { clearThumbs(); ui.scanId = scan.id; }
+
+  $("scan-info").hidden = !scan;
+  $("scan-id").textContent = scan ? scan.id : "";
+  $("scan-profile").textContent = scan ? scan.profile : "";
+  $("scan-progress").textContent = scan ? `${scan.captured} / ${scan.planned} photos` : "No scan running";
+  const bar = $("progress-bar");
+  bar.hidden = !scan;
+  bar.max = scan && scan.planned > 0 ? scan.planned : 1;
+  bar.value = scan ? Math.min(scan.captured || 0, bar.max) : 0;
+  renderTiming(s);
+  $("uploaded").hidden = !scan;
+  $("uploaded").textContent = `${scan ? scan.uploaded : 0} uploaded`;
+  const failed = scan ? scan.upload_failed || 0 : 0;
+  $("upload-failed").hidden = !failed;
+  $("upload-failed").textContent = `${failed} failed to upload`;
+  $("backlog").hidden = false;
+  $("backlog").textContent = `${s.backlog || 0} waiting to upload`;
+  const reason = (scan && scan.paused) || "";
+  $("pause-reason").hidden = !reason;
+  $("pause-reason").textContent = reason;
+  $("motion").hidden = !s.motion;
+  $("motion").textContent = motionWords(s.motion);
+  renderStages(scan);
+  renderDevices(s.devices || {}, reason);
+  renderLastError(s, reason);
+  renderControls();
+  renderRig();
+  renderPreview();
+  renderCoverage(prev, s);
+}
+
+// Elapsed time and, while shots are being taken, about how long is left.
+function renderTiming(s) {
+  const scan = s.scan;
+  const line = $("timing");
+  const running = scan && SCAN_STATES.includes(s.state);
+  line.hidden = !running;
+  if (!running) return;
+  let text = `${duration(scan.wall_s)} elapsed`;
+  if (s.state !== "scanning") text += " · on hold";
+  else if (typeof scan.remaining_s === "number") text += ` · about ${duration(scan.remaining_s)} left`;
+  line.textContent = text;
+}
+
+// The last error, once: not when the pause reason above already says it.
+function renderLastError(s, reason) {
+  const err = s.last_error;
+  if (!err || err.at_ms === ui.seenErrorAt) return;
+  ui.seenErrorAt = err.at_ms;
+  if (reason && reason.includes(err.message)) { showError(""); return; }
+  showError(err.message);
+}
+
+// Fill the collapsible "time spent" list from whatever stage keys arrive.
+function renderStages(scan) {
+  $("stages").hidden = !scan;
+  const list = $("stage-list");
+  list.replaceChildren();
+  if (!scan) return;
+  $("wall").textContent = duration(scan.wall_s || 0);
+  for (const [key, value] of Object.entries(scan.stages || {})) {
+    const li = document.createElement("li");
+    const secs = Number(value) < 60 ? `${Number(value).toFixed(1)} s` : duration(value);
+    li.textContent = `${key.replace(/_s$/, "").replace(/_/g, " ")}: ${secs}`;
+    list.append(li);
+  }
+}
+
+// List camera, turntable and destination with their health; a problem the
+// pause reason already tells is not told again.
+function renderDevices(devices, reason) {
+  const list = $("devices");
+  list.replaceChildren();
+  for (const [key, d] of Object.entries(devices)) {
+    const ok = !!(d && d.ok);
+    const li = document.createElement("li");
+    li.className = ok ? "ok" : "bad";
+    const name = document.createElement("b");
+    name.textContent = (DEVICE_WORDS[key] || cap(key)) + (ok ? "" : ": ");
+    let detail = (d && d.detail) || (ok ? "ready" : "not ready");
+    if (!ok && reason && reason.includes(detail)) detail = "not ready (see above)";
+    const words = document.createElement("span");
+    words.className = "detail";
+    words.textContent = detail;
+    li.title = detail;
+    li.append(name, words);
+    list.append(li);
+  }
+}
+
 // Whether the motors are moving by hand (a jog or homing), with no scan.
 function motorsMoving() {
   return !!(ui.status && ui.status.motion);
 }
 
-// Enable the buttons the current state allows, minus those busy with a request.
+// Enable the buttons the current state allows, minus those busy with a
+// request; none while the page is not connected.
 function renderControls() {
-  const state = ui.status ? ui.status.state : null;
-  const scanOn = state === "scanning" || state === "paused" || state === "fault";
+  const state = ui.connected && ui.status ? ui.status.state : null;
+  const scanOn = SCAN_STATES.includes(state);
   const allowed = {
     start: (state === "idle" || state === "uploading") && !!$("profile").value && !motorsMoving(),
     pause: state === "scanning",
     resume: state === "paused" || state === "fault",
-    stop: scanOn || motorsMoving(),
-    "retry-uploads": true,
+    stop: scanOn || (ui.connected && motorsMoving()),
+    "retry-uploads": ui.connected,
   };
   for (const [id, ok] of Object.entries(allowed)) $(id).disabled = !ok || ui.busy.has(id);
   if (!scanOn) disarmStop();
@@ -193,15 +406,19 @@ function renderControls() {
 async function act(id, path, body) {
   ui.busy.add(id);
   renderControls();
+  renderRig();
+  let answer;
   try {
-    await api("POST", path, body);
+    answer = await api("POST", path, body);
   } catch (e) {
-    showError(e.message);
+    if (e.status !== 401) showError(e.message);
   } finally {
     ui.busy.delete(id);
     renderControls();
+    renderRig();
   }
   await Promise.all([refreshStatus(), refreshUploads()]);
+  return answer;
 }
 
 // First tap on Stop: ask for a second tap within 3 seconds.
@@ -221,28 +438,132 @@ function disarmStop() {
   btn.classList.remove("armed");
 }
 
-// Show the live preview stream only when switched on and no scan is running.
-function renderPreview() {
-  const s = ui.status;
-  const img = $("preview");
-  const btn = $("preview-toggle");
-  btn.textContent = ui.previewOn ? "Hide preview" : "Show live preview";
-  btn.setAttribute("aria-pressed", String(ui.previewOn));
-  const scanRunning = !!(s && s.scan && (!s.preview || ["scanning", "paused", "fault"].includes(s.state)));
-  const show = ui.previewOn && !!(s && s.preview) && !scanRunning;
-  if (show) {
-    const url = withToken("/api/v1/preview");
-    if (img.getAttribute("src") !== url) img.src = url;
-  } else if (img.hasAttribute("src")) {
-    img.removeAttribute("src"); // releases the stream
-  }
-  img.hidden = !show;
-  let note = ui.previewProblem;
-  if (scanRunning) note = "Preview pauses during a scan";
-  else if (!note && ui.previewOn && !show) note = "Live preview is not available right now.";
-  $("preview-note").textContent = note;
-  $("preview-note").hidden = !note;
+// ---- Coverage ------------------------------------------------------------
+
+// Which picture #coverage shows: the scan being taken (or uploaded), else
+// what the chosen profile would shoot.
+function coverageKey(s) {
+  if (s && s.scan && [...SCAN_STATES, "uploading"].includes(s.state)) return "scan:" + s.scan.id;
+  const profile = $("profile").value;
+  return profile ? "profile:" + profile : "";
 }
+
+// Redraw the picture; fetch its shots when it is another picture, or again
+// when uploads failed.
+function renderCoverage(prev, s) {
+  const key = coverageKey(s);
+  const failedMore = prev && prev.scan && s.scan && prev.scan.id === s.scan.id &&
+    prev.scan.upload_failed !== s.scan.upload_failed;
+  if (!ui.coverage || ui.coverage.key !== key || failedMore) scheduleCoverage(0);
+  else drawLiveCoverage();
+}
+
+// Fetch the picture's shots soon, once for a burst of changes.
+function scheduleCoverage(delay = 300) {
+  clearTimeout(ui.coverageTimer);
+  ui.coverageTimer = setTimeout(loadCoverage, delay);
+}
+
+async function loadCoverage() {
+  const key = coverageKey(ui.status);
+  if (!key) {
+    ui.coverage = null;
+    $("coverage").replaceChildren();
+    $("coverage-caption").textContent = "Choose a profile to see what it will shoot.";
+    return;
+  }
+  const [kind, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+  const path = kind === "scan" ? `/scans/${encodeURIComponent(name)}/shots` : `/profiles/${encodeURIComponent(name)}/shots`;
+  let answer;
+  try { answer = await api("GET", path); } catch (e) { return; }
+  if (coverageKey(ui.status) !== key) return;
+  ui.coverage = { key, kind, name, shots: new Map(answer.shots.map((s) => [s.shot, s])) };
+  drawLiveCoverage();
+}
+
+// A shot of the scan in the picture changed.
+function markShot(scan, shot, state) {
+  const c = ui.coverage;
+  if (!c || c.key !== "scan:" + scan || !c.shots.has(shot)) return;
+  const s = c.shots.get(shot);
+  if (s.state === "uploaded" && state === "captured") return;
+  s.state = state;
+  drawLiveCoverage();
+}
+
+function drawLiveCoverage() {
+  const c = ui.coverage;
+  if (!c) return;
+  const shots = [...c.shots.values()];
+  const s = ui.status;
+  const current = c.kind === "scan" && s && s.scan && s.state === "scanning" ? s.scan.current_shot : null;
+  drawCoverage($("coverage"), shots, current);
+  const rings = new Set(shots.map((x) => x.ring)).size;
+  const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  $("coverage-caption").textContent = c.kind === "scan"
+    ? `Scan ${c.name}: ${plural(shots.length, "shot")} in ${plural(rings, "ring")}.`
+    : `What ${c.name} will shoot: ${plural(shots.length, "shot")} in ${plural(rings, "ring")}.`;
+}
+
+// Draw shots seen from above: azimuth around (0° at the top, clockwise),
+// tilt inwards (straight down at the centre, the lowest tilt at the rim).
+function drawCoverage(box, shots, current) {
+  const size = 320, c = size / 2, R = 140;
+  const tilts = [...new Set(shots.map((s) => s.tilt))].sort((a, b) => a - b);
+  const low = Math.min(0, ...tilts) - 10;
+  const radius = (t) => R * (90 - t) / (90 - low);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
+  svg.setAttribute("role", "img");
+  const counts = {};
+  for (const s of shots) counts[s.state] = (counts[s.state] || 0) + 1;
+  svg.setAttribute("aria-label", "Shots by angle: " +
+    Object.entries(counts).map(([k, n]) => `${n} ${COVERAGE_WORDS[k] || k}`).join(", "));
+  const el = (name, attrs) => {
+    const e = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    svg.append(e);
+    return e;
+  };
+  el("line", { x1: c, y1: c - R - 4, x2: c, y2: c + R + 4, class: "axis" });
+  el("line", { x1: c - R - 4, y1: c, x2: c + R + 4, y2: c, class: "axis" });
+  for (const [label, x, y] of [["az 0°", c + 3, 10], ["90°", size - 22, c - 4], ["180°", c + 3, size - 2], ["270°", 2, c - 4]]) {
+    el("text", { x, y }).textContent = label;
+  }
+  for (const t of tilts) {
+    const r = radius(t);
+    el("circle", { cx: c, cy: c, r: r.toFixed(1), class: "ring" });
+    const d = r * Math.SQRT1_2;
+    el("text", { x: (c - d - 2).toFixed(1), y: (c + d + 12).toFixed(1), "text-anchor": "end" }).textContent = `tilt ${t}°`;
+  }
+  for (const s of shots) {
+    const r = radius(s.tilt);
+    const a = (s.azimuth * Math.PI) / 180;
+    const inRing = shots.filter((x) => x.tilt === s.tilt).length;
+    const dot = Math.max(3, Math.min(9, (Math.PI * r) / inRing / 1.3));
+    const cls = ["shot", s.state];
+    if (s.shot === current && s.state !== "uploaded") cls.push("current");
+    const circle = el("circle", {
+      cx: (c + r * Math.sin(a)).toFixed(1), cy: (c - r * Math.cos(a)).toFixed(1),
+      r: dot.toFixed(1), class: cls.join(" "), "data-shot": s.shot,
+    });
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = `Shot ${s.shot}: azimuth ${s.azimuth}°, tilt ${s.tilt}° (${COVERAGE_WORDS[s.state] || s.state})`;
+    circle.append(title);
+  }
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  for (const k of Object.keys(COVERAGE_WORDS)) {
+    if (!counts[k]) continue;
+    const li = document.createElement("li");
+    li.className = k;
+    li.textContent = `${counts[k]} ${COVERAGE_WORDS[k]}`;
+    legend.append(li);
+  }
+  box.replaceChildren(svg, legend);
+}
+
+// ---- Photos --------------------------------------------------------------
 
 // Empty the photo grid (a new scan started).
 function clearThumbs() {
@@ -250,30 +571,63 @@ function clearThumbs() {
   ui.uploadedNames.clear();
 }
 
+// A tile for a photo: its thumbnail, tapping it opens the viewer.
+function photoTile(p) {
+  const tile = document.createElement("figure");
+  tile.className = "tile";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.title = p.name;
+  if (p.thumbnail) {
+    const img = document.createElement("img");
+    img.className = "thumb";
+    img.dataset.name = p.name;
+    img.alt = p.name;
+    img.src = withToken(p.thumbnail);
+    button.append(img);
+  } else {
+    const missing = document.createElement("span");
+    missing.className = "missing";
+    missing.dataset.name = p.name;
+    missing.textContent = `${photoNumber(p.name)}: at its destination`;
+    button.append(missing);
+  }
+  button.addEventListener("click", () => openViewer(p));
+  tile.append(button);
+  return tile;
+}
+
 // Put a newly captured photo first in the grid, keeping the last 12.
 function addThumb(p) {
   if (p.scan !== ui.scanId) { clearThumbs(); ui.scanId = p.scan; }
-  const src = p.thumbnail ||
-    `/api/v1/photos/${encodeURIComponent(p.scan)}/${encodeURIComponent(p.name)}/thumbnail`;
-  const tile = document.createElement("figure");
-  tile.className = "tile";
-  const img = document.createElement("img");
-  img.className = "thumb";
-  img.dataset.name = p.name;
-  img.alt = p.name;
-  img.title = p.name;
-  img.src = withToken(src);
-  tile.append(img);
   const grid = $("thumbs");
+  if ([...grid.querySelectorAll("[data-name]")].some((i) => i.dataset.name === p.name)) return;
+  // A photo just captured is in the spool: its thumbnail is made on demand.
+  const thumbnail = p.thumbnail || (p.url === undefined
+    ? `/api/v1/photos/${encodeURIComponent(p.scan)}/${encodeURIComponent(p.name)}/thumbnail`
+    : null);
+  const tile = photoTile({ ...p, thumbnail });
   grid.prepend(tile);
   while (grid.children.length > MAX_THUMBS) grid.lastElementChild.remove();
-  if (ui.uploadedNames.has(p.name)) setUploaded(img);
+  if (ui.uploadedNames.has(p.name)) setUploaded(tile.querySelector("img"));
 }
 
-// Show the latest scan's photos the rig still has thumbnails of (page load).
-async function loadPhotos() {
-  let photos;
-  try { photos = await api("GET", "/photos"); } catch (e) { showError(e.message); return; }
+// Show the photos of the scan in hand with their upload marks, from the
+// rig's record of it (page load, resync); with no scan, the latest photos
+// the rig has thumbnails of (test shots).
+async function loadPhotos(reset) {
+  const scan = ui.status && ui.status.scan ? ui.status.scan.id : null;
+  if (reset || (scan && scan !== ui.scanId)) { clearThumbs(); ui.scanId = scan; }
+  if (scan) {
+    const photos = await attempt(() => api("GET", `/scans/${encodeURIComponent(scan)}/photos`));
+    if (!Array.isArray(photos) || ui.scanId !== scan) return;
+    for (const p of photos.slice(-MAX_THUMBS)) {
+      if (p.uploaded) ui.uploadedNames.add(p.name);
+      addThumb({ ...p, scan });
+    }
+    return;
+  }
+  const photos = await attempt(() => api("GET", "/photos"));
   if (!Array.isArray(photos) || photos.length === 0 || ui.scanId) return;
   const latest = photos[0].scan;
   photos.filter((p) => p.scan === latest).reverse().forEach(addThumb);
@@ -290,36 +644,53 @@ function markUploaded(u) {
 
 // Add the check mark (class "uploaded" on the img and its tile).
 function setUploaded(img) {
+  if (!img) return;
   img.classList.add("uploaded");
-  img.parentElement.classList.add("uploaded");
+  img.closest(".tile").classList.add("uploaded");
 }
 
-// "demo_0003_r1_az090.0_t+00.0.jpg" → "3"; falls back to the whole name.
-function photoNumber(name) {
-  const m = /(?:^|_)(\d{3,})(?=[_.])/.exec(name || "");
-  return m ? String(parseInt(m[1], 10)) : name;
+// The photo viewer: the photo, its shot data, a link to it at full size.
+function openViewer(p) {
+  const shot = ui.coverage && ui.coverage.key === "scan:" + p.scan && ui.coverage.shots.get(p.shot);
+  const data = { ...(shot || {}), ...p };
+  $("viewer-name").textContent = p.name;
+  const full = p.url || (p.scan ? `/api/v1/photos/${encodeURIComponent(p.scan)}/${encodeURIComponent(p.name)}` : "");
+  const img = $("viewer-img");
+  if (p.thumbnail || full) img.src = withToken(full || p.thumbnail);
+  img.alt = p.name;
+  img.hidden = !(p.thumbnail || full);
+  $("viewer-full").hidden = !full;
+  if (full) $("viewer-full").href = withToken(full);
+  const rows = [
+    ["Shot", data.shot], ["Ring", data.ring],
+    ["Azimuth", typeof data.azimuth === "number" ? `${data.azimuth}°` : undefined],
+    ["Tilt", typeof data.tilt === "number" ? `${data.tilt}°` : undefined],
+    ["Captured", data.captured_at], ["Size", typeof data.size === "number" ? bytes(data.size) : undefined],
+    ["Pixels", Array.isArray(data.pixels) ? data.pixels.join(" × ") : undefined],
+    ["Uploaded", typeof data.uploaded === "boolean" ? (data.uploaded ? "yes" : "no") : undefined],
+    ["sha256", data.sha256],
+  ];
+  const dl = $("viewer-data");
+  dl.replaceChildren();
+  for (const [k, v] of rows) {
+    if (v === undefined || v === null) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = String(v);
+    dl.append(dt, dd);
+  }
+  const dialog = $("viewer");
+  if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
 }
 
-// Add a line to the event list, newest first, keeping the last 20.
-function logEvent(text) {
-  const li = document.createElement("li");
-  const time = document.createElement("time");
-  const now = new Date();
-  time.dateTime = now.toISOString();
-  time.textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  li.append(time, " ", text);
-  const list = $("events");
-  list.prepend(li);
-  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
-}
+// ---- Uploads and profiles -------------------------------------------------
 
 // Fetch the upload backlog and draw it as a table.
 async function refreshUploads() {
   clearTimeout(ui.uploadsTimer);
-  try {
-    const u = await api("GET", "/uploads");
-    renderUploads((u && u.scans) || []);
-  } catch (e) { showError(e.message); }
+  const u = await attempt(() => api("GET", "/uploads"));
+  if (u) renderUploads(u.scans || []);
 }
 
 // Refresh uploads soon, once for a burst of upload events.
@@ -361,55 +732,238 @@ async function loadProfiles() {
     const list = (await api("GET", "/profiles")) || [];
     let keep = sel.value;
     try { keep = keep || localStorage.getItem(PROFILE_KEY) || ""; } catch (e) { /* storage off */ }
-    const options = list.map((p) => new Option(
+    const options = list.filter((p) => !p.error).map((p) => new Option(
       `${p.name}${p.description ? " — " + p.description : ""} (${p.shots} ${p.shots === 1 ? "shot" : "shots"})`, p.name));
     if (!options.length) options.push(new Option("No scan profiles are set up", ""));
     sel.replaceChildren(...options);
     if (list.some((p) => p.name === keep)) sel.value = keep;
   } catch (e) {
     sel.replaceChildren(new Option("Could not load profiles", ""));
-    showError(e.message);
+    if (e.status !== 401) showError(e.message);
   }
   renderControls();
+  scheduleCoverage(0);
 }
 
-// Show the connection dot: green when live, grey with "reconnecting…" when not.
-function setConnected(up) {
-  const conn = $("conn");
-  conn.dataset.conn = up ? "up" : "down";
-  conn.title = up ? "Connected to the rig" : "Connection lost, reconnecting";
-  $("conn-text").textContent = up ? "" : "reconnecting…";
-  $("conn-text").hidden = up;
+// ---- The rig by hand ------------------------------------------------------
+
+// Whether the rig may be handled by hand now.
+function rigFree() {
+  const s = ui.status;
+  return ui.connected && !!s && !SCAN_STATES.includes(s.state);
 }
 
-// Open the event stream and route its events; the browser reconnects by itself.
-function connectEvents() {
-  const es = new EventSource(withToken("/api/v1/events"));
-  const on = (type, fn) => es.addEventListener(type, (ev) => {
-    let data;
-    try { data = JSON.parse(ev.data); } catch (e) { return; }
-    if (data) fn(data);
-  });
-  es.onopen = () => {
-    setConnected(true);
-    if (ui.everOpen) { refreshStatus(); refreshUploads(); loadProfiles(); }
-    ui.everOpen = true;
-  };
-  es.onerror = () => {
-    setConnected(false);
-    // A refused stream (e.g. an error answer) is not retried by the browser: retry here.
-    if (es.readyState === EventSource.CLOSED) { es.close(); setTimeout(connectEvents, 5000); }
-  };
-  on("status", (s) => { ui.statusSeq++; renderStatus(s); });
-  on("photo", (p) => { addThumb(p); logEvent(`Photo ${photoNumber(p.name)} captured`); });
-  on("uploaded", (u) => { markUploaded(u); logEvent(`Photo ${photoNumber(u.name)} uploaded`); scheduleUploads(); });
-  on("button", (b) => logEvent(`${cap(b.button)} button ${b.long ? "held" : "pressed"}`));
-  on("finished", (f) => {
-    const head = f.outcome === "stopped" ? "Scan stopped" : f.outcome === "completed" ? "Scan finished" : "Scan ended";
-    const failed = f.upload_failed > 0 ? `, ${f.upload_failed} failed` : "";
-    logEvent(`${head}: ${f.uploaded} of ${f.captured} uploaded${failed}`);
-    scheduleUploads();
-  });
+// Enable the rig view's controls the state allows.
+function renderRig() {
+  const free = rigFree();
+  const moving = motorsMoving();
+  $("rig-busy").hidden = !(ui.status && SCAN_STATES.includes(ui.status.state));
+  for (const b of document.querySelectorAll("button.jog")) b.disabled = !free || moving || ui.busy.has("jog");
+  $("home").disabled = !free || moving || ui.busy.has("home");
+  $("motor-stop").disabled = !ui.connected;
+  $("test-shot").disabled = !free || ui.busy.has("test-shot");
+  for (const input of $("settings").querySelectorAll("select, input")) {
+    input.disabled = !free || input.dataset.locked === "yes";
+  }
+}
+
+// Jog an axis by the button's degrees; show where it ended.
+async function jog(button) {
+  const axis = button.dataset.axis;
+  const degrees = Number(button.dataset.degrees);
+  const answer = await act("jog", "/motor/jog", { axis, degrees });
+  if (!answer) return;
+  const where = typeof answer.position === "number" ? `${answer.position.toFixed(1)}°` : "not known";
+  const how = answer.stopped ? ` (stopped: ${answer.stopped})` : "";
+  $("position").textContent = `${axis === "tilt" ? "Tilt arm" : "Turntable"} at ${where}${how}.`;
+}
+
+// Take a test shot and show it with its timing.
+async function testShot() {
+  const began = performance.now();
+  const answer = await act("test-shot", "/camera/capture");
+  if (!answer || !answer.files || !answer.files.length) return;
+  const f = answer.files[0];
+  $("test-shot-result").hidden = false;
+  $("test-shot-img").src = withToken(f.thumbnail);
+  const took = typeof answer.took_ms === "number" ? answer.took_ms / 1000 : (performance.now() - began) / 1000;
+  $("test-shot-text").textContent = `${f.name}, ${bytes(f.size)}: taken and downloaded in ${took.toFixed(1)} s.`;
+}
+
+// Read the camera's settings, marking those the chosen profile sets.
+async function loadSettings() {
+  if (!rigFree()) return;
+  const profile = $("profile").value;
+  const list = await attempt(() => api("GET", "/camera/settings" + (profile ? `?profile=${encodeURIComponent(profile)}` : "")));
+  if (!Array.isArray(list)) return;
+  const ul = $("settings");
+  ul.replaceChildren();
+  for (const s of list) ul.append(settingRow(s, profile));
+  $("settings-note").textContent = profile
+    ? `Settings ${profile} sets are applied when its scan starts, so they are changed in the profile.`
+    : "Choose a profile on the Scan view to see which settings it sets.";
+  renderRig();
+}
+
+// One setting: a chooser, or a field; locked when the profile sets it or
+// the camera does not let it change.
+function settingRow(s, profile) {
+  const li = document.createElement("li");
+  const id = "setting-" + s.name.replace(/[^a-z0-9_-]/gi, "_");
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = s.label || s.name;
+  let input;
+  if (Array.isArray(s.choices) && s.choices.length) {
+    input = document.createElement("select");
+    const choices = s.choices.includes(s.value) ? s.choices : [s.value, ...s.choices];
+    input.replaceChildren(...choices.map((c) => new Option(c, c)));
+    input.value = s.value;
+  } else {
+    input = document.createElement("input");
+    input.value = s.value;
+  }
+  input.id = id;
+  input.dataset.name = s.name;
+  const locked = s.read_only || (s.set_by_profile !== null && s.set_by_profile !== undefined);
+  input.dataset.locked = locked ? "yes" : "no";
+  input.addEventListener("change", () => changeSetting(input, profile));
+  li.append(label, input);
+  if (locked) {
+    const why = document.createElement("span");
+    why.className = "why";
+    why.textContent = s.read_only ? "Read-only" : `Set to ${s.set_by_profile} by ${profile} when its scan starts`;
+    li.append(why);
+  }
+  return li;
+}
+
+async function changeSetting(input, profile) {
+  const body = { name: input.dataset.name, value: input.value };
+  if (profile) body.profile = profile;
+  input.disabled = true;
+  try {
+    const s = await api("POST", "/camera/settings", body);
+    input.value = s.value;
+    logEvent(`Camera ${s.label || s.name} set to ${s.value}`);
+  } catch (e) {
+    if (e.status !== 401) showError(e.message);
+    loadSettings();
+  } finally {
+    renderRig();
+  }
+}
+
+// Show the live preview stream only when switched on and no scan is running.
+function renderPreview() {
+  const s = ui.status;
+  const img = $("preview");
+  const btn = $("preview-toggle");
+  btn.textContent = ui.previewOn ? "Hide preview" : "Show live preview";
+  btn.setAttribute("aria-pressed", String(ui.previewOn));
+  const scanRunning = !!(s && s.scan && (!s.preview || SCAN_STATES.includes(s.state)));
+  const show = ui.previewOn && ui.view === "rig" && ui.connected && !!(s && s.preview) && !scanRunning;
+  if (show) {
+    const url = withToken("/api/v1/preview");
+    if (img.getAttribute("src") !== url) img.src = url;
+  } else if (img.hasAttribute("src")) {
+    img.removeAttribute("src"); // releases the stream
+  }
+  img.hidden = !show;
+  let note = ui.previewProblem;
+  if (scanRunning) note = "Preview pauses during a scan";
+  else if (!note && ui.previewOn && !show) note = "Live preview is not available right now.";
+  $("preview-note").textContent = note;
+  $("preview-note").hidden = !note;
+}
+
+// ---- Past scans -------------------------------------------------------------
+
+const OUTCOME_WORDS = { completed: "completed", stopped: "stopped", interrupted: "interrupted" };
+
+async function loadHistory() {
+  const rows = await attempt(() => api("GET", "/scans"));
+  if (!Array.isArray(rows)) return;
+  const list = $("history");
+  list.replaceChildren();
+  for (const r of rows) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = "#/scans/" + encodeURIComponent(r.id);
+    const id = document.createElement("span");
+    id.className = "id";
+    id.textContent = r.id;
+    const outcome = document.createElement("span");
+    outcome.className = "outcome " + r.state;
+    outcome.textContent = OUTCOME_WORDS[r.state] || r.state;
+    const when = r.started_at_ms ? new Date(r.started_at_ms).toLocaleString() : "";
+    const line = document.createElement("span");
+    line.className = "small";
+    line.textContent = `${r.profile} · ${when} · ${r.uploaded} of ${r.planned} uploaded` +
+      (r.waiting ? `, ${r.waiting} waiting` : "") + (r.failed ? `, ${r.failed} failed` : "") +
+      (r.missing ? `, ${r.missing} lost` : "") + ` · ${r.destination}`;
+    a.append(id, outcome, document.createElement("br"), line);
+    li.append(a);
+    list.append(li);
+  }
+  $("history-empty").hidden = rows.length > 0;
+}
+
+async function loadPastScan(id) {
+  $("past-id").textContent = id;
+  for (const el of ["past-coverage", "past-photos"]) $(el).replaceChildren();
+  $("past-zip").hidden = true;
+  $("past-manifest-box").hidden = true;
+  $("past-none").hidden = true;
+  const enc = encodeURIComponent(id);
+  const row = await attempt(() => api("GET", `/scans/${enc}`));
+  if (!row) return;
+  $("past-summary").textContent = `${row.profile}: ${row.captured} of ${row.planned} taken, ${row.uploaded} uploaded` +
+    (row.failed ? `, ${row.failed} failed` : "") + (row.missing ? `, ${row.missing} lost` : "") +
+    ` (${OUTCOME_WORDS[row.state] || row.state}).`;
+  $("past-destination").textContent = `Photos went to ${row.destination}.`;
+  if (row.manifest) {
+    $("past-manifest").textContent = JSON.stringify(row.manifest, null, 2);
+    $("past-manifest-box").hidden = false;
+  }
+  try {
+    const shots = await api("GET", `/scans/${enc}/shots`);
+    drawCoverage($("past-coverage"), shots.shots, null);
+  } catch (e) { /* only at its destination */ }
+  const photos = (await attempt(() => api("GET", `/scans/${enc}/photos`))) || [];
+  const grid = $("past-photos");
+  for (const p of photos) grid.append(photoTile({ ...p, scan: id }));
+  const here = photos.some((p) => p.url);
+  $("past-zip").hidden = !here;
+  $("past-zip").href = withToken(`/api/v1/scans/${enc}/archive.zip`);
+  $("past-zip").setAttribute("download", `${id}.zip`);
+  $("past-none").hidden = here;
+  $("past-none").textContent = photos.length
+    ? "None of these photos is on the rig any more: they are at the scan's destination."
+    : "The rig has no photo list for this scan: its photos are at its destination.";
+}
+
+// ---- Views ---------------------------------------------------------------
+
+// Show the view the address names: #/, #/rig, #/scans, #/scans/<id>.
+function route() {
+  const hash = location.hash.replace(/^#\/?/, "");
+  let view = "scan", id = null;
+  if (hash === "rig") view = "rig";
+  else if (hash === "scans") view = "scans";
+  else if (hash.startsWith("scans/")) { view = "past"; id = decodeURIComponent(hash.slice(6)); }
+  ui.view = view;
+  document.body.dataset.view = view;
+  for (const v of ["scan", "rig", "scans", "past"]) $("view-" + v).hidden = v !== view;
+  for (const a of document.querySelectorAll(".tabs a")) {
+    const on = a.dataset.view === view || (view === "past" && a.dataset.view === "scans");
+    if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+  if (ui.needToken) return;
+  if (view === "rig") loadSettings();
+  if (view === "scans") loadHistory();
+  if (view === "past") loadPastScan(id);
+  renderPreview();
 }
 
 // Wire up the buttons.
@@ -421,7 +975,7 @@ function bindControls() {
     const state = ui.status ? ui.status.state : null;
     // A jog or homing stops at the first tap: stopping a motor is never
     // the wrong thing to do.
-    if (!["scanning", "paused", "fault"].includes(state)) {
+    if (!SCAN_STATES.includes(state)) {
       act("stop", "/motor/stop");
       return;
     }
@@ -433,8 +987,15 @@ function bindControls() {
   $("profile").addEventListener("change", () => {
     try { localStorage.setItem(PROFILE_KEY, $("profile").value); } catch (e) { /* storage off */ }
     renderControls();
+    scheduleCoverage(0);
   });
   $("error-dismiss").addEventListener("click", () => showError(""));
+  for (const b of document.querySelectorAll("button.jog")) b.addEventListener("click", () => jog(b));
+  $("home").addEventListener("click", async () => {
+    if (await act("home", "/motor/home")) $("position").textContent = "Homed: every axis at 0°.";
+  });
+  $("motor-stop").addEventListener("click", () => act("motor-stop", "/motor/stop"));
+  $("test-shot").addEventListener("click", testShot);
   $("preview-toggle").addEventListener("click", () => {
     ui.previewOn = !ui.previewOn;
     ui.previewProblem = "";
@@ -446,13 +1007,27 @@ function bindControls() {
     ui.previewProblem = "The live preview stopped. Tap “Show live preview” to try again.";
     renderPreview();
   });
+  $("token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    useToken($("token-input").value);
+  });
+  window.addEventListener("hashchange", route);
+}
+
+// Read everything and follow the events.
+async function start() {
+  ui.needToken = false;
+  await refreshStatus();
+  if (ui.needToken) return;
+  loadProfiles();
+  loadPhotos(false);
+  refreshUploads();
+  connectEvents();
+  route();
 }
 
 bindControls();
-renderControls();
+setConnected(false);
 renderPreview();
-refreshStatus();
-loadProfiles();
-loadPhotos();
-refreshUploads();
-connectEvents();
+route();
+start();
