@@ -10,8 +10,6 @@
 mod common;
 mod webdriver;
 
-use std::collections::BTreeMap;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,7 +17,7 @@ use std::time::Duration;
 use common::http::get;
 use common::proxy::Proxy;
 use common::web::{stop, web_daemon};
-use common::{plan, ring_profile, rings_of, sha256};
+use common::{plan, ring_profile, rings_of};
 use serde_json::{json, Value};
 use webdriver::{poll, Browser};
 
@@ -271,14 +269,7 @@ fn a_scan_from_the_phone_through_a_dropped_connection_a_fault_and_a_past_scan() 
     let zip = get(&href);
     assert_eq!(zip.status, 200, "{href}");
     let manifest = get(&format!("{base}/scans/{scan}")).json()["manifest"].clone();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&zip.body)).expect("a ZIP");
-    let mut in_zip = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes).unwrap();
-        in_zip.insert(f.name().to_owned(), sha256(&bytes));
-    }
+    let in_zip = common::zip_sha256s(&zip.body);
     let mut photos = 0;
     for shot in manifest["shots"].as_array().unwrap() {
         for f in shot["files"].as_array().unwrap() {

@@ -959,3 +959,16 @@ impl Instants {
         max.mul_f64((self.0 % 1_000_001) as f64 / 1e6)
     }
 }
+
+/// The files of a ZIP archive: name → sha256 of its bytes.
+pub fn zip_sha256s(archive: &[u8]) -> BTreeMap<String, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a ZIP");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).expect("a ZIP entry");
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).expect("read a ZIP entry");
+            (f.name().to_owned(), sha256(&bytes))
+        })
+        .collect()
+}

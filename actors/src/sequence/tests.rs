@@ -474,20 +474,29 @@ fn a_fatal_camera_error_pauses_at_once() {
 /// The camera is gone at each of the first `times` exposures.
 fn unplugged(times: u32) -> FailPolicy {
     let mut left = times;
-    Box::new(move |cmd, _| match cmd {
-        Command::Expose(shot) if left > 0 => {
-            left -= 1;
-            Some(Event::DeviceFailed {
-                device: Device::Camera,
-                shot: Some(*shot),
-                fault: Fault {
-                    kind: FaultKind::Gone,
-                    message: "camera disconnected".into(),
-                },
-                retake: false,
-            })
-        }
-        _ => None,
+    gone_at(move |cmd| {
+        let hit = matches!(cmd, Command::Expose(_)) && left > 0;
+        left -= u32::from(hit);
+        hit
+    })
+}
+
+/// The camera is gone at every command `hit` picks.
+fn gone_at(mut hit: impl FnMut(&Command) -> bool + 'static) -> FailPolicy {
+    Box::new(move |cmd, _| {
+        let shot = match cmd {
+            Command::Expose(shot) | Command::Download(shot) if hit(cmd) => *shot,
+            _ => return None,
+        };
+        Some(Event::DeviceFailed {
+            device: Device::Camera,
+            shot: Some(shot),
+            fault: Fault {
+                kind: FaultKind::Gone,
+                message: "camera disconnected".into(),
+            },
+            retake: false,
+        })
     })
 }
 
@@ -539,18 +548,7 @@ fn stopping_while_the_camera_is_gone_ends_the_scan_and_the_looking() {
 fn stopping_while_the_camera_is_gone_with_a_photo_on_it_ends_the_scan_without_it() {
     let mut w = World::new(config(), 4);
     // Gone while the second photo is downloaded, and never back.
-    w.fail = Box::new(|cmd, _| match cmd {
-        Command::Download(shot) if *shot == ShotId(2) => Some(Event::DeviceFailed {
-            device: Device::Camera,
-            shot: Some(*shot),
-            fault: Fault {
-                kind: FaultKind::Gone,
-                message: "camera disconnected".into(),
-            },
-            retake: false,
-        }),
-        _ => None,
-    });
+    w.fail = gone_at(|cmd| matches!(cmd, Command::Download(ShotId(2))));
     w.gone_for = usize::MAX;
     w.feed(Event::Start);
     while w.count("cmd Paused(Disconnected(") == 0 {
