@@ -7,12 +7,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use common::http::{get, post, request, Events};
 use common::sha256;
 use common::web::{error_of, stop, web_daemon};
-use serde_json::Value;
 
 /// The origin of an API base URL (`http://host:port`).
 fn origin(base: &str) -> &str {
