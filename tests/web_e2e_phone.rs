@@ -2,8 +2,7 @@
 //! Chromium): the coverage picture through a scan, the Wi-Fi dropping
 //! mid-scan (a proxy the test cuts) and every photo shown after it comes
 //! back, a fault told once, a past scan with its photos and its ZIP (each
-//! file's sha256 as the manifest says), the token prompt, and a jog from
-//! the page stopped by its Stop. Screenshots of each state go to
+//! file's sha256 as the manifest says). Screenshots of each state go to
 //! `target/screenshots/` for people to look at. Skips like `web_e2e`
 //! without Chromium, unless `WEB_E2E_REQUIRED=1`.
 
@@ -11,7 +10,6 @@ mod common;
 mod webdriver;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::http::get;
@@ -19,10 +17,10 @@ use common::proxy::Proxy;
 use common::web::{stop, web_daemon};
 use common::{plan, ring_profile, rings_of};
 use serde_json::{json, Value};
+use webdriver::page::{
+    click, count, coverage, screenshot, screenshot_of, state, wait, PHONE, STEP,
+};
 use webdriver::{poll, Browser};
-
-/// A phone's viewport, in CSS pixels.
-const PHONE: (u32, u32) = (412, 915);
 
 /// The scan of the test: 12 shots, slow enough downloads to watch.
 const SHOTS: u32 = 12;
@@ -35,75 +33,6 @@ download_ms = 400
 unplug_after_shots = 20
 unplug_ms = 600000
 "#;
-
-const STEP: Duration = Duration::from_secs(20);
-
-/// A screenshot of the page scrolled to `selector`'s top, then back.
-fn screenshot_of(browser: &Browser, name: &str, selector: &str) {
-    let script = "document.querySelector(arguments[0]).scrollIntoView(); return null";
-    browser.execute(script, json!([selector])).expect("scroll");
-    screenshot(browser, name);
-    browser
-        .execute("window.scrollTo(0, 0); return null", json!([]))
-        .expect("scroll back");
-}
-
-/// Saves the viewport as `target/screenshots/<name>.png`.
-fn screenshot(browser: &Browser, name: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/screenshots")
-        .join(format!("{name}.png"));
-    browser
-        .screenshot(&path)
-        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-}
-
-/// Polls the page until `probe` yields; on timeout, panics with the page.
-fn wait<T>(
-    browser: &Browser,
-    what: &str,
-    probe: impl FnMut() -> webdriver::Result<Option<T>>,
-) -> T {
-    poll(what, STEP, Duration::from_millis(100), probe).unwrap_or_else(|e| {
-        panic!(
-            "{e}\n--- page:\n{}",
-            browser.body_text().unwrap_or_default()
-        )
-    })
-}
-
-/// The coverage picture's shots in `box_id`: (shot, classes).
-fn coverage(browser: &Browser, box_id: &str) -> Vec<(u64, String)> {
-    let script = format!(
-        "return [...document.querySelectorAll('#{box_id} circle.shot')].map(c => [Number(c.dataset.shot), c.getAttribute('class')])"
-    );
-    let found = browser.execute(&script, json!([])).expect("coverage");
-    serde_json::from_value(found).expect("pairs")
-}
-
-fn count(shots: &[(u64, String)], class: &str) -> usize {
-    shots
-        .iter()
-        .filter(|(_, c)| c.split(' ').any(|x| x == class))
-        .count()
-}
-
-fn state(browser: &Browser) -> webdriver::Result<String> {
-    Ok(browser
-        .find("#state")?
-        .attribute("data-state")?
-        .unwrap_or_default())
-}
-
-fn click(browser: &Browser, selector: &str) {
-    let button = wait(browser, &format!("{selector} enabled"), || {
-        let b = browser.find(selector)?;
-        Ok(b.enabled()?.then_some(b))
-    });
-    button
-        .click()
-        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
-}
 
 /// The daemon's status, asked directly (not through the proxy).
 fn rig_status(base: &str) -> Value {
@@ -326,77 +255,6 @@ fn a_scan_from_the_phone_through_a_dropped_connection_a_fault_and_a_past_scan() 
     wait(&browser, "idle after stopping", || {
         Ok((state(&browser)? == "idle").then_some(()))
     });
-    drop(browser);
-    stop(daemon);
-}
-
-#[test]
-fn without_its_token_the_page_asks_for_it() {
-    if !webdriver::available() {
-        return;
-    }
-    let (rig, daemon, base) = web_daemon("0.0.0.0:0", "");
-    let token = rig
-        .run(&["web", "token"])
-        .stdout
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let page = base.trim_end_matches("api/v1").to_owned();
-    let browser = Browser::open().unwrap_or_else(|e| panic!("open Chromium: {e}"));
-    browser.phone(PHONE.0, PHONE.1).expect("a phone's viewport");
-    browser.goto(&page).expect("load the page");
-    wait(&browser, "the token prompt", || {
-        let card = browser.find("#token-card")?;
-        Ok(card.attribute("hidden")?.is_none().then_some(()))
-    });
-    let progress = browser.find("#scan-progress").unwrap().text().unwrap();
-    assert!(
-        !progress.contains("No scan running"),
-        "it does not know: {progress}"
-    );
-    assert!(
-        browser
-            .find("#conn-text")
-            .unwrap()
-            .text()
-            .unwrap()
-            .contains("token"),
-        "the header says what is missing"
-    );
-    assert!(!browser.find("#start").unwrap().enabled().unwrap());
-    screenshot(&browser, "token");
-
-    let field = browser.find("#token-input").unwrap();
-    field.send_keys("not-the-token").expect("type");
-    browser.find("#token-save").and_then(|b| b.click()).unwrap();
-    wait(&browser, "a wrong token refused", || {
-        let wrong = browser.find("#token-wrong")?;
-        Ok(wrong.attribute("hidden")?.is_none().then_some(()))
-    });
-    field.clear().expect("clear");
-    field.send_keys(&token).expect("type");
-    browser.find("#token-save").and_then(|b| b.click()).unwrap();
-    wait(&browser, "the rig's state with the token", || {
-        let idle = state(&browser)? == "idle";
-        let gone = browser.find("#token-card")?.attribute("hidden")?.is_some();
-        let live = browser.find("#conn")?.attribute("data-conn")?.as_deref() == Some("up");
-        Ok((idle && gone && live).then_some(()))
-    });
-    // Kept: a reload needs no prompt.
-    browser.goto(&page).expect("reload");
-    wait(&browser, "live again without a prompt", || {
-        let live = browser.find("#conn")?.attribute("data-conn")?.as_deref() == Some("up");
-        Ok(live.then_some(()))
-    });
-    assert!(browser
-        .find("#token-card")
-        .unwrap()
-        .attribute("hidden")
-        .unwrap()
-        .is_some());
     drop(browser);
     stop(daemon);
 }

@@ -1,6 +1,7 @@
 //! Past scans and the rig's controls through the API, over HTTP on
 //! loopback: a finished scan's shots, photos at full size and as
-//! thumbnails, the whole scan as one ZIP whose files match the manifest,
+//! thumbnails, the whole scan as one ZIP whose files match the manifest
+//! (and a large one sent without the daemon's memory growing with it),
 //! what a profile would shoot, and camera settings changed by hand except
 //! those the profile sets.
 
@@ -110,6 +111,48 @@ fn a_past_scan_its_photos_and_its_archive() {
     );
     stop(daemon);
     common::openapi::check();
+}
+
+/// A field of the daemon's /proc/<pid>/status, in KiB.
+fn memory_kib(pid: i32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {status}"))
+}
+
+#[test]
+fn a_large_scans_zip_is_streamed_in_constant_memory() {
+    // Six photos of 8 MiB: a 48 MiB ZIP.
+    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", "[camera.sim]\nfile_size_kb = 8192\n");
+    let mut events = Events::open(&format!("{base}/events"));
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    let scan = started.json()["scan"].as_str().unwrap().to_owned();
+    events.until("finished", |_| true);
+    events.until("status", |s| s["state"] == "idle");
+    drop(events);
+
+    // The peak is measured from here ("5" resets the kernel's VmHWM).
+    let pid = daemon.pid();
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset the peak");
+    let before = memory_kib(pid, "VmRSS:");
+    let zip = get(&format!("{base}/scans/{scan}/archive.zip"));
+    let peak = memory_kib(pid, "VmHWM:");
+    assert_eq!(zip.status, 200);
+    let files = common::zip_sha256s(&zip.body);
+    assert_eq!(files.keys().filter(|n| n.ends_with(".jpg")).count(), 6);
+    let size_kib = zip.body.len() as u64 / 1024;
+    eprintln!(
+        "a {size_kib} KiB ZIP: the daemon's memory {before} KiB before, at most {peak} KiB while sending it"
+    );
+    assert!(size_kib > 48 * 1024, "{size_kib} KiB");
+    assert!(
+        peak < before + 8 * 1024,
+        "sending a {size_kib} KiB ZIP took the daemon from {before} KiB to {peak} KiB"
+    );
+    stop(daemon);
 }
 
 #[test]

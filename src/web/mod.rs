@@ -31,7 +31,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use events::Hub;
-use policy::Endpoint;
 use scanrig_actors::supervisor::Supervisor;
 use scanrig_hardware::fsutil::DurableFile;
 use slog::{info, Logger};
@@ -184,9 +183,7 @@ pub async fn start(
                     .wrap(from_fn(guard::require_token))
                     .configure(api::routes),
             )
-            .service(Endpoint::new("/").get_head(assets::index).done())
-            .service(Endpoint::new("/app.js").get_head(assets::script).done())
-            .service(Endpoint::new("/app.css").get_head(assets::style).done())
+            .configure(assets::routes)
             .default_service(web::to(policy::not_found))
             .wrap(policy::headers())
             .wrap(from_fn(policy::log_refusals))
@@ -215,28 +212,34 @@ pub async fn start(
 
 /// The page, built into the binary.
 mod assets {
-    use actix_web::HttpResponse;
+    use actix_web::{web, HttpResponse};
 
-    const INDEX: &str = include_str!("assets/index.html");
-    const SCRIPT: &str = include_str!("assets/app.js");
-    const STYLE: &str = include_str!("assets/app.css");
+    use super::policy::Endpoint;
 
-    fn asset(kind: &str, body: &'static str) -> HttpResponse {
-        HttpResponse::Ok()
-            .content_type(kind)
-            .insert_header(("Cache-Control", "no-cache"))
-            .body(body)
-    }
+    const HTML: &str = "text/html; charset=utf-8";
+    const SCRIPT: &str = "text/javascript; charset=utf-8";
+    const STYLE: &str = "text/css; charset=utf-8";
 
-    pub(super) async fn index() -> HttpResponse {
-        asset("text/html; charset=utf-8", INDEX)
-    }
+    /// Each file's path, type and text.
+    const FILES: [(&str, &str, &str); 7] = [
+        ("/", HTML, include_str!("assets/index.html")),
+        ("/app.css", STYLE, include_str!("assets/app.css")),
+        ("/app.js", SCRIPT, include_str!("assets/app.js")),
+        ("/coverage.js", SCRIPT, include_str!("assets/coverage.js")),
+        ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
+        ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
+        ("/history.js", SCRIPT, include_str!("assets/history.js")),
+    ];
 
-    pub(super) async fn script() -> HttpResponse {
-        asset("text/javascript; charset=utf-8", SCRIPT)
-    }
-
-    pub(super) async fn style() -> HttpResponse {
-        asset("text/css; charset=utf-8", STYLE)
+    pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+        for (path, kind, body) in FILES {
+            let answer = move || async move {
+                HttpResponse::Ok()
+                    .content_type(kind)
+                    .insert_header(("Cache-Control", "no-cache"))
+                    .body(body)
+            };
+            cfg.service(Endpoint::new(path).get_head(answer).done());
+        }
     }
 }

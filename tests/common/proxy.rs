@@ -17,8 +17,8 @@ pub struct Proxy {
     shared: Arc<Shared>,
 }
 
-#[derive(Default)]
 struct Shared {
+    target: Mutex<SocketAddr>,
     cut: AtomicBool,
     stopping: AtomicBool,
     open: Mutex<Vec<TcpStream>>,
@@ -29,7 +29,12 @@ impl Proxy {
     pub fn to(target: SocketAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let addr = listener.local_addr().expect("the proxy's address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            target: Mutex::new(target),
+            cut: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            open: Mutex::new(Vec::new()),
+        });
         let s = shared.clone();
         thread::spawn(move || {
             for client in listener.incoming() {
@@ -41,6 +46,7 @@ impl Proxy {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
                 }
+                let target = *s.target.lock().unwrap();
                 let Ok(server) = TcpStream::connect(target) else {
                     continue;
                 };
@@ -56,6 +62,12 @@ impl Proxy {
         for c in self.shared.open.lock().unwrap().drain(..) {
             let _ = c.shutdown(Shutdown::Both);
         }
+    }
+
+    /// Sends new connections to `target` from now on (the daemon came
+    /// back on another port).
+    pub fn retarget(&self, target: SocketAddr) {
+        *self.shared.target.lock().unwrap() = target;
     }
 
     /// Lets connections through again.

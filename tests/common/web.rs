@@ -13,6 +13,12 @@ pub fn web_daemon(listen: &str, extra: &str) -> (Rig, Running, String) {
     super::merge(&mut table, &extra.parse().expect("extra is TOML"));
     let rig = Rig::with(&table.to_string());
     rig.profile("api", &ring_profile(6, 5));
+    let (daemon, base) = serve(&rig);
+    (rig, daemon, base)
+}
+
+/// Starts `rig`'s daemon (again): it and its API's base address.
+pub fn serve(rig: &Rig) -> (Running, String) {
     let mut daemon = rig.spawn(&["daemon"]);
     daemon.wait_for_stderr("ready; press Start", DEADLINE);
     let stderr = daemon.stderr();
@@ -24,7 +30,7 @@ pub fn web_daemon(listen: &str, extra: &str) -> (Rig, Running, String) {
         .unwrap_or_else(|| panic!("no web URL logged:\n{stderr}"))
         .to_owned();
     let base = format!("http://127.0.0.1:{port}/api/v1");
-    (rig, daemon, base)
+    (daemon, base)
 }
 
 /// An error answer's status, code and words.

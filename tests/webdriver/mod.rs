@@ -84,6 +84,8 @@ pub enum Error {
 /// Result of a WebDriver command.
 pub type Result<T> = std::result::Result<T, Error>;
 
+pub mod page;
+
 impl Error {
     /// Whether this is the WebDriver error `code` (`"no such element"`, ...).
     pub fn is(&self, code: &str) -> bool {
