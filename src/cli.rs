@@ -15,6 +15,7 @@ use crate::export::{self, ExportArgs};
 use crate::hooks::HookRunner;
 use crate::logging::logger;
 use crate::motor::{self, MotorCommand};
+use crate::mqtt::fleet::{self, FleetArgs};
 use crate::profile::Profile;
 use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
@@ -106,6 +107,9 @@ enum Command {
     /// Write a scan's camera poses for COLMAP, Metashape, RealityCapture
     /// or scripts (JSON).
     Export(ExportArgs),
+    /// Every rig on the MQTT broker: status, start several together,
+    /// watch their events.
+    Fleet(FleetArgs),
 }
 
 /// What to do with the photos in the spool.
@@ -182,8 +186,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         cli.command,
         Command::Scan { json: false, .. } | Command::Resume { json: false, .. }
     ) && std::io::stderr().is_terminal();
+    // So does `scanrig fleet`, which prints what it found.
+    let terse = bar || matches!(cli.command, Command::Fleet(_));
     let level = match settings.log.level {
-        LogLevel::Info | LogLevel::Debug | LogLevel::Trace if bar => LogLevel::Warn,
+        LogLevel::Info | LogLevel::Debug | LogLevel::Trace if terse => LogLevel::Warn,
         level => level,
     };
     let log = logger(level);
@@ -340,6 +346,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             bench::run(&settings, &args, log)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fleet(args) => Ok(if fleet::run(&settings, args, &log)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }),
         Command::Export(args) => {
             let written = export::run(&settings, &args)?;
             println!(

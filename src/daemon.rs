@@ -33,6 +33,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let state = SpoolState::recover(&rig, &log)?;
     let hooks =
         HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?.map(HookThread::start);
+    let mqtt = crate::mqtt::prepare(&settings)?;
     let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let drains = state.due(&settings.spool_dir(), unix_millis_now());
@@ -45,6 +46,10 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                 error!(log, "the web page is off"; "error" => format!("{e:#}"));
                 None
             }
+        };
+        let mqtt = match mqtt {
+            Some(prepared) => Some(crate::mqtt::start(prepared, &settings, sup.clone(), &log).await?),
+            None => None,
         };
         let mut status = StatusLine::default();
         let _ = notifier.ready(&status.idle());
@@ -123,6 +128,9 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         }
         if let Some(web) = web {
             web.stop().await;
+        }
+        if let Some(mqtt) = mqtt {
+            mqtt.stop().await;
         }
         info!(log, "daemon stopped");
         session.end();

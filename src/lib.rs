@@ -16,6 +16,7 @@
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
 //! - [`web`]: the daemon's web page and REST API.
+//! - [`mqtt`]: the rig on a studio's MQTT broker, and `scanrig fleet`.
 //! - [`export`]: `scanrig export`, a scan's camera poses for
 //!   reconstruction tools.
 //! - [`bench`]: the pipeline benchmark.
@@ -35,6 +36,7 @@ pub mod keyboard;
 pub mod listing;
 pub mod logging;
 pub mod motor;
+pub mod mqtt;
 pub mod notify;
 pub mod profile;
 pub mod rig;

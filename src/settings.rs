@@ -16,12 +16,14 @@ use crate::config_error::ConfigErrors;
 mod drive;
 mod gpio;
 mod load;
+mod mqtt;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
 };
+pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 #[cfg(test)]
 mod tests;
 
@@ -91,6 +93,8 @@ pub struct Settings {
     pub export: Export,
     /// `[hooks]`: what is told when a scan is done.
     pub hooks: Hooks,
+    /// `[mqtt]`: a studio's MQTT broker.
+    pub mqtt: Mqtt,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

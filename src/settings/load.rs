@@ -808,6 +808,9 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in drive_problems(&s.destination.drive, drive_used) {
         c.fail(key, reason);
     }
+    for (key, reason) in super::mqtt_problems(&s.mqtt) {
+        c.fail(key, reason);
+    }
     c.range(
         "web.preview_fps",
         s.web.preview_fps,

@@ -6,16 +6,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use scanrig_actors::supervisor::{Control, GetStatus, RigState, StartScan};
+use scanrig_actors::supervisor::GetStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::commands::find_profile;
 use super::error::{ApiError, ApiResult};
 use super::events::status_json;
 use super::policy::{no_body, Endpoint};
-use super::{devices, history, streams, Shared};
+use super::{commands, devices, history, streams, Shared};
 use crate::profile::Profile;
-use crate::scans::{new_plan, SpoolState};
+use crate::scans::SpoolState;
 
 /// The OpenAPI document of this API.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -103,29 +104,8 @@ async fn profiles(shared: web::Data<Shared>) -> ApiResult {
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// A profile by name (never a path: the web reads no file it is given).
-pub(super) async fn find_profile(shared: &Shared, name: String) -> Result<Profile, ApiError> {
-    if name.is_empty() || name.contains('/') || name.contains('\\') || name.ends_with(".toml") {
-        return Err(ApiError::bad(format!(
-            "{name:?} is not a profile name; see GET /api/v1/profiles"
-        )));
-    }
-    let dirs = shared.settings.profiles.dirs.clone();
-    let limits = shared.settings.limits();
-    let found = web::block(move || Profile::find(&name, &dirs).and_then(|p| p.for_rig(&limits)))
-        .await
-        .map_err(ApiError::internal)?;
-    found.map_err(|e| {
-        if e.is_not_found() {
-            ApiError::new(StatusCode::NOT_FOUND, e.to_string())
-        } else {
-            ApiError::bad(e.to_string())
-        }
-    })
-}
-
 async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
-    let p = find_profile(&shared, name.into_inner()).await?;
+    let p = find_profile(&shared.settings, name.into_inner()).await?;
     let rings: Vec<Value> = p
         .rings
         .iter()
@@ -142,7 +122,7 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
 /// `GET /profiles/{name}/shots`: what a profile would shoot, placed by
 /// azimuth and tilt (the picture before a scan starts).
 async fn profile_shots(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
-    let p = find_profile(&shared, name.into_inner()).await?;
+    let p = find_profile(&shared.settings, name.into_inner()).await?;
     let plan = scanrig_actors::plan::ScanPlan::new(
         scanrig_actors::plan::ScanId::from_existing(&p.name),
         &p.name,
@@ -163,14 +143,7 @@ struct StartBody {
 
 /// Starts a scan: the same message the Start button leads to.
 async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> ApiResult {
-    let profile = find_profile(&shared, body.into_inner().profile).await?;
-    let spool = shared.settings.spool_dir();
-    let plan = web::block(move || new_plan(&profile, &spool))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let scan = plan.scan.to_string();
-    shared.sup.send(StartScan { plan, resume: None }).await??;
+    let scan = commands::start(&shared.settings, &shared.sup, body.into_inner().profile).await?;
     Ok(HttpResponse::Accepted().json(json!({"scan": scan})))
 }
 
@@ -181,38 +154,7 @@ async fn control(
     action: web::Path<String>,
 ) -> ApiResult {
     no_body(&req)?;
-    let state = shared.sup.send(GetStatus).await?.state;
-    use RigState::*;
-    let (control, allowed, refusal) = match action.as_str() {
-        "pause" => (
-            Control::Pause,
-            state == Scanning,
-            "only a scan that is running can be paused",
-        ),
-        "resume" => (
-            Control::Resume,
-            matches!(state, Paused | Fault),
-            "only a paused scan can be resumed",
-        ),
-        "stop" => (
-            Control::Stop,
-            matches!(state, Scanning | Paused | Fault),
-            "no scan is running",
-        ),
-        other => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{other:?} is not an action; use pause, resume or stop"),
-            ))
-        }
-    };
-    if !allowed {
-        return Err(ApiError::conflict(format!(
-            "{refusal} (the rig is {})",
-            json!(state).as_str().unwrap_or("busy")
-        )));
-    }
-    shared.sup.send(control).await?;
+    commands::control(&shared.sup, &action).await?;
     Ok(HttpResponse::Accepted().json(json!({})))
 }
 

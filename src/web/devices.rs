@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::supervisor::{
-    CameraSettings, HomeAll, JogBy, PreviewFrame, SetCameraSetting, StopMotors, TestShot,
+    CameraSettings, JogBy, PreviewFrame, SetCameraSetting, StopMotors, TestShot,
 };
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::StopKind;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-use super::api::find_profile;
+use super::commands::{self, find_profile};
 use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
 use super::history::photo_file;
@@ -90,7 +90,7 @@ async fn profile_settings(
     profile: Option<String>,
 ) -> Result<BTreeMap<String, String>, ApiError> {
     match profile.filter(|p| !p.is_empty()) {
-        Some(name) => Ok(find_profile(shared, name).await?.camera),
+        Some(name) => Ok(find_profile(&shared.settings, name).await?.camera),
         None => Ok(BTreeMap::new()),
     }
 }
@@ -303,12 +303,7 @@ pub(super) async fn jog(
 
 pub(super) async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     no_body(&req)?;
-    shared
-        .sup
-        .send(HomeAll {
-            origin: origin(&req),
-        })
-        .await??;
+    commands::home(&shared.sup, origin(&req)).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 /// An API error: its status, plain words, and a code more precise than the
 /// status where one helps (`beyond_limit`).
 #[derive(Debug)]
-pub(super) struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     message: String,
     code: Option<&'static str>,
@@ -69,7 +69,18 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let code = self.code.unwrap_or(match self.status {
+        let mut res = HttpResponse::build(self.status);
+        if self.close {
+            res.force_close();
+        }
+        res.json(json!({"error": self.message, "code": self.code()}))
+    }
+}
+
+impl ApiError {
+    /// Its code: its own, or the status's.
+    pub(crate) fn code(&self) -> &'static str {
+        self.code.unwrap_or(match self.status {
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::FORBIDDEN => "forbidden",
@@ -80,12 +91,7 @@ impl ResponseError for ApiError {
             StatusCode::TOO_MANY_REQUESTS => "too_many_streams",
             StatusCode::SERVICE_UNAVAILABLE => "unavailable",
             _ => "internal",
-        });
-        let mut res = HttpResponse::build(self.status);
-        if self.close {
-            res.force_close();
-        }
-        res.json(json!({"error": self.message, "code": code}))
+        })
     }
 }
 

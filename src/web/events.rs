@@ -1,6 +1,6 @@
 //! Live events for the page: the supervisor's progress turned into
-//! server-sent events (`status`, `photo`, `uploaded`, `button`, `motion`,
-//! `finished`), in the order they happened, each with an id.
+//! server-sent events (`status`, `started`, `photo`, `uploaded`, `paused`,
+//! `button`, `motion`, `finished`), in the order they happened, each with an id.
 //!
 //! The [`Hub`] numbers every event and keeps the latest [`REPLAY`], so a
 //! page that lost its connection and comes back with `Last-Event-ID` gets
@@ -163,7 +163,7 @@ impl Hub {
 }
 
 /// The status as the API shows it.
-pub(super) fn status_json(s: &RigStatus) -> Value {
+pub(crate) fn status_json(s: &RigStatus) -> Value {
     let scan = s.scan.as_ref().map(|x| {
         json!({
             "id": x.scan,
@@ -203,50 +203,66 @@ pub(super) fn thumbnail_url(scan: &str, name: &str) -> String {
     format!("/api/v1/photos/{scan}/{name}/thumbnail")
 }
 
+/// The event `progress` makes, named, for the page's stream and MQTT
+/// (the page adds a thumbnail to `photo`); `None` for progress that only
+/// changes the status.
+pub(crate) fn describe(progress: &Progress) -> Option<(&'static str, Value)> {
+    Some(match progress {
+        Progress::Started {
+            scan,
+            planned,
+            done,
+        } => (
+            "started",
+            json!({"scan": scan.as_str(), "planned": planned, "done": done}),
+        ),
+        Progress::Captured { scan, shot, name } => (
+            "photo",
+            json!({"scan": scan.as_str(), "shot": shot.0, "name": name}),
+        ),
+        Progress::Uploaded { scan, shot, name } => (
+            "uploaded",
+            json!({"scan": scan.as_str(), "shot": shot.0, "name": name}),
+        ),
+        Progress::Paused { scan, reason } => (
+            "paused",
+            json!({"scan": scan.as_str(), "fault": reason.is_fault(), "reason": reason.to_string()}),
+        ),
+        Progress::Button(e) => {
+            let button = match e.button {
+                Button::Start => "start",
+                Button::Pause => "pause",
+                Button::Stop => "stop",
+            };
+            ("button", json!({"button": button, "long": e.long}))
+        }
+        Progress::Motion(m) => ("motion", json!({"motion": m})),
+        Progress::Finished(s) => (
+            "finished",
+            json!({"scan": s.scan, "outcome": s.outcome, "captured": s.captured,
+                "uploaded": s.uploaded, "upload_failed": s.upload_failed}),
+        ),
+        Progress::Quiet | Progress::StartRequested => return None,
+    })
+}
+
 /// Turns progress into events, one after another in the order it came,
 /// until the supervisor goes away.
 pub(super) async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Progress>) {
     while let Some(p) = progress.recv().await {
-        let send = |kind, data: &Value| shared.hub.publish(kind, data);
-        match &p {
-            Progress::Captured { scan, shot, name } => {
+        if let Some((kind, mut data)) = describe(&p) {
+            if let Progress::Captured { scan, name, .. } = &p {
                 // A thumbnail costs a decode of the photo: made only while
                 // a page listens (a page opened later makes them on demand).
-                let thumbnail = if shared.hub.listeners() > 0 {
-                    thumbnail(&shared, scan.as_str(), name).await
-                } else {
-                    None
+                data["thumbnail"] = match shared.hub.listeners() > 0 {
+                    true => json!(thumbnail(&shared, scan.as_str(), name).await),
+                    false => Value::Null,
                 };
-                send(
-                    "photo",
-                    &json!({"scan": scan.as_str(), "shot": shot.0, "name": name,
-                        "thumbnail": thumbnail}),
-                );
             }
-            Progress::Uploaded { scan, shot, name } => {
-                send(
-                    "uploaded",
-                    &json!({"scan": scan.as_str(), "shot": shot.0, "name": name}),
-                );
-            }
-            Progress::Button(e) => {
-                let button = match e.button {
-                    Button::Start => "start",
-                    Button::Pause => "pause",
-                    Button::Stop => "stop",
-                };
-                send("button", &json!({"button": button, "long": e.long}));
-            }
-            Progress::Motion(m) => send("motion", &json!({"motion": m})),
-            Progress::Finished(s) => send(
-                "finished",
-                &json!({"scan": s.scan, "outcome": s.outcome, "captured": s.captured,
-                    "uploaded": s.uploaded, "upload_failed": s.upload_failed}),
-            ),
-            _ => {}
+            shared.hub.publish(kind, &data);
         }
         if let Ok(status) = shared.sup.send(GetStatus).await {
-            send("status", &status_json(&status));
+            shared.hub.publish("status", &status_json(&status));
         }
     }
 }

@@ -9,8 +9,9 @@
 //! Buttons and the page drive the same supervisor messages.
 
 mod api;
+pub(crate) mod commands;
 mod devices;
-mod error;
+pub(crate) mod error;
 mod events;
 mod guard;
 mod history;
@@ -31,6 +32,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use events::Hub;
+pub(crate) use events::{describe, status_json};
+pub(crate) use redact::Redactor;
 use scanrig_actors::supervisor::Supervisor;
 use scanrig_hardware::fsutil::DurableFile;
 use slog::{info, Logger};

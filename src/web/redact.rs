@@ -18,14 +18,14 @@ use crate::settings::{Settings, SYSTEM_FILE};
 
 /// Rewrites the rig's paths in text.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Redactor {
+pub(crate) struct Redactor {
     /// (path as it may appear, what is shown instead), longest first.
     roots: Vec<(String, String)>,
 }
 
 impl Redactor {
     /// The paths of `settings`, as given and made absolute.
-    pub(super) fn new(settings: &Settings) -> Redactor {
+    pub(crate) fn new(settings: &Settings) -> Redactor {
         let mut dirs: Vec<PathBuf> = vec![
             settings.spool_dir(),
             settings.state_dir(),
@@ -80,7 +80,7 @@ impl Redactor {
     }
 
     /// Every string in `value`, shortened.
-    pub(super) fn value(&self, value: &mut Value) {
+    pub(crate) fn value(&self, value: &mut Value) {
         match value {
             Value::String(s) if self.roots.iter().any(|(p, _)| s.contains(p.as_str())) => {
                 *s = self.text(s);

@@ -8,6 +8,7 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod broker;
 pub mod http;
 pub mod openapi;
 pub mod proxy;

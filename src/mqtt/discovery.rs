@@ -1,0 +1,136 @@
+//! Home Assistant MQTT discovery: the rig as a device with sensors (state,
+//! progress, photos waiting, last fault), buttons (Start, Pause, Stop) and
+//! a profile select, each announced by a retained config message under
+//! `<discovery_prefix>/<component>/<node>/<object>/config`
+//! (<https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery>).
+//! An empty retained message on the same topic removes the entity.
+
+use serde_json::{json, Value};
+
+use super::Topics;
+
+/// One entity: its component, object id, and its own fields.
+struct Entity {
+    component: &'static str,
+    object: &'static str,
+    fields: Value,
+}
+
+/// The node id HA files the rig under (letters, digits, `_`, `-`).
+fn node(rig: &str) -> String {
+    let rig: String = rig
+        .chars()
+        .map(|c| if c == '.' { '_' } else { c })
+        .collect();
+    format!("scanrig_{rig}")
+}
+
+fn entities(topics: &Topics) -> Vec<Entity> {
+    let cmd = topics.cmd();
+    let press = |command: &str| json!({"command": command}).to_string();
+    let button = |object, name: &str, command: &str, icon: &str| Entity {
+        component: "button",
+        object,
+        fields: json!({"name": name, "command_topic": cmd, "payload_press": press(command),
+            "qos": 1, "icon": icon}),
+    };
+    let sensor = |object, name: &str, template: &str, extra: Value| {
+        let mut fields = json!({"name": name, "state_topic": topics.status(),
+            "value_template": template});
+        if let (Value::Object(f), Value::Object(e)) = (&mut fields, extra) {
+            f.extend(e);
+        }
+        Entity {
+            component: "sensor",
+            object,
+            fields,
+        }
+    };
+    vec![
+        sensor(
+            "state",
+            "State",
+            "{{ value_json.state }}",
+            json!({"icon": "mdi:rotate-3d-variant"}),
+        ),
+        sensor(
+            "progress",
+            "Progress",
+            "{% set s = value_json.scan %}{{ ((s.captured * 100) / s.planned) | round(0) if s and s.planned else 0 }}",
+            json!({"unit_of_measurement": "%", "state_class": "measurement", "icon": "mdi:progress-check"}),
+        ),
+        sensor(
+            "backlog",
+            "Photos waiting",
+            "{{ value_json.backlog }}",
+            json!({"unit_of_measurement": "photos", "state_class": "measurement", "icon": "mdi:cloud-upload"}),
+        ),
+        sensor(
+            "last_fault",
+            "Last fault",
+            "{{ value_json.last_error.message if value_json.last_error else 'none' }}",
+            json!({"icon": "mdi:alert-circle-outline", "entity_category": "diagnostic"}),
+        ),
+        button("start", "Start", "start", "mdi:play"),
+        button("pause", "Pause", "pause", "mdi:pause"),
+        button("stop", "Stop", "stop", "mdi:stop"),
+    ]
+}
+
+/// The config topics and payloads announcing the rig, `profiles` being
+/// the select's choices.
+pub(super) fn announce(
+    topics: &Topics,
+    discovery_prefix: &str,
+    profiles: &[String],
+) -> Vec<(String, Value)> {
+    let node = node(&topics.rig);
+    let device = json!({
+        "identifiers": [node],
+        "name": format!("scanrig {}", topics.rig),
+        "manufacturer": "scanrig",
+        "model": "photogrammetry rig",
+        "sw_version": env!("CARGO_PKG_VERSION"),
+    });
+    let mut all = entities(topics);
+    all.push(Entity {
+        component: "select",
+        object: "profile",
+        fields: json!({"name": "Profile", "command_topic": topics.cmd(),
+            "command_template": "{\"command\": \"select\", \"profile\": {{ value | tojson }}}",
+            "state_topic": topics.profile(), "options": profiles, "qos": 1,
+            "icon": "mdi:format-list-bulleted"}),
+    });
+    all.into_iter()
+        .map(|e| {
+            let mut payload = json!({
+                "unique_id": format!("{node}_{}", e.object),
+                "object_id": format!("{node}_{}", e.object),
+                "device": device,
+                "availability_topic": topics.availability(),
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            });
+            if let (Value::Object(p), Value::Object(f)) = (&mut payload, e.fields) {
+                p.extend(f);
+            }
+            (
+                config_topic(discovery_prefix, e.component, &node, e.object),
+                payload,
+            )
+        })
+        .collect()
+}
+
+/// The config topics of every entity the rig may have announced: an empty
+/// retained message on each removes it from HA.
+pub(super) fn withdraw(topics: &Topics, discovery_prefix: &str) -> Vec<String> {
+    announce(topics, discovery_prefix, &[])
+        .into_iter()
+        .map(|(topic, _)| topic)
+        .collect()
+}
+
+fn config_topic(prefix: &str, component: &str, node: &str, object: &str) -> String {
+    format!("{prefix}/{component}/{node}/{object}/config")
+}

@@ -1,0 +1,435 @@
+//! `scanrig fleet`: every rig on the broker from any machine that reaches
+//! it — their retained status and availability, commands to several rigs
+//! at once with each one's answer, their events as they happen, and
+//! forgetting a rig that is gone.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use rumqttc::QoS;
+use scanrig_actors::clock::unix_millis_now;
+use serde_json::{json, Value};
+use slog::Logger;
+use tokio::time::{sleep_until, Instant};
+
+use super::commands::{Command, Verb};
+use super::link::{self, Link, LinkEvent};
+use super::{discovery, fleet_options, Topics};
+use crate::settings::Settings;
+
+/// `scanrig fleet`'s arguments.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The broker, instead of mqtt.broker: mqtt://host:1883 or
+    /// mqtts://host:8883 (user and password from [mqtt]).
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
+    /// Longest wait for the rigs' answers, seconds.
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    timeout: u64,
+    #[command(subcommand)]
+    command: FleetCommand,
+}
+
+/// What to do with the rigs.
+#[derive(Debug, Subcommand)]
+enum FleetCommand {
+    /// Every rig the broker knows: availability, state, scan, progress.
+    Status {
+        /// One JSON object by rig name instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a scan on several rigs together (default: every rig online).
+    Start {
+        /// The profile each rig scans (by name, as `scanrig profiles` lists).
+        #[arg(long, short)]
+        profile: String,
+        /// The rigs, by name, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        rigs: Vec<String>,
+        /// The answers as JSON, one object by rig name.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pause the scans of several rigs (default: every rig online).
+    Pause(Targets),
+    /// Resume paused scans.
+    Resume(Targets),
+    /// Stop the scans.
+    Stop(Targets),
+    /// Home the rigs' axes.
+    Home(Targets),
+    /// Print every rig's events as they happen, until Ctrl-C.
+    Watch {
+        /// Each event as the rig sent it, one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a rig that is gone: its retained status, availability and
+    /// Home Assistant entities.
+    Forget {
+        /// The rig's name.
+        rig: String,
+    },
+}
+
+/// Which rigs a command goes to.
+#[derive(Debug, Args)]
+struct Targets {
+    /// The rigs, by name, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    rigs: Vec<String>,
+    /// The answers as JSON, one object by rig name.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Wait after the last retained message before the picture is complete.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Runs a `scanrig fleet` command; `false` when a rig refused or did not
+/// answer.
+pub fn run(settings: &Settings, args: FleetArgs, log: &Logger) -> anyhow::Result<bool> {
+    let mut m = settings.mqtt.clone();
+    if let Some(broker) = &args.broker {
+        m.broker = broker.clone();
+    }
+    if !m.enabled() {
+        bail!("no broker: give --broker mqtt://host:1883, or set mqtt.broker in the configuration");
+    }
+    m.broker_addr()
+        .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
+    let opts = fleet_options(&m)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let timeout = Duration::from_secs(args.timeout);
+    runtime.block_on(async {
+        let link = link::open(opts, log);
+        let mut fleet = Fleet {
+            link,
+            prefix: m.prefix.clone(),
+            deadline: Instant::now() + timeout,
+        };
+        fleet.connected().await?;
+        let (verb, profile, rigs, json) = match args.command {
+            FleetCommand::Status { json } => {
+                let rigs = fleet.rigs().await?;
+                print_status(&rigs, json);
+                return Ok(true);
+            }
+            FleetCommand::Watch { json } => return fleet.watch(json).await.map(|()| true),
+            FleetCommand::Forget { rig } => {
+                return fleet.forget(&rig, &m.discovery_prefix).await.map(|()| true)
+            }
+            FleetCommand::Start {
+                profile,
+                rigs,
+                json,
+            } => (Verb::Start, Some(profile), rigs, json),
+            FleetCommand::Pause(t) => (Verb::Pause, None, t.rigs, t.json),
+            FleetCommand::Resume(t) => (Verb::Resume, None, t.rigs, t.json),
+            FleetCommand::Stop(t) => (Verb::Stop, None, t.rigs, t.json),
+            FleetCommand::Home(t) => (Verb::Home, None, t.rigs, t.json),
+        };
+        let answers = fleet.command(verb, profile, rigs).await?;
+        print_answers(&answers, json);
+        Ok(answers.values().all(|a| a["ok"] == true))
+    })
+}
+
+/// What the broker holds of one rig.
+#[derive(Debug, Default)]
+struct RigView {
+    availability: Option<String>,
+    status: Option<Value>,
+    profile: Option<String>,
+}
+
+struct Fleet {
+    link: Link,
+    prefix: String,
+    deadline: Instant,
+}
+
+impl Fleet {
+    /// Waits for the connection (until the deadline).
+    async fn connected(&mut self) -> anyhow::Result<()> {
+        let mut why = String::from("no answer");
+        loop {
+            tokio::select! {
+                e = self.link.events.recv() => match e {
+                    Some(LinkEvent::Connected) => return Ok(()),
+                    Some(LinkEvent::Lost(e)) => why = e,
+                    Some(LinkEvent::Message(_)) => {}
+                    None => bail!("the MQTT client stopped"),
+                },
+                () = sleep_until(self.deadline) => bail!("cannot reach the MQTT broker: {why}"),
+            }
+        }
+    }
+
+    async fn subscribe(&self, leaves: &[&str]) -> anyhow::Result<()> {
+        for leaf in leaves {
+            let topic = format!("{}/+/{leaf}", self.prefix);
+            self.link
+                .client
+                .subscribe(topic, QoS::AtLeastOnce)
+                .await
+                .context("cannot subscribe")?;
+        }
+        Ok(())
+    }
+
+    /// The rig and topic leaf of a message on `<prefix>/<rig>/<leaf>`.
+    fn place<'a>(&self, topic: &'a str) -> Option<(&'a str, &'a str)> {
+        let rest = topic.strip_prefix(&self.prefix)?.strip_prefix('/')?;
+        rest.split_once('/')
+    }
+
+    /// Every rig with something retained: read until the broker has been
+    /// quiet for [`QUIET`].
+    async fn rigs(&mut self) -> anyhow::Result<BTreeMap<String, RigView>> {
+        self.subscribe(&["status", "availability", "profile"])
+            .await?;
+        let mut rigs: BTreeMap<String, RigView> = BTreeMap::new();
+        let mut quiet = Instant::now() + QUIET;
+        loop {
+            tokio::select! {
+                e = self.link.events.recv() => match e {
+                    Some(LinkEvent::Message(p)) => {
+                        quiet = Instant::now() + QUIET;
+                        let Some((rig, leaf)) = self.place(&p.topic) else { continue };
+                        let view = rigs.entry(rig.to_owned()).or_default();
+                        let text = String::from_utf8_lossy(&p.payload).into_owned();
+                        match leaf {
+                            "availability" => view.availability = Some(text),
+                            "status" => view.status = serde_json::from_str(&text).ok(),
+                            "profile" => view.profile = Some(text),
+                            _ => {}
+                        }
+                    }
+                    Some(_) => {}
+                    None => bail!("the MQTT client stopped"),
+                },
+                () = sleep_until(quiet) => break,
+            }
+        }
+        // An empty retained message is a rig forgotten.
+        rigs.retain(|_, v| v.availability.as_deref().is_some_and(|a| !a.is_empty()));
+        Ok(rigs)
+    }
+
+    /// Sends `verb` to `rigs` (or every rig online) and waits for each
+    /// one's answer until the deadline.
+    async fn command(
+        &mut self,
+        verb: Verb,
+        profile: Option<String>,
+        rigs: Vec<String>,
+    ) -> anyhow::Result<BTreeMap<String, Value>> {
+        let targets: Vec<String> = if rigs.is_empty() {
+            let known = self.rigs().await?;
+            let online: Vec<String> = known
+                .into_iter()
+                .filter(|(_, v)| v.availability.as_deref() == Some("online"))
+                .map(|(name, _)| name)
+                .collect();
+            if online.is_empty() {
+                bail!("no rig is online on this broker (see `scanrig fleet status`)");
+            }
+            online
+        } else {
+            rigs
+        };
+        self.subscribe(&["reply"]).await?;
+        let stamp = format!("fleet-{}-{}", std::process::id(), unix_millis_now());
+        let mut waiting: BTreeMap<String, String> = BTreeMap::new();
+        for rig in &targets {
+            let id = format!("{stamp}-{rig}");
+            let cmd = Command {
+                id: Some(id.clone()),
+                command: verb,
+                profile: profile.clone(),
+                sent_ms: Some(unix_millis_now()),
+            };
+            let topic = Topics::new(&self.prefix, rig).cmd();
+            let payload = serde_json::to_vec(&cmd)?;
+            self.link
+                .client
+                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .await
+                .context("cannot send the command")?;
+            waiting.insert(id, rig.clone());
+        }
+        let mut answers = BTreeMap::new();
+        while !waiting.is_empty() {
+            tokio::select! {
+                e = self.link.events.recv() => match e {
+                    Some(LinkEvent::Message(p)) => {
+                        let Ok(answer) = serde_json::from_slice::<Value>(&p.payload) else { continue };
+                        let rig = answer["id"].as_str().and_then(|id| waiting.remove(id));
+                        if let Some(rig) = rig {
+                            answers.insert(rig, answer);
+                        }
+                    }
+                    Some(_) => {}
+                    None => bail!("the MQTT client stopped"),
+                },
+                () = sleep_until(self.deadline) => break,
+            }
+        }
+        for (_, rig) in waiting {
+            answers.insert(
+                rig,
+                json!({"ok": false, "code": "no_answer",
+                "error": "no answer in time: is the rig online (`scanrig fleet status`)?"}),
+            );
+        }
+        Ok(answers)
+    }
+
+    /// Prints events until Ctrl-C.
+    async fn watch(&mut self, json: bool) -> anyhow::Result<()> {
+        self.subscribe(&["events", "availability"]).await?;
+        let stop = tokio::signal::ctrl_c();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                e = self.link.events.recv() => match e {
+                    Some(LinkEvent::Message(p)) => {
+                        let Some((rig, leaf)) = self.place(&p.topic) else { continue };
+                        let text = String::from_utf8_lossy(&p.payload);
+                        match (leaf, json) {
+                            ("events", true) => println!("{text}"),
+                            ("events", false) => println!("{}", event_line(rig, &text)),
+                            (_, true) => println!("{}", json!({"rig": rig, "event": "availability", "data": text})),
+                            (_, false) => println!("{rig:<16} {text}"),
+                        }
+                    }
+                    Some(_) => {}
+                    None => bail!("the MQTT client stopped"),
+                },
+                _ = &mut stop => return Ok(()),
+            }
+        }
+    }
+
+    /// Clears what a rig left retained.
+    async fn forget(&mut self, rig: &str, discovery_prefix: &str) -> anyhow::Result<()> {
+        let topics = Topics::new(&self.prefix, rig);
+        let mut clear = vec![topics.status(), topics.availability(), topics.profile()];
+        clear.extend(discovery::withdraw(&topics, discovery_prefix));
+        for topic in clear {
+            self.link
+                .client
+                .publish(topic, QoS::AtLeastOnce, true, Vec::new())
+                .await?;
+        }
+        // Disconnecting flushes what was queued.
+        self.link.client.disconnect().await?;
+        while let Some(e) = self.link.events.recv().await {
+            if let LinkEvent::Lost(_) = e {
+                break;
+            }
+        }
+        println!("forgot {rig}; if it is still running it appears again when it reconnects");
+        Ok(())
+    }
+}
+
+/// One event in words.
+fn event_line(rig: &str, text: &str) -> String {
+    let Ok(e) = serde_json::from_str::<Value>(text) else {
+        return format!("{rig:<16} {text}");
+    };
+    let d = &e["data"];
+    let what = match e["event"].as_str().unwrap_or("?") {
+        "photo" => format!(
+            "captured shot {} ({})",
+            d["shot"],
+            d["name"].as_str().unwrap_or("")
+        ),
+        "uploaded" => format!("uploaded shot {}", d["shot"]),
+        "started" => format!(
+            "scan {} started, {} shots",
+            d["scan"].as_str().unwrap_or(""),
+            d["planned"]
+        ),
+        "paused" => format!("paused: {}", d["reason"].as_str().unwrap_or("")),
+        "finished" => format!(
+            "scan {} {}: {} captured, {} uploaded",
+            d["scan"].as_str().unwrap_or(""),
+            d["outcome"].as_str().unwrap_or("paused"),
+            d["captured"],
+            d["uploaded"]
+        ),
+        other => format!("{other} {d}"),
+    };
+    format!("{rig:<16} {what}")
+}
+
+fn print_status(rigs: &BTreeMap<String, RigView>, json: bool) {
+    if json {
+        let all: serde_json::Map<String, Value> = rigs
+            .iter()
+            .map(|(name, v)| {
+                (
+                    name.clone(),
+                    json!({"availability": v.availability, "status": v.status, "profile": v.profile}),
+                )
+            })
+            .collect();
+        println!("{}", Value::Object(all));
+        return;
+    }
+    if rigs.is_empty() {
+        println!("no rigs on this broker");
+        return;
+    }
+    println!(
+        "{:<16} {:<8} {:<10} {:<26} {:>9} {:>8} {:>7}  LAST FAULT",
+        "RIG", "ONLINE", "STATE", "SCAN", "CAPTURED", "UPLOADED", "WAITING"
+    );
+    for (name, v) in rigs {
+        let s = v.status.clone().unwrap_or(Value::Null);
+        let scan = &s["scan"];
+        let count = |k: &str| scan[k].as_u64().map_or("-".into(), |n| n.to_string());
+        println!(
+            "{:<16} {:<8} {:<10} {:<26} {:>9} {:>8} {:>7}  {}",
+            name,
+            v.availability.as_deref().unwrap_or("?"),
+            s["state"].as_str().unwrap_or("?"),
+            scan["id"].as_str().unwrap_or("-"),
+            format!("{}/{}", count("captured"), count("planned")),
+            count("uploaded"),
+            s["backlog"].as_u64().map_or("-".into(), |n| n.to_string()),
+            s["last_error"]["message"].as_str().unwrap_or("-"),
+        );
+    }
+}
+
+fn print_answers(answers: &BTreeMap<String, Value>, json: bool) {
+    if json {
+        println!("{}", json!(answers));
+        return;
+    }
+    for (rig, a) in answers {
+        let words = if a["ok"] == true {
+            match a["scan"].as_str() {
+                Some(scan) => format!("started scan {scan}"),
+                None => "done".into(),
+            }
+        } else {
+            format!(
+                "refused ({}): {}",
+                a["code"].as_str().unwrap_or("?"),
+                a["error"].as_str().unwrap_or("")
+            )
+        };
+        println!("{rig:<16} {words}");
+    }
+}
