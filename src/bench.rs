@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// Retired scans in the scans index when `scanrig uploads` starts.
     #[arg(long, default_value_t = 200)]
     retired_scans: u32,
+    /// Cameras in the column run (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    column_cameras: u32,
 }
 
 /// Stage latencies of the model rig.
@@ -94,6 +97,23 @@ struct Results {
     idle: Option<Idle>,
     idle_web: Option<Idle>,
     backlog: Option<BacklogResults>,
+    column: Option<ColumnResults>,
+}
+
+/// The column run: a column of cameras fired together at every stop,
+/// against the same rig firing them one after another.
+#[derive(Debug, Serialize)]
+struct ColumnResults {
+    cameras: u32,
+    stops: u32,
+    wall_s: f64,
+    /// `max(rotate + settle, slowest download) + slowest exposure` per
+    /// stop, plus the last stop's uploads (one after another: a stop's
+    /// photos are uploaded together by one worker).
+    bound_s: f64,
+    efficiency: f64,
+    one_after_another_wall_s: f64,
+    speedup: f64,
 }
 
 /// The backlog run: scans piling up photos behind a destination that
@@ -144,6 +164,25 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let backlog = (args.backlog_scans > 0)
         .then(|| backlog(settings, tmp.path(), args))
         .transpose()?;
+    let column = (args.column_cameras > 0)
+        .then(|| -> anyhow::Result<ColumnResults> {
+            let cameras = args.column_cameras;
+            let wall = column_wall(settings, tmp.path(), n, cameras, true)?;
+            let serial = column_wall(settings, tmp.path(), n, cameras, false)?;
+            // A stop's photos are uploaded together, one after another by
+            // one worker: the last stop's take `cameras` uploads.
+            let bound = per_shot * n + UPLOAD * cameras;
+            Ok(ColumnResults {
+                cameras,
+                stops: n,
+                wall_s: wall.as_secs_f64(),
+                bound_s: bound.as_secs_f64(),
+                efficiency: bound.as_secs_f64() / wall.as_secs_f64(),
+                one_after_another_wall_s: serial.as_secs_f64(),
+                speedup: serial.as_secs_f64() / wall.as_secs_f64(),
+            })
+        })
+        .transpose()?;
 
     let r = Results {
         shots: n,
@@ -166,6 +205,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         idle,
         idle_web,
         backlog,
+        column,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -227,6 +267,16 @@ fn print_results(r: &Results) {
         println!(
             "    `scanrig uploads` with {} retired scans and {} waiting photos: median {:.1} ms, {:.1}-{:.1} over 11 runs (target < 30 ms)",
             b.retired, b.pending, b.uploads_startup_ms.1, b.uploads_startup_ms.0, b.uploads_startup_ms.2
+        );
+    }
+    if let Some(c) = &r.column {
+        println!(
+            "  column of {} cameras, {} stops: wall {:.3} s, bound {:.3} s, efficiency {:.3} (target >= 0.97)",
+            c.cameras, c.stops, c.wall_s, c.bound_s, c.efficiency
+        );
+        println!(
+            "    fired one after another {:.3} s: together {:.2}x faster (target >= 2.5x)",
+            c.one_after_another_wall_s, c.speedup
         );
     }
     for (what, idle) in [("web off", &r.idle), ("web on ", &r.idle_web)] {
@@ -329,13 +379,48 @@ fn scan_wall(base: &Settings, tmp: &Path, n: u32, pipelined: bool) -> anyhow::Re
     let name = if pipelined { "pipelined" } else { "sequential" };
     let dir = tmp.join(name);
     let s = bench_settings(base, &dir);
-    let mut rig = rig::build(&s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
+    wall(&s, &dir, n, name, |rig| rig.sequence.pipelined = pipelined)
+}
+
+/// Wall time of one scan of `n` stops on the model rig with a column of
+/// `cameras`, fired together or one after another.
+fn column_wall(
+    base: &Settings,
+    tmp: &Path,
+    n: u32,
+    cameras: u32,
+    together: bool,
+) -> anyhow::Result<Duration> {
+    let name = if together { "column" } else { "column-serial" };
+    let dir = tmp.join(name);
+    let mut s = bench_settings(base, &dir);
+    s.cameras = (1..=cameras)
+        .map(|i| settings::ColumnCamera {
+            name: format!("c{i}"),
+            ..Default::default()
+        })
+        .collect();
+    // The workers keep up with every camera's photos.
+    s.upload.workers = WORKERS * cameras;
+    wall(&s, &dir, n, name, |rig| rig.cameras_together = together)
+}
+
+/// Wall time of one scan of `n` shots named `name` on the rig of `s`
+/// (changed by `adjust`), uploading to a destination [`UPLOAD`] away.
+fn wall(
+    s: &Settings,
+    dir: &Path,
+    n: u32,
+    name: &str,
+    adjust: impl FnOnce(&mut Rig),
+) -> anyhow::Result<Duration> {
+    let mut rig = rig::build(s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
     let remote = SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0);
     rig.destinations = Destinations::only(Arc::new(remote));
-    rig.sequence.pipelined = pipelined;
+    adjust(&mut rig);
     let report = runner::run(
         rig,
-        Start::New(ring(n, name, SETTLE)),
+        Start::New(Box::new(ring(n, name, SETTLE))),
         false,
         None,
         logger(LogLevel::Warn),
@@ -376,7 +461,13 @@ fn backlog(base: &Settings, tmp: &Path, args: &BenchArgs) -> anyhow::Result<Back
             &format!("backlog{i:03}"),
             Duration::ZERO,
         );
-        let report = runner::run(refusing()?, Start::New(plan), false, None, quiet.clone())?;
+        let report = runner::run(
+            refusing()?,
+            Start::New(Box::new(plan)),
+            false,
+            None,
+            quiet.clone(),
+        )?;
         let sum = &report.summary;
         if sum.captured != args.backlog_shots as usize || sum.uploaded != 0 {
             bail!("a backlog scan did not capture everything or was not refused: {sum:?}");
@@ -396,7 +487,7 @@ fn backlog(base: &Settings, tmp: &Path, args: &BenchArgs) -> anyhow::Result<Back
     let mut rig = rig::build(&s, None, &quiet)?;
     rig.destinations = Destinations::only(Arc::new(LocalDir::new(dir.join("dest"))));
     let plan = ring(100, "retired", Duration::ZERO);
-    let report = runner::run(rig, Start::New(plan), false, None, quiet)?;
+    let report = runner::run(rig, Start::New(Box::new(plan)), false, None, quiet)?;
     if !report.success() {
         bail!("the scan to retire did not complete: {:?}", report.summary);
     }

@@ -53,12 +53,42 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
             cameras.push(camera.info());
         }
     }
-    if cameras.is_empty() {
+    if cameras.is_empty() && settings.cameras.is_empty() {
         bail!("no camera detected; check that it is connected by USB, switched on, in PTP (not mass-storage) mode, and not mounted by the desktop");
     }
     println!("{:<32} port", "model");
     for c in cameras {
         println!("{:<32} {}", c.model, c.port);
+    }
+    if settings.cameras.is_empty() {
+        return Ok(());
+    }
+    // A column: each configured camera, opened as a scan would open it.
+    println!(
+        "\n{:<16} {:<10} model / port, or why not",
+        "column camera", "connected"
+    );
+    let mut missing = 0;
+    for camera in rig::cameras(settings) {
+        match (camera.connector)() {
+            Ok(c) => {
+                let info = c.info();
+                println!(
+                    "{:<16} {:<10} {} / {}",
+                    camera.name, "yes", info.model, info.port
+                );
+            }
+            Err(e) => {
+                missing += 1;
+                println!("{:<16} {:<10} {e}", camera.name, "no");
+            }
+        }
+    }
+    if missing > 0 {
+        bail!(
+            "{missing} of the column's {} cameras are not connected",
+            settings.cameras.len()
+        );
     }
     Ok(())
 }

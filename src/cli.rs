@@ -215,7 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 None => daemon_profile(&settings)?,
             };
-            let start = Start::New(new_plan(&profile, &settings.spool_dir())?);
+            let start = Start::New(Box::new(new_plan(&profile, &settings.spool_dir())?));
             let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
             let report = runner::run(rig::build(&settings, dest, &log)?, start, !json, hooks, log)?;
             Ok(print_report(&report, json))

@@ -28,7 +28,7 @@ use crate::session::{Action, Input, Session, Shutdown, Signal};
 /// What to run.
 pub enum Start {
     /// A new scan.
-    New(ScanPlan),
+    New(Box<ScanPlan>),
     /// An interrupted scan, from its journal.
     Resume {
         /// What the journal says of it.
@@ -74,7 +74,7 @@ pub fn run(
     let _lock = SpoolLock::take(&rig.spool)?;
     let state = SpoolState::recover(&rig, &log)?;
     let (plan, resume) = match start {
-        Start::New(plan) => (plan, None),
+        Start::New(plan) => (*plan, None),
         Start::Resume { record, move_to } => {
             // Read again under the lock, after any repair of the journal.
             let record = state

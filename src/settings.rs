@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use scanrig_actors::hooks::HookKind;
-use scanrig_actors::poses::export::{Format, Priors};
+use scanrig_actors::poses::export::{ColumnPlace, Format, Priors};
 use scanrig_actors::poses::Geometry;
 use scanrig_hardware::axis::Travel;
 use scanrig_hardware::Degrees;
@@ -26,6 +26,9 @@ pub use gpio::{
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 #[cfg(test)]
 mod tests;
+
+/// Most cameras a column takes.
+pub const MAX_CAMERAS: usize = 8;
 
 /// The shipped defaults, a fully simulated rig; every key, commented.
 pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
@@ -74,8 +77,11 @@ pub struct Settings {
     pub turntable: Turntable,
     /// The optional tilt arm.
     pub tilt: Tilt,
-    /// The camera.
+    /// The camera (and what every camera of a column shares).
     pub camera: Camera,
+    /// `[[cameras]]`: a column of cameras fired together at every stop;
+    /// empty: the one camera of `[camera]`.
+    pub cameras: Vec<ColumnCamera>,
     /// The start / pause / stop buttons.
     pub buttons: Buttons,
     /// The long-running daemon.
@@ -405,6 +411,53 @@ impl Default for Camera {
     }
 }
 
+/// One camera of a column, `[[cameras]]`: what it does not say comes
+/// from `[camera]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnCamera {
+    /// Its name, in its photos' names (`<shot>_<name>.jpg`): letters,
+    /// digits, `-`, `_`.
+    pub name: String,
+    /// Its driver; unset: `camera.backend`.
+    pub backend: Option<CameraBackend>,
+    /// Its model, as `scanrig camera list` shows it (gphoto2); empty:
+    /// `camera.gphoto2.model`.
+    pub model: String,
+    /// Its port, as `scanrig camera list` shows it (gphoto2): what tells
+    /// two cameras of the same model apart.
+    pub port: String,
+    /// Its place on the column: its tilt, degrees (positive: above the
+    /// table looking down).
+    pub tilt: f64,
+    /// Its place on the column: its height above the turntable's top,
+    /// metres; unset: `geometry.height_m`.
+    pub height_m: Option<f64>,
+    /// Its own settings (widget → value), applied once per scan before any
+    /// motor moves; a profile's `[camera]` settings win over them.
+    pub settings: std::collections::BTreeMap<String, String>,
+    /// This simulated camera's own download time and faults, over
+    /// `[camera.sim]`'s.
+    pub sim: ColumnSim,
+}
+
+/// `[cameras.sim]`: one simulated camera of a column, where it differs
+/// from `[camera.sim]` (unset: as there).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnSim {
+    /// Time to fetch a photo from it, in milliseconds.
+    pub download_ms: Option<u64>,
+    /// Fail every Nth exposure.
+    pub fail_every_nth_expose: Option<u32>,
+    /// Fail every Nth download.
+    pub fail_every_nth_download: Option<u32>,
+    /// Unplug the camera after this many shots...
+    pub unplug_after_shots: Option<u32>,
+    /// ...for this many milliseconds.
+    pub unplug_ms: Option<u64>,
+}
+
 /// `[camera.gphoto2]`: which real camera, and what to do with its files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -576,9 +629,19 @@ impl Settings {
         let mut formats = self.export.formats.clone();
         formats.sort();
         formats.dedup();
+        let cameras = self
+            .cameras
+            .iter()
+            .map(|c| ColumnPlace {
+                name: c.name.clone(),
+                tilt: c.tilt,
+                height_m: c.height_m.unwrap_or(self.geometry.height_m),
+            })
+            .collect();
         (!formats.is_empty()).then_some(Priors {
             geometry: self.geometry,
             formats,
+            cameras,
         })
     }
 }

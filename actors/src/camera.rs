@@ -160,6 +160,7 @@ impl Handler<Expose> for CameraActor {
     type Result = Result<Exposure, CameraError>;
 
     fn handle(&mut self, msg: Expose, ctx: &mut Self::Context) -> Self::Result {
+        debug!(self.log, "exposing"; "photo" => &msg.0.stem);
         self.call(ctx, "expose", |camera| camera.expose(&msg.0))
     }
 }

@@ -167,11 +167,15 @@ impl ScanPlan {
         &self.shots[id.0 as usize - 1]
     }
 
-    /// What the camera is asked to photograph for a shot.
-    pub fn capture_request(&self, id: ShotId) -> CaptureRequest {
+    /// What camera `camera` of a column (empty: the rig's only camera)
+    /// takes at shot `id`: its photos are named `<shot's stem>_<camera>`.
+    pub fn capture_request(&self, id: ShotId, camera: &str) -> CaptureRequest {
         let s = self.shot(id);
         CaptureRequest {
-            stem: s.stem.clone(),
+            stem: match camera {
+                "" => s.stem.clone(),
+                name => format!("{}_{name}", s.stem),
+            },
             label: format!("{} #{} ring {} shot {}", self.scan, id.0, s.ring, s.index),
             azimuth: s.azimuth,
             tilt: s.tilt,

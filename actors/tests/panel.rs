@@ -12,7 +12,9 @@ use scanrig_actors::destination::{Destinations, LocalDir};
 use scanrig_actors::plan::{ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::{Outcome, SequenceConfig};
-use scanrig_actors::supervisor::{progress, JogBy, Progress, Rig, StartScan, Supervisor};
+use scanrig_actors::supervisor::{
+    progress, JogBy, Progress, Rig, RigCamera, StartScan, Supervisor,
+};
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig, StopKind, Travel};
 use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
@@ -83,7 +85,12 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
     let (buttons, light) = (SimButtons::new(), SimIndicator::new());
     let rig = Rig {
         axes: SimAxis::connector(table.clone(), None),
-        camera: camera.connector(),
+        cameras: vec![RigCamera {
+            name: String::new(),
+            connector: camera.connector(),
+            settings: Default::default(),
+        }],
+        cameras_together: true,
         camera_timeout: Duration::from_secs(10),
         manual_tilt: false,
         destinations: Destinations::only(Arc::new(LocalDir::new(dir.join("photos")))),

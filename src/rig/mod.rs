@@ -5,6 +5,7 @@
 #[cfg(feature = "rppal")]
 mod gpio;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener, P
 use scanrig_actors::poses::Turn;
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
-use scanrig_actors::supervisor::Rig;
+use scanrig_actors::supervisor::{Rig, RigCamera};
 use scanrig_hardware::axis::{
     Axes, AxesConnector, Axis, AxisError, MotionLimits, SimAxis, SimAxisConfig, Travel,
 };
@@ -34,7 +35,8 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
     let (buttons, indicator) = panel(settings)?;
     Ok(Rig {
         axes: axes(settings)?,
-        camera: camera(settings),
+        cameras: cameras(settings),
+        cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
@@ -121,17 +123,80 @@ pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn I
     }
 }
 
-/// Opens the configured camera.
+/// Opens the configured camera (`[camera]`, or the first of a column).
 pub fn camera(settings: &Settings) -> CameraConnector {
-    match settings.camera.backend {
+    match settings.cameras.first() {
+        Some(c) => column_camera(settings, c),
+        None => {
+            let g = &settings.camera.gphoto2;
+            connector(settings, settings.camera.backend, &g.model, &g.port)
+        }
+    }
+}
+
+/// The rig's cameras: the column of `[[cameras]]`, or the one of `[camera]`.
+pub fn cameras(settings: &Settings) -> Vec<RigCamera> {
+    if settings.cameras.is_empty() {
+        return vec![RigCamera {
+            name: String::new(),
+            connector: camera(settings),
+            settings: BTreeMap::new(),
+        }];
+    }
+    settings
+        .cameras
+        .iter()
+        .map(|c| RigCamera {
+            name: c.name.clone(),
+            connector: column_camera(settings, c),
+            settings: c.settings.clone(),
+        })
+        .collect()
+}
+
+/// Opens one camera of a column: what it does not say comes from `[camera]`.
+fn column_camera(settings: &Settings, c: &settings::ColumnCamera) -> CameraConnector {
+    let g = &settings.camera.gphoto2;
+    let model = if c.model.is_empty() {
+        &g.model
+    } else {
+        &c.model
+    };
+    let port = if c.port.is_empty() { &g.port } else { &c.port };
+    let backend = c.backend.unwrap_or(settings.camera.backend);
+    if backend == CameraBackend::Sim {
+        let mut sim = sim_camera(settings);
+        let f = &c.sim;
+        sim.fail_every_nth_expose = f.fail_every_nth_expose.unwrap_or(sim.fail_every_nth_expose);
+        sim.fail_every_nth_download = f
+            .fail_every_nth_download
+            .unwrap_or(sim.fail_every_nth_download);
+        sim.unplug_after_exposures = f.unplug_after_shots.unwrap_or(sim.unplug_after_exposures);
+        sim.unplug_for = f.unplug_ms.map_or(sim.unplug_for, Duration::from_millis);
+        sim.download_latency = f
+            .download_ms
+            .map_or(sim.download_latency, Duration::from_millis);
+        return SimCamera::new(sim).connector();
+    }
+    connector(settings, backend, model, port)
+}
+
+/// Opens a camera of `backend`, the model and port chosen (gphoto2).
+fn connector(
+    settings: &Settings,
+    backend: CameraBackend,
+    model: &str,
+    port: &str,
+) -> CameraConnector {
+    match backend {
         CameraBackend::Sim => SimCamera::new(sim_camera(settings)).connector(),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
             scanrig_hardware::camera::gphoto::connector(
                 scanrig_hardware::camera::gphoto::GphotoConfig {
-                    model: g.model.clone(),
-                    port: g.port.clone(),
+                    model: model.to_owned(),
+                    port: port.to_owned(),
                     delete_after_download: g.delete_after_download,
                     pair_wait: Duration::from_millis(g.pair_wait_ms),
                 },
@@ -139,11 +204,14 @@ pub fn camera(settings: &Settings) -> CameraConnector {
         }
         // Refused by `Settings::load` in a build without the driver.
         #[cfg(not(feature = "gphoto2"))]
-        CameraBackend::Gphoto2 => Arc::new(|| {
-            Err(CameraError::NotConnected {
-                detail: "this build of scanrig has no gphoto2 driver".into(),
+        CameraBackend::Gphoto2 => {
+            let _ = (model, port);
+            Arc::new(|| {
+                Err(CameraError::NotConnected {
+                    detail: "this build of scanrig has no gphoto2 driver".into(),
+                })
             })
-        }),
+        }
     }
 }
 

@@ -381,6 +381,60 @@ impl Checker<'_> {
         self.problems.push(Problem::new(origin, key, reason));
     }
 
+    /// `[[cameras]]`: at most [`MAX_CAMERAS`], each named uniquely, in
+    /// this build.
+    fn cameras(&mut self, cameras: &[super::ColumnCamera]) {
+        if cameras.len() > super::MAX_CAMERAS {
+            self.fail(
+                "cameras",
+                format!(
+                    "{} cameras are configured; a column takes at most {}",
+                    cameras.len(),
+                    super::MAX_CAMERAS
+                ),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in cameras.iter().enumerate() {
+            let key = format!("cameras[{i}].name");
+            let name_ok = !c.name.is_empty()
+                && c.name.len() <= 32
+                && c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+            if !name_ok {
+                self.fail(
+                    &key,
+                    format!("{:?} cannot name a camera in file names: use up to 32 letters, digits, `-` or `_`", c.name),
+                );
+            } else if !seen.insert(c.name.as_str()) {
+                self.fail(
+                    &key,
+                    format!("{:?} names two cameras; give each its own name", c.name),
+                );
+            }
+            if c.backend == Some(CameraBackend::Gphoto2) && !cfg!(feature = "gphoto2") {
+                self.fail(
+                    &format!("cameras[{i}].backend"),
+                    "\"gphoto2\" is not in this build of scanrig; build with `--features gphoto2`"
+                        .into(),
+                );
+            }
+            if !(-90.0..=90.0).contains(&c.tilt) {
+                self.fail(
+                    &format!("cameras[{i}].tilt"),
+                    format!("must be -90 to 90 degrees, found {}", c.tilt),
+                );
+            }
+            if let Some(h) = c.height_m.filter(|h| !(-100.0..=100.0).contains(h)) {
+                self.fail(
+                    &format!("cameras[{i}].height_m"),
+                    format!("must be -100 to 100 metres, found {h}"),
+                );
+            }
+        }
+    }
+
     /// `[hooks]`: a command that names a program, a webhook URL that is
     /// http(s) with a secret file to sign with, sane limits.
     fn hooks(&mut self, h: &super::Hooks) {
@@ -811,6 +865,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in super::mqtt_problems(&s.mqtt) {
         c.fail(key, reason);
     }
+    c.cameras(&s.cameras);
     c.range(
         "web.preview_fps",
         s.web.preview_fps,

@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use actix::dev::Request;
+use std::collections::BTreeMap;
+
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::camera::CameraError;
@@ -21,6 +22,7 @@ use crate::recorder::FreeSpace;
 use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
+use scanrig_hardware::camera::DownloadedFile;
 
 impl Supervisor {
     /// Feeds an event to a scan's sequence and carries out its commands.
@@ -66,18 +68,15 @@ impl Supervisor {
 
     /// Sends `msg` to a device and feeds the event made from its reply,
     /// adding the time taken to one of the run's stage timers.
-    pub(super) fn ask<A, M>(
+    pub(super) fn ask<F>(
         &mut self,
-        request: Request<A, M>,
+        request: F,
         scan: &ScanId,
         stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
-        then: impl FnOnce(&mut Supervisor, Result<M::Result, MailboxError>) -> Event + 'static,
+        then: impl FnOnce(&mut Supervisor, F::Output) -> Event + 'static,
         ctx: &mut Context<Self>,
     ) where
-        A: Actor + Handler<M>,
-        A::Context: actix::dev::ToEnvelope<A, M>,
-        M: Message + Send + 'static,
-        M::Result: Send,
+        F: std::future::Future + 'static,
     {
         let scan = scan.clone();
         let sent = Instant::now();
@@ -93,15 +92,17 @@ impl Supervisor {
             .spawn(ctx);
     }
 
-    /// Asks the camera, within its time limit, and feeds the event made
-    /// from its answer (a timeout or a lost thread is a camera error too).
-    fn ask_camera<M, T>(
+    /// Asks each camera numbered in `asks` its message, together, each
+    /// within its time limit, and feeds the event made from their answers, by camera, once
+    /// the last has answered (a timeout or a lost thread is a camera error
+    /// too).
+    fn ask_cameras<M, T>(
         &mut self,
-        msg: M,
+        asks: impl IntoIterator<Item = (usize, M)>,
         during: &'static str,
         scan: &ScanId,
         stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
-        then: impl FnOnce(&mut Supervisor, Result<T, CameraError>) -> Event + 'static,
+        then: impl FnOnce(&mut Supervisor, Vec<(usize, Result<T, CameraError>)>) -> Event + 'static,
         ctx: &mut Context<Self>,
     ) where
         M: Message<Result = Result<T, CameraError>> + Send + 'static,
@@ -109,14 +110,55 @@ impl Supervisor {
         T: Send + 'static,
     {
         let timeout = self.camera_timeout;
-        let request = self.camera.send(msg).timeout(timeout);
-        self.ask(
-            request,
-            scan,
-            stage,
-            move |act, r| then(act, flatten(r, during, timeout)),
-            ctx,
-        );
+        // Each message is sent when its future is first polled: together,
+        // all at once; one after another, each after the last answer.
+        let asked = asks.into_iter().map(|(i, msg)| {
+            let addr = self.cameras[i].addr.clone();
+            async move {
+                (
+                    i,
+                    flatten(addr.send(msg).timeout(timeout).await, during, timeout),
+                )
+            }
+        });
+        let asked: Vec<_> = asked.collect();
+        if self.cameras_together {
+            self.ask(
+                futures_util::future::join_all(asked),
+                scan,
+                stage,
+                then,
+                ctx,
+            );
+        } else {
+            let one_by_one = async move {
+                let mut answers = Vec::new();
+                for answer in asked {
+                    answers.push(answer.await);
+                }
+                answers
+            };
+            self.ask(one_by_one, scan, stage, then, ctx);
+        }
+    }
+
+    /// The first failure of `answers` as the sequence's event, naming the
+    /// camera in a column; `None` when every camera answered.
+    fn camera_fault<T>(
+        &self,
+        shot: Option<ShotId>,
+        answers: &mut Vec<(usize, Result<T, CameraError>)>,
+    ) -> Option<Event> {
+        let i = answers.iter().position(|(_, r)| r.is_err())?;
+        let (camera, Err(e)) = answers.remove(i) else {
+            return None;
+        };
+        let mut event = camera_failed(shot, e);
+        let name = &self.cameras[camera].name;
+        if let (Event::DeviceFailed { fault, .. }, false) = (&mut event, name.is_empty()) {
+            fault.message = format!("camera {name}: {}", fault.message);
+        }
+        Some(event)
     }
 
     fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
@@ -125,15 +167,24 @@ impl Supervisor {
         };
         match command {
             Command::ApplySettings => {
-                let settings = ApplySettings(run.plan.camera.clone());
-                self.ask_camera(
-                    settings,
+                // Each camera's own settings, under the profile's.
+                let settings: Vec<_> = self
+                    .cameras
+                    .iter()
+                    .map(|c| {
+                        let mut all = c.settings.clone();
+                        all.extend(run.plan.camera.clone());
+                        all
+                    })
+                    .collect();
+                self.ask_cameras(
+                    settings.into_iter().map(ApplySettings).enumerate(),
                     "apply settings",
                     scan,
                     |s| &mut s.exposing,
-                    |_, r| match r {
-                        Ok(()) => Event::SettingsApplied,
-                        Err(e) => camera_failed(None, e),
+                    |act, mut answers| {
+                        act.camera_fault(None, &mut answers)
+                            .unwrap_or(Event::SettingsApplied)
                     },
                     ctx,
                 );
@@ -190,21 +241,38 @@ impl Supervisor {
                 });
             }
             Command::Expose(shot) => {
-                let request = Expose(run.plan.capture_request(shot));
+                // Only the cameras without a photo of this stop yet: one
+                // camera retried does not expose the others again.
+                let exposed = run.exposures.get(&shot);
+                let parts = run.parts.get(&shot);
+                let which: Vec<usize> = (0..self.cameras.len())
+                    .filter(|i| !exposed.is_some_and(|e| e.contains_key(i)))
+                    .filter(|i| !parts.is_some_and(|p| p.contains_key(i)))
+                    .collect();
+                let requests: Vec<_> = self
+                    .cameras
+                    .iter()
+                    .map(|c| run.plan.capture_request(shot, &c.name))
+                    .collect();
                 let id = scan.clone();
-                self.ask_camera(
-                    request,
+                self.ask_cameras(
+                    which.into_iter().map(|i| (i, Expose(requests[i].clone()))),
                     "expose",
                     scan,
                     |s| &mut s.exposing,
-                    move |act, r| match r {
-                        Ok(exposure) => {
-                            if let Some(run) = act.runs.get_mut(&id) {
-                                run.exposures.insert(shot, exposure);
+                    move |act, mut answers| {
+                        let fault = act.camera_fault(Some(shot), &mut answers);
+                        if let Some(run) = act.runs.get_mut(&id) {
+                            for (camera, exposure) in answers {
+                                if let Ok(exposure) = exposure {
+                                    run.exposures
+                                        .entry(shot)
+                                        .or_default()
+                                        .insert(camera, exposure);
+                                }
                             }
-                            Event::Exposed(shot)
                         }
-                        Err(e) => camera_failed(Some(shot), e),
+                        fault.unwrap_or(Event::Exposed(shot))
                     },
                     ctx,
                 );
@@ -236,13 +304,13 @@ impl Supervisor {
             }
             Command::Probe(device) => {
                 let id = scan.clone();
-                self.ask_camera(
-                    Connect,
+                self.ask_cameras(
+                    (0..self.cameras.len()).map(|i| (i, Connect)),
                     "connect",
                     scan,
                     |s| &mut s.exposing,
-                    move |act, r| {
-                        let present = r.is_ok();
+                    move |act, answers| {
+                        let present = answers.iter().all(|(_, r)| r.is_ok());
                         if let (true, Some(run)) = (present, act.runs.get_mut(&id)) {
                             info!(act.log, "the camera is back; the scan goes on"; "scan" => %id);
                             run.paused = None;
@@ -285,11 +353,14 @@ impl Supervisor {
         }
     }
 
+    /// Downloads the exposures of a stop, every camera's together; the
+    /// shot is downloaded once every camera's files are in the spool.
     fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
-        let Some(exposure) = run.exposures.get(&shot).cloned() else {
+        let exposures = run.exposures.get(&shot).cloned().unwrap_or_default();
+        if exposures.is_empty() {
             // Nothing to download (lost in a restart): take the shot again.
             let event = camera_failed(
                 Some(shot),
@@ -298,39 +369,49 @@ impl Supervisor {
                 },
             );
             return self.feed(scan, event, ctx);
-        };
-        let msg = Download {
-            exposure,
-            dir: run.dir.clone(),
-        };
+        }
+        let dir = run.dir.clone();
         let id = scan.clone();
-        self.ask_camera(
-            msg,
+        self.ask_cameras(
+            exposures.into_iter().map(|(i, exposure)| {
+                let dir = dir.clone();
+                (i, Download { exposure, dir })
+            }),
             "download",
             scan,
             |s| &mut s.downloading,
-            move |act, r| match r {
-                Ok(files) => {
-                    if let Some(run) = act.runs.get_mut(&id) {
-                        run.exposures.remove(&shot);
-                        let files = files
-                            .into_iter()
-                            .map(|f| SpoolFile {
-                                name: f
-                                    .path
-                                    .file_name()
-                                    .map(|n| n.to_string_lossy().into_owned())
-                                    .unwrap_or_default(),
-                                sha256: f.sha256,
-                                size: f.size,
-                                pixels: f.pixels.map(|(w, h)| [w, h]),
-                            })
-                            .collect();
-                        run.files.insert(shot, files);
+            move |act, mut answers| {
+                let fault = act.camera_fault(Some(shot), &mut answers);
+                let cameras = act.cameras.len();
+                let Some(run) = act.runs.get_mut(&id) else {
+                    return fault.unwrap_or(Event::Downloaded(shot));
+                };
+                for (camera, files) in answers {
+                    let Ok(files) = files else { continue };
+                    if let Some(e) = run.exposures.get_mut(&shot) {
+                        e.remove(&camera);
                     }
-                    Event::Downloaded(shot)
+                    let files = files.into_iter().map(spool_file).collect();
+                    run.parts.entry(shot).or_default().insert(camera, files);
                 }
-                Err(e) => camera_failed(Some(shot), e),
+                if let Some(fault) = fault {
+                    return fault;
+                }
+                let parts = run.parts.get(&shot).map_or(0, BTreeMap::len);
+                if parts < cameras {
+                    // A camera's exposure was lost: take its photo again.
+                    return camera_failed(
+                        Some(shot),
+                        CameraError::FileGone {
+                            file: run.plan.shot(shot).stem.clone(),
+                        },
+                    );
+                }
+                run.exposures.remove(&shot);
+                let files = run.parts.remove(&shot).unwrap_or_default();
+                run.files
+                    .insert(shot, files.into_values().flatten().collect());
+                Event::Downloaded(shot)
             },
             ctx,
         );
@@ -421,5 +502,19 @@ impl Supervisor {
                 }
             })
             .spawn(ctx);
+    }
+}
+
+/// A file downloaded into the spool, as the journal records it.
+fn spool_file(f: DownloadedFile) -> SpoolFile {
+    SpoolFile {
+        name: f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: f.sha256,
+        size: f.size,
+        pixels: f.pixels.map(|(w, h)| [w, h]),
     }
 }

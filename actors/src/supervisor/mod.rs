@@ -62,8 +62,12 @@ use run::Run;
 pub struct Rig {
     /// Opens the axes.
     pub axes: AxesConnector,
-    /// Opens the camera.
-    pub camera: CameraConnector,
+    /// The cameras: one, or a column fired together at every stop (the
+    /// first also serves the preview, settings and test shots by hand).
+    pub cameras: Vec<RigCamera>,
+    /// Fire a column's cameras together (`false`: one after another, the
+    /// baseline the benchmark compares against).
+    pub cameras_together: bool,
     /// Longest wait for one camera call before the camera counts as failed.
     pub camera_timeout: std::time::Duration,
     /// The rig has no tilt motor: the scan pauses for the operator to set
@@ -100,11 +104,33 @@ pub struct Rig {
     pub backlog_backoff: Backoff,
 }
 
+/// One camera of the rig.
+pub struct RigCamera {
+    /// Its name, in its photos' names (`<shot>_<name>.jpg`); empty for a
+    /// rig's only camera, whose photos keep the shot's name.
+    pub name: String,
+    /// Opens it.
+    pub connector: CameraConnector,
+    /// Its own settings, applied once per scan under the profile's.
+    pub settings: BTreeMap<String, String>,
+}
+
+/// A camera's actor, as the supervisor fires it.
+pub(crate) struct Fired {
+    pub(crate) name: String,
+    pub(crate) addr: Addr<CameraActor>,
+    pub(crate) settings: BTreeMap<String, String>,
+}
+
 /// The supervisor actor.
 pub struct Supervisor {
     runs: BTreeMap<ScanId, Run>,
     turntable: Addr<TurntableActor>,
+    /// The first camera (the preview, settings and test shots by hand).
     camera: Addr<CameraActor>,
+    /// Every camera, fired together at every stop.
+    cameras: Vec<Fired>,
+    cameras_together: bool,
     camera_timeout: std::time::Duration,
     manual_tilt: bool,
     recorder: Addr<Recorder>,
@@ -164,10 +190,24 @@ impl Supervisor {
                 log.clone(),
             )
             .start();
+            let cameras: Vec<Fired> = rig
+                .cameras
+                .into_iter()
+                .map(|c| Fired {
+                    addr: CameraActor::start(
+                        c.connector,
+                        log.new(slog::o!("camera" => c.name.clone())),
+                    ),
+                    name: c.name,
+                    settings: c.settings,
+                })
+                .collect();
             Supervisor {
                 runs: BTreeMap::new(),
                 turntable: TurntableActor::start(rig.axes, log.clone()),
-                camera: CameraActor::start(rig.camera, log.clone()),
+                camera: cameras[0].addr.clone(),
+                cameras,
+                cameras_together: rig.cameras_together,
                 camera_timeout: rig.camera_timeout,
                 manual_tilt: rig.manual_tilt,
                 recorder: Recorder::start(log.clone()),

@@ -75,7 +75,12 @@ pub(crate) struct Run {
     pub(crate) active: bool,
     /// The journal already says the scan ended.
     pub(crate) ended: bool,
-    pub(crate) exposures: HashMap<ShotId, Exposure>,
+    /// Exposures not yet downloaded, by shot and camera (by its place in
+    /// the column).
+    pub(crate) exposures: HashMap<ShotId, BTreeMap<usize, Exposure>>,
+    /// Files in the spool of a shot some of whose cameras are not done
+    /// yet, by camera: a retry fires and downloads only the others.
+    pub(crate) parts: HashMap<ShotId, BTreeMap<usize, Vec<SpoolFile>>>,
     pub(crate) files: HashMap<ShotId, Vec<SpoolFile>>,
     /// Shots read from an earlier destination's folder, not the spool.
     pub(crate) sources: BTreeMap<ShotId, PathBuf>,
@@ -118,6 +123,7 @@ impl Run {
             active: false,
             ended: record.is_some_and(|r| r.finished.is_some()),
             exposures: HashMap::new(),
+            parts: HashMap::new(),
             files,
             sources: record.map(|r| r.sources.clone()).unwrap_or_default(),
             stages: StageTimes::default(),

@@ -78,6 +78,21 @@ pub struct Priors {
     pub geometry: Geometry,
     /// Which tools' files to write.
     pub formats: Vec<Format>,
+    /// The cameras of a column, each with its place on it; empty: the
+    /// rig's one camera, where `geometry` puts it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<ColumnPlace>,
+}
+
+/// Where a camera of a column stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnPlace {
+    /// Its name, the end of its photos' names (`<shot>_<name>.jpg`).
+    pub name: String,
+    /// Its tilt on the column, degrees, added to the ring's.
+    pub tilt: f64,
+    /// Its height above the turntable's top, metres.
+    pub height_m: f64,
 }
 
 impl Priors {
@@ -86,26 +101,53 @@ impl Priors {
     /// between folders) and contents. None when no photo's size is known
     /// (a scan of RAW files only).
     pub fn files_of(&self, record: &ScanRecord) -> Vec<(String, String)> {
+        // Each camera of a column (or the one camera) with its geometry,
+        // the tilt it adds, and the end of its photos' names.
+        let one = [(self.geometry, 0.0, String::new())];
+        let column: Vec<(Geometry, f64, String)> = self
+            .cameras
+            .iter()
+            .map(|c| {
+                let geometry = Geometry {
+                    height_m: c.height_m,
+                    ..self.geometry
+                };
+                (geometry, c.tilt, format!("_{}", c.name))
+            })
+            .collect();
+        let cameras = if column.is_empty() {
+            &one[..]
+        } else {
+            &column[..]
+        };
         let shots: Vec<_> = record
             .captured
             .iter()
             .filter(|(id, _)| record.uploaded.contains_key(id))
-            .filter_map(|(id, (_, files))| {
+            .flat_map(|(id, (_, files))| {
                 let plan = record.plan.shot(*id);
-                let file = photo_of(files, |f| &f.name, |f| f.pixels)?;
-                Some((file, plan.azimuth.get(), plan.tilt.get()))
+                cameras.iter().filter_map(move |(geometry, tilt, end)| {
+                    let stem = |name: &str| {
+                        let stem = Path::new(name).file_stem().unwrap_or_default();
+                        stem.to_string_lossy().ends_with(end.as_str())
+                    };
+                    let mine: Vec<_> = files.iter().filter(|f| stem(&f.name)).collect();
+                    let file = *photo_of(&mine, |f| &f.name, |f| f.pixels)?;
+                    let tilt = plan.tilt.get() + tilt;
+                    Some((file, plan.azimuth.get(), tilt, geometry))
+                })
             })
             .collect();
-        let Some([width, height]) = shots.iter().find_map(|(f, _, _)| f.pixels) else {
+        let Some([width, height]) = shots.iter().find_map(|(f, _, _, _)| f.pixels) else {
             return Vec::new();
         };
         let photos: Vec<Posed> = shots
             .iter()
-            .map(|(file, azimuth, tilt)| Posed {
+            .map(|(file, azimuth, tilt, geometry)| Posed {
                 name: &file.name,
                 azimuth: *azimuth,
                 tilt: *tilt,
-                pose: self.geometry.pose(*azimuth, *tilt),
+                pose: geometry.pose(*azimuth, *tilt),
             })
             .collect();
         let camera = self.geometry.intrinsics(width, height);

@@ -1,0 +1,242 @@
+//! A camera column: several simulated cameras fired together at every stop
+//! of the table; every camera's photo of every stop arrives once, intact,
+//! named after its camera, listed in the manifest with its stop.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{manifest_shas, plan, read_manifest, ring_profile, rings_of, Planned, Rig, DEADLINE};
+use serde_json::Value;
+
+/// A rig whose column has `names` cameras, with a profile `stops` of 6.
+fn column(names: &[&str], extra: &str) -> Rig {
+    let cameras: String = names
+        .iter()
+        .map(|n| format!("[[cameras]]\nname = \"{n}\"\n"))
+        .collect();
+    let rig = Rig::with(&format!("{cameras}{extra}"));
+    rig.profile("stops", &ring_profile(6, 5));
+    rig
+}
+
+/// A column of cameras low, mid and high, logging each exposure (debug),
+/// with a profile `stops` of 6; camera `odd` has `[cameras.sim]` `sim`.
+fn odd_one(odd: &str, sim: &str) -> Rig {
+    let cameras: String = ["low", "mid", "high"]
+        .iter()
+        .map(|name| {
+            let own = match *name == odd {
+                true => format!("[cameras.sim]\n{sim}\n"),
+                false => String::new(),
+            };
+            format!("[[cameras]]\nname = \"{name}\"\n{own}")
+        })
+        .collect();
+    let rig = Rig::with(&format!("{cameras}[log]\nlevel = \"debug\"\n"));
+    rig.profile("stops", &ring_profile(6, 5));
+    rig
+}
+
+/// The file camera `camera` makes at `shot`.
+fn photo(shot: &Planned, camera: &str) -> String {
+    let stem = shot.name.strip_suffix(".jpg").expect(".jpg");
+    format!("{stem}_{camera}.jpg")
+}
+
+/// How many times `camera` was exposed, as its debug log says.
+fn exposures(log: &str, camera: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("exposing") && l.contains(&format!("camera: {camera}")))
+        .count()
+}
+
+/// Asserts the scan at the destination holds every camera's photo of every
+/// stop, once and intact, and that the manifest lists them by stop, in the
+/// order of the column.
+fn assert_column_complete(rig: &Rig, names: &[&str]) -> Value {
+    let scan = rig.only_scan();
+    let dir = rig.delivered(&scan);
+    let stops = plan("stops", &rings_of(&ring_profile(6, 5)));
+    let want: BTreeSet<String> = stops
+        .iter()
+        .flat_map(|s| names.iter().map(move |c| photo(s, c)))
+        .collect();
+    assert_eq!(want.len(), 6 * names.len());
+    let shas = common::assert_photos(&dir, &want, true);
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest["outcome"], "completed", "{manifest}");
+    let listed = manifest_shas(&manifest);
+    assert_eq!(
+        listed, shas,
+        "the manifest lists every photo with its sha256"
+    );
+    let shots = manifest["shots"].as_array().expect("shots");
+    assert_eq!(shots.len(), 6, "one entry per stop");
+    for (entry, stop) in shots.iter().zip(&stops) {
+        let files: Vec<&str> = entry["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f["name"].as_str().expect("name"))
+            .collect();
+        let expected: Vec<String> = names.iter().map(|c| photo(stop, c)).collect();
+        assert_eq!(files, expected, "stop {}", stop.shot);
+    }
+    manifest
+}
+
+#[test]
+fn one_three_and_six_cameras_each_take_every_stop_once() {
+    for names in [
+        &["solo"][..],
+        &["low", "mid", "high"][..],
+        &["c1", "c2", "c3", "c4", "c5", "c6"][..],
+    ] {
+        let rig = column(names, "");
+        let out = rig.run(&["scan", "--profile", "stops", "--json"]);
+        out.expect_code(0);
+        let summary = out.summary();
+        assert_eq!(summary["captured"], 6, "{summary}");
+        assert_eq!(summary["uploaded"], 6, "{summary}");
+        assert_column_complete(&rig, names);
+    }
+}
+
+#[test]
+fn a_fault_on_one_camera_retakes_only_its_photo() {
+    // The middle camera fails its 4th exposure: it alone exposes again.
+    let names = ["low", "mid", "high"];
+    let rig = odd_one("mid", "fail_every_nth_expose = 4");
+    let out = rig.run(&["scan", "--profile", "stops", "--json"]);
+    out.expect_code(0);
+    assert_column_complete(&rig, &names);
+    let exposures = |camera: &str| exposures(&out.stderr, camera);
+    assert_eq!(
+        (exposures("low"), exposures("mid"), exposures("high")),
+        (6, 7, 6),
+        "{}",
+        out.stderr
+    );
+    // The fault is the middle camera's alone.
+    let failed: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("camera failed"))
+        .collect();
+    assert!(
+        failed.len() == 1 && failed[0].contains("camera: mid"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn a_camera_gone_for_a_while_pauses_the_scan_with_its_name_and_the_others_wait() {
+    let names = ["low", "mid", "high"];
+    let rig = odd_one("mid", "unplug_after_shots = 3\nunplug_ms = 400");
+    let out = rig.run(&["scan", "--profile", "stops", "--json"]);
+    out.expect_code(0);
+    assert_column_complete(&rig, &names);
+    let paused: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("paused until the device is back"))
+        .collect();
+    assert!(
+        !paused.is_empty() && paused.iter().all(|l| l.contains("camera mid")),
+        "{}",
+        out.stderr
+    );
+    let exposures = |camera: &str| exposures(&out.stderr, camera);
+    // Its photo, left on it while it was gone, is downloaded when it is
+    // back: no camera exposes a stop twice.
+    assert_eq!(
+        (exposures("low"), exposures("mid"), exposures("high")),
+        (6, 6, 6),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn camera_list_shows_every_camera_of_the_column_and_whether_it_answers() {
+    let rig = column(&["low", "mid", "high"], "");
+    let out = rig.run(&["camera", "list"]);
+    out.expect_code(0);
+    for name in ["low", "mid", "high"] {
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains(" yes ")),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn each_photo_of_a_column_has_its_camera_s_pose() {
+    // Geometry (README "Camera poses"): with no arm offsets and the table
+    // at 0°, a camera at tilt t and height h stands at
+    // (distance, 0, h) and looks down by t.
+    let rig = Rig::with(
+        "[geometry]\ndistance_m = 0.5\narm_out_m = 0.0\narm_up_m = 0.0\nheight_m = 0.2\n\
+         [[cameras]]\nname = \"low\"\ntilt = -10.0\nheight_m = 0.05\n\
+         [[cameras]]\nname = \"high\"\ntilt = 35.0\nheight_m = 0.45\n",
+    );
+    rig.profile("stops", &ring_profile(6, 5));
+    rig.run(&["scan", "--profile", "stops", "--json"])
+        .expect_code(0);
+    assert_column_complete(&rig, &["low", "high"]);
+    let dir = rig.delivered(&rig.only_scan());
+    for (camera, tilt, height) in [("low", -10.0, 0.05), ("high", 35.0, 0.45)] {
+        let sidecar = dir.join(format!("stops_0001_r1_az000.0_t+00.0_{camera}.pose.json"));
+        let pose: Value =
+            serde_json::from_slice(&std::fs::read(&sidecar).expect("sidecar")).expect("JSON");
+        assert_eq!(pose["tilt_deg"], tilt, "{pose}");
+        let centre: Vec<f64> = pose["centre"]
+            .as_array()
+            .expect("centre")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect();
+        for (got, want) in centre.iter().zip([0.5, 0.0, height]) {
+            assert!((got - want).abs() < 1e-9, "{camera}: centre {centre:?}");
+        }
+    }
+}
+
+#[test]
+fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_every_photo_once() {
+    let names = ["low", "mid", "high"];
+    // The high camera downloads slowly: at the last stop the others'
+    // photos are in the spool while its own is still coming, and the stop
+    // is not journaled until every camera's photo is in.
+    let rig = odd_one("high", "download_ms = 800");
+    let mut running = rig.spawn(&["scan", "--profile", "stops", "--json"]);
+    let last = plan("stops", &rings_of(&ring_profile(6, 5)))[5].clone();
+    running.wait_until(
+        "the last stop's low and mid photos in the spool",
+        DEADLINE,
+        || {
+            rig.spooled_scans().first().is_some_and(|scan| {
+                let dir = rig.spooled(scan);
+                ["low", "mid"]
+                    .iter()
+                    .all(|c| dir.join(photo(&last, c)).exists())
+            })
+        },
+    );
+    let scan = rig.spooled_scans()[0].clone();
+    running.kill();
+    assert_eq!(
+        rig.journal(&scan).count("shot_captured"),
+        5,
+        "the last stop is not captured"
+    );
+
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["captured"], 6, "{}", out.stdout);
+    assert_column_complete(&rig, &names);
+}
