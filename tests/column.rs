@@ -240,3 +240,26 @@ fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_eve
     assert_eq!(out.summary()["captured"], 6, "{}", out.stdout);
     assert_column_complete(&rig, &names);
 }
+
+#[test]
+fn a_column_badly_named_is_refused_naming_each_camera_at_fault() {
+    let rig = Rig::with(
+        "[[cameras]]\nname = \"a b\"\n[[cameras]]\nname = \"c\"\n[[cameras]]\nname = \"c\"\ntilt = 120.0\n",
+    );
+    let out = rig.run(&["check-config"]);
+    out.expect_code(2);
+    for (key, words) in [
+        ("cameras[0].name", "letters, digits"),
+        ("cameras[2].name", "names two cameras"),
+        ("cameras[2].tilt", "-90 to 90"),
+    ] {
+        assert!(
+            out.stderr.lines().any(|l| l.contains(key)
+                && l.contains(words)
+                && l.starts_with(&rig.config.display().to_string())),
+            "{key}: {}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("cameras[1]"), "{}", out.stderr);
+}

@@ -173,3 +173,47 @@ fn without_the_camera_a_scan_waits_for_it_with_a_clear_reason() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_column_of_two_libgphoto2_cameras_and_a_simulated_one_delivers_every_photo_once() {
+    // Two virtual cameras (a port file each) and a simulated third.
+    let Some((rig, iolibs)) = vcamera_rig(
+        "[[cameras]]\nname = \"left\"\nport = \"usb:>rec\"\n\
+         [[cameras]]\nname = \"right\"\nport = \"usb:>rec2\"\n\
+         [[cameras]]\nname = \"sim\"\nbackend = \"sim\"\n",
+    ) else {
+        return;
+    };
+    std::fs::write(rig.root().join(">rec2"), [0xb0, 0x04, 0x37, 0x04]).expect(">rec2");
+    let text = ring_profile(4, 0);
+    rig.profile("col", &text);
+    let out = run(&rig, &iolibs, &["camera", "list"]);
+    out.expect_code(0);
+    let out = run(&rig, &iolibs, &["scan", "--profile", "col", "--json"]);
+    out.expect_code(0);
+    let scan = out.summary()["scan"].as_str().expect("scan id").to_owned();
+    let dir = rig.delivered(&scan);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let stops = plan("col", &rings_of(&text));
+    for (entry, stop) in manifest["shots"].as_array().unwrap().iter().zip(&stops) {
+        let stem = stop.name.strip_suffix(".jpg").unwrap();
+        let names: Vec<&str> = entry["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        let want: Vec<String> = ["left", "right", "sim"]
+            .iter()
+            .map(|c| format!("{stem}_{c}.jpg"))
+            .collect();
+        assert_eq!(names, want, "stop {}", stop.shot);
+        for (file, name) in entry["files"].as_array().unwrap().iter().zip(&want) {
+            let bytes = std::fs::read(dir.join(name)).unwrap();
+            assert_eq!(&bytes[..2], [0xFF, 0xD8], "{name} is a JPEG");
+            assert_eq!(file["sha256"], sha256(&bytes), "{name} intact");
+        }
+    }
+    assert_eq!(manifest["shots"].as_array().unwrap().len(), 4);
+}

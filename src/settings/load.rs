@@ -384,8 +384,14 @@ impl Checker<'_> {
     /// `[[cameras]]`: at most [`MAX_CAMERAS`], each named uniquely, in
     /// this build.
     fn cameras(&mut self, cameras: &[super::ColumnCamera]) {
+        // Only a file sets `[[cameras]]`: problems are the file's.
+        let origin = self.layers.origin(&["cameras"]);
+        let mut fail = |key: &str, reason: String| {
+            self.problems
+                .push(Problem::new(origin.clone(), key, reason));
+        };
         if cameras.len() > super::MAX_CAMERAS {
-            self.fail(
+            fail(
                 "cameras",
                 format!(
                     "{} cameras are configured; a column takes at most {}",
@@ -403,31 +409,31 @@ impl Checker<'_> {
                     .chars()
                     .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
             if !name_ok {
-                self.fail(
+                fail(
                     &key,
                     format!("{:?} cannot name a camera in file names: use up to 32 letters, digits, `-` or `_`", c.name),
                 );
             } else if !seen.insert(c.name.as_str()) {
-                self.fail(
+                fail(
                     &key,
                     format!("{:?} names two cameras; give each its own name", c.name),
                 );
             }
             if c.backend == Some(CameraBackend::Gphoto2) && !cfg!(feature = "gphoto2") {
-                self.fail(
+                fail(
                     &format!("cameras[{i}].backend"),
                     "\"gphoto2\" is not in this build of scanrig; build with `--features gphoto2`"
                         .into(),
                 );
             }
             if !(-90.0..=90.0).contains(&c.tilt) {
-                self.fail(
+                fail(
                     &format!("cameras[{i}].tilt"),
                     format!("must be -90 to 90 degrees, found {}", c.tilt),
                 );
             }
             if let Some(h) = c.height_m.filter(|h| !(-100.0..=100.0).contains(h)) {
-                self.fail(
+                fail(
                     &format!("cameras[{i}].height_m"),
                     format!("must be -100 to 100 metres, found {h}"),
                 );
