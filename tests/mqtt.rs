@@ -21,8 +21,8 @@ fn rig_on(broker: &Broker, name: &str, extra: &str) -> Rig {
     rig
 }
 
-/// `scanrig fleet` as the studio, its output and exit code.
-fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
+/// A configuration for `scanrig fleet` as the studio, beside `rig`'s.
+fn studio_config(broker: &Broker, rig: &Rig) -> std::path::PathBuf {
     let studio = rig.root().join("studio.toml");
     let password = rig.root().join("studio-password");
     std::fs::write(&password, common::broker::password(STUDIO)).unwrap();
@@ -36,9 +36,14 @@ fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
         ),
     )
     .unwrap();
+    studio
+}
+
+/// `scanrig fleet` as the studio, its output and exit code.
+fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
     let mut cmd = vec!["fleet"];
     cmd.extend_from_slice(args);
-    let out = rig.run_with(&studio, &cmd);
+    let out = rig.run_with(&studio_config(broker, rig), &cmd);
     (
         out.code.unwrap_or(-1),
         format!("{}{}", out.stdout, out.stderr),
@@ -515,6 +520,56 @@ fn fleet_start_starts_ten_rigs_together_and_each_scans_every_photo_once() {
     let (code, out) = fleet(&broker, &rigs[0].0, &["status"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out.matches(" online ").count(), 10, "{out}");
+}
+
+#[test]
+fn fleet_watch_follows_every_rig_s_events_until_ctrl_c() {
+    let Some(broker) = Broker::start(&["rig-a", "rig-b"]) else {
+        return;
+    };
+    let rigs: Vec<(Rig, Running)> = ["rig-a", "rig-b"]
+        .iter()
+        .map(|n| {
+            let rig = rig_on(&broker, n, "");
+            let running = daemon(&rig);
+            online(&broker, n);
+            (rig, running)
+        })
+        .collect();
+    let studio = studio_config(&broker, &rigs[0].0);
+    let mut watch = Running::start(
+        rigs[0]
+            .0
+            .command_with(&studio, &["fleet", "watch", "--json"]),
+    );
+    // Its subscription is in place once the broker has seen it connect.
+    watch.wait_until("the watch connected", DEADLINE, || {
+        broker.log().contains("u'studio'")
+    });
+    let (code, out) = fleet(&broker, &rigs[0].0, &["start", "--profile", "six"]);
+    assert_eq!(code, 0, "{out}");
+    let printed = |w: &Running| w.stdout().matches("\"event\":\"finished\"").count();
+    common::wait_for("both scans finished, printed", DEADLINE, || {
+        printed(&watch) == 2
+    });
+    watch.signal(libc::SIGINT);
+    let out = watch.wait(DEADLINE);
+    out.expect_code(0);
+    let events: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    let count = |rig: &str, event: &str| {
+        events
+            .iter()
+            .filter(|e| e["rig"] == rig && e["event"] == event)
+            .count()
+    };
+    for rig in ["rig-a", "rig-b"] {
+        assert_eq!(count(rig, "photo"), 6, "{rig}: {}", out.stdout);
+        assert_eq!(count(rig, "finished"), 1, "{rig}: {}", out.stdout);
+    }
 }
 
 #[test]

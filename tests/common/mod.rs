@@ -439,6 +439,11 @@ impl Running {
         assert_eq!(rc, 0, "kill({}, {signal})", self.pid());
     }
 
+    /// What it has printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().expect("stdout buffer")).into_owned()
+    }
+
     /// What it printed on stderr so far.
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
