@@ -263,3 +263,39 @@ fn a_column_badly_named_is_refused_naming_each_camera_at_fault() {
     }
     assert!(!out.stderr.contains("cameras[1]"), "{}", out.stderr);
 }
+
+#[test]
+fn the_status_reports_each_camera_of_the_column() {
+    use common::http::{get, post};
+    // The high camera is gone after its second shot, for good.
+    let (_rig, daemon, base) = common::web::web_daemon(
+        "127.0.0.1:0",
+        "[[cameras]]\nname = \"low\"\n\
+         [[cameras]]\nname = \"high\"\n[cameras.sim]\nunplug_after_shots = 2\nunplug_ms = 600000\n",
+    );
+    let status = || get(&format!("{base}/status")).json();
+    let first = status();
+    let cameras = first["devices"]["cameras"].clone();
+    assert_eq!(cameras[0]["name"], "low", "{first}");
+    assert_eq!(cameras[1]["name"], "high", "{cameras}");
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    assert_eq!(started.status, 202);
+    common::wait_for("the scan paused for the high camera", DEADLINE, || {
+        let s = status();
+        s["scan"]["paused"]
+            .as_str()
+            .is_some_and(|p| p.contains("camera high"))
+    });
+    let cameras = status()["devices"]["cameras"].clone();
+    assert_eq!(cameras[0]["ok"], true, "{cameras}");
+    assert_eq!(cameras[1]["ok"], false, "{cameras}");
+    assert!(
+        cameras[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("disconnected"),
+        "{cameras}"
+    );
+    common::openapi::check();
+    common::web::stop(daemon);
+}

@@ -122,6 +122,10 @@ impl Supervisor {
             }
         });
         let asked: Vec<_> = asked.collect();
+        let then = move |act: &mut Supervisor, answers: Vec<(usize, Result<T, CameraError>)>| {
+            act.note_cameras(&answers);
+            then(act, answers)
+        };
         if self.cameras_together {
             self.ask(
                 futures_util::future::join_all(asked),
@@ -139,6 +143,21 @@ impl Supervisor {
                 answers
             };
             self.ask(one_by_one, scan, stage, then, ctx);
+        }
+    }
+
+    /// Each camera of a column's health after its answer.
+    fn note_cameras<T>(&mut self, answers: &[(usize, Result<T, CameraError>)]) {
+        for (i, answer) in answers {
+            if let Some(c) = self.devices.cameras.get_mut(*i) {
+                c.health = match answer {
+                    Ok(_) => super::status::Health::ok("working"),
+                    Err(e) => super::status::Health {
+                        ok: false,
+                        detail: e.to_string(),
+                    },
+                };
+            }
         }
     }
 

@@ -39,8 +39,8 @@ pub use motors::{HomeAll, JogBy};
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
-    CameraSettings, Devices, GetShots, GetStatus, Health, LastError, ManualError, PreviewFrame,
-    RigState, RigStatus, SetCameraSetting, TestShot,
+    CameraHealth, CameraSettings, Devices, GetShots, GetStatus, Health, LastError, ManualError,
+    PreviewFrame, RigState, RigStatus, SetCameraSetting, TestShot,
 };
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
@@ -202,6 +202,7 @@ impl Supervisor {
                     settings: c.settings,
                 })
                 .collect();
+            let devices = Devices::with_cameras(&default.describe(), &cameras);
             Supervisor {
                 runs: BTreeMap::new(),
                 turntable: TurntableActor::start(rig.axes, log.clone()),
@@ -226,7 +227,7 @@ impl Supervisor {
                 subscribers: Vec::new(),
                 status: Status::Idle,
                 quiet: true,
-                devices: Devices::new(&default.describe()),
+                devices,
                 last_error: None,
                 last_finished: None,
                 halt: Halt::new(),

@@ -54,7 +54,7 @@ pub struct Health {
 }
 
 impl Health {
-    fn ok(detail: &str) -> Health {
+    pub(super) fn ok(detail: &str) -> Health {
         Health {
             ok: true,
             detail: detail.to_owned(),
@@ -62,11 +62,24 @@ impl Health {
     }
 }
 
+/// One camera of a column and how it is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CameraHealth {
+    /// Its name.
+    pub name: String,
+    /// How it is doing.
+    #[serde(flatten)]
+    pub health: Health,
+}
+
 /// The devices' health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Devices {
-    /// The camera.
+    /// The camera (of a column: any of them).
     pub camera: Health,
+    /// Each camera of a column (none for a rig's only camera).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<CameraHealth>,
     /// The turntable and tilt arm.
     pub turntable: Health,
     /// Where photos go.
@@ -74,10 +87,26 @@ pub struct Devices {
 }
 
 impl Devices {
+    /// Nothing seen yet, of a rig with `cameras` (a column when they are
+    /// named).
+    pub(super) fn with_cameras(destination: &str, cameras: &[super::Fired]) -> Devices {
+        let mut devices = Devices::new(destination);
+        devices.cameras = cameras
+            .iter()
+            .filter(|c| !c.name.is_empty())
+            .map(|c| CameraHealth {
+                name: c.name.clone(),
+                health: Health::ok("no error seen"),
+            })
+            .collect();
+        devices
+    }
+
     /// Nothing seen yet.
     pub(super) fn new(destination: &str) -> Devices {
         Devices {
             camera: Health::ok("no error seen"),
+            cameras: Vec::new(),
             turntable: Health::ok("no error seen"),
             destination: Health::ok(destination),
         }

@@ -362,17 +362,27 @@ function renderStages(scan) {
   }
 }
 
-// List camera, turntable and destination with their health; a problem the
-// pause reason already tells is not told again.
+// List camera (each camera of a column), turntable and destination with
+// their health; a problem the pause reason already tells is not told again.
 function renderDevices(devices, reason) {
   const list = $("devices");
   list.replaceChildren();
+  const column = devices.cameras || [];
+  const shown = [];
   for (const [key, d] of Object.entries(devices)) {
+    if (key === "cameras") continue;
+    if (key === "camera" && column.length) {
+      for (const c of column) shown.push([`Camera ${c.name}`, c]);
+      continue;
+    }
+    shown.push([DEVICE_WORDS[key] || cap(key), d]);
+  }
+  for (const [label, d] of shown) {
     const ok = !!(d && d.ok);
     const li = document.createElement("li");
     li.className = ok ? "ok" : "bad";
     const name = document.createElement("b");
-    name.textContent = (DEVICE_WORDS[key] || cap(key)) + (ok ? "" : ": ");
+    name.textContent = label + (ok ? "" : ": ");
     let detail = (d && d.detail) || (ok ? "ready" : "not ready");
     if (!ok && reason && reason.includes(detail)) detail = "not ready (see above)";
     const words = document.createElement("span");
