@@ -195,9 +195,12 @@ fn a_command_is_carried_out_once_though_the_broker_restarts_before_it_is_acknowl
     assert_eq!(again.json(), answer.json(), "the same answer");
     assert_six_delivered(&rig);
     let again = running.stderr().matches("delivered again").count();
-    assert_eq!(
-        again, 1,
-        "the repeated command was recognised after a restart"
+    // (The broker may deliver the test's repeat to the restarted rig too,
+    // if the first process had not acknowledged it: recognised as well.)
+    assert!(
+        (1..=2).contains(&again),
+        "the repeated command was recognised after a restart: {}",
+        running.stderr()
     );
 }
 

@@ -17,7 +17,8 @@ pub const STEP: Duration = Duration::from_secs(20);
 
 /// A screenshot of the page scrolled to `selector`'s top, then back.
 pub fn screenshot_of(browser: &Browser, name: &str, selector: &str) {
-    let script = "document.querySelector(arguments[0]).scrollIntoView({block: \"center\"}); return null";
+    let script =
+        "document.querySelector(arguments[0]).scrollIntoView({block: \"center\"}); return null";
     browser.execute(script, json!([selector])).expect("scroll");
     screenshot(browser, name);
     browser
