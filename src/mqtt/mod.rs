@@ -233,9 +233,7 @@ async fn run(
                         dropped += 1;
                     }
                 }
-                if let Ok(s) = rig.sup.send(GetStatus).await {
-                    let mut s = status_json(&s);
-                    rig.redact.value(&mut s);
+                if let Some(s) = rig.status().await {
                     status.latest = Some(s);
                     status.dirty = true;
                 }
@@ -251,11 +249,7 @@ async fn run(
         }
         if status.dirty && *rig.up.borrow() {
             if status.latest.is_none() {
-                if let Ok(s) = rig.sup.send(GetStatus).await {
-                    let mut s = status_json(&s);
-                    rig.redact.value(&mut s);
-                    status.latest = Some(s);
-                }
+                status.latest = rig.status().await;
             }
             let Some(latest) = status.latest.clone() else {
                 continue;
@@ -282,6 +276,15 @@ async fn run(
 }
 
 impl Rig {
+    /// The status as the API shows it, redacted alike; `None` if the
+    /// supervisor is gone.
+    async fn status(&self) -> Option<Value> {
+        let s = self.sup.send(GetStatus).await.ok()?;
+        let mut s = status_json(&s);
+        self.redact.value(&mut s);
+        Some(s)
+    }
+
     /// Publishes QoS 1; dropped (and logged) when the queue is full, as it
     /// is while the broker is away.
     fn publish(&self, topic: String, retain: bool, payload: impl Into<Vec<u8>>) {
