@@ -362,6 +362,7 @@ fn ring(n: u32, name: &str, settle: Duration) -> ScanPlan {
             index: i + 1,
             azimuth: Degrees(f64::from(i) * 360.0 / f64::from(n)),
             tilt: Degrees(0.0),
+            cameras: Vec::new(),
         })
         .collect();
     ScanPlan::new(

@@ -116,6 +116,7 @@ impl Sphere {
                     index,
                     azimuth: Degrees(azimuth),
                     tilt: Degrees(tilt),
+                    cameras: Vec::new(),
                 });
             }
         }
@@ -131,7 +132,7 @@ pub struct Naming {
 }
 
 /// One `[[rings]]` entry: shots evenly spaced around the turntable at one tilt.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ring {
     /// Tilt of the camera arm in degrees, -90..=90 (0 = level).
     pub tilt: f64,
@@ -139,6 +140,9 @@ pub struct Ring {
     pub shots: u32,
     /// Azimuth of the first shot, in degrees.
     pub start: f64,
+    /// The cameras of the rig's column (`[[cameras]]`) that shoot this
+    /// ring, by name; empty: every camera.
+    pub cameras: Vec<String>,
 }
 
 /// The file as written; checked into a [`Profile`].
@@ -208,6 +212,8 @@ struct RawRing {
     shots: Option<u32>,
     #[serde(default)]
     start: f64,
+    #[serde(default)]
+    cameras: Vec<String>,
 }
 
 /// Where a profile of some name lives.
@@ -268,6 +274,7 @@ impl Profile {
                     index: i + 1,
                     azimuth: Degrees(normalise(ring.start + step)),
                     tilt: Degrees(ring.tilt),
+                    cameras: ring.cameras.clone(),
                 });
             }
         }
@@ -313,6 +320,27 @@ impl Profile {
                 .find_map(|s| limits.turntable.check("turntable", s.azimuth).err());
             if let Some(e) = past {
                 problems.push(Problem::new(&origin, format!("rings[{n}]"), e.to_string()));
+            }
+            let unknown: Vec<&str> = ring
+                .cameras
+                .iter()
+                .filter(|c| !limits.cameras.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                let reason = if limits.cameras.is_empty() {
+                    format!(
+                        "names camera(s) {}, but this rig has one camera ([camera]); name cameras only for a column ([[cameras]] in the configuration), or remove the key",
+                        unknown.join(", ")
+                    )
+                } else {
+                    format!(
+                        "names camera(s) {} the rig does not have; its [[cameras]] are: {}",
+                        unknown.join(", "),
+                        limits.cameras.join(", ")
+                    )
+                };
+                problems.push(Problem::new(&origin, format!("rings[{n}].cameras"), reason));
             }
         }
         if problems.is_empty() {
@@ -551,10 +579,24 @@ fn check(
                 format!("must be a finite number of degrees, found {}", ring.start),
             );
         }
+        let mut cameras: Vec<String> = Vec::new();
+        for camera in ring.cameras {
+            if camera.trim().is_empty() {
+                fail(
+                    key("cameras"),
+                    "a camera name is empty; name cameras as [[cameras]] does".into(),
+                );
+            } else if cameras.contains(&camera) {
+                fail(key("cameras"), format!("names camera {camera:?} twice"));
+            } else {
+                cameras.push(camera);
+            }
+        }
         rings.push(Ring {
             tilt: ring.tilt.unwrap_or(0.0),
             shots: ring.shots.unwrap_or(0),
             start: ring.start,
+            cameras,
         });
     }
     Profile {

@@ -707,17 +707,22 @@ pub struct Log {
     pub level: LogLevel,
 }
 
-/// The soft limits of the rig's axes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a profile must fit: the soft limits of the rig's axes, and its
+/// cameras.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RigLimits {
     /// The turntable's.
     pub turntable: Travel,
     /// The tilt arm's.
     pub tilt: Travel,
+    /// The names of the column's cameras (`[[cameras]]`); empty: the one
+    /// camera of `[camera]`.
+    pub cameras: Vec<String>,
 }
 
 impl Settings {
-    /// The soft limits every move keeps to.
+    /// The soft limits every move keeps to, and the cameras a profile may
+    /// name.
     pub fn limits(&self) -> RigLimits {
         let turns = self.turntable.max_turns.map(|t| Degrees(t * 360.0));
         RigLimits {
@@ -729,6 +734,7 @@ impl Settings {
                 min: Some((Degrees(self.tilt.min_deg), "tilt.min_deg")),
                 max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
             },
+            cameras: self.cameras.iter().map(|c| c.name.clone()).collect(),
         }
     }
 

@@ -44,6 +44,32 @@ fn photo(shot: &Planned, camera: &str) -> String {
     format!("{stem}_{camera}.jpg")
 }
 
+/// The photos of profile `mixed`: ring 1 by cameras low and top, the
+/// rings after it by top alone.
+fn mixed_photos(profile: &str) -> BTreeSet<String> {
+    let stops = plan("mixed", &rings_of(profile));
+    stops
+        .iter()
+        .flat_map(|s| {
+            let cameras: &[&str] = if s.ring == 1 {
+                &["low", "top"]
+            } else {
+                &["top"]
+            };
+            cameras.iter().map(move |c| photo(s, c))
+        })
+        .collect()
+}
+
+/// The names of the files a manifest's shot entry lists, in its order.
+fn names_in(entry: &Value) -> Vec<&str> {
+    let files = entry["files"].as_array().expect("files");
+    files
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect()
+}
+
 /// How many times `camera` was exposed, as its debug log says.
 fn exposures(log: &str, camera: &str) -> usize {
     log.lines()
@@ -74,12 +100,7 @@ fn assert_column_complete(rig: &Rig, names: &[&str]) -> Value {
     let shots = manifest["shots"].as_array().expect("shots");
     assert_eq!(shots.len(), 6, "one entry per stop");
     for (entry, stop) in shots.iter().zip(&stops) {
-        let files: Vec<&str> = entry["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .map(|f| f["name"].as_str().expect("name"))
-            .collect();
+        let files = names_in(entry);
         let expected: Vec<String> = names.iter().map(|c| photo(stop, c)).collect();
         assert_eq!(files, expected, "stop {}", stop.shot);
     }
@@ -239,6 +260,128 @@ fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_eve
     out.expect_code(0);
     assert_eq!(out.summary()["captured"], 6, "{}", out.stdout);
     assert_column_complete(&rig, &names);
+}
+
+#[test]
+fn a_ring_naming_one_camera_is_shot_by_it_alone() {
+    // Ring 1: both cameras at 3 stops; ring 2: the top camera alone at 2
+    // more (closer looks at the top of the object).
+    let rig = Rig::with(
+        "[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"top\"\ntilt = 30.0\n\
+         [log]\nlevel = \"debug\"\n",
+    );
+    let profile = "settle_ms = 5\n[[rings]]\ntilt = 0.0\nshots = 3\n\
+                   [[rings]]\ntilt = 0.0\nshots = 2\nstart = 45.0\ncameras = [\"top\"]\n";
+    rig.profile("mixed", profile);
+    let out = rig.run(&["scan", "--profile", "mixed", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["uploaded"], 5, "{}", out.stdout);
+    assert_eq!(
+        (exposures(&out.stderr, "low"), exposures(&out.stderr, "top")),
+        (3, 5),
+        "each camera exposed at its own stops only"
+    );
+    let want = mixed_photos(profile);
+    let dir = rig.delivered(&rig.only_scan());
+    let shas = common::assert_photos(&dir, &want, true);
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest["outcome"], "completed", "{manifest}");
+    assert_eq!(manifest_shas(&manifest), shas);
+}
+
+#[test]
+fn a_profile_naming_a_camera_the_column_lacks_is_refused_before_anything_moves() {
+    let rig = column(&["low", "mid"], "");
+    rig.profile(
+        "wrong",
+        "[[rings]]\ntilt = 0.0\nshots = 2\ncameras = [\"top\"]\n",
+    );
+    let out = rig.run(&["scan", "--profile", "wrong"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("rings[1].cameras")
+            && out.stderr.contains(
+                "names camera(s) top the rig does not have; its [[cameras]] are: low, mid"
+            ),
+        "{}",
+        out.stderr
+    );
+    assert!(rig.spooled_scans().is_empty(), "nothing was started");
+}
+
+#[test]
+fn a_scan_resumed_after_its_named_camera_left_the_column_is_refused_and_kept() {
+    let rig = Rig::with("[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"top\"\n");
+    let profile = "settle_ms = 5\n[[rings]]\ntilt = 0.0\nshots = 6\n\
+                   [[rings]]\ntilt = 0.0\nshots = 2\ncameras = [\"top\"]\n";
+    rig.profile("mixed", profile);
+    let mut running = rig.spawn(&["scan", "--profile", "mixed", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 2);
+    running.kill();
+    let captured = rig.journal(&scan).count("shot_captured");
+
+    // The top camera is taken off the column before the resume.
+    rig.configure("[[cameras]]\nname = \"low\"\n");
+    let out = rig.run(&["resume"]);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "the scan's profile names camera(s) top the rig no longer has (its cameras: low)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        rig.journal(&scan).count("shot_captured"),
+        captured,
+        "nothing more was taken"
+    );
+    assert!(
+        rig.spooled_scans().contains(&scan),
+        "the scan is kept to resume"
+    );
+
+    // With the camera back, the resume delivers every photo once.
+    rig.configure("[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"top\"\n");
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    let dir = rig.delivered(&scan);
+    let want = mixed_photos(profile);
+    common::assert_photos(&dir, &want, true);
+}
+
+#[test]
+fn a_camera_set_to_raw_plus_jpeg_delivers_its_pair_at_every_stop() {
+    // The high camera shoots RAW + JPEG (the simulator's RAW is a PPM);
+    // the low one JPEG only. A stop's files arrive and are listed together.
+    let rig = Rig::with(
+        "[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"high\"\n\
+         [cameras.settings]\nimageformat = \"RAW + JPEG Fine\"\n",
+    );
+    rig.profile("stops", &ring_profile(6, 5));
+    let out = rig.run(&["scan", "--profile", "stops", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["uploaded"], 6, "{}", out.stdout);
+    let stops = plan("stops", &rings_of(&ring_profile(6, 5)));
+    let files = |s: &Planned| {
+        let raw = photo(s, "high").replace(".jpg", ".ppm");
+        [photo(s, "low"), photo(s, "high"), raw]
+    };
+    let want: BTreeSet<String> = stops.iter().flat_map(files).collect();
+    let dir = rig.delivered(&rig.only_scan());
+    let shas = common::assert_photos(&dir, &want, true);
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest_shas(&manifest), shas);
+    let shots = manifest["shots"].as_array().expect("shots");
+    for (entry, stop) in shots.iter().zip(&stops) {
+        let listed = names_in(entry);
+        assert_eq!(listed, files(stop), "stop {}", stop.shot);
+    }
+    // Each camera's pose is written once, for its JPEG.
+    let poses = std::fs::read_to_string(dir.join("colmap/images.txt")).expect("images.txt");
+    let posed = poses.lines().filter(|l| l.contains(".jpg")).count();
+    assert_eq!(posed, 12, "{poses}");
+    assert!(!poses.contains(".ppm"), "{poses}");
 }
 
 #[test]

@@ -101,6 +101,7 @@ mod tests {
                     azimuth: Degrees(f64::from((i - 1) % 2) * 180.0),
                     tilt: Degrees(f64::from((i - 1) / 2) * 30.0),
                     stem: format!("s_{i:04}"),
+                    cameras: Vec::new(),
                 })
                 .collect(),
             ..ScanPlan::default()

@@ -70,6 +70,9 @@ pub struct ShotPlan {
     pub tilt: Degrees,
     /// File name without extension, e.g. `demo_0003_r1_az090.0_t+15.0`.
     pub stem: String,
+    /// The cameras of a column that shoot it, by name; empty: every one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<String>,
 }
 
 /// Everything a scan needs to run, and to resume after a crash.
@@ -102,7 +105,7 @@ pub fn number_width(shots: usize) -> usize {
 }
 
 /// A place to shoot from, as a profile lists it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Station {
     /// Ring number, from 1.
     pub ring: u32,
@@ -112,6 +115,8 @@ pub struct Station {
     pub azimuth: Degrees,
     /// Tilt angle.
     pub tilt: Degrees,
+    /// The cameras of a column that shoot here, by name; empty: every one.
+    pub cameras: Vec<String>,
 }
 
 impl ScanPlan {
@@ -143,6 +148,7 @@ impl ScanPlan {
                         s.azimuth.get(),
                         s.tilt.get()
                     ),
+                    cameras: s.cameras.clone(),
                 }
             })
             .collect();
@@ -165,6 +171,28 @@ impl ScanPlan {
     /// The plan of one shot.
     pub fn shot(&self, id: ShotId) -> &ShotPlan {
         &self.shots[id.0 as usize - 1]
+    }
+
+    /// Whether the column's camera `camera` shoots shot `id` (a rig's only
+    /// camera, named "", shoots every shot).
+    pub fn shoots(&self, id: ShotId, camera: &str) -> bool {
+        let named = &self.shot(id).cameras;
+        camera.is_empty() || named.is_empty() || named.iter().any(|n| n == camera)
+    }
+
+    /// The camera names some shot of the plan asks for that `rig` (the
+    /// column's camera names) does not have.
+    pub fn cameras_missing(&self, rig: &[&str]) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .shots
+            .iter()
+            .flat_map(|s| &s.cameras)
+            .filter(|n| !rig.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
     }
 
     /// What camera `camera` of a column (empty: the rig's only camera)
@@ -194,6 +222,7 @@ mod tests {
                 index: i + 1,
                 azimuth: Degrees(f64::from(i) * 360.0 / f64::from(n)),
                 tilt: Degrees(tilt),
+                cameras: Vec::new(),
             })
             .collect()
     }

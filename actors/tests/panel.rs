@@ -29,6 +29,7 @@ fn plan(shots: u32) -> ScanPlan {
             index: i + 1,
             azimuth: Degrees(f64::from(i) * 10.0),
             tilt: Degrees(0.0),
+            cameras: Vec::new(),
         })
         .collect();
     ScanPlan::new(

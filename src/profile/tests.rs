@@ -1,6 +1,7 @@
 //! Unit tests of the scan profiles: the shipped ones, their planned shots,
 //! lookup and shadowing, and a table of broken profiles.
 
+use scanrig_hardware::axis::Travel;
 use scanrig_hardware::camera::{SimCamera, SimCameraConfig};
 
 use super::*;
@@ -43,7 +44,7 @@ fn shipped_profiles_load_and_plan_their_shots() {
         shots
             .iter()
             .filter(|s| s.ring == r)
-            .copied()
+            .cloned()
             .collect::<Vec<_>>()
     };
     for (r, tilt, n) in [(1, -20.0, 12), (2, 15.0, 12), (3, 45.0, 8)] {
@@ -136,6 +137,9 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[naming]\nprefix = \"my scan\"\n[[rings]]\ntilt = 0\nshots = 8\n", "naming.prefix", &["letters, digits, - and _", "\"my scan\""]),
     ("[camera]\niso = \"\"\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["is empty"]),
     ("[camera]\niso = true\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["a string or a number, found boolean"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"\"]\n", "rings[1].cameras", &["a camera name is empty"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"top\"]\n", "rings[1].cameras", &["names camera \"top\" twice"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = \"top\"\n", "rings[1].cameras", &["wrong type"]),
     ("[[rings]\ntilt = 0\n", "", &["invalid TOML at line 1"]),
 ];
 
@@ -375,5 +379,44 @@ fn a_sphere_is_checked_like_rings() {
             .find(|p| p.key == key)
             .unwrap_or_else(|| panic!("{text}: {err}"));
         assert!(p.reason.contains(words), "{text}: {p}");
+    }
+}
+
+#[test]
+fn a_ring_names_the_column_s_cameras_that_shoot_it() {
+    let text =
+        "[[rings]]\ntilt = 0\nshots = 4\n[[rings]]\ntilt = 30\nshots = 2\ncameras = [\"top\"]\n";
+    let column = |names: &[&str]| RigLimits {
+        turntable: Travel::default(),
+        tilt: Travel::default(),
+        cameras: names.iter().map(|n| n.to_string()).collect(),
+    };
+    let profile = parse("c", "test", "c.toml", text)
+        .unwrap()
+        .for_rig(&column(&["low", "top"]))
+        .unwrap();
+    let named: Vec<Vec<String>> = profile.shots().into_iter().map(|s| s.cameras).collect();
+    let top = vec!["top".to_string()];
+    assert_eq!(named, [vec![], vec![], vec![], vec![], top.clone(), top]);
+
+    // A camera the column lacks, and any name on a rig of one camera.
+    for (rig, words) in [
+        (
+            column(&["low", "mid"]),
+            "names camera(s) top the rig does not have; its [[cameras]] are: low, mid",
+        ),
+        (column(&[]), "this rig has one camera ([camera])"),
+    ] {
+        let err = parse("c", "test", "c.toml", text)
+            .unwrap()
+            .for_rig(&rig)
+            .unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        let p = &err.problems[0];
+        assert_eq!(
+            (p.origin.as_str(), p.key.as_str()),
+            ("test", "rings[2].cameras")
+        );
+        assert!(p.reason.contains(words), "{p}");
     }
 }

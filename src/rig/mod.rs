@@ -165,7 +165,10 @@ fn column_camera(settings: &Settings, c: &settings::ColumnCamera) -> CameraConne
     let port = if c.port.is_empty() { &g.port } else { &c.port };
     let backend = c.backend.unwrap_or(settings.camera.backend);
     if backend == CameraBackend::Sim {
+        // It sees from its own place on the column.
         let mut sim = sim_camera(settings);
+        sim.stage.height_m = c.height_m.unwrap_or(sim.stage.height_m);
+        sim.stage.tilt_deg = c.tilt;
         let f = &c.sim;
         sim.fail_every_nth_expose = f.fail_every_nth_expose.unwrap_or(sim.fail_every_nth_expose);
         sim.fail_every_nth_download = f
@@ -311,6 +314,7 @@ fn sim_camera(settings: &Settings) -> SimCameraConfig {
             focal_mm: g.focal_mm,
             sensor_width_mm: g.sensor_width_mm,
             sensor_height_mm: g.sensor_height_mm,
+            tilt_deg: 0.0,
         },
     }
 }

@@ -781,8 +781,9 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// Checks that `scan_dir` holds exactly the photos `names` (plus, if
 /// `manifest`, `manifest.json` and every pose prior; without it, priors
 /// written before a crash may be there) and nothing else: no second copy,
-/// no temp file; that each decodes as a JPEG of [`PHOTO_SIZE`]. Returns
-/// each photo's sha256.
+/// no temp file; that each decodes as a JPEG of [`PHOTO_SIZE`] (a `.ppm`,
+/// the simulator's RAW file: a whole PPM of that size). Returns each
+/// photo's sha256.
 pub fn assert_photos(
     scan_dir: &Path,
     names: &BTreeSet<String>,
@@ -817,6 +818,14 @@ pub fn assert_photos(
         .iter()
         .map(|name| {
             let bytes = std::fs::read(scan_dir.join(name)).expect("read photo");
+            if name.ends_with(".ppm") {
+                let (w, h) = PHOTO_SIZE;
+                let header = format!("P6\n{w} {h}\n255\n");
+                assert!(bytes.starts_with(header.as_bytes()), "{name}: PPM header");
+                let pixels = 3 * usize::from(w) * usize::from(h);
+                assert_eq!(bytes.len(), header.len() + pixels, "{name}: size");
+                return (name.clone(), sha256(&bytes));
+            }
             let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
             decoder
                 .decode()

@@ -14,6 +14,7 @@ pub(crate) fn plan(n: u32) -> ScanPlan {
             index: i + 1,
             azimuth: Degrees(f64::from(i) * 90.0),
             tilt: Degrees(0.0),
+            cameras: Vec::new(),
         })
         .collect();
     ScanPlan::new(

@@ -633,4 +633,4 @@ fn in_backlog(s: ShotState) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,7 +8,7 @@ use crate::restart::Backoff;
 
 use super::*;
 
-fn config() -> SequenceConfig {
+pub(crate) fn config() -> SequenceConfig {
     SequenceConfig {
         upload_backlog: 4,
         max_restarts: 3,

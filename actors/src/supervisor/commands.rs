@@ -4,22 +4,21 @@
 
 use std::time::Instant;
 
-use std::collections::BTreeMap;
-
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::camera::CameraError;
 use slog::{error, info, warn};
 
-use super::faults::{camera_failed, flat, flatten, table_failed, table_lost};
+use super::column;
+use super::faults::{camera_failed, flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
-use crate::camera::{ApplySettings, CameraActor, Connect, Download, Expose};
+use crate::camera::{ApplySettings, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
 use crate::journal::commit::Append;
 use crate::journal::{Record, SpoolFile};
 use crate::plan::{ScanId, ShotId};
 use crate::recorder::FreeSpace;
-use crate::sequence::{Command, Event, PauseReason};
+use crate::sequence::{Command, Device, Event, Fault, FaultKind, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
 use scanrig_hardware::camera::DownloadedFile;
@@ -92,100 +91,33 @@ impl Supervisor {
             .spawn(ctx);
     }
 
-    /// Asks each camera numbered in `asks` its message, together, each
-    /// within its time limit, and feeds the event made from their answers, by camera, once
-    /// the last has answered (a timeout or a lost thread is a camera error
-    /// too).
-    fn ask_cameras<M, T>(
-        &mut self,
-        asks: impl IntoIterator<Item = (usize, M)>,
-        during: &'static str,
-        scan: &ScanId,
-        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
-        then: impl FnOnce(&mut Supervisor, Vec<(usize, Result<T, CameraError>)>) -> Event + 'static,
-        ctx: &mut Context<Self>,
-    ) where
-        M: Message<Result = Result<T, CameraError>> + Send + 'static,
-        CameraActor: Handler<M>,
-        T: Send + 'static,
-    {
-        let timeout = self.camera_timeout;
-        // Each message is sent when its future is first polled: together,
-        // all at once; one after another, each after the last answer.
-        let asked = asks.into_iter().map(|(i, msg)| {
-            let addr = self.cameras[i].addr.clone();
-            async move {
-                (
-                    i,
-                    flatten(addr.send(msg).timeout(timeout).await, during, timeout),
-                )
-            }
-        });
-        let asked: Vec<_> = asked.collect();
-        let then = move |act: &mut Supervisor, answers: Vec<(usize, Result<T, CameraError>)>| {
-            act.note_cameras(&answers);
-            then(act, answers)
-        };
-        if self.cameras_together {
-            self.ask(
-                futures_util::future::join_all(asked),
-                scan,
-                stage,
-                then,
-                ctx,
-            );
-        } else {
-            let one_by_one = async move {
-                let mut answers = Vec::new();
-                for answer in asked {
-                    answers.push(answer.await);
-                }
-                answers
-            };
-            self.ask(one_by_one, scan, stage, then, ctx);
-        }
-    }
-
-    /// Each camera of a column's health after its answer.
-    fn note_cameras<T>(&mut self, answers: &[(usize, Result<T, CameraError>)]) {
-        for (i, answer) in answers {
-            if let Some(c) = self.devices.cameras.get_mut(*i) {
-                c.health = match answer {
-                    Ok(_) => super::status::Health::ok("working"),
-                    Err(e) => super::status::Health {
-                        ok: false,
-                        detail: e.to_string(),
-                    },
-                };
-            }
-        }
-    }
-
-    /// The first failure of `answers` as the sequence's event, naming the
-    /// camera in a column; `None` when every camera answered.
-    fn camera_fault<T>(
-        &self,
-        shot: Option<ShotId>,
-        answers: &mut Vec<(usize, Result<T, CameraError>)>,
-    ) -> Option<Event> {
-        let i = answers.iter().position(|(_, r)| r.is_err())?;
-        let (camera, Err(e)) = answers.remove(i) else {
-            return None;
-        };
-        let mut event = camera_failed(shot, e);
-        let name = &self.cameras[camera].name;
-        if let (Event::DeviceFailed { fault, .. }, false) = (&mut event, name.is_empty()) {
-            fault.message = format!("camera {name}: {}", fault.message);
-        }
-        Some(event)
-    }
-
     fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
         match command {
             Command::ApplySettings => {
+                // Before any motor moves: every camera the plan names is
+                // the rig's (a column changed since the scan began).
+                let names = column::names(&self.cameras);
+                let missing = run.plan.cameras_missing(&names);
+                if !missing.is_empty() {
+                    let message = format!(
+                        "the scan's profile names camera(s) {} the rig no longer has (its cameras: {}); put them back in [[cameras]] and resume, or discard the scan",
+                        missing.join(", "),
+                        names.join(", ")
+                    );
+                    let event = Event::DeviceFailed {
+                        device: Device::Camera,
+                        shot: None,
+                        retake: false,
+                        fault: Fault {
+                            kind: FaultKind::Refused,
+                            message,
+                        },
+                    };
+                    return self.feed(scan, event, ctx);
+                }
                 // Each camera's own settings, under the profile's.
                 let settings: Vec<_> = self
                     .cameras
@@ -262,11 +194,11 @@ impl Supervisor {
             Command::Expose(shot) => {
                 // Only the cameras without a photo of this stop yet: one
                 // camera retried does not expose the others again.
-                let exposed = run.exposures.get(&shot);
-                let parts = run.parts.get(&shot);
-                let which: Vec<usize> = (0..self.cameras.len())
-                    .filter(|i| !exposed.is_some_and(|e| e.contains_key(i)))
-                    .filter(|i| !parts.is_some_and(|p| p.contains_key(i)))
+                let shooting = column::shooting(&run.plan, shot, &column::names(&self.cameras));
+                let which: Vec<usize> = shooting
+                    .iter()
+                    .copied()
+                    .filter(|i| !run.closed(shot).contains(i))
                     .collect();
                 let requests: Vec<_> = self
                     .cameras
@@ -281,17 +213,18 @@ impl Supervisor {
                     |s| &mut s.exposing,
                     move |act, mut answers| {
                         let fault = act.camera_fault(Some(shot), &mut answers);
-                        if let Some(run) = act.runs.get_mut(&id) {
-                            for (camera, exposure) in answers {
-                                if let Ok(exposure) = exposure {
-                                    run.exposures
-                                        .entry(shot)
-                                        .or_default()
-                                        .insert(camera, exposure);
-                                }
+                        let Some(run) = act.runs.get_mut(&id) else {
+                            return fault.unwrap_or(Event::Exposed(shot));
+                        };
+                        for (camera, exposure) in answers {
+                            if let Ok(exposure) = exposure {
+                                run.exposures
+                                    .entry(shot)
+                                    .or_default()
+                                    .insert(camera, exposure);
                             }
                         }
-                        fault.unwrap_or(Event::Exposed(shot))
+                        column::stop_exposed(shot, &shooting, &run.closed(shot), fault)
                     },
                     ctx,
                 );
@@ -401,7 +334,7 @@ impl Supervisor {
             |s| &mut s.downloading,
             move |act, mut answers| {
                 let fault = act.camera_fault(Some(shot), &mut answers);
-                let cameras = act.cameras.len();
+                let names: Vec<String> = act.cameras.iter().map(|c| c.name.clone()).collect();
                 let Some(run) = act.runs.get_mut(&id) else {
                     return fault.unwrap_or(Event::Downloaded(shot));
                 };
@@ -416,8 +349,13 @@ impl Supervisor {
                 if let Some(fault) = fault {
                     return fault;
                 }
-                let parts = run.parts.get(&shot).map_or(0, BTreeMap::len);
-                if parts < cameras {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let shooting = column::shooting(&run.plan, shot, &names);
+                let parts = run.parts.get(&shot);
+                if !shooting
+                    .iter()
+                    .all(|i| parts.is_some_and(|p| p.contains_key(i)))
+                {
                     // A camera's exposure was lost: take its photo again.
                     return camera_failed(
                         Some(shot),

@@ -135,6 +135,15 @@ impl Run {
         }
     }
 
+    /// The cameras (by their place in the column) whose shutter has closed
+    /// at stop `shot`: an exposure waiting for its download, or its files
+    /// in the spool.
+    pub(crate) fn closed(&self, shot: ShotId) -> BTreeSet<usize> {
+        let exposed = self.exposures.get(&shot).into_iter().flat_map(|e| e.keys());
+        let parts = self.parts.get(&shot).into_iter().flat_map(|p| p.keys());
+        exposed.chain(parts).copied().collect()
+    }
+
     /// The uploads of a shot's files.
     pub(crate) fn uploads(&self, shot: ShotId) -> Vec<Upload> {
         let folder = self.sources.get(&shot).unwrap_or(&self.dir);

@@ -41,18 +41,7 @@ pub(crate) struct ImageSpec<'a> {
 /// Writes the shot as a baseline JPEG with EXIF to `w`. Padding is streamed
 /// in APP15 segments, so the file can be large without a large buffer.
 pub(crate) fn write_jpeg(w: &mut impl Write, spec: &ImageSpec<'_>) -> io::Result<()> {
-    let (width, height) = match (u16::try_from(spec.width), u16::try_from(spec.height)) {
-        (Ok(w), Ok(h)) if w > 0 && h > 0 => (w, h),
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "a JPEG must be 1 to 65535 pixels each way, not {}x{}",
-                    spec.width, spec.height
-                ),
-            ))
-        }
-    };
+    let (width, height) = size(spec)?;
     let mut jpeg = Vec::new();
     let mut encoder = Encoder::new(&mut jpeg, 90);
     encoder
@@ -70,6 +59,39 @@ pub(crate) fn write_jpeg(w: &mut impl Write, spec: &ImageSpec<'_>) -> io::Result
         write_padding(w, spec.file_size - natural)?;
     }
     w.write_all(tail)
+}
+
+/// Writes the shot uncompressed, as a binary PPM: the simulated camera's
+/// RAW file, the other half of a RAW + JPEG pair (the same picture, no
+/// EXIF, no padding).
+pub(crate) fn write_ppm(w: &mut impl Write, spec: &ImageSpec<'_>) -> io::Result<()> {
+    let (width, height) = size(spec)?;
+    write!(w, "P6\n{width} {height}\n255\n")?;
+    let picture = Picture::new(spec, width, height);
+    let mut row = Vec::with_capacity(3 * usize::from(width));
+    for y in 0..u32::from(height) {
+        row.clear();
+        for x in 0..u32::from(width) {
+            let (r, g, b) = picture.pixel(x, y);
+            row.extend([r, g, b]);
+        }
+        w.write_all(&row)?;
+    }
+    Ok(())
+}
+
+/// The photo's size, if a JPEG can have it.
+fn size(spec: &ImageSpec<'_>) -> io::Result<(u16, u16)> {
+    match (u16::try_from(spec.width), u16::try_from(spec.height)) {
+        (Ok(w), Ok(h)) if w > 0 && h > 0 => Ok((w, h)),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "a JPEG must be 1 to 65535 pixels each way, not {}x{}",
+                spec.width, spec.height
+            ),
+        )),
+    }
 }
 
 /// Offset just past SOI and the APPn segments that follow it.

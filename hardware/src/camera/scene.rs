@@ -36,6 +36,9 @@ pub struct Stage {
     pub sensor_width_mm: f64,
     /// The sensor's height, millimetres.
     pub sensor_height_mm: f64,
+    /// The camera's own tilt on its mount, degrees, added to the arm's (a
+    /// camera of a column; 0 for a camera on the arm).
+    pub tilt_deg: f64,
 }
 
 impl Default for Stage {
@@ -51,6 +54,7 @@ impl Default for Stage {
             focal_mm: 35.0,
             sensor_width_mm: 23.5,
             sensor_height_mm: 15.6,
+            tilt_deg: 0.0,
         }
     }
 }
@@ -220,7 +224,8 @@ pub(crate) struct View {
 
 impl View {
     /// The view of a `width` × `height` photo taken with the table at
-    /// `azimuth` and the arm at `tilt`.
+    /// `azimuth` and the arm at `tilt` (and the camera at the stage's own
+    /// tilt on it).
     pub(crate) fn new(
         stage: &Stage,
         width: u32,
@@ -231,7 +236,7 @@ impl View {
         // The arm turns about the pivot's axis, which runs along the lab's
         // X: tilting up by t turns it by −t about +X, which raises the lens
         // (it sits on the −Y side) and points the view down.
-        let (s, c) = (-tilt.get().to_radians()).sin_cos();
+        let (s, c) = (-(tilt.get() + stage.tilt_deg).to_radians()).sin_cos();
         let about_x = |v: V3| [v[0], c * v[1] - s * v[2], s * v[1] + c * v[2]];
         let pivot = [0.0, -stage.distance_m, stage.height_m];
         let lens = add(pivot, about_x([0.0, -stage.arm_out_m, stage.arm_up_m]));

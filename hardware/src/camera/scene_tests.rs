@@ -80,6 +80,32 @@ fn tilting_the_arm_up_looks_down_at_the_objects() {
     );
 }
 
+#[test]
+fn a_camera_tilted_on_its_mount_sees_what_the_arm_tilted_as_much_sees() {
+    // A column's camera at 25° on its mount, the arm at 10°: the view of
+    // the arm at 35°, and not that of the arm at 10°.
+    let arm = Stage {
+        distance_m: 0.0,
+        height_m: 0.05,
+        arm_out_m: 0.5,
+        ..Stage::default()
+    };
+    let mounted = Stage {
+        tilt_deg: 25.0,
+        ..arm
+    };
+    let pixels = |v: &View| -> Vec<(u8, u8, u8)> {
+        (0..H)
+            .step_by(7)
+            .flat_map(|y| (0..W).step_by(5).map(move |x| (x, y)))
+            .map(|(x, y)| v.pixel(x, y))
+            .collect()
+    };
+    let seen = pixels(&view(&mounted, 30.0, 10.0));
+    assert_eq!(seen, pixels(&view(&arm, 30.0, 35.0)));
+    assert_ne!(seen, pixels(&view(&arm, 30.0, 10.0)));
+}
+
 /// The horizontal shift of the scene's middle rows between two table
 /// angles, by the brightness profile's best alignment (positive: moved
 /// right in the photo).

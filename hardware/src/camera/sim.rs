@@ -1,4 +1,5 @@
-//! A simulated camera: real JPEG files, realistic latency, injected faults and a one-off unplug.
+//! A simulated camera: real JPEG files (and RAW ones, as PPM, for "RAW +
+//! JPEG"), realistic latency, injected faults and a one-off unplug.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::image::{write_jpeg, ImageSpec};
+use super::image::{write_jpeg, write_ppm, ImageSpec};
 use super::scene::Stage;
 use super::{
     Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest, DownloadedFile,
@@ -357,22 +358,31 @@ impl Camera for Session {
                 reason: "simulated fault (every Nth exposure)".to_string(),
             })
         } else {
-            let file = CameraFile {
-                folder: FOLDER.to_string(),
-                name: format!("SIM_{:04}.JPG", d.next_number),
-            };
+            // "RAW + JPEG …": a RAW file (a PPM here) beside the JPEG.
+            let raw = d
+                .settings
+                .get("imageformat")
+                .is_some_and(|f| f.starts_with("RAW"));
+            let extensions: &[&str] = if raw { &["JPG", "PPM"] } else { &["JPG"] };
+            let files: Vec<CameraFile> = extensions
+                .iter()
+                .map(|ext| CameraFile {
+                    folder: FOLDER.to_string(),
+                    name: format!("SIM_{:04}.{ext}", d.next_number),
+                })
+                .collect();
             d.next_number += 1;
             d.exposures += 1;
-            d.card.insert(
-                card_key(&file),
-                Shot {
-                    request: request.clone(),
-                    captured: SystemTime::now(),
-                },
-            );
+            let shot = Shot {
+                request: request.clone(),
+                captured: SystemTime::now(),
+            };
+            for file in &files {
+                d.card.insert(card_key(file), shot.clone());
+            }
             Ok(Exposure {
                 request: request.clone(),
-                files: vec![file],
+                files,
             })
         };
         drop(device);
@@ -432,10 +442,11 @@ impl Camera for Session {
                 captured: shot.captured,
                 file_size: config.file_size,
             };
-            let digest = write_file(&path, &spec).map_err(|source| CameraError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let digest =
+                write_file(&path, &spec, ext == "ppm").map_err(|source| CameraError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
             downloaded.push(DownloadedFile::new(path, digest));
         }
         {
@@ -463,9 +474,14 @@ fn extension(name: &str) -> String {
 }
 
 /// Streams the JPEG into a durable file and commits it.
-fn write_file(path: &Path, spec: &ImageSpec<'_>) -> io::Result<FileDigest> {
+/// Writes the photo durably: a JPEG, or the RAW file (`raw`).
+fn write_file(path: &Path, spec: &ImageSpec<'_>, raw: bool) -> io::Result<FileDigest> {
     let mut file = DurableFile::create(path)?;
-    write_jpeg(&mut file, spec)?;
+    if raw {
+        write_ppm(&mut file, spec)?;
+    } else {
+        write_jpeg(&mut file, spec)?;
+    }
     file.commit()
 }
 

@@ -1,0 +1,260 @@
+//! A column of cameras fired together: asking every camera at once (or one
+//! after another), which cameras shoot a stop, and when a stop's shutters
+//! have all closed, so that the table may leave.
+
+use std::collections::BTreeSet;
+
+use actix::prelude::*;
+use scanrig_hardware::camera::CameraError;
+
+use super::faults::{camera_failed, flatten};
+use super::{Fired, Supervisor};
+use crate::camera::CameraActor;
+use crate::plan::{ScanId, ScanPlan, ShotId};
+use crate::sequence::Event;
+
+/// The names of the column's cameras, in its order ("" for a rig's only
+/// camera).
+pub(super) fn names(cameras: &[Fired]) -> Vec<&str> {
+    cameras.iter().map(|c| c.name.as_str()).collect()
+}
+
+/// The cameras (by their place in the column) that shoot stop `shot`:
+/// those its ring names, else every one.
+pub(super) fn shooting(plan: &ScanPlan, shot: ShotId, names: &[&str]) -> Vec<usize> {
+    (0..names.len())
+        .filter(|&i| plan.shoots(shot, names[i]))
+        .collect()
+}
+
+/// What a stop comes to once the cameras asked to expose have answered:
+/// the first camera's fault, if any; else `Exposed` only when every camera
+/// that shoots the stop has closed its shutter (`closed`: an exposure
+/// waiting for its download, or its files already in the spool); else the
+/// missing ones are taken again. The table leaves a stop on `Exposed` and
+/// on nothing else.
+pub(super) fn stop_exposed(
+    shot: ShotId,
+    shooting: &[usize],
+    closed: &BTreeSet<usize>,
+    fault: Option<Event>,
+) -> Event {
+    if let Some(fault) = fault {
+        return fault;
+    }
+    match shooting.iter().find(|i| !closed.contains(i)) {
+        None => Event::Exposed(shot),
+        Some(i) => camera_failed(
+            Some(shot),
+            CameraError::Driver {
+                during: "expose",
+                reason: format!("camera {} of the column did not expose", i + 1),
+            },
+        ),
+    }
+}
+
+impl Supervisor {
+    /// Asks each camera numbered in `asks` its message, together, each
+    /// within its time limit, and feeds the event made from their answers, by camera, once
+    /// the last has answered (a timeout or a lost thread is a camera error
+    /// too).
+    pub(super) fn ask_cameras<M, T>(
+        &mut self,
+        asks: impl IntoIterator<Item = (usize, M)>,
+        during: &'static str,
+        scan: &ScanId,
+        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
+        then: impl FnOnce(&mut Supervisor, Vec<(usize, Result<T, CameraError>)>) -> Event + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        M: Message<Result = Result<T, CameraError>> + Send + 'static,
+        CameraActor: Handler<M>,
+        T: Send + 'static,
+    {
+        let timeout = self.camera_timeout;
+        // Each message is sent when its future is first polled: together,
+        // all at once; one after another, each after the last answer.
+        let asked = asks.into_iter().map(|(i, msg)| {
+            let addr = self.cameras[i].addr.clone();
+            async move {
+                (
+                    i,
+                    flatten(addr.send(msg).timeout(timeout).await, during, timeout),
+                )
+            }
+        });
+        let asked: Vec<_> = asked.collect();
+        let then = move |act: &mut Supervisor, answers: Vec<(usize, Result<T, CameraError>)>| {
+            act.note_cameras(&answers);
+            then(act, answers)
+        };
+        if self.cameras_together {
+            self.ask(
+                futures_util::future::join_all(asked),
+                scan,
+                stage,
+                then,
+                ctx,
+            );
+        } else {
+            let one_by_one = async move {
+                let mut answers = Vec::new();
+                for answer in asked {
+                    answers.push(answer.await);
+                }
+                answers
+            };
+            self.ask(one_by_one, scan, stage, then, ctx);
+        }
+    }
+
+    /// Each camera of a column's health after its answer.
+    fn note_cameras<T>(&mut self, answers: &[(usize, Result<T, CameraError>)]) {
+        for (i, answer) in answers {
+            if let Some(c) = self.devices.cameras.get_mut(*i) {
+                c.health = match answer {
+                    Ok(_) => super::status::Health::ok("working"),
+                    Err(e) => super::status::Health {
+                        ok: false,
+                        detail: e.to_string(),
+                    },
+                };
+            }
+        }
+    }
+
+    /// The first failure of `answers` as the sequence's event, naming the
+    /// camera in a column; `None` when every camera answered.
+    pub(super) fn camera_fault<T>(
+        &self,
+        shot: Option<ShotId>,
+        answers: &mut Vec<(usize, Result<T, CameraError>)>,
+    ) -> Option<Event> {
+        let i = answers.iter().position(|(_, r)| r.is_err())?;
+        let (camera, Err(e)) = answers.remove(i) else {
+            return None;
+        };
+        let mut event = camera_failed(shot, e);
+        let name = &self.cameras[camera].name;
+        if let (Event::DeviceFailed { fault, .. }, false) = (&mut event, name.is_empty()) {
+            fault.message = format!("camera {name}: {}", fault.message);
+        }
+        Some(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use scanrig_hardware::Degrees;
+
+    use super::*;
+    use crate::plan::Station;
+    use crate::sequence::{Command, Sequence, ShotState};
+
+    fn closed(cameras: &[usize]) -> BTreeSet<usize> {
+        cameras.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_stop_is_exposed_only_once_every_shooting_camera_has_closed_its_shutter() {
+        let shot = ShotId(4);
+        let all = [0, 1, 2];
+        for done in [&[][..], &[0], &[0, 2], &[1, 2]] {
+            let event = stop_exposed(shot, &all, &closed(done), None);
+            assert!(
+                !matches!(event, Event::Exposed(_)),
+                "{done:?} of 3 closed: {event:?}"
+            );
+        }
+        assert_eq!(
+            stop_exposed(shot, &all, &closed(&[2, 0, 1]), None),
+            Event::Exposed(shot)
+        );
+        // A camera that does not shoot this stop is not waited for.
+        assert_eq!(
+            stop_exposed(shot, &[0, 2], &closed(&[0, 2]), None),
+            Event::Exposed(shot)
+        );
+    }
+
+    #[test]
+    fn a_camera_s_fault_wins_over_the_others_closing() {
+        let fault = camera_failed(Some(ShotId(1)), CameraError::Busy { during: "expose" });
+        let event = stop_exposed(ShotId(1), &[0, 1], &closed(&[0, 1]), Some(fault.clone()));
+        assert_eq!(event, fault);
+    }
+
+    fn plan() -> ScanPlan {
+        let station = |ring, azimuth: f64, cameras: &[&str]| Station {
+            ring,
+            index: 1,
+            azimuth: Degrees(azimuth),
+            tilt: Degrees(0.0),
+            cameras: cameras.iter().map(|c| c.to_string()).collect(),
+        };
+        ScanPlan::new(
+            ScanId::from_existing("s"),
+            "s",
+            "s",
+            Duration::ZERO,
+            BTreeMap::new(),
+            &[station(1, 0.0, &[]), station(2, 90.0, &["top"])],
+        )
+    }
+
+    #[test]
+    fn a_ring_naming_cameras_is_shot_by_those_only() {
+        let plan = plan();
+        let names = ["low", "mid", "top"];
+        assert_eq!(shooting(&plan, ShotId(1), &names), vec![0, 1, 2]);
+        assert_eq!(shooting(&plan, ShotId(2), &names), vec![2]);
+        // The rig's only camera shoots everything.
+        assert_eq!(shooting(&plan, ShotId(2), &[""]), vec![0]);
+        assert_eq!(plan.cameras_missing(&names), Vec::<String>::new());
+        assert_eq!(plan.cameras_missing(&["low", "mid"]), vec!["top"]);
+    }
+
+    #[test]
+    fn the_table_leaves_a_stop_on_exposed_and_not_before() {
+        // The sequence moves on from a stop only on `Exposed`, which
+        // `stop_exposed` gives only once every shutter has closed: two of
+        // three cameras closed leave the table where it is.
+        let now = std::time::Instant::now();
+        let mut seq = Sequence::new(
+            crate::sequence::tests::config(),
+            vec![ShotState::Pending; 2],
+        );
+        let mut commands = Vec::new();
+        for event in [
+            Event::Start,
+            Event::SettingsApplied,
+            Event::Homed,
+            Event::Moved {
+                shot: ShotId(1),
+                still: true,
+            },
+            Event::Settled(ShotId(1)),
+        ] {
+            commands.extend(seq.handle(event, now));
+        }
+        assert!(
+            commands.contains(&Command::Expose(ShotId(1))),
+            "{commands:?}"
+        );
+        let moved_on = |c: &[Command]| c.contains(&Command::MoveTo(ShotId(2)));
+        assert!(!moved_on(&commands), "{commands:?}");
+        let partial = stop_exposed(ShotId(1), &[0, 1, 2], &closed(&[0, 1]), None);
+        let retried = seq.handle(partial, now);
+        assert!(!moved_on(&retried), "left with a shutter open: {retried:?}");
+        let all = stop_exposed(ShotId(1), &[0, 1, 2], &closed(&[0, 1, 2]), None);
+        let after = seq.handle(all, now);
+        assert!(
+            moved_on(&after),
+            "stays after every shutter closed: {after:?}"
+        );
+    }
+}
