@@ -345,10 +345,7 @@ fn bench_settings(base: &Settings, dir: &Path) -> Settings {
         file_size_kb: 0,
         expose_ms: EXPOSE.as_millis() as u64,
         download_ms: DOWNLOAD.as_millis() as u64,
-        fail_every_nth_expose: 0,
-        fail_every_nth_download: 0,
-        unplug_after_shots: 0,
-        unplug_ms: 0,
+        ..settings::SimCamera::default()
     };
     s.upload.workers = WORKERS;
     s.upload.queue = 16;

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use scanrig_actors::plan::Station;
+use scanrig_actors::plan::{Bracket, ScanId, ScanPlan, Station};
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
 use crate::config_error::{self as ce, ConfigErrors, Problem};
 use crate::settings::RigLimits;
 
+mod bracket;
 #[cfg(test)]
 mod tests;
 
@@ -62,6 +63,8 @@ pub struct Profile {
     pub rings: Vec<Ring>,
     /// `path = "sphere"`: points spread over a band of tilts instead of rings.
     pub sphere: Option<Sphere>,
+    /// `[bracket]`: every shot a set of frames (exposure or focus).
+    pub bracket: Option<Bracket>,
 }
 
 /// `[sphere]`: shots spread evenly over the part of a sphere between two
@@ -162,6 +165,7 @@ struct RawProfile {
     #[serde(default)]
     path: RawPath,
     sphere: Option<RawSphere>,
+    bracket: Option<bracket::RawBracket>,
 }
 
 /// `path`: how the shots are laid out.
@@ -348,6 +352,21 @@ impl Profile {
         } else {
             Err(ConfigErrors { problems })
         }
+    }
+
+    /// The plan of a scan `scan` of this profile: its shots, numbered and
+    /// named, its settings and its bracket.
+    pub fn plan(&self, scan: ScanId) -> ScanPlan {
+        let mut plan = ScanPlan::new(
+            scan,
+            &self.name,
+            self.prefix(),
+            std::time::Duration::from_millis(self.settle_ms),
+            self.camera.clone(),
+            &self.shots(),
+        );
+        plan.bracket = self.bracket.clone().map(Box::new);
+        plan
     }
 
     /// The start of every photo's file name: `naming.prefix`, else the name.
@@ -610,6 +629,7 @@ fn check(
         camera,
         rings,
         sphere,
+        bracket: raw.bracket.and_then(|b| bracket::check(b, fail)),
     }
 }
 

@@ -35,15 +35,7 @@ pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
         started += 1;
         scan = ScanId::new(started, &profile.name);
     }
-    let stations = profile.shots();
-    Ok(ScanPlan::new(
-        scan,
-        &profile.name,
-        profile.prefix(),
-        std::time::Duration::from_millis(profile.settle_ms),
-        profile.camera.clone(),
-        &stations,
-    ))
+    Ok(profile.plan(scan))
 }
 
 /// This process's hold on a spool: one scanrig at a time works a spool, so

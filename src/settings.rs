@@ -506,6 +506,10 @@ pub struct SimCamera {
     pub unplug_after_shots: u32,
     /// ...for this many milliseconds.
     pub unplug_ms: u64,
+    /// The lens has a depth of field: its `aperture` and focus drive
+    /// (`manualfocusdrive`) blur what is not in focus, for focus stacks;
+    /// `false`: everything is sharp.
+    pub depth_of_field: bool,
 }
 
 impl Default for SimCamera {
@@ -520,6 +524,7 @@ impl Default for SimCamera {
             fail_every_nth_download: 0,
             unplug_after_shots: 0,
             unplug_ms: 0,
+            depth_of_field: false,
         }
     }
 }

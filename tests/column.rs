@@ -364,7 +364,7 @@ fn a_camera_set_to_raw_plus_jpeg_delivers_its_pair_at_every_stop() {
     assert_eq!(out.summary()["uploaded"], 6, "{}", out.stdout);
     let stops = plan("stops", &rings_of(&ring_profile(6, 5)));
     let files = |s: &Planned| {
-        let raw = photo(s, "high").replace(".jpg", ".ppm");
+        let raw = common::raw_of(&photo(s, "high"));
         [photo(s, "low"), photo(s, "high"), raw]
     };
     let want: BTreeSet<String> = stops.iter().flat_map(files).collect();
@@ -432,11 +432,10 @@ fn the_status_reports_each_camera_of_the_column() {
     let cameras = status()["devices"]["cameras"].clone();
     assert_eq!(cameras[0]["ok"], true, "{cameras}");
     assert_eq!(cameras[1]["ok"], false, "{cameras}");
+    // Gone during its exposure, then not found by the looks for it.
+    let detail = cameras[1]["detail"].as_str().unwrap();
     assert!(
-        cameras[1]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("disconnected"),
+        detail.contains("disconnected") || detail.contains("no camera is connected"),
         "{cameras}"
     );
     common::openapi::check();

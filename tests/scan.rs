@@ -5,7 +5,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{assert_complete, assert_summary_complete, plan, rings_of, Planned, Rig};
+use common::{
+    assert_complete, assert_complete_pairs, assert_summary_complete, plan, rings_of, Planned, Rig,
+};
 
 /// The text of a shipped profile, from the source tree.
 fn shipped(name: &str) -> String {
@@ -68,7 +70,9 @@ fn whole_scan_of_shipped(name: &str, fast_settle: bool) {
         "scan id {scan} should look like 20261122T101500Z-{name}"
     );
 
-    let manifest = assert_complete(&rig.delivered(&scan), &expected);
+    // A profile asking for RAW + JPEG gets a pair per shot.
+    let raw = text.contains("imageformat = \"RAW + JPEG");
+    let manifest = assert_complete_pairs(&rig.delivered(&scan), &expected, raw);
     assert_eq!(manifest["scan"], scan.as_str());
     assert_eq!(manifest["profile"], name);
 

@@ -9,14 +9,22 @@ use std::sync::{Arc, Mutex};
 
 use actix::prelude::*;
 use scanrig_hardware::camera::{
-    Camera, CameraConnector, CameraError, CaptureRequest, DownloadedFile, Exposure, Setting,
+    check_settings, Camera, CameraConnector, CameraError, CaptureRequest, DownloadedFile, Exposure,
+    Setting,
 };
 use slog::{debug, info, warn, Logger};
 
-/// Applies camera settings (widget → value) for the rest of the scan.
+/// Applies camera settings (widget → value) for the rest of the scan,
+/// once every bracket frame's settings are known to be the camera's: a
+/// refusal changes nothing.
 #[derive(Message)]
 #[rtype(result = "Result<(), CameraError>")]
-pub struct ApplySettings(pub BTreeMap<String, String>);
+pub struct ApplySettings {
+    /// The scan's settings.
+    pub settings: BTreeMap<String, String>,
+    /// Each bracket frame's settings, checked against the camera's lists.
+    pub frames: Vec<BTreeMap<String, String>>,
+}
 
 /// Changes one setting by hand (between scans); the scan's settings, which
 /// a reconnect applies again, are left as they are.
@@ -32,7 +40,26 @@ pub struct ChangeSetting {
 /// Fires the shutter; the reply comes when the shutter has closed.
 #[derive(Message)]
 #[rtype(result = "Result<Exposure, CameraError>")]
-pub struct Expose(pub CaptureRequest);
+pub struct Expose {
+    /// What to photograph and how to name it.
+    pub request: CaptureRequest,
+    /// Settings for this exposure alone (a bracket frame's), applied just
+    /// before it.
+    pub before: BTreeMap<String, String>,
+    /// Applied once the shutter has closed (after a set's last frame).
+    pub after: BTreeMap<String, String>,
+}
+
+impl Expose {
+    /// One exposure, the settings left as they are.
+    pub fn plain(request: CaptureRequest) -> Expose {
+        Expose {
+            request,
+            before: BTreeMap::new(),
+            after: BTreeMap::new(),
+        }
+    }
+}
 
 /// Downloads an exposure into a spool folder.
 #[derive(Message)]
@@ -137,10 +164,17 @@ impl Handler<ApplySettings> for CameraActor {
     type Result = Result<(), CameraError>;
 
     fn handle(&mut self, msg: ApplySettings, ctx: &mut Self::Context) -> Self::Result {
+        let frames: Vec<_> = msg.frames.iter().filter(|f| !f.is_empty()).collect();
+        if !frames.is_empty() {
+            let known = self.call(ctx, "settings", |camera| camera.settings())?;
+            for frame in frames {
+                check_settings(&known, frame)?;
+            }
+        }
         self.call(ctx, "apply settings", |camera| {
-            camera.apply_settings(&msg.0)
+            camera.apply_settings(&msg.settings)
         })?;
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.0);
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.settings);
         Ok(())
     }
 }
@@ -160,8 +194,17 @@ impl Handler<Expose> for CameraActor {
     type Result = Result<Exposure, CameraError>;
 
     fn handle(&mut self, msg: Expose, ctx: &mut Self::Context) -> Self::Result {
-        debug!(self.log, "exposing"; "photo" => &msg.0.stem);
-        self.call(ctx, "expose", |camera| camera.expose(&msg.0))
+        debug!(self.log, "exposing"; "photo" => &msg.request.stem);
+        self.call(ctx, "expose", |camera| {
+            if !msg.before.is_empty() {
+                camera.apply_settings(&msg.before)?;
+            }
+            let exposure = camera.expose(&msg.request)?;
+            if !msg.after.is_empty() {
+                camera.apply_settings(&msg.after)?;
+            }
+            Ok(exposure)
+        })
     }
 }
 
@@ -258,8 +301,16 @@ mod tests {
         };
         System::new().block_on(async {
             let actor = CameraActor::start(sim.connector(), log());
-            actor.send(Expose(request.clone())).await.unwrap().unwrap();
-            let err = actor.send(Expose(request)).await.unwrap().unwrap_err();
+            actor
+                .send(Expose::plain(request.clone()))
+                .await
+                .unwrap()
+                .unwrap();
+            let err = actor
+                .send(Expose::plain(request))
+                .await
+                .unwrap()
+                .unwrap_err();
             assert!(matches!(err, CameraError::Disconnected { .. }), "{err}");
             // The actor restarted and tries to connect again: still unplugged.
             let err = actor.send(Preview).await.unwrap().unwrap_err();

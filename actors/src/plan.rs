@@ -96,7 +96,38 @@ pub struct ScanPlan {
     /// the scan starts (`None`: none, or a journal from before priors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priors: Option<Priors>,
+    /// Each shot a set of frames (an exposure bracket or a focus stack);
+    /// `None`: one frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bracket: Option<Box<Bracket>>,
 }
+
+/// A set of frames taken at every stop, each with its own settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bracket {
+    /// What the frames step: exposure or focus.
+    pub kind: BracketKind,
+    /// Each frame's settings, applied just before its exposure, in order.
+    pub frames: Vec<BTreeMap<String, String>>,
+    /// Applied after a set's last frame (back to the first setting, or
+    /// the focus back to where the set began); empty: nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub after: BTreeMap<String, String>,
+}
+
+/// What a bracket steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BracketKind {
+    /// Exposure (compensation or shutter speed): fused for range.
+    Exposure,
+    /// Focus: stacked for depth of field.
+    Focus,
+}
+
+/// Which frame of a stop's set, for which camera: (camera's place in the
+/// column, frame number from 0).
+pub type Part = (usize, usize);
 
 /// Digits of the shot number in file names: at least 4, and enough for the
 /// scan's last shot, so that names sort in capture order.
@@ -160,6 +191,7 @@ impl ScanPlan {
             shots,
             destination: None,
             priors: None,
+            bracket: None,
         }
     }
 
@@ -195,15 +227,26 @@ impl ScanPlan {
         missing
     }
 
+    /// Frames in each shot's set (1 without a bracket).
+    pub fn frames(&self) -> usize {
+        self.bracket.as_ref().map_or(1, |b| b.frames.len().max(1))
+    }
+
     /// What camera `camera` of a column (empty: the rig's only camera)
-    /// takes at shot `id`: its photos are named `<shot's stem>_<camera>`.
-    pub fn capture_request(&self, id: ShotId, camera: &str) -> CaptureRequest {
+    /// takes at shot `id` as frame `frame` (from 0) of its set: its photos
+    /// are named `<shot's stem>_<camera>_b<frame + 1>` (no `_<camera>` for
+    /// a rig's only camera, no `_b…` without a bracket).
+    pub fn capture_request(&self, id: ShotId, camera: &str, frame: usize) -> CaptureRequest {
         let s = self.shot(id);
+        let mut stem = match camera {
+            "" => s.stem.clone(),
+            name => format!("{}_{name}", s.stem),
+        };
+        if self.bracket.is_some() {
+            stem = format!("{stem}_b{}", frame + 1);
+        }
         CaptureRequest {
-            stem: match camera {
-                "" => s.stem.clone(),
-                name => format!("{}_{name}", s.stem),
-            },
+            stem,
             label: format!("{} #{} ring {} shot {}", self.scan, id.0, s.ring, s.index),
             azimuth: s.azimuth,
             tilt: s.tilt,

@@ -316,5 +316,6 @@ fn sim_camera(settings: &Settings) -> SimCameraConfig {
             sensor_height_mm: g.sensor_height_mm,
             tilt_deg: 0.0,
         },
+        depth_of_field: s.depth_of_field,
     }
 }

@@ -123,14 +123,7 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
 /// azimuth and tilt (the picture before a scan starts).
 async fn profile_shots(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
     let p = find_profile(&shared.settings, name.into_inner()).await?;
-    let plan = scanrig_actors::plan::ScanPlan::new(
-        scanrig_actors::plan::ScanId::from_existing(&p.name),
-        &p.name,
-        p.prefix(),
-        std::time::Duration::from_millis(p.settle_ms),
-        p.camera.clone(),
-        &p.shots(),
-    );
+    let plan = p.plan(scanrig_actors::plan::ScanId::from_existing(&p.name));
     let shots = scanrig_actors::coverage::shots(&plan, &[]);
     Ok(HttpResponse::Ok().json(json!({"profile": p.name, "shots": shots})))
 }

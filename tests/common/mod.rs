@@ -244,18 +244,18 @@ impl Rig {
             .unwrap_or_else(|| panic!("scan {scan} is not in the scans index"));
         assert_eq!(summary["outcome"], outcome, "{summary}");
         assert_eq!(summary["uploaded"], uploaded, "{summary}");
-        assert_eq!(
-            summary["photos"].as_object().map(|p| p.len()),
-            Some(uploaded),
-            "{summary}"
-        );
+        // One photo per shot (the JPEG of a RAW + JPEG pair).
+        let photos = summary["photos"].as_object().expect("photos");
+        let jpegs = photos.keys().filter(|name| !name.ends_with(".ppm"));
+        assert_eq!(jpegs.count(), uploaded, "{summary}");
         assert!(
             summary["manifest"].as_str().is_some_and(|m| !m.is_empty()),
             "{summary}"
         );
         let left = entries(&self.spooled(scan));
         assert!(
-            left.iter().all(|f| f.ends_with(".jpg")),
+            left.iter()
+                .all(|f| f.ends_with(".jpg") || f.ends_with(".ppm")),
             "a retired scan leaves no journal in the spool: {left:?}"
         );
         summary
@@ -778,6 +778,11 @@ pub fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The simulator's RAW file beside the JPEG `name`.
+pub fn raw_of(name: &str) -> String {
+    format!("{}.ppm", name.strip_suffix(".jpg").unwrap_or(name))
+}
+
 /// Checks that `scan_dir` holds exactly the photos `names` (plus, if
 /// `manifest`, `manifest.json` and every pose prior; without it, priors
 /// written before a crash may be there) and nothing else: no second copy,
@@ -873,8 +878,28 @@ pub fn assert_manifest(
     );
     for (entry, want) in shots.iter().zip(expected) {
         let files = entry["files"].as_array().expect("files");
-        assert_eq!(files.len(), 1, "one file per shot: {entry}");
-        let name = files[0]["name"].as_str().expect("name");
+        let raw = raw_of(&want.name);
+        let pair = shas.contains_key(&raw);
+        let listed: Vec<&str> = files
+            .iter()
+            .map(|f| f["name"].as_str().expect("name"))
+            .collect();
+        match pair {
+            false => assert_eq!(listed, [want.name.as_str()], "one file per shot: {entry}"),
+            true => assert_eq!(
+                listed,
+                [want.name.as_str(), &raw],
+                "a RAW + JPEG pair: {entry}"
+            ),
+        }
+        if pair {
+            assert_eq!(
+                files[1]["sha256"].as_str(),
+                Some(shas[&raw].as_str()),
+                "{raw}"
+            );
+        }
+        let name = listed[0];
         assert_eq!(name, want.name, "manifest entry for shot {}", want.shot);
         assert_eq!(entry["shot"], want.shot, "{name}");
         assert_eq!(entry["ring"], want.ring, "{name}");
@@ -910,11 +935,20 @@ pub fn assert_manifest(
 /// The whole check of a completed scan at the destination: every planned
 /// shot exactly once, intact, names in shot order, the manifest complete.
 pub fn assert_complete(scan_dir: &Path, expected: &[Planned]) -> Value {
-    let names: BTreeSet<String> = expected.iter().map(|p| p.name.clone()).collect();
+    assert_complete_pairs(scan_dir, expected, false)
+}
+
+/// [`assert_complete`], each shot a RAW + JPEG pair when `raw` (the
+/// simulator's RAW file: `<shot>.ppm`).
+pub fn assert_complete_pairs(scan_dir: &Path, expected: &[Planned], raw: bool) -> Value {
+    let mut names: BTreeSet<String> = expected.iter().map(|p| p.name.clone()).collect();
     assert_eq!(names.len(), expected.len(), "planned names are unique");
     let in_shot_order: Vec<&str> = expected.iter().map(|p| p.name.as_str()).collect();
     let sorted: Vec<&str> = names.iter().map(String::as_str).collect();
     assert_eq!(in_shot_order, sorted, "file names sort in shot order");
+    if raw {
+        names.extend(expected.iter().map(|p| raw_of(&p.name)));
+    }
     let shas = assert_photos(scan_dir, &names, true);
     let manifest = assert_manifest(scan_dir, expected, &shas);
     assert_eq!(manifest["planned"], expected.len());

@@ -2,7 +2,7 @@
 //! after another), which cameras shoot a stop, and when a stop's shutters
 //! have all closed, so that the table may leave.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix::prelude::*;
 use scanrig_hardware::camera::CameraError;
@@ -10,7 +10,7 @@ use scanrig_hardware::camera::CameraError;
 use super::faults::{camera_failed, flatten};
 use super::{Fired, Supervisor};
 use crate::camera::CameraActor;
-use crate::plan::{ScanId, ScanPlan, ShotId};
+use crate::plan::{Part, ScanId, ScanPlan, ShotId};
 use crate::sequence::Event;
 
 /// The names of the column's cameras, in its order ("" for a rig's only
@@ -19,53 +19,60 @@ pub(super) fn names(cameras: &[Fired]) -> Vec<&str> {
     cameras.iter().map(|c| c.name.as_str()).collect()
 }
 
-/// The cameras (by their place in the column) that shoot stop `shot`:
-/// those its ring names, else every one.
-pub(super) fn shooting(plan: &ScanPlan, shot: ShotId, names: &[&str]) -> Vec<usize> {
+/// The parts of stop `shot`: every frame of its set, of each camera that
+/// shoots it (those its ring names, else every one), camera by camera.
+pub(super) fn shooting(plan: &ScanPlan, shot: ShotId, names: &[&str]) -> Vec<Part> {
     (0..names.len())
         .filter(|&i| plan.shoots(shot, names[i]))
+        .flat_map(|i| (0..plan.frames()).map(move |f| (i, f)))
         .collect()
 }
 
 /// What a stop comes to once the cameras asked to expose have answered:
-/// the first camera's fault, if any; else `Exposed` only when every camera
-/// that shoots the stop has closed its shutter (`closed`: an exposure
-/// waiting for its download, or its files already in the spool); else the
-/// missing ones are taken again. The table leaves a stop on `Exposed` and
-/// on nothing else.
+/// the first camera's fault, if any; else `Exposed` only when every part
+/// of the stop (each frame of each camera that shoots it) has had its
+/// shutter closed (`closed`: an exposure waiting for its download, or its
+/// files already in the spool); else the missing ones are taken again.
+/// The table leaves a stop on `Exposed` and on nothing else.
 pub(super) fn stop_exposed(
     shot: ShotId,
-    shooting: &[usize],
-    closed: &BTreeSet<usize>,
+    shooting: &[Part],
+    closed: &BTreeSet<Part>,
     fault: Option<Event>,
 ) -> Event {
     if let Some(fault) = fault {
         return fault;
     }
-    match shooting.iter().find(|i| !closed.contains(i)) {
+    match shooting.iter().find(|p| !closed.contains(p)) {
         None => Event::Exposed(shot),
-        Some(i) => camera_failed(
+        Some((camera, frame)) => camera_failed(
             Some(shot),
             CameraError::Driver {
                 during: "expose",
-                reason: format!("camera {} of the column did not expose", i + 1),
+                reason: format!(
+                    "frame {} of camera {} of the column was not exposed",
+                    frame + 1,
+                    camera + 1
+                ),
             },
         ),
     }
 }
 
 impl Supervisor {
-    /// Asks each camera numbered in `asks` its message, together, each
-    /// within its time limit, and feeds the event made from their answers, by camera, once
-    /// the last has answered (a timeout or a lost thread is a camera error
-    /// too).
+    /// Asks each camera its messages, keyed by part (camera, frame):
+    /// every camera at once (or, `cameras_together` off, one after
+    /// another), each camera's in the order given, each within its time
+    /// limit; a camera's first failure ends its turn. Feeds the event made
+    /// from the answers once the last has come (a timeout or a lost thread
+    /// is a camera error too).
     pub(super) fn ask_cameras<M, T>(
         &mut self,
-        asks: impl IntoIterator<Item = (usize, M)>,
+        asks: impl IntoIterator<Item = (Part, M)>,
         during: &'static str,
         scan: &ScanId,
         stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
-        then: impl FnOnce(&mut Supervisor, Vec<(usize, Result<T, CameraError>)>) -> Event + 'static,
+        then: impl FnOnce(&mut Supervisor, Vec<(Part, Result<T, CameraError>)>) -> Event + 'static,
         ctx: &mut Context<Self>,
     ) where
         M: Message<Result = Result<T, CameraError>> + Send + 'static,
@@ -73,19 +80,34 @@ impl Supervisor {
         T: Send + 'static,
     {
         let timeout = self.camera_timeout;
+        let mut by_camera: BTreeMap<usize, Vec<(Part, M)>> = BTreeMap::new();
+        for (part, msg) in asks {
+            by_camera.entry(part.0).or_default().push((part, msg));
+        }
         // Each message is sent when its future is first polled: together,
         // all at once; one after another, each after the last answer.
-        let asked = asks.into_iter().map(|(i, msg)| {
-            let addr = self.cameras[i].addr.clone();
-            async move {
-                (
-                    i,
-                    flatten(addr.send(msg).timeout(timeout).await, during, timeout),
-                )
-            }
-        });
-        let asked: Vec<_> = asked.collect();
-        let then = move |act: &mut Supervisor, answers: Vec<(usize, Result<T, CameraError>)>| {
+        let asked: Vec<_> = by_camera
+            .into_iter()
+            .map(|(camera, asks)| {
+                let addr = self.cameras[camera].addr.clone();
+                async move {
+                    let mut answers = Vec::with_capacity(asks.len());
+                    for (part, msg) in asks {
+                        let answer =
+                            flatten(addr.send(msg).timeout(timeout).await, during, timeout);
+                        let failed = answer.is_err();
+                        answers.push((part, answer));
+                        if failed {
+                            break;
+                        }
+                    }
+                    answers
+                }
+            })
+            .collect();
+        let then = move |act: &mut Supervisor,
+                         answers: Vec<Vec<(Part, Result<T, CameraError>)>>| {
+            let answers: Vec<_> = answers.into_iter().flatten().collect();
             act.note_cameras(&answers);
             then(act, answers)
         };
@@ -110,8 +132,8 @@ impl Supervisor {
     }
 
     /// Each camera of a column's health after its answer.
-    fn note_cameras<T>(&mut self, answers: &[(usize, Result<T, CameraError>)]) {
-        for (i, answer) in answers {
+    fn note_cameras<T>(&mut self, answers: &[(Part, Result<T, CameraError>)]) {
+        for ((i, _), answer) in answers {
             if let Some(c) = self.devices.cameras.get_mut(*i) {
                 c.health = match answer {
                     Ok(_) => super::status::Health::ok("working"),
@@ -129,10 +151,10 @@ impl Supervisor {
     pub(super) fn camera_fault<T>(
         &self,
         shot: Option<ShotId>,
-        answers: &mut Vec<(usize, Result<T, CameraError>)>,
+        answers: &mut Vec<(Part, Result<T, CameraError>)>,
     ) -> Option<Event> {
         let i = answers.iter().position(|(_, r)| r.is_err())?;
-        let (camera, Err(e)) = answers.remove(i) else {
+        let ((camera, _), Err(e)) = answers.remove(i) else {
             return None;
         };
         let mut event = camera_failed(shot, e);
@@ -155,14 +177,19 @@ mod tests {
     use crate::plan::Station;
     use crate::sequence::{Command, Sequence, ShotState};
 
-    fn closed(cameras: &[usize]) -> BTreeSet<usize> {
-        cameras.iter().copied().collect()
+    /// Frame 0 of each camera.
+    fn parts(cameras: &[usize]) -> Vec<Part> {
+        cameras.iter().map(|&c| (c, 0)).collect()
+    }
+
+    fn closed(cameras: &[usize]) -> BTreeSet<Part> {
+        parts(cameras).into_iter().collect()
     }
 
     #[test]
     fn a_stop_is_exposed_only_once_every_shooting_camera_has_closed_its_shutter() {
         let shot = ShotId(4);
-        let all = [0, 1, 2];
+        let all = parts(&[0, 1, 2]);
         for done in [&[][..], &[0], &[0, 2], &[1, 2]] {
             let event = stop_exposed(shot, &all, &closed(done), None);
             assert!(
@@ -176,15 +203,41 @@ mod tests {
         );
         // A camera that does not shoot this stop is not waited for.
         assert_eq!(
-            stop_exposed(shot, &[0, 2], &closed(&[0, 2]), None),
+            stop_exposed(shot, &parts(&[0, 2]), &closed(&[0, 2]), None),
             Event::Exposed(shot)
+        );
+    }
+
+    #[test]
+    fn a_bracketed_stop_waits_for_every_frame_of_every_camera() {
+        let mut plan = plan();
+        plan.bracket = Some(Box::new(crate::plan::Bracket {
+            kind: crate::plan::BracketKind::Exposure,
+            frames: vec![BTreeMap::new(); 3],
+            after: BTreeMap::new(),
+        }));
+        let needed = shooting(&plan, ShotId(1), &["low", "top"]);
+        assert_eq!(needed, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+        let mut done: BTreeSet<Part> = needed.iter().copied().collect();
+        done.remove(&(1, 2));
+        let event = stop_exposed(ShotId(1), &needed, &done, None);
+        assert!(!matches!(event, Event::Exposed(_)), "{event:?}");
+        done.insert((1, 2));
+        assert_eq!(
+            stop_exposed(ShotId(1), &needed, &done, None),
+            Event::Exposed(ShotId(1))
         );
     }
 
     #[test]
     fn a_camera_s_fault_wins_over_the_others_closing() {
         let fault = camera_failed(Some(ShotId(1)), CameraError::Busy { during: "expose" });
-        let event = stop_exposed(ShotId(1), &[0, 1], &closed(&[0, 1]), Some(fault.clone()));
+        let event = stop_exposed(
+            ShotId(1),
+            &parts(&[0, 1]),
+            &closed(&[0, 1]),
+            Some(fault.clone()),
+        );
         assert_eq!(event, fault);
     }
 
@@ -210,10 +263,10 @@ mod tests {
     fn a_ring_naming_cameras_is_shot_by_those_only() {
         let plan = plan();
         let names = ["low", "mid", "top"];
-        assert_eq!(shooting(&plan, ShotId(1), &names), vec![0, 1, 2]);
-        assert_eq!(shooting(&plan, ShotId(2), &names), vec![2]);
+        assert_eq!(shooting(&plan, ShotId(1), &names), parts(&[0, 1, 2]));
+        assert_eq!(shooting(&plan, ShotId(2), &names), parts(&[2]));
         // The rig's only camera shoots everything.
-        assert_eq!(shooting(&plan, ShotId(2), &[""]), vec![0]);
+        assert_eq!(shooting(&plan, ShotId(2), &[""]), parts(&[0]));
         assert_eq!(plan.cameras_missing(&names), Vec::<String>::new());
         assert_eq!(plan.cameras_missing(&["low", "mid"]), vec!["top"]);
     }
@@ -247,10 +300,10 @@ mod tests {
         );
         let moved_on = |c: &[Command]| c.contains(&Command::MoveTo(ShotId(2)));
         assert!(!moved_on(&commands), "{commands:?}");
-        let partial = stop_exposed(ShotId(1), &[0, 1, 2], &closed(&[0, 1]), None);
+        let partial = stop_exposed(ShotId(1), &parts(&[0, 1, 2]), &closed(&[0, 1]), None);
         let retried = seq.handle(partial, now);
         assert!(!moved_on(&retried), "left with a shutter open: {retried:?}");
-        let all = stop_exposed(ShotId(1), &[0, 1, 2], &closed(&[0, 1, 2]), None);
+        let all = stop_exposed(ShotId(1), &parts(&[0, 1, 2]), &closed(&[0, 1, 2]), None);
         let after = seq.handle(all, now);
         assert!(
             moved_on(&after),

@@ -118,18 +118,33 @@ impl Supervisor {
                     };
                     return self.feed(scan, event, ctx);
                 }
-                // Each camera's own settings, under the profile's.
+                // Each camera's own settings, under the profile's; every
+                // bracket frame's checked against each camera first.
+                let frames: Vec<_> = run
+                    .plan
+                    .bracket
+                    .iter()
+                    .flat_map(|b| b.frames.iter().chain([&b.after]).cloned())
+                    .collect();
                 let settings: Vec<_> = self
                     .cameras
                     .iter()
-                    .map(|c| {
+                    .enumerate()
+                    .map(|(i, c)| {
                         let mut all = c.settings.clone();
                         all.extend(run.plan.camera.clone());
-                        all
+                        let frames = frames.clone();
+                        (
+                            (i, 0),
+                            ApplySettings {
+                                settings: all,
+                                frames,
+                            },
+                        )
                     })
                     .collect();
                 self.ask_cameras(
-                    settings.into_iter().map(ApplySettings).enumerate(),
+                    settings,
                     "apply settings",
                     scan,
                     |s| &mut s.exposing,
@@ -192,22 +207,32 @@ impl Supervisor {
                 });
             }
             Command::Expose(shot) => {
-                // Only the cameras without a photo of this stop yet: one
-                // camera retried does not expose the others again.
+                // Only the parts (cameras, frames) without a photo of this
+                // stop yet: one camera retried does not expose the others
+                // again, nor the frames of its set it has taken.
                 let shooting = column::shooting(&run.plan, shot, &column::names(&self.cameras));
-                let which: Vec<usize> = shooting
+                let closed = run.closed(shot);
+                let frames = run.plan.frames();
+                let asks: Vec<_> = shooting
                     .iter()
-                    .copied()
-                    .filter(|i| !run.closed(shot).contains(i))
-                    .collect();
-                let requests: Vec<_> = self
-                    .cameras
-                    .iter()
-                    .map(|c| run.plan.capture_request(shot, &c.name))
+                    .filter(|p| !closed.contains(p))
+                    .map(|&(camera, frame)| {
+                        let request =
+                            run.plan
+                                .capture_request(shot, &self.cameras[camera].name, frame);
+                        let mut expose = Expose::plain(request);
+                        if let Some(b) = &run.plan.bracket {
+                            expose.before = b.frames[frame].clone();
+                            if frame + 1 == frames {
+                                expose.after = b.after.clone();
+                            }
+                        }
+                        ((camera, frame), expose)
+                    })
                     .collect();
                 let id = scan.clone();
                 self.ask_cameras(
-                    which.into_iter().map(|i| (i, Expose(requests[i].clone()))),
+                    asks,
                     "expose",
                     scan,
                     |s| &mut s.exposing,
@@ -216,12 +241,12 @@ impl Supervisor {
                         let Some(run) = act.runs.get_mut(&id) else {
                             return fault.unwrap_or(Event::Exposed(shot));
                         };
-                        for (camera, exposure) in answers {
+                        for (part, exposure) in answers {
                             if let Ok(exposure) = exposure {
                                 run.exposures
                                     .entry(shot)
                                     .or_default()
-                                    .insert(camera, exposure);
+                                    .insert(part, exposure);
                             }
                         }
                         column::stop_exposed(shot, &shooting, &run.closed(shot), fault)
@@ -257,7 +282,7 @@ impl Supervisor {
             Command::Probe(device) => {
                 let id = scan.clone();
                 self.ask_cameras(
-                    (0..self.cameras.len()).map(|i| (i, Connect)),
+                    (0..self.cameras.len()).map(|i| ((i, 0), Connect)),
                     "connect",
                     scan,
                     |s| &mut s.exposing,
@@ -325,9 +350,9 @@ impl Supervisor {
         let dir = run.dir.clone();
         let id = scan.clone();
         self.ask_cameras(
-            exposures.into_iter().map(|(i, exposure)| {
+            exposures.into_iter().map(|(part, exposure)| {
                 let dir = dir.clone();
-                (i, Download { exposure, dir })
+                (part, Download { exposure, dir })
             }),
             "download",
             scan,
@@ -338,13 +363,13 @@ impl Supervisor {
                 let Some(run) = act.runs.get_mut(&id) else {
                     return fault.unwrap_or(Event::Downloaded(shot));
                 };
-                for (camera, files) in answers {
+                for (part, files) in answers {
                     let Ok(files) = files else { continue };
                     if let Some(e) = run.exposures.get_mut(&shot) {
-                        e.remove(&camera);
+                        e.remove(&part);
                     }
                     let files = files.into_iter().map(spool_file).collect();
-                    run.parts.entry(shot).or_default().insert(camera, files);
+                    run.parts.entry(shot).or_default().insert(part, files);
                 }
                 if let Some(fault) = fault {
                     return fault;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::destination::{Place, Upload};
 use crate::journal::{ScanRecord, SpoolFile};
-use crate::plan::{ScanPlan, ShotId};
+use crate::plan::{Part, ScanPlan, ShotId};
 use crate::sequence::{Outcome, Sequence, ShotState};
 
 /// Time spent per stage, summed over the shots of a scan.
@@ -75,12 +75,12 @@ pub(crate) struct Run {
     pub(crate) active: bool,
     /// The journal already says the scan ended.
     pub(crate) ended: bool,
-    /// Exposures not yet downloaded, by shot and camera (by its place in
-    /// the column).
-    pub(crate) exposures: HashMap<ShotId, BTreeMap<usize, Exposure>>,
-    /// Files in the spool of a shot some of whose cameras are not done
-    /// yet, by camera: a retry fires and downloads only the others.
-    pub(crate) parts: HashMap<ShotId, BTreeMap<usize, Vec<SpoolFile>>>,
+    /// Exposures not yet downloaded, by shot and part (camera's place in
+    /// the column, bracket frame).
+    pub(crate) exposures: HashMap<ShotId, BTreeMap<Part, Exposure>>,
+    /// Files in the spool of a shot some of whose parts are not done yet,
+    /// by part: a retry fires and downloads only the others.
+    pub(crate) parts: HashMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
     pub(crate) files: HashMap<ShotId, Vec<SpoolFile>>,
     /// Shots read from an earlier destination's folder, not the spool.
     pub(crate) sources: BTreeMap<ShotId, PathBuf>,
@@ -135,10 +135,9 @@ impl Run {
         }
     }
 
-    /// The cameras (by their place in the column) whose shutter has closed
-    /// at stop `shot`: an exposure waiting for its download, or its files
-    /// in the spool.
-    pub(crate) fn closed(&self, shot: ShotId) -> BTreeSet<usize> {
+    /// The parts (camera, frame) whose shutter has closed at stop `shot`:
+    /// an exposure waiting for its download, or its files in the spool.
+    pub(crate) fn closed(&self, shot: ShotId) -> BTreeSet<Part> {
         let exposed = self.exposures.get(&shot).into_iter().flat_map(|e| e.keys());
         let parts = self.parts.get(&shot).into_iter().flat_map(|p| p.keys());
         exposed.chain(parts).copied().collect()

@@ -376,7 +376,8 @@ impl Handler<TestShot> for Supervisor {
                 azimuth: Degrees(0.0),
                 tilt: Degrees(0.0),
             };
-            let exposure = camera_reply(camera.send(Expose(request)).timeout(timeout).await)?;
+            let exposure =
+                camera_reply(camera.send(Expose::plain(request)).timeout(timeout).await)?;
             let download = Download {
                 exposure,
                 dir: msg.dir,

@@ -15,8 +15,8 @@ use gphoto2::widget::{GroupWidget, Widget};
 use gphoto2::{Context, Error as GpError};
 
 use super::{
-    Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest, DownloadedFile,
-    Exposure, Result, Setting,
+    check_settings, parse_toggle, Camera, CameraConnector, CameraError, CameraFile, CameraInfo,
+    CaptureRequest, DownloadedFile, Exposure, Result, Setting,
 };
 use crate::fsutil::{commit_written, temp_path};
 
@@ -283,19 +283,7 @@ impl Camera for GphotoCamera {
         let root: GroupWidget = self.call("settings", || self.camera.config().wait())?;
         let mut known = Vec::new();
         collect(&root, &mut known);
-        for (key, value) in settings {
-            let Some(setting) = known.iter().find(|s| &s.name == key) else {
-                return Err(CameraError::UnknownSetting {
-                    key: key.clone(),
-                    known: known
-                        .iter()
-                        .filter(|s| !s.read_only)
-                        .map(|s| s.name.clone())
-                        .collect(),
-                });
-            };
-            check_value(setting, value)?;
-        }
+        check_settings(&known, settings)?;
         for (key, value) in settings {
             let widget = root
                 .get_child_by_name(key)
@@ -386,45 +374,6 @@ fn collect(group: &GroupWidget, out: &mut Vec<Setting>) {
             choices,
             read_only: child.readonly(),
         });
-    }
-}
-
-fn invalid(setting: &Setting, value: &str) -> CameraError {
-    CameraError::InvalidValue {
-        key: setting.name.clone(),
-        value: value.to_owned(),
-        choices: setting.choices.clone(),
-    }
-}
-
-/// Whether `value` is one the setting accepts.
-fn check_value(setting: &Setting, value: &str) -> Result<()> {
-    if setting.read_only {
-        return Err(CameraError::InvalidValue {
-            key: setting.name.clone(),
-            value: value.to_owned(),
-            choices: vec![format!("none: {} can only be read", setting.name)],
-        });
-    }
-    let ok = match setting.kind {
-        "radio" => setting.choices.iter().any(|c| c == value),
-        "toggle" => parse_toggle(value).is_some(),
-        "range" => value.parse::<f32>().is_ok(),
-        "date" => value.parse::<i32>().is_ok(),
-        _ => true,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(setting, value))
-    }
-}
-
-fn parse_toggle(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "on" | "true" | "yes" => Some(true),
-        "0" | "off" | "false" | "no" => Some(false),
-        _ => None,
     }
 }
 
@@ -538,25 +487,6 @@ mod tests {
             choices: choices.iter().map(|c| c.to_string()).collect(),
             read_only: false,
         }
-    }
-
-    #[test]
-    fn values_are_checked_against_the_cameras_lists() {
-        let iso = radio("iso", "100", &["100", "200"]);
-        assert!(check_value(&iso, "200").is_ok());
-        let e = check_value(&iso, "300").unwrap_err().to_string();
-        assert!(e.contains("300") && e.contains("100, 200"), "{e}");
-        let ro = Setting {
-            read_only: true,
-            ..iso.clone()
-        };
-        assert!(check_value(&ro, "200").is_err());
-        let toggle = Setting {
-            kind: "toggle",
-            ..iso
-        };
-        assert!(check_value(&toggle, "on").is_ok());
-        assert!(check_value(&toggle, "maybe").is_err());
     }
 
     #[test]

@@ -36,7 +36,22 @@ pub(crate) struct ImageSpec<'a> {
     pub(crate) captured: SystemTime,
     /// 0 = natural size; else pad the file to at least this many bytes.
     pub(crate) file_size: u64,
+    /// How it is exposed and focused.
+    pub(crate) look: Look,
 }
+
+/// How a photo is exposed and focused.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct Look {
+    /// Stops brighter (negative: darker) than the camera's normal exposure.
+    pub(crate) ev: f64,
+    /// Depth of field: the lens's f-number and its focus drive (steps
+    /// from focused on the table's axis); `None`: everything sharp.
+    pub(crate) focus: Option<(f64, i32)>,
+}
+
+/// The widest blur, in pixels from a point: past it a photo is only mush.
+const MAX_BLUR: f64 = 24.0;
 
 /// Writes the shot as a baseline JPEG with EXIF to `w`. Padding is streamed
 /// in APP15 segments, so the file can be large without a large buffer.
@@ -237,30 +252,93 @@ impl Caption {
     }
 }
 
-/// The picture, computed row by row as the encoder asks for it.
+/// The picture, computed row by row as the encoder asks for it (all at
+/// once when it has a depth of field).
 struct Picture {
     width: u16,
     height: u16,
     view: View,
     caption: Caption,
+    /// The exposure's factor on every channel.
+    gain: f32,
+    /// The scene with its depth of field, row after row.
+    focused: Option<Vec<[f32; 3]>>,
 }
 
 impl Picture {
     fn new(spec: &ImageSpec<'_>, width: u16, height: u16) -> Picture {
         let (w, h) = (u32::from(width), u32::from(height));
+        let view = View::new(&spec.stage, w, h, spec.azimuth, spec.tilt);
+        let focused = spec
+            .look
+            .focus
+            .map(|(f_number, drive)| focused(&view, w, h, f_number, drive));
         Picture {
             width,
             height,
-            view: View::new(&spec.stage, w, h, spec.azimuth, spec.tilt),
+            view,
             caption: Caption::new(spec.stem, h),
+            // Light adds up linearly; the file's values are about its
+            // 1/2.2 power.
+            gain: 2f64.powf(spec.look.ev / 2.2) as f32,
+            focused,
         }
     }
 
     fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
-        self.caption
-            .pixel(x, y)
-            .unwrap_or_else(|| self.view.pixel(x, y))
+        if let Some(c) = self.caption.pixel(x, y) {
+            return c;
+        }
+        let colour = match &self.focused {
+            Some(frame) => frame[(y * u32::from(self.width) + x) as usize],
+            None if self.gain == 1.0 => return self.view.pixel(x, y),
+            None => self.view.sample(x, y).0,
+        };
+        let to8 = |c: f32| (c * self.gain * 255.0).round().clamp(0.0, 255.0) as u8;
+        (to8(colour[0]), to8(colour[1]), to8(colour[2]))
     }
+}
+
+/// The scene as a lens at `f_number`, its focus driven `drive` steps,
+/// sees it: each pixel the mean of the square about it as wide as the
+/// blur circle of what it shows.
+fn focused(view: &View, w: u32, h: u32, f_number: f64, drive: i32) -> Vec<[f32; 3]> {
+    let focus = view.focus_m(drive);
+    let (wu, hu) = (w as usize, h as usize);
+    let mut colour = Vec::with_capacity(wu * hu);
+    let mut reach = Vec::with_capacity(wu * hu);
+    for y in 0..h {
+        for x in 0..w {
+            let (c, depth) = view.sample(x, y);
+            colour.push(c);
+            let radius = (view.blur_px(depth, focus, f_number) / 2.0).min(MAX_BLUR);
+            reach.push(radius.round() as usize);
+        }
+    }
+    // Sums over every rectangle from the top-left corner.
+    let stride = wu + 1;
+    let mut sums = vec![[0f64; 3]; stride * (hu + 1)];
+    for y in 0..hu {
+        let mut row = [0f64; 3];
+        for x in 0..wu {
+            for (r, c) in row.iter_mut().zip(colour[y * wu + x]) {
+                *r += f64::from(c);
+            }
+            let above = sums[y * stride + x + 1];
+            sums[(y + 1) * stride + x + 1] = [0, 1, 2].map(|i| above[i] + row[i]);
+        }
+    }
+    (0..hu * wu)
+        .map(|i| {
+            let (x, y, r) = (i % wu, i / wu, reach[i]);
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(wu));
+            let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(hu));
+            let at = |x: usize, y: usize| sums[y * stride + x];
+            let n = ((x1 - x0) * (y1 - y0)) as f64;
+            let (a, b, c, d) = (at(x1, y1), at(x0, y1), at(x1, y0), at(x0, y0));
+            [0, 1, 2].map(|k| ((a[k] - b[k] - c[k] + d[k]) / n) as f32)
+        })
+        .collect()
 }
 
 impl ImageBuffer for Picture {

@@ -14,6 +14,7 @@ fn spec(file_size: u64) -> ImageSpec<'static> {
         stage: Stage::default(),
         captured: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         file_size,
+        look: Look::default(),
     }
 }
 
@@ -101,4 +102,70 @@ fn bad_sizes_are_errors() {
         .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
+}
+
+/// The pixels of the shot as the RAW file has them: (width, RGB rows).
+fn raw(spec: &ImageSpec<'_>) -> (usize, Vec<u8>) {
+    let mut out = Vec::new();
+    write_ppm(&mut out, spec).unwrap();
+    let header = format!("P6\n{} {}\n255\n", spec.width, spec.height);
+    assert!(out.starts_with(header.as_bytes()));
+    (spec.width as usize, out[header.len()..].to_vec())
+}
+
+/// The variance of the Laplacian of the green channel: how sharp.
+fn sharpness(width: usize, rgb: &[u8]) -> f64 {
+    let height = rgb.len() / 3 / width;
+    let g = |x: usize, y: usize| f64::from(rgb[3 * (y * width + x) + 1]);
+    let values: Vec<f64> = (1..height - 1)
+        .flat_map(|y| (1..width - 1).map(move |x| (x, y)))
+        .map(|(x, y)| 4.0 * g(x, y) - g(x - 1, y) - g(x + 1, y) - g(x, y - 1) - g(x, y + 1))
+        .collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64
+}
+
+#[test]
+fn more_exposure_is_brighter_and_none_changes_nothing() {
+    let at = |ev: f64| {
+        let spec = ImageSpec {
+            look: Look { ev, focus: None },
+            ..spec(0)
+        };
+        let (_, rgb) = raw(&spec);
+        rgb.iter().map(|&v| f64::from(v)).sum::<f64>() / rgb.len() as f64
+    };
+    let (dark, normal, bright) = (at(-2.0), at(0.0), at(2.0));
+    assert!(
+        dark < normal * 0.6 && bright > normal * 1.3,
+        "{dark} {normal} {bright}"
+    );
+    assert_eq!(
+        encode(&spec(0)),
+        encode(&ImageSpec {
+            look: Look::default(),
+            ..spec(0)
+        })
+    );
+}
+
+#[test]
+fn a_lens_focused_away_from_the_objects_blurs_them() {
+    let at = |focus: Option<(f64, i32)>| {
+        let spec = ImageSpec {
+            width: 320,
+            height: 240,
+            look: Look { ev: 0.0, focus },
+            ..spec(0)
+        };
+        let (w, rgb) = raw(&spec);
+        sharpness(w, &rgb)
+    };
+    let sharp = at(None);
+    let focused = at(Some((2.8, 0)));
+    let far = at(Some((2.8, 3000)));
+    let stopped_down = at(Some((22.0, 3000)));
+    assert!(far < focused * 0.7, "focused {focused}, 30 cm behind {far}");
+    assert!(focused <= sharp, "{focused} {sharp}");
+    assert!(stopped_down > far, "f/22 {stopped_down} vs f/2.8 {far}");
 }

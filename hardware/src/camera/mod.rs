@@ -244,6 +244,79 @@ pub struct Setting {
     pub read_only: bool,
 }
 
+impl Setting {
+    /// Whether `value` is one the setting accepts: one of a list's
+    /// choices, a number within a range, a toggle's on or off.
+    pub fn check(&self, value: &str) -> Result<()> {
+        let invalid = |choices: Vec<String>| CameraError::InvalidValue {
+            key: self.name.clone(),
+            value: value.to_owned(),
+            choices,
+        };
+        if self.read_only {
+            return Err(invalid(vec![format!(
+                "none: {} can only be read",
+                self.name
+            )]));
+        }
+        let ok = match self.kind {
+            "radio" => self.choices.iter().any(|c| c == value),
+            "toggle" => parse_toggle(value).is_some(),
+            "range" => value.parse::<f32>().is_ok_and(|v| self.within(v)),
+            "date" => value.parse::<i32>().is_ok(),
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(invalid(self.choices.clone()))
+        }
+    }
+
+    /// Whether `v` lies in a range written as `min..max step s` (any
+    /// number, when the range is not written so).
+    fn within(&self, v: f32) -> bool {
+        let bounds = self.choices.first().and_then(|c| {
+            let (span, _) = c.split_once(" step ").unwrap_or((c, ""));
+            let (min, max) = span.split_once("..")?;
+            Some((
+                min.trim().parse::<f32>().ok()?,
+                max.trim().parse::<f32>().ok()?,
+            ))
+        });
+        bounds.is_none_or(|(min, max)| (min..=max).contains(&v))
+    }
+}
+
+/// Checks `settings` (name to value) against a camera's `known` settings,
+/// changing nothing: the first that it lacks (listing those it has) or
+/// that it does not accept (listing the choices).
+pub fn check_settings(known: &[Setting], settings: &BTreeMap<String, String>) -> Result<()> {
+    for (key, value) in settings {
+        let Some(setting) = known.iter().find(|s| &s.name == key) else {
+            return Err(CameraError::UnknownSetting {
+                key: key.clone(),
+                known: known
+                    .iter()
+                    .filter(|s| !s.read_only)
+                    .map(|s| s.name.clone())
+                    .collect(),
+            });
+        };
+        setting.check(value)?;
+    }
+    Ok(())
+}
+
+/// A toggle's value: 1/on/true/yes or 0/off/false/no.
+pub(crate) fn parse_toggle(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Some(true),
+        "0" | "off" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
 /// The camera's make and model and where it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraInfo {
@@ -280,3 +353,61 @@ pub trait Camera: Send {
 
 /// Opens (or reopens, after a failure) the camera.
 pub type CameraConnector = Arc<dyn Fn() -> Result<Box<dyn Camera>> + Send + Sync>;
+
+#[cfg(test)]
+mod setting_tests {
+    use super::*;
+
+    fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {
+        Setting {
+            name: name.into(),
+            label: name.into(),
+            kind: "radio",
+            value: value.into(),
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_the_cameras_lists() {
+        let iso = radio("iso", "100", &["100", "200"]);
+        assert!(iso.check("200").is_ok());
+        let e = iso.check("300").unwrap_err().to_string();
+        assert!(e.contains("300") && e.contains("100, 200"), "{e}");
+        let ro = Setting {
+            read_only: true,
+            ..iso.clone()
+        };
+        assert!(ro.check("200").is_err());
+        let toggle = Setting {
+            kind: "toggle",
+            ..iso.clone()
+        };
+        assert!(toggle.check("on").is_ok());
+        assert!(toggle.check("maybe").is_err());
+        let drive = Setting {
+            kind: "range",
+            choices: vec!["-500..500 step 1".into()],
+            ..iso.clone()
+        };
+        assert!(drive.check("-200").is_ok());
+        let e = drive.check("900").unwrap_err().to_string();
+        assert!(e.contains("-500..500 step 1"), "{e}");
+        assert!(drive.check("far").is_err());
+    }
+
+    #[test]
+    fn a_setting_the_camera_lacks_is_named_with_those_it_has() {
+        let known = [radio("iso", "100", &["100", "200"])];
+        let ask = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        assert!(check_settings(&known, &ask("iso", "200")).is_ok());
+        let e = check_settings(&known, &ask("exposurecompensation", "+1"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no setting 'exposurecompensation'; it has: iso"),
+            "{e}"
+        );
+    }
+}

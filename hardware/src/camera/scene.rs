@@ -220,6 +220,12 @@ pub(crate) struct View {
     light: V3,
     /// The objects' size: the height of the view at the table's axis.
     scale: f64,
+    /// From the lens to the table's axis, metres: where the lens is
+    /// focused before any focus drive.
+    reach: f64,
+    /// The lens's focal length and a pixel's size on the sensor, mm.
+    focal_mm: f64,
+    pitch_mm: f64,
 }
 
 impl View {
@@ -270,11 +276,41 @@ impl View {
             corner: back(corner),
             light: back(unit([-0.35, -0.6, 0.75])),
             scale: reach * pitch * h / stage.focal_mm,
+            reach,
+            focal_mm: stage.focal_mm,
+            pitch_mm: pitch,
         }
+    }
+
+    /// The diameter, in pixels, of the blur circle of a point `depth`
+    /// metres in front of the lens, the lens at f-number `f_number` and
+    /// focused `focus` metres away (a thin lens).
+    pub(crate) fn blur_px(&self, depth: f64, focus: f64, f_number: f64) -> f64 {
+        let f = self.focal_mm;
+        let (d, s) = (depth * 1000.0, (focus * 1000.0).max(f + 1.0));
+        if !d.is_finite() {
+            return f * f / (f_number * (s - f)) / self.pitch_mm;
+        }
+        f * f / (f_number * (s - f)) * (d - s).abs() / d.max(f) / self.pitch_mm
+    }
+
+    /// Where the lens is focused, metres, after `drive` steps of its focus
+    /// drive (a step is 0.1 mm; positive: farther).
+    pub(crate) fn focus_m(&self, drive: i32) -> f64 {
+        self.reach + f64::from(drive) * 1e-4
     }
 
     /// The colour of pixel (`x`, `y`), each channel 0..=255.
     pub(crate) fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
+        let (colour, _) = self.sample(x, y);
+        let to8 = |c: f32| (c * 255.0).round().clamp(0.0, 255.0) as u8;
+        (to8(colour[0]), to8(colour[1]), to8(colour[2]))
+    }
+
+    /// The colour of pixel (`x`, `y`), each channel 0..=1, and how far in
+    /// front of the lens (along its axis, metres) what it shows stands;
+    /// infinite for the backdrop.
+    pub(crate) fn sample(&self, x: u32, y: u32) -> ([f32; 3], f64) {
         let dir = add(
             self.corner,
             add(
@@ -282,15 +318,15 @@ impl View {
                 mul(self.step_y, f64::from(y)),
             ),
         );
-        let colour = match self.trace(dir) {
+        match self.trace(dir) {
             Some(hit) => {
                 let lit = 0.55 + 0.45 * dot(hit.normal, self.light).max(0.0);
-                hit.colour.map(|c| c * lit as f32)
+                // `dir` reaches the sensor's plane, `focal_mm` behind the
+                // lens along its axis: the hit is `t * focal_mm` in front.
+                (hit.colour.map(|c| c * lit as f32), hit.t * self.focal_mm)
             }
-            None => BACKDROP,
-        };
-        let to8 = |c: f32| (c * 255.0).round().clamp(0.0, 255.0) as u8;
-        (to8(colour[0]), to8(colour[1]), to8(colour[2]))
+            None => (BACKDROP, f64::INFINITY),
+        }
     }
 
     /// The nearest surface along `dir` from the lens.

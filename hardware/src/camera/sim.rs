@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::image::{write_jpeg, write_ppm, ImageSpec};
+use super::image::{write_jpeg, write_ppm, ImageSpec, Look};
 use super::scene::Stage;
 use super::{
-    Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest, DownloadedFile,
-    Exposure, Result, Setting,
+    check_settings, Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest,
+    DownloadedFile, Exposure, Result, Setting,
 };
 use crate::fsutil::{DurableFile, FileDigest};
 use crate::Degrees;
@@ -22,27 +22,57 @@ const FOLDER: &str = "/store_00010001/DCIM/100SIMCM";
 /// Longest side of a preview frame, in pixels.
 const PREVIEW_MAX_SIDE: u32 = 480;
 
-/// The simulated camera's widgets and the values each accepts.
-const WIDGETS: &[(&str, &[&str])] = &[
-    ("iso", &["Auto", "100", "200", "400", "800", "1600", "3200"]),
+/// The simulated camera's list settings: each one's name, the values it
+/// accepts and its value at power-on.
+const WIDGETS: &[(&str, &[&str], &str)] = &[
+    (
+        "iso",
+        &["Auto", "100", "200", "400", "800", "1600", "3200"],
+        "Auto",
+    ),
     (
         "shutterspeed",
         &[
             "1/1000", "1/500", "1/250", "1/125", "1/60", "1/30", "1/15", "1/8", "1/4", "1/2", "1",
         ],
+        "1/60",
     ),
-    ("aperture", &["2.8", "4", "5.6", "8", "11", "16", "22"]),
+    (
+        "exposurecompensation",
+        &[
+            "-3", "-2.7", "-2.3", "-2", "-1.7", "-1.3", "-1", "-0.7", "-0.3", "0", "+0.3", "+0.7",
+            "+1", "+1.3", "+1.7", "+2", "+2.3", "+2.7", "+3",
+        ],
+        "0",
+    ),
+    (
+        "aperture",
+        &["2.8", "4", "5.6", "8", "11", "16", "22"],
+        "2.8",
+    ),
     (
         "imageformat",
         &["JPEG Fine", "JPEG Normal", "RAW + JPEG Fine"],
+        "JPEG Fine",
     ),
     (
         "whitebalance",
         &["Auto", "Daylight", "Cloudy", "Tungsten", "Fluorescent"],
+        "Auto",
     ),
-    ("focusmode", &["Manual", "AF-S", "AF-C"]),
-    ("capturetarget", &["Internal RAM", "Memory card"]),
+    ("focusmode", &["Manual", "AF-S", "AF-C"], "Manual"),
+    (
+        "capturetarget",
+        &["Internal RAM", "Memory card"],
+        "Internal RAM",
+    ),
 ];
+
+/// The focus drive: a relative move of the lens's focus by this many
+/// steps of 0.1 mm (negative: nearer), as a range setting.
+const FOCUS_DRIVE: &str = "manualfocusdrive";
+/// The farthest one drive goes, in steps.
+const FOCUS_DRIVE_MAX: i32 = 32767;
 
 /// How the simulated camera behaves.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +98,9 @@ pub struct SimCameraConfig {
     pub unplug_for: Duration,
     /// The rig the camera stands on: what it sees in each photo.
     pub stage: Stage,
+    /// The lens has a depth of field (its `aperture` and focus drive blur
+    /// what is not in focus); `false`: everything is sharp.
+    pub depth_of_field: bool,
 }
 
 impl Default for SimCameraConfig {
@@ -84,6 +117,7 @@ impl Default for SimCameraConfig {
             unplug_after_exposures: 0,
             unplug_for: Duration::ZERO,
             stage: Stage::default(),
+            depth_of_field: false,
         }
     }
 }
@@ -104,6 +138,7 @@ enum Plug {
 struct Shot {
     request: CaptureRequest,
     captured: SystemTime,
+    look: Look,
 }
 
 /// The device shared by every clone and session.
@@ -122,6 +157,8 @@ struct Device {
     connects: u32,
     settings: BTreeMap<String, String>,
     applied: Vec<BTreeMap<String, String>>,
+    /// Where the focus drive has moved the lens's focus, in steps.
+    focus: i32,
 }
 
 impl Device {
@@ -151,6 +188,57 @@ impl Device {
         }
         self.faults += 1;
         Err(CameraError::Disconnected { during })
+    }
+
+    /// A list setting's value now.
+    fn value(&self, name: &str) -> &str {
+        let power_on = WIDGETS.iter().find(|w| w.0 == name).map_or("", |w| w.2);
+        self.settings.get(name).map_or(power_on, String::as_str)
+    }
+
+    /// Every setting, as the camera lists them.
+    fn known(&self) -> Vec<Setting> {
+        let mut known: Vec<Setting> = WIDGETS
+            .iter()
+            .map(|(name, choices, _)| Setting {
+                name: name.to_string(),
+                label: name.to_string(),
+                kind: "radio",
+                value: self.value(name).to_string(),
+                choices: choices.iter().map(|c| c.to_string()).collect(),
+                read_only: false,
+            })
+            .collect();
+        known.push(Setting {
+            name: FOCUS_DRIVE.to_string(),
+            label: "Manual focus drive".to_string(),
+            kind: "range",
+            value: "0".to_string(),
+            choices: vec![format!("-{FOCUS_DRIVE_MAX}..{FOCUS_DRIVE_MAX} step 1")],
+            read_only: false,
+        });
+        known
+    }
+
+    /// How a photo taken now comes out: its exposure in stops from the
+    /// power-on one (shutter speed and exposure compensation), and, with a
+    /// depth of field, the aperture and focus.
+    fn look(&self) -> Look {
+        let seconds = |v: &str| match v.split_once('/') {
+            Some((n, d)) => n.parse::<f64>().unwrap_or(1.0) / d.parse::<f64>().unwrap_or(1.0),
+            None => v.parse().unwrap_or(1.0),
+        };
+        let power_on = WIDGETS
+            .iter()
+            .find(|w| w.0 == "shutterspeed")
+            .map_or("1", |w| w.2);
+        let shutter = (seconds(self.value("shutterspeed")) / seconds(power_on)).log2();
+        let compensation: f64 = self.value("exposurecompensation").parse().unwrap_or(0.0);
+        let f_number: f64 = self.value("aperture").parse().unwrap_or(8.0);
+        Look {
+            ev: shutter + compensation,
+            focus: self.config.depth_of_field.then_some((f_number, self.focus)),
+        }
     }
 
     /// Counts an attempt; true (and a fault) when this one must fail.
@@ -200,6 +288,7 @@ impl SimCamera {
                 connects: 0,
                 settings: BTreeMap::new(),
                 applied: Vec::new(),
+                focus: 0,
             })),
         }
     }
@@ -274,42 +363,23 @@ impl Camera for Session {
     fn settings(&mut self) -> Result<Vec<Setting>> {
         let mut device = lock(&self.camera.device);
         device.check_plug("settings", false)?;
-        Ok(WIDGETS
-            .iter()
-            .map(|(name, choices)| Setting {
-                name: name.to_string(),
-                label: name.to_string(),
-                kind: "radio",
-                value: device
-                    .settings
-                    .get(*name)
-                    .cloned()
-                    .unwrap_or_else(|| choices[0].to_string()),
-                choices: choices.iter().map(|c| c.to_string()).collect(),
-                read_only: false,
-            })
-            .collect())
+        Ok(device.known())
     }
 
+    /// Checks every value first (a bad one changes nothing), then sets
+    /// them; a focus drive moves the focus by that many steps.
     fn apply_settings(&mut self, settings: &BTreeMap<String, String>) -> Result<()> {
         let mut device = lock(&self.camera.device);
         device.check_plug("apply_settings", false)?;
+        check_settings(&device.known(), settings)?;
         for (key, value) in settings {
-            let Some((_, choices)) = WIDGETS.iter().find(|(name, _)| name == key) else {
-                return Err(CameraError::UnknownSetting {
-                    key: key.clone(),
-                    known: WIDGETS.iter().map(|(name, _)| name.to_string()).collect(),
-                });
-            };
-            if !choices.contains(&value.as_str()) {
-                return Err(CameraError::InvalidValue {
-                    key: key.clone(),
-                    value: value.clone(),
-                    choices: choices.iter().map(|c| c.to_string()).collect(),
-                });
+            if key == FOCUS_DRIVE {
+                let steps = value.parse::<f64>().unwrap_or(0.0).round() as i32;
+                device.focus = device.focus.saturating_add(steps);
+            } else {
+                device.settings.insert(key.clone(), value.clone());
             }
         }
-        device.settings.extend(settings.clone());
         device.applied.push(settings.clone());
         Ok(())
     }
@@ -336,6 +406,7 @@ impl Camera for Session {
             stage: device_stage,
             captured: SystemTime::now(),
             file_size: 0,
+            look: Look::default(),
         };
         let mut jpeg = Vec::new();
         write_jpeg(&mut jpeg, &spec).map_err(|e| CameraError::Driver {
@@ -376,6 +447,7 @@ impl Camera for Session {
             let shot = Shot {
                 request: request.clone(),
                 captured: SystemTime::now(),
+                look: d.look(),
             };
             for file in &files {
                 d.card.insert(card_key(file), shot.clone());
@@ -441,6 +513,7 @@ impl Camera for Session {
                 stage: config.stage,
                 captured: shot.captured,
                 file_size: config.file_size,
+                look: shot.look,
             };
             let digest =
                 write_file(&path, &spec, ext == "ppm").map_err(|source| CameraError::Io {
