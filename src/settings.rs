@@ -16,6 +16,7 @@ use crate::config_error::ConfigErrors;
 mod drive;
 mod gpio;
 mod load;
+mod merge;
 mod mqtt;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
@@ -23,6 +24,7 @@ pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
 };
+pub use merge::{merge_problems, Merge};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 #[cfg(test)]
 mod tests;
@@ -101,6 +103,8 @@ pub struct Settings {
     pub hooks: Hooks,
     /// `[mqtt]`: a studio's MQTT broker.
     pub mqtt: Mqtt,
+    /// `[merge]`: merging bracketed sets on the rig.
+    pub merge: Merge,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

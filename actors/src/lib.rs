@@ -31,6 +31,7 @@ pub mod history;
 pub mod hooks;
 pub mod journal;
 pub mod manifest;
+pub mod merge;
 pub mod plan;
 pub mod poses;
 pub mod recorder;

@@ -125,6 +125,7 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
             initial: Duration::from_secs(60),
             max: Duration::from_secs(3600),
         },
+        merge: None,
     };
     (rig, buttons, light)
 }

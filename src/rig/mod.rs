@@ -55,6 +55,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
             initial: Duration::from_secs(settings.upload.backlog_wait_s),
             max: Duration::from_secs(settings.upload.backlog_wait_max_s),
         },
+        merge: settings.merge.config(),
     })
 }
 

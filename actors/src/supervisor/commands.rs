@@ -255,10 +255,7 @@ impl Supervisor {
                 );
             }
             Command::Download(shot) => self.download(scan, shot, ctx),
-            Command::Persist(shot) => {
-                self.persist(scan, shot, ctx);
-                self.check_space(scan, ctx);
-            }
+            Command::Persist(shot) => self.merge_then_persist(scan, shot, ctx),
             Command::Upload {
                 shot,
                 check_existing,
@@ -399,7 +396,7 @@ impl Supervisor {
         );
     }
 
-    fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+    pub(super) fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
@@ -437,7 +434,7 @@ impl Supervisor {
 
     /// Pauses the scan when the spool's disk gets too full to take the
     /// next photos.
-    fn check_space(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+    pub(super) fn check_space(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
@@ -488,7 +485,7 @@ impl Supervisor {
 }
 
 /// A file downloaded into the spool, as the journal records it.
-fn spool_file(f: DownloadedFile) -> SpoolFile {
+pub(super) fn spool_file(f: DownloadedFile) -> SpoolFile {
     SpoolFile {
         name: f
             .path

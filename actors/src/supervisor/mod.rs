@@ -18,6 +18,7 @@ mod column;
 mod commands;
 mod faults;
 mod finish;
+mod merging;
 mod messages;
 mod motors;
 mod progress;
@@ -50,6 +51,7 @@ use crate::destination::Destinations;
 use crate::destination::Place;
 use crate::history::Retention;
 use crate::journal::commit::Journal;
+use crate::merge::{MergeConfig, Merger};
 use crate::plan::{ScanId, ScanPlan, ShotId};
 use crate::poses::export::Priors;
 use crate::recorder::Recorder;
@@ -103,6 +105,8 @@ pub struct Rig {
     /// How long a photo given up by a run waits before the next pass tries
     /// it again, by the number of runs that gave up on it.
     pub backlog_backoff: Backoff,
+    /// Merge bracketed sets on the rig (`None`: never; a workstation does).
+    pub merge: Option<MergeConfig>,
 }
 
 /// One camera of the rig.
@@ -164,6 +168,11 @@ pub struct Supervisor {
     queued: VecDeque<(ScanId, Event)>,
     /// A batch of commands is being carried out.
     feeding: bool,
+    /// Merges bracketed sets, when that is on.
+    merger: Option<Addr<Merger>>,
+    /// Sets waiting or being merged at most, and now.
+    merge_queue: usize,
+    merging: usize,
     log: Logger,
 }
 
@@ -204,6 +213,11 @@ impl Supervisor {
                 })
                 .collect();
             let devices = Devices::with_cameras(&default.describe(), &cameras);
+            let merge_queue = rig.merge.as_ref().map_or(0, |m| m.queue);
+            let merger = rig.merge.map(|config| {
+                let log = log.clone();
+                SyncArbiter::start(1, move || Merger::new(config.clone(), log.clone()))
+            });
             Supervisor {
                 runs: BTreeMap::new(),
                 turntable: TurntableActor::start(rig.axes, log.clone()),
@@ -235,6 +249,9 @@ impl Supervisor {
                 motion: None,
                 queued: VecDeque::new(),
                 feeding: false,
+                merger,
+                merge_queue,
+                merging: 0,
                 log,
             }
         })
