@@ -106,6 +106,68 @@ fn a_setting_the_camera_lacks_stops_the_scan_before_anything_moves() {
 }
 
 #[test]
+fn a_bracketed_scan_with_the_libgphoto2_camera_delivers_every_frame_once() {
+    let Some((rig, iolibs)) = vcamera_rig("") else {
+        return;
+    };
+    // The virtual camera has no exposure compensation: an f-number set.
+    let bracket = "[bracket]\nexposure_setting = \"f-number\"\nexposure = [\"f/5.6\", \"f/8\"]\n";
+    let text = format!("{}{bracket}", ring_profile(2, 0));
+    rig.profile("vbr", &text);
+    let out = run(&rig, &iolibs, &["scan", "--profile", "vbr", "--json"]);
+    out.expect_code(0);
+    let scan = out.summary()["scan"].as_str().expect("scan id").to_owned();
+    let manifest = common::read_manifest(&rig.delivered(&scan));
+    let listed: Vec<Vec<&str>> = manifest["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    let want: Vec<Vec<String>> = plan("vbr", &rings_of(&text))
+        .iter()
+        .map(|p| {
+            let stem = p.name.strip_suffix(".jpg").unwrap();
+            vec![format!("{stem}_b1.jpg"), format!("{stem}_b2.jpg")]
+        })
+        .collect();
+    assert_eq!(listed, want, "{manifest}");
+    for name in want.iter().flatten() {
+        let bytes = std::fs::read(rig.delivered(&scan).join(name)).unwrap();
+        assert_eq!(&bytes[..2], [0xFF, 0xD8], "{name} is a JPEG");
+    }
+}
+
+#[test]
+fn a_bracket_setting_the_camera_refuses_stops_the_scan_before_anything_moves() {
+    let Some((rig, iolibs)) = vcamera_rig("") else {
+        return;
+    };
+    // An f-number bracket with a value the camera does not list.
+    let bracket = "[bracket]\nexposure_setting = \"f-number\"\nexposure = [\"f/5.6\", \"f/99\"]\n";
+    rig.profile("bad", &format!("{}{bracket}", ring_profile(3, 0)));
+    let out = run(&rig, &iolibs, &["scan", "--profile", "bad"]);
+    out.expect_code(2);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("'f-number' cannot be 'f/99'; choose one of:") && text.contains("f/5.6"),
+        "{text}"
+    );
+    assert!(!text.contains("axes homed"), "a motor moved: {text}");
+    assert!(
+        common::folders(&rig.spool).is_empty(),
+        "a refused scan was kept"
+    );
+}
+
+#[test]
 fn camera_commands_list_configure_and_take_a_test_shot() {
     let Some((rig, iolibs)) = vcamera_rig("") else {
         return;

@@ -44,15 +44,7 @@ sensor_height_mm = 15.6
 "#;
 
 fn colmap_present() -> bool {
-    let found = Command::new("colmap").arg("help").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("COLMAP_REQUIRED").is_none(),
-            "COLMAP_REQUIRED is set but `colmap` is not installed: run .ci/deps"
-        );
-        eprintln!("skipped: `colmap` is not installed (Debian: apt install colmap)");
-    }
-    found
+    common::tools_present(&["colmap"], "help", "COLMAP_REQUIRED", "colmap")
 }
 
 /// Runs `colmap <args>` headless; its output, or the test fails with it.

@@ -70,16 +70,7 @@ impl Handler<Merge> for Merger {
 
     fn handle(&mut self, msg: Merge, _: &mut Self::Context) -> Self::Result {
         let started = Instant::now();
-        let target = msg.dir.join(&msg.output);
-        let work = std::env::temp_dir().join(format!(
-            "scanrig-merge-{}-{}",
-            std::process::id(),
-            msg.output
-        ));
-        let merged = self.merge(&msg, &target, &work);
-        // The aligned frames are scratch, whatever happened.
-        let _ = std::fs::remove_dir_all(&work);
-        let merged = merged?;
+        let merged = self.merge_now(&msg)?;
         info!(self.log, "set merged"; "file" => &msg.output, "frames" => msg.inputs.len(),
             "ms" => started.elapsed().as_millis() as u64);
         Ok(merged)
@@ -87,6 +78,20 @@ impl Handler<Merge> for Merger {
 }
 
 impl Merger {
+    /// Merges one set here and now (the handler's work, blocking).
+    pub fn merge_now(&self, msg: &Merge) -> Result<DownloadedFile, String> {
+        let target = msg.dir.join(&msg.output);
+        let work = std::env::temp_dir().join(format!(
+            "scanrig-merge-{}-{}",
+            std::process::id(),
+            msg.output
+        ));
+        let merged = self.merge(msg, &target, &work);
+        // The aligned frames are scratch, whatever happened.
+        let _ = std::fs::remove_dir_all(&work);
+        merged
+    }
+
     fn merge(&self, msg: &Merge, target: &Path, work: &Path) -> Result<DownloadedFile, String> {
         let mut inputs: Vec<PathBuf> = msg.inputs.iter().map(|n| msg.dir.join(n)).collect();
         if msg.kind == BracketKind::Focus && self.config.align {

@@ -778,6 +778,25 @@ pub fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Whether Debian's `programs` are installed (each answers `arg`); without
+/// them a test says so and skips, unless `required` is set in the
+/// environment (as in CI), where it fails. `package` names what installs
+/// them.
+pub fn tools_present(programs: &[&str], arg: &str, required: &str, package: &str) -> bool {
+    let found = programs
+        .iter()
+        .all(|p| Command::new(p).arg(arg).output().is_ok());
+    if !found {
+        let names = programs.join(" and ");
+        assert!(
+            std::env::var_os(required).is_none(),
+            "{required} is set but {names} is not installed: run .ci/deps"
+        );
+        eprintln!("skipped: {names} is not installed (Debian: apt install {package})");
+    }
+    found
+}
+
 /// The simulator's RAW file beside the JPEG `name`.
 pub fn raw_of(name: &str) -> String {
     format!("{}.ppm", name.strip_suffix(".jpg").unwrap_or(name))

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Geometry, Intrinsics, Pose};
-use crate::journal::ScanRecord;
+use crate::journal::{ScanRecord, SpoolFile};
 
 /// Which tool the poses are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -120,21 +120,35 @@ impl Priors {
         } else {
             &column[..]
         };
+        // A bracketed shot's frames (and merged image) all stand where
+        // the shot does: each gets the pose.
+        let bracketed = record.plan.bracket.is_some();
         let shots: Vec<_> = record
             .captured
             .iter()
             .filter(|(id, _)| record.uploaded.contains_key(id))
             .flat_map(|(id, (_, files))| {
                 let plan = record.plan.shot(*id);
-                cameras.iter().filter_map(move |(geometry, tilt, end)| {
-                    let stem = |name: &str| {
+                cameras.iter().flat_map(move |(geometry, tilt, end)| {
+                    let mine = |name: &str| {
                         let stem = Path::new(name).file_stem().unwrap_or_default();
-                        stem.to_string_lossy().ends_with(end.as_str())
+                        let stem = stem.to_string_lossy();
+                        let stem = if bracketed { set_of(&stem) } else { &stem };
+                        stem.ends_with(end.as_str())
                     };
-                    let mine: Vec<_> = files.iter().filter(|f| stem(&f.name)).collect();
-                    let file = *photo_of(&mine, |f| &f.name, |f| f.pixels)?;
+                    let mine: Vec<_> = files.iter().filter(|f| mine(&f.name)).collect();
+                    let posed: Vec<&SpoolFile> = if bracketed {
+                        mine.into_iter().filter(|f| f.pixels.is_some()).collect()
+                    } else {
+                        photo_of(&mine, |f| &f.name, |f| f.pixels)
+                            .into_iter()
+                            .copied()
+                            .collect()
+                    };
                     let tilt = plan.tilt.get() + tilt;
-                    Some((file, plan.azimuth.get(), tilt, geometry))
+                    posed
+                        .into_iter()
+                        .map(move |file| (file, plan.azimuth.get(), tilt, geometry))
                 })
             })
             .collect();
@@ -155,6 +169,20 @@ impl Priors {
             .iter()
             .flat_map(|f| files(*f, &photos, &camera, self.geometry.accuracy()))
             .collect()
+    }
+}
+
+/// A bracketed photo's stem without its frame (`_b<k>`) or merged-image
+/// (`_fused`, `_stacked`) ending: the set it belongs to.
+fn set_of(stem: &str) -> &str {
+    for end in ["_fused", "_stacked"] {
+        if let Some(set) = stem.strip_suffix(end) {
+            return set;
+        }
+    }
+    match stem.rsplit_once("_b") {
+        Some((set, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => set,
+        _ => stem,
     }
 }
 

@@ -23,6 +23,8 @@ use scanrig_hardware::Degrees;
 use serde::Serialize;
 use slog::Logger;
 
+mod bracket;
+
 use crate::logging::logger;
 use crate::rig;
 use crate::runner::{self, Start};
@@ -59,6 +61,9 @@ pub struct BenchArgs {
     /// Cameras in the column run (0 skips it).
     #[arg(long, default_value_t = 3)]
     column_cameras: u32,
+    /// Frames of each stop's exposure set in the bracket run (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    bracket_frames: u32,
 }
 
 /// Stage latencies of the model rig.
@@ -98,6 +103,7 @@ struct Results {
     idle_web: Option<Idle>,
     backlog: Option<BacklogResults>,
     column: Option<ColumnResults>,
+    bracket: Option<bracket::BracketResults>,
 }
 
 /// The column run: a column of cameras fired together at every stop,
@@ -183,6 +189,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
             })
         })
         .transpose()?;
+    let bracket = (args.bracket_frames > 1)
+        .then(|| bracket::run(settings, tmp.path(), n, args.bracket_frames))
+        .transpose()?;
 
     let r = Results {
         shots: n,
@@ -206,6 +215,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         idle_web,
         backlog,
         column,
+        bracket,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -278,6 +288,9 @@ fn print_results(r: &Results) {
             "    fired one after another {:.3} s: together {:.2}x faster (target >= 2.5x)",
             c.one_after_another_wall_s, c.speedup
         );
+    }
+    if let Some(b) = &r.bracket {
+        bracket::print(b);
     }
     for (what, idle) in [("web off", &r.idle), ("web on ", &r.idle_web)] {
         match idle {
@@ -412,19 +425,31 @@ fn wall(
     name: &str,
     adjust: impl FnOnce(&mut Rig),
 ) -> anyhow::Result<Duration> {
+    wall_of(s, dir, ring(n, name, SETTLE), adjust)
+}
+
+/// Wall time of the scan `plan` on the rig of `s` (changed by `adjust`),
+/// uploading to a destination [`UPLOAD`] away.
+fn wall_of(
+    s: &Settings,
+    dir: &Path,
+    plan: ScanPlan,
+    adjust: impl FnOnce(&mut Rig),
+) -> anyhow::Result<Duration> {
     let mut rig = rig::build(s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
     let remote = SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0);
     rig.destinations = Destinations::only(Arc::new(remote));
     adjust(&mut rig);
+    let (name, n) = (plan.profile.clone(), plan.shots.len());
     let report = runner::run(
         rig,
-        Start::New(Box::new(ring(n, name, SETTLE))),
+        Start::New(Box::new(plan)),
         false,
         None,
         logger(LogLevel::Warn),
     )?;
     let s = &report.summary;
-    if !report.success() || s.uploaded != n as usize {
+    if !report.success() || s.uploaded != n {
         bail!("the {name} bench scan did not complete: {s:?}");
     }
     Ok(s.wall)
