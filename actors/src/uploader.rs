@@ -1,9 +1,10 @@
-//! The uploader: a queue of photos and N workers, each a thread of its own
-//! that streams one photo at a time from the spool to the destination.
+//! The uploader: a queue of shots and N workers, each a thread of its own
+//! that streams one file at a time from the spool to the destination; the
+//! files of one shot go to several workers at once.
 //! The queue is bounded by the supervisor, which stops the camera once the
 //! backlog of unsent photos is full.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -74,15 +75,35 @@ pub struct PutFiles {
 
 /// The uploader actor (the queues); workers run on a `SyncArbiter`.
 /// Photos of the scan being taken are sent first; earlier scans' backlog
-/// gets only the workers they leave idle.
+/// gets only the workers they leave idle. A shot of several files (a
+/// column's stop, a bracketed set, a RAW + JPEG pair) has them sent in
+/// parallel, each by a worker of its own, and is done when the last is.
 pub struct Uploader {
     live: VecDeque<Enqueue>,
     backlog: VecDeque<Enqueue>,
+    /// The files of shots already started that wait for a worker: (shot
+    /// in `started`, file number).
+    pieces: VecDeque<(u64, usize)>,
+    /// Shots some of whose files are on their way, by a number of their own.
+    started: HashMap<u64, Started>,
+    next: u64,
     in_flight: usize,
     workers: usize,
     pool: Addr<UploadWorker>,
     done: Recipient<UploadDone>,
     log: Logger,
+}
+
+/// A shot whose files are being sent.
+struct Started {
+    job: Enqueue,
+    /// Each file's id at the destination, once it is there.
+    ids: Vec<Option<String>>,
+    /// Files not answered yet.
+    left: usize,
+    /// The first failure: the shot fails (and is tried again whole).
+    error: Option<DestinationError>,
+    since: Instant,
 }
 
 impl Actor for Uploader {
@@ -105,6 +126,9 @@ impl Uploader {
         Uploader {
             live: VecDeque::new(),
             backlog: VecDeque::new(),
+            pieces: VecDeque::new(),
+            started: HashMap::new(),
+            next: 0,
             in_flight: 0,
             workers,
             pool,
@@ -115,15 +139,39 @@ impl Uploader {
 
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while self.in_flight < self.workers {
-            let Some(job) = self.live.pop_front().or_else(|| self.backlog.pop_front()) else {
+            if self.pieces.is_empty() {
+                let Some(job) = self.live.pop_front().or_else(|| self.backlog.pop_front()) else {
+                    return;
+                };
+                debug!(self.log, "upload started"; "scan" => %job.scan, "shot" => job.shot.0);
+                let key = self.next;
+                self.next += 1;
+                let n = job.files.len();
+                self.pieces.extend((0..n).map(|i| (key, i)));
+                self.started.insert(
+                    key,
+                    Started {
+                        job,
+                        ids: vec![None; n],
+                        left: n,
+                        error: None,
+                        since: Instant::now(),
+                    },
+                );
+            }
+            let Some((key, i)) = self.pieces.pop_front() else {
                 return;
             };
+            let Some(shot) = self.started.get(&key) else {
+                continue;
+            };
+            let piece = Enqueue {
+                files: vec![shot.job.files[i].clone()],
+                ..shot.job.clone()
+            };
             self.in_flight += 1;
-            let (scan, shot) = (job.scan.clone(), job.shot);
-            debug!(self.log, "upload started"; "scan" => %scan, "shot" => shot.0);
-            let started = Instant::now();
             self.pool
-                .send(Transfer(job))
+                .send(Transfer(piece))
                 .into_actor(self)
                 .map(move |reply, act, ctx| {
                     act.in_flight -= 1;
@@ -132,16 +180,41 @@ impl Uploader {
                             "upload worker lost: {e}"
                         )))
                     });
-                    act.done.do_send(UploadDone {
-                        scan,
-                        shot,
-                        result,
-                        took: started.elapsed(),
-                    });
+                    act.piece_done(key, i, result);
                     act.pump(ctx);
                 })
                 .spawn(ctx);
         }
+    }
+
+    /// One file of a shot answered; the shot's answer once every one has.
+    fn piece_done(&mut self, key: u64, i: usize, result: Result<Vec<String>, DestinationError>) {
+        let Some(shot) = self.started.get_mut(&key) else {
+            return;
+        };
+        match result {
+            Ok(mut ids) => shot.ids[i] = ids.pop(),
+            Err(e) => {
+                shot.error.get_or_insert(e);
+            }
+        }
+        shot.left -= 1;
+        if shot.left > 0 {
+            return;
+        }
+        let Some(shot) = self.started.remove(&key) else {
+            return;
+        };
+        let result = match shot.error {
+            Some(e) => Err(e),
+            None => Ok(shot.ids.into_iter().flatten().collect()),
+        };
+        self.done.do_send(UploadDone {
+            scan: shot.job.scan,
+            shot: shot.job.shot,
+            result,
+            took: shot.since.elapsed(),
+        });
     }
 }
 
@@ -348,6 +421,92 @@ mod tests {
         // One worker: the backlog photo already on its way finishes, then
         // the live one goes before the rest of the backlog.
         assert_eq!(order, ["old-1", "live-1", "old-2", "old-3"]);
+    }
+
+    /// A destination whose uploads each wait until `n` are in progress at
+    /// once (or fail after 10 s): only files sent in parallel get through.
+    struct Together {
+        n: usize,
+        inside: std::sync::Mutex<usize>,
+        all_in: std::sync::Condvar,
+    }
+
+    impl crate::destination::Destination for Together {
+        fn describe(&self) -> String {
+            "together".into()
+        }
+
+        fn place(&self) -> Place {
+            Place::Local { dir: "/".into() }
+        }
+
+        fn find(&self, _: &crate::destination::Upload) -> Result<Option<String>, DestinationError> {
+            Ok(None)
+        }
+
+        fn upload(&self, upload: &crate::destination::Upload) -> Result<String, DestinationError> {
+            let mut inside = self.inside.lock().unwrap();
+            *inside += 1;
+            self.all_in.notify_all();
+            let (inside, waited) = self
+                .all_in
+                .wait_timeout_while(inside, Duration::from_secs(10), |i| *i < self.n)
+                .unwrap();
+            match waited.timed_out() {
+                true => Err(DestinationError::Transient(format!(
+                    "only {} at once",
+                    *inside
+                ))),
+                false => Ok(upload.name.clone()),
+            }
+        }
+
+        fn put_file(&self, _: &ScanId, name: &str, _: &[u8]) -> Result<String, DestinationError> {
+            Ok(name.into())
+        }
+    }
+
+    #[test]
+    fn a_shot_s_files_are_sent_in_parallel_and_answered_together_in_order() {
+        use crate::destination::Upload;
+        let log = Logger::root(slog::Discard, slog::o!());
+        let scan = ScanId::from_existing("20260101T000000Z-t");
+        let files: Vec<Upload> = ["a_low.jpg", "a_mid.jpg", "a_high.jpg"]
+            .iter()
+            .map(|name| Upload {
+                scan: scan.clone(),
+                shot: ShotId(1),
+                local: name.into(),
+                name: name.to_string(),
+                sha256: String::new(),
+                size: 0,
+            })
+            .collect();
+        let done = System::new().block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let answers = Answers(tx).start();
+            let together = Together {
+                n: 3,
+                inside: std::sync::Mutex::new(0),
+                all_in: std::sync::Condvar::new(),
+            };
+            let destinations = Destinations::only(Arc::new(together));
+            let uploader = Uploader::new(destinations, 3, answers.recipient(), log).start();
+            uploader.do_send(Enqueue {
+                scan: scan.clone(),
+                shot: ShotId(1),
+                place: None,
+                live: true,
+                files,
+                check_existing: false,
+            });
+            rx.recv().await.expect("an answer")
+        });
+        assert_eq!(done.shot, ShotId(1));
+        assert_eq!(
+            done.result.unwrap(),
+            ["a_low.jpg", "a_mid.jpg", "a_high.jpg"]
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub(super) struct BracketResults {
     stops: u32,
     wall_s: f64,
     /// Per stop `max(rotate + settle, frames × download) + frames ×
-    /// expose`, plus the last stop's uploads (one worker takes a stop's).
+    /// expose`, plus the last stop's uploads (in parallel: one upload).
     bound_s: f64,
     efficiency: f64,
     /// The same scan merging every set on the rig, or why it could not.
@@ -34,7 +34,7 @@ struct Merging {
     /// Wall with merging over wall without.
     slowdown: f64,
     /// The bound plus what merging adds at the very end: the last set's
-    /// merge (median) and the merged image's upload.
+    /// merge (median; the merged image goes up beside the frames).
     bound_s: f64,
     efficiency: f64,
     /// Sets merged (the others found the queue full and went unmerged).
@@ -57,7 +57,7 @@ pub(super) fn run(
     let step = Degrees(360.0 / f64::from(n));
     let rotate = LIMITS.move_duration(step) + SETTLE;
     let per_stop = rotate.max(DOWNLOAD * frames) + EXPOSE * frames;
-    let bound = per_stop * n + UPLOAD * frames;
+    let bound = per_stop * n + UPLOAD;
     let steps = ["-2", "0", "+2", "-1", "+1", "-3", "+3"];
     let values: Vec<String> = (0..frames as usize)
         .map(|i| steps[i % steps.len()].to_string())
@@ -144,7 +144,7 @@ fn merge_figures(
         .filter(|e| e.file_name().to_string_lossy().ends_with("_fused.jpg"))
         .count();
     let merge_ms = (times[0], median(&times), times[times.len() - 1]);
-    let bound = bound.as_secs_f64() + merge_ms.1 / 1000.0 + UPLOAD.as_secs_f64();
+    let bound = bound.as_secs_f64() + merge_ms.1 / 1000.0;
     Ok(Merging {
         wall_s: with.as_secs_f64(),
         slowdown: with.as_secs_f64() / wall.as_secs_f64(),
@@ -165,7 +165,7 @@ pub(super) fn print(b: &BracketResults) {
     match &b.merging {
         Ok(m) => {
             println!(
-                "    merging on the rig: wall {:.3} s ({:.3}x), {} of {} sets merged; bound + last merge and upload {:.3} s, efficiency {:.3}",
+                "    merging on the rig: wall {:.3} s ({:.3}x), {} of {} sets merged; bound + last merge {:.3} s, efficiency {:.3}",
                 m.wall_s, m.slowdown, m.merged, b.stops, m.bound_s, m.efficiency
             );
             println!(

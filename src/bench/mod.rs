@@ -114,8 +114,7 @@ struct ColumnResults {
     stops: u32,
     wall_s: f64,
     /// `max(rotate + settle, slowest download) + slowest exposure` per
-    /// stop, plus the last stop's uploads (one after another: a stop's
-    /// photos are uploaded together by one worker).
+    /// stop, plus the last stop's uploads (in parallel: one upload).
     bound_s: f64,
     efficiency: f64,
     one_after_another_wall_s: f64,
@@ -175,9 +174,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
             let cameras = args.column_cameras;
             let wall = column_wall(settings, tmp.path(), n, cameras, true)?;
             let serial = column_wall(settings, tmp.path(), n, cameras, false)?;
-            // A stop's photos are uploaded together, one after another by
-            // one worker: the last stop's take `cameras` uploads.
-            let bound = per_shot * n + UPLOAD * cameras;
+            // A stop's photos are uploaded in parallel: the last stop's
+            // take one upload's time.
+            let bound = per_shot * n + UPLOAD;
             Ok(ColumnResults {
                 cameras,
                 stops: n,

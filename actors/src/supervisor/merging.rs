@@ -3,7 +3,7 @@
 //! the merged image joins the shot's files before the shot is journaled,
 //! so it is uploaded and listed in the manifest with them, exactly once. A
 //! set that cannot be merged, or finds the queue full, is journaled with
-//! its frames alone, and the log says why.
+//! its frames alone, and the log (and the status's last error) says why.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,6 +111,9 @@ impl Supervisor {
                                 .push(super::commands::spool_file(file));
                         }
                         (Err(e), _) => {
+                            act.error(&format!(
+                                "merging {output} failed: {e}; its frames are uploaded unmerged"
+                            ));
                             warn!(act.log, "merging a set failed; its frames are uploaded unmerged";
                                 "scan" => %id, "shot" => shot.0, "file" => output, "error" => e);
                         }

@@ -241,7 +241,8 @@ impl Supervisor {
         };
     }
 
-    fn error(&mut self, message: &str) {
+    /// Notes what went wrong last, for the status.
+    pub(super) fn error(&mut self, message: &str) {
         self.last_error = Some(LastError {
             at_ms: unix_millis_now(),
             message: message.to_owned(),
