@@ -39,12 +39,6 @@ pub struct Tidy(pub PathBuf);
 #[rtype(result = "io::Result<u64>")]
 pub struct FreeSpace(pub PathBuf);
 
-/// Removes a scan's spool folder, journal and all: a scan refused before
-/// it took anything leaves nothing behind.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Discard(pub PathBuf);
-
 /// Updates a scan's backlog once a run of it ends: the photos it gave up
 /// on get their next try pushed back; those no longer waiting are dropped.
 #[derive(Message)]
@@ -161,16 +155,6 @@ impl Handler<Retire> for Recorder {
             msg.hooks,
             unix_millis_now(),
         )
-    }
-}
-
-impl Handler<Discard> for Recorder {
-    type Result = ();
-
-    fn handle(&mut self, msg: Discard, _: &mut Self::Context) {
-        if let Err(e) = std::fs::remove_dir_all(&msg.0) {
-            warn!(self.log, "could not remove a refused scan's spool folder"; "path" => %msg.0.display(), "error" => %e);
-        }
     }
 }
 

@@ -39,6 +39,14 @@ pub struct Append {
 #[rtype(result = "()")]
 pub struct Close(pub PathBuf);
 
+/// Removes a refused scan's spool folder, journal and all, once every
+/// record sent for it before is written: on the journal's own thread, so
+/// that no record of it comes after and makes the folder again. Records
+/// sent for it later are refused.
+#[derive(Message)]
+#[rtype(result = "io::Result<()>")]
+pub struct Discard(pub PathBuf);
+
 /// Most records committed together.
 const MAX_BATCH: usize = 512;
 
@@ -49,6 +57,10 @@ enum Job {
         reply: oneshot::Sender<io::Result<()>>,
     },
     Close(PathBuf),
+    Discard {
+        dir: PathBuf,
+        reply: oneshot::Sender<io::Result<()>>,
+    },
 }
 
 /// The journals' writer, as an actor: it hands records to the commit
@@ -103,6 +115,21 @@ impl Handler<Close> for Journal {
     }
 }
 
+impl Handler<Discard> for Journal {
+    type Result = ResponseFuture<io::Result<()>>;
+
+    fn handle(&mut self, msg: Discard, _: &mut Self::Context) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.jobs.send(Job::Discard { dir: msg.0, reply }).is_ok();
+        Box::pin(async move {
+            match answer.await {
+                Ok(result) if sent => result,
+                _ => Err(io::Error::other("the journal thread is gone")),
+            }
+        })
+    }
+}
+
 impl Job {
     /// Whether it may wait for company: an upload or a fault may; a
     /// capture (the scan's next step waits for it), a scan's start or end
@@ -118,6 +145,7 @@ impl Job {
                     | Record::DestinationMoved { .. }
             ),
             Job::Close(_) => true,
+            Job::Discard { .. } => false,
         }
     }
 }
@@ -125,6 +153,7 @@ impl Job {
 /// Takes jobs until every sender is gone.
 fn commit_loop(queue: &Receiver<Job>, delay: Duration) {
     let mut open: HashMap<PathBuf, JournalWriter> = HashMap::new();
+    let mut discarded: HashSet<PathBuf> = HashSet::new();
     while let Ok(first) = queue.recv() {
         let mut waits = first.may_wait();
         let mut batch = vec![first];
@@ -145,17 +174,26 @@ fn commit_loop(queue: &Receiver<Job>, delay: Duration) {
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
-        commit(&mut open, batch);
+        commit(&mut open, &mut discarded, batch);
     }
 }
 
 /// Writes a batch's records in order, syncs each journal written once, and
 /// answers every sender.
-fn commit(open: &mut HashMap<PathBuf, JournalWriter>, batch: Vec<Job>) {
+fn commit(
+    open: &mut HashMap<PathBuf, JournalWriter>,
+    discarded: &mut HashSet<PathBuf>,
+    batch: Vec<Job>,
+) {
     let mut written: Vec<(PathBuf, oneshot::Sender<io::Result<()>>)> = Vec::new();
     let mut closed = Vec::new();
+    let mut discards = Vec::new();
     for job in batch {
         match job {
+            Job::Append { dir, reply, .. } if discarded.contains(&dir) => {
+                let gone = io::Error::other("the scan was discarded: its folder is gone");
+                let _ = reply.send(Err(gone));
+            }
             Job::Append { dir, record, reply } => match write(open, &dir, &record) {
                 Ok(()) => written.push((dir, reply)),
                 Err(e) => {
@@ -165,6 +203,10 @@ fn commit(open: &mut HashMap<PathBuf, JournalWriter>, batch: Vec<Job>) {
                 }
             },
             Job::Close(dir) => closed.push(dir),
+            Job::Discard { dir, reply } => {
+                discarded.insert(dir.clone());
+                discards.push((dir, reply));
+            }
         }
     }
     let mut failed: HashMap<PathBuf, io::Error> = HashMap::new();
@@ -190,6 +232,11 @@ fn commit(open: &mut HashMap<PathBuf, JournalWriter>, batch: Vec<Job>) {
     }
     for dir in failed.into_keys().chain(closed) {
         open.remove(&dir);
+    }
+    // After the records before them are written and synced.
+    for (dir, reply) in discards {
+        open.remove(&dir);
+        let _ = reply.send(std::fs::remove_dir_all(&dir));
     }
 }
 
@@ -295,7 +342,7 @@ mod tests {
             });
         }
         batch.push(Job::Close(good.clone()));
-        commit(&mut open, batch);
+        commit(&mut open, &mut HashSet::new(), batch);
         let results: Vec<bool> = answers
             .into_iter()
             .map(|mut a| a.try_recv().unwrap().is_ok())
@@ -303,6 +350,40 @@ mod tests {
         assert_eq!(results, [true, false, true]);
         assert!(open.is_empty(), "closed, and the failed one not kept");
         assert_eq!(replay(&good).unwrap().captured.len(), 1);
+    }
+
+    #[test]
+    fn a_discarded_scan_s_folder_goes_after_its_records_and_none_makes_it_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("scan");
+        let (mut open, mut discarded) = (HashMap::new(), HashSet::new());
+        let append = |record: Record| {
+            let (reply, answer) = oneshot::channel();
+            let job = Job::Append {
+                dir: dir.clone(),
+                record: Box::new(record),
+                reply,
+            };
+            (job, answer)
+        };
+        let (start, mut started) = append(Record::ScanStarted {
+            at: 0,
+            plan: plan(2),
+        });
+        let (reply, mut removed) = oneshot::channel();
+        let discard = Job::Discard {
+            dir: dir.clone(),
+            reply,
+        };
+        commit(&mut open, &mut discarded, vec![start, discard]);
+        assert!(started.try_recv().unwrap().is_ok());
+        assert!(removed.try_recv().unwrap().is_ok());
+        assert!(!dir.exists(), "the folder is gone");
+        // A record sent for it afterwards does not make it again.
+        let (late, mut refused) = append(captured(1));
+        commit(&mut open, &mut discarded, vec![late]);
+        assert!(refused.try_recv().unwrap().is_err());
+        assert!(!dir.exists(), "a late record made the folder again");
     }
 
     /// Awaits every future, in order.

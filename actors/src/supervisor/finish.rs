@@ -9,11 +9,11 @@ use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::destination::{DestinationError, MANIFEST};
-use crate::journal::commit::{Append, Close};
+use crate::journal::commit::{Append, Close, Discard};
 use crate::journal::Record;
 use crate::manifest::Manifest;
 use crate::plan::ScanId;
-use crate::recorder::{Discard, RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
+use crate::recorder::{RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, Outcome, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
 
@@ -173,12 +173,14 @@ impl Supervisor {
             return;
         }
         run.discarding = true;
-        let id = scan.clone();
-        self.journal.do_send(Close(run.dir.clone()));
-        self.recorder
-            .send(Discard(run.dir.clone()))
+        let (id, dir) = (scan.clone(), run.dir.clone());
+        self.journal
+            .send(Discard(dir.clone()))
             .into_actor(self)
-            .map(move |_, act, _| {
+            .map(move |removed, act, _| {
+                if let Err(e) = flat(removed) {
+                    warn!(act.log, "could not remove a refused scan's spool folder"; "path" => %dir.display(), "error" => e);
+                }
                 let Some(run) = act.runs.remove(&id) else {
                     return;
                 };
