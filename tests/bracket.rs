@@ -146,17 +146,27 @@ fn every_frame_of_every_set_arrives_once_in_order_and_unmerged_by_default() {
 
 #[test]
 fn killed_in_the_middle_of_a_set_a_resume_takes_what_is_missing_and_each_frame_arrives_once() {
-    // Slow downloads: the last stop's first frames are in the spool while
-    // its last is still coming, and the stop is journaled only whole.
-    let rig = rig(400, "");
+    // Slow downloads: the last stop's first frame is in the spool (and
+    // journaled as a part) while the others are still coming, and the stop
+    // counts as captured only whole.
+    let rig = rig(400, "[log]\nlevel = \"debug\"\n");
     let text = profile(3, "exposure = [\"-1\", \"0\", \"+1\"]\n");
     rig.profile("br", &text);
     let sets = frames(&plan("br", &rings_of(&text)), 3);
+    let last_parts = |scan: &str| -> Vec<u64> {
+        let journal = rig.journal(scan);
+        let parts = journal.of("part_captured");
+        parts
+            .iter()
+            .filter(|r| r["shot"] == 3)
+            .map(|r| r["frame"].as_u64().expect("frame"))
+            .collect()
+    };
     let mut running = rig.spawn(&["scan", "--profile", "br", "--json"]);
-    running.wait_until("the last set half downloaded", DEADLINE, || {
+    running.wait_until("a frame of the last set journaled", DEADLINE, || {
         rig.spooled_scans()
             .first()
-            .is_some_and(|scan| rig.spooled(scan).join(&sets[2][0]).exists())
+            .is_some_and(|scan| !last_parts(scan).is_empty())
     });
     let scan = rig.spooled_scans()[0].clone();
     running.kill();
@@ -165,9 +175,30 @@ fn killed_in_the_middle_of_a_set_a_resume_takes_what_is_missing_and_each_frame_a
         2,
         "the last set is not captured"
     );
+    let kept = last_parts(&scan);
+    assert!(!kept.is_empty() && kept.len() < 3, "{kept:?}");
     let out = rig.run(&["resume", "--json"]);
     out.expect_code(0);
     assert_eq!(out.summary()["captured"], 3, "{}", out.stdout);
+    // Only the frames not kept are taken again.
+    let taken: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("exposing"))
+        .collect();
+    assert_eq!(
+        taken.len(),
+        3 - kept.len(),
+        "kept {kept:?}:\n{}",
+        out.stderr
+    );
+    for frame in &kept {
+        let name = format!("_b{}", frame + 1);
+        assert!(
+            !taken.iter().any(|l| l.contains(&name)),
+            "{name} again: {taken:?}"
+        );
+    }
     assert_sets(&rig, &sets, None);
 }
 

@@ -231,21 +231,26 @@ fn each_photo_of_a_column_has_its_camera_s_pose() {
 fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_every_photo_once() {
     let names = ["low", "mid", "high"];
     // The high camera downloads slowly: at the last stop the others'
-    // photos are in the spool while its own is still coming, and the stop
-    // is not journaled until every camera's photo is in.
+    // photos are in the spool (journaled as parts of the stop) while its
+    // own is still coming, and the stop counts as captured only whole.
     let rig = odd_one("high", "download_ms = 800");
     let mut running = rig.spawn(&["scan", "--profile", "stops", "--json"]);
-    let last = plan("stops", &rings_of(&ring_profile(6, 5)))[5].clone();
+    let last_parts = |scan: &str| -> BTreeSet<u64> {
+        let journal = rig.journal(scan);
+        let parts = journal.of("part_captured");
+        parts
+            .iter()
+            .filter(|r| r["shot"] == 6)
+            .map(|r| r["camera"].as_u64().expect("camera"))
+            .collect()
+    };
     running.wait_until(
-        "the last stop's low and mid photos in the spool",
+        "the last stop's low and mid photos journaled",
         DEADLINE,
         || {
-            rig.spooled_scans().first().is_some_and(|scan| {
-                let dir = rig.spooled(scan);
-                ["low", "mid"]
-                    .iter()
-                    .all(|c| dir.join(photo(&last, c)).exists())
-            })
+            rig.spooled_scans()
+                .first()
+                .is_some_and(|scan| last_parts(scan).is_superset(&[0, 1].into()))
         },
     );
     let scan = rig.spooled_scans()[0].clone();
@@ -255,10 +260,22 @@ fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_eve
         5,
         "the last stop is not captured"
     );
+    assert!(
+        !last_parts(&scan).contains(&2),
+        "the high camera's photo came in"
+    );
 
     let out = rig.run(&["resume", "--json"]);
     out.expect_code(0);
     assert_eq!(out.summary()["captured"], 6, "{}", out.stdout);
+    // Only the high camera takes the last stop again.
+    let taken = |camera: &str| exposures(&out.stderr, camera);
+    assert_eq!(
+        (taken("low"), taken("mid"), taken("high")),
+        (0, 0, 1),
+        "{}",
+        out.stderr
+    );
     assert_column_complete(&rig, &names);
 }
 

@@ -7,7 +7,7 @@
 //! record is sent, and counts once that record's reply comes.
 //!
 //! A capture record is committed at once (with whatever is queued): the
-//! scan's next step waits for it. An upload or fault record waits up to
+//! scan's next step waits for it. An upload, part or fault record waits up to
 //! `delay` for others to share its fdatasync, unless a capture comes and
 //! ends the wait; a burst of uploads (a backlog going out) is committed a
 //! few records at a time, and a scan's pace does not change.
@@ -139,6 +139,7 @@ impl Job {
             Job::Append { record, .. } => matches!(
                 **record,
                 Record::ShotUploaded { .. }
+                    | Record::PartCaptured { .. }
                     | Record::DeviceFault { .. }
                     | Record::ShotDamaged { .. }
                     | Record::UploadFailed { .. }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::destination::Place;
-use crate::plan::{ScanId, ScanPlan, ShotId};
+use crate::plan::{Part, ScanId, ScanPlan, ShotId};
 use crate::sequence::{Device, FaultKind, Outcome, ShotState};
 
 /// Name of the journal file inside a scan's spool folder.
@@ -49,6 +49,22 @@ pub enum Record {
         /// Unix milliseconds.
         at: u64,
         /// Its file(s): one, or a JPEG+RAW pair.
+        files: Vec<SpoolFile>,
+    },
+    /// Some of a shot's files are in the spool, fsync'd: one camera's
+    /// frame of a stop shot by several (a column, a bracketed set). The
+    /// shot counts only once `ShotCaptured` lists it whole; until then a
+    /// resume takes only the parts not recorded.
+    PartCaptured {
+        /// The shot.
+        shot: ShotId,
+        /// Unix milliseconds.
+        at: u64,
+        /// The camera's place in the column, from 0.
+        camera: usize,
+        /// The frame of the set, from 0.
+        frame: usize,
+        /// Its file(s).
         files: Vec<SpoolFile>,
     },
     /// A shot's file(s) are at the destination.
@@ -229,6 +245,8 @@ pub struct ScanRecord {
     pub sources: BTreeMap<ShotId, PathBuf>,
     /// Damaged lines of the journal, skipped.
     pub skipped: Vec<SkippedLine>,
+    /// Parts already in the spool of shots not captured whole, by part.
+    pub parts: BTreeMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
 }
 
 impl ScanRecord {
@@ -449,6 +467,7 @@ impl ScanRecord {
             damaged: BTreeMap::new(),
             sources: BTreeMap::new(),
             skipped,
+            parts: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -462,8 +481,21 @@ impl ScanRecord {
                 self.plan = plan;
                 self.started_at = at;
             }
+            Record::PartCaptured {
+                shot,
+                camera,
+                frame,
+                files,
+                ..
+            } => {
+                if !self.captured.contains_key(&shot) {
+                    let parts = self.parts.entry(shot).or_default();
+                    parts.insert((camera, frame), files);
+                }
+            }
             Record::ShotCaptured { shot, at, files } => {
                 // A retaken shot replaces the earlier capture.
+                self.parts.remove(&shot);
                 self.uploaded.remove(&shot);
                 self.failed.remove(&shot);
                 self.damaged.remove(&shot);

@@ -78,6 +78,7 @@ fn changed(scan_dir: &Path, file: &SpoolFile) -> bool {
 fn concerns(record: &Record, shots: &BTreeSet<ShotId>) -> bool {
     match record {
         Record::ShotCaptured { shot, .. }
+        | Record::PartCaptured { shot, .. }
         | Record::UploadFailed { shot, .. }
         | Record::ShotDamaged { shot, .. } => shots.contains(shot),
         _ => false,

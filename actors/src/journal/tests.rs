@@ -297,3 +297,37 @@ fn scan_dirs_lists_only_folders_with_a_journal_oldest_first() {
     assert_eq!(names, ["20260101T000000Z-a", "20260102T000000Z-b"]);
     assert!(scan_dirs(&spool.path().join("missing")).unwrap().is_empty());
 }
+
+#[test]
+fn parts_of_a_shot_not_captured_whole_are_kept_and_forgotten_once_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(2),
+    })
+    .unwrap();
+    let part = |shot: u32, camera: usize, frame: usize| Record::PartCaptured {
+        shot: ShotId(shot),
+        at: 2,
+        camera,
+        frame,
+        files: file(10 * shot + frame as u32),
+    };
+    for record in [part(1, 0, 0), part(1, 0, 1), part(2, 1, 0)] {
+        j.append(&record).unwrap();
+    }
+    j.append(&Record::ShotCaptured {
+        shot: ShotId(1),
+        at: 3,
+        files: file(1),
+    })
+    .unwrap();
+    // A part record committed after its shot's capture is of no account.
+    j.append(&part(1, 0, 2)).unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(scan.parts.len(), 1, "{:?}", scan.parts);
+    assert_eq!(scan.parts[&ShotId(2)], BTreeMap::from([((1, 0), file(20))]));
+    use ShotState::*;
+    assert_eq!(scan.shot_states(), [Captured, Pending]);
+}

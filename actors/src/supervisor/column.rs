@@ -3,6 +3,7 @@
 //! have all closed, so that the table may leave.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use actix::prelude::*;
 use scanrig_hardware::camera::CameraError;
@@ -12,6 +13,9 @@ use super::{Fired, Supervisor};
 use crate::camera::CameraActor;
 use crate::plan::{Part, ScanId, ScanPlan, ShotId};
 use crate::sequence::Event;
+
+/// Told each answer of a camera that succeeds, as soon as it comes.
+pub(super) type OnAnswer<T> = Rc<dyn Fn(Part, &T)>;
 
 /// The names of the column's cameras, in its order ("" for a rig's only
 /// camera).
@@ -79,6 +83,27 @@ impl Supervisor {
         CameraActor: Handler<M>,
         T: Send + 'static,
     {
+        let each: OnAnswer<T> = Rc::new(|_, _| {});
+        self.ask_cameras_each(asks, during, scan, stage, each, then, ctx);
+    }
+
+    /// [`Supervisor::ask_cameras`], telling `each` every answer that
+    /// succeeds as soon as it comes, before the others.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn ask_cameras_each<M, T>(
+        &mut self,
+        asks: impl IntoIterator<Item = (Part, M)>,
+        during: &'static str,
+        scan: &ScanId,
+        stage: fn(&mut super::StageTimes) -> &mut std::time::Duration,
+        each: OnAnswer<T>,
+        then: impl FnOnce(&mut Supervisor, Vec<(Part, Result<T, CameraError>)>) -> Event + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        M: Message<Result = Result<T, CameraError>> + Send + 'static,
+        CameraActor: Handler<M>,
+        T: Send + 'static,
+    {
         let timeout = self.camera_timeout;
         let mut by_camera: BTreeMap<usize, Vec<(Part, M)>> = BTreeMap::new();
         for (part, msg) in asks {
@@ -90,11 +115,15 @@ impl Supervisor {
             .into_iter()
             .map(|(camera, asks)| {
                 let addr = self.cameras[camera].addr.clone();
+                let each = Rc::clone(&each);
                 async move {
                     let mut answers = Vec::with_capacity(asks.len());
                     for (part, msg) in asks {
                         let answer =
                             flatten(addr.send(msg).timeout(timeout).await, during, timeout);
+                        if let Ok(done) = &answer {
+                            each(part, done);
+                        }
                         let failed = answer.is_err();
                         answers.push((part, answer));
                         if failed {

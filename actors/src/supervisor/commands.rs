@@ -2,15 +2,15 @@
 //! message to a device actor (or the journal, the recorder, the uploader), whose
 //! reply is fed back as an event. Nothing here blocks.
 
+use std::rc::Rc;
 use std::time::Instant;
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
-use scanrig_hardware::camera::CameraError;
 use slog::{error, info, warn};
 
 use super::column;
-use super::faults::{camera_failed, flat, table_failed, table_lost};
+use super::faults::{flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
 use crate::camera::{ApplySettings, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
@@ -330,23 +330,43 @@ impl Supervisor {
     /// Downloads the exposures of a stop, every camera's together; the
     /// shot is downloaded once every camera's files are in the spool.
     fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let names: Vec<String> = self.cameras.iter().map(|c| c.name.clone()).collect();
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
         let exposures = run.exposures.get(&shot).cloned().unwrap_or_default();
         if exposures.is_empty() {
-            // Nothing to download (lost in a restart): take the shot again.
-            let event = camera_failed(
-                Some(shot),
-                CameraError::FileGone {
-                    file: run.plan.shot(shot).stem.clone(),
-                },
-            );
+            // Every part already in the spool (a resume after a crash that
+            // kept them all), or nothing to download (lost in a restart):
+            // take the shot again.
+            let event = run.complete(shot, &names);
             return self.feed(scan, event, ctx);
         }
         let dir = run.dir.clone();
         let id = scan.clone();
-        self.ask_cameras(
+        // A part of a stop shot by several is journaled as it lands: a
+        // crash before the whole stop is in keeps it.
+        let several = {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            column::shooting(&run.plan, shot, &names).len() > 1
+        };
+        let (journal, at) = (self.journal.clone(), dir.clone());
+        let each: column::OnAnswer<Vec<DownloadedFile>> =
+            Rc::new(move |(camera, frame), files: &Vec<DownloadedFile>| {
+                if several {
+                    journal.do_send(Append {
+                        dir: at.clone(),
+                        record: Record::PartCaptured {
+                            shot,
+                            at: unix_millis_now(),
+                            camera,
+                            frame,
+                            files: files.iter().cloned().map(spool_file).collect(),
+                        },
+                    });
+                }
+            });
+        self.ask_cameras_each(
             exposures.into_iter().map(|(part, exposure)| {
                 let dir = dir.clone();
                 (part, Download { exposure, dir })
@@ -354,9 +374,9 @@ impl Supervisor {
             "download",
             scan,
             |s| &mut s.downloading,
+            each,
             move |act, mut answers| {
                 let fault = act.camera_fault(Some(shot), &mut answers);
-                let names: Vec<String> = act.cameras.iter().map(|c| c.name.clone()).collect();
                 let Some(run) = act.runs.get_mut(&id) else {
                     return fault.unwrap_or(Event::Downloaded(shot));
                 };
@@ -371,26 +391,7 @@ impl Supervisor {
                 if let Some(fault) = fault {
                     return fault;
                 }
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                let shooting = column::shooting(&run.plan, shot, &names);
-                let parts = run.parts.get(&shot);
-                if !shooting
-                    .iter()
-                    .all(|i| parts.is_some_and(|p| p.contains_key(i)))
-                {
-                    // A camera's exposure was lost: take its photo again.
-                    return camera_failed(
-                        Some(shot),
-                        CameraError::FileGone {
-                            file: run.plan.shot(shot).stem.clone(),
-                        },
-                    );
-                }
-                run.exposures.remove(&shot);
-                let files = run.parts.remove(&shot).unwrap_or_default();
-                run.files
-                    .insert(shot, files.into_values().flatten().collect());
-                Event::Downloaded(shot)
+                run.complete(shot, &names)
             },
             ctx,
         );

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use scanrig_hardware::camera::Exposure;
+use scanrig_hardware::camera::{CameraError, Exposure};
 use serde::Serialize;
 
 use crate::destination::{Place, Upload};
 use crate::journal::{ScanRecord, SpoolFile};
 use crate::plan::{Part, ScanPlan, ShotId};
-use crate::sequence::{Outcome, Sequence, ShotState};
+use crate::sequence::{Event, Outcome, Sequence, ShotState};
 
 /// Time spent per stage, summed over the shots of a scan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -123,7 +123,11 @@ impl Run {
             active: false,
             ended: record.is_some_and(|r| r.finished.is_some()),
             exposures: HashMap::new(),
-            parts: HashMap::new(),
+            // What a crash left of shots not captured whole: a resume takes
+            // only the rest.
+            parts: record
+                .map(|r| r.parts.clone().into_iter().collect())
+                .unwrap_or_default(),
             files,
             sources: record.map(|r| r.sources.clone()).unwrap_or_default(),
             stages: StageTimes::default(),
@@ -141,6 +145,32 @@ impl Run {
         let exposed = self.exposures.get(&shot).into_iter().flat_map(|e| e.keys());
         let parts = self.parts.get(&shot).into_iter().flat_map(|p| p.keys());
         exposed.chain(parts).copied().collect()
+    }
+
+    /// The shot's files, once every part of it (each frame of each camera
+    /// that shoots it) is in the spool: `Downloaded`; else the event that
+    /// takes the missing parts again.
+    pub(crate) fn complete(&mut self, shot: ShotId, cameras: &[String]) -> Event {
+        let names: Vec<&str> = cameras.iter().map(String::as_str).collect();
+        let needed = super::column::shooting(&self.plan, shot, &names);
+        let parts = self.parts.get(&shot);
+        if !needed
+            .iter()
+            .all(|p| parts.is_some_and(|parts| parts.contains_key(p)))
+        {
+            // A part's exposure was lost: take it again.
+            return super::faults::camera_failed(
+                Some(shot),
+                CameraError::FileGone {
+                    file: self.plan.shot(shot).stem.clone(),
+                },
+            );
+        }
+        self.exposures.remove(&shot);
+        let files = self.parts.remove(&shot).unwrap_or_default();
+        self.files
+            .insert(shot, files.into_values().flatten().collect());
+        Event::Downloaded(shot)
     }
 
     /// The uploads of a shot's files.
