@@ -408,6 +408,7 @@ fn set_widget(widget: &Widget, key: &str, value: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::camera::setting_tests::radio;
 
     /// libgphoto2's error codes (gphoto2-port-result.h, gphoto2-result.h).
     const GP_ERROR_IO_USB_FIND: i32 = -52;
@@ -476,17 +477,6 @@ mod tests {
             matches!(gone, CameraError::Disconnected { during: "preview" }),
             "{gone}"
         );
-    }
-
-    fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {
-        Setting {
-            name: name.into(),
-            label: name.into(),
-            kind: "radio",
-            value: value.into(),
-            choices: choices.iter().map(|c| c.to_string()).collect(),
-            read_only: false,
-        }
     }
 
     #[test]

@@ -355,10 +355,11 @@ pub trait Camera: Send {
 pub type CameraConnector = Arc<dyn Fn() -> Result<Box<dyn Camera>> + Send + Sync>;
 
 #[cfg(test)]
-mod setting_tests {
+pub(crate) mod setting_tests {
     use super::*;
 
-    fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {
+    /// A list setting named `name` at `value`, with `choices`.
+    pub(crate) fn radio(name: &str, value: &str, choices: &[&str]) -> Setting {
         Setting {
             name: name.into(),
             label: name.into(),
