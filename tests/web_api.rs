@@ -12,7 +12,7 @@ use serde_json::Value;
 
 #[test]
 fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
-    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", "");
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", "");
     let status = get(&format!("{base}/status"));
     assert_eq!(status.status, 200);
     let s = status.json();
@@ -35,6 +35,22 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
     let one = get(&format!("{base}/profiles/api")).json();
     assert_eq!(one["shots"], 6);
     assert_eq!(one["rings"][0]["shots"], 6);
+    assert_eq!(one["bracket"], Value::Null);
+    // A bracketed profile shows its frames' settings.
+    rig.profile(
+        "hdr",
+        "[[rings]]\ntilt = 0.0\nshots = 4\n[bracket]\nexposure = [\"-2\", \"0\", \"+2\"]\n",
+    );
+    let hdr = get(&format!("{base}/profiles/hdr")).json();
+    assert_eq!(hdr["bracket"]["kind"], "exposure", "{hdr}");
+    assert_eq!(
+        hdr["bracket"]["frames"][2]["exposurecompensation"], "+2",
+        "{hdr}"
+    );
+    assert_eq!(
+        hdr["bracket"]["after"]["exposurecompensation"], "-2",
+        "{hdr}"
+    );
 
     // Refused: nothing is running.
     for action in ["pause", "resume", "stop"] {

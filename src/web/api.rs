@@ -109,13 +109,14 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
     let rings: Vec<Value> = p
         .rings
         .iter()
-        .map(|r| json!({"tilt": r.tilt, "shots": r.shots, "start": r.start}))
+        .map(|r| json!({"tilt": r.tilt, "shots": r.shots, "start": r.start, "cameras": r.cameras}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({
         "name": p.name, "description": p.description, "source": p.source,
         "shots": p.shots().len(), "settle_ms": p.settle_ms, "prefix": p.prefix(),
         "camera": p.camera, "rings": rings,
         "sphere": p.sphere.map(|s| json!({"points": s.points, "tilt_min": s.tilt_min, "tilt_max": s.tilt_max})),
+        "bracket": p.bracket,
     })))
 }
 
