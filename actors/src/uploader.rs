@@ -165,9 +165,15 @@ impl Uploader {
             let Some(shot) = self.started.get(&key) else {
                 continue;
             };
+            // One file of the shot, without copying the others.
+            let job = &shot.job;
             let piece = Enqueue {
-                files: vec![shot.job.files[i].clone()],
-                ..shot.job.clone()
+                scan: job.scan.clone(),
+                shot: job.shot,
+                place: job.place.clone(),
+                live: job.live,
+                files: vec![job.files[i].clone()],
+                check_existing: job.check_existing,
             };
             self.in_flight += 1;
             self.pool
