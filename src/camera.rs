@@ -70,17 +70,19 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
     );
     let mut missing = 0;
     for camera in rig::cameras(settings) {
+        let name = camera
+            .name
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         match (camera.connector)() {
             Ok(c) => {
                 let info = c.info();
-                println!(
-                    "{:<16} {:<10} {} / {}",
-                    camera.name, "yes", info.model, info.port
-                );
+                println!("{:<16} {:<10} {} / {}", name, "yes", info.model, info.port);
             }
             Err(e) => {
                 missing += 1;
-                println!("{:<16} {:<10} {e}", camera.name, "no");
+                println!("{:<16} {:<10} {e}", name, "no");
             }
         }
     }

@@ -21,9 +21,8 @@ use crate::runner::{self, Report, Start};
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::{LoadOptions, LogLevel, Settings};
 use crate::{daemon, drive, listing, rig};
-use scanrig_actors::destination::Place;
 use scanrig_actors::journal::ScanRecord;
-use scanrig_actors::plan::ScanId;
+use scanrig_actors::model::{Place, ScanId};
 use scanrig_hardware::axis::AxisError;
 
 /// Controller for do-it-yourself photogrammetry rigs: turns the table, fires
@@ -193,6 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         level => level,
     };
     let log = logger(level);
+    let _libraries = crate::logging::with_libraries(&log, level);
     if matches!(
         cli.command,
         Command::Profiles

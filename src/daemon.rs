@@ -6,20 +6,19 @@
 //! actor system answers.
 
 use std::pin::Pin;
-use std::rc::Rc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use anyhow::Context as _;
 use scanrig_actors::buttons::Pressed;
 use scanrig_actors::clock::unix_millis_now;
-use scanrig_actors::sequence::{Outcome, PauseReason};
+use scanrig_actors::model::Outcome;
+use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{Control, Ping, Progress, StartScan, StopMotors, Supervisor};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 
 use crate::hooks::{HookRunner, HookThread};
-use crate::notify::{watchdog, watchdog_interval, Notifier};
+use crate::notify::{self, watchdog, watchdog_interval};
 use crate::profile::Profile;
 use crate::rig;
 use crate::scans::{new_plan, SpoolLock, SpoolState};
@@ -34,7 +33,6 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let hooks =
         HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?.map(HookThread::start);
     let mqtt = crate::mqtt::prepare(&settings)?;
-    let notifier = Rc::new(Notifier::from_env().context("cannot reach systemd's NOTIFY_SOCKET")?);
     System::new().block_on(async move {
         let drains = state.due(&settings.spool_dir(), unix_millis_now());
         let mut session = Session::start(rig, drains, log.clone()).await?;
@@ -52,16 +50,14 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             None => None,
         };
         let mut status = StatusLine::default();
-        let _ = notifier.ready(&status.idle());
+        let _ = notify::ready(&status.idle());
         if let Some(interval) = watchdog_interval() {
-            let (notifier, sup) = (notifier.clone(), sup.clone());
-            actix::spawn(async move {
-                watchdog(&notifier, interval, || {
-                    let sup = sup.clone();
-                    async move { sup.send(Ping).await.is_ok() }
-                })
-                .await
-            });
+            let sup = sup.clone();
+            let alive = move || {
+                let sup = sup.clone();
+                async move { sup.send(Ping).await.is_ok() }
+            };
+            actix::spawn(watchdog(interval, alive, notify::ping));
         }
         info!(log, "ready; press Start (or send SIGUSR1) to scan"; "profile" => &settings.daemon.profile);
         let mut shutdown = Shutdown::daemon(state.unsettled().next().is_none());
@@ -79,7 +75,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
                 }
                 Input::Progress(progress) => {
                     if let Some(line) = status.update(&progress) {
-                        let _ = notifier.status(&line);
+                        let _ = notify::status(&line);
                     }
                     match &*progress {
                         Progress::StartRequested => start_scan(&settings, &sup, &log).await,
@@ -115,7 +111,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             for action in actions {
                 match action {
                     Action::SayStopping => {
-                        let _ = notifier.stopping("stopping: finishing the step in flight and the uploads");
+                        let _ = notify::stopping("stopping: finishing the step in flight and the uploads");
                     }
                     Action::StopScan => {
                         info!(log, "stopping: the scan ends after the step in flight, then uploads finish");

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use scanrig_actors::poses::export::{self, Format, Posed};
+use scanrig_actors::model::Format;
+use scanrig_actors::poses::export::{self, Posed};
 use scanrig_hardware::fsutil::DurableFile;
 use serde_json::Value;
 

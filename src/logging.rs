@@ -2,13 +2,17 @@
 //! `Nov 22 10:15:00.470 INFO scan started, planned: 8`; under systemd
 //! (`$JOURNAL_STREAM` set) each line starts with its syslog priority
 //! (`<6>scan started; scan=…, planned=8`) so the journal files it at the
-//! right level, with the fields (scan id, shot, …) as `key=value`.
+//! right level, with the fields (scan id, shot, …) as `key=value`. The
+//! libraries' own records (actix-web, hyper, rustls, rumqttc, yup-oauth2:
+//! `log`, and `tracing` through it) go to the same drain, each with the
+//! library as a field: their warnings and errors always, the rest at
+//! `log.level = "debug"` or `"trace"`.
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
 use std::sync::Mutex;
 
-use slog::{o, Drain, Level, Logger, OwnedKVList, Record, KV};
+use slog::{b, o, Drain, Level, Logger, OwnedKVList, Record, KV};
 
 use crate::settings::LogLevel;
 
@@ -24,6 +28,54 @@ pub fn logger(level: LogLevel) -> Logger {
     let drain = slog_term::FullFormat::new(decorator).build();
     let drain = slog::LevelFilter::new(drain, level);
     Logger::root(Mutex::new(drain).fuse(), o!())
+}
+
+/// Sends the libraries' `log` records to `log` (see the module's words on
+/// levels) until the guard is dropped. Only the first call of a process
+/// takes effect.
+pub fn with_libraries(log: &Logger, level: LogLevel) -> slog_scope::GlobalLoggerGuard {
+    let verbose = matches!(level, LogLevel::Debug | LogLevel::Trace);
+    let libraries = Libraries {
+        log: log.clone(),
+        verbose,
+    };
+    let guard = slog_scope::set_global_logger(Logger::root(libraries, o!()));
+    let most = match level {
+        LogLevel::Trace => ::log::Level::Trace,
+        LogLevel::Debug => ::log::Level::Debug,
+        _ => ::log::Level::Warn,
+    };
+    // Set already (a second call in one process): the first stays.
+    let _ = slog_stdlog::init_with_level(most);
+    guard
+}
+
+/// A library's records, passed on with the library (the first part of
+/// the record's `log` target, e.g. `rustls`) as a field; below warnings
+/// only when `verbose`.
+struct Libraries {
+    log: Logger,
+    verbose: bool,
+}
+
+impl Drain for Libraries {
+    type Ok = ();
+    type Err = slog::Never;
+
+    fn log(&self, r: &Record<'_>, _: &OwnedKVList) -> Result<(), slog::Never> {
+        if !self.verbose && !r.level().is_at_least(Level::Warning) {
+            return Ok(());
+        }
+        let library = r.tag().split("::").next().unwrap_or_default();
+        let info = slog::RecordStatic {
+            location: r.location(),
+            level: r.level(),
+            tag: r.tag(),
+        };
+        self.log
+            .log(&Record::new(&info, r.msg(), b!("library" => library)));
+        Ok(())
+    }
 }
 
 fn slog_level(level: LogLevel) -> Level {
@@ -114,6 +166,25 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn the_libraries_warnings_reach_the_drain_and_their_chatter_does_not() {
+        let buffer = Buffer::default();
+        let log = Logger::root(JournalDrain::new(buffer.clone()).fuse(), o!());
+        let _guard = with_libraries(&log, LogLevel::Info);
+        ::log::warn!(target: "rustls::conn", "Sending fatal alert BadCertificate");
+        ::log::info!(target: "actix_server::builder", "starting 2 workers");
+        ::log::error!(target: "rumqttc::eventloop", "connection refused: not authorized");
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "<4>Sending fatal alert BadCertificate; library=rustls",
+                "<3>connection refused: not authorized; library=rumqttc",
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use scanrig_actors::plan::{Bracket, ScanId, ScanPlan, Station};
+use scanrig_actors::model::{Bracket, CameraName, ScanId, ScanPlan, Station};
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
@@ -145,7 +145,7 @@ pub struct Ring {
     pub start: f64,
     /// The cameras of the rig's column (`[[cameras]]`) that shoot this
     /// ring, by name; empty: every camera.
-    pub cameras: Vec<String>,
+    pub cameras: Vec<CameraName>,
 }
 
 /// The file as written; checked into a [`Profile`].
@@ -216,8 +216,7 @@ struct RawRing {
     shots: Option<u32>,
     #[serde(default)]
     start: f64,
-    #[serde(default)]
-    cameras: Vec<String>,
+    cameras: Option<Vec<String>>,
 }
 
 /// Where a profile of some name lives.
@@ -329,7 +328,7 @@ impl Profile {
                 .cameras
                 .iter()
                 .filter(|c| !limits.cameras.contains(c))
-                .map(String::as_str)
+                .map(CameraName::as_str)
                 .collect();
             if !unknown.is_empty() {
                 let reason = if limits.cameras.is_empty() {
@@ -341,7 +340,12 @@ impl Profile {
                     format!(
                         "names camera(s) {} the rig does not have; its [[cameras]] are: {}",
                         unknown.join(", "),
-                        limits.cameras.join(", ")
+                        limits
+                            .cameras
+                            .iter()
+                            .map(CameraName::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 problems.push(Problem::new(&origin, format!("rings[{n}].cameras"), reason));
@@ -598,17 +602,23 @@ fn check(
                 format!("must be a finite number of degrees, found {}", ring.start),
             );
         }
-        let mut cameras: Vec<String> = Vec::new();
-        for camera in ring.cameras {
-            if camera.trim().is_empty() {
-                fail(
+        let mut cameras: Vec<CameraName> = Vec::new();
+        if ring.cameras.as_ref().is_some_and(Vec::is_empty) {
+            fail(
+                key("cameras"),
+                "names no camera; name the ones that shoot this ring, or leave the key out for every camera".into(),
+            );
+        }
+        for camera in ring.cameras.into_iter().flatten() {
+            match CameraName::new(&camera) {
+                Err(e) => fail(
                     key("cameras"),
-                    "a camera name is empty; name cameras as [[cameras]] does".into(),
-                );
-            } else if cameras.contains(&camera) {
-                fail(key("cameras"), format!("names camera {camera:?} twice"));
-            } else {
-                cameras.push(camera);
+                    format!("{e}; name cameras as [[cameras]] does"),
+                ),
+                Ok(c) if cameras.contains(&c) => {
+                    fail(key("cameras"), format!("names camera {camera:?} twice"))
+                }
+                Ok(c) => cameras.push(c),
             }
         }
         rings.push(Ring {

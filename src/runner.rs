@@ -10,10 +10,8 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use scanrig_actors::clock::unix_millis_now;
-use scanrig_actors::destination::Place;
 use scanrig_actors::journal::{self, JournalWriter, Record, ScanRecord};
-use scanrig_actors::plan::ScanId;
-use scanrig_actors::plan::ScanPlan;
+use scanrig_actors::model::{Place, ScanId, ScanPlan};
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{
     Control, Progress, Rig, ScanSummary, StartScan, StopMotors, Summarise,

@@ -11,11 +11,11 @@ use std::os::fd::AsRawFd;
 use anyhow::{bail, Context};
 use scanrig_actors::backlog::Backlog;
 use scanrig_actors::clock::{unix_millis_now, unix_now};
-use scanrig_actors::destination::Place;
 use scanrig_actors::history::{self, History, Retention, RetiredScan, INDEX_FILE};
+use scanrig_actors::hooks;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::manifest::Manifest;
-use scanrig_actors::plan::{ScanId, ScanPlan};
+use scanrig_actors::model::{Place, ScanId, ScanPlan};
 use scanrig_actors::supervisor::{Drain, Rig};
 
 use slog::{info, warn, Logger};
@@ -209,8 +209,8 @@ impl SpoolState {
                 &record,
                 rig.keep_uploaded,
                 &rig.retention,
-                rig.hooks,
                 now,
+                hooks::on_retire(rig.hooks, spool, now),
             ) {
                 Ok(_) => {
                     info!(log, "scan retired: every photo is sent"; "scan" => %record.id());

@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use actix::prelude::*;
 use anyhow::Context as _;
-use scanrig_actors::plan::ScanId;
+use scanrig_actors::model::ScanId;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{Drain, Progress, Rig, Supervisor};
 use slog::Logger;

@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use scanrig_actors::hooks::HookKind;
-use scanrig_actors::poses::export::{ColumnPlace, Format, Priors};
-use scanrig_actors::poses::Geometry;
+use scanrig_actors::model::{CameraName, ColumnPlace, Format, Geometry, Priors};
 use scanrig_hardware::axis::Travel;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
@@ -633,16 +632,23 @@ impl Default for Export {
 }
 
 impl Settings {
+    /// The column's cameras (`[[cameras]]`) with their names; loading
+    /// checked every name, so none is left out.
+    pub fn column(&self) -> impl Iterator<Item = (CameraName, &ColumnCamera)> {
+        self.cameras
+            .iter()
+            .filter_map(|c| Some((CameraName::new(&c.name).ok()?, c)))
+    }
+
     /// The priors new scans write, if any.
     pub fn priors(&self) -> Option<Priors> {
         let mut formats = self.export.formats.clone();
         formats.sort();
         formats.dedup();
         let cameras = self
-            .cameras
-            .iter()
-            .map(|c| ColumnPlace {
-                name: c.name.clone(),
+            .column()
+            .map(|(name, c)| ColumnPlace {
+                name,
                 tilt: c.tilt,
                 height_m: c.height_m.unwrap_or(self.geometry.height_m),
             })
@@ -726,7 +732,7 @@ pub struct RigLimits {
     pub tilt: Travel,
     /// The names of the column's cameras (`[[cameras]]`); empty: the one
     /// camera of `[camera]`.
-    pub cameras: Vec<String>,
+    pub cameras: Vec<CameraName>,
 }
 
 impl Settings {
@@ -743,7 +749,7 @@ impl Settings {
                 min: Some((Degrees(self.tilt.min_deg), "tilt.min_deg")),
                 max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
             },
-            cameras: self.cameras.iter().map(|c| c.name.clone()).collect(),
+            cameras: self.column().map(|(name, _)| name).collect(),
         }
     }
 

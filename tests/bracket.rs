@@ -153,13 +153,14 @@ fn killed_in_the_middle_of_a_set_a_resume_takes_what_is_missing_and_each_frame_a
     let text = profile(3, "exposure = [\"-1\", \"0\", \"+1\"]\n");
     rig.profile("br", &text);
     let sets = frames(&plan("br", &rings_of(&text)), 3);
+    // The frames (from 1) of the last set journaled as parts.
     let last_parts = |scan: &str| -> Vec<u64> {
         let journal = rig.journal(scan);
         let parts = journal.of("part_captured");
         parts
             .iter()
             .filter(|r| r["shot"] == 3)
-            .map(|r| r["frame"].as_u64().expect("frame"))
+            .map(|r| r["files"][0]["frame"].as_u64().expect("frame"))
             .collect()
     };
     let mut running = rig.spawn(&["scan", "--profile", "br", "--json"]);
@@ -193,7 +194,7 @@ fn killed_in_the_middle_of_a_set_a_resume_takes_what_is_missing_and_each_frame_a
         out.stderr
     );
     for frame in &kept {
-        let name = format!("_b{}", frame + 1);
+        let name = format!("_b{frame}");
         assert!(
             !taken.iter().any(|l| l.contains(&name)),
             "{name} again: {taken:?}"

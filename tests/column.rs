@@ -23,7 +23,15 @@ fn column(names: &[&str], extra: &str) -> Rig {
 /// A column of cameras low, mid and high, logging each exposure (debug),
 /// with a profile `stops` of 6; camera `odd` has `[cameras.sim]` `sim`.
 fn odd_one(odd: &str, sim: &str) -> Rig {
-    let cameras: String = ["low", "mid", "high"]
+    let rig = Rig::with(&odd_column(&["low", "mid", "high"], odd, sim));
+    rig.profile("stops", &ring_profile(6, 5));
+    rig
+}
+
+/// The configuration of a column of cameras `names`, in that order,
+/// logging each exposure (debug); camera `odd` has `[cameras.sim]` `sim`.
+fn odd_column(names: &[&str], odd: &str, sim: &str) -> String {
+    let cameras: String = names
         .iter()
         .map(|name| {
             let own = match *name == odd {
@@ -33,9 +41,7 @@ fn odd_one(odd: &str, sim: &str) -> Rig {
             format!("[[cameras]]\nname = \"{name}\"\n{own}")
         })
         .collect();
-    let rig = Rig::with(&format!("{cameras}[log]\nlevel = \"debug\"\n"));
-    rig.profile("stops", &ring_profile(6, 5));
-    rig
+    format!("{cameras}[log]\nlevel = \"debug\"\n")
 }
 
 /// The file camera `camera` makes at `shot`.
@@ -227,30 +233,36 @@ fn each_photo_of_a_column_has_its_camera_s_pose() {
     }
 }
 
-#[test]
-fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_every_photo_once() {
-    let names = ["low", "mid", "high"];
+/// Runs a scan of the column low, mid, high (high downloading slowly),
+/// kills it once the low and mid photos of the last stop are journaled as
+/// parts of it and before the high one is, and resumes it with the column
+/// listed as `resumed`: only the high camera takes the last stop again,
+/// and every camera's photo of every stop arrives once, intact.
+fn killed_at_the_last_stop_then_resumed(resumed: &[&str]) -> Rig {
     // The high camera downloads slowly: at the last stop the others'
     // photos are in the spool (journaled as parts of the stop) while its
     // own is still coming, and the stop counts as captured only whole.
-    let rig = odd_one("high", "download_ms = 800");
+    let slow = "download_ms = 800";
+    let rig = odd_one("high", slow);
     let mut running = rig.spawn(&["scan", "--profile", "stops", "--json"]);
-    let last_parts = |scan: &str| -> BTreeSet<u64> {
+    let last_parts = |scan: &str| -> BTreeSet<String> {
         let journal = rig.journal(scan);
         let parts = journal.of("part_captured");
         parts
             .iter()
             .filter(|r| r["shot"] == 6)
-            .map(|r| r["camera"].as_u64().expect("camera"))
+            .flat_map(|r| r["files"].as_array().expect("files").clone())
+            .map(|f| f["camera"].as_str().expect("camera").to_owned())
             .collect()
     };
+    let low_and_mid: BTreeSet<String> = ["low".into(), "mid".into()].into();
     running.wait_until(
         "the last stop's low and mid photos journaled",
         DEADLINE,
         || {
             rig.spooled_scans()
                 .first()
-                .is_some_and(|scan| last_parts(scan).is_superset(&[0, 1].into()))
+                .is_some_and(|scan| last_parts(scan).is_superset(&low_and_mid))
         },
     );
     let scan = rig.spooled_scans()[0].clone();
@@ -261,10 +273,11 @@ fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_eve
         "the last stop is not captured"
     );
     assert!(
-        !last_parts(&scan).contains(&2),
+        !last_parts(&scan).contains("high"),
         "the high camera's photo came in"
     );
 
+    rig.configure(&odd_column(resumed, "high", slow));
     let out = rig.run(&["resume", "--json"]);
     out.expect_code(0);
     assert_eq!(out.summary()["captured"], 6, "{}", out.stdout);
@@ -276,7 +289,46 @@ fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_eve
         "{}",
         out.stderr
     );
+    assert!(!out.stderr.contains("damaged"), "{}", out.stderr);
+    rig
+}
+
+#[test]
+fn killed_with_one_camera_s_photo_missing_at_the_last_stop_a_resume_delivers_every_photo_once() {
+    let names = ["low", "mid", "high"];
+    let rig = killed_at_the_last_stop_then_resumed(&names);
     assert_column_complete(&rig, &names);
+}
+
+#[test]
+fn a_resume_with_the_column_listed_in_another_order_takes_each_camera_s_missing_photo_by_name() {
+    let rig = killed_at_the_last_stop_then_resumed(&["high", "low", "mid"]);
+    // Every camera's photo of every stop once, intact, listed once.
+    let scan = rig.only_scan();
+    let dir = rig.delivered(&scan);
+    let stops = plan("stops", &rings_of(&ring_profile(6, 5)));
+    let names = ["low", "mid", "high"];
+    let want: BTreeSet<String> = stops
+        .iter()
+        .flat_map(|s| names.iter().map(move |c| photo(s, c)))
+        .collect();
+    let shas = common::assert_photos(&dir, &want, true);
+    let manifest = read_manifest(&dir);
+    assert_eq!(manifest["outcome"], "completed", "{manifest}");
+    assert_eq!(manifest_shas(&manifest), shas);
+    let shots = manifest["shots"].as_array().expect("shots");
+    assert_eq!(shots.len(), 6, "one entry per stop");
+    for (entry, stop) in shots.iter().zip(&stops) {
+        let listed: BTreeSet<&str> = names_in(entry).into_iter().collect();
+        let expected: Vec<String> = names.iter().map(|c| photo(stop, c)).collect();
+        assert_eq!(names_in(entry).len(), 3, "stop {}: {entry}", stop.shot);
+        assert_eq!(
+            listed,
+            expected.iter().map(String::as_str).collect(),
+            "stop {}",
+            stop.shot
+        );
+    }
 }
 
 #[test]

@@ -20,7 +20,8 @@ fn drain(socket: &UnixDatagram, within: Duration) -> Vec<String> {
             .set_read_timeout(Some(left.max(Duration::from_millis(1))))
             .unwrap();
         match socket.recv(&mut buf) {
-            Ok(n) => got.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
+            // Assignments end with a newline, or the message does.
+            Ok(n) => got.push(String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()),
             Err(_) => break,
         }
     }
@@ -110,18 +111,16 @@ fn the_daemon_reports_ready_status_and_pings_the_watchdog_while_it_runs() {
     );
 }
 
-/// `systemd-analyze`, or `None` (with the reason printed) where it is missing.
+/// `systemd-analyze`, or `None` (with the reason printed) where it is
+/// missing, unless `SYSTEMD_REQUIRED=1` (as in CI).
 fn systemd_analyze() -> Option<Command> {
-    let found = Command::new("systemd-analyze").arg("--version").output();
-    if found.is_err() {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: systemd-analyze is not installed (Debian package systemd)"
-        );
-        return None;
-    }
-    Some(Command::new("systemd-analyze"))
+    common::tools_present(
+        &["systemd-analyze"],
+        "--version",
+        "SYSTEMD_REQUIRED",
+        "systemd",
+    )
+    .then(|| Command::new("systemd-analyze"))
 }
 
 #[test]

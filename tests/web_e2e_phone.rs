@@ -28,6 +28,8 @@ const SHOTS: u32 = 12;
 /// The camera goes away (for ten minutes) at its 20th shot: in the
 /// second scan, a fault.
 const RIG: &str = r#"
+[log]
+level = "debug"
 [camera.sim]
 download_ms = 400
 unplug_after_shots = 20
@@ -44,7 +46,7 @@ fn a_scan_from_the_phone_through_a_dropped_connection_a_fault_and_a_past_scan() 
     if !webdriver::available() {
         return;
     }
-    let (rig, daemon, base) = web_daemon("127.0.0.1:0", RIG);
+    let (rig, mut daemon, base) = web_daemon("127.0.0.1:0", RIG);
     let profile = ring_profile(SHOTS, 5);
     rig.profile("phone", &profile);
     let target: SocketAddr = base
@@ -231,8 +233,11 @@ fn a_scan_from_the_phone_through_a_dropped_connection_a_fault_and_a_past_scan() 
             .transpose()
     });
     assert!(reason.contains("plug it back in"), "{reason}");
-    // Let the rig look for the camera a few times: still told once.
-    std::thread::sleep(Duration::from_secs(2));
+    // Once the rig has looked for the camera a few times, it is still
+    // told once.
+    let looking = "looking for the gone device";
+    let before = daemon.stderr().matches(looking).count();
+    daemon.wait_for_stderr_times(looking, before + 3, common::DEADLINE);
     let text = browser.body_text().unwrap();
     assert_eq!(
         text.matches("plug it back in").count(),

@@ -14,7 +14,7 @@ use std::path::Path;
 use scanrig_hardware::fsutil::DurableFile;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::ShotId;
+use crate::model::ShotId;
 use crate::restart::Backoff;
 
 /// Name of the backlog file inside a scan's spool folder.

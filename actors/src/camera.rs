@@ -212,8 +212,12 @@ impl Handler<Download> for CameraActor {
     type Result = Result<Vec<DownloadedFile>, CameraError>;
 
     fn handle(&mut self, msg: Download, ctx: &mut Self::Context) -> Self::Result {
+        let log = self.log.clone();
         self.call(ctx, "download", |camera| {
-            camera.download(&msg.exposure, &msg.dir)
+            let files = camera.download(&msg.exposure, &msg.dir)?;
+            let first = files.first().and_then(|f| f.path.file_name());
+            debug!(log, "downloaded"; "photo" => first.map(|n| n.to_string_lossy().into_owned()));
+            Ok(files)
         })
     }
 }

@@ -18,34 +18,39 @@ pub fn unix_millis_now() -> u64 {
 
 /// `YYYYMMDDTHHMMSSZ`, for ids and folder names.
 pub fn compact_utc(unix: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+    let t = utc(unix, 0);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// RFC 3339 with milliseconds, e.g. `2026-11-22T10:15:00.250Z`.
 pub fn rfc3339_millis(unix_millis: u64) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_millis / 1000);
+    let t = utc(unix_millis / 1000, unix_millis % 1000);
     format!(
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-        unix_millis % 1000
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
     )
 }
 
-/// Splits Unix seconds into UTC (year, month, day, hour, minute, second),
-/// after Howard Hinnant's days-from-civil algorithm.
-fn civil(unix: u64) -> (i64, u32, u32, u64, u64, u64) {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+/// The UTC date and time `unix` seconds and `millis` after the epoch (the
+/// latest one `time` knows, past its range).
+fn utc(unix: u64, millis: u64) -> time::OffsetDateTime {
+    let at = i128::from(unix) * 1_000_000_000 + i128::from(millis) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(at)
+        .unwrap_or(time::macros::datetime!(9999-12-31 23:59:59.999 UTC))
 }
 
 #[cfg(test)]
@@ -58,5 +63,6 @@ mod tests {
         // 2026-11-22 01:55:35 UTC
         assert_eq!(compact_utc(1_795_312_535), "20261122T015535Z");
         assert_eq!(rfc3339_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(compact_utc(u64::MAX), "99991231T235959Z");
     }
 }

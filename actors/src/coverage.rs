@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::plan::ScanPlan;
+use crate::model::ScanPlan;
 use crate::sequence::ShotState;
 
 /// A shot's place in the picture's colours.
@@ -87,7 +87,7 @@ pub fn current(states: &[ShotState]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{ScanId, ShotId, ShotPlan};
+    use crate::model::{ScanId, ShotId, ShotPlan};
     use scanrig_hardware::Degrees;
 
     fn plan(n: u32) -> ScanPlan {

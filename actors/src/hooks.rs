@@ -13,11 +13,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::rfc3339_millis;
-use crate::destination::{Place, MANIFEST};
+use crate::destination::MANIFEST;
 use crate::history::RetiredScan;
 use crate::journal::{parse_lines, JournalWriter};
-use crate::plan::ScanId;
-use crate::sequence::Outcome;
+use crate::model::{Outcome, Place, ScanId};
 
 /// The queue's file in the spool.
 pub const HOOKS_FILE: &str = "hooks.jsonl";
@@ -151,6 +150,19 @@ pub struct Pending {
     pub failures: u32,
     /// When the last attempt ended, Unix milliseconds (`None`: none yet).
     pub last_failure: Option<u64>,
+}
+
+/// What retiring a scan does first ([`crate::history::retire`]): queue
+/// its hooks when they are configured (`on`).
+pub fn on_retire(
+    on: bool,
+    spool: &Path,
+    now: u64,
+) -> impl FnOnce(&RetiredScan) -> io::Result<()> + '_ {
+    move |scan| match on {
+        true => enqueue(spool, scan, now),
+        false => Ok(()),
+    }
 }
 
 /// Queues the hooks of a retired scan, once: a scan already queued (it was

@@ -3,7 +3,9 @@
 //! and every blocking device call runs on a thread of its own.
 //!
 //! # Layout
-//! - [`plan`]: scan and shot ids, the shot list and file names.
+//! - [`model`]: what a scan is — ids, camera and photo names, the plan,
+//!   its place, its priors, faults and outcomes; everything else builds on
+//!   it and it on nothing.
 //! - [`sequence`]: the scan as a pure state machine (events in, commands out).
 //! - [`restart`]: backoff and the restart budget.
 //! - [`journal`]: the append-only, fsync'd scan journal and its replay.
@@ -32,7 +34,7 @@ pub mod hooks;
 pub mod journal;
 pub mod manifest;
 pub mod merge;
-pub mod plan;
+pub mod model;
 pub mod poses;
 pub mod recorder;
 pub mod restart;

@@ -5,8 +5,7 @@ use serde::Serialize;
 
 use crate::clock::rfc3339_millis;
 use crate::journal::ScanRecord;
-use crate::plan::ShotId;
-use crate::sequence::Outcome;
+use crate::model::{CameraName, Frame, Outcome, ShotId};
 
 /// The manifest of a scan.
 #[derive(Debug, Serialize)]
@@ -84,6 +83,14 @@ pub struct ManifestFile<'a> {
     /// Width and height in pixels, for a JPEG.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pixels: Option<[u32; 2]>,
+    /// The column camera that took it (absent: the rig's only camera).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<&'a CameraName>,
+    /// Which frame of a bracketed set it is (a number from 1), or the
+    /// image merged from the set (`fused`, `stacked`); absent: the shot's
+    /// one frame.
+    #[serde(skip_serializing_if = "Frame::is_only")]
+    pub frame: Frame,
     /// Id at the destination (`None` if it never got there).
     pub destination_id: Option<&'a str>,
 }
@@ -112,6 +119,8 @@ impl<'a> Manifest<'a> {
                             sha256: &f.sha256,
                             size: f.size,
                             pixels: f.pixels,
+                            camera: f.camera.as_ref(),
+                            frame: f.frame,
                             destination_id: remote.and_then(|r| r.get(i)).map(String::as_str),
                         })
                         .collect(),

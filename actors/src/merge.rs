@@ -13,7 +13,7 @@ use scanrig_hardware::camera::DownloadedFile;
 use scanrig_hardware::fsutil::{commit_written, temp_path};
 use slog::{info, Logger};
 
-use crate::plan::BracketKind;
+use crate::model::BracketKind;
 
 /// How sets are merged.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,8 +14,9 @@ use slog::{warn, Logger};
 use crate::backlog::Backlog;
 use crate::clock::unix_millis_now;
 use crate::history::{self, Retention};
+use crate::hooks;
 use crate::journal::{self, ReplayError, ScanRecord};
-use crate::plan::ShotId;
+use crate::model::ShotId;
 use crate::restart::{random_unit, Backoff};
 
 /// Reads a scan's journal back.
@@ -147,13 +148,14 @@ impl Handler<Retire> for Recorder {
     fn handle(&mut self, msg: Retire, _: &mut Self::Context) -> Self::Result {
         let record = journal::replay(&msg.dir).map_err(io::Error::other)?;
         let spool = msg.dir.parent().unwrap_or(&msg.dir);
+        let now = unix_millis_now();
         history::retire(
             spool,
             &record,
             msg.keep_photos,
             &msg.retention,
-            msg.hooks,
-            unix_millis_now(),
+            now,
+            hooks::on_retire(msg.hooks, spool, now),
         )
     }
 }

@@ -7,7 +7,7 @@ use actix::prelude::*;
 use scanrig_hardware::axis::{self, Axes, AxesConnector, AxisError, StopKind, Ticket};
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
-use slog::{info, warn, Logger};
+use slog::{debug, info, warn, Logger};
 
 /// Homes every axis, unless stopped on its ticket.
 #[derive(Message)]
@@ -164,6 +164,7 @@ impl Handler<MoveTo> for TurntableActor {
     type Result = Result<Moved, AxisError>;
 
     fn handle(&mut self, msg: MoveTo, ctx: &mut Self::Context) -> Self::Result {
+        debug!(self.log, "moving"; "azimuth" => msg.azimuth.get(), "tilt" => msg.tilt.get());
         let result = self.axes().and_then(|axes| {
             // Both targets are checked against the limits before either moves.
             if let Some(tilt) = &axes.tilt {

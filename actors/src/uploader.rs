@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{debug, Logger};
 
-use crate::destination::{DestinationError, Destinations, Place, Upload};
-use crate::plan::{ScanId, ShotId};
+use crate::destination::{DestinationError, Destinations, Upload};
+use crate::model::{Place, ScanId, ShotId};
 
 /// Uploads one shot's file(s).
 #[derive(Debug, Clone, Message)]

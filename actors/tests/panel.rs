@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use scanrig_actors::destination::{Destinations, LocalDir};
-use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+use scanrig_actors::model::{Outcome, ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
-use scanrig_actors::sequence::{Outcome, SequenceConfig};
+use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{
     progress, JogBy, Progress, Rig, RigCamera, StartScan, Supervisor,
 };
@@ -87,7 +87,7 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
     let rig = Rig {
         axes: SimAxis::connector(table.clone(), None),
         cameras: vec![RigCamera {
-            name: String::new(),
+            name: None,
             connector: camera.connector(),
             settings: Default::default(),
         }],

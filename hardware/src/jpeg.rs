@@ -1,71 +1,31 @@
-//! The size of a JPEG photo, read from its frame header: enough to know a
-//! photo's pixels without decoding it (only the segment headers are read,
-//! skipping over EXIF blocks, previews and maker notes however large).
+//! The size of a JPEG photo, read from its frame header by jpeg-decoder
+//! (`read_info` stops there): a photo's pixels without decoding it.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 /// Width and height, in pixels, of the JPEG at `path`; `None` when it is
 /// not a JPEG (a RAW file, say) or its header is cut short.
 pub fn size_of_file(path: &Path) -> io::Result<Option<(u32, u32)>> {
-    size_of(BufReader::with_capacity(512, File::open(path)?))
+    size_of(BufReader::with_capacity(8192, File::open(path)?))
 }
 
 /// Width and height of the JPEG whose first bytes are `bytes`.
 pub fn size(bytes: &[u8]) -> Option<(u32, u32)> {
-    size_of(io::Cursor::new(bytes)).ok().flatten()
+    size_of(bytes).ok().flatten()
 }
 
-/// Walks the segments from the start of image to the frame header.
-fn size_of(mut r: impl Read + Seek) -> io::Result<Option<(u32, u32)>> {
-    let mut byte = [0u8; 1];
-    let mut next = |r: &mut dyn Read| -> io::Result<Option<u8>> {
-        match r.read_exact(&mut byte) {
-            Ok(()) => Ok(Some(byte[0])),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-            Err(e) => Err(e),
-        }
-    };
-    if (next(&mut r)?, next(&mut r)?) != (Some(0xFF), Some(0xD8)) {
-        return Ok(None);
+/// Reads the segments from the start of image to the frame header.
+fn size_of(r: impl Read) -> io::Result<Option<(u32, u32)>> {
+    let mut decoder = jpeg_decoder::Decoder::new(r);
+    match decoder.read_info() {
+        Ok(()) => Ok(decoder
+            .info()
+            .map(|i| (u32::from(i.width), u32::from(i.height)))),
+        Err(jpeg_decoder::Error::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof => Err(e),
+        Err(_) => Ok(None),
     }
-    loop {
-        if next(&mut r)? != Some(0xFF) {
-            return Ok(None);
-        }
-        // Markers may be padded with 0xFF bytes.
-        let marker = loop {
-            match next(&mut r)? {
-                Some(0xFF) => continue,
-                Some(m) => break m,
-                None => return Ok(None),
-            }
-        };
-        let mut head = [0u8; 7];
-        let want = if is_frame_header(marker) { 7 } else { 2 };
-        match r.read_exact(&mut head[..want]) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
-        }
-        let length = u16::from_be_bytes([head[0], head[1]]);
-        if is_frame_header(marker) {
-            let height = u16::from_be_bytes([head[3], head[4]]);
-            let width = u16::from_be_bytes([head[5], head[6]]);
-            return Ok(Some((u32::from(width), u32::from(height))));
-        }
-        if marker == 0xDA || length < 2 {
-            // Image data began without a frame header: not a usable JPEG.
-            return Ok(None);
-        }
-        r.seek(SeekFrom::Current(i64::from(length) - 2))?;
-    }
-}
-
-/// Start of frame: SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC).
-fn is_frame_header(marker: u8) -> bool {
-    (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker)
 }
 
 #[cfg(test)]
@@ -97,7 +57,7 @@ mod tests {
     }
 
     #[test]
-    fn large_segments_before_the_frame_are_skipped_not_read() {
+    fn large_segments_before_the_frame_are_skipped() {
         // A 300 KiB APP15 block between the start and the frame header.
         let whole = jpeg(320, 200);
         let mut padded = whole[..2].to_vec();

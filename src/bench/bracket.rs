@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use scanrig_actors::merge::{Merge, Merger};
-use scanrig_actors::plan::{Bracket, BracketKind};
+use scanrig_actors::model::{Bracket, BracketKind};
 use scanrig_hardware::Degrees;
 use serde::Serialize;
 

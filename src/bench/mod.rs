@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::destination::{Destinations, LocalDir, SimRemote};
-use scanrig_actors::plan::{ScanId, ScanPlan, Station};
+use scanrig_actors::model::{ScanId, ScanPlan, Station};
 use scanrig_actors::supervisor::Rig;
 use scanrig_hardware::axis::MotionLimits;
 use scanrig_hardware::camera::{CaptureRequest, SimCamera, SimCameraConfig};

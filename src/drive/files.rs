@@ -8,7 +8,7 @@ use std::path::Path;
 use google_drive3::api::{File as DriveFile, Scope};
 use md5::{Digest, Md5};
 use scanrig_actors::destination::{relative, DestinationError, Result, Upload, MANIFEST};
-use scanrig_actors::plan::ScanId;
+use scanrig_actors::model::ScanId;
 use slog::{debug, warn};
 
 use super::folders::{has, quote};

@@ -7,7 +7,7 @@ use std::io;
 
 use google_drive3::api::{File as DriveFile, Scope};
 use scanrig_actors::destination::{DestinationError, Result};
-use scanrig_actors::plan::ScanId;
+use scanrig_actors::model::ScanId;
 
 use super::{id_of, DriveDestination, ReadSeekSend, KEY_SCAN};
 

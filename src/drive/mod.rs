@@ -50,8 +50,8 @@ use google_drive3::api::{File as DriveFile, Scope};
 use google_drive3::hyper_util::client::legacy::Client;
 use google_drive3::hyper_util::rt::TokioExecutor;
 use google_drive3::{hyper_rustls, DriveHub};
-use scanrig_actors::destination::{Destination, DestinationError, Place, Result, Upload};
-use scanrig_actors::plan::ScanId;
+use scanrig_actors::destination::{Destination, DestinationError, Result, Upload};
+use scanrig_actors::model::{Place, ScanId};
 use scanrig_actors::restart::Backoff;
 use slog::{debug, Logger};
 

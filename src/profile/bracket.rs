@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use scanrig_actors::plan::{Bracket, BracketKind};
+use scanrig_actors::model::{Bracket, BracketKind};
 use serde::Deserialize;
 
 /// Most frames in one set.

@@ -137,7 +137,9 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[naming]\nprefix = \"my scan\"\n[[rings]]\ntilt = 0\nshots = 8\n", "naming.prefix", &["letters, digits, - and _", "\"my scan\""]),
     ("[camera]\niso = \"\"\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["is empty"]),
     ("[camera]\niso = true\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["a string or a number, found boolean"]),
-    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"\"]\n", "rings[1].cameras", &["a camera name is empty"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"\"]\n", "rings[1].cameras", &["\"\" cannot name a camera", "name cameras as [[cameras]] does"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top_b2\"]\n", "rings[1].cameras", &["ends like a bracket frame's mark"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = []\n", "rings[1].cameras", &["names no camera", "leave the key out"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"top\"]\n", "rings[1].cameras", &["names camera \"top\" twice"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = \"top\"\n", "rings[1].cameras", &["wrong type"]),
     ("[[rings]\ntilt = 0\n", "", &["invalid TOML at line 1"]),
@@ -275,7 +277,7 @@ fn profile_in_dirs_shadows_shipped_one() {
     assert_eq!(list[3].1, "shipped");
 }
 
-fn sphere(points: u32, tilt_min: f64, tilt_max: f64) -> Vec<scanrig_actors::plan::Station> {
+fn sphere(points: u32, tilt_min: f64, tilt_max: f64) -> Vec<scanrig_actors::model::Station> {
     let text = format!(
         "path = \"sphere\"\n[sphere]\npoints = {points}\ntilt_min = {tilt_min:?}\ntilt_max = {tilt_max:?}\n"
     );
@@ -389,14 +391,14 @@ fn a_ring_names_the_column_s_cameras_that_shoot_it() {
     let column = |names: &[&str]| RigLimits {
         turntable: Travel::default(),
         tilt: Travel::default(),
-        cameras: names.iter().map(|n| n.to_string()).collect(),
+        cameras: names.iter().map(|n| CameraName::new(n).unwrap()).collect(),
     };
     let profile = parse("c", "test", "c.toml", text)
         .unwrap()
         .for_rig(&column(&["low", "top"]))
         .unwrap();
-    let named: Vec<Vec<String>> = profile.shots().into_iter().map(|s| s.cameras).collect();
-    let top = vec!["top".to_string()];
+    let named: Vec<Vec<CameraName>> = profile.shots().into_iter().map(|s| s.cameras).collect();
+    let top = vec![CameraName::new("top").unwrap()];
     assert_eq!(named, [vec![], vec![], vec![], vec![], top.clone(), top]);
 
     // A camera the column lacks, and any name on a rig of one camera.

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener, Place};
-use scanrig_actors::poses::Turn;
+use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener};
+use scanrig_actors::model::{Place, Turn};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{Rig, RigCamera};
@@ -139,16 +139,15 @@ pub fn camera(settings: &Settings) -> CameraConnector {
 pub fn cameras(settings: &Settings) -> Vec<RigCamera> {
     if settings.cameras.is_empty() {
         return vec![RigCamera {
-            name: String::new(),
+            name: None,
             connector: camera(settings),
             settings: BTreeMap::new(),
         }];
     }
     settings
-        .cameras
-        .iter()
-        .map(|c| RigCamera {
-            name: c.name.clone(),
+        .column()
+        .map(|(name, c)| RigCamera {
+            name: Some(name),
             connector: column_camera(settings, c),
             settings: c.settings.clone(),
         })

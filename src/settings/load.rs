@@ -15,6 +15,7 @@ use super::{
     Settings, SimAxis, Stepper, TiltBackend, TurntableBackend, DEFAULTS_TOML,
 };
 use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
+use scanrig_actors::model::CameraName;
 
 /// The origin named in problems with the shipped defaults.
 const DEFAULTS_ORIGIN: &str = "shipped defaults";
@@ -403,16 +404,8 @@ impl Checker<'_> {
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in cameras.iter().enumerate() {
             let key = format!("cameras[{i}].name");
-            let name_ok = !c.name.is_empty()
-                && c.name.len() <= 32
-                && c.name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
-            if !name_ok {
-                fail(
-                    &key,
-                    format!("{:?} cannot name a camera in file names: use up to 32 letters, digits, `-` or `_`", c.name),
-                );
+            if let Err(e) = CameraName::new(&c.name) {
+                fail(&key, e.to_string());
             } else if !seen.insert(c.name.as_str()) {
                 fail(
                     &key,

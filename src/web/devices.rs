@@ -38,16 +38,6 @@ pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Only plain file and folder names (no way out of the spool).
-pub(super) fn plain(name: &str) -> Result<&str, ApiError> {
-    if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
-        return Err(ApiError::bad(format!(
-            "{name:?} is not a photo or scan name"
-        )));
-    }
-    Ok(name)
-}
-
 pub(super) async fn thumbnail(
     shared: web::Data<Shared>,
     path: web::Path<(String, String)>,

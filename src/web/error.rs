@@ -163,3 +163,12 @@ pub(super) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|e, _| ApiError::bad(format!("bad query string: {e}")).into())
 }
+/// Only plain file and folder names (no way out of the spool).
+pub(super) fn plain(name: &str) -> Result<&str, ApiError> {
+    if name.is_empty() || name.starts_with('.') || name.contains('/') || name.contains('\\') {
+        return Err(ApiError::bad(format!(
+            "{name:?} is not a photo or scan name"
+        )));
+    }
+    Ok(name)
+}

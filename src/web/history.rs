@@ -20,8 +20,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use super::devices::plain;
-use super::error::{ApiError, ApiResult};
+use super::error::{plain, ApiError, ApiResult};
 use super::events::thumbnail_url;
 use super::Shared;
 use crate::scans::{Found, SpoolState};

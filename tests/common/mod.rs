@@ -480,10 +480,20 @@ impl Running {
 
     /// Polls until stderr contains `needle`.
     pub fn wait_for_stderr(&mut self, needle: &str, within: Duration) {
+        self.wait_for_stderr_times(needle, 1, within);
+    }
+
+    /// Polls until stderr contains `needle` `times` times.
+    pub fn wait_for_stderr_times(&mut self, needle: &str, times: usize, within: Duration) {
         let stderr = self.stderr.clone();
-        self.wait_until(&format!("`{needle}` on stderr"), within, || {
-            String::from_utf8_lossy(&stderr.lock().expect("stderr buffer")).contains(needle)
-        });
+        self.wait_until(
+            &format!("`{needle}` {times} times on stderr"),
+            within,
+            || {
+                let text = stderr.lock().expect("stderr buffer");
+                String::from_utf8_lossy(&text).matches(needle).count() >= times
+            },
+        );
     }
 
     /// Waits for the process to end (killing it and failing after `within`).

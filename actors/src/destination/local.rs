@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use scanrig_hardware::fsutil::{digest_file, remove_stale_temps, temp_path, DurableFile};
 
-use super::{Destination, DestinationError, Place, Result, Upload, MANIFEST};
-use crate::plan::ScanId;
+use super::{Destination, DestinationError, Result, Upload, MANIFEST};
+use crate::model::{Place, ScanId};
 
 /// Photos go to a folder on this machine.
 #[derive(Debug, Clone)]
@@ -195,7 +195,7 @@ const WRITERS: usize = 4;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::ShotId;
+    use crate::model::ShotId;
 
     fn spool_file(dir: &Path, name: &str, body: &[u8]) -> Upload {
         let local = dir.join(name);

@@ -9,16 +9,13 @@ mod local;
 mod sim;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
-use serde::{Deserialize, Serialize};
 
 pub use local::LocalDir;
 pub use sim::SimRemote;
 
-use crate::plan::{ScanId, ShotId};
+use crate::model::{Place, ScanId, ShotId};
 
 /// What went wrong at a destination.
 #[derive(Debug, thiserror::Error)]
@@ -79,41 +76,6 @@ pub struct Upload {
     pub sha256: String,
     /// Its size in bytes.
     pub size: u64,
-}
-
-/// Where a scan's photos go, journaled in its plan: a resumed scan, and the
-/// retried uploads of an old one, go to the same place whatever the
-/// configuration or the command line says by then.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Place {
-    /// A folder on this machine (an absolute path).
-    Local {
-        /// The folder the scan's own folder goes in.
-        dir: PathBuf,
-    },
-    /// A Google Drive folder, by id or as a path from My Drive.
-    Drive {
-        /// The parent folder's id, if given by id.
-        folder_id: Option<String>,
-        /// The parent folder's path from My Drive, if given by path.
-        folder: Option<String>,
-    },
-}
-
-impl fmt::Display for Place {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Place::Local { dir } => write!(f, "folder {}", dir.display()),
-            Place::Drive {
-                folder_id: Some(id),
-                ..
-            } => write!(f, "Google Drive folder id {id}"),
-            Place::Drive { folder, .. } => {
-                write!(f, "Google Drive folder {}", folder.as_deref().unwrap_or(""))
-            }
-        }
-    }
 }
 
 /// Opens the destination of a [`Place`] (the place a journaled scan's

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use super::{Destination, DestinationError, LocalDir, Place, Result, Upload};
-use crate::plan::ScanId;
+use super::{Destination, DestinationError, LocalDir, Result, Upload};
+use crate::model::{Place, ScanId};
 
 /// A [`LocalDir`] that answers like a slow, flaky network.
 #[derive(Debug)]

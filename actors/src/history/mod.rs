@@ -23,10 +23,8 @@ use scanrig_hardware::fsutil::{sync_parent, DurableFile};
 use serde::{Deserialize, Serialize};
 
 use crate::backlog::BACKLOG_FILE;
-use crate::destination::Place;
 use crate::journal::{parse_lines, JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
-use crate::plan::ScanId;
-use crate::sequence::Outcome;
+use crate::model::{Outcome, Place, ScanId};
 
 /// Name of the scans index inside the spool folder.
 pub const INDEX_FILE: &str = "scans.jsonl";
@@ -185,24 +183,22 @@ fn read_index<T: serde::de::DeserializeOwned>(
     ))
 }
 
-/// Retires a settled scan: its hooks are queued (with `hooks`), its
-/// summary goes into the index, then its spool folder goes (its photos stay
-/// if `keep_photos`). Returns `false`, doing nothing, for a scan that is not
-/// settled.
+/// Retires a settled scan: `first` is told its summary (to queue its
+/// hooks), the summary goes into the index, then its spool folder goes
+/// (its photos stay if `keep_photos`). Returns `false`, doing nothing, for
+/// a scan that is not settled.
 pub fn retire(
     spool: &Path,
     record: &ScanRecord,
     keep_photos: bool,
     retention: &Retention,
-    hooks: bool,
     now: u64,
+    first: impl FnOnce(&RetiredScan) -> io::Result<()>,
 ) -> io::Result<bool> {
     let Some(summary) = RetiredScan::from_record(record, now) else {
         return Ok(false);
     };
-    if hooks {
-        crate::hooks::enqueue(spool, &summary, now)?;
-    }
+    first(&summary)?;
     JournalWriter::open_file(&spool.join(INDEX_FILE))?.append(&summary)?;
     clear_folder(&spool.join(summary.id.as_str()), keep_photos)?;
     prune(spool, retention, now)?;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::journal::tests::{file, plan};
 use crate::journal::{replay, Record};
-use crate::plan::ShotId;
+use crate::model::ShotId;
 
 const DAY: u64 = 86_400_000;
 
@@ -57,7 +57,7 @@ const KEEP: Retention = Retention {
 fn a_settled_scan_becomes_one_summary_and_its_folder_goes() {
     let spool = tempfile::tempdir().unwrap();
     let record = scan(spool.path(), true);
-    assert!(retire(spool.path(), &record, false, &KEEP, false, 10).unwrap());
+    assert!(retire(spool.path(), &record, false, &KEEP, 10, |_| Ok(())).unwrap());
     assert!(!spool.path().join(record.id().as_str()).exists());
     let history = History::read(spool.path()).unwrap();
     assert!(history.contains(record.id()));
@@ -77,7 +77,7 @@ fn kept_photos_stay_without_the_journal() {
         "{}",
     )
     .unwrap();
-    assert!(retire(spool.path(), &record, true, &KEEP, false, 10).unwrap());
+    assert!(retire(spool.path(), &record, true, &KEEP, 10, |_| Ok(())).unwrap());
     let dir = spool.path().join(record.id().as_str());
     let mut left: Vec<_> = fs::read_dir(&dir)
         .unwrap()
@@ -91,7 +91,7 @@ fn kept_photos_stay_without_the_journal() {
 fn a_scan_with_photos_to_send_is_not_retired() {
     let spool = tempfile::tempdir().unwrap();
     let record = scan(spool.path(), false);
-    assert!(!retire(spool.path(), &record, false, &KEEP, false, 10).unwrap());
+    assert!(!retire(spool.path(), &record, false, &KEEP, 10, |_| Ok(())).unwrap());
     assert!(spool
         .path()
         .join(record.id().as_str())
@@ -104,7 +104,7 @@ fn a_scan_with_photos_to_send_is_not_retired() {
 fn a_torn_last_summary_is_ignored_and_cut_off_by_the_next() {
     let spool = tempfile::tempdir().unwrap();
     let record = scan(spool.path(), true);
-    assert!(retire(spool.path(), &record, false, &KEEP, false, 10).unwrap());
+    assert!(retire(spool.path(), &record, false, &KEEP, 10, |_| Ok(())).unwrap());
     let index = spool.path().join(INDEX_FILE);
     let whole = fs::read(&index).unwrap();
     // A power cut in the middle of the next summary.
@@ -119,7 +119,7 @@ fn a_torn_last_summary_is_ignored_and_cut_off_by_the_next() {
     again.plan.scan = ScanId::from_existing("20270115T120000Z-t");
     let dir = spool.path().join(again.id().as_str());
     fs::create_dir_all(&dir).unwrap();
-    assert!(retire(spool.path(), &again, false, &KEEP, false, 11).unwrap());
+    assert!(retire(spool.path(), &again, false, &KEEP, 11, |_| Ok(())).unwrap());
     let history = History::read(spool.path()).unwrap();
     assert_eq!(history.scans.len(), 2);
     assert!(history.skipped.is_empty(), "{:?}", history.skipped);
@@ -155,7 +155,7 @@ fn retention_forgets_the_oldest_and_the_stale() {
     assert_eq!(history.kept(&young, now).len(), 8);
 
     // Retiring one more rewrites the index down to the retention.
-    assert!(retire(spool.path(), &record, false, &keep, false, now).unwrap());
+    assert!(retire(spool.path(), &record, false, &keep, now, |_| Ok(())).unwrap());
     let history = History::read(spool.path()).unwrap();
     assert_eq!(history.scans.len(), 5);
     assert_eq!(history.scans.last().unwrap().id, *record.id());

@@ -259,7 +259,7 @@ mod tests {
     use super::*;
     use crate::journal::replay;
     use crate::journal::tests::{file, plan};
-    use crate::plan::ShotId;
+    use crate::model::ShotId;
 
     fn captured(n: u32) -> Record {
         Record::ShotCaptured {

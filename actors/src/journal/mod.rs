@@ -10,26 +10,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::destination::Place;
-use crate::plan::{Part, ScanId, ScanPlan, ShotId};
-use crate::sequence::{Device, FaultKind, Outcome, ShotState};
+use crate::model::{Device, FaultKind, Outcome, Part, Place, ScanId, ScanPlan, ShotId, SpoolFile};
+use crate::sequence::ShotState;
 
 /// Name of the journal file inside a scan's spool folder.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
-
-/// A photo file of a shot, as it lies in the spool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SpoolFile {
-    /// File name inside the scan's spool folder (and at the destination).
-    pub name: String,
-    /// sha256, lower-case hex.
-    pub sha256: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Width and height in pixels, for a JPEG (absent in older journals).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pixels: Option<[u32; 2]>,
-}
 
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,17 +39,16 @@ pub enum Record {
     /// Some of a shot's files are in the spool, fsync'd: one camera's
     /// frame of a stop shot by several (a column, a bracketed set). The
     /// shot counts only once `ShotCaptured` lists it whole; until then a
-    /// resume takes only the parts not recorded.
+    /// resume takes only the parts not recorded, known by the camera and
+    /// frame each file names (journals written before files named them
+    /// also hold `camera`, the camera's place in the column then, and
+    /// `frame`: both are ignored, and the files' names say instead).
     PartCaptured {
         /// The shot.
         shot: ShotId,
         /// Unix milliseconds.
         at: u64,
-        /// The camera's place in the column, from 0.
-        camera: usize,
-        /// The frame of the set, from 0.
-        frame: usize,
-        /// Its file(s).
+        /// Its file(s), all of one part.
         files: Vec<SpoolFile>,
     },
     /// A shot's file(s) are at the destination.
@@ -475,6 +459,16 @@ impl ScanRecord {
         scan
     }
 
+    /// Files journaled before files named their camera and frame: both
+    /// read from their names.
+    fn identify(&self, shot: ShotId, files: &mut [SpoolFile]) {
+        if let Some(plan) = self.plan.shots.get((shot.0 as usize).wrapping_sub(1)) {
+            for f in files {
+                f.identify(&plan.stem);
+            }
+        }
+    }
+
     fn apply(&mut self, scan_dir: &Path, record: Record) {
         match record {
             Record::ScanStarted { at, plan } => {
@@ -482,18 +476,20 @@ impl ScanRecord {
                 self.started_at = at;
             }
             Record::PartCaptured {
-                shot,
-                camera,
-                frame,
-                files,
-                ..
+                shot, mut files, ..
             } => {
-                if !self.captured.contains_key(&shot) {
-                    let parts = self.parts.entry(shot).or_default();
-                    parts.insert((camera, frame), files);
+                self.identify(shot, &mut files);
+                let part = files.first().and_then(SpoolFile::part);
+                if let (false, Some(part)) = (self.captured.contains_key(&shot), part) {
+                    self.parts.entry(shot).or_default().insert(part, files);
                 }
             }
-            Record::ShotCaptured { shot, at, files } => {
+            Record::ShotCaptured {
+                shot,
+                at,
+                mut files,
+            } => {
+                self.identify(shot, &mut files);
                 // A retaken shot replaces the earlier capture.
                 self.parts.remove(&shot);
                 self.uploaded.remove(&shot);
@@ -513,8 +509,9 @@ impl ScanRecord {
                 shot,
                 at,
                 remote,
-                files,
+                mut files,
             } => {
+                self.identify(shot, &mut files);
                 if !self.captured.contains_key(&shot) && !files.is_empty() {
                     self.captured.insert(shot, (at, files));
                 }

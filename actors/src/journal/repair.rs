@@ -11,7 +11,7 @@ use scanrig_hardware::fsutil::{digest_file, sync_parent, DurableFile};
 
 use super::{read_lines, Record, ReplayError, ScanRecord, SkippedLine, SpoolFile, JOURNAL_FILE};
 use crate::clock::unix_millis_now;
-use crate::plan::ShotId;
+use crate::model::ShotId;
 
 /// What [`repair`] did to a damaged journal.
 #[derive(Debug, Clone, PartialEq, Eq)]

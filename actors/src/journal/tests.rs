@@ -5,7 +5,7 @@ use std::time::Duration;
 use scanrig_hardware::Degrees;
 
 use super::*;
-use crate::plan::Station;
+use crate::model::{CameraName, Frame, Station};
 
 pub(crate) fn plan(n: u32) -> ScanPlan {
     let stations: Vec<Station> = (0..n)
@@ -33,6 +33,8 @@ pub(crate) fn file(n: u32) -> Vec<SpoolFile> {
         sha256: "ab".repeat(32),
         size: 10,
         pixels: Some([640, 480]),
+        camera: None,
+        frame: Frame::Only,
     }]
 }
 
@@ -166,6 +168,8 @@ fn journal_with_files(dir: &Path, n: u32, captured: u32, uploaded: u32) -> Vec<u
             sha256: digest.sha256,
             size: digest.size,
             pixels: None,
+            camera: None,
+            frame: Frame::Only,
         }];
         captures.push(files.clone());
         j.append(&Record::ShotCaptured {
@@ -298,23 +302,45 @@ fn scan_dirs_lists_only_folders_with_a_journal_oldest_first() {
     assert!(scan_dirs(&spool.path().join("missing")).unwrap().is_empty());
 }
 
+/// A photo of camera `camera` of shot `shot` of [`plan`], frame `frame`
+/// of its set, as the spool holds it.
+fn photo(plan: &ScanPlan, shot: u32, camera: &str, frame: usize) -> Vec<SpoolFile> {
+    let part = Part {
+        camera: Some(CameraName::new(camera).unwrap()),
+        frame,
+    };
+    let name = plan.photo(ShotId(shot), &part);
+    vec![SpoolFile {
+        name: name.file("jpg"),
+        sha256: "cd".repeat(32),
+        size: 10 + frame as u64,
+        pixels: Some([640, 480]),
+        camera: name.camera,
+        frame: name.frame,
+    }]
+}
+
 #[test]
-fn parts_of_a_shot_not_captured_whole_are_kept_and_forgotten_once_it_is() {
+fn parts_of_a_shot_not_captured_whole_are_kept_by_camera_name_and_forgotten_once_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let mut j = JournalWriter::open(dir.path()).unwrap();
+    let mut p = plan(2);
+    p.bracket = Some(Box::new(crate::model::Bracket {
+        kind: crate::model::BracketKind::Exposure,
+        frames: vec![BTreeMap::new(); 3],
+        after: BTreeMap::new(),
+    }));
     j.append(&Record::ScanStarted {
         at: 1,
-        plan: plan(2),
+        plan: p.clone(),
     })
     .unwrap();
-    let part = |shot: u32, camera: usize, frame: usize| Record::PartCaptured {
+    let part = |shot: u32, camera: &str, frame: usize| Record::PartCaptured {
         shot: ShotId(shot),
         at: 2,
-        camera,
-        frame,
-        files: file(10 * shot + frame as u32),
+        files: photo(&p, shot, camera, frame),
     };
-    for record in [part(1, 0, 0), part(1, 0, 1), part(2, 1, 0)] {
+    for record in [part(1, "low", 0), part(1, "low", 1), part(2, "high", 0)] {
         j.append(&record).unwrap();
     }
     j.append(&Record::ShotCaptured {
@@ -324,10 +350,81 @@ fn parts_of_a_shot_not_captured_whole_are_kept_and_forgotten_once_it_is() {
     })
     .unwrap();
     // A part record committed after its shot's capture is of no account.
-    j.append(&part(1, 0, 2)).unwrap();
+    j.append(&part(1, "low", 2)).unwrap();
     let scan = replay(dir.path()).unwrap();
     assert_eq!(scan.parts.len(), 1, "{:?}", scan.parts);
-    assert_eq!(scan.parts[&ShotId(2)], BTreeMap::from([((1, 0), file(20))]));
+    let high = Part {
+        camera: Some(CameraName::new("high").unwrap()),
+        frame: 0,
+    };
+    assert_eq!(
+        scan.parts[&ShotId(2)],
+        BTreeMap::from([(high, photo(&p, 2, "high", 0))])
+    );
+    // The journal says which camera and frame, not only the file's name.
+    let line = fs::read_to_string(dir.path().join(JOURNAL_FILE)).unwrap();
+    assert!(line.contains(r#""camera":"high","frame":1"#), "{line}");
     use ShotState::*;
     assert_eq!(scan.shot_states(), [Captured, Pending]);
+}
+
+#[test]
+fn a_journal_that_numbered_a_column_s_cameras_is_read_by_the_names_of_its_files() {
+    // Written by scanrig before parts were recorded by camera name: a
+    // column of `low` then `high`, `camera` its place in that list.
+    let p = plan(2);
+    let stem = |shot: u32| p.shot(ShotId(shot)).stem.clone();
+    let file = |name: String| {
+        format!(
+            r#"{{"name":"{name}","sha256":"{}","size":5,"pixels":[640,480]}}"#,
+            "ab".repeat(32)
+        )
+    };
+    let lines = [
+        format!(
+            r#"{{"record":"scan_started","at":1,"plan":{}}}"#,
+            serde_json::to_string(&p).unwrap()
+        ),
+        format!(
+            r#"{{"record":"part_captured","shot":1,"at":2,"camera":0,"frame":0,"files":[{}]}}"#,
+            file(format!("{}_low.jpg", stem(1)))
+        ),
+        format!(
+            r#"{{"record":"part_captured","shot":1,"at":2,"camera":1,"frame":0,"files":[{}]}}"#,
+            file(format!("{}_high.jpg", stem(1)))
+        ),
+        format!(
+            r#"{{"record":"shot_captured","shot":1,"at":3,"files":[{},{}]}}"#,
+            file(format!("{}_low.jpg", stem(1))),
+            file(format!("{}_high.jpg", stem(1)))
+        ),
+        format!(
+            r#"{{"record":"part_captured","shot":2,"at":4,"camera":0,"frame":0,"files":[{}]}}"#,
+            file(format!("{}_low.jpg", stem(2)))
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(JOURNAL_FILE), lines.join("\n") + "\n").unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+    let name = |n: &str| Some(CameraName::new(n).unwrap());
+    // The part of stop 2 is the low camera's, wherever `low` stands in
+    // the column now.
+    let parts: Vec<&Part> = scan.parts[&ShotId(2)].keys().collect();
+    assert_eq!(
+        parts,
+        [&Part {
+            camera: name("low"),
+            frame: 0
+        }]
+    );
+    let captured: Vec<_> = scan.captured[&ShotId(1)]
+        .1
+        .iter()
+        .map(|f| (f.camera.clone(), f.frame))
+        .collect();
+    assert_eq!(
+        captured,
+        [(name("low"), Frame::Only), (name("high"), Frame::Only)]
+    );
 }

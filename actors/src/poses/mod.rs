@@ -26,69 +26,9 @@
 //!   `centre` is the camera's optical centre in the object frame; a point
 //!   `p` is seen at `rotation · (p − centre)`.
 
-use serde::{Deserialize, Serialize};
-
-use crate::plan::ShotPlan;
+use crate::model::{Geometry, ShotPlan, Turn};
 
 pub mod export;
-
-/// Which way a positive table angle turns the table, seen from above.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Turn {
-    /// Counter-clockwise (mathematically positive).
-    #[default]
-    Counterclockwise,
-    /// Clockwise.
-    Clockwise,
-}
-
-/// The rig's geometry and lens (`[geometry]` in the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Geometry {
-    /// Horizontal distance from the turntable's axis to the tilt pivot (or
-    /// to the camera's optical centre without a tilt arm), metres.
-    pub distance_m: f64,
-    /// Height of the tilt pivot (or of the camera) above the table, metres.
-    pub height_m: f64,
-    /// At tilt 0, how much further out than the pivot the optical centre
-    /// sits, metres.
-    pub arm_out_m: f64,
-    /// At tilt 0, how much higher than the pivot the optical centre sits,
-    /// metres.
-    pub arm_up_m: f64,
-    /// Which way a positive table angle turns the table.
-    pub table_turns: Turn,
-    /// The lens's focal length, millimetres.
-    pub focal_mm: f64,
-    /// The sensor's width, millimetres (the long side of the photo).
-    pub sensor_width_mm: f64,
-    /// The sensor's height, millimetres.
-    pub sensor_height_mm: f64,
-    /// How far off the camera positions may be, metres (for the tools
-    /// that weigh priors).
-    pub position_accuracy_m: f64,
-    /// How far off the camera angles may be, degrees.
-    pub angle_accuracy_deg: f64,
-}
-
-impl Default for Geometry {
-    fn default() -> Self {
-        Geometry {
-            distance_m: 0.5,
-            height_m: 0.1,
-            arm_out_m: 0.0,
-            arm_up_m: 0.0,
-            table_turns: Turn::Counterclockwise,
-            focal_mm: 35.0,
-            sensor_width_mm: 23.5,
-            sensor_height_mm: 15.6,
-            position_accuracy_m: 0.01,
-            angle_accuracy_deg: 2.0,
-        }
-    }
-}
 
 /// A camera pose in the object frame (see the module's conventions).
 #[derive(Debug, Clone, Copy, PartialEq)]

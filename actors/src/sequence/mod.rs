@@ -11,12 +11,9 @@ mod types;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-pub use types::{
-    Command, Device, Event, Fault, FaultKind, Outcome, PauseReason, Retry, SequenceConfig,
-    ShotState,
-};
+pub use types::{Command, Event, Fault, PauseReason, Retry, SequenceConfig, ShotState};
 
-use crate::plan::ShotId;
+use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::RestartBudget;
 
 /// Longest wait between two looks for a device that is gone, so that the

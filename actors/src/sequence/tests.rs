@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::Backoff;
 
 use super::*;
@@ -30,13 +31,21 @@ pub(crate) fn config() -> SequenceConfig {
 /// Decides whether a command fails: returns the failure event.
 type FailPolicy = Box<dyn FnMut(&Command, usize) -> Option<Event>>;
 
+/// One entry of the world's log: an event fed to the sequence, or a
+/// command it gave.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Event(Event),
+    Cmd(Command),
+}
+
 /// Runs commands to completion, one at a time in issue order, and logs
 /// every command and event.
 struct World {
     seq: Sequence,
     now: Instant,
     pending: VecDeque<Command>,
-    log: Vec<String>,
+    log: Vec<Step>,
     /// Decides whether a command fails: returns the failure event.
     fail: FailPolicy,
     issued: usize,
@@ -74,11 +83,11 @@ impl World {
     }
 
     fn feed(&mut self, event: Event) {
-        self.log.push(format!("event {event:?}"));
+        self.log.push(Step::Event(event.clone()));
         self.now += Duration::from_millis(10);
         let commands = self.seq.handle(event, self.now);
         for c in commands {
-            self.log.push(format!("cmd {c:?}"));
+            self.log.push(Step::Cmd(c.clone()));
             self.pending.push_back(c);
         }
     }
@@ -90,7 +99,7 @@ impl World {
                 return;
             }
         }
-        panic!("the sequence did not settle:\n{}", self.log.join("\n"));
+        panic!("the sequence did not settle:\n{}", self.dump());
     }
 
     /// Completes the oldest command; `false` when none is left.
@@ -137,21 +146,45 @@ impl World {
         true
     }
 
-    fn position(&self, needle: &str) -> usize {
+    /// The whole log, one step a line.
+    fn dump(&self) -> String {
         self.log
             .iter()
-            .position(|l| l == needle)
-            .unwrap_or_else(|| panic!("no `{needle}` in:\n{}", self.log.join("\n")))
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
-    fn count(&self, needle: &str) -> usize {
-        self.log.iter().filter(|l| l.starts_with(needle)).count()
-    }
-
-    fn commands(&self) -> Vec<&str> {
+    /// Where `step` first appears in the log; panics with the log if it
+    /// never does.
+    fn position(&self, step: &Step) -> usize {
         self.log
             .iter()
-            .filter_map(|l| l.strip_prefix("cmd "))
+            .position(|s| s == step)
+            .unwrap_or_else(|| panic!("no `{step:?}` in:\n{}", self.dump()))
+    }
+
+    /// How many commands given so far satisfy `pred`.
+    fn count(&self, pred: impl Fn(&Command) -> bool) -> usize {
+        self.commands().into_iter().filter(|c| pred(c)).count()
+    }
+
+    /// How many events fed so far satisfy `pred`.
+    fn count_events(&self, pred: impl Fn(&Event) -> bool) -> usize {
+        self.log
+            .iter()
+            .filter(|s| matches!(s, Step::Event(e) if pred(e)))
+            .count()
+    }
+
+    /// Every command given so far, in order.
+    fn commands(&self) -> Vec<&Command> {
+        self.log
+            .iter()
+            .filter_map(|s| match s {
+                Step::Cmd(c) => Some(c),
+                Step::Event(_) => None,
+            })
             .collect()
     }
 }
@@ -160,7 +193,7 @@ fn assert_all_uploaded(w: &World, n: u32) {
     for i in 1..=n {
         assert_eq!(w.seq.shot(ShotId(i)), ShotState::Uploaded, "shot {i}");
         assert_eq!(
-            w.count(&format!("event Uploaded(ShotId({i}))")),
+            w.count_events(|e| *e == Event::Uploaded(ShotId(i))),
             1,
             "shot {i} uploaded once"
         );
@@ -175,10 +208,10 @@ fn whole_scan_completes_with_every_shot_uploaded_once() {
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 6);
     let cmds = w.commands();
-    assert_eq!(cmds.last(), Some(&"Finished(Completed)"));
-    assert_eq!(cmds[cmds.len() - 2], "Deenergise");
-    assert_eq!(w.count("cmd Home"), 1);
-    assert_eq!(w.count("cmd ApplySettings"), 1);
+    assert_eq!(cmds.last(), Some(&&Command::Finished(Outcome::Completed)));
+    assert_eq!(cmds[cmds.len() - 2], &Command::Deenergise);
+    assert_eq!(w.count(|c| *c == Command::Home), 1);
+    assert_eq!(w.count(|c| *c == Command::ApplySettings), 1);
 }
 
 #[test]
@@ -187,17 +220,17 @@ fn table_moves_on_as_soon_as_the_shutter_closes() {
     w.feed(Event::Start);
     w.run();
     // The move to shot 2 is issued in the same step as shot 1's download.
-    let exposed1 = w.position("event Exposed(ShotId(1))");
-    let move2 = w.position("cmd MoveTo(ShotId(2))");
-    let download1 = w.position("cmd Download(ShotId(1))");
-    let downloaded1 = w.position("event Downloaded(ShotId(1))");
+    let exposed1 = w.position(&Step::Event(Event::Exposed(ShotId(1))));
+    let move2 = w.position(&Step::Cmd(Command::MoveTo(ShotId(2))));
+    let download1 = w.position(&Step::Cmd(Command::Download(ShotId(1))));
+    let downloaded1 = w.position(&Step::Event(Event::Downloaded(ShotId(1))));
     assert!(exposed1 < move2 && move2 < downloaded1);
     assert!(download1 < downloaded1);
     // Never expose while the table moves: each Expose(k) comes after Settled(k).
     for k in 1..=3 {
         assert!(
-            w.position(&format!("event Settled(ShotId({k}))"))
-                < w.position(&format!("cmd Expose(ShotId({k}))"))
+            w.position(&Step::Event(Event::Settled(ShotId(k))))
+                < w.position(&Step::Cmd(Command::Expose(ShotId(k))))
         );
     }
 }
@@ -216,8 +249,8 @@ fn sequential_mode_finishes_each_shot_before_the_next() {
     assert_all_uploaded(&w, 3);
     for k in 1..3 {
         assert!(
-            w.position(&format!("event Uploaded(ShotId({k}))"))
-                < w.position(&format!("cmd MoveTo(ShotId({}))", k + 1))
+            w.position(&Step::Event(Event::Uploaded(ShotId(k))))
+                < w.position(&Step::Cmd(Command::MoveTo(ShotId(k + 1))))
         );
     }
 }
@@ -228,7 +261,11 @@ fn a_slow_destination_stops_the_camera_at_the_backlog_limit() {
     w.hold_uploads = true;
     w.feed(Event::Start);
     w.run();
-    assert_eq!(w.count("cmd Expose"), 4, "backlog limit is 4");
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Expose(_))),
+        4,
+        "backlog limit is 4"
+    );
     assert_eq!(w.seq.backlog(), 4);
     assert!(!w.seq.is_finished());
     // Each finished upload lets one more shot through.
@@ -267,8 +304,8 @@ fn camera_failing_every_fifth_exposure_is_retried_with_backoff() {
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 12);
-    assert_eq!(w.count("cmd RetryAfter"), 2);
-    assert_eq!(w.count("cmd Paused"), 0);
+    assert_eq!(w.count(|c| matches!(c, Command::RetryAfter { .. })), 2);
+    assert_eq!(w.count(|c| matches!(c, Command::Paused(_))), 0);
 }
 
 #[test]
@@ -288,21 +325,32 @@ fn spent_restart_budget_pauses_with_the_reason_and_releases_the_motor() {
     });
     w.feed(Event::Start);
     w.run();
-    let cmds = w.commands();
-    let paused = cmds.iter().find(|c| c.starts_with("Paused")).unwrap();
+    let paused = w
+        .commands()
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Paused(reason) => Some(reason),
+            _ => None,
+        })
+        .unwrap();
     assert!(
-        paused.contains("the camera failed 4 times within 60 s")
-            && paused.contains("camera unplugged"),
-        "{paused}"
+        matches!(paused, PauseReason::Fault(why)
+            if why.contains("the camera failed 4 times within 60 s")
+                && why.contains("camera unplugged")),
+        "{paused:?}"
     );
-    assert_eq!(w.count("cmd Expose"), 4, "no looping after the budget");
-    assert_eq!(w.count("cmd Deenergise"), 1);
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Expose(_))),
+        4,
+        "no looping after the budget"
+    );
+    assert_eq!(w.count(|c| *c == Command::Deenergise), 1);
     assert!(!w.seq.is_finished());
     // The operator fixes the camera and resumes: the rig homes again.
     w.fail = Box::new(|_, _| None);
     w.feed(Event::Resume);
     w.run();
-    assert_eq!(w.count("cmd Home"), 2);
+    assert_eq!(w.count(|c| *c == Command::Home), 2);
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 5);
 }
@@ -329,8 +377,12 @@ fn a_lost_download_is_retaken_after_the_table_comes_back() {
     w.feed(Event::Start);
     w.run();
     assert_all_uploaded(&w, 4);
-    assert_eq!(w.count("cmd MoveTo(ShotId(2))"), 2, "went back to shot 2");
-    assert_eq!(w.count("cmd Expose(ShotId(2))"), 2);
+    assert_eq!(
+        w.count(|c| *c == Command::MoveTo(ShotId(2))),
+        2,
+        "went back to shot 2"
+    );
+    assert_eq!(w.count(|c| *c == Command::Expose(ShotId(2))), 2);
 }
 
 #[test]
@@ -355,8 +407,8 @@ fn a_failed_download_is_retried_before_retaking() {
     w.feed(Event::Start);
     w.run();
     assert_all_uploaded(&w, 3);
-    assert_eq!(w.count("cmd Download(ShotId(1))"), 2);
-    assert_eq!(w.count("cmd Expose(ShotId(1))"), 1);
+    assert_eq!(w.count(|c| *c == Command::Download(ShotId(1))), 2);
+    assert_eq!(w.count(|c| *c == Command::Expose(ShotId(1))), 1);
 }
 
 #[test]
@@ -364,15 +416,26 @@ fn pause_waits_for_the_step_in_flight_and_resume_continues() {
     let mut w = World::new(config(), 4);
     w.feed(Event::Start);
     // Run until shot 2 is exposed, then pause.
-    while !w.log.iter().any(|l| l == "event Exposed(ShotId(2))") {
+    while w.count_events(|e| *e == Event::Exposed(ShotId(2))) == 0 {
         assert!(w.step());
     }
     w.feed(Event::Pause);
     w.run();
     let cmds = w.commands();
-    assert!(cmds.contains(&"Paused(Operator)"), "{cmds:?}");
-    assert_eq!(w.count("cmd Expose(ShotId(3))"), 0, "no shot while paused");
-    assert_eq!(w.count("cmd Deenergise"), 0, "operator pause holds torque");
+    assert!(
+        cmds.contains(&&Command::Paused(PauseReason::Operator)),
+        "{cmds:?}"
+    );
+    assert_eq!(
+        w.count(|c| *c == Command::Expose(ShotId(3))),
+        0,
+        "no shot while paused"
+    );
+    assert_eq!(
+        w.count(|c| *c == Command::Deenergise),
+        0,
+        "operator pause holds torque"
+    );
     // Shot 2, exposed before the pause, was still downloaded and uploaded.
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::Uploaded);
     w.feed(Event::Resume);
@@ -397,7 +460,10 @@ fn stop_lets_captured_photos_upload_and_releases_the_motor() {
     w.run();
     assert!(w.seq.is_finished());
     let cmds = w.commands();
-    assert_eq!(&cmds[cmds.len() - 2..], ["Deenergise", "Finished(Stopped)"]);
+    assert_eq!(
+        &cmds[cmds.len() - 2..],
+        [&Command::Deenergise, &Command::Finished(Outcome::Stopped)]
+    );
     assert_eq!(w.seq.count(ShotState::Uploaded), 4);
     assert_eq!(w.seq.count(ShotState::Pending), 4);
 }
@@ -411,10 +477,20 @@ fn resumed_scan_uploads_leftovers_checking_first_and_continues() {
     w.run();
     assert!(w.seq.is_finished());
     let cmds = w.commands();
-    assert!(cmds.contains(&"Upload { shot: ShotId(3), check_existing: true }"));
-    assert!(cmds.contains(&"Upload { shot: ShotId(4), check_existing: false }"));
-    assert_eq!(w.count("cmd Expose"), 2, "only shots 4 and 5 are taken");
-    assert_eq!(w.count("cmd MoveTo(ShotId(1))"), 0);
+    assert!(cmds.contains(&&Command::Upload {
+        shot: ShotId(3),
+        check_existing: true
+    }));
+    assert!(cmds.contains(&&Command::Upload {
+        shot: ShotId(4),
+        check_existing: false
+    }));
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Expose(_))),
+        2,
+        "only shots 4 and 5 are taken"
+    );
+    assert_eq!(w.count(|c| *c == Command::MoveTo(ShotId(1))), 0);
 }
 
 #[test]
@@ -433,9 +509,23 @@ fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
     w.run();
     assert!(w.seq.is_finished());
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::UploadAbandoned);
-    assert_eq!(w.count("cmd Upload { shot: ShotId(2)"), 3, "3 attempts");
     assert_eq!(
-        w.count("cmd Upload { shot: ShotId(2), check_existing: true }"),
+        w.count(|c| matches!(
+            c,
+            Command::Upload {
+                shot: ShotId(2),
+                ..
+            }
+        )),
+        3,
+        "3 attempts"
+    );
+    assert_eq!(
+        w.count(|c| *c
+            == Command::Upload {
+                shot: ShotId(2),
+                check_existing: true
+            }),
         2,
         "retries ask the destination first"
     );
@@ -460,15 +550,18 @@ fn a_fatal_camera_error_pauses_at_once() {
     w.feed(Event::Start);
     w.run();
     let cmds = w.commands();
-    assert!(cmds.iter().any(|c| c.contains("no setting 'isoo'")));
-    assert_eq!(w.count("cmd Expose"), 0);
-    assert_eq!(w.count("cmd RetryAfter"), 0);
+    assert!(cmds.iter().any(|c| matches!(
+        c,
+        Command::Paused(PauseReason::Refused(why)) if why.contains("no setting 'isoo'")
+    )));
+    assert_eq!(w.count(|c| matches!(c, Command::Expose(_))), 0);
+    assert_eq!(w.count(|c| matches!(c, Command::RetryAfter { .. })), 0);
     assert_eq!(
-        w.count("cmd Home"),
+        w.count(|c| *c == Command::Home),
         0,
         "no motor moves for a refused setting"
     );
-    assert_eq!(w.count("cmd MoveTo"), 0);
+    assert_eq!(w.count(|c| matches!(c, Command::MoveTo(_))), 0);
 }
 
 /// The camera is gone at each of the first `times` exposures.
@@ -509,21 +602,32 @@ fn a_camera_that_is_gone_pauses_the_scan_which_goes_on_when_it_is_back() {
     w.gone_for = 3;
     w.feed(Event::Start);
     w.run();
-    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+    assert!(w.seq.is_finished(), "{}", w.dump());
     assert_all_uploaded(&w, 5);
     assert!(
-        w.count("cmd Paused(Disconnected(") >= 1,
+        w.count(|c| matches!(c, Command::Paused(PauseReason::Disconnected(_)))) >= 1,
         "{}",
-        w.log.join("\n")
+        w.dump()
     );
-    assert_eq!(w.count("cmd Paused(Fault("), 0, "the budget is not spent");
-    assert_eq!(w.count("cmd Probe(Camera)"), w.probes);
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Paused(PauseReason::Fault(_)))),
+        0,
+        "the budget is not spent"
+    );
+    assert_eq!(w.count(|c| *c == Command::Probe(Device::Camera)), w.probes);
     assert!(w.probes > 3);
-    for line in w.log.iter().filter(|l| l.contains("Probe(Camera) }")) {
-        let delay_ok = ["100ms", "200ms", "400ms", "800ms", "1s"]
-            .iter()
-            .any(|d| line.contains(d));
-        assert!(delay_ok, "looks come at most a second apart: {line}");
+    let allowed = [100, 200, 400, 800, 1000].map(Duration::from_millis);
+    for c in w.commands() {
+        if let Command::RetryAfter {
+            delay,
+            retry: Retry::Probe(Device::Camera),
+        } = c
+        {
+            assert!(
+                allowed.contains(delay),
+                "looks come at most a second apart: {c:?}"
+            );
+        }
     }
 }
 
@@ -534,13 +638,13 @@ fn stopping_while_the_camera_is_gone_ends_the_scan_and_the_looking() {
     w.gone_for = usize::MAX;
     w.feed(Event::Start);
     // Run until the pause is announced and a look is due.
-    while w.count("cmd Paused(Disconnected(") == 0 {
-        assert!(w.step(), "{}", w.log.join("\n"));
+    while w.count(|c| matches!(c, Command::Paused(PauseReason::Disconnected(_)))) == 0 {
+        assert!(w.step(), "{}", w.dump());
     }
     w.feed(Event::Stop);
     w.run();
-    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
-    assert_eq!(w.count("cmd Finished(Stopped)"), 1);
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_eq!(w.count(|c| *c == Command::Finished(Outcome::Stopped)), 1);
     assert!(w.probes <= 1, "still looking after the stop: {}", w.probes);
 }
 
@@ -551,14 +655,14 @@ fn stopping_while_the_camera_is_gone_with_a_photo_on_it_ends_the_scan_without_it
     w.fail = gone_at(|cmd| matches!(cmd, Command::Download(ShotId(2))));
     w.gone_for = usize::MAX;
     w.feed(Event::Start);
-    while w.count("cmd Paused(Disconnected(") == 0 {
-        assert!(w.step(), "{}", w.log.join("\n"));
+    while w.count(|c| matches!(c, Command::Paused(PauseReason::Disconnected(_)))) == 0 {
+        assert!(w.step(), "{}", w.dump());
     }
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::Exposed);
     w.feed(Event::Stop);
     w.run();
-    assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
-    assert_eq!(w.count("cmd Finished(Stopped)"), 1);
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_eq!(w.count(|c| *c == Command::Finished(Outcome::Stopped)), 1);
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::Pending, "not taken");
     assert_eq!(w.seq.shot(ShotId(1)), ShotState::Uploaded);
 }
@@ -571,10 +675,14 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     w.feed(Event::Drain);
     w.run();
     assert_eq!(
-        w.count("cmd Upload { shot: ShotId(2), check_existing: true }"),
+        w.count(|c| *c
+            == Command::Upload {
+                shot: ShotId(2),
+                check_existing: true
+            }),
         1
     );
-    assert_eq!(w.count("cmd Home"), 0, "a drain moves nothing");
+    assert_eq!(w.count(|c| *c == Command::Home), 0, "a drain moves nothing");
     // The operator resumes the scan while the upload is still out.
     w.feed(Event::Start);
     w.hold_uploads = false;
@@ -585,12 +693,31 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     assert!(w.seq.is_finished());
     assert_eq!(w.seq.count(ShotState::Uploaded), 3);
     assert_eq!(
-        w.count("cmd Upload { shot: ShotId(2)"),
+        w.count(|c| matches!(
+            c,
+            Command::Upload {
+                shot: ShotId(2),
+                ..
+            }
+        )),
         1,
         "no second upload"
     );
-    assert_eq!(w.count("cmd Upload { shot: ShotId(1)"), 0);
-    assert_eq!(w.count("cmd Expose"), 1, "only shot 3 is taken");
+    assert_eq!(
+        w.count(|c| matches!(
+            c,
+            Command::Upload {
+                shot: ShotId(1),
+                ..
+            }
+        )),
+        0
+    );
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Expose(_))),
+        1,
+        "only shot 3 is taken"
+    );
 }
 
 #[test]
@@ -600,8 +727,11 @@ fn a_drain_alone_finishes_once_uploads_settle() {
     w.feed(Event::Drain);
     w.run();
     assert!(w.seq.is_finished());
-    assert_eq!(w.commands().last(), Some(&"Finished(Stopped)"));
-    assert_eq!(w.count("cmd Deenergise"), 0);
+    assert_eq!(
+        w.commands().last(),
+        Some(&&Command::Finished(Outcome::Stopped))
+    );
+    assert_eq!(w.count(|c| *c == Command::Deenergise), 0);
 }
 
 #[test]
@@ -626,8 +756,11 @@ fn a_failed_exposure_of_the_last_shot_is_retaken_not_dropped() {
     w.feed(Event::Start);
     w.run();
     assert!(w.seq.is_finished());
-    assert_eq!(w.commands().last(), Some(&"Finished(Completed)"));
-    assert_eq!(w.count("cmd Expose(ShotId(4))"), 2);
+    assert_eq!(
+        w.commands().last(),
+        Some(&&Command::Finished(Outcome::Completed))
+    );
+    assert_eq!(w.count(|c| *c == Command::Expose(ShotId(4))), 2);
     assert_all_uploaded(&w, 4);
 }
 
@@ -690,12 +823,13 @@ fn a_rig_without_a_tilt_motor_pauses_before_each_new_tilt_and_resume_continues()
     w.run();
     let cmds = w.commands();
     assert!(
-        cmds.iter()
-            .any(|c| c.contains("Manual(\"set the tilt to +15.0° and press Start\")")),
+        cmds.contains(&&Command::Paused(PauseReason::Manual(
+            "set the tilt to +15.0° and press Start".into()
+        ))),
         "{cmds:?}"
     );
     assert_eq!(
-        w.count("cmd Expose(ShotId(3))"),
+        w.count(|c| *c == Command::Expose(ShotId(3))),
         0,
         "waits for the operator"
     );
@@ -704,12 +838,20 @@ fn a_rig_without_a_tilt_motor_pauses_before_each_new_tilt_and_resume_continues()
         ShotState::Uploaded,
         "ring 1 finished"
     );
-    assert_eq!(w.count("cmd Deenergise"), 0, "holds the table where it is");
+    assert_eq!(
+        w.count(|c| *c == Command::Deenergise),
+        0,
+        "holds the table where it is"
+    );
     w.feed(Event::Resume);
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 4);
-    assert_eq!(w.count("cmd Paused"), 1, "asked once");
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Paused(_))),
+        1,
+        "asked once"
+    );
 }
 
 #[test]
@@ -726,17 +868,25 @@ fn a_stopped_move_goes_on_from_where_it_stood_and_a_lost_position_homes_first() 
         });
         w.feed(Event::Start);
         w.run();
-        assert!(w.seq.is_finished(), "{}", w.log.join("\n"));
+        assert!(w.seq.is_finished(), "{}", w.dump());
         assert_all_uploaded(&w, 3);
-        assert_eq!(w.count("cmd MoveTo(ShotId(2))"), 2, "asked again");
+        assert_eq!(
+            w.count(|c| *c == Command::MoveTo(ShotId(2))),
+            2,
+            "asked again"
+        );
         let homes = if lost { 2 } else { 1 };
         assert_eq!(
-            w.count("cmd Home"),
+            w.count(|c| *c == Command::Home),
             homes,
             "lost: {lost}\n{}",
-            w.log.join("\n")
+            w.dump()
         );
-        assert_eq!(w.count("cmd Paused"), 0, "a stop asked for is no fault");
+        assert_eq!(
+            w.count(|c| matches!(c, Command::Paused(_))),
+            0,
+            "a stop asked for is no fault"
+        );
     }
 }
 
@@ -757,17 +907,24 @@ fn a_homing_timeout_pauses_after_one_attempt_and_spends_no_budget() {
     });
     w.feed(Event::Start);
     w.run();
-    assert_eq!(w.count("cmd Home"), 1, "{}", w.log.join("\n"));
-    assert_eq!(w.count("cmd RetryAfter"), 0, "no retry");
+    assert_eq!(w.count(|c| *c == Command::Home), 1, "{}", w.dump());
+    assert_eq!(
+        w.count(|c| matches!(c, Command::RetryAfter { .. })),
+        0,
+        "no retry"
+    );
     assert!(
-        w.count("cmd Paused(Fault(\"homing the tilt axis") == 1,
+        w.count(|c| matches!(
+            c,
+            Command::Paused(PauseReason::Fault(why)) if why.starts_with("homing the tilt axis")
+        )) == 1,
         "{}",
-        w.log.join("\n")
+        w.dump()
     );
     // Resumed by hand, it homes again (once more, not in a loop).
     w.feed(Event::Resume);
     w.run();
-    assert_eq!(w.count("cmd Home"), 2);
+    assert_eq!(w.count(|c| *c == Command::Home), 2);
 }
 
 #[test]
@@ -778,22 +935,25 @@ fn the_table_turns_and_settles_for_the_next_shot_while_a_download_runs() {
     w.hold_downloads = true;
     w.feed(Event::Start);
     w.run();
-    assert_eq!(w.held_downloads, [ShotId(1)], "{}", w.log.join("\n"));
+    assert_eq!(w.held_downloads, [ShotId(1)], "{}", w.dump());
     // While download 1 runs, the table has already moved to shot 2 and
     // settled there; exposure 2 waits only for the camera.
     for done in [
-        "event Moved { shot: ShotId(2), still: false }",
-        "event Settled(ShotId(2))",
+        Event::Moved {
+            shot: ShotId(2),
+            still: false,
+        },
+        Event::Settled(ShotId(2)),
     ] {
         assert_eq!(
-            w.count(done),
+            w.count_events(|e| *e == done),
             1,
-            "{done} before download 1 ended:\n{}",
-            w.log.join("\n")
+            "{done:?} before download 1 ended:\n{}",
+            w.dump()
         );
     }
     assert_eq!(
-        w.count("cmd Expose(ShotId(2))"),
+        w.count(|c| *c == Command::Expose(ShotId(2))),
         0,
         "one camera: no exposure during a download"
     );
@@ -805,8 +965,8 @@ fn the_table_turns_and_settles_for_the_next_shot_while_a_download_runs() {
         .commands()
         .into_iter()
         .rev()
-        .find(|c| c.starts_with("Expose") || c.starts_with("Download"));
-    assert_eq!(next, Some("Expose(ShotId(2))"), "{}", w.log.join("\n"));
+        .find(|c| matches!(c, Command::Expose(_) | Command::Download(_)));
+    assert_eq!(next, Some(&Command::Expose(ShotId(2))), "{}", w.dump());
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 3);

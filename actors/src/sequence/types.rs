@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::plan::ShotId;
+use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::Backoff;
 
 /// Tunables of the sequence.
@@ -26,34 +26,6 @@ pub struct SequenceConfig {
     /// `false` runs every shot start to finish before the next (the
     /// baseline the benchmark compares against).
     pub pipelined: bool,
-}
-
-/// The device a failure or a retry concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Device {
-    /// Turntable and tilt axes.
-    Table,
-    /// The camera.
-    Camera,
-}
-
-/// What kind of failure a device met; it decides what the scan does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    /// Retried with backoff, within the restart budget.
-    Transient,
-    /// The device refuses what the profile asks (a setting it does not
-    /// have): retrying cannot help; the scan stops before any motor moves.
-    Refused,
-    /// Retrying cannot help until someone acts (an end-stop never found, a
-    /// soft limit, no tilt axis, a spool that cannot take the photo): the
-    /// scan pauses at once with the reason, spending no restart budget.
-    Fatal,
-    /// The device is gone (unplugged, switched off): the scan pauses and
-    /// goes on by itself once the device answers again.
-    Gone,
 }
 
 /// A device failure.
@@ -104,16 +76,6 @@ impl std::fmt::Display for PauseReason {
             | PauseReason::Disconnected(why) => f.write_str(why),
         }
     }
-}
-
-/// How a scan ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Every planned shot was captured.
-    Completed,
-    /// The operator stopped it.
-    Stopped,
 }
 
 /// Something that happened.

@@ -11,25 +11,21 @@ use scanrig_hardware::camera::CameraError;
 use super::faults::{camera_failed, flatten};
 use super::{Fired, Supervisor};
 use crate::camera::CameraActor;
-use crate::plan::{Part, ScanId, ScanPlan, ShotId};
+use crate::model::{CameraName, Part, ScanId, ShotId};
 use crate::sequence::Event;
 
 /// Told each answer of a camera that succeeds, as soon as it comes.
-pub(super) type OnAnswer<T> = Rc<dyn Fn(Part, &T)>;
+pub(super) type OnAnswer<T> = Rc<dyn Fn(&Part, &T)>;
 
-/// The names of the column's cameras, in its order ("" for a rig's only
-/// camera).
-pub(super) fn names(cameras: &[Fired]) -> Vec<&str> {
-    cameras.iter().map(|c| c.name.as_str()).collect()
+/// The names of the column's cameras, in its order (`None` for a rig's
+/// only camera).
+pub(super) fn names(cameras: &[Fired]) -> Vec<Option<CameraName>> {
+    cameras.iter().map(|c| c.name.clone()).collect()
 }
 
-/// The parts of stop `shot`: every frame of its set, of each camera that
-/// shoots it (those its ring names, else every one), camera by camera.
-pub(super) fn shooting(plan: &ScanPlan, shot: ShotId, names: &[&str]) -> Vec<Part> {
-    (0..names.len())
-        .filter(|&i| plan.shoots(shot, names[i]))
-        .flat_map(|i| (0..plan.frames()).map(move |f| (i, f)))
-        .collect()
+/// How a camera is called in messages: by its name in a column.
+pub(super) fn called(camera: Option<&CameraName>) -> String {
+    camera.map_or_else(|| "the camera".to_owned(), |c| format!("camera {c}"))
 }
 
 /// What a stop comes to once the cameras asked to expose have answered:
@@ -49,14 +45,14 @@ pub(super) fn stop_exposed(
     }
     match shooting.iter().find(|p| !closed.contains(p)) {
         None => Event::Exposed(shot),
-        Some((camera, frame)) => camera_failed(
+        Some(part) => camera_failed(
             Some(shot),
             CameraError::Driver {
                 during: "expose",
                 reason: format!(
-                    "frame {} of camera {} of the column was not exposed",
-                    frame + 1,
-                    camera + 1
+                    "frame {} of {} was not exposed",
+                    part.frame + 1,
+                    called(part.camera.as_ref())
                 ),
             },
         ),
@@ -105,9 +101,13 @@ impl Supervisor {
         T: Send + 'static,
     {
         let timeout = self.camera_timeout;
+        // In the column's order; a part of a camera the rig does not have
+        // is never asked for (the plan's cameras are checked first).
         let mut by_camera: BTreeMap<usize, Vec<(Part, M)>> = BTreeMap::new();
         for (part, msg) in asks {
-            by_camera.entry(part.0).or_default().push((part, msg));
+            if let Some(i) = self.camera_index(part.camera.as_ref()) {
+                by_camera.entry(i).or_default().push((part, msg));
+            }
         }
         // Each message is sent when its future is first polled: together,
         // all at once; one after another, each after the last answer.
@@ -122,7 +122,7 @@ impl Supervisor {
                         let answer =
                             flatten(addr.send(msg).timeout(timeout).await, during, timeout);
                         if let Ok(done) = &answer {
-                            each(part, done);
+                            each(&part, done);
                         }
                         let failed = answer.is_err();
                         answers.push((part, answer));
@@ -160,10 +160,16 @@ impl Supervisor {
         }
     }
 
+    /// The place in the column of the camera named `name`.
+    pub(super) fn camera_index(&self, name: Option<&CameraName>) -> Option<usize> {
+        self.cameras.iter().position(|c| c.name.as_ref() == name)
+    }
+
     /// Each camera of a column's health after its answer.
     fn note_cameras<T>(&mut self, answers: &[(Part, Result<T, CameraError>)]) {
-        for ((i, _), answer) in answers {
-            if let Some(c) = self.devices.cameras.get_mut(*i) {
+        for (part, answer) in answers {
+            let i = self.camera_index(part.camera.as_ref());
+            if let Some(c) = i.and_then(|i| self.devices.cameras.get_mut(i)) {
                 c.health = match answer {
                     Ok(_) => super::status::Health::ok("working"),
                     Err(e) => super::status::Health {
@@ -183,12 +189,11 @@ impl Supervisor {
         answers: &mut Vec<(Part, Result<T, CameraError>)>,
     ) -> Option<Event> {
         let i = answers.iter().position(|(_, r)| r.is_err())?;
-        let ((camera, _), Err(e)) = answers.remove(i) else {
+        let (part, Err(e)) = answers.remove(i) else {
             return None;
         };
         let mut event = camera_failed(shot, e);
-        let name = &self.cameras[camera].name;
-        if let (Event::DeviceFailed { fault, .. }, false) = (&mut event, name.is_empty()) {
+        if let (Event::DeviceFailed { fault, .. }, Some(name)) = (&mut event, &part.camera) {
             fault.message = format!("camera {name}: {}", fault.message);
         }
         Some(event)
@@ -203,23 +208,38 @@ mod tests {
     use scanrig_hardware::Degrees;
 
     use super::*;
-    use crate::plan::Station;
+    use crate::model::{ScanPlan, Station};
     use crate::sequence::{Command, Sequence, ShotState};
 
-    /// Frame 0 of each camera.
-    fn parts(cameras: &[usize]) -> Vec<Part> {
-        cameras.iter().map(|&c| (c, 0)).collect()
+    fn camera(name: &str) -> Option<CameraName> {
+        Some(CameraName::new(name).unwrap())
     }
 
-    fn closed(cameras: &[usize]) -> BTreeSet<Part> {
+    fn column(names: &[&str]) -> Vec<Option<CameraName>> {
+        names.iter().map(|n| camera(n)).collect()
+    }
+
+    fn part(name: &str, frame: usize) -> Part {
+        Part {
+            camera: camera(name),
+            frame,
+        }
+    }
+
+    /// Frame 0 of each camera.
+    fn parts(cameras: &[&str]) -> Vec<Part> {
+        cameras.iter().map(|c| part(c, 0)).collect()
+    }
+
+    fn closed(cameras: &[&str]) -> BTreeSet<Part> {
         parts(cameras).into_iter().collect()
     }
 
     #[test]
     fn a_stop_is_exposed_only_once_every_shooting_camera_has_closed_its_shutter() {
         let shot = ShotId(4);
-        let all = parts(&[0, 1, 2]);
-        for done in [&[][..], &[0], &[0, 2], &[1, 2]] {
+        let all = parts(&["low", "mid", "top"]);
+        for done in [&[][..], &["low"], &["low", "top"], &["mid", "top"]] {
             let event = stop_exposed(shot, &all, &closed(done), None);
             assert!(
                 !matches!(event, Event::Exposed(_)),
@@ -227,12 +247,17 @@ mod tests {
             );
         }
         assert_eq!(
-            stop_exposed(shot, &all, &closed(&[2, 0, 1]), None),
+            stop_exposed(shot, &all, &closed(&["top", "low", "mid"]), None),
             Event::Exposed(shot)
         );
         // A camera that does not shoot this stop is not waited for.
         assert_eq!(
-            stop_exposed(shot, &parts(&[0, 2]), &closed(&[0, 2]), None),
+            stop_exposed(
+                shot,
+                &parts(&["low", "top"]),
+                &closed(&["low", "top"]),
+                None
+            ),
             Event::Exposed(shot)
         );
     }
@@ -240,18 +265,28 @@ mod tests {
     #[test]
     fn a_bracketed_stop_waits_for_every_frame_of_every_camera() {
         let mut plan = plan();
-        plan.bracket = Some(Box::new(crate::plan::Bracket {
-            kind: crate::plan::BracketKind::Exposure,
+        plan.bracket = Some(Box::new(crate::model::Bracket {
+            kind: crate::model::BracketKind::Exposure,
             frames: vec![BTreeMap::new(); 3],
             after: BTreeMap::new(),
         }));
-        let needed = shooting(&plan, ShotId(1), &["low", "top"]);
-        assert_eq!(needed, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
-        let mut done: BTreeSet<Part> = needed.iter().copied().collect();
-        done.remove(&(1, 2));
+        let needed = plan.parts(ShotId(1), &column(&["low", "top"]));
+        assert_eq!(
+            needed,
+            [
+                part("low", 0),
+                part("low", 1),
+                part("low", 2),
+                part("top", 0),
+                part("top", 1),
+                part("top", 2)
+            ]
+        );
+        let mut done: BTreeSet<Part> = needed.iter().cloned().collect();
+        done.remove(&part("top", 2));
         let event = stop_exposed(ShotId(1), &needed, &done, None);
         assert!(!matches!(event, Event::Exposed(_)), "{event:?}");
-        done.insert((1, 2));
+        done.insert(part("top", 2));
         assert_eq!(
             stop_exposed(ShotId(1), &needed, &done, None),
             Event::Exposed(ShotId(1))
@@ -263,8 +298,8 @@ mod tests {
         let fault = camera_failed(Some(ShotId(1)), CameraError::Busy { during: "expose" });
         let event = stop_exposed(
             ShotId(1),
-            &parts(&[0, 1]),
-            &closed(&[0, 1]),
+            &parts(&["low", "mid"]),
+            &closed(&["low", "mid"]),
             Some(fault.clone()),
         );
         assert_eq!(event, fault);
@@ -276,7 +311,10 @@ mod tests {
             index: 1,
             azimuth: Degrees(azimuth),
             tilt: Degrees(0.0),
-            cameras: cameras.iter().map(|c| c.to_string()).collect(),
+            cameras: cameras
+                .iter()
+                .map(|c| CameraName::new(c).unwrap())
+                .collect(),
         };
         ScanPlan::new(
             ScanId::from_existing("s"),
@@ -291,13 +329,23 @@ mod tests {
     #[test]
     fn a_ring_naming_cameras_is_shot_by_those_only() {
         let plan = plan();
-        let names = ["low", "mid", "top"];
-        assert_eq!(shooting(&plan, ShotId(1), &names), parts(&[0, 1, 2]));
-        assert_eq!(shooting(&plan, ShotId(2), &names), parts(&[2]));
+        let names = column(&["low", "mid", "top"]);
+        assert_eq!(plan.parts(ShotId(1), &names), parts(&["low", "mid", "top"]));
+        assert_eq!(plan.parts(ShotId(2), &names), parts(&["top"]));
+        // Found by name, whatever the column's order.
+        let reordered = column(&["top", "low", "mid"]);
+        assert_eq!(plan.parts(ShotId(2), &reordered), parts(&["top"]));
         // The rig's only camera shoots everything.
-        assert_eq!(shooting(&plan, ShotId(2), &[""]), parts(&[0]));
-        assert_eq!(plan.cameras_missing(&names), Vec::<String>::new());
-        assert_eq!(plan.cameras_missing(&["low", "mid"]), vec!["top"]);
+        let only = Part {
+            camera: None,
+            frame: 0,
+        };
+        assert_eq!(plan.parts(ShotId(2), &[None]), [only]);
+        assert_eq!(plan.cameras_missing(&names), Vec::<CameraName>::new());
+        assert_eq!(
+            plan.cameras_missing(&column(&["low", "mid"])),
+            column(&["top"]).into_iter().flatten().collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -329,11 +377,12 @@ mod tests {
         );
         let moved_on = |c: &[Command]| c.contains(&Command::MoveTo(ShotId(2)));
         assert!(!moved_on(&commands), "{commands:?}");
-        let partial = stop_exposed(ShotId(1), &parts(&[0, 1, 2]), &closed(&[0, 1]), None);
+        let all = parts(&["low", "mid", "top"]);
+        let partial = stop_exposed(ShotId(1), &all, &closed(&["low", "mid"]), None);
         let retried = seq.handle(partial, now);
         assert!(!moved_on(&retried), "left with a shutter open: {retried:?}");
-        let all = stop_exposed(ShotId(1), &parts(&[0, 1, 2]), &closed(&[0, 1, 2]), None);
-        let after = seq.handle(all, now);
+        let every = stop_exposed(ShotId(1), &all, &closed(&["low", "mid", "top"]), None);
+        let after = seq.handle(every, now);
         assert!(
             moved_on(&after),
             "stays after every shutter closed: {after:?}"

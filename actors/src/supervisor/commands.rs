@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
-use slog::{error, info, warn};
+use slog::{debug, error, info, warn};
 
 use super::column;
 use super::faults::{flat, table_failed, table_lost};
@@ -15,10 +15,10 @@ use super::{Progress, Supervisor};
 use crate::camera::{ApplySettings, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
 use crate::journal::commit::Append;
-use crate::journal::{Record, SpoolFile};
-use crate::plan::{ScanId, ShotId};
+use crate::journal::Record;
+use crate::model::{CameraName, Device, FaultKind, Part, PhotoName, ScanId, ShotId, SpoolFile};
 use crate::recorder::FreeSpace;
-use crate::sequence::{Command, Device, Event, Fault, FaultKind, PauseReason};
+use crate::sequence::{Command, Event, Fault, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
 use scanrig_hardware::camera::DownloadedFile;
@@ -102,10 +102,13 @@ impl Supervisor {
                 let names = column::names(&self.cameras);
                 let missing = run.plan.cameras_missing(&names);
                 if !missing.is_empty() {
+                    let list = |names: &mut dyn Iterator<Item = &CameraName>| {
+                        names.map(CameraName::as_str).collect::<Vec<_>>().join(", ")
+                    };
                     let message = format!(
                         "the scan's profile names camera(s) {} the rig no longer has (its cameras: {}); put them back in [[cameras]] and resume, or discard the scan",
-                        missing.join(", "),
-                        names.join(", ")
+                        list(&mut missing.iter()),
+                        list(&mut names.iter().flatten())
                     );
                     let event = Event::DeviceFailed {
                         device: Device::Camera,
@@ -129,13 +132,15 @@ impl Supervisor {
                 let settings: Vec<_> = self
                     .cameras
                     .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
+                    .map(|c| {
                         let mut all = c.settings.clone();
                         all.extend(run.plan.camera.clone());
                         let frames = frames.clone();
                         (
-                            (i, 0),
+                            Part {
+                                camera: c.name.clone(),
+                                frame: 0,
+                            },
                             ApplySettings {
                                 settings: all,
                                 frames,
@@ -210,24 +215,22 @@ impl Supervisor {
                 // Only the parts (cameras, frames) without a photo of this
                 // stop yet: one camera retried does not expose the others
                 // again, nor the frames of its set it has taken.
-                let shooting = column::shooting(&run.plan, shot, &column::names(&self.cameras));
+                let shooting = run.plan.parts(shot, &column::names(&self.cameras));
                 let closed = run.closed(shot);
                 let frames = run.plan.frames();
                 let asks: Vec<_> = shooting
                     .iter()
                     .filter(|p| !closed.contains(p))
-                    .map(|&(camera, frame)| {
-                        let request =
-                            run.plan
-                                .capture_request(shot, &self.cameras[camera].name, frame);
+                    .map(|part| {
+                        let request = run.plan.capture_request(shot, part);
                         let mut expose = Expose::plain(request);
                         if let Some(b) = &run.plan.bracket {
-                            expose.before = b.frames[frame].clone();
-                            if frame + 1 == frames {
+                            expose.before = b.frames[part.frame].clone();
+                            if part.frame + 1 == frames {
                                 expose.after = b.after.clone();
                             }
                         }
-                        ((camera, frame), expose)
+                        (part.clone(), expose)
                     })
                     .collect();
                 let id = scan.clone();
@@ -277,9 +280,14 @@ impl Supervisor {
                 });
             }
             Command::Probe(device) => {
+                debug!(self.log, "looking for the gone device"; "scan" => %scan, "device" => ?device);
                 let id = scan.clone();
+                let every = column::names(&self.cameras).into_iter().map(|camera| {
+                    let part = Part { camera, frame: 0 };
+                    (part, Connect)
+                });
                 self.ask_cameras(
-                    (0..self.cameras.len()).map(|i| ((i, 0), Connect)),
+                    every,
                     "connect",
                     scan,
                     |s| &mut s.exposing,
@@ -330,7 +338,7 @@ impl Supervisor {
     /// Downloads the exposures of a stop, every camera's together; the
     /// shot is downloaded once every camera's files are in the spool.
     fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
-        let names: Vec<String> = self.cameras.iter().map(|c| c.name.clone()).collect();
+        let names = column::names(&self.cameras);
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
@@ -346,22 +354,25 @@ impl Supervisor {
         let id = scan.clone();
         // A part of a stop shot by several is journaled as it lands: a
         // crash before the whole stop is in keeps it.
-        let several = {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            column::shooting(&run.plan, shot, &names).len() > 1
-        };
+        let several = run.plan.parts(shot, &names).len() > 1;
+        // Each part's photo name, for the journal to record its identity.
+        let photos: Rc<std::collections::BTreeMap<Part, PhotoName>> = Rc::new(
+            exposures
+                .keys()
+                .map(|p| (p.clone(), run.plan.photo(shot, p)))
+                .collect(),
+        );
         let (journal, at) = (self.journal.clone(), dir.clone());
+        let named = Rc::clone(&photos);
         let each: column::OnAnswer<Vec<DownloadedFile>> =
-            Rc::new(move |(camera, frame), files: &Vec<DownloadedFile>| {
-                if several {
+            Rc::new(move |part, files: &Vec<DownloadedFile>| {
+                if let (true, Some(photo)) = (several, named.get(part)) {
                     journal.do_send(Append {
                         dir: at.clone(),
                         record: Record::PartCaptured {
                             shot,
                             at: unix_millis_now(),
-                            camera,
-                            frame,
-                            files: files.iter().cloned().map(spool_file).collect(),
+                            files: files.iter().map(|f| spool_file(f.clone(), photo)).collect(),
                         },
                     });
                 }
@@ -381,11 +392,13 @@ impl Supervisor {
                     return fault.unwrap_or(Event::Downloaded(shot));
                 };
                 for (part, files) in answers {
-                    let Ok(files) = files else { continue };
+                    let (Ok(files), Some(photo)) = (files, photos.get(&part)) else {
+                        continue;
+                    };
                     if let Some(e) = run.exposures.get_mut(&shot) {
                         e.remove(&part);
                     }
-                    let files = files.into_iter().map(spool_file).collect();
+                    let files = files.into_iter().map(|f| spool_file(f, photo)).collect();
                     run.parts.entry(shot).or_default().insert(part, files);
                 }
                 if let Some(fault) = fault {
@@ -485,9 +498,12 @@ impl Supervisor {
     }
 }
 
-/// A file downloaded into the spool, as the journal records it.
-pub(super) fn spool_file(f: DownloadedFile) -> SpoolFile {
+/// A file downloaded into the spool (or merged there), as the journal
+/// records it: with the camera and frame of the photo `photo` it is.
+pub(super) fn spool_file(f: DownloadedFile, photo: &PhotoName) -> SpoolFile {
     SpoolFile {
+        camera: photo.camera.clone(),
+        frame: photo.frame,
         name: f
             .path
             .file_name()

@@ -8,8 +8,8 @@ use actix::prelude::*;
 use scanrig_hardware::axis::AxisError;
 use scanrig_hardware::camera::CameraError;
 
-use crate::plan::ShotId;
-use crate::sequence::{Device, Event, Fault, FaultKind};
+use crate::model::{Device, FaultKind, ShotId};
+use crate::sequence::{Event, Fault};
 
 pub(super) fn flatten<T>(
     reply: Result<Result<T, CameraError>, MailboxError>,

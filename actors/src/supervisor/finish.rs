@@ -12,9 +12,9 @@ use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close, Discard};
 use crate::journal::Record;
 use crate::manifest::Manifest;
-use crate::plan::ScanId;
+use crate::model::{Outcome, ScanId};
 use crate::recorder::{RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
-use crate::sequence::{Event, Outcome, ShotState};
+use crate::sequence::{Event, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
 
 impl Supervisor {
@@ -77,7 +77,7 @@ impl Supervisor {
                 // again (a file sent again replaces itself).
                 let priors = record.plan.priors.as_ref();
                 let files: Vec<(String, Vec<u8>)> = priors
-                    .map(|p| p.files_of(&record))
+                    .map(|p| crate::poses::export::files_of(p, &record))
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|(name, _)| !record.extra.contains_key(name))

@@ -12,47 +12,52 @@ use actix::prelude::*;
 use slog::warn;
 
 use super::Supervisor;
-use crate::journal::SpoolFile;
 use crate::merge::Merge;
-use crate::plan::{BracketKind, ScanId, ShotId};
+use crate::model::{BracketKind, CameraName, Frame, PhotoName, ScanId, ShotId, SpoolFile};
 
-/// The merges of a shot's files: each camera's JPEG frames
-/// (`<stem>[_<camera>]_b<k>.jpg`), in frame order, into
-/// `<stem>[_<camera>]_fused.jpg` (exposure) or `…_stacked.jpg` (focus);
-/// none already made (a shot journaled again) or of a single frame.
-pub(super) fn merges(kind: BracketKind, dir: &Path, files: &[SpoolFile]) -> Vec<Merge> {
-    let mut sets: BTreeMap<&str, Vec<(u32, &str)>> = BTreeMap::new();
+/// The merges of a shot's files: each camera's JPEG frames, in frame
+/// order, into the camera's merged image (`<stem>[_<camera>]_fused.jpg`
+/// for exposure, `…_stacked.jpg` for focus); none already made (a shot
+/// journaled again) or of a single frame. Each merge comes with the
+/// merged image's name.
+pub(super) fn merges(
+    kind: BracketKind,
+    stem: &str,
+    dir: &Path,
+    files: &[SpoolFile],
+) -> Vec<(PhotoName, Merge)> {
+    let mut sets: BTreeMap<Option<&CameraName>, Vec<(u32, &str)>> = BTreeMap::new();
     for f in files {
-        let Some(stem) = f
-            .name
-            .strip_suffix(".jpg")
-            .or_else(|| f.name.strip_suffix(".jpeg"))
-        else {
-            continue;
-        };
-        let Some((set, frame)) = stem.rsplit_once("_b") else {
-            continue;
-        };
-        if let Ok(k) = frame.parse::<u32>() {
-            sets.entry(set).or_default().push((k, &f.name));
+        let lower = f.name.to_ascii_lowercase();
+        let jpeg = lower.ends_with(".jpg") || lower.ends_with(".jpeg");
+        if let (true, Frame::Bracket(k)) = (jpeg, f.frame) {
+            sets.entry(f.camera.as_ref())
+                .or_default()
+                .push((k, &f.name));
         }
     }
-    let end = match kind {
-        BracketKind::Exposure => "fused",
-        BracketKind::Focus => "stacked",
+    let made = |camera: Option<&CameraName>| {
+        files
+            .iter()
+            .any(|f| f.camera.as_ref() == camera && f.frame == Frame::Merged(kind))
     };
     sets.into_iter()
-        .filter(|(_, frames)| frames.len() > 1)
-        .map(|(set, mut frames)| {
+        .filter(|(camera, frames)| frames.len() > 1 && !made(*camera))
+        .map(|(camera, mut frames)| {
             frames.sort_unstable();
-            Merge {
+            let name = PhotoName {
+                shot: stem.to_owned(),
+                camera: camera.cloned(),
+                frame: Frame::Merged(kind),
+            };
+            let merge = Merge {
                 kind,
                 dir: dir.to_path_buf(),
                 inputs: frames.into_iter().map(|(_, n)| n.to_owned()).collect(),
-                output: format!("{set}_{end}.jpg"),
-            }
+                output: name.file("jpg"),
+            };
+            (name, merge)
         })
-        .filter(|m| !files.iter().any(|f| f.name == m.output))
         .collect()
 }
 
@@ -69,7 +74,7 @@ impl Supervisor {
             (Some(_), Some(run)) => match &run.plan.bracket {
                 Some(b) => {
                     let files = run.files.get(&shot).map_or(&[][..], Vec::as_slice);
-                    merges(b.kind, &run.dir, files)
+                    merges(b.kind, &run.plan.shot(shot).stem, &run.dir, files)
                 }
                 None => Vec::new(),
             },
@@ -88,10 +93,9 @@ impl Supervisor {
         self.merging += jobs.len();
         let asked: Vec<_> = jobs
             .into_iter()
-            .map(|job| {
-                let output = job.output.clone();
+            .map(|(name, job)| {
                 let reply = merger.send(job);
-                async move { (output, reply.await) }
+                async move { (name, reply.await) }
             })
             .collect();
         let id = scan.clone();
@@ -99,7 +103,7 @@ impl Supervisor {
             .into_actor(self)
             .map(move |answers, act, ctx| {
                 act.merging -= answers.len();
-                for (output, answer) in answers {
+                for (name, answer) in answers {
                     let merged = answer
                         .map_err(|e| format!("the merger stopped: {e}"))
                         .and_then(|r| r);
@@ -108,9 +112,10 @@ impl Supervisor {
                             run.files
                                 .entry(shot)
                                 .or_default()
-                                .push(super::commands::spool_file(file));
+                                .push(super::commands::spool_file(file, &name));
                         }
                         (Err(e), _) => {
+                            let output = name.file("jpg");
                             act.error(&format!(
                                 "merging {output} failed: {e}; its frames are uploaded unmerged"
                             ));
@@ -131,60 +136,64 @@ impl Supervisor {
 mod tests {
     use super::*;
 
-    fn file(name: &str) -> SpoolFile {
+    const STEM: &str = "s_0001_r1_az000.0_t+00.0";
+
+    fn file(camera: &str, frame: Frame, ext: &str) -> SpoolFile {
+        let camera = CameraName::new(camera).unwrap();
+        let name = PhotoName {
+            shot: STEM.into(),
+            camera: Some(camera.clone()),
+            frame,
+        };
         SpoolFile {
-            name: name.into(),
+            name: name.file(ext),
             sha256: String::new(),
             size: 1,
             pixels: None,
+            camera: Some(camera),
+            frame,
         }
     }
 
     #[test]
     fn each_camera_s_jpeg_frames_make_one_merge_in_frame_order() {
-        let files: Vec<SpoolFile> = [
-            "s_0001_low_b2.jpg",
-            "s_0001_low_b1.jpg",
-            "s_0001_low_b1.ppm",
-            "s_0001_high_b1.jpg",
-            "s_0001_high_b2.jpg",
-            "s_0001_high_b10.jpg",
-        ]
-        .map(file)
-        .into();
-        let jobs = merges(BracketKind::Focus, Path::new("/spool/s"), &files);
-        let got: Vec<(&str, Vec<&str>)> = jobs
+        let files = vec![
+            file("low", Frame::Bracket(2), "jpg"),
+            file("low", Frame::Bracket(1), "jpg"),
+            file("low", Frame::Bracket(1), "ppm"),
+            file("high", Frame::Bracket(1), "jpg"),
+            file("high", Frame::Bracket(2), "jpg"),
+            file("high", Frame::Bracket(10), "jpg"),
+        ];
+        let jobs = merges(BracketKind::Focus, STEM, Path::new("/spool/s"), &files);
+        let got: Vec<(String, Vec<&str>)> = jobs
             .iter()
-            .map(|m| {
-                (
-                    m.output.as_str(),
-                    m.inputs.iter().map(String::as_str).collect(),
-                )
+            .map(|(name, m)| {
+                assert_eq!(name.file("jpg"), m.output);
+                let frames = m.inputs.iter().map(|i| &i[STEM.len() + 1..]).collect();
+                (m.output[STEM.len() + 1..].to_owned(), frames)
             })
             .collect();
         assert_eq!(
             got,
             [
                 (
-                    "s_0001_high_stacked.jpg",
-                    vec![
-                        "s_0001_high_b1.jpg",
-                        "s_0001_high_b2.jpg",
-                        "s_0001_high_b10.jpg"
-                    ]
+                    "high_stacked.jpg".to_owned(),
+                    vec!["high_b1.jpg", "high_b2.jpg", "high_b10.jpg"]
                 ),
                 (
-                    "s_0001_low_stacked.jpg",
-                    vec!["s_0001_low_b1.jpg", "s_0001_low_b2.jpg"]
+                    "low_stacked.jpg".to_owned(),
+                    vec!["low_b1.jpg", "low_b2.jpg"]
                 ),
             ]
         );
         // Merged already (the shot journaled again): not again.
         let mut again = files.clone();
-        again.push(file("s_0001_low_stacked.jpg"));
-        let jobs = merges(BracketKind::Focus, Path::new("/spool/s"), &again);
+        again.push(file("low", Frame::Merged(BracketKind::Focus), "jpg"));
+        let jobs = merges(BracketKind::Focus, STEM, Path::new("/spool/s"), &again);
         assert_eq!(jobs.len(), 1);
-        let fused = merges(BracketKind::Exposure, Path::new("/"), &files[..2]);
-        assert_eq!(fused[0].output, "s_0001_low_fused.jpg");
+        let fused = merges(BracketKind::Exposure, STEM, Path::new("/"), &files[..2]);
+        assert_eq!(fused[0].1.output, format!("{STEM}_low_fused.jpg"));
+        assert_eq!(fused[0].0.frame, Frame::Merged(BracketKind::Exposure));
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
-use crate::plan::{ScanId, ScanPlan, ShotId};
+use crate::model::{ScanId, ScanPlan, ShotId};
 use crate::sequence::PauseReason;
 use crate::turntable::JogAxis;
 

@@ -48,12 +48,10 @@ pub use status::{
 use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
-use crate::destination::Place;
 use crate::history::Retention;
 use crate::journal::commit::Journal;
 use crate::merge::{MergeConfig, Merger};
-use crate::plan::{ScanId, ScanPlan, ShotId};
-use crate::poses::export::Priors;
+use crate::model::{CameraName, Place, Priors, ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
 use crate::sequence::{Event, Sequence, SequenceConfig};
@@ -111,9 +109,9 @@ pub struct Rig {
 
 /// One camera of the rig.
 pub struct RigCamera {
-    /// Its name, in its photos' names (`<shot>_<name>.jpg`); empty for a
+    /// Its name, in its photos' names (`<shot>_<name>.jpg`); `None` for a
     /// rig's only camera, whose photos keep the shot's name.
-    pub name: String,
+    pub name: Option<CameraName>,
     /// Opens it.
     pub connector: CameraConnector,
     /// Its own settings, applied once per scan under the profile's.
@@ -122,7 +120,7 @@ pub struct RigCamera {
 
 /// A camera's actor, as the supervisor fires it.
 pub(crate) struct Fired {
-    pub(crate) name: String,
+    pub(crate) name: Option<CameraName>,
     pub(crate) addr: Addr<CameraActor>,
     pub(crate) settings: BTreeMap<String, String>,
 }
@@ -206,7 +204,7 @@ impl Supervisor {
                 .map(|c| Fired {
                     addr: CameraActor::start(
                         c.connector,
-                        log.new(slog::o!("camera" => c.name.clone())),
+                        log.new(slog::o!("camera" => c.name.as_ref().map(CameraName::to_string).unwrap_or_default())),
                     ),
                     name: c.name,
                     settings: c.settings,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use scanrig_hardware::camera::{CameraError, Exposure};
 use serde::Serialize;
 
-use crate::destination::{Place, Upload};
-use crate::journal::{ScanRecord, SpoolFile};
-use crate::plan::{Part, ScanPlan, ShotId};
-use crate::sequence::{Event, Outcome, Sequence, ShotState};
+use crate::destination::Upload;
+use crate::journal::ScanRecord;
+use crate::model::{CameraName, Outcome, Part, Place, ScanPlan, ShotId, SpoolFile};
+use crate::sequence::{Event, Sequence, ShotState};
 
 /// Time spent per stage, summed over the shots of a scan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -75,8 +75,8 @@ pub(crate) struct Run {
     pub(crate) active: bool,
     /// The journal already says the scan ended.
     pub(crate) ended: bool,
-    /// Exposures not yet downloaded, by shot and part (camera's place in
-    /// the column, bracket frame).
+    /// Exposures not yet downloaded, by shot and part (camera, bracket
+    /// frame).
     pub(crate) exposures: HashMap<ShotId, BTreeMap<Part, Exposure>>,
     /// Files in the spool of a shot some of whose parts are not done yet,
     /// by part: a retry fires and downloads only the others.
@@ -144,15 +144,15 @@ impl Run {
     pub(crate) fn closed(&self, shot: ShotId) -> BTreeSet<Part> {
         let exposed = self.exposures.get(&shot).into_iter().flat_map(|e| e.keys());
         let parts = self.parts.get(&shot).into_iter().flat_map(|p| p.keys());
-        exposed.chain(parts).copied().collect()
+        exposed.chain(parts).cloned().collect()
     }
 
     /// The shot's files, once every part of it (each frame of each camera
-    /// that shoots it) is in the spool: `Downloaded`; else the event that
-    /// takes the missing parts again.
-    pub(crate) fn complete(&mut self, shot: ShotId, cameras: &[String]) -> Event {
-        let names: Vec<&str> = cameras.iter().map(String::as_str).collect();
-        let needed = super::column::shooting(&self.plan, shot, &names);
+    /// of `cameras` that shoots it) is in the spool: `Downloaded`, the
+    /// files in the column's order; else the event that takes the missing
+    /// parts again.
+    pub(crate) fn complete(&mut self, shot: ShotId, cameras: &[Option<CameraName>]) -> Event {
+        let needed = self.plan.parts(shot, cameras);
         let parts = self.parts.get(&shot);
         if !needed
             .iter()
@@ -167,9 +167,16 @@ impl Run {
             );
         }
         self.exposures.remove(&shot);
-        let files = self.parts.remove(&shot).unwrap_or_default();
-        self.files
-            .insert(shot, files.into_values().flatten().collect());
+        let mut parts = self.parts.remove(&shot).unwrap_or_default();
+        let mut files: Vec<SpoolFile> = needed
+            .iter()
+            .filter_map(|p| parts.remove(p))
+            .flatten()
+            .collect();
+        // Parts of a camera that no longer shoots here (it left the
+        // column after they were journaled) still belong to the shot.
+        files.extend(parts.into_values().flatten());
+        self.files.insert(shot, files);
         Event::Downloaded(shot)
     }
 

@@ -17,7 +17,8 @@ use super::{Busy, Motion, ScanSummary, Supervisor};
 use crate::camera::{ChangeSetting, Download, Expose, Preview, ReadSettings};
 use crate::clock::unix_millis_now;
 use crate::coverage::{self, ShotView};
-use crate::sequence::{Device, Event, PauseReason};
+use crate::model::Device;
+use crate::sequence::{Event, PauseReason};
 
 /// The rig as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +67,7 @@ impl Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CameraHealth {
     /// Its name.
-    pub name: String,
+    pub name: crate::model::CameraName,
     /// How it is doing.
     #[serde(flatten)]
     pub health: Health,
@@ -93,9 +94,9 @@ impl Devices {
         let mut devices = Devices::new(destination);
         devices.cameras = cameras
             .iter()
-            .filter(|c| !c.name.is_empty())
-            .map(|c| CameraHealth {
-                name: c.name.clone(),
+            .filter_map(|c| c.name.clone())
+            .map(|name| CameraHealth {
+                name,
                 health: Health::ok("no error seen"),
             })
             .collect();

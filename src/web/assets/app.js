@@ -127,12 +127,6 @@ function bytes(n) {
   return `${n} bytes`;
 }
 
-// "demo_0003_r1_az090.0_t+00.0.jpg" → "3"; falls back to the whole name.
-function photoNumber(name) {
-  const m = /(?:^|_)(\d{3,})(?=[_.])/.exec(name || "");
-  return m ? String(parseInt(m[1], 10)) : name;
-}
-
 // A motion asked for by hand, in words.
 function motionWords(m) {
   if (!m) return "";
@@ -246,12 +240,12 @@ function connectEvents() {
   on("photo", (p) => {
     addThumb(p);
     markShot(p.scan, p.shot, "captured");
-    logEvent(`Photo ${photoNumber(p.name)} captured`);
+    logEvent(`Photo ${p.shot} captured`);
   });
   on("uploaded", (u) => {
     markUploaded(u);
     markShot(u.scan, u.shot, "uploaded");
-    logEvent(`Photo ${photoNumber(u.name)} uploaded`);
+    logEvent(`Photo ${u.shot} uploaded`);
     scheduleUploads();
   });
   on("button", (b) => logEvent(`${cap(b.button)} button ${b.long ? "held" : "pressed"}`));

@@ -26,7 +26,7 @@ function photoTile(p) {
     const missing = document.createElement("span");
     missing.className = "missing";
     missing.dataset.name = p.name;
-    missing.textContent = `${photoNumber(p.name)}: at its destination`;
+    missing.textContent = `Shot ${p.shot}: at its destination`;
     button.append(missing);
   }
   button.addEventListener("click", () => openViewer(p));

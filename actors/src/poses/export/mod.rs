@@ -12,178 +12,84 @@
 
 use std::fmt::Write;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Geometry, Intrinsics, Pose};
-use crate::journal::{ScanRecord, SpoolFile};
+use super::{Intrinsics, Pose};
+use crate::journal::ScanRecord;
+use crate::model::{CameraName, Format, Geometry, Priors, SpoolFile};
 
-/// Which tool the poses are for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// COLMAP's text model (`colmap/cameras.txt`, `images.txt`,
-    /// `points3D.txt`) and `colmap/reference.txt` for `model_aligner`.
-    Colmap,
-    /// Agisoft Metashape's reference CSV (`metashape_reference.csv`).
-    Metashape,
-    /// RealityCapture / RealityScan: one `<photo>.xmp` beside each photo.
-    Realitycapture,
-    /// One `<photo>.pose.json` per photo, for scripts.
-    Json,
-}
-
-impl Format {
-    /// Every format, as the configuration and the command line name them.
-    pub const ALL: [Format; 4] = [
-        Format::Colmap,
-        Format::Metashape,
-        Format::Realitycapture,
-        Format::Json,
-    ];
-
-    /// Its name in the configuration and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Colmap => "colmap",
-            Format::Metashape => "metashape",
-            Format::Realitycapture => "realitycapture",
-            Format::Json => "json",
-        }
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Format, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown format `{s}`; expected one of {}", names.join(", "))
-            })
-    }
-}
-
-/// The pose priors a scan writes beside its manifest: the rig's geometry
-/// when it started, and the formats. Journaled in its plan, so that a
-/// resumed scan writes what it was started with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Priors {
-    /// The rig's geometry and lens.
-    pub geometry: Geometry,
-    /// Which tools' files to write.
-    pub formats: Vec<Format>,
-    /// The cameras of a column, each with its place on it; empty: the
-    /// rig's one camera, where `geometry` puts it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cameras: Vec<ColumnPlace>,
-}
-
-/// Where a camera of a column stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnPlace {
-    /// Its name, the end of its photos' names (`<shot>_<name>.jpg`).
-    pub name: String,
-    /// Its tilt on the column, degrees, added to the ring's.
-    pub tilt: f64,
-    /// Its height above the turntable's top, metres.
-    pub height_m: f64,
-}
-
-impl Priors {
-    /// The files of every format for the photos of a finished scan that
-    /// reached its destination: names inside the scan's folder (`/`
-    /// between folders) and contents. None when no photo's size is known
-    /// (a scan of RAW files only).
-    pub fn files_of(&self, record: &ScanRecord) -> Vec<(String, String)> {
-        // Each camera of a column (or the one camera) with its geometry,
-        // the tilt it adds, and the end of its photos' names.
-        let one = [(self.geometry, 0.0, String::new())];
-        let column: Vec<(Geometry, f64, String)> = self
-            .cameras
-            .iter()
-            .map(|c| {
-                let geometry = Geometry {
-                    height_m: c.height_m,
-                    ..self.geometry
-                };
-                (geometry, c.tilt, format!("_{}", c.name))
-            })
-            .collect();
-        let cameras = if column.is_empty() {
-            &one[..]
-        } else {
-            &column[..]
-        };
-        // A bracketed shot's frames (and merged image) all stand where
-        // the shot does: each gets the pose.
-        let bracketed = record.plan.bracket.is_some();
-        let shots: Vec<_> = record
-            .captured
-            .iter()
-            .filter(|(id, _)| record.uploaded.contains_key(id))
-            .flat_map(|(id, (_, files))| {
-                let plan = record.plan.shot(*id);
-                cameras.iter().flat_map(move |(geometry, tilt, end)| {
-                    let mine = |name: &str| {
-                        let stem = Path::new(name).file_stem().unwrap_or_default();
-                        let stem = stem.to_string_lossy();
-                        let stem = if bracketed { set_of(&stem) } else { &stem };
-                        stem.ends_with(end.as_str())
-                    };
-                    let mine: Vec<_> = files.iter().filter(|f| mine(&f.name)).collect();
-                    let posed: Vec<&SpoolFile> = if bracketed {
-                        mine.into_iter().filter(|f| f.pixels.is_some()).collect()
-                    } else {
-                        photo_of(&mine, |f| &f.name, |f| f.pixels)
-                            .into_iter()
-                            .copied()
-                            .collect()
-                    };
-                    let tilt = plan.tilt.get() + tilt;
-                    posed
+/// The files of every format of `priors` for the photos of a finished scan
+/// that reached its destination: names inside the scan's folder (`/`
+/// between folders) and contents. None when no photo's size is known (a
+/// scan of RAW files only).
+pub fn files_of(priors: &Priors, record: &ScanRecord) -> Vec<(String, String)> {
+    // Each camera of a column (or the one camera) with its geometry and
+    // the tilt it adds.
+    let one = [(priors.geometry, 0.0, None)];
+    let column: Vec<(Geometry, f64, Option<&CameraName>)> = priors
+        .cameras
+        .iter()
+        .map(|c| {
+            let geometry = Geometry {
+                height_m: c.height_m,
+                ..priors.geometry
+            };
+            (geometry, c.tilt, Some(&c.name))
+        })
+        .collect();
+    let cameras = if column.is_empty() {
+        &one[..]
+    } else {
+        &column[..]
+    };
+    // A bracketed shot's frames (and merged image) all stand where the
+    // shot does: each gets the pose.
+    let bracketed = record.plan.bracket.is_some();
+    let shots: Vec<_> = record
+        .captured
+        .iter()
+        .filter(|(id, _)| record.uploaded.contains_key(id))
+        .flat_map(|(id, (_, files))| {
+            let plan = record.plan.shot(*id);
+            cameras.iter().flat_map(move |(geometry, tilt, camera)| {
+                let mine: Vec<_> = files
+                    .iter()
+                    .filter(|f| f.camera.as_ref() == *camera)
+                    .collect();
+                let posed: Vec<&SpoolFile> = if bracketed {
+                    mine.into_iter().filter(|f| f.pixels.is_some()).collect()
+                } else {
+                    photo_of(&mine, |f| &f.name, |f| f.pixels)
                         .into_iter()
-                        .map(move |file| (file, plan.azimuth.get(), tilt, geometry))
-                })
+                        .copied()
+                        .collect()
+                };
+                let tilt = plan.tilt.get() + tilt;
+                posed
+                    .into_iter()
+                    .map(move |file| (file, plan.azimuth.get(), tilt, geometry))
             })
-            .collect();
-        let Some([width, height]) = shots.iter().find_map(|(f, _, _, _)| f.pixels) else {
-            return Vec::new();
-        };
-        let photos: Vec<Posed> = shots
-            .iter()
-            .map(|(file, azimuth, tilt, geometry)| Posed {
-                name: &file.name,
-                azimuth: *azimuth,
-                tilt: *tilt,
-                pose: geometry.pose(*azimuth, *tilt),
-            })
-            .collect();
-        let camera = self.geometry.intrinsics(width, height);
-        self.formats
-            .iter()
-            .flat_map(|f| files(*f, &photos, &camera, self.geometry.accuracy()))
-            .collect()
-    }
-}
-
-/// A bracketed photo's stem without its frame (`_b<k>`) or merged-image
-/// (`_fused`, `_stacked`) ending: the set it belongs to.
-fn set_of(stem: &str) -> &str {
-    for end in ["_fused", "_stacked"] {
-        if let Some(set) = stem.strip_suffix(end) {
-            return set;
-        }
-    }
-    match stem.rsplit_once("_b") {
-        Some((set, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => set,
-        _ => stem,
-    }
+        })
+        .collect();
+    let Some([width, height]) = shots.iter().find_map(|(f, _, _, _)| f.pixels) else {
+        return Vec::new();
+    };
+    let photos: Vec<Posed> = shots
+        .iter()
+        .map(|(file, azimuth, tilt, geometry)| Posed {
+            name: &file.name,
+            azimuth: *azimuth,
+            tilt: *tilt,
+            pose: geometry.pose(*azimuth, *tilt),
+        })
+        .collect();
+    let camera = priors.geometry.intrinsics(width, height);
+    priors
+        .formats
+        .iter()
+        .flat_map(|f| files(*f, &photos, &camera, priors.geometry.accuracy()))
+        .collect()
 }
 
 /// The file of a shot its pose is written for: one whose size is known,

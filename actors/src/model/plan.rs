@@ -1,59 +1,14 @@
-//! What a scan is: its id, and the shots it takes, each with its place and
-//! file name.
+//! The shots a scan takes, each with its place and name, and what makes
+//! one shot a set of frames (a bracket).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use scanrig_hardware::camera::CaptureRequest;
-
-use crate::destination::Place;
-use crate::poses::export::Priors;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
-/// Identifies one scan: `<UTC start time>-<profile>`, e.g.
-/// `20261122T101500Z-demo`. Sorts by start time; names the spool folder and
-/// the folder at the destination.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ScanId(String);
-
-impl ScanId {
-    /// The id of a scan of `profile` started at `started` (seconds since the
-    /// Unix epoch).
-    pub fn new(started_unix: u64, profile: &str) -> ScanId {
-        let stamp = crate::clock::compact_utc(started_unix);
-        ScanId(format!("{stamp}-{profile}"))
-    }
-
-    /// Wraps an id read back from disk or given by the user.
-    pub fn from_existing(id: &str) -> ScanId {
-        ScanId(id.to_owned())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ScanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A shot's number within its scan, counted from 1 in capture order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ShotId(pub u32);
-
-impl fmt::Display for ShotId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "shot {}", self.0)
-    }
-}
+use super::{CameraName, Frame, Part, PhotoName, Place, Priors, ScanId, ShotId};
 
 /// One planned shot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +27,7 @@ pub struct ShotPlan {
     pub stem: String,
     /// The cameras of a column that shoot it, by name; empty: every one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cameras: Vec<String>,
+    pub cameras: Vec<CameraName>,
 }
 
 /// Everything a scan needs to run, and to resume after a crash.
@@ -116,7 +71,7 @@ pub struct Bracket {
 }
 
 /// What a bracket steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BracketKind {
     /// Exposure (compensation or shutter speed): fused for range.
@@ -124,10 +79,6 @@ pub enum BracketKind {
     /// Focus: stacked for depth of field.
     Focus,
 }
-
-/// Which frame of a stop's set, for which camera: (camera's place in the
-/// column, frame number from 0).
-pub type Part = (usize, usize);
 
 /// Digits of the shot number in file names: at least 4, and enough for the
 /// scan's last shot, so that names sort in capture order.
@@ -147,7 +98,7 @@ pub struct Station {
     /// Tilt angle.
     pub tilt: Degrees,
     /// The cameras of a column that shoot here, by name; empty: every one.
-    pub cameras: Vec<String>,
+    pub cameras: Vec<CameraName>,
 }
 
 impl ScanPlan {
@@ -205,21 +156,21 @@ impl ScanPlan {
         &self.shots[id.0 as usize - 1]
     }
 
-    /// Whether the column's camera `camera` shoots shot `id` (a rig's only
-    /// camera, named "", shoots every shot).
-    pub fn shoots(&self, id: ShotId, camera: &str) -> bool {
+    /// Whether camera `camera` of a column (`None`: the rig's only
+    /// camera, which shoots every shot) shoots shot `id`.
+    pub fn shoots(&self, id: ShotId, camera: Option<&CameraName>) -> bool {
         let named = &self.shot(id).cameras;
-        camera.is_empty() || named.is_empty() || named.iter().any(|n| n == camera)
+        camera.is_none_or(|c| named.is_empty() || named.contains(c))
     }
 
     /// The camera names some shot of the plan asks for that `rig` (the
-    /// column's camera names) does not have.
-    pub fn cameras_missing(&self, rig: &[&str]) -> Vec<String> {
-        let mut missing: Vec<String> = self
+    /// column's cameras) does not have.
+    pub fn cameras_missing(&self, rig: &[Option<CameraName>]) -> Vec<CameraName> {
+        let mut missing: Vec<CameraName> = self
             .shots
             .iter()
             .flat_map(|s| &s.cameras)
-            .filter(|n| !rig.contains(&n.as_str()))
+            .filter(|n| !rig.iter().flatten().any(|c| c == *n))
             .cloned()
             .collect();
         missing.sort();
@@ -232,21 +183,41 @@ impl ScanPlan {
         self.bracket.as_ref().map_or(1, |b| b.frames.len().max(1))
     }
 
-    /// What camera `camera` of a column (empty: the rig's only camera)
-    /// takes at shot `id` as frame `frame` (from 0) of its set: its photos
-    /// are named `<shot's stem>_<camera>_b<frame + 1>` (no `_<camera>` for
-    /// a rig's only camera, no `_b…` without a bracket).
-    pub fn capture_request(&self, id: ShotId, camera: &str, frame: usize) -> CaptureRequest {
-        let s = self.shot(id);
-        let mut stem = match camera {
-            "" => s.stem.clone(),
-            name => format!("{}_{name}", s.stem),
+    /// The parts of stop `id`: every frame of its set, of each camera of
+    /// `cameras` (the column, in its order) that shoots it.
+    pub fn parts(&self, id: ShotId, cameras: &[Option<CameraName>]) -> Vec<Part> {
+        cameras
+            .iter()
+            .filter(|c| self.shoots(id, c.as_ref()))
+            .flat_map(|c| {
+                (0..self.frames()).map(move |frame| Part {
+                    camera: c.clone(),
+                    frame,
+                })
+            })
+            .collect()
+    }
+
+    /// The name of part `part`'s photo of shot `id`:
+    /// `<shot's stem>[_<camera>][_b<frame + 1>]` (no `_b…` without a
+    /// bracket).
+    pub fn photo(&self, id: ShotId, part: &Part) -> PhotoName {
+        let frame = match self.bracket {
+            Some(_) => Frame::Bracket(part.frame as u32 + 1),
+            None => Frame::Only,
         };
-        if self.bracket.is_some() {
-            stem = format!("{stem}_b{}", frame + 1);
+        PhotoName {
+            shot: self.shot(id).stem.clone(),
+            camera: part.camera.clone(),
+            frame,
         }
+    }
+
+    /// What the camera of `part` takes at shot `id`.
+    pub fn capture_request(&self, id: ShotId, part: &Part) -> CaptureRequest {
+        let s = self.shot(id);
         CaptureRequest {
-            stem,
+            stem: self.photo(id, part).to_string(),
             label: format!("{} #{} ring {} shot {}", self.scan, id.0, s.ring, s.index),
             azimuth: s.azimuth,
             tilt: s.tilt,
