@@ -1,164 +1,183 @@
 //! How a scan ends: uploads coming back (journaled, the spool file let
-//! go), the manifest written once every photo is at the destination, and
-//! a refused scan discarded.
+//! go), the steps of [`Closing`] carried out (priors, manifest,
+//! retirement), and a refused scan discarded.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use actix::prelude::*;
+use futures_util::FutureExt;
 use slog::{info, warn};
 
+use super::closing::{Answer, Closed, Closing, Step};
 use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close, Discard};
 use crate::journal::Record;
-use crate::manifest::Manifest;
 use crate::model::{Outcome, ScanId};
 use crate::recorder::{RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
 
 impl Supervisor {
+    /// Closes a scan whose sequence finished, step by step as [`Closing`]
+    /// says; the scan leaves the supervisor once closed.
     pub(super) fn finish(&mut self, scan: &ScanId, outcome: Outcome, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
         run.finishing = true;
-        // Awaited before the scan is closed: the process may exit then.
-        let save = SaveBacklog {
-            dir: run.dir.clone(),
-            given_up: run.given_up.clone(),
-            waiting: run.waiting(),
-            backoff: self.backlog_backoff,
-        };
-        if !(run.active || run.ended) {
-            // An interrupted scan's uploads are done; it may be resumed.
-            let id = scan.clone();
-            self.recorder
-                .send(save)
-                .into_actor(self)
-                .map(move |_, act, _| act.close(&id, outcome))
-                .spawn(ctx);
+        let closing = Closing::new(run.active, !(run.active || run.ended));
+        self.closing(scan.clone(), outcome, closing, Answer::Begin, ctx);
+    }
+
+    /// Carries out the closing's next step; its answer comes back here.
+    fn closing(
+        &mut self,
+        scan: ScanId,
+        outcome: Outcome,
+        mut closing: Closing,
+        answer: Answer,
+        ctx: &mut Context<Self>,
+    ) {
+        let step = closing.next(answer);
+        let Some(run) = self.runs.get(&scan) else {
             return;
-        }
+        };
         let dir = run.dir.clone();
         let place = run.plan.destination.clone();
-        let write_end = run.active;
-        let recorder = self.recorder.clone();
-        let journal = self.journal.clone();
-        let uploader = self.uploader.clone();
-        let retire = Retire {
+        let append = |record| Append {
             dir: dir.clone(),
-            keep_photos: self.keep_uploaded,
-            retention: self.retention,
-            hooks: self.hooks,
+            record,
         };
-        let log = self.log.clone();
-        let id = scan.clone();
-        let scan = scan.clone();
-        async move {
-            if write_end {
-                let end = Record::ScanFinished {
-                    at: unix_millis_now(),
-                    outcome,
-                };
-                let append = Append {
-                    dir: dir.clone(),
-                    record: end,
-                };
-                flat(journal.send(append).await)?;
+        let at = unix_millis_now();
+        let answer: Pin<Box<dyn Future<Output = Answer>>> = match step {
+            Step::JournalEnd => {
+                let end = append(Record::ScanFinished { at, outcome });
+                Box::pin(self.journal.send(end).map(|r| Answer::Journaled(flat(r))))
             }
-            let mut record = flat(recorder.send(Replay(dir.clone())).await)?;
-            // The manifest is the scan's commit record: it goes out only
-            // once every photo that can still arrive is there.
-            let waiting = record.pending_uploads().len();
-            if waiting == 0 {
-                // The pose priors go first, all in one go, then one record
-                // of those that arrived; a crash in between only sends them
-                // again (a file sent again replaces itself).
-                let priors = record.plan.priors.as_ref();
-                let files: Vec<(String, Vec<u8>)> = priors
-                    .map(|p| crate::poses::export::files_of(p, &record))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|(name, _)| !record.extra.contains_key(name))
-                    .map(|(name, text)| (name, text.into_bytes()))
-                    .collect();
-                if !files.is_empty() {
-                    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-                    let put = PutFiles {
-                        place: place.clone(),
-                        scan: id.clone(),
-                        files,
-                    };
-                    let results = uploader.send(put).await.map_err(|e| e.to_string())?;
-                    let mut sent = Vec::with_capacity(names.len());
-                    let mut failed = None;
-                    for (name, result) in names.into_iter().zip(results) {
-                        match result {
-                            Ok(remote) => sent.push((name, remote)),
-                            Err(e) => failed = failed.or(Some(e.to_string())),
-                        }
-                    }
-                    if !sent.is_empty() {
-                        let record = Record::FilesUploaded {
-                            at: unix_millis_now(),
-                            files: sent.iter().cloned().collect(),
-                        };
-                        flat(journal.send(Append { dir: dir.clone(), record }).await)?;
-                    }
-                    if let Some(e) = failed {
-                        return Err(e);
-                    }
-                    record.extra.extend(sent);
-                }
+            Step::Replay => Box::pin(
+                self.recorder
+                    .send(Replay(dir.clone()))
+                    .map(|r| Answer::Replayed(flat(r).map(Box::new))),
+            ),
+            Step::SendPriors(files) => {
+                let put = PutFiles {
+                    place,
+                    scan: scan.clone(),
+                    files,
+                };
+                Box::pin(self.uploader.send(put).map(|r| {
+                    Answer::PriorsSent(match r {
+                        Ok(each) => each
+                            .into_iter()
+                            .map(|r| r.map_err(|e| e.to_string()))
+                            .collect(),
+                        Err(e) => vec![Err(format!("the uploader is gone: {e}"))],
+                    })
+                }))
+            }
+            Step::JournalPriors(files) => {
+                let record = append(Record::FilesUploaded { at, files });
+                Box::pin(
+                    self.journal
+                        .send(record)
+                        .map(|r| Answer::Journaled(flat(r))),
+                )
+            }
+            Step::SendManifest(bytes) => {
                 let put = PutFile {
                     place,
-                    scan: id.clone(),
+                    scan: scan.clone(),
                     name: MANIFEST.to_owned(),
-                    bytes: Manifest::from_record(&record).to_json(),
+                    bytes,
                 };
-                let remote = flat(uploader.send(put).await)?;
-                let record = Record::ManifestUploaded {
-                    at: unix_millis_now(),
-                    remote,
+                Box::pin(
+                    self.uploader
+                        .send(put)
+                        .map(|r| Answer::ManifestSent(flat(r))),
+                )
+            }
+            Step::JournalManifest(remote) => {
+                let record = append(Record::ManifestUploaded { at, remote });
+                Box::pin(
+                    self.journal
+                        .send(record)
+                        .map(|r| Answer::Journaled(flat(r))),
+                )
+            }
+            Step::Retire => {
+                // Nothing more is written to the journal: the scan is
+                // compacted into the scans index and its spool folder goes.
+                self.journal.do_send(Close(dir.clone()));
+                let retire = Retire {
+                    dir,
+                    keep_photos: self.keep_uploaded,
+                    retention: self.retention,
+                    hooks: self.hooks,
                 };
-                flat(journal.send(Append { dir: dir.clone(), record }).await)?;
-                // Nothing more is written to it: the scan is compacted into
-                // the scans index and its spool folder goes.
-                journal.do_send(Close(dir.clone()));
-                match flat(recorder.send(retire).await) {
-                    Ok(_) => {
-                        info!(log, "scan retired: every photo and the manifest are sent"; "scan" => %id);
-                        return Ok(0);
+                Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
+            }
+            Step::SaveBacklog => {
+                // Awaited: the process may exit as soon as the scan is closed.
+                let save = SaveBacklog {
+                    dir,
+                    given_up: run.given_up.clone(),
+                    waiting: run.waiting(),
+                    backoff: self.backlog_backoff,
+                };
+                let log = self.log.clone();
+                Box::pin(self.recorder.send(save).map(move |r| {
+                    if r.is_err() {
+                        warn!(
+                            log,
+                            "the scan's backlog was not written; its photos are all due"
+                        );
                     }
-                    Err(e) => warn!(log, "the scan could not be retired; the next start does it"; "error" => e),
-                }
+                    Answer::Done
+                }))
             }
-            if recorder.send(save).await.is_err() {
-                warn!(log, "the scan's backlog was not written; its photos are all due");
+            Step::Tidy => {
+                let log = self.log.clone();
+                Box::pin(self.recorder.send(Tidy(dir)).map(move |r| {
+                    if let Err(e) = flat(r) {
+                        warn!(log, "could not tidy the scan's spool folder"; "error" => e);
+                    }
+                    Answer::Done
+                }))
             }
-            // Awaited: the process may exit as soon as the scan is closed.
-            if let Err(e) = flat(recorder.send(Tidy(dir)).await) {
-                warn!(log, "could not tidy the scan's spool folder"; "error" => e);
+            Step::Closed(how) => {
+                self.closed(&scan, &how);
+                return self.close(&scan, outcome);
             }
-            Ok::<usize, String>(waiting)
+        };
+        answer
+            .into_actor(self)
+            .map(move |answer, act, ctx| act.closing(scan, outcome, closing, answer, ctx))
+            .spawn(ctx);
+    }
+
+    /// Says how the closing of a scan went.
+    fn closed(&self, scan: &ScanId, how: &Closed) {
+        match how {
+            Closed::Retired => {
+                info!(self.log, "scan retired: every photo and the manifest are sent"; "scan" => %scan)
+            }
+            Closed::NotRetired(e) => {
+                warn!(self.log, "the scan could not be retired; the next start does it"; "scan" => %scan, "error" => e)
+            }
+            Closed::Waiting(waiting) => {
+                warn!(self.log, "the manifest waits until every photo is at the destination";
+                    "scan" => %scan, "photos waiting" => waiting,
+                    "to do" => "scanrig uploads retry, or the next start, sends them and then the manifest")
+            }
+            Closed::Failed(e) => {
+                warn!(self.log, "the manifest was not written; it will be on the next start"; "scan" => %scan, "error" => e)
+            }
+            Closed::Drained => {}
         }
-        .into_actor(self)
-        .map(move |result, act, _| {
-            match result {
-                Ok(0) => {}
-                Ok(waiting) => {
-                    warn!(act.log, "the manifest waits until every photo is at the destination";
-                        "scan" => %scan, "photos waiting" => waiting,
-                        "to do" => "scanrig uploads retry, or the next start, sends them and then the manifest")
-                }
-                Err(e) => {
-                    warn!(act.log, "the manifest was not written; it will be on the next start"; "error" => e)
-                }
-            }
-            act.close(&scan, outcome);
-        })
-        .spawn(ctx);
     }
 
     /// A new scan refused before it took anything (the camera lacks a

@@ -14,6 +14,7 @@
 //! - `status`: the status and the camera by hand;
 //! - `run`: one scan in hand, and its summary; `progress`: subscribing.
 
+mod closing;
 mod column;
 mod commands;
 mod faults;

@@ -1,0 +1,258 @@
+//! The end of a scan as a pure state machine (answers in, steps out, no
+//! actors, no I/O): the journal's last word, the pose priors, the manifest
+//! (the scan's commit record, sent only once every photo that can still
+//! arrive is there) and the scan's retirement; or, for an interrupted
+//! scan's drained uploads, only its backlog. `finish.rs` carries out each
+//! step and feeds its answer back.
+
+use std::collections::BTreeMap;
+
+use crate::journal::ScanRecord;
+use crate::manifest::Manifest;
+use crate::poses::export;
+
+/// What the supervisor does next to close a scan.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Step {
+    /// Journal that the scan ended (`ScanFinished`).
+    JournalEnd,
+    /// Read the scan's journal back.
+    Replay,
+    /// Send the pose priors not at the destination yet: names inside the
+    /// scan's folder, and contents.
+    SendPriors(Vec<(String, Vec<u8>)>),
+    /// Journal the priors that arrived, by name: their ids.
+    JournalPriors(BTreeMap<String, String>),
+    /// Send `manifest.json`.
+    SendManifest(Vec<u8>),
+    /// Journal the manifest's id.
+    JournalManifest(String),
+    /// Close the journal and retire the scan: nothing is left to send.
+    Retire,
+    /// Keep the photos still waiting in the scan's backlog.
+    SaveBacklog,
+    /// Remove what killed downloads left in the spool folder.
+    Tidy,
+    /// Closed: how it went.
+    Closed(Closed),
+}
+
+/// How the closing of a scan went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Closed {
+    /// Every photo, the priors and the manifest are at the destination,
+    /// and the scan left the spool.
+    Retired,
+    /// Everything is sent but the scan could not be retired: the next
+    /// start does it.
+    NotRetired(String),
+    /// Photos still wait; the manifest goes once they are sent.
+    Waiting(usize),
+    /// The priors, the manifest or a journal line failed: the next start
+    /// sends them.
+    Failed(String),
+    /// An interrupted scan's uploads are done; it may be resumed.
+    Drained,
+}
+
+/// What the last step came to.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// Nothing yet: the first step.
+    Begin,
+    /// A journal line was written, or why not.
+    Journaled(Result<(), String>),
+    /// The journal read back, or why not.
+    Replayed(Result<Box<ScanRecord>, String>),
+    /// Each prior's id at the destination, or why not, in the order sent.
+    PriorsSent(Vec<Result<String, String>>),
+    /// The manifest's id at the destination, or why not.
+    ManifestSent(Result<String, String>),
+    /// Whether the scan was retired, or why not.
+    Retired(Result<bool, String>),
+    /// The step needs no answer (the backlog saved, the folder tidied).
+    Done,
+}
+
+/// Where the closing of one scan stands.
+#[derive(Debug)]
+pub(super) struct Closing {
+    at: At,
+    /// The scan as its journal tells it, once read back.
+    record: Option<ScanRecord>,
+    /// The names of the priors being sent, in order.
+    sending: Vec<String>,
+    /// Priors sent but not journaled yet, and the first that failed.
+    priors: BTreeMap<String, String>,
+    priors_failed: Option<String>,
+    /// How it will have gone, once the backlog and the folder are done.
+    outcome: Option<Closed>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Start,
+    Drain,
+    Ending,
+    Replaying,
+    SendingPriors,
+    JournalingPriors,
+    SendingManifest,
+    JournalingManifest,
+    Retiring,
+    SavingBacklog,
+    Tidying,
+    Closed,
+}
+
+impl Closing {
+    /// The closing of a scan that was being captured (`write_end`: its
+    /// end is not journaled yet), or of one whose journal says it ended
+    /// already; `drained`: of an interrupted scan's uploads only.
+    pub(super) fn new(write_end: bool, drained: bool) -> Closing {
+        let mut closing = Closing {
+            at: At::Start,
+            record: None,
+            sending: Vec::new(),
+            priors: BTreeMap::new(),
+            priors_failed: None,
+            outcome: None,
+        };
+        if drained {
+            closing.outcome = Some(Closed::Drained);
+            closing.at = At::Drain;
+        } else if !write_end {
+            closing.at = At::Ending;
+        }
+        closing
+    }
+
+    /// The next step, given what the last one came to.
+    pub(super) fn next(&mut self, answer: Answer) -> Step {
+        match (self.at, answer) {
+            (At::Start, Answer::Begin) => self.go(At::Ending, Step::JournalEnd),
+            (At::Drain, Answer::Begin) => self.go(At::SavingBacklog, Step::SaveBacklog),
+            (At::Ending, Answer::Begin | Answer::Journaled(Ok(()))) => {
+                self.go(At::Replaying, Step::Replay)
+            }
+            (At::Replaying, Answer::Replayed(Ok(record))) => self.replayed(*record),
+            (At::SendingPriors, Answer::PriorsSent(results)) => self.priors_sent(results),
+            (At::JournalingPriors, Answer::Journaled(Ok(()))) => self.after_priors(),
+            (At::SendingManifest, Answer::ManifestSent(Ok(remote))) => {
+                self.go(At::JournalingManifest, Step::JournalManifest(remote))
+            }
+            (At::JournalingManifest, Answer::Journaled(Ok(()))) => {
+                self.go(At::Retiring, Step::Retire)
+            }
+            (At::Retiring, Answer::Retired(Ok(_))) => {
+                self.go(At::Closed, Step::Closed(Closed::Retired))
+            }
+            (At::Retiring, Answer::Retired(Err(e))) => {
+                self.outcome = Some(Closed::NotRetired(e));
+                self.go(At::SavingBacklog, Step::SaveBacklog)
+            }
+            (At::SavingBacklog, Answer::Done) => {
+                // A drained scan's folder stays as it is: it may be resumed.
+                match self.outcome {
+                    Some(Closed::Drained) => self.closed(),
+                    _ => self.go(At::Tidying, Step::Tidy),
+                }
+            }
+            (At::Tidying, _) => self.closed(),
+            (At::Closed, _) => self.closed(),
+            (
+                _,
+                Answer::Journaled(Err(e)) | Answer::Replayed(Err(e)) | Answer::ManifestSent(Err(e)),
+            ) => self.failed(e),
+            (at, answer) => self.failed(format!("closing the scan met {answer:?} while {at:?}")),
+        }
+    }
+
+    fn go(&mut self, at: At, step: Step) -> Step {
+        self.at = at;
+        step
+    }
+
+    fn closed(&mut self) -> Step {
+        let outcome = self.outcome.clone().unwrap_or(Closed::Retired);
+        self.go(At::Closed, Step::Closed(outcome))
+    }
+
+    /// Something failed: the photos still waiting are kept, the folder
+    /// tidied, and the next start tries again.
+    fn failed(&mut self, error: String) -> Step {
+        self.outcome = Some(Closed::Failed(error));
+        self.go(At::SavingBacklog, Step::SaveBacklog)
+    }
+
+    /// The journal read back: with photos waiting, the manifest waits
+    /// too; else the priors not sent yet go first, then the manifest.
+    fn replayed(&mut self, record: ScanRecord) -> Step {
+        let waiting = record.pending_uploads().len();
+        if waiting > 0 {
+            self.outcome = Some(Closed::Waiting(waiting));
+            return self.go(At::SavingBacklog, Step::SaveBacklog);
+        }
+        let priors: Vec<(String, Vec<u8>)> = record
+            .plan
+            .priors
+            .as_ref()
+            .map(|p| export::files_of(p, &record))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(name, _)| !record.extra.contains_key(name))
+            .map(|(name, text)| (name, text.into_bytes()))
+            .collect();
+        self.record = Some(record);
+        if priors.is_empty() {
+            return self.send_manifest();
+        }
+        self.sending = priors.iter().map(|(n, _)| n.clone()).collect();
+        self.go(At::SendingPriors, Step::SendPriors(priors))
+    }
+
+    /// The priors' answers, in the order sent: those that arrived are
+    /// journaled in one record (a crash before it only sends them again:
+    /// a file sent again replaces itself).
+    fn priors_sent(&mut self, results: Vec<Result<String, String>>) -> Step {
+        let names = std::mem::take(&mut self.sending);
+        let mut sent = BTreeMap::new();
+        for (name, result) in names.into_iter().zip(results) {
+            match result {
+                Ok(remote) => {
+                    sent.insert(name, remote);
+                }
+                Err(e) => {
+                    self.priors_failed.get_or_insert(e);
+                }
+            }
+        }
+        if sent.is_empty() {
+            return self.after_priors();
+        }
+        self.priors.clone_from(&sent);
+        self.go(At::JournalingPriors, Step::JournalPriors(sent))
+    }
+
+    fn after_priors(&mut self) -> Step {
+        if let Some(e) = self.priors_failed.take() {
+            return self.failed(e);
+        }
+        let sent = std::mem::take(&mut self.priors);
+        if let Some(record) = &mut self.record {
+            record.extra.extend(sent);
+        }
+        self.send_manifest()
+    }
+
+    fn send_manifest(&mut self) -> Step {
+        let Some(record) = &self.record else {
+            return self.failed("the journal was not read".into());
+        };
+        let bytes = Manifest::from_record(record).to_json();
+        self.go(At::SendingManifest, Step::SendManifest(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests;
