@@ -1,24 +1,22 @@
 //! How the supervisor carries out the sequence's commands: each becomes a
-//! message to a device actor (or the journal, the recorder, the uploader), whose
-//! reply is fed back as an event. Nothing here blocks.
+//! message to a device actor (or the journal, the recorder, the uploader),
+//! whose reply is fed back as an event; the camera's are in `shooting`.
+//! Nothing here blocks.
 
-use std::rc::Rc;
 use std::time::Instant;
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
-use slog::{debug, error, info, warn};
+use slog::{error, info, warn};
 
-use super::column;
 use super::faults::{flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
-use crate::camera::{ApplySettings, Connect, Download, Expose};
 use crate::clock::unix_millis_now;
 use crate::journal::commit::Append;
 use crate::journal::Record;
-use crate::model::{CameraName, Device, FaultKind, Part, PhotoName, ScanId, ShotId, SpoolFile};
+use crate::model::{PhotoName, ScanId, ShotId, SpoolFile};
 use crate::recorder::FreeSpace;
-use crate::sequence::{Command, Event, Fault, PauseReason};
+use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
 use scanrig_hardware::camera::DownloadedFile;
@@ -96,113 +94,9 @@ impl Supervisor {
             return;
         };
         match command {
-            Command::ApplySettings => {
-                // Before any motor moves: every camera the plan names is
-                // the rig's (a column changed since the scan began).
-                let names = column::names(&self.cameras);
-                let missing = run.plan.cameras_missing(&names);
-                if !missing.is_empty() {
-                    let list = |names: &mut dyn Iterator<Item = &CameraName>| {
-                        names.map(CameraName::as_str).collect::<Vec<_>>().join(", ")
-                    };
-                    let message = format!(
-                        "the scan's profile names camera(s) {} the rig no longer has (its cameras: {}); put them back in [[cameras]] and resume, or discard the scan",
-                        list(&mut missing.iter()),
-                        list(&mut names.iter().flatten())
-                    );
-                    let event = Event::DeviceFailed {
-                        device: Device::Camera,
-                        shot: None,
-                        retake: false,
-                        fault: Fault {
-                            kind: FaultKind::Refused,
-                            message,
-                        },
-                    };
-                    return self.feed(scan, event, ctx);
-                }
-                // Each camera's own settings, under the profile's; every
-                // bracket frame's checked against each camera first.
-                let frames: Vec<_> = run
-                    .plan
-                    .bracket
-                    .iter()
-                    .flat_map(|b| b.frames.iter().chain([&b.after]).cloned())
-                    .collect();
-                let settings: Vec<_> = self
-                    .cameras
-                    .iter()
-                    .map(|c| {
-                        let mut all = c.settings.clone();
-                        all.extend(run.plan.camera.clone());
-                        let frames = frames.clone();
-                        (
-                            Part {
-                                camera: c.name.clone(),
-                                frame: 0,
-                            },
-                            ApplySettings {
-                                settings: all,
-                                frames,
-                            },
-                        )
-                    })
-                    .collect();
-                self.ask_cameras(
-                    settings,
-                    "apply settings",
-                    scan,
-                    |s| &mut s.exposing,
-                    |act, mut answers| {
-                        act.camera_fault(None, &mut answers)
-                            .unwrap_or(Event::SettingsApplied)
-                    },
-                    ctx,
-                );
-            }
-            Command::Home => {
-                let table = self.turntable.clone();
-                self.ask(
-                    table.send(Home(self.halt.ticket())),
-                    scan,
-                    |s| &mut s.moving,
-                    |_, r| match r {
-                        Ok(Ok(())) => Event::Homed,
-                        Ok(Err(e)) => table_failed(None, e),
-                        Err(e) => table_lost(None, e),
-                    },
-                    ctx,
-                );
-            }
-            Command::MoveTo(shot) => {
-                let p = run.plan.shot(shot);
-                let msg = MoveTo {
-                    azimuth: p.azimuth,
-                    tilt: p.tilt,
-                    ticket: self.halt.ticket(),
-                };
-                let table = self.turntable.clone();
-                self.ask(
-                    table.send(msg),
-                    scan,
-                    |s| &mut s.moving,
-                    move |_, r| match r {
-                        Ok(Ok(Moved {
-                            stopped: Some(kind),
-                            ..
-                        })) => Event::Halted {
-                            lost: kind == StopKind::Emergency,
-                        },
-                        Ok(Ok(m)) => Event::Moved {
-                            shot,
-                            still: m.still,
-                        },
-                        Ok(Err(e)) => table_failed(Some(shot), e),
-                        Err(e) => table_lost(Some(shot), e),
-                    },
-                    ctx,
-                );
-            }
+            Command::ApplySettings => self.apply_settings(scan, ctx),
+            Command::Home => self.home(scan, ctx),
+            Command::MoveTo(shot) => self.move_to(scan, shot, ctx),
             Command::Settle(shot) => {
                 let settle = run.plan.settle();
                 run.stages.settling += settle;
@@ -211,52 +105,7 @@ impl Supervisor {
                     act.feed(&scan, Event::Settled(shot), ctx)
                 });
             }
-            Command::Expose(shot) => {
-                // Only the parts (cameras, frames) without a photo of this
-                // stop yet: one camera retried does not expose the others
-                // again, nor the frames of its set it has taken.
-                let shooting = run.plan.parts(shot, &column::names(&self.cameras));
-                let closed = run.closed(shot);
-                let frames = run.plan.frames();
-                let asks: Vec<_> = shooting
-                    .iter()
-                    .filter(|p| !closed.contains(p))
-                    .map(|part| {
-                        let request = run.plan.capture_request(shot, part);
-                        let mut expose = Expose::plain(request);
-                        if let Some(b) = &run.plan.bracket {
-                            expose.before = b.frames[part.frame].clone();
-                            if part.frame + 1 == frames {
-                                expose.after = b.after.clone();
-                            }
-                        }
-                        (part.clone(), expose)
-                    })
-                    .collect();
-                let id = scan.clone();
-                self.ask_cameras(
-                    asks,
-                    "expose",
-                    scan,
-                    |s| &mut s.exposing,
-                    move |act, mut answers| {
-                        let fault = act.camera_fault(Some(shot), &mut answers);
-                        let Some(run) = act.runs.get_mut(&id) else {
-                            return fault.unwrap_or(Event::Exposed(shot));
-                        };
-                        for (part, exposure) in answers {
-                            if let Ok(exposure) = exposure {
-                                run.exposures
-                                    .entry(shot)
-                                    .or_default()
-                                    .insert(part, exposure);
-                            }
-                        }
-                        column::stop_exposed(shot, &shooting, &run.closed(shot), fault)
-                    },
-                    ctx,
-                );
-            }
+            Command::Expose(shot) => self.expose(scan, shot, ctx),
             Command::Download(shot) => self.download(scan, shot, ctx),
             Command::Persist(shot) => self.merge_then_persist(scan, shot, ctx),
             Command::Upload {
@@ -279,135 +128,96 @@ impl Supervisor {
                     act.feed(&scan, Event::RetryDue(retry), ctx)
                 });
             }
-            Command::Probe(device) => {
-                debug!(self.log, "looking for the gone device"; "scan" => %scan, "device" => ?device);
-                let id = scan.clone();
-                let every = column::names(&self.cameras).into_iter().map(|camera| {
-                    let part = Part { camera, frame: 0 };
-                    (part, Connect)
-                });
-                self.ask_cameras(
-                    every,
-                    "connect",
-                    scan,
-                    |s| &mut s.exposing,
-                    move |act, answers| {
-                        let present = answers.iter().all(|(_, r)| r.is_ok());
-                        if let (true, Some(run)) = (present, act.runs.get_mut(&id)) {
-                            info!(act.log, "the camera is back; the scan goes on"; "scan" => %id);
-                            run.paused = None;
-                        }
-                        Event::Probed { device, present }
-                    },
-                    ctx,
-                );
-            }
+            Command::Probe(device) => self.probe(scan, device, ctx),
             Command::Deenergise => self.turntable.do_send(Release),
-            Command::Paused(reason) => {
-                match &reason {
-                    PauseReason::Fault(why) => {
-                        error!(self.log, "scan paused"; "scan" => %scan, "reason" => why);
-                        run.paused = Some(why.clone());
-                    }
-                    PauseReason::Manual(what) => {
-                        info!(self.log, "scan paused for the operator"; "scan" => %scan, "to do" => what)
-                    }
-                    PauseReason::Refused(why) => {
-                        error!(self.log, "scan refused"; "scan" => %scan, "reason" => why);
-                        run.paused = Some(why.clone());
-                    }
-                    PauseReason::Disconnected(why) => {
-                        warn!(self.log, "scan paused until the device is back"; "scan" => %scan, "reason" => why);
-                        run.paused = Some(why.clone());
-                    }
-                    PauseReason::Operator => info!(self.log, "scan paused"; "scan" => %scan),
-                }
-                let refused = matches!(reason, PauseReason::Refused(_));
-                self.tell(Progress::Paused {
-                    scan: scan.clone(),
-                    reason,
-                });
-                if refused {
-                    self.discard_if_untouched(scan, ctx);
-                }
-            }
+            Command::Paused(reason) => self.paused(scan, reason, ctx),
             Command::Finished(outcome) => self.finish(scan, outcome, ctx),
         }
     }
 
-    /// Downloads the exposures of a stop, every camera's together; the
-    /// shot is downloaded once every camera's files are in the spool.
-    fn download(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
-        let names = column::names(&self.cameras);
-        let Some(run) = self.runs.get_mut(scan) else {
-            return;
-        };
-        let exposures = run.exposures.get(&shot).cloned().unwrap_or_default();
-        if exposures.is_empty() {
-            // Every part already in the spool (a resume after a crash that
-            // kept them all), or nothing to download (lost in a restart):
-            // take the shot again.
-            let event = run.complete(shot, &names);
-            return self.feed(scan, event, ctx);
-        }
-        let dir = run.dir.clone();
-        let id = scan.clone();
-        // A part of a stop shot by several is journaled as it lands: a
-        // crash before the whole stop is in keeps it.
-        let several = run.plan.parts(shot, &names).len() > 1;
-        // Each part's photo name, for the journal to record its identity.
-        let photos: Rc<std::collections::BTreeMap<Part, PhotoName>> = Rc::new(
-            exposures
-                .keys()
-                .map(|p| (p.clone(), run.plan.photo(shot, p)))
-                .collect(),
-        );
-        let (journal, at) = (self.journal.clone(), dir.clone());
-        let named = Rc::clone(&photos);
-        let each: column::OnAnswer<Vec<DownloadedFile>> =
-            Rc::new(move |part, files: &Vec<DownloadedFile>| {
-                if let (true, Some(photo)) = (several, named.get(part)) {
-                    journal.do_send(Append {
-                        dir: at.clone(),
-                        record: Record::PartCaptured {
-                            shot,
-                            at: unix_millis_now(),
-                            files: files.iter().map(|f| spool_file(f.clone(), photo)).collect(),
-                        },
-                    });
-                }
-            });
-        self.ask_cameras_each(
-            exposures.into_iter().map(|(part, exposure)| {
-                let dir = dir.clone();
-                (part, Download { exposure, dir })
-            }),
-            "download",
+    fn home(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
+        let table = self.turntable.clone();
+        self.ask(
+            table.send(Home(self.halt.ticket())),
             scan,
-            |s| &mut s.downloading,
-            each,
-            move |act, mut answers| {
-                let fault = act.camera_fault(Some(shot), &mut answers);
-                let Some(run) = act.runs.get_mut(&id) else {
-                    return fault.unwrap_or(Event::Downloaded(shot));
-                };
-                for (part, files) in answers {
-                    let (Ok(files), Some(photo)) = (files, photos.get(&part)) else {
-                        continue;
-                    };
-                    if let Some(e) = run.exposures.get_mut(&shot) {
-                        e.remove(&part);
-                    }
-                    let files = files.into_iter().map(|f| spool_file(f, photo)).collect();
-                    run.parts.entry(shot).or_default().insert(part, files);
-                }
-                if let Some(fault) = fault {
-                    return fault;
-                }
-                run.complete(shot, &names)
+            |s| &mut s.moving,
+            |_, r| match r {
+                Ok(Ok(())) => Event::Homed,
+                Ok(Err(e)) => table_failed(None, e),
+                Err(e) => table_lost(None, e),
             },
             ctx,
         );
+    }
+
+    fn move_to(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let p = run.plan.shot(shot);
+        let msg = MoveTo {
+            azimuth: p.azimuth,
+            tilt: p.tilt,
+            ticket: self.halt.ticket(),
+        };
+        let table = self.turntable.clone();
+        self.ask(
+            table.send(msg),
+            scan,
+            |s| &mut s.moving,
+            move |_, r| match r {
+                Ok(Ok(Moved {
+                    stopped: Some(kind),
+                    ..
+                })) => Event::Halted {
+                    lost: kind == StopKind::Emergency,
+                },
+                Ok(Ok(m)) => Event::Moved {
+                    shot,
+                    still: m.still,
+                },
+                Ok(Err(e)) => table_failed(Some(shot), e),
+                Err(e) => table_lost(Some(shot), e),
+            },
+            ctx,
+        );
+    }
+
+    fn paused(&mut self, scan: &ScanId, reason: PauseReason, ctx: &mut Context<Self>) {
+        let log = &self.log;
+        let why = match &reason {
+            PauseReason::Fault(why) => {
+                error!(log, "scan paused"; "scan" => %scan, "reason" => why);
+                Some(why)
+            }
+            PauseReason::Manual(what) => {
+                info!(log, "scan paused for the operator"; "scan" => %scan, "to do" => what);
+                None
+            }
+            PauseReason::Refused(why) => {
+                error!(log, "scan refused"; "scan" => %scan, "reason" => why);
+                Some(why)
+            }
+            PauseReason::Disconnected(why) => {
+                warn!(log, "scan paused until the device is back"; "scan" => %scan, "reason" => why);
+                Some(why)
+            }
+            PauseReason::Operator => {
+                info!(log, "scan paused"; "scan" => %scan);
+                None
+            }
+        };
+        if let (Some(why), Some(run)) = (why, self.runs.get_mut(scan)) {
+            run.paused = Some(why.clone());
+        }
+        let refused = matches!(reason, PauseReason::Refused(_));
+        self.tell(Progress::Paused {
+            scan: scan.clone(),
+            reason,
+        });
+        if refused {
+            self.discard_if_untouched(scan, ctx);
+        }
     }
 
     pub(super) fn persist(&mut self, scan: &ScanId, shot: ShotId, ctx: &mut Context<Self>) {

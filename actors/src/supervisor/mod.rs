@@ -24,7 +24,9 @@ mod messages;
 mod motors;
 mod progress;
 mod run;
+mod shooting;
 mod status;
+mod stop;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;

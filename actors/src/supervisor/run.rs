@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use scanrig_hardware::camera::{CameraError, Exposure};
+use scanrig_hardware::camera::CameraError;
 use serde::Serialize;
 
+use super::stop::Stop;
 use crate::destination::Upload;
 use crate::journal::ScanRecord;
-use crate::model::{CameraName, Outcome, Part, Place, ScanPlan, ShotId, SpoolFile};
+use crate::model::{CameraName, Outcome, Place, ScanPlan, ShotId, SpoolFile};
 use crate::sequence::{Event, Sequence, ShotState};
 
 /// Time spent per stage, summed over the shots of a scan.
@@ -75,12 +76,9 @@ pub(crate) struct Run {
     pub(crate) active: bool,
     /// The journal already says the scan ended.
     pub(crate) ended: bool,
-    /// Exposures not yet downloaded, by shot and part (camera, bracket
-    /// frame).
-    pub(crate) exposures: HashMap<ShotId, BTreeMap<Part, Exposure>>,
-    /// Files in the spool of a shot some of whose parts are not done yet,
-    /// by part: a retry fires and downloads only the others.
-    pub(crate) parts: HashMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
+    /// The stops whose parts are not all in the spool yet: a retry
+    /// fires and downloads only the others.
+    pub(crate) stops: HashMap<ShotId, Stop>,
     pub(crate) files: HashMap<ShotId, Vec<SpoolFile>>,
     /// Shots read from an earlier destination's folder, not the spool.
     pub(crate) sources: BTreeMap<ShotId, PathBuf>,
@@ -122,11 +120,15 @@ impl Run {
             seq,
             active: false,
             ended: record.is_some_and(|r| r.finished.is_some()),
-            exposures: HashMap::new(),
             // What a crash left of shots not captured whole: a resume takes
             // only the rest.
-            parts: record
-                .map(|r| r.parts.clone().into_iter().collect())
+            stops: record
+                .map(|r| {
+                    r.parts
+                        .iter()
+                        .map(|(shot, parts)| (*shot, Stop::with_landed(parts.clone())))
+                        .collect()
+                })
                 .unwrap_or_default(),
             files,
             sources: record.map(|r| r.sources.clone()).unwrap_or_default(),
@@ -139,45 +141,30 @@ impl Run {
         }
     }
 
-    /// The parts (camera, frame) whose shutter has closed at stop `shot`:
-    /// an exposure waiting for its download, or its files in the spool.
-    pub(crate) fn closed(&self, shot: ShotId) -> BTreeSet<Part> {
-        let exposed = self.exposures.get(&shot).into_iter().flat_map(|e| e.keys());
-        let parts = self.parts.get(&shot).into_iter().flat_map(|p| p.keys());
-        exposed.chain(parts).cloned().collect()
+    /// Stop `shot`, needing the parts of the cameras `cameras` (the
+    /// column as it is now) that shoot it.
+    pub(crate) fn stop(&mut self, shot: ShotId, cameras: &[Option<CameraName>]) -> &mut Stop {
+        let needed = self.plan.parts(shot, cameras);
+        self.stops.entry(shot).or_default().need(needed)
     }
 
-    /// The shot's files, once every part of it (each frame of each camera
-    /// of `cameras` that shoots it) is in the spool: `Downloaded`, the
-    /// files in the column's order; else the event that takes the missing
-    /// parts again.
+    /// The shot's files, once every part of its stop is in the spool:
+    /// `Downloaded`; else the event that takes the missing parts again.
     pub(crate) fn complete(&mut self, shot: ShotId, cameras: &[Option<CameraName>]) -> Event {
-        let needed = self.plan.parts(shot, cameras);
-        let parts = self.parts.get(&shot);
-        if !needed
-            .iter()
-            .all(|p| parts.is_some_and(|parts| parts.contains_key(p)))
-        {
+        match self.stop(shot, cameras).complete() {
+            Ok(files) => {
+                self.stops.remove(&shot);
+                self.files.insert(shot, files);
+                Event::Downloaded(shot)
+            }
             // A part's exposure was lost: take it again.
-            return super::faults::camera_failed(
+            Err(_) => super::faults::camera_failed(
                 Some(shot),
                 CameraError::FileGone {
                     file: self.plan.shot(shot).stem.clone(),
                 },
-            );
+            ),
         }
-        self.exposures.remove(&shot);
-        let mut parts = self.parts.remove(&shot).unwrap_or_default();
-        let mut files: Vec<SpoolFile> = needed
-            .iter()
-            .filter_map(|p| parts.remove(p))
-            .flatten()
-            .collect();
-        // Parts of a camera that no longer shoots here (it left the
-        // column after they were journaled) still belong to the shot.
-        files.extend(parts.into_values().flatten());
-        self.files.insert(shot, files);
-        Event::Downloaded(shot)
     }
 
     /// The uploads of a shot's files.
