@@ -26,7 +26,7 @@ use actix_web::ResponseError as _;
 use anyhow::Context as _;
 use rumqttc::{AsyncClient, LastWill, MqttOptions, Publish, QoS};
 use scanrig_actors::clock::unix_millis_now;
-use scanrig_actors::supervisor::{GetStatus, Progress, Supervisor};
+use scanrig_actors::supervisor::{Control, GetStatus, Progress, Supervisor};
 use serde_json::{json, Value};
 use slog::{info, warn, Logger};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
@@ -434,12 +434,14 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
             .await
             .map(|scan| json!({"scan": scan})),
         Verb::Pause | Verb::Resume | Verb::Stop => {
-            let action = match cmd.command {
-                Verb::Pause => "pause",
-                Verb::Resume => "resume",
-                _ => "stop",
+            let control = match cmd.command {
+                Verb::Pause => Control::Pause,
+                Verb::Resume => Control::Resume,
+                _ => Control::Stop,
             };
-            rig_commands::control(sup, action).await.map(|()| json!({}))
+            rig_commands::control(sup, control)
+                .await
+                .map(|()| json!({}))
         }
         Verb::Home => rig_commands::home(sup, "mqtt".into())
             .await

@@ -148,7 +148,7 @@ async fn control(
     action: web::Path<String>,
 ) -> ApiResult {
     no_body(&req)?;
-    commands::control(&shared.sup, &action).await?;
+    commands::control(&shared.sup, commands::action(&action)?).await?;
     Ok(HttpResponse::Accepted().json(json!({})))
 }
 

@@ -6,7 +6,7 @@
 use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::web;
-use scanrig_actors::supervisor::{Control, GetStatus, HomeAll, RigState, StartScan, Supervisor};
+use scanrig_actors::supervisor::{Control, GetStatus, HomeAll, StartScan, Supervisor};
 use serde_json::json;
 
 use super::error::ApiError;
@@ -54,41 +54,30 @@ pub(crate) async fn start(
     Ok(scan)
 }
 
-/// Pauses, resumes or stops the scan, when its state allows.
-pub(crate) async fn control(sup: &Addr<Supervisor>, action: &str) -> Result<(), ApiError> {
-    let state = sup.send(GetStatus).await?.state;
-    use RigState::*;
-    let (control, allowed, refusal) = match action {
-        "pause" => (
-            Control::Pause,
-            state == Scanning,
-            "only a scan that is running can be paused",
-        ),
-        "resume" => (
-            Control::Resume,
-            matches!(state, Paused | Fault),
-            "only a paused scan can be resumed",
-        ),
-        "stop" => (
-            Control::Stop,
-            matches!(state, Scanning | Paused | Fault),
-            "no scan is running",
-        ),
-        other => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{other:?} is not an action; use pause, resume or stop"),
-            ))
-        }
-    };
-    if !allowed {
-        return Err(ApiError::conflict(format!(
-            "{refusal} (the rig is {})",
-            json!(state).as_str().unwrap_or("busy")
-        )));
+/// The operator's request an action names (`pause`, `resume`, `stop`).
+pub(crate) fn action(name: &str) -> Result<Control, ApiError> {
+    match name {
+        "pause" => Ok(Control::Pause),
+        "resume" => Ok(Control::Resume),
+        "stop" => Ok(Control::Stop),
+        other => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{other:?} is not an action; use pause, resume or stop"),
+        )),
     }
-    sup.send(control).await?;
-    Ok(())
+}
+
+/// Pauses, resumes or stops the scan; the scan's sequence refuses what
+/// its state does not allow, and the refusal says the rig's state.
+pub(crate) async fn control(sup: &Addr<Supervisor>, control: Control) -> Result<(), ApiError> {
+    let Err(refusal) = sup.send(control).await? else {
+        return Ok(());
+    };
+    let state = sup.send(GetStatus).await?.state;
+    Err(ApiError::conflict(format!(
+        "{refusal} (the rig is {})",
+        json!(state).as_str().unwrap_or("busy")
+    )))
 }
 
 /// Homes every axis, once nothing else moves them; `origin` says who asked.

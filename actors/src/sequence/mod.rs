@@ -11,7 +11,9 @@ mod types;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-pub use types::{Command, Event, Fault, PauseReason, Retry, SequenceConfig, ShotState};
+pub use types::{
+    Command, Control, Event, Fault, PauseReason, Refusal, Retry, SequenceConfig, ShotState,
+};
 
 use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::RestartBudget;
@@ -145,6 +147,55 @@ impl Sequence {
         out
     }
 
+    /// Carries out what the operator asks, or says why it cannot be done
+    /// in the scan's state (and changes nothing); returns what to do now.
+    pub fn control(&mut self, control: Control) -> Result<Vec<Command>, Refusal> {
+        let mut out = Vec::new();
+        match control {
+            Control::Pause if self.mode == Mode::Running => self.pause(PauseReason::Operator),
+            Control::Pause => return Err(Refusal::NotRunning),
+            Control::Resume => self.resume(&mut out)?,
+            Control::Stop => self.stop()?,
+        }
+        self.advance(&mut out);
+        Ok(out)
+    }
+
+    fn resume(&mut self, out: &mut Vec<Command>) -> Result<(), Refusal> {
+        let Mode::Paused(reason) = &self.mode else {
+            return Err(Refusal::NotPaused);
+        };
+        if reason.is_fault() {
+            self.budget.reset();
+            self.failures = [0; 2];
+            self.blocked_until_retry = [false; 2];
+        }
+        self.mode = Mode::Running;
+        self.pause_announced = false;
+        for shot in self.ids_in(ShotState::Persisting) {
+            out.push(Command::Persist(shot));
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) -> Result<(), Refusal> {
+        if !matches!(self.mode, Mode::Running | Mode::Paused(_) | Mode::Idle) {
+            return Err(Refusal::NoScan);
+        }
+        if matches!(self.mode, Mode::Paused(PauseReason::Disconnected(_))) && self.camera_blocked()
+        {
+            // The camera is gone: the photos it holds cannot be had, and
+            // the scan stops without them (not taken), rather than wait
+            // for the camera to come back.
+            for shot in self.ids_in(ShotState::Exposed) {
+                self.set(shot, ShotState::Pending);
+            }
+        }
+        self.mode = Mode::Stopping;
+        self.draining = false;
+        Ok(())
+    }
+
     fn apply(&mut self, event: Event, now: Instant, out: &mut Vec<Command>) {
         match event {
             Event::Start => self.start(out),
@@ -247,41 +298,6 @@ impl Sequence {
                         check_existing: true,
                     });
                 }
-            }
-            Event::Pause => {
-                if self.mode == Mode::Running {
-                    self.pause(PauseReason::Operator);
-                }
-            }
-            Event::Resume => {
-                if let Mode::Paused(reason) = &self.mode {
-                    if reason.is_fault() {
-                        self.budget.reset();
-                        self.failures = [0; 2];
-                        self.blocked_until_retry = [false; 2];
-                    }
-                    self.mode = Mode::Running;
-                    self.pause_announced = false;
-                    for shot in self.ids_in(ShotState::Persisting) {
-                        out.push(Command::Persist(shot));
-                    }
-                }
-            }
-            Event::Stop => {
-                if matches!(self.mode, Mode::Paused(PauseReason::Disconnected(_)))
-                    && self.camera_blocked()
-                {
-                    // The camera is gone: the photos it holds cannot be had,
-                    // and the scan stops without them (not taken), rather
-                    // than wait for the camera to come back.
-                    for shot in self.ids_in(ShotState::Exposed) {
-                        self.set(shot, ShotState::Pending);
-                    }
-                }
-                if matches!(self.mode, Mode::Running | Mode::Paused(_) | Mode::Idle) {
-                    self.mode = Mode::Stopping;
-                }
-                self.draining = false;
             }
         }
     }

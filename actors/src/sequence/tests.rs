@@ -36,6 +36,7 @@ type FailPolicy = Box<dyn FnMut(&Command, usize) -> Option<Event>>;
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
     Event(Event),
+    Control(Control),
     Cmd(Command),
 }
 
@@ -86,6 +87,18 @@ impl World {
         self.log.push(Step::Event(event.clone()));
         self.now += Duration::from_millis(10);
         let commands = self.seq.handle(event, self.now);
+        self.issue(commands);
+    }
+
+    /// The operator asks; carried out or refused.
+    fn control(&mut self, control: Control) -> Result<(), Refusal> {
+        self.log.push(Step::Control(control));
+        let commands = self.seq.control(control)?;
+        self.issue(commands);
+        Ok(())
+    }
+
+    fn issue(&mut self, commands: Vec<Command>) {
         for c in commands {
             self.log.push(Step::Cmd(c.clone()));
             self.pending.push_back(c);
@@ -183,7 +196,7 @@ impl World {
             .iter()
             .filter_map(|s| match s {
                 Step::Cmd(c) => Some(c),
-                Step::Event(_) => None,
+                Step::Event(_) | Step::Control(_) => None,
             })
             .collect()
     }
@@ -348,7 +361,7 @@ fn spent_restart_budget_pauses_with_the_reason_and_releases_the_motor() {
     assert!(!w.seq.is_finished());
     // The operator fixes the camera and resumes: the rig homes again.
     w.fail = Box::new(|_, _| None);
-    w.feed(Event::Resume);
+    w.control(Control::Resume).unwrap();
     w.run();
     assert_eq!(w.count(|c| *c == Command::Home), 2);
     assert!(w.seq.is_finished());
@@ -419,7 +432,7 @@ fn pause_waits_for_the_step_in_flight_and_resume_continues() {
     while w.count_events(|e| *e == Event::Exposed(ShotId(2))) == 0 {
         assert!(w.step());
     }
-    w.feed(Event::Pause);
+    w.control(Control::Pause).unwrap();
     w.run();
     let cmds = w.commands();
     assert!(
@@ -438,7 +451,7 @@ fn pause_waits_for_the_step_in_flight_and_resume_continues() {
     );
     // Shot 2, exposed before the pause, was still downloaded and uploaded.
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::Uploaded);
-    w.feed(Event::Resume);
+    w.control(Control::Resume).unwrap();
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 4);
@@ -450,7 +463,7 @@ fn stop_lets_captured_photos_upload_and_releases_the_motor() {
     w.hold_uploads = true;
     w.feed(Event::Start);
     w.run();
-    w.feed(Event::Stop);
+    w.control(Control::Stop).unwrap();
     w.run();
     assert!(!w.seq.is_finished(), "uploads still out");
     w.hold_uploads = false;
@@ -641,7 +654,7 @@ fn stopping_while_the_camera_is_gone_ends_the_scan_and_the_looking() {
     while w.count(|c| matches!(c, Command::Paused(PauseReason::Disconnected(_)))) == 0 {
         assert!(w.step(), "{}", w.dump());
     }
-    w.feed(Event::Stop);
+    w.control(Control::Stop).unwrap();
     w.run();
     assert!(w.seq.is_finished(), "{}", w.dump());
     assert_eq!(w.count(|c| *c == Command::Finished(Outcome::Stopped)), 1);
@@ -659,7 +672,7 @@ fn stopping_while_the_camera_is_gone_with_a_photo_on_it_ends_the_scan_without_it
         assert!(w.step(), "{}", w.dump());
     }
     assert_eq!(w.seq.shot(ShotId(2)), ShotState::Exposed);
-    w.feed(Event::Stop);
+    w.control(Control::Stop).unwrap();
     w.run();
     assert!(w.seq.is_finished(), "{}", w.dump());
     assert_eq!(w.count(|c| *c == Command::Finished(Outcome::Stopped)), 1);
@@ -843,7 +856,7 @@ fn a_rig_without_a_tilt_motor_pauses_before_each_new_tilt_and_resume_continues()
         0,
         "holds the table where it is"
     );
-    w.feed(Event::Resume);
+    w.control(Control::Resume).unwrap();
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 4);
@@ -922,7 +935,7 @@ fn a_homing_timeout_pauses_after_one_attempt_and_spends_no_budget() {
         w.dump()
     );
     // Resumed by hand, it homes again (once more, not in a loop).
-    w.feed(Event::Resume);
+    w.control(Control::Resume).unwrap();
     w.run();
     assert_eq!(w.count(|c| *c == Command::Home), 2);
 }
@@ -970,4 +983,32 @@ fn the_table_turns_and_settles_for_the_next_shot_while_a_download_runs() {
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 3);
+}
+
+#[test]
+fn what_the_operator_asks_out_of_turn_is_refused_and_changes_nothing() {
+    let mut w = World::new(config(), 3);
+    // Before the scan starts: nothing to pause or resume.
+    assert_eq!(w.control(Control::Pause), Err(Refusal::NotRunning));
+    assert_eq!(w.control(Control::Resume), Err(Refusal::NotPaused));
+    w.feed(Event::Start);
+    assert_eq!(w.control(Control::Resume), Err(Refusal::NotPaused));
+    w.control(Control::Pause).unwrap();
+    assert_eq!(w.control(Control::Pause), Err(Refusal::NotRunning));
+    let before = w.commands().len();
+    w.run();
+    w.control(Control::Stop).unwrap();
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    // Over: nothing is carried out any more.
+    for control in [Control::Pause, Control::Resume, Control::Stop] {
+        assert!(w.control(control).is_err(), "{control:?}");
+    }
+    assert!(
+        w.commands()[before..]
+            .iter()
+            .all(|c| !matches!(c, Command::Expose(_) | Command::MoveTo(_))),
+        "{}",
+        w.dump()
+    );
 }

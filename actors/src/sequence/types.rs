@@ -145,12 +145,43 @@ pub enum Event {
         /// It answers.
         present: bool,
     },
+}
+
+/// What the operator asks of a scan (the buttons, the page, the API,
+/// MQTT): the sequence carries it out or says why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
     /// Pause after the steps in flight.
     Pause,
     /// Continue a paused scan.
     Resume,
     /// Stop capturing; what was captured still uploads.
     Stop,
+}
+
+impl Control {
+    /// Why it is refused when no scan is under way at all.
+    pub fn refused_without_scan(self) -> Refusal {
+        match self {
+            Control::Pause => Refusal::NotRunning,
+            Control::Resume => Refusal::NotPaused,
+            Control::Stop => Refusal::NoScan,
+        }
+    }
+}
+
+/// Why what the operator asks cannot be done now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Pausing a scan that is not running.
+    #[error("only a scan that is running can be paused")]
+    NotRunning,
+    /// Resuming a scan that is not paused.
+    #[error("only a paused scan can be resumed")]
+    NotPaused,
+    /// Stopping a scan that is stopping or over, or none at all.
+    #[error("no scan is running")]
+    NoScan,
 }
 
 /// What a fired timer retries.

@@ -89,7 +89,7 @@ impl Supervisor {
             .spawn(ctx);
     }
 
-    fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
+    pub(super) fn execute(&mut self, scan: &ScanId, command: Command, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };

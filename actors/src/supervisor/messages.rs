@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
 use crate::model::{ScanId, ScanPlan, ShotId};
-use crate::sequence::PauseReason;
+use crate::sequence::{Control, PauseReason, Refusal};
 use crate::turntable::JogAxis;
 
 /// How a scan is going, told to every subscriber.
@@ -167,16 +167,9 @@ impl Drain {
     }
 }
 
-/// What the operator asks of the active scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub enum Control {
-    /// Pause after the step in flight.
-    Pause,
-    /// Continue.
-    Resume,
-    /// Stop taking photos; what was taken still uploads.
-    Stop,
+/// What the operator asks of the active scan: done, or why not.
+impl Message for Control {
+    type Result = Result<(), Refusal>;
 }
 
 /// Adds a subscriber to [`Progress`].

@@ -37,8 +37,9 @@ use scanrig_hardware::camera::CameraConnector;
 use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
 use slog::{info, Logger};
 
+pub use crate::sequence::{Control, Refusal};
 pub use messages::{
-    Busy, Control, Drain, Motion, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise,
+    Busy, Drain, Motion, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise,
 };
 pub use motors::{HomeAll, JogBy};
 pub use progress::progress;
@@ -317,26 +318,24 @@ impl Supervisor {
             .collect()
     }
 
-    fn control(&mut self, control: Control, ctx: &mut Context<Self>) {
-        let Some(scan) = self.active().cloned() else {
-            return;
-        };
-        let event = match control {
-            Control::Pause => Event::Pause,
-            Control::Resume => {
-                if let Some(run) = self.runs.get_mut(&scan) {
-                    run.paused = None;
-                }
-                Event::Resume
-            }
-            Control::Stop => Event::Stop,
-        };
-        if matches!(control, Control::Pause | Control::Stop) {
+    /// Carries out what the operator asks of the active scan, or says
+    /// why not.
+    fn control(&mut self, control: Control, ctx: &mut Context<Self>) -> Result<(), Refusal> {
+        let refused = control.refused_without_scan();
+        let scan = self.active().cloned().ok_or(refused)?;
+        let run = self.runs.get_mut(&scan).ok_or(refused)?;
+        let commands = run.seq.control(control)?;
+        match control {
+            Control::Resume => run.paused = None,
             // A move in flight brakes and holds where it is.
-            self.halt.request(StopKind::Controlled);
+            Control::Pause | Control::Stop => self.halt.request(StopKind::Controlled),
         }
         info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
-        self.feed(&scan, event, ctx);
+        for command in commands {
+            self.execute(&scan, command, ctx);
+        }
+        self.refresh();
+        Ok(())
     }
 }
 
@@ -429,10 +428,10 @@ impl Handler<Drain> for Supervisor {
 }
 
 impl Handler<Control> for Supervisor {
-    type Result = ();
+    type Result = Result<(), Refusal>;
 
-    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) {
-        self.control(msg, ctx);
+    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) -> Self::Result {
+        self.control(msg, ctx)
     }
 }
 
@@ -452,14 +451,16 @@ impl Handler<Pressed> for Supervisor {
                     // not at the end of the move in flight.
                     self.stop_motors(true);
                 }
-                self.control(Control::Stop, ctx);
+                let _ = self.control(Control::Stop, ctx);
             }
             // No scan: Stop stops a jog or homing (a long press at once).
             (Button::Stop, None) => self.stop_motors(event.long),
             (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
-                self.control(Control::Resume, ctx)
+                let _ = self.control(Control::Resume, ctx);
             }
-            (Button::Pause, Some(false)) => self.control(Control::Pause, ctx),
+            (Button::Pause, Some(false)) => {
+                let _ = self.control(Control::Pause, ctx);
+            }
             (Button::Start, None) => self.tell(Progress::StartRequested),
             _ => {}
         }
