@@ -18,8 +18,10 @@
 //! - [`coverage`]: where each shot of a scan stands, for its picture.
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
-//!   [`recorder`] (the journal's writer thread) and [`supervisor`], which
-//!   carries out the sequence's commands.
+//!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
+//!   merged), [`manual`] (the rig by hand: jogs, homing, the camera's
+//!   preview, settings and test shots) and [`supervisor`], which carries
+//!   out the sequence's commands.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
@@ -33,6 +35,7 @@ pub mod history;
 pub mod hooks;
 pub mod journal;
 pub mod manifest;
+pub mod manual;
 pub mod merge;
 pub mod model;
 pub mod poses;

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use scanrig_actors::destination::{Destinations, LocalDir};
+use scanrig_actors::manual::JogBy;
 use scanrig_actors::model::{Outcome, ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{
-    progress, JogBy, Progress, Rig, RigCamera, StartScan, Supervisor,
+    progress, Manual, Progress, Rig, RigCamera, StartScan, Supervisor,
 };
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::{MotionLimits, SimAxis, SimAxisConfig, StopKind, Travel};
@@ -195,6 +196,7 @@ fn the_stop_button_stops_a_jog_and_a_long_press_stops_it_at_once() {
     System::new().block_on(async {
         let sup = Supervisor::start(rig, scanrig_actors_log());
         let mut rx = progress(&sup).await.unwrap();
+        let manual = sup.send(Manual).await.unwrap();
         let jog = |by: f64| JogBy {
             axis: JogAxis::Turntable,
             by: Degrees(by),
@@ -202,10 +204,10 @@ fn the_stop_button_stops_a_jog_and_a_long_press_stops_it_at_once() {
         };
         for (long, want) in [(false, StopKind::Controlled), (true, StopKind::Emergency)] {
             // Homed by a short jog first: the long one is all motion.
-            sup.send(jog(1.0)).await.unwrap().unwrap();
+            manual.send(jog(1.0)).await.unwrap().unwrap();
             until(&mut rx, |p| matches!(p, Progress::Motion(None))).await;
             let started = std::time::Instant::now();
-            let running = sup.send(jog(360.0));
+            let running = manual.send(jog(360.0));
             until(&mut rx, |p| matches!(p, Progress::Motion(Some(_)))).await;
             press(long);
             let jogged = running.await.unwrap().unwrap();

@@ -6,7 +6,8 @@
 use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::web;
-use scanrig_actors::supervisor::{Control, GetStatus, HomeAll, StartScan, Supervisor};
+use scanrig_actors::manual::HomeAll;
+use scanrig_actors::supervisor::{Control, GetStatus, Manual, StartScan, Supervisor};
 use serde_json::json;
 
 use super::error::ApiError;
@@ -82,6 +83,7 @@ pub(crate) async fn control(sup: &Addr<Supervisor>, control: Control) -> Result<
 
 /// Homes every axis, once nothing else moves them; `origin` says who asked.
 pub(crate) async fn home(sup: &Addr<Supervisor>, origin: String) -> Result<(), ApiError> {
-    sup.send(HomeAll { origin }).await??;
+    let manual = sup.send(Manual).await?;
+    manual.send(HomeAll { origin }).await??;
     Ok(())
 }

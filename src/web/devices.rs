@@ -9,9 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::clock::unix_now;
-use scanrig_actors::supervisor::{
-    CameraSettings, JogBy, PreviewFrame, SetCameraSetting, StopMotors, TestShot,
-};
+use scanrig_actors::manual::{CameraSettings, JogBy, PreviewFrame, SetCameraSetting, TestShot};
+use scanrig_actors::supervisor::StopMotors;
 use scanrig_actors::turntable::JogAxis;
 use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::camera::Setting;
@@ -98,7 +97,7 @@ pub(super) async fn camera_settings(
     query: web::Query<SettingsQuery>,
 ) -> ApiResult {
     let profile = profile_settings(&shared, query.into_inner().profile).await?;
-    let settings = shared.sup.send(CameraSettings).await??;
+    let settings = shared.manual.send(CameraSettings).await??;
     let out: Vec<Value> = settings.iter().map(|s| setting_json(s, &profile)).collect();
     Ok(HttpResponse::Ok().json(out))
 }
@@ -132,7 +131,10 @@ pub(super) async fn change_setting(
         ))
         .with_code("set_by_profile"));
     }
-    let changed = shared.sup.send(SetCameraSetting { name, value }).await??;
+    let changed = shared
+        .manual
+        .send(SetCameraSetting { name, value })
+        .await??;
     Ok(HttpResponse::Ok().json(setting_json(&changed, &profile)))
 }
 
@@ -150,7 +152,7 @@ pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) 
     let stem = format!("test-{}", unix_now());
     let began = std::time::Instant::now();
     let files = shared
-        .sup
+        .manual
         .send(TestShot {
             dir: dir.clone(),
             stem,
@@ -204,21 +206,21 @@ fn prepare_test_shots(dir: &std::path::Path) -> std::io::Result<()> {
 pub(super) async fn preview(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     let shared = shared.into_inner();
     let slot = Slots::take(&shared, client(&req))?;
-    let first = shared.sup.send(PreviewFrame).await??;
+    let first = shared.manual.send(PreviewFrame).await??;
     let period = Duration::from_secs(1) / shared.settings.web.preview_fps.max(1);
-    let sup = shared.sup.clone();
+    let manual = shared.manual.clone();
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let body = stream::unfold(
         (Some(first), ticks, slot),
         move |(first, mut ticks, slot)| {
-            let sup = sup.clone();
+            let manual = manual.clone();
             async move {
                 let frame = match first {
                     Some(frame) => frame,
                     None => {
                         ticks.tick().await;
-                        sup.send(PreviewFrame).await.ok()?.ok()?
+                        manual.send(PreviewFrame).await.ok()?.ok()?
                     }
                 };
                 let mut part = format!(
@@ -278,7 +280,7 @@ pub(super) async fn jog(
         )));
     }
     let jogged = shared
-        .sup
+        .manual
         .send(JogBy {
             axis,
             by: Degrees(degrees),

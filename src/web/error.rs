@@ -6,7 +6,7 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
-use scanrig_actors::supervisor::{Busy, ManualError};
+use scanrig_actors::manual::{Busy, ManualError};
 use scanrig_hardware::axis::AxisError;
 use scanrig_hardware::camera::CameraError;
 use serde_json::json;

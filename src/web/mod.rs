@@ -34,7 +34,8 @@ use anyhow::Context as _;
 use events::Hub;
 pub(crate) use events::{describe, status_json};
 pub(crate) use redact::Redactor;
-use scanrig_actors::supervisor::Supervisor;
+use scanrig_actors::manual::ManualActor;
+use scanrig_actors::supervisor::{Manual, Supervisor};
 use scanrig_hardware::fsutil::DurableFile;
 use slog::{info, Logger};
 
@@ -48,6 +49,8 @@ type Thumbnail = (String, String, Arc<Vec<u8>>);
 pub struct Shared {
     /// The supervisor.
     pub sup: Addr<Supervisor>,
+    /// The rig by hand.
+    pub manual: Addr<ManualActor>,
     /// The rig's settings (profiles, spool).
     pub settings: Settings,
     /// The access token every API call must carry, when one is needed.
@@ -160,8 +163,13 @@ pub async fn start(
     } else {
         Some(token(settings)?)
     };
+    let manual = sup
+        .send(Manual)
+        .await
+        .context("cannot reach the supervisor")?;
     let shared = Arc::new(Shared {
         sup: sup.clone(),
+        manual,
         settings: settings.clone(),
         token,
         hub: Hub::new(redact::Redactor::new(settings)),

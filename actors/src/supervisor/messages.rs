@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 
 use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
+use crate::manual::{Busy, Motion};
 use crate::model::{ScanId, ScanPlan, ShotId};
 use crate::sequence::{Control, PauseReason, Refusal};
-use crate::turntable::JogAxis;
 
 /// How a scan is going, told to every subscriber.
 #[derive(Debug, Clone, Message)]
@@ -64,46 +64,6 @@ pub enum Progress {
     Motion(Option<Motion>),
 }
 
-/// A motion asked for by hand (a jog or homing), and who asked.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Motion {
-    /// One axis turning by an angle.
-    Jogging {
-        /// Which axis.
-        axis: JogAxis,
-        /// By how many degrees.
-        degrees: f64,
-        /// Who asked (`web 192.168.1.20`, `button`).
-        origin: String,
-    },
-    /// Every axis homing.
-    Homing {
-        /// Who asked.
-        origin: String,
-    },
-}
-
-impl std::fmt::Display for Motion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Motion::Jogging {
-                axis,
-                degrees,
-                origin,
-            } => write!(
-                f,
-                "jogging the {} by {degrees:+.1}° (asked from {origin})",
-                match axis {
-                    JogAxis::Turntable => "turntable",
-                    JogAxis::Tilt => "tilt arm",
-                }
-            ),
-            Motion::Homing { origin } => write!(f, "homing (asked from {origin})"),
-        }
-    }
-}
-
 /// Starts a new scan, or continues one read back from its journal.
 #[derive(Message)]
 #[rtype(result = "Result<(), Busy>")]
@@ -112,17 +72,6 @@ pub struct StartScan {
     pub plan: ScanPlan,
     /// The journal's account of an interrupted scan to continue.
     pub resume: Option<ScanRecord>,
-}
-
-/// The motors already have an owner: one motion at a time.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum Busy {
-    /// A scan is running.
-    #[error("scan {0} is already running; stop it first")]
-    Scanning(ScanId),
-    /// A motion asked for by hand is under way.
-    #[error("the motors are {0}; wait for it to end, or stop it first")]
-    Moving(Motion),
 }
 
 /// Stops whatever the motors are doing: a controlled stop brakes along the

@@ -1,17 +1,29 @@
 //! The supervisor: runs scans by feeding device replies into the scan
-//! [`Sequence`] and carrying out the commands it returns; finishes the
+//! [`Sequence`](crate::sequence::Sequence) and carrying out the commands it returns; finishes the
 //! uploads of earlier scans; tells subscribers how things go; shows the
 //! rig's status on the panel.
 //!
+//! It decides nothing itself: the pure state machines beside it do —
+//! [`Sequence`](crate::sequence::Sequence) (what every device does next), `stop::Stop` (a stop's
+//! parts: what to expose, when the table may leave, when the shot is
+//! whole) and `closing::Closing` (the end of a scan: priors, manifest,
+//! retirement). The supervisor carries out their commands and feeds the
+//! answers back.
+//!
 //! # Layout
-//! - this file: the actor, its state, and the handlers that start, steer
-//!   and stop scans (and the panel's buttons);
+//! - this file: the actor, its state, and how it is built;
+//! - `operator`: what it is asked from outside (start, drain, the
+//!   operator's controls and buttons, the leases of the rig by hand);
 //! - `messages`: what it is told and tells ([`Progress`]);
 //! - `commands`: the sequence's commands carried out, events queued back;
+//! - `shooting`: the camera commands, on every camera of the column;
+//! - `column`: asking every camera of the column at once;
+//! - `stop`: a stop's parts, as a pure state machine;
+//! - `merging`: bracketed sets merged before they are journaled;
+//! - `closing`: the end of a scan, as a pure state machine; `finish`
+//!   carries it out, and takes the uploads coming back;
 //! - `faults`: device errors classed for the sequence;
-//! - `finish`: uploads coming back, the manifest, the end of a scan;
-//! - `motors`: jogs and homing by hand, one motion at a time;
-//! - `status`: the status and the camera by hand;
+//! - `status`: what the rig is doing, for the page and scripts;
 //! - `run`: one scan in hand, and its summary; `progress`: subscribing.
 
 mod closing;
@@ -21,7 +33,7 @@ mod faults;
 mod finish;
 mod merging;
 mod messages;
-mod motors;
+mod operator;
 mod progress;
 mod run;
 mod shooting;
@@ -34,19 +46,15 @@ use std::path::PathBuf;
 use actix::prelude::*;
 use scanrig_hardware::axis::{AxesConnector, Halt, StopKind};
 use scanrig_hardware::camera::CameraConnector;
-use scanrig_hardware::panel::{Button, Buttons, Indicator, Status};
+use scanrig_hardware::panel::{Buttons, Indicator, Status};
 use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
-pub use messages::{
-    Busy, Drain, Motion, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise,
-};
-pub use motors::{HomeAll, JogBy};
+pub use messages::{Drain, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise};
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
-    CameraHealth, CameraSettings, Devices, GetShots, GetStatus, Health, LastError, ManualError,
-    PreviewFrame, RigState, RigStatus, SetCameraSetting, TestShot,
+    CameraHealth, Devices, GetShots, GetStatus, Health, LastError, RigState, RigStatus,
 };
 
 use crate::buttons::{ButtonsActor, Pressed, Show};
@@ -54,12 +62,13 @@ use crate::camera::CameraActor;
 use crate::destination::Destinations;
 use crate::history::Retention;
 use crate::journal::commit::Journal;
+use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId, ScanPlan, ShotId};
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
-use crate::sequence::{Event, Sequence, SequenceConfig};
-use crate::turntable::{Release, TurntableActor};
+use crate::sequence::{Event, SequenceConfig};
+use crate::turntable::TurntableActor;
 use crate::uploader::{UploadDone, Uploader};
 use run::Run;
 
@@ -133,8 +142,9 @@ pub(crate) struct Fired {
 pub struct Supervisor {
     runs: BTreeMap<ScanId, Run>,
     turntable: Addr<TurntableActor>,
-    /// The first camera (the preview, settings and test shots by hand).
-    camera: Addr<CameraActor>,
+    /// The rig by hand (jogs, homing, the camera's preview, settings and
+    /// test shots).
+    manual: Addr<ManualActor>,
     /// Every camera, fired together at every stop.
     cameras: Vec<Fired>,
     cameras_together: bool,
@@ -198,7 +208,7 @@ impl Supervisor {
             let panel = ButtonsActor::new(
                 rig.buttons,
                 rig.indicator,
-                me.recipient::<Pressed>(),
+                me.clone().recipient::<Pressed>(),
                 log.clone(),
             )
             .start();
@@ -215,6 +225,17 @@ impl Supervisor {
                 })
                 .collect();
             let devices = Devices::with_cameras(&default.describe(), &cameras);
+            let turntable = TurntableActor::start(rig.axes, log.clone());
+            let halt = Halt::new();
+            let hands = Hands {
+                turntable: turntable.clone(),
+                camera: cameras[0].addr.clone(),
+                camera_timeout: rig.camera_timeout,
+                halt: halt.clone(),
+                lease: me.clone().recipient(),
+                unlease: me.clone().recipient(),
+            };
+            let manual = ManualActor::start(hands, log.clone());
             let merge_queue = rig.merge.as_ref().map_or(0, |m| m.queue);
             let merger = rig.merge.map(|config| {
                 let log = log.clone();
@@ -222,8 +243,8 @@ impl Supervisor {
             });
             Supervisor {
                 runs: BTreeMap::new(),
-                turntable: TurntableActor::start(rig.axes, log.clone()),
-                camera: cameras[0].addr.clone(),
+                turntable,
+                manual,
                 cameras,
                 cameras_together: rig.cameras_together,
                 camera_timeout: rig.camera_timeout,
@@ -247,7 +268,7 @@ impl Supervisor {
                 devices,
                 last_error: None,
                 last_finished: None,
-                halt: Halt::new(),
+                halt,
                 motion: None,
                 queued: VecDeque::new(),
                 feeding: false,
@@ -339,158 +360,6 @@ impl Supervisor {
     }
 }
 
-impl Handler<StartScan> for Supervisor {
-    type Result = Result<(), Busy>;
-
-    fn handle(&mut self, msg: StartScan, ctx: &mut Self::Context) -> Self::Result {
-        if let Some(active) = self.active() {
-            return Err(Busy::Scanning(active.clone()));
-        }
-        if let Some(motion) = &self.motion {
-            return Err(Busy::Moving(motion.clone()));
-        }
-        let scan = msg.plan.scan.clone();
-        let dir = self.spool.join(scan.as_str());
-        let planned = msg.plan.shots.len();
-        let running = self
-            .runs
-            .get(&scan)
-            .map(|run| planned - run.seq.count(crate::sequence::ShotState::Pending));
-        let done = match (running, msg.resume) {
-            // Uploads of this scan may still be running from the replay.
-            (Some(done), _) => done,
-            (None, Some(record)) => {
-                let states = record.shot_states();
-                let seq = Sequence::new(self.config.clone(), states)
-                    .with_manual_stops(self.manual_stops(&msg.plan));
-                let run = Run::new(msg.plan, dir, seq, Some(&record));
-                let done = record.captured.len();
-                self.runs.insert(scan.clone(), run);
-                done
-            }
-            (None, None) => {
-                let states = vec![crate::sequence::ShotState::Pending; planned];
-                let seq = Sequence::new(self.config.clone(), states)
-                    .with_manual_stops(self.manual_stops(&msg.plan));
-                // The place is part of the plan: a resumed scan goes on
-                // where it started, whatever the configuration says then.
-                let mut plan = msg.plan;
-                plan.destination
-                    .get_or_insert_with(|| self.destination.clone());
-                if plan.priors.is_none() {
-                    plan.priors.clone_from(&self.priors);
-                }
-                self.runs
-                    .insert(scan.clone(), Run::new(plan, dir, seq, None));
-                self.record_start(&scan, ctx);
-                0
-            }
-        };
-        if let Some(run) = self.runs.get_mut(&scan) {
-            run.active = true;
-            run.ended = false;
-        }
-        info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
-        self.tell(Progress::Started {
-            scan: scan.clone(),
-            planned,
-            done,
-        });
-        self.feed(&scan, Event::Start, ctx);
-        Ok(())
-    }
-}
-
-impl Handler<Drain> for Supervisor {
-    type Result = ();
-
-    fn handle(&mut self, Drain { record, defer }: Drain, ctx: &mut Self::Context) {
-        let scan = record.id().clone();
-        if self.runs.contains_key(&scan) {
-            return;
-        }
-        let pending = record.pending_uploads().len() - defer.len();
-        info!(self.log, "finishing uploads of an earlier scan"; "scan" => %scan, "photos" => pending,
-            "not due yet" => defer.len());
-        let dir = self.spool.join(scan.as_str());
-        let mut states = record.shot_states();
-        for shot in &defer {
-            // Left for a later pass: not tried in this one.
-            if let Some(state) = states.get_mut(shot.0 as usize - 1) {
-                *state = crate::sequence::ShotState::UploadAbandoned;
-            }
-        }
-        let seq = Sequence::new(self.config.clone(), states);
-        let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
-        self.runs.insert(scan.clone(), run);
-        self.feed(&scan, Event::Drain, ctx);
-    }
-}
-
-impl Handler<Control> for Supervisor {
-    type Result = Result<(), Refusal>;
-
-    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) -> Self::Result {
-        self.control(msg, ctx)
-    }
-}
-
-impl Handler<Pressed> for Supervisor {
-    type Result = ();
-
-    fn handle(&mut self, Pressed(event): Pressed, ctx: &mut Self::Context) {
-        self.tell(Progress::Button(event));
-        let paused = self
-            .active()
-            .and_then(|id| self.runs.get(id))
-            .map(|r| r.seq.paused().is_some());
-        match (event.button, paused) {
-            (Button::Stop, Some(_)) => {
-                if event.long {
-                    // Abort: stepping ends now and the motors are released,
-                    // not at the end of the move in flight.
-                    self.stop_motors(true);
-                }
-                let _ = self.control(Control::Stop, ctx);
-            }
-            // No scan: Stop stops a jog or homing (a long press at once).
-            (Button::Stop, None) => self.stop_motors(event.long),
-            (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
-                let _ = self.control(Control::Resume, ctx);
-            }
-            (Button::Pause, Some(false)) => {
-                let _ = self.control(Control::Pause, ctx);
-            }
-            (Button::Start, None) => self.tell(Progress::StartRequested),
-            _ => {}
-        }
-    }
-}
-
-impl Supervisor {
-    /// Stops what the motors are doing; an emergency stop releases them.
-    fn stop_motors(&mut self, emergency: bool) {
-        let kind = if emergency {
-            StopKind::Emergency
-        } else {
-            StopKind::Controlled
-        };
-        info!(self.log, "motors stop"; "how" => ?kind, "during" => self.motion.as_ref().map(ToString::to_string));
-        self.halt.request(kind);
-        if emergency {
-            self.turntable.do_send(Release);
-        }
-    }
-}
-
-impl Handler<StopMotors> for Supervisor {
-    type Result = ();
-
-    fn handle(&mut self, msg: StopMotors, _: &mut Self::Context) {
-        self.stop_motors(msg.emergency);
-    }
-}
-
 impl Handler<Subscribe> for Supervisor {
     type Result = ();
 
@@ -512,4 +381,17 @@ impl Handler<Ping> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
+}
+
+/// The address of the rig by hand.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Addr<ManualActor>")]
+pub struct Manual;
+
+impl Handler<Manual> for Supervisor {
+    type Result = MessageResult<Manual>;
+
+    fn handle(&mut self, _: Manual, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.manual.clone())
+    }
 }

@@ -1,22 +1,14 @@
 //! What the rig is doing, for the web page and scripts: its state, the scan
 //! in hand, the upload backlog, the last error and each device's health.
-//! And what an idle rig's camera may be asked by hand (a live preview
-//! frame, its settings, a test shot), refused while a scan runs: the scan
-//! owns the devices. Motions by hand are in [`super::motors`].
-
-use std::path::PathBuf;
 
 use actix::prelude::*;
-use scanrig_hardware::axis::AxisError;
-use scanrig_hardware::camera::{CameraError, CaptureRequest, DownloadedFile, Setting};
 use scanrig_hardware::panel::Status;
-use scanrig_hardware::Degrees;
 use serde::Serialize;
 
-use super::{Busy, Motion, ScanSummary, Supervisor};
-use crate::camera::{ChangeSetting, Download, Expose, Preview, ReadSettings};
+use super::{ScanSummary, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::coverage::{self, ShotView};
+use crate::manual::Motion;
 use crate::model::Device;
 use crate::sequence::{Event, PauseReason};
 
@@ -248,143 +240,5 @@ impl Supervisor {
             at_ms: unix_millis_now(),
             message: message.to_owned(),
         });
-    }
-
-    /// Refuses manual use of the devices while a scan runs.
-    pub(super) fn idle(&self) -> Result<(), ManualError> {
-        match self.active() {
-            Some(scan) => Err(ManualError::Busy(Busy::Scanning(scan.clone()))),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Why a manual operation did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ManualError {
-    /// A scan is running.
-    #[error("{0}")]
-    Busy(Busy),
-    /// The camera failed.
-    #[error("camera: {0}")]
-    Camera(#[from] CameraError),
-    /// The motors failed, or refused the move.
-    #[error("motors: {0}")]
-    Motor(#[from] AxisError),
-    /// The device did not answer.
-    #[error("the {0} did not answer: {1}")]
-    Lost(&'static str, MailboxError),
-}
-
-/// One live-preview frame (JPEG).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<Vec<u8>, ManualError>")]
-pub struct PreviewFrame;
-
-/// The camera's settings.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Result<Vec<Setting>, ManualError>")]
-pub struct CameraSettings;
-
-/// Changes one camera setting by hand, while no scan runs; answers the
-/// setting as the camera then reads it.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<Setting, ManualError>")]
-pub struct SetCameraSetting {
-    /// The setting's name.
-    pub name: String,
-    /// Its new value.
-    pub value: String,
-}
-
-/// Takes a test shot into `dir`.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<Vec<DownloadedFile>, ManualError>")]
-pub struct TestShot {
-    /// Where the photo goes.
-    pub dir: PathBuf,
-    /// Its file name without extension.
-    pub stem: String,
-}
-
-fn camera_reply<T>(r: Result<Result<T, CameraError>, MailboxError>) -> Result<T, ManualError> {
-    r.map_err(|e| ManualError::Lost("camera", e))?
-        .map_err(ManualError::Camera)
-}
-
-impl Handler<PreviewFrame> for Supervisor {
-    type Result = ResponseFuture<Result<Vec<u8>, ManualError>>;
-
-    fn handle(&mut self, _: PreviewFrame, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let reply = self.camera.send(Preview).timeout(self.camera_timeout);
-        Box::pin(async move { camera_reply(reply.await) })
-    }
-}
-
-impl Handler<CameraSettings> for Supervisor {
-    type Result = ResponseFuture<Result<Vec<Setting>, ManualError>>;
-
-    fn handle(&mut self, _: CameraSettings, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let reply = self.camera.send(ReadSettings).timeout(self.camera_timeout);
-        Box::pin(async move { camera_reply(reply.await) })
-    }
-}
-
-impl Handler<SetCameraSetting> for Supervisor {
-    type Result = ResponseFuture<Result<Setting, ManualError>>;
-
-    fn handle(&mut self, msg: SetCameraSetting, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let (camera, timeout) = (self.camera.clone(), self.camera_timeout);
-        Box::pin(async move {
-            let name = msg.name.clone();
-            let change = ChangeSetting {
-                name: msg.name,
-                value: msg.value,
-            };
-            camera_reply(camera.send(change).timeout(timeout).await)?;
-            let all = camera_reply(camera.send(ReadSettings).timeout(timeout).await)?;
-            let known = all.iter().map(|s| s.name.clone()).collect();
-            all.into_iter()
-                .find(|s| s.name == name)
-                .ok_or(ManualError::Camera(CameraError::UnknownSetting {
-                    key: name,
-                    known,
-                }))
-        })
-    }
-}
-
-impl Handler<TestShot> for Supervisor {
-    type Result = ResponseFuture<Result<Vec<DownloadedFile>, ManualError>>;
-
-    fn handle(&mut self, msg: TestShot, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.idle() {
-            return Box::pin(async move { Err(e) });
-        }
-        let (camera, timeout) = (self.camera.clone(), self.camera_timeout);
-        Box::pin(async move {
-            let request = CaptureRequest {
-                stem: msg.stem,
-                label: "test shot".to_owned(),
-                azimuth: Degrees(0.0),
-                tilt: Degrees(0.0),
-            };
-            let exposure =
-                camera_reply(camera.send(Expose::plain(request)).timeout(timeout).await)?;
-            let download = Download {
-                exposure,
-                dir: msg.dir,
-            };
-            camera_reply(camera.send(download).timeout(timeout).await)
-        })
     }
 }

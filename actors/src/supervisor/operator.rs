@@ -1,0 +1,196 @@
+//! What the supervisor is asked from outside: start a scan, finish an
+//! earlier one's uploads, the operator's controls and buttons, stopping
+//! the motors, and the leases of the rig by hand.
+
+use actix::prelude::*;
+use scanrig_hardware::axis::StopKind;
+use scanrig_hardware::panel::Button;
+use slog::info;
+
+use super::run::Run;
+use super::{Control, Drain, Progress, Refusal, StartScan, StopMotors, Supervisor};
+use crate::buttons::Pressed;
+use crate::manual::{Busy, Lease, Unlease};
+use crate::sequence::{Event, Sequence};
+use crate::turntable::Release;
+
+impl Handler<StartScan> for Supervisor {
+    type Result = Result<(), Busy>;
+
+    fn handle(&mut self, msg: StartScan, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(active) = self.active() {
+            return Err(Busy::Scanning(active.clone()));
+        }
+        if let Some(motion) = &self.motion {
+            return Err(Busy::Moving(motion.clone()));
+        }
+        let scan = msg.plan.scan.clone();
+        let dir = self.spool.join(scan.as_str());
+        let planned = msg.plan.shots.len();
+        let running = self
+            .runs
+            .get(&scan)
+            .map(|run| planned - run.seq.count(crate::sequence::ShotState::Pending));
+        let done = match (running, msg.resume) {
+            // Uploads of this scan may still be running from the replay.
+            (Some(done), _) => done,
+            (None, Some(record)) => {
+                let states = record.shot_states();
+                let seq = Sequence::new(self.config.clone(), states)
+                    .with_manual_stops(self.manual_stops(&msg.plan));
+                let run = Run::new(msg.plan, dir, seq, Some(&record));
+                let done = record.captured.len();
+                self.runs.insert(scan.clone(), run);
+                done
+            }
+            (None, None) => {
+                let states = vec![crate::sequence::ShotState::Pending; planned];
+                let seq = Sequence::new(self.config.clone(), states)
+                    .with_manual_stops(self.manual_stops(&msg.plan));
+                // The place is part of the plan: a resumed scan goes on
+                // where it started, whatever the configuration says then.
+                let mut plan = msg.plan;
+                plan.destination
+                    .get_or_insert_with(|| self.destination.clone());
+                if plan.priors.is_none() {
+                    plan.priors.clone_from(&self.priors);
+                }
+                self.runs
+                    .insert(scan.clone(), Run::new(plan, dir, seq, None));
+                self.record_start(&scan, ctx);
+                0
+            }
+        };
+        if let Some(run) = self.runs.get_mut(&scan) {
+            run.active = true;
+            run.ended = false;
+        }
+        info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
+        self.tell(Progress::Started {
+            scan: scan.clone(),
+            planned,
+            done,
+        });
+        self.feed(&scan, Event::Start, ctx);
+        Ok(())
+    }
+}
+
+impl Handler<Drain> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Drain { record, defer }: Drain, ctx: &mut Self::Context) {
+        let scan = record.id().clone();
+        if self.runs.contains_key(&scan) {
+            return;
+        }
+        let pending = record.pending_uploads().len() - defer.len();
+        info!(self.log, "finishing uploads of an earlier scan"; "scan" => %scan, "photos" => pending,
+            "not due yet" => defer.len());
+        let dir = self.spool.join(scan.as_str());
+        let mut states = record.shot_states();
+        for shot in &defer {
+            // Left for a later pass: not tried in this one.
+            if let Some(state) = states.get_mut(shot.0 as usize - 1) {
+                *state = crate::sequence::ShotState::UploadAbandoned;
+            }
+        }
+        let seq = Sequence::new(self.config.clone(), states);
+        let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
+        self.runs.insert(scan.clone(), run);
+        self.feed(&scan, Event::Drain, ctx);
+    }
+}
+
+impl Handler<Control> for Supervisor {
+    type Result = Result<(), Refusal>;
+
+    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) -> Self::Result {
+        self.control(msg, ctx)
+    }
+}
+
+impl Handler<Pressed> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Pressed(event): Pressed, ctx: &mut Self::Context) {
+        self.tell(Progress::Button(event));
+        let paused = self
+            .active()
+            .and_then(|id| self.runs.get(id))
+            .map(|r| r.seq.paused().is_some());
+        match (event.button, paused) {
+            (Button::Stop, Some(_)) => {
+                if event.long {
+                    // Abort: stepping ends now and the motors are released,
+                    // not at the end of the move in flight.
+                    self.stop_motors(true);
+                }
+                let _ = self.control(Control::Stop, ctx);
+            }
+            // No scan: Stop stops a jog or homing (a long press at once).
+            (Button::Stop, None) => self.stop_motors(event.long),
+            (Button::Start, Some(true)) | (Button::Pause, Some(true)) => {
+                let _ = self.control(Control::Resume, ctx);
+            }
+            (Button::Pause, Some(false)) => {
+                let _ = self.control(Control::Pause, ctx);
+            }
+            (Button::Start, None) => self.tell(Progress::StartRequested),
+            _ => {}
+        }
+    }
+}
+
+impl Supervisor {
+    /// Stops what the motors are doing; an emergency stop releases them.
+    fn stop_motors(&mut self, emergency: bool) {
+        let kind = if emergency {
+            StopKind::Emergency
+        } else {
+            StopKind::Controlled
+        };
+        info!(self.log, "motors stop"; "how" => ?kind, "during" => self.motion.as_ref().map(ToString::to_string));
+        self.halt.request(kind);
+        if emergency {
+            self.turntable.do_send(Release);
+        }
+    }
+}
+
+impl Handler<StopMotors> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StopMotors, _: &mut Self::Context) {
+        self.stop_motors(msg.emergency);
+    }
+}
+
+impl Handler<Lease> for Supervisor {
+    type Result = Result<(), Busy>;
+
+    /// The devices by hand, while no scan runs; the motors for one
+    /// motion at a time, shown in the status while it runs.
+    fn handle(&mut self, Lease(motion): Lease, _: &mut Self::Context) -> Self::Result {
+        if let Some(scan) = self.active() {
+            return Err(Busy::Scanning(scan.clone()));
+        }
+        if let Some(motion) = motion {
+            if let Some(busy) = &self.motion {
+                return Err(Busy::Moving(busy.clone()));
+            }
+            self.motion = Some(motion.clone());
+            self.tell(Progress::Motion(Some(motion)));
+        }
+        Ok(())
+    }
+}
+
+impl Handler<Unlease> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Unlease, _: &mut Self::Context) {
+        self.motion = None;
+        self.tell(Progress::Motion(None));
+    }
+}
