@@ -25,7 +25,7 @@ use scanrig_actors::hooks::{self, HookKind, HookLine, Pending, ScanDone};
 use sha2::Sha256;
 use slog::{info, warn, Logger};
 
-use crate::drive::retry::error_chain;
+use crate::http::{self, error_chain};
 use crate::settings::Hooks;
 
 /// The header carrying the webhook's signature: `sha256=<hex>` of the
@@ -49,7 +49,7 @@ pub struct HookRunner {
     spool: PathBuf,
     settings: Hooks,
     runtime: tokio::runtime::Runtime,
-    client: common::Client<crate::drive::transfer::Connector>,
+    client: common::Client<http::Connector>,
     log: Logger,
 }
 
@@ -62,7 +62,7 @@ impl HookRunner {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let client = Client::builder(TokioExecutor::new()).build(crate::drive::connector()?);
+        let client = Client::builder(TokioExecutor::new()).build(http::connector()?);
         Ok(Some(HookRunner {
             spool: spool.to_path_buf(),
             settings: settings.clone(),

@@ -32,6 +32,7 @@ pub mod daemon;
 pub mod drive;
 pub mod export;
 pub mod hooks;
+pub mod http;
 pub mod keyboard;
 pub mod listing;
 pub mod logging;

@@ -9,31 +9,25 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use google_drive3::common;
-use google_drive3::hyper_rustls::HttpsConnector;
-use google_drive3::hyper_util::client::legacy::connect::HttpConnector;
 use google_drive3::yup_oauth2::authenticator::Authenticator;
 use google_drive3::yup_oauth2::authenticator_delegate::{DeviceAuthResponse, DeviceFlowDelegate};
 use google_drive3::yup_oauth2::storage::{TokenInfo, TokenStorage, TokenStorageError};
 use google_drive3::yup_oauth2::{
-    self, ApplicationSecret, DeviceFlowAuthenticator, ServiceAccountAuthenticator,
-    ServiceAccountKey,
+    self, ApplicationSecret, DeviceFlowAuthenticator, ServiceAccountKey,
 };
 use scanrig_hardware::fsutil::DurableFile;
 use serde::{Deserialize, Serialize};
 
-use super::refresh::{Refresher, Tokens};
-use super::transfer::Connector;
 use crate::settings::{Drive, DriveAuth};
 
 /// The one scope scanrig asks for: only files it created itself.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
 
 /// The authenticator every Drive call uses.
-pub type Auth = Authenticator<HttpsConnector<HttpConnector>>;
+pub type Auth = Authenticator<crate::http::Connector>;
 
 /// Checks that `path` is a usable key file for `auth`.
 pub fn check_key_file(auth: DriveAuth, path: &Path) -> Result<(), String> {
@@ -100,7 +94,7 @@ impl AuthConfig {
         }
     }
 
-    fn client(&self) -> io::Result<ApplicationSecret> {
+    pub(super) fn client(&self) -> io::Result<ApplicationSecret> {
         let text = std::fs::read(&self.client_secret).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -117,7 +111,7 @@ impl AuthConfig {
         Ok(secret)
     }
 
-    fn service_account(&self) -> io::Result<ServiceAccountKey> {
+    pub(super) fn service_account(&self) -> io::Result<ServiceAccountKey> {
         let text = std::fs::read(&self.service_account_key).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -132,28 +126,6 @@ impl AuthConfig {
             key.token_uri = uri.clone();
         }
         Ok(key)
-    }
-
-    /// The token source for uploads: it renews stored tokens and never
-    /// asks a person; without a usable authorisation every token request
-    /// fails with a message saying to run `scanrig auth drive`. OAuth
-    /// tokens are refreshed through `client`.
-    pub async fn unattended(&self, client: common::Client<Connector>) -> io::Result<Tokens> {
-        match self.kind {
-            DriveAuth::Oauth => Ok(Tokens::Oauth(Arc::new(Refresher::new(
-                self.client()?,
-                TokenFile::new(&self.token_file, false),
-                client,
-                self.timeout,
-            )))),
-            DriveAuth::ServiceAccount => {
-                ServiceAccountAuthenticator::builder(self.service_account()?)
-                    .with_timeout(self.timeout)
-                    .build()
-                    .await
-                    .map(Tokens::Service)
-            }
-        }
     }
 
     /// Runs the device flow: prints where to go and the code to type, waits

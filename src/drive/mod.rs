@@ -49,7 +49,7 @@ use std::time::Duration;
 use google_drive3::api::{File as DriveFile, Scope};
 use google_drive3::hyper_util::client::legacy::Client;
 use google_drive3::hyper_util::rt::TokioExecutor;
-use google_drive3::{hyper_rustls, DriveHub};
+use google_drive3::DriveHub;
 use scanrig_actors::destination::{Destination, DestinationError, Result, Upload};
 use scanrig_actors::model::{Place, ScanId};
 use scanrig_actors::restart::Backoff;
@@ -62,7 +62,8 @@ use self::files::local_md5;
 use self::folders::Folders;
 use self::refresh::Tokens;
 use self::retry::{Failed, RetryPolicy};
-use self::transfer::{ChunkClient, Connector, SavedSession, FILE_FIELDS};
+use self::transfer::{ChunkClient, SavedSession, FILE_FIELDS};
+use crate::http::{connector, Connector};
 use crate::settings::Drive as DriveSettings;
 
 /// Keys of scanrig's `appProperties`.
@@ -153,21 +154,6 @@ impl Drop for DriveDestination {
     }
 }
 
-/// The HTTPS (and, for a loopback test server, HTTP) connector.
-pub fn connector() -> io::Result<Connector> {
-    Ok(hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot load the system's CA certificates ({e}); install ca-certificates"),
-            )
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build())
-}
-
 impl DriveDestination {
     /// A destination for `opts`. Contacts nobody yet; a missing
     /// authorisation shows up at the first upload, as a permanent error
@@ -180,7 +166,7 @@ impl DriveDestination {
             .build()?;
         let connector = connector()?;
         let client = Client::builder(TokioExecutor::new()).build(connector.clone());
-        let tokens = runtime.block_on(opts.auth.unattended(client.clone()))?;
+        let tokens = runtime.block_on(Tokens::unattended(&opts.auth, client.clone()))?;
         let mut hub = DriveHub::new(client, tokens.clone());
         hub.base_url(opts.api_url.clone());
         hub.root_url(opts.upload_url.clone());

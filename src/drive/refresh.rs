@@ -14,26 +14,52 @@ use bytes::Bytes;
 use google_drive3::common::{self, GetToken};
 use google_drive3::hyper::{header, Method, Request, StatusCode};
 use google_drive3::yup_oauth2::storage::TokenInfo;
-use google_drive3::yup_oauth2::{AccessToken, ApplicationSecret};
+use google_drive3::yup_oauth2::{AccessToken, ApplicationSecret, ServiceAccountAuthenticator};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
-use super::auth::{Stored, TokenFile, SCOPE};
-use super::retry::{error_chain, token_failure, FailKind, Failed, REFUSALS};
-use super::transfer::Connector;
+use super::auth::{Auth, AuthConfig, Stored, TokenFile, SCOPE};
+use super::retry::{token_failure, FailKind, Failed, TokenError, REFUSALS};
+use crate::http::{error_chain, Connector};
+use crate::settings::DriveAuth;
 
 /// Where upload requests get their access token.
 #[derive(Clone)]
-pub enum Tokens {
+pub(super) enum Tokens {
     /// An OAuth authorisation kept in the token file, refreshed here.
     Oauth(Arc<Refresher>),
     /// A service account's key, through yup-oauth2.
-    Service(super::auth::Auth),
+    Service(Auth),
 }
 
 impl Tokens {
+    /// The token source for uploads: it renews stored tokens and never
+    /// asks a person; without a usable authorisation every token request
+    /// fails with a message saying to run `scanrig auth drive`. OAuth
+    /// tokens are refreshed through `client`.
+    pub(super) async fn unattended(
+        config: &AuthConfig,
+        client: common::Client<Connector>,
+    ) -> std::io::Result<Tokens> {
+        match config.kind {
+            DriveAuth::Oauth => Ok(Tokens::Oauth(Arc::new(Refresher::new(
+                config.client()?,
+                TokenFile::new(&config.token_file, false),
+                client,
+                config.timeout,
+            )))),
+            DriveAuth::ServiceAccount => {
+                ServiceAccountAuthenticator::builder(config.service_account()?)
+                    .with_timeout(config.timeout)
+                    .build()
+                    .await
+                    .map(Tokens::Service)
+            }
+        }
+    }
+
     /// A usable access token, refreshed if it has expired.
-    pub async fn token(&self) -> Result<String, Failed> {
+    pub(super) async fn token(&self) -> Result<String, Failed> {
         match self {
             Tokens::Oauth(r) => r.token(false).await,
             Tokens::Service(auth) => {
@@ -55,7 +81,7 @@ impl Tokens {
     }
 
     /// A new access token (Drive refused the one it had).
-    pub async fn refresh(&self) -> Result<(), Failed> {
+    pub(super) async fn refresh(&self) -> Result<(), Failed> {
         match self {
             Tokens::Oauth(r) => r.token(true).await.map(drop),
             Tokens::Service(auth) => auth
@@ -66,11 +92,6 @@ impl Tokens {
         }
     }
 }
-
-/// Why a request went out without a token, for [`super::retry::Recorder`].
-#[derive(Debug, thiserror::Error)]
-#[error("{}", .0.message)]
-pub(super) struct TokenError(pub Failed);
 
 /// What [`GetToken::get_token`] returns.
 type TokenFuture<'a> = std::pin::Pin<
@@ -94,7 +115,7 @@ impl GetToken for Tokens {
 }
 
 /// Refreshes an OAuth authorisation's access token, one refresh at a time.
-pub struct Refresher {
+pub(super) struct Refresher {
     secret: ApplicationSecret,
     file: TokenFile,
     client: common::Client<Connector>,
@@ -114,7 +135,7 @@ struct Answer {
 
 impl Refresher {
     /// Refreshes with `secret` (the OAuth client) the tokens in `file`.
-    pub fn new(
+    pub(super) fn new(
         secret: ApplicationSecret,
         file: TokenFile,
         client: common::Client<Connector>,

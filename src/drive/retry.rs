@@ -10,7 +10,7 @@ use google_drive3::hyper::StatusCode;
 use scanrig_actors::destination::DestinationError;
 use scanrig_actors::restart::{random_unit, Backoff};
 
-use super::refresh::TokenError;
+use crate::http::error_chain;
 
 /// 403 reasons that mean "slow down", not "no".
 const RATE_LIMIT_REASONS: &[&str] = &["rateLimitExceeded", "userRateLimitExceeded"];
@@ -89,7 +89,7 @@ impl Attempts {
 
 /// What kind of failure a request met.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FailKind {
+pub(crate) enum FailKind {
     /// No answer: connection refused, reset, timed out, garbled.
     Network,
     /// An HTTP error status.
@@ -102,7 +102,7 @@ pub enum FailKind {
 
 /// One failed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failed {
+pub(crate) struct Failed {
     /// What happened.
     pub kind: FailKind,
     /// Google's reason (`errors[0].reason`), when it gave one.
@@ -115,7 +115,7 @@ pub struct Failed {
 
 impl Failed {
     /// A request that got no usable answer.
-    pub fn network(message: impl Into<String>) -> Failed {
+    pub(crate) fn network(message: impl Into<String>) -> Failed {
         Failed {
             kind: FailKind::Network,
             reason: None,
@@ -125,7 +125,7 @@ impl Failed {
     }
 
     /// A failed HTTP answer: its status, headers and JSON error body.
-    pub fn from_answer(
+    pub(crate) fn from_answer(
         status: StatusCode,
         headers: &HeaderMap,
         body: Option<&serde_json::Value>,
@@ -158,7 +158,7 @@ impl Failed {
     /// Whether the request may have taken effect even though it failed
     /// (no answer, or a server error): a create must then look before it
     /// tries again.
-    pub fn outcome_unknown(&self) -> bool {
+    pub(crate) fn outcome_unknown(&self) -> bool {
         match self.kind {
             FailKind::Network => true,
             FailKind::Status(s) => s >= 500,
@@ -167,7 +167,7 @@ impl Failed {
     }
 
     /// Whether another try may succeed.
-    pub fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         match self.kind {
             FailKind::Network => true,
             FailKind::Unauthorised | FailKind::Local => false,
@@ -185,7 +185,7 @@ impl Failed {
     }
 
     /// The error the caller sees, `what` saying what was being done.
-    pub fn into_error(self, what: &str) -> DestinationError {
+    pub(crate) fn into_error(self, what: &str) -> DestinationError {
         let reason = self.reason.as_deref().unwrap_or("");
         let detail = match &self.kind {
             FailKind::Network => self.message.clone(),
@@ -313,20 +313,11 @@ pub(super) fn token_failure(e: &(dyn std::error::Error + 'static)) -> Failed {
     }
 }
 
-/// An error and its causes on one line.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
-}
+/// Why a request went out without a token: the token source's failure,
+/// classed like any other (see [`super::retry::Recorder`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+pub(super) struct TokenError(pub Failed);
 
 #[cfg(test)]
 mod tests {

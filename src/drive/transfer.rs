@@ -23,8 +23,6 @@ use bytes::Bytes;
 use google_drive3::api::File as DriveFile;
 use google_drive3::common;
 use google_drive3::hyper::{self, header, Method, Request, StatusCode};
-use google_drive3::hyper_rustls::HttpsConnector;
-use google_drive3::hyper_util::client::legacy::connect::HttpConnector;
 use google_drive3::hyper_util::client::legacy::Client;
 use google_drive3::hyper_util::rt::TokioExecutor;
 use http_body::{Frame, SizeHint};
@@ -34,10 +32,8 @@ use scanrig_hardware::fsutil::DurableFile;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 
-use super::retry::{error_chain, Failed};
-
-/// The HTTP(S) connector of every Drive request.
-pub(crate) type Connector = HttpsConnector<HttpConnector>;
+use super::retry::Failed;
+use crate::http::{error_chain, Connector};
 
 /// The client that sends chunks with a streamed body.
 pub(super) type ChunkClient = Client<Connector, FileSlice>;

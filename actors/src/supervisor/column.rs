@@ -22,11 +22,6 @@ pub(super) fn names(cameras: &[Fired]) -> Vec<Option<CameraName>> {
     cameras.iter().map(|c| c.name.clone()).collect()
 }
 
-/// How a camera is called in messages: by its name in a column.
-pub(super) fn called(camera: Option<&CameraName>) -> String {
-    camera.map_or_else(|| "the camera".to_owned(), |c| format!("camera {c}"))
-}
-
 impl Supervisor {
     /// Asks each camera its messages, keyed by part (camera, frame):
     /// every camera at once (or, `cameras_together` off, one after

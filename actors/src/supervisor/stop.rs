@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 
 use scanrig_hardware::camera::{CameraError, Exposure};
 
-use super::column::called;
 use super::faults::camera_failed;
-use crate::model::{Part, ShotId, SpoolFile};
+use crate::model::{CameraName, Part, ShotId, SpoolFile};
 use crate::sequence::Event;
 
 /// Where one stop stands.
@@ -139,6 +138,11 @@ pub(crate) fn failed(shot: Option<ShotId>, part: &Part, e: CameraError) -> Event
         fault.message = format!("camera {name}: {}", fault.message);
     }
     event
+}
+
+/// How a camera is called in messages: by its name in a column.
+pub(super) fn called(camera: Option<&CameraName>) -> String {
+    camera.map_or_else(|| "the camera".to_owned(), |c| format!("camera {c}"))
 }
 
 #[cfg(test)]
