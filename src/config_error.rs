@@ -1,5 +1,7 @@
 //! The error type shared by the rig settings and the scan profiles, and the
-//! schema check that turns serde's parse errors into named, located problems.
+//! schema check that turns serde's findings into named, located problems:
+//! a TOML layer is read through serde-value with a typed error
+//! (`Schema`), so no message text is parsed back.
 
 use std::fmt;
 
@@ -144,40 +146,139 @@ pub(crate) fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, Proble
     })
 }
 
-/// Deserializes `T` from a deserializer that `make` builds from `state`,
-/// collecting schema problems (unknown keys, wrong types) one at a time: after
-/// each, `remove` is asked to drop the offending path from `state` and the
-/// check runs again. Stops when the value deserializes or `remove` can drop
-/// nothing more.
-pub(crate) fn check_schema<T, S, D, E>(
+/// What serde found wrong with a value, as it reported it (typed: no
+/// message text is parsed back).
+#[derive(Debug)]
+pub(crate) enum Schema {
+    /// A key the table does not take, and those it does.
+    UnknownKey {
+        key: String,
+        expected: &'static [&'static str],
+    },
+    /// A value an enumeration does not have, and those it has.
+    UnknownValue {
+        value: String,
+        expected: &'static [&'static str],
+    },
+    /// A value of the wrong type: what was found, what was expected.
+    WrongType { found: String, expected: String },
+    /// A value of the right type but out of bounds.
+    WrongValue { found: String, expected: String },
+    /// A required key is missing.
+    Missing(&'static str),
+    /// Anything else a type says of its value.
+    Other(String),
+}
+
+impl fmt::Display for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schema::UnknownKey { key, expected } => {
+                write!(
+                    f,
+                    "unknown key `{key}`; {}",
+                    one_of(expected, "this table takes no keys")
+                )
+            }
+            Schema::UnknownValue { value, expected } => {
+                write!(
+                    f,
+                    "unknown value `{value}`; {}",
+                    one_of(expected, "no value is known")
+                )
+            }
+            Schema::WrongType { found, expected } => {
+                write!(f, "invalid type: {found}, expected {expected}")
+            }
+            Schema::WrongValue { found, expected } => {
+                write!(f, "invalid value: {found}, expected {expected}")
+            }
+            Schema::Missing(key) => write!(f, "missing key `{key}`"),
+            Schema::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Schema {}
+
+impl serde::de::Error for Schema {
+    fn custom<T: fmt::Display>(msg: T) -> Schema {
+        Schema::Other(msg.to_string())
+    }
+
+    fn invalid_type(
+        found: serde::de::Unexpected<'_>,
+        expected: &dyn serde::de::Expected,
+    ) -> Schema {
+        Schema::WrongType {
+            found: found.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    fn invalid_value(
+        found: serde::de::Unexpected<'_>,
+        expected: &dyn serde::de::Expected,
+    ) -> Schema {
+        Schema::WrongValue {
+            found: found.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    fn unknown_field(key: &str, expected: &'static [&'static str]) -> Schema {
+        Schema::UnknownKey {
+            key: key.to_owned(),
+            expected,
+        }
+    }
+
+    fn unknown_variant(value: &str, expected: &'static [&'static str]) -> Schema {
+        Schema::UnknownValue {
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    fn missing_field(key: &'static str) -> Schema {
+        Schema::Missing(key)
+    }
+}
+
+/// `expected a`, `expected a or b`, `expected one of a, b, c`; `none`
+/// for an empty list.
+fn one_of(expected: &[&str], none: &str) -> String {
+    match expected {
+        [] => none.to_owned(),
+        [one] => format!("expected {one}"),
+        [a, b] => format!("expected {a} or {b}"),
+        many => format!("expected one of {}", many.join(", ")),
+    }
+}
+
+/// Where a value failed its schema: the path to it and the reason.
+pub(crate) type Failure = (Vec<Step>, String);
+
+/// Checks `state` with `attempt` (which deserializes it, or says where and
+/// why not), collecting schema problems (unknown keys, wrong types) one at
+/// a time: after each, `remove` is asked to drop the offending path from
+/// `state` and the check runs again. Stops when `attempt` succeeds or
+/// `remove` can drop nothing more.
+pub(crate) fn check_schema<T, S>(
     state: &mut S,
-    make: impl Fn(&S) -> D,
+    attempt: impl Fn(&S) -> Result<T, Failure>,
     mut remove: impl FnMut(&mut S, &[Step]) -> bool,
-    describe: impl Fn(&E) -> String,
-) -> (Option<T>, Vec<Found>)
-where
-    T: DeserializeOwned,
-    D: for<'de> serde::Deserializer<'de, Error = E>,
-    E: serde::de::Error,
-{
+) -> (Option<T>, Vec<Found>) {
     let mut found = Vec::new();
     for _ in 0..100 {
-        let err = match serde_path_to_error::deserialize::<_, T>(make(state)) {
+        let (path, reason) = match attempt(state) {
             Ok(v) => return (Some(v), found),
-            Err(err) => err,
+            Err(failure) => failure,
         };
-        let mut path = Vec::new();
-        for seg in err.path().iter() {
-            match seg {
-                Segment::Map { key } => path.push(Step::Key(key.clone())),
-                Segment::Seq { index } => path.push(Step::Index(*index)),
-                Segment::Enum { .. } | Segment::Unknown => {}
-            }
-        }
-        let message = describe(err.inner());
-        let (path, reason) = explain(path, &message);
-        let key = dotted(&path);
-        found.push(Found { key, reason });
+        found.push(Found {
+            key: dotted(&path),
+            reason,
+        });
         if path.is_empty() || !remove(state, &path) {
             break;
         }
@@ -185,36 +286,68 @@ where
     (None, found)
 }
 
-/// Turns serde's message into a reason a person can act on, and puts an
+/// Deserializes `T` from `deserializer`, or says where it failed and
+/// why, in words (`describe`).
+pub(crate) fn deserialize<'de, T, D>(
+    deserializer: D,
+    describe: impl Fn(&mut Vec<Step>, &D::Error) -> String,
+) -> Result<T, Failure>
+where
+    T: DeserializeOwned,
+    D: serde::Deserializer<'de>,
+{
+    let err = match serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Ok(v) => return Ok(v),
+        Err(err) => err,
+    };
+    let mut path = Vec::new();
+    for seg in err.path().iter() {
+        match seg {
+            Segment::Map { key } => path.push(Step::Key(key.clone())),
+            Segment::Seq { index } => path.push(Step::Index(*index)),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    let reason = describe(&mut path, err.inner());
+    Err((path, reason))
+}
+
+/// Deserializes `T` from a TOML table, its problems typed ([`Schema`]).
+pub(crate) fn from_table<T: DeserializeOwned>(table: &toml::Table) -> Result<T, Failure> {
+    let value = serde_value::to_value(table)
+        .map_err(|e| (Vec::new(), format!("cannot read the settings: {e}")))?;
+    deserialize(
+        serde_value::ValueDeserializer::<Schema>::new(value),
+        explain,
+    )
+}
+
+/// Turns serde's finding into a reason a person can act on, and puts an
 /// unknown key's name at the end of the path.
-fn explain(mut path: Vec<Step>, message: &str) -> (Vec<Step>, String) {
-    let message = message.trim();
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        if path.last() != Some(&Step::Key(name.to_string())) {
-            path.push(Step::Key(name.to_string()));
+fn explain(path: &mut Vec<Step>, schema: &Schema) -> String {
+    match schema {
+        Schema::UnknownKey { key, expected } => {
+            if path.last() != Some(&Step::Key(key.clone())) {
+                path.push(Step::Key(key.clone()));
+            }
+            let mut reason = format!(
+                "unknown key; {}",
+                one_of(expected, "this table takes no keys")
+            );
+            if let Some(near) = nearest(key, expected) {
+                reason.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            reason
         }
-        let expected = expected.trim_start_matches(',').trim().replace('`', "");
-        let expected = match expected.as_str() {
-            "there are no fields" | "" => "this table takes no keys".to_string(),
-            e => e.to_string(),
-        };
-        let mut reason = format!("unknown key; {expected}");
-        if let Some(near) = nearest(name, &expected) {
-            reason.push_str(&format!(" (did you mean `{near}`?)"));
+        Schema::UnknownValue {
+            value,
+            expected: [],
+        } => format!("unknown value `{value}`"),
+        Schema::UnknownValue { value, expected } => {
+            format!("unknown value `{value}`; {}", one_of(expected, ""))
         }
-        return (path, reason);
+        other => plain_types(&other.to_string()),
     }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let (name, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let expected = expected.trim_start_matches(',').trim().replace('`', "");
-        let reason = match expected.is_empty() {
-            true => format!("unknown value `{name}`"),
-            false => format!("unknown value `{name}`; {expected}"),
-        };
-        return (path, reason);
-    }
-    (path, plain_types(message))
 }
 
 /// Replaces Rust type names in serde's messages by words.
@@ -258,11 +391,9 @@ fn plain_types(message: &str) -> String {
 }
 
 /// The expected name closest to `name`, if it is a likely typo.
-fn nearest(name: &str, expected: &str) -> Option<String> {
-    let list = expected
-        .strip_prefix("expected one of ")
-        .or_else(|| expected.strip_prefix("expected "))?;
-    list.split(", ")
+fn nearest(name: &str, expected: &[&str]) -> Option<String> {
+    expected
+        .iter()
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= 2 && *d < name.len())
         .min_by_key(|(d, _)| *d)

@@ -461,12 +461,8 @@ fn load(name: &str, location: &Location, dirs: &[PathBuf]) -> Result<Profile, Co
 /// Parses and checks a profile's text; `origin` names it in problems.
 fn parse(name: &str, source: &str, origin: &str, text: &str) -> Result<Profile, ConfigErrors> {
     let mut table = ce::parse_toml(text, origin).map_err(ConfigErrors::single)?;
-    let (raw, found) = ce::check_schema::<RawProfile, _, _, _>(
-        &mut table,
-        |t| toml::Value::Table(t.clone()),
-        ce::remove_path,
-        |e: &toml::de::Error| e.message().to_string(),
-    );
+    let (raw, found) =
+        ce::check_schema::<RawProfile, _>(&mut table, ce::from_table, ce::remove_path);
     let mut problems: Vec<Problem> = found
         .into_iter()
         .map(|f| Problem::new(origin, f.key, f.reason))

@@ -113,13 +113,12 @@ fn check_file(
     let merged = |layer: &toml::Table| {
         let mut merged = base.clone();
         merge(&mut merged, layer);
-        toml::Value::Table(merged)
+        merged
     };
-    let (_, found) = ce::check_schema::<Settings, _, _, _>(
+    let (_, found) = ce::check_schema::<Settings, _>(
         layer,
-        merged,
+        |layer| ce::from_table(&merged(layer)),
         ce::remove_path,
-        |e: &toml::de::Error| e.message().to_string(),
     );
     problems.extend(
         found
@@ -138,12 +137,7 @@ fn file_problem(key: &str, value: toml::Value) -> Option<(String, String)> {
     let toml::Value::Table(mut table) = value else {
         return None;
     };
-    let (_, found) = ce::check_schema::<Settings, _, _, _>(
-        &mut table,
-        |t| toml::Value::Table(t.clone()),
-        |_, _| false,
-        |e: &toml::de::Error| e.message().to_string(),
-    );
+    let (_, found) = ce::check_schema::<Settings, _>(&mut table, ce::from_table, |_, _| false);
     found.into_iter().next().map(|f| (f.key, f.reason))
 }
 
@@ -203,22 +197,18 @@ fn check_env_types(vars: &mut BTreeMap<String, String>, problems: &mut Vec<Probl
     });
 }
 
-/// A config-crate error as a reason (without its "for key ..." tail).
+/// A config-crate error as a reason: its type mismatch from its fields,
+/// anything else as it says it. (Every variable has passed the typed
+/// checks a file gets first, in `check_env_types`: what is left here is
+/// the config crate's own reading of it.)
 fn describe_config_error(e: &config::ConfigError) -> String {
-    let text = match e {
+    match e {
         config::ConfigError::Type {
             unexpected,
             expected,
             ..
-        } => {
-            return format!("invalid type: {unexpected}, expected {expected}");
-        }
+        } => format!("invalid type: {unexpected}, expected {expected}"),
         other => other.to_string(),
-    };
-    let text = text.split(" for key `").next().unwrap_or(&text);
-    match text.split_once(" does not have variant constructor ") {
-        Some((_, value)) => format!("unknown variant `{value}`"),
-        None => text.to_string(),
     }
 }
 
@@ -254,9 +244,12 @@ fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut
     }
     // For each problem found: the first variable blamed.
     let mut blamed: Vec<Option<String>> = Vec::new();
-    let (_, found) = ce::check_schema::<Settings, _, _, _>(
+    let (_, found) = ce::check_schema::<Settings, _>(
         vars,
-        |vars| build(vars).unwrap_or_default(),
+        |vars| {
+            let config = build(vars).unwrap_or_default();
+            ce::deserialize(config, |_, e| describe_config_error(e))
+        },
         |vars, path| {
             let names = vars_under(vars, path);
             blamed.push(names.first().cloned());
@@ -265,7 +258,6 @@ fn check_env(defaults: &str, vars: &mut BTreeMap<String, String>, problems: &mut
             }
             !names.is_empty()
         },
-        describe_config_error,
     );
     for (i, f) in found.into_iter().enumerate() {
         let Some(Some(var)) = blamed.get(i) else {
