@@ -15,6 +15,10 @@
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
+//! - [`commands`]: the rig's commands (start, pause, resume, stop, home,
+//!   a profile by name) and its status as JSON, shared by the REST API
+//!   and MQTT, with typed refusals each maps to its answers.
+//! - [`http`]: the HTTP connector and error chains of Drive and the webhook.
 //! - [`web`]: the daemon's web page and REST API.
 //! - [`mqtt`]: the rig on a studio's MQTT broker, and `scanrig fleet`.
 //! - [`export`]: `scanrig export`, a scan's camera poses for
@@ -27,6 +31,7 @@
 pub mod bench;
 pub mod camera;
 pub mod cli;
+pub mod commands;
 pub mod config_error;
 pub mod daemon;
 pub mod drive;

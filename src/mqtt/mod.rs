@@ -22,7 +22,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
-use actix_web::ResponseError as _;
 use anyhow::Context as _;
 use rumqttc::{AsyncClient, LastWill, MqttOptions, Publish, QoS};
 use scanrig_actors::clock::unix_millis_now;
@@ -31,8 +30,9 @@ use serde_json::{json, Value};
 use slog::{info, warn, Logger};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
+use crate::commands::{self as rig_commands, status_json};
 use crate::settings::{Mqtt, Settings};
-use crate::web::{commands as rig_commands, describe, status_json, Redactor};
+use crate::web::{describe, Redactor};
 use commands::{accepted, refused, Command, Known, Seen, Verb};
 use link::LinkEvent;
 
@@ -457,7 +457,7 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
     };
     match done {
         Ok(result) => accepted(id, verb, result),
-        Err(e) => refused(id, verb, e.status_code().as_u16(), e.code(), &e.to_string()),
+        Err(e) => refused(id, verb, e.status(), e.code(), &e.to_string()),
     }
 }
 

@@ -10,11 +10,10 @@ use scanrig_actors::supervisor::GetStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::commands::find_profile;
 use super::error::{ApiError, ApiResult};
-use super::events::status_json;
 use super::policy::{no_body, Endpoint};
-use super::{commands, devices, history, streams, Shared};
+use super::{devices, history, streams, Shared};
+use crate::commands::{self, find_profile, status_json};
 use crate::profile::Profile;
 use crate::scans::SpoolState;
 

@@ -19,13 +19,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-use super::commands::{self, find_profile};
 use super::error::{ApiError, ApiResult};
 use super::events::{thumbnail_url, THUMBNAIL_SIDE};
 use super::history::photo_file;
 use super::policy::no_body;
 use super::streams::{client, Slots};
 use super::Shared;
+use crate::commands::{self, find_profile};
 
 pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
     let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());

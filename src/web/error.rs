@@ -7,8 +7,8 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use scanrig_actors::manual::{Busy, ManualError};
-use scanrig_hardware::axis::AxisError;
-use scanrig_hardware::camera::CameraError;
+
+use crate::commands::CommandError;
 use serde_json::json;
 
 /// An API error: its status, plain words, and a code more precise than the
@@ -98,29 +98,29 @@ impl ApiError {
 impl From<ManualError> for ApiError {
     /// The status comes from the error's type, never from its words.
     fn from(e: ManualError) -> ApiError {
-        let (status, code) = match &e {
-            ManualError::Busy(Busy::Scanning(_)) => (StatusCode::CONFLICT, "scan_running"),
-            ManualError::Busy(Busy::Moving(_)) => (StatusCode::CONFLICT, "motors_busy"),
-            ManualError::Motor(AxisError::NoTiltAxis) => (StatusCode::CONFLICT, "no_tilt_axis"),
-            ManualError::Motor(AxisError::BeyondLimit { .. }) => {
-                (StatusCode::BAD_REQUEST, "beyond_limit")
-            }
-            ManualError::Motor(AxisError::Stopped { .. }) => (StatusCode::CONFLICT, "stopped"),
-            ManualError::Camera(
-                CameraError::UnknownSetting { .. } | CameraError::InvalidValue { .. },
-            ) => (StatusCode::BAD_REQUEST, "bad_setting"),
-            ManualError::Motor(AxisError::HomingTimeout { .. }) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "homing_failed")
-            }
-            _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        };
-        ApiError::new(status, e.to_string()).with_code(code)
+        let (status, code) = crate::commands::manual_answer(&e);
+        ApiError::answer(status, code, e.to_string())
     }
 }
 
 impl From<Busy> for ApiError {
     fn from(e: Busy) -> ApiError {
         ApiError::from(ManualError::Busy(e))
+    }
+}
+
+impl From<CommandError> for ApiError {
+    /// The status comes from the error's type, never from its words.
+    fn from(e: CommandError) -> ApiError {
+        ApiError::answer(e.status(), e.code(), e.to_string())
+    }
+}
+
+impl ApiError {
+    /// An error of `status` and `code`.
+    fn answer(status: u16, code: &'static str, message: String) -> ApiError {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, message).with_code(code)
     }
 }
 

@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use super::redact::Redactor;
 use super::thumbnail::thumbnail_file;
 use scanrig_actors::clock::unix_millis_now;
-use scanrig_actors::supervisor::{GetStatus, Progress, RigStatus};
+use scanrig_actors::supervisor::{GetStatus, Progress};
+
+use crate::commands::status_json;
 use scanrig_hardware::panel::Button;
 use serde_json::{json, Value};
 use slog::debug;
@@ -160,42 +162,6 @@ impl Hub {
     pub(super) fn listeners(&self) -> usize {
         self.tx.receiver_count()
     }
-}
-
-/// The status as the API shows it.
-pub(crate) fn status_json(s: &RigStatus) -> Value {
-    let scan = s.scan.as_ref().map(|x| {
-        json!({
-            "id": x.scan,
-            "profile": x.profile,
-            "planned": x.planned,
-            "captured": x.captured,
-            "uploaded": x.uploaded,
-            "upload_failed": x.upload_failed,
-            "outcome": x.outcome,
-            "paused": s.paused,
-            "current_shot": s.current_shot,
-            "remaining_s": s.remaining.map(|r| r.as_secs_f64().round()),
-            "destination": x.destination,
-            "wall_s": (x.wall.as_secs_f64() * 10.0).round() / 10.0,
-            "stages": {
-                "moving_s": x.stages.moving.as_secs_f64(),
-                "settling_s": x.stages.settling.as_secs_f64(),
-                "exposing_s": x.stages.exposing.as_secs_f64(),
-                "downloading_s": x.stages.downloading.as_secs_f64(),
-                "uploading_s": x.stages.uploading.as_secs_f64(),
-            },
-        })
-    });
-    json!({
-        "state": s.state,
-        "scan": scan,
-        "backlog": s.backlog,
-        "last_error": s.last_error,
-        "devices": s.devices,
-        "preview": s.preview,
-        "motion": s.motion,
-    })
 }
 
 /// The thumbnail's address.

@@ -9,7 +9,6 @@
 //! Buttons and the page drive the same supervisor messages.
 
 mod api;
-pub(crate) mod commands;
 mod devices;
 pub(crate) mod error;
 mod events;
@@ -31,8 +30,8 @@ use actix::Addr;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
+pub(crate) use events::describe;
 use events::Hub;
-pub(crate) use events::{describe, status_json};
 pub(crate) use redact::Redactor;
 use scanrig_actors::manual::ManualActor;
 use scanrig_actors::supervisor::{Manual, Supervisor};

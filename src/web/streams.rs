@@ -19,8 +19,9 @@ use scanrig_actors::supervisor::GetStatus;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::{ApiError, ApiResult};
-use super::events::{status_json, Catchup};
+use super::events::Catchup;
 use super::Shared;
+use crate::commands::status_json;
 
 /// Streams one client may hold open.
 pub(super) const PER_CLIENT: usize = 4;
