@@ -2,7 +2,11 @@
 //! actors to the devices the configuration names.
 //!
 //! # Layout
-//! - [`cli`]: the command line (clap) and exit codes.
+//! - [`cli`]: the command line (clap) and exit codes; it parses, then
+//!   dispatches each subcommand in one line.
+//! - [`cmd`]: one module per subcommand whose work is the app's own
+//!   (`scan`, `resume`, `profiles`, `check-config`, `scans`, `uploads`,
+//!   `web token`, ...); its map names where every subcommand goes.
 //! - [`settings`], [`profile`], [`config_error`]: the rig configuration and
 //!   scan profiles, layered and validated.
 //! - [`rig`]: builds the devices and destination from the settings.
@@ -31,6 +35,7 @@
 pub mod bench;
 pub mod camera;
 pub mod cli;
+pub mod cmd;
 pub mod commands;
 pub mod config_error;
 pub mod daemon;

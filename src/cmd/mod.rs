@@ -1,0 +1,32 @@
+//! One module per subcommand whose work is the app's own; [`crate::cli`]
+//! parses the command line and dispatches each subcommand in one line, here
+//! or straight to the module that already does its work.
+//!
+//! - `scan`: [`scan`] (`cmd/scan.rs`), one scan in the foreground, then its summary.
+//! - `resume`: [`resume`] (`cmd/resume.rs`), an interrupted scan continued, or moved.
+//! - `daemon`: [`daemon`] (`cmd/daemon.rs`), the daemon's profile checked, then
+//!   [`crate::daemon`] run.
+//! - `profiles`: [`profiles`] (`cmd/profiles.rs`), every scan profile listed and checked.
+//! - `check-config`: [`check_config`] (`cmd/check_config.rs`), the configuration checked.
+//! - `camera`: [`crate::camera`] (`camera.rs`), called directly.
+//! - `scans`: [`scans`] (`cmd/scans.rs`), the spool's scans and its history.
+//! - `uploads`: [`uploads`] (`cmd/uploads.rs`), the waiting photos; `retry` sends them.
+//! - `auth`: [`crate::drive::command`] (`drive/command.rs`), called directly.
+//! - `web token`: [`web`] (`cmd/web.rs`), the web page's token and address.
+//! - `motor`: [`motor`] (`cmd/motor.rs`), [`crate::motor`] run, impossible moves as bad input.
+//! - `buttons test`: [`buttons`] (`cmd/buttons.rs`), presses printed as they happen.
+//! - `bench`: [`crate::bench`] (`bench/`), called directly.
+//! - `export`: [`export`] (`cmd/export.rs`), [`crate::export`] run, and where the files went.
+//! - `fleet`: [`crate::mqtt::fleet`] (`mqtt/fleet.rs`), called directly.
+
+pub mod buttons;
+pub mod check_config;
+pub mod daemon;
+pub mod export;
+pub mod motor;
+pub mod profiles;
+pub mod resume;
+pub mod scan;
+pub mod scans;
+pub mod uploads;
+pub mod web;
