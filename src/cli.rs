@@ -10,13 +10,12 @@ use clap::{Parser, Subcommand};
 
 use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
-use crate::cmd;
 use crate::cmd::buttons::ButtonsCommand;
 use crate::cmd::resume::ResumeArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::uploads::UploadsCommand;
 use crate::cmd::web::WebCommand;
-use crate::config_error::ConfigErrors;
+use crate::cmd::{self, Failure};
 use crate::drive;
 use crate::drive::command::AuthCommand;
 use crate::export::ExportArgs;
@@ -83,28 +82,6 @@ enum Command {
     /// Every rig on the MQTT broker: status, start several together,
     /// watch their events.
     Fleet(FleetArgs),
-}
-
-/// Why a command failed.
-pub enum Failure {
-    /// The configuration is not valid (exit 2).
-    Config(ConfigErrors),
-    /// The command asks for something that cannot be (exit 2).
-    Usage(String),
-    /// The command failed while it ran (exit 1).
-    Runtime(anyhow::Error),
-}
-
-impl From<ConfigErrors> for Failure {
-    fn from(e: ConfigErrors) -> Failure {
-        Failure::Config(e)
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Failure {
-        Failure::Runtime(e)
-    }
 }
 
 /// Parses the command line, runs the command, and maps the outcome to an

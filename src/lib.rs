@@ -19,9 +19,9 @@
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
-//! - [`commands`]: the rig's commands (start, pause, resume, stop, home,
-//!   a profile by name) and its status as JSON, shared by the REST API
-//!   and MQTT, with typed refusals each maps to its answers.
+//! - [`remote`]: what a remote client may ask of the rig (start, pause,
+//!   resume, stop, home, a profile by name) and its status as JSON, shared
+//!   by the REST API and MQTT, with typed refusals each maps to its answers.
 //! - [`http`]: the HTTP connector and error chains of Drive and the webhook.
 //! - [`web`]: the daemon's web page and REST API.
 //! - [`mqtt`]: the rig on a studio's MQTT broker, and `scanrig fleet`.
@@ -36,7 +36,6 @@ pub mod bench;
 pub mod camera;
 pub mod cli;
 pub mod cmd;
-pub mod commands;
 pub mod config_error;
 pub mod daemon;
 pub mod drive;
@@ -50,6 +49,7 @@ pub mod motor;
 pub mod mqtt;
 pub mod notify;
 pub mod profile;
+pub mod remote;
 pub mod rig;
 pub mod runner;
 pub mod scans;

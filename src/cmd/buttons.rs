@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::motor;
 use crate::settings::Settings;
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use slog::Logger;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::rig;
 use crate::settings::Settings;
 

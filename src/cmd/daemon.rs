@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use slog::Logger;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::config_error::{ConfigErrors, Problem};
 use crate::profile::Profile;
 use crate::settings::Settings;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::export::{self, ExportArgs};
 use crate::settings::Settings;
 

@@ -19,6 +19,8 @@
 //! - `export`: [`export`] (`cmd/export.rs`), [`crate::export`] run, and where the files went.
 //! - `fleet`: [`crate::mqtt::fleet`] (`mqtt/fleet.rs`), called directly.
 
+use crate::config_error::ConfigErrors;
+
 pub mod buttons;
 pub mod check_config;
 pub mod daemon;
@@ -30,3 +32,25 @@ pub mod scan;
 pub mod scans;
 pub mod uploads;
 pub mod web;
+
+/// Why a command failed.
+pub enum Failure {
+    /// The configuration is not valid (exit 2).
+    Config(ConfigErrors),
+    /// The command asks for something that cannot be (exit 2).
+    Usage(String),
+    /// The command failed while it ran (exit 1).
+    Runtime(anyhow::Error),
+}
+
+impl From<ConfigErrors> for Failure {
+    fn from(e: ConfigErrors) -> Failure {
+        Failure::Config(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Runtime(e)
+    }
+}

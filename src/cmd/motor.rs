@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use scanrig_hardware::axis::AxisError;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::motor::{self, MotorCommand};
 use crate::settings::Settings;
 

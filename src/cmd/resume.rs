@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use slog::Logger;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::hooks::HookRunner;
 use crate::rig;
 use crate::runner::{self, Start};

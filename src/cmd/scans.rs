@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::listing;
 use crate::scans::SpoolState;
 use crate::settings::Settings;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use slog::Logger;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::scans::SpoolState;
 use crate::settings::Settings;
 use crate::{listing, rig, runner};

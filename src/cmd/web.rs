@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Failure;
+use super::Failure;
 use crate::settings::Settings;
 
 /// What to tell about the web page.

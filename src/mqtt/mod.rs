@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use slog::{info, warn, Logger};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
-use crate::commands::{self as rig_commands, status_json};
+use crate::remote::{self, status_json};
 use crate::settings::{Mqtt, Settings};
 use crate::web::{describe, Redactor};
 use commands::{accepted, refused, Command, Known, Seen, Verb};
@@ -430,7 +430,7 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
             .unwrap_or_else(|| rig.selected.borrow().clone())
     };
     let done = match cmd.command {
-        Verb::Start => rig_commands::start(settings, sup, profile())
+        Verb::Start => remote::start(settings, sup, profile())
             .await
             .map(|scan| json!({"scan": scan})),
         Verb::Pause | Verb::Resume | Verb::Stop => {
@@ -439,14 +439,10 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
                 Verb::Resume => Control::Resume,
                 _ => Control::Stop,
             };
-            rig_commands::control(sup, control)
-                .await
-                .map(|()| json!({}))
+            remote::control(sup, control).await.map(|()| json!({}))
         }
-        Verb::Home => rig_commands::home(sup, "mqtt".into())
-            .await
-            .map(|()| json!({})),
-        Verb::Select => match rig_commands::find_profile(settings, profile()).await {
+        Verb::Home => remote::home(sup, "mqtt".into()).await.map(|()| json!({})),
+        Verb::Select => match remote::find_profile(settings, profile()).await {
             Ok(p) => {
                 *rig.selected.borrow_mut() = p.name.clone();
                 rig.publish(rig.topics.profile(), true, p.name.clone());

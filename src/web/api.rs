@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use super::error::{ApiError, ApiResult};
 use super::policy::{no_body, Endpoint};
 use super::{devices, history, streams, Shared};
-use crate::commands::{self, find_profile, status_json};
 use crate::profile::Profile;
+use crate::remote::{self, find_profile, status_json};
 use crate::scans::SpoolState;
 
 /// The OpenAPI document of this API.
@@ -136,7 +136,7 @@ struct StartBody {
 
 /// Starts a scan: the same message the Start button leads to.
 async fn start_scan(shared: web::Data<Shared>, body: web::Json<StartBody>) -> ApiResult {
-    let scan = commands::start(&shared.settings, &shared.sup, body.into_inner().profile).await?;
+    let scan = remote::start(&shared.settings, &shared.sup, body.into_inner().profile).await?;
     Ok(HttpResponse::Accepted().json(json!({"scan": scan})))
 }
 
@@ -147,7 +147,7 @@ async fn control(
     action: web::Path<String>,
 ) -> ApiResult {
     no_body(&req)?;
-    commands::control(&shared.sup, commands::action(&action)?).await?;
+    remote::control(&shared.sup, remote::action(&action)?).await?;
     Ok(HttpResponse::Accepted().json(json!({})))
 }
 

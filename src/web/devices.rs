@@ -25,7 +25,7 @@ use super::history::photo_file;
 use super::policy::no_body;
 use super::streams::{client, Slots};
 use super::Shared;
-use crate::commands::{self, find_profile};
+use crate::remote::{self, find_profile};
 
 pub(super) async fn photos(shared: web::Data<Shared>) -> ApiResult {
     let thumbs = shared.thumbs.lock().unwrap_or_else(|e| e.into_inner());
@@ -295,7 +295,7 @@ pub(super) async fn jog(
 
 pub(super) async fn home(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     no_body(&req)?;
-    commands::home(&shared.sup, origin(&req)).await?;
+    remote::home(&shared.sup, origin(&req)).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

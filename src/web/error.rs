@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use scanrig_actors::manual::{Busy, ManualError};
 
-use crate::commands::CommandError;
+use crate::remote::CommandError;
 use serde_json::json;
 
 /// An API error: its status, plain words, and a code more precise than the
@@ -98,7 +98,7 @@ impl ApiError {
 impl From<ManualError> for ApiError {
     /// The status comes from the error's type, never from its words.
     fn from(e: ManualError) -> ApiError {
-        let (status, code) = crate::commands::manual_answer(&e);
+        let (status, code) = crate::remote::manual_answer(&e);
         ApiError::answer(status, code, e.to_string())
     }
 }

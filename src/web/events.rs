@@ -16,7 +16,7 @@ use super::thumbnail::thumbnail_file;
 use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::supervisor::{GetStatus, Progress};
 
-use crate::commands::status_json;
+use crate::remote::status_json;
 use scanrig_hardware::panel::Button;
 use serde_json::{json, Value};
 use slog::debug;

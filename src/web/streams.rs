@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::error::{ApiError, ApiResult};
 use super::events::Catchup;
 use super::Shared;
-use crate::commands::status_json;
+use crate::remote::status_json;
 
 /// Streams one client may hold open.
 pub(super) const PER_CLIENT: usize = 4;

@@ -1,6 +1,6 @@
-//! The rig's commands — start a scan, pause, resume, stop, home, pick a
-//! profile — and the rig's status as JSON, with the rules every way of
-//! asking shares: the REST API and MQTT both come here and map the typed
+//! What a remote client may ask of the rig — start a scan, pause, resume,
+//! stop, home, pick a profile — and the rig's status as JSON, with the
+//! rules every way of asking shares: the REST API and MQTT both come here and map the typed
 //! [`CommandError`] to their answers, so a rig answers the same whichever
 //! way it is asked.
 
