@@ -13,7 +13,7 @@ use scanrig_actors::buttons::Pressed;
 use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::model::Outcome;
 use scanrig_actors::sequence::PauseReason;
-use scanrig_actors::supervisor::{Control, Ping, Progress, StartScan, StopMotors, Supervisor};
+use scanrig_actors::supervisor::{Ping, Progress, StartScan, Supervisor};
 use scanrig_hardware::panel::{Button, ButtonEvent};
 use slog::{error, info, warn, Logger};
 
@@ -22,7 +22,7 @@ use crate::notify::{self, watchdog, watchdog_interval};
 use crate::profile::Profile;
 use crate::rig;
 use crate::scans::{new_plan, SpoolLock, SpoolState};
-use crate::session::{Action, Input, Session, Shutdown, Signal};
+use crate::session::{Action, Driver, Session, Shutdown, Signal};
 use crate::settings::Settings;
 
 /// Runs the daemon until SIGINT or SIGTERM.
@@ -49,7 +49,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             Some(prepared) => Some(crate::mqtt::start(prepared, &settings, sup.clone(), &log).await?),
             None => None,
         };
-        let mut status = StatusLine::default();
+        let status = StatusLine::default();
         let _ = notify::ready(&status.idle());
         if let Some(interval) = watchdog_interval() {
             let sup = sup.clone();
@@ -60,68 +60,15 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             actix::spawn(watchdog(interval, alive, notify::ping));
         }
         info!(log, "ready; press Start (or send SIGUSR1) to scan"; "profile" => &settings.daemon.profile);
-        let mut shutdown = Shutdown::daemon(state.unsettled().next().is_none());
-        // Armed when all is quiet: then photos still waiting are tried again.
-        let retry_every = Duration::from_secs(settings.upload.retry_every_s);
-        let mut retry: Option<Pin<Box<tokio::time::Sleep>>> = None;
-        'run: loop {
-            let actions = match session.next(retry.as_mut()).await {
-                Input::Timer => {
-                    retry = None;
-                    if shutdown.is_quiet() && !shutdown.is_stopping() {
-                        retry_waiting(&sup, &settings, &log).await;
-                    }
-                    Vec::new()
-                }
-                Input::Progress(progress) => {
-                    if let Some(line) = status.update(&progress) {
-                        let _ = notify::status(&line);
-                    }
-                    match &*progress {
-                        Progress::StartRequested => start_scan(&settings, &sup, &log).await,
-                        Progress::Quiet => {
-                            // Scans may have been retired: their hooks are due.
-                            if let Some(hooks) = &hooks {
-                                hooks.wake();
-                            }
-                            if !retry_every.is_zero() {
-                                retry = Some(Box::pin(tokio::time::sleep(retry_every)));
-                            }
-                        }
-                        Progress::Started { .. } => retry = None,
-                        Progress::Finished(summary) => {
-                            info!(log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
-                                "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
-                        }
-                        _ => {}
-                    }
-                    shutdown.on_progress(&progress)
-                }
-                Input::Signal(Signal::User1) => {
-                    sup.do_send(press(Button::Start));
-                    Vec::new()
-                }
-                Input::Signal(Signal::User2) => {
-                    sup.do_send(press(Button::Pause));
-                    Vec::new()
-                }
-                Input::Signal(signal) => shutdown.on_signal(signal),
-                Input::Closed => break 'run,
-            };
-            for action in actions {
-                match action {
-                    Action::SayStopping => {
-                        let _ = notify::stopping("stopping: finishing the step in flight and the uploads");
-                    }
-                    Action::StopScan => {
-                        info!(log, "stopping: the scan ends after the step in flight, then uploads finish");
-                        sup.do_send(Control::Stop);
-                    }
-                    Action::EmergencyStop => sup.do_send(StopMotors { emergency: true }),
-                    Action::Quit => break 'run,
-                }
-            }
-        }
+        let shutdown = Shutdown::daemon(state.unsettled().next().is_none());
+        let mut daemon = Daemon {
+            settings: &settings,
+            status,
+            hooks: hooks.as_ref(),
+            retry: None,
+            log: &log,
+        };
+        session.run(shutdown, &mut daemon).await;
         if let Some(web) = web {
             web.stop().await;
         }
@@ -132,6 +79,79 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         session.end();
         Ok(())
     })
+}
+
+/// The daemon's part of the run: `STATUS=` kept up to date, Start acted
+/// on, SIGUSR1 and SIGUSR2 as buttons, hooks woken and photos still
+/// waiting tried again once all is quiet.
+struct Daemon<'a> {
+    settings: &'a Settings,
+    status: StatusLine,
+    hooks: Option<&'a HookThread>,
+    /// Armed when all is quiet: then photos still waiting are tried again.
+    retry: Option<Pin<Box<tokio::time::Sleep>>>,
+    log: &'a Logger,
+}
+
+impl Driver for Daemon<'_> {
+    fn timer(&mut self) -> Option<&mut Pin<Box<tokio::time::Sleep>>> {
+        self.retry.as_mut()
+    }
+
+    async fn timer_due(&mut self, sup: &Addr<Supervisor>, shutdown: &Shutdown) {
+        self.retry = None;
+        if shutdown.is_quiet() && !shutdown.is_stopping() {
+            retry_waiting(sup, self.settings, self.log).await;
+        }
+    }
+
+    async fn progress(&mut self, sup: &Addr<Supervisor>, progress: &Progress) {
+        if let Some(line) = self.status.update(progress) {
+            let _ = notify::status(&line);
+        }
+        match progress {
+            Progress::StartRequested => start_scan(self.settings, sup, self.log).await,
+            Progress::Quiet => {
+                // Scans may have been retired: their hooks are due.
+                if let Some(hooks) = self.hooks {
+                    hooks.wake();
+                }
+                let every = Duration::from_secs(self.settings.upload.retry_every_s);
+                if !every.is_zero() {
+                    self.retry = Some(Box::pin(tokio::time::sleep(every)));
+                }
+            }
+            Progress::Started { .. } => self.retry = None,
+            Progress::Finished(summary) => {
+                info!(self.log, "scan summary"; "scan" => &summary.scan, "captured" => summary.captured,
+                    "uploaded" => summary.uploaded, "upload_failed" => summary.upload_failed);
+            }
+            _ => {}
+        }
+    }
+
+    fn signal(&mut self, sup: &Addr<Supervisor>, signal: Signal) {
+        match signal {
+            Signal::User1 => sup.do_send(press(Button::Start)),
+            Signal::User2 => sup.do_send(press(Button::Pause)),
+            Signal::Interrupt | Signal::Terminate => {}
+        }
+    }
+
+    fn stopping(&mut self, action: Action) {
+        match action {
+            Action::SayStopping => {
+                let _ = notify::stopping("stopping: finishing the step in flight and the uploads");
+            }
+            Action::StopScan => {
+                info!(
+                    self.log,
+                    "stopping: the scan ends after the step in flight, then uploads finish"
+                )
+            }
+            Action::EmergencyStop | Action::Quit => {}
+        }
+    }
 }
 
 /// Drains the scans in the spool with photos still waiting (read off the

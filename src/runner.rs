@@ -13,15 +13,13 @@ use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::journal::{self, JournalWriter, Record, ScanRecord};
 use scanrig_actors::model::{Place, ScanId, ScanPlan};
 use scanrig_actors::sequence::PauseReason;
-use scanrig_actors::supervisor::{
-    Control, Progress, Rig, ScanSummary, StartScan, StopMotors, Summarise,
-};
+use scanrig_actors::supervisor::{Progress, Rig, ScanSummary, StartScan, Summarise, Supervisor};
 use slog::{info, Logger};
 
 use crate::hooks::HookRunner;
 use crate::keyboard;
 use crate::scans::{SpoolLock, SpoolState};
-use crate::session::{Action, Input, Session, Shutdown, Signal};
+use crate::session::{Action, Driver, Session, Shutdown};
 
 /// What to run.
 pub enum Start {
@@ -106,36 +104,21 @@ pub fn run(
         if std::io::stdin().is_terminal() {
             keyboard::listen(sup.clone().recipient());
         }
-        let bar = progress_bar(show_progress, planned);
-        let mut shutdown = Shutdown::foreground(scan.clone());
-        let mut summary: Option<ScanSummary> = None;
-        let mut refused: Option<String> = None;
-        'run: loop {
-            let actions = match session.next(None).await {
-                Input::Progress(progress) => {
-                    let actions = shutdown.on_progress(&progress);
-                    show(&bar, &scan, *progress, &mut summary, &mut refused);
-                    actions
-                }
-                Input::Signal(signal) => shutdown.on_signal(signal),
-                Input::Timer => Vec::new(),
-                Input::Closed => break 'run,
-            };
-            for action in actions {
-                match action {
-                    Action::Quit => break 'run,
-                    Action::EmergencyStop => sup.do_send(StopMotors { emergency: true }),
-                    Action::StopScan => {
-                        bar.println(
-                            "stopping after the step in flight; captured photos still upload \
-                             (press Ctrl-C again to quit now: uploads go on at the next start)",
-                        );
-                        sup.do_send(Control::Stop);
-                    }
-                    Action::SayStopping => {}
-                }
-            }
-        }
+        let mut foreground = Foreground {
+            bar: progress_bar(show_progress, planned),
+            scan: scan.clone(),
+            summary: None,
+            refused: None,
+        };
+        session
+            .run(Shutdown::foreground(scan.clone()), &mut foreground)
+            .await;
+        let Foreground {
+            bar,
+            summary,
+            refused,
+            ..
+        } = foreground;
         bar.finish_and_clear();
         let interrupted = summary.is_none();
         let summary = match summary {
@@ -168,31 +151,45 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Shows the scan's progress on the bar, and keeps what the report needs.
-fn show(
-    bar: &ProgressBar,
-    scan: &ScanId,
-    progress: Progress,
-    summary: &mut Option<ScanSummary>,
-    refused: &mut Option<String>,
-) {
-    match progress {
-        Progress::Started { done, .. } => bar.set_position(done as u64),
-        Progress::Captured { scan: s, name, .. } if s == *scan => {
-            bar.inc(1);
-            bar.set_message(name);
-        }
-        Progress::Paused { scan: s, reason } if s == *scan => match reason {
-            PauseReason::Fault(why) => bar.println(format!("scan paused: {why}")),
-            PauseReason::Refused(why) => *refused = Some(why),
-            PauseReason::Disconnected(why) => {
-                bar.println(format!("scan paused: {why} (or type s and Enter to stop)"))
+/// A scan in the foreground: its progress on the bar, and what the
+/// report needs.
+struct Foreground {
+    bar: ProgressBar,
+    scan: ScanId,
+    summary: Option<ScanSummary>,
+    refused: Option<String>,
+}
+
+impl Driver for Foreground {
+    async fn progress(&mut self, _: &Addr<Supervisor>, progress: &Progress) {
+        let bar = &self.bar;
+        match progress {
+            Progress::Started { done, .. } => bar.set_position(*done as u64),
+            Progress::Captured { scan, name, .. } if *scan == self.scan => {
+                bar.inc(1);
+                bar.set_message(name.clone());
             }
-            PauseReason::Manual(what) => bar.println(format!("{what} (or type r and Enter)")),
-            PauseReason::Operator => bar.println("paused: press p to resume, s to stop"),
-        },
-        Progress::Finished(s) if s.scan == scan.as_str() => *summary = Some(s),
-        _ => {}
+            Progress::Paused { scan, reason } if *scan == self.scan => match reason {
+                PauseReason::Fault(why) => bar.println(format!("scan paused: {why}")),
+                PauseReason::Refused(why) => self.refused = Some(why.clone()),
+                PauseReason::Disconnected(why) => {
+                    bar.println(format!("scan paused: {why} (or type s and Enter to stop)"))
+                }
+                PauseReason::Manual(what) => bar.println(format!("{what} (or type r and Enter)")),
+                PauseReason::Operator => bar.println("paused: press p to resume, s to stop"),
+            },
+            Progress::Finished(s) if s.scan == self.scan.as_str() => self.summary = Some(s.clone()),
+            _ => {}
+        }
+    }
+
+    fn stopping(&mut self, action: Action) {
+        if action == Action::StopScan {
+            self.bar.println(
+                "stopping after the step in flight; captured photos still upload \
+                 (press Ctrl-C again to quit now: uploads go on at the next start)",
+            );
+        }
     }
 }
 
@@ -233,19 +230,20 @@ pub fn upload_pending(rig: Rig, log: Logger) -> anyhow::Result<usize> {
     }
     System::new().block_on(async move {
         let mut session = Session::start(rig, drains, log).await?;
-        let mut uploaded = 0;
-        loop {
-            match session.next(None).await {
-                Input::Progress(p) => match *p {
-                    Progress::Uploaded { .. } => uploaded += 1,
-                    Progress::Quiet => break,
-                    _ => {}
-                },
-                Input::Closed | Input::Signal(Signal::Interrupt | Signal::Terminate) => break,
-                _ => {}
-            }
-        }
+        let mut counted = Uploads(0);
+        session.run(Shutdown::uploads(), &mut counted).await;
         session.end();
-        Ok(uploaded)
+        Ok(counted.0)
     })
+}
+
+/// The photos sent so far by `uploads retry`.
+struct Uploads(usize);
+
+impl Driver for Uploads {
+    async fn progress(&mut self, _: &Addr<Supervisor>, progress: &Progress) {
+        if let Progress::Uploaded { .. } = progress {
+            self.0 += 1;
+        }
+    }
 }

@@ -10,7 +10,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::model::ScanId;
 use scanrig_actors::sequence::PauseReason;
-use scanrig_actors::supervisor::{Drain, Progress, Rig, Supervisor};
+use scanrig_actors::supervisor::{Control, Drain, Progress, Rig, StopMotors, Supervisor};
 use slog::Logger;
 use tokio::signal::unix::{signal, Signal as Watch, SignalKind};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -93,10 +93,67 @@ impl Session {
         }
     }
 
+    /// Runs until [`Shutdown`] says the run is over (or the supervisor is
+    /// gone): every input goes to `driver`, then to the shutdown rules,
+    /// whose actions are carried out here. The daemon, a foreground scan
+    /// and `uploads retry` all run this one loop.
+    pub(crate) async fn run(&mut self, mut shutdown: Shutdown, driver: &mut impl Driver) {
+        loop {
+            let actions = match self.next(driver.timer()).await {
+                Input::Timer => {
+                    driver.timer_due(&self.sup, &shutdown).await;
+                    Vec::new()
+                }
+                Input::Progress(progress) => {
+                    driver.progress(&self.sup, &progress).await;
+                    shutdown.on_progress(&progress)
+                }
+                Input::Signal(signal) => {
+                    driver.signal(&self.sup, signal);
+                    shutdown.on_signal(signal)
+                }
+                Input::Closed => return,
+            };
+            for action in actions {
+                match action {
+                    Action::Quit => return,
+                    Action::EmergencyStop => self.sup.do_send(StopMotors { emergency: true }),
+                    Action::StopScan => {
+                        driver.stopping(action);
+                        self.sup.do_send(Control::Stop);
+                    }
+                    Action::SayStopping => driver.stopping(action),
+                }
+            }
+        }
+    }
+
     /// Ends the run: the actor system stops.
     pub fn end(self) {
         System::current().stop();
     }
+}
+
+/// What a run does beside the shutdown rules: the daemon's status and
+/// start requests, the foreground's progress bar, the uploads counted.
+pub(crate) trait Driver {
+    /// A timer the run also waits for, if any.
+    fn timer(&mut self) -> Option<&mut Pin<Box<tokio::time::Sleep>>> {
+        None
+    }
+
+    /// The timer ran out.
+    async fn timer_due(&mut self, _sup: &Addr<Supervisor>, _shutdown: &Shutdown) {}
+
+    /// Progress came (before the shutdown rules see it).
+    async fn progress(&mut self, _sup: &Addr<Supervisor>, _progress: &Progress) {}
+
+    /// A signal came (before the shutdown rules see it).
+    fn signal(&mut self, _sup: &Addr<Supervisor>, _signal: Signal) {}
+
+    /// The run stops its scan ([`Action::StopScan`]) or says it is going
+    /// ([`Action::SayStopping`]): the words for it.
+    fn stopping(&mut self, _action: Action) {}
 }
 
 /// Something the run must do.
@@ -119,6 +176,9 @@ enum Role {
     Foreground(ScanId),
     /// The service: it ends on a signal, once nothing is in flight.
     Daemon,
+    /// The photos waiting sent (`uploads retry`): it ends once nothing is
+    /// in flight, or on a signal.
+    Uploads,
 }
 
 /// When and how a run ends: signals and progress in, [`Action`]s out.
@@ -154,6 +214,16 @@ impl Shutdown {
         }
     }
 
+    /// For sending the photos waiting.
+    pub fn uploads() -> Shutdown {
+        Shutdown {
+            role: Role::Uploads,
+            stops: 0,
+            quiet: false,
+            ended: false,
+        }
+    }
+
     /// Whether nothing is in flight.
     pub fn is_quiet(&self) -> bool {
         self.quiet
@@ -180,6 +250,7 @@ impl Shutdown {
             (Role::Daemon, 1) if self.quiet => vec![Action::SayStopping, Action::Quit],
             (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan],
             (Role::Daemon, _) => Vec::new(),
+            (Role::Uploads, _) => vec![Action::Quit],
         }
     }
 
@@ -197,6 +268,7 @@ impl Shutdown {
                 let done = match self.role {
                     Role::Foreground(_) => self.ended,
                     Role::Daemon => self.stops > 0,
+                    Role::Uploads => true,
                 };
                 if done {
                     return vec![Action::Quit];
@@ -281,6 +353,17 @@ mod tests {
             [Action::EmergencyStop, Action::StopScan]
         );
         assert!(s.on_signal(Signal::User1).is_empty());
+    }
+
+    #[test]
+    fn sending_the_waiting_photos_ends_once_quiet_or_on_a_signal() {
+        let mut s = Shutdown::uploads();
+        assert!(s.on_progress(&finished(scan().as_str())).is_empty());
+        assert_eq!(s.on_progress(&Progress::Quiet), [Action::Quit]);
+        for signal in [Signal::Interrupt, Signal::Terminate] {
+            assert_eq!(Shutdown::uploads().on_signal(signal), [Action::Quit]);
+        }
+        assert!(Shutdown::uploads().on_signal(Signal::User1).is_empty());
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::recorder::{RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
 
+/// What a step of a closing comes to, once its device answers.
+type Answering = Pin<Box<dyn Future<Output = Answer>>>;
+
 impl Supervisor {
     /// Closes a scan whose sequence finished, step by step as [`Closing`]
     /// says; the scan leaves the supervisor once closed.
@@ -43,21 +46,41 @@ impl Supervisor {
         ctx: &mut Context<Self>,
     ) {
         let step = closing.next(answer);
-        let Some(run) = self.runs.get(&scan) else {
+        if let Step::Closed(how) = &step {
+            self.closed(&scan, how);
+            return self.close(&scan, outcome);
+        }
+        let Some(answer) = self.closing_step(&scan, outcome, step) else {
             return;
         };
+        answer
+            .into_actor(self)
+            .map(move |answer, act, ctx| act.closing(scan, outcome, closing, answer, ctx))
+            .spawn(ctx);
+    }
+
+    /// One step of a closing, as the answer it comes to; `None` for a
+    /// scan no longer in hand.
+    fn closing_step(&self, scan: &ScanId, outcome: Outcome, step: Step) -> Option<Answering> {
+        let run = self.runs.get(scan)?;
         let dir = run.dir.clone();
         let place = run.plan.destination.clone();
-        let append = |record| Append {
-            dir: dir.clone(),
-            record,
-        };
         let at = unix_millis_now();
-        let answer: Pin<Box<dyn Future<Output = Answer>>> = match step {
-            Step::JournalEnd => {
-                let end = append(Record::ScanFinished { at, outcome });
-                Box::pin(self.journal.send(end).map(|r| Answer::Journaled(flat(r))))
-            }
+        let journaled = |record| -> Answering {
+            let append = Append {
+                dir: dir.clone(),
+                record,
+            };
+            Box::pin(
+                self.journal
+                    .send(append)
+                    .map(|r| Answer::Journaled(flat(r))),
+            )
+        };
+        Some(match step {
+            Step::JournalEnd => journaled(Record::ScanFinished { at, outcome }),
+            Step::JournalPriors(files) => journaled(Record::FilesUploaded { at, files }),
+            Step::JournalManifest(remote) => journaled(Record::ManifestUploaded { at, remote }),
             Step::Replay => Box::pin(
                 self.recorder
                     .send(Replay(dir.clone()))
@@ -79,14 +102,6 @@ impl Supervisor {
                     })
                 }))
             }
-            Step::JournalPriors(files) => {
-                let record = append(Record::FilesUploaded { at, files });
-                Box::pin(
-                    self.journal
-                        .send(record)
-                        .map(|r| Answer::Journaled(flat(r))),
-                )
-            }
             Step::SendManifest(bytes) => {
                 let put = PutFile {
                     place,
@@ -100,26 +115,7 @@ impl Supervisor {
                         .map(|r| Answer::ManifestSent(flat(r))),
                 )
             }
-            Step::JournalManifest(remote) => {
-                let record = append(Record::ManifestUploaded { at, remote });
-                Box::pin(
-                    self.journal
-                        .send(record)
-                        .map(|r| Answer::Journaled(flat(r))),
-                )
-            }
-            Step::Retire => {
-                // Nothing more is written to the journal: the scan is
-                // compacted into the scans index and its spool folder goes.
-                self.journal.do_send(Close(dir.clone()));
-                let retire = Retire {
-                    dir,
-                    keep_photos: self.keep_uploaded,
-                    retention: self.retention,
-                    hooks: self.hooks,
-                };
-                Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
-            }
+            Step::Retire => self.retire(dir),
             Step::SaveBacklog => {
                 // Awaited: the process may exit as soon as the scan is closed.
                 let save = SaveBacklog {
@@ -148,15 +144,21 @@ impl Supervisor {
                     Answer::Done
                 }))
             }
-            Step::Closed(how) => {
-                self.closed(&scan, &how);
-                return self.close(&scan, outcome);
-            }
+            Step::Closed(_) => return None,
+        })
+    }
+
+    /// Closes the journal (nothing more is written to it) and retires the
+    /// scan: compacted into the scans index, its spool folder gone.
+    fn retire(&self, dir: std::path::PathBuf) -> Answering {
+        self.journal.do_send(Close(dir.clone()));
+        let retire = Retire {
+            dir,
+            keep_photos: self.keep_uploaded,
+            retention: self.retention,
+            hooks: self.hooks,
         };
-        answer
-            .into_actor(self)
-            .map(move |answer, act, ctx| act.closing(scan, outcome, closing, answer, ctx))
-            .spawn(ctx);
+        Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
     }
 
     /// Says how the closing of a scan went.

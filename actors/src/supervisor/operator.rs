@@ -31,6 +31,7 @@ impl Handler<StartScan> for Supervisor {
             .runs
             .get(&scan)
             .map(|run| planned - run.seq.count(crate::sequence::ShotState::Pending));
+        let new = running.is_none() && msg.resume.is_none();
         let done = match (running, msg.resume) {
             // Uploads of this scan may still be running from the replay.
             (Some(done), _) => done,
@@ -57,7 +58,6 @@ impl Handler<StartScan> for Supervisor {
                 }
                 self.runs
                     .insert(scan.clone(), Run::new(plan, dir, seq, None));
-                self.record_start(&scan, ctx);
                 0
             }
         };
@@ -71,7 +71,12 @@ impl Handler<StartScan> for Supervisor {
             planned,
             done,
         });
-        self.feed(&scan, Event::Start, ctx);
+        if new {
+            // Journaled first: its folder is there before any photo is.
+            self.record_start(&scan, ctx);
+        } else {
+            self.feed(&scan, Event::Start, ctx);
+        }
         Ok(())
     }
 }
