@@ -725,9 +725,9 @@ fn bench_twenty_rigs_on_one_broker() {
     drop(rigs);
 
     // The same rigs without MQTT.
-    let alone = bench_rigs(&names, None);
-    std::thread::sleep(Duration::from_secs(1));
-    for (_, running) in &alone {
+    let mut alone = bench_rigs(&names, None);
+    for (_, running) in &mut alone {
+        running.wait_for_stderr("ready; press Start", DEADLINE);
         running.signal(libc::SIGUSR1);
     }
     for (rig, running) in &alone {
