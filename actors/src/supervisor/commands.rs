@@ -262,7 +262,7 @@ impl Supervisor {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
-        let (id, min) = (scan.clone(), self.min_free);
+        let (id, min) = (scan.clone(), self.policy.min_free);
         self.recorder
             .send(FreeSpace(run.dir.clone()))
             .into_actor(self)

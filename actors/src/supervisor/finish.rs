@@ -122,7 +122,7 @@ impl Supervisor {
                     dir,
                     given_up: run.given_up.clone(),
                     waiting: run.waiting(),
-                    backoff: self.backlog_backoff,
+                    backoff: self.policy.backlog_backoff,
                 };
                 let log = self.log.clone();
                 Box::pin(self.recorder.send(save).map(move |r| {
@@ -154,9 +154,9 @@ impl Supervisor {
         self.journal.do_send(Close(dir.clone()));
         let retire = Retire {
             dir,
-            keep_photos: self.keep_uploaded,
-            retention: self.retention,
-            hooks: self.hooks,
+            keep_photos: self.policy.keep_uploaded,
+            retention: self.policy.retention,
+            hooks: self.policy.hooks,
         };
         Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
     }
@@ -205,7 +205,7 @@ impl Supervisor {
                 let Some(run) = act.runs.remove(&id) else {
                     return;
                 };
-                let summary = run.summary(None, &act.destination);
+                let summary = run.summary(None, &act.policy.destination);
                 info!(act.log, "refused scan discarded"; "scan" => %id);
                 act.last_finished = Some(summary.clone());
                 act.tell(Progress::Finished(summary));
@@ -220,7 +220,7 @@ impl Supervisor {
         };
         self.journal.do_send(Close(run.dir.clone()));
         if run.active {
-            let summary = run.summary(Some(outcome), &self.destination);
+            let summary = run.summary(Some(outcome), &self.policy.destination);
             info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
                 "captured" => summary.captured, "uploaded" => summary.uploaded);
             self.last_finished = Some(summary.clone());
@@ -264,7 +264,7 @@ impl Handler<UploadDone> for Supervisor {
                         files: sent,
                     },
                 };
-                let keep = self.keep_uploaded;
+                let keep = self.policy.keep_uploaded;
                 let journal = self.journal.clone();
                 let scan = done.scan.clone();
                 self.ask(journal.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {

@@ -51,6 +51,7 @@ use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
 pub use messages::{Drain, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise};
+pub use operator::Manual;
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
 pub use status::{
@@ -64,7 +65,7 @@ use crate::history::Retention;
 use crate::journal::commit::Journal;
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
-use crate::model::{CameraName, Place, Priors, ScanId, ScanPlan, ShotId};
+use crate::model::{CameraName, Place, Priors, ScanId};
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
 use crate::sequence::{Event, SequenceConfig};
@@ -138,6 +139,31 @@ pub(crate) struct Fired {
     pub(crate) settings: BTreeMap<String, String>,
 }
 
+/// The rules the supervisor keeps, fixed when it starts: where new scans
+/// go and how the spool is kept.
+struct Policy {
+    /// Where new scans go.
+    destination: Place,
+    /// The pose priors new scans write.
+    priors: Option<Priors>,
+    /// Scan-done hooks are configured.
+    hooks: bool,
+    /// The spool folder.
+    spool: PathBuf,
+    /// Photos stay in the spool once uploaded.
+    keep_uploaded: bool,
+    /// How long the scans index remembers retired scans.
+    retention: Retention,
+    /// Pause the scan below this many free bytes.
+    min_free: u64,
+    /// The sequence's tunables.
+    config: SequenceConfig,
+    /// The wait before a photo given up is tried again.
+    backlog_backoff: Backoff,
+    /// No tilt motor: the operator sets the tilt by hand.
+    manual_tilt: bool,
+}
+
 /// The supervisor actor.
 pub struct Supervisor {
     runs: BTreeMap<ScanId, Run>,
@@ -149,22 +175,11 @@ pub struct Supervisor {
     cameras: Vec<Fired>,
     cameras_together: bool,
     camera_timeout: std::time::Duration,
-    manual_tilt: bool,
     recorder: Addr<Recorder>,
     journal: Addr<Journal>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
-    /// Where new scans go.
-    destination: Place,
-    /// The pose priors new scans write.
-    priors: Option<Priors>,
-    hooks: bool,
-    spool: PathBuf,
-    keep_uploaded: bool,
-    retention: Retention,
-    min_free: u64,
-    config: SequenceConfig,
-    backlog_backoff: Backoff,
+    policy: Policy,
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
     quiet: bool,
@@ -248,20 +263,22 @@ impl Supervisor {
                 cameras,
                 cameras_together: rig.cameras_together,
                 camera_timeout: rig.camera_timeout,
-                manual_tilt: rig.manual_tilt,
                 recorder: Recorder::start(log.clone()),
                 journal: Journal::start(rig.commit_delay),
                 uploader,
                 panel,
-                destination: default.place(),
-                priors: rig.priors,
-                hooks: rig.hooks,
-                spool: rig.spool,
-                keep_uploaded: rig.keep_uploaded,
-                retention: rig.retention,
-                min_free: rig.min_free,
-                config: rig.sequence,
-                backlog_backoff: rig.backlog_backoff,
+                policy: Policy {
+                    destination: default.place(),
+                    priors: rig.priors,
+                    hooks: rig.hooks,
+                    spool: rig.spool,
+                    keep_uploaded: rig.keep_uploaded,
+                    retention: rig.retention,
+                    min_free: rig.min_free,
+                    config: rig.sequence,
+                    backlog_backoff: rig.backlog_backoff,
+                    manual_tilt: rig.manual_tilt,
+                },
                 subscribers: Vec::new(),
                 status: Status::Idle,
                 quiet: true,
@@ -318,27 +335,6 @@ impl Supervisor {
         self.quiet = quiet;
     }
 
-    /// On a rig without a tilt motor: a stop before the first shot of each
-    /// ring whose tilt differs from the ring before.
-    fn manual_stops(&self, plan: &ScanPlan) -> BTreeMap<ShotId, String> {
-        if !self.manual_tilt {
-            return BTreeMap::new();
-        }
-        plan.shots
-            .windows(2)
-            .filter(|w| w[0].tilt != w[1].tilt)
-            .map(|w| {
-                let s = &w[1];
-                let message = format!(
-                    "set the camera's tilt to {:+.1}° for ring {}, then press Start",
-                    s.tilt.get(),
-                    s.ring
-                );
-                (s.id, message)
-            })
-            .collect()
-    }
-
     /// Carries out what the operator asks of the active scan, or says
     /// why not.
     fn control(&mut self, control: Control, ctx: &mut Context<Self>) -> Result<(), Refusal> {
@@ -373,7 +369,7 @@ impl Handler<Summarise> for Supervisor {
 
     fn handle(&mut self, Summarise(scan): Summarise, _: &mut Self::Context) -> Self::Result {
         let run = self.runs.get(&scan)?;
-        Some(run.summary(None, &self.destination))
+        Some(run.summary(None, &self.policy.destination))
     }
 }
 
@@ -381,17 +377,4 @@ impl Handler<Ping> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
-}
-
-/// The address of the rig by hand.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Addr<ManualActor>")]
-pub struct Manual;
-
-impl Handler<Manual> for Supervisor {
-    type Result = MessageResult<Manual>;
-
-    fn handle(&mut self, _: Manual, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.manual.clone())
-    }
 }

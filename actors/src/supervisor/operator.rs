@@ -2,6 +2,8 @@
 //! earlier one's uploads, the operator's controls and buttons, stopping
 //! the motors, and the leases of the rig by hand.
 
+use std::collections::BTreeMap;
+
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::panel::Button;
@@ -10,7 +12,8 @@ use slog::info;
 use super::run::Run;
 use super::{Control, Drain, Progress, Refusal, StartScan, StopMotors, Supervisor};
 use crate::buttons::Pressed;
-use crate::manual::{Busy, Lease, Unlease};
+use crate::manual::{Busy, Lease, ManualActor, Unlease};
+use crate::model::{ScanPlan, ShotId};
 use crate::sequence::{Event, Sequence};
 use crate::turntable::Release;
 
@@ -25,7 +28,7 @@ impl Handler<StartScan> for Supervisor {
             return Err(Busy::Moving(motion.clone()));
         }
         let scan = msg.plan.scan.clone();
-        let dir = self.spool.join(scan.as_str());
+        let dir = self.policy.spool.join(scan.as_str());
         let planned = msg.plan.shots.len();
         let running = self
             .runs
@@ -37,7 +40,7 @@ impl Handler<StartScan> for Supervisor {
             (Some(done), _) => done,
             (None, Some(record)) => {
                 let states = record.shot_states();
-                let seq = Sequence::new(self.config.clone(), states)
+                let seq = Sequence::new(self.policy.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan));
                 let run = Run::new(msg.plan, dir, seq, Some(&record));
                 let done = record.captured.len();
@@ -46,15 +49,15 @@ impl Handler<StartScan> for Supervisor {
             }
             (None, None) => {
                 let states = vec![crate::sequence::ShotState::Pending; planned];
-                let seq = Sequence::new(self.config.clone(), states)
+                let seq = Sequence::new(self.policy.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan));
                 // The place is part of the plan: a resumed scan goes on
                 // where it started, whatever the configuration says then.
                 let mut plan = msg.plan;
                 plan.destination
-                    .get_or_insert_with(|| self.destination.clone());
+                    .get_or_insert_with(|| self.policy.destination.clone());
                 if plan.priors.is_none() {
-                    plan.priors.clone_from(&self.priors);
+                    plan.priors.clone_from(&self.policy.priors);
                 }
                 self.runs
                     .insert(scan.clone(), Run::new(plan, dir, seq, None));
@@ -92,7 +95,7 @@ impl Handler<Drain> for Supervisor {
         let pending = record.pending_uploads().len() - defer.len();
         info!(self.log, "finishing uploads of an earlier scan"; "scan" => %scan, "photos" => pending,
             "not due yet" => defer.len());
-        let dir = self.spool.join(scan.as_str());
+        let dir = self.policy.spool.join(scan.as_str());
         let mut states = record.shot_states();
         for shot in &defer {
             // Left for a later pass: not tried in this one.
@@ -100,7 +103,7 @@ impl Handler<Drain> for Supervisor {
                 *state = crate::sequence::ShotState::UploadAbandoned;
             }
         }
-        let seq = Sequence::new(self.config.clone(), states);
+        let seq = Sequence::new(self.policy.config.clone(), states);
         let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
         self.runs.insert(scan.clone(), run);
         self.feed(&scan, Event::Drain, ctx);
@@ -197,5 +200,41 @@ impl Handler<Unlease> for Supervisor {
     fn handle(&mut self, _: Unlease, _: &mut Self::Context) {
         self.motion = None;
         self.tell(Progress::Motion(None));
+    }
+}
+
+impl Supervisor {
+    /// On a rig without a tilt motor: a stop before the first shot of each
+    /// ring whose tilt differs from the ring before.
+    fn manual_stops(&self, plan: &ScanPlan) -> BTreeMap<ShotId, String> {
+        if !self.policy.manual_tilt {
+            return BTreeMap::new();
+        }
+        plan.shots
+            .windows(2)
+            .filter(|w| w[0].tilt != w[1].tilt)
+            .map(|w| {
+                let s = &w[1];
+                let message = format!(
+                    "set the camera's tilt to {:+.1}° for ring {}, then press Start",
+                    s.tilt.get(),
+                    s.ring
+                );
+                (s.id, message)
+            })
+            .collect()
+    }
+}
+
+/// The address of the rig by hand.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Addr<ManualActor>")]
+pub struct Manual;
+
+impl Handler<Manual> for Supervisor {
+    type Result = MessageResult<Manual>;
+
+    fn handle(&mut self, _: Manual, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.manual.clone())
     }
 }

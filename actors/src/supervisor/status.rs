@@ -158,14 +158,14 @@ impl Handler<GetStatus> for Supervisor {
             .runs
             .values()
             .map(|r| {
-                let s = r.summary(None, &self.destination);
+                let s = r.summary(None, &self.policy.destination);
                 s.captured - s.uploaded - s.upload_failed
             })
             .sum();
         MessageResult(RigStatus {
             state,
             scan: run
-                .map(|r| r.summary(None, &self.destination))
+                .map(|r| r.summary(None, &self.policy.destination))
                 .or_else(|| self.last_finished.clone()),
             paused,
             backlog,
@@ -218,7 +218,7 @@ impl Supervisor {
                 self.devices.turntable = Health::ok("working");
             }
             Event::Uploaded(_) => {
-                self.devices.destination = Health::ok(&self.destination.to_string());
+                self.devices.destination = Health::ok(&self.policy.destination.to_string());
             }
             Event::PersistFailed(_, message) | Event::SpaceLow(message) => self.error(message),
             _ => {}
