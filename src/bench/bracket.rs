@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use scanrig_actors::merge::{Merge, Merger};
-use scanrig_actors::model::{Bracket, BracketKind};
+use scanrig_actors::model::{Bracket, BracketKind, Frame, PhotoName};
 use scanrig_hardware::Degrees;
 use serde::Serialize;
 
@@ -141,7 +141,10 @@ fn merge_figures(
     let merged = std::fs::read_dir(&merged_folder)
         .map_err(|e| e.to_string())?
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with("_fused.jpg"))
+        .filter(|e| {
+            let name = PhotoName::of_file(&e.file_name().to_string_lossy());
+            name.is_some_and(|n| n.frame == Frame::Merged(BracketKind::Exposure))
+        })
         .count();
     let merge_ms = (times[0], median(&times), times[times.len() - 1]);
     let bound = bound.as_secs_f64() + merge_ms.1 / 1000.0;
