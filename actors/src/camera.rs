@@ -214,6 +214,12 @@ impl Handler<Download> for CameraActor {
     fn handle(&mut self, msg: Download, ctx: &mut Self::Context) -> Self::Result {
         let log = self.log.clone();
         self.call(ctx, "download", |camera| {
+            // The scan's folder is made by its journal's first line, which
+            // a busy journal thread may not have written yet.
+            std::fs::create_dir_all(&msg.dir).map_err(|source| CameraError::Io {
+                path: msg.dir.clone(),
+                source,
+            })?;
             let files = camera.download(&msg.exposure, &msg.dir)?;
             let first = files.first().and_then(|f| f.path.file_name());
             debug!(log, "downloaded"; "photo" => first.map(|n| n.to_string_lossy().into_owned()));

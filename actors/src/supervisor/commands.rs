@@ -282,8 +282,6 @@ impl Supervisor {
     }
 
     /// Journals a new scan's plan before anything else happens.
-    /// Then starts it: its folder is made with the journal, before any
-    /// photo is written into it.
     pub(super) fn record_start(&mut self, scan: &ScanId, ctx: &mut Context<Self>) {
         let Some(run) = self.runs.get(scan) else {
             return;
@@ -299,11 +297,12 @@ impl Supervisor {
         self.journal
             .send(msg)
             .into_actor(self)
-            .map(move |r, act, ctx| {
+            // The journal handles records in order, so this line is on disk
+            // before any capture of the scan is recorded.
+            .map(move |r, act, _| {
                 if let Err(e) = flat(r) {
                     error!(act.log, "cannot write the scan journal"; "scan" => %id, "error" => e);
                 }
-                act.feed(&id, Event::Start, ctx);
             })
             .spawn(ctx);
     }

@@ -75,11 +75,9 @@ impl Handler<StartScan> for Supervisor {
             done,
         });
         if new {
-            // Journaled first: its folder is there before any photo is.
             self.record_start(&scan, ctx);
-        } else {
-            self.feed(&scan, Event::Start, ctx);
         }
+        self.feed(&scan, Event::Start, ctx);
         Ok(())
     }
 }
