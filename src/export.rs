@@ -24,7 +24,7 @@ pub struct ExportArgs {
     pub format: Format,
     /// Where to write: by default the scan's folder at a local
     /// destination, else `./<scan>`.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", value_parser = crate::cmd::folder())]
     pub dest: Option<PathBuf>,
     /// The scan's `manifest.json`, for a finished scan whose photos went to
     /// Google Drive (download it from the scan's folder there).

@@ -284,13 +284,19 @@ impl Profile {
         out
     }
 
+    /// Where the profile came from, as its problems name it: its file, or
+    /// the name of a shipped profile.
+    pub fn origin(&self) -> String {
+        match self.source.as_str() {
+            "shipped" => self.name.clone(),
+            path => path.to_owned(),
+        }
+    }
+
     /// The profile, if every shot lies within the rig's soft limits; else
     /// every ring that does not, with its key in the profile.
     pub fn for_rig(self, limits: &RigLimits) -> Result<Profile, ConfigErrors> {
-        let origin = match self.source.as_str() {
-            "shipped" => self.name.clone(),
-            path => path.to_owned(),
-        };
+        let origin = self.origin();
         let mut problems = Vec::new();
         let shots = self.shots();
         if let Some(sphere) = &self.sphere {

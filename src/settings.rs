@@ -25,6 +25,26 @@ pub use gpio::{
 };
 pub use merge::{merge_problems, Merge};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
+
+/// The text of a file holding a secret (a password, a key): it must be
+/// readable, and by its owner only. What is wrong, as a reason.
+pub fn secret_file(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mode = std::fs::metadata(path)
+        .map_err(cannot)?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} can be read by others (mode {mode:o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(cannot)
+}
 #[cfg(test)]
 mod tests;
 
@@ -45,19 +65,31 @@ pub struct LoadOptions {
     pub system_file: PathBuf,
     /// The environment: `SCANRIG_*` overrides, and `STATE_DIRECTORY`,
     /// `XDG_STATE_HOME`, `HOME` for the default spool folder. Default: this
-    /// process's environment (variables that are not valid UTF-8 are left out).
+    /// process's environment.
     pub env: Vec<(String, String)>,
+    /// The names of the environment's variables whose value is not valid
+    /// UTF-8 (a `SCANRIG_*` one among them is refused).
+    pub not_utf8: Vec<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        let env = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
+        let mut env = Vec::new();
+        let mut not_utf8 = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Ok(name) = name.into_string() else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => env.push((name, value)),
+                Err(_) => not_utf8.push(name),
+            }
+        }
         LoadOptions {
             config_file: None,
             system_file: PathBuf::from(SYSTEM_FILE),
             env,
+            not_utf8,
         }
     }
 }

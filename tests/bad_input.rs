@@ -201,6 +201,27 @@ fn a_bad_environment_value_is_refused_naming_the_variable_and_the_key() {
 }
 
 #[test]
+fn an_environment_value_that_is_not_utf8_is_refused_naming_the_variable() {
+    use std::os::unix::ffi::OsStrExt;
+    let rig = Rig::new();
+    for (var, value) in [
+        ("SCANRIG_UPLOAD__WORKERS", &b"2\xff"[..]),
+        ("SCANRIG_SPOOL__DIR", &b"/srv/sp\xff"[..]),
+    ] {
+        let mut cmd = rig.command(&["scan", "--profile", "demo"]);
+        cmd.env(var, std::ffi::OsStr::from_bytes(value));
+        let out = Running::start(cmd).wait(DEADLINE);
+        assert_refused(
+            var,
+            &rig,
+            &out,
+            &[&format!("environment {var}: "), "not valid UTF-8"],
+        );
+        assert_untouched(var, &rig, &[]);
+    }
+}
+
+#[test]
 fn broken_profiles_are_refused_naming_the_profile_file_and_the_key() {
     let cases: &[(&str, &str, &[&str])] = &[
         (
@@ -363,6 +384,16 @@ fn numbers_from_the_environment_get_the_checks_a_file_gets() {
         let needle = format!("environment {var}: {key}: ");
         assert_refused(&format!("{var}={value}"), &rig, &out, &[&needle, words]);
     }
+    // A stepper's backlash out of range: every problem it makes is the
+    // variable's, none is blamed on the shipped defaults.
+    let mut cmd = rig.command(&["check-config"]);
+    let var = "SCANRIG_TURNTABLE__STEPPER__BACKLASH_DEG";
+    cmd.env("SCANRIG_TURNTABLE__BACKEND", "stepper")
+        .env(var, "1e12");
+    let out = Running::start(cmd).wait(DEADLINE);
+    let needle = format!("environment {var}: turntable.stepper.backlash_deg: ");
+    assert_refused("backlash", &rig, &out, &[&needle, "0 (off) to 45 degrees"]);
+    assert!(!out.stderr.contains("shipped defaults"), "{}", out.stderr);
     // The same values written in the file are refused the same way.
     rig.configure(&format!("[spool]\nmin_free_mb = {}\n", i64::MAX));
     let out = rig.run(&["check-config"]);
@@ -384,13 +415,126 @@ fn a_nul_byte_in_a_folder_name_is_refused() {
 }
 
 #[test]
+fn a_dest_folder_that_is_not_utf8_or_holds_a_control_character_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let rig = Rig::new();
+    let bad: [&[u8]; 4] = [b"bad\xff", b"a\nb", b"a\x01b", b"t\x1b]0;x\x07"];
+    for name in bad {
+        let dest = rig.root().join(std::ffi::OsStr::from_bytes(name));
+        for args in [&["scan", "--profile", "demo"][..], &["resume"]] {
+            let mut cmd = rig.command(args);
+            cmd.arg("--dest").arg(&dest);
+            let out = Running::start(cmd).wait(DEADLINE);
+            let case = format!("{args:?} --dest {dest:?}");
+            let why = if name == b"bad\xff" {
+                "not valid UTF-8"
+            } else {
+                "control character"
+            };
+            assert_refused(&case, &rig, &out, &["--dest", why]);
+            assert_untouched(&case, &rig, &[]);
+        }
+    }
+    let rig = Rig::with("[destination.local]\ndir = \"ph\\notos\"\n");
+    let out = rig.run(&["check-config"]);
+    let needle = problem(&rig.config, "destination.local.dir");
+    assert_refused("a line break", &rig, &out, &[&needle, "control character"]);
+}
+
+#[test]
+fn check_config_refuses_the_mqtt_settings_the_daemon_would_refuse() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = Rig::new();
+    let secret = rig.root().join("pw");
+    let ca = rig.root().join("ca.pem");
+    let mqtt = |broker: &str, extra: &str| {
+        format!("[mqtt]\nbroker = \"{broker}\"\nusername = \"studio\"\n{extra}")
+    };
+    let password = format!("password_file = \"{}\"\n", secret.display());
+    let cases: [(&str, String, &[u8], u32, &str, &str); 7] = [
+        (
+            "missing password file",
+            mqtt("mqtt://127.0.0.1", &password),
+            b"",
+            0,
+            "mqtt.password_file",
+            "cannot read",
+        ),
+        (
+            "world-readable password file",
+            mqtt("mqtt://127.0.0.1", &password),
+            b"s3cret\n",
+            0o644,
+            "mqtt.password_file",
+            "chmod 600",
+        ),
+        (
+            "empty password file",
+            mqtt("mqtt://127.0.0.1", &password),
+            b"\n",
+            0o600,
+            "mqtt.password_file",
+            "is empty",
+        ),
+        (
+            "missing CA file",
+            mqtt(
+                "mqtts://127.0.0.1",
+                &format!("ca_file = \"{}\"\n", ca.display()),
+            ),
+            b"",
+            0,
+            "mqtt.ca_file",
+            "cannot read",
+        ),
+        (
+            "a port past 65535",
+            mqtt("mqtt://127.0.0.1:99999", ""),
+            b"",
+            0,
+            "mqtt.broker",
+            "1 to 65535",
+        ),
+        (
+            "port 0",
+            mqtt("mqtt://127.0.0.1:0", ""),
+            b"",
+            0,
+            "mqtt.broker",
+            "1 to 65535",
+        ),
+        (
+            "a password in the address",
+            mqtt("mqtt://u:hunter2@127.0.0.1", ""),
+            b"",
+            0,
+            "mqtt.broker",
+            "mqtt.password_file",
+        ),
+    ];
+    for (case, config, content, mode, key, why) in cases {
+        let _ = std::fs::remove_file(&secret);
+        if mode != 0 {
+            std::fs::write(&secret, content).unwrap();
+            std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let file = rig.root().join("mqtt.toml");
+        std::fs::write(&file, config).unwrap();
+        let out = rig.run_with(&file, &["check-config"]);
+        assert_refused(case, &rig, &out, &[&problem(&file, key), why]);
+        assert!(!out.stderr.contains("hunter2"), "{case}: {}", out.stderr);
+    }
+}
+
+#[test]
 fn a_camera_setting_the_camera_refuses_is_bad_input_and_nothing_moves() {
     let rig = Rig::new();
     let text = format!("{}[camera]\niso = \"-1\"\n", common::ring_profile(4, 0));
-    rig.profile("badiso", &text);
+    let file = rig.profile("badiso", &text);
     let out = rig.run(&["scan", "--profile", "badiso", "--json"]);
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     for words in [
+        &format!("{}: ", file.display()),
         "the camera's 'iso' cannot be '-1'; choose one of",
         "nothing moved",
     ] {

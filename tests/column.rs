@@ -456,14 +456,14 @@ fn a_camera_set_to_raw_plus_jpeg_delivers_its_pair_at_every_stop() {
 #[test]
 fn a_column_badly_named_is_refused_naming_each_camera_at_fault() {
     let rig = Rig::with(
-        "[[cameras]]\nname = \"a b\"\n[[cameras]]\nname = \"c\"\n[[cameras]]\nname = \"c\"\ntilt = 120.0\n",
+        "[[cameras]]\nname = \"a b\"\n[[cameras]]\nname = \"Low\"\n[[cameras]]\nname = \"low\"\ntilt = 120.0\n",
     );
     let out = rig.run(&["check-config"]);
     out.expect_code(2);
     for (key, words) in [
-        ("cameras[0].name", "letters, digits"),
-        ("cameras[2].name", "names two cameras"),
-        ("cameras[2].tilt", "-90 to 90"),
+        ("cameras[1].name", "letters, digits"),
+        ("cameras[3].name", "names two cameras"),
+        ("cameras[3].tilt", "-90 to 90"),
     ] {
         assert!(
             out.stderr.lines().any(|l| l.contains(key)
@@ -473,7 +473,20 @@ fn a_column_badly_named_is_refused_naming_each_camera_at_fault() {
             out.stderr
         );
     }
-    assert!(!out.stderr.contains("cameras[1]"), "{}", out.stderr);
+    assert!(!out.stderr.contains("cameras[2]"), "{}", out.stderr);
+    // An unknown key and a bad value in the second camera: both
+    // `cameras[2]`, counted from 1 as a person counts.
+    for (second, key) in [
+        ("lens = 1\n", "cameras[2].lens"),
+        ("tilt = 95.0\n", "cameras[2].tilt"),
+    ] {
+        let rig = Rig::with(&format!(
+            "[[cameras]]\nname = \"a\"\n[[cameras]]\nname = \"b1x\"\n{second}[[cameras]]\nname = \"c\"\n"
+        ));
+        let out = rig.run(&["check-config"]);
+        out.expect_code(2);
+        assert!(out.stderr.contains(key), "{key}: {}", out.stderr);
+    }
 }
 
 #[test]

@@ -584,7 +584,7 @@ fn a_password_file_others_can_read_is_refused_before_anything_starts() {
     let file = rig.root().join("mqtt-password-rig-a");
     std::fs::set_permissions(&file, Permissions::from_mode(0o644)).unwrap();
     let out = rig.run(&["daemon"]);
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(
         out.stderr.contains("mqtt.password_file") && out.stderr.contains("chmod 600"),
         "{}",

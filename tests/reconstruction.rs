@@ -157,14 +157,17 @@ fn colmap_reconstructs_a_simulated_scan_where_its_pose_priors_say() {
 fn colmap_reconstructs_a_camera_column_s_scan_where_its_pose_priors_say() {
     // The same views from a column of two cameras, one per tilt, each
     // simulated camera rendering from its own place: one turn of the
-    // table, every stop fired on both.
+    // table, every stop fired on both. The column lists "upper" before
+    // "lower", so its photos are taken in an order that is not their
+    // names' (COLMAP numbers them by name).
     if !colmap_present() {
         return;
     }
     let column: String = TILTS
         .iter()
-        .enumerate()
-        .map(|(i, t)| format!("[[cameras]]\nname = \"c{i}\"\ntilt = {t}\n"))
+        .rev()
+        .zip(["upper", "lower"])
+        .map(|(t, name)| format!("[[cameras]]\nname = \"{name}\"\ntilt = {t}\n"))
         .collect();
     let rings = format!("[[rings]]\ntilt = 0.0\nshots = {SHOTS}\n");
     check(&format!("{GEOMETRY}{column}"), &rings, SHOTS as usize);

@@ -19,6 +19,8 @@
 //! - `export`: [`export`] (`cmd/export.rs`), [`crate::export`] run, and where the files went.
 //! - `fleet`: [`crate::mqtt::fleet`] (`mqtt/fleet.rs`), called directly.
 
+use std::path::PathBuf;
+
 use crate::config_error::ConfigErrors;
 
 pub mod buttons;
@@ -52,5 +54,30 @@ impl From<ConfigErrors> for Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Failure {
         Failure::Runtime(e)
+    }
+}
+
+/// A folder given on the command line (`--dest`): UTF-8, with no control
+/// character, which would end up raw in the journal, the logs and the
+/// terminal.
+pub fn folder() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().try_map(|arg: std::ffi::OsString| match arg.into_string() {
+        Ok(arg) => folder_name(&arg),
+        Err(_) => Err(
+            "the folder name is not valid UTF-8, which the journal and the destinations need; rename the folder"
+                .to_owned(),
+        ),
+    })
+}
+
+fn folder_name(arg: &str) -> Result<PathBuf, String> {
+    match arg.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "the folder name holds the control character {:?}; give a folder name without one",
+            c
+        )),
+        None if arg.is_empty() => Err("the folder name is empty; give a folder".into()),
+        None => Ok(PathBuf::from(arg)),
     }
 }

@@ -22,7 +22,7 @@ pub struct ResumeArgs {
     pub scan: Option<String>,
     /// The folder the scan goes to; it must be the one the scan
     /// started with, unless --move-dest is given too.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::folder())]
     pub dest: Option<PathBuf>,
     /// Move the scan to --dest: the photos already sent are copied
     /// there from the spool or from the old folder (which keeps them).
@@ -70,9 +70,10 @@ pub fn run(settings: &Settings, args: ResumeArgs, log: Logger) -> Result<ExitCod
         record: Box::new(record.clone()),
         move_to,
     };
+    let profile = format!("profile {}", record.plan.profile);
     let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
     let report = runner::run(rig, start, !json, hooks, log)?;
-    Ok(super::scan::print_report(&report, json))
+    Ok(super::scan::print_report(&report, json, &profile))
 }
 
 /// Refuses to move a scan whose photos already sent are neither in the

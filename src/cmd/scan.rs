@@ -21,7 +21,7 @@ pub struct ScanArgs {
     #[arg(long, short)]
     pub profile: Option<String>,
     /// Put the photos in this folder instead of the configured destination.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::folder())]
     pub dest: Option<PathBuf>,
     /// Print the summary as one JSON object.
     #[arg(long)]
@@ -43,12 +43,13 @@ pub fn run(settings: &Settings, args: ScanArgs, log: Logger) -> Result<ExitCode,
     let start = Start::New(Box::new(new_plan(&profile, &settings.spool_dir())?));
     let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
     let report = runner::run(rig::build(settings, dest, &log)?, start, !json, hooks, log)?;
-    Ok(print_report(&report, json))
+    Ok(print_report(&report, json, &profile.origin()))
 }
 
 /// Prints a foreground scan's summary (as JSON, or as lines for a person)
 /// and gives the exit code it calls for; also `scanrig resume`'s.
-pub(super) fn print_report(report: &Report, json: bool) -> ExitCode {
+/// `profile` names where the scan's profile came from.
+pub(super) fn print_report(report: &Report, json: bool, profile: &str) -> ExitCode {
     let s = &report.summary;
     if json {
         let mut value = serde_json::to_value(s).expect("a summary always serialises");
@@ -84,7 +85,7 @@ pub(super) fn print_report(report: &Report, json: bool) -> ExitCode {
         }
     }
     if let Some(why) = &report.refused {
-        eprintln!("error: the profile asks for what the rig cannot do, so nothing moved: {why}; change the profile (`scanrig camera config` lists the camera's settings and their values)");
+        eprintln!("error: {profile}: the profile asks for what the rig cannot do, so nothing moved: {why}; change the profile (`scanrig camera config` lists the camera's settings and their values)");
         return ExitCode::from(2);
     }
     if report.success() {

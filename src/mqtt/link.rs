@@ -3,8 +3,6 @@
 //! loop driven on a task of its own that reconnects with backoff and hands
 //! on what arrives.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,10 +63,10 @@ pub(crate) fn options(
         opts.set_last_will(will);
     }
     if !m.username.is_empty() {
-        let password = match &m.password_file {
-            Some(path) => read_password(path)?,
-            None => String::new(),
-        };
+        let password = m
+            .password()
+            .map_err(|e| anyhow::anyhow!("mqtt.password_file: {e}"))?
+            .unwrap_or_default();
         opts.set_credentials(m.username.clone(), password);
     }
     if addr.tls {
@@ -104,27 +102,6 @@ fn system_roots() -> anyhow::Result<TlsConfiguration> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConfiguration::Rustls(Arc::new(config)))
-}
-
-/// The password in `path`, which only its owner may read.
-fn read_password(path: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("mqtt.password_file: cannot read {}", path.display()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        bail!(
-            "mqtt.password_file: {} can be read by others (mode {mode:o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("mqtt.password_file: cannot read {}", path.display()))?;
-    let password = text.trim_end_matches(['\n', '\r']);
-    if password.is_empty() {
-        bail!("mqtt.password_file: {} is empty", path.display());
-    }
-    Ok(password.to_owned())
 }
 
 /// Connects with `opts`: the event loop runs on a task of the current

@@ -101,6 +101,7 @@ pub(super) fn check(raw: RawBracket, fail: &mut impl FnMut(String, String)) -> O
             "a focus stack always drives the focus back to where its set began (the drive is relative: without it the focus would creep from stop to stop); remove `return = false`".into(),
         );
     }
+    let listed = raw.focus_positions.is_some();
     let positions = match (raw.focus_positions, raw.focus_steps, raw.focus_step) {
         (Some(p), _, _) => p,
         (None, Some(n), Some(step)) if step != 0 => (0..i64::from(n)).map(|i| i * step).collect(),
@@ -124,10 +125,10 @@ pub(super) fn check(raw: RawBracket, fail: &mut impl FnMut(String, String)) -> O
             return None;
         }
     };
-    let k = if positions.len() == usize::try_from(raw.focus_steps.unwrap_or(0)).unwrap_or(0) {
-        "focus_steps"
-    } else {
+    let k = if listed {
         "focus_positions"
+    } else {
+        "focus_steps"
     };
     count_ok(positions.len(), k, fail);
     let mut seen = positions.clone();
@@ -268,6 +269,11 @@ mod tests {
                 "focus_steps = 40\nfocus_step = 10\n",
                 "bracket.focus_steps",
                 "2 to 32 frames, found 40",
+            ),
+            (
+                "focus_positions = []\n",
+                "bracket.focus_positions",
+                "2 to 32 frames, found 0",
             ),
             (
                 "focus_positions = [0, 100, 100]\n",

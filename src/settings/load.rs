@@ -32,7 +32,17 @@ pub(super) struct Layers {
 impl Layers {
     /// The origin of the highest-priority layer setting any of `keys`.
     pub(super) fn origin(&self, keys: &[&str]) -> String {
-        if let Some(var) = keys.iter().find_map(|k| self.env_keys.get(*k)) {
+        // A variable sets a key, or something under it (a check of a whole
+        // section blames the variable that set one of its keys).
+        let sets = |key: &str, k: &str| {
+            key.strip_prefix(k)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        };
+        if let Some(var) = keys.iter().find_map(|k| {
+            self.env_keys
+                .iter()
+                .find_map(|(key, var)| sets(key, k).then_some(var))
+        }) {
             return format!("environment {var}");
         }
         if let Some((path, table)) = &self.file {
@@ -314,6 +324,15 @@ pub(super) fn load(opts: &LoadOptions) -> Result<Settings, ConfigErrors> {
         .filter(|(k, _)| env_key(k).is_some())
         .cloned()
         .collect();
+    for name in opts.not_utf8.iter() {
+        if let Some(key) = env_key(name) {
+            problems.push(Problem::new(
+                format!("environment {name}"),
+                key,
+                "its value is not valid UTF-8; write it in UTF-8, or unset the variable",
+            ));
+        }
+    }
     check_env(&defaults_text, &mut vars, &mut problems);
     if !vars.is_empty() {
         let names: Vec<&str> = vars.keys().map(String::as_str).collect();
@@ -394,14 +413,21 @@ impl Checker<'_> {
             );
         }
         let mut seen = std::collections::BTreeSet::new();
-        for (i, c) in cameras.iter().enumerate() {
+        // Numbered from 1, as a person counts them (and as every other
+        // problem with a `[[cameras]]` table is).
+        for (i, c) in (1..).zip(cameras) {
             let key = format!("cameras[{i}].name");
             if let Err(e) = CameraName::new(&c.name) {
                 fail(&key, e.to_string());
-            } else if !seen.insert(c.name.as_str()) {
+            } else if !seen.insert(c.name.to_lowercase()) {
+                // Photo names differing only in case collide on a card or
+                // share that ignores case.
                 fail(
                     &key,
-                    format!("{:?} names two cameras; give each its own name", c.name),
+                    format!(
+                        "{:?} names two cameras (names are told apart regardless of case); give each its own name",
+                        c.name
+                    ),
                 );
             }
             if c.backend == Some(CameraBackend::Gphoto2) && !cfg!(feature = "gphoto2") {
@@ -559,12 +585,6 @@ impl Checker<'_> {
             );
             self.fail(&format!("{section}.max_speed_dps"), reason);
         }
-        if let Err(e) = st.config("axis", Travel::default()).check() {
-            // Whatever the checks above do not cover, in the driver's words.
-            if self.problems.is_empty() {
-                self.fail(section, format!("{} {}", e.field, e.problem));
-            }
-        }
         if !(st.backlash_deg >= 0.0 && st.backlash_deg <= 45.0) {
             let reason = format!("must be 0 (off) to 45 degrees, found {}", st.backlash_deg);
             self.fail(&format!("{section}.backlash_deg"), reason);
@@ -585,6 +605,12 @@ impl Checker<'_> {
             st.home_timeout_s,
             "second",
         );
+        if let Err(e) = st.config("axis", Travel::default()).check() {
+            // Whatever the checks above do not cover, in the driver's words.
+            if self.problems.is_empty() {
+                self.fail(section, format!("{} {}", e.field, e.problem));
+            }
+        }
     }
 
     /// The soft limits: sane, and where homing leaves each axis within
@@ -836,10 +862,16 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         .iter()
         .map(|d| ("profiles.dirs", Some(d.as_path())));
     for (key, path) in paths.into_iter().chain(dirs) {
-        if path.is_some_and(|p| p.as_os_str().as_encoded_bytes().contains(&0)) {
+        let Some(path) = path else { continue };
+        if path.as_os_str().as_encoded_bytes().contains(&0) {
             c.fail(
                 key,
                 "contains a NUL byte, which no file name can hold; remove it".into(),
+            );
+        } else if path.to_string_lossy().chars().any(char::is_control) {
+            c.fail(
+                key,
+                "contains a control character (a line break, tab or escape), which would be written raw into logs and journals; remove it".into(),
             );
         }
     }

@@ -88,12 +88,53 @@ impl Mqtt {
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
             return Err(wrong());
         }
+        let authority = uri.authority().map_or("", |a| a.as_str());
+        if authority.contains('@') {
+            return Err("holds a user name or password, which would be shown in logs; write the broker as mqtt://host:1883, the user in mqtt.username and the password in mqtt.password_file".into());
+        }
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(wrong)?;
+        // The port as written (hyper reads one past 65535 as none at all).
+        let port = match authority.rsplit_once(':').filter(|(_, p)| !p.contains(']')) {
+            Some((_, port)) => match port.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => {
+                    return Err(format!(
+                        "`{port}` is not a port of `{}`; give a port from 1 to 65535 (1883 for mqtt://, 8883 for mqtts://)",
+                        self.broker
+                    ))
+                }
+            },
+            None => {
+                if tls {
+                    8883
+                } else {
+                    1883
+                }
+            }
+        };
         Ok(BrokerAddr {
             host: host.trim_start_matches('[').trim_end_matches(']').into(),
-            port: uri.port_u16().unwrap_or(if tls { 8883 } else { 1883 }),
+            port,
             tls,
         })
+    }
+
+    /// The broker's password: `password_file`'s first line, checked (the
+    /// file exists, only its owner may read it, the password is not
+    /// empty); `None` without a password file.
+    pub fn password(&self) -> Result<Option<String>, String> {
+        let Some(path) = &self.password_file else {
+            return Ok(None);
+        };
+        let text = super::secret_file(path)?;
+        let password = text.trim_end_matches(['\n', '\r']);
+        if password.is_empty() {
+            return Err(format!(
+                "{} is empty; write the broker's password in it",
+                path.display()
+            ));
+        }
+        Ok(Some(password.to_owned()))
     }
 
     /// The rig's name: `rig`, or else this machine's host name made fit
@@ -162,6 +203,20 @@ pub fn mqtt_problems(m: &Mqtt) -> Vec<(&'static str, String)> {
             out.push((
                 key,
                 format!("`{value}` is not a topic prefix: use letters, digits, `-`, `_`, `.`, levels parted by `/`"),
+            ));
+        }
+    }
+    if let Err(e) = m.password() {
+        out.push(("mqtt.password_file", e));
+    }
+    if let Some(path) = &m.ca_file {
+        if let Err(e) = std::fs::File::open(path) {
+            out.push((
+                "mqtt.ca_file",
+                format!(
+                    "cannot read {}: {e}; give the broker's CA certificates (PEM), or remove ca_file to use the system's",
+                    path.display()
+                ),
             ));
         }
     }

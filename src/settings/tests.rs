@@ -20,6 +20,7 @@ fn opts(tmp: &Path, file: Option<&str>, env: &[(&str, &str)]) -> LoadOptions {
         config_file,
         system_file: tmp.join("no-such-system.toml"),
         env,
+        not_utf8: Vec::new(),
     }
 }
 

@@ -10,6 +10,9 @@ pub enum Device {
     Table,
     /// The camera.
     Camera,
+    /// The spool's disk: a photo the camera took could not be written to
+    /// it (full, read-only). The camera is not at fault.
+    Spool,
 }
 
 /// What kind of failure a device met; it decides what the scan does.

@@ -18,6 +18,9 @@ pub use types::{
 use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::RestartBudget;
 
+/// How many kinds of [`Device`] there are (per-device counters are indexed by them).
+const DEVICES: usize = 3;
+
 /// Longest wait between two looks for a device that is gone, so that the
 /// scan goes on soon after it is plugged back in.
 const PROBE_EVERY_AT_MOST: Duration = Duration::from_secs(1);
@@ -59,8 +62,8 @@ pub struct Sequence {
     table: Table,
     settings: Option<bool>,
     camera_busy: bool,
-    blocked_until_retry: [bool; 2],
-    failures: [u32; 2],
+    blocked_until_retry: [bool; DEVICES],
+    failures: [u32; DEVICES],
     budget: RestartBudget,
     pause_announced: bool,
     draining: bool,
@@ -82,8 +85,8 @@ impl Sequence {
             table: Table::Unknown,
             settings: None,
             camera_busy: false,
-            blocked_until_retry: [false; 2],
-            failures: [0; 2],
+            blocked_until_retry: [false; DEVICES],
+            failures: [0; DEVICES],
             budget,
             pause_announced: false,
             draining: false,
@@ -167,8 +170,8 @@ impl Sequence {
         };
         if reason.is_fault() {
             self.budget.reset();
-            self.failures = [0; 2];
-            self.blocked_until_retry = [false; 2];
+            self.failures = [0; DEVICES];
+            self.blocked_until_retry = [false; DEVICES];
         }
         self.mode = Mode::Running;
         self.pause_announced = false;
@@ -335,7 +338,8 @@ impl Sequence {
     ) {
         match device {
             Device::Table => self.table = Table::Unknown,
-            Device::Camera => {
+            // A photo the spool could not take was the camera's download.
+            Device::Camera | Device::Spool => {
                 self.camera_busy = false;
                 if self.settings == Some(false) {
                     self.settings = None;
@@ -384,6 +388,7 @@ impl Sequence {
                 match device {
                     Device::Table => "the turntable",
                     Device::Camera => "the camera",
+                    Device::Spool => "the spool",
                 },
                 self.budget.count(),
                 self.config.restart_window.as_secs(),
@@ -432,7 +437,7 @@ impl Sequence {
             return;
         }
         if reason.is_fault() {
-            self.blocked_until_retry = [false; 2];
+            self.blocked_until_retry = [false; DEVICES];
         }
         self.mode = Mode::Paused(reason);
         self.pause_announced = false;

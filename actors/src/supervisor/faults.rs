@@ -31,23 +31,26 @@ pub(super) fn flatten<T>(
 }
 
 pub(super) fn camera_failed(shot: Option<ShotId>, e: CameraError) -> Event {
-    let (kind, message) = match &e {
+    let (device, kind, message) = match &e {
         // Writing to the spool failed: the spool's fault, not the camera's.
         CameraError::Io { path, source } => (
+            Device::Spool,
             FaultKind::Fatal,
             format!(
                 "the spool cannot take the photo: writing {} failed: {source}; free some space on the spool's disk (or make spool.dir writable), then resume",
                 path.display()
             ),
         ),
-        CameraError::NotConnected { .. } | CameraError::Disconnected { .. } => {
-            (FaultKind::Gone, format!("camera disconnected ({e})"))
-        }
-        e if e.is_configuration() => (FaultKind::Refused, e.to_string()),
-        e => (FaultKind::Transient, e.to_string()),
+        CameraError::NotConnected { .. } | CameraError::Disconnected { .. } => (
+            Device::Camera,
+            FaultKind::Gone,
+            format!("camera disconnected ({e})"),
+        ),
+        e if e.is_configuration() => (Device::Camera, FaultKind::Refused, e.to_string()),
+        e => (Device::Camera, FaultKind::Transient, e.to_string()),
     };
     Event::DeviceFailed {
-        device: Device::Camera,
+        device,
         shot,
         retake: matches!(e, CameraError::FileGone { .. }),
         fault: Fault { kind, message },
@@ -221,6 +224,20 @@ mod tests {
             full.message
         );
         assert!(full.message.contains("free some space"), "{}", full.message);
+        // Journaled and shown as the spool's fault, not the camera's.
+        let blamed = |e| match camera_failed(None, e) {
+            Event::DeviceFailed { device, .. } => device,
+            other => panic!("{other:?}"),
+        };
+        let io = |kind| CameraError::Io {
+            path: "/spool/scan/a.jpg".into(),
+            source: std::io::Error::from(kind),
+        };
+        assert_eq!(blamed(io(std::io::ErrorKind::StorageFull)), Device::Spool);
+        assert_eq!(
+            blamed(CameraError::Busy { during: "expose" }),
+            Device::Camera
+        );
 
         let gone = fault(CameraError::Disconnected { during: "expose" });
         assert_eq!(gone.kind, FaultKind::Gone);

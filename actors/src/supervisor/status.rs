@@ -208,6 +208,8 @@ impl Supervisor {
                 match device {
                     Device::Camera => self.devices.camera = health,
                     Device::Table => self.devices.turntable = health,
+                    // The camera is fine; the error says what to free.
+                    Device::Spool => {}
                 }
                 self.error(&fault.message);
             }

@@ -180,6 +180,12 @@ pub struct Accuracy {
 
 /// COLMAP's text model: one shared PINHOLE camera, every image with its
 /// pose, no points. Returns `cameras.txt`, `images.txt`, `points3D.txt`.
+///
+/// Images are numbered in the byte order of their names, as COLMAP's
+/// `feature_extractor` numbers a folder's images in its database: the
+/// `point_triangulator` refuses a model whose ids name other images. (A
+/// column's photos are taken in the column's order, which need not be
+/// their names' order.)
 pub fn colmap_model(photos: &[Posed], camera: &Intrinsics) -> [String; 3] {
     let cameras = format!(
         "# Camera list with one line of data per camera:\n\
@@ -192,7 +198,9 @@ pub fn colmap_model(photos: &[Posed], camera: &Intrinsics) -> [String; 3] {
          #   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME\n\
          #   POINTS2D[] as (X, Y, POINT3D_ID)\n",
     );
-    for (i, photo) in photos.iter().enumerate() {
+    let mut by_name: Vec<&Posed> = photos.iter().collect();
+    by_name.sort_by(|a, b| a.name.cmp(b.name));
+    for (i, photo) in by_name.into_iter().enumerate() {
         let [qw, qx, qy, qz] = photo.pose.quaternion();
         let [tx, ty, tz] = photo.pose.translation();
         // The second line (the image's 2-D points) is empty, and must be

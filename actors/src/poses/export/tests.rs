@@ -102,6 +102,37 @@ fn colmap_images_read_back_as_the_poses() {
     }
 }
 
+#[test]
+fn colmap_numbers_images_in_the_order_of_their_names() {
+    // A column's photos come in the column's order (high, low, mid here);
+    // COLMAP's feature extractor numbers them by name.
+    let list: Vec<(String, f64, f64)> = ["s_0001_high.jpg", "s_0001_low.jpg", "s_0001_mid.jpg"]
+        .iter()
+        .rev()
+        .chain(["s_0002_mid.jpg", "s_0002_high.jpg"].iter())
+        .map(|name| ((*name).to_owned(), 0.0, 10.0))
+        .collect();
+    let [_, images, _] = colmap_model(&posed(&list), &ARM.intrinsics(1200, 800));
+    let ids: Vec<(&str, &str)> = images
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[0], f[9])
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("1", "s_0001_high.jpg"),
+            ("2", "s_0001_low.jpg"),
+            ("3", "s_0001_mid.jpg"),
+            ("4", "s_0002_high.jpg"),
+            ("5", "s_0002_mid.jpg"),
+        ]
+    );
+}
+
 /// Metashape's `ypr2mat`: the camera-to-world rotation of the classic
 /// camera (x right, y up, z back) is Rz(−yaw) · Rx(pitch) · Ry(roll).
 fn ypr2mat(yaw: f64, pitch: f64, roll: f64) -> [[f64; 3]; 3] {
