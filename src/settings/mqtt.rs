@@ -209,7 +209,7 @@ pub fn mqtt_problems(m: &Mqtt) -> Vec<(&'static str, String)> {
     if let Err(e) = m.password() {
         out.push(("mqtt.password_file", e));
     }
-    if let Some(path) = &m.ca_file {
+    if let (Some(path), Ok(BrokerAddr { tls: true, .. })) = (&m.ca_file, &addr) {
         if let Err(e) = std::fs::File::open(path) {
             out.push((
                 "mqtt.ca_file",
@@ -281,6 +281,15 @@ mod tests {
             let e = m(bad).broker_addr().unwrap_err();
             assert!(e.contains("mqtt://host:1883"), "{bad}: {e}");
         }
+        for bad in ["mqtt://h:99999", "mqtt://h:0", "mqtts://[::1]:65536"] {
+            let e = m(bad).broker_addr().unwrap_err();
+            assert!(e.contains("1 to 65535"), "{bad}: {e}");
+        }
+        let e = m("mqtt://u:secret@h").broker_addr().unwrap_err();
+        assert!(
+            e.contains("mqtt.password_file") && !e.contains("secret"),
+            "{e}"
+        );
         assert!(mqtt_problems(&Mqtt::default()).is_empty(), "off: no checks");
         let wrong = Mqtt {
             broker: "mqtt://h".into(),
@@ -298,6 +307,7 @@ mod tests {
                 "mqtt.ca_file",
                 "mqtt.rig",
                 "mqtt.prefix",
+                "mqtt.password_file",
                 "mqtt.username",
                 "mqtt.keep_alive_s"
             ]
