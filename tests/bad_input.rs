@@ -451,7 +451,10 @@ fn check_config_refuses_the_mqtt_settings_the_daemon_would_refuse() {
         format!("[mqtt]\nbroker = \"{broker}\"\nusername = \"studio\"\n{extra}")
     };
     let password = format!("password_file = \"{}\"\n", secret.display());
-    let cases: [(&str, String, &[u8], u32, &str, &str); 7] = [
+    /// A case, its config, the password file's content and mode (0: no
+    /// file), and the key and words of the problem.
+    type Case<'a> = (&'a str, String, &'a [u8], u32, &'a str, &'a str);
+    let cases: [Case; 7] = [
         (
             "missing password file",
             mqtt("mqtt://127.0.0.1", &password),
