@@ -712,6 +712,16 @@ impl Hooks {
         }
         kinds
     }
+
+    /// The webhook's signing key, read from its secret file (only its
+    /// owner may read it; one trailing line ending is not part of the
+    /// key); `None` without a webhook or without a file.
+    pub fn webhook_secret(&self) -> Option<Result<Vec<u8>, crate::secret::SecretError>> {
+        if self.webhook_url.is_empty() {
+            return None;
+        }
+        self.webhook_secret_file.as_deref().map(crate::secret::read)
+    }
 }
 
 /// `[log]`.

@@ -3,7 +3,6 @@
 //! loop driven on a task of its own that reconnects with backoff and hands
 //! on what arrives.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,25 +105,12 @@ fn system_roots() -> anyhow::Result<TlsConfiguration> {
     Ok(TlsConfiguration::Rustls(Arc::new(config)))
 }
 
-/// The password in `path`, which only its owner may read.
+/// The password in `path` ([`crate::secret`]: only its owner may read it).
 fn read_password(path: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("mqtt.password_file: cannot read {}", path.display()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        bail!(
-            "mqtt.password_file: {} can be read by others (mode {mode:o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("mqtt.password_file: cannot read {}", path.display()))?;
-    let password = text.trim_end_matches(['\n', '\r']);
-    if password.is_empty() {
-        bail!("mqtt.password_file: {} is empty", path.display());
-    }
-    Ok(password.to_owned())
+    let secret =
+        crate::secret::read(path).map_err(|e| anyhow::anyhow!("mqtt.password_file: {e}"))?;
+    String::from_utf8(secret)
+        .with_context(|| format!("mqtt.password_file: {} is not UTF-8 text", path.display()))
 }
 
 /// Connects with `opts`: the event loop runs on a task of the current
