@@ -5,7 +5,8 @@
 //! or an offline network delays a hook but never loses it; a delivery is
 //! made at least once (one whose success was not yet journaled when the
 //! process died is made again), with the same delivery id each time. The
-//! command never outlives the process that started it, so it never runs
+//! command never outlives the process that started it, and what it left
+//! running is ended before it runs again ([`leftovers`]), so it never runs
 //! beside itself. Failures are retried with a doubling wait; a hook never
 //! touches the photos.
 
@@ -30,6 +31,11 @@ use slog::{info, warn, Logger};
 
 use crate::http::{self, error_chain};
 use crate::settings::Hooks;
+
+mod leftovers;
+
+/// Longest wait for the processes an earlier try left to end once killed.
+const LEFTOVERS_WAIT: Duration = Duration::from_secs(10);
 
 /// The header carrying the webhook's signature: `sha256=<hex>` of the
 /// HMAC-SHA256 of the body with the shared secret.
@@ -200,8 +206,9 @@ impl HookRunner {
 
     /// Runs the command (no shell), the scan in its environment, its
     /// output to the log, killed past its time limit, and killed if this
-    /// process dies first (so a delivery tried again after a restart never
-    /// runs beside the one before).
+    /// process dies first; what an earlier try left running is ended
+    /// before (so a delivery tried again after a restart never runs beside
+    /// the one before).
     ///
     /// The kernel sends that signal when the *thread* that started the
     /// command ends: this runs on the main thread (a foreground scan) or on
@@ -209,6 +216,18 @@ impl HookRunner {
     /// command has ended or the process does.
     fn run_command(&self, done: &ScanDone) -> Result<(), Failure> {
         let argv = &self.settings.command;
+        match leftovers::end(DELIVERY_VAR, done.delivery(), LEFTOVERS_WAIT) {
+            Ok(0) => {}
+            Ok(n) => {
+                warn!(self.log, "killed what an earlier try of the hook command left running"; "scan" => %done.scan, "processes" => n)
+            }
+            Err(e) => {
+                return Err(Failure::Retry(format!(
+                    "cannot end what an earlier try of {} left running: {e}",
+                    argv[0]
+                )))
+            }
+        }
         let outcome = serde_json::to_value(done.outcome).unwrap_or_default();
         let mut command = Command::new(&argv[0]);
         let parent = std::process::id();

@@ -251,13 +251,16 @@ fn a_hook_command_ends_with_a_killed_daemon_and_is_run_again_alone_once() {
     let rig = Rig::new();
     let root = rig.root().to_path_buf();
     let runs = root.join("runs");
-    // Each run notes its process and delivery; the first one hangs (its
-    // shell becomes `sleep`, same process), the others end at once.
+    // Each run notes its process and delivery; the first one starts a
+    // process in the background and hangs (its shell becomes `sleep`, same
+    // process), the others end at once, saying whether that one still runs.
     let script = hook_script(
         &root,
         &format!(
             "echo \"start $$ $SCANRIG_DELIVERY\" >> {runs}\n\
-             [ -e {root}/hung ] || {{ touch {root}/hung; exec sleep 600; }}\n\
+             [ -e {root}/hung ] || {{ touch {root}/hung; sleep 600 & echo $! > {root}/child; exec sleep 600; }}\n\
+             state=$(cut -d' ' -f3 /proc/$(cat {root}/child)/stat 2>/dev/null)\n\
+             [ -n \"$state\" ] && [ \"$state\" != Z ] && echo \"beside $$ $SCANRIG_DELIVERY\" >> {runs}\n\
              echo \"end $$ $SCANRIG_DELIVERY\" >> {runs}\n",
             runs = runs.display(),
             root = root.display()
@@ -271,21 +274,39 @@ fn a_hook_command_ends_with_a_killed_daemon_and_is_run_again_alone_once() {
     let mut daemon = rig.spawn(&["daemon"]);
     daemon.wait_for_stderr("ready; press Start", DEADLINE);
     daemon.signal(libc::SIGUSR1);
-    daemon.wait_until("the hook to start", DEADLINE, || lines(&runs).len() == 1);
+    let child = root.join("child");
+    let started = || {
+        std::fs::read_to_string(&child)
+            .ok()?
+            .trim()
+            .parse::<i32>()
+            .ok()
+    };
+    daemon.wait_until("the hook to start", DEADLINE, || started().is_some());
     let first = rig.only_scan();
     let hung: i32 = lines(&runs)[0].split(' ').nth(1).unwrap().parse().unwrap();
+    let background = started().unwrap();
     daemon.kill();
     if !ends_within(hung, Duration::from_secs(5)) {
         // SAFETY: kill() has no memory effects; the pid is the hook's.
         unsafe { libc::kill(hung, libc::SIGKILL) };
         panic!("the hook command ran on after the daemon was killed");
     }
+    assert!(
+        !ends_within(background, Duration::ZERO),
+        "the background process runs on"
+    );
 
     // The restarted daemon runs the delivery again, alone, to its end.
     let mut daemon = rig.spawn(&["daemon"]);
     daemon.wait_for_stderr("scan-done hook delivered", DEADLINE);
     daemon.signal(libc::SIGTERM);
     daemon.wait(DEADLINE).expect_code(0);
+    if !ends_within(background, Duration::ZERO) {
+        // SAFETY: as above, for the background process.
+        unsafe { libc::kill(background, libc::SIGKILL) };
+        panic!("what the first try left running was not ended");
+    }
     // The next run delivers its own scan's, not the first's again.
     let second = scan(&rig);
     let runs: Vec<Vec<String>> = lines(&runs)
