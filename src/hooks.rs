@@ -2,9 +2,13 @@
 //! environment, and a webhook POSTed a JSON summary signed with
 //! HMAC-SHA256. Deliveries come from the queue in the spool
 //! (`scanrig_actors::hooks`): each outcome is journaled there, so a crash
-//! or an offline network delays a hook but never loses it, and one that
-//! succeeded is never run again. Failures are retried with a doubling
-//! wait; a hook never touches the photos.
+//! or an offline network delays a hook but never loses it; a delivery is
+//! made at least once (one whose success was not yet journaled when the
+//! process died is made again), with the same delivery id each time. The
+//! command never outlives the process that started it, and what it left
+//! running is ended before it runs again ([`leftovers`]), so it never runs
+//! beside itself. Failures are retried with a doubling wait; a hook never
+//! touches the photos.
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -28,12 +32,20 @@ use slog::{info, warn, Logger};
 use crate::http::{self, error_chain};
 use crate::settings::Hooks;
 
+mod leftovers;
+
+/// Longest wait for the processes an earlier try left to end once killed.
+const LEFTOVERS_WAIT: Duration = Duration::from_secs(10);
+
 /// The header carrying the webhook's signature: `sha256=<hex>` of the
 /// HMAC-SHA256 of the body with the shared secret.
 pub const SIGNATURE_HEADER: &str = "x-scanrig-signature-256";
-/// The header naming the delivery (the scan's id): the same on every
-/// retry, so a receiver can tell a repeat.
+/// The header naming the delivery ([`ScanDone::delivery`]): the same on
+/// every retry, so a receiver can tell a repeat.
 pub const DELIVERY_HEADER: &str = "x-scanrig-delivery";
+/// The command's environment variable naming the delivery, as
+/// [`DELIVERY_HEADER`] does for the webhook.
+pub const DELIVERY_VAR: &str = "SCANRIG_DELIVERY";
 
 /// Why a delivery failed.
 #[derive(Debug)]
@@ -54,10 +66,14 @@ pub struct HookRunner {
 }
 
 impl HookRunner {
-    /// A runner for `spool`'s queue, or `None` without hooks configured.
+    /// A runner for `spool`'s queue, or `None` without hooks configured;
+    /// refused when the webhook's secret file cannot be used.
     pub fn new(spool: &Path, settings: &Hooks, log: &Logger) -> anyhow::Result<Option<HookRunner>> {
         if settings.kinds().is_empty() {
             return Ok(None);
+        }
+        if let Some(Err(e)) = settings.webhook_secret() {
+            anyhow::bail!("hooks.webhook_secret_file: {e}");
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -82,8 +98,13 @@ impl HookRunner {
                 return Some(Duration::from_millis(self.settings.retry_max_ms));
             }
         };
+        let configured = self.settings.kinds();
         let mut next: Option<Duration> = None;
-        for pending in hooks::pending(&lines, &self.settings.kinds()) {
+        for pending in hooks::pending(&lines, &configured) {
+            if !configured.contains(&pending.kind) {
+                self.journal(&self.unconfigured(&pending));
+                continue;
+            }
             let now = unix_millis_now();
             let due = self.due_at(&pending);
             if due > now {
@@ -96,11 +117,36 @@ impl HookRunner {
                 let wait = self.wait_after(pending.failures + 1);
                 next = Some(next.map_or(wait, |n| n.min(wait)));
             }
-            if let Err(e) = hooks::append(&self.spool, &line) {
-                warn!(self.log, "cannot journal a hook's outcome; it may run again"; "error" => %e);
-            }
+            self.journal(&line);
+        }
+        if let Err(e) = hooks::prune(&self.spool, &configured, hooks::KEEP_SETTLED) {
+            warn!(self.log, "cannot prune the hooks' queue; it is tried again after the next delivery"; "error" => %e);
         }
         next
+    }
+
+    /// Journals a delivery's outcome.
+    fn journal(&self, line: &HookLine) {
+        if let Err(e) = hooks::append(&self.spool, line) {
+            warn!(self.log, "cannot journal a hook's outcome; it may run again"; "error" => %e);
+        }
+    }
+
+    /// Gives up a delivery owed by a hook since removed from `[hooks]`.
+    fn unconfigured(&self, p: &Pending) -> HookLine {
+        let key = match p.kind {
+            HookKind::Command => "hooks.command",
+            HookKind::Webhook => "hooks.webhook_url",
+        };
+        let error = format!("{key} is no longer set");
+        warn!(self.log, "scan-done hook given up"; "scan" => %p.scan.scan, "hook" => ?p.kind,
+            "error" => &error);
+        HookLine::GaveUp {
+            at: unix_millis_now(),
+            scan: p.scan.scan.clone(),
+            kind: p.kind,
+            error,
+        }
     }
 
     /// When a pending hook is due: now for a first try, else its last
@@ -159,12 +205,49 @@ impl HookRunner {
     }
 
     /// Runs the command (no shell), the scan in its environment, its
-    /// output to the log, killed past its time limit.
+    /// output to the log, killed past its time limit, and killed if this
+    /// process dies first; what an earlier try left running is ended
+    /// before (so a delivery tried again after a restart never runs beside
+    /// the one before).
+    ///
+    /// The kernel sends that signal when the *thread* that started the
+    /// command ends: this runs on the main thread (a foreground scan) or on
+    /// the hooks' thread (the daemon), each of which lives until the
+    /// command has ended or the process does.
     fn run_command(&self, done: &ScanDone) -> Result<(), Failure> {
         let argv = &self.settings.command;
+        match leftovers::end(DELIVERY_VAR, done.delivery(), LEFTOVERS_WAIT) {
+            Ok(0) => {}
+            Ok(n) => {
+                warn!(self.log, "killed what an earlier try of the hook command left running"; "scan" => %done.scan, "processes" => n)
+            }
+            Err(e) => {
+                return Err(Failure::Retry(format!(
+                    "cannot end what an earlier try of {} left running: {e}",
+                    argv[0]
+                )))
+            }
+        }
         let outcome = serde_json::to_value(done.outcome).unwrap_or_default();
-        let mut child = Command::new(&argv[0])
+        let mut command = Command::new(&argv[0]);
+        let parent = std::process::id();
+        // SAFETY: the closure runs in the child between fork and exec and
+        // makes only async-signal-safe system calls (prctl, getppid).
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // This process died before the signal was asked for.
+                if libc::getppid() as u32 != parent {
+                    return Err(std::io::Error::other("scanrig ended"));
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .args(&argv[1..])
+            .env(DELIVERY_VAR, done.delivery())
             .env("SCANRIG_SCAN", done.scan.as_str())
             .env("SCANRIG_PROFILE", &done.profile)
             .env("SCANRIG_OUTCOME", outcome.as_str().unwrap_or(""))
@@ -241,17 +324,13 @@ impl HookRunner {
 
     /// POSTs the summary, signed, to the webhook.
     fn post(&self, done: &ScanDone) -> Result<(), Failure> {
-        let secret = match &self.settings.webhook_secret_file {
-            Some(path) => std::fs::read(path).map_err(|e| {
-                Failure::Retry(format!(
-                    "cannot read the webhook's secret {}: {e}",
-                    path.display()
-                ))
-            })?,
+        let secret = match self.settings.webhook_secret() {
+            Some(Ok(secret)) => secret,
+            Some(Err(e)) => return Err(Failure::Retry(format!("hooks.webhook_secret_file: {e}"))),
             None => return Err(Failure::Final("no hooks.webhook_secret_file".into())),
         };
         let body = serde_json::to_vec(done).unwrap_or_default();
-        let signature = sign(trim_newline(&secret), &body);
+        let signature = sign(&secret, &body);
         let request = Request::builder()
             .method(Method::POST)
             .uri(&self.settings.webhook_url)
@@ -261,7 +340,7 @@ impl HookRunner {
                 concat!("scanrig/", env!("CARGO_PKG_VERSION")),
             )
             .header("x-scanrig-event", "scan.finished")
-            .header(DELIVERY_HEADER, done.scan.as_str())
+            .header(DELIVERY_HEADER, done.delivery())
             .header(SIGNATURE_HEADER, format!("sha256={signature}"))
             .body(common::to_body(Some(Bytes::from(body))))
             .map_err(|e| Failure::Final(format!("cannot make the request: {e}")))?;
@@ -293,13 +372,6 @@ impl HookRunner {
             ))),
         }
     }
-}
-
-/// The secret as written in its file, without the newline editors add.
-fn trim_newline(secret: &[u8]) -> &[u8] {
-    secret
-        .strip_suffix(b"\n")
-        .map_or(secret, |s| s.strip_suffix(b"\r").unwrap_or(s))
 }
 
 /// HMAC-SHA256 of `body` with `secret`, lower-case hex.

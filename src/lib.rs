@@ -22,6 +22,8 @@
 //! - [`remote`]: what a remote client may ask of the rig (start, pause,
 //!   resume, stop, home, a profile by name) and its status as JSON, shared
 //!   by the REST API and MQTT, with typed refusals each maps to its answers.
+//! - [`secret`]: secrets kept in files (the MQTT password, the webhook's
+//!   key), refused when others can read them.
 //! - [`http`]: the HTTP connector and error chains of Drive and the webhook.
 //! - [`web`]: the daemon's web page and REST API.
 //! - [`mqtt`]: the rig on a studio's MQTT broker, and `scanrig fleet`.
@@ -53,6 +55,7 @@ pub mod remote;
 pub mod rig;
 pub mod runner;
 pub mod scans;
+pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod web;

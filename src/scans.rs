@@ -210,7 +210,7 @@ impl SpoolState {
                 rig.keep_uploaded,
                 &rig.retention,
                 now,
-                hooks::on_retire(rig.hooks, spool, now),
+                hooks::on_retire(&rig.hooks, spool, now),
             ) {
                 Ok(_) => {
                     info!(log, "scan retired: every photo is sent"; "scan" => %record.id());

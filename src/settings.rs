@@ -25,26 +25,6 @@ pub use gpio::{
 };
 pub use merge::{merge_problems, Merge};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
-
-/// The text of a file holding a secret (a password, a key): it must be
-/// readable, and by its owner only. What is wrong, as a reason.
-pub fn secret_file(path: &Path) -> Result<String, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let mode = std::fs::metadata(path)
-        .map_err(cannot)?
-        .permissions()
-        .mode()
-        & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "{} can be read by others (mode {mode:o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        ));
-    }
-    std::fs::read_to_string(path).map_err(cannot)
-}
 #[cfg(test)]
 mod tests;
 
@@ -743,6 +723,16 @@ impl Hooks {
             kinds.push(HookKind::Webhook);
         }
         kinds
+    }
+
+    /// The webhook's signing key, read from its secret file (only its
+    /// owner may read it; one trailing line ending is not part of the
+    /// key); `None` without a webhook or without a file.
+    pub fn webhook_secret(&self) -> Option<Result<Vec<u8>, crate::secret::SecretError>> {
+        if self.webhook_url.is_empty() {
+            return None;
+        }
+        self.webhook_secret_file.as_deref().map(crate::secret::read)
     }
 }
 

@@ -68,8 +68,8 @@ pub struct Retire {
     pub keep_photos: bool,
     /// How long the index remembers retired scans.
     pub retention: Retention,
-    /// Queue the scan-done hooks.
-    pub hooks: bool,
+    /// The scan-done hooks to queue.
+    pub hooks: Vec<hooks::HookKind>,
 }
 
 /// The recorder actor.
@@ -155,7 +155,7 @@ impl Handler<Retire> for Recorder {
             msg.keep_photos,
             &msg.retention,
             now,
-            hooks::on_retire(msg.hooks, spool, now),
+            hooks::on_retire(&msg.hooks, spool, now),
         )
     }
 }

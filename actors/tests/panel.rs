@@ -97,7 +97,7 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
         manual_tilt: false,
         destinations: Destinations::only(Arc::new(LocalDir::new(dir.join("photos")))),
         priors: None,
-        hooks: false,
+        hooks: Vec::new(),
         upload_workers: 2,
         buttons: Box::new(buttons.clone()),
         indicator: Box::new(light.clone()),

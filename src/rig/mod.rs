@@ -41,7 +41,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         manual_tilt: settings.tilt.backend == TiltBackend::None,
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
         priors: settings.priors(),
-        hooks: !settings.hooks.kinds().is_empty(),
+        hooks: settings.hooks.kinds(),
         upload_workers: settings.upload.workers as usize,
         buttons,
         indicator,

@@ -119,22 +119,20 @@ impl Mqtt {
         })
     }
 
-    /// The broker's password: `password_file`'s first line, checked (the
-    /// file exists, only its owner may read it, the password is not
-    /// empty); `None` without a password file.
+    /// The broker's password, read from `password_file` as
+    /// [`crate::secret::read`] reads it (only its owner may read the file,
+    /// the password is not empty); `None` without a password file.
     pub fn password(&self) -> Result<Option<String>, String> {
         let Some(path) = &self.password_file else {
             return Ok(None);
         };
-        let text = super::secret_file(path)?;
-        let password = text.trim_end_matches(['\n', '\r']);
-        if password.is_empty() {
-            return Err(format!(
-                "{} is empty; write the broker's password in it",
+        let secret = crate::secret::read(path).map_err(|e| e.to_string())?;
+        String::from_utf8(secret).map(Some).map_err(|_| {
+            format!(
+                "{} is not UTF-8 text; write the password as text",
                 path.display()
-            ));
-        }
-        Ok(Some(password.to_owned()))
+            )
+        })
     }
 
     /// The rig's name: `rig`, or else this machine's host name made fit

@@ -156,7 +156,7 @@ impl Supervisor {
             dir,
             keep_photos: self.policy.keep_uploaded,
             retention: self.policy.retention,
-            hooks: self.policy.hooks,
+            hooks: self.policy.hooks.clone(),
         };
         Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
     }

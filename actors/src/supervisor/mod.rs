@@ -62,6 +62,7 @@ use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
 use crate::history::Retention;
+use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
@@ -93,8 +94,8 @@ pub struct Rig {
     pub destinations: Destinations,
     /// The pose priors new scans write beside their manifest (`None`: none).
     pub priors: Option<Priors>,
-    /// Scan-done hooks are configured: retired scans queue them.
-    pub hooks: bool,
+    /// The scan-done hooks configured: retired scans queue them.
+    pub hooks: Vec<HookKind>,
     /// Parallel uploads.
     pub upload_workers: usize,
     /// The operator panel.
@@ -146,8 +147,8 @@ struct Policy {
     destination: Place,
     /// The pose priors new scans write.
     priors: Option<Priors>,
-    /// Scan-done hooks are configured.
-    hooks: bool,
+    /// The scan-done hooks configured.
+    hooks: Vec<HookKind>,
     /// The spool folder.
     spool: PathBuf,
     /// Photos stay in the spool once uploaded.
