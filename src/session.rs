@@ -204,12 +204,14 @@ impl Shutdown {
         }
     }
 
-    /// For the daemon; `quiet` when nothing is left to upload at start.
-    pub fn daemon(quiet: bool) -> Shutdown {
+    /// For the daemon. It starts quiet, as the supervisor does: photos
+    /// waiting but not due are not being sent, and a stop does not wait
+    /// for them; what is sent makes the supervisor say it is busy.
+    pub fn daemon() -> Shutdown {
         Shutdown {
             role: Role::Daemon,
             stops: 0,
-            quiet,
+            quiet: true,
             ended: false,
         }
     }
@@ -236,7 +238,9 @@ impl Shutdown {
 
     /// What a signal asks for. In the foreground the first SIGINT stops the
     /// scan and a second quits at once; SIGTERM also stops the motors at
-    /// once. The daemon stops the scan, if any, and quits once quiet.
+    /// once. The daemon stops the scan, if any, and quits once quiet; a
+    /// second signal quits at once (what was being sent goes on at the
+    /// next start).
     pub fn on_signal(&mut self, signal: Signal) -> Vec<Action> {
         let emergency = signal == Signal::Terminate;
         if !matches!(signal, Signal::Interrupt | Signal::Terminate) {
@@ -249,7 +253,7 @@ impl Shutdown {
             (Role::Foreground(_), _) => vec![Action::Quit],
             (Role::Daemon, 1) if self.quiet => vec![Action::SayStopping, Action::Quit],
             (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan],
-            (Role::Daemon, _) => Vec::new(),
+            (Role::Daemon, _) => vec![Action::Quit],
             (Role::Uploads, _) => vec![Action::Quit],
         }
     }
@@ -257,7 +261,7 @@ impl Shutdown {
     /// What progress means for the end of the run.
     pub fn on_progress(&mut self, progress: &Progress) -> Vec<Action> {
         match progress {
-            Progress::Started { .. } => self.quiet = false,
+            Progress::Busy => self.quiet = false,
             Progress::Finished(s) if self.is_ours(&s.scan) => self.ended = true,
             Progress::Paused {
                 scan,
@@ -368,27 +372,40 @@ mod tests {
 
     #[test]
     fn the_daemon_stops_its_scan_and_quits_once_quiet() {
-        let mut s = Shutdown::daemon(true);
+        let mut s = Shutdown::daemon();
         assert_eq!(
             s.on_signal(Signal::Terminate),
             [Action::SayStopping, Action::Quit],
             "nothing in flight: at once"
         );
-        let mut s = Shutdown::daemon(true);
+        let mut s = Shutdown::daemon();
         s.on_progress(&Progress::Started {
             scan: scan(),
             planned: 3,
             done: 0,
         });
+        s.on_progress(&Progress::Busy);
         assert!(s.on_progress(&finished(scan().as_str())).is_empty());
         assert_eq!(
             s.on_signal(Signal::Interrupt),
             [Action::SayStopping, Action::StopScan]
         );
-        assert!(s.on_signal(Signal::Terminate).is_empty(), "asked once");
         assert_eq!(s.on_progress(&Progress::Quiet), [Action::Quit]);
-        assert!(Shutdown::daemon(false)
-            .on_progress(&Progress::Quiet)
-            .is_empty());
+        let mut idle = Shutdown::daemon();
+        idle.on_progress(&Progress::Busy);
+        assert!(idle.on_progress(&Progress::Quiet).is_empty(), "not asked");
+    }
+
+    #[test]
+    fn a_second_signal_stops_a_busy_daemon_at_once() {
+        for second in [Signal::Interrupt, Signal::Terminate] {
+            let mut s = Shutdown::daemon();
+            s.on_progress(&Progress::Busy);
+            assert_eq!(
+                s.on_signal(Signal::Interrupt),
+                [Action::SayStopping, Action::StopScan]
+            );
+            assert_eq!(s.on_signal(second), [Action::Quit]);
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use common::{
     assert_complete, assert_manifest, assert_photos, plan, ring_profile, rings_of, Rig, Running,
@@ -178,4 +179,35 @@ fn a_second_scanrig_on_the_same_spool_is_refused_while_the_daemon_runs() {
     daemon.wait(DEADLINE).expect_code(0);
     // Once the daemon is gone, the spool is free again.
     rig.run(&["scan", "--profile", "demo"]).expect_code(0);
+}
+
+#[test]
+fn sigterm_stops_a_daemon_at_once_when_its_waiting_photos_are_not_due() {
+    // Uploads fail, a run gives up on a photo after one try, and the next
+    // try is a minute away.
+    let (rig, _) = daemon_rig("offline", 3, "[upload]\nmax_attempts = 1\n");
+    rig.block_destination();
+    let mut daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGUSR1);
+    daemon.wait_for_stderr("scan summary", DEADLINE);
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    let scan = rig.only_scan();
+    let captured = rig.journal(&scan).captured();
+    assert_eq!(captured.len(), 3);
+
+    // Started again within the wait: nothing is being sent, so a stop has
+    // nothing to wait for.
+    let daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    assert!(out.stderr.contains("daemon stopped"), "{}", out.stderr);
+    // The photos still wait in the spool, intact, for a later try.
+    let journal = rig.journal(&scan);
+    assert!(journal.uploaded().is_empty());
+    for (name, sha) in &captured {
+        let bytes = std::fs::read(rig.spooled(&scan).join(name)).expect("still spooled");
+        assert_eq!(&common::sha256(&bytes), sha, "{name}");
+    }
 }

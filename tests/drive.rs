@@ -519,6 +519,49 @@ fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
 }
 
 #[test]
+fn a_second_sigterm_stops_the_daemon_at_once_and_the_photo_on_its_way_waits() {
+    let fake = FakeDrive::start();
+    // 1.5 MiB photos in 256 KiB pieces, one upload at a time; the fake
+    // holds every piece: the upload in flight never ends by itself.
+    let rig = drive_rig(
+        &fake,
+        "[camera.sim]\nfile_size_kb = 1500\n[upload]\nworkers = 1\n[daemon]\nprofile = \"drive\"\n",
+    );
+    let profile = ring_profile(2, 0);
+    rig.profile("drive", &profile);
+    let hold = fake.hold_uploads();
+    let mut daemon = rig.spawn(&["daemon"]);
+    daemon.wait_for_stderr("ready; press Start", DEADLINE);
+    daemon.signal(libc::SIGUSR1);
+    assert!(
+        fake.wait_for_session_bytes(256 * 1024, DEADLINE),
+        "no upload got going\n{}",
+        daemon.stderr()
+    );
+    // The first stops the scan and waits for the upload in flight...
+    daemon.signal(libc::SIGTERM);
+    daemon.wait_for_stderr("stopping:", DEADLINE);
+    // ...the second does not.
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    drop(hold);
+    let scan = rig.only_scan();
+    let captured = rig.journal(&scan).captured();
+    assert!(!captured.is_empty());
+    assert!(
+        fake.files().iter().all(|f| !f.name.ends_with(".jpg")),
+        "no photo arrived while held"
+    );
+    // Nothing was lost: the next run sends every photo captured, once.
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    let copies = count_names(&fake);
+    for name in captured.keys() {
+        assert_eq!(copies.get(name), Some(&1), "{name}: {copies:?}");
+    }
+}
+
+#[test]
 fn a_service_account_uploads_into_a_shared_folder_by_id() {
     let fake = FakeDrive::start();
     let shared = fake.add_folder("Team scans", "shared-drive-1");

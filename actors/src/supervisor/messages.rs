@@ -55,6 +55,9 @@ pub enum Progress {
     Finished(ScanSummary),
     /// Nothing is moving, shooting or uploading.
     Quiet,
+    /// Something moves, shoots or uploads again (after [`Progress::Quiet`],
+    /// or for the first time since the supervisor started).
+    Busy,
     /// Start was pressed with no scan running: the daemon should start one.
     StartRequested,
     /// A button of the panel was pressed (told before it takes effect).

@@ -332,6 +332,9 @@ impl Supervisor {
         if quiet && !self.quiet {
             self.tell(Progress::Quiet);
         }
+        if !quiet && self.quiet {
+            self.tell(Progress::Busy);
+        }
         self.quiet = quiet;
     }
 
