@@ -99,7 +99,7 @@ impl DriveDestination {
         };
         let empty = || Ok(Box::new(io::Cursor::new(Vec::new())) as Box<dyn ReadSeekSend>);
         let made = self
-            .create_once(&what, meta, empty, FOLDER_MIME, find)
+            .create_once(&what, meta, empty, FOLDER_MIME, find, None)
             .await?;
         id_of(made, &what)
     }
