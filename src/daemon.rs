@@ -1,8 +1,8 @@
 //! `scanrig daemon`: waits for the Start button and runs scans, finishing
 //! earlier uploads first. SIGUSR1 and SIGUSR2 press Start and Pause (handy
 //! without buttons); SIGINT and SIGTERM stop the scan safely and exit once
-//! the photos being sent are uploaded (photos waiting for a later try are
-//! not waited for); a second SIGINT or SIGTERM exits at once. Under systemd it reports `READY=1` once the
+//! the photos on their way are uploaded (photos waiting for a later try
+//! stay in the spool); a second SIGINT or SIGTERM exits at once. Under systemd it reports `READY=1` once the
 //! actors run, keeps `STATUS=` up to date and pings the watchdog while the
 //! actor system answers.
 
@@ -142,15 +142,18 @@ impl Driver for Daemon<'_> {
     fn stopping(&mut self, action: Action) {
         match action {
             Action::SayStopping => {
-                let _ = notify::stopping("stopping: finishing the step in flight and the uploads");
+                let _ = notify::stopping(
+                    "stopping: finishing the step in flight and the uploads on their way",
+                );
             }
             Action::StopScan => {
                 info!(
                     self.log,
-                    "stopping: the scan ends after the step in flight, then uploads finish"
+                    "stopping: the scan ends after the step in flight, then the uploads on their way finish; \
+                     photos waiting for a later try stay in the spool (SIGTERM again to stop at once)"
                 )
             }
-            Action::EmergencyStop | Action::Quit => {}
+            Action::EmergencyStop | Action::Leave | Action::Quit => {}
         }
     }
 }

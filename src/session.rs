@@ -10,7 +10,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::model::ScanId;
 use scanrig_actors::sequence::PauseReason;
-use scanrig_actors::supervisor::{Control, Drain, Progress, Rig, StopMotors, Supervisor};
+use scanrig_actors::supervisor::{Control, Drain, Leaving, Progress, Rig, StopMotors, Supervisor};
 use slog::Logger;
 use tokio::signal::unix::{signal, Signal as Watch, SignalKind};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -118,6 +118,7 @@ impl Session {
                 match action {
                     Action::Quit => return,
                     Action::EmergencyStop => self.sup.do_send(StopMotors { emergency: true }),
+                    Action::Leave => self.sup.do_send(Leaving),
                     Action::StopScan => {
                         driver.stopping(action);
                         self.sup.do_send(Control::Stop);
@@ -165,6 +166,9 @@ pub enum Action {
     EmergencyStop,
     /// The daemon is going: say so to systemd.
     SayStopping,
+    /// The process is going: photos waiting for a later try are not
+    /// waited for ([`Leaving`]).
+    Leave,
     /// End the run now.
     Quit,
 }
@@ -238,9 +242,10 @@ impl Shutdown {
 
     /// What a signal asks for. In the foreground the first SIGINT stops the
     /// scan and a second quits at once; SIGTERM also stops the motors at
-    /// once. The daemon stops the scan, if any, and quits once quiet; a
-    /// second signal quits at once (what was being sent goes on at the
-    /// next start).
+    /// once and leaves the photos waiting for a later try. The daemon stops
+    /// the scan, if any, leaves the photos waiting for a later try and quits
+    /// once what is being sent is done; a second signal quits at once (what
+    /// was being sent goes on at the next start).
     pub fn on_signal(&mut self, signal: Signal) -> Vec<Action> {
         let emergency = signal == Signal::Terminate;
         if !matches!(signal, Signal::Interrupt | Signal::Terminate) {
@@ -248,11 +253,13 @@ impl Shutdown {
         }
         self.stops += 1;
         match (&self.role, self.stops) {
-            (Role::Foreground(_), 1) if emergency => vec![Action::EmergencyStop, Action::StopScan],
+            (Role::Foreground(_), 1) if emergency => {
+                vec![Action::EmergencyStop, Action::StopScan, Action::Leave]
+            }
             (Role::Foreground(_), 1) => vec![Action::StopScan],
             (Role::Foreground(_), _) => vec![Action::Quit],
             (Role::Daemon, 1) if self.quiet => vec![Action::SayStopping, Action::Quit],
-            (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan],
+            (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan, Action::Leave],
             (Role::Daemon, _) => vec![Action::Quit],
             (Role::Uploads, _) => vec![Action::Quit],
         }
@@ -354,7 +361,7 @@ mod tests {
         let mut s = Shutdown::foreground(scan());
         assert_eq!(
             s.on_signal(Signal::Terminate),
-            [Action::EmergencyStop, Action::StopScan]
+            [Action::EmergencyStop, Action::StopScan, Action::Leave]
         );
         assert!(s.on_signal(Signal::User1).is_empty());
     }
@@ -388,7 +395,7 @@ mod tests {
         assert!(s.on_progress(&finished(scan().as_str())).is_empty());
         assert_eq!(
             s.on_signal(Signal::Interrupt),
-            [Action::SayStopping, Action::StopScan]
+            [Action::SayStopping, Action::StopScan, Action::Leave]
         );
         assert_eq!(s.on_progress(&Progress::Quiet), [Action::Quit]);
         let mut idle = Shutdown::daemon();
@@ -403,7 +410,7 @@ mod tests {
             s.on_progress(&Progress::Busy);
             assert_eq!(
                 s.on_signal(Signal::Interrupt),
-                [Action::SayStopping, Action::StopScan]
+                [Action::SayStopping, Action::StopScan, Action::Leave]
             );
             assert_eq!(s.on_signal(second), [Action::Quit]);
         }

@@ -211,3 +211,32 @@ fn sigterm_stops_a_daemon_at_once_when_its_waiting_photos_are_not_due() {
         assert_eq!(&common::sha256(&bytes), sha, "{name}");
     }
 }
+
+#[test]
+fn sigterm_does_not_wait_for_photos_whose_next_try_is_a_minute_away() {
+    let (rig, _) = daemon_rig(
+        "retrying",
+        3,
+        "[upload]\nmax_attempts = 5\nretry_initial_ms = 60000\nretry_max_ms = 60000\n",
+    );
+    rig.block_destination();
+    let mut daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGUSR1);
+    // Every photo failed once and waits a minute for its next try.
+    daemon.wait_for_stderr_times("upload failed", 3, DEADLINE);
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    let scan = rig.only_scan();
+    let journal = rig.journal(&scan);
+    let captured = journal.captured();
+    assert_eq!(captured.len(), 3);
+    assert!(journal.uploaded().is_empty());
+    // They wait in the spool, with why, for a later run.
+    let backlog =
+        std::fs::read_to_string(rig.spooled(&scan).join("backlog.json")).expect("backlog");
+    assert_eq!(backlog.matches("\"failures\":1").count(), 3, "{backlog}");
+    for name in captured.keys() {
+        assert!(rig.spooled(&scan).join(name).is_file(), "{name}");
+    }
+}

@@ -88,6 +88,13 @@ pub struct StopMotors {
     pub emergency: bool,
 }
 
+/// The process is going: every scan's photos waiting for a later try are
+/// left for the next run, and an upload that fails now is not tried again;
+/// what is being sent goes on, and the rig turns quiet once it is done.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Leaving;
+
 /// Finishes the uploads of a scan from an earlier run: the photos still
 /// waiting, less those whose next try is not due yet.
 #[derive(Message)]
