@@ -240,3 +240,27 @@ fn sigterm_does_not_wait_for_photos_whose_next_try_is_a_minute_away() {
         assert!(rig.spooled(&scan).join(name).is_file(), "{name}");
     }
 }
+
+#[test]
+fn the_idle_daemon_tries_waiting_photos_again_once_due_though_none_was_at_its_start() {
+    // A run gives up after one try; the photos are due again 2 to 4 s
+    // later, and the idle daemon looks every second.
+    let (rig, text) = daemon_rig(
+        "later",
+        2,
+        "[upload]\nmax_attempts = 1\nretry_every_s = 1\nbacklog_wait_s = 4\nbacklog_wait_max_s = 4\n",
+    );
+    rig.block_destination();
+    rig.run(&["scan", "--profile", "later", "--json"])
+        .expect_code(1);
+    let scan = rig.only_scan();
+    rig.unblock_destination();
+    // Started before they are due, and left alone.
+    let mut daemon = start_daemon(&rig);
+    daemon.wait_until("the scan retired", Duration::from_secs(20), || {
+        rig.is_retired(&scan)
+    });
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    assert_complete(&rig.delivered(&scan), &plan("later", &rings_of(&text)));
+}
