@@ -571,13 +571,12 @@ enum NextRun {
     Late,
 }
 
-/// Runs `args` until the fake Drive has the create of `name` in hand,
-/// kills scanrig there (SIGKILL) and runs `then` at once, while that
-/// create is still to land; then checks the scan arrived whole, each file
-/// once.
+/// Scans until the fake Drive has the create of the file `name` gives
+/// (from the scan's id) in hand, kills scanrig there (SIGKILL) and runs
+/// `then` at once, while that create is still to land; then checks the
+/// scan arrived whole, each file and folder once.
 fn killed_while_a_create_is_on_its_way(
-    name: &str,
-    args: &[&str],
+    name: impl Fn(&str) -> String,
     then: &[&str],
     workers: u32,
     next: NextRun,
@@ -591,14 +590,15 @@ fn killed_while_a_create_is_on_its_way(
     rig.profile("drive", &profile);
     // Drive finishes a create 3 s after its body came, client or not.
     fake.complete_creates_late(Duration::from_secs(3));
-    let running = rig.spawn(args);
+    let mut running = rig.spawn(&["scan", "--profile", "drive", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 0);
+    let name = name(&scan);
     assert!(
-        fake.wait_for_late_create(name, DEADLINE),
+        fake.wait_for_late_create(&name, DEADLINE),
         "no create of {name}\n{}",
         running.stderr()
     );
     running.kill();
-    let scan = rig.only_scan();
     assert!(
         !fake.files().iter().any(|f| f.name == name),
         "{name} landed before the kill"
@@ -621,24 +621,29 @@ fn killed_while_a_create_is_on_its_way(
 
 #[test]
 fn a_photo_created_after_a_kill_is_not_stored_twice() {
-    let first = &common::plan("drive", &common::rings_of(&ring_profile(3, 0)))[0].name;
-    killed_while_a_create_is_on_its_way(
-        first,
-        &["scan", "--profile", "drive", "--json"],
-        &["resume", "--json"],
-        1,
-        NextRun::Fast,
-    );
+    let first = common::plan("drive", &common::rings_of(&ring_profile(3, 0)))[0]
+        .name
+        .clone();
+    killed_while_a_create_is_on_its_way(|_| first.clone(), &["resume", "--json"], 1, NextRun::Fast);
 }
 
 #[test]
 fn a_manifest_created_after_a_kill_is_not_stored_twice() {
     killed_while_a_create_is_on_its_way(
-        "manifest.json",
-        &["scan", "--profile", "drive", "--json"],
+        |_| "manifest.json".into(),
         &["uploads", "retry"],
         4,
         NextRun::Late,
+    );
+}
+
+#[test]
+fn a_scan_folder_created_after_a_kill_is_not_made_twice() {
+    killed_while_a_create_is_on_its_way(
+        |scan| scan.to_owned(),
+        &["resume", "--json"],
+        1,
+        NextRun::Fast,
     );
 }
 

@@ -13,7 +13,7 @@
 //! beforehand (`files.generateIds`), so a repeated create cannot make a
 //! second file, even when the first lands after the client gave up on it:
 //! Drive answers 409 and the file is fetched by its id. The id of a photo,
-//! the manifest or a pose prior is kept durably in the spool
+//! the manifest, a pose prior or a scan's folder is kept durably in the spool
 //! ([`reserved`]) before the create goes out, so this holds across a crash
 //! or a kill too: a create that lands after the process died refuses (or is
 //! refused by) the next run's. It is also looked for again before a create

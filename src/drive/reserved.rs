@@ -1,7 +1,7 @@
 //! The file id reserved for a create, kept durably (written, fsynced,
 //! renamed) before the first byte of the create goes out, beside what it
 //! is for: `.<name>.drive-id` next to a photo's spool file, and in the
-//! scan's spool folder for its manifest and pose priors. A create repeated
+//! scan's spool folder for its manifest, pose priors and folders. A create repeated
 //! after a crash or a kill uses the same id, so Drive refuses a second copy
 //! even when the first lands late.
 
@@ -38,6 +38,13 @@ impl ReservedId {
         let id = std::fs::read_to_string(&self.path).ok()?;
         let id = id.trim();
         (!id.is_empty()).then(|| id.to_owned())
+    }
+
+    /// For a folder of a scan (`path` from the scan's folder down, none for
+    /// the scan's own folder), in the scan's spool folder `scan_dir`; kept
+    /// apart from files' by its trailing `/`.
+    pub(super) fn of_folder(scan_dir: &Path, path: &[&str]) -> ReservedId {
+        ReservedId::of_file(scan_dir, &format!("{}/", path.join("/")))
     }
 
     /// Keeps `id` durably, before any create with it is sent.
@@ -78,6 +85,12 @@ mod tests {
         let photo = ReservedId::of_photo(&upload);
         let prior = ReservedId::of_file(dir.path(), "colmap/images.txt");
         assert_ne!(photo, prior);
+        let folders = [
+            ReservedId::of_folder(dir.path(), &[]),
+            ReservedId::of_folder(dir.path(), &["colmap"]),
+        ];
+        assert_ne!(folders[0], folders[1]);
+        assert!(!folders.contains(&ReservedId::of_file(dir.path(), "colmap")));
         assert_eq!(photo.load(), None);
         photo.save("id-1").unwrap();
         prior.save("id-2").unwrap();
