@@ -107,7 +107,7 @@ pub struct DriveOptions {
     /// Retrying one request.
     pub retry: RetryPolicy,
     /// The spool, whose scan folders keep the ids reserved for their
-    /// manifest and pose priors.
+    /// manifest, pose priors and folders at Drive.
     pub spool: PathBuf,
 }
 
