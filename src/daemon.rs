@@ -1,7 +1,8 @@
 //! `scanrig daemon`: waits for the Start button and runs scans, finishing
 //! earlier uploads first. SIGUSR1 and SIGUSR2 press Start and Pause (handy
 //! without buttons); SIGINT and SIGTERM stop the scan safely and exit once
-//! captured photos are uploaded. Under systemd it reports `READY=1` once the
+//! the photos on their way are uploaded (photos waiting for a later try
+//! stay in the spool); a second SIGINT or SIGTERM exits at once. Under systemd it reports `READY=1` once the
 //! actors run, keeps `STATUS=` up to date and pings the watchdog while the
 //! actor system answers.
 
@@ -60,12 +61,14 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
             actix::spawn(watchdog(interval, alive, notify::ping));
         }
         info!(log, "ready; press Start (or send SIGUSR1) to scan"; "profile" => &settings.daemon.profile);
-        let shutdown = Shutdown::daemon(state.unsettled().next().is_none());
+        let shutdown = Shutdown::daemon();
         let mut daemon = Daemon {
             settings: &settings,
             status,
             hooks: hooks.as_ref(),
-            retry: None,
+            // Photos left waiting by an earlier run are tried again even
+            // if nothing happens before.
+            retry: retry_timer(&settings),
             log: &log,
         };
         session.run(shutdown, &mut daemon).await;
@@ -99,7 +102,8 @@ impl Driver for Daemon<'_> {
     }
 
     async fn timer_due(&mut self, sup: &Addr<Supervisor>, shutdown: &Shutdown) {
-        self.retry = None;
+        // Again later: this pass may find nothing due yet.
+        self.retry = retry_timer(self.settings);
         if shutdown.is_quiet() && !shutdown.is_stopping() {
             retry_waiting(sup, self.settings, self.log).await;
         }
@@ -116,10 +120,7 @@ impl Driver for Daemon<'_> {
                 if let Some(hooks) = self.hooks {
                     hooks.wake();
                 }
-                let every = Duration::from_secs(self.settings.upload.retry_every_s);
-                if !every.is_zero() {
-                    self.retry = Some(Box::pin(tokio::time::sleep(every)));
-                }
+                self.retry = retry_timer(self.settings);
             }
             Progress::Started { .. } => self.retry = None,
             Progress::Finished(summary) => {
@@ -141,17 +142,27 @@ impl Driver for Daemon<'_> {
     fn stopping(&mut self, action: Action) {
         match action {
             Action::SayStopping => {
-                let _ = notify::stopping("stopping: finishing the step in flight and the uploads");
+                let _ = notify::stopping(
+                    "stopping: finishing the step in flight and the uploads on their way",
+                );
             }
             Action::StopScan => {
                 info!(
                     self.log,
-                    "stopping: the scan ends after the step in flight, then uploads finish"
+                    "stopping: the scan ends after the step in flight, then the uploads on their way finish; \
+                     photos waiting for a later try stay in the spool (SIGTERM again to stop at once)"
                 )
             }
-            Action::EmergencyStop | Action::Quit => {}
+            Action::EmergencyStop | Action::Leave | Action::Quit => {}
         }
     }
+}
+
+/// The timer after which the photos still waiting are tried again, if
+/// they are ever (`upload.retry_every_s`).
+fn retry_timer(settings: &Settings) -> Option<Pin<Box<tokio::time::Sleep>>> {
+    let every = Duration::from_secs(settings.upload.retry_every_s);
+    (!every.is_zero()).then(|| Box::pin(tokio::time::sleep(every)))
 }
 
 /// Drains the scans in the spool with photos still waiting (read off the

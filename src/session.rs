@@ -10,7 +10,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use scanrig_actors::model::ScanId;
 use scanrig_actors::sequence::PauseReason;
-use scanrig_actors::supervisor::{Control, Drain, Progress, Rig, StopMotors, Supervisor};
+use scanrig_actors::supervisor::{Control, Drain, Leaving, Progress, Rig, StopMotors, Supervisor};
 use slog::Logger;
 use tokio::signal::unix::{signal, Signal as Watch, SignalKind};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -118,6 +118,7 @@ impl Session {
                 match action {
                     Action::Quit => return,
                     Action::EmergencyStop => self.sup.do_send(StopMotors { emergency: true }),
+                    Action::Leave => self.sup.do_send(Leaving),
                     Action::StopScan => {
                         driver.stopping(action);
                         self.sup.do_send(Control::Stop);
@@ -165,6 +166,9 @@ pub enum Action {
     EmergencyStop,
     /// The daemon is going: say so to systemd.
     SayStopping,
+    /// The process is going: photos waiting for a later try are not
+    /// waited for ([`Leaving`]).
+    Leave,
     /// End the run now.
     Quit,
 }
@@ -204,12 +208,14 @@ impl Shutdown {
         }
     }
 
-    /// For the daemon; `quiet` when nothing is left to upload at start.
-    pub fn daemon(quiet: bool) -> Shutdown {
+    /// For the daemon. It starts quiet, as the supervisor does: photos
+    /// waiting but not due are not being sent, and a stop does not wait
+    /// for them; what is sent makes the supervisor say it is busy.
+    pub fn daemon() -> Shutdown {
         Shutdown {
             role: Role::Daemon,
             stops: 0,
-            quiet,
+            quiet: true,
             ended: false,
         }
     }
@@ -236,7 +242,10 @@ impl Shutdown {
 
     /// What a signal asks for. In the foreground the first SIGINT stops the
     /// scan and a second quits at once; SIGTERM also stops the motors at
-    /// once. The daemon stops the scan, if any, and quits once quiet.
+    /// once and leaves the photos waiting for a later try. The daemon stops
+    /// the scan, if any, leaves the photos waiting for a later try and quits
+    /// once what is being sent is done; a second signal quits at once (what
+    /// was being sent goes on at the next start).
     pub fn on_signal(&mut self, signal: Signal) -> Vec<Action> {
         let emergency = signal == Signal::Terminate;
         if !matches!(signal, Signal::Interrupt | Signal::Terminate) {
@@ -244,12 +253,14 @@ impl Shutdown {
         }
         self.stops += 1;
         match (&self.role, self.stops) {
-            (Role::Foreground(_), 1) if emergency => vec![Action::EmergencyStop, Action::StopScan],
+            (Role::Foreground(_), 1) if emergency => {
+                vec![Action::EmergencyStop, Action::StopScan, Action::Leave]
+            }
             (Role::Foreground(_), 1) => vec![Action::StopScan],
             (Role::Foreground(_), _) => vec![Action::Quit],
             (Role::Daemon, 1) if self.quiet => vec![Action::SayStopping, Action::Quit],
-            (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan],
-            (Role::Daemon, _) => Vec::new(),
+            (Role::Daemon, 1) => vec![Action::SayStopping, Action::StopScan, Action::Leave],
+            (Role::Daemon, _) => vec![Action::Quit],
             (Role::Uploads, _) => vec![Action::Quit],
         }
     }
@@ -257,7 +268,7 @@ impl Shutdown {
     /// What progress means for the end of the run.
     pub fn on_progress(&mut self, progress: &Progress) -> Vec<Action> {
         match progress {
-            Progress::Started { .. } => self.quiet = false,
+            Progress::Busy => self.quiet = false,
             Progress::Finished(s) if self.is_ours(&s.scan) => self.ended = true,
             Progress::Paused {
                 scan,
@@ -350,7 +361,7 @@ mod tests {
         let mut s = Shutdown::foreground(scan());
         assert_eq!(
             s.on_signal(Signal::Terminate),
-            [Action::EmergencyStop, Action::StopScan]
+            [Action::EmergencyStop, Action::StopScan, Action::Leave]
         );
         assert!(s.on_signal(Signal::User1).is_empty());
     }
@@ -368,27 +379,40 @@ mod tests {
 
     #[test]
     fn the_daemon_stops_its_scan_and_quits_once_quiet() {
-        let mut s = Shutdown::daemon(true);
+        let mut s = Shutdown::daemon();
         assert_eq!(
             s.on_signal(Signal::Terminate),
             [Action::SayStopping, Action::Quit],
             "nothing in flight: at once"
         );
-        let mut s = Shutdown::daemon(true);
+        let mut s = Shutdown::daemon();
         s.on_progress(&Progress::Started {
             scan: scan(),
             planned: 3,
             done: 0,
         });
+        s.on_progress(&Progress::Busy);
         assert!(s.on_progress(&finished(scan().as_str())).is_empty());
         assert_eq!(
             s.on_signal(Signal::Interrupt),
-            [Action::SayStopping, Action::StopScan]
+            [Action::SayStopping, Action::StopScan, Action::Leave]
         );
-        assert!(s.on_signal(Signal::Terminate).is_empty(), "asked once");
         assert_eq!(s.on_progress(&Progress::Quiet), [Action::Quit]);
-        assert!(Shutdown::daemon(false)
-            .on_progress(&Progress::Quiet)
-            .is_empty());
+        let mut idle = Shutdown::daemon();
+        idle.on_progress(&Progress::Busy);
+        assert!(idle.on_progress(&Progress::Quiet).is_empty(), "not asked");
+    }
+
+    #[test]
+    fn a_second_signal_stops_a_busy_daemon_at_once() {
+        for second in [Signal::Interrupt, Signal::Terminate] {
+            let mut s = Shutdown::daemon();
+            s.on_progress(&Progress::Busy);
+            assert_eq!(
+                s.on_signal(Signal::Interrupt),
+                [Action::SayStopping, Action::StopScan, Action::Leave]
+            );
+            assert_eq!(s.on_signal(second), [Action::Quit]);
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use common::{
     assert_complete, assert_manifest, assert_photos, plan, ring_profile, rings_of, Rig, Running,
@@ -178,4 +179,88 @@ fn a_second_scanrig_on_the_same_spool_is_refused_while_the_daemon_runs() {
     daemon.wait(DEADLINE).expect_code(0);
     // Once the daemon is gone, the spool is free again.
     rig.run(&["scan", "--profile", "demo"]).expect_code(0);
+}
+
+#[test]
+fn sigterm_stops_a_daemon_at_once_when_its_waiting_photos_are_not_due() {
+    // Uploads fail, a run gives up on a photo after one try, and the next
+    // try is a minute away.
+    let (rig, _) = daemon_rig("offline", 3, "[upload]\nmax_attempts = 1\n");
+    rig.block_destination();
+    let mut daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGUSR1);
+    daemon.wait_for_stderr("scan summary", DEADLINE);
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    let scan = rig.only_scan();
+    let captured = rig.journal(&scan).captured();
+    assert_eq!(captured.len(), 3);
+
+    // Started again within the wait: nothing is being sent, so a stop has
+    // nothing to wait for.
+    let daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    assert!(out.stderr.contains("daemon stopped"), "{}", out.stderr);
+    // The photos still wait in the spool, intact, for a later try.
+    let journal = rig.journal(&scan);
+    assert!(journal.uploaded().is_empty());
+    for (name, sha) in &captured {
+        let bytes = std::fs::read(rig.spooled(&scan).join(name)).expect("still spooled");
+        assert_eq!(&common::sha256(&bytes), sha, "{name}");
+    }
+}
+
+#[test]
+fn sigterm_does_not_wait_for_photos_whose_next_try_is_a_minute_away() {
+    let (rig, _) = daemon_rig(
+        "retrying",
+        3,
+        "[upload]\nmax_attempts = 5\nretry_initial_ms = 60000\nretry_max_ms = 60000\n",
+    );
+    rig.block_destination();
+    let mut daemon = start_daemon(&rig);
+    daemon.signal(libc::SIGUSR1);
+    // Every photo failed once and waits a minute for its next try.
+    daemon.wait_for_stderr_times("upload failed", 3, DEADLINE);
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    let scan = rig.only_scan();
+    let journal = rig.journal(&scan);
+    let captured = journal.captured();
+    assert_eq!(captured.len(), 3);
+    assert!(journal.uploaded().is_empty());
+    // They wait in the spool, with why, for a later run.
+    let backlog =
+        std::fs::read_to_string(rig.spooled(&scan).join("backlog.json")).expect("backlog");
+    assert_eq!(backlog.matches("\"failures\":1").count(), 3, "{backlog}");
+    for name in captured.keys() {
+        assert!(rig.spooled(&scan).join(name).is_file(), "{name}");
+    }
+}
+
+#[test]
+fn the_idle_daemon_tries_waiting_photos_again_once_due_though_none_was_at_its_start() {
+    // A run gives up after one try; the photos are due again 2 to 4 s
+    // later, and the idle daemon looks every second.
+    let (rig, text) = daemon_rig(
+        "later",
+        2,
+        "[upload]\nmax_attempts = 1\nretry_every_s = 1\nbacklog_wait_s = 4\nbacklog_wait_max_s = 4\n",
+    );
+    rig.block_destination();
+    rig.run(&["scan", "--profile", "later", "--json"])
+        .expect_code(1);
+    let scan = rig.only_scan();
+    rig.unblock_destination();
+    // Started before they are due, and left alone.
+    let mut daemon = start_daemon(&rig);
+    daemon.wait_until("the scan retired", Duration::from_secs(20), || {
+        rig.is_retired(&scan)
+    });
+    daemon.signal(libc::SIGTERM);
+    daemon.wait(DEADLINE).expect_code(0);
+    assert_complete(&rig.delivered(&scan), &plan("later", &rings_of(&text)));
 }

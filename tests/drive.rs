@@ -519,6 +519,149 @@ fn the_idle_daemon_sends_waiting_photos_when_the_network_returns() {
 }
 
 #[test]
+fn a_second_sigterm_stops_the_daemon_at_once_and_the_photo_on_its_way_waits() {
+    let fake = FakeDrive::start();
+    // 1.5 MiB photos in 256 KiB pieces, one upload at a time; the fake
+    // holds every piece: the upload in flight never ends by itself.
+    let rig = drive_rig(
+        &fake,
+        "[camera.sim]\nfile_size_kb = 1500\n[upload]\nworkers = 1\n[daemon]\nprofile = \"drive\"\n",
+    );
+    let profile = ring_profile(2, 0);
+    rig.profile("drive", &profile);
+    let hold = fake.hold_uploads();
+    let mut daemon = rig.spawn(&["daemon"]);
+    daemon.wait_for_stderr("ready; press Start", DEADLINE);
+    daemon.signal(libc::SIGUSR1);
+    assert!(
+        fake.wait_for_session_bytes(256 * 1024, DEADLINE),
+        "no upload got going\n{}",
+        daemon.stderr()
+    );
+    // The first stops the scan and waits for the upload in flight...
+    daemon.signal(libc::SIGTERM);
+    daemon.wait_for_stderr("stopping:", DEADLINE);
+    // ...the second does not.
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(Duration::from_secs(20));
+    out.expect_code(0);
+    drop(hold);
+    let scan = rig.only_scan();
+    let captured = rig.journal(&scan).captured();
+    assert!(!captured.is_empty());
+    assert!(
+        fake.files().iter().all(|f| !f.name.ends_with(".jpg")),
+        "no photo arrived while held"
+    );
+    // Nothing was lost: the next run sends every photo captured, once.
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    let copies = count_names(&fake);
+    for name in captured.keys() {
+        assert_eq!(copies.get(name), Some(&1), "{name}: {copies:?}");
+    }
+}
+
+/// How the next run's own creates go, once the killed one's is on its way.
+#[derive(Clone, Copy)]
+enum NextRun {
+    /// At once: they land first, and the late one is refused.
+    Fast,
+    /// Late as well: the killed run's create lands first, and the next
+    /// run's is refused (409), yet finds the file by its id.
+    Late,
+}
+
+/// Scans until the fake Drive has the create of the file `name` gives
+/// (from the scan's id) in hand, kills scanrig there (SIGKILL) and runs
+/// `then` at once, while that create is still to land; then checks the
+/// scan arrived whole, each file and folder once.
+fn killed_while_a_create_is_on_its_way(
+    name: impl Fn(&str) -> String,
+    then: &[&str],
+    workers: u32,
+    next: NextRun,
+) {
+    let fake = FakeDrive::start();
+    let rig = drive_rig(
+        &fake,
+        &format!("[camera.sim]\nfile_size_kb = 16\n[upload]\nworkers = {workers}\n"),
+    );
+    let profile = ring_profile(3, 0);
+    rig.profile("drive", &profile);
+    // Drive finishes a create 3 s after its body came, client or not.
+    fake.complete_creates_late(Duration::from_secs(3));
+    let mut running = rig.spawn(&["scan", "--profile", "drive", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 0);
+    let name = name(&scan);
+    assert!(
+        fake.wait_for_late_create(&name, DEADLINE),
+        "no create of {name}\n{}",
+        running.stderr()
+    );
+    running.kill();
+    assert!(
+        !fake.files().iter().any(|f| f.name == name),
+        "{name} landed before the kill"
+    );
+    // The next run looks for it before it lands, and sends it again.
+    if let NextRun::Fast = next {
+        fake.complete_creates_late(Duration::ZERO);
+    }
+    rig.run(then).expect_code(0);
+    assert!(fake.wait_for_late_creates_to_land(DEADLINE));
+    assert!(
+        fake.stats().id_conflicts >= 1,
+        "Drive refused the second create by its id: {:?}",
+        fake.stats()
+    );
+    assert_delivered(&rig, &fake, &scan, &profile);
+    let copies = count_names(&fake);
+    assert!(copies.values().all(|&n| n == 1), "{copies:?}");
+}
+
+#[test]
+fn a_photo_created_after_a_kill_is_not_stored_twice() {
+    let first = common::plan("drive", &common::rings_of(&ring_profile(3, 0)))[0]
+        .name
+        .clone();
+    killed_while_a_create_is_on_its_way(|_| first.clone(), &["resume", "--json"], 1, NextRun::Fast);
+}
+
+#[test]
+fn a_manifest_created_after_a_kill_is_not_stored_twice() {
+    killed_while_a_create_is_on_its_way(
+        |_| "manifest.json".into(),
+        &["uploads", "retry"],
+        4,
+        NextRun::Late,
+    );
+}
+
+#[test]
+fn a_scan_folder_created_after_a_kill_is_not_made_twice() {
+    killed_while_a_create_is_on_its_way(
+        |scan| scan.to_owned(),
+        &["resume", "--json"],
+        1,
+        NextRun::Fast,
+    );
+}
+
+#[test]
+fn a_kept_file_id_that_drive_no_longer_takes_is_replaced() {
+    let fake = FakeDrive::start();
+    let (rig, scan) = spooled_rig(&fake, 2, 16, "");
+    // The ids kept beside the waiting photos are ones Drive refuses (never
+    // handed out, or handed out too long ago).
+    for name in rig.journal(&scan).captured().keys() {
+        let kept = rig.spooled(&scan).join(format!(".{name}.drive-id"));
+        std::fs::write(kept, "not-an-id-drive-gave").unwrap();
+    }
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &fake, &scan, &ring_profile(2, 0));
+}
+
+#[test]
 fn a_service_account_uploads_into_a_shared_folder_by_id() {
     let fake = FakeDrive::start();
     let shared = fake.add_folder("Team scans", "shared-drive-1");

@@ -9,9 +9,11 @@ use google_drive3::api::{File as DriveFile, Scope};
 use md5::{Digest, Md5};
 use scanrig_actors::destination::{relative, DestinationError, Result, Upload, MANIFEST};
 use scanrig_actors::model::ScanId;
+use scanrig_hardware::fsutil::hex;
 use slog::{debug, warn};
 
 use super::folders::{has, quote};
+use super::reserved::ReservedId;
 use super::retry::{self, Failed};
 use super::transfer::{self, Progress, SavedSession};
 use super::{
@@ -62,7 +64,10 @@ impl DriveDestination {
             let body =
                 move || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn ReadSeekSend>);
             let find = || self.existing(upload, md5);
-            return self.create_once(&what, meta, body, mime, find).await;
+            let reserved = ReservedId::of_photo(upload);
+            return self
+                .create_once(&what, meta, body, mime, find, Some(&reserved))
+                .await;
         }
         self.resumable(&what, upload, &meta, mime).await
     }
@@ -151,6 +156,7 @@ impl DriveDestination {
     pub(super) async fn upload_checked(&self, upload: &Upload, md5: &str) -> Result<String> {
         let file = self.send(upload, md5).await?;
         if intact(&file, upload, md5) {
+            ReservedId::of_photo(upload).forget();
             return id_of(file, "upload");
         }
         let got = file.md5_checksum.clone().unwrap_or_else(|| "none".into());
@@ -196,33 +202,45 @@ impl DriveDestination {
         let what = format!("write {}", path.display());
         let find = || async { Ok(self.list(&what, &q).await?.into_iter().next()) };
         let mime = mime_of(name);
-        if let Some(existing) = find().await? {
-            let id = id_of(existing, &what)?;
-            let mime: mime::Mime = mime.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
-            self.call(&what, || async {
-                recorded!(|rec| self
-                    .hub
-                    .files()
-                    .update(DriveFile::default(), &id)
-                    .supports_all_drives(true)
-                    .param("fields", "id")
-                    .add_scope(Scope::File)
-                    .delegate(rec)
-                    .upload(io::Cursor::new(bytes.to_vec()), mime.clone()))
-            })
-            .await?;
+        let reserved = ReservedId::of_file(&self.opts.spool.join(scan.as_str()), name);
+        let file = match find().await? {
+            Some(existing) => existing,
+            None => {
+                let meta = DriveFile {
+                    name: Some(file_name.to_owned()),
+                    parents: Some(vec![folder]),
+                    mime_type: Some(mime.to_owned()),
+                    app_properties: Some(properties),
+                    ..Default::default()
+                };
+                let body =
+                    || Ok(Box::new(io::Cursor::new(bytes.to_vec())) as Box<dyn ReadSeekSend>);
+                self.create_once(&what, meta, body, mime, find, Some(&reserved))
+                    .await?
+            }
+        };
+        reserved.forget();
+        let same = file.md5_checksum.as_deref() == Some(hex(&Md5::digest(bytes)).as_str());
+        let id = id_of(file, &what)?;
+        if same {
             return Ok(id);
         }
-        let meta = DriveFile {
-            name: Some(file_name.to_owned()),
-            parents: Some(vec![folder]),
-            mime_type: Some(mime.to_owned()),
-            app_properties: Some(properties),
-            ..Default::default()
-        };
-        let body = || Ok(Box::new(io::Cursor::new(bytes.to_vec())) as Box<dyn ReadSeekSend>);
-        let made = self.create_once(&what, meta, body, mime, find).await?;
-        id_of(made, &what)
+        // Written before (by an earlier run, or a create that landed late)
+        // with other contents: replaced.
+        let mime: mime::Mime = mime.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
+        self.call(&what, || async {
+            recorded!(|rec| self
+                .hub
+                .files()
+                .update(DriveFile::default(), &id)
+                .supports_all_drives(true)
+                .param("fields", "id")
+                .add_scope(Scope::File)
+                .delegate(rec)
+                .upload(io::Cursor::new(bytes.to_vec()), mime.clone()))
+        })
+        .await?;
+        Ok(id)
     }
 }
 
@@ -244,7 +262,7 @@ pub(super) fn local_md5(path: &Path) -> Result<String> {
             }
             md5.update(&buf[..n]);
         }
-        Ok(scanrig_hardware::fsutil::hex(&md5.finalize()))
+        Ok(hex(&md5.finalize()))
     };
     read().map_err(|e| {
         DestinationError::Permanent(format!("cannot read spool file {}: {e}", path.display()))

@@ -1,6 +1,7 @@
 //! Where photos go in Drive: the parent folder (by id, or a path made as
 //! needed), one folder per scan and the folders inside it (the COLMAP
-//! model's), each found or made once and cached.
+//! model's), each found or made once and cached; a scan's folders are made
+//! with ids kept in its spool folder, as its files are.
 
 use std::collections::HashMap;
 use std::io;
@@ -9,6 +10,7 @@ use google_drive3::api::{File as DriveFile, Scope};
 use scanrig_actors::destination::{DestinationError, Result};
 use scanrig_actors::model::ScanId;
 
+use super::reserved::ReservedId;
 use super::{id_of, DriveDestination, ReadSeekSend, KEY_SCAN};
 
 /// Drive's folder type.
@@ -61,7 +63,7 @@ impl DriveDestination {
             Parent::Path(names) => {
                 let mut parent = "root".to_owned();
                 for name in names {
-                    parent = self.folder(&parent, name, None).await?;
+                    parent = self.folder(&parent, name, None, None).await?;
                 }
                 parent
             }
@@ -71,8 +73,15 @@ impl DriveDestination {
     }
 
     /// The folder `name` in `parent` (tagged with the scan, if any), made
-    /// if missing.
-    async fn folder(&self, parent: &str, name: &str, scan: Option<&ScanId>) -> Result<String> {
+    /// if missing, with the id kept in `reserved` if given (see
+    /// `create_once`).
+    async fn folder(
+        &self,
+        parent: &str,
+        name: &str,
+        scan: Option<&ScanId>,
+        reserved: Option<&ReservedId>,
+    ) -> Result<String> {
         let what = format!("make the folder {name}");
         let q = match scan {
             Some(scan) => format!(
@@ -88,6 +97,9 @@ impl DriveDestination {
         };
         let find = || async { Ok(self.list(&what, &q).await?.into_iter().next()) };
         if let Some(found) = find().await? {
+            if let Some(reserved) = reserved {
+                reserved.forget();
+            }
             return id_of(found, &what);
         }
         let meta = DriveFile {
@@ -99,8 +111,11 @@ impl DriveDestination {
         };
         let empty = || Ok(Box::new(io::Cursor::new(Vec::new())) as Box<dyn ReadSeekSend>);
         let made = self
-            .create_once(&what, meta, empty, FOLDER_MIME, find)
+            .create_once(&what, meta, empty, FOLDER_MIME, find, reserved)
             .await?;
+        if let Some(reserved) = reserved {
+            reserved.forget();
+        }
         id_of(made, &what)
     }
 
@@ -111,7 +126,10 @@ impl DriveDestination {
             return Ok(id.clone());
         }
         let parent = self.parent(&mut folders).await?;
-        let id = self.folder(&parent, scan.as_str(), Some(scan)).await?;
+        let reserved = ReservedId::of_folder(&self.opts.spool.join(scan.as_str()), &[]);
+        let id = self
+            .folder(&parent, scan.as_str(), Some(scan), Some(&reserved))
+            .await?;
         folders.scans.insert(scan.as_str().to_owned(), id.clone());
         Ok(id)
     }
@@ -129,7 +147,9 @@ impl DriveDestination {
             id = match folders.scans.get(&key) {
                 Some(id) => id.clone(),
                 None => {
-                    let made = self.folder(&id, name, None).await?;
+                    let dir = self.opts.spool.join(scan.as_str());
+                    let reserved = ReservedId::of_folder(&dir, &path[..=i]);
+                    let made = self.folder(&id, name, None, Some(&reserved)).await?;
                     folders.scans.insert(key, made.clone());
                     made
                 }

@@ -9,13 +9,17 @@
 //! sha256) in `appProperties`. Before a retry, and after a crash, Drive is
 //! asked for the key; a copy whose md5 differs from the spool file is
 //! deleted and sent again. Anything created in one request (folders, small
-//! photos, the manifest) is created with an id reserved beforehand
-//! (`files.generateIds`), so a repeated create cannot make a second file,
-//! even when the first lands after the client gave up on it: Drive answers
-//! 409 and the file is fetched by its id. It is also looked for again before
-//! a create is repeated after a failure that may have taken effect (which
-//! covers a create made before a restart). Big photos go through a
-//! resumable session ([`transfer`]), which cannot make two files.
+//! photos, the manifest, the pose priors) is created with an id reserved
+//! beforehand (`files.generateIds`), so a repeated create cannot make a
+//! second file, even when the first lands after the client gave up on it:
+//! Drive answers 409 and the file is fetched by its id. The id of a photo,
+//! the manifest, a pose prior or a scan's folder is kept durably in the spool
+//! ([`reserved`]) before the create goes out, so this holds across a crash
+//! or a kill too: a create that lands after the process died refuses (or is
+//! refused by) the next run's. It is also looked for again before a create
+//! is repeated after a failure that may have taken effect. Big photos go
+//! through a resumable session ([`transfer`]), kept in the spool as well,
+//! which cannot make two files.
 //!
 //! Calls block: the uploader's worker threads run them on a small tokio
 //! runtime owned by the destination, never on an actix arbiter.
@@ -39,11 +43,13 @@ pub mod command;
 mod files;
 mod folders;
 mod refresh;
+mod reserved;
 pub(crate) mod retry;
 pub(crate) mod transfer;
 
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use google_drive3::api::{File as DriveFile, Scope};
@@ -61,6 +67,7 @@ use self::auth::AuthConfig;
 use self::files::local_md5;
 use self::folders::Folders;
 use self::refresh::Tokens;
+use self::reserved::ReservedId;
 use self::retry::{Failed, RetryPolicy};
 use self::transfer::{ChunkClient, SavedSession, FILE_FIELDS};
 use crate::http::{connector, Connector};
@@ -77,6 +84,8 @@ const PUT_FILES_AT_ONCE: usize = 4;
 
 /// File ids reserved per `files.generateIds` request.
 const ID_BATCH: i32 = 10;
+/// Drive's reason for refusing a create's id that it does not take.
+const ID_NOT_USABLE: &str = "fileIdNotUsable";
 
 /// Everything the destination needs, resolved from the settings.
 #[derive(Debug, Clone)]
@@ -97,11 +106,15 @@ pub struct DriveOptions {
     pub timeout: Duration,
     /// Retrying one request.
     pub retry: RetryPolicy,
+    /// The spool, whose scan folders keep the ids reserved for their
+    /// manifest, pose priors and folders at Drive.
+    pub spool: PathBuf,
 }
 
 impl DriveOptions {
-    /// From `[destination.drive]`, with the token file resolved.
-    pub fn new(d: &DriveSettings, token_file: std::path::PathBuf) -> DriveOptions {
+    /// From `[destination.drive]`, with the token file and the spool
+    /// resolved.
+    pub fn new(d: &DriveSettings, token_file: PathBuf, spool: PathBuf) -> DriveOptions {
         let slash = |u: &str| {
             if u.ends_with('/') {
                 u.to_owned()
@@ -127,6 +140,7 @@ impl DriveOptions {
                     max: Duration::from_millis(d.retry_max_ms),
                 },
             },
+            spool,
         }
     }
 }
@@ -360,11 +374,28 @@ impl DriveDestination {
         })
     }
 
+    /// A fresh id for a create to `what`, kept in `reserved` (if given)
+    /// before any create with it is sent.
+    async fn reserve(&self, what: &str, reserved: Option<&ReservedId>) -> Result<String> {
+        let id = self.fresh_id(what).await?;
+        if let Some(reserved) = reserved {
+            reserved.save(&id).map_err(|e| {
+                DestinationError::Transient(format!(
+                    "Google Drive: cannot {what}: cannot keep the file id reserved for it in {}: {e}",
+                    reserved.path().display()
+                ))
+            })?;
+        }
+        Ok(id)
+    }
+
     /// Creates a file in one request (`body` is its whole content), unless
     /// `find` shows it is there already. The file gets a reserved id, kept
-    /// through retries, so a create that lands late cannot make a second
-    /// file: the retry gets 409 and the file is fetched by its id. `find`
-    /// is asked again before repeating a create whose outcome is unknown.
+    /// through retries, and in `reserved` (if given) through restarts, so
+    /// a create that lands late, even after the process that sent it died,
+    /// cannot make a second file: the next try gets 409 and the file is
+    /// fetched by its id (the caller checks its content). `find` is asked
+    /// again before repeating a create whose outcome is unknown.
     async fn create_once<FindFut>(
         &self,
         what: &str,
@@ -372,6 +403,7 @@ impl DriveDestination {
         body: impl Fn() -> io::Result<Box<dyn ReadSeekSend>>,
         mime: &str,
         find: impl Fn() -> FindFut,
+        reserved: Option<&ReservedId>,
     ) -> Result<DriveFile>
     where
         FindFut: Future<Output = Result<Option<DriveFile>>>,
@@ -380,9 +412,15 @@ impl DriveDestination {
         let mut tries = retry::Attempts::new(self.opts.retry);
         let mut meta = meta;
         let mut look = false;
-        // Whether a create with the current id may have taken effect.
-        let mut maybe_made = false;
-        meta.id = Some(self.fresh_id(what).await?);
+        // Whether a create with the current id may have taken effect: an
+        // id kept from before a restart may have been sent already.
+        let kept = reserved.and_then(ReservedId::load);
+        let mut maybe_made = kept.is_some();
+        let mut from_before = kept.is_some();
+        meta.id = Some(match kept {
+            Some(id) => id,
+            None => self.reserve(what, reserved).await?,
+        });
         loop {
             if look {
                 if let Some(found) = find().await? {
@@ -404,7 +442,8 @@ impl DriveDestination {
             match self.timed(attempt).await {
                 Ok(file) => return Ok(file),
                 Err(failed) if failed.kind == retry::FailKind::Status(409) && maybe_made => {
-                    // An earlier try made the file after all.
+                    // An earlier try (of this process or one before it)
+                    // made the file after all.
                     let id = meta.id.clone().unwrap_or_default();
                     if let Some(made) = self.get_by_id(what, &id).await? {
                         return Ok(made);
@@ -413,7 +452,17 @@ impl DriveDestination {
                     // removed): the id is spent, a new one may be used.
                     debug!(self.log, "the file made by an earlier try is gone; creating it again";
                         "what" => what, "id" => &id);
-                    meta.id = Some(self.fresh_id(what).await?);
+                    meta.id = Some(self.reserve(what, reserved).await?);
+                    maybe_made = false;
+                    look = false;
+                }
+                Err(failed) if failed.reason.as_deref() == Some(ID_NOT_USABLE) && from_before => {
+                    // Kept from an earlier run, and no longer taken: no
+                    // file was made with it, so a new one may be used.
+                    debug!(self.log, "the file id kept for a create is no longer usable; reserving another";
+                        "what" => what, "id" => meta.id.as_deref().unwrap_or_default());
+                    meta.id = Some(self.reserve(what, reserved).await?);
+                    from_before = false;
                     maybe_made = false;
                     look = false;
                 }
@@ -453,8 +502,9 @@ impl Destination for DriveDestination {
         let md5 = local_md5(&upload.local)?;
         let found = self.block_on(self.existing(upload, &md5))?;
         if found.is_some() {
-            // Uploaded before a crash: a session kept for it is done.
+            // Uploaded before a crash: a session or an id kept for it is done.
             SavedSession::forget(upload);
+            ReservedId::of_photo(upload).forget();
         }
         found.map(|f| id_of(f, "look for the photo")).transpose()
     }
@@ -478,6 +528,16 @@ impl Destination for DriveDestination {
                 .collect(),
         )
     }
+}
+
+/// A file kept beside a photo's spool file: `.<name>.<kind>`.
+fn beside(upload: &Upload, kind: &str) -> PathBuf {
+    let name = upload
+        .local
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    upload.local.with_file_name(format!(".{name}.{kind}"))
 }
 
 fn id_of(file: DriveFile, what: &str) -> Result<String> {

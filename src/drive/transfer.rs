@@ -271,14 +271,7 @@ pub(super) struct SavedSession {
 
 /// Where the session of `upload` is kept: `.<name>.drive-session`.
 pub(super) fn session_path(upload: &Upload) -> PathBuf {
-    let name = upload
-        .local
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    upload
-        .local
-        .with_file_name(format!(".{name}.drive-session"))
+    super::beside(upload, "drive-session")
 }
 
 impl SavedSession {

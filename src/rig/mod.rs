@@ -253,7 +253,11 @@ pub fn opener(settings: &Settings, log: &Logger) -> Opener {
 
 /// The Google Drive destination of the settings.
 pub fn drive_destination(settings: &Settings, log: &Logger) -> anyhow::Result<DriveDestination> {
-    let opts = DriveOptions::new(&settings.destination.drive, settings.drive_token_file());
+    let opts = DriveOptions::new(
+        &settings.destination.drive,
+        settings.drive_token_file(),
+        settings.spool_dir(),
+    );
     DriveDestination::new(opts, log.new(slog::o!("destination" => "drive")))
 }
 

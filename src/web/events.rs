@@ -208,7 +208,7 @@ pub(crate) fn describe(progress: &Progress) -> Option<(&'static str, Value)> {
             json!({"scan": s.scan, "outcome": s.outcome, "captured": s.captured,
                 "uploaded": s.uploaded, "upload_failed": s.upload_failed}),
         ),
-        Progress::Quiet | Progress::StartRequested => return None,
+        Progress::Quiet | Progress::Busy | Progress::StartRequested => return None,
     })
 }
 

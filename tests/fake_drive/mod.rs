@@ -8,8 +8,9 @@
 //! upload sessions. A create may carry an id from generateIds, as Drive's:
 //! one already in use gets 409 `fileIdInUse`, one never generated 400.
 //! Tests steer it: injected [`Faults`], latency, revoked or expired tokens,
-//! a full quota, corrupted uploads, and uploads held mid-way
-//! ([`FakeDrive::hold_uploads`]).
+//! a full quota, corrupted uploads, uploads held mid-way
+//! ([`FakeDrive::hold_uploads`]) and creates that take effect late, after
+//! the client gave up on them ([`FakeDrive::complete_creates_late`]).
 //!
 //! HTTP is hand-rolled over `std::net` because a fault must be able to reset
 //! a connection in the middle of a request body (SO_LINGER 0, then close),
@@ -276,13 +277,42 @@ impl FakeDrive {
         }
     }
 
+    /// From now on a create in one request (a small photo, the manifest)
+    /// takes effect `after` its body arrived, and only then is answered:
+    /// a client that gives up (or dies) meanwhile does not stop it, as
+    /// with Drive, where a request cut off may still complete.
+    pub fn complete_creates_late(&self, after: Duration) {
+        self.shared.lock().late_creates = after;
+    }
+
+    /// Waits until a late create (see [`FakeDrive::complete_creates_late`])
+    /// of a file named `name` has arrived and not yet taken effect; false
+    /// on timeout.
+    pub fn wait_for_late_create(&self, name: &str, timeout: Duration) -> bool {
+        self.wait_for(timeout, |st| st.creating.iter().any(|n| n == name))
+    }
+
+    /// Waits until every late create has taken effect (or been refused);
+    /// false on timeout.
+    pub fn wait_for_late_creates_to_land(&self, timeout: Duration) -> bool {
+        self.wait_for(timeout, |st| st.creating.is_empty())
+    }
+
     /// Waits until some upload session has received at least `min` bytes;
     /// false on timeout.
     pub fn wait_for_session_bytes(&self, min: u64, timeout: Duration) -> bool {
+        self.wait_for(timeout, |st| {
+            st.sessions.values().any(|s| s.content.len() as u64 >= min)
+        })
+    }
+
+    /// Waits until `done` holds of the state, woken by every change of
+    /// sessions, holds and late creates; false on timeout.
+    fn wait_for(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut st = self.shared.lock();
         loop {
-            if st.sessions.values().any(|s| s.content.len() as u64 >= min) {
+            if done(&st) {
                 return true;
             }
             let now = Instant::now();
@@ -353,7 +383,7 @@ impl Drop for FakeDrive {
 struct Shared {
     root: String,
     state: Mutex<State>,
-    /// Notified on every change of sessions or holds.
+    /// Notified on every change of sessions, holds or late creates.
     changed: Condvar,
     stopping: AtomicBool,
     next_conn: AtomicU64,
@@ -454,6 +484,11 @@ struct State {
     quota_exceeded: bool,
     corrupt_uploads: usize,
     holds: usize,
+    /// Creates in one request are stored this long after their body
+    /// arrived, whether or not the client still waits for the answer.
+    late_creates: Duration,
+    /// The names of files whose late create is on its way.
+    creating: Vec<String>,
     /// Token requests still to fail, each with the fault given.
     token_faults: Vec<Fault>,
     stats: Stats,
@@ -1713,7 +1748,22 @@ fn upload_multipart(shared: &Shared, req: &Request<'_>, target: Option<&str>) ->
         Err(message) => return bad_request(&message),
     };
     let mime = content_part.header("content-type");
-    store_upload(shared, target, &meta, mime, content_part.body.to_vec())
+    let late = shared.lock().late_creates;
+    if target.is_some() || late.is_zero() {
+        return store_upload(shared, target, &meta, mime, content_part.body.to_vec());
+    }
+    // Drive working on it: the client sees nothing yet.
+    let name = meta.name.clone().unwrap_or_default();
+    shared.lock().creating.push(name.clone());
+    shared.changed.notify_all();
+    thread::sleep(late);
+    let response = store_upload(shared, None, &meta, mime, content_part.body.to_vec());
+    let mut st = shared.lock();
+    if let Some(at) = st.creating.iter().position(|n| *n == name) {
+        st.creating.remove(at);
+    }
+    shared.changed.notify_all();
+    response
 }
 
 /// Creates a file, or replaces a file's content.

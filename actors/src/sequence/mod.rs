@@ -67,6 +67,8 @@ pub struct Sequence {
     budget: RestartBudget,
     pause_announced: bool,
     draining: bool,
+    /// The process is going ([`Event::Leaving`]).
+    leaving: bool,
     manual_stops: BTreeMap<ShotId, String>,
     /// Looks for a device that is gone, so far (0: not looking).
     probes: u32,
@@ -90,6 +92,7 @@ impl Sequence {
             budget,
             pause_announced: false,
             draining: false,
+            leaving: false,
             manual_stops: BTreeMap::new(),
             probes: 0,
         }
@@ -271,7 +274,7 @@ impl Sequence {
                 let attempts = &mut self.attempts[idx(shot)].uploads;
                 *attempts += 1;
                 let attempts = *attempts;
-                if retryable && attempts < self.config.upload_attempts {
+                if retryable && attempts < self.config.upload_attempts && !self.leaving {
                     self.set(shot, ShotState::Captured);
                     let delay = self.config.upload_backoff.delay(attempts);
                     out.push(Command::RetryAfter {
@@ -280,6 +283,14 @@ impl Sequence {
                     });
                 } else {
                     self.set(shot, ShotState::UploadAbandoned);
+                }
+            }
+            Event::Leaving => {
+                self.leaving = true;
+                for shot in self.ids_in(ShotState::Captured) {
+                    if self.attempts[idx(shot)].uploads > 0 {
+                        self.set(shot, ShotState::UploadAbandoned);
+                    }
                 }
             }
             Event::RetryDue(Retry::Device(device)) => {

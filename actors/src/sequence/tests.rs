@@ -506,10 +506,9 @@ fn resumed_scan_uploads_leftovers_checking_first_and_continues() {
     assert_eq!(w.count(|c| *c == Command::MoveTo(ShotId(1))), 0);
 }
 
-#[test]
-fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
-    let mut w = World::new(config(), 3);
-    w.fail = Box::new(|cmd, _| match cmd {
+/// Every upload of shot 2 fails, as one that may go through later.
+fn uploads_of_2_fail() -> FailPolicy {
+    Box::new(|cmd, _| match cmd {
         Command::Upload {
             shot: ShotId(2), ..
         } => Some(Event::UploadFailed {
@@ -517,7 +516,13 @@ fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
             retryable: true,
         }),
         _ => None,
-    });
+    })
+}
+
+#[test]
+fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
+    let mut w = World::new(config(), 3);
+    w.fail = uploads_of_2_fail();
     w.feed(Event::Start);
     w.run();
     assert!(w.seq.is_finished());
@@ -543,6 +548,36 @@ fn uploads_are_retried_then_abandoned_without_blocking_the_scan() {
         "retries ask the destination first"
     );
     assert_eq!(w.seq.shot(ShotId(3)), ShotState::Uploaded);
+}
+
+#[test]
+fn leaving_sends_no_more_tries_and_waits_only_for_what_is_on_its_way() {
+    let mut w = World::with_states(config(), vec![ShotState::Captured; 3]);
+    w.fail = uploads_of_2_fail();
+    // Shots 1 and 3 are on their way; shot 2 failed and waits for a try.
+    w.hold_uploads = true;
+    w.feed(Event::Drain);
+    for _ in 0..3 {
+        w.step();
+    }
+    assert!(matches!(
+        w.pending.front(),
+        Some(Command::RetryAfter { .. })
+    ));
+    w.feed(Event::Leaving);
+    assert_eq!(w.seq.shot(ShotId(2)), ShotState::UploadAbandoned);
+    assert!(!w.seq.is_finished(), "what is on its way is waited for");
+    w.feed(Event::Uploaded(ShotId(1)));
+    // A failure now is not tried again either.
+    w.feed(Event::UploadFailed {
+        shot: ShotId(3),
+        retryable: true,
+    });
+    w.run();
+    assert!(w.seq.is_finished());
+    assert_eq!(w.seq.shot(ShotId(3)), ShotState::UploadAbandoned);
+    let tries = |n| w.count(|c| matches!(c, Command::Upload { shot, .. } if *shot == ShotId(n)));
+    assert_eq!((tries(2), tries(3)), (1, 1), "no second try");
 }
 
 #[test]

@@ -136,6 +136,10 @@ pub enum Event {
         /// Whether trying again may help.
         retryable: bool,
     },
+    /// The process is going: photos waiting for a later try are left for
+    /// the next run, and an upload that fails now is not tried again in
+    /// this one; what is being sent goes on.
+    Leaving,
     /// A backoff timer fired.
     RetryDue(Retry),
     /// Whether a device that was gone answers again.

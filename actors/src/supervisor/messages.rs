@@ -55,6 +55,9 @@ pub enum Progress {
     Finished(ScanSummary),
     /// Nothing is moving, shooting or uploading.
     Quiet,
+    /// Something moves, shoots or uploads again (after [`Progress::Quiet`],
+    /// or for the first time since the supervisor started).
+    Busy,
     /// Start was pressed with no scan running: the daemon should start one.
     StartRequested,
     /// A button of the panel was pressed (told before it takes effect).
@@ -84,6 +87,13 @@ pub struct StopMotors {
     /// Stop at once and release.
     pub emergency: bool,
 }
+
+/// The process is going: every scan's photos waiting for a later try are
+/// left for the next run, and an upload that fails now is not tried again;
+/// what is being sent goes on, and the rig turns quiet once it is done.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Leaving;
 
 /// Finishes the uploads of a scan from an earlier run: the photos still
 /// waiting, less those whose next try is not due yet.

@@ -50,7 +50,7 @@ use scanrig_hardware::panel::{Buttons, Indicator, Status};
 use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
-pub use messages::{Drain, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise};
+pub use messages::{Drain, Leaving, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise};
 pub use operator::Manual;
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
@@ -332,6 +332,9 @@ impl Supervisor {
             .all(|r| r.seq.is_quiet() && !r.discarding && !r.finishing);
         if quiet && !self.quiet {
             self.tell(Progress::Quiet);
+        }
+        if !quiet && self.quiet {
+            self.tell(Progress::Busy);
         }
         self.quiet = quiet;
     }

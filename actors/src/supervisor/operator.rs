@@ -1,6 +1,6 @@
 //! What the supervisor is asked from outside: start a scan, finish an
 //! earlier one's uploads, the operator's controls and buttons, stopping
-//! the motors, and the leases of the rig by hand.
+//! the motors, the process leaving, and the leases of the rig by hand.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use scanrig_hardware::panel::Button;
 use slog::info;
 
 use super::run::Run;
-use super::{Control, Drain, Progress, Refusal, StartScan, StopMotors, Supervisor};
+use super::{Control, Drain, Leaving, Progress, Refusal, StartScan, StopMotors, Supervisor};
 use crate::buttons::Pressed;
 use crate::manual::{Busy, Lease, ManualActor, Unlease};
 use crate::model::{ScanPlan, ShotId};
@@ -105,6 +105,17 @@ impl Handler<Drain> for Supervisor {
         let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
         self.runs.insert(scan.clone(), run);
         self.feed(&scan, Event::Drain, ctx);
+    }
+}
+
+impl Handler<Leaving> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Leaving, ctx: &mut Self::Context) {
+        let scans: Vec<_> = self.runs.keys().cloned().collect();
+        for scan in scans {
+            self.feed(&scan, Event::Leaving, ctx);
+        }
     }
 }
 
