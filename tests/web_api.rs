@@ -355,9 +355,34 @@ fn on_the_network_every_call_needs_the_token() {
         0o600
     );
 
+    // The address to open names a host a phone finds: an address, or an
+    // mDNS name.
+    let url = token_out
+        .stdout
+        .lines()
+        .find(|l| l.contains("http://"))
+        .unwrap();
+    let host = url
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    let ip = host.parse::<std::net::IpAddr>();
+    assert!(
+        host.ends_with(".local") || ip.is_ok_and(|ip| !ip.is_loopback() && !ip.is_unspecified()),
+        "{url}"
+    );
+
     for path in ["/status", "/events", "/profiles", "/openapi.json"] {
         let r = get(&format!("{base}{path}"));
         assert_eq!(error_of(&r).0, 401, "{path} without the token");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"scanrig\"")
+        );
+        common::web::assert_rules(&r);
         let r = request(
             "GET",
             &format!("{base}{path}"),
@@ -368,6 +393,13 @@ fn on_the_network_every_call_needs_the_token() {
             None,
         );
         assert_eq!(r.status, 401, "{path} with a wrong token");
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|c| c.starts_with("Bearer ") && c.contains("invalid_token")),
+            "{:?}",
+            r.headers
+        );
+        common::web::assert_rules(&r);
     }
     let r = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
     assert_eq!(r.status, 401, "no scan without the token");
@@ -384,6 +416,28 @@ fn on_the_network_every_call_needs_the_token() {
         "the token is not served"
     );
     assert_eq!(get(&format!("{base}/status?token={token}")).status, 200);
+    // The scheme's name in any case (RFC 7235).
+    for scheme in ["bearer", "BEARER"] {
+        let r = request(
+            "GET",
+            &format!("{base}/status"),
+            &[("Authorization", &format!("{scheme} {token}"))],
+            None,
+        );
+        assert_eq!(r.status, 200, "{scheme}");
+    }
+    // Another web site's request, token or not: refused, with the rules.
+    let r = request(
+        "POST",
+        &format!("{base}/uploads/retry"),
+        &[
+            ("Authorization", &bearer),
+            ("Origin", "http://evil.example"),
+        ],
+        None,
+    );
+    assert_eq!(error_of(&r).0, 403);
+    common::web::assert_rules(&r);
     // The page holds no secret and needs no token.
     let page = get(&base.replace("/api/v1", "/"));
     assert_eq!(page.status, 200);

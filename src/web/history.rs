@@ -7,21 +7,24 @@
 //! uploaded yet, or kept), then in its folder at a local destination. A
 //! scan whose photos went to Google Drive and left the spool has none here.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::coverage;
-use scanrig_actors::journal::JOURNAL_FILE;
 use scanrig_actors::supervisor::GetShots;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
+use super::devices::{TEST_SHOTS, TEST_SHOT_PREFIX};
 use super::error::{plain, ApiError, ApiResult};
 use super::events::thumbnail_url;
+use super::redact::Redactor;
 use super::Shared;
 use crate::scans::{Found, SpoolState};
 
@@ -45,8 +48,18 @@ impl Located {
         std::iter::once(self.spool.as_path()).chain(self.found.folder.as_deref())
     }
 
-    /// Where a file of the scan is on this machine, if it is.
-    fn file(&self, name: &str) -> Option<PathBuf> {
+    /// Whether `name` is one of the scan's photos.
+    fn has_photo(&self, name: &str) -> bool {
+        self.found.photos.contains(name)
+    }
+
+    /// Where a photo of the scan is on this machine, if it is one of its
+    /// photos and here (never its journal, backlog or another file of the
+    /// rig's own).
+    fn photo(&self, name: &str) -> Option<PathBuf> {
+        if !self.has_photo(name) {
+            return None;
+        }
         self.folders().map(|d| d.join(name)).find(|p| p.is_file())
     }
 }
@@ -141,7 +154,7 @@ pub(super) async fn photos(shared: web::Data<Shared>, id: web::Path<String>) -> 
         for shot in manifest["shots"].as_array().into_iter().flatten() {
             for f in shot["files"].as_array().into_iter().flatten() {
                 let name = f["name"].as_str().unwrap_or_default();
-                let here = located.file(name).is_some();
+                let here = located.photo(name).is_some();
                 let url = |s: &str| here.then(|| s.to_owned());
                 out.push(json!({
                     "shot": shot["shot"], "ring": shot["ring"], "azimuth": shot["azimuth"],
@@ -162,34 +175,43 @@ pub(super) async fn photos(shared: web::Data<Shared>, id: web::Path<String>) -> 
 }
 
 /// Where a photo (or test shot) is on this machine: the spool's folder of
-/// `scan`, else the scan's folder at a local destination.
+/// `scan`, else the scan's folder at a local destination. Only a photo of
+/// the scan is served, nothing else of its folders.
 pub(super) async fn photo_file(
     shared: &Shared,
     scan: &str,
     name: &str,
 ) -> Result<PathBuf, ApiError> {
     let name = plain(name)?.to_owned();
-    let direct = shared.settings.spool_dir().join(plain(scan)?).join(&name);
-    if web::block({
-        let direct = direct.clone();
-        move || direct.is_file()
-    })
-    .await
-    .map_err(ApiError::internal)?
-    {
-        return Ok(direct);
+    if plain(scan)? == TEST_SHOTS {
+        let path = shared.settings.spool_dir().join(TEST_SHOTS).join(&name);
+        let test_shot = name.starts_with(TEST_SHOT_PREFIX);
+        let here = web::block({
+            let path = path.clone();
+            move || test_shot && path.is_file()
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        return match here {
+            true => Ok(path),
+            false => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no test shot {name} on this rig"),
+            )),
+        };
     }
     let located = locate(shared, scan).await?;
     let looked = name.clone();
-    web::block(move || located.file(&looked))
+    let (photo, here) = web::block(move || (located.has_photo(&looked), located.photo(&looked)))
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{name} is not on this rig: it went to the scan's destination"),
-            )
-        })
+        .map_err(ApiError::internal)?;
+    here.ok_or_else(|| {
+        let why = match photo {
+            true => format!("{name} is not on this rig: it went to the scan's destination"),
+            false => format!("scan {scan} has no photo {name}"),
+        };
+        ApiError::new(StatusCode::NOT_FOUND, why)
+    })
 }
 
 /// `GET /photos/{scan}/{name}`: a photo at full size, streamed.
@@ -229,26 +251,54 @@ pub(super) async fn photo(
         .streaming(body))
 }
 
-/// Every file of a scan on this machine, by its name inside the scan
-/// (`colmap/cameras.txt`): photos, manifest, pose priors; never the
-/// journal or a file being written.
-fn archive_files(located: &Located) -> io::Result<Vec<(String, PathBuf, u64)>> {
-    let mut files = std::collections::BTreeMap::new();
+/// A file of a scan's archive.
+struct Entry {
+    /// Its name inside the scan (`colmap/cameras.txt`).
+    name: String,
+    path: PathBuf,
+    size: u64,
+    modified: Option<SystemTime>,
+    /// A photo, copied as it is; the other files (manifest, pose priors)
+    /// with the rig's paths shortened.
+    photo: bool,
+}
+
+/// What of a scan goes in its archive: what it handed over to a local
+/// destination (photos, manifest, pose priors), and its photos still in
+/// the spool; never the journal, the backlog or a file being written.
+fn archive_files(located: &Located) -> io::Result<Vec<Entry>> {
+    let mut files = BTreeMap::new();
     // The destination's copy wins over the spool's: it is what was sent.
-    for folder in located.folders().collect::<Vec<_>>().into_iter().rev() {
+    if let Some(folder) = &located.found.folder {
         walk(folder, "", &mut files)?;
+    }
+    for name in &located.found.photos {
+        let path = located.spool.join(name);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {
+                files.entry(name.clone()).or_insert((path, meta));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(files
         .into_iter()
-        .filter(|(name, _)| name != JOURNAL_FILE)
-        .map(|(name, (path, size))| (name, path, size))
+        .map(|(name, (path, meta))| Entry {
+            photo: located.has_photo(&name),
+            name,
+            path,
+            size: meta.len(),
+            modified: meta.modified().ok(),
+        })
         .collect())
 }
 
 fn walk(
     dir: &Path,
     prefix: &str,
-    out: &mut std::collections::BTreeMap<String, (PathBuf, u64)>,
+    out: &mut BTreeMap<String, (PathBuf, std::fs::Metadata)>,
 ) -> io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -267,7 +317,7 @@ fn walk(
             walk(&entry.path(), &format!("{inner}/"), out)?;
         } else if kind.is_file() {
             out.entry(inner)
-                .or_insert((entry.path(), entry.metadata()?.len()));
+                .or_insert((entry.path(), entry.metadata()?));
         }
     }
     Ok(())
@@ -307,16 +357,53 @@ impl Write for ToClient {
     }
 }
 
-/// Writes the archive of `files` to `out`: each file stored as it is.
-fn write_archive(files: &[(String, PathBuf, u64)], out: ToClient) -> zip::result::ZipResult<()> {
+/// A file's modification time as a ZIP entry's date, in UTC (a ZIP's
+/// dates have no time zone); the format's first day when it has none.
+fn zip_time(modified: Option<SystemTime>) -> zip::DateTime {
+    modified
+        .map(time::OffsetDateTime::from)
+        .and_then(|t| {
+            let year = u16::try_from(t.year()).ok()?;
+            zip::DateTime::from_date_and_time(
+                year,
+                t.month().into(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+            )
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes the archive of `files` to `out`, all in the folder `scan`: each
+/// file stored as it is, dated as it is on the rig.
+fn write_archive(
+    scan: &str,
+    files: &[Entry],
+    redact: &Redactor,
+    out: ToClient,
+) -> zip::result::ZipResult<()> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new_stream(out);
-    for (name, path, size) in files {
+    for f in files {
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored)
-            .large_file(*size > u64::from(u32::MAX));
-        zip.start_file(name.as_str(), options)?;
-        io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
+            .large_file(f.size > u64::from(u32::MAX))
+            .last_modified_time(zip_time(f.modified));
+        zip.start_file(format!("{scan}/{}", f.name), options)?;
+        let mut file = std::fs::File::open(&f.path)?;
+        if f.photo {
+            io::copy(&mut file, &mut zip)?;
+        } else {
+            let mut text = Vec::new();
+            io::Read::read_to_end(&mut file, &mut text)?;
+            match String::from_utf8(text) {
+                Ok(text) => zip.write_all(redact.text(&text).as_bytes())?,
+                Err(bytes) => zip.write_all(bytes.as_bytes())?,
+            }
+        }
     }
     zip.finish()?.into_inner().flush()?;
     Ok(())
@@ -337,14 +424,14 @@ pub(super) async fn archive(shared: web::Data<Shared>, id: web::Path<String>) ->
         ));
     }
     let (tx, mut rx) = mpsc::channel(ARCHIVE_QUEUE);
-    let log = shared.log.clone();
+    let (log, redact) = (shared.log.clone(), shared.redact.clone());
     let scan = id.clone();
     std::thread::spawn(move || {
         let out = ToClient {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        if let Err(e) = write_archive(&files, out) {
+        if let Err(e) = write_archive(&scan, &files, &redact, out) {
             slog::info!(log, "archive not finished"; "scan" => &scan, "error" => %e);
             let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
         }

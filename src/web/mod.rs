@@ -229,9 +229,10 @@ mod assets {
     const HTML: &str = "text/html; charset=utf-8";
     const SCRIPT: &str = "text/javascript; charset=utf-8";
     const STYLE: &str = "text/css; charset=utf-8";
+    const SVG: &str = "image/svg+xml";
 
     /// Each file's path, type and text.
-    const FILES: [(&str, &str, &str); 7] = [
+    const FILES: [(&str, &str, &str); 8] = [
         ("/", HTML, include_str!("assets/index.html")),
         ("/app.css", STYLE, include_str!("assets/app.css")),
         ("/app.js", SCRIPT, include_str!("assets/app.js")),
@@ -239,6 +240,7 @@ mod assets {
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
+        ("/favicon.svg", SVG, include_str!("assets/favicon.svg")),
     ];
 
     pub(super) fn routes(cfg: &mut web::ServiceConfig) {
