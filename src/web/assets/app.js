@@ -18,6 +18,7 @@ const DEVICE_WORDS = { camera: "Camera", turntable: "Turntable", destination: "U
 const COVERAGE_WORDS = {
   pending: "to take", active: "being taken", captured: "in the spool", uploaded: "uploaded", failed: "failed",
 };
+const OUTCOME_WORDS = { completed: "completed", stopped: "stopped", interrupted: "interrupted" };
 const SCAN_STATES = ["scanning", "paused", "fault"];
 const OFFLINE = "Cannot reach the rig. Check the Wi-Fi and that scanrig is running.";
 const MAX_THUMBS = 12;
@@ -43,6 +44,10 @@ const ui = {
   uploadsTimer: null,
   coverage: null,           // { key, shots: Map(shot → view) } drawn in #coverage
   coverageTimer: null,
+  planChosen: false,        // a profile was chosen since the last scan: its plan is shown
+  settingsRead: false,      // the Rig view's camera settings were read since it opened
+  refused: "",              // why the rig refused the event stream, while it does
+  statusError: "",          // the status's last error, as the error box shows it
   view: "scan",
   es: null,
 };
@@ -119,6 +124,12 @@ function duration(seconds) {
   return m ? `${Math.floor(s / 3600)} h ${m} min` : `${Math.floor(s / 3600)} h`;
 }
 
+// An angle as people read it: to a tenth of a degree at most.
+function degrees(x) {
+  const d = Math.round(Number(x) * 10) / 10;
+  return `${d === 0 ? 0 : d}°`;
+}
+
 // Bytes as people say them.
 function bytes(n) {
   if (n >= 1e9) return (n / 1e9).toFixed(1) + " GB";
@@ -168,11 +179,20 @@ function setConnected(up) {
   conn.dataset.conn = up ? "up" : "down";
   conn.title = up ? "Connected to the rig" : "Not connected to the rig";
   let words = "Live";
-  if (!up) words = ui.needToken ? "Needs the access token" : (ui.everOpen ? "Not connected — retrying…" : "Connecting…");
+  if (!up) {
+    words = ui.needToken ? "Needs the access token"
+      : ui.refused ? "Refused by the rig — retrying…"
+      : ui.everOpen ? "Not connected — retrying…" : "Connecting…";
+  }
   $("conn-text").textContent = words;
-  $("offline-note").hidden = up || !ui.everOpen || ui.needToken;
+  const note = $("offline-note");
+  note.hidden = up || ui.needToken || !(ui.everOpen || ui.refused);
+  note.textContent = ui.refused
+    ? `The rig refused the live connection: ${ui.refused}. The controls are off until it is back.`
+    : "Not connected to the rig, so what is shown may be out of date and the controls are off until it is back.";
   if (!up && !ui.status) {
-    $("scan-progress").textContent = ui.needToken ? "Not connected: the rig needs its access token" : "Connecting to the rig…";
+    $("scan-progress").textContent = ui.needToken ? "Not connected: the rig needs its access token"
+      : ui.refused ? "Not connected: the rig refused the live connection" : "Connecting to the rig…";
   }
   renderControls();
   renderRig();
@@ -219,21 +239,23 @@ function connectEvents() {
   es.onopen = () => {
     const again = ui.everOpen;
     ui.everOpen = true;
+    ui.refused = "";
     setConnected(true);
     // What went wrong while away is over.
     if ($("error-text").textContent === OFFLINE) showError("");
     if (again) { refreshUploads(); loadProfiles(); }
   };
-  es.onerror = () => {
+  es.onerror = async () => {
     setConnected(false);
-    if (es.readyState === EventSource.CLOSED) {
-      es.close();
-      // Refused: find out why (the token?) before trying again.
-      setTimeout(async () => {
-        try { await api("GET", "/status"); } catch (e) { if (e.status === 401) return; }
-        if (ui.es === es) connectEvents();
-      }, 3000);
-    }
+    if (es.readyState !== EventSource.CLOSED) return;
+    es.close();
+    // Refused: find out why (the token? too many streams?), say it, and
+    // try again after a pause.
+    const why = await streamRefusal();
+    if (why.status === 401) { askForToken(); return; }
+    ui.refused = why.message;
+    setConnected(false);
+    setTimeout(() => { if (ui.es === es) connectEvents(); }, 3000);
   };
   on("status", (s) => { ui.statusSeq++; renderStatus(s); });
   on("resync", () => resync());
@@ -256,6 +278,27 @@ function connectEvents() {
     scheduleUploads();
     scheduleCoverage();
   });
+}
+
+// Why the rig refuses the event stream: its status and words (none when
+// it takes the stream now, or cannot be reached). A stream it takes is
+// closed again at once.
+async function streamRefusal() {
+  const stop = new AbortController();
+  const headers = { Accept: "text/event-stream" };
+  if (token) headers.Authorization = "Bearer " + token;
+  try {
+    const res = await fetch("/api/v1/events", { headers, cache: "no-store", signal: stop.signal });
+    if (res.ok) return { status: res.status, message: "" };
+    let data = null;
+    try { data = await res.json(); } catch (e) { /* not JSON */ }
+    const words = (data && data.error) || `it answered ${res.status} ${res.statusText}`.trim();
+    return { status: res.status, message: words };
+  } catch (e) {
+    return { status: 0, message: "" };
+  } finally {
+    stop.abort();
+  }
 }
 
 // The rig said the page missed too much (or the rig restarted meanwhile):
@@ -284,15 +327,27 @@ function renderStatus(s) {
   ui.status = s;
   const scan = s.scan || null;
   const state = $("state");
-  state.textContent = STATE_WORDS[s.state] || cap(s.state);
+  // Idle but for the motors turning by hand.
+  const moving = s.state === "idle" && !!s.motion;
+  state.textContent = moving ? "Moving" : STATE_WORDS[s.state] || cap(s.state);
   state.dataset.state = s.state;
+  state.dataset.moving = String(moving);
   if (prev && prev.state !== s.state) logEvent(STATE_LOG[s.state] || cap(s.state));
-  if (scan && scan.id !== ui.scanId && SCAN_STATES.includes(s.state)) { clearThumbs(); ui.scanId = scan.id; }
+  if (scan && scan.id !== ui.scanId && SCAN_STATES.includes(s.state)) {
+    clearThumbs();
+    ui.scanId = scan.id;
+    ui.planChosen = false;
+    clearStatusError();
+  }
+  // A fault or pause the scan got over: what the error box said is past.
+  if (prev && ["fault", "paused"].includes(prev.state) && s.state === "scanning") clearStatusError();
 
   $("scan-info").hidden = !scan;
   $("scan-id").textContent = scan ? scan.id : "";
   $("scan-profile").textContent = scan ? scan.profile : "";
-  $("scan-progress").textContent = scan ? `${scan.captured} / ${scan.planned} photos` : "No scan running";
+  let progress = scan ? `${scan.captured} / ${scan.planned} photos` : "No scan running";
+  if (scan && scan.outcome) progress = `Last scan ${OUTCOME_WORDS[scan.outcome] || scan.outcome}: ${progress}`;
+  $("scan-progress").textContent = progress;
   const bar = $("progress-bar");
   bar.hidden = !scan;
   bar.max = scan && scan.planned > 0 ? scan.planned : 1;
@@ -339,6 +394,13 @@ function renderLastError(s, reason) {
   ui.seenErrorAt = err.at_ms;
   if (reason && reason.includes(err.message)) { showError(""); return; }
   showError(err.message);
+  ui.statusError = err.message;
+}
+
+// Hide the error box if what it shows is the status's last error.
+function clearStatusError() {
+  if (ui.statusError && $("error-text").textContent === ui.statusError) showError("");
+  ui.statusError = "";
 }
 
 // Fill the collapsible "time spent" list from whatever stage keys arrive.
@@ -404,6 +466,7 @@ function renderControls() {
     resume: state === "paused" || state === "fault",
     stop: scanOn || (ui.connected && motorsMoving()),
     "retry-uploads": ui.connected,
+    "past-resume": state === "idle" && !motorsMoving(),
   };
   for (const [id, ok] of Object.entries(allowed)) $(id).disabled = !ok || ui.busy.has(id);
   if (!scanOn) disarmStop();
@@ -524,7 +587,7 @@ function route() {
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   if (ui.needToken) return;
-  if (view === "rig") loadSettings();
+  if (view === "rig") { ui.settingsRead = false; renderRig(); }
   if (view === "scans") loadHistory();
   if (view === "past") loadPastScan(id);
   renderPreview();
@@ -548,8 +611,13 @@ function bindControls() {
     act("stop", "/scans/current/stop");
   });
   $("retry-uploads").addEventListener("click", () => act("retry-uploads", "/uploads/retry"));
+  $("past-resume").addEventListener("click", async () => {
+    const id = $("past-resume").dataset.scan;
+    if (await act("past-resume", `/scans/${encodeURIComponent(id)}/resume`)) location.hash = "#/";
+  });
   $("profile").addEventListener("change", () => {
     try { localStorage.setItem(PROFILE_KEY, $("profile").value); } catch (e) { /* storage off */ }
+    ui.planChosen = true;
     renderControls();
     scheduleCoverage(0);
   });
