@@ -68,6 +68,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         ("POST", "/scans", Some("{\"profile\":\"nope\"}"), 404),
         ("POST", "/scans", Some("{\"profile\":\"/etc/passwd\"}"), 400),
         ("POST", "/scans/current/dance", None, 404),
+        ("POST", "/scans/20990101T000000Z-none/resume", None, 404),
         ("GET", "/scans/20990101T000000Z-none", None, 404),
         ("GET", "/photos/x/.hidden/thumbnail", None, 400),
         ("GET", "/photos/x/y.jpg/thumbnail", None, 404),
@@ -145,7 +146,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         .sum();
     assert_eq!(
         operations,
-        25,
+        26,
         "every route is documented: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
