@@ -5,8 +5,9 @@
 //! badge says the table moves while it is jogged; a live connection the
 //! rig refuses says why and comes back; a stopped scan stays in the
 //! picture, says it was stopped, and its past photos are marked uploaded
-//! and shown whole; an interrupted scan is resumed from its page. Skips
-//! like `web_e2e` without Chromium, unless `WEB_E2E_REQUIRED=1`.
+//! and shown whole; an interrupted scan is resumed from its page; a fault
+//! the scan got over leaves no error behind. Skips like `web_e2e` without
+//! Chromium, unless `WEB_E2E_REQUIRED=1`.
 
 mod common;
 mod webdriver;
@@ -269,6 +270,61 @@ fn a_refused_stream_a_stopped_scan_and_an_interrupted_one() {
         .map(|s| s["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["uploaded"; 8]);
+    drop(browser);
+    stop(daemon);
+}
+
+#[test]
+fn a_fault_the_scan_got_over_leaves_no_error_behind() {
+    if !webdriver::available() {
+        return;
+    }
+    // The camera is gone for two seconds after its second shot.
+    let flaky = "[camera.sim]\ndownload_ms = 200\nunplug_after_shots = 2\nunplug_ms = 2000\n";
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", flaky);
+    rig.profile("eight", &ring_profile(8, 5));
+    let page = base.trim_end_matches("api/v1").to_owned();
+    let browser = open(&page);
+    wait(&browser, "the profile offered", || {
+        browser.find("#profile option[value=\"eight\"]").map(Some)
+    })
+    .click()
+    .expect("choose the profile");
+    click(&browser, "#start");
+    wait(&browser, "the fault", || {
+        Ok((state(&browser)? == "fault").then_some(()))
+    });
+    let told = wait(&browser, "the scan over, every photo taken", || {
+        let text = browser.find("#scan-progress")?.text()?;
+        let done = state(&browser)? == "idle" && text.contains("completed: 8 / 8");
+        done.then(|| browser.body_text()).transpose()
+    });
+    // The page opened again later: the fault is past, nothing tells it.
+    browser.goto(&page).expect("the page again");
+    wait(&browser, "the page live", || {
+        Ok(live(&browser)?.then_some(()))
+    });
+    let status = get(&format!("{base}/status")).json();
+    assert!(status["last_error"].is_object(), "{status}");
+    assert!(
+        browser
+            .find("#error")
+            .unwrap()
+            .attribute("hidden")
+            .unwrap()
+            .is_some(),
+        "the fault's box is gone: {}",
+        browser.find("#error-text").unwrap().text().unwrap()
+    );
+    assert!(
+        browser
+            .find("#pause-reason")
+            .unwrap()
+            .attribute("hidden")
+            .unwrap()
+            .is_some(),
+        "{told}"
+    );
     drop(browser);
     stop(daemon);
 }

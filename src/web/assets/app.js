@@ -391,10 +391,18 @@ function renderTiming(s) {
 function renderLastError(s, reason) {
   const err = s.last_error;
   if (!err || err.at_ms === ui.seenErrorAt) return;
+  if (errorIsPast(s)) { clearStatusError(); return; }
   ui.seenErrorAt = err.at_ms;
   if (reason && reason.includes(err.message)) { showError(""); return; }
   showError(err.message);
   ui.statusError = err.message;
+}
+
+// Whether the status's last error is past: the scan it came in got over
+// it, ending with every shot taken and nothing failed.
+function errorIsPast(s) {
+  const scan = s.scan;
+  return !!(scan && scan.outcome === "completed" && !scan.upload_failed && s.state === "idle");
 }
 
 // Hide the error box if what it shows is the status's last error.
