@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::policy::{no_body, Endpoint};
-use super::{devices, history, streams, Shared};
+use super::{archive, devices, history, streams, Shared};
 use crate::profile::Profile;
 use crate::remote::{self, find_profile, status_json};
 use crate::scans::SpoolState;
@@ -36,7 +36,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/scans/{id}").get(scan),
         Endpoint::new("/scans/{id}/shots").get(history::shots),
         Endpoint::new("/scans/{id}/photos").get(history::photos),
-        Endpoint::new("/scans/{id}/archive.zip").get(history::archive),
+        Endpoint::new("/scans/{id}/archive.zip").get(archive::archive),
         Endpoint::new("/uploads").get(uploads),
         Endpoint::new("/uploads/retry").post(retry_uploads),
         Endpoint::new("/photos").get(devices::photos),

@@ -1,16 +1,13 @@
 //! Scans the rig knows, for the page: where each shot stands, the photos
-//! with their shot data, a photo at full size, and the whole scan as one
-//! ZIP streamed from the spool or the local destination's folder (constant
-//! memory, no temporary file).
+//! with their shot data, a photo at full size (the whole scan as one ZIP
+//! is in [`super::archive`]).
 //!
 //! A scan's files are looked for in its spool folder first (photos not
 //! uploaded yet, or kept), then in its folder at a local destination. A
 //! scan whose photos went to Google Drive and left the spool has none here.
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -19,27 +16,21 @@ use scanrig_actors::coverage;
 use scanrig_actors::supervisor::GetShots;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
 
 use super::devices::{TEST_SHOTS, TEST_SHOT_PREFIX};
 use super::error::{plain, ApiError, ApiResult};
 use super::events::thumbnail_url;
-use super::redact::Redactor;
 use super::Shared;
 use crate::scans::{Found, SpoolState};
 
 /// Pieces of a streamed file or archive.
-const CHUNK: usize = 64 * 1024;
-
-/// Pieces of an archive waiting for the client: its memory, at most this
-/// many [`CHUNK`]s.
-const ARCHIVE_QUEUE: usize = 4;
+pub(super) const CHUNK: usize = 64 * 1024;
 
 /// A scan found by id, with its folders on this machine.
-struct Located {
-    found: Found,
+pub(super) struct Located {
+    pub(super) found: Found,
     /// Its spool folder (which may be gone).
-    spool: PathBuf,
+    pub(super) spool: PathBuf,
 }
 
 impl Located {
@@ -49,7 +40,7 @@ impl Located {
     }
 
     /// Whether `name` is one of the scan's photos.
-    fn has_photo(&self, name: &str) -> bool {
+    pub(super) fn has_photo(&self, name: &str) -> bool {
         self.found.photos.contains(name)
     }
 
@@ -65,7 +56,7 @@ impl Located {
 }
 
 /// Finds scan `id` (404 if the rig does not know it).
-async fn locate(shared: &Shared, id: &str) -> Result<Located, ApiError> {
+pub(super) async fn locate(shared: &Shared, id: &str) -> Result<Located, ApiError> {
     let id = plain(id)?.to_owned();
     let spool = shared.settings.spool_dir();
     let wanted = id.clone();
@@ -184,21 +175,7 @@ pub(super) async fn photo_file(
 ) -> Result<PathBuf, ApiError> {
     let name = plain(name)?.to_owned();
     if plain(scan)? == TEST_SHOTS {
-        let path = shared.settings.spool_dir().join(TEST_SHOTS).join(&name);
-        let test_shot = name.starts_with(TEST_SHOT_PREFIX);
-        let here = web::block({
-            let path = path.clone();
-            move || test_shot && path.is_file()
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        return match here {
-            true => Ok(path),
-            false => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no test shot {name} on this rig"),
-            )),
-        };
+        return test_shot_file(shared, name).await;
     }
     let located = locate(shared, scan).await?;
     let looked = name.clone();
@@ -212,6 +189,25 @@ pub(super) async fn photo_file(
         };
         ApiError::new(StatusCode::NOT_FOUND, why)
     })
+}
+
+/// Where a test shot is, in the spool's folder of them.
+async fn test_shot_file(shared: &Shared, name: String) -> Result<PathBuf, ApiError> {
+    let path = shared.settings.spool_dir().join(TEST_SHOTS).join(&name);
+    let test_shot = name.starts_with(TEST_SHOT_PREFIX);
+    let here = web::block({
+        let path = path.clone();
+        move || test_shot && path.is_file()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match here {
+        true => Ok(path),
+        false => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no test shot {name} on this rig"),
+        )),
+    }
 }
 
 /// `GET /photos/{scan}/{name}`: a photo at full size, streamed.
@@ -248,200 +244,5 @@ pub(super) async fn photo(
             format!("inline; filename=\"{name}\""),
         ))
         .insert_header(("Cache-Control", "private, max-age=3600"))
-        .streaming(body))
-}
-
-/// A file of a scan's archive.
-struct Entry {
-    /// Its name inside the scan (`colmap/cameras.txt`).
-    name: String,
-    path: PathBuf,
-    size: u64,
-    modified: Option<SystemTime>,
-    /// A photo, copied as it is; the other files (manifest, pose priors)
-    /// with the rig's paths shortened.
-    photo: bool,
-}
-
-/// What of a scan goes in its archive: what it handed over to a local
-/// destination (photos, manifest, pose priors), and its photos still in
-/// the spool; never the journal, the backlog or a file being written.
-fn archive_files(located: &Located) -> io::Result<Vec<Entry>> {
-    let mut files = BTreeMap::new();
-    // The destination's copy wins over the spool's: it is what was sent.
-    if let Some(folder) = &located.found.folder {
-        walk(folder, "", &mut files)?;
-    }
-    for name in &located.found.photos {
-        let path = located.spool.join(name);
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => {
-                files.entry(name.clone()).or_insert((path, meta));
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(files
-        .into_iter()
-        .map(|(name, (path, meta))| Entry {
-            photo: located.has_photo(&name),
-            name,
-            path,
-            size: meta.len(),
-            modified: meta.modified().ok(),
-        })
-        .collect())
-}
-
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut BTreeMap<String, (PathBuf, std::fs::Metadata)>,
-) -> io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        let inner = format!("{prefix}{name}");
-        if kind.is_dir() {
-            walk(&entry.path(), &format!("{inner}/"), out)?;
-        } else if kind.is_file() {
-            out.entry(inner)
-                .or_insert((entry.path(), entry.metadata()?));
-        }
-    }
-    Ok(())
-}
-
-/// Hands what the archive's writer thread writes to the response, a
-/// [`CHUNK`] at a time; fails once the client has gone.
-struct ToClient {
-    tx: mpsc::Sender<io::Result<web::Bytes>>,
-    buf: Vec<u8>,
-}
-
-impl ToClient {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = web::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
-    }
-}
-
-impl Write for ToClient {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = data.len().min(CHUNK - self.buf.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == CHUNK {
-            self.send()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
-    }
-}
-
-/// A file's modification time as a ZIP entry's date, in UTC (a ZIP's
-/// dates have no time zone); the format's first day when it has none.
-fn zip_time(modified: Option<SystemTime>) -> zip::DateTime {
-    modified
-        .map(time::OffsetDateTime::from)
-        .and_then(|t| {
-            let year = u16::try_from(t.year()).ok()?;
-            zip::DateTime::from_date_and_time(
-                year,
-                t.month().into(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-            )
-            .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// Writes the archive of `files` to `out`, all in the folder `scan`: each
-/// file stored as it is, dated as it is on the rig.
-fn write_archive(
-    scan: &str,
-    files: &[Entry],
-    redact: &Redactor,
-    out: ToClient,
-) -> zip::result::ZipResult<()> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new_stream(out);
-    for f in files {
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(f.size > u64::from(u32::MAX))
-            .last_modified_time(zip_time(f.modified));
-        zip.start_file(format!("{scan}/{}", f.name), options)?;
-        let mut file = std::fs::File::open(&f.path)?;
-        if f.photo {
-            io::copy(&mut file, &mut zip)?;
-        } else {
-            let mut text = Vec::new();
-            io::Read::read_to_end(&mut file, &mut text)?;
-            match String::from_utf8(text) {
-                Ok(text) => zip.write_all(redact.text(&text).as_bytes())?,
-                Err(bytes) => zip.write_all(bytes.as_bytes())?,
-            }
-        }
-    }
-    zip.finish()?.into_inner().flush()?;
-    Ok(())
-}
-
-/// `GET /scans/{id}/archive.zip`: the scan's files as one ZIP, written by
-/// a thread of its own as the client reads it.
-pub(super) async fn archive(shared: web::Data<Shared>, id: web::Path<String>) -> ApiResult {
-    let located = locate(&shared, &id).await?;
-    let files = web::block(move || archive_files(&located))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    if files.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no file of scan {id} is on this rig: they went to its destination"),
-        ));
-    }
-    let (tx, mut rx) = mpsc::channel(ARCHIVE_QUEUE);
-    let (log, redact) = (shared.log.clone(), shared.redact.clone());
-    let scan = id.clone();
-    std::thread::spawn(move || {
-        let out = ToClient {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(CHUNK),
-        };
-        if let Err(e) = write_archive(&scan, &files, &redact, out) {
-            slog::info!(log, "archive not finished"; "scan" => &scan, "error" => %e);
-            let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
-        }
-    });
-    let body = stream::poll_fn(move |cx| rx.poll_recv(cx));
-    Ok(HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{id}.zip\""),
-        ))
         .streaming(body))
 }

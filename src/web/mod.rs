@@ -9,6 +9,7 @@
 //! Buttons and the page drive the same supervisor messages.
 
 mod api;
+mod archive;
 mod devices;
 pub(crate) mod error;
 mod events;
