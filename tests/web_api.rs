@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::http::{get, post, request, Events};
-use common::web::{error_of, stop, web_daemon};
+use common::web::{error_of, serve, stop, web_daemon};
 use common::{ring_profile, rings_of};
 use serde_json::Value;
 
@@ -443,6 +443,42 @@ fn on_the_network_every_call_needs_the_token() {
     let page = get(&base.replace("/api/v1", "/"));
     assert_eq!(page.status, 200);
     assert!(!String::from_utf8_lossy(&page.body).contains(&token));
+    stop(daemon);
+    common::openapi::check();
+}
+
+#[test]
+fn an_interrupted_scan_is_resumed_through_the_api() {
+    let (rig, mut daemon, base) = web_daemon("127.0.0.1:0", "[camera.sim]\ndownload_ms = 200\n");
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    let scan = started.json()["scan"].as_str().unwrap().to_owned();
+    assert_eq!(rig.wait_for_captures(&mut daemon, 2), scan);
+    // The rig loses power.
+    daemon.kill();
+    let (daemon, base) = serve(&rig);
+    let rows = get(&format!("{base}/scans")).json();
+    assert_eq!(rows[0]["state"], "interrupted", "{rows}");
+
+    let mut events = Events::open(&format!("{base}/events"));
+    let r = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(r.status, 202, "{:?}", r.json());
+    assert_eq!(r.json()["scan"], scan.as_str());
+    // Only once: a scan runs now.
+    let again = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(error_of(&again).0, 409, "{:?}", again.json());
+    let finished = events.until("finished", |_| true);
+    assert_eq!(finished["outcome"], "completed", "{finished}");
+    events.until("status", |s| s["state"] == "idle");
+    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
+    let states: Vec<&str> = shots["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["uploaded"; 6]);
+    let done = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(error_of(&done).0, 404, "a finished scan is not resumed");
     stop(daemon);
     common::openapi::check();
 }
