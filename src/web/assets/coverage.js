@@ -120,11 +120,7 @@ function drawCoverage(box, shots, current) {
     el("text", { x, y }).textContent = label;
   }
   for (const ring of rings.values()) {
-    const r = radius(ring.sum / ring.shots);
-    el("circle", { cx: c, cy: c, r: r.toFixed(1), class: "ring" });
-    const d = r * Math.SQRT1_2;
-    el("text", { x: (c - d - 2).toFixed(1), y: (c + d + 12).toFixed(1), "text-anchor": "end" })
-      .textContent = ringTilt(ring);
+    el("circle", { cx: c, cy: c, r: radius(ring.sum / ring.shots).toFixed(1), class: "ring" });
   }
   for (const s of shots) {
     const r = radius(s.tilt);
@@ -141,6 +137,22 @@ function drawCoverage(box, shots, current) {
     title.textContent = `Shot ${s.shot}: azimuth ${degrees(s.azimuth)}, tilt ${degrees(s.tilt)} (${COVERAGE_WORDS[s.state] || s.state})`;
     circle.append(title);
   }
+  // Rings of one tilt each are labelled in the picture, over the shots;
+  // bands (a sphere's), whose labels would crowd it, in a list below.
+  const bands = [...rings.values()].some((r) => r.high - r.low >= 0.5);
+  const list = document.createElement("ul");
+  list.className = "rings";
+  for (const [n, ring] of rings) {
+    if (bands) {
+      const li = document.createElement("li");
+      li.textContent = `Ring ${n}: ${ringTilt(ring)}, ${ring.shots} ${ring.shots === 1 ? "shot" : "shots"}`;
+      list.append(li);
+      continue;
+    }
+    const d = radius(ring.sum / ring.shots) * Math.SQRT1_2;
+    el("text", { x: (c - d - 2).toFixed(1), y: (c + d + 12).toFixed(1), "text-anchor": "end", class: "ring-tilt" })
+      .textContent = ringTilt(ring);
+  }
   const legend = document.createElement("ul");
   legend.className = "legend";
   for (const k of Object.keys(COVERAGE_WORDS)) {
@@ -150,5 +162,5 @@ function drawCoverage(box, shots, current) {
     li.textContent = `${counts[k]} ${COVERAGE_WORDS[k]}`;
     legend.append(li);
   }
-  box.replaceChildren(svg, legend);
+  box.replaceChildren(svg, legend, ...(bands ? [list] : []));
 }
