@@ -233,7 +233,7 @@ mod assets {
     const SVG: &str = "image/svg+xml";
 
     /// Each file's path, type and text.
-    const FILES: [(&str, &str, &str); 8] = [
+    const FILES: [(&str, &str, &str); 10] = [
         ("/", HTML, include_str!("assets/index.html")),
         ("/app.css", STYLE, include_str!("assets/app.css")),
         ("/app.js", SCRIPT, include_str!("assets/app.js")),
@@ -241,6 +241,8 @@ mod assets {
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
+        ("/connection.js", SCRIPT, include_str!("assets/connection.js")),
+        ("/status.js", SCRIPT, include_str!("assets/status.js")),
         ("/favicon.svg", SVG, include_str!("assets/favicon.svg")),
     ];
 
