@@ -1,8 +1,11 @@
-//! What a remote client may ask of the rig — start a scan, pause, resume,
-//! stop, home, pick a profile — and the rig's status as JSON, with the
+//! What a remote client may ask of the rig — start a scan (or continue an
+//! interrupted one), pause, resume, stop, home, pick a profile — and the
+//! rig's status as JSON, with the
 //! rules every way of asking shares: the REST API and MQTT both come here and map the typed
 //! [`CommandError`] to their answers, so a rig answers the same whichever
 //! way it is asked.
+
+use std::path::PathBuf;
 
 use actix::{Addr, MailboxError};
 use scanrig_actors::manual::{Busy, HomeAll, ManualError};
@@ -13,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::config_error::ConfigErrors;
 use crate::profile::Profile;
-use crate::scans::new_plan;
+use crate::scans::{new_plan, SpoolState};
 use crate::settings::Settings;
 
 /// Why a command was not carried out.
@@ -31,6 +34,9 @@ pub enum CommandError {
     /// Not an action.
     #[error("{0:?} is not an action; use pause, resume or stop")]
     NotAnAction(String),
+    /// No interrupted scan of that id.
+    #[error("no interrupted scan {0} on this rig; see GET /api/v1/scans for those whose state is interrupted")]
+    NotInterrupted(String),
     /// The scan's state does not allow it.
     #[error("{refusal} (the rig is {})", json!(state).as_str().unwrap_or("busy"))]
     Refused {
@@ -68,7 +74,9 @@ impl CommandError {
     fn answer(&self) -> (u16, &'static str) {
         match self {
             CommandError::NotAProfileName(_) | CommandError::BadProfile(_) => (400, "bad_request"),
-            CommandError::NoProfile(_) | CommandError::NotAnAction(_) => (404, "not_found"),
+            CommandError::NoProfile(_)
+            | CommandError::NotAnAction(_)
+            | CommandError::NotInterrupted(_) => (404, "not_found"),
             CommandError::Refused { .. } => (409, "conflict"),
             CommandError::Busy(busy) => busy_answer(busy),
             CommandError::Manual(e) => manual_answer(e),
@@ -136,6 +144,30 @@ pub async fn start(
     let scan = plan.scan.to_string();
     sup.send(StartScan { plan, resume: None }).await??;
     Ok(scan)
+}
+
+/// Continues the interrupted scan `id` from its next shot not taken, in
+/// the folder it started with (what Start on the rig does for the latest).
+pub async fn resume(
+    sup: &Addr<Supervisor>,
+    spool: PathBuf,
+    id: String,
+) -> Result<(), CommandError> {
+    let wanted = id.clone();
+    let record = actix_web::web::block(move || {
+        SpoolState::read(&spool).map(|state| state.resumable(Some(&wanted)).cloned())
+    })
+    .await
+    .map_err(|e| CommandError::Internal(e.to_string()))?
+    .map_err(|e| CommandError::Internal(format!("{e:#}")))?
+    .ok_or(CommandError::NotInterrupted(id))?;
+    let plan = record.plan.clone();
+    sup.send(StartScan {
+        plan,
+        resume: Some(record),
+    })
+    .await??;
+    Ok(())
 }
 
 /// The operator's request an action names (`pause`, `resume`, `stop`).

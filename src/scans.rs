@@ -385,6 +385,9 @@ pub struct Found {
     pub manifest: Option<serde_json::Value>,
     /// Its folder at a local destination, if its photos went to one.
     pub folder: Option<PathBuf>,
+    /// The names of its photos (those taken whole, and the parts of a
+    /// shot not taken whole yet): what of its spool folder it hands over.
+    pub photos: BTreeSet<String>,
 }
 
 impl Found {
@@ -396,12 +399,15 @@ impl Found {
         };
         let state = SpoolState::read(spool)?;
         if let Some(record) = state.scans.iter().find(|s| s.id().as_str() == id) {
+            let taken = record.captured.values().flat_map(|(_, files)| files);
+            let parts = record.parts.values().flat_map(|p| p.values().flatten());
             return Ok(Some(Found {
                 row: scan_row(record),
                 manifest: Some(serde_json::from_slice(
                     &Manifest::from_record(record).to_json(),
                 )?),
                 folder: local(record.plan.destination.as_ref()),
+                photos: taken.chain(parts).map(|f| f.name.clone()).collect(),
             }));
         }
         let history = SpoolState::history(spool)?;
@@ -418,6 +424,7 @@ impl Found {
             row: retired_row(retired),
             manifest,
             folder,
+            photos: retired.photos.keys().cloned().collect(),
         }))
     }
 }

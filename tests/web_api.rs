@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::http::{get, post, request, Events};
-use common::web::{error_of, stop, web_daemon};
+use common::web::{error_of, serve, stop, web_daemon};
 use common::{ring_profile, rings_of};
 use serde_json::Value;
 
@@ -68,6 +68,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         ("POST", "/scans", Some("{\"profile\":\"nope\"}"), 404),
         ("POST", "/scans", Some("{\"profile\":\"/etc/passwd\"}"), 400),
         ("POST", "/scans/current/dance", None, 404),
+        ("POST", "/scans/20990101T000000Z-none/resume", None, 404),
         ("GET", "/scans/20990101T000000Z-none", None, 404),
         ("GET", "/photos/x/.hidden/thumbnail", None, 400),
         ("GET", "/photos/x/y.jpg/thumbnail", None, 404),
@@ -145,7 +146,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         .sum();
     assert_eq!(
         operations,
-        25,
+        26,
         "every route is documented: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -355,9 +356,34 @@ fn on_the_network_every_call_needs_the_token() {
         0o600
     );
 
+    // The address to open names a host a phone finds: an address, or an
+    // mDNS name.
+    let url = token_out
+        .stdout
+        .lines()
+        .find(|l| l.contains("http://"))
+        .unwrap();
+    let host = url
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    let ip = host.parse::<std::net::IpAddr>();
+    assert!(
+        host.ends_with(".local") || ip.is_ok_and(|ip| !ip.is_loopback() && !ip.is_unspecified()),
+        "{url}"
+    );
+
     for path in ["/status", "/events", "/profiles", "/openapi.json"] {
         let r = get(&format!("{base}{path}"));
         assert_eq!(error_of(&r).0, 401, "{path} without the token");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"scanrig\"")
+        );
+        common::web::assert_rules(&r);
         let r = request(
             "GET",
             &format!("{base}{path}"),
@@ -368,6 +394,13 @@ fn on_the_network_every_call_needs_the_token() {
             None,
         );
         assert_eq!(r.status, 401, "{path} with a wrong token");
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|c| c.starts_with("Bearer ") && c.contains("invalid_token")),
+            "{:?}",
+            r.headers
+        );
+        common::web::assert_rules(&r);
     }
     let r = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
     assert_eq!(r.status, 401, "no scan without the token");
@@ -384,10 +417,68 @@ fn on_the_network_every_call_needs_the_token() {
         "the token is not served"
     );
     assert_eq!(get(&format!("{base}/status?token={token}")).status, 200);
+    // The scheme's name in any case (RFC 7235).
+    for scheme in ["bearer", "BEARER"] {
+        let r = request(
+            "GET",
+            &format!("{base}/status"),
+            &[("Authorization", &format!("{scheme} {token}"))],
+            None,
+        );
+        assert_eq!(r.status, 200, "{scheme}");
+    }
+    // Another web site's request, token or not: refused, with the rules.
+    let r = request(
+        "POST",
+        &format!("{base}/uploads/retry"),
+        &[
+            ("Authorization", &bearer),
+            ("Origin", "http://evil.example"),
+        ],
+        None,
+    );
+    assert_eq!(error_of(&r).0, 403);
+    common::web::assert_rules(&r);
     // The page holds no secret and needs no token.
     let page = get(&base.replace("/api/v1", "/"));
     assert_eq!(page.status, 200);
     assert!(!String::from_utf8_lossy(&page.body).contains(&token));
+    stop(daemon);
+    common::openapi::check();
+}
+
+#[test]
+fn an_interrupted_scan_is_resumed_through_the_api() {
+    let (rig, mut daemon, base) = web_daemon("127.0.0.1:0", "[camera.sim]\ndownload_ms = 200\n");
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    let scan = started.json()["scan"].as_str().unwrap().to_owned();
+    assert_eq!(rig.wait_for_captures(&mut daemon, 2), scan);
+    // The rig loses power.
+    daemon.kill();
+    let (daemon, base) = serve(&rig);
+    let rows = get(&format!("{base}/scans")).json();
+    assert_eq!(rows[0]["state"], "interrupted", "{rows}");
+
+    let mut events = Events::open(&format!("{base}/events"));
+    let r = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(r.status, 202, "{:?}", r.json());
+    assert_eq!(r.json()["scan"], scan.as_str());
+    // Only once: a scan runs now.
+    let again = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(error_of(&again).0, 409, "{:?}", again.json());
+    let finished = events.until("finished", |_| true);
+    assert_eq!(finished["outcome"], "completed", "{finished}");
+    events.until("status", |s| s["state"] == "idle");
+    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
+    let states: Vec<&str> = shots["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["uploaded"; 6]);
+    let done = post(&format!("{base}/scans/{scan}/resume"), None);
+    assert_eq!(error_of(&done).0, 404, "a finished scan is not resumed");
     stop(daemon);
     common::openapi::check();
 }

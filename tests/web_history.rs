@@ -20,7 +20,7 @@ fn origin(base: &str) -> &str {
 
 #[test]
 fn a_past_scan_its_photos_and_its_archive() {
-    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", "");
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", "");
     let shots = get(&format!("{base}/profiles/api/shots")).json();
     let planned: Vec<(f64, &str)> = shots["shots"]
         .as_array()
@@ -79,12 +79,13 @@ fn a_past_scan_its_photos_and_its_archive() {
         assert!(p["azimuth"].is_number() && p["shot"].is_number(), "{p}");
     }
 
-    // The whole scan in one ZIP: every photo intact, once; the manifest
-    // and the pose priors with them; no journal.
+    // The whole scan in one ZIP, in a folder named by the scan: every
+    // photo intact, once; the manifest and the pose priors with them; no
+    // journal; each file dated as on the rig; no path of the rig.
     let zip = get(&format!("{base}/scans/{scan}/archive.zip"));
     assert_eq!(zip.status, 200);
     assert_eq!(zip.header("content-type"), Some("application/zip"));
-    let got = common::zip_sha256s(&zip.body);
+    let got = common::zip_sha256s(&zip.body, &scan);
     for (name, sha) in &want {
         assert_eq!(&got[name], sha, "{name} in the ZIP");
     }
@@ -95,6 +96,20 @@ fn a_past_scan_its_photos_and_its_archive() {
         "{:?}",
         got.keys()
     );
+    let today = time::OffsetDateTime::now_utc();
+    let root = rig.root().display().to_string();
+    for (name, (bytes, date)) in common::zip_files(&zip.body, &scan) {
+        let day = (date.year(), date.month(), date.day());
+        let yesterday = today - time::Duration::days(1);
+        assert!(
+            [today, yesterday]
+                .iter()
+                .any(|d| day == (d.year() as u16, d.month().into(), d.day())),
+            "{name} dated {date:?}, not today"
+        );
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&root), "{name} names {root}:\n{text}");
+    }
 
     for path in [
         "/scans/nope/shots".to_owned(),
@@ -109,6 +124,42 @@ fn a_past_scan_its_photos_and_its_archive() {
         error_of(&get(&format!("{base}/photos/{scan}/.journal"))).0,
         400
     );
+
+    // A scan still going: its photos are served, and nothing else of its
+    // folder (its journal, its backlog), in a photo's place or in its ZIP.
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    let going = started.json()["scan"].as_str().unwrap().to_owned();
+    let photo = events.until("photo", |p| p["scan"] == going.as_str());
+    let paused = post(&format!("{base}/scans/current/pause"), None);
+    assert_eq!(paused.status, 202);
+    events.until("status", |s| s["state"] == "paused");
+    let name = photo["name"].as_str().unwrap();
+    let full = get(&format!("{base}/photos/{going}/{name}"));
+    assert_eq!(full.status, 200, "{name}");
+    let others: Vec<String> = std::fs::read_dir(rig.spooled(&going))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".jpg") && !n.starts_with('.'))
+        .collect();
+    assert!(others.iter().any(|n| n == "journal.jsonl"), "{others:?}");
+    for other in others {
+        let r = get(&format!("{base}/photos/{going}/{other}"));
+        let (status, _, error) = error_of(&r);
+        assert_eq!(status, 404, "{other} is not served");
+        assert!(error.contains("no photo"), "{error}");
+    }
+    let zip = get(&format!("{base}/scans/{going}/archive.zip"));
+    assert_eq!(zip.status, 200);
+    let got = common::zip_sha256s(&zip.body, &going);
+    assert!(
+        got.keys().all(|n| n.ends_with(".jpg")),
+        "only photos: {:?}",
+        got.keys()
+    );
+    assert!(got.contains_key(name), "{:?}", got.keys());
+    let stopped = post(&format!("{base}/scans/current/stop"), None);
+    assert_eq!(stopped.status, 202);
+    events.until("status", |s| s["state"] == "idle");
     stop(daemon);
     common::openapi::check();
 }
@@ -141,7 +192,7 @@ fn a_large_scans_zip_is_streamed_in_constant_memory() {
     let zip = get(&format!("{base}/scans/{scan}/archive.zip"));
     let peak = memory_kib(pid, "VmHWM:");
     assert_eq!(zip.status, 200);
-    let files = common::zip_sha256s(&zip.body);
+    let files = common::zip_sha256s(&zip.body, &scan);
     assert_eq!(files.keys().filter(|n| n.ends_with(".jpg")).count(), 6);
     let size_kib = zip.body.len() as u64 / 1024;
     eprintln!(

@@ -12,7 +12,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::http::{get, post, request, Events};
-use common::web::{error_of, stop, web_daemon};
+use common::web::{assert_rules, error_of, stop, web_daemon};
 use serde_json::Value;
 
 /// The host and port of an API base URL.
@@ -32,13 +32,19 @@ fn every_answer_carries_the_rules_and_refusals_are_logged() {
         get(&format!("{base}/status")),
         get(&format!("{base}/nope")),
     ] {
-        let csp = reply.header("content-security-policy").unwrap_or_default();
-        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert!(csp.contains("script-src 'self'"), "{csp}");
-        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
-        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+        assert_rules(&reply);
     }
+    // The page's icon is there.
+    let html = String::from_utf8(get(&page).body).unwrap();
+    let icon = html
+        .split("<link rel=\"icon\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no icon in the page:\n{html}"));
+    let icon = get(&format!("{}{}", page.trim_end_matches('/'), icon));
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    assert!(String::from_utf8_lossy(&icon.body).starts_with("<svg"));
     let head = request("HEAD", &page, &[], None);
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty(), "HEAD has no body");
@@ -97,7 +103,23 @@ fn every_answer_carries_the_rules_and_refusals_are_logged() {
     // Refusals in the log, the token never.
     let r = get(&format!("{base}/nothing?token=sekrit-token-value"));
     assert_eq!(r.status, 404);
+    // What a client sent is logged on its line, never as lines of its own
+    // or bytes the log cannot hold.
+    let forged = "Jan 01 00:00:00.000 INFO scan finished, forged";
+    for path in [
+        "/scans/x%0AJan%2001%2000:00:00.000%20INFO%20scan%20finished,%20forged/photos",
+        "/scans/x%00y/photos",
+    ] {
+        assert_eq!(get(&format!("{base}{path}")).status, 404, "{path}");
+    }
     stop_and_check_log(daemon, |log| {
+        assert!(
+            !log.lines().any(|l| l.starts_with(forged)),
+            "a forged line:\n{log}"
+        );
+        assert!(!log.contains('\0'), "a NUL in the log:\n{log:?}");
+        assert!(log.contains(&format!("x\\n{forged}")), "{log}");
+        assert!(log.contains("x\\u{0}y"), "{log}");
         assert!(log.contains("request refused"), "{log}");
         for want in [
             "method: DELETE",

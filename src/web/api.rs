@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::policy::{no_body, Endpoint};
-use super::{devices, history, streams, Shared};
+use super::{archive, devices, history, streams, Shared};
 use crate::profile::Profile;
 use crate::remote::{self, find_profile, status_json};
 use crate::scans::SpoolState;
@@ -32,10 +32,11 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/profiles/{name}/shots").get(profile_shots),
         Endpoint::new("/scans").get(scans).post(start_scan),
         Endpoint::new("/scans/current/{action}").post(control),
+        Endpoint::new("/scans/{id}/resume").post(resume_scan),
         Endpoint::new("/scans/{id}").get(scan),
         Endpoint::new("/scans/{id}/shots").get(history::shots),
         Endpoint::new("/scans/{id}/photos").get(history::photos),
-        Endpoint::new("/scans/{id}/archive.zip").get(history::archive),
+        Endpoint::new("/scans/{id}/archive.zip").get(archive::archive),
         Endpoint::new("/uploads").get(uploads),
         Endpoint::new("/uploads/retry").post(retry_uploads),
         Endpoint::new("/photos").get(devices::photos),
@@ -149,6 +150,19 @@ async fn control(
     no_body(&req)?;
     remote::control(&shared.sup, remote::action(&action)?).await?;
     Ok(HttpResponse::Accepted().json(json!({})))
+}
+
+/// Continues an interrupted scan: what Start on the rig does for the
+/// latest one.
+async fn resume_scan(
+    shared: web::Data<Shared>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult {
+    no_body(&req)?;
+    let id = id.into_inner();
+    remote::resume(&shared.sup, shared.settings.spool_dir(), id.clone()).await?;
+    Ok(HttpResponse::Accepted().json(json!({"scan": id})))
 }
 
 async fn spool_state(shared: &Shared) -> Result<SpoolState, ApiError> {

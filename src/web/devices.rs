@@ -138,18 +138,23 @@ pub(super) async fn change_setting(
     Ok(HttpResponse::Ok().json(setting_json(&changed, &profile)))
 }
 
+/// The spool's folder of test shots.
+pub(super) const TEST_SHOTS: &str = "test-shots";
+
+/// How a test shot's name begins (`test-<unix seconds>.<ext>`).
+pub(super) const TEST_SHOT_PREFIX: &str = "test-";
+
 /// One test shot into `<spool>/test-shots/` (which keeps the last
 /// [`TEST_SHOTS_KEPT`]), shown as a thumbnail.
 pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult {
     no_body(&req)?;
-    const DIR: &str = "test-shots";
-    let dir = shared.settings.spool_dir().join(DIR);
+    let dir = shared.settings.spool_dir().join(TEST_SHOTS);
     let tidy = dir.clone();
     web::block(move || prepare_test_shots(&tidy))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let stem = format!("test-{}", unix_now());
+    let stem = format!("{TEST_SHOT_PREFIX}{}", unix_now());
     let began = std::time::Instant::now();
     let files = shared
         .manual
@@ -171,10 +176,10 @@ pub(super) async fn camera_capture(shared: web::Data<Shared>, req: HttpRequest) 
             .await
             .map_err(ApiError::internal)?;
         if let Ok(jpeg) = thumb {
-            shared.keep_thumbnail(DIR, &name, jpeg);
+            shared.keep_thumbnail(TEST_SHOTS, &name, jpeg);
         }
         out.push(json!({"name": &name, "size": f.size, "sha256": f.sha256,
-            "thumbnail": thumbnail_url(DIR, &name)}));
+            "thumbnail": thumbnail_url(TEST_SHOTS, &name)}));
     }
     Ok(HttpResponse::Ok().json(json!({"files": out, "took_ms": took_ms})))
 }
@@ -190,7 +195,7 @@ fn prepare_test_shots(dir: &std::path::Path) -> std::io::Result<()> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("test-"))
+                .is_some_and(|n| n.to_string_lossy().starts_with(TEST_SHOT_PREFIX))
         })
         .collect();
     shots.sort();

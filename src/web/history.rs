@@ -1,42 +1,36 @@
 //! Scans the rig knows, for the page: where each shot stands, the photos
-//! with their shot data, a photo at full size, and the whole scan as one
-//! ZIP streamed from the spool or the local destination's folder (constant
-//! memory, no temporary file).
+//! with their shot data, a photo at full size (the whole scan as one ZIP
+//! is in [`super::archive`]).
 //!
 //! A scan's files are looked for in its spool folder first (photos not
 //! uploaded yet, or kept), then in its folder at a local destination. A
 //! scan whose photos went to Google Drive and left the spool has none here.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::coverage;
-use scanrig_actors::journal::JOURNAL_FILE;
 use scanrig_actors::supervisor::GetShots;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
 
+use super::devices::{TEST_SHOTS, TEST_SHOT_PREFIX};
 use super::error::{plain, ApiError, ApiResult};
 use super::events::thumbnail_url;
 use super::Shared;
 use crate::scans::{Found, SpoolState};
 
 /// Pieces of a streamed file or archive.
-const CHUNK: usize = 64 * 1024;
-
-/// Pieces of an archive waiting for the client: its memory, at most this
-/// many [`CHUNK`]s.
-const ARCHIVE_QUEUE: usize = 4;
+pub(super) const CHUNK: usize = 64 * 1024;
 
 /// A scan found by id, with its folders on this machine.
-struct Located {
-    found: Found,
+pub(super) struct Located {
+    pub(super) found: Found,
     /// Its spool folder (which may be gone).
-    spool: PathBuf,
+    pub(super) spool: PathBuf,
 }
 
 impl Located {
@@ -45,14 +39,24 @@ impl Located {
         std::iter::once(self.spool.as_path()).chain(self.found.folder.as_deref())
     }
 
-    /// Where a file of the scan is on this machine, if it is.
-    fn file(&self, name: &str) -> Option<PathBuf> {
+    /// Whether `name` is one of the scan's photos.
+    pub(super) fn has_photo(&self, name: &str) -> bool {
+        self.found.photos.contains(name)
+    }
+
+    /// Where a photo of the scan is on this machine, if it is one of its
+    /// photos and here (never its journal, backlog or another file of the
+    /// rig's own).
+    fn photo(&self, name: &str) -> Option<PathBuf> {
+        if !self.has_photo(name) {
+            return None;
+        }
         self.folders().map(|d| d.join(name)).find(|p| p.is_file())
     }
 }
 
 /// Finds scan `id` (404 if the rig does not know it).
-async fn locate(shared: &Shared, id: &str) -> Result<Located, ApiError> {
+pub(super) async fn locate(shared: &Shared, id: &str) -> Result<Located, ApiError> {
     let id = plain(id)?.to_owned();
     let spool = shared.settings.spool_dir();
     let wanted = id.clone();
@@ -141,7 +145,7 @@ pub(super) async fn photos(shared: web::Data<Shared>, id: web::Path<String>) -> 
         for shot in manifest["shots"].as_array().into_iter().flatten() {
             for f in shot["files"].as_array().into_iter().flatten() {
                 let name = f["name"].as_str().unwrap_or_default();
-                let here = located.file(name).is_some();
+                let here = located.photo(name).is_some();
                 let url = |s: &str| here.then(|| s.to_owned());
                 out.push(json!({
                     "shot": shot["shot"], "ring": shot["ring"], "azimuth": shot["azimuth"],
@@ -162,34 +166,48 @@ pub(super) async fn photos(shared: web::Data<Shared>, id: web::Path<String>) -> 
 }
 
 /// Where a photo (or test shot) is on this machine: the spool's folder of
-/// `scan`, else the scan's folder at a local destination.
+/// `scan`, else the scan's folder at a local destination. Only a photo of
+/// the scan is served, nothing else of its folders.
 pub(super) async fn photo_file(
     shared: &Shared,
     scan: &str,
     name: &str,
 ) -> Result<PathBuf, ApiError> {
     let name = plain(name)?.to_owned();
-    let direct = shared.settings.spool_dir().join(plain(scan)?).join(&name);
-    if web::block({
-        let direct = direct.clone();
-        move || direct.is_file()
-    })
-    .await
-    .map_err(ApiError::internal)?
-    {
-        return Ok(direct);
+    if plain(scan)? == TEST_SHOTS {
+        return test_shot_file(shared, name).await;
     }
     let located = locate(shared, scan).await?;
     let looked = name.clone();
-    web::block(move || located.file(&looked))
+    let (photo, here) = web::block(move || (located.has_photo(&looked), located.photo(&looked)))
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{name} is not on this rig: it went to the scan's destination"),
-            )
-        })
+        .map_err(ApiError::internal)?;
+    here.ok_or_else(|| {
+        let why = match photo {
+            true => format!("{name} is not on this rig: it went to the scan's destination"),
+            false => format!("scan {scan} has no photo {name}"),
+        };
+        ApiError::new(StatusCode::NOT_FOUND, why)
+    })
+}
+
+/// Where a test shot is, in the spool's folder of them.
+async fn test_shot_file(shared: &Shared, name: String) -> Result<PathBuf, ApiError> {
+    let path = shared.settings.spool_dir().join(TEST_SHOTS).join(&name);
+    let test_shot = name.starts_with(TEST_SHOT_PREFIX);
+    let here = web::block({
+        let path = path.clone();
+        move || test_shot && path.is_file()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match here {
+        true => Ok(path),
+        false => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no test shot {name} on this rig"),
+        )),
+    }
 }
 
 /// `GET /photos/{scan}/{name}`: a photo at full size, streamed.
@@ -226,135 +244,5 @@ pub(super) async fn photo(
             format!("inline; filename=\"{name}\""),
         ))
         .insert_header(("Cache-Control", "private, max-age=3600"))
-        .streaming(body))
-}
-
-/// Every file of a scan on this machine, by its name inside the scan
-/// (`colmap/cameras.txt`): photos, manifest, pose priors; never the
-/// journal or a file being written.
-fn archive_files(located: &Located) -> io::Result<Vec<(String, PathBuf, u64)>> {
-    let mut files = std::collections::BTreeMap::new();
-    // The destination's copy wins over the spool's: it is what was sent.
-    for folder in located.folders().collect::<Vec<_>>().into_iter().rev() {
-        walk(folder, "", &mut files)?;
-    }
-    Ok(files
-        .into_iter()
-        .filter(|(name, _)| name != JOURNAL_FILE)
-        .map(|(name, (path, size))| (name, path, size))
-        .collect())
-}
-
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut std::collections::BTreeMap<String, (PathBuf, u64)>,
-) -> io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        let inner = format!("{prefix}{name}");
-        if kind.is_dir() {
-            walk(&entry.path(), &format!("{inner}/"), out)?;
-        } else if kind.is_file() {
-            out.entry(inner)
-                .or_insert((entry.path(), entry.metadata()?.len()));
-        }
-    }
-    Ok(())
-}
-
-/// Hands what the archive's writer thread writes to the response, a
-/// [`CHUNK`] at a time; fails once the client has gone.
-struct ToClient {
-    tx: mpsc::Sender<io::Result<web::Bytes>>,
-    buf: Vec<u8>,
-}
-
-impl ToClient {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = web::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
-    }
-}
-
-impl Write for ToClient {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = data.len().min(CHUNK - self.buf.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == CHUNK {
-            self.send()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
-    }
-}
-
-/// Writes the archive of `files` to `out`: each file stored as it is.
-fn write_archive(files: &[(String, PathBuf, u64)], out: ToClient) -> zip::result::ZipResult<()> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new_stream(out);
-    for (name, path, size) in files {
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(*size > u64::from(u32::MAX));
-        zip.start_file(name.as_str(), options)?;
-        io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
-    }
-    zip.finish()?.into_inner().flush()?;
-    Ok(())
-}
-
-/// `GET /scans/{id}/archive.zip`: the scan's files as one ZIP, written by
-/// a thread of its own as the client reads it.
-pub(super) async fn archive(shared: web::Data<Shared>, id: web::Path<String>) -> ApiResult {
-    let located = locate(&shared, &id).await?;
-    let files = web::block(move || archive_files(&located))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    if files.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no file of scan {id} is on this rig: they went to its destination"),
-        ));
-    }
-    let (tx, mut rx) = mpsc::channel(ARCHIVE_QUEUE);
-    let log = shared.log.clone();
-    let scan = id.clone();
-    std::thread::spawn(move || {
-        let out = ToClient {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(CHUNK),
-        };
-        if let Err(e) = write_archive(&files, out) {
-            slog::info!(log, "archive not finished"; "scan" => &scan, "error" => %e);
-            let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
-        }
-    });
-    let body = stream::poll_fn(move |cx| rx.poll_recv(cx));
-    Ok(HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{id}.zip\""),
-        ))
         .streaming(body))
 }

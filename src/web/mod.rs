@@ -9,6 +9,7 @@
 //! Buttons and the page drive the same supervisor messages.
 
 mod api;
+mod archive;
 mod devices;
 pub(crate) mod error;
 mod events;
@@ -229,9 +230,10 @@ mod assets {
     const HTML: &str = "text/html; charset=utf-8";
     const SCRIPT: &str = "text/javascript; charset=utf-8";
     const STYLE: &str = "text/css; charset=utf-8";
+    const SVG: &str = "image/svg+xml";
 
     /// Each file's path, type and text.
-    const FILES: [(&str, &str, &str); 7] = [
+    const FILES: [(&str, &str, &str); 10] = [
         ("/", HTML, include_str!("assets/index.html")),
         ("/app.css", STYLE, include_str!("assets/app.css")),
         ("/app.js", SCRIPT, include_str!("assets/app.js")),
@@ -239,6 +241,9 @@ mod assets {
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
+        ("/connection.js", SCRIPT, include_str!("assets/connection.js")),
+        ("/status.js", SCRIPT, include_str!("assets/status.js")),
+        ("/favicon.svg", SVG, include_str!("assets/favicon.svg")),
     ];
 
     pub(super) fn routes(cfg: &mut web::ServiceConfig) {

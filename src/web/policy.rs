@@ -135,13 +135,29 @@ fn refused(status: StatusCode) -> bool {
     )
 }
 
+/// What a client sent, fit for a log line: control characters (a line
+/// break, a NUL) and backslashes escaped, so that no client writes a line
+/// of its own or a byte the log cannot hold.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Logs every refused request at info: method, path (never the query,
-/// which may hold the token), status and why.
+/// which may hold the token), status and why (which may repeat what the
+/// client sent: escaped, as the path is).
 pub(super) async fn log_refusals(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    let (method, path) = (req.method().to_string(), printable(req.path()));
     let shared = req.app_data::<web::Data<Shared>>().cloned();
     let peer = req
         .peer_addr()
@@ -156,7 +172,8 @@ pub(super) async fn log_refusals(
         Err(e) => (e.as_response_error().status_code(), Some(e.to_string())),
     };
     if let (Some(shared), true) = (shared, refused(status)) {
-        let why = why.unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
+        let why =
+            printable(&why.unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned()));
         info!(shared.log, "request refused"; "method" => method, "path" => path,
             "status" => status.as_u16(), "reason" => why, "client" => peer);
     }
@@ -168,4 +185,17 @@ pub(super) async fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")
         .body("not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn what_a_client_sent_is_logged_on_one_line() {
+        assert_eq!(
+            printable("no scan x\nINFO forged\r\0 \\n é"),
+            "no scan x\\nINFO forged\\r\\u{0} \\\\n é"
+        );
+    }
 }

@@ -1038,15 +1038,31 @@ impl Instants {
     }
 }
 
-/// The files of a ZIP archive: name → sha256 of its bytes.
-pub fn zip_sha256s(archive: &[u8]) -> BTreeMap<String, String> {
+/// The files of a scan's ZIP archive, every one in the folder `scan`:
+/// name inside it → sha256 of its bytes.
+pub fn zip_sha256s(archive: &[u8], scan: &str) -> BTreeMap<String, String> {
+    zip_files(archive, scan)
+        .into_iter()
+        .map(|(name, (bytes, _))| (name, sha256(&bytes)))
+        .collect()
+}
+
+/// The files of a scan's ZIP archive, every one in the folder `scan`:
+/// name inside it → its bytes and its date.
+pub fn zip_files(archive: &[u8], scan: &str) -> BTreeMap<String, (Vec<u8>, zip::DateTime)> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a ZIP");
+    let folder = format!("{scan}/");
     (0..zip.len())
         .map(|i| {
             let mut f = zip.by_index(i).expect("a ZIP entry");
             let mut bytes = Vec::new();
             f.read_to_end(&mut bytes).expect("read a ZIP entry");
-            (f.name().to_owned(), sha256(&bytes))
+            let name = f
+                .name()
+                .strip_prefix(&folder)
+                .unwrap_or_else(|| panic!("{} is not in the folder {folder}", f.name()))
+                .to_owned();
+            (name, (bytes, f.last_modified().unwrap_or_default()))
         })
         .collect()
 }

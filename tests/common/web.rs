@@ -48,3 +48,13 @@ pub fn stop(daemon: Running) {
     daemon.signal(libc::SIGTERM);
     daemon.wait(DEADLINE).expect_code(0);
 }
+
+/// Asserts that an answer carries the security headers every answer has.
+pub fn assert_rules(reply: &super::http::Reply) {
+    let csp = reply.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+    assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+}

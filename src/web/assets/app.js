@@ -3,8 +3,8 @@
 // /api/v1/events stream (each event has an id; the browser's reconnect
 // replays what was missed, or the rig says `resync` and the page reads
 // everything again). Text goes in via textContent; nothing inline (CSP).
-// coverage.js, photos.js, rig.js and history.js are loaded first; this file
-// holds what they share and starts the page.
+// coverage.js, photos.js, rig.js, history.js, connection.js and status.js
+// are loaded first; this file holds what they share and starts the page.
 "use strict";
 
 const TOKEN_KEY = "scanrig-token";
@@ -18,6 +18,7 @@ const DEVICE_WORDS = { camera: "Camera", turntable: "Turntable", destination: "U
 const COVERAGE_WORDS = {
   pending: "to take", active: "being taken", captured: "in the spool", uploaded: "uploaded", failed: "failed",
 };
+const OUTCOME_WORDS = { completed: "completed", stopped: "stopped", interrupted: "interrupted" };
 const SCAN_STATES = ["scanning", "paused", "fault"];
 const OFFLINE = "Cannot reach the rig. Check the Wi-Fi and that scanrig is running.";
 const MAX_THUMBS = 12;
@@ -43,6 +44,10 @@ const ui = {
   uploadsTimer: null,
   coverage: null,           // { key, shots: Map(shot → view) } drawn in #coverage
   coverageTimer: null,
+  planChosen: false,        // a profile was chosen since the last scan: its plan is shown
+  settingsRead: false,      // the Rig view's camera settings were read since it opened
+  refused: "",              // why the rig refused the event stream, while it does
+  statusError: "",          // the status's last error, as the error box shows it
   view: "scan",
   es: null,
 };
@@ -119,6 +124,12 @@ function duration(seconds) {
   return m ? `${Math.floor(s / 3600)} h ${m} min` : `${Math.floor(s / 3600)} h`;
 }
 
+// An angle as people read it: to a tenth of a degree at most.
+function degrees(x) {
+  const d = Math.round(Number(x) * 10) / 10;
+  return `${d === 0 ? 0 : d}°`;
+}
+
 // Bytes as people say them.
 function bytes(n) {
   if (n >= 1e9) return (n / 1e9).toFixed(1) + " GB";
@@ -156,294 +167,6 @@ function logEvent(text) {
   const list = $("events");
   list.prepend(li);
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
-}
-
-// ---- Connection and token ------------------------------------------------
-
-// Show whether the page is live; while it is not, the controls are off.
-function setConnected(up) {
-  ui.connected = up;
-  document.body.dataset.conn = up ? "up" : "down";
-  const conn = $("conn");
-  conn.dataset.conn = up ? "up" : "down";
-  conn.title = up ? "Connected to the rig" : "Not connected to the rig";
-  let words = "Live";
-  if (!up) words = ui.needToken ? "Needs the access token" : (ui.everOpen ? "Not connected — retrying…" : "Connecting…");
-  $("conn-text").textContent = words;
-  $("offline-note").hidden = up || !ui.everOpen || ui.needToken;
-  if (!up && !ui.status) {
-    $("scan-progress").textContent = ui.needToken ? "Not connected: the rig needs its access token" : "Connecting to the rig…";
-  }
-  renderControls();
-  renderRig();
-}
-
-// Show the token field (the rig answered 401).
-function askForToken() {
-  if (ui.es) { ui.es.close(); ui.es = null; }
-  ui.needToken = true;
-  $("token-card").hidden = false;
-  $("token-wrong").hidden = !token;
-  setConnected(false);
-}
-
-// Keep the token typed in and start over with it.
-async function useToken(value) {
-  token = value.trim();
-  try { localStorage.setItem(TOKEN_KEY, token); } catch (e) { /* storage off */ }
-  ui.needToken = false;
-  try {
-    await api("GET", "/status");
-  } catch (e) {
-    if (e.status !== 401) showError(e.message);
-    return;
-  }
-  $("token-card").hidden = true;
-  start();
-}
-
-// Open the event stream and route its events; the browser reconnects by
-// itself (sending Last-Event-ID), and a stream the rig refused is opened
-// again here after a pause.
-function connectEvents() {
-  if (ui.es) ui.es.close();
-  const last = ui.lastEventId ? "?last_event_id=" + encodeURIComponent(ui.lastEventId) : "";
-  const es = new EventSource(withToken("/api/v1/events" + last));
-  ui.es = es;
-  const on = (type, fn) => es.addEventListener(type, (ev) => {
-    if (ev.lastEventId) ui.lastEventId = ev.lastEventId;
-    let data;
-    try { data = JSON.parse(ev.data); } catch (e) { return; }
-    if (data) fn(data);
-  });
-  es.onopen = () => {
-    const again = ui.everOpen;
-    ui.everOpen = true;
-    setConnected(true);
-    // What went wrong while away is over.
-    if ($("error-text").textContent === OFFLINE) showError("");
-    if (again) { refreshUploads(); loadProfiles(); }
-  };
-  es.onerror = () => {
-    setConnected(false);
-    if (es.readyState === EventSource.CLOSED) {
-      es.close();
-      // Refused: find out why (the token?) before trying again.
-      setTimeout(async () => {
-        try { await api("GET", "/status"); } catch (e) { if (e.status === 401) return; }
-        if (ui.es === es) connectEvents();
-      }, 3000);
-    }
-  };
-  on("status", (s) => { ui.statusSeq++; renderStatus(s); });
-  on("resync", () => resync());
-  on("photo", (p) => {
-    addThumb(p);
-    markShot(p.scan, p.shot, "captured");
-    logEvent(`Photo ${p.shot} captured`);
-  });
-  on("uploaded", (u) => {
-    markUploaded(u);
-    markShot(u.scan, u.shot, "uploaded");
-    logEvent(`Photo ${u.shot} uploaded`);
-    scheduleUploads();
-  });
-  on("button", (b) => logEvent(`${cap(b.button)} button ${b.long ? "held" : "pressed"}`));
-  on("finished", (f) => {
-    const head = f.outcome === "stopped" ? "Scan stopped" : f.outcome === "completed" ? "Scan finished" : "Scan ended";
-    const failed = f.upload_failed > 0 ? `, ${f.upload_failed} failed` : "";
-    logEvent(`${head}: ${f.uploaded} of ${f.captured} uploaded${failed}`);
-    scheduleUploads();
-    scheduleCoverage();
-  });
-}
-
-// The rig said the page missed too much (or the rig restarted meanwhile):
-// read everything again.
-async function resync() {
-  logEvent("Back after missing too much: everything read again");
-  refreshUploads();
-  await refreshStatus();
-  loadPhotos(true);
-  ui.coverage = null;
-  scheduleCoverage();
-}
-
-// ---- Status ---------------------------------------------------------------
-
-// Fetch /status and draw it, unless a newer status was pushed meanwhile.
-async function refreshStatus() {
-  const seq = ui.statusSeq;
-  const s = await attempt(() => api("GET", "/status"));
-  if (s && seq === ui.statusSeq) renderStatus(s);
-}
-
-// Draw the status card, then everything that depends on the state.
-function renderStatus(s) {
-  const prev = ui.status;
-  ui.status = s;
-  const scan = s.scan || null;
-  const state = $("state");
-  state.textContent = STATE_WORDS[s.state] || cap(s.state);
-  state.dataset.state = s.state;
-  if (prev && prev.state !== s.state) logEvent(STATE_LOG[s.state] || cap(s.state));
-  if (scan && scan.id !== ui.scanId && SCAN_STATES.includes(s.state)) { clearThumbs(); ui.scanId = scan.id; }
-
-  $("scan-info").hidden = !scan;
-  $("scan-id").textContent = scan ? scan.id : "";
-  $("scan-profile").textContent = scan ? scan.profile : "";
-  $("scan-progress").textContent = scan ? `${scan.captured} / ${scan.planned} photos` : "No scan running";
-  const bar = $("progress-bar");
-  bar.hidden = !scan;
-  bar.max = scan && scan.planned > 0 ? scan.planned : 1;
-  bar.value = scan ? Math.min(scan.captured || 0, bar.max) : 0;
-  renderTiming(s);
-  $("uploaded").hidden = !scan;
-  $("uploaded").textContent = `${scan ? scan.uploaded : 0} uploaded`;
-  const failed = scan ? scan.upload_failed || 0 : 0;
-  $("upload-failed").hidden = !failed;
-  $("upload-failed").textContent = `${failed} failed to upload`;
-  $("backlog").hidden = false;
-  $("backlog").textContent = `${s.backlog || 0} waiting to upload`;
-  const reason = (scan && scan.paused) || "";
-  $("pause-reason").hidden = !reason;
-  $("pause-reason").textContent = reason;
-  $("motion").hidden = !s.motion;
-  $("motion").textContent = motionWords(s.motion);
-  renderStages(scan);
-  renderDevices(s.devices || {}, reason);
-  renderLastError(s, reason);
-  renderControls();
-  renderRig();
-  renderPreview();
-  renderCoverage(prev, s);
-}
-
-// Elapsed time and, while shots are being taken, about how long is left.
-function renderTiming(s) {
-  const scan = s.scan;
-  const line = $("timing");
-  const running = scan && SCAN_STATES.includes(s.state);
-  line.hidden = !running;
-  if (!running) return;
-  let text = `${duration(scan.wall_s)} elapsed`;
-  if (s.state !== "scanning") text += " · on hold";
-  else if (typeof scan.remaining_s === "number") text += ` · about ${duration(scan.remaining_s)} left`;
-  line.textContent = text;
-}
-
-// The last error, once: not when the pause reason above already says it.
-function renderLastError(s, reason) {
-  const err = s.last_error;
-  if (!err || err.at_ms === ui.seenErrorAt) return;
-  ui.seenErrorAt = err.at_ms;
-  if (reason && reason.includes(err.message)) { showError(""); return; }
-  showError(err.message);
-}
-
-// Fill the collapsible "time spent" list from whatever stage keys arrive.
-function renderStages(scan) {
-  $("stages").hidden = !scan;
-  const list = $("stage-list");
-  list.replaceChildren();
-  if (!scan) return;
-  $("wall").textContent = duration(scan.wall_s || 0);
-  for (const [key, value] of Object.entries(scan.stages || {})) {
-    const li = document.createElement("li");
-    const secs = Number(value) < 60 ? `${Number(value).toFixed(1)} s` : duration(value);
-    li.textContent = `${key.replace(/_s$/, "").replace(/_/g, " ")}: ${secs}`;
-    list.append(li);
-  }
-}
-
-// List camera (each camera of a column), turntable and destination with
-// their health; a problem the pause reason already tells is not told again.
-function renderDevices(devices, reason) {
-  const list = $("devices");
-  list.replaceChildren();
-  const column = devices.cameras || [];
-  const shown = [];
-  for (const [key, d] of Object.entries(devices)) {
-    if (key === "cameras") continue;
-    if (key === "camera" && column.length) {
-      for (const c of column) shown.push([`Camera ${c.name}`, c]);
-      continue;
-    }
-    shown.push([DEVICE_WORDS[key] || cap(key), d]);
-  }
-  for (const [label, d] of shown) {
-    const ok = !!(d && d.ok);
-    const li = document.createElement("li");
-    li.className = ok ? "ok" : "bad";
-    const name = document.createElement("b");
-    name.textContent = label + (ok ? "" : ": ");
-    let detail = (d && d.detail) || (ok ? "ready" : "not ready");
-    if (!ok && reason && reason.includes(detail)) detail = "not ready (see above)";
-    const words = document.createElement("span");
-    words.className = "detail";
-    words.textContent = detail;
-    li.title = detail;
-    li.append(name, words);
-    list.append(li);
-  }
-}
-
-// Whether the motors are moving by hand (a jog or homing), with no scan.
-function motorsMoving() {
-  return !!(ui.status && ui.status.motion);
-}
-
-// Enable the buttons the current state allows, minus those busy with a
-// request; none while the page is not connected.
-function renderControls() {
-  const state = ui.connected && ui.status ? ui.status.state : null;
-  const scanOn = SCAN_STATES.includes(state);
-  const allowed = {
-    start: (state === "idle" || state === "uploading") && !!$("profile").value && !motorsMoving(),
-    pause: state === "scanning",
-    resume: state === "paused" || state === "fault",
-    stop: scanOn || (ui.connected && motorsMoving()),
-    "retry-uploads": ui.connected,
-  };
-  for (const [id, ok] of Object.entries(allowed)) $(id).disabled = !ok || ui.busy.has(id);
-  if (!scanOn) disarmStop();
-  if (!ui.stopTimer) $("stop").textContent = !scanOn && motorsMoving() ? "Stop motors" : "Stop";
-}
-
-// Send one of the page's own actions, keeping its button disabled meanwhile.
-async function act(id, path, body) {
-  ui.busy.add(id);
-  renderControls();
-  renderRig();
-  let answer;
-  try {
-    answer = await api("POST", path, body);
-  } catch (e) {
-    if (e.status !== 401) showError(e.message);
-  } finally {
-    ui.busy.delete(id);
-    renderControls();
-    renderRig();
-  }
-  await Promise.all([refreshStatus(), refreshUploads()]);
-  return answer;
-}
-
-// First tap on Stop: ask for a second tap within 3 seconds.
-function armStop() {
-  const btn = $("stop");
-  btn.textContent = "Tap again to stop";
-  btn.classList.add("armed");
-  ui.stopTimer = setTimeout(disarmStop, 3000);
-}
-
-// Put the Stop button back to normal.
-function disarmStop() {
-  clearTimeout(ui.stopTimer);
-  ui.stopTimer = null;
-  const btn = $("stop");
-  btn.textContent = "Stop";
-  btn.classList.remove("armed");
 }
 
 // ---- Uploads and profiles -------------------------------------------------
@@ -524,7 +247,7 @@ function route() {
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   if (ui.needToken) return;
-  if (view === "rig") loadSettings();
+  if (view === "rig") { ui.settingsRead = false; renderRig(); }
   if (view === "scans") loadHistory();
   if (view === "past") loadPastScan(id);
   renderPreview();
@@ -548,8 +271,13 @@ function bindControls() {
     act("stop", "/scans/current/stop");
   });
   $("retry-uploads").addEventListener("click", () => act("retry-uploads", "/uploads/retry"));
+  $("past-resume").addEventListener("click", async () => {
+    const id = $("past-resume").dataset.scan;
+    if (await act("past-resume", `/scans/${encodeURIComponent(id)}/resume`)) location.hash = "#/";
+  });
   $("profile").addEventListener("change", () => {
     try { localStorage.setItem(PROFILE_KEY, $("profile").value); } catch (e) { /* storage off */ }
+    ui.planChosen = true;
     renderControls();
     scheduleCoverage(0);
   });

@@ -3,10 +3,13 @@
 // Loaded before app.js, which holds what these share.
 "use strict";
 
-// Which picture #coverage shows: the scan being taken (or uploaded), else
-// what the chosen profile would shoot.
+// Which picture #coverage shows: the scan being taken (or uploaded), or
+// the one just over until another profile is chosen; else what the chosen
+// profile would shoot.
 function coverageKey(s) {
-  if (s && s.scan && [...SCAN_STATES, "uploading"].includes(s.state)) return "scan:" + s.scan.id;
+  const scan = s && s.scan;
+  if (scan && [...SCAN_STATES, "uploading"].includes(s.state)) return "scan:" + scan.id;
+  if (scan && scan.outcome && !ui.planChosen) return "scan:" + scan.id;
   const profile = $("profile").value;
   return profile ? "profile:" + profile : "";
 }
@@ -63,17 +66,40 @@ function drawLiveCoverage() {
   drawCoverage($("coverage"), shots, current);
   const rings = new Set(shots.map((x) => x.ring)).size;
   const plural = (n, w) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  const over = c.kind === "scan" && s && s.scan && s.scan.id === c.name && s.scan.outcome;
+  const how = over ? ` (${OUTCOME_WORDS[s.scan.outcome] || s.scan.outcome})` : "";
   $("coverage-caption").textContent = c.kind === "scan"
-    ? `Scan ${c.name}: ${plural(shots.length, "shot")} in ${plural(rings, "ring")}.`
+    ? `Scan ${c.name}${how}: ${plural(shots.length, "shot")} in ${plural(rings, "ring")}.`
     : `What ${c.name} will shoot: ${plural(shots.length, "shot")} in ${plural(rings, "ring")}.`;
+}
+
+// The rings as the profile defines them (a ring of one tilt, or a band of
+// a sphere's nearby tilts): by number, their shots and tilts.
+function ringsOf(shots) {
+  const rings = new Map();
+  for (const s of shots) {
+    const r = rings.get(s.ring) || { shots: 0, sum: 0, low: s.tilt, high: s.tilt };
+    r.shots += 1;
+    r.sum += s.tilt;
+    r.low = Math.min(r.low, s.tilt);
+    r.high = Math.max(r.high, s.tilt);
+    rings.set(s.ring, r);
+  }
+  return rings;
+}
+
+// A ring's tilt in words: one angle, or the span of a band.
+function ringTilt(r) {
+  if (r.high - r.low < 0.5) return `tilt ${degrees(r.low)}`;
+  return `tilt ${Math.round(r.low)}…${degrees(Math.round(r.high))}`;
 }
 
 // Draw shots seen from above: azimuth around (0° at the top, clockwise),
 // tilt inwards (straight down at the centre, the lowest tilt at the rim).
 function drawCoverage(box, shots, current) {
   const size = 320, c = size / 2, R = 140;
-  const tilts = [...new Set(shots.map((s) => s.tilt))].sort((a, b) => a - b);
-  const low = Math.min(0, ...tilts) - 10;
+  const rings = ringsOf(shots);
+  const low = Math.min(0, ...[...rings.values()].map((r) => r.low)) - 10;
   const radius = (t) => R * (90 - t) / (90 - low);
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${size} ${size}`);
@@ -93,16 +119,13 @@ function drawCoverage(box, shots, current) {
   for (const [label, x, y] of [["az 0°", c + 3, 10], ["90°", size - 22, c - 4], ["180°", c + 3, size - 2], ["270°", 2, c - 4]]) {
     el("text", { x, y }).textContent = label;
   }
-  for (const t of tilts) {
-    const r = radius(t);
-    el("circle", { cx: c, cy: c, r: r.toFixed(1), class: "ring" });
-    const d = r * Math.SQRT1_2;
-    el("text", { x: (c - d - 2).toFixed(1), y: (c + d + 12).toFixed(1), "text-anchor": "end" }).textContent = `tilt ${t}°`;
+  for (const ring of rings.values()) {
+    el("circle", { cx: c, cy: c, r: radius(ring.sum / ring.shots).toFixed(1), class: "ring" });
   }
   for (const s of shots) {
     const r = radius(s.tilt);
     const a = (s.azimuth * Math.PI) / 180;
-    const inRing = shots.filter((x) => x.tilt === s.tilt).length;
+    const inRing = rings.get(s.ring).shots;
     const dot = Math.max(3, Math.min(9, (Math.PI * r) / inRing / 1.3));
     const cls = ["shot", s.state];
     if (s.shot === current && s.state !== "uploaded") cls.push("current");
@@ -111,8 +134,24 @@ function drawCoverage(box, shots, current) {
       r: dot.toFixed(1), class: cls.join(" "), "data-shot": s.shot,
     });
     const title = document.createElementNS(SVG, "title");
-    title.textContent = `Shot ${s.shot}: azimuth ${s.azimuth}°, tilt ${s.tilt}° (${COVERAGE_WORDS[s.state] || s.state})`;
+    title.textContent = `Shot ${s.shot}: azimuth ${degrees(s.azimuth)}, tilt ${degrees(s.tilt)} (${COVERAGE_WORDS[s.state] || s.state})`;
     circle.append(title);
+  }
+  // Rings of one tilt each are labelled in the picture, over the shots;
+  // bands (a sphere's), whose labels would crowd it, in a list below.
+  const bands = [...rings.values()].some((r) => r.high - r.low >= 0.5);
+  const list = document.createElement("ul");
+  list.className = "rings";
+  for (const [n, ring] of rings) {
+    if (bands) {
+      const li = document.createElement("li");
+      li.textContent = `Ring ${n}: ${ringTilt(ring)}, ${ring.shots} ${ring.shots === 1 ? "shot" : "shots"}`;
+      list.append(li);
+      continue;
+    }
+    const d = radius(ring.sum / ring.shots) * Math.SQRT1_2;
+    el("text", { x: (c - d - 2).toFixed(1), y: (c + d + 12).toFixed(1), "text-anchor": "end", class: "ring-tilt" })
+      .textContent = ringTilt(ring);
   }
   const legend = document.createElement("ul");
   legend.className = "legend";
@@ -123,5 +162,5 @@ function drawCoverage(box, shots, current) {
     li.textContent = `${counts[k]} ${COVERAGE_WORDS[k]}`;
     legend.append(li);
   }
-  box.replaceChildren(svg, legend);
+  box.replaceChildren(svg, legend, ...(bands ? [list] : []));
 }

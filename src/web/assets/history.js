@@ -3,8 +3,6 @@
 // these share.
 "use strict";
 
-const OUTCOME_WORDS = { completed: "completed", stopped: "stopped", interrupted: "interrupted" };
-
 async function loadHistory() {
   const rows = await attempt(() => api("GET", "/scans"));
   if (!Array.isArray(rows)) return;
@@ -37,6 +35,7 @@ async function loadPastScan(id) {
   $("past-id").textContent = id;
   for (const el of ["past-coverage", "past-photos"]) $(el).replaceChildren();
   $("past-zip").hidden = true;
+  $("past-resume").hidden = true;
   $("past-manifest-box").hidden = true;
   $("past-none").hidden = true;
   const enc = encodeURIComponent(id);
@@ -46,6 +45,10 @@ async function loadPastScan(id) {
     (row.failed ? `, ${row.failed} failed` : "") + (row.missing ? `, ${row.missing} lost` : "") +
     ` (${OUTCOME_WORDS[row.state] || row.state}).`;
   $("past-destination").textContent = `Photos went to ${row.destination}.`;
+  // Interrupted (the rig lost power, say): it goes on from its next shot.
+  const running = ui.status && ui.status.scan && ui.status.scan.id === id && !ui.status.scan.outcome;
+  $("past-resume").hidden = row.state !== "interrupted" || running;
+  $("past-resume").dataset.scan = id;
   if (row.manifest) {
     $("past-manifest").textContent = JSON.stringify(row.manifest, null, 2);
     $("past-manifest-box").hidden = false;

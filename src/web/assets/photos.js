@@ -22,6 +22,7 @@ function photoTile(p) {
     img.alt = p.name;
     img.src = withToken(p.thumbnail);
     button.append(img);
+    if (p.uploaded === true) { img.classList.add("uploaded"); tile.classList.add("uploaded"); }
   } else {
     const missing = document.createElement("span");
     missing.className = "missing";
@@ -100,8 +101,8 @@ function openViewer(p) {
   if (full) $("viewer-full").href = withToken(full);
   const rows = [
     ["Shot", data.shot], ["Ring", data.ring],
-    ["Azimuth", typeof data.azimuth === "number" ? `${data.azimuth}°` : undefined],
-    ["Tilt", typeof data.tilt === "number" ? `${data.tilt}°` : undefined],
+    ["Azimuth", typeof data.azimuth === "number" ? degrees(data.azimuth) : undefined],
+    ["Tilt", typeof data.tilt === "number" ? degrees(data.tilt) : undefined],
     ["Captured", data.captured_at], ["Size", typeof data.size === "number" ? bytes(data.size) : undefined],
     ["Pixels", Array.isArray(data.pixels) ? data.pixels.join(" × ") : undefined],
     ["Uploaded", typeof data.uploaded === "boolean" ? (data.uploaded ? "yes" : "no") : undefined],

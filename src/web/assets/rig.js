@@ -20,6 +20,10 @@ function renderRig() {
   for (const input of $("settings").querySelectorAll("select, input")) {
     input.disabled = !free || input.dataset.locked === "yes";
   }
+  // The camera's settings are read once the view shows and the rig is
+  // free: on opening it, once connected, again after a scan.
+  if (!free) ui.settingsRead = false;
+  else if (ui.view === "rig" && !ui.settingsRead) loadSettings();
 }
 
 // Jog an axis by the button's degrees; show where it ended.
@@ -48,6 +52,7 @@ async function testShot() {
 // Read the camera's settings, marking those the chosen profile sets.
 async function loadSettings() {
   if (!rigFree()) return;
+  ui.settingsRead = true;
   const profile = $("profile").value;
   const list = await attempt(() => api("GET", "/camera/settings" + (profile ? `?profile=${encodeURIComponent(profile)}` : "")));
   if (!Array.isArray(list)) return;
@@ -69,7 +74,14 @@ function settingRow(s, profile) {
   label.htmlFor = id;
   label.textContent = s.label || s.name;
   let input;
-  if (Array.isArray(s.choices) && s.choices.length) {
+  const range = s.kind === "range" && rangeOf(s.choices);
+  if (range) {
+    input = document.createElement("input");
+    input.type = "number";
+    input.inputMode = "decimal";
+    for (const k of ["min", "max", "step"]) if (Number.isFinite(range[k])) input[k] = String(range[k]);
+    input.value = s.value;
+  } else if (Array.isArray(s.choices) && s.choices.length) {
     input = document.createElement("select");
     const choices = s.choices.includes(s.value) ? s.choices : [s.value, ...s.choices];
     input.replaceChildren(...choices.map((c) => new Option(c, c)));
@@ -91,6 +103,12 @@ function settingRow(s, profile) {
     li.append(why);
   }
   return li;
+}
+
+// A range's bounds and step, as the camera writes them (`min..max step s`).
+function rangeOf(choices) {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*\.\.\s*(-?\d+(?:\.\d+)?)(?:\s+step\s+(\d+(?:\.\d+)?))?\s*$/.exec((choices || [])[0] || "");
+  return m ? { min: Number(m[1]), max: Number(m[2]), step: m[3] === undefined ? NaN : Number(m[3]) } : null;
 }
 
 async function changeSetting(input, profile) {
