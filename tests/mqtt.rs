@@ -21,33 +21,43 @@ fn rig_on(broker: &Broker, name: &str, extra: &str) -> Rig {
     rig
 }
 
-/// A configuration for `scanrig fleet` as the studio, beside `rig`'s.
-fn studio_config(broker: &Broker, rig: &Rig) -> std::path::PathBuf {
-    let studio = rig.root().join("studio.toml");
-    let password = rig.root().join("studio-password");
-    std::fs::write(&password, common::broker::password(STUDIO)).unwrap();
+/// A configuration for `scanrig fleet` as `user`, beside `rig`'s.
+fn user_config(broker: &Broker, rig: &Rig, user: &str) -> std::path::PathBuf {
+    let config = rig.root().join(format!("{user}.toml"));
+    let password = rig.root().join(format!("{user}-password"));
+    std::fs::write(&password, common::broker::password(user)).unwrap();
     std::fs::set_permissions(&password, Permissions::from_mode(0o600)).unwrap();
     std::fs::write(
-        &studio,
+        &config,
         format!(
-            "[mqtt]\nbroker = \"{}\"\nusername = \"studio\"\npassword_file = \"{}\"\n",
+            "[mqtt]\nbroker = \"{}\"\nusername = \"{user}\"\npassword_file = \"{}\"\n",
             broker.url(),
             password.display()
         ),
     )
     .unwrap();
-    studio
+    config
 }
 
-/// `scanrig fleet` as the studio, its output and exit code.
-fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
+/// A configuration for `scanrig fleet` as the studio, beside `rig`'s.
+fn studio_config(broker: &Broker, rig: &Rig) -> std::path::PathBuf {
+    user_config(broker, rig, STUDIO)
+}
+
+/// `scanrig fleet` as `user`, its output and exit code.
+fn fleet_as(broker: &Broker, rig: &Rig, user: &str, args: &[&str]) -> (i32, String) {
     let mut cmd = vec!["fleet"];
     cmd.extend_from_slice(args);
-    let out = rig.run_with(&studio_config(broker, rig), &cmd);
+    let out = rig.run_with(&user_config(broker, rig, user), &cmd);
     (
         out.code.unwrap_or(-1),
         format!("{}{}", out.stdout, out.stderr),
     )
+}
+
+/// `scanrig fleet` as the studio, its output and exit code.
+fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
+    fleet_as(broker, rig, STUDIO, args)
 }
 
 /// Waits for `rig`'s retained `online`.
@@ -573,6 +583,192 @@ fn fleet_watch_follows_every_rig_s_events_until_ctrl_c() {
         assert_eq!(count(rig, "photo"), 6, "{rig}: {}", out.stdout);
         assert_eq!(count(rig, "finished"), 1, "{rig}: {}", out.stdout);
     }
+}
+
+#[test]
+fn fleet_watch_goes_on_printing_after_the_broker_restarts() {
+    let Some(mut broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let studio = studio_config(&broker, &rig);
+    let mut watch = Running::start(rig.command_with(&studio, &["fleet", "watch", "--json"]));
+    watch.wait_until("the watch connected", DEADLINE, || {
+        broker.log().contains("u'studio'")
+    });
+    broker.halt(libc::SIGTERM);
+    broker.run();
+    // Both back on the new broker (its log starts afresh).
+    watch.wait_until("the watch and the rig reconnected", DEADLINE, || {
+        let log = broker.log();
+        log.contains("u'studio'") && log.contains("u'rig-a'")
+    });
+    let (code, out) = fleet(&broker, &rig, &["start", "--profile", "six"]);
+    assert_eq!(code, 0, "{out}");
+    let finished = |w: &Running| w.stdout().contains("\"event\":\"finished\"");
+    common::wait_for("the scan after the restart, printed", DEADLINE, || {
+        finished(&watch)
+    });
+    watch.signal(libc::SIGINT);
+    let out = watch.wait(DEADLINE);
+    let scan = rig.only_scan();
+    let started: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect(l))
+        .filter(|e| e["event"] == "started")
+        .collect();
+    assert_eq!(started.len(), 1, "{}", out.stdout);
+    assert_eq!(started[0]["data"]["scan"], scan.as_str(), "{}", out.stdout);
+}
+
+#[test]
+fn fleet_commands_end_in_time_while_rigs_publish_their_status_without_a_pause() {
+    let Some(broker) = Broker::start(&["rig-a", "rig-b"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    /// Stops the publishing when the test ends, passed or not.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        let _stop = Stop(&stop);
+        // rig-b (no scanrig behind it, so it answers nothing) publishes
+        // its status ten times a second, as a busy rig may.
+        s.spawn(|| {
+            let b = broker.client("rig-b", &[]);
+            b.publish("scanrig/rig-b/availability", true, "online");
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                b.publish(
+                    "scanrig/rig-b/status",
+                    true,
+                    format!(
+                        r#"{{"state": "scanning", "scan": {{"captured": {n}, "planned": 1000}}}}"#
+                    ),
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let studio = studio_config(&broker, &rig);
+        let timed = |args: &[&str], within: Duration| {
+            let started = std::time::Instant::now();
+            let out = Running::start(rig.command_with(&studio, args)).wait(within);
+            (out, started.elapsed())
+        };
+        let (out, took) = timed(&["fleet", "status"], Duration::from_secs(8));
+        out.expect_code(0);
+        assert!(
+            out.stdout.contains("rig-a") && out.stdout.contains("rig-b"),
+            "{}",
+            out.stdout
+        );
+        assert!(took < Duration::from_secs(3), "fleet status took {took:?}");
+        let (out, took) = timed(
+            &["fleet", "--timeout", "2", "pause"],
+            Duration::from_secs(12),
+        );
+        // rig-a got the command and refused it (nothing to pause); rig-b
+        // never answers.
+        assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+        let line = |name: &str| {
+            out.stdout
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("no line of {name}: {}", out.stdout))
+                .to_owned()
+        };
+        assert!(
+            line("rig-a").contains("refused (conflict)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            line("rig-b").contains("no answer in time"),
+            "{}",
+            out.stdout
+        );
+        assert!(took < Duration::from_secs(6), "fleet pause took {took:?}");
+    });
+}
+
+#[test]
+fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "discovery = true");
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let retained = || {
+        broker
+            .client(VIEWER, &["scanrig/rig-a/#"])
+            .gather(Duration::from_millis(500))
+            .into_iter()
+            .filter(|m| m.retain && !m.text.is_empty())
+            .map(|m| m.topic)
+            .collect::<Vec<String>>()
+    };
+    let entities = || {
+        broker
+            .client(STUDIO, &["homeassistant/#"])
+            .gather(Duration::from_millis(500))
+            .into_iter()
+            .filter(|m| !m.text.is_empty())
+            .count()
+    };
+    assert_eq!(entities(), 8);
+
+    // Online: refused, nothing cleared.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("rig-a is online") && out.contains("--force"),
+        "{out}"
+    );
+    assert!(!out.contains("forgot"), "{out}");
+    assert_eq!(entities(), 8, "its Home Assistant entities are kept");
+
+    // A rig the broker never saw.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-x"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no such rig"), "{out}");
+
+    // Gone, but forgotten by a user the ACL does not let write.
+    running.kill();
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/availability"]);
+    watch.wait("offline", DEADLINE, |m| m.text == "offline");
+    let (code, out) = fleet_as(&broker, &rig, VIEWER, &["forget", "rig-a"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused to clear 11 of 11 topics"), "{out}");
+    assert!(!out.contains("forgot"), "{out}");
+    assert_eq!(
+        retained().len(),
+        3,
+        "still retained: status, availability, profile"
+    );
+
+    // By the studio: cleared, and quietly.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.trim(),
+        "forgot rig-a; if it is still running it appears again when it reconnects"
+    );
+    assert!(retained().is_empty(), "{:?}", retained());
+    assert_eq!(entities(), 0);
+    let (code, out) = fleet(&broker, &rig, &["status"]);
+    assert_eq!((code, out.trim()), (0, "no rigs on this broker"));
 }
 
 #[test]

@@ -131,6 +131,11 @@ pub(super) fn withdraw(topics: &Topics, discovery_prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The topic filter of every config topic of the rig.
+pub(super) fn subscription(topics: &Topics, discovery_prefix: &str) -> String {
+    config_topic(discovery_prefix, "+", &node(&topics.rig), "+")
+}
+
 fn config_topic(prefix: &str, component: &str, node: &str, object: &str) -> String {
     format!("{prefix}/{component}/{node}/{object}/config")
 }

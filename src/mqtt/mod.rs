@@ -215,6 +215,7 @@ async fn run(
                     status.sent_at = None;
                 }
                 Some(LinkEvent::Lost(_)) => *rig.up.borrow_mut() = false,
+                Some(LinkEvent::Acked) => {}
                 Some(LinkEvent::Message(p)) => {
                     if p.topic == rig.topics.cmd() {
                         actix::spawn(command(rig.clone(), p));
