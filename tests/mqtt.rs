@@ -297,6 +297,43 @@ fn the_broker_killed_mid_scan_loses_no_photo_and_the_status_is_right_when_it_ret
 }
 
 #[test]
+fn a_broker_killed_with_the_shipped_settings_keeps_the_status_of_a_rig_that_is_gone() {
+    let Some(mut broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/#"]);
+    watch.wait("an idle status", DEADLINE, |m| {
+        m.topic.ends_with("status") && status(m)["state"] == "idle"
+    });
+    // The rig loses power, then the broker crashes once it has saved.
+    running.kill();
+    watch.wait("offline by the last will", DEADLINE, |m| {
+        m.topic.ends_with("availability") && m.text == "offline"
+    });
+    let gone = std::time::SystemTime::now();
+    common::wait_for("the broker saved its state", DEADLINE, || {
+        broker.saved_at().is_some_and(|at| at > gone)
+    });
+    broker.halt(libc::SIGKILL);
+    broker.run();
+    let kept = broker
+        .client(VIEWER, &["scanrig/rig-a/#"])
+        .gather(Duration::from_millis(500));
+    let text = |leaf: &str| {
+        kept.iter()
+            .find(|m| m.retain && m.topic.ends_with(leaf))
+            .map(|m| m.text.clone())
+            .unwrap_or_else(|| panic!("no retained {leaf}: {kept:?}"))
+    };
+    assert_eq!(text("availability"), "offline");
+    let s: Value = serde_json::from_str(&text("status")).unwrap();
+    assert_eq!(s["state"], "idle", "{s}");
+}
+
+#[test]
 fn a_rig_started_while_the_broker_is_down_scans_and_reports_when_it_comes() {
     let Some(mut broker) = Broker::start(&["rig-a"]) else {
         return;
