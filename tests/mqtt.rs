@@ -374,12 +374,19 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
             "state_class",
             "entity_category",
             "value_template",
+            "json_attributes_topic",
+            "json_attributes_template",
         ],
     ),
     (
         "button",
         &["command_topic"],
-        &["payload_press", "qos", "entity_category"],
+        &[
+            "payload_press",
+            "command_template",
+            "qos",
+            "entity_category",
+        ],
     ),
     (
         "select",
@@ -388,11 +395,13 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
     ),
 ];
 
-/// Keys every MQTT entity may have (the shared ones from the same pages).
+/// Keys every MQTT entity may have (the shared ones from the same pages;
+/// `default_entity_id`, HA 2025.10's replacement of `object_id`, which
+/// earlier versions leave aside).
 const HA_COMMON: [&str; 9] = [
     "name",
     "unique_id",
-    "object_id",
+    "default_entity_id",
     "device",
     "availability_topic",
     "payload_available",
@@ -400,6 +409,53 @@ const HA_COMMON: [&str; 9] = [
     "icon",
     "enabled_by_default",
 ];
+
+/// What Home Assistant makes of `template` for the payload `value` (read
+/// as JSON too, for `value_json`): rendered by Jinja2 in the sandbox HA
+/// renders in, with HA's `now()`.
+fn ha_render(template: &str, value: &str) -> String {
+    const SCRIPT: &str = r#"
+import datetime, json, sys
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+env = ImmutableSandboxedEnvironment()
+env.globals["now"] = lambda: datetime.datetime.now().astimezone()
+try:
+    value_json = json.loads(sys.argv[2])
+except ValueError:
+    value_json = None
+sys.stdout.write(env.from_string(sys.argv[1]).render(value=sys.argv[2], value_json=value_json))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, template, value])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "rendering {template} (python3-jinja2 installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// rig-a's discovery config of `object` among `configs`.
+fn config_of(configs: &[Message], component: &str, object: &str) -> Value {
+    let topic = format!("homeassistant/{component}/scanrig_rig-a/{object}/config");
+    configs
+        .iter()
+        .find(|m| m.topic == topic)
+        .unwrap_or_else(|| panic!("no {topic}"))
+        .json()
+}
+
+/// What HA sends when `button` is pressed.
+fn press(button: &Value) -> String {
+    ha_render(
+        button["command_template"]
+            .as_str()
+            .expect("a command_template"),
+        button["payload_press"].as_str().expect("a payload_press"),
+    )
+}
 
 /// Checks a discovery message against [`HA_SCHEMA`]; `[a-zA-Z0-9_-]` ids
 /// in the topic as HA's discovery topic format asks.
@@ -433,6 +489,13 @@ fn check_discovery(topic: &str, config: &Value) -> &'static str {
             "{topic}: {key} is not documented for a {component}"
         );
     }
+    // The entity id HA gave before (from `object_id`, slugged), kept.
+    let unique = config["unique_id"].as_str().expect("a unique_id");
+    assert_eq!(
+        config["default_entity_id"],
+        format!("{component}.{}", unique.replace('-', "_")),
+        "{config}"
+    );
     let ids = &config["device"]["identifiers"];
     assert!(
         ids.as_array().is_some_and(|a| !a.is_empty()),
@@ -475,16 +538,8 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         components,
         ["button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor"]
     );
-    let start = configs
-        .iter()
-        .find(|m| m.topic.contains("/button/") && m.topic.contains("start"))
-        .expect("a Start button")
-        .json();
-    let select = configs
-        .iter()
-        .find(|m| m.topic.contains("/select/"))
-        .expect("a profile select")
-        .json();
+    let start = config_of(&configs, "button", "start");
+    let select = config_of(&configs, "select", "profile");
     assert!(
         select["options"]
             .as_array()
@@ -493,24 +548,88 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         "{select}"
     );
 
-    // HA choosing a profile and pressing Start: what it would send.
+    // HA choosing a profile and pressing Start: what it sends.
     let studio = broker.client(STUDIO, &["scanrig/rig-a/reply", "scanrig/rig-a/events"]);
-    let choose = select["command_template"]
-        .as_str()
-        .unwrap()
-        .replace("{{ value | tojson }}", "\"six\"");
+    let cmd = start["command_topic"].as_str().unwrap();
+    let choose = ha_render(select["command_template"].as_str().unwrap(), "six");
     studio.publish(select["command_topic"].as_str().unwrap(), false, choose);
     let chosen = studio.wait("six selected", DEADLINE, |m| m.topic.ends_with("reply"));
     assert_eq!(chosen.json()["profile"], "six", "{}", chosen.text);
-    studio.publish(
-        start["command_topic"].as_str().unwrap(),
-        false,
-        start["payload_press"].as_str().unwrap(),
+    let pressed = press(&start);
+    let sent: Value = serde_json::from_str(&pressed).expect(&pressed);
+    assert!(
+        sent["id"].is_string() && sent["sent_ms"].is_u64(),
+        "{pressed}"
+    );
+    assert_ne!(
+        sent["id"],
+        serde_json::from_str::<Value>(&press(&start)).unwrap()["id"],
+        "each press has an id of its own"
+    );
+    let reply = |what: &str, id: &Value| {
+        studio
+            .wait(what, DEADLINE, |m| {
+                m.topic.ends_with("reply") && m.json()["id"] == *id
+            })
+            .json()
+    };
+    studio.publish(cmd, false, pressed.as_str());
+    let first = reply("the answer to the press", &sent["id"]);
+    assert_eq!(first["ok"], true, "{first}");
+    // The same press delivered again (as after a reconnection): answered
+    // alike, not carried out again.
+    studio.publish(cmd, false, pressed.as_str());
+    assert_eq!(
+        reply("the answer to the press delivered again", &sent["id"]),
+        first
     );
     studio.wait("the scan finished", DEADLINE, |m| {
         m.topic.ends_with("events") && m.json()["event"] == "finished"
     });
     assert_six_delivered(&rig);
+
+    // A command from a clock a minute ahead, and one the rig does not
+    // know: refused, each answered with its id.
+    let ahead = common::unix_ms() + 60_000;
+    studio.publish(
+        cmd,
+        false,
+        format!(r#"{{"id": "ha-ahead", "command": "pause", "sent_ms": {ahead}}}"#),
+    );
+    let answer = reply("the answer from a clock ahead", &"ha-ahead".into());
+    assert_eq!(
+        (answer["ok"].clone(), answer["code"].clone()),
+        (false.into(), "clock_ahead".into()),
+        "{answer}"
+    );
+    studio.publish(cmd, false, r#"{"id": "ha-odd", "command": "explode"}"#);
+    let answer = reply("the answer to an unknown command", &"ha-odd".into());
+    assert_eq!(
+        (answer["ok"].clone(), answer["code"].clone()),
+        (false.into(), "bad_request".into()),
+        "{answer}"
+    );
+
+    // A long fault: HA's state keeps 255 characters, its attributes the
+    // whole message.
+    let fault = config_of(&configs, "sensor", "last_fault");
+    let message = "the camera stopped answering; ".repeat(20);
+    let status =
+        serde_json::json!({"state": "fault", "last_error": {"message": message}}).to_string();
+    let state = ha_render(fault["value_template"].as_str().unwrap(), &status);
+    assert!(
+        state.chars().count() <= 255 && state.starts_with("the camera stopped answering;"),
+        "{state}"
+    );
+    let attributes = ha_render(fault["json_attributes_template"].as_str().unwrap(), &status);
+    let attributes: Value = serde_json::from_str(&attributes).expect(&attributes);
+    assert_eq!(attributes["message"], message.as_str());
+    assert_eq!(fault["json_attributes_topic"], fault["state_topic"]);
+    let none = ha_render(
+        fault["value_template"].as_str().unwrap(),
+        r#"{"state": "idle", "last_error": null}"#,
+    );
+    assert_eq!(none, "none");
 
     // Discovery turned off: the rig's entities are removed.
     running.kill();
@@ -529,6 +648,76 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         fresh.gather(Duration::from_millis(500)).is_empty(),
         "nothing retained for HA"
     );
+}
+
+#[test]
+fn a_rig_whose_own_profile_is_a_file_offers_it_to_home_assistant_and_starts_it() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = Rig::new();
+    let mine = rig.root().join("elsewhere/mine.toml");
+    std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
+    std::fs::write(&mine, ring_profile(6, 5)).unwrap();
+    let extra = format!(
+        "discovery = true\n[daemon]\nprofile = \"{}\"",
+        mine.display()
+    );
+    rig.configure(&broker.rig_config("rig-a", rig.root(), &extra));
+    rig.profile("six", &ring_profile(6, 5));
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let configs = broker
+        .client(STUDIO, &["homeassistant/#", "scanrig/rig-a/profile"])
+        .gather(Duration::from_secs(2));
+    let chosen = configs
+        .iter()
+        .find(|m| m.topic == "scanrig/rig-a/profile")
+        .expect("the profile chosen");
+    assert_eq!(chosen.text, "mine");
+    let configs: Vec<Message> = configs
+        .into_iter()
+        .filter(|m| m.topic.starts_with("homeassistant/"))
+        .collect();
+    let select = config_of(&configs, "select", "profile");
+    let options = select["options"].as_array().unwrap();
+    assert!(
+        options.contains(&"mine".into()) && options.contains(&"six".into()),
+        "{select}"
+    );
+
+    // Another profile, then the rig's own again by its name.
+    let studio = broker.client(STUDIO, &["scanrig/rig-a/reply", "scanrig/rig-a/status"]);
+    let cmd = select["command_topic"].as_str().unwrap();
+    for name in ["six", "mine"] {
+        studio.publish(
+            cmd,
+            false,
+            ha_render(select["command_template"].as_str().unwrap(), name),
+        );
+        let answer = studio
+            .wait("the choice", DEADLINE, |m| m.topic.ends_with("reply"))
+            .json();
+        assert_eq!(
+            (answer["ok"].clone(), answer["profile"].clone()),
+            (true.into(), name.into()),
+            "{answer}"
+        );
+    }
+    // HA's Start scans it.
+    studio.publish(cmd, false, press(&config_of(&configs, "button", "start")));
+    let answer = studio
+        .wait("the answer to Start", DEADLINE, |m| {
+            m.topic.ends_with("reply")
+        })
+        .json();
+    assert_eq!(answer["ok"], true, "{answer}");
+    studio.wait("the scan of mine completed", DEADLINE, |m| {
+        let s = status(m);
+        m.topic.ends_with("status")
+            && s["scan"]["profile"] == "mine"
+            && s["scan"]["outcome"] == "completed"
+    });
 }
 
 #[test]

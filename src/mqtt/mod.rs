@@ -136,7 +136,7 @@ pub async fn start(
         sup,
         seen: tokio::sync::Mutex::new(seen),
         in_progress: RefCell::new(HashSet::new()),
-        selected: RefCell::new(settings.daemon.profile.clone()),
+        selected: RefCell::new(None),
         up: RefCell::new(false),
         log,
     });
@@ -156,8 +156,9 @@ struct Rig {
     seen: tokio::sync::Mutex<Seen>,
     /// Command ids being carried out.
     in_progress: RefCell<HashSet<String>>,
-    /// The profile a Start without one uses.
-    selected: RefCell<String>,
+    /// The profile a Start without one uses, chosen by name; `None`: the
+    /// rig's own, `daemon.profile` (which may be a file).
+    selected: RefCell<Option<String>>,
     /// Connected to the broker.
     up: RefCell<bool>,
     log: Logger,
@@ -314,10 +315,14 @@ impl Rig {
             warn!(self.log, "cannot subscribe to the command topic"; "error" => %e);
         }
         self.publish(t.availability(), true, "online");
-        self.publish(t.profile(), true, self.selected.borrow().clone());
+        self.publish(t.profile(), true, self.selected_name());
         let m = &self.settings.mqtt;
         if m.discovery {
-            let profiles = self.profile_names().await;
+            let mut profiles = self.profile_names().await;
+            let own = self.own_profile();
+            if !profiles.contains(&own) {
+                profiles.push(own);
+            }
             for (topic, payload) in discovery::announce(t, &m.discovery_prefix, &profiles) {
                 self.publish(topic, true, payload.to_string());
             }
@@ -326,6 +331,19 @@ impl Rig {
                 self.publish(topic, true, Vec::new());
             }
         }
+    }
+
+    /// The name of the rig's own profile, `daemon.profile`.
+    fn own_profile(&self) -> String {
+        crate::profile::name_of(&self.settings.daemon.profile)
+    }
+
+    /// The name of the profile a Start without one uses.
+    fn selected_name(&self) -> String {
+        self.selected
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| self.own_profile())
     }
 
     async fn profile_names(&self) -> Vec<String> {
@@ -416,24 +434,22 @@ async fn once(rig: &Rig, cmd: Command) -> Option<Value> {
 async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
     let (id, verb) = (cmd.id.as_deref(), Some(cmd.command));
     let max_age = rig.settings.mqtt.command_max_age_s * 1000;
-    if let Some(sent) = cmd.sent_ms {
-        let age = unix_millis_now().saturating_sub(sent);
-        if age > max_age {
-            return refused(id, verb, 409, "expired", &format!(
-                "sent {} s ago, longer than mqtt.command_max_age_s ({} s): not carried out; send it again",
-                age / 1000, max_age / 1000));
-        }
+    if let Some((code, why)) = cmd.untimely(unix_millis_now(), max_age) {
+        return refused(id, verb, 409, code, &why);
     }
     let (settings, sup) = (&rig.settings, &rig.sup);
-    let profile = || {
-        cmd.profile
-            .clone()
-            .unwrap_or_else(|| rig.selected.borrow().clone())
-    };
     let done = match cmd.command {
-        Verb::Start => remote::start(settings, sup, profile())
-            .await
-            .map(|scan| json!({"scan": scan})),
+        Verb::Start => {
+            let chosen = cmd
+                .profile
+                .clone()
+                .or_else(|| rig.selected.borrow().clone());
+            match chosen {
+                Some(name) => remote::start(settings, sup, name).await,
+                None => remote::start_configured(settings, sup).await,
+            }
+            .map(|scan| json!({"scan": scan}))
+        }
         Verb::Pause | Verb::Resume | Verb::Stop => {
             let control = match cmd.command {
                 Verb::Pause => Control::Pause,
@@ -443,19 +459,29 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
             remote::control(sup, control).await.map(|()| json!({}))
         }
         Verb::Home => remote::home(sup, "mqtt".into()).await.map(|()| json!({})),
-        Verb::Select => match remote::find_profile(settings, profile()).await {
-            Ok(p) => {
-                *rig.selected.borrow_mut() = p.name.clone();
-                rig.publish(rig.topics.profile(), true, p.name.clone());
-                Ok(json!({"profile": p.name}))
-            }
-            Err(e) => Err(e),
-        },
+        Verb::Select => select(rig, cmd.profile.clone()).await,
     };
     match done {
         Ok(result) => accepted(id, verb, result),
         Err(e) => refused(id, verb, e.status(), e.code(), &e.to_string()),
     }
+}
+
+/// Chooses the profile a Start without one uses: `profile` by name, or
+/// the rig's own (`daemon.profile`, which may be a file) by its name; none
+/// given, the choice stays.
+async fn select(rig: &Rig, profile: Option<String>) -> Result<Value, remote::CommandError> {
+    match profile {
+        Some(name) if name == rig.own_profile() => *rig.selected.borrow_mut() = None,
+        Some(name) => {
+            let found = remote::find_profile(&rig.settings, name).await?;
+            *rig.selected.borrow_mut() = Some(found.name);
+        }
+        None => {}
+    }
+    let name = rig.selected_name();
+    rig.publish(rig.topics.profile(), true, name.clone());
+    Ok(json!({"profile": name}))
 }
 
 /// `[mqtt]` as `scanrig fleet` connects with (a client id of its own, no
