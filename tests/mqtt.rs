@@ -721,6 +721,56 @@ fn a_rig_whose_own_profile_is_a_file_offers_it_to_home_assistant_and_starts_it()
 }
 
 #[test]
+fn photos_waiting_is_what_scanrig_uploads_lists_after_uploads_failed() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    // Every upload fails, and a run gives up on a photo after one try.
+    let rig = rig_on(&broker, "rig-a", "[upload]\nmax_attempts = 1\n");
+    rig.block_destination();
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/status"]);
+    let (code, out) = fleet(&broker, &rig, &["start", "--profile", "six"]);
+    assert_eq!(code, 0, "{out}");
+    let ended = watch.wait("the scan's end", DEADLINE, |m| {
+        let s = status(m);
+        s["state"] == "idle" && s["scan"]["outcome"] == "completed"
+    });
+    // What `scanrig uploads` lists as waiting.
+    let listed = || {
+        let out = rig.run(&["uploads"]);
+        out.expect_code(0);
+        let scan = rig.only_scan();
+        let row = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(scan.as_str()))
+            .unwrap_or_else(|| panic!("{scan} not listed: {}", out.stdout))
+            .to_owned();
+        row.split_whitespace()
+            .nth(5)
+            .expect("the waiting column")
+            .parse::<u64>()
+            .expect(&row)
+    };
+    assert_eq!(listed(), 6);
+    assert_eq!(status(&ended)["backlog"], 6, "{}", ended.text);
+    let (_, out) = fleet(&broker, &rig, &["status", "--json"]);
+    let all: Value = serde_json::from_str(out.trim()).expect(&out);
+    assert_eq!(all["rig-a"]["status"]["backlog"], 6, "{all}");
+
+    // Started again, the rig counts them from the spool at once.
+    running.kill();
+    let _running = daemon(&rig);
+    let again = watch.wait("the status after a restart", DEADLINE, |m| {
+        status(m)["state"] == "idle" && m.text != ended.text
+    });
+    assert_eq!(status(&again)["backlog"], 6, "{}", again.text);
+    assert_eq!(listed(), 6);
+}
+
+#[test]
 fn fleet_start_starts_ten_rigs_together_and_each_scans_every_photo_once() {
     let names: Vec<String> = (0..10).map(|n| format!("rig-{n}")).collect();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
