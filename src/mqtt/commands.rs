@@ -5,7 +5,9 @@
 //! stop, home and select (the profile a Start without one uses). The
 //! answer carries the same id: `{"id", "command", "ok": true, …}` or
 //! `{"id", "command", "ok": false, "status", "code", "error"}` with the
-//! status, code and words the REST API gives for the same refusal.
+//! status, code and words the REST API gives for the same refusal. One
+//! sent longer than `mqtt.command_max_age_s` ago is refused (`expired`),
+//! and so is one from a clock ahead of the rig's (`clock_ahead`).
 //!
 //! The broker may deliver a command more than once (QoS 1). Every id is
 //! written down (fsync) before the command is carried out, and its answer
