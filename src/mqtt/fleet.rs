@@ -94,6 +94,9 @@ struct Targets {
     json: bool,
 }
 
+/// What the broker keeps of each rig: `<prefix>/<rig>/<leaf>`, retained.
+const ROSTER: [&str; 3] = ["status", "availability", "profile"];
+
 /// Wait after the last retained message before the picture is complete
 /// (live updates, which keep coming while rigs scan, do not extend it).
 const QUIET: Duration = Duration::from_millis(300);
@@ -205,18 +208,13 @@ impl Fleet {
 
     async fn subscribe(&self, leaves: &[&str]) -> anyhow::Result<()> {
         for leaf in leaves {
-            self.subscribe_to(format!("{}/+/{leaf}", self.prefix))
-                .await?;
+            self.link
+                .client
+                .subscribe(format!("{}/+/{leaf}", self.prefix), QoS::AtLeastOnce)
+                .await
+                .context("cannot subscribe")?;
         }
         Ok(())
-    }
-
-    async fn subscribe_to(&self, topic: String) -> anyhow::Result<()> {
-        self.link
-            .client
-            .subscribe(topic, QoS::AtLeastOnce)
-            .await
-            .context("cannot subscribe")
     }
 
     /// The rig and topic leaf of a message on `<prefix>/<rig>/<leaf>`.
@@ -228,8 +226,7 @@ impl Fleet {
     /// Every rig with something retained: read until no retained message
     /// has come for [`QUIET`], and at most the timeout.
     async fn rigs(&mut self) -> anyhow::Result<BTreeMap<String, RigView>> {
-        self.subscribe(&["status", "availability", "profile"])
-            .await?;
+        self.subscribe(&ROSTER).await?;
         let mut rigs: BTreeMap<String, RigView> = BTreeMap::new();
         let deadline = Instant::now() + self.timeout;
         let mut quiet = Instant::now() + QUIET;
@@ -371,9 +368,20 @@ impl Fleet {
         if view.availability.as_deref() == Some("online") && !force {
             bail!("{rig} is online: stop its daemon first, or give --force to forget it anyway (it appears again when it next connects)");
         }
+        // Read back on subscriptions to this rig's topics alone, at QoS 0,
+        // which the broker's window of unacknowledged QoS 1 messages (the
+        // other rigs' live status) does not hold back.
+        let client = &self.link.client;
+        for leaf in ROSTER {
+            client
+                .unsubscribe(format!("{}/+/{leaf}", self.prefix))
+                .await?;
+        }
         let topics = Topics::new(&self.prefix, rig);
-        self.subscribe_to(discovery::subscription(&topics, discovery_prefix))
-            .await?;
+        let own = format!("{}/{rig}/+", self.prefix);
+        for filter in [own, discovery::subscription(&topics, discovery_prefix)] {
+            client.subscribe(filter, QoS::AtMostOnce).await?;
+        }
         let mut clear = vec![topics.status(), topics.availability(), topics.profile()];
         clear.extend(discovery::withdraw(&topics, discovery_prefix));
         for topic in &clear {
