@@ -389,7 +389,6 @@ fn normalise(degrees: f64) -> f64 {
     }
 }
 
-/// A file's stem as the profile name.
 /// The name of the profile `name_or_path` gives [`Profile::find`]: a
 /// file's stem, or the name itself.
 pub fn name_of(name_or_path: &str) -> String {
@@ -403,6 +402,7 @@ fn is_path(name_or_path: &str) -> bool {
     name_or_path.contains('/') || name_or_path.ends_with(".toml")
 }
 
+/// A file's stem as the profile name.
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
