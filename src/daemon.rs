@@ -38,6 +38,7 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         let drains = state.due(&settings.spool_dir(), unix_millis_now());
         let mut session = Session::start(rig, drains, log.clone()).await?;
         let sup = session.sup.clone();
+        sup.do_send(state.waiting());
         // Scanning goes on without the page if it cannot be served.
         let web = match crate::web::start(&settings, sup.clone(), &log).await {
             Ok(web) => web,
@@ -174,6 +175,7 @@ async fn retry_waiting(sup: &Addr<Supervisor>, settings: &Settings, log: &Logger
         Ok(Err(e)) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
         Err(e) => return warn!(log, "cannot read the spool to retry uploads"; "error" => %e),
     };
+    sup.do_send(state.waiting());
     for drain in state.due(&settings.spool_dir(), unix_millis_now()) {
         info!(log, "trying the photos still waiting again"; "scan" => %drain.record.id());
         sup.do_send(drain);

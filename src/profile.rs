@@ -230,7 +230,7 @@ impl Profile {
     /// in order, then among the shipped ones) or by path (when it contains
     /// '/' or ends in `.toml`), and checks it.
     pub fn find(name_or_path: &str, dirs: &[PathBuf]) -> Result<Profile, ConfigErrors> {
-        if name_or_path.contains('/') || name_or_path.ends_with(".toml") {
+        if is_path(name_or_path) {
             let path = Path::new(name_or_path);
             return load(&stem(path), &Location::File(path.to_path_buf()), dirs);
         }
@@ -393,6 +393,19 @@ fn normalise(degrees: f64) -> f64 {
     } else {
         a + 0.0
     }
+}
+
+/// The name of the profile `name_or_path` gives [`Profile::find`]: a
+/// file's stem, or the name itself.
+pub fn name_of(name_or_path: &str) -> String {
+    match is_path(name_or_path) {
+        true => stem(Path::new(name_or_path)),
+        false => name_or_path.to_owned(),
+    }
+}
+
+fn is_path(name_or_path: &str) -> bool {
+    name_or_path.contains('/') || name_or_path.ends_with(".toml")
 }
 
 /// A file's stem as the profile name.

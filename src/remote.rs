@@ -116,12 +116,18 @@ pub async fn find_profile(settings: &Settings, name: String) -> Result<Profile, 
     if name.is_empty() || name.contains('/') || name.contains('\\') || name.ends_with(".toml") {
         return Err(CommandError::NotAProfileName(name));
     }
+    load_profile(settings, name).await
+}
+
+/// A profile by name or file, checked for this rig.
+async fn load_profile(settings: &Settings, name_or_path: String) -> Result<Profile, CommandError> {
     let dirs = settings.profiles.dirs.clone();
     let limits = settings.limits();
-    let found =
-        actix_web::web::block(move || Profile::find(&name, &dirs).and_then(|p| p.for_rig(&limits)))
-            .await
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
+    let found = actix_web::web::block(move || {
+        Profile::find(&name_or_path, &dirs).and_then(|p| p.for_rig(&limits))
+    })
+    .await
+    .map_err(|e| CommandError::Internal(e.to_string()))?;
     found.map_err(|e| match e.is_not_found() {
         true => CommandError::NoProfile(e),
         false => CommandError::BadProfile(e),
@@ -136,6 +142,24 @@ pub async fn start(
     profile: String,
 ) -> Result<String, CommandError> {
     let profile = find_profile(settings, profile).await?;
+    start_profile(settings, sup, profile).await
+}
+
+/// Starts a scan of the rig's own profile, `daemon.profile` (a name or a
+/// file: the rig's configuration names it, not a remote client).
+pub async fn start_configured(
+    settings: &Settings,
+    sup: &Addr<Supervisor>,
+) -> Result<String, CommandError> {
+    let profile = load_profile(settings, settings.daemon.profile.clone()).await?;
+    start_profile(settings, sup, profile).await
+}
+
+async fn start_profile(
+    settings: &Settings,
+    sup: &Addr<Supervisor>,
+    profile: Profile,
+) -> Result<String, CommandError> {
     let spool = settings.spool_dir();
     let plan = actix_web::web::block(move || new_plan(&profile, &spool))
         .await

@@ -16,7 +16,7 @@ use scanrig_actors::hooks;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::manifest::Manifest;
 use scanrig_actors::model::{Place, ScanId, ScanPlan};
-use scanrig_actors::supervisor::{Drain, Rig};
+use scanrig_actors::supervisor::{Drain, Rig, Spooled};
 
 use slog::{info, warn, Logger};
 
@@ -255,6 +255,18 @@ impl SpoolState {
                 Drain::due(r.clone(), &backlog, now)
             })
             .collect()
+    }
+
+    /// The photos still waiting of each scan with any (what `scanrig
+    /// uploads` lists, and the status counts).
+    pub fn waiting(&self) -> Spooled {
+        Spooled(
+            self.scans
+                .iter()
+                .map(|s| (s.id().clone(), s.pending_uploads().len()))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        )
     }
 
     /// Every photo (and manifest) still to send, due or not.

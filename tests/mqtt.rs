@@ -21,33 +21,43 @@ fn rig_on(broker: &Broker, name: &str, extra: &str) -> Rig {
     rig
 }
 
-/// A configuration for `scanrig fleet` as the studio, beside `rig`'s.
-fn studio_config(broker: &Broker, rig: &Rig) -> std::path::PathBuf {
-    let studio = rig.root().join("studio.toml");
-    let password = rig.root().join("studio-password");
-    std::fs::write(&password, common::broker::password(STUDIO)).unwrap();
+/// A configuration for `scanrig fleet` as `user`, beside `rig`'s.
+fn user_config(broker: &Broker, rig: &Rig, user: &str) -> std::path::PathBuf {
+    let config = rig.root().join(format!("{user}.toml"));
+    let password = rig.root().join(format!("{user}-password"));
+    std::fs::write(&password, common::broker::password(user)).unwrap();
     std::fs::set_permissions(&password, Permissions::from_mode(0o600)).unwrap();
     std::fs::write(
-        &studio,
+        &config,
         format!(
-            "[mqtt]\nbroker = \"{}\"\nusername = \"studio\"\npassword_file = \"{}\"\n",
+            "[mqtt]\nbroker = \"{}\"\nusername = \"{user}\"\npassword_file = \"{}\"\n",
             broker.url(),
             password.display()
         ),
     )
     .unwrap();
-    studio
+    config
 }
 
-/// `scanrig fleet` as the studio, its output and exit code.
-fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
+/// A configuration for `scanrig fleet` as the studio, beside `rig`'s.
+fn studio_config(broker: &Broker, rig: &Rig) -> std::path::PathBuf {
+    user_config(broker, rig, STUDIO)
+}
+
+/// `scanrig fleet` as `user`, its output and exit code.
+fn fleet_as(broker: &Broker, rig: &Rig, user: &str, args: &[&str]) -> (i32, String) {
     let mut cmd = vec!["fleet"];
     cmd.extend_from_slice(args);
-    let out = rig.run_with(&studio_config(broker, rig), &cmd);
+    let out = rig.run_with(&user_config(broker, rig, user), &cmd);
     (
         out.code.unwrap_or(-1),
         format!("{}{}", out.stdout, out.stderr),
     )
+}
+
+/// `scanrig fleet` as the studio, its output and exit code.
+fn fleet(broker: &Broker, rig: &Rig, args: &[&str]) -> (i32, String) {
+    fleet_as(broker, rig, STUDIO, args)
 }
 
 /// Waits for `rig`'s retained `online`.
@@ -287,6 +297,43 @@ fn the_broker_killed_mid_scan_loses_no_photo_and_the_status_is_right_when_it_ret
 }
 
 #[test]
+fn a_broker_killed_with_the_shipped_settings_keeps_the_status_of_a_rig_that_is_gone() {
+    let Some(mut broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/#"]);
+    watch.wait("an idle status", DEADLINE, |m| {
+        m.topic.ends_with("status") && status(m)["state"] == "idle"
+    });
+    // The rig loses power, then the broker crashes once it has saved.
+    running.kill();
+    watch.wait("offline by the last will", DEADLINE, |m| {
+        m.topic.ends_with("availability") && m.text == "offline"
+    });
+    let gone = std::time::SystemTime::now();
+    common::wait_for("the broker saved its state", DEADLINE, || {
+        broker.saved_at().is_some_and(|at| at > gone)
+    });
+    broker.halt(libc::SIGKILL);
+    broker.run();
+    let kept = broker
+        .client(VIEWER, &["scanrig/rig-a/#"])
+        .gather(Duration::from_millis(500));
+    let text = |leaf: &str| {
+        kept.iter()
+            .find(|m| m.retain && m.topic.ends_with(leaf))
+            .map(|m| m.text.clone())
+            .unwrap_or_else(|| panic!("no retained {leaf}: {kept:?}"))
+    };
+    assert_eq!(text("availability"), "offline");
+    let s: Value = serde_json::from_str(&text("status")).unwrap();
+    assert_eq!(s["state"], "idle", "{s}");
+}
+
+#[test]
 fn a_rig_started_while_the_broker_is_down_scans_and_reports_when_it_comes() {
     let Some(mut broker) = Broker::start(&["rig-a"]) else {
         return;
@@ -327,12 +374,19 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
             "state_class",
             "entity_category",
             "value_template",
+            "json_attributes_topic",
+            "json_attributes_template",
         ],
     ),
     (
         "button",
         &["command_topic"],
-        &["payload_press", "qos", "entity_category"],
+        &[
+            "payload_press",
+            "command_template",
+            "qos",
+            "entity_category",
+        ],
     ),
     (
         "select",
@@ -341,11 +395,13 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
     ),
 ];
 
-/// Keys every MQTT entity may have (the shared ones from the same pages).
+/// Keys every MQTT entity may have (the shared ones from the same pages;
+/// `default_entity_id`, HA 2025.10's replacement of `object_id`, which
+/// earlier versions leave aside).
 const HA_COMMON: [&str; 9] = [
     "name",
     "unique_id",
-    "object_id",
+    "default_entity_id",
     "device",
     "availability_topic",
     "payload_available",
@@ -353,6 +409,53 @@ const HA_COMMON: [&str; 9] = [
     "icon",
     "enabled_by_default",
 ];
+
+/// What Home Assistant makes of `template` for the payload `value` (read
+/// as JSON too, for `value_json`): rendered by Jinja2 in the sandbox HA
+/// renders in, with HA's `now()`.
+fn ha_render(template: &str, value: &str) -> String {
+    const SCRIPT: &str = r#"
+import datetime, json, sys
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+env = ImmutableSandboxedEnvironment()
+env.globals["now"] = lambda: datetime.datetime.now().astimezone()
+try:
+    value_json = json.loads(sys.argv[2])
+except ValueError:
+    value_json = None
+sys.stdout.write(env.from_string(sys.argv[1]).render(value=sys.argv[2], value_json=value_json))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, template, value])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "rendering {template} (python3-jinja2 installed?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// rig-a's discovery config of `object` among `configs`.
+fn config_of(configs: &[Message], component: &str, object: &str) -> Value {
+    let topic = format!("homeassistant/{component}/scanrig_rig-a/{object}/config");
+    configs
+        .iter()
+        .find(|m| m.topic == topic)
+        .unwrap_or_else(|| panic!("no {topic}"))
+        .json()
+}
+
+/// What HA sends when `button` is pressed.
+fn press(button: &Value) -> String {
+    ha_render(
+        button["command_template"]
+            .as_str()
+            .expect("a command_template"),
+        button["payload_press"].as_str().expect("a payload_press"),
+    )
+}
 
 /// Checks a discovery message against [`HA_SCHEMA`]; `[a-zA-Z0-9_-]` ids
 /// in the topic as HA's discovery topic format asks.
@@ -386,6 +489,13 @@ fn check_discovery(topic: &str, config: &Value) -> &'static str {
             "{topic}: {key} is not documented for a {component}"
         );
     }
+    // The entity id HA gave before (from `object_id`, slugged), kept.
+    let unique = config["unique_id"].as_str().expect("a unique_id");
+    assert_eq!(
+        config["default_entity_id"],
+        format!("{component}.{}", unique.replace('-', "_")),
+        "{config}"
+    );
     let ids = &config["device"]["identifiers"];
     assert!(
         ids.as_array().is_some_and(|a| !a.is_empty()),
@@ -428,16 +538,8 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         components,
         ["button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor"]
     );
-    let start = configs
-        .iter()
-        .find(|m| m.topic.contains("/button/") && m.topic.contains("start"))
-        .expect("a Start button")
-        .json();
-    let select = configs
-        .iter()
-        .find(|m| m.topic.contains("/select/"))
-        .expect("a profile select")
-        .json();
+    let start = config_of(&configs, "button", "start");
+    let select = config_of(&configs, "select", "profile");
     assert!(
         select["options"]
             .as_array()
@@ -446,24 +548,88 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         "{select}"
     );
 
-    // HA choosing a profile and pressing Start: what it would send.
+    // HA choosing a profile and pressing Start: what it sends.
     let studio = broker.client(STUDIO, &["scanrig/rig-a/reply", "scanrig/rig-a/events"]);
-    let choose = select["command_template"]
-        .as_str()
-        .unwrap()
-        .replace("{{ value | tojson }}", "\"six\"");
+    let cmd = start["command_topic"].as_str().unwrap();
+    let choose = ha_render(select["command_template"].as_str().unwrap(), "six");
     studio.publish(select["command_topic"].as_str().unwrap(), false, choose);
     let chosen = studio.wait("six selected", DEADLINE, |m| m.topic.ends_with("reply"));
     assert_eq!(chosen.json()["profile"], "six", "{}", chosen.text);
-    studio.publish(
-        start["command_topic"].as_str().unwrap(),
-        false,
-        start["payload_press"].as_str().unwrap(),
+    let pressed = press(&start);
+    let sent: Value = serde_json::from_str(&pressed).expect(&pressed);
+    assert!(
+        sent["id"].is_string() && sent["sent_ms"].is_u64(),
+        "{pressed}"
+    );
+    assert_ne!(
+        sent["id"],
+        serde_json::from_str::<Value>(&press(&start)).unwrap()["id"],
+        "each press has an id of its own"
+    );
+    let reply = |what: &str, id: &Value| {
+        studio
+            .wait(what, DEADLINE, |m| {
+                m.topic.ends_with("reply") && m.json()["id"] == *id
+            })
+            .json()
+    };
+    studio.publish(cmd, false, pressed.as_str());
+    let first = reply("the answer to the press", &sent["id"]);
+    assert_eq!(first["ok"], true, "{first}");
+    // The same press delivered again (as after a reconnection): answered
+    // alike, not carried out again.
+    studio.publish(cmd, false, pressed.as_str());
+    assert_eq!(
+        reply("the answer to the press delivered again", &sent["id"]),
+        first
     );
     studio.wait("the scan finished", DEADLINE, |m| {
         m.topic.ends_with("events") && m.json()["event"] == "finished"
     });
     assert_six_delivered(&rig);
+
+    // A command from a clock a minute ahead, and one the rig does not
+    // know: refused, each answered with its id.
+    let ahead = common::unix_ms() + 60_000;
+    studio.publish(
+        cmd,
+        false,
+        format!(r#"{{"id": "ha-ahead", "command": "pause", "sent_ms": {ahead}}}"#),
+    );
+    let answer = reply("the answer from a clock ahead", &"ha-ahead".into());
+    assert_eq!(
+        (answer["ok"].clone(), answer["code"].clone()),
+        (false.into(), "clock_ahead".into()),
+        "{answer}"
+    );
+    studio.publish(cmd, false, r#"{"id": "ha-odd", "command": "explode"}"#);
+    let answer = reply("the answer to an unknown command", &"ha-odd".into());
+    assert_eq!(
+        (answer["ok"].clone(), answer["code"].clone()),
+        (false.into(), "bad_request".into()),
+        "{answer}"
+    );
+
+    // A long fault: HA's state keeps 255 characters, its attributes the
+    // whole message.
+    let fault = config_of(&configs, "sensor", "last_fault");
+    let message = "the camera stopped answering; ".repeat(20);
+    let status =
+        serde_json::json!({"state": "fault", "last_error": {"message": message}}).to_string();
+    let state = ha_render(fault["value_template"].as_str().unwrap(), &status);
+    assert!(
+        state.chars().count() <= 255 && state.starts_with("the camera stopped answering;"),
+        "{state}"
+    );
+    let attributes = ha_render(fault["json_attributes_template"].as_str().unwrap(), &status);
+    let attributes: Value = serde_json::from_str(&attributes).expect(&attributes);
+    assert_eq!(attributes["message"], message.as_str());
+    assert_eq!(fault["json_attributes_topic"], fault["state_topic"]);
+    let none = ha_render(
+        fault["value_template"].as_str().unwrap(),
+        r#"{"state": "idle", "last_error": null}"#,
+    );
+    assert_eq!(none, "none");
 
     // Discovery turned off: the rig's entities are removed.
     running.kill();
@@ -482,6 +648,126 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         fresh.gather(Duration::from_millis(500)).is_empty(),
         "nothing retained for HA"
     );
+}
+
+#[test]
+fn a_rig_whose_own_profile_is_a_file_offers_it_to_home_assistant_and_starts_it() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = Rig::new();
+    let mine = rig.root().join("elsewhere/mine.toml");
+    std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
+    std::fs::write(&mine, ring_profile(6, 5)).unwrap();
+    let extra = format!(
+        "discovery = true\n[daemon]\nprofile = \"{}\"",
+        mine.display()
+    );
+    rig.configure(&broker.rig_config("rig-a", rig.root(), &extra));
+    rig.profile("six", &ring_profile(6, 5));
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let configs = broker
+        .client(STUDIO, &["homeassistant/#", "scanrig/rig-a/profile"])
+        .gather(Duration::from_secs(2));
+    let chosen = configs
+        .iter()
+        .find(|m| m.topic == "scanrig/rig-a/profile")
+        .expect("the profile chosen");
+    assert_eq!(chosen.text, "mine");
+    let configs: Vec<Message> = configs
+        .into_iter()
+        .filter(|m| m.topic.starts_with("homeassistant/"))
+        .collect();
+    let select = config_of(&configs, "select", "profile");
+    let options = select["options"].as_array().unwrap();
+    assert!(
+        options.contains(&"mine".into()) && options.contains(&"six".into()),
+        "{select}"
+    );
+
+    // Another profile, then the rig's own again by its name.
+    let studio = broker.client(STUDIO, &["scanrig/rig-a/reply", "scanrig/rig-a/status"]);
+    let cmd = select["command_topic"].as_str().unwrap();
+    for name in ["six", "mine"] {
+        studio.publish(
+            cmd,
+            false,
+            ha_render(select["command_template"].as_str().unwrap(), name),
+        );
+        let answer = studio
+            .wait("the choice", DEADLINE, |m| m.topic.ends_with("reply"))
+            .json();
+        assert_eq!(
+            (answer["ok"].clone(), answer["profile"].clone()),
+            (true.into(), name.into()),
+            "{answer}"
+        );
+    }
+    // HA's Start scans it.
+    studio.publish(cmd, false, press(&config_of(&configs, "button", "start")));
+    let answer = studio
+        .wait("the answer to Start", DEADLINE, |m| {
+            m.topic.ends_with("reply")
+        })
+        .json();
+    assert_eq!(answer["ok"], true, "{answer}");
+    studio.wait("the scan of mine completed", DEADLINE, |m| {
+        let s = status(m);
+        m.topic.ends_with("status")
+            && s["scan"]["profile"] == "mine"
+            && s["scan"]["outcome"] == "completed"
+    });
+}
+
+#[test]
+fn photos_waiting_is_what_scanrig_uploads_lists_after_uploads_failed() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    // Every upload fails, and a run gives up on a photo after one try.
+    let rig = rig_on(&broker, "rig-a", "[upload]\nmax_attempts = 1\n");
+    rig.block_destination();
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/status"]);
+    let (code, out) = fleet(&broker, &rig, &["start", "--profile", "six"]);
+    assert_eq!(code, 0, "{out}");
+    let ended = watch.wait("the scan's end", DEADLINE, |m| {
+        let s = status(m);
+        s["state"] == "idle" && s["scan"]["outcome"] == "completed"
+    });
+    // What `scanrig uploads` lists as waiting.
+    let listed = || {
+        let out = rig.run(&["uploads"]);
+        out.expect_code(0);
+        let scan = rig.only_scan();
+        let row = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(scan.as_str()))
+            .unwrap_or_else(|| panic!("{scan} not listed: {}", out.stdout))
+            .to_owned();
+        row.split_whitespace()
+            .nth(5)
+            .expect("the waiting column")
+            .parse::<u64>()
+            .expect(&row)
+    };
+    assert_eq!(listed(), 6);
+    assert_eq!(status(&ended)["backlog"], 6, "{}", ended.text);
+    let (_, out) = fleet(&broker, &rig, &["status", "--json"]);
+    let all: Value = serde_json::from_str(out.trim()).expect(&out);
+    assert_eq!(all["rig-a"]["status"]["backlog"], 6, "{all}");
+
+    // Started again, the rig counts them from the spool at once.
+    running.kill();
+    let _running = daemon(&rig);
+    let again = watch.wait("the status after a restart", DEADLINE, |m| {
+        status(m)["state"] == "idle" && m.text != ended.text
+    });
+    assert_eq!(status(&again)["backlog"], 6, "{}", again.text);
+    assert_eq!(listed(), 6);
 }
 
 #[test]
@@ -573,6 +859,192 @@ fn fleet_watch_follows_every_rig_s_events_until_ctrl_c() {
         assert_eq!(count(rig, "photo"), 6, "{rig}: {}", out.stdout);
         assert_eq!(count(rig, "finished"), 1, "{rig}: {}", out.stdout);
     }
+}
+
+#[test]
+fn fleet_watch_goes_on_printing_after_the_broker_restarts() {
+    let Some(mut broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let studio = studio_config(&broker, &rig);
+    let mut watch = Running::start(rig.command_with(&studio, &["fleet", "watch", "--json"]));
+    watch.wait_until("the watch connected", DEADLINE, || {
+        broker.log().contains("u'studio'")
+    });
+    broker.halt(libc::SIGTERM);
+    broker.run();
+    // Both back on the new broker (its log starts afresh).
+    watch.wait_until("the watch and the rig reconnected", DEADLINE, || {
+        let log = broker.log();
+        log.contains("u'studio'") && log.contains("u'rig-a'")
+    });
+    let (code, out) = fleet(&broker, &rig, &["start", "--profile", "six"]);
+    assert_eq!(code, 0, "{out}");
+    let finished = |w: &Running| w.stdout().contains("\"event\":\"finished\"");
+    common::wait_for("the scan after the restart, printed", DEADLINE, || {
+        finished(&watch)
+    });
+    watch.signal(libc::SIGINT);
+    let out = watch.wait(DEADLINE);
+    let scan = rig.only_scan();
+    let started: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect(l))
+        .filter(|e| e["event"] == "started")
+        .collect();
+    assert_eq!(started.len(), 1, "{}", out.stdout);
+    assert_eq!(started[0]["data"]["scan"], scan.as_str(), "{}", out.stdout);
+}
+
+#[test]
+fn fleet_commands_end_in_time_while_rigs_publish_their_status_without_a_pause() {
+    let Some(broker) = Broker::start(&["rig-a", "rig-b"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "");
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    /// Stops the publishing when the test ends, passed or not.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        let _stop = Stop(&stop);
+        // rig-b (no scanrig behind it, so it answers nothing) publishes
+        // its status ten times a second, as a busy rig may.
+        s.spawn(|| {
+            let b = broker.client("rig-b", &[]);
+            b.publish("scanrig/rig-b/availability", true, "online");
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                b.publish(
+                    "scanrig/rig-b/status",
+                    true,
+                    format!(
+                        r#"{{"state": "scanning", "scan": {{"captured": {n}, "planned": 1000}}}}"#
+                    ),
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let studio = studio_config(&broker, &rig);
+        let timed = |args: &[&str], within: Duration| {
+            let started = std::time::Instant::now();
+            let out = Running::start(rig.command_with(&studio, args)).wait(within);
+            (out, started.elapsed())
+        };
+        let (out, took) = timed(&["fleet", "status"], Duration::from_secs(8));
+        out.expect_code(0);
+        assert!(
+            out.stdout.contains("rig-a") && out.stdout.contains("rig-b"),
+            "{}",
+            out.stdout
+        );
+        assert!(took < Duration::from_secs(3), "fleet status took {took:?}");
+        let (out, took) = timed(
+            &["fleet", "--timeout", "2", "pause"],
+            Duration::from_secs(12),
+        );
+        // rig-a got the command and refused it (nothing to pause); rig-b
+        // never answers.
+        assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+        let line = |name: &str| {
+            out.stdout
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("no line of {name}: {}", out.stdout))
+                .to_owned()
+        };
+        assert!(
+            line("rig-a").contains("refused (conflict)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            line("rig-b").contains("no answer in time"),
+            "{}",
+            out.stdout
+        );
+        assert!(took < Duration::from_secs(6), "fleet pause took {took:?}");
+    });
+}
+
+#[test]
+fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "discovery = true");
+    let running = daemon(&rig);
+    online(&broker, "rig-a");
+    let retained = || {
+        broker
+            .client(VIEWER, &["scanrig/rig-a/#"])
+            .gather(Duration::from_millis(500))
+            .into_iter()
+            .filter(|m| m.retain && !m.text.is_empty())
+            .map(|m| m.topic)
+            .collect::<Vec<String>>()
+    };
+    let entities = || {
+        broker
+            .client(STUDIO, &["homeassistant/#"])
+            .gather(Duration::from_millis(500))
+            .into_iter()
+            .filter(|m| !m.text.is_empty())
+            .count()
+    };
+    assert_eq!(entities(), 8);
+
+    // Online: refused, nothing cleared.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("rig-a is online") && out.contains("--force"),
+        "{out}"
+    );
+    assert!(!out.contains("forgot"), "{out}");
+    assert_eq!(entities(), 8, "its Home Assistant entities are kept");
+
+    // A rig the broker never saw.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-x"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no such rig"), "{out}");
+
+    // Gone, but forgotten by a user the ACL does not let write.
+    running.kill();
+    let watch = broker.client(VIEWER, &["scanrig/rig-a/availability"]);
+    watch.wait("offline", DEADLINE, |m| m.text == "offline");
+    let (code, out) = fleet_as(&broker, &rig, VIEWER, &["forget", "rig-a"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused to clear 11 of 11 topics"), "{out}");
+    assert!(!out.contains("forgot"), "{out}");
+    assert_eq!(
+        retained().len(),
+        3,
+        "still retained: status, availability, profile"
+    );
+
+    // By the studio: cleared, and quietly.
+    let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.trim(),
+        "forgot rig-a; if it is still running it appears again when it reconnects"
+    );
+    assert!(retained().is_empty(), "{:?}", retained());
+    assert_eq!(entities(), 0);
+    let (code, out) = fleet(&broker, &rig, &["status"]);
+    assert_eq!((code, out.trim()), (0, "no rigs on this broker"));
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! stop, home and select (the profile a Start without one uses). The
 //! answer carries the same id: `{"id", "command", "ok": true, …}` or
 //! `{"id", "command", "ok": false, "status", "code", "error"}` with the
-//! status, code and words the REST API gives for the same refusal.
+//! status, code and words the REST API gives for the same refusal. One
+//! sent longer than `mqtt.command_max_age_s` ago is refused (`expired`),
+//! and so is one from a clock ahead of the rig's (`clock_ahead`).
 //!
 //! The broker may deliver a command more than once (QoS 1). Every id is
 //! written down (fsync) before the command is carried out, and its answer
@@ -23,6 +25,11 @@ use serde_json::{json, Value};
 
 /// Command ids remembered.
 pub(crate) const REMEMBERED: usize = 256;
+
+/// How far ahead of the rig's clock a command's `sent_ms` may be, ms
+/// (clocks kept by NTP differ by far less; one further ahead would let a
+/// command outlive `mqtt.command_max_age_s`).
+pub(crate) const CLOCK_AHEAD_MS: u64 = 10_000;
 
 /// What a command asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +82,24 @@ impl Command {
                 format!("not a command: {e}; send {{\"id\": \"…\", \"command\": \"start|pause|resume|stop|home|select\", \"profile\": \"…\"}}"),
             )
         })
+    }
+}
+
+impl Command {
+    /// Why it is not to be carried out at `now` (Unix ms) when commands
+    /// live `max_age_ms`: its code and words; `None` when it is in time
+    /// (or says not when it was sent).
+    pub(crate) fn untimely(&self, now: u64, max_age_ms: u64) -> Option<(&'static str, String)> {
+        let sent = self.sent_ms?;
+        if sent > now + CLOCK_AHEAD_MS {
+            return Some(("clock_ahead", format!(
+                "sent_ms is {} s ahead of this rig's clock (more than {} s): not carried out; set both clocks right (NTP) and send it again",
+                (sent - now) / 1000, CLOCK_AHEAD_MS / 1000)));
+        }
+        let age = now.saturating_sub(sent);
+        (age > max_age_ms).then(|| ("expired", format!(
+            "sent {} s ago, longer than mqtt.command_max_age_s ({} s): not carried out; send it again",
+            age / 1000, max_age_ms / 1000)))
     }
 }
 
@@ -221,6 +246,31 @@ mod tests {
         assert_eq!(seen.known("0"), Known::New);
         assert_eq!(seen.known("1"), Known::Unanswered);
         assert_eq!(seen.entries.len(), REMEMBERED);
+    }
+
+    #[test]
+    fn a_command_too_old_or_from_a_clock_ahead_is_untimely() {
+        let now = 1_700_000_000_000;
+        let sent = |ms| Command {
+            id: Some("t".into()),
+            command: Verb::Start,
+            profile: None,
+            sent_ms: ms,
+        };
+        let code = |c: Command| c.untimely(now, 60_000).map(|(code, _)| code);
+        assert_eq!(code(sent(None)), None);
+        assert_eq!(code(sent(Some(now - 60_000))), None);
+        assert_eq!(code(sent(Some(now - 60_001))), Some("expired"));
+        assert_eq!(code(sent(Some(now + CLOCK_AHEAD_MS))), None);
+        assert_eq!(
+            code(sent(Some(now + CLOCK_AHEAD_MS + 1))),
+            Some("clock_ahead")
+        );
+        // A year ahead: not kept for a year.
+        let (_, why) = sent(Some(now + 31_536_000_000))
+            .untimely(now, 60_000)
+            .unwrap();
+        assert!(why.contains("31536000 s ahead"), "{why}");
     }
 
     #[test]

@@ -25,13 +25,23 @@ fn node(rig: &str) -> String {
     format!("scanrig_{rig}")
 }
 
+/// What every command from Home Assistant carries, made by HA's template
+/// at each press: an id of its own (the time in ms and a random number;
+/// HA's templates allow a range of at most 100000) and when it was sent,
+/// so that it is carried out once and not once it is stale, like a
+/// command from `scanrig fleet`.
+const STAMP: &str = r#""id": "ha-{{ (now().timestamp() * 1000) | int }}-{{ range(100000) | random }}", "sent_ms": {{ (now().timestamp() * 1000) | int }}"#;
+
+/// Longest state HA keeps (a longer one becomes `unknown`).
+const STATE_MAX: usize = 255;
+
 fn entities(topics: &Topics) -> Vec<Entity> {
     let cmd = topics.cmd();
-    let press = |command: &str| json!({"command": command}).to_string();
     let button = |object, name: &str, command: &str, icon: &str| Entity {
         component: "button",
         object,
-        fields: json!({"name": name, "command_topic": cmd, "payload_press": press(command),
+        fields: json!({"name": name, "command_topic": cmd, "payload_press": command,
+            "command_template": format!("{{{STAMP}, \"command\": {{{{ value | tojson }}}}}}"),
             "qos": 1, "icon": icon}),
     };
     let sensor = |object, name: &str, template: &str, extra: Value| {
@@ -65,11 +75,14 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             "{{ value_json.backlog }}",
             json!({"unit_of_measurement": "photos", "state_class": "measurement", "icon": "mdi:cloud-upload"}),
         ),
+        // The state cut to what HA keeps; the whole fault in attributes.
         sensor(
             "last_fault",
             "Last fault",
-            "{{ value_json.last_error.message if value_json.last_error else 'none' }}",
-            json!({"icon": "mdi:alert-circle-outline", "entity_category": "diagnostic"}),
+            &format!("{{{{ value_json.last_error.message | truncate({STATE_MAX}, true, '…', 0) if value_json.last_error else 'none' }}}}"),
+            json!({"icon": "mdi:alert-circle-outline", "entity_category": "diagnostic",
+                "json_attributes_topic": topics.status(),
+                "json_attributes_template": "{{ (value_json.last_error or {}) | tojson }}"}),
         ),
         button("start", "Start", "start", "mdi:play"),
         button("pause", "Pause", "pause", "mdi:pause"),
@@ -97,15 +110,16 @@ pub(super) fn announce(
         component: "select",
         object: "profile",
         fields: json!({"name": "Profile", "command_topic": topics.cmd(),
-            "command_template": "{\"command\": \"select\", \"profile\": {{ value | tojson }}}",
+            "command_template": format!("{{{STAMP}, \"command\": \"select\", \"profile\": {{{{ value | tojson }}}}}}"),
             "state_topic": topics.profile(), "options": profiles, "qos": 1,
             "icon": "mdi:format-list-bulleted"}),
     });
     all.into_iter()
         .map(|e| {
+            let id = format!("{node}_{}", e.object);
             let mut payload = json!({
-                "unique_id": format!("{node}_{}", e.object),
-                "object_id": format!("{node}_{}", e.object),
+                "default_entity_id": format!("{}.{}", e.component, slug(&id)),
+                "unique_id": id,
                 "device": device,
                 "availability_topic": topics.availability(),
                 "payload_available": "online",
@@ -129,6 +143,21 @@ pub(super) fn withdraw(topics: &Topics, discovery_prefix: &str) -> Vec<String> {
         .into_iter()
         .map(|(topic, _)| topic)
         .collect()
+}
+
+/// The topic filter of every config topic of the rig.
+pub(super) fn subscription(topics: &Topics, discovery_prefix: &str) -> String {
+    config_topic(discovery_prefix, "+", &node(&topics.rig), "+")
+}
+
+/// `text` as HA writes an entity id's object part: lower-case letters,
+/// digits and single `_` between them.
+fn slug(text: &str) -> String {
+    text.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 fn config_topic(prefix: &str, component: &str, node: &str, object: &str) -> String {

@@ -3,7 +3,9 @@
 //! at once with each one's answer, their events as they happen, and
 //! forgetting a rig that is gone.
 
-use std::collections::BTreeMap;
+mod print;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -18,6 +20,7 @@ use super::commands::{Command, Verb};
 use super::link::{self, Link, LinkEvent};
 use super::{discovery, fleet_options, Topics};
 use crate::settings::Settings;
+use print::{event_line, print_answers, print_status};
 
 /// `scanrig fleet`'s arguments.
 #[derive(Debug, Args)]
@@ -73,6 +76,10 @@ enum FleetCommand {
     Forget {
         /// The rig's name.
         rig: String,
+        /// Forget it even though it is online (it appears again when it
+        /// next connects).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -87,7 +94,11 @@ struct Targets {
     json: bool,
 }
 
-/// Wait after the last retained message before the picture is complete.
+/// What the broker keeps of each rig: `<prefix>/<rig>/<leaf>`, retained.
+const ROSTER: [&str; 3] = ["status", "availability", "profile"];
+
+/// Wait after the last retained message before the picture is complete
+/// (live updates, which keep coming while rigs scan, do not extend it).
 const QUIET: Duration = Duration::from_millis(300);
 
 /// Runs a `scanrig fleet` command; `false` when a rig refused or did not
@@ -106,13 +117,12 @@ pub fn run(settings: &Settings, args: FleetArgs, log: &Logger) -> anyhow::Result
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let timeout = Duration::from_secs(args.timeout);
     runtime.block_on(async {
         let link = link::open(opts, log);
         let mut fleet = Fleet {
             link,
             prefix: m.prefix.clone(),
-            deadline: Instant::now() + timeout,
+            timeout: Duration::from_secs(args.timeout),
         };
         fleet.connected().await?;
         let (verb, profile, rigs, json) = match args.command {
@@ -122,8 +132,11 @@ pub fn run(settings: &Settings, args: FleetArgs, log: &Logger) -> anyhow::Result
                 return Ok(true);
             }
             FleetCommand::Watch { json } => return fleet.watch(json).await.map(|()| true),
-            FleetCommand::Forget { rig } => {
-                return fleet.forget(&rig, &m.discovery_prefix).await.map(|()| true)
+            FleetCommand::Forget { rig, force } => {
+                return fleet
+                    .forget(&rig, force, &m.discovery_prefix)
+                    .await
+                    .map(|()| true)
             }
             FleetCommand::Start {
                 profile,
@@ -149,35 +162,55 @@ struct RigView {
     profile: Option<String>,
 }
 
+impl RigView {
+    /// What a retained message on `leaf` says (an empty one clears it).
+    fn note(&mut self, leaf: &str, payload: &[u8]) {
+        let text = (!payload.is_empty()).then(|| String::from_utf8_lossy(payload).into_owned());
+        match leaf {
+            "availability" => self.availability = text,
+            "status" => self.status = text.and_then(|t| serde_json::from_str(&t).ok()),
+            "profile" => self.profile = text,
+            _ => {}
+        }
+    }
+
+    /// Whether anything of the rig is left.
+    fn is_known(&self) -> bool {
+        self.availability.is_some() || self.status.is_some() || self.profile.is_some()
+    }
+}
+
 struct Fleet {
     link: Link,
     prefix: String,
-    deadline: Instant,
+    /// The longest wait of each step: connecting, reading the rigs,
+    /// their answers.
+    timeout: Duration,
 }
 
 impl Fleet {
-    /// Waits for the connection (until the deadline).
+    /// Waits for the connection (at most the timeout).
     async fn connected(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + self.timeout;
         let mut why = String::from("no answer");
         loop {
             tokio::select! {
                 e = self.link.events.recv() => match e {
                     Some(LinkEvent::Connected) => return Ok(()),
                     Some(LinkEvent::Lost(e)) => why = e,
-                    Some(LinkEvent::Message(_)) => {}
+                    Some(LinkEvent::Message(_) | LinkEvent::Acked) => {}
                     None => bail!("the MQTT client stopped"),
                 },
-                () = sleep_until(self.deadline) => bail!("cannot reach the MQTT broker: {why}"),
+                () = sleep_until(deadline) => bail!("cannot reach the MQTT broker: {why}"),
             }
         }
     }
 
     async fn subscribe(&self, leaves: &[&str]) -> anyhow::Result<()> {
         for leaf in leaves {
-            let topic = format!("{}/+/{leaf}", self.prefix);
             self.link
                 .client
-                .subscribe(topic, QoS::AtLeastOnce)
+                .subscribe(format!("{}/+/{leaf}", self.prefix), QoS::AtLeastOnce)
                 .await
                 .context("cannot subscribe")?;
         }
@@ -190,36 +223,31 @@ impl Fleet {
         rest.split_once('/')
     }
 
-    /// Every rig with something retained: read until the broker has been
-    /// quiet for [`QUIET`].
+    /// Every rig with something retained: read until no retained message
+    /// has come for [`QUIET`], and at most the timeout.
     async fn rigs(&mut self) -> anyhow::Result<BTreeMap<String, RigView>> {
-        self.subscribe(&["status", "availability", "profile"])
-            .await?;
+        self.subscribe(&ROSTER).await?;
         let mut rigs: BTreeMap<String, RigView> = BTreeMap::new();
+        let deadline = Instant::now() + self.timeout;
         let mut quiet = Instant::now() + QUIET;
         loop {
             tokio::select! {
                 e = self.link.events.recv() => match e {
                     Some(LinkEvent::Message(p)) => {
-                        quiet = Instant::now() + QUIET;
-                        let Some((rig, leaf)) = self.place(&p.topic) else { continue };
-                        let view = rigs.entry(rig.to_owned()).or_default();
-                        let text = String::from_utf8_lossy(&p.payload).into_owned();
-                        match leaf {
-                            "availability" => view.availability = Some(text),
-                            "status" => view.status = serde_json::from_str(&text).ok(),
-                            "profile" => view.profile = Some(text),
-                            _ => {}
+                        if p.retain {
+                            quiet = Instant::now() + QUIET;
                         }
+                        let Some((rig, leaf)) = self.place(&p.topic) else { continue };
+                        rigs.entry(rig.to_owned()).or_default().note(leaf, &p.payload);
                     }
                     Some(_) => {}
                     None => bail!("the MQTT client stopped"),
                 },
-                () = sleep_until(quiet) => break,
+                () = sleep_until(quiet.min(deadline)) => break,
             }
         }
         // An empty retained message is a rig forgotten.
-        rigs.retain(|_, v| v.availability.as_deref().is_some_and(|a| !a.is_empty()));
+        rigs.retain(|_, v| v.is_known());
         Ok(rigs)
     }
 
@@ -266,6 +294,7 @@ impl Fleet {
             waiting.insert(id, rig.clone());
         }
         let mut answers = BTreeMap::new();
+        let deadline = Instant::now() + self.timeout;
         while !waiting.is_empty() {
             tokio::select! {
                 e = self.link.events.recv() => match e {
@@ -279,7 +308,7 @@ impl Fleet {
                     Some(_) => {}
                     None => bail!("the MQTT client stopped"),
                 },
-                () = sleep_until(self.deadline) => break,
+                () = sleep_until(deadline) => break,
             }
         }
         for (_, rig) in waiting {
@@ -292,9 +321,11 @@ impl Fleet {
         Ok(answers)
     }
 
-    /// Prints events until Ctrl-C.
+    /// Prints events until Ctrl-C; subscribes again on every reconnection
+    /// (a new session: the broker forgot the subscriptions).
     async fn watch(&mut self, json: bool) -> anyhow::Result<()> {
-        self.subscribe(&["events", "availability"]).await?;
+        const WATCHED: [&str; 2] = ["events", "availability"];
+        self.subscribe(&WATCHED).await?;
         let stop = tokio::signal::ctrl_c();
         tokio::pin!(stop);
         loop {
@@ -310,6 +341,7 @@ impl Fleet {
                             (_, false) => println!("{rig:<16} {text}"),
                         }
                     }
+                    Some(LinkEvent::Connected) => self.subscribe(&WATCHED).await?,
                     Some(_) => {}
                     None => bail!("the MQTT client stopped"),
                 },
@@ -318,118 +350,78 @@ impl Fleet {
         }
     }
 
-    /// Clears what a rig left retained.
-    async fn forget(&mut self, rig: &str, discovery_prefix: &str) -> anyhow::Result<()> {
+    /// Clears what a rig left retained, once sure it is gone: refused for
+    /// a rig online (unless `force`) and for one the broker holds nothing
+    /// of. Every clearing is read back as the broker passes it on to this
+    /// client's own subscriptions, before it acknowledges it: one that
+    /// does not come back was dropped by the broker's ACL (MQTT 3.1.1
+    /// acknowledges a publish it refuses all the same).
+    async fn forget(
+        &mut self,
+        rig: &str,
+        force: bool,
+        discovery_prefix: &str,
+    ) -> anyhow::Result<()> {
+        let Some(view) = self.rigs().await?.remove(rig) else {
+            bail!("no such rig: the broker holds nothing of {rig:?} (`scanrig fleet status` lists the rigs it knows)");
+        };
+        if view.availability.as_deref() == Some("online") && !force {
+            bail!("{rig} is online: stop its daemon first, or give --force to forget it anyway (it appears again when it next connects)");
+        }
+        // Read back on subscriptions to this rig's topics alone, at QoS 0,
+        // which the broker's window of unacknowledged QoS 1 messages (the
+        // other rigs' live status) does not hold back.
+        let client = &self.link.client;
+        for leaf in ROSTER {
+            client
+                .unsubscribe(format!("{}/+/{leaf}", self.prefix))
+                .await?;
+        }
         let topics = Topics::new(&self.prefix, rig);
+        let own = format!("{}/{rig}/+", self.prefix);
+        for filter in [own, discovery::subscription(&topics, discovery_prefix)] {
+            client.subscribe(filter, QoS::AtMostOnce).await?;
+        }
         let mut clear = vec![topics.status(), topics.availability(), topics.profile()];
         clear.extend(discovery::withdraw(&topics, discovery_prefix));
-        for topic in clear {
+        for topic in &clear {
             self.link
                 .client
                 .publish(topic, QoS::AtLeastOnce, true, Vec::new())
-                .await?;
+                .await
+                .context("cannot send the removal")?;
         }
-        // Disconnecting flushes what was queued.
-        self.link.client.disconnect().await?;
-        while let Some(e) = self.link.events.recv().await {
-            if let LinkEvent::Lost(_) = e {
-                break;
+        let mut refused: BTreeSet<&String> = clear.iter().collect();
+        let mut acked = 0;
+        let deadline = Instant::now() + self.timeout;
+        while acked < clear.len() {
+            tokio::select! {
+                e = self.link.events.recv() => match e {
+                    Some(LinkEvent::Message(p)) if p.payload.is_empty() => {
+                        refused.remove(&p.topic);
+                    }
+                    Some(LinkEvent::Acked) => acked += 1,
+                    Some(_) => {}
+                    None => bail!("the MQTT client stopped"),
+                },
+                () = sleep_until(deadline) => bail!(
+                    "the broker did not acknowledge the removal of {rig} within {} s: it may be only partly forgotten; run this again",
+                    self.timeout.as_secs()),
             }
+        }
+        self.link.client.disconnect().await?;
+        // The connection ends once the broker has it.
+        while self.link.events.recv().await.is_some() {}
+        if !refused.is_empty() {
+            let list: Vec<&str> = refused.iter().map(|t| t.as_str()).collect();
+            bail!(
+                "the broker refused to clear {} of {} topics of {rig} ({}): the user this machine logs in as may not write (or read) them; log in as the studio's user (deploy/mosquitto/acl), and run this again",
+                refused.len(),
+                clear.len(),
+                list.join(", ")
+            );
         }
         println!("forgot {rig}; if it is still running it appears again when it reconnects");
         Ok(())
-    }
-}
-
-/// One event in words.
-fn event_line(rig: &str, text: &str) -> String {
-    let Ok(e) = serde_json::from_str::<Value>(text) else {
-        return format!("{rig:<16} {text}");
-    };
-    let d = &e["data"];
-    let what = match e["event"].as_str().unwrap_or("?") {
-        "photo" => format!(
-            "captured shot {} ({})",
-            d["shot"],
-            d["name"].as_str().unwrap_or("")
-        ),
-        "uploaded" => format!("uploaded shot {}", d["shot"]),
-        "started" => format!(
-            "scan {} started, {} shots",
-            d["scan"].as_str().unwrap_or(""),
-            d["planned"]
-        ),
-        "paused" => format!("paused: {}", d["reason"].as_str().unwrap_or("")),
-        "finished" => format!(
-            "scan {} {}: {} captured, {} uploaded",
-            d["scan"].as_str().unwrap_or(""),
-            d["outcome"].as_str().unwrap_or("paused"),
-            d["captured"],
-            d["uploaded"]
-        ),
-        other => format!("{other} {d}"),
-    };
-    format!("{rig:<16} {what}")
-}
-
-fn print_status(rigs: &BTreeMap<String, RigView>, json: bool) {
-    if json {
-        let all: serde_json::Map<String, Value> = rigs
-            .iter()
-            .map(|(name, v)| {
-                (
-                    name.clone(),
-                    json!({"availability": v.availability, "status": v.status, "profile": v.profile}),
-                )
-            })
-            .collect();
-        println!("{}", Value::Object(all));
-        return;
-    }
-    if rigs.is_empty() {
-        println!("no rigs on this broker");
-        return;
-    }
-    println!(
-        "{:<16} {:<8} {:<10} {:<26} {:>9} {:>8} {:>7}  LAST FAULT",
-        "RIG", "ONLINE", "STATE", "SCAN", "CAPTURED", "UPLOADED", "WAITING"
-    );
-    for (name, v) in rigs {
-        let s = v.status.clone().unwrap_or(Value::Null);
-        let scan = &s["scan"];
-        let count = |k: &str| scan[k].as_u64().map_or("-".into(), |n| n.to_string());
-        println!(
-            "{:<16} {:<8} {:<10} {:<26} {:>9} {:>8} {:>7}  {}",
-            name,
-            v.availability.as_deref().unwrap_or("?"),
-            s["state"].as_str().unwrap_or("?"),
-            scan["id"].as_str().unwrap_or("-"),
-            format!("{}/{}", count("captured"), count("planned")),
-            count("uploaded"),
-            s["backlog"].as_u64().map_or("-".into(), |n| n.to_string()),
-            s["last_error"]["message"].as_str().unwrap_or("-"),
-        );
-    }
-}
-
-fn print_answers(answers: &BTreeMap<String, Value>, json: bool) {
-    if json {
-        println!("{}", json!(answers));
-        return;
-    }
-    for (rig, a) in answers {
-        let words = if a["ok"] == true {
-            match a["scan"].as_str() {
-                Some(scan) => format!("started scan {scan}"),
-                None => "done".into(),
-            }
-        } else {
-            format!(
-                "refused ({}): {}",
-                a["code"].as_str().unwrap_or("?"),
-                a["error"].as_str().unwrap_or("")
-            )
-        };
-        println!("{rig:<16} {words}");
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, Publish,
-    TlsConfiguration, Transport,
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet,
+    Publish, TlsConfiguration, Transport,
 };
 use slog::{info, warn, Logger};
 use tokio::sync::mpsc;
@@ -35,6 +35,9 @@ pub(crate) enum LinkEvent {
     Lost(String),
     /// A message arrived.
     Message(Publish),
+    /// The broker acknowledged a message published with QoS 1 (in the
+    /// order they were published).
+    Acked,
 }
 
 /// A client and what its connection tells.
@@ -120,7 +123,7 @@ pub(crate) fn open(opts: MqttOptions, log: &Logger) -> Link {
 
 /// Polls the event loop: reconnects after a wait that doubles up to
 /// [`BACKOFF_MAX`], and says once when the broker is lost and when it is
-/// back.
+/// back; ends once the client has disconnected.
 async fn drive(mut eventloop: EventLoop, tx: mpsc::Sender<LinkEvent>, log: Logger) {
     let mut backoff = BACKOFF_MIN;
     let mut up = false;
@@ -137,6 +140,10 @@ async fn drive(mut eventloop: EventLoop, tx: mpsc::Sender<LinkEvent>, log: Logge
                 LinkEvent::Connected
             }
             Ok(Event::Incoming(Packet::Publish(p))) => LinkEvent::Message(p),
+            Ok(Event::Incoming(Packet::PubAck(_))) => LinkEvent::Acked,
+            // Our own goodbye: the broker closes the connection, which is
+            // not an outage to report; the events end here.
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
             Ok(_) => continue,
             Err(e) => {
                 if up || backoff == BACKOFF_MIN {

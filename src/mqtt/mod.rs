@@ -2,9 +2,9 @@
 //! publishes its status (retained, the JSON of `GET /api/v1/status`), its
 //! events (those of the web page's stream) and its availability (`online`,
 //! `offline` as the retained last will), takes commands and answers them
-//! ([`commands`]), and may announce itself to Home Assistant
-//! ([`discovery`]). `scanrig fleet` ([`fleet`]) reads and steers every rig
-//! on the broker.
+//! ([`commands`], carried out by [`execute`]), and may announce itself to
+//! Home Assistant ([`discovery`]). `scanrig fleet` ([`fleet`]) reads and
+//! steers every rig on the broker.
 //!
 //! The rig scans as well without the broker: a broker that is away is
 //! tried again with backoff; meanwhile events are dropped and only the
@@ -12,6 +12,7 @@
 
 mod commands;
 mod discovery;
+mod execute;
 pub mod fleet;
 mod link;
 
@@ -23,17 +24,17 @@ use std::time::{Duration, Instant};
 
 use actix::Addr;
 use anyhow::Context as _;
-use rumqttc::{AsyncClient, LastWill, MqttOptions, Publish, QoS};
+use rumqttc::{AsyncClient, LastWill, MqttOptions, QoS};
 use scanrig_actors::clock::unix_millis_now;
-use scanrig_actors::supervisor::{Control, GetStatus, Progress, Supervisor};
+use scanrig_actors::supervisor::{GetStatus, Progress, Supervisor};
 use serde_json::{json, Value};
 use slog::{info, warn, Logger};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
-use crate::remote::{self, status_json};
+use crate::remote::status_json;
 use crate::settings::{Mqtt, Settings};
 use crate::web::{describe, Redactor};
-use commands::{accepted, refused, Command, Known, Seen, Verb};
+use commands::Seen;
 use link::LinkEvent;
 
 /// A rig's topics.
@@ -136,7 +137,7 @@ pub async fn start(
         sup,
         seen: tokio::sync::Mutex::new(seen),
         in_progress: RefCell::new(HashSet::new()),
-        selected: RefCell::new(settings.daemon.profile.clone()),
+        selected: RefCell::new(None),
         up: RefCell::new(false),
         log,
     });
@@ -156,8 +157,9 @@ struct Rig {
     seen: tokio::sync::Mutex<Seen>,
     /// Command ids being carried out.
     in_progress: RefCell<HashSet<String>>,
-    /// The profile a Start without one uses.
-    selected: RefCell<String>,
+    /// The profile a Start without one uses, chosen by name; `None`: the
+    /// rig's own, `daemon.profile` (which may be a file).
+    selected: RefCell<Option<String>>,
     /// Connected to the broker.
     up: RefCell<bool>,
     log: Logger,
@@ -215,9 +217,10 @@ async fn run(
                     status.sent_at = None;
                 }
                 Some(LinkEvent::Lost(_)) => *rig.up.borrow_mut() = false,
+                Some(LinkEvent::Acked) => {}
                 Some(LinkEvent::Message(p)) => {
                     if p.topic == rig.topics.cmd() {
-                        actix::spawn(command(rig.clone(), p));
+                        actix::spawn(execute::command(rig.clone(), p));
                     } else {
                         let _ = rig.client.ack(&p).await;
                     }
@@ -313,10 +316,14 @@ impl Rig {
             warn!(self.log, "cannot subscribe to the command topic"; "error" => %e);
         }
         self.publish(t.availability(), true, "online");
-        self.publish(t.profile(), true, self.selected.borrow().clone());
+        self.publish(t.profile(), true, self.selected_name());
         let m = &self.settings.mqtt;
         if m.discovery {
-            let profiles = self.profile_names().await;
+            let mut profiles = self.profile_names().await;
+            let own = self.own_profile();
+            if !profiles.contains(&own) {
+                profiles.push(own);
+            }
             for (topic, payload) in discovery::announce(t, &m.discovery_prefix, &profiles) {
                 self.publish(topic, true, payload.to_string());
             }
@@ -325,6 +332,19 @@ impl Rig {
                 self.publish(topic, true, Vec::new());
             }
         }
+    }
+
+    /// The name of the rig's own profile, `daemon.profile`.
+    fn own_profile(&self) -> String {
+        crate::profile::name_of(&self.settings.daemon.profile)
+    }
+
+    /// The name of the profile a Start without one uses.
+    fn selected_name(&self) -> String {
+        self.selected
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| self.own_profile())
     }
 
     async fn profile_names(&self) -> Vec<String> {
@@ -351,109 +371,6 @@ impl Rig {
             )
             .await;
         let _ = self.client.disconnect().await;
-    }
-}
-
-/// Carries out one command, once, and answers it.
-async fn command(rig: Rc<Rig>, p: Publish) {
-    let answer = match Command::parse(&p.payload) {
-        Err((id, why)) => Some(refused(id.as_deref(), None, 400, "bad_request", &why)),
-        Ok(cmd) => once(&rig, cmd).await,
-    };
-    if let Some(answer) = answer {
-        rig.publish(rig.topics.reply(), false, answer.to_string());
-    }
-    // Acknowledged only now: were the connection lost before, the broker
-    // delivers it again, and it is recognised.
-    let _ = rig.client.ack(&p).await;
-}
-
-/// The answer to `cmd`, carrying it out unless its id was seen; `None`
-/// when it is being carried out already (its first delivery answers).
-async fn once(rig: &Rig, cmd: Command) -> Option<Value> {
-    let Some(id) = cmd.id.clone() else {
-        return Some(carry_out(rig, &cmd).await);
-    };
-    {
-        let mut seen = rig.seen.lock().await;
-        if rig.in_progress.borrow().contains(&id) {
-            info!(rig.log, "a command delivered again while it is carried out"; "id" => &id);
-            return None;
-        }
-        let known = seen.known(&id);
-        if known != Known::New {
-            info!(rig.log, "a command delivered again is answered, not carried out again"; "id" => &id);
-        }
-        match known {
-            Known::Answered(answer) => return Some(answer),
-            Known::Unanswered => {
-                return Some(refused(Some(&id), Some(cmd.command), 409, "unknown_outcome",
-                    "this command was received before scanrig restarted and may or may not have been carried out; check the status, and send it again with a new id if needed"))
-            }
-            Known::New => {}
-        }
-        if let Err(e) = seen.received(&id) {
-            return Some(refused(
-                Some(&id),
-                Some(cmd.command),
-                500,
-                "internal",
-                &format!("cannot write the command down, so it is not carried out: {e}"),
-            ));
-        }
-        rig.in_progress.borrow_mut().insert(id.clone());
-    }
-    let answer = carry_out(rig, &cmd).await;
-    if let Err(e) = rig.seen.lock().await.answered(&id, &answer) {
-        warn!(rig.log, "cannot write a command's answer down"; "id" => &id, "error" => %e);
-    }
-    rig.in_progress.borrow_mut().remove(&id);
-    Some(answer)
-}
-
-/// Carries out `cmd` with the rules the REST API applies; its answer.
-async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
-    let (id, verb) = (cmd.id.as_deref(), Some(cmd.command));
-    let max_age = rig.settings.mqtt.command_max_age_s * 1000;
-    if let Some(sent) = cmd.sent_ms {
-        let age = unix_millis_now().saturating_sub(sent);
-        if age > max_age {
-            return refused(id, verb, 409, "expired", &format!(
-                "sent {} s ago, longer than mqtt.command_max_age_s ({} s): not carried out; send it again",
-                age / 1000, max_age / 1000));
-        }
-    }
-    let (settings, sup) = (&rig.settings, &rig.sup);
-    let profile = || {
-        cmd.profile
-            .clone()
-            .unwrap_or_else(|| rig.selected.borrow().clone())
-    };
-    let done = match cmd.command {
-        Verb::Start => remote::start(settings, sup, profile())
-            .await
-            .map(|scan| json!({"scan": scan})),
-        Verb::Pause | Verb::Resume | Verb::Stop => {
-            let control = match cmd.command {
-                Verb::Pause => Control::Pause,
-                Verb::Resume => Control::Resume,
-                _ => Control::Stop,
-            };
-            remote::control(sup, control).await.map(|()| json!({}))
-        }
-        Verb::Home => remote::home(sup, "mqtt".into()).await.map(|()| json!({})),
-        Verb::Select => match remote::find_profile(settings, profile()).await {
-            Ok(p) => {
-                *rig.selected.borrow_mut() = p.name.clone();
-                rig.publish(rig.topics.profile(), true, p.name.clone());
-                Ok(json!({"profile": p.name}))
-            }
-            Err(e) => Err(e),
-        },
-    };
-    match done {
-        Ok(result) => accepted(id, verb, result),
-        Err(e) => refused(id, verb, e.status(), e.code(), &e.to_string()),
     }
 }
 

@@ -241,7 +241,11 @@ mod assets {
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
-        ("/connection.js", SCRIPT, include_str!("assets/connection.js")),
+        (
+            "/connection.js",
+            SCRIPT,
+            include_str!("assets/connection.js"),
+        ),
         ("/status.js", SCRIPT, include_str!("assets/status.js")),
         ("/favicon.svg", SVG, include_str!("assets/favicon.svg")),
     ];

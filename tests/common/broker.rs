@@ -30,6 +30,18 @@ pub struct Broker {
     pub port: u16,
 }
 
+/// The persistence settings of deploy/mosquitto/scanrig.conf.
+fn shipped_persistence() -> String {
+    let conf = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/mosquitto/scanrig.conf"),
+    )
+    .expect("deploy/mosquitto/scanrig.conf");
+    conf.lines()
+        .filter(|l| l.starts_with("persistence ") || l.starts_with("autosave_"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// Where Debian puts the broker.
 fn mosquitto() -> Option<PathBuf> {
     ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
@@ -77,8 +89,9 @@ impl Broker {
         let root = unsafe { libc::geteuid() } == 0;
         let config = format!(
             "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {d}/passwd\nacl_file {d}/acl\n\
-             persistence true\npersistence_location {d}/data/\nset_tcp_nodelay true\nlog_dest stderr\n{user}",
+             {persistence}persistence_location {d}/data/\nset_tcp_nodelay true\nlog_dest stderr\n{user}",
             d = dir.path().display(),
+            persistence = shipped_persistence(),
             user = if root { "user root\n" } else { "" },
         );
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("config");
@@ -119,6 +132,14 @@ impl Broker {
             unsafe { libc::kill(child.id() as i32, signal) };
             let _ = child.wait();
         }
+    }
+
+    /// When the broker last saved its state (sessions, retained
+    /// messages) to disk, if it has.
+    pub fn saved_at(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.dir.path().join("data/mosquitto.db"))
+            .and_then(|m| m.modified())
+            .ok()
     }
 
     /// What the broker logged.

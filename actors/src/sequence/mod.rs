@@ -140,6 +140,21 @@ impl Sequence {
         self.shots.iter().filter(|s| in_backlog(**s)).count()
     }
 
+    /// Photos journaled and not at the destination, to be sent now or
+    /// later: of a scan read back from its journal, as many as
+    /// `ScanRecord::pending_uploads`.
+    pub fn waiting(&self) -> usize {
+        self.shots
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    ShotState::Captured | ShotState::Uploading | ShotState::UploadAbandoned
+                )
+            })
+            .count()
+    }
+
     /// Shots in a given state.
     pub fn count(&self, state: ShotState) -> usize {
         self.shots.iter().filter(|s| **s == state).count()

@@ -218,6 +218,10 @@ impl Supervisor {
         let Some(run) = self.runs.remove(scan) else {
             return;
         };
+        match run.seq.waiting() {
+            0 => self.spooled.remove(scan),
+            waiting => self.spooled.insert(scan.clone(), waiting),
+        };
         self.journal.do_send(Close(run.dir.clone()));
         if run.active {
             let summary = run.summary(Some(outcome), &self.policy.destination);

@@ -5,7 +5,7 @@ use actix::prelude::*;
 use scanrig_hardware::panel::ButtonEvent;
 
 use super::ScanSummary;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
@@ -94,6 +94,13 @@ pub struct StopMotors {
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct Leaving;
+
+/// The photos still waiting of each scan in the spool, as its journal
+/// tells ([`ScanRecord::pending_uploads`], what `scanrig uploads` lists):
+/// the status counts those of the scans not in hand.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Spooled(pub BTreeMap<ScanId, usize>);
 
 /// Finishes the uploads of a scan from an earlier run: the photos still
 /// waiting, less those whose next try is not due yet.

@@ -50,7 +50,9 @@ use scanrig_hardware::panel::{Buttons, Indicator, Status};
 use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
-pub use messages::{Drain, Leaving, Ping, Progress, StartScan, StopMotors, Subscribe, Summarise};
+pub use messages::{
+    Drain, Leaving, Ping, Progress, Spooled, StartScan, StopMotors, Subscribe, Summarise,
+};
 pub use operator::Manual;
 pub use progress::progress;
 pub use run::{ScanSummary, StageTimes};
@@ -188,6 +190,8 @@ pub struct Supervisor {
     last_error: Option<LastError>,
     /// The summary of the last scan that ended, for the status.
     last_finished: Option<ScanSummary>,
+    /// Photos waiting in the spool of each scan not in hand.
+    spooled: BTreeMap<ScanId, usize>,
     /// Stops moves in flight.
     halt: Halt,
     /// A motion asked for by hand, while it runs.
@@ -286,6 +290,7 @@ impl Supervisor {
                 devices,
                 last_error: None,
                 last_finished: None,
+                spooled: BTreeMap::new(),
                 halt,
                 motion: None,
                 queued: VecDeque::new(),

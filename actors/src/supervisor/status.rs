@@ -5,7 +5,7 @@ use actix::prelude::*;
 use scanrig_hardware::panel::Status;
 use serde::Serialize;
 
-use super::{ScanSummary, Supervisor};
+use super::{ScanSummary, Spooled, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::coverage::{self, ShotView};
 use crate::manual::Motion;
@@ -116,7 +116,8 @@ pub struct RigStatus {
     pub scan: Option<ScanSummary>,
     /// Why the scan is paused, in words.
     pub paused: Option<String>,
-    /// Photos captured but not yet at the destination, over every scan in hand.
+    /// Photos journaled but not at the destination, of every scan in the
+    /// spool: what `scanrig uploads` lists as waiting.
     pub backlog: usize,
     /// The last error.
     pub last_error: Option<LastError>,
@@ -154,13 +155,12 @@ impl Handler<GetStatus> for Supervisor {
             .find(|r| r.active)
             .or_else(|| self.runs.values().next());
         let paused = run.and_then(|r| r.seq.paused()).map(PauseReason::to_string);
-        let backlog = self
-            .runs
-            .values()
-            .map(|r| {
-                let s = r.summary(None, &self.policy.destination);
-                s.captured - s.uploaded - s.upload_failed
-            })
+        let in_hand: usize = self.runs.values().map(|r| r.seq.waiting()).sum();
+        let spooled: usize = self
+            .spooled
+            .iter()
+            .filter(|(scan, _)| !self.runs.contains_key(*scan))
+            .map(|(_, n)| n)
             .sum();
         MessageResult(RigStatus {
             state,
@@ -168,7 +168,7 @@ impl Handler<GetStatus> for Supervisor {
                 .map(|r| r.summary(None, &self.policy.destination))
                 .or_else(|| self.last_finished.clone()),
             paused,
-            backlog,
+            backlog: in_hand + spooled,
             last_error: self.last_error.clone(),
             devices: self.devices.clone(),
             preview: self.active().is_none(),
@@ -178,6 +178,14 @@ impl Handler<GetStatus> for Supervisor {
                 .and_then(|r| coverage::current(r.seq.states())),
             remaining: run.filter(|r| r.active).and_then(|r| r.remaining()),
         })
+    }
+}
+
+impl Handler<Spooled> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, Spooled(waiting): Spooled, _: &mut Self::Context) {
+        self.spooled = waiting;
     }
 }
 
