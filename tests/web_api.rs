@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::http::{get, post, request, Events};
-use common::web::{error_of, serve, stop, web_daemon};
+use common::web::{error_of, serve, shot_states, stop, web_daemon};
 use common::{ring_profile, rings_of};
 use serde_json::Value;
 
@@ -469,14 +469,7 @@ fn an_interrupted_scan_is_resumed_through_the_api() {
     let finished = events.until("finished", |_| true);
     assert_eq!(finished["outcome"], "completed", "{finished}");
     events.until("status", |s| s["state"] == "idle");
-    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
-    let states: Vec<&str> = shots["shots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["uploaded"; 6]);
+    assert_eq!(shot_states(&base, &scan), ["uploaded"; 6]);
     let done = post(&format!("{base}/scans/{scan}/resume"), None);
     assert_eq!(error_of(&done).0, 404, "a finished scan is not resumed");
     stop(daemon);

@@ -16,7 +16,7 @@ use std::thread;
 
 use common::http::{get, post, Events};
 use common::ring_profile;
-use common::web::{serve, stop, web_daemon};
+use common::web::{serve, shot_states, stop, web_daemon};
 use serde_json::json;
 use webdriver::page::{click, count, coverage, screenshot, screenshot_of, state, wait, PHONE};
 use webdriver::Browser;
@@ -262,14 +262,7 @@ fn a_refused_stream_a_stopped_scan_and_an_interrupted_one() {
         let done = s["scan"]["id"] == scan.as_str() && s["scan"]["outcome"] == "completed";
         Ok((done && s["state"] == "idle").then_some(()))
     });
-    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
-    let states: Vec<&str> = shots["shots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["uploaded"; 8]);
+    assert_eq!(shot_states(&base, &scan), ["uploaded"; 8]);
     drop(browser);
     stop(daemon);
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use common::http::{get, post, request, Events};
 use common::sha256;
-use common::web::{error_of, stop, web_daemon};
+use common::web::{error_of, shot_states, stop, web_daemon};
 
 /// The origin of an API base URL (`http://host:port`).
 fn origin(base: &str) -> &str {
@@ -39,14 +39,7 @@ fn a_past_scan_its_photos_and_its_archive() {
     events.until("finished", |_| true);
     events.until("status", |s| s["state"] == "idle");
 
-    let shots = get(&format!("{base}/scans/{scan}/shots")).json();
-    let states: Vec<&str> = shots["shots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["state"].as_str().unwrap())
-        .collect();
-    assert_eq!(states, ["uploaded"; 6]);
+    assert_eq!(shot_states(&base, &scan), ["uploaded"; 6]);
 
     let manifest = get(&format!("{base}/scans/{scan}")).json()["manifest"].clone();
     let mut want: BTreeMap<String, String> = BTreeMap::new();

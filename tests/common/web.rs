@@ -43,6 +43,17 @@ pub fn error_of(reply: &super::http::Reply) -> (u16, String, String) {
     )
 }
 
+/// The state of each shot of `scan`, as `GET /scans/{id}/shots` lists them.
+pub fn shot_states(base: &str, scan: &str) -> Vec<String> {
+    let shots = super::http::get(&format!("{base}/scans/{scan}/shots")).json();
+    shots["shots"]
+        .as_array()
+        .expect("a list of shots")
+        .iter()
+        .map(|s| s["state"].as_str().expect("a state").to_owned())
+        .collect()
+}
+
 /// Stops the daemon as systemd would; it must exit cleanly.
 pub fn stop(daemon: Running) {
     daemon.signal(libc::SIGTERM);
