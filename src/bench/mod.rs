@@ -248,7 +248,7 @@ fn print_results(r: &Results) {
         r.overhead_per_shot_ms
     );
     println!(
-        "  peak RSS, {} MB photos {:6.1} MB  (target < 40 MB)",
+        "  peak RSS, {} MB photos {:6.1} MB  (target < 16 MB)",
         r.photo_mb, r.peak_rss_mb
     );
     println!(
