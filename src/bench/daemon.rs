@@ -1,7 +1,7 @@
 //! The daemon's memory over many scans: `scanrig daemon` with its web page
-//! on, a page listening to its events, scans of 6 shots started one after
-//! another through the REST API; its resident memory, threads and open
-//! files read every so often.
+//! on, a page listening to its events, scans of 6 small photos started one
+//! after another through the REST API; its resident memory, threads and
+//! open files read every so often.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -41,8 +41,14 @@ pub(super) fn run(tmp: &Path, scans: u32, every: u32) -> anyhow::Result<Vec<Samp
     let name = "daemon-memory";
     let (config, _) = child_files(tmp, name, 0, SHOTS)?;
     let dir = tmp.join(name);
-    // At level info the daemon logs its web page's address.
-    let text = fs::read_to_string(&config)?.replace("level = \"warn\"", "level = \"info\"");
+    // Small photos, so that scans follow one another quickly; at level
+    // info the daemon logs its web page's address.
+    let text = fs::read_to_string(&config)?
+        .replace(
+            "[camera.sim]\n",
+            "[camera.sim]\nwidth = 160\nheight = 120\n",
+        )
+        .replace("level = \"warn\"", "level = \"info\"");
     fs::write(
         &config,
         format!(
