@@ -163,14 +163,17 @@ fn connect(port: u16) -> anyhow::Result<TcpStream> {
 /// One request, the whole reply.
 fn request(port: u16, method: &str, path: &str, body: &str) -> anyhow::Result<String> {
     let mut stream = connect(port)?;
-    write!(
-        stream,
+    let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    // In one write, so that the server has the whole request at once.
+    stream.write_all(request.as_bytes())?;
     let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
+    stream
+        .read_to_string(&mut reply)
+        .with_context(|| format!("no answer to {method} {path}"))?;
     Ok(reply)
 }
 
@@ -196,7 +199,7 @@ impl Events {
         let (mut line, mut name) = (String::new(), String::new());
         loop {
             line.clear();
-            if self.0.read_line(&mut line)? == 0 {
+            if self.0.read_line(&mut line).context("the event stream")? == 0 {
                 bail!("the event stream ended");
             }
             let line = line.trim_end();
