@@ -28,9 +28,9 @@ use crate::profile::Profile;
 /// that one was killed) gets the next free second, so it never writes into
 /// the earlier scan's folders.
 pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
-    let retired = History::ids(spool).with_context(|| index_error(spool))?;
     let mut started = unix_now();
     let mut scan = ScanId::new(started, &profile.name);
+    let retired = History::ids_from(spool, &scan).with_context(|| index_error(spool))?;
     while spool.join(scan.as_str()).exists() || retired.contains(&scan) {
         started += 1;
         scan = ScanId::new(started, &profile.name);

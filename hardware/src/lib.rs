@@ -12,6 +12,8 @@
 //!   status `Indicator`, with simulated ones.
 //! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
 //! - [`jpeg`]: a photo's size in pixels, from its JPEG header.
+//! - `recent`: the simulators' records of what they were asked, kept to
+//!   the latest entries.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod axis;
@@ -19,6 +21,7 @@ pub mod camera;
 pub mod fsutil;
 pub mod jpeg;
 pub mod panel;
+mod recent;
 pub mod units;
 
 pub use units::Degrees;

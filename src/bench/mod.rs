@@ -2,8 +2,8 @@
 //! latencies are modelled on a compact-camera rig, scaled down. Reports wall
 //! time against the theoretical bound, the speed-up over a strictly
 //! sequential run, the controller's overhead per shot, peak memory while
-//! scanning large photos, the simulated camera's rendering cost, and the
-//! CPU an idle daemon uses.
+//! scanning large photos, the simulated camera's rendering cost, the CPU
+//! an idle daemon uses, and a daemon's memory over many scans.
 
 use std::fs;
 use std::io::Write;
@@ -24,6 +24,7 @@ use serde::Serialize;
 use slog::Logger;
 
 mod bracket;
+mod daemon;
 
 use crate::logging::logger;
 use crate::rig;
@@ -64,6 +65,11 @@ pub struct BenchArgs {
     /// Frames of each stop's exposure set in the bracket run (0 skips it).
     #[arg(long, default_value_t = 3)]
     bracket_frames: u32,
+    /// Scans started one after another through a daemon's web API, its
+    /// memory read every 50 (0 skips it; 300 take about a quarter of an
+    /// hour).
+    #[arg(long, default_value_t = 0)]
+    daemon_scans: u32,
 }
 
 /// Stage latencies of the model rig.
@@ -104,6 +110,8 @@ struct Results {
     backlog: Option<BacklogResults>,
     column: Option<ColumnResults>,
     bracket: Option<bracket::BracketResults>,
+    /// The daemon's memory over many scans.
+    daemon_memory: Option<Vec<daemon::Sample>>,
 }
 
 /// The column run: a column of cameras fired together at every stop,
@@ -191,6 +199,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let bracket = (args.bracket_frames > 1)
         .then(|| bracket::run(settings, tmp.path(), n, args.bracket_frames))
         .transpose()?;
+    let daemon_memory = (args.daemon_scans > 0)
+        .then(|| daemon::run(tmp.path(), args.daemon_scans, 50))
+        .transpose()?;
 
     let r = Results {
         shots: n,
@@ -215,6 +226,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         backlog,
         column,
         bracket,
+        daemon_memory,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -299,6 +311,9 @@ fn print_results(r: &Results) {
             ),
             None => println!("  idle daemon, {what}  skipped"),
         }
+    }
+    if let Some(samples) = &r.daemon_memory {
+        daemon::print(samples);
     }
 }
 

@@ -14,16 +14,16 @@
 //! index is pruned to its retention by rewriting it whole (temp file,
 //! fsync, rename).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 use std::path::Path;
 
 use scanrig_hardware::fsutil::{sync_parent, DurableFile};
 use serde::{Deserialize, Serialize};
 
 use crate::backlog::BACKLOG_FILE;
-use crate::journal::{parse_lines, JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
+use crate::journal::{JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
 use crate::model::{Outcome, Place, ScanId};
 
 /// Name of the scans index inside the spool folder.
@@ -105,6 +105,14 @@ impl Retention {
     fn horizon(&self, now: u64) -> u64 {
         now.saturating_sub(self.days.saturating_mul(86_400_000))
     }
+
+    /// Where the scans remembered at `now` begin in `retired` (oldest
+    /// retirement first; `at` tells when one was retired).
+    fn first_kept<T>(&self, retired: &[T], at: impl Fn(&T) -> u64, now: u64) -> usize {
+        let horizon = self.horizon(now);
+        let fresh = retired.partition_point(|s| at(s) < horizon);
+        fresh.max(retired.len().saturating_sub(self.scans))
+    }
 }
 
 /// The scans index as read from the spool.
@@ -120,13 +128,9 @@ pub struct History {
 impl History {
     /// Reads the index of `spool` (empty when there is none).
     pub fn read(spool: &Path) -> io::Result<History> {
-        let (summaries, skipped) = read_index::<RetiredScan>(spool)?;
-        let mut history = History {
-            skipped,
-            ..History::default()
-        };
+        let mut history = History::default();
         let mut by_id: BTreeMap<ScanId, usize> = BTreeMap::new();
-        for scan in summaries {
+        history.skipped = each_line::<RetiredScan>(spool, |_, scan, _| {
             match by_id.get(&scan.id) {
                 // Retired twice (a crash between the summary and the
                 // journal's removal, then a copy of the folder put back):
@@ -137,7 +141,8 @@ impl History {
                     history.scans.push(scan);
                 }
             }
-        }
+            Ok(())
+        })?;
         history.ids = by_id.into_keys().collect();
         Ok(history)
     }
@@ -145,12 +150,14 @@ impl History {
     /// The ids of the retired scans of `spool` only (quicker than
     /// [`History::read`]: the rest of each line is skipped).
     pub fn ids(spool: &Path) -> io::Result<HashSet<ScanId>> {
-        #[derive(Deserialize)]
-        struct Id {
-            id: ScanId,
-        }
-        let (ids, _) = read_index::<Id>(spool)?;
-        Ok(ids.into_iter().map(|i| i.id).collect())
+        ids_where(spool, |_| true)
+    }
+
+    /// The ids of the retired scans of `spool` that sort at or after
+    /// `first` (an id starts with its scan's start time): the few a new
+    /// scan's id could meet, without the ids of every scan remembered.
+    pub fn ids_from(spool: &Path, first: &ScanId) -> io::Result<HashSet<ScanId>> {
+        ids_where(spool, |id| id >= first)
     }
 
     /// Whether the scan is retired.
@@ -160,27 +167,64 @@ impl History {
 
     /// The retired scans remembered at `now`, oldest first.
     pub fn kept(&self, retention: &Retention, now: u64) -> &[RetiredScan] {
-        let horizon = retention.horizon(now);
-        let fresh = self.scans.partition_point(|s| s.retired_at < horizon);
-        let first = fresh.max(self.scans.len().saturating_sub(retention.scans));
-        &self.scans[first..]
+        &self.scans[retention.first_kept(&self.scans, |s| s.retired_at, now)..]
     }
 }
 
-/// The index's lines read as `T`, and the damaged ones.
-fn read_index<T: serde::de::DeserializeOwned>(
+/// The ids of the retired scans of `spool` that `wanted` says to keep.
+fn ids_where(spool: &Path, wanted: impl Fn(&ScanId) -> bool) -> io::Result<HashSet<ScanId>> {
+    let mut ids = HashSet::new();
+    each_line::<Stamp>(spool, |_, stamp, _| {
+        if wanted(&stamp.id) {
+            ids.insert(stamp.id);
+        }
+        Ok(())
+    })?;
+    Ok(ids)
+}
+
+/// A summary read for its id and retirement time only.
+#[derive(Deserialize)]
+struct Stamp {
+    id: ScanId,
+    retired_at: u64,
+}
+
+/// Hands `each` every line of the index of `spool` that reads as `T`: its
+/// number (from 0), the item and its text. One line is in memory at a
+/// time, however many scans the index remembers. Returns the damaged lines
+/// (a torn last line is not one).
+fn each_line<T: serde::de::DeserializeOwned>(
     spool: &Path,
-) -> io::Result<(Vec<T>, Vec<SkippedLine>)> {
-    let bytes = match fs::read(spool.join(INDEX_FILE)) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+    mut each: impl FnMut(usize, T, &[u8]) -> io::Result<()>,
+) -> io::Result<Vec<SkippedLine>> {
+    let file = match fs::File::open(spool.join(INDEX_FILE)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let parsed = parse_lines::<T>(&bytes);
-    Ok((
-        parsed.items.into_iter().map(|(_, item)| item).collect(),
-        parsed.skipped,
-    ))
+    let mut reader = io::BufReader::new(file);
+    let (mut line, mut skipped) = (Vec::new(), Vec::new());
+    // A line that does not read: damaged, unless it is the last.
+    let mut unread: Option<SkippedLine> = None;
+    for n in 0.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        skipped.extend(unread.take());
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        match serde_json::from_slice::<T>(text) {
+            Ok(item) => each(n, item, text)?,
+            Err(e) => {
+                unread = Some(SkippedLine {
+                    line: n + 1,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+    Ok(skipped)
 }
 
 /// Retires a settled scan: `first` is told its summary (to queue its
@@ -242,22 +286,48 @@ pub fn clear_folder(dir: &Path, keep_photos: bool) -> io::Result<()> {
 
 /// Rewrites the index without the scans its retention forgets, once they
 /// are a tenth of it (or a day's worth) past it, so that it is not
-/// rewritten at every retirement.
+/// rewritten at every retirement. Neither the test nor the rewrite holds
+/// more than one summary in memory: a retirement costs the same memory
+/// with ten scans remembered or a thousand.
 fn prune(spool: &Path, retention: &Retention, now: u64) -> io::Result<()> {
-    let history = History::read(spool)?;
     let slack = Retention {
         scans: retention.scans + retention.scans / 10,
         days: retention.days + 1,
     };
-    if history.kept(&slack, now).len() == history.scans.len() {
+    let (mut lines, mut oldest) = (0, u64::MAX);
+    each_line::<Stamp>(spool, |_, stamp, _| {
+        lines += 1;
+        oldest = oldest.min(stamp.retired_at);
+        Ok(())
+    })?;
+    if lines <= slack.scans && oldest >= slack.horizon(now) {
         return Ok(());
     }
+    // Each scan's latest summary, in the order of the index (as
+    // `History::read` has them): which line holds it, and when.
+    let mut latest: Vec<(usize, u64)> = Vec::new();
+    let mut by_id: HashMap<ScanId, usize> = HashMap::new();
+    each_line::<Stamp>(spool, |n, stamp, _| {
+        match by_id.get(&stamp.id) {
+            Some(&at) => latest[at] = (n, stamp.retired_at),
+            None => {
+                by_id.insert(stamp.id, latest.len());
+                latest.push((n, stamp.retired_at));
+            }
+        }
+        Ok(())
+    })?;
+    drop(by_id);
+    let first = retention.first_kept(&latest, |&(_, at)| at, now);
+    let kept: HashSet<usize> = latest[first..].iter().map(|&(n, _)| n).collect();
     let mut out = DurableFile::create(&spool.join(INDEX_FILE))?;
-    for scan in history.kept(retention, now) {
-        let mut line = serde_json::to_vec(scan).map_err(io::Error::other)?;
-        line.push(b'\n');
-        out.write_all(&line)?;
-    }
+    each_line::<serde::de::IgnoredAny>(spool, |n, _, text| {
+        if kept.contains(&n) {
+            out.write_all(text)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
     out.commit()?;
     Ok(())
 }

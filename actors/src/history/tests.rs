@@ -1,4 +1,8 @@
-//! Unit tests of the scans index: retiring, a torn last line, retention.
+//! Unit tests of the scans index: retiring, a torn last line, retention,
+//! the memory a retirement holds (counted by this test binary's allocator).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 
 use super::*;
 use crate::journal::tests::{file, plan};
@@ -159,4 +163,121 @@ fn retention_forgets_the_oldest_and_the_stale() {
     let history = History::read(spool.path()).unwrap();
     assert_eq!(history.scans.len(), 5);
     assert_eq!(history.scans.last().unwrap().id, *record.id());
+}
+
+/// Counts the bytes each thread holds, and the most it held.
+struct Counting;
+
+thread_local! {
+    static HELD: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn held(change: isize) {
+    // A thread being torn down counts no more.
+    let _ = HELD.try_with(|held| {
+        let now = held.get() + change;
+        held.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+// SAFETY: every call goes to the system allocator unchanged; the counts
+// are thread-local cells, which neither allocate nor lock.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            held(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        held(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        let q = System.realloc(p, layout, size);
+        if !q.is_null() {
+            held(size as isize - layout.size() as isize);
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// The most memory `f` held at once on this thread, in bytes.
+fn peak_of(f: impl FnOnce()) -> usize {
+    let before = HELD.with(Cell::get);
+    PEAK.with(|peak| peak.set(before));
+    f();
+    (PEAK.with(Cell::get) - before) as usize
+}
+
+#[test]
+fn a_retirement_holds_one_summary_in_memory_however_many_are_remembered() {
+    let spool = tempfile::tempdir().unwrap();
+    let record = scan(spool.path(), true);
+    // A thousand scans of 36 photos remembered: 4 KB a line, 4 MB in all.
+    let mut summary = RetiredScan::from_record(&record, 0).unwrap();
+    summary.photos = (1..=36)
+        .map(|n| {
+            let name = format!("object_{n:04}_r1_az{:05.1}_t+00.0.jpg", f64::from(n) * 10.0);
+            let id = format!("/srv/scans/rig-1/20261207T120000Z-object/{name}");
+            (name, id)
+        })
+        .collect();
+    let mut index = Vec::new();
+    for i in 0..1000u64 {
+        summary.id = ScanId::from_existing(&format!("scan-{i:04}"));
+        summary.retired_at = i;
+        index.extend(serde_json::to_vec(&summary).unwrap());
+        index.push(b'\n');
+    }
+    assert!(index.len() > 4_000_000, "{}", index.len());
+    fs::write(spool.path().join(INDEX_FILE), &index).unwrap();
+    let now = 2000;
+
+    let remembered = Retention {
+        scans: 1000,
+        days: 30,
+    };
+    let retiring = peak_of(|| {
+        assert!(retire(spool.path(), &record, false, &remembered, now, |_| Ok(())).unwrap());
+    });
+    assert!(retiring < 64 * 1024, "retiring held {retiring} bytes");
+    let ids = peak_of(|| assert_eq!(History::ids(spool.path()).unwrap().len(), 1001));
+    assert!(ids < 256 * 1024, "reading the ids held {ids} bytes");
+    // A new scan's id meets only those of scans started since.
+    let since = ScanId::from_existing("scan-0998");
+    let mut later = HashSet::new();
+    let from = peak_of(|| later = History::ids_from(spool.path(), &since).unwrap());
+    let mut later: Vec<_> = later.iter().map(ScanId::as_str).collect();
+    later.sort_unstable();
+    assert_eq!(later, ["scan-0998", "scan-0999"]);
+    assert!(from < 32 * 1024, "reading the later ids held {from} bytes");
+
+    // Retiring the next one prunes the index down to 900 scans: no more.
+    let fewer = Retention {
+        scans: 900,
+        days: 30,
+    };
+    let mut next = scan(spool.path(), true);
+    next.plan.scan = ScanId::from_existing("20270115T120000Z-t");
+    fs::create_dir_all(spool.path().join(next.id().as_str())).unwrap();
+    let pruning = peak_of(|| {
+        assert!(retire(spool.path(), &next, false, &fewer, now, |_| Ok(())).unwrap());
+    });
+    assert!(pruning < 256 * 1024, "pruning held {pruning} bytes");
+    let history = History::read(spool.path()).unwrap();
+    let ids: Vec<&str> = history.scans.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids.len(), 900);
+    assert_eq!(&ids[..2], ["scan-0102", "scan-0103"]);
+    assert_eq!(&ids[898..], [record.id().as_str(), next.id().as_str()]);
+    assert_eq!(history.scans[0].photos, summary.photos);
+    assert!(history.skipped.is_empty());
 }

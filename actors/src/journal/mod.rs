@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -152,11 +153,15 @@ impl JournalWriter {
     /// last line cut off; its folder must exist.
     pub fn open_file(path: &Path) -> io::Result<JournalWriter> {
         let created = !path.exists();
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .create(true)
+            .append(true)
+            .open(path)?;
         if created {
             scanrig_hardware::fsutil::sync_parent(path)?;
         } else {
-            drop_torn_line(&file, path)?;
+            drop_torn_line(&file)?;
         }
         Ok(JournalWriter {
             file,
@@ -189,15 +194,34 @@ impl JournalWriter {
     }
 }
 
-/// Truncates `file` (the journal at `path`) after its last complete line.
-/// The torn record never counted: [`replay`] ignores it.
-fn drop_torn_line(file: &File, path: &Path) -> io::Result<()> {
-    let bytes = fs::read(path)?;
-    if bytes.is_empty() || bytes.ends_with(b"\n") {
+/// Truncates `file` after its last complete line. The torn record never
+/// counted: [`replay`] ignores it. Only the end of the file is read, a
+/// block at a time back to the last newline.
+fn drop_torn_line(file: &File) -> io::Result<()> {
+    let len = file.metadata()?.len();
+    let mut last = [0u8];
+    if len == 0 {
         return Ok(());
     }
-    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    file.set_len(keep as u64)?;
+    file.read_exact_at(&mut last, len - 1)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    let mut block = vec![0u8; 64 * 1024];
+    let mut end = len;
+    let keep = loop {
+        let start = end.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        if start == 0 {
+            break 0;
+        }
+        end = start;
+    };
+    file.set_len(keep)?;
     file.sync_data()
 }
 

@@ -9,6 +9,7 @@ use super::{
     Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result, StopKind, Ticket,
     Travel,
 };
+use crate::recent::Recent;
 use crate::Degrees;
 
 /// How a simulated axis behaves.
@@ -33,7 +34,7 @@ struct Motor {
     config: SimAxisConfig,
     position: Degrees,
     energised: bool,
-    moves: Vec<MoveReport>,
+    moves: Recent<MoveReport>,
     homings: u32,
     move_attempts: u32,
     faults: u32,
@@ -62,7 +63,7 @@ impl SimAxis {
                 config,
                 position: Degrees::ZERO,
                 energised: false,
-                moves: Vec::new(),
+                moves: Recent::default(),
                 homings: 0,
                 move_attempts: 0,
                 faults: 0,
@@ -92,9 +93,10 @@ impl SimAxis {
         }
     }
 
-    /// Every completed move, oldest first, over all sessions.
+    /// The completed moves, oldest first, over all sessions (the latest
+    /// thousand).
     pub fn moves(&self) -> Vec<MoveReport> {
-        lock(&self.motor).moves.clone()
+        lock(&self.motor).moves.to_vec()
     }
 
     /// How many times the motor was homed.

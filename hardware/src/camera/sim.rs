@@ -15,6 +15,7 @@ use super::{
     DownloadedFile, Exposure, Result, Setting,
 };
 use crate::fsutil::{DurableFile, FileDigest};
+use crate::recent::Recent;
 use crate::Degrees;
 
 /// Where the simulated camera keeps its photos.
@@ -156,7 +157,7 @@ struct Device {
     faults: u32,
     connects: u32,
     settings: BTreeMap<String, String>,
-    applied: Vec<BTreeMap<String, String>>,
+    applied: Recent<BTreeMap<String, String>>,
     /// Where the focus drive has moved the lens's focus, in steps.
     focus: i32,
 }
@@ -287,7 +288,7 @@ impl SimCamera {
                 faults: 0,
                 connects: 0,
                 settings: BTreeMap::new(),
-                applied: Vec::new(),
+                applied: Recent::default(),
                 focus: 0,
             })),
         }
@@ -341,9 +342,10 @@ impl SimCamera {
         lock(&self.device).connects
     }
 
-    /// The settings of every successful `apply_settings`, oldest first.
+    /// The settings of the successful `apply_settings`, oldest first (the
+    /// latest thousand).
     pub fn applied_settings(&self) -> Vec<BTreeMap<String, String>> {
-        lock(&self.device).applied.clone()
+        lock(&self.device).applied.to_vec()
     }
 }
 

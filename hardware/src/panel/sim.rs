@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{ButtonEvent, ButtonHandler, Buttons, Indicator, Result, Status};
+use crate::recent::Recent;
 
 type SharedHandler = Arc<dyn Fn(ButtonEvent) + Send + Sync>;
 
@@ -58,7 +59,7 @@ impl Buttons for SimButtons {
 /// history.
 #[derive(Debug, Clone, Default)]
 pub struct SimIndicator {
-    history: Arc<Mutex<Vec<Status>>>,
+    history: Arc<Mutex<Recent<Status>>>,
 }
 
 impl SimIndicator {
@@ -67,10 +68,10 @@ impl SimIndicator {
         SimIndicator::default()
     }
 
-    /// Every status shown, oldest first; repeats of the same status in a row
-    /// are recorded once.
+    /// The statuses shown, oldest first (the latest thousand); repeats of
+    /// the same status in a row are recorded once.
     pub fn history(&self) -> Vec<Status> {
-        lock(&self.history).clone()
+        lock(&self.history).to_vec()
     }
 
     /// What the light shows now, `None` before the first `show`.
@@ -146,5 +147,20 @@ mod tests {
             ]
         );
         assert_eq!(light.current(), Some(Status::Scanning));
+    }
+
+    #[test]
+    fn a_light_shown_for_months_keeps_only_the_latest_changes() {
+        let mut light = SimIndicator::new();
+        for _ in 0..crate::recent::KEPT {
+            light.show(Status::Scanning).unwrap();
+            light.show(Status::Idle).unwrap();
+        }
+        let history = light.history();
+        assert_eq!(history.len(), crate::recent::KEPT);
+        assert_eq!(
+            history[history.len() - 2..],
+            [Status::Scanning, Status::Idle]
+        );
     }
 }
