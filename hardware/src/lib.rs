@@ -12,12 +12,15 @@
 //!   status `Indicator`, with simulated ones.
 //! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
 //! - [`jpeg`]: a photo's size in pixels, from its JPEG header.
+//! - [`judge`]: a photo judged from a reduced decode: sharpness, exposure,
+//!   the object in frame.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod axis;
 pub mod camera;
 pub mod fsutil;
 pub mod jpeg;
+pub mod judge;
 pub mod panel;
 pub mod units;
 
