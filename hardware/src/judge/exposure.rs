@@ -55,14 +55,6 @@ pub(crate) fn measure(picture: &Picture, region: Option<&[bool]>) -> Exposure {
         crushed += usize::from(c.iter().all(|&v| v <= CRUSHED));
         levels[luma[i].round().clamp(0.0, 255.0) as usize] += 1;
     }
-    let mut seen = 0;
-    let median = levels
-        .iter()
-        .position(|&k| {
-            seen += k;
-            2 * seen > n
-        })
-        .unwrap_or(0) as u8;
     let mut bins = [0usize; BINS];
     for &l in luma {
         bins[(l.round().clamp(0.0, 255.0) as usize) * BINS / 256] += 1;
@@ -71,7 +63,7 @@ pub(crate) fn measure(picture: &Picture, region: Option<&[bool]>) -> Exposure {
     Exposure {
         clipped: share(clipped, n),
         crushed: share(crushed, n),
-        median,
+        median: median(&levels),
         over: if region.is_some() {
             Region::Object
         } else {
@@ -82,4 +74,17 @@ pub(crate) fn measure(picture: &Picture, region: Option<&[bool]>) -> Exposure {
             .map(|&k| (1000.0 * share(k, luma.len())).round() as u16)
             .collect(),
     }
+}
+
+/// The median level of a histogram of 256 levels (0 when it is empty).
+pub(crate) fn median(levels: &[usize; 256]) -> u8 {
+    let n: usize = levels.iter().sum();
+    let mut seen = 0;
+    levels
+        .iter()
+        .position(|&k| {
+            seen += k;
+            2 * seen > n
+        })
+        .map_or(0, |level| level as u8)
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::exposure::{median, CLIPPED, CRUSHED};
 use super::Picture;
 
 /// A pixel is the object's when one of its channels differs from the
@@ -25,6 +26,9 @@ pub enum BackdropFrom {
     Border,
     /// A background frame, taken without the object.
     Frame,
+    /// Not seen: the border is no one colour, so the object (or a far from
+    /// even backdrop) fills the frame; all of it counts as the object.
+    Unseen,
 }
 
 /// How much of each edge of the frame the object covers, 0..=1.
@@ -122,24 +126,27 @@ pub(crate) fn find(picture: &Picture, background: Option<&Picture>) -> Found {
                 .zip(bg.rgb())
                 .map(|(&a, &b)| differs(a, b, MIN_DIFFERENCE))
                 .collect();
-            (
-                mask,
-                BackdropFrom::Frame,
-                median_colour(border(bg.rgb(), w, h)),
-            )
+            let level = median_colour(border(bg.rgb(), w, h));
+            (mask, BackdropFrom::Frame, level)
         }
         None => {
             let edge: Vec<[u8; 3]> = border(rgb, w, h).collect();
             let colour = median_colour(edge.iter().copied());
-            let mut spread: Vec<u8> = edge
-                .iter()
-                .map(|c| (0..3).map(|i| c[i].abs_diff(colour[i])).max().unwrap_or(0))
-                .collect();
-            let mid = spread.len() / 2;
-            let spread = f32::from(*spread.select_nth_unstable(mid).1);
-            let by = MIN_DIFFERENCE.max(4.0 * spread);
-            let mask = rgb.iter().map(|&a| differs(a, colour, by)).collect();
-            (mask, BackdropFrom::Border, colour)
+            let mut spread = [0usize; 256];
+            for c in &edge {
+                let off = (0..3).map(|i| c[i].abs_diff(colour[i])).max().unwrap_or(0);
+                spread[usize::from(off)] += 1;
+            }
+            let spread = f32::from(median(&spread));
+            if spread > MIN_DIFFERENCE {
+                // Most of the border is no one colour: the object fills
+                // the frame (or the backdrop is far from even).
+                (vec![true; w * h], BackdropFrom::Unseen, colour)
+            } else {
+                let by = MIN_DIFFERENCE.max(4.0 * spread);
+                let mask = rgb.iter().map(|&a| differs(a, colour, by)).collect();
+                (mask, BackdropFrom::Border, colour)
+            }
         }
     };
     let mask = fill_holes(largest_patches(raw, w, h), w, h);
@@ -158,8 +165,8 @@ pub(crate) fn find(picture: &Picture, background: Option<&Picture>) -> Found {
         fill: share(count, w * h),
         edges,
         backdrop,
-        backdrop_clipped: level.iter().all(|&c| c >= super::exposure::CLIPPED)
-            || level.iter().all(|&c| c <= super::exposure::CRUSHED),
+        backdrop_clipped: backdrop != BackdropFrom::Unseen
+            && (level.iter().all(|&c| c >= CLIPPED) || level.iter().all(|&c| c <= CRUSHED)),
     };
     Found { mask, framing }
 }
@@ -179,22 +186,12 @@ fn border(rgb: &[[u8; 3]], w: usize, h: usize) -> impl Iterator<Item = [u8; 3]> 
 /// Each channel's median.
 fn median_colour(colours: impl Iterator<Item = [u8; 3]>) -> [u8; 3] {
     let mut counts = [[0usize; 256]; 3];
-    let mut n = 0;
     for c in colours {
-        n += 1;
         for i in 0..3 {
             counts[i][usize::from(c[i])] += 1;
         }
     }
-    counts.map(|hist| {
-        let mut seen = 0;
-        hist.iter()
-            .position(|&k| {
-                seen += k;
-                2 * seen > n
-            })
-            .map_or(0, |v| v as u8)
-    })
+    counts.map(|levels| median(&levels))
 }
 
 /// The patches (4-connected) of `mask` at least a quarter the size of

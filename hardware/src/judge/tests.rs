@@ -318,13 +318,11 @@ fn a_background_frame_tells_the_object_from_an_unevenly_lit_backdrop() {
         "{against_frame:?}"
     );
     assert_eq!(against_frame.edges, Edges::default());
-    // The border's colour alone spreads too widely to tell the object.
+    // Along the border the backdrop is no one colour: no backdrop is
+    // seen, and the whole frame counts as the object.
     let against_border = judge(&photo, None).unwrap().framing;
-    assert_eq!(against_border.backdrop, BackdropFrom::Border);
-    assert!(
-        (against_border.fill - 0.25).abs() > 0.1,
-        "{against_border:?}"
-    );
+    assert_eq!(against_border.backdrop, BackdropFrom::Unseen);
+    assert_eq!(against_border.fill, 1.0);
 
     let small = synthetic(200, 150, |_, _| [128; 3]);
     let small = Picture::decode(&small).unwrap();
@@ -334,6 +332,49 @@ fn a_background_frame_tells_the_object_from_an_unevenly_lit_backdrop() {
             background: (200, 150),
             photo: (400, 300)
         }
+    );
+}
+
+#[test]
+fn an_object_filling_the_frame_runs_out_of_every_edge() {
+    let photo = synthetic(320, 240, |x, y| [speckle(x, y), speckle(y, x), 100]);
+    let judgement = judge(&photo, None).unwrap();
+    assert_eq!(judgement.framing.backdrop, BackdropFrom::Unseen);
+    assert_eq!(judgement.framing.fill, 1.0);
+    let verdict = judgement.verdict(&QualityLimits::default());
+    let cut: Vec<Edge> = verdict
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            Problem::CutOff { edge, .. } => Some(*edge),
+            _ => None,
+        })
+        .collect();
+    // The bottom is not judged by default (the turntable runs out of it).
+    assert_eq!(cut, [Edge::Top, Edge::Left, Edge::Right], "{verdict:?}");
+}
+
+#[test]
+fn grey_photos_are_judged() {
+    // A grey JPEG: the top half at 30, the bottom half at 160.
+    let (w, h) = (160u16, 120u16);
+    let levels: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).map(move |_| if y < h / 2 { 30 } else { 160 }))
+        .collect();
+    let mut photo = Vec::new();
+    jpeg_encoder::Encoder::new(&mut photo, 90)
+        .encode(&levels, w, h, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let judgement = judge(&photo, None).unwrap();
+    assert_eq!(judgement.measured_px, (160, 120));
+    let histogram = &judgement.exposure.histogram;
+    assert!(
+        (490..=510).contains(&histogram[30 * BINS / 256]),
+        "{histogram:?}"
+    );
+    assert!(
+        (490..=510).contains(&histogram[160 * BINS / 256]),
+        "{histogram:?}"
     );
 }
 
