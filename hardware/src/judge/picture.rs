@@ -81,12 +81,7 @@ impl Picture {
 
     /// A picture of `width` × `height` pixels, row after row, taken from a
     /// photo of `photo_px`.
-    pub(crate) fn from_rgb(
-        width: usize,
-        height: usize,
-        rgb: Vec<[u8; 3]>,
-        photo_px: (u32, u32),
-    ) -> Picture {
+    fn from_rgb(width: usize, height: usize, rgb: Vec<[u8; 3]>, photo_px: (u32, u32)) -> Picture {
         let luma = rgb
             .iter()
             .map(|&[r, g, b]| 0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b))

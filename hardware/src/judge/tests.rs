@@ -422,6 +422,25 @@ fn raw_files_are_judged_by_their_preview_or_not_at_all() {
 }
 
 #[test]
+fn damaged_and_tiny_photos_are_judged_or_refused_without_a_panic() {
+    let whole = photo(&Shot::default());
+    for n in 0..300usize {
+        let mut damaged = whole.clone();
+        let at = (n * 7919) % damaged.len();
+        damaged[at] ^= 1 << (n % 8);
+        if n % 3 == 0 {
+            damaged.truncate(at.max(2));
+        }
+        let _ = judge(&damaged, None);
+    }
+    for (w, h) in [(1, 1), (2, 3), (700, 1), (1, 900)] {
+        let judgement = judge(&synthetic(w, h, |x, y| [speckle(x, y); 3]), None).unwrap();
+        let (mw, mh) = judgement.measured_px;
+        assert!(mw >= 1 && mh >= 1 && mw <= u32::from(w) && mh <= u32::from(h));
+    }
+}
+
+#[test]
 fn a_judgement_is_small_in_json_and_reads_back() {
     let (judgement, verdict) = judged(&Shot {
         tilt: 20.0,
@@ -491,16 +510,22 @@ fn cost_per_photo() {
         let decode = per_call(runs, || {
             Picture::decode(photo).unwrap();
         });
+        let picture = Picture::decode(photo).unwrap();
+        let measures = per_call(runs, || {
+            measure(&picture, None);
+        });
         let whole = per_call(runs, || {
             judge(photo, None).unwrap();
         });
         let measured = judge(photo, None).unwrap().measured_px;
         println!(
             "{name}: {:.1} MB, measured at {measured:?}: decoded in {:.1} ms ({:.1} ms CPU), \
-             judged in {:.1} ms ({:.1} ms CPU) per photo",
+             measured in {:.1} ms ({:.1} ms CPU); judged in {:.1} ms ({:.1} ms CPU) per photo",
             photo.len() as f64 / 1e6,
             decode.0,
             decode.1,
+            measures.0,
+            measures.1,
             whole.0,
             whole.1
         );
