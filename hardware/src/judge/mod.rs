@@ -72,8 +72,8 @@ pub fn judge(photo: &[u8], background: Option<&Picture>) -> Result<Judgement, No
     Ok(measure(&picture, background))
 }
 
-/// Measures a decoded picture.
-pub fn measure(picture: &Picture, background: Option<&Picture>) -> Judgement {
+/// Measures a decoded picture (`background`, if any, of its size).
+pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgement {
     let found = framing::find(picture, background);
     let framing = found.framing;
     let object = (framing.fill > 0.0).then_some(found.mask.as_slice());
@@ -195,7 +195,7 @@ impl fmt::Display for Problem {
             ),
             Problem::Clipped { share, most } => write!(
                 f,
-                "overexposed: {:.0} % of the highlights blown out (at most {:.0} %); \
+                "overexposed: {:.0} % blown out to white (at most {:.0} %); \
                  shorten the exposure or dim the light",
                 pc(share),
                 pc(most)

@@ -176,7 +176,17 @@ fn three_stops_over_is_judged_clipped_and_normal_exposure_not() {
         settings: &[("exposurecompensation", "+3")],
         ..Shot::default()
     });
-    assert!(names(&verdict).contains(&"clipped"), "{verdict:?}");
+    let clipped = verdict
+        .problems
+        .iter()
+        .find(|p| matches!(p, Problem::Clipped { .. }))
+        .unwrap_or_else(|| panic!("{verdict:?}"));
+    assert!(
+        clipped
+            .to_string()
+            .starts_with("overexposed: 73 % blown out to white"),
+        "{clipped}"
+    );
     assert!(over.exposure.clipped > 0.5, "{over:?}");
     // The backdrop blew out with the object: the whole frame is counted.
     assert_eq!(over.exposure.over, Region::Frame);
