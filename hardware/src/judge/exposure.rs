@@ -20,8 +20,9 @@ pub const BINS: usize = 32;
 pub enum Region {
     /// The object only: the backdrop may be blown out or black on purpose.
     Object,
-    /// The whole frame: no object was found, or the backdrop is itself
-    /// clipped or crushed, so the object's clipped parts would pass for it.
+    /// The whole frame: too little of an object was found (see
+    /// [`super::MIN_OBJECT`]), or the backdrop is itself clipped or
+    /// crushed, so the object's clipped parts would pass for it.
     Frame,
 }
 

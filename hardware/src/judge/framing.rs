@@ -18,6 +18,11 @@ pub const MIN_DIFFERENCE: f32 = 24.0;
 /// caption, never the object.
 const MIN_PATCH: f64 = 0.001;
 
+/// An object that fills less of the frame than this is too little to
+/// measure the sharpness and exposure over: they are measured over the
+/// whole frame instead.
+pub const MIN_OBJECT: f32 = 0.01;
+
 /// What the object was told apart from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -16,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
-pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE};
+pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
 pub use picture::{Picture, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
 
@@ -76,7 +76,7 @@ pub fn judge(photo: &[u8], background: Option<&Picture>) -> Result<Judgement, No
 pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgement {
     let found = framing::find(picture, background);
     let framing = found.framing;
-    let object = (framing.fill > 0.0).then_some(found.mask.as_slice());
+    let object = (framing.fill >= MIN_OBJECT).then_some(found.mask.as_slice());
     let (w, h) = picture.size();
     Judgement {
         measured_px: (w as u32, h as u32),

@@ -18,7 +18,8 @@ pub const GRID_ROWS: usize = 6;
 /// under to normal exposure, where the variance alone grows sevenfold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sharpness {
-    /// Over the object (the whole frame when none was found).
+    /// Over the object (the whole frame when too little of one was found,
+    /// see [`super::MIN_OBJECT`]).
     pub object: f32,
     /// Over each cell of a `GRID_COLUMNS` × `GRID_ROWS` grid, row after
     /// row from the top left, rounded.

@@ -263,6 +263,9 @@ fn the_shipped_object_3ring_profiles_outer_rings_show_only_backdrop() {
         });
         assert_eq!(names(&verdict), ["empty"], "tilt {tilt}: {verdict:?}");
         assert!(judgement.framing.fill < 0.01, "{judgement:?}");
+        // The backdrop's exposure, not the few pixels taken for an object.
+        assert_eq!(judgement.exposure.over, Region::Frame);
+        assert!(judgement.exposure.clipped < 0.001, "{judgement:?}");
         assert!(
             verdict.problems[0]
                 .to_string()
