@@ -8,6 +8,7 @@
 
 mod exposure;
 mod framing;
+mod mpf;
 mod picture;
 mod sharpness;
 

@@ -1,6 +1,6 @@
 //! The picture the judges look at: a photo decoded small, straight from its
-//! JPEG's DCT coefficients (or from the JPEG preview a RAW file embeds),
-//! never at full size.
+//! JPEG's DCT coefficients (or from the large preview a camera appends to
+//! it, or from the JPEG preview a RAW file embeds), never at full size.
 
 use jpeg_decoder::{CodingProcess, Decoder, PixelFormat};
 
@@ -31,18 +31,20 @@ impl Picture {
     /// Decodes `photo` (a JPEG, or a RAW file with a JPEG preview in it)
     /// at the reduced size the judges use.
     pub fn decode(photo: &[u8]) -> Result<Picture, NotJudged> {
-        let jpeg = if photo.starts_with(&[0xFF, 0xD8]) {
+        let primary = if photo.starts_with(&[0xFF, 0xD8]) {
             photo
         } else {
             embedded_preview(photo).ok_or(NotJudged::NoPreview)?
         };
+        let jpeg = super::mpf::large_preview(primary, MIN_SIDE).unwrap_or(primary);
         let mut decoder = Decoder::new(jpeg);
         decoder.read_info().map_err(undecodable)?;
         let info = decoder.info().ok_or(NotJudged::NoPreview)?;
         if info.coding_process == CodingProcess::Lossless {
             return Err(NotJudged::NoPreview);
         }
-        let photo_px = (u32::from(info.width), u32::from(info.height));
+        let photo_px =
+            crate::jpeg::size(primary).unwrap_or((u32::from(info.width), u32::from(info.height)));
         let long = info.width.max(info.height);
         let (w, h) = if long > MIN_SIDE {
             let at = |side: u16| {

@@ -434,12 +434,73 @@ fn raw_files_are_judged_by_their_preview_or_not_at_all() {
     assert!(matches!(judge(cut, None), Err(NotJudged::Undecodable(_))));
 }
 
+/// `photo` with `preview` appended and listed in an MPF segment, as
+/// cameras write their large preview.
+fn with_mpf_preview(photo: &[u8], preview: &[u8]) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0xB002u16.to_le_bytes());
+    tiff.extend(7u16.to_le_bytes());
+    tiff.extend(32u32.to_le_bytes());
+    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    let segment_len = 2 + 4 + tiff.len() + 32;
+    // The TIFF header sits after SOI, the marker, the length and "MPF\0".
+    let preview_at = 2 + 2 + segment_len + (photo.len() - 2) - 10;
+    for (attribute, size, offset) in [
+        (0x2003_0000u32, photo.len(), 0),
+        (0x0001_0002, preview.len(), preview_at),
+    ] {
+        tiff.extend(attribute.to_le_bytes());
+        tiff.extend((size as u32).to_le_bytes());
+        tiff.extend((offset as u32).to_le_bytes());
+        tiff.extend([0; 4]);
+    }
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE2];
+    out.extend((segment_len as u16).to_be_bytes());
+    out.extend(b"MPF\0");
+    out.extend(tiff);
+    out.extend(&photo[2..]);
+    out.extend(preview);
+    out
+}
+
+#[test]
+fn a_cameras_large_preview_is_judged_in_place_of_its_photo() {
+    let large = photo(&Shot {
+        size: (1280, 960),
+        ..Shot::default()
+    });
+    let preview = photo(&Shot::default());
+    let both = with_mpf_preview(&large, &preview);
+    let judgement = judge(&both, None).unwrap();
+    assert_eq!(judgement, judge(&preview, None).unwrap());
+    assert_ne!(judgement, judge(&large, None).unwrap());
+    // A preview smaller than the judges need is left alone.
+    let small = photo(&Shot {
+        size: (320, 240),
+        ..Shot::default()
+    });
+    let judgement = judge(&with_mpf_preview(&large, &small), None).unwrap();
+    assert_eq!(judgement, judge(&large, None).unwrap());
+}
+
 #[test]
 fn damaged_and_tiny_photos_are_judged_or_refused_without_a_panic() {
     let whole = photo(&Shot::default());
+    let tiny = photo(&Shot {
+        size: (320, 240),
+        ..Shot::default()
+    });
+    let with_preview = with_mpf_preview(&whole, &tiny);
     for n in 0..300usize {
         let mut damaged = whole.clone();
         let at = (n * 7919) % damaged.len();
+        // And the preview's list, in the first 80 bytes.
+        let mut list = with_preview.clone();
+        list[2 + n % 78] ^= 1 << (n % 8);
+        let _ = judge(&list, None);
         damaged[at] ^= 1 << (n % 8);
         if n % 3 == 0 {
             damaged.truncate(at.max(2));
@@ -518,7 +579,16 @@ fn cost_per_photo() {
         let noise = i16::from(speckle(x, y) / 16) - 8;
         [0, 1, 2].map(|c| (i16::from(pixels[i + c]) + noise).clamp(0, 255) as u8)
     });
-    for (name, photo) in [("640 x 480 (shipped)", &shipped), ("6000 x 4000", &large)] {
+    let preview = photo(&Shot {
+        size: (1620, 1080),
+        ..Shot::default()
+    });
+    let with_preview = with_mpf_preview(&large, &preview);
+    for (name, photo) in [
+        ("640 x 480 (shipped)", &shipped),
+        ("6000 x 4000", &large),
+        ("6000 x 4000 with a 1620 x 1080 MPF preview", &with_preview),
+    ] {
         let runs = 20;
         let decode = per_call(runs, || {
             Picture::decode(photo).unwrap();
