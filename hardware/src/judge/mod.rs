@@ -89,8 +89,9 @@ pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgem
 
 /// How good a photo must be. Every figure was measured on the simulated
 /// camera's photos (640 × 480, the shipped `[geometry]`: the camera 0.5 m
-/// from the table's axis, 0.1 m up, a 35 mm lens on APS-C); the tests in
-/// this module render those photos and hold them to these limits.
+/// from the table's axis, 0.1 m up, a 35 mm lens on APS-C; a tilt of +t
+/// turns it to look t down); the tests in `tests/sim.rs` render those
+/// photos and hold them to these limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct QualityLimits {
@@ -102,8 +103,9 @@ pub struct QualityLimits {
     /// reconstruction matches its photos by is gone.
     pub min_sharpness: f32,
     /// Largest share of clipped pixels (see [`Exposure`]). Measured: 0 at
-    /// normal exposure; at +1 stop the light backdrop blows out and 76 %
-    /// of the frame is clipped, at +3 stops 79 %. A glossy object's
+    /// normal exposure; on the level shot at +1 stop the light backdrop
+    /// blows out and 76 % of the frame is clipped, at +3 stops 79 %
+    /// (73 % tilted 5° down). A glossy object's
     /// highlights take a few per cent.
     pub max_clipped: f32,
     /// Largest share of crushed pixels. Measured: the simulated object's
