@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
-pub use picture::{Picture, MIN_SIDE};
+pub use picture::{Picture, Source, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
 
 /// Why a photo was not judged.
@@ -46,6 +46,8 @@ pub enum NotJudged {
 /// What the judges measured of one photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
+    /// What was measured: the photo, or a preview of it.
+    pub source: Source,
     /// The size of the reduced picture measured, pixels.
     pub measured_px: (u32, u32),
     /// How sharp.
@@ -80,6 +82,7 @@ pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgem
     let object = (framing.fill >= MIN_OBJECT).then_some(found.mask.as_slice());
     let (w, h) = picture.size();
     Judgement {
+        source: picture.source(),
         measured_px: (w as u32, h as u32),
         sharpness: sharpness::measure(picture, object),
         exposure: exposure::measure(picture, object.filter(|_| !framing.backdrop_clipped)),

@@ -3,6 +3,7 @@
 //! it, or from the JPEG preview a RAW file embeds), never at full size.
 
 use jpeg_decoder::{CodingProcess, Decoder, PixelFormat};
+use serde::{Deserialize, Serialize};
 
 use super::NotJudged;
 
@@ -17,6 +18,18 @@ pub const MIN_SIDE: u16 = 600;
 /// How many JPEG streams a RAW file is searched for before giving up.
 const MAX_EMBEDDED: usize = 64;
 
+/// What the judges' picture was decoded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The photo itself, a JPEG.
+    Photo,
+    /// The large preview the camera appended to the JPEG (MPF).
+    CameraPreview,
+    /// The JPEG preview inside a RAW file.
+    RawPreview,
+}
+
 /// A photo, small, in 8-bit RGB and in luma (0..=255).
 #[derive(Debug, Clone)]
 pub struct Picture {
@@ -25,18 +38,26 @@ pub struct Picture {
     rgb: Vec<[u8; 3]>,
     luma: Vec<f32>,
     photo_px: (u32, u32),
+    source: Source,
 }
 
 impl Picture {
     /// Decodes `photo` (a JPEG, or a RAW file with a JPEG preview in it)
     /// at the reduced size the judges use.
     pub fn decode(photo: &[u8]) -> Result<Picture, NotJudged> {
-        let primary = if photo.starts_with(&[0xFF, 0xD8]) {
-            photo
+        let (primary, mut source) = if photo.starts_with(&[0xFF, 0xD8]) {
+            (photo, Source::Photo)
         } else {
-            embedded_preview(photo).ok_or(NotJudged::NoPreview)?
+            let preview = embedded_preview(photo).ok_or(NotJudged::NoPreview)?;
+            (preview, Source::RawPreview)
         };
-        let jpeg = super::mpf::large_preview(primary, MIN_SIDE).unwrap_or(primary);
+        let jpeg = match super::mpf::large_preview(primary, MIN_SIDE) {
+            Some(preview) => {
+                source = Source::CameraPreview;
+                preview
+            }
+            None => primary,
+        };
         let mut decoder = Decoder::new(jpeg);
         decoder.read_info().map_err(undecodable)?;
         let info = decoder.info().ok_or(NotJudged::NoPreview)?;
@@ -78,7 +99,9 @@ impl Picture {
                 rgb.len()
             )));
         }
-        Ok(Picture::from_rgb(width, height, rgb, photo_px))
+        let mut picture = Picture::from_rgb(width, height, rgb, photo_px);
+        picture.source = source;
+        Ok(picture)
     }
 
     /// A picture of `width` × `height` pixels, row after row, taken from a
@@ -94,6 +117,7 @@ impl Picture {
             rgb,
             luma,
             photo_px,
+            source: Source::Photo,
         }
     }
 
@@ -105,6 +129,11 @@ impl Picture {
     /// Width and height of the photo it was decoded from, pixels.
     pub fn photo_size(&self) -> (u32, u32) {
         self.photo_px
+    }
+
+    /// What it was decoded from.
+    pub fn source(&self) -> Source {
+        self.source
     }
 
     /// The colour of every pixel, row after row.

@@ -12,7 +12,16 @@ fn raw_files_are_judged_by_their_preview_or_not_at_all() {
     raw.extend(&preview);
     raw.extend(vec![0x22; 5000]);
     let from_raw = judge(&raw, None).unwrap();
-    assert_eq!(from_raw, judge(&preview, None).unwrap());
+    assert_eq!(from_raw.source, Source::RawPreview);
+    let from_photo = judge(&preview, None).unwrap();
+    assert_eq!(from_photo.source, Source::Photo);
+    assert_eq!(
+        Judgement {
+            source: Source::Photo,
+            ..from_raw
+        },
+        from_photo
+    );
 
     // The simulated camera's RAW (a PPM) has no preview.
     let ppm = b"P6\n2 2\n255\n............".to_vec();
@@ -33,8 +42,13 @@ fn a_cameras_large_preview_is_judged_in_place_of_its_photo() {
     let preview = photo(&Shot::default());
     let both = with_mpf_preview(&large, &preview);
     let judgement = judge(&both, None).unwrap();
-    assert_eq!(judgement, judge(&preview, None).unwrap());
-    assert_ne!(judgement, judge(&large, None).unwrap());
+    assert_eq!(judgement.source, Source::CameraPreview);
+    let as_photo = Judgement {
+        source: Source::Photo,
+        ..judgement
+    };
+    assert_eq!(as_photo, judge(&preview, None).unwrap());
+    assert_ne!(as_photo, judge(&large, None).unwrap());
     // A preview smaller than the judges need is left alone.
     let small = photo(&Shot {
         size: (320, 240),
