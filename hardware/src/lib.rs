@@ -14,12 +14,15 @@
 //! - [`jpeg`]: a photo's size in pixels, from its JPEG header.
 //! - `recent`: the simulators' records of what they were asked, kept to
 //!   the latest entries.
+//! - [`judge`]: a photo judged from a reduced decode: sharpness, exposure,
+//!   the object in frame.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod axis;
 pub mod camera;
 pub mod fsutil;
 pub mod jpeg;
+pub mod judge;
 pub mod panel;
 mod recent;
 pub mod units;
