@@ -4,13 +4,16 @@
 //! unjudged judged at the next start; bad `[quality]` values refused.
 
 mod common;
+mod webdriver;
 
 use std::collections::BTreeSet;
 
 use common::http::{get, post, Events};
 use common::web::{stop, web_daemon};
 use common::Rig;
-use serde_json::Value;
+use serde_json::{json, Value};
+use webdriver::page::{count, coverage, screenshot_of, wait, PHONE};
+use webdriver::Browser;
 
 /// The simulated camera at the size its limits were measured on, and a
 /// tilt motor.
@@ -165,6 +168,62 @@ fn every_photo_is_judged_and_an_empty_frame_flagged_in_manifest_priors_api_and_s
         ),
         "{images}"
     );
+}
+
+#[test]
+fn the_page_draws_a_flagged_shot_apart_and_says_why_on_a_tap() {
+    if !webdriver::available() {
+        return;
+    }
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", CAMERA);
+    rig.profile("judged", LEVEL_THEN_UP);
+    let browser = Browser::open().unwrap_or_else(|e| panic!("open Chromium: {e}"));
+    browser.phone(PHONE.0, PHONE.1).expect("a phone's viewport");
+    browser
+        .goto(base.trim_end_matches("api/v1"))
+        .expect("load the page");
+    let mut events = Events::open(&format!("{base}/events"));
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"judged\"}"));
+    assert_eq!(started.status, 202, "{:?}", started.json());
+    events.until("finished", |_| true);
+
+    let shots = wait(&browser, "two shots flagged in the picture", || {
+        let shots = coverage(&browser, "coverage");
+        let done = shots.len() == 5 && count(&shots, "uploaded") == 5;
+        Ok((done && count(&shots, "flagged") == 2).then_some(shots))
+    });
+    let flagged: Vec<u64> = shots
+        .iter()
+        .filter(|(_, c)| c.split(' ').any(|x| x == "flagged"))
+        .map(|(shot, _)| *shot)
+        .collect();
+    assert_eq!(flagged, [4, 5], "{shots:?}");
+    let legend = browser.find("#coverage .legend").unwrap().text().unwrap();
+    assert!(legend.contains("2 flagged"), "{legend}");
+    let title = browser
+        .execute(
+            "return document.querySelector('#coverage circle.flagged title').textContent",
+            json!([]),
+        )
+        .unwrap();
+    let title = title.as_str().unwrap_or_default();
+    assert!(
+        title
+            .contains("flagged: judged_0004_r2_az000.0_t-25.0.jpg: the object is not in the frame"),
+        "{title}"
+    );
+    // A tap on it says why below the picture; a good shot says nothing.
+    browser
+        .find("#coverage circle.flagged")
+        .and_then(|c| c.click())
+        .expect("tap the flagged shot");
+    let note = wait(&browser, "the reason below the picture", || {
+        let text = browser.find("#coverage-flag")?.text()?;
+        Ok((!text.is_empty()).then_some(text))
+    });
+    assert_eq!(note, title);
+    screenshot_of(&browser, "flagged-coverage", "#coverage-h");
+    stop(daemon);
 }
 
 #[test]
