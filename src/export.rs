@@ -59,6 +59,7 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
     let pixels = pixels(&shots, folder.as_deref())?;
     let geometry = settings.geometry;
     let camera = geometry.intrinsics(pixels[0], pixels[1]);
+    let flagged = flagged(&manifest);
     let photos: Vec<Posed> = shots
         .iter()
         .map(|s| Posed {
@@ -66,6 +67,7 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<Vec<PathBuf
             azimuth: s.azimuth,
             tilt: s.tilt,
             pose: geometry.pose(s.azimuth, s.tilt),
+            problems: flagged.get(s.name.as_str()).cloned().unwrap_or_default(),
         })
         .collect();
     let dest = match (&args.dest, &folder) {
@@ -133,6 +135,21 @@ impl Shot {
             })
             .collect()
     }
+}
+
+/// The photos the manifest flags, by name: their problems in words.
+fn flagged(manifest: &Value) -> std::collections::BTreeMap<&str, Vec<String>> {
+    let list = manifest["flagged"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    list.iter()
+        .filter_map(|f| {
+            let problems = f["problems"].as_array()?.iter();
+            let words = problems.filter_map(|p| p.as_str().map(str::to_owned));
+            Some((f["photo"].as_str()?, words.collect()))
+        })
+        .collect()
 }
 
 /// The photos' size: as the manifest records it, or read from a photo in

@@ -231,6 +231,8 @@ pub fn status_json(s: &RigStatus) -> Value {
             "captured": x.captured,
             "uploaded": x.uploaded,
             "upload_failed": x.upload_failed,
+            "judged": x.judged,
+            "flagged": x.flagged,
             "outcome": x.outcome,
             "paused": s.paused,
             "current_shot": s.current_shot,

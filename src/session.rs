@@ -317,6 +317,8 @@ mod tests {
             captured: 1,
             uploaded: 1,
             upload_failed: 0,
+            judged: 1,
+            flagged: 0,
             destination: "d".into(),
             wall: Duration::ZERO,
             stages: StageTimes::default(),

@@ -17,6 +17,7 @@ mod gpio;
 mod load;
 mod merge;
 mod mqtt;
+mod quality;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -25,6 +26,7 @@ pub use gpio::{
 };
 pub use merge::{merge_problems, Merge};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
+pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 #[cfg(test)]
 mod tests;
 
@@ -116,6 +118,8 @@ pub struct Settings {
     pub mqtt: Mqtt,
     /// `[merge]`: merging bracketed sets on the rig.
     pub merge: Merge,
+    /// `[quality]`: every photo judged as it lands, and what a problem does.
+    pub quality: Quality,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

@@ -56,7 +56,7 @@ fn listed(manifest: &Value) -> Vec<Vec<String>> {
 
 /// Asserts the scan at the destination holds exactly `sets` (and the
 /// `merged` image of each, if given), once, intact, listed by shot in
-/// frame order.
+/// frame order, each judged.
 fn assert_sets(rig: &Rig, sets: &[Vec<String>], merged: Option<&str>) -> Value {
     let dir = rig.delivered(&rig.only_scan());
     let mut want: Vec<Vec<String>> = sets.to_vec();
@@ -72,6 +72,12 @@ fn assert_sets(rig: &Rig, sets: &[Vec<String>], merged: Option<&str>) -> Value {
     assert_eq!(manifest["outcome"], "completed", "{manifest}");
     assert_eq!(manifest_shas(&manifest), shas, "the manifest's sha256s");
     assert_eq!(listed(&manifest), want, "each shot's set, in frame order");
+    // Every frame, and every merged image, judged.
+    for shot in manifest["shots"].as_array().unwrap() {
+        for file in shot["files"].as_array().unwrap() {
+            assert_eq!(file["quality"]["judged"], "measured", "{file}");
+        }
+    }
     manifest
 }
 

@@ -126,6 +126,8 @@ fn one_three_and_six_cameras_each_take_every_stop_once() {
         let summary = out.summary();
         assert_eq!(summary["captured"], 6, "{summary}");
         assert_eq!(summary["uploaded"], 6, "{summary}");
+        // Every camera's photo of every stop judged.
+        assert_eq!(summary["judged"], 6 * names.len(), "{summary}");
         assert_column_complete(&rig, names);
     }
 }

@@ -536,7 +536,10 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
     components.sort();
     assert_eq!(
         components,
-        ["button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor"]
+        [
+            "button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor",
+            "sensor"
+        ]
     );
     let start = config_of(&configs, "button", "start");
     let select = config_of(&configs, "select", "profile");
@@ -630,6 +633,16 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         r#"{"state": "idle", "last_error": null}"#,
     );
     assert_eq!(none, "none");
+
+    // The photos the judges flagged, of the scan in the status.
+    let flagged = config_of(&configs, "sensor", "flagged");
+    let template = flagged["value_template"].as_str().unwrap();
+    let scan = r#"{"state": "scanning", "scan": {"judged": 9, "flagged": 2}}"#;
+    assert_eq!(ha_render(template, scan), "2");
+    assert_eq!(
+        ha_render(template, r#"{"state": "idle", "scan": null}"#),
+        "0"
+    );
 
     // Discovery turned off: the rig's entities are removed.
     running.kill();
@@ -1003,7 +1016,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
             .filter(|m| !m.text.is_empty())
             .count()
     };
-    assert_eq!(entities(), 8);
+    assert_eq!(entities(), 9);
 
     // Online: refused, nothing cleared.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
@@ -1013,7 +1026,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
         "{out}"
     );
     assert!(!out.contains("forgot"), "{out}");
-    assert_eq!(entities(), 8, "its Home Assistant entities are kept");
+    assert_eq!(entities(), 9, "its Home Assistant entities are kept");
 
     // A rig the broker never saw.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-x"]);

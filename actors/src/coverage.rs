@@ -2,9 +2,11 @@
 //! web page draws as the scan's coverage picture, for a scan running now
 //! (from its sequence) or one read back from its journal.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
-use crate::model::ScanPlan;
+use crate::model::{ScanPlan, ShotId};
 use crate::sequence::ShotState;
 
 /// A shot's place in the picture's colours.
@@ -53,11 +55,18 @@ pub struct ShotView {
     pub tilt: f64,
     /// Where it stands.
     pub state: Coverage,
+    /// Its photos the judges flagged, each with its problems in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<String>,
 }
 
 /// Every shot of `plan`, with `states` (one per shot, in plan order; shots
-/// past its end count as pending).
-pub fn shots(plan: &ScanPlan, states: &[ShotState]) -> Vec<ShotView> {
+/// past its end count as pending) and its photos `flagged`.
+pub fn shots(
+    plan: &ScanPlan,
+    states: &[ShotState],
+    flagged: &BTreeMap<ShotId, Vec<String>>,
+) -> Vec<ShotView> {
     plan.shots
         .iter()
         .enumerate()
@@ -71,6 +80,7 @@ pub fn shots(plan: &ScanPlan, states: &[ShotState]) -> Vec<ShotView> {
                 .get(i)
                 .copied()
                 .map_or(Coverage::Pending, Coverage::from),
+            flagged: flagged.get(&s.id).cloned().unwrap_or_default(),
         })
         .collect()
 }
@@ -112,7 +122,8 @@ mod tests {
     fn each_shot_is_placed_and_coloured_by_its_state() {
         use ShotState::*;
         let states = [Uploaded, UploadAbandoned, Captured, Downloading, Pending];
-        let views = shots(&plan(6), &states);
+        let flagged = BTreeMap::from([(ShotId(3), vec!["s_0003.jpg: blurred".to_owned()])]);
+        let views = shots(&plan(6), &states, &flagged);
         let got: Vec<_> = views.iter().map(|v| (v.shot, v.state)).collect();
         assert_eq!(
             got,
@@ -130,6 +141,8 @@ mod tests {
             (180.0, 30.0, 2)
         );
         assert_eq!(views[4].stem, "s_0005");
+        assert_eq!(views[2].flagged, ["s_0003.jpg: blurred"]);
+        assert!(views[1].flagged.is_empty());
     }
 
     #[test]

@@ -19,9 +19,10 @@
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
-//!   merged), [`manual`] (the rig by hand: jogs, homing, the camera's
-//!   preview, settings and test shots) and [`supervisor`], which carries
-//!   out the sequence's commands.
+//!   merged), [`judge`] (each photo measured as it lands), [`manual`]
+//!   (the rig by hand: jogs, homing, the camera's preview, settings and
+//!   test shots) and [`supervisor`], which carries out the sequence's
+//!   commands.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
@@ -34,6 +35,7 @@ pub mod destination;
 pub mod history;
 pub mod hooks;
 pub mod journal;
+pub mod judge;
 pub mod manifest;
 pub mod manual;
 pub mod merge;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::clock::rfc3339_millis;
 use crate::journal::ScanRecord;
-use crate::model::{CameraName, Frame, Outcome, ShotId};
+use crate::model::{CameraName, Frame, Outcome, Quality, ShotId};
 
 /// The manifest of a scan.
 #[derive(Debug, Serialize)]
@@ -24,6 +24,10 @@ pub struct Manifest<'a> {
     pub partial: bool,
     /// Captured photos that are not at the destination, and why.
     pub missing: Vec<Missing<'a>>,
+    /// Photos the judges found a problem in (the object out of frame or
+    /// cut off, blurred, over- or underexposed), for a reconstruction to
+    /// leave out; the pose priors mark them too.
+    pub flagged: Vec<Flagged<'a>>,
     /// Every captured shot, in capture order.
     pub shots: Vec<ManifestShot<'a>>,
     /// The pose priors beside the photos (`colmap/`, the Metashape CSV,
@@ -39,6 +43,17 @@ pub struct ExtraFile<'a> {
     pub name: &'a str,
     /// Its id at the destination.
     pub destination_id: &'a str,
+}
+
+/// A photo with a problem.
+#[derive(Debug, Serialize)]
+pub struct Flagged<'a> {
+    /// Its shot.
+    pub shot: ShotId,
+    /// Its file name.
+    pub photo: &'a str,
+    /// Each problem, in words.
+    pub problems: Vec<String>,
 }
 
 /// A captured shot whose photo never reached the destination.
@@ -93,6 +108,11 @@ pub struct ManifestFile<'a> {
     pub frame: Frame,
     /// Id at the destination (`None` if it never got there).
     pub destination_id: Option<&'a str>,
+    /// What the judges made of it: its measures and problems, or why it
+    /// was not judged (absent: judging is off, or this is the RAW file of
+    /// a pair whose JPEG was judged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<&'a Quality>,
 }
 
 impl<'a> Manifest<'a> {
@@ -122,6 +142,7 @@ impl<'a> Manifest<'a> {
                             camera: f.camera.as_ref(),
                             frame: f.frame,
                             destination_id: remote.and_then(|r| r.get(i)).map(String::as_str),
+                            quality: record.judged.get(&f.name),
                         })
                         .collect(),
                 }
@@ -141,7 +162,21 @@ impl<'a> Manifest<'a> {
                     .map_or("not sent yet", String::as_str),
             })
             .collect();
+        let flagged = record
+            .captured
+            .iter()
+            .flat_map(|(id, (_, files))| files.iter().map(move |f| (*id, f)))
+            .filter_map(|(shot, f)| {
+                let problems = record.judged.get(&f.name)?.problems();
+                (!problems.is_empty()).then(|| Flagged {
+                    shot,
+                    photo: &f.name,
+                    problems: problems.iter().map(ToString::to_string).collect(),
+                })
+            })
+            .collect();
         Manifest {
+            flagged,
             scan: record.plan.scan.as_str(),
             partial: !missing.is_empty(),
             missing,

@@ -121,12 +121,14 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
             },
             download_attempts: 3,
             pipelined: true,
+            quality: None,
         },
         backlog_backoff: Backoff {
             initial: Duration::from_secs(60),
             max: Duration::from_secs(3600),
         },
         merge: None,
+        judge: None,
     };
     (rig, buttons, light)
 }

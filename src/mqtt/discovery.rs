@@ -75,6 +75,12 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             "{{ value_json.backlog }}",
             json!({"unit_of_measurement": "photos", "state_class": "measurement", "icon": "mdi:cloud-upload"}),
         ),
+        sensor(
+            "flagged",
+            "Photos flagged",
+            "{{ value_json.scan.flagged if value_json.scan else 0 }}",
+            json!({"unit_of_measurement": "photos", "state_class": "measurement", "icon": "mdi:image-broken-variant"}),
+        ),
         // The state cut to what HA keeps; the whole fault in attributes.
         sensor(
             "last_fault",

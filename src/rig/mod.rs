@@ -58,6 +58,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
             max: Duration::from_secs(settings.upload.backlog_wait_max_s),
         },
         merge: settings.merge.config(),
+        judge: settings.quality.config(),
     })
 }
 
@@ -295,6 +296,7 @@ pub fn sequence(settings: &Settings) -> SequenceConfig {
         },
         download_attempts: 3,
         pipelined: true,
+        quality: settings.quality.on_problem(),
     }
 }
 

@@ -125,7 +125,7 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
 async fn profile_shots(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
     let p = find_profile(&shared.settings, name.into_inner()).await?;
     let plan = p.plan(scanrig_actors::model::ScanId::from_existing(&p.name));
-    let shots = scanrig_actors::coverage::shots(&plan, &[]);
+    let shots = scanrig_actors::coverage::shots(&plan, &[], &Default::default());
     Ok(HttpResponse::Ok().json(json!({"profile": p.name, "shots": shots})))
 }
 

@@ -13,7 +13,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::coverage;
+use scanrig_actors::model::Quality;
 use scanrig_actors::supervisor::GetShots;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
@@ -86,7 +88,7 @@ pub(super) async fn shots(shared: web::Data<Shared>, id: web::Path<String>) -> A
                 let Some(record) = state.scans.iter().find(|s| s.id().as_str() == wanted) else {
                     return Ok(None);
                 };
-                let shots = coverage::shots(&record.plan, &record.shot_states());
+                let shots = coverage::shots(&record.plan, &record.shot_states(), &record.flagged());
                 Ok(Some(serde_json::to_value(shots)?))
             })
             .await
@@ -118,9 +120,22 @@ fn retired_shots(located: &Located) -> Result<Value, ApiError> {
             let there = s["files"]
                 .as_array()
                 .is_some_and(|f| f.iter().all(|f| !f["destination_id"].is_null()));
-            json!({"shot": s["shot"], "stem": stem(s), "ring": s["ring"],
+            let mut shot = json!({"shot": s["shot"], "stem": stem(s), "ring": s["ring"],
                 "azimuth": s["azimuth"], "tilt": s["tilt"],
-                "state": if there { "uploaded" } else { "failed" }})
+                "state": if there { "uploaded" } else { "failed" }});
+            let mine: Vec<String> = s["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| {
+                    let quality = Quality::deserialize(&f["quality"]).ok()?;
+                    quality.flag(f["name"].as_str()?)
+                })
+                .collect();
+            if !mine.is_empty() {
+                shot["flagged"] = json!(mine);
+            }
+            shot
         })
         .collect();
     Ok(Value::from(shots))

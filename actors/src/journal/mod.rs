@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Device, FaultKind, Outcome, Part, Place, ScanId, ScanPlan, ShotId, SpoolFile};
+use crate::model::{
+    Device, FaultKind, Outcome, Part, Place, Quality, ScanId, ScanPlan, ShotId, SpoolFile,
+};
 use crate::sequence::ShotState;
 
 /// Name of the journal file inside a scan's spool folder.
@@ -51,6 +53,19 @@ pub enum Record {
         at: u64,
         /// Its file(s), all of one part.
         files: Vec<SpoolFile>,
+    },
+    /// A photo of a captured shot was judged (or could not be): written
+    /// after the shot's `ShotCaptured`, beside its upload; a photo without
+    /// one is judged at the next start.
+    PhotoJudged {
+        /// The shot.
+        shot: ShotId,
+        /// The photo's file name.
+        photo: String,
+        /// Unix milliseconds.
+        at: u64,
+        /// What the judges made of it.
+        quality: Quality,
     },
     /// A shot's file(s) are at the destination.
     ShotUploaded {
@@ -255,6 +270,8 @@ pub struct ScanRecord {
     pub skipped: Vec<SkippedLine>,
     /// Parts already in the spool of shots not captured whole, by part.
     pub parts: BTreeMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
+    /// What the judges made of each photo judged, by file name.
+    pub judged: BTreeMap<String, Quality>,
 }
 
 impl ScanRecord {
@@ -316,6 +333,33 @@ impl ScanRecord {
         self.manifest = None;
         self.extra.clear();
         self.plan.destination = Some(to);
+    }
+
+    /// Captured shots with a photo not judged yet (a crash came first).
+    pub fn unjudged(&self) -> Vec<ShotId> {
+        self.captured
+            .iter()
+            .filter(|(_, (_, files))| {
+                crate::judge::photos_of(files)
+                    .iter()
+                    .any(|f| !self.judged.contains_key(&f.name))
+            })
+            .map(|(shot, _)| *shot)
+            .collect()
+    }
+
+    /// The photos the judges found a problem in, by shot: each as
+    /// `<photo>: <problems>`, in words.
+    pub fn flagged(&self) -> BTreeMap<ShotId, Vec<String>> {
+        let mut flagged: BTreeMap<ShotId, Vec<String>> = BTreeMap::new();
+        for (shot, (_, files)) in &self.captured {
+            for f in files {
+                if let Some(said) = self.judged.get(&f.name).and_then(|q| q.flag(&f.name)) {
+                    flagged.entry(*shot).or_default().push(said);
+                }
+            }
+        }
+        flagged
     }
 
     /// Whether shots remain to be taken.
@@ -476,6 +520,7 @@ impl ScanRecord {
             sources: BTreeMap::new(),
             skipped,
             parts: BTreeMap::new(),
+            judged: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -520,6 +565,10 @@ impl ScanRecord {
                 self.failed.remove(&shot);
                 self.damaged.remove(&shot);
                 self.sources.remove(&shot);
+                // A retake's photos are judged anew.
+                for f in &files {
+                    self.judged.remove(&f.name);
+                }
                 self.captured.insert(shot, (at, files));
             }
             Record::UploadFailed { shot, error, .. } => {
@@ -541,6 +590,9 @@ impl ScanRecord {
                 }
                 self.failed.remove(&shot);
                 self.uploaded.insert(shot, remote);
+            }
+            Record::PhotoJudged { photo, quality, .. } => {
+                self.judged.insert(photo, quality);
             }
             Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
             Record::FilesUploaded { files, .. } => self.extra.extend(files),

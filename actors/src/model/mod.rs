@@ -11,6 +11,7 @@
 //! - [`plan`]: the shots a scan takes, its bracket, and each photo's name.
 //! - [`place`]: where a scan's photos go.
 //! - [`priors`]: the rig's geometry and the pose formats a scan writes.
+//! - [`quality`]: what the judges made of a photo.
 //! - [`outcome`]: the devices faults concern, their classes, and how a
 //!   scan ended.
 
@@ -21,6 +22,7 @@ pub mod photo;
 pub mod place;
 pub mod plan;
 pub mod priors;
+pub mod quality;
 
 pub use camera::{CameraName, CameraNameError};
 pub use ids::{ScanId, ShotId};
@@ -29,3 +31,4 @@ pub use photo::{Frame, Part, PhotoName, SpoolFile};
 pub use place::Place;
 pub use plan::{number_width, Bracket, BracketKind, ScanPlan, ShotPlan, Station};
 pub use priors::{ColumnPlace, Format, Geometry, Priors, Turn};
+pub use quality::Quality;

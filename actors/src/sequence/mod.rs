@@ -8,12 +8,15 @@
 
 mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub use types::{
-    Command, Control, Event, Fault, PauseReason, Refusal, Retry, SequenceConfig, ShotState,
+    is_framing_or_clipping, Command, Control, Event, Fault, OnProblem, PauseReason, Refusal, Retry,
+    SequenceConfig, ShotState,
 };
+
+use scanrig_hardware::judge::Problem;
 
 use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::RestartBudget;
@@ -72,6 +75,9 @@ pub struct Sequence {
     manual_stops: BTreeMap<ShotId, String>,
     /// Looks for a device that is gone, so far (0: not looking).
     probes: u32,
+    /// Shots whose photos are to be judged, and being judged.
+    to_judge: BTreeSet<ShotId>,
+    judging: BTreeSet<ShotId>,
 }
 
 impl Sequence {
@@ -95,7 +101,18 @@ impl Sequence {
             leaving: false,
             manual_stops: BTreeMap::new(),
             probes: 0,
+            to_judge: BTreeSet::new(),
+            judging: BTreeSet::new(),
         }
+    }
+
+    /// Judges these shots' photos once the scan starts or drains: shots
+    /// journaled before a crash, not judged yet (when judging is on).
+    pub fn with_unjudged(mut self, shots: impl IntoIterator<Item = ShotId>) -> Sequence {
+        if self.config.quality.is_some() {
+            self.to_judge.extend(shots);
+        }
+        self
     }
 
     /// Pauses before taking each of these shots, with the message as the
@@ -115,6 +132,11 @@ impl Sequence {
         self.shots[idx(id)]
     }
 
+    /// Whether a shot's photos wait to be judged or are being judged.
+    pub fn is_judging(&self, shot: ShotId) -> bool {
+        self.to_judge.contains(&shot) || self.judging.contains(&shot)
+    }
+
     /// Whether the scan has ended.
     pub fn is_finished(&self) -> bool {
         self.mode == Mode::Finished
@@ -132,7 +154,15 @@ impl Sequence {
     /// announced (no device moving, exposing or downloading) and no upload
     /// is pending.
     pub fn is_quiet(&self) -> bool {
-        matches!(self.mode, Mode::Paused(_)) && self.pause_announced && self.backlog() == 0
+        matches!(self.mode, Mode::Paused(_))
+            && self.pause_announced
+            && self.backlog() == 0
+            && self.judged_all()
+    }
+
+    /// No photo waits to be judged, nor is being judged.
+    fn judged_all(&self) -> bool {
+        self.to_judge.is_empty() && self.judging.is_empty()
     }
 
     /// Photos captured whose upload is not settled yet.
@@ -262,7 +292,13 @@ impl Sequence {
                 self.set(shot, ShotState::Persisting);
                 out.push(Command::Persist(shot));
             }
-            Event::Persisted(shot) => self.set(shot, ShotState::Captured),
+            Event::Persisted(shot) => {
+                self.set(shot, ShotState::Captured);
+                if self.config.quality.is_some() {
+                    self.to_judge.insert(shot);
+                }
+            }
+            Event::Judged { shot, problems } => self.judged(shot, &problems),
             Event::Uploaded(shot) => self.set(shot, ShotState::Uploaded),
             Event::DeviceFailed {
                 device,
@@ -458,6 +494,21 @@ impl Sequence {
         self.pause_announced = false;
     }
 
+    /// A shot's photos judged: with `on_problem = "pause"`, a photo with
+    /// the object out of frame or cut off, or overexposed, pauses the scan.
+    fn judged(&mut self, shot: ShotId, problems: &[(String, Problem)]) {
+        self.judging.remove(&shot);
+        if self.config.quality != Some(OnProblem::Pause) || self.mode != Mode::Running {
+            return;
+        }
+        let mut found = problems.iter().filter(|(_, p)| is_framing_or_clipping(p));
+        if let Some((photo, problem)) = found.next() {
+            self.pause(PauseReason::Photo(format!(
+                "{photo}: {problem}; then resume (or set [quality] on_problem = \"flag\" to go on past such photos)"
+            )));
+        }
+    }
+
     fn pause(&mut self, reason: PauseReason) {
         if matches!(self.mode, Mode::Stopping | Mode::Finished) {
             return;
@@ -472,6 +523,12 @@ impl Sequence {
     /// Issues whatever the devices can do now.
     fn advance(&mut self, out: &mut Vec<Command>) {
         self.start_uploads(out);
+        if self.mode != Mode::Idle {
+            for shot in std::mem::take(&mut self.to_judge) {
+                self.judging.insert(shot);
+                out.push(Command::Judge(shot));
+            }
+        }
         match self.mode.clone() {
             Mode::Running => {
                 if let Some(message) = self.manual_stop() {
@@ -509,7 +566,7 @@ impl Sequence {
         }
         if self.mode == Mode::Stopping {
             self.drive_downloads(out);
-            if self.quiet_devices() && self.backlog() == 0 {
+            if self.quiet_devices() && self.backlog() == 0 && self.judged_all() {
                 self.mode = Mode::Finished;
                 let outcome = if self.count(ShotState::Pending) == 0 {
                     Outcome::Completed

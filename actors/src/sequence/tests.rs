@@ -25,6 +25,7 @@ pub(crate) fn config() -> SequenceConfig {
         },
         download_attempts: 2,
         pipelined: true,
+        quality: None,
     }
 }
 
@@ -59,6 +60,11 @@ struct World {
     /// Probes of a gone device answered so far, and how many say "absent".
     probes: usize,
     gone_for: usize,
+    /// What the judges find in each shot's photos (nothing: good).
+    problems: BTreeMap<ShotId, Vec<(String, Problem)>>,
+    /// Judgements are held back (not answered) while true.
+    hold_judging: bool,
+    held_judging: Vec<ShotId>,
 }
 
 impl World {
@@ -80,6 +86,9 @@ impl World {
             held_downloads: Vec::new(),
             probes: 0,
             gone_for: 0,
+            problems: BTreeMap::new(),
+            hold_judging: false,
+            held_judging: Vec::new(),
         }
     }
 
@@ -142,6 +151,14 @@ impl World {
                 None
             }
             Command::Upload { shot, .. } => Some(Event::Uploaded(shot)),
+            Command::Judge(shot) if self.hold_judging => {
+                self.held_judging.push(shot);
+                None
+            }
+            Command::Judge(shot) => Some(Event::Judged {
+                shot,
+                problems: self.problems.get(&shot).cloned().unwrap_or_default(),
+            }),
             Command::RetryAfter { delay, retry } => {
                 self.now += delay;
                 Some(Event::RetryDue(retry))
@@ -1047,3 +1064,5 @@ fn what_the_operator_asks_out_of_turn_is_refused_and_changes_nothing() {
         w.dump()
     );
 }
+
+mod judging;

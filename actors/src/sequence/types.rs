@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use scanrig_hardware::judge::Problem;
+
 use crate::model::{Device, FaultKind, Outcome, ShotId};
 use crate::restart::Backoff;
 
@@ -26,6 +28,30 @@ pub struct SequenceConfig {
     /// `false` runs every shot start to finish before the next (the
     /// baseline the benchmark compares against).
     pub pipelined: bool,
+    /// Judge every photo as it lands, and what a photo with the object
+    /// out of frame, cut off or overexposed does to the scan; `None`:
+    /// photos are not judged.
+    pub quality: Option<OnProblem>,
+}
+
+/// What a photo with the object out of frame or cut off, or overexposed,
+/// does to the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnProblem {
+    /// Pause, with the photo and the reason, for the operator to look.
+    Pause,
+    /// Go on; the photo is flagged in the manifest and the priors.
+    Flag,
+}
+
+/// Whether a problem is one that [`OnProblem`] acts on: the object out of
+/// frame or cut off, or blown highlights (a blurred photo is retaken; a
+/// dark one only flagged).
+pub fn is_framing_or_clipping(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        Problem::Empty { .. } | Problem::CutOff { .. } | Problem::Clipped { .. }
+    )
 }
 
 /// A device failure.
@@ -53,6 +79,9 @@ pub enum PauseReason {
     Refused(String),
     /// A device is gone; the scan goes on by itself when it is back.
     Disconnected(String),
+    /// A photo has a problem to look at (the object out of frame or cut
+    /// off, blown highlights); the message names the photo and says what.
+    Photo(String),
 }
 
 impl PauseReason {
@@ -73,7 +102,8 @@ impl std::fmt::Display for PauseReason {
             PauseReason::Fault(why)
             | PauseReason::Manual(why)
             | PauseReason::Refused(why)
-            | PauseReason::Disconnected(why) => f.write_str(why),
+            | PauseReason::Disconnected(why)
+            | PauseReason::Photo(why) => f.write_str(why),
         }
     }
 }
@@ -114,6 +144,14 @@ pub enum Event {
     Persisted(ShotId),
     /// The photo is at the destination, recorded in the journal.
     Uploaded(ShotId),
+    /// A shot's photos are judged and the judgements journaled: each
+    /// problem found, with the photo's file name.
+    Judged {
+        /// The shot.
+        shot: ShotId,
+        /// The problems found, with the photo each is in.
+        problems: Vec<(String, Problem)>,
+    },
     /// A device failed; `shot` is the shot it was working on, if any.
     DeviceFailed {
         /// Which device.
@@ -216,6 +254,9 @@ pub enum Command {
     Download(ShotId),
     /// Record the capture in the journal.
     Persist(ShotId),
+    /// Judge the shot's photos not judged yet, journal what is found and
+    /// report `Judged` (beside the upload, never before it).
+    Judge(ShotId),
     /// Upload; `check_existing` asks the destination first (after a failure
     /// or a crash), so no second copy is ever made.
     Upload {

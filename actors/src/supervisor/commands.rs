@@ -108,6 +108,7 @@ impl Supervisor {
             Command::Expose(shot) => self.expose(scan, shot, ctx),
             Command::Download(shot) => self.download(scan, shot, ctx),
             Command::Persist(shot) => self.merge_then_persist(scan, shot, ctx),
+            Command::Judge(shot) => self.judge(scan, shot, ctx),
             Command::Upload {
                 shot,
                 check_existing,
@@ -200,6 +201,10 @@ impl Supervisor {
             }
             PauseReason::Disconnected(why) => {
                 warn!(log, "scan paused until the device is back"; "scan" => %scan, "reason" => why);
+                Some(why)
+            }
+            PauseReason::Photo(why) => {
+                warn!(log, "scan paused on a photo"; "scan" => %scan, "reason" => why);
                 Some(why)
             }
             PauseReason::Operator => {

@@ -17,7 +17,7 @@ use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close, Discard};
 use crate::journal::Record;
 use crate::model::{Outcome, ScanId};
-use crate::recorder::{RemoveFiles, Replay, Retire, SaveBacklog, Tidy};
+use crate::recorder::{Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
 
@@ -275,7 +275,7 @@ impl Handler<UploadDone> for Supervisor {
                     match flat(r) {
                         Ok(()) => {
                             if !keep {
-                                act.recorder.do_send(RemoveFiles(files));
+                                act.unlink_uploaded(&scan, shot, files);
                             }
                             info!(act.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
                             act.tell(Progress::Uploaded { scan, shot, name });

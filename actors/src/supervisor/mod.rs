@@ -20,6 +20,7 @@
 //! - `column`: asking every camera of the column at once;
 //! - `stop`: a stop's parts, as a pure state machine;
 //! - `merging`: bracketed sets merged before they are journaled;
+//! - `judging`: each journaled shot's photos judged beside its upload;
 //! - `closing`: the end of a scan, as a pure state machine; `finish`
 //!   carries it out, and takes the uploads coming back;
 //! - `faults`: device errors classed for the sequence;
@@ -31,6 +32,7 @@ mod column;
 mod commands;
 mod faults;
 mod finish;
+mod judging;
 mod merging;
 mod messages;
 mod operator;
@@ -46,6 +48,7 @@ use std::path::PathBuf;
 use actix::prelude::*;
 use scanrig_hardware::axis::{AxesConnector, Halt, StopKind};
 use scanrig_hardware::camera::CameraConnector;
+use scanrig_hardware::judge::QualityLimits;
 use scanrig_hardware::panel::{Buttons, Indicator, Status};
 use slog::{info, Logger};
 
@@ -66,6 +69,7 @@ use crate::destination::Destinations;
 use crate::history::Retention;
 use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
+use crate::judge::{Judge, JudgeConfig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId};
@@ -122,6 +126,8 @@ pub struct Rig {
     pub backlog_backoff: Backoff,
     /// Merge bracketed sets on the rig (`None`: never; a workstation does).
     pub merge: Option<MergeConfig>,
+    /// Judge every photo as it lands (`None`: photos are not judged).
+    pub judge: Option<JudgeConfig>,
 }
 
 /// One camera of the rig.
@@ -165,6 +171,8 @@ struct Policy {
     backlog_backoff: Backoff,
     /// No tilt motor: the operator sets the tilt by hand.
     manual_tilt: bool,
+    /// How good a photo must be.
+    quality_limits: QualityLimits,
 }
 
 /// The supervisor actor.
@@ -205,6 +213,11 @@ pub struct Supervisor {
     /// Sets waiting or being merged at most, and now.
     merge_queue: usize,
     merging: usize,
+    /// Judges photos, when that is on.
+    judge: Option<Addr<Judge>>,
+    /// Photos waiting or being judged at most, and now.
+    judge_queue: usize,
+    judging: usize,
     log: Logger,
 }
 
@@ -261,6 +274,12 @@ impl Supervisor {
                 let log = log.clone();
                 SyncArbiter::start(1, move || Merger::new(config.clone(), log.clone()))
             });
+            let judge_queue = rig.judge.as_ref().map_or(0, |j| j.queue);
+            let quality_limits = rig.judge.as_ref().map(|j| j.limits).unwrap_or_default();
+            let judge = rig.judge.map(|_| {
+                let log = log.clone();
+                SyncArbiter::start(1, move || Judge::new(log.clone()))
+            });
             Supervisor {
                 runs: BTreeMap::new(),
                 turntable,
@@ -283,6 +302,7 @@ impl Supervisor {
                     config: rig.sequence,
                     backlog_backoff: rig.backlog_backoff,
                     manual_tilt: rig.manual_tilt,
+                    quality_limits,
                 },
                 subscribers: Vec::new(),
                 status: Status::Idle,
@@ -298,6 +318,9 @@ impl Supervisor {
                 merger,
                 merge_queue,
                 merging: 0,
+                judge,
+                judge_queue,
+                judging: 0,
                 log,
             }
         })

@@ -41,7 +41,8 @@ impl Handler<StartScan> for Supervisor {
             (None, Some(record)) => {
                 let states = record.shot_states();
                 let seq = Sequence::new(self.policy.config.clone(), states)
-                    .with_manual_stops(self.manual_stops(&msg.plan));
+                    .with_manual_stops(self.manual_stops(&msg.plan))
+                    .with_unjudged(record.unjudged());
                 let run = Run::new(msg.plan, dir, seq, Some(&record));
                 let done = record.captured.len();
                 self.runs.insert(scan.clone(), run);
@@ -101,7 +102,8 @@ impl Handler<Drain> for Supervisor {
                 *state = crate::sequence::ShotState::UploadAbandoned;
             }
         }
-        let seq = Sequence::new(self.policy.config.clone(), states);
+        let seq =
+            Sequence::new(self.policy.config.clone(), states).with_unjudged(record.unjudged());
         let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
         self.runs.insert(scan.clone(), run);
         self.feed(&scan, Event::Drain, ctx);

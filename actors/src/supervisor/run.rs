@@ -57,6 +57,10 @@ pub struct ScanSummary {
     pub uploaded: usize,
     /// Shots whose upload gave up; they stay in the spool for a later run.
     pub upload_failed: usize,
+    /// Photos judged (in this run and earlier ones).
+    pub judged: usize,
+    /// Photos the judges found a problem in.
+    pub flagged: usize,
     /// Where the photos went.
     pub destination: String,
     /// Wall time of this run.
@@ -94,6 +98,12 @@ pub(crate) struct Run {
     pub(crate) given_up: BTreeMap<ShotId, String>,
     /// Shots captured before this run (a resumed scan).
     pub(crate) captured_before: usize,
+    /// The photos judged, by file name.
+    pub(crate) judged: BTreeSet<String>,
+    /// The photos flagged, by shot: each photo and its problems in words.
+    pub(crate) flagged: BTreeMap<ShotId, Vec<String>>,
+    /// Uploaded shots' spool files, removed once their photos are judged.
+    pub(crate) unlink_when_judged: BTreeMap<ShotId, Vec<PathBuf>>,
 }
 
 impl Run {
@@ -138,6 +148,11 @@ impl Run {
             discarding: false,
             finishing: false,
             given_up: BTreeMap::new(),
+            judged: record
+                .map(|r| r.judged.keys().cloned().collect())
+                .unwrap_or_default(),
+            flagged: record.map(ScanRecord::flagged).unwrap_or_default(),
+            unlink_when_judged: BTreeMap::new(),
         }
     }
 
@@ -228,6 +243,8 @@ impl Run {
             captured,
             uploaded: self.seq.count(ShotState::Uploaded),
             upload_failed: self.seq.count(ShotState::UploadAbandoned),
+            judged: self.judged.len(),
+            flagged: self.flagged.values().map(Vec::len).sum(),
             destination: self.place(default).to_string(),
             wall: self.started.elapsed(),
             stages: self.stages,

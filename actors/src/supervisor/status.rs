@@ -200,7 +200,7 @@ impl Handler<GetShots> for Supervisor {
 
     fn handle(&mut self, GetShots(scan): GetShots, _: &mut Self::Context) -> Self::Result {
         let run = self.runs.values().find(|r| r.plan.scan.as_str() == scan);
-        MessageResult(run.map(|r| coverage::shots(&r.plan, r.seq.states())))
+        MessageResult(run.map(|r| coverage::shots(&r.plan, r.seq.states(), &r.flagged)))
     }
 }
 

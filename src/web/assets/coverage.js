@@ -15,12 +15,13 @@ function coverageKey(s) {
 }
 
 // Redraw the picture; fetch its shots when it is another picture, or again
-// when uploads failed.
+// when uploads failed or photos were flagged.
 function renderCoverage(prev, s) {
   const key = coverageKey(s);
-  const failedMore = prev && prev.scan && s.scan && prev.scan.id === s.scan.id &&
-    prev.scan.upload_failed !== s.scan.upload_failed;
-  if (!ui.coverage || ui.coverage.key !== key || failedMore) scheduleCoverage(0);
+  const same = prev && prev.scan && s.scan && prev.scan.id === s.scan.id;
+  const failedMore = same && prev.scan.upload_failed !== s.scan.upload_failed;
+  const flaggedMore = same && prev.scan.flagged !== s.scan.flagged;
+  if (!ui.coverage || ui.coverage.key !== key || failedMore || flaggedMore) scheduleCoverage(0);
   else drawLiveCoverage();
 }
 
@@ -129,13 +130,19 @@ function drawCoverage(box, shots, current) {
     const dot = Math.max(3, Math.min(9, (Math.PI * r) / inRing / 1.3));
     const cls = ["shot", s.state];
     if (s.shot === current && s.state !== "uploaded") cls.push("current");
+    const flagged = s.flagged || [];
+    if (flagged.length) cls.push("flagged");
     const circle = el("circle", {
       cx: (c + r * Math.sin(a)).toFixed(1), cy: (c - r * Math.cos(a)).toFixed(1),
       r: dot.toFixed(1), class: cls.join(" "), "data-shot": s.shot,
     });
     const title = document.createElementNS(SVG, "title");
-    title.textContent = `Shot ${s.shot}: azimuth ${degrees(s.azimuth)}, tilt ${degrees(s.tilt)} (${COVERAGE_WORDS[s.state] || s.state})`;
+    const said = `Shot ${s.shot}: azimuth ${degrees(s.azimuth)}, tilt ${degrees(s.tilt)} (${COVERAGE_WORDS[s.state] || s.state})`;
+    title.textContent = flagged.length ? `${said}, flagged: ${flagged.join(" / ")}` : said;
     circle.append(title);
+    // A tap shows a flagged shot's reasons below the picture (a phone
+    // shows no hover titles).
+    if (flagged.length) circle.addEventListener("click", () => { $(box.id + "-flag").textContent = title.textContent; });
   }
   // Rings of one tilt each are labelled in the picture, over the shots;
   // bands (a sphere's), whose labels would crowd it, in a list below.
@@ -162,5 +169,15 @@ function drawCoverage(box, shots, current) {
     li.textContent = `${counts[k]} ${COVERAGE_WORDS[k]}`;
     legend.append(li);
   }
-  box.replaceChildren(svg, legend, ...(bands ? [list] : []));
+  const flaggedShots = shots.filter((x) => (x.flagged || []).length).length;
+  if (flaggedShots) {
+    const li = document.createElement("li");
+    li.className = "flagged";
+    li.textContent = `${flaggedShots} flagged (tap one for why)`;
+    legend.append(li);
+  }
+  const note = document.createElement("p");
+  note.id = box.id + "-flag";
+  note.className = "note flag-note";
+  box.replaceChildren(svg, legend, ...(bands ? [list] : []), note);
 }

@@ -9,6 +9,13 @@
 //! - RealityCapture / RealityScan XMP sidecars (`xcr:Rotation`, row-major
 //!   world-to-camera, and `xcr:Position`, the camera centre);
 //! - a JSON sidecar per photo, for scripts.
+//!
+//! A photo the judges flagged (its problems in the manifest) is marked for
+//! a reconstruction to leave out: COLMAP's `images.txt` and `reference.txt`
+//! leave it out (named in a comment; the other images keep the ids they
+//! have with it in the folder), Metashape's CSV leaves it out,
+//! RealityCapture's XMP keeps its pose but takes it out of meshing and
+//! texturing, and the JSON sidecar says `flagged` and why.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -82,6 +89,11 @@ pub fn files_of(priors: &Priors, record: &ScanRecord) -> Vec<(String, String)> {
             azimuth: *azimuth,
             tilt: *tilt,
             pose: geometry.pose(*azimuth, *tilt),
+            problems: record
+                .judged
+                .get(&file.name)
+                .map(|q| q.problems().iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
         })
         .collect();
     let camera = priors.geometry.intrinsics(width, height);
@@ -167,6 +179,15 @@ pub struct Posed<'a> {
     pub tilt: f64,
     /// The pose.
     pub pose: Pose,
+    /// What the judges found wrong with it (none: it is not flagged).
+    pub problems: Vec<String>,
+}
+
+impl Posed<'_> {
+    /// The judges flagged it: a reconstruction should leave it out.
+    pub fn is_flagged(&self) -> bool {
+        !self.problems.is_empty()
+    }
 }
 
 /// How sure the priors are: position in metres, angles in degrees.
@@ -201,6 +222,15 @@ pub fn colmap_model(photos: &[Posed], camera: &Intrinsics) -> [String; 3] {
     let mut by_name: Vec<&Posed> = photos.iter().collect();
     by_name.sort_by(|a, b| a.name.cmp(b.name));
     for (i, photo) in by_name.into_iter().enumerate() {
+        if photo.is_flagged() {
+            let _ = writeln!(
+                images,
+                "# {} left out (flagged: {})",
+                photo.name,
+                photo.problems.join("; ")
+            );
+            continue;
+        }
         let [qw, qx, qy, qz] = photo.pose.quaternion();
         let [tx, ty, tz] = photo.pose.translation();
         // The second line (the image's 2-D points) is empty, and must be
@@ -223,7 +253,7 @@ pub fn colmap_model(photos: &[Posed], camera: &Intrinsics) -> [String; 3] {
 /// `name x y z` line per photo, metres, no header.
 pub fn colmap_reference(photos: &[Posed]) -> String {
     let mut out = String::new();
-    for photo in photos {
+    for photo in photos.iter().filter(|p| !p.is_flagged()) {
         let [x, y, z] = photo.pose.centre;
         let _ = writeln!(out, "{} {x} {y} {z}", photo.name);
     }
@@ -272,7 +302,7 @@ pub fn metashape_csv(photos: &[Posed], accuracy: Accuracy) -> String {
         "label,x,y,z,yaw,pitch,roll,accuracy_x,accuracy_y,accuracy_z,accuracy_yaw,accuracy_pitch,accuracy_roll\n",
     );
     let (p, a) = (accuracy.position_m, accuracy.angle_deg);
-    for photo in photos {
+    for photo in photos.iter().filter(|p| !p.is_flagged()) {
         let [x, y, z] = photo.pose.centre;
         let [yaw, pitch, roll] = yaw_pitch_roll(&photo.pose);
         let _ = writeln!(
@@ -300,13 +330,15 @@ pub fn realitycapture_xmp(photo: &Posed, camera: &Intrinsics) -> String {
     // The focal length as on a 36 mm wide frame, over the photo's long side.
     let long = f64::from(camera.width.max(camera.height));
     let focal_35mm = camera.fx * 36.0 / long;
+    let used = if photo.is_flagged() { 0 } else { 1 };
     format!(
         "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n\
          \x20 <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n\
          \x20   <rdf:Description xmlns:xcr=\"http://www.capturingreality.com/ns/xcr/1.1#\"\n\
          \x20      xcr:Version=\"3\" xcr:PosePrior=\"initial\" xcr:Coordinates=\"absolute\"\n\
          \x20      xcr:CalibrationPrior=\"initial\" xcr:FocalLength35mm=\"{focal_35mm}\"\n\
-         \x20      xcr:Skew=\"0\" xcr:AspectRatio=\"1\" xcr:PrincipalPointU=\"0\" xcr:PrincipalPointV=\"0\">\n\
+         \x20      xcr:Skew=\"0\" xcr:AspectRatio=\"1\" xcr:PrincipalPointU=\"0\" xcr:PrincipalPointV=\"0\"\n\
+         \x20      xcr:InMeshing=\"{used}\" xcr:InTexturing=\"{used}\">\n\
          \x20     <xcr:Rotation>{rotation}</xcr:Rotation>\n\
          \x20     <xcr:Position>{x} {y} {z}</xcr:Position>\n\
          \x20   </rdf:Description>\n\
@@ -335,6 +367,8 @@ pub fn json_sidecar(photo: &Posed, camera: &Intrinsics) -> serde_json::Value {
         "camera_to_object": matrix,
         "rotation_object_to_camera": pose.rotation,
         "centre": c,
+        "flagged": photo.is_flagged(),
+        "problems": photo.problems,
         "intrinsics": {
             "width": camera.width,
             "height": camera.height,

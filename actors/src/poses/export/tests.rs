@@ -36,6 +36,7 @@ fn posed(list: &[(String, f64, f64)]) -> Vec<Posed<'_>> {
             azimuth: *azimuth,
             tilt: *tilt,
             pose: ARM.pose(*azimuth, *tilt),
+            problems: Vec::new(),
         })
         .collect()
 }
