@@ -20,7 +20,7 @@
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
 //!   merged), [`manual`] (the rig by hand: jogs, homing, the camera's
-//!   preview, settings and test shots) and [`supervisor`], which carries
+//!   preview, settings and test shots, the setup check) and [`supervisor`], which carries
 //!   out the sequence's commands.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]

@@ -59,6 +59,12 @@ pub struct Jogged {
     pub stopped: Option<StopKind>,
 }
 
+/// Where the axes stand: the turntable's angle and the tilt (0 on a rig
+/// without a tilt axis), or `None` while an axis is not homed.
+#[derive(Message)]
+#[rtype(result = "Option<(Degrees, Degrees)>")]
+pub struct Where;
+
 /// Releases the motors (no holding torque); the next move homes first.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -205,6 +211,19 @@ impl Handler<Jog> for TurntableActor {
             stopped: report.stopped,
         });
         self.fail(ctx, result)
+    }
+}
+
+impl Handler<Where> for TurntableActor {
+    type Result = Option<(Degrees, Degrees)>;
+
+    fn handle(&mut self, _: Where, _: &mut Self::Context) -> Self::Result {
+        let axes = self.axes.as_ref()?;
+        let tilt = match &axes.tilt {
+            Some(tilt) => tilt.position()?,
+            None => Degrees::ZERO,
+        };
+        Some((axes.azimuth.position()?, tilt))
     }
 }
 
