@@ -1,11 +1,7 @@
 //! The setup check before a scan, as `scanrig check` and `POST
 //! /api/v1/check` both ask for it: the check of a profile (its photos in
-//! the spool's `check` folder, emptied first, never a scan's), and its
-//! report as JSON.
+//! the spool's `check` folder, never a scan's), and its report as JSON.
 
-use std::path::Path;
-
-use anyhow::Context as _;
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::manual::check::{Check, CheckReport};
 use scanrig_actors::model::ScanId;
@@ -18,35 +14,14 @@ use crate::settings::Settings;
 /// The spool's folder of the last check's photos.
 pub const FOLDER: &str = "check";
 
-/// How a check photo's name begins.
-pub const PHOTO_PREFIX: &str = "check_";
-
-/// The check of `profile` asked by `origin`, its folder emptied of the
-/// last check's photos (blocking).
-pub fn request(settings: &Settings, profile: &Profile, origin: String) -> anyhow::Result<Check> {
-    let dir = settings.spool_dir().join(FOLDER);
-    empty(&dir).with_context(|| format!("cannot empty the check's folder {}", dir.display()))?;
-    Ok(Check {
+/// The check of `profile` asked by `origin`.
+pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check {
+    Check {
         plan: profile.plan(ScanId::new(unix_now(), &profile.name)),
-        dir,
+        dir: settings.spool_dir().join(FOLDER),
         limits: QualityLimits::default(),
         origin,
-    })
-}
-
-/// Makes `dir`, without the check photos it held.
-fn empty(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let ours = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(PHOTO_PREFIX));
-        if ours && path.is_file() {
-            std::fs::remove_file(path)?;
-        }
     }
-    Ok(())
 }
 
 /// The report as JSON: each pose with `good`, and `good` over all.

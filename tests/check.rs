@@ -5,8 +5,10 @@
 
 mod common;
 
+use common::http::{get, post};
+use common::web::{error_of, stop, web_daemon};
 use common::{entries, Rig};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The simulated camera at the size the judges' limits were measured at,
 /// on a rig without a tilt arm's offsets (the camera pivots in place).
@@ -53,7 +55,7 @@ fn a_profile_whose_poses_frame_the_object_is_good_at_each_and_leaves_no_scan() {
     }
     assert!(
         out.stdout
-            .contains("the check homed it, and it is back home"),
+            .contains("the check homed it; the rig is back at azimuth 0.0°, tilt +0.0°"),
         "{}",
         out.stdout
     );
@@ -192,4 +194,84 @@ fn a_check_is_refused_while_another_scanrig_holds_the_rig() {
     );
     assert!(!rig.spool.join("check").exists(), "nothing was taken");
     daemon.kill();
+}
+
+/// What a report says of each pose: its tilt, camera, whether it is good
+/// and its problems' kinds.
+fn verdicts(report: &Value) -> Vec<(f64, Value, bool, Vec<String>)> {
+    report["poses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let kinds = p["problems"].as_array().unwrap().iter();
+            (
+                p["tilt"].as_f64().unwrap(),
+                p["camera"].clone(),
+                p["good"].as_bool().unwrap(),
+                kinds
+                    .map(|k| k["problem"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_daemon_checks_through_the_api_as_the_command_line_does_and_not_during_a_scan() {
+    let (rig, daemon, base) = web_daemon(
+        "127.0.0.1:0",
+        &format!("{CHECKED_RIG}[tilt]\nbackend = \"sim\"\n"),
+    );
+    rig.profile("steep", &rings(0.0, 45.0, ""));
+    let jog = |axis: &str, degrees: f64| {
+        let r = post(
+            &format!("{base}/motor/jog"),
+            Some(&format!("{{\"axis\":\"{axis}\",\"degrees\":{degrees}}}")),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        r.json()["position"].as_f64()
+    };
+    assert_eq!(jog("turntable", 30.0), Some(30.0));
+    assert_eq!(jog("tilt", 10.0), Some(10.0));
+
+    let r = post(&format!("{base}/check"), Some("{\"profile\":\"steep\"}"));
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let report = r.json();
+    assert_eq!(report["good"], false);
+    assert_eq!(report["homed"], false);
+    assert_eq!(
+        report["returned_to"],
+        json!({"azimuth": 30.0, "tilt": 10.0})
+    );
+    assert_eq!(jog("turntable", 0.0), Some(30.0), "back where it stood");
+    assert_eq!(jog("tilt", 0.0), Some(10.0), "back where it stood");
+    let top = advice(&report["poses"][1]);
+    assert!(
+        top[0].starts_with("at tilt +45°: the object is not in the frame"),
+        "{top:?}"
+    );
+    for pose in report["poses"].as_array().unwrap() {
+        let url = pose["photo_url"].as_str().unwrap();
+        let photo = get(&base.replace("/api/v1", url));
+        assert_eq!(photo.status, 200, "{url}");
+        assert_eq!(photo.header("content-type"), Some("image/jpeg"));
+    }
+
+    // Not while a scan runs.
+    let started = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    assert_eq!(started.status, 202, "{:?}", started.json());
+    let refused = post(&format!("{base}/check"), Some("{\"profile\":\"steep\"}"));
+    let (status, code, words) = error_of(&refused);
+    assert_eq!((status, code.as_str()), (409, "scan_running"), "{words}");
+    assert!(words.contains("stop it first"), "{words}");
+    let missing = post(&format!("{base}/check"), Some("{\"profile\":\"nowhere\"}"));
+    assert_eq!(error_of(&missing).0, 404);
+    stop(daemon);
+    common::openapi::check();
+
+    // The command line says the same of the same rig.
+    let (code, cli) = check_json(&rig, "steep");
+    assert_eq!(code, Some(1));
+    assert_eq!(verdicts(&cli), verdicts(&report));
 }

@@ -59,11 +59,22 @@ pub struct Jogged {
     pub stopped: Option<StopKind>,
 }
 
-/// Where the axes stand: the turntable's angle and the tilt (0 on a rig
-/// without a tilt axis), or `None` while an axis is not homed.
+/// Homes each axis not homed yet, leaving the others where they stand;
+/// answers where the axes then stand.
 #[derive(Message)]
-#[rtype(result = "Option<(Degrees, Degrees)>")]
-pub struct Where;
+#[rtype(result = "Result<Stand, AxisError>")]
+pub struct Ready(pub Ticket);
+
+/// Where the axes stand.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stand {
+    /// The turntable's angle.
+    pub azimuth: Degrees,
+    /// The tilt (0 on a rig without a tilt axis).
+    pub tilt: Degrees,
+    /// Some axis had not been homed, and was.
+    pub homed: bool,
+}
 
 /// Releases the motors (no holding torque); the next move homes first.
 #[derive(Message)]
@@ -214,16 +225,31 @@ impl Handler<Jog> for TurntableActor {
     }
 }
 
-impl Handler<Where> for TurntableActor {
-    type Result = Option<(Degrees, Degrees)>;
+impl Handler<Ready> for TurntableActor {
+    type Result = Result<Stand, AxisError>;
 
-    fn handle(&mut self, _: Where, _: &mut Self::Context) -> Self::Result {
-        let axes = self.axes.as_ref()?;
-        let tilt = match &axes.tilt {
-            Some(tilt) => tilt.position()?,
-            None => Degrees::ZERO,
-        };
-        Some((axes.azimuth.position()?, tilt))
+    fn handle(&mut self, Ready(ticket): Ready, ctx: &mut Self::Context) -> Self::Result {
+        let result = self.axes().and_then(|axes| {
+            let mut homed = false;
+            let mut ready = |axis: &mut Box<dyn axis::Axis>| match axis.position() {
+                Some(at) => Ok(at),
+                None => {
+                    homed = true;
+                    axis.home(&ticket).map(|()| Degrees::ZERO)
+                }
+            };
+            let azimuth = ready(&mut axes.azimuth)?;
+            let tilt = match &mut axes.tilt {
+                Some(tilt) => ready(tilt)?,
+                None => Degrees::ZERO,
+            };
+            Ok(Stand {
+                azimuth,
+                tilt,
+                homed,
+            })
+        });
+        self.fail(ctx, result)
     }
 }
 

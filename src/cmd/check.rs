@@ -35,7 +35,7 @@ pub fn run(settings: &Settings, args: CheckArgs, log: Logger) -> Result<ExitCode
     let profile = super::scan::profile(settings, args.profile.as_deref())?;
     let spool = settings.spool_dir();
     let _lock = SpoolLock::take(&spool)?;
-    let check = check::request(settings, &profile, "the command line".to_owned())?;
+    let check = check::request(settings, &profile, "the command line".to_owned());
     let dir = check.dir.clone();
     // The check uploads nothing: its own folder stands in for the
     // destination, so that one not set up yet does not stop it.
@@ -90,7 +90,9 @@ fn print(report: &CheckReport, dir: &Path) {
         false => {
             println!("the rig is back where it stood: azimuth {azimuth:.1}°, tilt {tilt:+.1}°")
         }
-        true => println!("the rig had not been homed: the check homed it, and it is back home"),
+        true => println!(
+            "an axis had not been homed: the check homed it; the rig is back at azimuth {azimuth:.1}°, tilt {tilt:+.1}°"
+        ),
     }
     if !report.is_good() {
         println!("change what is said above, then check again");

@@ -10,6 +10,7 @@
 
 mod api;
 mod archive;
+mod check;
 mod devices;
 pub(crate) mod error;
 mod events;

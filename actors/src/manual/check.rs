@@ -15,10 +15,14 @@ use serde::Serialize;
 
 use super::{done, Handler, ManualActor, ManualError, Motion};
 use crate::camera::{ApplySettings, CameraActor, Download, Expose};
+use crate::clock::unix_now;
 use crate::model::{CameraName, ScanPlan, ShotPlan};
 use crate::supervisor::Fired;
-use crate::turntable::{Home, MoveTo, TurntableActor, Where};
+use crate::turntable::{MoveTo, Ready, Stand, TurntableActor};
 use scanrig_hardware::axis::Ticket;
+
+/// How a check photo's name begins: `check_<unix seconds>_<pose>_t<tilt>[_<camera>]`.
+pub const PHOTO_PREFIX: &str = "check_";
 
 /// Checks the set-up for a scan of `plan`; taken like a motion (refused
 /// while a scan runs or the motors are busy, and no scan starts before it
@@ -28,7 +32,8 @@ use scanrig_hardware::axis::Ticket;
 pub struct Check {
     /// The scan the check is for: its shots, settle time and settings.
     pub plan: ScanPlan,
-    /// Where the check's photos go (a folder of their own).
+    /// Where the check's photos go (a folder of their own, emptied of
+    /// the last check's first).
     pub dir: PathBuf,
     /// What a good photo is.
     pub limits: QualityLimits,
@@ -81,9 +86,9 @@ pub struct CheckReport {
     /// Each pose visited, in order.
     pub poses: Vec<PoseCheck>,
     /// Where the rig was returned to, `[azimuth, tilt]`: where it stood
-    /// before the check, or home.
+    /// before the check (an axis not homed yet: home).
     pub returned_to: (f64, f64),
-    /// The rig had not been homed: the check homed it first.
+    /// Some axis had not been homed: the check homed it first.
     pub homed: bool,
 }
 
@@ -158,20 +163,25 @@ struct Walk {
 }
 
 impl Walk {
-    /// Homes the rig if it has not been, visits every pose, then returns
-    /// the rig to where it stood, even after a failure.
+    /// Homes each axis not homed yet, visits every pose, then returns the
+    /// rig to where it stood, even after a failure.
     async fn check(self, check: Check) -> Result<CheckReport, ManualError> {
-        let stood = self
-            .turntable
-            .send(Where)
-            .await
-            .map_err(lost("turntable"))?;
-        let homed = stood.is_none();
-        if homed {
-            let home = self.turntable.send(Home(self.ticket.clone())).await;
-            done(home.map_err(lost("turntable")))?;
-        }
-        let (azimuth, tilt) = stood.unwrap_or((Degrees::ZERO, Degrees::ZERO));
+        let ready = self.turntable.send(Ready(self.ticket.clone())).await;
+        let Stand {
+            azimuth,
+            tilt,
+            homed,
+        } = done(ready.map_err(lost("turntable")))?;
+        let dir = check.dir.clone();
+        let emptied = tokio::task::spawn_blocking(move || empty(&dir)).await;
+        emptied
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .map_err(|source| {
+                ManualError::Camera(CameraError::Io {
+                    path: check.dir.clone(),
+                    source,
+                })
+            })?;
         let names: Vec<_> = self.cameras.iter().map(|c| c.name.clone()).collect();
         let poses = poses(&check.plan, &names);
         let visited = self.visit(&check, poses).await;
@@ -203,6 +213,7 @@ impl Walk {
             done(self.camera(&camera.addr, apply).await)?;
         }
         let mut checked = Vec::with_capacity(poses.len());
+        let stem = format!("{PHOTO_PREFIX}{}", unix_now());
         for (i, pose) in poses.into_iter().enumerate() {
             let moved = self
                 .move_to(Degrees(pose.azimuth), Degrees(pose.tilt))
@@ -210,7 +221,8 @@ impl Walk {
             if moved {
                 tokio::time::sleep(check.plan.settle()).await;
             }
-            checked.push(self.shoot(check, i + 1, pose).await?);
+            let stem = format!("{stem}_{}_t{:+05.1}", i + 1, pose.tilt);
+            checked.push(self.shoot(check, stem, pose).await?);
         }
         Ok(checked)
     }
@@ -229,11 +241,12 @@ impl Walk {
         }
     }
 
-    /// Takes the photo of pose number `n` and judges it.
+    /// Takes the photo of a pose (named `stem`, and its camera's name) and
+    /// judges it.
     async fn shoot(
         &self,
         check: &Check,
-        n: usize,
+        stem: String,
         pose: CheckPose,
     ) -> Result<PoseCheck, ManualError> {
         let camera = self
@@ -248,7 +261,7 @@ impl Walk {
             .map(|c| format!("_{c}"))
             .unwrap_or_default();
         let request = CaptureRequest {
-            stem: format!("check_{n}_t{:+05.1}{suffix}", pose.tilt),
+            stem: format!("{stem}{suffix}"),
             label: format!("check of {} at tilt {:+.1}", check.plan.profile, pose.tilt),
             azimuth: Degrees(pose.azimuth),
             tilt: Degrees(pose.tilt),
@@ -291,6 +304,21 @@ impl Walk {
 
 fn lost(device: &'static str) -> impl Fn(MailboxError) -> ManualError {
     move |e| ManualError::Lost(device, e)
+}
+
+/// Makes `dir`, without the check photos it held (blocking).
+fn empty(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let ours = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(PHOTO_PREFIX));
+        if ours && path.is_file() {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads and judges a photo (blocking).
