@@ -328,6 +328,38 @@ mod tests {
     }
 
     #[test]
+    fn ready_homes_only_the_axes_not_homed_and_says_where_they_stand() {
+        let (table, tilt) = (axis("turntable"), axis("tilt"));
+        System::new().block_on(async {
+            let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
+            let actor = TurntableActor::start(connector, log());
+            actor
+                .send(jog(JogAxis::Turntable, 30.0))
+                .await
+                .unwrap()
+                .unwrap();
+            let ready = |actor: &Addr<TurntableActor>| actor.send(Ready(Ticket::unstoppable()));
+            let stand = ready(&actor).await.unwrap().unwrap();
+            let want = Stand {
+                azimuth: Degrees(30.0),
+                tilt: Degrees::ZERO,
+                homed: true,
+            };
+            assert_eq!(stand, want, "the tilt homed, the table left at 30°");
+            let again = ready(&actor).await.unwrap().unwrap();
+            assert_eq!(
+                again,
+                Stand {
+                    homed: false,
+                    ..want
+                }
+            );
+        });
+        assert_eq!((table.homings(), tilt.homings()), (1, 1));
+        assert_eq!(table.moves().len(), 1, "the table did not move");
+    }
+
+    #[test]
     fn a_tilt_jog_without_a_tilt_axis_says_so_and_changes_nothing() {
         let table = axis("turntable");
         System::new().block_on(async {
