@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
 use crate::cmd::buttons::ButtonsCommand;
+use crate::cmd::check::CheckArgs;
 use crate::cmd::resume::ResumeArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::uploads::UploadsCommand;
@@ -48,6 +49,10 @@ enum Command {
     Profiles,
     /// Check the configuration and the daemon's profile; exit 2 if broken.
     CheckConfig,
+    /// Before a scan: a photo judged at the profile's lowest and highest
+    /// tilt (each camera of a column), what to change where; exit 1 if
+    /// a pose has a problem.
+    Check(CheckArgs),
     /// Find the camera, show its settings, take a test shot.
     #[command(subcommand)]
     Camera(CameraCommand),
@@ -142,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Daemon => cmd::daemon::run(settings, log),
         Command::Profiles => Ok(cmd::profiles::run(&settings)),
         Command::CheckConfig => cmd::check_config::run(&settings, &log),
+        Command::Check(args) => cmd::check::run(&settings, args, log),
         Command::Camera(command) => done(camera::run(&settings, command)),
         Command::Scans { json } => cmd::scans::run(&settings, json),
         Command::Uploads { command } => cmd::uploads::run(&settings, command, log),

@@ -17,6 +17,8 @@
 //! - [`daemon`]: waits for buttons and runs scans; [`notify`] speaks
 //!   systemd's notification protocol (ready, status, watchdog).
 //! - [`camera`]: `scanrig camera` (list, settings, test shot).
+//! - [`check`]: the setup check before a scan, for `scanrig check` and the
+//!   web API.
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
 //! - [`remote`]: what a remote client may ask of the rig (start, pause,
@@ -36,6 +38,7 @@
 
 pub mod bench;
 pub mod camera;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config_error;

@@ -101,7 +101,7 @@ pub fn manual_answer(e: &ManualError) -> (u16, &'static str) {
         ManualError::Busy(busy) => busy_answer(busy),
         ManualError::Motor(AxisError::NoTiltAxis) => (409, "no_tilt_axis"),
         ManualError::Motor(AxisError::BeyondLimit { .. }) => (400, "beyond_limit"),
-        ManualError::Motor(AxisError::Stopped { .. }) => (409, "stopped"),
+        ManualError::Motor(AxisError::Stopped { .. }) | ManualError::Stopped => (409, "stopped"),
         ManualError::Camera(
             CameraError::UnknownSetting { .. } | CameraError::InvalidValue { .. },
         ) => (400, "bad_setting"),

@@ -20,9 +20,9 @@
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
 //!   merged), [`judge`] (each photo measured as it lands), [`manual`]
-//!   (the rig by hand: jogs, homing, the camera's preview, settings and
-//!   test shots) and [`supervisor`], which carries out the sequence's
-//!   commands.
+//!   (the rig by hand: jogs, homing, the camera's preview, settings, test
+//!   shots and the setup check) and [`supervisor`], which carries out the
+//!   sequence's commands.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 

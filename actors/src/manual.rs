@@ -1,5 +1,6 @@
 //! The rig by hand, in an actor of its own: jogs and homing (one motion
-//! at a time), the camera's live preview, its settings and test shots.
+//! at a time), the camera's live preview, its settings and test shots, and
+//! the setup check before a scan ([`check`]).
 //! Each use first takes a [`Lease`] from the supervisor, which refuses it
 //! while a scan runs (the scan owns the devices) and, for a motion, while
 //! another motion is under way; a motion shows in the status and the event
@@ -14,8 +15,11 @@ use scanrig_hardware::camera::{CameraError, CaptureRequest, DownloadedFile, Sett
 use scanrig_hardware::Degrees;
 use slog::{info, Logger};
 
+pub mod check;
+
 use crate::camera::{CameraActor, ChangeSetting, Download, Expose, Preview, ReadSettings};
 use crate::model::ScanId;
+use crate::supervisor::Fired;
 use crate::turntable::{Home, Jog, JogAxis, Jogged, TurntableActor};
 
 /// A motion asked for by hand (a jog or homing), and who asked.
@@ -33,6 +37,13 @@ pub enum Motion {
     },
     /// Every axis homing.
     Homing {
+        /// Who asked.
+        origin: String,
+    },
+    /// The setup check of a profile, visiting its extreme poses.
+    Checking {
+        /// The profile checked.
+        profile: String,
         /// Who asked.
         origin: String,
     },
@@ -54,6 +65,10 @@ impl std::fmt::Display for Motion {
                 }
             ),
             Motion::Homing { origin } => write!(f, "homing (asked from {origin})"),
+            Motion::Checking { profile, origin } => write!(
+                f,
+                "checking the set-up for profile {profile} (asked from {origin})"
+            ),
         }
     }
 }
@@ -84,6 +99,9 @@ pub enum ManualError {
     /// The device did not answer.
     #[error("the {0} did not answer: {1}")]
     Lost(&'static str, MailboxError),
+    /// The motors were stopped before the check's end.
+    #[error("the check was stopped before its end (the motors were stopped); start it again")]
+    Stopped,
 }
 
 /// Asks the supervisor for the devices: for `motion` (the motors, one
@@ -152,8 +170,8 @@ pub struct TestShot {
 /// The actor: the devices it uses by hand, and where it asks for them.
 pub struct ManualActor {
     turntable: Addr<TurntableActor>,
-    /// The first camera of the column.
-    camera: Addr<CameraActor>,
+    /// The column's cameras; the first is previewed, set and tested.
+    cameras: Vec<Fired>,
     camera_timeout: Duration,
     /// Stops moves in flight (shared with the supervisor).
     halt: Halt,
@@ -170,8 +188,9 @@ impl Actor for ManualActor {
 pub struct Hands {
     /// The axes.
     pub turntable: Addr<TurntableActor>,
-    /// The camera it previews, sets and tests.
-    pub camera: Addr<CameraActor>,
+    /// The column's cameras (at least one): the first it previews, sets
+    /// and tests; the setup check fires each.
+    pub(crate) cameras: Vec<Fired>,
     /// Longest wait for one camera call.
     pub camera_timeout: Duration,
     /// Stops moves in flight.
@@ -187,7 +206,7 @@ impl ManualActor {
     pub fn start(hands: Hands, log: Logger) -> Addr<ManualActor> {
         ManualActor {
             turntable: hands.turntable,
-            camera: hands.camera,
+            cameras: hands.cameras,
             camera_timeout: hands.camera_timeout,
             halt: hands.halt,
             lease: hands.lease,
@@ -236,7 +255,7 @@ impl ManualActor {
         M::Result: Send,
         CameraActor: Handler<M>,
     {
-        let reply = self.camera.send(msg).timeout(self.camera_timeout);
+        let reply = self.cameras[0].addr.send(msg).timeout(self.camera_timeout);
         async move { reply.await.map_err(|e| ManualError::Lost("camera", e)) }
     }
 }
@@ -342,7 +361,7 @@ impl Handler<TestShot> for ManualActor {
                 azimuth: Degrees(0.0),
                 tilt: Degrees(0.0),
             };
-            let (camera, timeout) = (act.camera.clone(), act.camera_timeout);
+            let (camera, timeout) = (act.cameras[0].addr.clone(), act.camera_timeout);
             Box::pin(async move {
                 let lost = |e| ManualError::Lost("camera", e);
                 let expose = camera.send(Expose::plain(request)).timeout(timeout);

@@ -59,6 +59,23 @@ pub struct Jogged {
     pub stopped: Option<StopKind>,
 }
 
+/// Homes each axis not homed yet, leaving the others where they stand;
+/// answers where the axes then stand.
+#[derive(Message)]
+#[rtype(result = "Result<Stand, AxisError>")]
+pub struct Ready(pub Ticket);
+
+/// Where the axes stand.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stand {
+    /// The turntable's angle.
+    pub azimuth: Degrees,
+    /// The tilt (0 on a rig without a tilt axis).
+    pub tilt: Degrees,
+    /// Some axis had not been homed, and was.
+    pub homed: bool,
+}
+
 /// Releases the motors (no holding torque); the next move homes first.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -208,6 +225,34 @@ impl Handler<Jog> for TurntableActor {
     }
 }
 
+impl Handler<Ready> for TurntableActor {
+    type Result = Result<Stand, AxisError>;
+
+    fn handle(&mut self, Ready(ticket): Ready, ctx: &mut Self::Context) -> Self::Result {
+        let result = self.axes().and_then(|axes| {
+            let mut homed = false;
+            let mut ready = |axis: &mut Box<dyn axis::Axis>| match axis.position() {
+                Some(at) => Ok(at),
+                None => {
+                    homed = true;
+                    axis.home(&ticket).map(|()| Degrees::ZERO)
+                }
+            };
+            let azimuth = ready(&mut axes.azimuth)?;
+            let tilt = match &mut axes.tilt {
+                Some(tilt) => ready(tilt)?,
+                None => Degrees::ZERO,
+            };
+            Ok(Stand {
+                azimuth,
+                tilt,
+                homed,
+            })
+        });
+        self.fail(ctx, result)
+    }
+}
+
 impl Handler<Release> for TurntableActor {
     type Result = ();
 
@@ -280,6 +325,38 @@ mod tests {
         });
         assert_eq!((tilt.homings(), tilt.moves().len()), (1, 1));
         assert_eq!((table.homings(), table.moves().len()), (0, 0));
+    }
+
+    #[test]
+    fn ready_homes_only_the_axes_not_homed_and_says_where_they_stand() {
+        let (table, tilt) = (axis("turntable"), axis("tilt"));
+        System::new().block_on(async {
+            let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
+            let actor = TurntableActor::start(connector, log());
+            actor
+                .send(jog(JogAxis::Turntable, 30.0))
+                .await
+                .unwrap()
+                .unwrap();
+            let ready = |actor: &Addr<TurntableActor>| actor.send(Ready(Ticket::unstoppable()));
+            let stand = ready(&actor).await.unwrap().unwrap();
+            let want = Stand {
+                azimuth: Degrees(30.0),
+                tilt: Degrees::ZERO,
+                homed: true,
+            };
+            assert_eq!(stand, want, "the tilt homed, the table left at 30°");
+            let again = ready(&actor).await.unwrap().unwrap();
+            assert_eq!(
+                again,
+                Stand {
+                    homed: false,
+                    ..want
+                }
+            );
+        });
+        assert_eq!((table.homings(), tilt.homings()), (1, 1));
+        assert_eq!(table.moves().len(), 1, "the table did not move");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   [`crate::daemon`] run.
 //! - `profiles`: [`profiles`] (`cmd/profiles.rs`), every scan profile listed and checked.
 //! - `check-config`: [`check_config`] (`cmd/check_config.rs`), the configuration checked.
+//! - `check`: [`check`] (`cmd/check.rs`), the setup check of a profile, run
+//!   by [`crate::check`] on the manual actor, its verdicts printed.
 //! - `camera`: [`crate::camera`] (`camera.rs`), called directly.
 //! - `scans`: [`scans`] (`cmd/scans.rs`), the spool's scans and its history.
 //! - `uploads`: [`uploads`] (`cmd/uploads.rs`), the waiting photos; `retry` sends them.
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 use crate::config_error::ConfigErrors;
 
 pub mod buttons;
+pub mod check;
 pub mod check_config;
 pub mod daemon;
 pub mod export;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use slog::Logger;
 
 use super::Failure;
+use crate::config_error::ConfigErrors;
 use crate::hooks::HookRunner;
 use crate::profile::Profile;
 use crate::rig;
@@ -36,14 +37,20 @@ pub fn run(settings: &Settings, args: ScanArgs, log: Logger) -> Result<ExitCode,
         dest,
         json,
     } = args;
-    let profile = match profile {
-        Some(name) => Profile::find(&name, &settings.profiles.dirs)?.for_rig(&settings.limits())?,
-        None => super::daemon::profile(settings)?,
-    };
+    let profile = self::profile(settings, profile.as_deref())?;
     let start = Start::New(Box::new(new_plan(&profile, &settings.spool_dir())?));
     let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
     let report = runner::run(rig::build(settings, dest, &log)?, start, !json, hooks, log)?;
     Ok(print_report(&report, json, &profile.origin()))
+}
+
+/// The profile named (a name from `scanrig profiles` or a file), or the
+/// daemon's, checked for this rig; also `scanrig check`'s.
+pub(super) fn profile(settings: &Settings, name: Option<&str>) -> Result<Profile, ConfigErrors> {
+    match name {
+        Some(name) => Profile::find(name, &settings.profiles.dirs)?.for_rig(&settings.limits()),
+        None => super::daemon::profile(settings),
+    }
 }
 
 /// Prints a foreground scan's summary (as JSON, or as lines for a person)

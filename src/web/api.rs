@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::policy::{no_body, Endpoint};
-use super::{archive, devices, history, streams, Shared};
+use super::{archive, check, devices, history, streams, Shared};
 use crate::profile::Profile;
 use crate::remote::{self, find_profile, status_json};
 use crate::scans::SpoolState;
@@ -50,6 +50,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/motor/jog").post(devices::jog),
         Endpoint::new("/motor/home").post(devices::home),
         Endpoint::new("/motor/stop").post(devices::stop),
+        Endpoint::new("/check").post(check::check),
     ];
     for e in endpoints {
         cfg.service(e.done());

@@ -257,7 +257,7 @@ pub(super) struct JogBody {
 }
 
 /// Who asked, for the log and the status: the page's address.
-fn origin(req: &HttpRequest) -> String {
+pub(super) fn origin(req: &HttpRequest) -> String {
     match req.peer_addr() {
         Some(peer) => format!("web {}", peer.ip()),
         None => "web".to_owned(),

@@ -13,6 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use scanrig_actors::coverage;
+use scanrig_actors::manual::check::PHOTO_PREFIX;
 use scanrig_actors::model::Quality;
 use scanrig_actors::supervisor::GetShots;
 use serde::Deserialize;
@@ -23,6 +24,7 @@ use super::devices::{TEST_SHOTS, TEST_SHOT_PREFIX};
 use super::error::{plain, ApiError, ApiResult};
 use super::events::thumbnail_url;
 use super::Shared;
+use crate::check;
 use crate::scans::{Found, SpoolState};
 
 /// Pieces of a streamed file or archive.
@@ -180,17 +182,23 @@ pub(super) async fn photos(shared: web::Data<Shared>, id: web::Path<String>) -> 
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Where a photo (or test shot) is on this machine: the spool's folder of
-/// `scan`, else the scan's folder at a local destination. Only a photo of
-/// the scan is served, nothing else of its folders.
+/// Where a photo (or test shot, or check photo) is on this machine: the
+/// spool's folder of `scan`, else the scan's folder at a local
+/// destination. Only a photo of the scan is served, nothing else of its
+/// folders.
 pub(super) async fn photo_file(
     shared: &Shared,
     scan: &str,
     name: &str,
 ) -> Result<PathBuf, ApiError> {
     let name = plain(name)?.to_owned();
-    if plain(scan)? == TEST_SHOTS {
-        return test_shot_file(shared, name).await;
+    let asked = plain(scan)?;
+    let kept = [
+        (TEST_SHOTS, TEST_SHOT_PREFIX, "test shot"),
+        (check::FOLDER, PHOTO_PREFIX, "check photo"),
+    ];
+    if let Some(&(folder, prefix, what)) = kept.iter().find(|k| k.0 == asked) {
+        return kept_file(shared, folder, prefix, what, name).await;
     }
     let located = locate(shared, scan).await?;
     let looked = name.clone();
@@ -206,13 +214,20 @@ pub(super) async fn photo_file(
     })
 }
 
-/// Where a test shot is, in the spool's folder of them.
-async fn test_shot_file(shared: &Shared, name: String) -> Result<PathBuf, ApiError> {
-    let path = shared.settings.spool_dir().join(TEST_SHOTS).join(&name);
-    let test_shot = name.starts_with(TEST_SHOT_PREFIX);
+/// Where a test shot (or check photo: `what`) is, in the spool's folder
+/// of them, its name beginning with `prefix`.
+async fn kept_file(
+    shared: &Shared,
+    folder: &str,
+    prefix: &str,
+    what: &str,
+    name: String,
+) -> Result<PathBuf, ApiError> {
+    let path = shared.settings.spool_dir().join(folder).join(&name);
+    let ours = name.starts_with(prefix);
     let here = web::block({
         let path = path.clone();
-        move || test_shot && path.is_file()
+        move || ours && path.is_file()
     })
     .await
     .map_err(ApiError::internal)?;
@@ -220,7 +235,7 @@ async fn test_shot_file(shared: &Shared, name: String) -> Result<PathBuf, ApiErr
         true => Ok(path),
         false => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("no test shot {name} on this rig"),
+            format!("no {what} {name} on this rig"),
         )),
     }
 }

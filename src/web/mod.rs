@@ -10,6 +10,7 @@
 
 mod api;
 mod archive;
+mod check;
 mod devices;
 pub(crate) mod error;
 mod events;
@@ -233,13 +234,14 @@ mod assets {
     const SVG: &str = "image/svg+xml";
 
     /// Each file's path, type and text.
-    const FILES: [(&str, &str, &str); 10] = [
+    const FILES: [(&str, &str, &str); 11] = [
         ("/", HTML, include_str!("assets/index.html")),
         ("/app.css", STYLE, include_str!("assets/app.css")),
         ("/app.js", SCRIPT, include_str!("assets/app.js")),
         ("/coverage.js", SCRIPT, include_str!("assets/coverage.js")),
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
+        ("/check.js", SCRIPT, include_str!("assets/check.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
         (
             "/connection.js",

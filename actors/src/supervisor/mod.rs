@@ -142,6 +142,7 @@ pub struct RigCamera {
 }
 
 /// A camera's actor, as the supervisor fires it.
+#[derive(Clone)]
 pub(crate) struct Fired {
     pub(crate) name: Option<CameraName>,
     pub(crate) addr: Addr<CameraActor>,
@@ -262,7 +263,7 @@ impl Supervisor {
             let halt = Halt::new();
             let hands = Hands {
                 turntable: turntable.clone(),
-                camera: cameras[0].addr.clone(),
+                cameras: cameras.clone(),
                 camera_timeout: rig.camera_timeout,
                 halt: halt.clone(),
                 lease: me.clone().recipient(),

@@ -4,8 +4,10 @@
 //!
 //! [`judge`] measures; [`Judgement::verdict`] holds the measures against
 //! [`QualityLimits`]. Both are plain values (serde), for the journal, the
-//! manifest and a photo's sidecar.
+//! manifest and a photo's sidecar. [`Problem::at`] says a problem at the
+//! pose of the rig that showed it.
 
+mod advice;
 mod exposure;
 mod framing;
 mod mpf;
@@ -16,6 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use advice::{Pose, Ring};
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
 pub use picture::{Picture, Source, MIN_SIDE};

@@ -143,6 +143,7 @@ function motionWords(m) {
   if (!m) return "";
   const who = m.origin ? ` (asked from ${m.origin})` : "";
   if (m.state === "homing") return `Homing the motors${who}`;
+  if (m.state === "checking") return `Checking the set-up for ${m.profile}${who}`;
   const axis = m.axis === "tilt" ? "tilt arm" : "turntable";
   const by = (m.degrees >= 0 ? "+" : "") + Number(m.degrees).toFixed(1);
   return `Turning the ${axis} by ${by}°${who}`;
@@ -288,6 +289,7 @@ function bindControls() {
   });
   $("motor-stop").addEventListener("click", () => act("motor-stop", "/motor/stop"));
   $("test-shot").addEventListener("click", testShot);
+  $("check").addEventListener("click", checkSetup);
   $("preview-toggle").addEventListener("click", () => {
     ui.previewOn = !ui.previewOn;
     ui.previewProblem = "";

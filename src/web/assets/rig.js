@@ -17,6 +17,7 @@ function renderRig() {
   $("home").disabled = !free || moving || ui.busy.has("home");
   $("motor-stop").disabled = !ui.connected;
   $("test-shot").disabled = !free || ui.busy.has("test-shot");
+  $("check").disabled = !free || motorsMoving() || ui.busy.has("check");
   for (const input of $("settings").querySelectorAll("select, input")) {
     input.disabled = !free || input.dataset.locked === "yes";
   }
