@@ -1,27 +1,50 @@
 //! The setup check before a scan, as `scanrig check` and `POST
 //! /api/v1/check` both ask for it: the check of a profile (its photos in
-//! the spool's `check` folder, never a scan's), and its report as JSON.
+//! the spool's `check` folder, never a scan's), the settle time it
+//! learned kept, and its report as JSON.
 
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::manual::check::{Check, CheckReport};
 use scanrig_actors::model::ScanId;
+use scanrig_actors::settle::Learned;
 use scanrig_hardware::judge::QualityLimits;
 use serde_json::{json, Value};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, Settle};
 use crate::settings::Settings;
 
 /// The spool's folder of the last check's photos.
 pub const FOLDER: &str = "check";
 
 /// The check of `profile` asked by `origin`.
+/// With `settle_ms = "auto"` the check learns the settle time first.
 pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check {
+    let auto = settings.quality.auto_settle();
+    let scan = ScanId::new(unix_now(), &profile.name);
     Check {
-        plan: profile.plan(ScanId::new(unix_now(), &profile.name)),
+        plan: profile.plan(scan, None, auto.safe_ms),
         dir: settings.spool_dir().join(FOLDER),
         limits: QualityLimits::default(),
+        learn: (profile.settle == Settle::Auto).then_some(auto),
         origin,
     }
+}
+
+/// Keeps the settle time the check learned, if it learned one, for the
+/// scans of auto profiles (blocking).
+pub fn keep(settings: &Settings, report: &CheckReport) -> std::io::Result<()> {
+    match &report.settle {
+        Some(learned) => settings.settle_store().keep(learned),
+        None => Ok(()),
+    }
+}
+
+/// What was learned, in words.
+pub fn learned_text(l: &Learned) -> String {
+    format!(
+        "settle time learned: {} ms (reference sharpness {:.0} after {} ms, as sharp from {} ms)",
+        l.settle_ms, l.reference, l.safe_ms, l.as_sharp_from_ms
+    )
 }
 
 /// The report as JSON: each pose with `good`, and `good` over all.
@@ -41,5 +64,6 @@ pub fn report_json(report: &CheckReport) -> Value {
         "poses": poses,
         "returned_to": {"azimuth": report.returned_to.0, "tilt": report.returned_to.1},
         "homed": report.homed,
+        "settle": report.settle,
     })
 }

@@ -265,6 +265,10 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
     let profile = settings.daemon.profile.clone();
     let dirs = settings.profiles.dirs.clone();
     let limits = settings.limits();
+    let (settle, safe_ms) = (
+        settings.settle_store(),
+        settings.quality.auto_settle_safe_ms,
+    );
     // Journals and profiles are files: read them off the actor threads.
     let start = tokio::task::spawn_blocking(move || -> anyhow::Result<StartScan> {
         let state = SpoolState::read(&spool)?;
@@ -276,7 +280,7 @@ async fn start_scan(settings: &Settings, sup: &Addr<Supervisor>, log: &Logger) {
         }
         let profile = Profile::find(&profile, &dirs)?.for_rig(&limits)?;
         Ok(StartScan {
-            plan: new_plan(&profile, &spool)?,
+            plan: new_plan(&profile, &spool, &settle, safe_ms)?,
             resume: None,
         })
     })

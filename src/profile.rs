@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use scanrig_actors::model::{Bracket, CameraName, ScanId, ScanPlan, Station};
+use scanrig_actors::model::{Bracket, CameraName, ScanId, ScanPlan, SettleFrom, Station};
+use scanrig_actors::settle::Learned;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
@@ -53,8 +54,8 @@ pub struct Profile {
     pub source: String,
     /// What the profile is for.
     pub description: String,
-    /// Wait after each move before the shutter, in milliseconds (0..=60000).
-    pub settle_ms: u64,
+    /// Wait after each move before the shutter.
+    pub settle: Settle,
     /// How photo files are named.
     pub naming: Naming,
     /// Camera settings applied once per scan: widget name to value.
@@ -65,6 +66,25 @@ pub struct Profile {
     pub sphere: Option<Sphere>,
     /// `[bracket]`: every shot a set of frames (exposure or focus).
     pub bracket: Option<Bracket>,
+}
+
+/// `settle_ms`: the wait after each move before the shutter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// This many milliseconds, 0..=60000.
+    Fixed(u64),
+    /// `"auto"`: what the rig learned (`scanrig check`).
+    Auto,
+}
+
+impl Settle {
+    /// As the profile file says it: milliseconds, or `"auto"`.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Settle::Fixed(ms) => serde_json::json!(ms),
+            Settle::Auto => serde_json::json!("auto"),
+        }
+    }
 }
 
 /// `[sphere]`: shots spread evenly over the part of a sphere between two
@@ -154,8 +174,7 @@ pub struct Ring {
 struct RawProfile {
     #[serde(default)]
     description: String,
-    #[serde(default)]
-    settle_ms: u64,
+    settle_ms: Option<toml::Value>,
     #[serde(default)]
     naming: RawNaming,
     #[serde(default)]
@@ -365,16 +384,23 @@ impl Profile {
     }
 
     /// The plan of a scan `scan` of this profile: its shots, numbered and
-    /// named, its settings and its bracket.
-    pub fn plan(&self, scan: ScanId) -> ScanPlan {
+    /// named, its settings and its bracket. With `settle_ms = "auto"` it
+    /// settles as `learned`, or `safe_ms` when nothing is learned yet.
+    pub fn plan(&self, scan: ScanId, learned: Option<&Learned>, safe_ms: u64) -> ScanPlan {
+        let (settle_ms, from) = match (self.settle, learned) {
+            (Settle::Fixed(ms), _) => (ms, SettleFrom::Profile),
+            (Settle::Auto, Some(l)) => (l.settle_ms, SettleFrom::Learned),
+            (Settle::Auto, None) => (safe_ms, SettleFrom::Safe),
+        };
         let mut plan = ScanPlan::new(
             scan,
             &self.name,
             self.prefix(),
-            std::time::Duration::from_millis(self.settle_ms),
+            std::time::Duration::from_millis(settle_ms),
             self.camera.clone(),
             &self.shots(),
         );
+        plan.settle_from = from;
         plan.bracket = self.bracket.clone().map(Box::new);
         plan
     }
@@ -509,6 +535,26 @@ fn parse(name: &str, source: &str, origin: &str, text: &str) -> Result<Profile, 
     }
 }
 
+/// `settle_ms`: milliseconds, or `"auto"`; 0 when absent.
+fn check_settle(value: Option<&toml::Value>, fail: &mut impl FnMut(String, String)) -> Settle {
+    match value {
+        None => Settle::Fixed(0),
+        Some(toml::Value::Integer(ms)) if (0..=MAX_SETTLE_MS as i64).contains(ms) => {
+            Settle::Fixed(*ms as u64)
+        }
+        Some(toml::Value::String(word)) if word == "auto" => Settle::Auto,
+        Some(other) => {
+            fail(
+                "settle_ms".into(),
+                format!(
+                    "must be a whole number of milliseconds, 0 to {MAX_SETTLE_MS}, or \"auto\" (the rig learns it: run `scanrig check` with this profile), found {other}"
+                ),
+            );
+            Settle::Fixed(0)
+        }
+    }
+}
+
 /// Whether `s` is a usable file name prefix.
 fn valid_prefix(s: &str) -> bool {
     !s.is_empty()
@@ -523,12 +569,7 @@ fn check(
     raw: RawProfile,
     fail: &mut impl FnMut(String, String),
 ) -> Profile {
-    if raw.settle_ms > MAX_SETTLE_MS {
-        fail(
-            "settle_ms".into(),
-            format!("must be 0 to {MAX_SETTLE_MS} ms, found {}", raw.settle_ms),
-        );
-    }
+    let settle = check_settle(raw.settle_ms.as_ref(), fail);
     match &raw.naming.prefix {
         Some(p) if !valid_prefix(p) => fail(
             "naming.prefix".into(),
@@ -647,7 +688,7 @@ fn check(
         name: name.to_string(),
         source: source.to_string(),
         description: raw.description,
-        settle_ms: raw.settle_ms,
+        settle,
         naming: Naming {
             prefix: raw.naming.prefix,
         },

@@ -161,7 +161,11 @@ async fn start_profile(
     profile: Profile,
 ) -> Result<String, CommandError> {
     let spool = settings.spool_dir();
-    let plan = actix_web::web::block(move || new_plan(&profile, &spool))
+    let (settle, safe_ms) = (
+        settings.settle_store(),
+        settings.quality.auto_settle_safe_ms,
+    );
+    let plan = actix_web::web::block(move || new_plan(&profile, &spool, &settle, safe_ms))
         .await
         .map_err(|e| CommandError::Internal(e.to_string()))?
         .map_err(|e| CommandError::Internal(format!("{e:#}")))?;

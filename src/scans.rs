@@ -16,18 +16,25 @@ use scanrig_actors::hooks;
 use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::manifest::Manifest;
 use scanrig_actors::model::{Place, ScanId, ScanPlan};
+use scanrig_actors::settle::SettleStore;
 use scanrig_actors::supervisor::{Drain, Rig, Spooled};
 
 use slog::{info, warn, Logger};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, Settle};
 
 /// A new plan for a scan of `profile`, starting now, with an id that no
 /// scan in `spool` has, retired ones included: a scan started within the
 /// same second as an earlier one of the same profile (say, right after
 /// that one was killed) gets the next free second, so it never writes into
-/// the earlier scan's folders.
-pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
+/// the earlier scan's folders. A profile with `settle_ms = "auto"` settles
+/// as `settle` keeps (nothing learned yet: `safe_ms`).
+pub fn new_plan(
+    profile: &Profile,
+    spool: &Path,
+    settle: &SettleStore,
+    safe_ms: u64,
+) -> anyhow::Result<ScanPlan> {
     let mut started = unix_now();
     let mut scan = ScanId::new(started, &profile.name);
     let retired = History::ids_from(spool, &scan).with_context(|| index_error(spool))?;
@@ -35,7 +42,13 @@ pub fn new_plan(profile: &Profile, spool: &Path) -> anyhow::Result<ScanPlan> {
         started += 1;
         scan = ScanId::new(started, &profile.name);
     }
-    Ok(profile.plan(scan))
+    let learned = match profile.settle {
+        Settle::Auto => settle
+            .load()
+            .with_context(|| format!("cannot read {}", settle.path().display()))?,
+        Settle::Fixed(_) => None,
+    };
+    Ok(profile.plan(scan, learned.as_ref(), safe_ms))
 }
 
 /// This process's hold on a spool: one scanrig at a time works a spool, so

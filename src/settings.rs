@@ -841,6 +841,12 @@ impl Settings {
         }
     }
 
+    /// Where the rig keeps the settle time it learned: `settle.json` in
+    /// [`Settings::state_dir`].
+    pub fn settle_store(&self) -> scanrig_actors::settle::SettleStore {
+        scanrig_actors::settle::SettleStore::in_dir(&self.state_dir())
+    }
+
     /// The file holding the Drive tokens: `destination.drive.token_file`,
     /// else `drive-token.json` in [`Settings::state_dir`].
     pub fn drive_token_file(&self) -> PathBuf {

@@ -8,6 +8,7 @@
 //!   it and it on nothing.
 //! - [`sequence`]: the scan as a pure state machine (events in, commands out).
 //! - [`restart`]: backoff and the restart budget.
+//! - [`settle`]: learning the settle time (a pure state machine).
 //! - [`journal`]: the append-only, fsync'd scan journal and its replay.
 //! - [`history`]: the scans index, where finished scans are compacted.
 //! - [`hooks`]: the queue of scan-done hooks (a command, a webhook).
@@ -44,6 +45,7 @@ pub mod poses;
 pub mod recorder;
 pub mod restart;
 pub mod sequence;
+pub mod settle;
 pub mod supervisor;
 pub mod turntable;
 pub mod uploader;

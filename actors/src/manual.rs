@@ -102,6 +102,9 @@ pub enum ManualError {
     /// The motors were stopped before the check's end.
     #[error("the check was stopped before its end (the motors were stopped); start it again")]
     Stopped,
+    /// The settle time could not be learned: why, and what to do.
+    #[error("cannot learn the settle time: {0}")]
+    Settle(String),
 }
 
 /// Asks the supervisor for the devices: for `motion` (the motors, one

@@ -58,6 +58,12 @@ pub fn run(settings: &Settings, args: CheckArgs, log: Logger) -> Result<ExitCode
     })?;
     // Said once: the error's own words already hold its cause's.
     let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    check::keep(settings, &report).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot keep the settle time learned in {}: {e}",
+            settings.settle_store().path().display()
+        )
+    })?;
     if args.json {
         println!("{}", check::report_json(&report));
     } else {
@@ -77,6 +83,9 @@ fn print(report: &CheckReport, dir: &Path) {
         report.profile,
         dir.display()
     );
+    if let Some(learned) = &report.settle {
+        println!("  {}", check::learned_text(learned));
+    }
     for pose in &report.poses {
         if pose.is_good() {
             println!("  {}: good{}", place(pose), measures(pose));

@@ -38,7 +38,13 @@ pub fn run(settings: &Settings, args: ScanArgs, log: Logger) -> Result<ExitCode,
         json,
     } = args;
     let profile = self::profile(settings, profile.as_deref())?;
-    let start = Start::New(Box::new(new_plan(&profile, &settings.spool_dir())?));
+    let plan = new_plan(
+        &profile,
+        &settings.spool_dir(),
+        &settings.settle_store(),
+        settings.quality.auto_settle_safe_ms,
+    )?;
+    let start = Start::New(Box::new(plan));
     let hooks = HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?;
     let report = runner::run(rig::build(settings, dest, &log)?, start, !json, hooks, log)?;
     Ok(print_report(&report, json, &profile.origin()))

@@ -14,8 +14,8 @@ fn azimuths(shots: &[Station]) -> Vec<f64> {
 fn shipped_profiles_load_and_plan_their_shots() {
     let demo = Profile::find("demo", &[]).unwrap();
     assert_eq!(
-        (demo.source.as_str(), demo.settle_ms, demo.prefix()),
-        ("shipped", 100, "demo")
+        (demo.source.as_str(), demo.settle, demo.prefix()),
+        ("shipped", Settle::Fixed(100), "demo")
     );
     let shots = demo.shots();
     assert_eq!(
@@ -29,7 +29,7 @@ fn shipped_profiles_load_and_plan_their_shots() {
     );
 
     let tt = Profile::find("turntable-36", &[]).unwrap();
-    assert_eq!(tt.settle_ms, 300);
+    assert_eq!(tt.settle, Settle::Fixed(300));
     let shots = tt.shots();
     assert_eq!(
         azimuths(&shots),
@@ -37,7 +37,7 @@ fn shipped_profiles_load_and_plan_their_shots() {
     );
 
     let obj = Profile::find("object-3ring", &[]).unwrap();
-    assert_eq!(obj.settle_ms, 300);
+    assert_eq!(obj.settle, Settle::Fixed(300));
     let shots = obj.shots();
     assert_eq!(shots.len(), 32);
     let ring = |r: u32| {
@@ -126,8 +126,9 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[[rings]]\ntilt = 0\nshots = 721\n", "rings[1].shots", &["1 to 720"]),
     ("[[rings]]\ntilt = 0\n", "rings[1].shots", &["missing"]),
     ("[[rings]]\nshots = 3\n", "rings[1].tilt", &["missing", "-90 to 90"]),
-    ("settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["-5", "whole number (0 or more)"]),
-    ("settle_ms = 70000\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["must be 0 to 60000 ms, found 70000"]),
+    ("settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["whole number of milliseconds", "found -5"]),
+    ("settle_ms = 70000\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["0 to 60000, or \"auto\"", "found 70000"]),
+    ("settle_ms = \"soon\"\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["whole number of milliseconds, 0 to 60000, or \"auto\"", "scanrig check", "found \"soon\""]),
     ("[[rings]]\ntilt = 0\nshots = 8\n[[rings]]\ntilt = 95\nshots = 8\n", "rings[2].tilt", &["must be -90 to 90 degrees, found 95"]),
     ("[[rings]]\ntilt = nan\nshots = 8\n", "rings[1].tilt", &["NaN"]),
     ("[[rings]]\ntilt = 0\nshots = 8\nstart = inf\n", "rings[1].start", &["finite"]),
@@ -179,6 +180,36 @@ fn a_scan_of_more_than_the_documented_shots_is_refused() {
     assert_eq!(
         parse("big", "test", "big.toml", &ok).unwrap().shots().len(),
         10_000
+    );
+}
+
+#[test]
+fn an_auto_settle_plans_with_what_was_learned_else_the_safe_settle() {
+    use scanrig_actors::model::SettleFrom;
+    use scanrig_actors::settle::Learned;
+    let text = format!("settle_ms = \"auto\"\n{RING}");
+    let p = parse("a", "test", "a.toml", &text).unwrap();
+    assert_eq!(p.settle, Settle::Auto);
+    let scan = || ScanId::from_existing("a");
+    let safe = p.plan(scan(), None, 1000);
+    assert_eq!((safe.settle_ms, safe.settle_from), (1000, SettleFrom::Safe));
+    let learned = Learned {
+        settle_ms: 275,
+        reference: 61.0,
+        as_sharp_from_ms: 225,
+        safe_ms: 1000,
+        at: 0,
+    };
+    let plan = p.plan(scan(), Some(&learned), 1000);
+    assert_eq!(
+        (plan.settle_ms, plan.settle_from),
+        (275, SettleFrom::Learned)
+    );
+    let fixed = parse("f", "test", "f.toml", &format!("settle_ms = 40\n{RING}")).unwrap();
+    let plan = fixed.plan(scan(), Some(&learned), 1000);
+    assert_eq!(
+        (plan.settle_ms, plan.settle_from),
+        (40, SettleFrom::Profile)
     );
 }
 

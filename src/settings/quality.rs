@@ -4,6 +4,7 @@
 
 use scanrig_actors::judge::JudgeConfig;
 use scanrig_actors::sequence::OnProblem;
+use scanrig_actors::settle::AutoSettle;
 use scanrig_hardware::judge::{Edges, QualityLimits};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,20 @@ pub struct Quality {
     pub min_fill: f32,
     /// `[quality.max_edge]`: largest share of each edge the object covers.
     pub max_edge: MaxEdge,
+    /// `settle_ms = "auto"`: the settle of the reference photo, and the
+    /// most ever learned, milliseconds.
+    pub auto_settle_safe_ms: u64,
+    /// `settle_ms = "auto"`: a photo is as sharp as the reference when its
+    /// sharpness is at least this share of the reference's, 0.5 to 1.
+    pub auto_settle_as_sharp: f32,
 }
+
+/// What is kept on top of the shortest settle found as sharp: a fifth, for
+/// a sway that is not the same every time (a real rig's varies with the
+/// load on the table). The simulated rig's sway dies down twentyfold every
+/// 150 ms; past the ~250 ms it needs, 20 % more (50 ms) leaves a third of
+/// the sway that remained.
+pub(crate) const AUTO_SETTLE_MARGIN: f32 = 0.2;
 
 /// `quality.on_problem`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +99,8 @@ impl Default for Quality {
             max_crushed: limits.max_crushed,
             min_fill: limits.min_fill,
             max_edge: MaxEdge::default(),
+            auto_settle_safe_ms: 1000,
+            auto_settle_as_sharp: 0.95,
         }
     }
 }
@@ -115,6 +131,15 @@ impl Quality {
         })
     }
 
+    /// How the rig learns its settle time (`settle_ms = "auto"`).
+    pub fn auto_settle(&self) -> AutoSettle {
+        AutoSettle {
+            safe_ms: self.auto_settle_safe_ms,
+            as_sharp: self.auto_settle_as_sharp,
+            margin: AUTO_SETTLE_MARGIN,
+        }
+    }
+
     /// What a problem does to the scan, when judging is on.
     pub fn on_problem(&self) -> Option<OnProblem> {
         self.enabled.then_some(match self.on_problem {
@@ -139,6 +164,24 @@ pub fn quality_problems(q: &Quality) -> Vec<(String, String)> {
             format!(
                 "must be a sharpness of 0 or more (20 by default; 0 never finds a photo blurred), found {}",
                 q.min_sharpness
+            ),
+        ));
+    }
+    if !(100..=60_000).contains(&q.auto_settle_safe_ms) {
+        out.push((
+            "quality.auto_settle_safe_ms".to_owned(),
+            format!(
+                "must be 100 to 60000 milliseconds (1000 by default), found {}",
+                q.auto_settle_safe_ms
+            ),
+        ));
+    }
+    if !(0.5..=1.0).contains(&q.auto_settle_as_sharp) {
+        out.push((
+            "quality.auto_settle_as_sharp".to_owned(),
+            format!(
+                "must be a share of 0.5 to 1 (0.95 by default), found {}",
+                q.auto_settle_as_sharp
             ),
         ));
     }

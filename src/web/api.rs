@@ -114,7 +114,7 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
         .collect();
     Ok(HttpResponse::Ok().json(json!({
         "name": p.name, "description": p.description, "source": p.source,
-        "shots": p.shots().len(), "settle_ms": p.settle_ms, "prefix": p.prefix(),
+        "shots": p.shots().len(), "settle_ms": p.settle.json(), "prefix": p.prefix(),
         "camera": p.camera, "rings": rings,
         "sphere": p.sphere.map(|s| json!({"points": s.points, "tilt_min": s.tilt_min, "tilt_max": s.tilt_max})),
         "bracket": p.bracket,
@@ -125,7 +125,12 @@ async fn profile(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResul
 /// azimuth and tilt (the picture before a scan starts).
 async fn profile_shots(shared: web::Data<Shared>, name: web::Path<String>) -> ApiResult {
     let p = find_profile(&shared.settings, name.into_inner()).await?;
-    let plan = p.plan(scanrig_actors::model::ScanId::from_existing(&p.name));
+    let safe_ms = shared.settings.quality.auto_settle_safe_ms;
+    let plan = p.plan(
+        scanrig_actors::model::ScanId::from_existing(&p.name),
+        None,
+        safe_ms,
+    );
     let shots = scanrig_actors::coverage::shots(&plan, &[], &Default::default());
     Ok(HttpResponse::Ok().json(json!({"profile": p.name, "shots": shots})))
 }

@@ -11,7 +11,7 @@ use super::devices::origin;
 use super::error::ApiResult;
 use super::Shared;
 use crate::check;
-use crate::remote::find_profile;
+use crate::remote::{find_profile, CommandError};
 
 /// `POST /check`'s body.
 #[derive(Deserialize)]
@@ -31,6 +31,11 @@ pub(super) async fn check(
     let profile = find_profile(&shared.settings, body.into_inner().profile).await?;
     let request = check::request(&shared.settings, &profile, origin(&req));
     let report: CheckReport = shared.manual.send(request).await??;
+    let (settings, kept) = (shared.settings.clone(), report.clone());
+    web::block(move || check::keep(&settings, &kept))
+        .await
+        .map_err(|e| CommandError::Internal(e.to_string()))?
+        .map_err(|e| CommandError::Internal(format!("cannot keep the settle time learned: {e}")))?;
     let mut out = check::report_json(&report);
     if let Some(poses) = out["poses"].as_array_mut() {
         for pose in poses {

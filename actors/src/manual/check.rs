@@ -2,7 +2,9 @@
 //! and highest tilt, each with every camera of the column that shoots
 //! there) visited under the profile's camera settings, a photo judged at
 //! each, and the rig returned to where it stood (or home). Its photos go
-//! to a folder of their own, never to a scan or a destination.
+//! to a folder of their own, never to a scan or a destination. For a
+//! profile with `settle_ms = "auto"` the check first learns the settle
+//! time at its first pose.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,9 +19,12 @@ use super::{done, Handler, ManualActor, ManualError, Motion};
 use crate::camera::{ApplySettings, CameraActor, Download, Expose};
 use crate::clock::unix_now;
 use crate::model::{CameraName, ScanPlan, ShotPlan};
+use crate::settle::{AutoSettle, Learned};
 use crate::supervisor::Fired;
 use crate::turntable::{MoveTo, Ready, Stand, TurntableActor};
 use scanrig_hardware::axis::Ticket;
+
+mod learn;
 
 /// How a check photo's name begins: `check_<unix seconds>_<pose>_t<tilt>[_<camera>]`.
 pub const PHOTO_PREFIX: &str = "check_";
@@ -37,6 +42,9 @@ pub struct Check {
     pub dir: PathBuf,
     /// What a good photo is.
     pub limits: QualityLimits,
+    /// Learn the settle time first, and check with it (`settle_ms =
+    /// "auto"`).
+    pub learn: Option<AutoSettle>,
     /// Who asked.
     pub origin: String,
 }
@@ -90,6 +98,8 @@ pub struct CheckReport {
     pub returned_to: (f64, f64),
     /// Some axis had not been homed: the check homed it first.
     pub homed: bool,
+    /// The settle time learned (`settle_ms = "auto"`).
+    pub settle: Option<Learned>,
 }
 
 impl CheckReport {
@@ -186,23 +196,25 @@ impl Walk {
         let poses = poses(&check.plan, &names);
         let visited = self.visit(&check, poses).await;
         let back = self.move_to(azimuth, tilt).await;
-        let poses = visited?;
+        let (poses, settle) = visited?;
         back?;
         Ok(CheckReport {
             profile: check.plan.profile,
             poses,
             returned_to: (azimuth.get(), tilt.get()),
             homed,
+            settle,
         })
     }
 
-    /// The profile's settings on each camera (under its own), then a
-    /// photo judged at each pose.
+    /// The profile's settings on each camera (under its own), the settle
+    /// time learned at the first pose if asked, then a photo judged at
+    /// each pose.
     async fn visit(
         &self,
         check: &Check,
         poses: Vec<CheckPose>,
-    ) -> Result<Vec<PoseCheck>, ManualError> {
+    ) -> Result<(Vec<PoseCheck>, Option<Learned>), ManualError> {
         for camera in &self.cameras {
             let mut settings = camera.settings.clone();
             settings.extend(check.plan.camera.clone());
@@ -214,17 +226,22 @@ impl Walk {
         }
         let mut checked = Vec::with_capacity(poses.len());
         let stem = format!("{PHOTO_PREFIX}{}", unix_now());
+        let learned = match (check.learn, poses.first()) {
+            (Some(auto), Some(first)) => Some(self.learn(check, auto, first, &stem).await?),
+            _ => None,
+        };
+        let settle = learned.map_or(check.plan.settle(), |l| l.settle());
         for (i, pose) in poses.into_iter().enumerate() {
             let moved = self
                 .move_to(Degrees(pose.azimuth), Degrees(pose.tilt))
                 .await?;
             if moved {
-                tokio::time::sleep(check.plan.settle()).await;
+                tokio::time::sleep(settle).await;
             }
             let stem = format!("{stem}_{}_t{:+05.1}", i + 1, pose.tilt);
             checked.push(self.shoot(check, stem, pose).await?);
         }
-        Ok(checked)
+        Ok((checked, learned))
     }
 
     /// Moves the rig; whether anything moved.

@@ -29,6 +29,6 @@ pub use ids::{ScanId, ShotId};
 pub use outcome::{Device, FaultKind, Outcome};
 pub use photo::{Frame, Part, PhotoName, SpoolFile};
 pub use place::Place;
-pub use plan::{number_width, Bracket, BracketKind, ScanPlan, ShotPlan, Station};
+pub use plan::{number_width, Bracket, BracketKind, ScanPlan, SettleFrom, ShotPlan, Station};
 pub use priors::{ColumnPlace, Format, Geometry, Priors, Turn};
 pub use quality::Quality;

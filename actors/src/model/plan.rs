@@ -39,6 +39,10 @@ pub struct ScanPlan {
     pub profile: String,
     /// Wait after each move before the shutter, in milliseconds.
     pub settle_ms: u64,
+    /// Where that settle time came from (journals from before learned
+    /// settle times: the profile).
+    #[serde(default, skip_serializing_if = "SettleFrom::is_profile")]
+    pub settle_from: SettleFrom,
     /// Camera settings applied once at the start.
     pub camera: BTreeMap<String, String>,
     /// The shots, in capture order.
@@ -55,6 +59,26 @@ pub struct ScanPlan {
     /// `None`: one frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bracket: Option<Box<Bracket>>,
+}
+
+/// Where a scan's settle time came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettleFrom {
+    /// The profile's `settle_ms`.
+    #[default]
+    Profile,
+    /// What the rig learned (`settle_ms = "auto"`).
+    Learned,
+    /// `settle_ms = "auto"` with nothing learned yet: the safe settle.
+    Safe,
+}
+
+impl SettleFrom {
+    /// The profile's own.
+    pub fn is_profile(&self) -> bool {
+        *self == SettleFrom::Profile
+    }
 }
 
 /// A set of frames taken at every stop, each with its own settings.
@@ -138,6 +162,7 @@ impl ScanPlan {
             scan,
             profile: profile.to_owned(),
             settle_ms: settle.as_millis() as u64,
+            settle_from: SettleFrom::Profile,
             camera,
             shots,
             destination: None,

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
 use scanrig_hardware::panel::Button;
-use slog::info;
+use slog::{info, warn};
 
 use super::run::Run;
 use super::{Control, Drain, Leaving, Progress, Refusal, StartScan, StopMotors, Supervisor};
 use crate::buttons::Pressed;
 use crate::manual::{Busy, Lease, ManualActor, Unlease};
-use crate::model::{ScanPlan, ShotId};
+use crate::model::{ScanPlan, SettleFrom, ShotId};
 use crate::sequence::{Event, Sequence};
 use crate::turntable::Release;
 
@@ -70,6 +70,11 @@ impl Handler<StartScan> for Supervisor {
             run.ended = false;
         }
         info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
+        if let Some(run) = self.runs.get(&scan) {
+            if run.plan.settle_from == SettleFrom::Safe {
+                warn!(self.log, "settle_ms = \"auto\", but this rig has learned no settle time yet: every shot settles the safe time; run `scanrig check` with this profile to learn it"; "profile" => &run.plan.profile, "settle_ms" => run.plan.settle_ms);
+            }
+        }
         self.tell(Progress::Started {
             scan: scan.clone(),
             planned,
