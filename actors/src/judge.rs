@@ -13,6 +13,7 @@ use slog::{debug, Logger};
 
 use crate::model::SpoolFile;
 use crate::poses::export::photo_of;
+use crate::settle::SettleStore;
 
 /// How photos are judged.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,9 @@ pub struct JudgeConfig {
     /// Photos waiting or being judged at most; a photo past it is not
     /// judged (capture and upload never wait for the judge).
     pub queue: usize,
+    /// Where the rig keeps the settle time it learned: a photo judged
+    /// blurred at it lengthens it.
+    pub settle: Option<SettleStore>,
 }
 
 /// The judge: one photo at a time.

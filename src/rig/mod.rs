@@ -58,7 +58,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
             max: Duration::from_secs(settings.upload.backlog_wait_max_s),
         },
         merge: settings.merge.config(),
-        judge: settings.quality.config(),
+        judge: settings.quality.config(settings.settle_store()),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use scanrig_actors::judge::JudgeConfig;
 use scanrig_actors::sequence::OnProblem;
-use scanrig_actors::settle::AutoSettle;
+use scanrig_actors::settle::{AutoSettle, SettleStore};
 use scanrig_hardware::judge::{Edges, QualityLimits};
 use serde::{Deserialize, Serialize};
 
@@ -123,11 +123,13 @@ impl Quality {
         }
     }
 
-    /// How the judge runs, when judging is on.
-    pub fn config(&self) -> Option<JudgeConfig> {
+    /// How the judge runs, when judging is on; a photo judged blurred at
+    /// the settle time `settle` keeps lengthens it.
+    pub fn config(&self, settle: SettleStore) -> Option<JudgeConfig> {
         self.enabled.then(|| JudgeConfig {
             limits: self.limits(),
             queue: self.queue,
+            settle: Some(settle),
         })
     }
 

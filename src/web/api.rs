@@ -71,7 +71,15 @@ async fn openapi() -> HttpResponse {
 
 async fn status(shared: web::Data<Shared>) -> ApiResult {
     let s = shared.sup.send(GetStatus).await?;
-    Ok(HttpResponse::Ok().json(status_json(&s)))
+    let store = shared.settings.settle_store();
+    // A damaged file shows as nothing learned here; the scan that would
+    // use it refuses to start and says what to do.
+    let learned = web::block(move || store.load().ok().flatten())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut out = status_json(&s);
+    out["settle"] = json!(learned);
+    Ok(HttpResponse::Ok().json(out))
 }
 
 fn profile_summary(

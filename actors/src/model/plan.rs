@@ -79,6 +79,15 @@ impl SettleFrom {
     pub fn is_profile(&self) -> bool {
         *self == SettleFrom::Profile
     }
+
+    /// In words: `profile`, `learned` or `safe`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SettleFrom::Profile => "profile",
+            SettleFrom::Learned => "learned",
+            SettleFrom::Safe => "safe",
+        }
+    }
 }
 
 /// A set of frames taken at every stop, each with its own settings.

@@ -11,13 +11,14 @@ use actix::prelude::*;
 use slog::{info, warn};
 
 use super::Supervisor;
-use crate::clock::unix_millis_now;
+use crate::clock::{unix_millis_now, unix_now};
 use crate::journal::commit::Append;
 use crate::journal::Record;
 use crate::judge::{photos_of, JudgePhoto};
-use crate::model::{Quality, ScanId, ShotId};
+use crate::model::{Quality, ScanId, SettleFrom, ShotId};
 use crate::recorder::RemoveFiles;
 use crate::sequence::Event;
+use scanrig_hardware::judge::Problem;
 
 impl Supervisor {
     /// Judges the photos of `shot` not judged yet.
@@ -122,7 +123,36 @@ impl Supervisor {
         if let Some(files) = run.unlink_when_judged.remove(&shot) {
             self.recorder.do_send(RemoveFiles(files));
         }
+        let blurred = problems
+            .iter()
+            .any(|(_, p)| matches!(p, Problem::Blurred { .. }));
+        if blurred && run.plan.settle_from == SettleFrom::Learned {
+            let settle_ms = run.plan.settle_ms;
+            self.lengthen_settle(settle_ms);
+        }
         judged(shot, problems)
+    }
+
+    /// A photo settled as long as the rig learned came out blurred: the
+    /// learned settle time grows and is kept, off the actor's thread.
+    fn lengthen_settle(&self, settle_ms: u64) {
+        let Some(store) = self.policy.settle.clone() else {
+            return;
+        };
+        let log = self.log.clone();
+        actix::spawn(async move {
+            let now = unix_now();
+            let grown = tokio::task::spawn_blocking(move || store.judged(settle_ms, true, now))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match grown {
+                Ok(Some(l)) => {
+                    warn!(log, "a photo came out blurred at the settle time learned: it is lengthened for the next scans"; "from_ms" => settle_ms, "to_ms" => l.settle_ms)
+                }
+                Ok(None) => {}
+                Err(e) => warn!(log, "cannot lengthen the settle time learned"; "error" => %e),
+            }
+        });
     }
 
     /// Removes an uploaded shot's spool files, now or, while its photos

@@ -76,6 +76,7 @@ use crate::model::{CameraName, Place, Priors, ScanId};
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
 use crate::sequence::{Event, SequenceConfig};
+use crate::settle::SettleStore;
 use crate::turntable::TurntableActor;
 use crate::uploader::{UploadDone, Uploader};
 use run::Run;
@@ -174,6 +175,8 @@ struct Policy {
     manual_tilt: bool,
     /// How good a photo must be.
     quality_limits: QualityLimits,
+    /// Where the settle time the rig learned is kept.
+    settle: Option<SettleStore>,
 }
 
 /// The supervisor actor.
@@ -277,6 +280,7 @@ impl Supervisor {
             });
             let judge_queue = rig.judge.as_ref().map_or(0, |j| j.queue);
             let quality_limits = rig.judge.as_ref().map(|j| j.limits).unwrap_or_default();
+            let settle = rig.judge.as_ref().and_then(|j| j.settle.clone());
             let judge = rig.judge.map(|_| {
                 let log = log.clone();
                 SyncArbiter::start(1, move || Judge::new(log.clone()))
@@ -304,6 +308,7 @@ impl Supervisor {
                     backlog_backoff: rig.backlog_backoff,
                     manual_tilt: rig.manual_tilt,
                     quality_limits,
+                    settle,
                 },
                 subscribers: Vec::new(),
                 status: Status::Idle,

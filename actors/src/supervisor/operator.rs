@@ -68,11 +68,10 @@ impl Handler<StartScan> for Supervisor {
         if let Some(run) = self.runs.get_mut(&scan) {
             run.active = true;
             run.ended = false;
-        }
-        info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done);
-        if let Some(run) = self.runs.get(&scan) {
-            if run.plan.settle_from == SettleFrom::Safe {
-                warn!(self.log, "settle_ms = \"auto\", but this rig has learned no settle time yet: every shot settles the safe time; run `scanrig check` with this profile to learn it"; "profile" => &run.plan.profile, "settle_ms" => run.plan.settle_ms);
+            let (settle_ms, from) = (run.plan.settle_ms, run.plan.settle_from);
+            info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done, "settle_ms" => settle_ms, "settle" => from.as_str());
+            if from == SettleFrom::Safe {
+                warn!(self.log, "settle_ms = \"auto\", but this rig has learned no settle time yet: every shot settles the safe time; run `scanrig check` with this profile to learn it"; "profile" => &run.plan.profile, "settle_ms" => settle_ms);
             }
         }
         self.tell(Progress::Started {
