@@ -2,7 +2,7 @@
 //! move while a photo transfers.
 //!
 //! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
-//! [`SimCamera`] writes real JPEG files with the shot drawn into the image and
+//! [`SimCamera`] writes real JPEG files of the rig's scene with the shot
 //! described in EXIF, with configurable latency and injected faults.
 
 #[cfg(feature = "gphoto2")]

@@ -419,8 +419,8 @@ impl Camera for Session {
     }
 
     /// A frame of the scene with the table at 0°, the size of the photos
-    /// scaled to fit 480 pixels, captioned with its number and "PREVIEW";
-    /// refused like every call while unplugged.
+    /// scaled to fit 480 pixels, its number in EXIF; refused like every
+    /// call while unplugged.
     fn preview(&mut self) -> Result<Vec<u8>> {
         let (frame, (width, height), device_stage, look) = {
             let mut device = lock(&self.camera.device);
@@ -429,12 +429,11 @@ impl Camera for Session {
             let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
             (device.previews, size, device.config.stage, device.scene())
         };
-        let stem = format!("{frame} PREVIEW");
+        let label = format!("PREVIEW {frame}");
         let spec = ImageSpec {
             width,
             height,
-            label: "PREVIEW",
-            stem: &stem,
+            label: &label,
             azimuth: Degrees::ZERO,
             tilt: Degrees::ZERO,
             stage: device_stage,
@@ -541,7 +540,6 @@ impl Camera for Session {
                 width: config.width,
                 height: config.height,
                 label: &shot.request.label,
-                stem,
                 azimuth: shot.request.azimuth,
                 tilt: shot.request.tilt,
                 stage: config.stage,

@@ -111,7 +111,7 @@ pub struct QualityLimits {
     /// Largest share of clipped pixels (see [`Exposure`]). Measured: 0 at
     /// normal exposure; on the level shot at +1 stop the light backdrop
     /// blows out and 76 % of the frame is clipped, at +3 stops 79 %
-    /// (73 % tilted 5° down). A glossy object's
+    /// (74 % tilted 5° down). A glossy object's
     /// highlights take a few per cent.
     pub max_clipped: f32,
     /// Largest share of crushed pixels. Measured: the simulated object's
@@ -120,8 +120,8 @@ pub struct QualityLimits {
     pub max_crushed: f32,
     /// Least share of the frame the object fills. Measured: 23 % for the
     /// level shot, 30 % tilted 5° down; 2 % when only the table's rim is
-    /// in the frame (10° up); 0.3 % with nothing but the backdrop (and
-    /// the simulated camera's caption) at 20° up or 30° down.
+    /// in the frame (10° up); under 1 % with nothing but the backdrop at
+    /// 20° up or 30° down.
     pub min_fill: f32,
     /// Largest share of each edge the object may cover. Measured: tilted
     /// 5° down nothing reaches an edge; 15° down the objects run out of the

@@ -86,7 +86,7 @@ fn three_stops_over_is_judged_clipped_and_normal_exposure_not() {
     assert!(
         clipped
             .to_string()
-            .starts_with("overexposed: 73 % blown out to white"),
+            .starts_with("overexposed: 74 % blown out to white"),
         "{clipped}"
     );
     assert!(over.exposure.clipped > 0.5, "{over:?}");
