@@ -275,3 +275,25 @@ fn the_daemon_checks_through_the_api_as_the_command_line_does_and_not_during_a_s
     assert_eq!(code, Some(1));
     assert_eq!(verdicts(&cli), verdicts(&report));
 }
+
+#[test]
+fn without_a_tilt_motor_only_the_tilt_a_scan_begins_at_is_checked() {
+    let rig = Rig::with(&format!("{CHECKED_RIG}[tilt]\nbackend = \"none\"\n"));
+    rig.profile("steep", &rings(0.0, 45.0, ""));
+    let out = rig.run(&["check", "--profile", "steep"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("at tilt +0° (azimuth 0°): good"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("at tilt +45°"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("not checked: tilt +45°; the rig has no tilt motor"),
+        "{}",
+        out.stdout
+    );
+    let (_, report) = check_json(&rig, "steep");
+    assert_eq!(report["unchecked_tilts"], json!([45.0]));
+}

@@ -39,6 +39,9 @@ pub struct Check {
     pub limits: QualityLimits,
     /// Who asked.
     pub origin: String,
+    /// The rig has no tilt motor: only the tilt a scan begins at (where
+    /// the arm stands before a scan) is checked.
+    pub manual_tilt: bool,
 }
 
 /// A pose the check visits.
@@ -90,6 +93,9 @@ pub struct CheckReport {
     pub returned_to: (f64, f64),
     /// Some axis had not been homed: the check homed it first.
     pub homed: bool,
+    /// The profile's tilts not checked: a rig without a tilt motor checks
+    /// only the one a scan begins at.
+    pub unchecked_tilts: Vec<f64>,
 }
 
 impl CheckReport {
@@ -100,12 +106,16 @@ impl CheckReport {
 }
 
 /// The poses of `plan` to check: the first shot at its lowest tilt and
-/// the first at its highest, each with every camera of `cameras` (the
-/// column, in its order) that shoots it.
-pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>]) -> Vec<CheckPose> {
+/// the first at its highest (`manual_tilt`: among the shots at the tilt
+/// the scan begins at, the only one the arm stands at), each with every
+/// camera of `cameras` (the column, in its order) that shoots it.
+pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>], manual_tilt: bool) -> Vec<CheckPose> {
+    let begins = plan.shots.first().map(|s| s.tilt);
+    let reached = |s: &&ShotPlan| !manual_tilt || Some(s.tilt) == begins;
     let first = |better: fn(f64, f64) -> bool| {
         plan.shots
             .iter()
+            .filter(reached)
             .fold(None::<&ShotPlan>, |best, s| match best {
                 Some(b) if !better(s.tilt.get(), b.tilt.get()) => Some(b),
                 _ => Some(s),
@@ -183,7 +193,16 @@ impl Walk {
                 })
             })?;
         let names: Vec<_> = self.cameras.iter().map(|c| c.name.clone()).collect();
-        let poses = poses(&check.plan, &names);
+        let poses = poses(&check.plan, &names, check.manual_tilt);
+        let mut unchecked_tilts: Vec<f64> = check
+            .plan
+            .shots
+            .iter()
+            .map(|s| s.tilt.get())
+            .filter(|t| poses.iter().all(|p| p.tilt != *t))
+            .collect();
+        unchecked_tilts.sort_by(f64::total_cmp);
+        unchecked_tilts.dedup();
         let visited = self.visit(&check, poses).await;
         let back = self.move_to(azimuth, tilt).await;
         let poses = visited?;
@@ -192,6 +211,7 @@ impl Walk {
             profile: check.plan.profile,
             poses,
             returned_to: (azimuth.get(), tilt.get()),
+            unchecked_tilts,
             homed,
         })
     }
@@ -413,7 +433,7 @@ mod tests {
             (60.0, 45.0, &[]),
         ]);
         assert_eq!(
-            seen(&poses(&p, &[None])),
+            seen(&poses(&p, &[None], false)),
             [
                 (90.0, -20.0, Ring::Lowest, None),
                 (30.0, 45.0, Ring::Highest, None)
@@ -421,8 +441,22 @@ mod tests {
         );
         let level = plan(&[(0.0, 0.0, &[]), (90.0, 0.0, &[])]);
         assert_eq!(
-            seen(&poses(&level, &[None])),
+            seen(&poses(&level, &[None], false)),
             [(0.0, 0.0, Ring::Only, None)]
+        );
+    }
+
+    #[test]
+    fn without_a_tilt_motor_only_the_tilt_a_scan_begins_at_is_checked() {
+        let p = plan(&[
+            (0.0, 10.0, &[]),
+            (90.0, -20.0, &[]),
+            (30.0, 45.0, &[]),
+            (60.0, 10.0, &[]),
+        ]);
+        assert_eq!(
+            seen(&poses(&p, &[None], true)),
+            [(0.0, 10.0, Ring::Only, None)]
         );
     }
 
@@ -433,7 +467,7 @@ mod tests {
             .into();
         let p = plan(&[(0.0, 0.0, &[]), (0.0, 30.0, &["top"])]);
         assert_eq!(
-            seen(&poses(&p, &column)),
+            seen(&poses(&p, &column, false)),
             [
                 (0.0, 0.0, Ring::Lowest, Some("low")),
                 (0.0, 0.0, Ring::Lowest, Some("top")),
