@@ -144,6 +144,21 @@ pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>], manual_tilt: bool)
         .collect()
 }
 
+/// On a rig without a tilt motor (`manual_tilt`), the tilts of `plan`
+/// none of `poses` stands at, in order; with one, none (those between
+/// the extremes are reached on the way).
+fn unchecked(plan: &ScanPlan, poses: &[CheckPose], manual_tilt: bool) -> Vec<f64> {
+    let mut tilts: Vec<f64> = plan
+        .shots
+        .iter()
+        .map(|s| s.tilt.get())
+        .filter(|t| manual_tilt && poses.iter().all(|p| p.tilt != *t))
+        .collect();
+    tilts.sort_by(f64::total_cmp);
+    tilts.dedup();
+    tilts
+}
+
 impl Handler<Check> for ManualActor {
     type Result = ResponseActFuture<Self, Result<CheckReport, ManualError>>;
 
@@ -194,15 +209,7 @@ impl Walk {
             })?;
         let names: Vec<_> = self.cameras.iter().map(|c| c.name.clone()).collect();
         let poses = poses(&check.plan, &names, check.manual_tilt);
-        let mut unchecked_tilts: Vec<f64> = check
-            .plan
-            .shots
-            .iter()
-            .map(|s| s.tilt.get())
-            .filter(|t| poses.iter().all(|p| p.tilt != *t))
-            .collect();
-        unchecked_tilts.sort_by(f64::total_cmp);
-        unchecked_tilts.dedup();
+        let unchecked_tilts = unchecked(&check.plan, &poses, check.manual_tilt);
         let visited = self.visit(&check, poses).await;
         let back = self.move_to(azimuth, tilt).await;
         let poses = visited?;
@@ -384,95 +391,4 @@ fn verdict(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-    use crate::model::{ScanId, Station};
-
-    fn plan(stations: &[(f64, f64, &[&str])]) -> ScanPlan {
-        let stations: Vec<Station> = stations
-            .iter()
-            .enumerate()
-            .map(|(i, &(azimuth, tilt, cameras))| Station {
-                ring: 1,
-                index: i as u32 + 1,
-                azimuth: Degrees(azimuth),
-                tilt: Degrees(tilt),
-                cameras: cameras
-                    .iter()
-                    .map(|c| CameraName::new(c).unwrap())
-                    .collect(),
-            })
-            .collect();
-        let scan = ScanId::from_existing("20260101T000000Z-t");
-        ScanPlan::new(scan, "t", "t", Duration::ZERO, BTreeMap::new(), &stations)
-    }
-
-    fn seen(poses: &[CheckPose]) -> Vec<(f64, f64, Ring, Option<&str>)> {
-        poses
-            .iter()
-            .map(|p| {
-                (
-                    p.azimuth,
-                    p.tilt,
-                    p.ring,
-                    p.camera.as_ref().map(CameraName::as_str),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_first_shots_at_the_lowest_and_highest_tilt_are_checked() {
-        let p = plan(&[
-            (0.0, 10.0, &[]),
-            (90.0, -20.0, &[]),
-            (180.0, -20.0, &[]),
-            (30.0, 45.0, &[]),
-            (60.0, 45.0, &[]),
-        ]);
-        assert_eq!(
-            seen(&poses(&p, &[None], false)),
-            [
-                (90.0, -20.0, Ring::Lowest, None),
-                (30.0, 45.0, Ring::Highest, None)
-            ]
-        );
-        let level = plan(&[(0.0, 0.0, &[]), (90.0, 0.0, &[])]);
-        assert_eq!(
-            seen(&poses(&level, &[None], false)),
-            [(0.0, 0.0, Ring::Only, None)]
-        );
-    }
-
-    #[test]
-    fn without_a_tilt_motor_only_the_tilt_a_scan_begins_at_is_checked() {
-        let p = plan(&[
-            (0.0, 10.0, &[]),
-            (90.0, -20.0, &[]),
-            (30.0, 45.0, &[]),
-            (60.0, 10.0, &[]),
-        ]);
-        assert_eq!(
-            seen(&poses(&p, &[None], true)),
-            [(0.0, 10.0, Ring::Only, None)]
-        );
-    }
-
-    #[test]
-    fn every_camera_of_a_column_that_shoots_there_is_checked() {
-        let column: Vec<_> = ["low", "top"]
-            .map(|c| Some(CameraName::new(c).unwrap()))
-            .into();
-        let p = plan(&[(0.0, 0.0, &[]), (0.0, 30.0, &["top"])]);
-        assert_eq!(
-            seen(&poses(&p, &column, false)),
-            [
-                (0.0, 0.0, Ring::Lowest, Some("low")),
-                (0.0, 0.0, Ring::Lowest, Some("top")),
-                (0.0, 30.0, Ring::Highest, Some("top")),
-            ]
-        );
-    }
-}
+mod tests;
