@@ -9,7 +9,7 @@ use scanrig_hardware::judge::QualityLimits;
 use serde_json::{json, Value};
 
 use crate::profile::Profile;
-use crate::settings::Settings;
+use crate::settings::{Settings, TiltBackend};
 
 /// The spool's folder of the last check's photos.
 pub const FOLDER: &str = "check";
@@ -21,6 +21,7 @@ pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check 
         dir: settings.spool_dir().join(FOLDER),
         limits: QualityLimits::default(),
         origin,
+        manual_tilt: settings.tilt.backend == TiltBackend::None,
     }
 }
 
@@ -41,5 +42,6 @@ pub fn report_json(report: &CheckReport) -> Value {
         "poses": poses,
         "returned_to": {"azimuth": report.returned_to.0, "tilt": report.returned_to.1},
         "homed": report.homed,
+        "unchecked_tilts": report.unchecked_tilts,
     })
 }
