@@ -428,3 +428,97 @@ fn a_journal_that_numbered_a_column_s_cameras_is_read_by_the_names_of_its_files(
         [(name("low"), Frame::Only), (name("high"), Frame::Only)]
     );
 }
+
+/// A photo measured, with `problems` found.
+fn measured(problems: Vec<scanrig_hardware::judge::Problem>) -> Quality {
+    use scanrig_hardware::judge::{
+        BackdropFrom, Edges, Exposure, Framing, Judgement, Region, Sharpness, Source,
+    };
+    Quality::Measured {
+        judgement: Box::new(Judgement {
+            source: Source::Photo,
+            measured_px: (640, 480),
+            sharpness: Sharpness {
+                object: 80.0,
+                grid: vec![80; 48],
+            },
+            exposure: Exposure {
+                clipped: 0.0,
+                crushed: 0.0,
+                median: 128,
+                over: Region::Object,
+                histogram: vec![31; 32],
+            },
+            framing: Framing {
+                fill: 0.003,
+                edges: Edges::default(),
+                backdrop: BackdropFrom::Border,
+                backdrop_clipped: false,
+            },
+        }),
+        problems,
+    }
+}
+
+#[test]
+fn replay_tells_each_photo_s_judgement_and_which_shots_are_still_to_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(3),
+    })
+    .unwrap();
+    for n in 1..=3 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 2,
+            files: file(n),
+        })
+        .unwrap();
+    }
+    let empty = scanrig_hardware::judge::Problem::Empty {
+        fill: 0.003,
+        least: 0.05,
+    };
+    let judged = [
+        (1, measured(Vec::new())),
+        (
+            2,
+            Quality::NotJudged {
+                reason: "not judged: the queue was full".into(),
+            },
+        ),
+        (3, measured(vec![empty])),
+    ];
+    for (n, quality) in judged.clone() {
+        j.append(&Record::PhotoJudged {
+            shot: ShotId(n),
+            photo: format!("t_{n}.jpg"),
+            at: 3,
+            quality,
+        })
+        .unwrap();
+    }
+    let r = replay(dir.path()).unwrap();
+    assert_eq!(r.judged.len(), 3);
+    assert_eq!(r.judged["t_1.jpg"], judged[0].1);
+    assert!(r.unjudged().is_empty());
+    let flagged = r.flagged();
+    assert_eq!(flagged.keys().copied().collect::<Vec<_>>(), [ShotId(3)]);
+    assert!(
+        flagged[&ShotId(3)][0].starts_with("t_3.jpg: the object is not in the frame"),
+        "{flagged:?}"
+    );
+
+    // The shot taken again: its photo is judged anew.
+    j.append(&Record::ShotCaptured {
+        shot: ShotId(3),
+        at: 5,
+        files: file(3),
+    })
+    .unwrap();
+    let r = replay(dir.path()).unwrap();
+    assert_eq!(r.unjudged(), [ShotId(3)]);
+    assert!(r.flagged().is_empty());
+}
