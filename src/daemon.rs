@@ -222,9 +222,9 @@ impl StatusLine {
                     PauseReason::Operator => "paused: press Start to go on".to_owned(),
                     PauseReason::Fault(why) => format!("paused by a fault: {why}"),
                     PauseReason::Refused(why) => format!("cannot scan: {why}"),
-                    PauseReason::Manual(what) | PauseReason::Disconnected(what) => {
-                        format!("paused: {what}")
-                    }
+                    PauseReason::Manual(what)
+                    | PauseReason::Disconnected(what)
+                    | PauseReason::Moved { message: what, .. } => format!("paused: {what}"),
                 })
             }
             Progress::Finished(s) => {

@@ -16,6 +16,7 @@ mod drive;
 mod gpio;
 mod load;
 mod merge;
+mod moved;
 mod mqtt;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
@@ -24,6 +25,7 @@ pub use gpio::{
     MAX_STEP_RATE,
 };
 pub use merge::{merge_problems, Merge};
+pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 #[cfg(test)]
 mod tests;
@@ -116,6 +118,8 @@ pub struct Settings {
     pub mqtt: Mqtt,
     /// `[merge]`: merging bracketed sets on the rig.
     pub merge: Merge,
+    /// `[moved]`: the check after each ring that the object has not moved.
+    pub moved: Moved,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

@@ -19,7 +19,7 @@
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
-//!   merged), [`manual`] (the rig by hand: jogs, homing, the camera's
+//!   merged), [`moved`] (whether the object moved during a ring), [`manual`] (the rig by hand: jogs, homing, the camera's
 //!   preview, settings and test shots) and [`supervisor`], which carries
 //!   out the sequence's commands.
 //! - [`clock`]: UTC timestamps as text.
@@ -38,6 +38,7 @@ pub mod manifest;
 pub mod manual;
 pub mod merge;
 pub mod model;
+pub mod moved;
 pub mod poses;
 pub mod recorder;
 pub mod restart;

@@ -10,6 +10,7 @@
 
 mod api;
 mod archive;
+pub(crate) mod checks;
 mod devices;
 pub(crate) mod error;
 mod events;

@@ -123,6 +123,33 @@ pub enum Record {
         /// Their names inside the scan's folder, and their ids there.
         files: BTreeMap<String, String>,
     },
+    /// The check after a ring: the camera's frame from the ring's first
+    /// shot, taken once the ring was shot, held against that shot's photo.
+    RingChecked {
+        /// The ring.
+        ring: u32,
+        /// Unix milliseconds.
+        at: u64,
+        /// The share of the frame that differs (`None`: not compared, see
+        /// `note`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        changed: Option<f32>,
+        /// What was found, in words for the operator, when the object
+        /// moved: the scan pauses until the operator goes on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved: Option<String>,
+        /// Why the frame was not compared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The operator went on after the check of a ring found the object
+    /// moved.
+    MovedAccepted {
+        /// The ring.
+        ring: u32,
+        /// Unix milliseconds.
+        at: u64,
+    },
     /// `manifest.json` is at the destination.
     ManifestUploaded {
         /// Unix milliseconds.
@@ -255,6 +282,9 @@ pub struct ScanRecord {
     pub skipped: Vec<SkippedLine>,
     /// Parts already in the spool of shots not captured whole, by part.
     pub parts: BTreeMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
+    /// The rings checked after they were shot: what was found when the
+    /// object moved and the operator has not gone on yet, else `None`.
+    pub checks: BTreeMap<u32, Option<String>>,
 }
 
 impl ScanRecord {
@@ -476,6 +506,7 @@ impl ScanRecord {
             sources: BTreeMap::new(),
             skipped,
             parts: BTreeMap::new(),
+            checks: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -546,6 +577,12 @@ impl ScanRecord {
             Record::FilesUploaded { files, .. } => self.extra.extend(files),
             Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
+            Record::RingChecked { ring, moved, .. } => {
+                self.checks.insert(ring, moved);
+            }
+            Record::MovedAccepted { ring, .. } => {
+                self.checks.insert(ring, None);
+            }
             Record::DeviceFault { .. } => {}
         }
     }

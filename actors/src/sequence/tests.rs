@@ -1,6 +1,8 @@
 //! Tests of the scan sequence, driven by a scripted world that completes
 //! commands in order and can inject failures.
 
+mod ring_checks;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -59,6 +61,8 @@ struct World {
     /// Probes of a gone device answered so far, and how many say "absent".
     probes: usize,
     gone_for: usize,
+    /// The rings whose check finds the object moved.
+    moved_rings: Vec<u32>,
 }
 
 impl World {
@@ -80,6 +84,7 @@ impl World {
             held_downloads: Vec::new(),
             probes: 0,
             gone_for: 0,
+            moved_rings: Vec::new(),
         }
     }
 
@@ -151,7 +156,17 @@ impl World {
                 let present = self.probes > self.gone_for;
                 Some(Event::Probed { device, present })
             }
-            Command::Deenergise | Command::Paused(_) | Command::Finished(_) => None,
+            Command::CheckRing { ring, .. } => Some(Event::RingChecked {
+                ring,
+                moved: self
+                    .moved_rings
+                    .contains(&ring)
+                    .then(|| format!("ring {ring} moved")),
+            }),
+            Command::Deenergise
+            | Command::Paused(_)
+            | Command::Finished(_)
+            | Command::MovedAccepted(_) => None,
         };
         if let Some(e) = event {
             self.feed(e);

@@ -356,9 +356,15 @@ struct Session {
 
 impl Session {
     /// A preview's frame of the scene at `azimuth` and `tilt`: the size
-    /// of the photos scaled to fit 480 pixels, captioned with its number
-    /// and "PREVIEW"; refused like every call while unplugged.
-    fn small_frame(&mut self, azimuth: Degrees, tilt: Degrees) -> Result<Vec<u8>> {
+    /// of the photos scaled to fit 480 pixels, captioned with `caption`
+    /// (`None`: its number and "PREVIEW"); refused like every call while
+    /// unplugged.
+    fn small_frame(
+        &mut self,
+        azimuth: Degrees,
+        tilt: Degrees,
+        caption: Option<&str>,
+    ) -> Result<Vec<u8>> {
         let (frame, (width, height), device_stage) = {
             let mut device = lock(&self.camera.device);
             device.check_plug("preview", false)?;
@@ -366,7 +372,7 @@ impl Session {
             let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
             (device.previews, size, device.config.stage)
         };
-        let stem = format!("{frame} PREVIEW");
+        let stem = caption.map_or_else(|| format!("{frame} PREVIEW"), str::to_owned);
         let spec = ImageSpec {
             width,
             height,
@@ -420,14 +426,16 @@ impl Camera for Session {
         Ok(())
     }
 
-    /// A preview's frame of the scene with the table at 0°.
+    /// A preview's frame of the scene with the table at 0°, captioned
+    /// with its number and "PREVIEW".
     fn preview(&mut self) -> Result<Vec<u8>> {
-        self.small_frame(Degrees::ZERO, Degrees::ZERO)
+        self.small_frame(Degrees::ZERO, Degrees::ZERO, None)
     }
 
-    /// A preview's frame, of the scene at `request`'s pose.
+    /// A preview's frame of the scene at `request`'s pose, captioned like
+    /// the photo taken there (a real camera's view has no caption).
     fn check_frame(&mut self, request: &CaptureRequest) -> Result<Vec<u8>> {
-        self.small_frame(request.azimuth, request.tilt)
+        self.small_frame(request.azimuth, request.tilt, Some(&request.stem))
     }
 
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure> {
