@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
-use scanrig_hardware::axis::{Axes, Axis, AxisError, Halt, StopKind, Ticket};
+use scanrig_hardware::axis::{Axes, Axis, AxisError, Halt, Shake, StopKind, Ticket};
 use scanrig_hardware::panel::{Button, ButtonEvent, SimButtons, Status};
 use scanrig_hardware::Degrees;
 
@@ -40,7 +40,7 @@ pub enum AxisName {
 /// Runs a motor command; the motors are released when it ends. Ctrl-C
 /// stops the move in flight along its ramp; SIGTERM stops it at once.
 pub fn motor(settings: &Settings, command: MotorCommand) -> anyhow::Result<()> {
-    let mut axes = rig::axes(settings)?().context("cannot open the motors")?;
+    let mut axes = rig::axes(settings, &Shake::default())?().context("cannot open the motors")?;
     let halt = Halt::new();
     stop_on_signals(halt.clone())?;
     let ticket = halt.ticket();

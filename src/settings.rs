@@ -301,6 +301,11 @@ pub struct SimAxis {
     pub accel_dps2: f64,
     /// Duration of the homing move, in milliseconds.
     pub home_ms: u64,
+    /// How far the rig sways every way as the axis stops, millimetres at
+    /// the object (0 to 50; 0: not at all).
+    pub shake_mm: f64,
+    /// How long the sway takes to die down to a twentieth, milliseconds.
+    pub shake_ms: u64,
 }
 
 impl Default for SimAxis {
@@ -309,17 +314,22 @@ impl Default for SimAxis {
             max_speed_dps: 120.0,
             accel_dps2: 480.0,
             home_ms: 300,
+            shake_mm: 1.5,
+            shake_ms: 150,
         }
     }
 }
 
 impl SimAxis {
-    /// The tilt arm's defaults: slower than the turntable.
+    /// The tilt arm's defaults: slower than the turntable, and a longer
+    /// lever to sway.
     pub fn tilt_default() -> Self {
         SimAxis {
             max_speed_dps: 60.0,
             accel_dps2: 240.0,
             home_ms: 300,
+            shake_mm: 2.0,
+            shake_ms: 200,
         }
     }
 }
@@ -529,6 +539,12 @@ pub struct SimCamera {
     /// (`manualfocusdrive`) blur what is not in focus, for focus stacks;
     /// `false`: everything is sharp.
     pub depth_of_field: bool,
+    /// The object slips on the table after this many shots (0: never)...
+    pub slip_after_shots: u32,
+    /// ...sliding this many millimetres across it...
+    pub slip_mm: f64,
+    /// ...and turning this many degrees about the table's axis.
+    pub slip_deg: f64,
 }
 
 impl Default for SimCamera {
@@ -544,6 +560,9 @@ impl Default for SimCamera {
             unplug_after_shots: 0,
             unplug_ms: 0,
             depth_of_field: false,
+            slip_after_shots: 0,
+            slip_mm: 30.0,
+            slip_deg: 20.0,
         }
     }
 }

@@ -378,6 +378,7 @@ fn bench_settings(base: &Settings, dir: &Path) -> Settings {
         max_speed_dps: LIMITS.max_speed,
         accel_dps2: LIMITS.acceleration,
         home_ms: 0,
+        ..settings::SimAxis::default()
     };
     s.tilt.backend = TiltBackend::None;
     s.camera.sim = settings::SimCamera {

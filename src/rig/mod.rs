@@ -16,11 +16,11 @@ use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{Rig, RigCamera};
 use scanrig_hardware::axis::{
-    Axes, AxesConnector, Axis, AxisError, MotionLimits, SimAxis, SimAxisConfig, Travel,
+    Axes, AxesConnector, Axis, AxisError, MotionLimits, Shake, SimAxis, SimAxisConfig, Sway, Travel,
 };
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
-use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Stage};
+use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Slip, Stage};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
 use slog::Logger;
@@ -33,9 +33,11 @@ use crate::settings::{
 /// Builds the rig. `dest` overrides the configured destination folder.
 pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow::Result<Rig> {
     let (buttons, indicator) = panel(settings)?;
+    // The simulated cameras see the simulated axes' sway.
+    let shake = Shake::default();
     Ok(Rig {
-        axes: axes(settings)?,
-        cameras: cameras(settings),
+        axes: axes(settings, &shake)?,
+        cameras: cameras(settings, &shake),
         cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
@@ -63,26 +65,27 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
 /// Opens one axis (again, after a failure).
 pub type AxisOpener = Box<dyn Fn() -> Result<Box<dyn Axis>, AxisError> + Send + Sync>;
 
-/// Opens the configured axes (each call of the connector reopens them).
-pub fn axes(settings: &Settings) -> anyhow::Result<AxesConnector> {
+/// Opens the configured axes (each call of the connector reopens them);
+/// the simulated ones note their stops in `shake`.
+pub fn axes(settings: &Settings, shake: &Shake) -> anyhow::Result<AxesConnector> {
     let limits = settings.limits();
     let azimuth: AxisOpener = match settings.turntable.backend {
-        TurntableBackend::Sim => sim_opener(sim_axis(
-            "turntable",
+        TurntableBackend::Sim => sim_opener(
+            sim_axis("turntable", &settings.turntable.sim, limits.turntable),
+            shake,
             &settings.turntable.sim,
-            limits.turntable,
-        )),
+        ),
         TurntableBackend::Stepper => {
             stepper_opener("turntable", &settings.turntable.stepper, limits.turntable)?
         }
     };
     let tilt: Option<AxisOpener> = match settings.tilt.backend {
         TiltBackend::None => None,
-        TiltBackend::Sim => Some(sim_opener(sim_axis(
-            "tilt",
+        TiltBackend::Sim => Some(sim_opener(
+            sim_axis("tilt", &settings.tilt.sim, limits.tilt),
+            shake,
             &settings.tilt.sim,
-            limits.tilt,
-        ))),
+        )),
         TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper, limits.tilt)?),
     };
     Ok(Arc::new(move || {
@@ -93,8 +96,14 @@ pub fn axes(settings: &Settings) -> anyhow::Result<AxesConnector> {
     }))
 }
 
-fn sim_opener(config: SimAxisConfig) -> AxisOpener {
-    let motor = SimAxis::new(config);
+/// A simulated axis making the rig sway after each stop, as its settings
+/// `s` say.
+fn sim_opener(config: SimAxisConfig, shake: &Shake, s: &settings::SimAxis) -> AxisOpener {
+    let sway = Sway {
+        mm: s.shake_mm,
+        settle: Duration::from_millis(s.shake_ms),
+    };
+    let motor = SimAxis::new(config).shaking(shake, sway);
     Box::new(move || Ok(Box::new(motor.session()) as Box<dyn Axis>))
 }
 
@@ -125,23 +134,24 @@ pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn I
     }
 }
 
-/// Opens the configured camera (`[camera]`, or the first of a column).
-pub fn camera(settings: &Settings) -> CameraConnector {
+/// Opens the configured camera (`[camera]`, or the first of a column); a
+/// simulated one sees the rig sway as `shake` says.
+pub fn camera(settings: &Settings, shake: &Shake) -> CameraConnector {
     match settings.cameras.first() {
-        Some(c) => column_camera(settings, c),
+        Some(c) => column_camera(settings, c, shake),
         None => {
             let g = &settings.camera.gphoto2;
-            connector(settings, settings.camera.backend, &g.model, &g.port)
+            connector(settings, settings.camera.backend, &g.model, &g.port, shake)
         }
     }
 }
 
 /// The rig's cameras: the column of `[[cameras]]`, or the one of `[camera]`.
-pub fn cameras(settings: &Settings) -> Vec<RigCamera> {
+pub fn cameras(settings: &Settings, shake: &Shake) -> Vec<RigCamera> {
     if settings.cameras.is_empty() {
         return vec![RigCamera {
             name: None,
-            connector: camera(settings),
+            connector: camera(settings, shake),
             settings: BTreeMap::new(),
         }];
     }
@@ -149,14 +159,18 @@ pub fn cameras(settings: &Settings) -> Vec<RigCamera> {
         .column()
         .map(|(name, c)| RigCamera {
             name: Some(name),
-            connector: column_camera(settings, c),
+            connector: column_camera(settings, c, shake),
             settings: c.settings.clone(),
         })
         .collect()
 }
 
 /// Opens one camera of a column: what it does not say comes from `[camera]`.
-fn column_camera(settings: &Settings, c: &settings::ColumnCamera) -> CameraConnector {
+fn column_camera(
+    settings: &Settings,
+    c: &settings::ColumnCamera,
+    shake: &Shake,
+) -> CameraConnector {
     let g = &settings.camera.gphoto2;
     let model = if c.model.is_empty() {
         &g.model
@@ -167,7 +181,7 @@ fn column_camera(settings: &Settings, c: &settings::ColumnCamera) -> CameraConne
     let backend = c.backend.unwrap_or(settings.camera.backend);
     if backend == CameraBackend::Sim {
         // It sees from its own place on the column.
-        let mut sim = sim_camera(settings);
+        let mut sim = sim_camera(settings, shake);
         sim.stage.height_m = c.height_m.unwrap_or(sim.stage.height_m);
         sim.stage.tilt_deg = c.tilt;
         let f = &c.sim;
@@ -182,18 +196,20 @@ fn column_camera(settings: &Settings, c: &settings::ColumnCamera) -> CameraConne
             .map_or(sim.download_latency, Duration::from_millis);
         return SimCamera::new(sim).connector();
     }
-    connector(settings, backend, model, port)
+    connector(settings, backend, model, port, shake)
 }
 
-/// Opens a camera of `backend`, the model and port chosen (gphoto2).
+/// Opens a camera of `backend`, the model and port chosen (gphoto2), a
+/// simulated one seeing the rig sway as `shake` says.
 fn connector(
     settings: &Settings,
     backend: CameraBackend,
     model: &str,
     port: &str,
+    shake: &Shake,
 ) -> CameraConnector {
     match backend {
-        CameraBackend::Sim => SimCamera::new(sim_camera(settings)).connector(),
+        CameraBackend::Sim => SimCamera::new(sim_camera(settings, shake)).connector(),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -297,8 +313,8 @@ fn sim_axis(name: &'static str, s: &settings::SimAxis, travel: Travel) -> SimAxi
 }
 
 /// The simulated camera, standing where `[geometry]` puts it: its photos
-/// show what a camera there would see.
-fn sim_camera(settings: &Settings) -> SimCameraConfig {
+/// show what a camera there would see, swaying as `shake` says.
+fn sim_camera(settings: &Settings, shake: &Shake) -> SimCameraConfig {
     let (s, g) = (&settings.camera.sim, &settings.geometry);
     SimCameraConfig {
         width: s.width,
@@ -322,5 +338,11 @@ fn sim_camera(settings: &Settings) -> SimCameraConfig {
             tilt_deg: 0.0,
         },
         depth_of_field: s.depth_of_field,
+        shake: shake.clone(),
+        slip: Slip {
+            after_shots: s.slip_after_shots,
+            mm: s.slip_mm,
+            deg: s.slip_deg,
+        },
     }
 }

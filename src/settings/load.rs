@@ -572,6 +572,7 @@ impl Checker<'_> {
                 max_speed_dps: st.max_speed_dps,
                 accel_dps2: st.accel_dps2,
                 home_ms: 0,
+                ..SimAxis::default()
             },
         );
         let rate = st.max_speed_dps * st.steps_per_degree();
@@ -688,6 +689,10 @@ impl Checker<'_> {
             let reason = format!("must be above 0 degrees per second squared, found {accel}");
             self.fail(&format!("{section}.accel_dps2"), reason);
         }
+        let shake = &format!("{section}.shake_mm");
+        self.range(shake, axis.shake_mm, 0.0, 50.0, "millimetres");
+        let settle = &format!("{section}.shake_ms");
+        self.range(settle, axis.shake_ms, 0, 60_000, "milliseconds");
     }
 }
 
@@ -762,7 +767,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     // Every other number has a range too, so that a typo of a few digits
     // is caught here and not met later as an endless wait.
     #[rustfmt::skip]
-    let ranges: [(&str, u64, u64, u64, &str); 20] = [
+    let ranges: [(&str, u64, u64, u64, &str); 21] = [
         ("spool.min_free_mb", s.spool.min_free_mb, 0, 1_000_000_000, "MB"),
         ("upload.retry_initial_ms", u.retry_initial_ms, 1, 3_600_000, "milliseconds"),
         ("upload.retry_max_ms", u.retry_max_ms, 1, 86_400_000, "milliseconds"),
@@ -780,6 +785,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         ("camera.sim.fail_every_nth_download", sim.fail_every_nth_download.into(), 0, 1_000_000, "(0 = off)"),
         ("camera.sim.unplug_after_shots", sim.unplug_after_shots.into(), 0, 1_000_000, "shots (0 = off)"),
         ("camera.sim.unplug_ms", sim.unplug_ms, 0, 86_400_000, "milliseconds"),
+        ("camera.sim.slip_after_shots", sim.slip_after_shots.into(), 0, 1_000_000, "shots (0 = off)"),
         ("buttons.long_press_ms", s.buttons.long_press_ms, 100, 60_000, "milliseconds"),
         ("destination.drive.single_request_max_kb", d.single_request_max_kb, 0, 5_242_880, "KiB"),
         ("destination.drive.retry_max_ms", d.retry_max_ms, 1, 86_400_000, "milliseconds"),
@@ -803,6 +809,14 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, value, lo, hi, what) in lengths {
         c.range(key, value, lo, hi, what);
     }
+    c.range("camera.sim.slip_mm", sim.slip_mm, 0.0, 500.0, "millimetres");
+    c.range(
+        "camera.sim.slip_deg",
+        sim.slip_deg,
+        -180.0,
+        180.0,
+        "degrees",
+    );
     c.range("camera.sim.width", s.camera.sim.width, 16, 8192, "pixels");
     c.range("camera.sim.height", s.camera.sim.height, 16, 8192, "pixels");
     c.range("camera.timeout_s", s.camera.timeout_s, 1, 3600, "seconds");

@@ -4,10 +4,11 @@
 //! or until the move's [`Ticket`] says stop ([`halt`]). [`Travel`] keeps
 //! every move within the rig's soft limits. [`motion`] holds the
 //! trapezoidal-ramp arithmetic that both the simulator and the stepper
-//! driver use.
+//! driver use. [`shake`] is how the simulated rig sways after a move.
 
 pub mod halt;
 pub mod motion;
+pub mod shake;
 mod sim;
 pub mod stepper;
 
@@ -18,6 +19,7 @@ use crate::Degrees;
 
 pub use halt::{Halt, StopKind, Ticket};
 pub use motion::MotionLimits;
+pub use shake::{Shake, Sway};
 pub use sim::{SimAxis, SimAxisConfig};
 
 /// What can go wrong with an axis.

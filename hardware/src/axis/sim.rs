@@ -1,13 +1,14 @@
 //! A simulated motor axis: blocks for as long as the real move would take
 //! (or until it is stopped, braking as a real one would), keeps to its soft
-//! limits and can inject driver faults.
+//! limits and can inject driver faults; with a [`Shake`], the rig sways
+//! after every stop.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{
-    Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result, StopKind, Ticket,
-    Travel,
+    Axes, AxesConnector, Axis, AxisError, MotionLimits, MoveReport, Result, Shake, StopKind, Sway,
+    Ticket, Travel,
 };
 use crate::recent::Recent;
 use crate::Degrees;
@@ -38,6 +39,17 @@ struct Motor {
     homings: u32,
     move_attempts: u32,
     faults: u32,
+    /// Where its stops are noted, and how it makes the rig sway.
+    shake: Option<(Shake, Sway)>,
+}
+
+impl Motor {
+    /// Notes a stop in the rig's shake, if it has one.
+    fn stopped(&self) {
+        if let Some((shake, sway)) = &self.shake {
+            shake.stopped(self.config.name, *sway);
+        }
+    }
 }
 
 /// A simulated motor axis.
@@ -67,9 +79,18 @@ impl SimAxis {
                 homings: 0,
                 move_attempts: 0,
                 faults: 0,
+                shake: None,
             })),
             homed: false,
         }
+    }
+
+    /// The same motor, noting each stop (after homing, and after every
+    /// move that went somewhere) in `shake`: the rig then sways as `sway`
+    /// says.
+    pub fn shaking(self, shake: &Shake, sway: Sway) -> SimAxis {
+        lock(&self.motor).shake = Some((shake.clone(), sway));
+        self
     }
 
     /// An [`AxesConnector`] whose every call opens fresh, un-homed sessions
@@ -150,6 +171,7 @@ impl Axis for SimAxis {
         motor.position = Degrees::ZERO;
         motor.energised = true;
         motor.homings += 1;
+        motor.stopped();
         self.homed = true;
         Ok(())
     }
@@ -221,6 +243,9 @@ impl Axis for SimAxis {
         let mut motor = lock(&self.motor);
         motor.position = to;
         motor.moves.push(report);
+        if to != from {
+            motor.stopped();
+        }
         Ok(report)
     }
 
@@ -406,6 +431,33 @@ mod tests {
         again.azimuth.set_energised(false).unwrap();
         assert!(!az.is_energised());
         assert_eq!(tilt.homings(), 0);
+    }
+
+    #[test]
+    fn homing_and_every_move_that_goes_somewhere_set_the_rig_swaying() {
+        let shake = Shake::default();
+        let sway = Sway {
+            mm: 2.0,
+            settle: Duration::from_secs(3600),
+        };
+        let mut axis = SimAxis::new(config(0)).shaking(&shake, sway);
+        assert_eq!(shake.now(), 0.0);
+        axis.home(&Ticket::unstoppable()).unwrap();
+        assert!(shake.now() > 1.99, "homed: {}", shake.now());
+        // A slow sway: a move has it start again, a move to where the
+        // axis stands does not.
+        let slow = Sway {
+            mm: 2.0,
+            settle: Duration::from_millis(20),
+        };
+        let mut axis = SimAxis::new(config(0)).shaking(&shake, slow);
+        axis.home(&Ticket::unstoppable()).unwrap();
+        axis.move_to(Degrees(5.0), &Ticket::unstoppable()).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        axis.move_to(Degrees(5.0), &Ticket::unstoppable()).unwrap();
+        assert!(shake.now() < 0.2, "{}", shake.now());
+        axis.move_to(Degrees(6.0), &Ticket::unstoppable()).unwrap();
+        assert!(shake.now() > 1.5, "{}", shake.now());
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub(crate) struct ImageSpec<'a> {
     pub(crate) look: Look,
 }
 
-/// How a photo is exposed and focused.
+/// How a photo comes out: exposed, focused, shaken, with its grain, and
+/// the objects where they stood.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Look {
     /// Stops brighter (negative: darker) than the camera's normal exposure.
@@ -48,6 +49,15 @@ pub(crate) struct Look {
     /// Depth of field: the lens's f-number and its focus drive (steps
     /// from focused on the table's axis); `None`: everything sharp.
     pub(crate) focus: Option<(f64, i32)>,
+    /// How far the rig swayed each way as the shutter opened, millimetres
+    /// at the table's axis.
+    pub(crate) sway_mm: f64,
+    /// The objects had slipped: how far (mm) and turned (degrees), as
+    /// [`View::slipped`] takes them.
+    pub(crate) slip: Option<(f64, f64)>,
+    /// The sensor's noise: its spread, in levels of 255, and the seed that
+    /// makes it this photo's own.
+    pub(crate) noise: (f32, u64),
 }
 
 /// The widest blur, in pixels from a point: past it a photo is only mush.
@@ -253,7 +263,7 @@ impl Caption {
 }
 
 /// The picture, computed row by row as the encoder asks for it (all at
-/// once when it has a depth of field).
+/// once when it has a depth of field or was shaken).
 struct Picture {
     width: u16,
     height: u16,
@@ -261,18 +271,20 @@ struct Picture {
     caption: Caption,
     /// The exposure's factor on every channel.
     gain: f32,
-    /// The scene with its depth of field, row after row.
-    focused: Option<Vec<[f32; 3]>>,
+    /// The scene with its depth of field and its shake, row after row.
+    frame: Option<Vec<[f32; 3]>>,
+    /// The sensor's noise: its spread (levels) and seed.
+    noise: (f32, u64),
 }
 
 impl Picture {
     fn new(spec: &ImageSpec<'_>, width: u16, height: u16) -> Picture {
         let (w, h) = (u32::from(width), u32::from(height));
-        let view = View::new(&spec.stage, w, h, spec.azimuth, spec.tilt);
-        let focused = spec
-            .look
-            .focus
-            .map(|(f_number, drive)| focused(&view, w, h, f_number, drive));
+        let mut view = View::new(&spec.stage, w, h, spec.azimuth, spec.tilt);
+        if let Some((mm, deg)) = spec.look.slip {
+            view = view.slipped(mm, deg);
+        }
+        let frame = frame(&view, w, h, &spec.look);
         Picture {
             width,
             height,
@@ -281,7 +293,8 @@ impl Picture {
             // Light adds up linearly; the file's values are about its
             // 1/2.2 power.
             gain: 2f64.powf(spec.look.ev / 2.2) as f32,
-            focused,
+            frame,
+            noise: spec.look.noise,
         }
     }
 
@@ -289,14 +302,97 @@ impl Picture {
         if let Some(c) = self.caption.pixel(x, y) {
             return c;
         }
-        let colour = match &self.focused {
-            Some(frame) => frame[(y * u32::from(self.width) + x) as usize],
-            None if self.gain == 1.0 => return self.view.pixel(x, y),
+        let i = y * u32::from(self.width) + x;
+        let colour = match &self.frame {
+            Some(frame) => frame[i as usize],
             None => self.view.sample(x, y).0,
         };
-        let to8 = |c: f32| (c * self.gain * 255.0).round().clamp(0.0, 255.0) as u8;
-        (to8(colour[0]), to8(colour[1]), to8(colour[2]))
+        let grain = grain(self.noise, i);
+        let to8 = |c: f32, n: f32| (c * self.gain * 255.0 + n).round().clamp(0.0, 255.0) as u8;
+        (
+            to8(colour[0], grain[0]),
+            to8(colour[1], grain[1]),
+            to8(colour[2], grain[2]),
+        )
     }
+}
+
+/// The sensor's noise on pixel `i`, in levels, each channel its own:
+/// spread `sigma`, the same for the same `seed` and pixel.
+fn grain((sigma, seed): (f32, u64), i: u32) -> [f32; 3] {
+    if sigma == 0.0 {
+        return [0.0; 3];
+    }
+    // splitmix64 of the seed and the pixel: six 10-bit uniforms, two a
+    // channel, summed into a triangular spread of variance 1/6.
+    let mut z = seed ^ u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let unit = |k: u32| ((z >> (10 * k)) & 0x3FF) as f32 / 1024.0;
+    let scale = sigma * 6f32.sqrt();
+    [0, 1, 2].map(|c| (unit(2 * c) + unit(2 * c + 1) - 1.0) * scale)
+}
+
+/// The whole scene at once, when the photo needs it: blurred where the
+/// lens is out of focus, smeared as far as the rig swayed; `None` when
+/// each pixel can be computed on its own.
+fn frame(view: &View, w: u32, h: u32, look: &Look) -> Option<Vec<[f32; 3]>> {
+    let reach = look.sway_mm * view.px_per_mm();
+    if look.focus.is_none() && reach <= SWAY_SEEN {
+        return None;
+    }
+    let sharp = match look.focus {
+        Some((f_number, drive)) => focused(view, w, h, f_number, drive),
+        None => (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| view.sample(x, y).0)
+            .collect(),
+    };
+    let (wu, hu) = (w as usize, h as usize);
+    // The rig sways every way: sideways, then up and down.
+    Some(smear(
+        smear(sharp, wu, hu, reach, true),
+        wu,
+        hu,
+        reach,
+        false,
+    ))
+}
+
+/// A sway smaller than this, in pixels each way, leaves no trace.
+const SWAY_SEEN: f64 = 0.05;
+
+/// `frame` (`w` × `h`) smeared along its rows (`across`) or its columns:
+/// each pixel the mean of the line `reach` pixels each way about it, as
+/// the picture sways that far while the shutter is open.
+fn smear(frame: Vec<[f32; 3]>, w: usize, h: usize, reach: f64, across: bool) -> Vec<[f32; 3]> {
+    if reach <= SWAY_SEEN {
+        return frame;
+    }
+    let reach = reach.min(MAX_BLUR);
+    let taps = (2.0 * reach).ceil() as usize + 1;
+    let (len, lines, step, stride) = if across { (w, h, 1, w) } else { (h, w, w, 1) };
+    let last = (len - 1) as f64;
+    let mut out = vec![[0f32; 3]; w * h];
+    for line in 0..lines {
+        let start = line * stride;
+        for i in 0..len {
+            let mut sum = [0f32; 3];
+            for k in 0..taps {
+                let at = (i as f64 - reach + 2.0 * reach * k as f64 / (taps - 1) as f64)
+                    .clamp(0.0, last);
+                let (i0, f) = (at as usize, (at - at.floor()) as f32);
+                let i1 = (i0 + 1).min(len - 1);
+                let (a, b) = (frame[start + i0 * step], frame[start + i1 * step]);
+                for (c, s) in sum.iter_mut().enumerate() {
+                    *s += a[c] + (b[c] - a[c]) * f;
+                }
+            }
+            out[start + i * step] = sum.map(|s| s / taps as f32);
+        }
+    }
+    out
 }
 
 /// The scene as a lens at `f_number`, its focus driven `drive` steps,

@@ -129,7 +129,10 @@ fn sharpness(width: usize, rgb: &[u8]) -> f64 {
 fn more_exposure_is_brighter_and_none_changes_nothing() {
     let at = |ev: f64| {
         let spec = ImageSpec {
-            look: Look { ev, focus: None },
+            look: Look {
+                ev,
+                ..Look::default()
+            },
             ..spec(0)
         };
         let (_, rgb) = raw(&spec);
@@ -155,7 +158,10 @@ fn a_lens_focused_away_from_the_objects_blurs_them() {
         let spec = ImageSpec {
             width: 320,
             height: 240,
-            look: Look { ev: 0.0, focus },
+            look: Look {
+                focus,
+                ..Look::default()
+            },
             ..spec(0)
         };
         let (w, rgb) = raw(&spec);

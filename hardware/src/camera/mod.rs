@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::Degrees;
 
-pub use scene::Stage;
+pub use scene::{Slip, Stage};
 pub use sim::{SimCamera, SimCameraConfig};
 
 /// What can go wrong with a camera.

@@ -1,7 +1,8 @@
 //! What the simulated camera sees: a textured box and a textured vase
 //! standing on a textured turntable, lit, in front of a plain backdrop,
 //! through a pinhole lens — so that a reconstruction tool can rebuild a
-//! simulated scan.
+//! simulated scan. Seen from below, the table's underside hides what stands
+//! on it; after a [`Slip`] the objects stand elsewhere on the table.
 //!
 //! The rig is modelled as it stands in the lab, on its own terms (not from
 //! the pose exporter's formulas, so that the two cannot share a sign
@@ -57,6 +58,18 @@ impl Default for Stage {
             tilt_deg: 0.0,
         }
     }
+}
+
+/// The objects slipping on the table after some shot: moved and turned.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Slip {
+    /// After this many photos the objects have slipped; 0: never.
+    pub after_shots: u32,
+    /// How far they slid across the table (along its own +X), millimetres.
+    pub mm: f64,
+    /// How far they turned about the table's axis, degrees (positive:
+    /// counter-clockwise seen from above).
+    pub deg: f64,
 }
 
 type V3 = [f64; 3];
@@ -207,6 +220,9 @@ struct Hit {
 /// The backdrop's colour.
 const BACKDROP: [f32; 3] = [0.78, 0.78, 0.8];
 
+/// The colour of the table's underside: plain dark wood.
+const UNDERSIDE: [f32; 3] = [0.3, 0.24, 0.18];
+
 /// One shot's view: the camera placed in the table's frame.
 pub(crate) struct View {
     /// The lens's centre, in the table's frame.
@@ -226,6 +242,9 @@ pub(crate) struct View {
     /// The lens's focal length and a pixel's size on the sensor, mm.
     focal_mm: f64,
     pitch_mm: f64,
+    /// Where the objects slipped to: their shift on the table, metres,
+    /// and their turn about its axis, radians.
+    slip: ([f64; 2], f64),
 }
 
 impl View {
@@ -279,7 +298,22 @@ impl View {
             reach,
             focal_mm: stage.focal_mm,
             pitch_mm: pitch,
+            slip: ([0.0, 0.0], 0.0),
         }
+    }
+
+    /// The same view with the objects slid `mm` across the table (along
+    /// its own +X) and turned `deg` about its axis.
+    pub(crate) fn slipped(self, mm: f64, deg: f64) -> View {
+        View {
+            slip: ([mm / 1000.0, 0.0], deg.to_radians()),
+            ..self
+        }
+    }
+
+    /// Pixels per millimetre at the table's axis.
+    pub(crate) fn px_per_mm(&self) -> f64 {
+        self.focal_mm / (self.reach * 1000.0 * self.pitch_mm)
     }
 
     /// The diameter, in pixels, of the blur circle of a point `depth`
@@ -301,6 +335,7 @@ impl View {
     }
 
     /// The colour of pixel (`x`, `y`), each channel 0..=255.
+    #[cfg(test)]
     pub(crate) fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
         let (colour, _) = self.sample(x, y);
         let to8 = |c: f32| (c * 255.0).round().clamp(0.0, 255.0) as u8;
@@ -332,35 +367,58 @@ impl View {
     /// The nearest surface along `dir` from the lens.
     fn trace(&self, dir: V3) -> Option<Hit> {
         let s = self.scale;
-        // Most rays pass the whole scene by: a sphere round it tells.
+        let ([sx, sy], turn) = self.slip;
+        // Most rays pass the whole scene by: a sphere round it tells (as
+        // far out as the objects slid).
+        let reach = (0.65 * s + sx.hypot(sy)).powi(2);
         let to_middle = [-self.origin[0], -self.origin[1], 0.2 * s - self.origin[2]];
         let along = dot(to_middle, dir);
         let aside = dot(to_middle, to_middle) - along * along / dot(dir, dir);
-        if along <= 0.0 && dot(to_middle, to_middle) > (0.65 * s).powi(2)
-            || aside > (0.65 * s).powi(2)
-        {
+        if along <= 0.0 && dot(to_middle, to_middle) > reach || aside > reach {
             return None;
         }
         let tex = textures();
+        // Into the objects' frame: where they stand after a slip.
+        let origin = about_z(
+            [self.origin[0] - sx, self.origin[1] - sy, self.origin[2]],
+            -turn,
+        );
+        let ray = about_z(dir, -turn);
+        let turned_back = |hit: Hit| Hit {
+            normal: about_z(hit.normal, turn),
+            ..hit
+        };
         let hits = [
             self.table(dir, 0.6 * s, &tex[0]),
-            self.block(
-                dir,
+            block(
+                origin,
+                ray,
                 [0.08 * s, -0.05 * s],
                 25f64.to_radians(),
                 [0.17 * s, 0.12 * s, 0.42 * s],
                 &tex[1..6],
-            ),
-            self.vase(dir, [-0.22 * s, 0.2 * s], 0.09 * s, 0.3 * s, &tex[6..8]),
+            )
+            .map(turned_back),
+            vase(
+                origin,
+                ray,
+                [-0.22 * s, 0.2 * s],
+                0.09 * s,
+                0.3 * s,
+                &tex[6..8],
+            )
+            .map(turned_back),
         ];
         hits.into_iter()
             .flatten()
             .min_by(|a, b| a.t.total_cmp(&b.t))
     }
 
-    /// The table's top: a disc of `radius` at height 0, seen from above.
+    /// The table: a disc of `radius` at height 0, its top textured, its
+    /// underside plain; from below it hides what stands on it.
     fn table(&self, dir: V3, radius: f64, tex: &Texture) -> Option<Hit> {
-        if dir[2] >= 0.0 || self.origin[2] <= 0.0 {
+        let below = self.origin[2] < 0.0;
+        if dir[2] == 0.0 || (dir[2] > 0.0) != below {
             return None;
         }
         let t = -self.origin[2] / dir[2];
@@ -368,117 +426,116 @@ impl View {
         if p[0].hypot(p[1]) > radius {
             return None;
         }
-        Some(Hit {
-            t,
-            normal: [0.0, 0.0, 1.0],
-            colour: tex.sample(p[0] / (2.0 * radius) + 0.5, p[1] / (2.0 * radius) + 0.5),
+        Some(if below {
+            Hit {
+                t,
+                normal: [0.0, 0.0, -1.0],
+                colour: UNDERSIDE,
+            }
+        } else {
+            Hit {
+                t,
+                normal: [0.0, 0.0, 1.0],
+                colour: tex.sample(p[0] / (2.0 * radius) + 0.5, p[1] / (2.0 * radius) + 0.5),
+            }
         })
     }
+}
 
-    /// A box standing on the table: its centre's `at`, turned by `yaw`
-    /// about the vertical, half-width, half-depth and height `size`.
-    fn block(&self, dir: V3, at: [f64; 2], yaw: f64, size: V3, tex: &[Texture]) -> Option<Hit> {
-        // Into the box's own frame.
-        let o = about_z(
-            [
-                self.origin[0] - at[0],
-                self.origin[1] - at[1],
-                self.origin[2],
-            ],
-            -yaw,
-        );
-        let d = about_z(dir, -yaw);
-        let lo = [-size[0], -size[1], 0.0];
-        let hi = [size[0], size[1], size[2]];
-        let (mut near, mut far, mut axis) = (0.0f64, f64::INFINITY, None);
-        for i in 0..3 {
-            if d[i].abs() < 1e-12 {
-                if o[i] < lo[i] || o[i] > hi[i] {
-                    return None;
-                }
-                continue;
+/// A box standing on the table, met by a ray from `origin` along `dir`
+/// (in the objects' frame): its centre's `at`, turned by `yaw` about the
+/// vertical, half-width, half-depth and height `size`.
+fn block(origin: V3, dir: V3, at: [f64; 2], yaw: f64, size: V3, tex: &[Texture]) -> Option<Hit> {
+    // Into the box's own frame.
+    let o = about_z([origin[0] - at[0], origin[1] - at[1], origin[2]], -yaw);
+    let d = about_z(dir, -yaw);
+    let lo = [-size[0], -size[1], 0.0];
+    let hi = [size[0], size[1], size[2]];
+    let (mut near, mut far, mut axis) = (0.0f64, f64::INFINITY, None);
+    for i in 0..3 {
+        if d[i].abs() < 1e-12 {
+            if o[i] < lo[i] || o[i] > hi[i] {
+                return None;
             }
-            let (a, b) = ((lo[i] - o[i]) / d[i], (hi[i] - o[i]) / d[i]);
-            let (enter, leave) = if a < b { (a, b) } else { (b, a) };
-            if enter > near {
-                near = enter;
-                axis = Some(i);
-            }
-            far = far.min(leave);
+            continue;
         }
-        let axis = axis?;
-        if near > far {
-            return None;
+        let (a, b) = ((lo[i] - o[i]) / d[i], (hi[i] - o[i]) / d[i]);
+        let (enter, leave) = if a < b { (a, b) } else { (b, a) };
+        if enter > near {
+            near = enter;
+            axis = Some(i);
         }
-        let p = add(o, mul(d, near));
-        let sign = if d[axis] > 0.0 { -1.0 } else { 1.0 };
-        let mut normal = [0.0; 3];
-        normal[axis] = sign;
-        let (u_side, v_up) = (
-            |v: f64, half: f64| v / (2.0 * half) + 0.5,
-            1.0 - p[2] / size[2],
-        );
-        let (face, u, v) = match (axis, sign > 0.0) {
-            (0, true) => (0, u_side(p[1], size[1]), v_up),
-            (0, false) => (1, u_side(-p[1], size[1]), v_up),
-            (1, true) => (2, u_side(-p[0], size[0]), v_up),
-            (1, false) => (3, u_side(p[0], size[0]), v_up),
-            _ => (4, u_side(p[0], size[0]), u_side(p[1], size[1])),
-        };
-        Some(Hit {
-            t: near,
-            normal: about_z(normal, yaw),
-            colour: tex[face].sample(u, v),
-        })
+        far = far.min(leave);
     }
+    let axis = axis?;
+    if near > far {
+        return None;
+    }
+    let p = add(o, mul(d, near));
+    let sign = if d[axis] > 0.0 { -1.0 } else { 1.0 };
+    let mut normal = [0.0; 3];
+    normal[axis] = sign;
+    let (u_side, v_up) = (
+        |v: f64, half: f64| v / (2.0 * half) + 0.5,
+        1.0 - p[2] / size[2],
+    );
+    let (face, u, v) = match (axis, sign > 0.0) {
+        (0, true) => (0, u_side(p[1], size[1]), v_up),
+        (0, false) => (1, u_side(-p[1], size[1]), v_up),
+        (1, true) => (2, u_side(-p[0], size[0]), v_up),
+        (1, false) => (3, u_side(p[0], size[0]), v_up),
+        _ => (4, u_side(p[0], size[0]), u_side(p[1], size[1])),
+    };
+    Some(Hit {
+        t: near,
+        normal: about_z(normal, yaw),
+        colour: tex[face].sample(u, v),
+    })
+}
 
-    /// A cylinder standing on the table: its axis at `at`, `radius`,
-    /// `height`; its side and its top textured.
-    fn vase(
-        &self,
-        dir: V3,
-        at: [f64; 2],
-        radius: f64,
-        height: f64,
-        tex: &[Texture],
-    ) -> Option<Hit> {
-        let o = [
-            self.origin[0] - at[0],
-            self.origin[1] - at[1],
-            self.origin[2],
-        ];
-        let mut best: Option<Hit> = None;
-        // The side: |o + t d| = radius in the horizontal plane.
-        let a = dir[0] * dir[0] + dir[1] * dir[1];
-        let b = 2.0 * (o[0] * dir[0] + o[1] * dir[1]);
-        let c = o[0] * o[0] + o[1] * o[1] - radius * radius;
-        let disc = b * b - 4.0 * a * c;
-        if a > 1e-12 && disc >= 0.0 {
-            let t = (-b - disc.sqrt()) / (2.0 * a);
-            let p = add(o, mul(dir, t));
-            if t > 0.0 && (0.0..=height).contains(&p[2]) {
-                let around = p[1].atan2(p[0]) / std::f64::consts::TAU + 0.5;
-                best = Some(Hit {
-                    t,
-                    normal: [p[0] / radius, p[1] / radius, 0.0],
-                    colour: tex[0].sample(around, 1.0 - p[2] / height),
-                });
-            }
+/// A cylinder standing on the table, met by a ray from `origin` along
+/// `dir` (in the objects' frame): its axis at `at`, `radius`, `height`;
+/// its side and its top textured.
+fn vase(
+    origin: V3,
+    dir: V3,
+    at: [f64; 2],
+    radius: f64,
+    height: f64,
+    tex: &[Texture],
+) -> Option<Hit> {
+    let o = [origin[0] - at[0], origin[1] - at[1], origin[2]];
+    let mut best: Option<Hit> = None;
+    // The side: |o + t d| = radius in the horizontal plane.
+    let a = dir[0] * dir[0] + dir[1] * dir[1];
+    let b = 2.0 * (o[0] * dir[0] + o[1] * dir[1]);
+    let c = o[0] * o[0] + o[1] * o[1] - radius * radius;
+    let disc = b * b - 4.0 * a * c;
+    if a > 1e-12 && disc >= 0.0 {
+        let t = (-b - disc.sqrt()) / (2.0 * a);
+        let p = add(o, mul(dir, t));
+        if t > 0.0 && (0.0..=height).contains(&p[2]) {
+            let around = p[1].atan2(p[0]) / std::f64::consts::TAU + 0.5;
+            best = Some(Hit {
+                t,
+                normal: [p[0] / radius, p[1] / radius, 0.0],
+                colour: tex[0].sample(around, 1.0 - p[2] / height),
+            });
         }
-        // The top, from above.
-        if dir[2] < 0.0 && o[2] > height {
-            let t = (height - o[2]) / dir[2];
-            let p = add(o, mul(dir, t));
-            if p[0].hypot(p[1]) <= radius && best.as_ref().is_none_or(|h| t < h.t) {
-                best = Some(Hit {
-                    t,
-                    normal: [0.0, 0.0, 1.0],
-                    colour: tex[1].sample(p[0] / (2.0 * radius) + 0.5, p[1] / (2.0 * radius) + 0.5),
-                });
-            }
-        }
-        best
     }
+    // The top, from above.
+    if dir[2] < 0.0 && o[2] > height {
+        let t = (height - o[2]) / dir[2];
+        let p = add(o, mul(dir, t));
+        if p[0].hypot(p[1]) <= radius && best.as_ref().is_none_or(|h| t < h.t) {
+            best = Some(Hit {
+                t,
+                normal: [0.0, 0.0, 1.0],
+                colour: tex[1].sample(p[0] / (2.0 * radius) + 0.5, p[1] / (2.0 * radius) + 0.5),
+            });
+        }
+    }
+    best
 }
 
 #[cfg(test)]

@@ -26,6 +26,16 @@ fn object_pixels(view: &View) -> Vec<(u32, u32)> {
     out
 }
 
+/// A long arm pivoting at the objects' middle, the lens half a metre out.
+fn arm() -> Stage {
+    Stage {
+        distance_m: 0.0,
+        height_m: 0.05,
+        arm_out_m: 0.5,
+        ..Stage::default()
+    }
+}
+
 fn centroid(pixels: &[(u32, u32)]) -> (f64, f64) {
     let n = pixels.len() as f64;
     let sx: f64 = pixels.iter().map(|p| f64::from(p.0)).sum();
@@ -65,12 +75,7 @@ fn a_camera_above_the_table_sees_the_objects_below_the_middle_of_the_photo() {
 fn tilting_the_arm_up_looks_down_at_the_objects() {
     // A long arm pivoting at the objects' middle: tilting it up raises the
     // lens and turns it down, so the table's top shows more.
-    let arm = Stage {
-        distance_m: 0.0,
-        height_m: 0.05,
-        arm_out_m: 0.5,
-        ..Stage::default()
-    };
+    let arm = arm();
     let level = object_pixels(&view(&arm, 0.0, 0.0)).len();
     let above = object_pixels(&view(&arm, 0.0, 40.0)).len();
     let below = object_pixels(&view(&arm, 0.0, -5.0)).len();
@@ -84,12 +89,7 @@ fn tilting_the_arm_up_looks_down_at_the_objects() {
 fn a_camera_tilted_on_its_mount_sees_what_the_arm_tilted_as_much_sees() {
     // A column's camera at 25° on its mount, the arm at 10°: the view of
     // the arm at 35°, and not that of the arm at 10°.
-    let arm = Stage {
-        distance_m: 0.0,
-        height_m: 0.05,
-        arm_out_m: 0.5,
-        ..Stage::default()
-    };
+    let arm = arm();
     let mounted = Stage {
         tilt_deg: 25.0,
         ..arm
@@ -163,4 +163,61 @@ fn a_full_turn_shows_the_same_photo() {
         .filter(|&(x, y)| a.pixel(x, y) != b.pixel(x, y))
         .count();
     assert!(differ < 3, "{differ} pixels differ");
+}
+
+#[test]
+fn from_below_the_table_hides_the_objects_behind_its_underside() {
+    // The lens 33 cm below the table's top, looking up at the objects'
+    // middle: the table stands in between.
+    let arm = arm();
+    let to8 = |c: [f32; 3]| c.map(|c| (c * 255.0).round() as u8);
+    let (r, g, b) = (UNDERSIDE[0], UNDERSIDE[1], UNDERSIDE[2]);
+    let underside = to8([r * 0.55, g * 0.55, b * 0.55]);
+    let below = view(&arm, 0.0, -50.0);
+    let (mut table, mut other) = (0, Vec::new());
+    for y in 0..H {
+        for x in 0..W {
+            let (r, g, b) = below.pixel(x, y);
+            match [r, g, b] {
+                c if c == underside => table += 1,
+                c if c == to8(BACKDROP) => {}
+                c => other.push((x, y, c)),
+            }
+        }
+    }
+    assert!(
+        other.is_empty(),
+        "{} pixels show more: {:?}",
+        other.len(),
+        &other[..other.len().min(5)]
+    );
+    assert!(table > W * H / 10, "the underside covers {table} pixels");
+    // From as far above, the objects and the table's top show.
+    assert!(object_pixels(&view(&arm, 0.0, 50.0)).len() > (W * H / 5) as usize);
+}
+
+#[test]
+fn slipped_objects_stand_elsewhere_on_the_table_and_the_table_stays() {
+    let stage = Stage::default();
+    let (still, slipped) = (
+        view(&stage, 0.0, 5.0),
+        view(&stage, 0.0, 5.0).slipped(30.0, 20.0),
+    );
+    let (a, b) = (object_pixels(&still), object_pixels(&slipped));
+    let (ca, cb) = (centroid(&a), centroid(&b));
+    assert!(
+        (ca.0 - cb.0).abs() > 3.0 || (ca.1 - cb.1).abs() > 3.0,
+        "{ca:?} {cb:?}"
+    );
+    // The table's rim, far from the objects, is where it was.
+    let rim_row = (0..H)
+        .rev()
+        .find(|&y| still.pixel(W / 2, y) != to_backdrop())
+        .unwrap();
+    assert_eq!(still.pixel(W / 2, rim_row), slipped.pixel(W / 2, rim_row));
+}
+
+fn to_backdrop() -> (u8, u8, u8) {
+    let [r, g, b] = BACKDROP.map(|c| (c * 255.0).round() as u8);
+    (r, g, b)
 }

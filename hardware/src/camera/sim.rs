@@ -9,11 +9,12 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::image::{write_jpeg, write_ppm, ImageSpec, Look};
-use super::scene::Stage;
+use super::scene::{Slip, Stage};
 use super::{
     check_settings, Camera, CameraConnector, CameraError, CameraFile, CameraInfo, CaptureRequest,
     DownloadedFile, Exposure, Result, Setting,
 };
+use crate::axis::Shake;
 use crate::fsutil::{DurableFile, FileDigest};
 use crate::recent::Recent;
 use crate::Degrees;
@@ -69,6 +70,12 @@ const WIDGETS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// The sensor's noise at ISO 100, in levels of 255 (its spread); it grows
+/// with the square root of the ISO.
+const NOISE_AT_ISO_100: f64 = 0.8;
+/// The ISO the camera chooses on "Auto".
+const AUTO_ISO: f64 = 200.0;
+
 /// The focus drive: a relative move of the lens's focus by this many
 /// steps of 0.1 mm (negative: nearer), as a range setting.
 const FOCUS_DRIVE: &str = "manualfocusdrive";
@@ -102,6 +109,11 @@ pub struct SimCameraConfig {
     /// The lens has a depth of field (its `aperture` and focus drive blur
     /// what is not in focus); `false`: everything is sharp.
     pub depth_of_field: bool,
+    /// The rig's sway after its axes stop, as the simulated axes note it:
+    /// a photo taken while the rig still sways is smeared that far.
+    pub shake: Shake,
+    /// The objects slipping on the table after some shot.
+    pub slip: Slip,
 }
 
 impl Default for SimCameraConfig {
@@ -119,6 +131,8 @@ impl Default for SimCameraConfig {
             unplug_for: Duration::ZERO,
             stage: Stage::default(),
             depth_of_field: false,
+            shake: Shake::default(),
+            slip: Slip::default(),
         }
     }
 }
@@ -222,8 +236,10 @@ impl Device {
     }
 
     /// How a photo taken now comes out: its exposure in stops from the
-    /// power-on one (shutter speed and exposure compensation), and, with a
-    /// depth of field, the aperture and focus.
+    /// power-on one (shutter speed and exposure compensation); with a
+    /// depth of field, the aperture and focus; smeared as far as the rig
+    /// sways now; the objects slipped once the slip is due; and the
+    /// sensor's noise at the ISO set, its own for each photo taken.
     fn look(&self) -> Look {
         let seconds = |v: &str| match v.split_once('/') {
             Some((n, d)) => n.parse::<f64>().unwrap_or(1.0) / d.parse::<f64>().unwrap_or(1.0),
@@ -239,6 +255,22 @@ impl Device {
         Look {
             ev: shutter + compensation,
             focus: self.config.depth_of_field.then_some((f_number, self.focus)),
+            sway_mm: self.config.shake.now(),
+            ..self.scene()
+        }
+    }
+
+    /// What any frame taken now shows, whatever the settings: the objects
+    /// where they stand, the sensor's noise at the ISO set.
+    fn scene(&self) -> Look {
+        let slip = &self.config.slip;
+        let slipped = slip.after_shots != 0 && self.exposures > slip.after_shots;
+        let iso = self.value("iso").parse().unwrap_or(AUTO_ISO);
+        let frames = u64::from(self.next_number) << 32 | u64::from(self.previews);
+        Look {
+            slip: slipped.then_some((slip.mm, slip.deg)),
+            noise: ((NOISE_AT_ISO_100 * (iso / 100.0).sqrt()) as f32, frames),
+            ..Look::default()
         }
     }
 
@@ -365,12 +397,12 @@ impl Session {
         tilt: Degrees,
         caption: Option<&str>,
     ) -> Result<Vec<u8>> {
-        let (frame, (width, height), device_stage) = {
+        let (frame, (width, height), device_stage, look) = {
             let mut device = lock(&self.camera.device);
             device.check_plug("preview", false)?;
             device.previews += 1;
             let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
-            (device.previews, size, device.config.stage)
+            (device.previews, size, device.config.stage, device.scene())
         };
         let stem = caption.map_or_else(|| format!("{frame} PREVIEW"), str::to_owned);
         let spec = ImageSpec {
@@ -383,7 +415,7 @@ impl Session {
             stage: device_stage,
             captured: SystemTime::now(),
             file_size: 0,
-            look: Look::default(),
+            look,
         };
         let mut jpeg = Vec::new();
         write_jpeg(&mut jpeg, &spec).map_err(|e| CameraError::Driver {
@@ -583,3 +615,7 @@ fn write_file(path: &Path, spec: &ImageSpec<'_>, raw: bool) -> io::Result<FileDi
 #[cfg(test)]
 #[path = "sim_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rig_tests.rs"]
+mod rig_tests;

@@ -135,3 +135,36 @@ fn the_simulated_cameras_check_frame_matches_its_photo_of_the_same_pose() {
         assert_eq!((camera.previews(), camera.exposures()), (2, 1));
     }
 }
+
+#[test]
+fn the_simulated_objects_slipped_by_3_cm_are_seen_moved_by_the_check_frame() {
+    let camera = SimCamera::new(SimCameraConfig {
+        expose_latency: Duration::ZERO,
+        download_latency: Duration::ZERO,
+        slip: crate::camera::Slip {
+            after_shots: 1,
+            mm: 30.0,
+            deg: 0.0,
+        },
+        ..SimCameraConfig::default()
+    });
+    let mut session = camera.connector()().unwrap();
+    let at = |azimuth: f64| CaptureRequest {
+        stem: format!("scan_r1_az{azimuth:05.1}"),
+        label: "slipped".into(),
+        azimuth: Degrees(azimuth),
+        tilt: Degrees(5.0),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut photos = Vec::new();
+    for azimuth in [0.0, 90.0, 180.0] {
+        let exposure = session.expose(&at(azimuth)).unwrap();
+        let file = session.download(&exposure, dir.path()).unwrap().remove(0);
+        photos.push(std::fs::read(file.path).unwrap());
+    }
+    // The first photo was taken before the slip, the frames after it.
+    let first = compare_files(&photos[0], &session.check_frame(&at(0.0)).unwrap()).unwrap();
+    assert!(first.changed > 2.0 * MAX_CHANGED, "{first:?}");
+    let last = compare_files(&photos[2], &session.check_frame(&at(180.0)).unwrap()).unwrap();
+    assert!(last.changed < MAX_CHANGED / 2.0, "{last:?}");
+}

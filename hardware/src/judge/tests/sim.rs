@@ -62,9 +62,12 @@ fn sharpness_does_not_change_with_exposure_or_photo_size() {
     });
     assert_eq!(large.measured_px, (640, 480));
     let s = normal.sharpness.object;
+    // The simulated scene's texture, drawn at 640 × 480 about a texel a
+    // pixel, is a little finer than drawn at twice the size and halved:
+    // 71 against 57, both with the sensor's noise.
     for other in [&dark, &large] {
         let ratio = other.sharpness.object / s;
-        assert!((0.8..1.25).contains(&ratio), "{s} vs {other:?}");
+        assert!((0.75..1.25).contains(&ratio), "{s} vs {other:?}");
     }
     assert!((large.framing.fill - normal.framing.fill).abs() < 0.02);
 }
