@@ -16,6 +16,7 @@ mod drive;
 mod gpio;
 mod load;
 mod merge;
+mod moved;
 mod mqtt;
 mod quality;
 
@@ -25,6 +26,7 @@ pub use gpio::{
     MAX_STEP_RATE,
 };
 pub use merge::{merge_problems, Merge};
+pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 #[cfg(test)]
@@ -120,6 +122,8 @@ pub struct Settings {
     pub merge: Merge,
     /// `[quality]`: every photo judged as it lands, and what a problem does.
     pub quality: Quality,
+    /// `[moved]`: the check after each ring that the object has not moved.
+    pub moved: Moved,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

@@ -522,3 +522,35 @@ fn replay_tells_each_photo_s_judgement_and_which_shots_are_still_to_judge() {
     assert_eq!(r.unjudged(), [ShotId(3)]);
     assert!(r.flagged().is_empty());
 }
+
+#[test]
+fn replay_tells_which_rings_were_checked_and_which_moved_object_waits_for_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(4),
+    })
+    .unwrap();
+    let checked = |ring: u32, moved: Option<&str>| Record::RingChecked {
+        ring,
+        at: 2,
+        changed: Some(if moved.is_some() { 0.2 } else { 0.0 }),
+        moved: moved.map(str::to_owned),
+        note: None,
+    };
+    j.append(&checked(1, Some("ring 1 moved"))).unwrap();
+    j.append(&Record::MovedAccepted { ring: 1, at: 3 }).unwrap();
+    j.append(&checked(2, None)).unwrap();
+    j.append(&checked(3, Some("ring 3 moved"))).unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(
+        scan.checks,
+        BTreeMap::from([(1, None), (2, None), (3, Some("ring 3 moved".to_owned()))])
+    );
+    let line = std::fs::read_to_string(dir.path().join(JOURNAL_FILE)).unwrap();
+    assert!(
+        line.contains(r#"{"record":"ring_checked","ring":2,"at":2,"changed":0.0}"#),
+        "{line}"
+    );
+}

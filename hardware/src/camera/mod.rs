@@ -343,6 +343,15 @@ pub trait Camera: Send {
     /// [`CameraError::Unsupported`].
     fn preview(&mut self) -> Result<Vec<u8>>;
 
+    /// A low-cost frame of what the camera sees from where it stands, at
+    /// `request`'s pose, to hold against a photo taken there before: the
+    /// live view's frame ([`Camera::preview`]); the simulator draws its
+    /// scene at the request's pose, as it does for a photo.
+    fn check_frame(&mut self, request: &CaptureRequest) -> Result<Vec<u8>> {
+        let _ = request;
+        self.preview()
+    }
+
     /// Fires the shutter; returns once the shutter has closed.
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure>;
 

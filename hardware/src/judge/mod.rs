@@ -1,5 +1,6 @@
 //! Judging a photo as it lands: how sharp it is, how it is exposed, and
-//! whether the object is in the frame — measured on a reduced decode of the
+//! whether the object is in the frame (and, after a ring, whether it
+//! moved) — measured on a reduced decode of the
 //! photo, cheap enough to judge every photo of a scan on the rig itself.
 //!
 //! [`judge`] measures; [`Judgement::verdict`] holds the measures against
@@ -10,6 +11,7 @@
 mod advice;
 mod exposure;
 mod framing;
+mod moved;
 mod mpf;
 mod picture;
 mod sharpness;
@@ -21,6 +23,9 @@ use serde::{Deserialize, Serialize};
 pub use advice::{Pose, Ring};
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
+pub use moved::{
+    compare, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED, MAX_SHIFT,
+};
 pub use picture::{Picture, Source, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
 

@@ -3,6 +3,7 @@
 
 mod cost;
 mod files;
+mod moved;
 mod sim;
 mod synthetic;
 
