@@ -292,7 +292,7 @@ fn without_a_tilt_motor_only_the_tilt_a_scan_begins_at_is_checked() {
     assert!(!out.stdout.contains("at tilt +45°"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("not checked: tilt +45°; the rig has no tilt motor"),
+            .contains("not checked: tilt +45° (the rig has no tilt motor"),
         "{}",
         out.stdout
     );

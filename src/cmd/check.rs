@@ -96,7 +96,7 @@ fn print(report: &CheckReport, dir: &Path) {
     }
     if let Some(tilts) = tilts(&report.unchecked_tilts) {
         println!(
-            "not checked: tilt {tilts}; the rig has no tilt motor, so only the tilt a scan begins at was; set the arm to another and check a profile that begins there"
+            "not checked: tilt {tilts} (the rig has no tilt motor: only the tilt a scan begins at was checked; set the arm to another tilt and check a profile that begins there)"
         );
     }
     if !report.is_good() {
