@@ -5,7 +5,6 @@
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::manual::check::{Check, CheckReport};
 use scanrig_actors::model::ScanId;
-use scanrig_hardware::judge::QualityLimits;
 use serde_json::{json, Value};
 
 use crate::profile::Profile;
@@ -19,7 +18,7 @@ pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check 
     Check {
         plan: profile.plan(ScanId::new(unix_now(), &profile.name)),
         dir: settings.spool_dir().join(FOLDER),
-        limits: QualityLimits::default(),
+        limits: settings.quality.limits(),
         origin,
         manual_tilt: settings.tilt.backend == TiltBackend::None,
     }

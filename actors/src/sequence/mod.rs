@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use types::{
     is_framing_or_clipping, CheckState, Command, Control, Event, Fault, OnProblem, PauseReason,
-    Refusal, Retry, RingCheck,
-    SequenceConfig, ShotState,
+    Refusal, Retry, RingCheck, SequenceConfig, ShotState,
 };
 
 use scanrig_hardware::judge::Problem;
