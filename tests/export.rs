@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use common::{plan, rings_of, Rig};
 
-const GEOMETRY: &str = "[geometry]\ndistance_m = 0.4\nheight_m = 0.2\n\
+const GEOMETRY: &str =
+    "[geometry]\ndistance_m = 0.4\nheight_m = 0.2\narm_out_m = 0.0\narm_up_m = 0.0\n\
                         focal_mm = 16.0\nsensor_width_mm = 6.4\nsensor_height_mm = 4.8\n";
 
 const PROFILE: &str = "settle_ms = 0\n\n[[rings]]\ntilt = 0.0\nshots = 4\n\n\
