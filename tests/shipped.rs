@@ -126,3 +126,45 @@ fn without_a_settle_time_the_shipped_rig_s_photos_come_out_shaken() {
     );
     assert!(median < limits.min_sharpness / 2.0, "{sharpness:?}");
 }
+
+#[test]
+fn profiles_and_check_config_warn_of_the_tilts_a_tripod_points_past_the_object() {
+    // A camera on a tripod, 0.5 m out and 0.1 m up: tilted, it turns in
+    // place and looks past the table's middle.
+    let tripod = Rig::with(
+        "[geometry]\ndistance_m = 0.5\nheight_m = 0.1\narm_out_m = 0.0\narm_up_m = 0.0\n\
+         [daemon]\nprofile = \"object-3ring\"\n",
+    );
+    let listed = tripod.run(&["profiles"]);
+    listed.expect_code(0);
+    let text = listed.stdout.clone();
+    assert!(
+        text.contains("warning: profile 'object-3ring': at tilt -20°, 15°, 45° the camera looks past the table's middle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: profile 'sphere-130': at tilt "),
+        "{text}"
+    );
+    assert!(text.contains("arm_out_m"), "{text}");
+    for level in ["demo", "turntable-36"] {
+        assert!(!text.contains(&format!("profile '{level}'")), "{text}");
+    }
+    let checked = tripod.run(&["check-config"]);
+    checked.expect_code(0);
+    assert!(
+        checked
+            .stdout
+            .contains("warning: profile 'object-3ring': at tilt -20°, 15°, 45°"),
+        "{}",
+        checked.stdout
+    );
+
+    // The shipped tilt arm keeps the camera aimed at the object.
+    let shipped = Rig::with("[daemon]\nprofile = \"sphere-130\"\n");
+    for args in [&["profiles"][..], &["check-config"]] {
+        let out = shipped.run(args);
+        out.expect_code(0);
+        assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+    }
+}
