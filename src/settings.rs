@@ -318,22 +318,20 @@ impl Default for SimAxis {
             max_speed_dps: 120.0,
             accel_dps2: 480.0,
             home_ms: 300,
-            shake_mm: 1.5,
-            shake_ms: 150,
+            shake_mm: 2.0,
+            shake_ms: 250,
         }
     }
 }
 
 impl SimAxis {
-    /// The tilt arm's defaults: slower than the turntable, and a longer
-    /// lever to sway.
+    /// The tilt arm's defaults: slower than the turntable.
     pub fn tilt_default() -> Self {
         SimAxis {
             max_speed_dps: 60.0,
             accel_dps2: 240.0,
             home_ms: 300,
-            shake_mm: 2.0,
-            shake_ms: 200,
+            ..SimAxis::default()
         }
     }
 }

@@ -241,10 +241,13 @@ fn a_focus_stack_is_sharper_over_the_object_than_every_one_of_its_frames() {
         return;
     }
     // A close, level camera at f/2.8: a few centimetres in focus at a
-    // time; the stack from 6 cm nearer to 6 cm farther.
+    // time; the stack from 6 cm nearer to 6 cm farther. The simulated lens
+    // does not breathe (its view stays the same as it focuses), so the
+    // frames need no aligning; and frames so shallow in focus share too
+    // few sharp points for align_image_stack to measure a change of view.
     let rig = rig(
         10,
-        "depth_of_field = true\n[geometry]\ndistance_m = 0.25\nheight_m = 0.02\narm_out_m = 0.0\narm_up_m = 0.0\n[merge]\nenabled = true\n",
+        "depth_of_field = true\n[geometry]\ndistance_m = 0.25\nheight_m = 0.02\narm_out_m = 0.0\narm_up_m = 0.0\n[merge]\nenabled = true\nalign = false\n",
     );
     let text = profile(1, "focus_positions = [-600, -300, 0, 300, 600]\n");
     rig.profile("macro", &text);

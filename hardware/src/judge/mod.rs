@@ -99,9 +99,9 @@ pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgem
 }
 
 /// How good a photo must be. Every figure was measured on the simulated
-/// camera's photos (640 × 480, the shipped `[geometry]`: the camera 0.5 m
-/// from the table's axis, 0.1 m up, a 35 mm lens on APS-C; a tilt of +t
-/// turns it to look t down); the tests in `tests/sim.rs` render those
+/// camera's photos (640 × 480, a camera on a tripod: 0.5 m from the
+/// table's axis, 0.1 m up, a 35 mm lens on APS-C; a tilt of +t turns it
+/// in place to look t down); the tests in `tests/sim.rs` render those
 /// photos and hold them to these limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
