@@ -83,6 +83,13 @@ fn an_object_slipped_by_3_cm_is_told_from_noise_shake_and_exposure() {
     for movement in calm {
         assert!(movement.changed < limit / 2.0, "{movement:?}");
     }
+    // A photo exposed 2 stops over, its backdrop blown out to white.
+    let over = compared(&Drawn {
+        gain: 1.6,
+        noise: 4,
+        ..Drawn::default()
+    });
+    assert!(over.changed < limit / 2.0, "{over:?}");
     // Half a centimetre is not a slip worth a pause either.
     let nudged = compared(&Drawn {
         slip: THREE_CM_PX / 6,
