@@ -39,7 +39,7 @@ pub fn moved_problems(m: &Moved) -> Vec<(&'static str, String)> {
     vec![(
         "moved.max_changed",
         format!(
-            "must be a share of the view above 0 and below 1 (0.04 is 4 %), found {}",
+            "must be a share of the view above 0 and below 1 (0.03 is 3 %), found {}",
             m.max_changed
         ),
     )]

@@ -63,9 +63,9 @@ impl Supervisor {
         else {
             return;
         };
-        let camera = self.cameras[0].name.as_ref();
+        let part = Some(self.checked_part(&run.plan));
         let files = run.files.get(&shot).into_iter().flatten();
-        let mine: Vec<_> = files.filter(|f| f.camera.as_ref() == camera).collect();
+        let mine: Vec<_> = files.filter(|f| f.part() == part).collect();
         let jpeg = |name: &str| {
             let name = name.to_ascii_lowercase();
             name.ends_with(".jpg") || name.ends_with(".jpeg")
@@ -78,6 +78,16 @@ impl Supervisor {
             dir: run.dir.clone(),
             ring: check.ring,
         });
+    }
+
+    /// The part of a stop the check holds its frame against: the first
+    /// camera's photo; of a bracketed set, its middle frame, the one
+    /// nearest the camera's own exposure or focus, as its live view is.
+    fn checked_part(&self, plan: &ScanPlan) -> Part {
+        Part {
+            camera: self.cameras[0].name.clone(),
+            frame: plan.frames() / 2,
+        }
     }
 
     /// Takes the check frame of ring `ring` from its first shot's pose and
@@ -93,11 +103,9 @@ impl Supervisor {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
-        let part = Part {
-            camera: self.cameras[0].name.clone(),
-            frame: 0,
-        };
-        let request = run.plan.capture_request(first, &part);
+        let request = run
+            .plan
+            .capture_request(first, &self.checked_part(&run.plan));
         let camera = self.cameras[0].addr.clone();
         let checker = self.checker.clone();
         let journal = self.journal.clone();

@@ -3,6 +3,7 @@
 //! the simulated camera's preview of the pose of a photo.
 
 use super::*;
+use crate::axis::{Shake, Sway};
 
 /// 640 px across are 0.336 m at the shipped geometry (0.5 m away, a 35 mm
 /// lens on a 23.5 mm sensor): 3 cm are 57 px.
@@ -82,6 +83,13 @@ fn an_object_slipped_by_3_cm_is_told_from_noise_shake_and_exposure() {
     for movement in calm {
         assert!(movement.changed < limit / 2.0, "{movement:?}");
     }
+    // A photo exposed 2 stops over, its backdrop blown out to white.
+    let over = compared(&Drawn {
+        gain: 1.6,
+        noise: 4,
+        ..Drawn::default()
+    });
+    assert!(over.changed < limit / 2.0, "{over:?}");
     // Half a centimetre is not a slip worth a pause either.
     let nudged = compared(&Drawn {
         slip: THREE_CM_PX / 6,
@@ -167,4 +175,37 @@ fn the_simulated_objects_slipped_by_3_cm_are_seen_moved_by_the_check_frame() {
     assert!(first.changed > 2.0 * MAX_CHANGED, "{first:?}");
     let last = compare_files(&photos[2], &session.check_frame(&at(180.0)).unwrap()).unwrap();
     assert!(last.changed < MAX_CHANGED / 2.0, "{last:?}");
+}
+
+#[test]
+fn a_photo_smeared_by_the_rigs_sway_is_no_moved_object() {
+    // Both axes just stopped (1.5 + 2 mm of sway, the shipped simulated
+    // rig's): the photo is smeared, the check frame after settling is not.
+    for (width, height) in [(640, 480), (160, 120)] {
+        let shake = Shake::default();
+        let camera = SimCamera::new(SimCameraConfig {
+            width,
+            height,
+            expose_latency: Duration::ZERO,
+            download_latency: Duration::ZERO,
+            shake: shake.clone(),
+            ..SimCameraConfig::default()
+        });
+        let mut session = camera.connector()().unwrap();
+        let at = CaptureRequest {
+            stem: "scan_0001_r1_az030.0_t+10.0".into(),
+            label: "swaying".into(),
+            azimuth: Degrees(30.0),
+            tilt: Degrees(10.0),
+        };
+        let settle = Duration::from_secs(60);
+        shake.stopped("turntable", Sway { mm: 1.5, settle });
+        shake.stopped("tilt", Sway { mm: 2.0, settle });
+        let exposure = session.expose(&at).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = session.download(&exposure, dir.path()).unwrap().remove(0);
+        let photo = std::fs::read(file.path).unwrap();
+        let m = compare_files(&photo, &session.check_frame(&at).unwrap()).unwrap();
+        assert!(m.changed < MAX_CHANGED / 2.0, "{width}: {m:?}");
+    }
 }
