@@ -7,11 +7,10 @@ use scanrig_actors::clock::unix_now;
 use scanrig_actors::manual::check::{Check, CheckReport};
 use scanrig_actors::model::ScanId;
 use scanrig_actors::settle::Learned;
-use scanrig_hardware::judge::QualityLimits;
 use serde_json::{json, Value};
 
 use crate::profile::{Profile, Settle};
-use crate::settings::Settings;
+use crate::settings::{Settings, TiltBackend};
 
 /// The spool's folder of the last check's photos.
 pub const FOLDER: &str = "check";
@@ -24,9 +23,10 @@ pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check 
     Check {
         plan: profile.plan(scan, None, auto.safe_ms),
         dir: settings.spool_dir().join(FOLDER),
-        limits: QualityLimits::default(),
+        limits: settings.quality.limits(),
         learn: (profile.settle == Settle::Auto).then_some(auto),
         origin,
+        manual_tilt: settings.tilt.backend == TiltBackend::None,
     }
 }
 
@@ -64,6 +64,7 @@ pub fn report_json(report: &CheckReport) -> Value {
         "poses": poses,
         "returned_to": {"azimuth": report.returned_to.0, "tilt": report.returned_to.1},
         "homed": report.homed,
+        "unchecked_tilts": report.unchecked_tilts,
         "settle": report.settle,
     })
 }

@@ -224,9 +224,8 @@ impl StatusLine {
                     PauseReason::Refused(why) => format!("cannot scan: {why}"),
                     PauseReason::Manual(what)
                     | PauseReason::Disconnected(what)
-                    | PauseReason::Photo(what) => {
-                        format!("paused: {what}")
-                    }
+                    | PauseReason::Photo(what)
+                    | PauseReason::Moved { message: what, .. } => format!("paused: {what}"),
                 })
             }
             Progress::Finished(s) => {

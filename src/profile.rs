@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::config_error::{self as ce, ConfigErrors, Problem};
 use crate::settings::RigLimits;
 
+pub mod aim;
 mod bracket;
 #[cfg(test)]
 mod tests;

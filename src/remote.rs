@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use actix::{Addr, MailboxError};
 use scanrig_actors::manual::{Busy, HomeAll, ManualError};
+use scanrig_actors::moved::Picture;
 use scanrig_actors::supervisor::{
     Control, GetStatus, Manual, Refusal, RigState, RigStatus, StartScan, Supervisor,
 };
@@ -18,6 +19,7 @@ use crate::config_error::ConfigErrors;
 use crate::profile::Profile;
 use crate::scans::{new_plan, SpoolState};
 use crate::settings::Settings;
+use crate::web::checks::check_url;
 
 /// Why a command was not carried out.
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +241,11 @@ pub fn status_json(s: &RigStatus) -> Value {
             "flagged": x.flagged,
             "outcome": x.outcome,
             "paused": s.paused,
+            "moved": s.moved.map(|ring| json!({
+                "ring": ring,
+                "photo": check_url(&x.scan, ring, Picture::Photo),
+                "frame": check_url(&x.scan, ring, Picture::Frame),
+            })),
             "current_shot": s.current_shot,
             "remaining_s": s.remaining.map(|r| r.as_secs_f64().round()),
             "destination": x.destination,
@@ -249,6 +256,7 @@ pub fn status_json(s: &RigStatus) -> Value {
                 "exposing_s": x.stages.exposing.as_secs_f64(),
                 "downloading_s": x.stages.downloading.as_secs_f64(),
                 "uploading_s": x.stages.uploading.as_secs_f64(),
+                "checking_s": x.stages.checking.as_secs_f64(),
             },
         })
     });

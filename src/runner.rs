@@ -175,7 +175,9 @@ impl Driver for Foreground {
                 PauseReason::Disconnected(why) => {
                     bar.println(format!("scan paused: {why} (or type s and Enter to stop)"))
                 }
-                PauseReason::Manual(what) | PauseReason::Photo(what) => {
+                PauseReason::Manual(what)
+                | PauseReason::Photo(what)
+                | PauseReason::Moved { message: what, .. } => {
                     bar.println(format!("{what} (or type r and Enter)"))
                 }
                 PauseReason::Operator => bar.println("paused: press p to resume, s to stop"),

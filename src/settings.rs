@@ -16,6 +16,7 @@ mod drive;
 mod gpio;
 mod load;
 mod merge;
+mod moved;
 mod mqtt;
 mod quality;
 
@@ -25,6 +26,7 @@ pub use gpio::{
     MAX_STEP_RATE,
 };
 pub use merge::{merge_problems, Merge};
+pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 #[cfg(test)]
@@ -120,6 +122,8 @@ pub struct Settings {
     pub merge: Merge,
     /// `[quality]`: every photo judged as it lands, and what a problem does.
     pub quality: Quality,
+    /// `[moved]`: the check after each ring that the object has not moved.
+    pub moved: Moved,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,
@@ -314,22 +318,20 @@ impl Default for SimAxis {
             max_speed_dps: 120.0,
             accel_dps2: 480.0,
             home_ms: 300,
-            shake_mm: 1.5,
-            shake_ms: 150,
+            shake_mm: 2.0,
+            shake_ms: 250,
         }
     }
 }
 
 impl SimAxis {
-    /// The tilt arm's defaults: slower than the turntable, and a longer
-    /// lever to sway.
+    /// The tilt arm's defaults: slower than the turntable.
     pub fn tilt_default() -> Self {
         SimAxis {
             max_speed_dps: 60.0,
             accel_dps2: 240.0,
             home_ms: 300,
-            shake_mm: 2.0,
-            shake_ms: 200,
+            ..SimAxis::default()
         }
     }
 }

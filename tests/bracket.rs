@@ -241,10 +241,13 @@ fn a_focus_stack_is_sharper_over_the_object_than_every_one_of_its_frames() {
         return;
     }
     // A close, level camera at f/2.8: a few centimetres in focus at a
-    // time; the stack from 6 cm nearer to 6 cm farther.
+    // time; the stack from 6 cm nearer to 6 cm farther. The simulated lens
+    // does not breathe (its view stays the same as it focuses), so the
+    // frames need no aligning; and frames so shallow in focus share too
+    // few sharp points for align_image_stack to measure a change of view.
     let rig = rig(
         10,
-        "depth_of_field = true\n[geometry]\ndistance_m = 0.25\nheight_m = 0.02\narm_out_m = 0.0\narm_up_m = 0.0\n[merge]\nenabled = true\n",
+        "depth_of_field = true\n[geometry]\ndistance_m = 0.25\nheight_m = 0.02\narm_out_m = 0.0\narm_up_m = 0.0\n[merge]\nenabled = true\nalign = false\n",
     );
     let text = profile(1, "focus_positions = [-600, -300, 0, 300, 600]\n");
     rig.profile("macro", &text);
@@ -254,19 +257,15 @@ fn a_focus_stack_is_sharper_over_the_object_than_every_one_of_its_frames() {
     assert_sets(&rig, &sets, Some("stacked"));
     let dir = rig.delivered(&rig.only_scan());
     let stacked = dir.join(sets[0][0].replace("_b1", "_stacked"));
-    // The object: what is not the plain backdrop in the stacked image,
-    // below the caption (its top 16 rows, drawn sharp in every frame).
-    let (w, _, rgb) = pixels(&stacked);
+    // The object: what is not the plain backdrop in the stacked image.
+    let (_, _, rgb) = pixels(&stacked);
     let backdrop = [199, 199, 204];
     let mask: Vec<bool> = rgb
         .chunks(3)
-        .enumerate()
-        .map(|(i, p)| {
-            let seen = p
-                .iter()
+        .map(|p| {
+            p.iter()
                 .zip(backdrop)
-                .any(|(&c, b)| (i32::from(c) - b).abs() > 12);
-            i / w >= 20 && seen
+                .any(|(&c, b)| (i32::from(c) - b).abs() > 12)
         })
         .collect();
     let share = mask.iter().filter(|m| **m).count() as f64 / mask.len() as f64;

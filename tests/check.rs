@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::http::{get, post};
+use std::thread;
+
+use common::http::{get, post, Events};
 use common::web::{error_of, stop, web_daemon};
 use common::{entries, Rig};
 use serde_json::{json, Value};
@@ -274,4 +276,74 @@ fn the_daemon_checks_through_the_api_as_the_command_line_does_and_not_during_a_s
     let (code, cli) = check_json(&rig, "steep");
     assert_eq!(code, Some(1));
     assert_eq!(verdicts(&cli), verdicts(&report));
+}
+
+#[test]
+fn without_a_tilt_motor_only_the_tilt_a_scan_begins_at_is_checked() {
+    let rig = Rig::with(&format!("{CHECKED_RIG}[tilt]\nbackend = \"none\"\n"));
+    rig.profile("steep", &rings(0.0, 45.0, ""));
+    let out = rig.run(&["check", "--profile", "steep"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("at tilt +0° (azimuth 0°): good"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("at tilt +45°"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("not checked: tilt +45° (the rig has no tilt motor"),
+        "{}",
+        out.stdout
+    );
+    let (_, report) = check_json(&rig, "steep");
+    assert_eq!(report["unchecked_tilts"], json!([45.0]));
+}
+
+#[test]
+fn a_check_and_a_jog_each_own_the_motors_while_they_run() {
+    let slow = "[tilt]\nbackend = \"sim\"\n[tilt.sim]\nmax_speed_dps = 10.0\naccel_dps2 = 20.0\n\
+                [turntable.sim]\nmax_speed_dps = 30.0\naccel_dps2 = 60.0\n";
+    let (rig, daemon, base) = web_daemon("127.0.0.1:0", &format!("{CHECKED_RIG}{slow}"));
+    rig.profile("steep", &rings(0.0, 45.0, ""));
+    let mut events = Events::open(&format!("{base}/events"));
+
+    // A check under way (the arm takes seconds to reach 45°): nothing else
+    // moves the rig, and Stop ends it.
+    let url = format!("{base}/check");
+    let check = thread::spawn(move || post(&url, Some("{\"profile\":\"steep\"}")));
+    let motion = events.until("motion", |v| !v["motion"].is_null());
+    assert_eq!(motion["motion"]["state"], "checking", "{motion}");
+    assert_eq!(motion["motion"]["profile"], "steep");
+    let r = post(&format!("{base}/scans"), Some("{\"profile\":\"api\"}"));
+    assert_eq!(
+        (error_of(&r).0, error_of(&r).1.as_str()),
+        (409, "motors_busy")
+    );
+    let jog = "{\"axis\":\"turntable\",\"degrees\":90}";
+    let r = post(&format!("{base}/motor/jog"), Some(jog));
+    let (status, code, words) = error_of(&r);
+    assert_eq!((status, code.as_str()), (409, "motors_busy"));
+    assert!(
+        words.contains("checking the set-up for profile steep"),
+        "{words}"
+    );
+    assert_eq!(post(&format!("{base}/motor/stop"), None).status, 202);
+    let stopped = check.join().unwrap();
+    let (status, code, words) = error_of(&stopped);
+    assert_eq!((status, code.as_str()), (409, "stopped"), "{words}");
+    assert!(words.contains("the check was stopped"), "{words}");
+    events.until("motion", |v| v["motion"].is_null());
+
+    // A jog under way: no check.
+    let url = format!("{base}/motor/jog");
+    let jogging = thread::spawn(move || post(&url, Some(jog)));
+    events.until("motion", |v| v["motion"]["state"] == "jogging");
+    let r = post(&format!("{base}/check"), Some("{\"profile\":\"steep\"}"));
+    assert_eq!(
+        (error_of(&r).0, error_of(&r).1.as_str()),
+        (409, "motors_busy")
+    );
+    assert_eq!(jogging.join().unwrap().status, 200);
+    stop(daemon);
 }

@@ -213,10 +213,13 @@ fn the_page_draws_a_flagged_shot_apart_and_says_why_on_a_tap() {
         "{title}"
     );
     // A tap on it says why below the picture; a good shot says nothing.
-    browser
-        .find("#coverage circle.flagged")
-        .and_then(|c| c.click())
-        .expect("tap the flagged shot");
+    // (The picture is drawn anew as the status comes: tap what is there.)
+    wait(&browser, "a tap on the flagged shot", || {
+        Ok(browser
+            .find("#coverage circle.flagged")
+            .and_then(|c| c.click())
+            .ok())
+    });
     let note = wait(&browser, "the reason below the picture", || {
         let text = browser.find("#coverage-flag")?.text()?;
         Ok((!text.is_empty()).then_some(text))

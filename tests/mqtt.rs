@@ -1039,7 +1039,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
     watch.wait("offline", DEADLINE, |m| m.text == "offline");
     let (code, out) = fleet_as(&broker, &rig, VIEWER, &["forget", "rig-a"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("refused to clear 11 of 11 topics"), "{out}");
+    assert!(out.contains("refused to clear 12 of 12 topics"), "{out}");
     assert!(!out.contains("forgot"), "{out}");
     assert_eq!(
         retained().len(),

@@ -77,6 +77,12 @@ pub struct Download {
 #[rtype(result = "Result<Vec<u8>, CameraError>")]
 pub struct Preview;
 
+/// A low-cost frame from the pose of `0` (the camera's live view), to hold
+/// against a photo taken there; nothing is stored.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Vec<u8>, CameraError>")]
+pub struct CheckFrame(pub CaptureRequest);
+
 /// Connects to the camera if it is not connected (to see whether one that
 /// was gone is back); nothing is taken.
 #[derive(Debug, Clone, Copy, Message)]
@@ -233,6 +239,14 @@ impl Handler<Preview> for CameraActor {
 
     fn handle(&mut self, _: Preview, ctx: &mut Self::Context) -> Self::Result {
         self.call(ctx, "preview", |camera| camera.preview())
+    }
+}
+
+impl Handler<CheckFrame> for CameraActor {
+    type Result = Result<Vec<u8>, CameraError>;
+
+    fn handle(&mut self, msg: CheckFrame, ctx: &mut Self::Context) -> Self::Result {
+        self.call(ctx, "check frame", |camera| camera.check_frame(&msg.0))
     }
 }
 

@@ -55,8 +55,13 @@ impl Handler<JudgePhoto> for Judge {
 
     fn handle(&mut self, JudgePhoto(path): JudgePhoto, _: &mut Self::Context) -> Self::Result {
         let started = Instant::now();
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "not judged: {} left the spool (uploaded) before it could be judged",
+                path.display()
+            ),
+            _ => format!("not judged: cannot read {}: {e}", path.display()),
+        })?;
         let judged = judge(&bytes, None).map_err(|e| e.to_string());
         debug!(self.log, "photo judged"; "file" => %path.display(),
             "ms" => started.elapsed().as_millis() as u64);
@@ -123,5 +128,24 @@ mod tests {
                 "s_raw.nef"
             ]
         );
+    }
+
+    #[test]
+    fn a_photo_gone_from_the_spool_or_not_a_photo_is_not_judged_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.jpg");
+        std::fs::write(&text, b"not a photo").unwrap();
+        System::new().block_on(async {
+            let log = Logger::root(slog::Discard, slog::o!());
+            let judge = SyncArbiter::start(1, move || Judge::new(log.clone()));
+            let gone = judge.send(JudgePhoto(dir.path().join("gone.jpg"))).await;
+            let gone = gone.unwrap().unwrap_err();
+            assert!(
+                gone.ends_with("gone.jpg left the spool (uploaded) before it could be judged"),
+                "{gone}"
+            );
+            let odd = judge.send(JudgePhoto(text)).await.unwrap().unwrap_err();
+            assert!(odd.starts_with("not judged: neither a JPEG"), "{odd}");
+        });
     }
 }

@@ -20,10 +20,11 @@
 //! - [`manifest`]: the `manifest.json` written beside each scan's photos.
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
-//!   merged), [`judge`] (each photo measured as it lands), [`manual`]
-//!   (the rig by hand: jogs, homing, the camera's preview, settings, test
-//!   shots and the setup check) and [`supervisor`], which carries out the
-//!   sequence's commands.
+//!   merged), [`judge`] (each photo measured as it lands), [`moved`]
+//!   (whether the object moved during a ring), [`manual`] (the rig by
+//!   hand: jogs, homing, the camera's preview, settings, test shots and the
+//!   setup check) and [`supervisor`], which carries out the sequence's
+//!   commands.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
@@ -41,6 +42,7 @@ pub mod manifest;
 pub mod manual;
 pub mod merge;
 pub mod model;
+pub mod moved;
 pub mod poses;
 pub mod recorder;
 pub mod restart;

@@ -104,9 +104,15 @@ impl Merger {
                 .arg(&prefix)
                 .args(&inputs);
             run(&mut align, &self.config.align_image_stack, "hugin-tools")?;
-            inputs = (0..inputs.len())
+            let aligned: Vec<PathBuf> = (0..inputs.len())
                 .map(|i| work.join(format!("aligned_{i:04}.tif")))
                 .collect();
+            // A frame too far out of focus to find control points in is
+            // left out by align_image_stack; the rig did not move between
+            // the frames, so the set is then merged as taken.
+            if aligned.iter().all(|a| a.exists()) {
+                inputs = aligned;
+            }
         }
         // enfuse writes by the output's extension: a JPEG, then moved to
         // the temp name the spool commits from.

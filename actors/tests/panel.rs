@@ -95,6 +95,7 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
         cameras_together: true,
         camera_timeout: Duration::from_secs(10),
         manual_tilt: false,
+        moved: None,
         destinations: Destinations::only(Arc::new(LocalDir::new(dir.join("photos")))),
         priors: None,
         hooks: Vec::new(),

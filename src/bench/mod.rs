@@ -3,7 +3,8 @@
 //! time against the theoretical bound, the speed-up over a strictly
 //! sequential run, the controller's overhead per shot, peak memory while
 //! scanning large photos, the simulated camera's rendering cost, the CPU
-//! an idle daemon uses, and a daemon's memory over many scans.
+//! an idle daemon uses, what the check after each ring costs, and a
+//! daemon's memory over many scans.
 
 use std::fs;
 use std::io::Write;
@@ -16,7 +17,7 @@ use anyhow::{bail, Context};
 use scanrig_actors::clock::unix_now;
 use scanrig_actors::destination::{Destinations, LocalDir, SimRemote};
 use scanrig_actors::model::{ScanId, ScanPlan, Station};
-use scanrig_actors::supervisor::Rig;
+use scanrig_actors::supervisor::{Rig, ScanSummary};
 use scanrig_hardware::axis::MotionLimits;
 use scanrig_hardware::camera::{CaptureRequest, SimCamera, SimCameraConfig};
 use scanrig_hardware::Degrees;
@@ -25,6 +26,7 @@ use slog::Logger;
 
 mod bracket;
 mod daemon;
+mod moved;
 
 use crate::logging::logger;
 use crate::rig;
@@ -65,6 +67,9 @@ pub struct BenchArgs {
     /// Frames of each stop's exposure set in the bracket run (0 skips it).
     #[arg(long, default_value_t = 3)]
     bracket_frames: u32,
+    /// Rings in the ring check run, of 12 shots each (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    moved_rings: u32,
     /// Scans started one after another through a daemon's web API, its
     /// memory read every 50 (0 skips it; 300 take about a quarter of an
     /// hour).
@@ -110,6 +115,8 @@ struct Results {
     backlog: Option<BacklogResults>,
     column: Option<ColumnResults>,
     bracket: Option<bracket::BracketResults>,
+    /// The check after each ring that the object has not moved.
+    moved: Option<moved::MovedResults>,
     /// The daemon's memory over many scans.
     daemon_memory: Option<Vec<daemon::Sample>>,
 }
@@ -199,6 +206,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let bracket = (args.bracket_frames > 1)
         .then(|| bracket::run(settings, tmp.path(), n, args.bracket_frames))
         .transpose()?;
+    let moved = (args.moved_rings > 0)
+        .then(|| moved::run(settings, tmp.path(), args.moved_rings, 12))
+        .transpose()?;
     let daemon_memory = (args.daemon_scans > 0)
         .then(|| daemon::run(tmp.path(), args.daemon_scans, 50))
         .transpose()?;
@@ -226,6 +236,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         backlog,
         column,
         bracket,
+        moved,
         daemon_memory,
     };
     if args.json {
@@ -303,6 +314,9 @@ fn print_results(r: &Results) {
     if let Some(b) = &r.bracket {
         bracket::print(b);
     }
+    if let Some(m) = &r.moved {
+        moved::print(m);
+    }
     for (what, idle) in [("web off", &r.idle), ("web on ", &r.idle_web)] {
         match idle {
             Some(i) => println!(
@@ -377,6 +391,9 @@ fn bench_settings(base: &Settings, dir: &Path) -> Settings {
     };
     s.upload.workers = WORKERS;
     s.upload.queue = 16;
+    // The pipeline's figures are of the shots alone; the ring check run
+    // measures the check.
+    s.moved.check = false;
     s
 }
 
@@ -451,6 +468,17 @@ fn wall_of(
     plan: ScanPlan,
     adjust: impl FnOnce(&mut Rig),
 ) -> anyhow::Result<Duration> {
+    summary_of(s, dir, plan, adjust).map(|summary| summary.wall)
+}
+
+/// The summary of the scan `plan` on the rig of `s` (changed by
+/// `adjust`), uploading to a destination [`UPLOAD`] away.
+fn summary_of(
+    s: &Settings,
+    dir: &Path,
+    plan: ScanPlan,
+    adjust: impl FnOnce(&mut Rig),
+) -> anyhow::Result<ScanSummary> {
     let mut rig = rig::build(s, None, &slog::Logger::root(slog::Discard, slog::o!()))?;
     let remote = SimRemote::new(LocalDir::new(dir.join("dest")), UPLOAD, 0);
     rig.destinations = Destinations::only(Arc::new(remote));
@@ -463,11 +491,13 @@ fn wall_of(
         None,
         logger(LogLevel::Warn),
     )?;
-    let s = &report.summary;
-    if !report.success() || s.uploaded != n {
-        bail!("the {name} bench scan did not complete: {s:?}");
+    if !report.success() || report.summary.uploaded != n {
+        bail!(
+            "the {name} bench scan did not complete: {:?}",
+            report.summary
+        );
     }
-    Ok(s.wall)
+    Ok(report.summary)
 }
 
 /// The backlog run: `args.backlog_scans` scans against a destination that

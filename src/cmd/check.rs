@@ -103,9 +103,20 @@ fn print(report: &CheckReport, dir: &Path) {
             "an axis had not been homed: the check homed it; the rig is back at azimuth {azimuth:.1}°, tilt {tilt:+.1}°"
         ),
     }
+    if let Some(tilts) = tilts(&report.unchecked_tilts) {
+        println!(
+            "not checked: tilt {tilts} (the rig has no tilt motor: only the tilt a scan begins at was checked; set the arm to another tilt and check a profile that begins there)"
+        );
+    }
     if !report.is_good() {
         println!("change what is said above, then check again");
     }
+}
+
+/// Tilts in words (`+20°, +45°`); `None` for none.
+fn tilts(tilts: &[f64]) -> Option<String> {
+    let said: Vec<String> = tilts.iter().map(|t| format!("{t:+.0}°")).collect();
+    (!said.is_empty()).then(|| said.join(", "))
 }
 
 /// Where a pose is, in words.

@@ -15,7 +15,7 @@ fn shipped_profiles_load_and_plan_their_shots() {
     let demo = Profile::find("demo", &[]).unwrap();
     assert_eq!(
         (demo.source.as_str(), demo.settle, demo.prefix()),
-        ("shipped", Settle::Fixed(100), "demo")
+        ("shipped", Settle::Fixed(300), "demo")
     );
     let shots = demo.shots();
     assert_eq!(

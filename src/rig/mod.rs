@@ -41,6 +41,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
+        moved: settings.moved.limit(),
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
         priors: settings.priors(),
         hooks: settings.hooks.kinds(),

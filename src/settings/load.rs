@@ -908,6 +908,9 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in super::quality_problems(&s.quality) {
         c.fail(&key, reason);
     }
+    for (key, reason) in super::moved_problems(&s.moved) {
+        c.fail(key, reason);
+    }
     c.cameras(&s.cameras);
     c.range(
         "web.preview_fps",

@@ -186,6 +186,7 @@ const BROKEN: &[Case] = &[
     (Some("[geometry]\ndistance_m = -0.5\n"), &[], "file", "geometry.distance_m", &["0 to 100 metres"]),
     (Some("[geometry]\ntable_turns = \"left\"\n"), &[], "file", "geometry.table_turns", &["unknown value `left`; expected counterclockwise or clockwise"]),
     (Some("[spool]\ncommit_delay_ms = 500\n"), &[], "file", "spool.commit_delay_ms", &["0 to 50 milliseconds"]),
+    (Some("[moved]\nmax_changed = 4\n"), &[], "file", "moved.max_changed", &["above 0 and below 1", "found 4"]),
     (Some("[upload\nworkers = 1\n"), &[], "file", "", &["invalid TOML at line 1"]),
     (None, &[("SCANRIG_UPLOAD__WORKERS", "abc")], "SCANRIG_UPLOAD__WORKERS", "upload.workers", &["string \"abc\"", "whole number"]),
     (None, &[("SCANRIG_UPLOAD__NOPE", "1")], "SCANRIG_UPLOAD__NOPE", "upload.nope", &["unknown key; expected one of workers"]),

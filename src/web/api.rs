@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::policy::{no_body, Endpoint};
-use super::{archive, check, devices, history, streams, Shared};
+use super::{archive, check, checks, devices, history, streams, Shared};
 use crate::profile::Profile;
 use crate::remote::{self, find_profile, status_json};
 use crate::scans::SpoolState;
@@ -37,6 +37,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/scans/{id}/shots").get(history::shots),
         Endpoint::new("/scans/{id}/photos").get(history::photos),
         Endpoint::new("/scans/{id}/archive.zip").get(archive::archive),
+        Endpoint::new("/scans/{id}/checks/{ring}/{picture}").get(checks::picture),
         Endpoint::new("/uploads").get(uploads),
         Endpoint::new("/uploads/retry").post(retry_uploads),
         Endpoint::new("/photos").get(devices::photos),

@@ -11,6 +11,7 @@
 mod api;
 mod archive;
 mod check;
+pub(crate) mod checks;
 mod devices;
 pub(crate) mod error;
 mod events;

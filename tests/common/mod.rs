@@ -36,7 +36,8 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 pub const PHOTO_SIZE: (u16, u16) = (160, 120);
 
 /// Fast simulated hardware: 5 ms exposures, 20 ms downloads, a turntable
-/// and tilt arm that turn 10 degrees in about 33 ms, quick retries.
+/// and tilt arm that turn 10 degrees in about 33 ms and do not make the
+/// rig sway (the tests' profiles settle for 5 ms), quick retries.
 const BASE_CONFIG: &str = r#"
 [camera.sim]
 width = 160
@@ -48,11 +49,13 @@ download_ms = 20
 max_speed_dps = 3600.0
 accel_dps2 = 36000.0
 home_ms = 0
+shake_mm = 0.0
 
 [tilt.sim]
 max_speed_dps = 3600.0
 accel_dps2 = 36000.0
 home_ms = 0
+shake_mm = 0.0
 
 [supervision]
 backoff_initial_ms = 10

@@ -138,6 +138,33 @@ pub enum Record {
         /// Their names inside the scan's folder, and their ids there.
         files: BTreeMap<String, String>,
     },
+    /// The check after a ring: the camera's frame from the ring's first
+    /// shot, taken once the ring was shot, held against that shot's photo.
+    RingChecked {
+        /// The ring.
+        ring: u32,
+        /// Unix milliseconds.
+        at: u64,
+        /// The share of the frame that differs (`None`: not compared, see
+        /// `note`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        changed: Option<f32>,
+        /// What was found, in words for the operator, when the object
+        /// moved: the scan pauses until the operator goes on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved: Option<String>,
+        /// Why the frame was not compared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The operator went on after the check of a ring found the object
+    /// moved.
+    MovedAccepted {
+        /// The ring.
+        ring: u32,
+        /// Unix milliseconds.
+        at: u64,
+    },
     /// `manifest.json` is at the destination.
     ManifestUploaded {
         /// Unix milliseconds.
@@ -272,6 +299,9 @@ pub struct ScanRecord {
     pub parts: BTreeMap<ShotId, BTreeMap<Part, Vec<SpoolFile>>>,
     /// What the judges made of each photo judged, by file name.
     pub judged: BTreeMap<String, Quality>,
+    /// The rings checked after they were shot: what was found when the
+    /// object moved and the operator has not gone on yet, else `None`.
+    pub checks: BTreeMap<u32, Option<String>>,
 }
 
 impl ScanRecord {
@@ -521,6 +551,7 @@ impl ScanRecord {
             skipped,
             parts: BTreeMap::new(),
             judged: BTreeMap::new(),
+            checks: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -598,6 +629,12 @@ impl ScanRecord {
             Record::FilesUploaded { files, .. } => self.extra.extend(files),
             Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
+            Record::RingChecked { ring, moved, .. } => {
+                self.checks.insert(ring, moved);
+            }
+            Record::MovedAccepted { ring, .. } => {
+                self.checks.insert(ring, None);
+            }
             Record::DeviceFault { .. } => {}
         }
     }

@@ -47,6 +47,9 @@ pub struct Check {
     pub learn: Option<AutoSettle>,
     /// Who asked.
     pub origin: String,
+    /// The rig has no tilt motor: only the tilt a scan begins at (where
+    /// the arm stands before a scan) is checked.
+    pub manual_tilt: bool,
 }
 
 /// A pose the check visits.
@@ -98,6 +101,9 @@ pub struct CheckReport {
     pub returned_to: (f64, f64),
     /// Some axis had not been homed: the check homed it first.
     pub homed: bool,
+    /// The profile's tilts not checked: a rig without a tilt motor checks
+    /// only the one a scan begins at.
+    pub unchecked_tilts: Vec<f64>,
     /// The settle time learned (`settle_ms = "auto"`).
     pub settle: Option<Learned>,
 }
@@ -110,12 +116,16 @@ impl CheckReport {
 }
 
 /// The poses of `plan` to check: the first shot at its lowest tilt and
-/// the first at its highest, each with every camera of `cameras` (the
-/// column, in its order) that shoots it.
-pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>]) -> Vec<CheckPose> {
+/// the first at its highest (`manual_tilt`: among the shots at the tilt
+/// the scan begins at, the only one the arm stands at), each with every
+/// camera of `cameras` (the column, in its order) that shoots it.
+pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>], manual_tilt: bool) -> Vec<CheckPose> {
+    let begins = plan.shots.first().map(|s| s.tilt);
+    let reached = |s: &&ShotPlan| !manual_tilt || Some(s.tilt) == begins;
     let first = |better: fn(f64, f64) -> bool| {
         plan.shots
             .iter()
+            .filter(reached)
             .fold(None::<&ShotPlan>, |best, s| match best {
                 Some(b) if !better(s.tilt.get(), b.tilt.get()) => Some(b),
                 _ => Some(s),
@@ -142,6 +152,21 @@ pub fn poses(plan: &ScanPlan, cameras: &[Option<CameraName>]) -> Vec<CheckPose> 
                 })
         })
         .collect()
+}
+
+/// On a rig without a tilt motor (`manual_tilt`), the tilts of `plan`
+/// none of `poses` stands at, in order; with one, none (those between
+/// the extremes are reached on the way).
+fn unchecked(plan: &ScanPlan, poses: &[CheckPose], manual_tilt: bool) -> Vec<f64> {
+    let mut tilts: Vec<f64> = plan
+        .shots
+        .iter()
+        .map(|s| s.tilt.get())
+        .filter(|t| manual_tilt && poses.iter().all(|p| p.tilt != *t))
+        .collect();
+    tilts.sort_by(f64::total_cmp);
+    tilts.dedup();
+    tilts
 }
 
 impl Handler<Check> for ManualActor {
@@ -193,7 +218,8 @@ impl Walk {
                 })
             })?;
         let names: Vec<_> = self.cameras.iter().map(|c| c.name.clone()).collect();
-        let poses = poses(&check.plan, &names);
+        let poses = poses(&check.plan, &names, check.manual_tilt);
+        let unchecked_tilts = unchecked(&check.plan, &poses, check.manual_tilt);
         let visited = self.visit(&check, poses).await;
         let back = self.move_to(azimuth, tilt).await;
         let (poses, settle) = visited?;
@@ -202,6 +228,7 @@ impl Walk {
             profile: check.plan.profile,
             poses,
             returned_to: (azimuth.get(), tilt.get()),
+            unchecked_tilts,
             homed,
             settle,
         })
@@ -381,81 +408,4 @@ fn verdict(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-    use crate::model::{ScanId, Station};
-
-    fn plan(stations: &[(f64, f64, &[&str])]) -> ScanPlan {
-        let stations: Vec<Station> = stations
-            .iter()
-            .enumerate()
-            .map(|(i, &(azimuth, tilt, cameras))| Station {
-                ring: 1,
-                index: i as u32 + 1,
-                azimuth: Degrees(azimuth),
-                tilt: Degrees(tilt),
-                cameras: cameras
-                    .iter()
-                    .map(|c| CameraName::new(c).unwrap())
-                    .collect(),
-            })
-            .collect();
-        let scan = ScanId::from_existing("20260101T000000Z-t");
-        ScanPlan::new(scan, "t", "t", Duration::ZERO, BTreeMap::new(), &stations)
-    }
-
-    fn seen(poses: &[CheckPose]) -> Vec<(f64, f64, Ring, Option<&str>)> {
-        poses
-            .iter()
-            .map(|p| {
-                (
-                    p.azimuth,
-                    p.tilt,
-                    p.ring,
-                    p.camera.as_ref().map(CameraName::as_str),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_first_shots_at_the_lowest_and_highest_tilt_are_checked() {
-        let p = plan(&[
-            (0.0, 10.0, &[]),
-            (90.0, -20.0, &[]),
-            (180.0, -20.0, &[]),
-            (30.0, 45.0, &[]),
-            (60.0, 45.0, &[]),
-        ]);
-        assert_eq!(
-            seen(&poses(&p, &[None])),
-            [
-                (90.0, -20.0, Ring::Lowest, None),
-                (30.0, 45.0, Ring::Highest, None)
-            ]
-        );
-        let level = plan(&[(0.0, 0.0, &[]), (90.0, 0.0, &[])]);
-        assert_eq!(
-            seen(&poses(&level, &[None])),
-            [(0.0, 0.0, Ring::Only, None)]
-        );
-    }
-
-    #[test]
-    fn every_camera_of_a_column_that_shoots_there_is_checked() {
-        let column: Vec<_> = ["low", "top"]
-            .map(|c| Some(CameraName::new(c).unwrap()))
-            .into();
-        let p = plan(&[(0.0, 0.0, &[]), (0.0, 30.0, &["top"])]);
-        assert_eq!(
-            seen(&poses(&p, &column)),
-            [
-                (0.0, 0.0, Ring::Lowest, Some("low")),
-                (0.0, 0.0, Ring::Lowest, Some("top")),
-                (0.0, 30.0, Ring::Highest, Some("top")),
-            ]
-        );
-    }
-}
+mod tests;

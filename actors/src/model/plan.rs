@@ -190,6 +190,18 @@ impl ScanPlan {
         &self.shots[id.0 as usize - 1]
     }
 
+    /// Each ring's number with its first and last shot, in shot order.
+    pub fn rings(&self) -> Vec<(u32, ShotId, ShotId)> {
+        let mut rings: Vec<(u32, ShotId, ShotId)> = Vec::new();
+        for s in &self.shots {
+            match rings.last_mut() {
+                Some((ring, _, last)) if *ring == s.ring => *last = s.id,
+                _ => rings.push((s.ring, s.id, s.id)),
+            }
+        }
+        rings
+    }
+
     /// Whether camera `camera` of a column (`None`: the rig's only
     /// camera, which shoots every shot) shoots shot `id`.
     pub fn shoots(&self, id: ShotId, camera: Option<&CameraName>) -> bool {
@@ -292,6 +304,30 @@ mod tests {
         assert_eq!(names[3], "demo_0004_r1_az090.0_t-15.0");
         assert_eq!(plan.scan.as_str(), "19700101T000000Z-demo");
         assert_eq!(plan.shot(ShotId(4)).azimuth, Degrees(90.0));
+    }
+
+    #[test]
+    fn rings_run_from_their_first_shot_to_their_last() {
+        let mut stations = ring(3, 0.0);
+        stations.extend(ring(1, 30.0).into_iter().map(|s| Station { ring: 2, ..s }));
+        stations.extend(ring(2, 60.0).into_iter().map(|s| Station { ring: 3, ..s }));
+        let plan = ScanPlan::new(
+            ScanId::new(0, "rings"),
+            "rings",
+            "rings",
+            Duration::ZERO,
+            BTreeMap::new(),
+            &stations,
+        );
+        assert_eq!(
+            plan.rings(),
+            [
+                (1, ShotId(1), ShotId(3)),
+                (2, ShotId(4), ShotId(4)),
+                (3, ShotId(5), ShotId(6))
+            ]
+        );
+        assert!(ScanPlan::default().rings().is_empty());
     }
 
     #[test]

@@ -52,9 +52,9 @@ pub struct Geometry {
 impl Default for Geometry {
     fn default() -> Self {
         Geometry {
-            distance_m: 0.5,
-            height_m: 0.1,
-            arm_out_m: 0.0,
+            distance_m: 0.0,
+            height_m: 0.05,
+            arm_out_m: 0.5,
             arm_up_m: 0.0,
             table_turns: Turn::Counterclockwise,
             focal_mm: 35.0,

@@ -9,6 +9,8 @@ fn tripod() -> Geometry {
     Geometry {
         distance_m: 0.6,
         height_m: 0.15,
+        arm_out_m: 0.0,
+        arm_up_m: 0.0,
         ..Geometry::default()
     }
 }

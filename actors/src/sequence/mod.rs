@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub use types::{
-    is_framing_or_clipping, Command, Control, Event, Fault, OnProblem, PauseReason, Refusal, Retry,
-    SequenceConfig, ShotState,
+    is_framing_or_clipping, CheckState, Command, Control, Event, Fault, OnProblem, PauseReason,
+    Refusal, Retry, RingCheck, SequenceConfig, ShotState,
 };
 
 use scanrig_hardware::judge::Problem;
@@ -76,6 +76,8 @@ pub struct Sequence {
     /// The process is going ([`Event::Leaving`]).
     leaving: bool,
     manual_stops: BTreeMap<ShotId, String>,
+    /// The checks after each ring that the object has not moved.
+    checks: Vec<RingCheck>,
     /// Looks for a device that is gone, so far (0: not looking).
     probes: u32,
     /// Shots whose photos are to be judged, and being judged.
@@ -104,6 +106,7 @@ impl Sequence {
             draining: false,
             leaving: false,
             manual_stops: BTreeMap::new(),
+            checks: Vec::new(),
             probes: 0,
             to_judge: BTreeSet::new(),
             judging: BTreeSet::new(),
@@ -124,6 +127,19 @@ impl Sequence {
     pub fn with_manual_stops(mut self, stops: BTreeMap<ShotId, String>) -> Sequence {
         self.manual_stops = stops;
         self
+    }
+
+    /// Checks after these rings that the object has not moved (see
+    /// [`RingCheck`]): once a ring is shot, before the table leaves for the
+    /// next one (or the scan ends), and pausing the scan when it moved.
+    pub fn with_ring_checks(mut self, checks: Vec<RingCheck>) -> Sequence {
+        self.checks = checks;
+        self
+    }
+
+    /// The checks after each ring, and how far each has got.
+    pub fn ring_checks(&self) -> &[RingCheck] {
+        &self.checks
     }
 
     /// The state of every shot, in plan order.
@@ -224,6 +240,12 @@ impl Sequence {
             self.budget.reset();
             self.failures = [0; DEVICES];
             self.blocked_until_retry = [false; DEVICES];
+        }
+        if let PauseReason::Moved { ring, .. } = *reason {
+            for check in self.checks.iter_mut().filter(|c| c.ring == ring) {
+                check.state = CheckState::Done;
+            }
+            out.push(Command::MovedAccepted(ring));
         }
         self.mode = Mode::Running;
         self.pause_announced = false;
@@ -362,6 +384,15 @@ impl Sequence {
                 }
             }
             Event::Probed { device, present } => self.probed(device, present, out),
+            Event::RingChecked { ring, moved } => {
+                self.camera_busy = false;
+                for check in self.checks.iter_mut().filter(|c| c.ring == ring) {
+                    check.state = match &moved {
+                        Some(message) => CheckState::Held(message.clone()),
+                        None => CheckState::Done,
+                    };
+                }
+            }
             Event::RetryDue(Retry::Upload(shot)) => {
                 if self.shot(shot) == ShotState::Captured {
                     self.set(shot, ShotState::Uploading);
@@ -538,6 +569,15 @@ impl Sequence {
         }
         match self.mode.clone() {
             Mode::Running => {
+                if let Some((ring, message)) = self.held() {
+                    self.pause(PauseReason::Moved { ring, message });
+                    return self.advance(out);
+                }
+                if self.drive_check(out) {
+                    // Nothing else moves or exposes until the ring is
+                    // checked; its photos still download.
+                    return self.drive_downloads(out);
+                }
                 if let Some(message) = self.manual_stop() {
                     self.pause(PauseReason::Manual(message));
                     return self.advance(out);
@@ -636,11 +676,7 @@ impl Sequence {
         match self.table {
             // The camera takes the scan's settings before any motor moves:
             // a setting the camera refuses stops the scan with the rig still.
-            Table::Unknown if self.settings == Some(true) => {
-                self.table = Table::Homing;
-                out.push(Command::Home);
-            }
-            Table::Unknown => {}
+            Table::Unknown => self.home(out),
             Table::Standing | Table::At(_) => {
                 let exposing = self.shots.contains(&ShotState::Exposing);
                 let Some(target) = self.target() else { return };
@@ -653,6 +689,65 @@ impl Sequence {
             }
             Table::Homing | Table::Moving(_) | Table::Settling(_) => {}
         }
+    }
+
+    /// Homes the table once the camera has taken the scan's settings: a
+    /// setting the camera refuses stops the scan with the rig still.
+    fn home(&mut self, out: &mut Vec<Command>) {
+        if self.settings == Some(true) {
+            self.table = Table::Homing;
+            out.push(Command::Home);
+        }
+    }
+
+    /// A ring's check that found the object moved and waits for the
+    /// operator: its ring and what was found.
+    fn held(&self) -> Option<(u32, String)> {
+        self.checks.iter().find_map(|c| match &c.state {
+            CheckState::Held(message) => Some((c.ring, message.clone())),
+            _ => None,
+        })
+    }
+
+    /// Drives the check of a ring once its shots are all exposed: the
+    /// table back to its first shot, then the check, once the first
+    /// photo is journaled and the camera is free. True while a check
+    /// holds the scan.
+    fn drive_check(&mut self, out: &mut Vec<Command>) -> bool {
+        let shot = |c: &RingCheck, shots: &[ShotState]| {
+            shots[idx(c.first)..=idx(c.last)]
+                .iter()
+                .all(|s| !matches!(s, ShotState::Pending | ShotState::Exposing))
+        };
+        let Some(i) = self.checks.iter().position(|c| match c.state {
+            CheckState::Checking => true,
+            CheckState::Due => shot(c, &self.shots),
+            CheckState::Held(_) | CheckState::Done => false,
+        }) else {
+            return false;
+        };
+        let (ring, first) = (self.checks[i].ring, self.checks[i].first);
+        if self.checks[i].state == CheckState::Checking
+            || self.blocked_until_retry[Device::Table as usize]
+        {
+            return true;
+        }
+        match self.table {
+            Table::At(at) if at == first => {
+                if is_journaled(self.shot(first)) && !self.camera_busy && !self.camera_blocked() {
+                    self.camera_busy = true;
+                    self.checks[i].state = CheckState::Checking;
+                    out.push(Command::CheckRing { ring, first });
+                }
+            }
+            Table::Standing | Table::At(_) => {
+                self.table = Table::Moving(first);
+                out.push(Command::MoveTo(first));
+            }
+            Table::Unknown => self.home(out),
+            Table::Homing | Table::Moving(_) | Table::Settling(_) => {}
+        }
+        true
     }
 
     /// The operator's job before the next shot, once the shots before it

@@ -1,6 +1,8 @@
 //! Tests of the scan sequence, driven by a scripted world that completes
 //! commands in order and can inject failures.
 
+mod ring_checks;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -65,6 +67,8 @@ struct World {
     /// Judgements are held back (not answered) while true.
     hold_judging: bool,
     held_judging: Vec<ShotId>,
+    /// The rings whose check finds the object moved.
+    moved_rings: Vec<u32>,
 }
 
 impl World {
@@ -89,6 +93,7 @@ impl World {
             problems: BTreeMap::new(),
             hold_judging: false,
             held_judging: Vec::new(),
+            moved_rings: Vec::new(),
         }
     }
 
@@ -168,7 +173,17 @@ impl World {
                 let present = self.probes > self.gone_for;
                 Some(Event::Probed { device, present })
             }
-            Command::Deenergise | Command::Paused(_) | Command::Finished(_) => None,
+            Command::CheckRing { ring, .. } => Some(Event::RingChecked {
+                ring,
+                moved: self
+                    .moved_rings
+                    .contains(&ring)
+                    .then(|| format!("ring {ring} moved")),
+            }),
+            Command::Deenergise
+            | Command::Paused(_)
+            | Command::Finished(_)
+            | Command::MovedAccepted(_) => None,
         };
         if let Some(e) = event {
             self.feed(e);

@@ -82,6 +82,14 @@ pub enum PauseReason {
     /// A photo has a problem to look at (the object out of frame or cut
     /// off, blown highlights); the message names the photo and says what.
     Photo(String),
+    /// The check after a ring found the object moved; the message says
+    /// how much. Resuming goes on with the next ring.
+    Moved {
+        /// The ring checked.
+        ring: u32,
+        /// What was found, in words for the operator.
+        message: String,
+    },
 }
 
 impl PauseReason {
@@ -103,7 +111,8 @@ impl std::fmt::Display for PauseReason {
             | PauseReason::Manual(why)
             | PauseReason::Refused(why)
             | PauseReason::Disconnected(why)
-            | PauseReason::Photo(why) => f.write_str(why),
+            | PauseReason::Photo(why)
+            | PauseReason::Moved { message: why, .. } => f.write_str(why),
         }
     }
 }
@@ -180,6 +189,15 @@ pub enum Event {
     Leaving,
     /// A backoff timer fired.
     RetryDue(Retry),
+    /// The check after a ring is done (journaled): `moved` says what was
+    /// found when the object moved, `None` when it did not (or the check
+    /// could not be made).
+    RingChecked {
+        /// The ring.
+        ring: u32,
+        /// What was found, in words for the operator, if it moved.
+        moved: Option<String>,
+    },
     /// Whether a device that was gone answers again.
     Probed {
         /// The device.
@@ -274,12 +292,53 @@ pub enum Command {
     },
     /// See whether a device that was gone answers again; report `Probed`.
     Probe(Device),
+    /// With the table at a ring's first shot again: take a check frame,
+    /// hold it against that shot's photo, journal the result and report
+    /// `RingChecked`.
+    CheckRing {
+        /// The ring.
+        ring: u32,
+        /// Its first shot.
+        first: ShotId,
+    },
+    /// The operator went on after the check of `ring` found the object
+    /// moved: journal it, so that the pause is not asked again.
+    MovedAccepted(u32),
     /// Release the motors.
     Deenergise,
     /// The scan paused (after the steps in flight).
     Paused(PauseReason),
     /// The scan ended: nothing is in flight, every upload is settled.
     Finished(Outcome),
+}
+
+/// A check after a ring that the object has not moved: the table goes
+/// back to the ring's first shot and the camera's frame there is held
+/// against that shot's photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingCheck {
+    /// The ring.
+    pub ring: u32,
+    /// Its first shot.
+    pub first: ShotId,
+    /// Its last shot.
+    pub last: ShotId,
+    /// How far it has got.
+    pub state: CheckState,
+}
+
+/// How far a ring's check has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckState {
+    /// To be made once the ring is shot.
+    Due,
+    /// Being made.
+    Checking,
+    /// The object moved: the scan waits for the operator (the message
+    /// says what was found).
+    Held(String),
+    /// Made and passed, or the operator went on.
+    Done,
 }
 
 /// Where a shot is.

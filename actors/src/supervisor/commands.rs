@@ -130,6 +130,8 @@ impl Supervisor {
                 });
             }
             Command::Probe(device) => self.probe(scan, device, ctx),
+            Command::CheckRing { ring, first } => self.check_ring(scan, ring, first, ctx),
+            Command::MovedAccepted(ring) => self.moved_accepted(scan, ring),
             Command::Deenergise => self.turntable.do_send(Release),
             Command::Paused(reason) => self.paused(scan, reason, ctx),
             Command::Finished(outcome) => self.finish(scan, outcome, ctx),
@@ -211,6 +213,10 @@ impl Supervisor {
                 info!(log, "scan paused"; "scan" => %scan);
                 None
             }
+            PauseReason::Moved { ring, message } => {
+                warn!(log, "scan paused: the object moved"; "scan" => %scan, "ring" => ring, "found" => message);
+                None
+            }
         };
         if let (Some(why), Some(run)) = (why, self.runs.get_mut(scan)) {
             run.paused = Some(why.clone());
@@ -249,10 +255,11 @@ impl Supervisor {
                 Ok(()) => {
                     info!(act.log, "shot captured"; "scan" => %id, "shot" => shot.0, "file" => &name);
                     act.tell(Progress::Captured {
-                        scan: id,
+                        scan: id.clone(),
                         shot,
                         name,
                     });
+                    act.keep_for_check(&id, shot);
                     Event::Persisted(shot)
                 }
                 Err(e) => Event::PersistFailed(shot, e),

@@ -65,13 +65,14 @@ impl Supervisor {
             .map(move |replies, act, ctx| {
                 act.judging -= replies.len();
                 answers.extend(replies.into_iter().map(|(name, reply)| {
-                    let quality = match reply.map_err(|e| format!("the judge stopped: {e}")) {
-                        Ok(Ok(judgement)) => Quality::Measured {
-                            problems: judgement.verdict(&limits).problems,
-                            judgement: Box::new(judgement),
-                        },
-                        Ok(Err(reason)) | Err(reason) => Quality::NotJudged { reason },
-                    };
+                    let quality =
+                        match reply.map_err(|e| format!("not judged: the judge stopped: {e}")) {
+                            Ok(Ok(judgement)) => Quality::Measured {
+                                problems: judgement.verdict(&limits).problems,
+                                judgement: Box::new(judgement),
+                            },
+                            Ok(Err(reason)) | Err(reason) => Quality::NotJudged { reason },
+                        };
                     (name, quality)
                 }));
                 let event = act.journal_judged(&id, shot, answers);

@@ -17,6 +17,7 @@
 //! - `messages`: what it is told and tells ([`Progress`]);
 //! - `commands`: the sequence's commands carried out, events queued back;
 //! - `shooting`: the camera commands, on every camera of the column;
+//! - `checking`: the check after each ring that the object has not moved;
 //! - `column`: asking every camera of the column at once;
 //! - `stop`: a stop's parts, as a pure state machine;
 //! - `merging`: bracketed sets merged before they are journaled;
@@ -27,6 +28,7 @@
 //! - `status`: what the rig is doing, for the page and scripts;
 //! - `run`: one scan in hand, and its summary; `progress`: subscribing.
 
+mod checking;
 mod closing;
 mod column;
 mod commands;
@@ -73,6 +75,7 @@ use crate::judge::{Judge, JudgeConfig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId};
+use crate::moved::Checker;
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
 use crate::sequence::{Event, SequenceConfig};
@@ -93,6 +96,9 @@ pub struct Rig {
     pub cameras_together: bool,
     /// Longest wait for one camera call before the camera counts as failed.
     pub camera_timeout: std::time::Duration,
+    /// Check after each ring that the object has not moved: the largest
+    /// share of the camera's view that may differ (`None`: no check).
+    pub moved: Option<f32>,
     /// The rig has no tilt motor: the scan pauses for the operator to set
     /// the tilt by hand before each ring at a new tilt.
     pub manual_tilt: bool,
@@ -177,6 +183,8 @@ struct Policy {
     quality_limits: QualityLimits,
     /// Where the settle time the rig learned is kept.
     settle: Option<SettleStore>,
+    /// The check after each ring: the largest share that may differ.
+    moved: Option<f32>,
 }
 
 /// The supervisor actor.
@@ -191,6 +199,8 @@ pub struct Supervisor {
     cameras_together: bool,
     camera_timeout: std::time::Duration,
     recorder: Addr<Recorder>,
+    /// Checks that the object has not moved.
+    checker: Addr<Checker>,
     journal: Addr<Journal>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
@@ -293,6 +303,7 @@ impl Supervisor {
                 cameras_together: rig.cameras_together,
                 camera_timeout: rig.camera_timeout,
                 recorder: Recorder::start(log.clone()),
+                checker: Checker::start(log.clone()),
                 journal: Journal::start(rig.commit_delay),
                 uploader,
                 panel,
@@ -309,6 +320,7 @@ impl Supervisor {
                     manual_tilt: rig.manual_tilt,
                     quality_limits,
                     settle,
+                    moved: rig.moved,
                 },
                 subscribers: Vec::new(),
                 status: Status::Idle,

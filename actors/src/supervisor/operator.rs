@@ -42,7 +42,8 @@ impl Handler<StartScan> for Supervisor {
                 let states = record.shot_states();
                 let seq = Sequence::new(self.policy.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan))
-                    .with_unjudged(record.unjudged());
+                    .with_unjudged(record.unjudged())
+                    .with_ring_checks(self.ring_checks(&msg.plan, Some(&record)));
                 let run = Run::new(msg.plan, dir, seq, Some(&record));
                 let done = record.captured.len();
                 self.runs.insert(scan.clone(), run);
@@ -51,7 +52,8 @@ impl Handler<StartScan> for Supervisor {
             (None, None) => {
                 let states = vec![crate::sequence::ShotState::Pending; planned];
                 let seq = Sequence::new(self.policy.config.clone(), states)
-                    .with_manual_stops(self.manual_stops(&msg.plan));
+                    .with_manual_stops(self.manual_stops(&msg.plan))
+                    .with_ring_checks(self.ring_checks(&msg.plan, None));
                 // The place is part of the plan: a resumed scan goes on
                 // where it started, whatever the configuration says then.
                 let mut plan = msg.plan;

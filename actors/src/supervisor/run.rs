@@ -32,6 +32,11 @@ pub struct StageTimes {
     /// Spool to destination, summed over the workers.
     #[serde(serialize_with = "secs")]
     pub uploading: Duration,
+    /// The checks after each ring that the object has not moved: the
+    /// check frame taken, compared and journaled (the move back to the
+    /// ring's first shot counts in `moving` and `settling`).
+    #[serde(serialize_with = "secs")]
+    pub checking: Duration,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

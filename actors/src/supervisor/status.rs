@@ -116,6 +116,10 @@ pub struct RigStatus {
     pub scan: Option<ScanSummary>,
     /// Why the scan is paused, in words.
     pub paused: Option<String>,
+    /// The ring whose check found the object moved, while the scan waits
+    /// for the operator (the check's pictures are in the scan's `checks`
+    /// folder).
+    pub moved: Option<u32>,
     /// Photos journaled but not at the destination, of every scan in the
     /// spool: what `scanrig uploads` lists as waiting.
     pub backlog: usize,
@@ -155,6 +159,10 @@ impl Handler<GetStatus> for Supervisor {
             .find(|r| r.active)
             .or_else(|| self.runs.values().next());
         let paused = run.and_then(|r| r.seq.paused()).map(PauseReason::to_string);
+        let moved = match run.and_then(|r| r.seq.paused()) {
+            Some(PauseReason::Moved { ring, .. }) => Some(*ring),
+            _ => None,
+        };
         let in_hand: usize = self.runs.values().map(|r| r.seq.waiting()).sum();
         let spooled: usize = self
             .spooled
@@ -168,6 +176,7 @@ impl Handler<GetStatus> for Supervisor {
                 .map(|r| r.summary(None, &self.policy.destination))
                 .or_else(|| self.last_finished.clone()),
             paused,
+            moved,
             backlog: in_hand + spooled,
             last_error: self.last_error.clone(),
             devices: self.devices.clone(),

@@ -1,6 +1,7 @@
 //! Synthetic photos for the simulated camera: a baseline JPEG of the scene
-//! the rig sees (see [`super::scene`]) with the shot's name small in a
-//! corner, the shot's label and angles in EXIF, and optional padding.
+//! the rig sees (see [`super::scene`]), with the EXIF a camera writes (the
+//! lens's focal length among it) and the shot's label and angles, and
+//! optional padding.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,8 +25,6 @@ pub(crate) struct ImageSpec<'a> {
     pub(crate) height: u32,
     /// The start of the EXIF description.
     pub(crate) label: &'a str,
-    /// Written small in the top-left corner.
-    pub(crate) stem: &'a str,
     /// The table's angle.
     pub(crate) azimuth: Degrees,
     /// The arm's tilt.
@@ -146,7 +145,77 @@ fn write_padding(w: &mut impl Write, bytes: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// A little-endian TIFF header with IFD0: description, make, model, time.
+/// One EXIF value, as TIFF types it.
+enum Value {
+    /// Type 2: text, NUL-terminated.
+    Ascii(String),
+    /// Type 3.
+    Short(u16),
+    /// Type 4.
+    Long(u32),
+    /// Type 5: a fraction.
+    Rational(u32, u32),
+    /// Type 7: bytes.
+    Undefined(Vec<u8>),
+}
+
+impl Value {
+    /// Its TIFF type, count and bytes (little-endian).
+    fn encode(&self) -> (u16, u32, Vec<u8>) {
+        match self {
+            Value::Ascii(text) => {
+                let mut bytes = text.replace('\0', " ").into_bytes();
+                bytes.push(0);
+                (2, bytes.len() as u32, bytes)
+            }
+            Value::Short(v) => (3, 1, v.to_le_bytes().to_vec()),
+            Value::Long(v) => (4, 1, v.to_le_bytes().to_vec()),
+            Value::Rational(n, d) => (5, 1, [n.to_le_bytes(), d.to_le_bytes()].concat()),
+            Value::Undefined(bytes) => (7, bytes.len() as u32, bytes.clone()),
+        }
+    }
+}
+
+/// An IFD starting at `at` (from the TIFF header), its entries sorted by
+/// tag, followed by the values that do not fit in an entry; no next IFD.
+fn ifd(at: usize, entries: &[(u16, Value)]) -> Vec<u8> {
+    let data_start = at + 2 + 12 * entries.len() + 4;
+    let mut out = (entries.len() as u16).to_le_bytes().to_vec();
+    let mut data = Vec::new();
+    for (tag, value) in entries {
+        let (kind, count, mut bytes) = value.encode();
+        out.extend(tag.to_le_bytes());
+        out.extend(kind.to_le_bytes());
+        out.extend(count.to_le_bytes());
+        if bytes.len() <= 4 {
+            bytes.resize(4, 0);
+            out.extend(bytes);
+        } else {
+            out.extend(((data_start + data.len()) as u32).to_le_bytes());
+            data.extend(bytes);
+            if data.len() % 2 == 1 {
+                data.push(0); // offsets are word-aligned
+            }
+        }
+    }
+    out.extend(0u32.to_le_bytes());
+    out.extend(data);
+    out
+}
+
+/// A fraction near `v` (0..=40 000), in ten-thousandths.
+fn rational(v: f64) -> Value {
+    Value::Rational((v.clamp(0.0, 4e4) * 1e4).round() as u32, 10_000)
+}
+
+/// The 35 mm film diagonal, millimetres.
+const FILM_DIAGONAL_MM: f64 = 43.27;
+
+/// A little-endian TIFF header with IFD0 (description, make, model, time)
+/// and the Exif IFD a camera writes: the lens's focal length, its 35 mm
+/// equivalent and the focal plane's resolution (from which COLMAP and
+/// Meshroom read the focal length in pixels), the photo's size, the time
+/// taken, and the shot's label and angles again as a user comment.
 fn exif_tiff(spec: &ImageSpec<'_>) -> Vec<u8> {
     let mut label_end = spec.label.len().min(MAX_LABEL_BYTES);
     while !spec.label.is_char_boundary(label_end) {
@@ -154,44 +223,58 @@ fn exif_tiff(spec: &ImageSpec<'_>) -> Vec<u8> {
     }
     let description = format!(
         "{}; azimuth={:.1}; tilt={:.1}",
-        spec.label[..label_end].replace('\0', " "),
+        &spec.label[..label_end],
         spec.azimuth.get(),
         spec.tilt.get()
     );
-    let entries: [(u16, Vec<u8>); 4] = [
-        (0x010E, description.into_bytes()),
-        (0x010F, b"scanrig".to_vec()),
-        (0x0110, b"SimCamera".to_vec()),
-        (0x0132, exif_datetime(spec.captured).into_bytes()),
+    let taken = exif_datetime(spec.captured);
+    // The photo is the largest rectangle of its shape in the sensor's
+    // middle: its pixels' pitch, as the scene has it.
+    let stage = &spec.stage;
+    let (w, h) = (f64::from(spec.width), f64::from(spec.height));
+    let pitch_mm = (stage.sensor_width_mm / w).min(stage.sensor_height_mm / h);
+    let diagonal_mm = (w * pitch_mm).hypot(h * pitch_mm);
+    let equivalent = stage.focal_mm * FILM_DIAGONAL_MM / diagonal_mm;
+    let per_cm = 10.0 / pitch_mm;
+    let mut comment = b"ASCII\0\0\0".to_vec();
+    comment.extend(description.replace('\0', " ").bytes());
+    let exif = [
+        (0x9003, Value::Ascii(taken.clone())), // DateTimeOriginal
+        (0x920A, rational(stage.focal_mm)),    // FocalLength
+        (0x9286, Value::Undefined(comment)),   // UserComment
+        (0xA002, Value::Long(spec.width)),     // PixelXDimension
+        (0xA003, Value::Long(spec.height)),    // PixelYDimension
+        (0xA20E, rational(per_cm)),            // FocalPlaneXResolution
+        (0xA20F, rational(per_cm)),            // FocalPlaneYResolution
+        (0xA210, Value::Short(3)),             // FocalPlaneResolutionUnit: cm
+        (
+            0xA405, // FocalLengthIn35mmFilm
+            Value::Short(equivalent.round().clamp(1.0, 65535.0) as u16),
+        ),
     ];
-    let ifd_len = 2 + 12 * entries.len() + 4;
-    let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(b"II*\0");
-    out.extend_from_slice(&8u32.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    let mut data = Vec::new();
-    let data_start = 8 + ifd_len;
-    for (tag, value) in &entries {
-        let mut value = value.clone();
-        value.push(0);
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes()); // ASCII
-        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        if value.len() <= 4 {
-            value.resize(4, 0);
-            out.extend_from_slice(&value);
-        } else {
-            out.extend_from_slice(&((data_start + data.len()) as u32).to_le_bytes());
-            data.extend_from_slice(&value);
-            if data.len() % 2 == 1 {
-                data.push(0); // offsets are word-aligned
-            }
-        }
-    }
-    out.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
-    out.extend_from_slice(&data);
+    let ifd0 = |exif_at: u32| {
+        ifd(
+            8,
+            &[
+                (0x010E, Value::Ascii(description.clone())), // ImageDescription
+                (0x010F, Value::Ascii(MAKE.to_string())),
+                (0x0110, Value::Ascii(MODEL.to_string())),
+                (0x0132, Value::Ascii(taken.clone())), // DateTime
+                (0x8769, Value::Long(exif_at)),        // the Exif IFD
+            ],
+        )
+    };
+    let exif_at = 8 + ifd0(0).len();
+    let mut out = b"II*\0".to_vec();
+    out.extend(8u32.to_le_bytes());
+    out.extend(ifd0(exif_at as u32));
+    out.extend(ifd(exif_at, &exif));
     out
 }
+
+/// The simulated camera's make and model, as EXIF names them.
+const MAKE: &str = "scanrig";
+const MODEL: &str = "SimCamera";
 
 /// `YYYY:MM:DD HH:MM:SS` in UTC; times before 1970 read as the epoch.
 fn exif_datetime(t: SystemTime) -> String {
@@ -221,54 +304,12 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-/// A line of small text in the top-left corner, on a light panel.
-struct Caption {
-    glyphs: Vec<[u8; 8]>,
-    scale: u32,
-    /// The panel's right and bottom edges (exclusive); the text starts at
-    /// (`MARGIN`, `MARGIN`).
-    panel: (u32, u32),
-}
-
-/// The caption's distance from the corner, in pixels.
-const MARGIN: u32 = 4;
-
-impl Caption {
-    fn new(text: &str, height: u32) -> Caption {
-        let glyphs: Vec<[u8; 8]> = text.chars().map(glyph).collect();
-        let scale = (height / 480).max(1);
-        let width = 8 * scale * glyphs.len() as u32;
-        Caption {
-            glyphs,
-            scale,
-            panel: (width + 2 * MARGIN, 8 * scale + 2 * MARGIN),
-        }
-    }
-
-    /// The caption's colour at (`x`, `y`), if it covers it.
-    fn pixel(&self, x: u32, y: u32) -> Option<(u8, u8, u8)> {
-        if x >= self.panel.0 || y >= self.panel.1 {
-            return None;
-        }
-        let (dx, dy) = (x.wrapping_sub(MARGIN), y.wrapping_sub(MARGIN));
-        if dy < 8 * self.scale && dx < 8 * self.scale * self.glyphs.len() as u32 {
-            let gx = dx / self.scale;
-            let bits = self.glyphs[(gx / 8) as usize][(dy / self.scale) as usize];
-            if bits >> (gx % 8) & 1 == 1 {
-                return Some((10, 10, 10));
-            }
-        }
-        Some((245, 245, 240))
-    }
-}
-
 /// The picture, computed row by row as the encoder asks for it (all at
 /// once when it has a depth of field or was shaken).
 struct Picture {
     width: u16,
     height: u16,
     view: View,
-    caption: Caption,
     /// The exposure's factor on every channel.
     gain: f32,
     /// The scene with its depth of field and its shake, row after row.
@@ -289,7 +330,6 @@ impl Picture {
             width,
             height,
             view,
-            caption: Caption::new(spec.stem, h),
             // Light adds up linearly; the file's values are about its
             // 1/2.2 power.
             gain: 2f64.powf(spec.look.ev / 2.2) as f32,
@@ -299,9 +339,6 @@ impl Picture {
     }
 
     fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
-        if let Some(c) = self.caption.pixel(x, y) {
-            return c;
-        }
         let i = y * u32::from(self.width) + x;
         let colour = match &self.frame {
             Some(frame) => frame[i as usize],
@@ -459,16 +496,6 @@ impl ImageBuffer for Picture {
             buffers[2].push(cr);
         }
     }
-}
-
-/// The 8x8 glyph of a character; `?` for anything outside ASCII.
-fn glyph(c: char) -> [u8; 8] {
-    let i = if c.is_ascii() {
-        c as usize
-    } else {
-        '?' as usize
-    };
-    font8x8::legacy::BASIC_LEGACY[i]
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Tests of the simulated camera's synthetic JPEG files.
 
 use super::*;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 fn spec(file_size: u64) -> ImageSpec<'static> {
@@ -8,7 +9,6 @@ fn spec(file_size: u64) -> ImageSpec<'static> {
         width: 160,
         height: 120,
         label: "scan 7 ring 2 shot 3",
-        stem: "r2_s03",
         azimuth: Degrees(90.0),
         tilt: Degrees(15.0),
         stage: Stage::default(),
@@ -60,6 +60,130 @@ fn jpeg_decodes_at_size_with_exif_and_a_pattern() {
     let lo = pixels.iter().min().unwrap();
     let hi = pixels.iter().max().unwrap();
     assert!(hi - lo > 150, "image looks flat: {lo}..{hi}");
+}
+
+/// A TIFF entry's type and its value's bytes.
+type Entry = (u16, Vec<u8>);
+
+/// The entries of the IFD at `at` in `tiff` (little-endian), by tag.
+fn read_ifd(tiff: &[u8], at: usize) -> BTreeMap<u16, Entry> {
+    let u16_at = |i: usize| u16::from_le_bytes([tiff[i], tiff[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(tiff[i..i + 4].try_into().unwrap());
+    (0..usize::from(u16_at(at)))
+        .map(|k| {
+            let e = at + 2 + 12 * k;
+            let (kind, count) = (u16_at(e + 2), u32_at(e + 4) as usize);
+            let size = count * [0, 1, 1, 2, 4, 8, 1, 1][usize::from(kind)];
+            let start = if size <= 4 {
+                e + 8
+            } else {
+                u32_at(e + 8) as usize
+            };
+            (u16_at(e), (kind, tiff[start..start + size].to_vec()))
+        })
+        .collect()
+}
+
+/// A photo's EXIF tags, IFD0's and the Exif IFD's, read back from its
+/// APP1 segment.
+fn exif(jpeg: &[u8]) -> BTreeMap<u16, Entry> {
+    let at = jpeg.windows(6).position(|w| w == b"Exif\0\0").unwrap() + 6;
+    let tiff = &jpeg[at..];
+    assert_eq!(&tiff[..4], b"II*\0");
+    let mut tags = read_ifd(
+        tiff,
+        u32::from_le_bytes(tiff[4..8].try_into().unwrap()) as usize,
+    );
+    let exif_ifd = u32::from_le_bytes(tags[&0x8769].1[..4].try_into().unwrap());
+    tags.extend(read_ifd(tiff, exif_ifd as usize));
+    tags
+}
+
+fn text(entry: &Entry) -> String {
+    assert_eq!(entry.0, 2, "ASCII");
+    String::from_utf8(entry.1.strip_suffix(b"\0").unwrap().to_vec()).unwrap()
+}
+
+fn number(entry: &Entry) -> f64 {
+    let b = &entry.1;
+    let word = |i: usize| f64::from(u32::from_le_bytes(b[i..i + 4].try_into().unwrap()));
+    match entry.0 {
+        3 => f64::from(u16::from_le_bytes([b[0], b[1]])),
+        4 => word(0),
+        5 => word(0) / word(4),
+        kind => panic!("not a number: type {kind}"),
+    }
+}
+
+#[test]
+fn the_exif_says_what_a_camera_says_the_focal_length_in_every_form_tools_read() {
+    // A 50 mm lens on a full-frame sensor, a 3:2 photo of 300 × 200.
+    let full_frame = Stage {
+        focal_mm: 50.0,
+        sensor_width_mm: 36.0,
+        sensor_height_mm: 24.0,
+        ..Stage::default()
+    };
+    let tags = exif(&encode(&ImageSpec {
+        width: 300,
+        height: 200,
+        stage: full_frame,
+        ..spec(0)
+    }));
+    assert_eq!(text(&tags[&0x010F]), "scanrig"); // Make
+    assert_eq!(text(&tags[&0x0110]), "SimCamera"); // Model
+    let label = "scan 7 ring 2 shot 3; azimuth=90.0; tilt=15.0";
+    assert_eq!(text(&tags[&0x010E]), label); // ImageDescription
+    let comment = &tags[&0x9286]; // UserComment
+    assert_eq!((comment.0, &comment.1[..8]), (7, &b"ASCII\0\0\0"[..]));
+    assert_eq!(&comment.1[8..], label.as_bytes());
+    assert_eq!(text(&tags[&0x9003]), "2023:11:14 22:13:20"); // DateTimeOriginal
+    assert_eq!(number(&tags[&0x920A]), 50.0); // FocalLength
+    assert_eq!(number(&tags[&0xA405]), 50.0); // FocalLengthIn35mmFilm
+    assert_eq!(
+        (number(&tags[&0xA002]), number(&tags[&0xA003])),
+        (300.0, 200.0)
+    );
+    // 300 pixels over 3.6 cm; the focal length in pixels, as COLMAP
+    // reads it from the focal plane's resolution: 50 / 36 × 300.
+    assert_eq!(number(&tags[&0xA210]), 3.0); // centimetres
+    let per_mm = number(&tags[&0xA20E]) / 10.0;
+    assert!(
+        (50.0 * per_mm - 50.0 / 36.0 * 300.0).abs() < 0.01,
+        "{per_mm}"
+    );
+    assert_eq!(number(&tags[&0xA20F]), number(&tags[&0xA20E]));
+
+    // The shipped 35 mm lens on APS-C (23.5 × 15.6), a 4:3 photo: the
+    // largest 4:3 rectangle of the sensor, 20.8 × 15.6 mm, 26 mm across
+    // (1.66 times less than 35 mm film's 43.27): as a 58 mm lens.
+    let tags = exif(&encode(&spec(0)));
+    assert_eq!(number(&tags[&0x920A]), 35.0);
+    assert_eq!(number(&tags[&0xA405]), 58.0);
+    assert!((number(&tags[&0xA20E]) - 160.0 / 2.08).abs() < 0.01);
+}
+
+#[test]
+fn a_photo_of_nothing_but_the_backdrop_is_the_backdrop_in_every_corner() {
+    // Looking 60° up, past everything: no caption, no mark, anywhere.
+    let (w, h, pixels) = decode(&encode(&ImageSpec {
+        tilt: Degrees(-60.0),
+        ..spec(0)
+    }));
+    let backdrop = [199, 199, 204];
+    let off: Vec<usize> = pixels
+        .chunks(3)
+        .enumerate()
+        .filter(|(_, p)| p.iter().zip(backdrop).any(|(&c, b)| c.abs_diff(b) > 2))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        off.is_empty(),
+        "{} of {w} × {h} pixels differ, the first at {:?}",
+        off.len(),
+        off.first()
+            .map(|i| (i % usize::from(w), i / usize::from(w)))
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! move while a photo transfers.
 //!
 //! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
-//! [`SimCamera`] writes real JPEG files with the shot drawn into the image and
+//! [`SimCamera`] writes real JPEG files of the rig's scene with the shot
 //! described in EXIF, with configurable latency and injected faults.
 
 #[cfg(feature = "gphoto2")]
@@ -342,6 +342,15 @@ pub trait Camera: Send {
     /// photo is taken or stored. Cameras without live view answer
     /// [`CameraError::Unsupported`].
     fn preview(&mut self) -> Result<Vec<u8>>;
+
+    /// A low-cost frame of what the camera sees from where it stands, at
+    /// `request`'s pose, to hold against a photo taken there before: the
+    /// live view's frame ([`Camera::preview`]); the simulator draws its
+    /// scene at the request's pose, as it does for a photo.
+    fn check_frame(&mut self, request: &CaptureRequest) -> Result<Vec<u8>> {
+        let _ = request;
+        self.preview()
+    }
 
     /// Fires the shutter; returns once the shutter has closed.
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure>;

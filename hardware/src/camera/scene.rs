@@ -43,8 +43,8 @@ pub struct Stage {
 }
 
 impl Default for Stage {
-    /// A camera half a metre from the table, 10 cm up, a 35 mm lens on an
-    /// APS-C sensor.
+    /// A camera on a tripod half a metre from the table, 10 cm up (a tilt
+    /// turns it in place), a 35 mm lens on an APS-C sensor.
     fn default() -> Self {
         Stage {
             distance_m: 0.5,

@@ -386,6 +386,45 @@ struct Session {
     camera: SimCamera,
 }
 
+impl Session {
+    /// A preview's frame of the scene at `azimuth` and `tilt`: the size
+    /// of the photos scaled to fit 480 pixels, labelled in EXIF with
+    /// `label` (`None`: "PREVIEW" and its number); refused like every call
+    /// while unplugged.
+    fn small_frame(
+        &mut self,
+        azimuth: Degrees,
+        tilt: Degrees,
+        label: Option<&str>,
+    ) -> Result<Vec<u8>> {
+        let (frame, (width, height), device_stage, look) = {
+            let mut device = lock(&self.camera.device);
+            device.check_plug("preview", false)?;
+            device.previews += 1;
+            let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
+            (device.previews, size, device.config.stage, device.scene())
+        };
+        let label = label.map_or_else(|| format!("PREVIEW {frame}"), str::to_owned);
+        let spec = ImageSpec {
+            width,
+            height,
+            label: &label,
+            azimuth,
+            tilt,
+            stage: device_stage,
+            captured: SystemTime::now(),
+            file_size: 0,
+            look,
+        };
+        let mut jpeg = Vec::new();
+        write_jpeg(&mut jpeg, &spec).map_err(|e| CameraError::Driver {
+            during: "preview",
+            reason: e.to_string(),
+        })?;
+        Ok(jpeg)
+    }
+}
+
 impl Camera for Session {
     fn info(&self) -> CameraInfo {
         CameraInfo {
@@ -418,36 +457,15 @@ impl Camera for Session {
         Ok(())
     }
 
-    /// A frame of the scene with the table at 0°, the size of the photos
-    /// scaled to fit 480 pixels, captioned with its number and "PREVIEW";
-    /// refused like every call while unplugged.
+    /// A preview's frame of the scene with the table at 0°.
     fn preview(&mut self) -> Result<Vec<u8>> {
-        let (frame, (width, height), device_stage, look) = {
-            let mut device = lock(&self.camera.device);
-            device.check_plug("preview", false)?;
-            device.previews += 1;
-            let size = super::fit(device.config.width, device.config.height, PREVIEW_MAX_SIDE);
-            (device.previews, size, device.config.stage, device.scene())
-        };
-        let stem = format!("{frame} PREVIEW");
-        let spec = ImageSpec {
-            width,
-            height,
-            label: "PREVIEW",
-            stem: &stem,
-            azimuth: Degrees::ZERO,
-            tilt: Degrees::ZERO,
-            stage: device_stage,
-            captured: SystemTime::now(),
-            file_size: 0,
-            look,
-        };
-        let mut jpeg = Vec::new();
-        write_jpeg(&mut jpeg, &spec).map_err(|e| CameraError::Driver {
-            during: "preview",
-            reason: e.to_string(),
-        })?;
-        Ok(jpeg)
+        self.small_frame(Degrees::ZERO, Degrees::ZERO, None)
+    }
+
+    /// A preview's frame of the scene at `request`'s pose, labelled in EXIF
+    /// like the photo taken there.
+    fn check_frame(&mut self, request: &CaptureRequest) -> Result<Vec<u8>> {
+        self.small_frame(request.azimuth, request.tilt, Some(&request.stem))
     }
 
     fn expose(&mut self, request: &CaptureRequest) -> Result<Exposure> {
@@ -541,7 +559,6 @@ impl Camera for Session {
                 width: config.width,
                 height: config.height,
                 label: &shot.request.label,
-                stem,
                 azimuth: shot.request.azimuth,
                 tilt: shot.request.tilt,
                 stage: config.stage,

@@ -1,5 +1,6 @@
 //! Judging a photo as it lands: how sharp it is, how it is exposed, and
-//! whether the object is in the frame — measured on a reduced decode of the
+//! whether the object is in the frame (and, after a ring, whether it
+//! moved) — measured on a reduced decode of the
 //! photo, cheap enough to judge every photo of a scan on the rig itself.
 //!
 //! [`judge`] measures; [`Judgement::verdict`] holds the measures against
@@ -10,6 +11,7 @@
 mod advice;
 mod exposure;
 mod framing;
+mod moved;
 mod mpf;
 mod picture;
 mod sharpness;
@@ -21,6 +23,9 @@ use serde::{Deserialize, Serialize};
 pub use advice::{Pose, Ring};
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
+pub use moved::{
+    compare, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED, MAX_SHIFT,
+};
 pub use picture::{Picture, Source, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
 
@@ -94,9 +99,9 @@ pub(crate) fn measure(picture: &Picture, background: Option<&Picture>) -> Judgem
 }
 
 /// How good a photo must be. Every figure was measured on the simulated
-/// camera's photos (640 × 480, the shipped `[geometry]`: the camera 0.5 m
-/// from the table's axis, 0.1 m up, a 35 mm lens on APS-C; a tilt of +t
-/// turns it to look t down); the tests in `tests/sim.rs` render those
+/// camera's photos (640 × 480, a camera on a tripod: 0.5 m from the
+/// table's axis, 0.1 m up, a 35 mm lens on APS-C; a tilt of +t turns it
+/// in place to look t down); the tests in `tests/sim.rs` render those
 /// photos and hold them to these limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -111,7 +116,7 @@ pub struct QualityLimits {
     /// Largest share of clipped pixels (see [`Exposure`]). Measured: 0 at
     /// normal exposure; on the level shot at +1 stop the light backdrop
     /// blows out and 76 % of the frame is clipped, at +3 stops 79 %
-    /// (73 % tilted 5° down). A glossy object's
+    /// (74 % tilted 5° down). A glossy object's
     /// highlights take a few per cent.
     pub max_clipped: f32,
     /// Largest share of crushed pixels. Measured: the simulated object's
@@ -120,8 +125,8 @@ pub struct QualityLimits {
     pub max_crushed: f32,
     /// Least share of the frame the object fills. Measured: 23 % for the
     /// level shot, 30 % tilted 5° down; 2 % when only the table's rim is
-    /// in the frame (10° up); 0.3 % with nothing but the backdrop (and
-    /// the simulated camera's caption) at 20° up or 30° down.
+    /// in the frame (10° up); under 1 % with nothing but the backdrop at
+    /// 20° up or 30° down.
     pub min_fill: f32,
     /// Largest share of each edge the object may cover. Measured: tilted
     /// 5° down nothing reaches an edge; 15° down the objects run out of the

@@ -3,6 +3,7 @@
 
 mod cost;
 mod files;
+mod moved;
 mod sim;
 mod synthetic;
 
@@ -22,7 +23,7 @@ struct Shot<'a> {
 }
 
 impl Default for Shot<'_> {
-    /// The shipped geometry's camera, tilted 5° down so that the whole
+    /// A camera on a tripod (the stage's default), tilted 5° down so that the whole
     /// table is in the frame, at 640 × 480, all in focus.
     fn default() -> Self {
         Shot {

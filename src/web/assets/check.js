@@ -29,6 +29,10 @@ async function checkSetup() {
   $("check-summary").textContent = bad
     ? `${profile}: ${bad} of ${report.poses.length} poses need a change (see below), then check again.`
     : `${profile}: every pose is good (${report.poses.length} checked).`;
+  if (report.unchecked_tilts.length) {
+    $("check-summary").textContent += ` Not checked: tilt ${report.unchecked_tilts.map(tiltWords).join(", ")}; ` +
+      "the rig has no tilt motor, so only the tilt a scan begins at was.";
+  }
   $("check-poses").replaceChildren(...report.poses.map(poseItem));
 }
 

@@ -54,6 +54,7 @@ function renderStatus(s) {
   const reason = (scan && scan.paused) || "";
   $("pause-reason").hidden = !reason;
   $("pause-reason").textContent = reason;
+  renderMoved(scan && scan.moved);
   $("motion").hidden = !s.motion;
   $("motion").textContent = motionWords(s.motion);
   renderStages(scan);
@@ -63,6 +64,17 @@ function renderStatus(s) {
   renderRig();
   renderPreview();
   renderCoverage(prev, s);
+}
+
+// The two pictures of the check that found the object moved, side by side.
+function renderMoved(moved) {
+  $("moved").hidden = !moved;
+  if (!moved) return;
+  for (const which of ["photo", "frame"]) {
+    const img = $(`moved-${which}`);
+    const src = withToken(moved[which]);
+    if (img.getAttribute("src") !== src) img.src = src;
+  }
 }
 
 // Elapsed time and, while shots are being taken, about how long is left.
