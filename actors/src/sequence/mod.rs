@@ -63,9 +63,6 @@ pub struct Sequence {
     attempts: Vec<Attempts>,
     mode: Mode,
     table: Table,
-    /// The table stopped (homed, or a move halted) since its last move to
-    /// a shot: the rig sways, so even a move that goes nowhere settles.
-    stopped: bool,
     settings: Option<bool>,
     camera_busy: bool,
     blocked_until_retry: [bool; DEVICES],
@@ -96,7 +93,6 @@ impl Sequence {
             config,
             mode: Mode::Idle,
             table: Table::Unknown,
-            stopped: false,
             settings: None,
             camera_busy: false,
             blocked_until_retry: [false; DEVICES],
@@ -289,12 +285,10 @@ impl Sequence {
             }
             Event::Homed => {
                 self.table = Table::Standing;
-                self.stopped = true;
                 self.failures[Device::Table as usize] = 0;
             }
             Event::Moved { shot, still } => {
-                let stopped = std::mem::take(&mut self.stopped);
-                if still && !stopped {
+                if still {
                     self.table = Table::At(shot);
                 } else {
                     self.table = Table::Settling(shot);
@@ -304,7 +298,6 @@ impl Sequence {
             }
             Event::Settled(shot) => self.table = Table::At(shot),
             Event::Halted { lost } => {
-                self.stopped = !lost;
                 self.table = if lost {
                     Table::Unknown
                 } else {

@@ -859,8 +859,6 @@ fn a_fault_pause_is_quiet_only_once_the_moving_table_has_stopped() {
         },
         now,
     );
-    // The homing's sway settles even where the table stands.
-    seq.handle(Event::Settled(shot1), now);
     let cmds = seq.handle(Event::Exposed(shot1), now);
     assert!(cmds.contains(&Command::MoveTo(ShotId(2))), "{cmds:?}");
     // The download fails for good while the table is on its way.
@@ -1083,32 +1081,3 @@ fn what_the_operator_asks_out_of_turn_is_refused_and_changes_nothing() {
 }
 
 mod judging;
-
-#[test]
-fn the_first_shot_at_the_homed_position_waits_for_the_homing_sway() {
-    // Shots 1 and 2 stand where the table already is (home, then shot
-    // 1's place): neither move goes anywhere.
-    let mut w = World::new(config(), 3);
-    w.fail = Box::new(|c, _| match c {
-        Command::MoveTo(shot @ (ShotId(1) | ShotId(2))) => Some(Event::Moved {
-            shot: *shot,
-            still: true,
-        }),
-        _ => None,
-    });
-    w.feed(Event::Start);
-    w.run();
-    assert_all_uploaded(&w, 3);
-    let settled = |shot| w.count(|c| *c == Command::Settle(shot));
-    // Homing set the rig swaying: shot 1 settles though the table stays.
-    assert_eq!(settled(ShotId(1)), 1, "{}", w.dump());
-    assert!(
-        w.position(&Step::Cmd(Command::Settle(ShotId(1))))
-            < w.position(&Step::Cmd(Command::Expose(ShotId(1)))),
-        "{}",
-        w.dump()
-    );
-    // Nothing stopped since: shot 2 is taken at once.
-    assert_eq!(settled(ShotId(2)), 0, "{}", w.dump());
-    assert_eq!(settled(ShotId(3)), 1, "{}", w.dump());
-}
