@@ -16,8 +16,10 @@ use webdriver::page::{count, coverage, screenshot_of, wait, PHONE};
 use webdriver::Browser;
 
 /// The simulated camera at the size its limits were measured on, and a
-/// tilt motor.
-const CAMERA: &str = "[camera.sim]\nwidth = 640\nheight = 480\n[tilt]\nbackend = \"sim\"\n";
+/// tilt motor, on a tripod 0.5 m out and 0.1 m up: tilted, the camera
+/// turns in place.
+const CAMERA: &str = "[camera.sim]\nwidth = 640\nheight = 480\n[tilt]\nbackend = \"sim\"\n\
+                      [geometry]\ndistance_m = 0.5\nheight_m = 0.1\narm_out_m = 0.0\narm_up_m = 0.0\n";
 
 /// Level shots, which frame the objects, then shots 25° up, which see
 /// nothing but the backdrop.
