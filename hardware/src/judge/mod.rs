@@ -27,7 +27,8 @@ pub use advice::{Pose, Ring};
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
 pub use moved::{
-    compare, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED, MAX_SHIFT,
+    compare, compare_file, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED,
+    MAX_SHIFT,
 };
 pub use picture::{Picture, Source, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
@@ -101,6 +102,14 @@ pub fn judge_file(
     path: &Path,
     background: Option<&Picture>,
 ) -> io::Result<Result<Judgement, NotJudged>> {
+    Ok(decode_file(path)?.and_then(|picture| measure_against(&picture, background)))
+}
+
+/// The photo in the file at `path`, decoded as the judges measure it: a
+/// plain JPEG as it is read, never held whole; a JPEG with a preview
+/// appended, or a RAW file, read whole to find its preview. The outer
+/// error: the file could not be read.
+pub fn decode_file(path: &Path) -> io::Result<Result<Picture, NotJudged>> {
     let mut file = File::open(path)?;
     let mut soi = [0u8; 2];
     let jpeg = file.read(&mut soi)? == 2 && soi == [0xFF, 0xD8];
@@ -108,10 +117,9 @@ pub fn judge_file(
     if !jpeg || mpf::has_segment(&mut file)? {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        return Ok(judge(&bytes, background));
+        return Ok(Picture::decode(&bytes));
     }
-    Ok(Picture::decode_reader(BufReader::new(file))
-        .and_then(|picture| measure_against(&picture, background)))
+    Ok(Picture::decode_reader(BufReader::new(file)))
 }
 
 /// Measures a decoded picture (`background`, if any, of its size).
