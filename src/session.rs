@@ -308,7 +308,7 @@ mod tests {
     }
 
     fn finished(id: &str) -> Progress {
-        Progress::Finished(ScanSummary {
+        Progress::Finished(Box::new(ScanSummary {
             scan: id.to_owned(),
             profile: "t".into(),
             outcome: None,
@@ -322,7 +322,7 @@ mod tests {
             destination: "d".into(),
             wall: Duration::ZERO,
             stages: StageTimes::default(),
-        })
+        }))
     }
 
     #[test]

@@ -13,9 +13,11 @@ use common::{entries, Rig};
 use serde_json::{json, Value};
 
 /// The simulated camera at the size the judges' limits were measured at,
-/// on a rig without a tilt arm's offsets (the camera pivots in place).
+/// on a tripod without a tilt arm (the camera pivots in place), 0.5 m out
+/// and 0.1 m up.
 const CHECKED_RIG: &str = "[camera.sim]\nwidth = 640\nheight = 480\n\
-                           [geometry]\narm_out_m = 0.0\narm_up_m = 0.0\n";
+                           [geometry]\ndistance_m = 0.5\nheight_m = 0.1\n\
+                           arm_out_m = 0.0\narm_up_m = 0.0\n";
 
 /// A profile of two rings, at `low` and `high` tilt, plus `extra` TOML.
 fn rings(low: f64, high: f64, extra: &str) -> String {

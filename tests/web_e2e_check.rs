@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use webdriver::page::{click, screenshot_of, wait, PHONE};
 use webdriver::Browser;
 
-/// The simulated camera at the judges' size, on a tilt arm whose camera
-/// pivots in place.
+/// The simulated camera at the judges' size, on a tripod 0.5 m out and
+/// 0.1 m up (the camera pivots in place).
 const RIG: &str = "[camera.sim]\nwidth = 640\nheight = 480\n\
-                   [geometry]\narm_out_m = 0.0\narm_up_m = 0.0\n\
+                   [geometry]\ndistance_m = 0.5\nheight_m = 0.1\n\
+                   arm_out_m = 0.0\narm_up_m = 0.0\n\
                    [tilt]\nbackend = \"sim\"\n";
 
 /// What the page shows of each pose's photo: loaded, where the photo and

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use actix::prelude::*;
-use scanrig_hardware::judge::{judge, Judgement, QualityLimits};
+use scanrig_hardware::judge::{judge_file, Judgement, QualityLimits};
 use slog::{debug, Logger};
 
 use crate::model::SpoolFile;
@@ -55,14 +55,14 @@ impl Handler<JudgePhoto> for Judge {
 
     fn handle(&mut self, JudgePhoto(path): JudgePhoto, _: &mut Self::Context) -> Self::Result {
         let started = Instant::now();
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        let judged = judge_file(&path, None).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => format!(
                 "not judged: {} left the spool (uploaded) before it could be judged",
                 path.display()
             ),
             _ => format!("not judged: cannot read {}: {e}", path.display()),
         })?;
-        let judged = judge(&bytes, None).map_err(|e| e.to_string());
+        let judged = judged.map_err(|e| e.to_string());
         debug!(self.log, "photo judged"; "file" => %path.display(),
             "ms" => started.elapsed().as_millis() as u64);
         judged

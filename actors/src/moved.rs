@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use actix::prelude::*;
 use scanrig_hardware::fsutil::DurableFile;
-use scanrig_hardware::judge::{compare_files, Movement, NotCompared};
+use scanrig_hardware::judge::{compare_file, Movement, NotCompared};
 use slog::{warn, Logger};
 
 /// The folder, inside a scan's spool folder, of the pictures of its checks.
@@ -152,11 +152,10 @@ impl Handler<Compare> for Checker {
 
     fn handle(&mut self, msg: Compare, _: &mut Self::Context) -> Self::Result {
         let kept = picture_path(&msg.dir, msg.ring, Picture::Photo);
-        let photo = fs::read(&kept).map_err(io_error(&kept))?;
         let frame_path = picture_path(&msg.dir, msg.ring, Picture::Frame);
         checks_folder(&msg.dir)?;
         write_durably(&frame_path, &msg.frame)?;
-        Ok(compare_files(&photo, &msg.frame)?)
+        Ok(compare_file(&kept, &msg.frame).map_err(io_error(&kept))??)
     }
 }
 

@@ -208,7 +208,7 @@ impl Supervisor {
                 let summary = run.summary(None, &act.policy.destination);
                 info!(act.log, "refused scan discarded"; "scan" => %id);
                 act.last_finished = Some(summary.clone());
-                act.tell(Progress::Finished(summary));
+                act.tell(Progress::Finished(Box::new(summary)));
                 act.refresh();
             })
             .spawn(ctx);
@@ -228,7 +228,7 @@ impl Supervisor {
             info!(self.log, "scan finished"; "scan" => %scan, "outcome" => ?outcome,
                 "captured" => summary.captured, "uploaded" => summary.uploaded);
             self.last_finished = Some(summary.clone());
-            self.tell(Progress::Finished(summary));
+            self.tell(Progress::Finished(Box::new(summary)));
         } else {
             info!(self.log, "earlier scan's uploads finished"; "scan" => %scan);
         }

@@ -52,7 +52,7 @@ pub enum Progress {
         reason: PauseReason,
     },
     /// A scan ended.
-    Finished(ScanSummary),
+    Finished(Box<ScanSummary>),
     /// Nothing is moving, shooting or uploading.
     Quiet,
     /// Something moves, shoots or uploads again (after [`Progress::Quiet`],

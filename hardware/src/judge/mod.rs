@@ -17,6 +17,9 @@ mod picture;
 mod sharpness;
 
 use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +27,8 @@ pub use advice::{Pose, Ring};
 pub use exposure::{Exposure, Region, BINS, CLIPPED, CRUSHED};
 pub use framing::{BackdropFrom, Edge, Edges, Framing, MIN_DIFFERENCE, MIN_OBJECT};
 pub use moved::{
-    compare, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED, MAX_SHIFT,
+    compare, compare_file, compare_files, Movement, NotCompared, CELL_CHANGE, GRID, MAX_CHANGED,
+    MAX_SHIFT,
 };
 pub use picture::{Picture, Source, MIN_SIDE};
 pub use sharpness::{Sharpness, GRID_COLUMNS, GRID_ROWS};
@@ -71,7 +75,14 @@ pub struct Judgement {
 /// decoded once with [`Picture::decode`]) or, without one, from the colour
 /// along the frame's border.
 pub fn judge(photo: &[u8], background: Option<&Picture>) -> Result<Judgement, NotJudged> {
-    let picture = Picture::decode(photo)?;
+    measure_against(&Picture::decode(photo)?, background)
+}
+
+/// Measures `picture` against `background`, which must be of its size.
+fn measure_against(
+    picture: &Picture,
+    background: Option<&Picture>,
+) -> Result<Judgement, NotJudged> {
     if let Some(bg) = background {
         if bg.size() != picture.size() {
             return Err(NotJudged::BackgroundSize {
@@ -80,7 +91,35 @@ pub fn judge(photo: &[u8], background: Option<&Picture>) -> Result<Judgement, No
             });
         }
     }
-    Ok(measure(&picture, background))
+    Ok(measure(picture, background))
+}
+
+/// Measures the photo in the file at `path`, as [`judge`] does; a plain
+/// JPEG (no preview appended, no RAW) is decoded as it is read, never held
+/// whole, so judging a large photo costs little memory. The outer error:
+/// the file could not be read.
+pub fn judge_file(
+    path: &Path,
+    background: Option<&Picture>,
+) -> io::Result<Result<Judgement, NotJudged>> {
+    Ok(decode_file(path)?.and_then(|picture| measure_against(&picture, background)))
+}
+
+/// The photo in the file at `path`, decoded as the judges measure it: a
+/// plain JPEG as it is read, never held whole; a JPEG with a preview
+/// appended, or a RAW file, read whole to find its preview. The outer
+/// error: the file could not be read.
+pub fn decode_file(path: &Path) -> io::Result<Result<Picture, NotJudged>> {
+    let mut file = File::open(path)?;
+    let mut soi = [0u8; 2];
+    let jpeg = file.read(&mut soi)? == 2 && soi == [0xFF, 0xD8];
+    file.seek(SeekFrom::Start(0))?;
+    if !jpeg || mpf::has_segment(&mut file)? {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(Picture::decode(&bytes));
+    }
+    Ok(Picture::decode_reader(BufReader::new(file)))
 }
 
 /// Measures a decoded picture (`background`, if any, of its size).

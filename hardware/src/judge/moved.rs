@@ -6,6 +6,9 @@
 //! small shifts is kept (the rig shakes a little), and the share of cells
 //! still unlike is the measure.
 
+use std::io;
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use super::{NotJudged, Picture};
@@ -75,13 +78,25 @@ pub enum NotCompared {
 /// Compares `frame` (the camera's preview, a JPEG) with `photo` (a JPEG,
 /// or a RAW file with a preview), both taken from the same pose.
 pub fn compare_files(photo: &[u8], frame: &[u8]) -> Result<Movement, NotCompared> {
-    let decode = |bytes, which| {
-        Picture::decode(bytes).map_err(|reason| NotCompared::Undecodable { which, reason })
-    };
-    compare(
-        &decode(photo, "the photo")?,
-        &decode(frame, "the check frame")?,
-    )
+    compare_decoded(Picture::decode(photo), frame)
+}
+
+/// As [`compare_files`], the photo read from its file at `photo` as the
+/// judges read one ([`decode_file`](super::decode_file): a plain JPEG is
+/// never held whole). The outer error: the file could not be read.
+pub fn compare_file(photo: &Path, frame: &[u8]) -> io::Result<Result<Movement, NotCompared>> {
+    Ok(compare_decoded(super::decode_file(photo)?, frame))
+}
+
+/// Compares the decoded photo (or why it could not be) with `frame`.
+fn compare_decoded(
+    photo: Result<Picture, NotJudged>,
+    frame: &[u8],
+) -> Result<Movement, NotCompared> {
+    let undecodable = |which| move |reason| NotCompared::Undecodable { which, reason };
+    let photo = photo.map_err(undecodable("the photo"))?;
+    let frame = Picture::decode(frame).map_err(undecodable("the check frame"))?;
+    compare(&photo, &frame)
 }
 
 /// Compares two decoded pictures of the same pose.

@@ -3,6 +3,8 @@
 //! in an APP2 segment. Decoding it instead of the photo saves the Huffman
 //! decoding of the whole photo, which the DCT's scaling cannot.
 
+use std::io::{self, Read, Seek, SeekFrom};
+
 /// The smallest picture that `jpeg`'s MPF segment lists after the photo
 /// itself whose longer side is at least `min_side` (and less than the
 /// photo's), if there is one.
@@ -20,6 +22,34 @@ pub(crate) fn large_preview(jpeg: &[u8], min_side: u16) -> Option<&[u8]> {
         })
         .min_by_key(|(pixels, _)| *pixels)
         .map(|(_, image)| image)
+}
+
+/// Whether the JPEG `file` reads has an MPF segment among the segments
+/// before its first scan: found by reading each segment's header and
+/// seeking past its body, so a file with large segments is not read whole.
+/// The file is left where it was.
+pub(crate) fn has_segment(file: &mut (impl Read + Seek)) -> io::Result<bool> {
+    let start = file.stream_position()?;
+    let found = (|| {
+        let mut pos = start + 2;
+        loop {
+            let mut head = [0u8; 8];
+            file.seek(SeekFrom::Start(pos))?;
+            if file.read(&mut head[..4])? < 4 || head[0] != 0xFF || head[1] == 0xDA {
+                return Ok(false);
+            }
+            let len = u64::from(u16::from_be_bytes([head[2], head[3]]));
+            if head[1] == 0xE2 && len >= 6 {
+                file.read_exact(&mut head[4..])?;
+                if &head[4..] == b"MPF\0" {
+                    return Ok(true);
+                }
+            }
+            pos += 2 + len;
+        }
+    })();
+    file.seek(SeekFrom::Start(start))?;
+    found
 }
 
 /// Where the MPF segment's TIFF header starts in `jpeg`, and the segment

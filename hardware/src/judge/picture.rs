@@ -58,14 +58,29 @@ impl Picture {
             }
             None => primary,
         };
-        let mut decoder = Decoder::new(jpeg);
+        Picture::decode_jpeg(Decoder::new(jpeg), crate::jpeg::size(primary), source)
+    }
+
+    /// Decodes the JPEG `reader` reads, at the reduced size the judges
+    /// use, without holding the whole file: a plain JPEG, with no preview
+    /// appended (see [`Picture::decode`] for those).
+    pub fn decode_reader(reader: impl std::io::Read) -> Result<Picture, NotJudged> {
+        Picture::decode_jpeg(Decoder::new(reader), None, Source::Photo)
+    }
+
+    /// Decodes what `decoder` reads, from a photo of `photo_px` (its own
+    /// size when `None`).
+    fn decode_jpeg<R: std::io::Read>(
+        mut decoder: Decoder<R>,
+        photo_px: Option<(u32, u32)>,
+        source: Source,
+    ) -> Result<Picture, NotJudged> {
         decoder.read_info().map_err(undecodable)?;
         let info = decoder.info().ok_or(NotJudged::NoPreview)?;
         if info.coding_process == CodingProcess::Lossless {
             return Err(NotJudged::NoPreview);
         }
-        let photo_px =
-            crate::jpeg::size(primary).unwrap_or((u32::from(info.width), u32::from(info.height)));
+        let photo_px = photo_px.unwrap_or((u32::from(info.width), u32::from(info.height)));
         let long = info.width.max(info.height);
         let (w, h) = if long > MIN_SIDE {
             let at = |side: u16| {

@@ -102,3 +102,57 @@ fn a_judgement_is_small_in_json_and_reads_back() {
     );
     assert_eq!(serde_json::from_str::<Verdict>(&json).unwrap(), verdict);
 }
+
+#[test]
+fn a_photo_judged_from_its_file_is_judged_as_from_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let plain = photo(&Shot::default());
+    // A JPEG with 4 MB of segments before its scan, as a camera's maker
+    // notes: decoded as it is read.
+    let mut padded = plain[..2].to_vec();
+    for _ in 0..64 {
+        padded.extend([0xFF, 0xEF, 0xFF, 0xFF]);
+        padded.extend(vec![0u8; 0xFFFD]);
+    }
+    padded.extend(&plain[2..]);
+    let small = photo(&Shot {
+        size: (320, 240),
+        ..Shot::default()
+    });
+    let large = photo(&Shot {
+        size: (1280, 960),
+        ..Shot::default()
+    });
+    let mut raw = b"II*\0\x08\0\0\0".to_vec();
+    raw.extend(&plain);
+    for (name, bytes) in [
+        ("plain.jpg", plain.clone()),
+        ("padded.jpg", padded),
+        ("small.jpg", small.clone()),
+        ("preview.jpg", with_mpf_preview(&large, &plain)),
+        ("raw.nef", raw),
+        ("cut.jpg", plain[..plain.len() / 3].to_vec()),
+    ] {
+        let from_file = judge_file(&write(name, &bytes), None).unwrap();
+        assert_eq!(from_file, judge(&bytes, None), "{name}");
+    }
+    assert_eq!(
+        judge_file(&dir.path().join("plain.jpg"), None)
+            .unwrap()
+            .unwrap(),
+        judge(&plain, None).unwrap()
+    );
+    let gone = judge_file(&dir.path().join("gone.jpg"), None).unwrap_err();
+    assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
+    // A background frame of another size is refused alike.
+    let background = Picture::decode(&small).unwrap();
+    assert!(matches!(
+        judge_file(&dir.path().join("plain.jpg"), Some(&background)).unwrap(),
+        Err(NotJudged::BackgroundSize { .. })
+    ));
+}
