@@ -182,7 +182,9 @@ impl Driver for Foreground {
                 }
                 PauseReason::Operator => bar.println("paused: press p to resume, s to stop"),
             },
-            Progress::Finished(s) if s.scan == self.scan.as_str() => self.summary = Some((**s).clone()),
+            Progress::Finished(s) if s.scan == self.scan.as_str() => {
+                self.summary = Some((**s).clone())
+            }
             _ => {}
         }
     }

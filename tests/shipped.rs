@@ -119,12 +119,17 @@ fn without_a_settle_time_the_shipped_rig_s_photos_come_out_shaken() {
     let mut sharpness: Vec<f32> = judged.iter().map(|(_, j)| j.sharpness.object).collect();
     sharpness.sort_by(f32::total_cmp);
     let median = sharpness[sharpness.len() / 2];
+    // The sway fades as the clock runs: on a loaded machine a shutter
+    // opens later after the stop and its photo comes out less smeared
+    // (alone, three in four are blurred and the median is under 10;
+    // beside a full test run, half and 21). Settled, these photos measure
+    // 51 to 86.
     assert!(
-        blurred * 4 >= judged.len() * 3,
+        blurred * 3 >= judged.len(),
         "{blurred} of {} blurred; sharpness {sharpness:?}",
         judged.len()
     );
-    assert!(median < limits.min_sharpness / 2.0, "{sharpness:?}");
+    assert!(median < 1.5 * limits.min_sharpness, "{sharpness:?}");
 }
 
 #[test]

@@ -146,7 +146,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         .sum();
     assert_eq!(
         operations,
-        26,
+        28,
         "every route is documented: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -155,7 +155,9 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
             .replace("{name}", "api")
             .replace("{action}", "dance")
             .replace("{id}", "none")
-            .replace("{scan}", "none");
+            .replace("{scan}", "none")
+            .replace("{ring}", "1")
+            .replace("{picture}", "photo");
         for method in ops.as_object().unwrap().keys() {
             let method = method.to_uppercase();
             if concrete.ends_with("/events") || concrete.ends_with("/preview") {
