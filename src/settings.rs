@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use scanrig_actors::hooks::HookKind;
 use scanrig_actors::model::{CameraName, ColumnPlace, Format, Geometry, Priors};
-use scanrig_hardware::axis::Travel;
+use scanrig_hardware::axis::{MoveOrder, Travel};
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
@@ -375,6 +375,27 @@ pub enum TiltBackend {
     Stepper,
 }
 
+/// `tilt.move`: how a move to a shot drives the table and the arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TiltMove {
+    /// Both motors at once.
+    #[default]
+    Together,
+    /// The table, then the arm (a power supply that cannot drive both).
+    OneAfterTheOther,
+}
+
+impl TiltMove {
+    /// The axes' way of moving it stands for.
+    pub fn order(self) -> MoveOrder {
+        match self {
+            TiltMove::Together => MoveOrder::Together,
+            TiltMove::OneAfterTheOther => MoveOrder::OneAfterTheOther,
+        }
+    }
+}
+
 /// `[tilt]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -385,6 +406,9 @@ pub struct Tilt {
     pub min_deg: f64,
     /// The highest tilt the arm may be moved to, degrees.
     pub max_deg: f64,
+    /// How a move to a shot drives the table and the arm.
+    #[serde(rename = "move")]
+    pub moves: TiltMove,
     /// The simulator's settings.
     #[serde(default = "SimAxis::tilt_default")]
     pub sim: SimAxis,
@@ -399,6 +423,7 @@ impl Default for Tilt {
             backend: TiltBackend::Sim,
             min_deg: -90.0,
             max_deg: 90.0,
+            moves: TiltMove::Together,
             sim: SimAxis::tilt_default(),
             stepper: Stepper::tilt_default(),
         }

@@ -183,21 +183,14 @@ impl Handler<MoveTo> for TurntableActor {
     fn handle(&mut self, msg: MoveTo, ctx: &mut Self::Context) -> Self::Result {
         debug!(self.log, "moving"; "azimuth" => msg.azimuth.get(), "tilt" => msg.tilt.get());
         let result = self.axes().and_then(|axes| {
-            // Both targets are checked against the limits before either moves.
-            if let Some(tilt) = &axes.tilt {
-                tilt.check(msg.tilt)?;
-            }
-            axes.azimuth.check(msg.azimuth)?;
-            let az = axes.azimuth.move_to(msg.azimuth, &msg.ticket)?;
-            let tilt = match (&mut axes.tilt, az.stopped) {
-                (Some(t), None) => Some(t.move_to(msg.tilt, &msg.ticket)?),
-                _ => None,
-            };
+            let both = axes.move_to(msg.azimuth, msg.tilt, &msg.ticket)?;
+            let (az, tilt) = (both.azimuth, both.tilt);
             let still = az.from == az.to && tilt.is_none_or(|t| t.from == t.to);
+            // Of the two axes' stops, the stronger says what became of the rig.
             Ok(Moved {
                 still,
-                duration: az.duration + tilt.map_or(Duration::ZERO, |t| t.duration),
-                stopped: az.stopped.or(tilt.and_then(|t| t.stopped)),
+                duration: both.duration,
+                stopped: az.stopped.max(tilt.and_then(|t| t.stopped)),
             })
         });
         self.fail(ctx, result)

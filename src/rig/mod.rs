@@ -89,10 +89,12 @@ pub fn axes(settings: &Settings, shake: &Shake) -> anyhow::Result<AxesConnector>
         )),
         TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper, limits.tilt)?),
     };
+    let order = settings.tilt.moves.order();
     Ok(Arc::new(move || {
         Ok(Axes {
             azimuth: azimuth()?,
             tilt: tilt.as_ref().map(|open| open()).transpose()?,
+            order,
         })
     }))
 }
