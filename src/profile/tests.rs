@@ -423,6 +423,7 @@ fn a_ring_names_the_column_s_cameras_that_shoot_it() {
         turntable: Travel::default(),
         tilt: Travel::default(),
         cameras: names.iter().map(|n| CameraName::new(n).unwrap()).collect(),
+        motion: None,
     };
     let profile = parse("c", "test", "c.toml", text)
         .unwrap()
