@@ -353,6 +353,52 @@ mod tests {
     }
 
     #[test]
+    fn a_stop_during_a_move_of_both_axes_halts_both() {
+        // 60° at 100 °/s, 1000 °/s² takes 0.7 s on either axis.
+        let slow = |name| {
+            SimAxis::new(SimAxisConfig {
+                name,
+                limits: MotionLimits {
+                    max_speed: 100.0,
+                    acceleration: 1000.0,
+                },
+                home_duration: Duration::ZERO,
+                travel: Travel::default(),
+                fail_every_nth_move: 0,
+            })
+        };
+        let (table, tilt) = (slow("turntable"), slow("tilt"));
+        let halt = scanrig_hardware::axis::Halt::new();
+        let moved = System::new().block_on(async {
+            let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
+            let actor = TurntableActor::start(connector, log());
+            actor
+                .send(Home(Ticket::unstoppable()))
+                .await
+                .unwrap()
+                .unwrap();
+            let stopper = halt.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                stopper.request(StopKind::Emergency);
+            });
+            let to = MoveTo {
+                azimuth: Degrees(60.0),
+                tilt: Degrees(60.0),
+                ticket: halt.ticket(),
+            };
+            actor.send(to).await.unwrap().unwrap()
+        });
+        assert_eq!(moved.stopped, Some(StopKind::Emergency));
+        assert!(moved.duration < Duration::from_millis(600), "{moved:?}");
+        for axis in [&table, &tilt] {
+            let last = axis.moves().pop().unwrap();
+            assert_eq!(last.stopped, Some(StopKind::Emergency), "{last:?}");
+            assert!(last.to.get() > 0.0 && last.to.get() < 60.0, "{last:?}");
+        }
+    }
+
+    #[test]
     fn a_tilt_jog_without_a_tilt_axis_says_so_and_changes_nothing() {
         let table = axis("turntable");
         System::new().block_on(async {
