@@ -1,0 +1,156 @@
+//! Whole scans to an S3 bucket served by moto, which the tests start on loopback: every photo once and intact through kills, a failing network and objects in the way, big photos in parts, and what is wrong told in words.
+
+mod common;
+mod s3_store;
+
+use std::time::Duration;
+
+use common::fault_proxy::{FaultProxy, Faults, Mode};
+use common::{ring_profile, Rig};
+use s3_store::{assert_delivered, s3_rig, scan, Moto, BUCKET, PREFIX, SECRET};
+
+/// A scan with its photos captured and none sent: the store was out of
+/// reach (every connection through the proxy cut) the whole scan.
+fn spooled(moto: &Moto, photos: u32, extra: &str) -> (Rig, FaultProxy, String, String) {
+    let cut_all = Faults {
+        cut: 1.0,
+        ..Faults::none()
+    };
+    let proxy = FaultProxy::start(moto.addr, Mode::Http, cut_all);
+    let rig = s3_rig(&proxy.url(), extra);
+    let profile = ring_profile(photos, 0);
+    let summary = scan(&rig, &profile);
+    assert_eq!(summary["captured"], photos, "{summary}");
+    assert_eq!(summary["uploaded"], 0, "{summary}");
+    let id = summary["scan"].as_str().expect("scan id").to_owned();
+    proxy.set(Faults::none());
+    (rig, proxy, id, profile)
+}
+
+#[test]
+fn a_scan_arrives_whole_each_photo_once_with_its_sha256_recorded() {
+    let Some(moto) = Moto::start() else { return };
+    let rig = s3_rig(&moto.url, "");
+    let profile = ring_profile(8, 0);
+    let summary = scan(&rig, &profile);
+    let id = common::assert_summary_complete(&summary, 8);
+    assert_delivered(&rig, &moto, &id, &profile);
+    rig.assert_retired(&id, "completed", 8);
+    let place = &rig.retired(&id).expect("retired")["destination"];
+    assert_eq!(place["kind"], "s3", "{place}");
+    assert_eq!(place["bucket"], BUCKET, "{place}");
+    assert_eq!(place["prefix"], PREFIX, "{place}");
+}
+
+#[test]
+fn a_raw_sized_photo_goes_up_in_parts_and_none_is_left_open() {
+    let Some(moto) = Moto::start() else { return };
+    // 12 MB photos over the 5 MB limit: three parts of at most 5 MB.
+    let rig = s3_rig(&moto.url, "[camera.sim]\nfile_size_kb = 12000\n");
+    let profile = ring_profile(2, 0);
+    let summary = scan(&rig, &profile);
+    let id = common::assert_summary_complete(&summary, 2);
+    assert_delivered(&rig, &moto, &id, &profile);
+    for key in moto.keys(&format!("{PREFIX}/{id}/")) {
+        let object = moto.object(&key);
+        let etag = object.header("etag").expect("an ETag").trim_matches('"');
+        // S3 marks an object put together from parts by "-<parts>".
+        let parts = key.ends_with(".jpg").then_some("-3");
+        assert_eq!(
+            etag.strip_suffix("-3").is_some(),
+            parts.is_some(),
+            "{key}: {etag}"
+        );
+    }
+}
+
+#[test]
+fn sigkill_at_random_instants_during_uploads_loses_doubles_and_leaves_open_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    // 6 MB photos go up in two parts each, one part at a time per photo,
+    // 20 ms late each way: a pass takes long enough for the kills to land
+    // in the middle of uploads.
+    let (rig, proxy, id, profile) = spooled(&moto, 10, "[camera.sim]\nfile_size_kb = 6000\n");
+    proxy.set(Faults::none().with_latency(Duration::from_millis(20)));
+    let mut instants = common::Instants::new();
+    let mut arrived = Vec::new();
+    for round in 0..12 {
+        let running = rig.spawn(&["uploads", "retry"]);
+        let within = if round == 0 { 400 } else { 1200 };
+        std::thread::sleep(instants.up_to(Duration::from_millis(within)));
+        running.kill();
+        let keys = moto.keys(&format!("{PREFIX}/{id}/"));
+        arrived.push(keys.iter().filter(|k| k.ends_with(".jpg")).count());
+    }
+    eprintln!("photos in the bucket after each kill: {arrived:?}");
+    assert!(
+        arrived[0] < 10,
+        "the first kill came after every upload: {arrived:?}"
+    );
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
+fn a_fifth_of_requests_failing_loses_and_doubles_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    let faults = Faults::at(
+        common::unix_ms(),
+        0.2,
+        Mode::Http,
+        Duration::from_millis(2500),
+    );
+    let proxy = FaultProxy::start(moto.addr, Mode::Http, faults);
+    let rig = s3_rig(&proxy.url(), "[camera.sim]\nfile_size_kb = 300\n");
+    let profile = ring_profile(16, 0);
+    let summary = scan(&rig, &profile);
+    let id = summary["scan"].as_str().expect("scan id").to_owned();
+    // Whatever gave up (a photo, a pose prior, hence the manifest) waits
+    // in the spool; the next pass sends it.
+    if !rig.is_retired(&id) {
+        proxy.set(Faults::none());
+        rig.run(&["uploads", "retry"]).expect_code(0);
+    }
+    let tally = proxy.tally();
+    eprintln!("{tally:?}");
+    assert!(tally.cuts + tally.stalls + tally.errors >= 3, "{tally:?}");
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
+fn an_object_already_there_with_other_bytes_is_refused_naming_both_checksums() {
+    let Some(moto) = Moto::start() else { return };
+    let (rig, _proxy, id, profile) = spooled(&moto, 4, "");
+    let names = common::plan("s3", &common::rings_of(&profile));
+    let taken = &names[1].name;
+    let key = format!("{PREFIX}/{id}/{taken}");
+    moto.put(&key, "somebody else's photo");
+    let theirs = common::sha256(b"somebody else's photo");
+    let ours = common::sha256(&std::fs::read(rig.spooled(&id).join(taken)).expect("spooled"));
+    let out = rig.run(&["uploads", "retry"]);
+    let told = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        told.contains(&theirs) && told.contains(&ours) && told.contains(&key),
+        "both checksums and the key are named:\n{told}"
+    );
+    assert_eq!(
+        moto.object(&key).body,
+        b"somebody else's photo",
+        "never replaced"
+    );
+    let others = moto.keys(&format!("{PREFIX}/{id}/"));
+    assert!(
+        names
+            .iter()
+            .filter(|p| &p.name != taken)
+            .all(|p| others.contains(&format!("{PREFIX}/{id}/{}", p.name))),
+        "the other photos arrived: {others:?}"
+    );
+    let waiting = rig.run(&["uploads"]);
+    assert!(
+        waiting.stdout.contains(taken.as_str()),
+        "{}",
+        waiting.stdout
+    );
+    assert!(!told.contains(SECRET) && !waiting.stdout.contains(SECRET));
+}
