@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::fault_proxy::{FaultProxy, Faults, Mode};
 use common::{ring_profile, Rig};
-use s3_store::{assert_delivered, s3_rig, scan, Moto, BUCKET, PREFIX, SECRET};
+use s3_store::{assert_delivered, key_file, s3_rig, scan, Moto, BUCKET, PREFIX, SECRET};
 
 /// A scan with its photos captured and none sent: the store was out of
 /// reach (every connection through the proxy cut) the whole scan.
@@ -153,4 +153,151 @@ fn an_object_already_there_with_other_bytes_is_refused_naming_both_checksums() {
         waiting.stdout
     );
     assert!(!told.contains(SECRET) && !waiting.stdout.contains(SECRET));
+}
+
+#[test]
+fn refused_keys_a_missing_bucket_no_permission_dns_and_tls_are_told_in_words() {
+    let Some((moto, keys)) = Moto::with_keys() else {
+        return;
+    };
+    let (writer, secret) = &keys["writer"];
+    let (nobody, nobody_secret) = &keys["nobody"];
+    let rig = s3_rig(&moto.url, "");
+    key_file(&rig, writer, secret);
+    let out = rig.run(&["destination", "test", "s3"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("OK: reached; a test object was written, read back and deleted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        moto.keys_signed(writer, secret).is_empty(),
+        "the test object is gone"
+    );
+
+    let tls = format!("[destination.s3]\nendpoint = \"https://{}\"\n", moto.addr);
+    let cases = [
+        (
+            "AKIDNOSUCHKEY0000000",
+            SECRET,
+            "",
+            "does not know the access key id AKIDNOSUCHKEY0000000 (InvalidAccessKeyId)",
+        ),
+        (
+            writer.as_str(),
+            SECRET,
+            "",
+            "refused the secret of access key",
+        ),
+        (
+            nobody.as_str(),
+            nobody_secret.as_str(),
+            "",
+            "(AccessDenied)",
+        ),
+        (
+            writer,
+            secret,
+            "[destination.s3]\nbucket = \"no-such-bucket\"\n",
+            "there is no bucket no-such-bucket",
+        ),
+        (
+            writer,
+            secret,
+            "[destination.s3]\nendpoint = \"http://scanrig-test.invalid:9\"\n",
+            "does not resolve (DNS)",
+        ),
+        (writer, secret, &tls, "the TLS connection to https://"),
+    ];
+    for (id, key, extra, words) in cases {
+        let rig = s3_rig(&moto.url, extra);
+        key_file(&rig, id, key);
+        let out = rig.run(&["destination", "test"]);
+        out.expect_code(1);
+        assert!(
+            out.stdout.contains(words),
+            "{words}:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        for secret in [SECRET, secret.as_str(), nobody_secret.as_str()] {
+            assert!(
+                !out.stdout.contains(secret) && !out.stderr.contains(secret),
+                "a secret shown:\n{}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+    let out = rig.run(&["destination", "test", "drive"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("there is no destination `drive`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn photos_wait_in_the_spool_while_the_bucket_is_missing_and_go_once_it_is_made() {
+    let Some(moto) = Moto::without_bucket() else {
+        return;
+    };
+    let rig = s3_rig(&moto.url, "");
+    let profile = ring_profile(3, 0);
+    let summary = scan(&rig, &profile);
+    let counts = (&summary["captured"], &summary["uploaded"]);
+    assert_eq!(counts, (&3.into(), &0.into()), "{summary}");
+    let id = summary["scan"].as_str().expect("scan id").to_owned();
+    let out = rig.run(&["destination", "test"]);
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("there is no bucket studio-scans"),
+        "{}",
+        out.stdout
+    );
+    let waiting = rig.run(&["uploads"]);
+    let row = waiting
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .expect("the scan's row");
+    let numbers: Vec<&str> = row.split_whitespace().skip(2).take(4).collect();
+    assert_eq!(
+        numbers,
+        ["3", "3", "0", "3"],
+        "planned, captured, uploaded, waiting: {row}"
+    );
+    let told = format!(
+        "there is no bucket studio-scans at {} (NoSuchBucket)",
+        moto.url
+    );
+    assert!(waiting.stdout.contains(&told), "{}", waiting.stdout);
+    moto.make_bucket();
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
+fn the_daemon_starts_with_its_bucket_missing_and_says_what_is_wrong() {
+    let Some(moto) = Moto::start() else { return };
+    let rig = s3_rig(
+        &moto.url,
+        "[daemon]\nprofile = \"s3\"\n[destination.s3]\nbucket = \"no-such-bucket\"\n",
+    );
+    rig.profile("s3", &ring_profile(2, 0));
+    let mut daemon = rig.spawn(&["daemon"]);
+    daemon.wait_for_stderr("the destination cannot be reached", common::DEADLINE);
+    daemon.wait_for_stderr("ready; press Start", common::DEADLINE);
+    daemon.signal(libc::SIGTERM);
+    let out = daemon.wait(common::DEADLINE);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("there is no bucket no-such-bucket"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
 }

@@ -186,7 +186,16 @@ impl S3Destination {
         let got = match self.store.get_opts(key, head).await {
             Ok(got) => got,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(self.fail(&what, &e)),
+            Err(e) => {
+                // An answer to HEAD has no body, hence no error code: a
+                // GET of its first byte tells what is wrong.
+                let first = GetOptions {
+                    range: Some((0..1).into()),
+                    ..GetOptions::default()
+                };
+                let why = self.store.get_opts(key, first).await.err().unwrap_or(e);
+                return Err(self.fail(&what, &why));
+            }
         };
         let meta = |k: &'static str| {
             got.attributes

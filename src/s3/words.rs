@@ -49,6 +49,7 @@ impl Problem {
         } else if lower.contains("certificate")
             || lower.contains("tls")
             || lower.contains("handshake")
+            || lower.contains("corrupt message")
         {
             Problem::Tls
         } else if lower.contains("connection refused") {

@@ -19,6 +19,9 @@ use serde_json::Value;
 use crate::common::http::{request, Reply};
 use crate::common::{self, plan, rings_of, Rig};
 
+/// Access keys moto knows, by user: (id, secret).
+pub type Keys = std::collections::BTreeMap<String, (String, String)>;
+
 /// The bucket the tests write to.
 pub const BUCKET: &str = "studio-scans";
 /// The folder in it.
@@ -70,22 +73,55 @@ impl Moto {
     /// moto on a free loopback port with the bucket [`BUCKET`]; `None`
     /// (the test skips) where moto is not installed.
     pub fn start() -> Option<Moto> {
+        let moto = Moto::without_bucket()?;
+        moto.make_bucket();
+        Some(moto)
+    }
+
+    /// moto on a free loopback port with no bucket yet.
+    pub fn without_bucket() -> Option<Moto> {
+        Moto::launch(&[]).map(|(moto, _)| moto)
+    }
+
+    /// Creates the bucket [`BUCKET`].
+    pub fn make_bucket(&self) {
+        let made = self.request("PUT", &format!("/{BUCKET}"), None);
+        assert_eq!(made.status, 200, "create the bucket: {made:?}");
+    }
+
+    /// moto checking signatures, with the bucket [`BUCKET`] and two access
+    /// keys it knows: `writer` (allowed everything) and `nobody` (allowed
+    /// nothing), each (id, secret).
+    pub fn with_keys() -> Option<(Moto, Keys)> {
+        let (moto, line) = Moto::launch(&["--auth", BUCKET])?;
+        let keys: Keys =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("moto said {line:?}"));
+        Some((moto, keys))
+    }
+
+    /// Starts moto with `args`; returns it and the line it printed after
+    /// its port, if `args` ask for one.
+    fn launch(args: &[&str]) -> Option<(Moto, String)> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3_store/moto_server.py");
         let mut child = Command::new(python()?)
             .arg(script)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start moto");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("moto's port");
+        out.read_line(&mut line).expect("moto's port");
         let port: u16 = line
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("moto said {line:?}"));
+        let mut more = String::new();
+        if !args.is_empty() {
+            out.read_line(&mut more).expect("moto's keys");
+        }
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let stdin = child.stdin.take().expect("stdin");
         let moto = Moto {
@@ -94,9 +130,7 @@ impl Moto {
             url: format!("http://{addr}"),
             addr,
         };
-        let made = moto.request("PUT", &format!("/{BUCKET}"), None);
-        assert_eq!(made.status, 200, "create the bucket: {made:?}");
-        Some(moto)
+        Some((moto, more))
     }
 
     /// A request to moto, with an Authorization header it does not check
@@ -159,6 +193,32 @@ impl Moto {
         assert_eq!(reply.status, 200, "put {key}: {reply:?}");
     }
 
+    /// The keys in the bucket, listed with a signed request as `id` with
+    /// `secret` (for moto checking signatures; through boto3).
+    pub fn keys_signed(&self, id: &str, secret: &str) -> Vec<String> {
+        let list = format!(
+            "import boto3\n\
+             s3 = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='{id}', aws_secret_access_key='{secret}')\n\
+             for page in s3.get_paginator('list_objects_v2').paginate(Bucket='{BUCKET}'):\n    [print(o['Key']) for o in page.get('Contents', [])]\n",
+            self.url
+        );
+        let out = Command::new(python().expect("moto's Python"))
+            .args(["-c", &list])
+            .output()
+            .expect("list with boto3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut keys: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// The multipart uploads open in the bucket (ListMultipartUploads).
     pub fn open_uploads(&self) -> Vec<String> {
         let reply = self.request("GET", &format!("/{BUCKET}?uploads"), None);
@@ -194,7 +254,8 @@ fn encode_key(key: &str) -> String {
     key.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
-/// Writes the access key file (mode 0600); returns its path.
+/// Writes the access key file (mode 0600) the rig's configuration names;
+/// returns its path.
 pub fn key_file(rig: &Rig, key_id: &str, secret: &str) -> PathBuf {
     let path = rig.root().join("s3-keys.toml");
     std::fs::write(

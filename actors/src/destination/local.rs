@@ -250,6 +250,28 @@ mod tests {
     }
 
     #[test]
+    fn probe_writes_reads_back_and_removes_a_file_and_names_a_blocked_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("photos");
+        let dest = LocalDir::new(&root);
+        dest.probe(false).unwrap();
+        dest.probe(true).unwrap();
+        assert!(root.is_dir());
+        assert_eq!(
+            fs::read_dir(&root).unwrap().count(),
+            0,
+            "the test file is gone"
+        );
+
+        fs::remove_dir(&root).unwrap();
+        fs::write(&root, b"not a folder").unwrap();
+        let e = dest.probe(false).unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+        assert!(dest.probe(true).is_err());
+    }
+
+    #[test]
     fn upload_then_find_and_no_second_copy() {
         let spool = tempfile::tempdir().unwrap();
         let dest_dir = tempfile::tempdir().unwrap();
