@@ -65,6 +65,18 @@ fn a_raw_sized_photo_goes_up_in_parts_and_none_is_left_open() {
 }
 
 #[test]
+fn an_upload_left_open_by_a_run_killed_before_it_kept_the_id_is_aborted() {
+    let Some(moto) = Moto::start() else { return };
+    let (rig, _proxy, id, profile) = spooled(&moto, 2, "[camera.sim]\nfile_size_kb = 6000\n");
+    for planned in common::plan("s3", &common::rings_of(&profile)) {
+        moto.leave_upload_open(&format!("{PREFIX}/{id}/{}", planned.name));
+    }
+    assert_eq!(moto.open_uploads().len(), 2);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
 fn sigkill_at_random_instants_during_uploads_loses_doubles_and_leaves_open_nothing() {
     let Some(moto) = Moto::start() else { return };
     // 6 MB photos go up in two parts each, one part at a time per photo,

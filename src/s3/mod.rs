@@ -23,6 +23,7 @@
 //! by the destination, never on an actix arbiter.
 
 mod kept;
+mod orphans;
 mod words;
 
 use std::future::Future;
@@ -66,6 +67,9 @@ pub struct S3Options {
 pub struct S3Destination {
     runtime: Option<tokio::runtime::Runtime>,
     store: AmazonS3,
+    /// For the one request `object_store` does not make (listing the
+    /// uploads open under a key).
+    http: reqwest::Client,
     settings: S3Settings,
     prefix: String,
     key_id: String,
@@ -122,6 +126,10 @@ impl S3Destination {
             builder = builder.with_endpoint(s.endpoint.trim_end_matches('/'));
         }
         let store = builder.build()?;
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .build()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("s3-io")
@@ -130,6 +138,7 @@ impl S3Destination {
         Ok(S3Destination {
             runtime: Some(runtime),
             store,
+            http,
             prefix: s.prefix(),
             key_id: opts.credentials.access_key_id.clone(),
             settings: opts.settings,
@@ -339,6 +348,8 @@ impl S3Destination {
         if let Some(id) = self.same(upload, key).await? {
             return Ok(id);
         }
+        // One a run was killed before keeping its id.
+        self.abort_open(key).await?;
         let name = format!("{}/{}", upload.scan.as_str(), upload.name);
         let opts = PutMultipartOptions {
             attributes: Self::attributes(&name, &upload.sha256),

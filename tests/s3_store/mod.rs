@@ -219,6 +219,14 @@ impl Moto {
         keys
     }
 
+    /// Starts a multipart upload under `key` and leaves it open, as a run
+    /// killed before keeping its id does.
+    pub fn leave_upload_open(&self, key: &str) {
+        let path = format!("/{BUCKET}/{}?uploads", encode_key(key));
+        let reply = self.request("POST", &path, None);
+        assert_eq!(reply.status, 200, "create an upload under {key}: {reply:?}");
+    }
+
     /// The multipart uploads open in the bucket (ListMultipartUploads).
     pub fn open_uploads(&self) -> Vec<String> {
         let reply = self.request("GET", &format!("/{BUCKET}?uploads"), None);
