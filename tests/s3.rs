@@ -313,3 +313,60 @@ fn the_daemon_starts_with_its_bucket_missing_and_says_what_is_wrong() {
     );
     assert!(!out.stderr.contains(SECRET), "{}", out.stderr);
 }
+
+/// `scanrig uploads retry` sending `photos` spooled photos of `size_kb`
+/// KiB with `workers` workers through the proxy, 20 ms late each way, with
+/// the shipped part sizes (parts of 8 MiB above 16 MiB): photos per
+/// second over the whole run (start-up, lookups, the manifest included),
+/// and its peak RSS in KiB as GNU time reports it.
+fn upload_run(moto: &Moto, photos: u32, size_kb: u32, workers: u32) -> (f64, u64) {
+    let extra = format!(
+        "[camera.sim]\nfile_size_kb = {size_kb}\n[destination.s3]\nmultipart_above_mb = 16\npart_mb = 8\ntimeout_s = 60\n"
+    );
+    let (rig, proxy, id, profile) = spooled(moto, photos, &extra);
+    proxy.set(Faults::none().with_latency(Duration::from_millis(20)));
+    let mut cmd = rig.command(&["uploads", "retry"]);
+    cmd.env("SCANRIG_UPLOAD__WORKERS", workers.to_string());
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "maxrss_kib=%M", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
+        .current_dir(rig.root())
+        .stdin(std::process::Stdio::null());
+    let started = std::time::Instant::now();
+    let out = timed.output().expect("GNU time (apt install time)");
+    let rate = f64::from(photos) / started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "uploads retry failed: {stderr}");
+    assert_delivered(&rig, moto, &id, &profile);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss from GNU time: {stderr}"));
+    (rate, rss)
+}
+
+#[test]
+#[ignore = "benchmark: cargo test --test s3 -- --ignored --nocapture"]
+fn bench_s3_uploads() {
+    let Some(moto) = Moto::start() else { return };
+    for (what, photos, size_kb) in [("6 MB JPEGs", 12, 6 * 1024), ("40 MB RAWs", 6, 40 * 1024)] {
+        let (one, rss_one) = upload_run(&moto, photos, size_kb, 1);
+        let (four, rss_four) = upload_run(&moto, photos, size_kb, 4);
+        println!(
+            "{what}, 20 ms each way: 1 worker {one:.2} photos/s (peak RSS {:.1} MB), 4 workers {four:.2} photos/s (peak RSS {:.1} MB), speed-up {:.2}x",
+            rss_one as f64 / 1024.0,
+            rss_four as f64 / 1024.0,
+            four / one
+        );
+    }
+}
