@@ -9,14 +9,15 @@ use common::fault_proxy::{FaultProxy, Faults, Mode};
 use common::{ring_profile, Rig};
 use s3_store::{assert_delivered, key_file, s3_rig, scan, Moto, BUCKET, PREFIX, SECRET};
 
-/// A scan with its photos captured and none sent: the store was out of
-/// reach (every connection through the proxy cut) the whole scan.
+/// A scan with its photos captured and none sent: the store answered
+/// nothing but 500 and 503 (the proxy's own, no request passed on) the
+/// whole scan.
 fn spooled(moto: &Moto, photos: u32, extra: &str) -> (Rig, FaultProxy, String, String) {
-    let cut_all = Faults {
-        cut: 1.0,
+    let failing = Faults {
+        error: 1.0,
         ..Faults::none()
     };
-    let proxy = FaultProxy::start(moto.addr, Mode::Http, cut_all);
+    let proxy = FaultProxy::start(moto.addr, Mode::Http, failing);
     let rig = s3_rig(&proxy.url(), extra);
     let profile = ring_profile(photos, 0);
     let summary = scan(&rig, &profile);
