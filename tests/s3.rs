@@ -132,6 +132,25 @@ fn a_fifth_of_requests_failing_loses_and_doubles_nothing() {
 }
 
 #[test]
+fn a_store_refusing_conditional_creates_gets_a_look_before_each_photo() {
+    let Some(moto) = Moto::start() else { return };
+    let refusing = Faults {
+        refuse_header: Some(("if-none-match", 501)),
+        ..Faults::none()
+    };
+    let proxy = FaultProxy::start(moto.addr, Mode::Http, refusing);
+    let rig = s3_rig(&proxy.url(), "");
+    let profile = ring_profile(4, 0);
+    let summary = scan(&rig, &profile);
+    let id = summary["scan"].as_str().expect("scan id").to_owned();
+    if !rig.is_retired(&id) {
+        rig.run(&["uploads", "retry"]).expect_code(0);
+    }
+    assert!(proxy.tally().refused >= 1, "{:?}", proxy.tally());
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
 fn an_object_already_there_with_other_bytes_is_refused_naming_both_checksums() {
     let Some(moto) = Moto::start() else { return };
     let (rig, _proxy, id, profile) = spooled(&moto, 4, "");
