@@ -274,6 +274,29 @@ fn refused_keys_a_missing_bucket_no_permission_dns_and_tls_are_told_in_words() {
 }
 
 #[test]
+fn a_manifest_key_holding_an_object_scanrig_did_not_write_is_left_alone() {
+    let Some(moto) = Moto::start() else { return };
+    let (rig, _proxy, id, profile) = spooled(&moto, 3, "");
+    let key = format!("{PREFIX}/{id}/manifest.json");
+    moto.put(&key, "{\"someone\": \"else\"}");
+    let out = rig.run(&["uploads", "retry"]);
+    let told = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        told.contains(&format!("{key} holds an object scanrig did not write")),
+        "{told}"
+    );
+    assert_eq!(moto.object(&key).body, b"{\"someone\": \"else\"}");
+    assert!(!rig.is_retired(&id), "the scan waits for its manifest");
+    let photos = moto.keys(&format!("{PREFIX}/{id}/"));
+    let jpegs = photos.iter().filter(|k| k.ends_with(".jpg")).count();
+    assert_eq!(jpegs, 3, "the photos arrived: {photos:?}");
+    // Moved away, the manifest goes.
+    moto.request("DELETE", &format!("/{BUCKET}/{key}"), None);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&rig, &moto, &id, &profile);
+}
+
+#[test]
 fn photos_wait_in_the_spool_while_the_bucket_is_missing_and_go_once_it_is_made() {
     let Some(moto) = Moto::without_bucket() else {
         return;
