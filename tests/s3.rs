@@ -107,6 +107,21 @@ fn sigkill_at_random_instants_during_uploads_loses_doubles_and_leaves_open_nothi
 
 #[test]
 fn a_fifth_of_requests_failing_loses_and_doubles_nothing() {
+    // 300 KB photos, each in one request.
+    through_a_failing_network(16, 300);
+}
+
+#[test]
+fn a_fifth_of_requests_failing_loses_and_doubles_no_photo_sent_in_parts() {
+    // 6 MB photos, each in two parts.
+    through_a_failing_network(4, 6000);
+}
+
+/// A scan of `photos` photos of `size_kb` KiB through the proxy failing a
+/// fifth of the requests (cut, stalled past the client's timeout, or
+/// answered 500/503), then, for what gave up, a pass without faults:
+/// every photo once, intact, no upload left open.
+fn through_a_failing_network(photos: u32, size_kb: u32) {
     let Some(moto) = Moto::start() else { return };
     let faults = Faults::at(
         common::unix_ms(),
@@ -115,8 +130,11 @@ fn a_fifth_of_requests_failing_loses_and_doubles_nothing() {
         Duration::from_millis(2500),
     );
     let proxy = FaultProxy::start(moto.addr, Mode::Http, faults);
-    let rig = s3_rig(&proxy.url(), "[camera.sim]\nfile_size_kb = 300\n");
-    let profile = ring_profile(16, 0);
+    let rig = s3_rig(
+        &proxy.url(),
+        &format!("[camera.sim]\nfile_size_kb = {size_kb}\n"),
+    );
+    let profile = ring_profile(photos, 0);
     let summary = scan(&rig, &profile);
     let id = summary["scan"].as_str().expect("scan id").to_owned();
     // Whatever gave up (a photo, a pose prior, hence the manifest) waits

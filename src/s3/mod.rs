@@ -340,15 +340,17 @@ impl S3Destination {
         let kept = KeptUpload::of(upload);
         let what = format!("send {} to {} in parts", upload.name, self.url(key));
         if let Some(id) = kept.load() {
-            // A run before this one was sending it: its upload is aborted
-            // (unless it was completed), then the object is looked for.
+            // A run or a try before this one was sending it: its upload is
+            // aborted (unless it was completed), then the object looked for.
             self.abort(key, &id).await?;
             kept.forget();
         }
-        if let Some(id) = self.same(upload, key).await? {
-            return Ok(id);
+        if let Some(found) = self.same(upload, key).await? {
+            self.abort_open(key).await?;
+            return Ok(found);
         }
-        // One a run was killed before keeping its id.
+        // Uploads open under the key: one a run was killed before keeping
+        // its id, one whose creation's answer was lost.
         self.abort_open(key).await?;
         let name = format!("{}/{}", upload.scan.as_str(), upload.name);
         let opts = PutMultipartOptions {
@@ -361,6 +363,7 @@ impl S3Destination {
             .await
             .map_err(|e| self.fail(&what, &e))?;
         if let Err(e) = kept.save(&id) {
+            // Aborted now, or found open by the next try.
             let _ = self.abort(key, &id).await;
             return Err(DestinationError::Transient(format!(
                 "cannot keep the id of {}'s upload in {}: {e}",
@@ -368,20 +371,18 @@ impl S3Destination {
                 kept.path().display()
             )));
         }
-        let sent = self.send_parts(upload, key, &id).await;
-        let outcome = match sent {
-            Ok(parts) => self.store.complete_multipart(key, &id, parts).await,
+        let parts = match self.send_parts(upload, key, &id).await {
+            Ok(parts) => parts,
             Err(e) => {
-                let _ = self.abort(key, &id).await;
-                kept.forget();
+                // Aborted now, or by the next try, which finds its id kept.
+                if self.abort(key, &id).await.is_ok() {
+                    kept.forget();
+                }
                 return Err(e);
             }
         };
-        match outcome {
-            Ok(_) => {
-                kept.forget();
-                Ok(key.to_string())
-            }
+        let found = match self.store.complete_multipart(key, &id, parts).await {
+            Ok(_) => Some(key.to_string()),
             // An earlier completion whose answer was lost (the upload is
             // gone: 404), or a conditional one refused (412): look.
             Err(
@@ -391,17 +392,25 @@ impl S3Destination {
             ) => {
                 let found = self.same(upload, key).await?;
                 self.abort(key, &id).await?;
-                kept.forget();
-                found.ok_or_else(|| {
-                    DestinationError::Transient(format!(
-                        "S3: the upload of {} was lost before it was completed; it will be sent again",
-                        upload.name
-                    ))
-                })
+                found
             }
             // Left for the next try, which aborts it first.
-            Err(e) => Err(self.fail(&what, &e)),
-        }
+            Err(e) => return Err(self.fail(&what, &e)),
+        };
+        // One made meanwhile by a creation whose answer was lost.
+        self.abort_open(key).await?;
+        kept.forget();
+        found.ok_or_else(|| {
+            DestinationError::Transient(format!(
+                "S3: the upload of {} was lost before it was completed; it will be sent again",
+                upload.name
+            ))
+        })
+    }
+
+    /// Whether `upload` goes up in parts.
+    fn in_parts(&self, upload: &Upload) -> bool {
+        upload.size > self.settings.multipart_above_mb * 1024 * 1024
     }
 
     /// Reads and sends the parts of `upload`, one at a time; checks the
@@ -565,11 +574,14 @@ impl Destination for S3Destination {
         let key = self.key_in(&upload.scan, &upload.name);
         self.block_on(async {
             let found = self.same(upload, &key).await?;
-            let kept = KeptUpload::of(upload);
-            if let (Some(_), Some(id)) = (&found, kept.load()) {
-                // Completed before a crash: its upload is done.
-                self.abort(&key, &id).await?;
-                kept.forget();
+            if found.is_some() && self.in_parts(upload) {
+                // Completed before a crash: no upload of it stays open.
+                let kept = KeptUpload::of(upload);
+                if let Some(id) = kept.load() {
+                    self.abort(&key, &id).await?;
+                    kept.forget();
+                }
+                self.abort_open(&key).await?;
             }
             Ok(found)
         })
@@ -577,9 +589,8 @@ impl Destination for S3Destination {
 
     fn upload(&self, upload: &Upload) -> Result<String> {
         let key = self.key_in(&upload.scan, &upload.name);
-        let parts = upload.size > self.settings.multipart_above_mb * 1024 * 1024;
         self.block_on(async {
-            if parts {
+            if self.in_parts(upload) {
                 self.put_parts(upload, &key).await
             } else {
                 self.put_once(upload, &key).await
