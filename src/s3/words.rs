@@ -100,7 +100,7 @@ pub(super) fn failure(what: &str, to: &Target, e: &object_store::Error) -> Desti
             "there is no bucket {bucket} at {store} (NoSuchBucket); create it, or correct destination.s3.bucket (and region, endpoint)"
         )),
         Problem::Denied => permanent(format!(
-            "access key {} may not do this in bucket {bucket} (AccessDenied); give it s3:PutObject, s3:GetObject, s3:DeleteObject and s3:AbortMultipartUpload on the bucket's prefix",
+            "access key {} may not do this in bucket {bucket} (AccessDenied); give it s3:PutObject, s3:GetObject, s3:DeleteObject, s3:AbortMultipartUpload on the prefix and s3:ListBucket, s3:ListBucketMultipartUploads on the bucket (without s3:ListBucket a key that is not there is refused too)",
             to.key_id
         )),
         Problem::ClockSkew => DestinationError::Transient(format!(
