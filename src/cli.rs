@@ -12,6 +12,7 @@ use crate::bench::{self, BenchArgs};
 use crate::camera::{self, CameraCommand};
 use crate::cmd::buttons::ButtonsCommand;
 use crate::cmd::check::CheckArgs;
+use crate::cmd::destination::DestinationCommand;
 use crate::cmd::resume::ResumeArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::uploads::UploadsCommand;
@@ -70,6 +71,9 @@ enum Command {
     /// Authorise Google Drive uploads, or show who is authorised.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Test the destination: write, read back and delete a small object.
+    #[command(subcommand)]
+    Destination(DestinationCommand),
     /// The daemon's web page: its access token and address.
     #[command(subcommand)]
     Web(WebCommand),
@@ -152,6 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Scans { json } => cmd::scans::run(&settings, json),
         Command::Uploads { command } => cmd::uploads::run(&settings, command, log),
         Command::Auth(command) => done(drive::command::run(&settings, command, &log)),
+        Command::Destination(command) => cmd::destination::run(&settings, command, &log),
         Command::Web(command) => cmd::web::run(&settings, command),
         Command::Motor(command) => cmd::motor::run(&settings, command),
         Command::Buttons(command) => cmd::buttons::run(&settings, command),

@@ -7,11 +7,13 @@
 //! actor system answers.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 use scanrig_actors::buttons::Pressed;
 use scanrig_actors::clock::unix_millis_now;
+use scanrig_actors::destination::Destination;
 use scanrig_actors::model::Outcome;
 use scanrig_actors::sequence::PauseReason;
 use scanrig_actors::supervisor::{Ping, Progress, StartScan, Supervisor};
@@ -30,6 +32,7 @@ use crate::settings::Settings;
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None, &log)?;
     let _lock = SpoolLock::take(&rig.spool)?;
+    check_destination(rig.destinations.default().clone(), &log);
     let state = SpoolState::recover(&rig, &log)?;
     let hooks =
         HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?.map(HookThread::start);
@@ -83,6 +86,23 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
         session.end();
         Ok(())
     })
+}
+
+/// Checks, on a thread of its own, that the destination can be reached
+/// (without writing) and logs what is wrong: the daemon starts anyway, and
+/// photos wait in the spool until the destination takes them.
+fn check_destination(destination: Arc<dyn Destination>, log: &Logger) {
+    let quiet = log.clone();
+    let checked = std::thread::Builder::new()
+        .name("destination-check".into())
+        .spawn(move || match destination.probe(false) {
+            Ok(()) => info!(quiet, "the destination answers"; "destination" => destination.describe()),
+            Err(e) => error!(quiet, "the destination cannot be reached; photos wait in the spool until it can (`scanrig destination test` checks it)";
+                "destination" => destination.describe(), "problem" => %e),
+        });
+    if let Err(e) = checked {
+        warn!(log, "cannot check the destination"; "error" => %e);
+    }
 }
 
 /// The daemon's part of the run: `STATUS=` kept up to date, Start acted

@@ -21,6 +21,8 @@
 //!   web API.
 //! - [`motor`]: `scanrig motor` (jog, home) and `scanrig buttons test`.
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
+//! - [`s3`]: an S3-compatible bucket as a destination (conditional
+//!   creates, multipart uploads kept in the spool).
 //! - [`remote`]: what a remote client may ask of the rig (start, pause,
 //!   resume, stop, home, a profile by name) and its status as JSON, shared
 //!   by the REST API and MQTT, with typed refusals each maps to its answers.
@@ -57,6 +59,7 @@ pub mod profile;
 pub mod remote;
 pub mod rig;
 pub mod runner;
+pub mod s3;
 pub mod scans;
 pub mod secret;
 pub mod session;

@@ -20,6 +20,7 @@ mod merge;
 mod moved;
 mod mqtt;
 mod quality;
+mod s3;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -30,6 +31,7 @@ pub use merge::{merge_problems, Merge};
 pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
+pub use s3::{s3_problems, S3Credentials, S3};
 #[cfg(test)]
 mod tests;
 
@@ -179,6 +181,8 @@ pub enum DestinationKind {
     Local,
     /// Google Drive, `[destination.drive]`.
     Drive,
+    /// An S3-compatible bucket, `[destination.s3]`.
+    S3,
 }
 
 /// `[destination]`: where every photo ends up, chosen by `kind`.
@@ -191,6 +195,8 @@ pub struct Destination {
     pub local: LocalDestination,
     /// Google Drive's settings.
     pub drive: Drive,
+    /// An S3-compatible bucket's settings.
+    pub s3: S3,
 }
 
 /// `[destination.local]`: a folder on this machine.

@@ -467,6 +467,10 @@ mod tests {
             }
         }
 
+        fn probe(&self, _: bool) -> Result<(), DestinationError> {
+            Ok(())
+        }
+
         fn put_file(&self, _: &ScanId, name: &str, _: &[u8]) -> Result<String, DestinationError> {
             Ok(name.into())
         }

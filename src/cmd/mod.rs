@@ -13,6 +13,8 @@
 //! - `camera`: [`crate::camera`] (`camera.rs`), called directly.
 //! - `scans`: [`scans`] (`cmd/scans.rs`), the spool's scans and its history.
 //! - `uploads`: [`uploads`] (`cmd/uploads.rs`), the waiting photos; `retry` sends them.
+//! - `destination test`: [`destination`] (`cmd/destination.rs`), the
+//!   destination written, read back and cleaned, what is wrong in words.
 //! - `auth`: [`crate::drive::command`] (`drive/command.rs`), called directly.
 //! - `web token`: [`web`] (`cmd/web.rs`), the web page's token and address.
 //! - `motor`: [`motor`] (`cmd/motor.rs`), [`crate::motor`] run, impossible moves as bad input.
@@ -29,6 +31,7 @@ pub mod buttons;
 pub mod check;
 pub mod check_config;
 pub mod daemon;
+pub mod destination;
 pub mod export;
 pub mod motor;
 pub mod profiles;

@@ -34,7 +34,7 @@ pub(super) struct Folders {
 
 impl DriveDestination {
     /// The parent folder's id, found or made once.
-    async fn parent(&self, folders: &mut Folders) -> Result<String> {
+    pub(super) async fn parent(&self, folders: &mut Folders) -> Result<String> {
         if let Some(id) = &folders.parent {
             return Ok(id.clone());
         }

@@ -42,6 +42,7 @@ pub mod auth;
 pub mod command;
 mod files;
 mod folders;
+mod probe;
 mod refresh;
 mod reserved;
 pub(crate) mod retry;
@@ -206,7 +207,11 @@ impl DriveDestination {
     /// Who the authorisation is for, asking Drive itself: a line for
     /// `scanrig auth status`.
     pub fn whoami(&self) -> Result<String> {
-        self.block_on(self.call("ask who is signed in", || async {
+        self.block_on(self.whoami_async())
+    }
+
+    async fn whoami_async(&self) -> Result<String> {
+        self.call("ask who is signed in", || async {
             recorded!(|rec| self
                 .hub
                 .about()
@@ -215,7 +220,8 @@ impl DriveDestination {
                 .add_scope(Scope::File)
                 .delegate(rec)
                 .doit())
-        }))
+        })
+        .await
         .map(|about| {
             let user = about.user.unwrap_or_default();
             format!(
@@ -516,6 +522,10 @@ impl Destination for DriveDestination {
 
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
         self.block_on(self.put_file_async(scan, name, bytes))
+    }
+
+    fn probe(&self, write: bool) -> Result<()> {
+        self.block_on(self.probe_async(write))
     }
 
     /// Several at a time (each a request or two of its own).

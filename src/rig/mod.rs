@@ -26,8 +26,10 @@ use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 use slog::Logger;
 
 use crate::drive::{DriveDestination, DriveOptions};
+use crate::s3::{S3Destination, S3Options};
 use crate::settings::{
     self, ButtonsBackend, CameraBackend, DestinationKind, Settings, TiltBackend, TurntableBackend,
+    S3 as S3Settings,
 };
 
 /// Builds the rig. `dest` overrides the configured destination folder.
@@ -250,6 +252,7 @@ pub fn destination(
     Ok(match settings.destination.kind {
         DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
         DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
+        DestinationKind::S3 => Arc::new(s3_destination(&settings.destination.s3)?),
     })
 }
 
@@ -268,6 +271,33 @@ pub fn opener(settings: &Settings, log: &Logger) -> Opener {
                 .map(|d| Arc::new(d) as Arc<dyn Destination>)
                 .map_err(|e| format!("{e:#}"))
         }
+        Place::S3 {
+            endpoint,
+            bucket,
+            prefix,
+        } => {
+            let s3 = S3Settings {
+                endpoint: endpoint.clone(),
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                ..settings.destination.s3.clone()
+            };
+            s3_destination(&s3)
+                .map(|d| Arc::new(d) as Arc<dyn Destination>)
+                .map_err(|e| format!("{e:#}"))
+        }
+    })
+}
+
+/// The S3 bucket of `[destination.s3]` (or of a journaled scan's place),
+/// with the configured access key.
+pub fn s3_destination(s3: &S3Settings) -> anyhow::Result<S3Destination> {
+    let credentials = s3
+        .credentials()
+        .map_err(|e| anyhow::anyhow!("destination.s3: {e}"))?;
+    S3Destination::new(S3Options {
+        settings: s3.clone(),
+        credentials,
     })
 }
 

@@ -899,6 +899,10 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in drive_problems(&s.destination.drive, drive_used) {
         c.fail(key, reason);
     }
+    let s3_used = s.destination.kind == DestinationKind::S3;
+    for (key, reason) in super::s3_problems(&s.destination.s3, s3_used) {
+        c.fail(key, reason);
+    }
     for (key, reason) in super::mqtt_problems(&s.mqtt) {
         c.fail(key, reason);
     }

@@ -176,7 +176,7 @@ const BROKEN: &[Case] = &[
     (Some("[turntable]\nbackend = \"servo\"\n"), &[], "file", "turntable.backend", &["unknown value `servo`; expected sim or stepper"]),
     (Some("[tilt]\nmove = \"both\"\n"), &[], "file", "tilt.move", &["unknown value `both`; expected together or one_after_the_other"]),
     (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
-    (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected local or drive"]),
+    (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected one of local, drive, s3"]),
     (Some("[destination]\ndir = \"x\"\n"), &[], "file", "destination.dir", &["unknown key", "kind"]),
     (Some("[destination.drive]\nchunk_kb = 1000\n"), &[], "file", "destination.drive.chunk_kb", &["multiple of 256", "found 1000"]),
     (Some("[destination.drive]\nretry_initial_ms = 10\nretry_max_ms = 5\n"), &[], "file", "destination.drive.retry_max_ms", &["at least destination.drive.retry_initial_ms (10)"]),

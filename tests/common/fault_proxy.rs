@@ -49,6 +49,10 @@ pub struct Faults {
     pub latency: Duration,
     /// In raw TCP mode, a cut comes within this many bytes from the client.
     pub cut_within: u64,
+    /// HTTP requests carrying this header (its name, lower-case) are
+    /// answered this status by the proxy, as a server that does not
+    /// implement what the header asks for (`("if-none-match", 501)`).
+    pub refuse_header: Option<(&'static str, u16)>,
 }
 
 impl Faults {
@@ -62,6 +66,7 @@ impl Faults {
             stall_for: Duration::from_secs(1),
             latency: Duration::ZERO,
             cut_within: 256 * 1024,
+            refuse_header: None,
         }
     }
 
@@ -105,6 +110,8 @@ pub struct Tally {
     pub stalls: u64,
     /// 500/503 answers of its own.
     pub errors: u64,
+    /// Requests refused for a header they carry.
+    pub refused: u64,
 }
 
 /// The proxy; it stops when dropped.
@@ -126,6 +133,7 @@ struct Shared {
     cuts_after_request: AtomicU64,
     stalls: AtomicU64,
     errors: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// What one connection (raw TCP) or request (HTTP) gets.
@@ -156,6 +164,7 @@ impl FaultProxy {
             cuts_after_request: AtomicU64::new(0),
             stalls: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         });
         eprintln!("fault proxy {addr} → {target} ({mode:?}): {faults:?}");
         let s = shared.clone();
@@ -197,6 +206,7 @@ impl FaultProxy {
             cuts_after_request: n(&s.cuts_after_request),
             stalls: n(&s.stalls),
             errors: n(&s.errors),
+            refused: n(&s.refused),
         }
     }
 }
@@ -258,6 +268,14 @@ impl Shared {
                     return Ok(());
                 };
                 self.requests.fetch_add(1, Ordering::SeqCst);
+                let refuse = self.faults.lock().unwrap().refuse_header;
+                if let Some((name, status)) = refuse {
+                    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                    if text.contains(&format!("\r\n{name}:")) {
+                        self.refused.fetch_add(1, Ordering::SeqCst);
+                        return answer(client, status, body);
+                    }
+                }
                 let fate = self.fate(Some((head.len() as u64, body)));
                 (head, body, fate)
             }
@@ -346,16 +364,16 @@ fn read_head(client: &mut TcpStream) -> io::Result<Option<(Vec<u8>, Option<u64>)
     Ok(Some((head, body)))
 }
 
-/// Answers `status` itself, after reading the request's body (if its length
+/// Answers `status` itself (500, 501 or 503), after reading the request's body (if its length
 /// is known), and closes the connection.
 fn answer(mut client: TcpStream, status: u16, body: Option<u64>) -> io::Result<()> {
     if let Some(n) = body {
         io::copy(&mut (&client).take(n), &mut io::sink())?;
     }
-    let reason = if status == 503 {
-        "Service Unavailable"
-    } else {
-        "Internal Server Error"
+    let reason = match status {
+        503 => "Service Unavailable",
+        501 => "Not Implemented",
+        _ => "Internal Server Error",
     };
     let text = format!("{status} {reason}, made by the fault proxy\n");
     write!(

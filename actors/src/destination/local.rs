@@ -109,6 +109,44 @@ impl Destination for LocalDir {
         Ok(target.display().to_string())
     }
 
+    /// The folder exists (or can be made); with `write`, a small file is
+    /// written durably in it, read back and removed.
+    fn probe(&self, write: bool) -> Result<()> {
+        if !write {
+            return match fs::metadata(&self.root) {
+                Ok(m) if m.is_dir() => Ok(()),
+                Ok(_) => Err(DestinationError::Permanent(format!(
+                    "{} is not a folder; remove what is there or choose another destination folder",
+                    self.root.display()
+                ))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io_error(&self.root, e)),
+            };
+        }
+        fs::create_dir_all(&self.root).map_err(|e| io_error(&self.root, e))?;
+        let target = self
+            .root
+            .join(format!("{}-{}", super::PROBE, std::process::id()));
+        let body = format!("scanrig destination test {}\n", target.display());
+        let mut out = DurableFile::create(&target).map_err(|e| io_error(&target, e))?;
+        out.write_all(body.as_bytes())
+            .map_err(|e| io_error(&target, e))?;
+        out.commit().map_err(|e| io_error(&target, e))?;
+        let read = fs::read(&target);
+        let removed = fs::remove_file(&target);
+        match read {
+            Ok(read) if read == body.as_bytes() => {}
+            Ok(_) => {
+                return Err(DestinationError::Permanent(format!(
+                    "{} read back differs from what was written; check the disk",
+                    target.display()
+                )))
+            }
+            Err(e) => return Err(io_error(&target, e)),
+        }
+        removed.map_err(|e| io_error(&target, e))
+    }
+
     /// Many small files made durable together: each written to its temp
     /// name and flushed, then all renamed into place and each folder
     /// synced once (not once per file). After a crash each is whole under
@@ -209,6 +247,28 @@ mod tests {
             sha256: d.sha256,
             size: d.size,
         }
+    }
+
+    #[test]
+    fn probe_writes_reads_back_and_removes_a_file_and_names_a_blocked_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("photos");
+        let dest = LocalDir::new(&root);
+        dest.probe(false).unwrap();
+        dest.probe(true).unwrap();
+        assert!(root.is_dir());
+        assert_eq!(
+            fs::read_dir(&root).unwrap().count(),
+            0,
+            "the test file is gone"
+        );
+
+        fs::remove_dir(&root).unwrap();
+        fs::write(&root, b"not a folder").unwrap();
+        let e = dest.probe(false).unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+        assert!(dest.probe(true).is_err());
     }
 
     #[test]

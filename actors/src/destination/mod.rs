@@ -200,7 +200,16 @@ pub trait Destination: Send + Sync {
             .map(|(name, bytes)| self.put_file(scan, name, bytes))
             .collect()
     }
+
+    /// Checks the destination can be reached and, with `write`, written:
+    /// writes, reads back and deletes a small object. The error says in
+    /// words what is wrong.
+    fn probe(&self, write: bool) -> Result<()>;
 }
+
+/// The name of the small object [`Destination::probe`] writes, reads back
+/// and deletes.
+pub const PROBE: &str = ".scanrig-probe";
 
 /// The name of a scan's manifest in its folder.
 pub const MANIFEST: &str = "manifest.json";

@@ -59,6 +59,10 @@ impl Destination for SimRemote {
         self.inner.put_file(scan, name, bytes)
     }
 
+    fn probe(&self, write: bool) -> Result<()> {
+        self.inner.probe(write)
+    }
+
     fn put_files(&self, scan: &ScanId, files: &[(String, Vec<u8>)]) -> Vec<Result<String>> {
         self.inner.put_files(scan, files)
     }

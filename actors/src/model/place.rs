@@ -23,6 +23,16 @@ pub enum Place {
         /// The parent folder's path from My Drive, if given by path.
         folder: Option<String>,
     },
+    /// A folder in an S3-compatible bucket (no credentials: they come
+    /// from the configuration).
+    S3 {
+        /// The store's URL; empty: AWS.
+        endpoint: String,
+        /// The bucket.
+        bucket: String,
+        /// The folder in the bucket the scan's own folder goes in.
+        prefix: String,
+    },
 }
 
 impl fmt::Display for Place {
@@ -35,6 +45,17 @@ impl fmt::Display for Place {
             } => write!(f, "Google Drive folder id {id}"),
             Place::Drive { folder, .. } => {
                 write!(f, "Google Drive folder {}", folder.as_deref().unwrap_or(""))
+            }
+            Place::S3 {
+                endpoint,
+                bucket,
+                prefix,
+            } => {
+                write!(f, "s3://{bucket}/{prefix}")?;
+                if !endpoint.is_empty() {
+                    write!(f, " at {endpoint}")?;
+                }
+                Ok(())
             }
         }
     }
