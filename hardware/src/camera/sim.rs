@@ -16,6 +16,7 @@ use super::{
 };
 use crate::axis::Shake;
 use crate::fsutil::{DurableFile, FileDigest};
+use crate::light::Lighting;
 use crate::recent::Recent;
 use crate::Degrees;
 
@@ -114,6 +115,9 @@ pub struct SimCameraConfig {
     pub shake: Shake,
     /// The objects slipping on the table after some shot.
     pub slip: Slip,
+    /// The rig's simulated lights: a photo taken with them dimmed or off
+    /// is as much darker.
+    pub lighting: Lighting,
 }
 
 impl Default for SimCameraConfig {
@@ -133,6 +137,7 @@ impl Default for SimCameraConfig {
             depth_of_field: false,
             shake: Shake::default(),
             slip: Slip::default(),
+            lighting: Lighting::default(),
         }
     }
 }
@@ -251,9 +256,10 @@ impl Device {
             .map_or("1", |w| w.2);
         let shutter = (seconds(self.value("shutterspeed")) / seconds(power_on)).log2();
         let compensation: f64 = self.value("exposurecompensation").parse().unwrap_or(0.0);
+        let lit = self.config.lighting.exposure().map_or(0.0, f64::log2);
         let f_number: f64 = self.value("aperture").parse().unwrap_or(8.0);
         Look {
-            ev: shutter + compensation,
+            ev: shutter + compensation + lit,
             focus: self.config.depth_of_field.then_some((f_number, self.focus)),
             sway_mm: self.config.shake.now(),
             ..self.scene()

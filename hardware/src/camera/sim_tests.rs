@@ -264,3 +264,51 @@ fn an_unplugged_camera_gives_no_preview() {
     assert!(err.needs_reconnect());
     assert_eq!(camera.previews(), 1);
 }
+
+#[test]
+fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light() {
+    use crate::light::{Brightness, Light, LightSpec, Lighting};
+    let median = |lighting: &Lighting| {
+        let camera = SimCamera::new(SimCameraConfig {
+            expose_latency: Duration::ZERO,
+            download_latency: Duration::ZERO,
+            lighting: lighting.clone(),
+            ..SimCameraConfig::default()
+        });
+        let mut session = camera.connector()().unwrap();
+        let exposure = session.expose(&request(0)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = session.download(&exposure, dir.path()).unwrap();
+        let judged = crate::judge::judge_file(&files[0].path, None)
+            .unwrap()
+            .unwrap();
+        judged.exposure.median
+    };
+    let without = median(&Lighting::default());
+    let room = Lighting::default();
+    let spec = LightSpec {
+        name: "ring".into(),
+        pin: 18,
+        active_low: false,
+        pwm_hz: Some(1000.0),
+        warmup: Duration::ZERO,
+    };
+    let mut light = Light::new(spec, Box::new(room.output("ring", false))).unwrap();
+    let off = median(&room);
+    light.set(Brightness::new(40).unwrap()).unwrap();
+    let dimmed = median(&room);
+    light.set(Brightness::FULL).unwrap();
+    let full = median(&room);
+    assert_eq!(
+        full, without,
+        "full light must give the photos of a rig without lights"
+    );
+    assert!(
+        off < dimmed && dimmed < full,
+        "median luma off {off}, at 40 % {dimmed}, full {full}"
+    );
+    assert!(
+        off * 2 < full,
+        "off {off} against full {full}: not much darker"
+    );
+}
