@@ -67,6 +67,9 @@ pub struct Profile {
     pub sphere: Option<Sphere>,
     /// `[bracket]`: every shot a set of frames (exposure or focus).
     pub bracket: Option<Bracket>,
+    /// `[lights]`: each light's brightness during the scan, percent (a
+    /// light not named here: 100 %).
+    pub lights: BTreeMap<String, u8>,
 }
 
 /// `settle_ms`: the wait after each move before the shutter.
@@ -186,6 +189,8 @@ struct RawProfile {
     path: RawPath,
     sphere: Option<RawSphere>,
     bracket: Option<bracket::RawBracket>,
+    #[serde(default)]
+    lights: BTreeMap<String, toml::Value>,
 }
 
 /// `path`: how the shots are laid out.
@@ -377,6 +382,17 @@ impl Profile {
                 problems.push(Problem::new(&origin, format!("rings[{n}].cameras"), reason));
             }
         }
+        for name in self.lights.keys().filter(|n| !limits.lights.contains(n)) {
+            let known = match limits.lights.is_empty() {
+                true => "it has none ([[lights]] in the configuration)".to_owned(),
+                false => format!("its lights are: {}", limits.lights.join(", ")),
+            };
+            problems.push(Problem::new(
+                &origin,
+                format!("lights.{name}"),
+                format!("names a light the rig does not have; {known}"),
+            ));
+        }
         if problems.is_empty() {
             Ok(self)
         } else {
@@ -403,6 +419,7 @@ impl Profile {
         );
         plan.settle_from = from;
         plan.bracket = self.bracket.clone().map(Box::new);
+        plan.lights = self.lights.clone();
         plan
     }
 
@@ -556,6 +573,26 @@ fn check_settle(value: Option<&toml::Value>, fail: &mut impl FnMut(String, Strin
     }
 }
 
+/// `[lights]`: each light's brightness, a whole number of percent.
+fn check_lights(
+    raw: BTreeMap<String, toml::Value>,
+    fail: &mut impl FnMut(String, String),
+) -> BTreeMap<String, u8> {
+    let mut lights = BTreeMap::new();
+    for (name, value) in raw {
+        match value.as_integer().and_then(|p| u8::try_from(p).ok()) {
+            Some(percent) if percent <= 100 => {
+                lights.insert(name, percent);
+            }
+            _ => fail(
+                format!("lights.{name}"),
+                format!("must be the light's brightness, a whole number of percent from 0 (off) to 100, found {value}"),
+            ),
+        }
+    }
+    lights
+}
+
 /// Whether `s` is a usable file name prefix.
 fn valid_prefix(s: &str) -> bool {
     !s.is_empty()
@@ -697,6 +734,7 @@ fn check(
         rings,
         sphere,
         bracket: raw.bracket.and_then(|b| bracket::check(b, fail)),
+        lights: check_lights(raw.lights, fail),
     }
 }
 

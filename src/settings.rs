@@ -14,6 +14,7 @@ use crate::config_error::ConfigErrors;
 
 mod drive;
 mod gpio;
+mod lights;
 mod load;
 mod merge;
 mod moved;
@@ -24,6 +25,9 @@ pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
+};
+pub use lights::{
+    lights_problems, valid_light_name, LightEntry, Lighting, LightsBackend, PauseLights,
 };
 pub use merge::{merge_problems, Merge};
 pub use moved::{moved_problems, Moved};
@@ -124,6 +128,10 @@ pub struct Settings {
     pub quality: Quality,
     /// `[moved]`: the check after each ring that the object has not moved.
     pub moved: Moved,
+    /// `[lighting]`: what the lights do between scans and in a pause.
+    pub lighting: Lighting,
+    /// `[[lights]]`: the rig's lights.
+    pub lights: Vec<LightEntry>,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,
@@ -780,6 +788,8 @@ pub struct RigLimits {
     /// The names of the column's cameras (`[[cameras]]`); empty: the one
     /// camera of `[camera]`.
     pub cameras: Vec<CameraName>,
+    /// The names of the rig's lights (`[[lights]]`).
+    pub lights: Vec<String>,
 }
 
 impl Settings {
@@ -797,6 +807,7 @@ impl Settings {
                 max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
             },
             cameras: self.column().map(|(name, _)| name).collect(),
+            lights: self.lights.iter().map(|l| l.name.clone()).collect(),
         }
     }
 

@@ -21,7 +21,8 @@
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
 //!   merged), [`judge`] (each photo measured as it lands), [`moved`]
-//!   (whether the object moved during a ring), [`manual`] (the rig by
+//!   (whether the object moved during a ring), [`lights`] (on for a scan,
+//!   off after it, by hand, the idle timeout), [`manual`] (the rig by
 //!   hand: jogs, homing, the camera's preview, settings, test shots and the
 //!   setup check) and [`supervisor`], which carries out the sequence's
 //!   commands.
@@ -38,6 +39,7 @@ pub mod history;
 pub mod hooks;
 pub mod journal;
 pub mod judge;
+pub mod lights;
 pub mod manifest;
 pub mod manual;
 pub mod merge;

@@ -72,6 +72,7 @@ use crate::history::Retention;
 use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
 use crate::judge::{Judge, JudgeConfig};
+use crate::lights::{Illuminate, LightsActor, LightsRig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId};
@@ -135,6 +136,8 @@ pub struct Rig {
     pub merge: Option<MergeConfig>,
     /// Judge every photo as it lands (`None`: photos are not judged).
     pub judge: Option<JudgeConfig>,
+    /// The rig's lights.
+    pub lights: LightsRig,
 }
 
 /// One camera of the rig.
@@ -204,6 +207,8 @@ pub struct Supervisor {
     journal: Addr<Journal>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
+    /// The lights: on for a scan, off after it.
+    lights: Addr<LightsActor>,
     policy: Policy,
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
@@ -273,6 +278,12 @@ impl Supervisor {
                 .collect();
             let devices = Devices::with_cameras(&default.describe(), &cameras);
             let turntable = TurntableActor::start(rig.axes, log.clone());
+            let lights = LightsActor::new(
+                rig.lights,
+                turntable.clone().recipient(),
+                log.new(slog::o!("part" => "lights")),
+            )
+            .start();
             let halt = Halt::new();
             let hands = Hands {
                 turntable: turntable.clone(),
@@ -307,6 +318,7 @@ impl Supervisor {
                 journal: Journal::start(rig.commit_delay),
                 uploader,
                 panel,
+                lights,
                 policy: Policy {
                     destination: default.place(),
                     priors: rig.priors,
@@ -369,6 +381,7 @@ impl Supervisor {
         if status != self.status {
             self.status = status;
             self.panel.do_send(Show(status));
+            self.lights.do_send(Show(status));
         }
         // A pause counts once it is announced: until then a device may
         // still be moving or downloading.
@@ -392,12 +405,24 @@ impl Supervisor {
         let scan = self.active().cloned().ok_or(refused)?;
         let run = self.runs.get_mut(&scan).ok_or(refused)?;
         let commands = run.seq.control(control)?;
+        info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
         match control {
-            Control::Resume => run.paused = None,
+            Control::Resume => {
+                run.paused = None;
+                // The lights (off in the pause, or after the idle timeout)
+                // warm up again before the next photo.
+                let lit = self.lights.send(Illuminate(run.plan.lights.clone()));
+                ctx.wait(lit.into_actor(self).map(move |_, act, ctx| {
+                    for command in commands {
+                        act.execute(&scan, command, ctx);
+                    }
+                    act.refresh();
+                }));
+                return Ok(());
+            }
             // A move in flight brakes and holds where it is.
             Control::Pause | Control::Stop => self.halt.request(StopKind::Controlled),
         }
-        info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
         for command in commands {
             self.execute(&scan, command, ctx);
         }
@@ -420,6 +445,19 @@ impl Handler<Summarise> for Supervisor {
     fn handle(&mut self, Summarise(scan): Summarise, _: &mut Self::Context) -> Self::Result {
         let run = self.runs.get(&scan)?;
         Some(run.summary(None, &self.policy.destination))
+    }
+}
+
+/// Asks for the lights' actor, to set them by hand.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Addr<LightsActor>")]
+pub struct Lights;
+
+impl Handler<Lights> for Supervisor {
+    type Result = MessageResult<Lights>;
+
+    fn handle(&mut self, _: Lights, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.lights.clone())
     }
 }
 

@@ -12,6 +12,7 @@ use slog::{info, warn};
 use super::run::Run;
 use super::{Control, Drain, Leaving, Progress, Refusal, StartScan, StopMotors, Supervisor};
 use crate::buttons::Pressed;
+use crate::lights::Illuminate;
 use crate::manual::{Busy, Lease, ManualActor, Unlease};
 use crate::model::{ScanPlan, SettleFrom, ShotId};
 use crate::sequence::{Event, Sequence};
@@ -84,7 +85,14 @@ impl Handler<StartScan> for Supervisor {
         if new {
             self.record_start(&scan, ctx);
         }
-        self.feed(&scan, Event::Start, ctx);
+        // The lights on, and warmed up, before anything moves: nothing
+        // else is taken in meanwhile.
+        let levels = self.runs.get(&scan).map(|r| r.plan.lights.clone());
+        let lit = self.lights.send(Illuminate(levels.unwrap_or_default()));
+        ctx.wait(
+            lit.into_actor(self)
+                .map(move |_, act, ctx| act.feed(&scan, Event::Start, ctx)),
+        );
         Ok(())
     }
 }

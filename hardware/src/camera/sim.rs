@@ -177,6 +177,8 @@ struct Device {
     connects: u32,
     settings: BTreeMap<String, String>,
     applied: Recent<BTreeMap<String, String>>,
+    /// When each exposure was taken.
+    exposed: Recent<SystemTime>,
     /// Where the focus drive has moved the lens's focus, in steps.
     focus: i32,
 }
@@ -327,6 +329,7 @@ impl SimCamera {
                 connects: 0,
                 settings: BTreeMap::new(),
                 applied: Recent::default(),
+                exposed: Recent::default(),
                 focus: 0,
             })),
         }
@@ -384,6 +387,12 @@ impl SimCamera {
     /// latest thousand).
     pub fn applied_settings(&self) -> Vec<BTreeMap<String, String>> {
         lock(&self.device).applied.to_vec()
+    }
+
+    /// When each successful exposure was taken (the latest
+    /// thousand), oldest first.
+    pub fn exposure_times(&self) -> Vec<SystemTime> {
+        lock(&self.device).exposed.to_vec()
     }
 }
 
@@ -502,9 +511,11 @@ impl Camera for Session {
                 .collect();
             d.next_number += 1;
             d.exposures += 1;
+            let captured = SystemTime::now();
+            d.exposed.push(captured);
             let shot = Shot {
                 request: request.clone(),
-                captured: SystemTime::now(),
+                captured,
                 look: d.look(),
             };
             for file in &files {

@@ -3,18 +3,7 @@
 use rppal::gpio::{Gpio, OutputPin};
 use rppal::pwm::{Channel, Polarity, Pwm};
 
-use super::{Light, LightError, LightOutput, LightSpec, Result};
-
-/// The hardware PWM channel on `pin`, if it has one (GPIO 12 and 18 share
-/// channel 0, GPIO 13 and 19 channel 1; the pin must be given to PWM by
-/// `dtoverlay=pwm-2chan` in config.txt, see HARDWARE.md).
-pub fn hardware_pwm_channel(pin: u8) -> Option<u8> {
-    match pin {
-        12 | 18 => Some(0),
-        13 | 19 => Some(1),
-        _ => None,
-    }
-}
+use super::{hardware_pwm_channel, Light, LightError, LightOutput, LightSpec, Result};
 
 /// A pin switched on and off.
 struct Switched(OutputPin);

@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 #[cfg(feature = "rppal")]
-pub use gpio::{hardware_pwm_channel, open};
+pub use gpio::open;
 pub use sim::{Lighting, RecordedLevel, RecordingOutput};
 
 /// What can go wrong with a light.
@@ -82,6 +82,17 @@ pub struct LightSpec {
     pub pwm_hz: Option<f64>,
     /// How long it takes from switched on to its full, steady light.
     pub warmup: Duration,
+}
+
+/// The hardware PWM channel on `pin`, if it has one (GPIO 12 and 18 share
+/// channel 0, GPIO 13 and 19 channel 1; the pin must be given to PWM by
+/// `dtoverlay=pwm-2chan` in config.txt, see HARDWARE.md).
+pub fn hardware_pwm_channel(pin: u8) -> Option<u8> {
+    match pin {
+        12 | 18 => Some(0),
+        13 | 19 => Some(1),
+        _ => None,
+    }
 }
 
 /// A pin as a light drives it: the share of time it stands high.

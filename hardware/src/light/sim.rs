@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::SystemTime;
 
 use super::LightOutput;
 
 /// The share of a light's full light that reaches the object with every
 /// light off (a dim room).
-pub const AMBIENT: f64 = 0.125;
+pub(crate) const AMBIENT: f64 = 0.125;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -18,7 +18,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RecordedLevel {
     /// When.
-    pub at: Instant,
+    pub at: SystemTime,
     /// The share of time the pin stands high.
     pub duty: f64,
 }
@@ -78,7 +78,7 @@ impl RecordingOutput {
 impl LightOutput for RecordingOutput {
     fn set_duty(&mut self, duty: f64) -> Result<(), String> {
         lock(&self.events).push(RecordedLevel {
-            at: Instant::now(),
+            at: SystemTime::now(),
             duty,
         });
         if let Some((room, name, active_low)) = &self.room {
