@@ -56,21 +56,34 @@ pub struct LightState {
     pub dimmable: bool,
 }
 
+/// The lights changed: every light as it is now.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct LightsChanged(pub Vec<LightState>);
+
 /// The lights actor.
 pub struct LightsActor {
     rig: LightsRig,
     motors: Recipient<Release>,
+    changes: Recipient<LightsChanged>,
     status: Status,
     idle: Option<SpawnHandle>,
     log: Logger,
 }
 
 impl LightsActor {
-    /// Lights that release `motors` when the rig idles too long.
-    pub fn new(rig: LightsRig, motors: Recipient<Release>, log: Logger) -> LightsActor {
+    /// Lights that release `motors` when the rig idles too long, and tell
+    /// `changes` whenever they change.
+    pub fn new(
+        rig: LightsRig,
+        motors: Recipient<Release>,
+        changes: Recipient<LightsChanged>,
+        log: Logger,
+    ) -> LightsActor {
         LightsActor {
             rig,
             motors,
+            changes,
             status: Status::Idle,
             idle: None,
             log,
@@ -89,6 +102,27 @@ impl LightsActor {
     fn all_off(&mut self) {
         for i in 0..self.rig.lights.len() {
             self.set(i, Brightness::OFF);
+        }
+        self.tell();
+    }
+
+    /// Every light as it is now.
+    fn states(&self) -> Vec<LightState> {
+        self.rig
+            .lights
+            .iter()
+            .map(|l| LightState {
+                name: l.spec().name.clone(),
+                brightness: l.level().percent(),
+                dimmable: l.spec().pwm_hz.is_some(),
+            })
+            .collect()
+    }
+
+    /// Tells who listens how the lights are now.
+    fn tell(&self) {
+        if !self.rig.lights.is_empty() {
+            self.changes.do_send(LightsChanged(self.states()));
         }
     }
 
@@ -142,6 +176,7 @@ impl Handler<Illuminate> for LightsActor {
             }
             self.set(i, level);
         }
+        self.tell();
         if !warmup.is_zero() {
             info!(self.log, "lights on, warming up"; "ms" => warmup.as_millis());
         }
@@ -172,6 +207,7 @@ impl Handler<SetLight> for LightsActor {
         };
         light.set(msg.level)?;
         info!(self.log, "light set by hand"; "light" => &msg.name, "brightness" => %msg.level);
+        self.tell();
         self.idle_from_now(ctx);
         Ok(())
     }
@@ -181,15 +217,7 @@ impl Handler<GetLights> for LightsActor {
     type Result = Vec<LightState>;
 
     fn handle(&mut self, _: GetLights, _: &mut Self::Context) -> Self::Result {
-        self.rig
-            .lights
-            .iter()
-            .map(|l| LightState {
-                name: l.spec().name.clone(),
-                brightness: l.level().percent(),
-                dimmable: l.spec().pwm_hz.is_some(),
-            })
-            .collect()
+        self.states()
     }
 }
 

@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime};
 use actix::prelude::*;
 use scanrig_actors::buttons::Show;
 use scanrig_actors::destination::{Destinations, LocalDir};
-use scanrig_actors::lights::{GetLights, Illuminate, LightsActor, LightsRig, SetLight};
+use scanrig_actors::lights::{
+    GetLights, Illuminate, LightsActor, LightsChanged, LightsRig, SetLight,
+};
 use scanrig_actors::manual::JogBy;
 use scanrig_actors::model::{Outcome, ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
@@ -411,6 +413,12 @@ impl Handler<Release> for Motors {
     }
 }
 
+impl Handler<LightsChanged> for Motors {
+    type Result = ();
+
+    fn handle(&mut self, _: LightsChanged, _: &mut Self::Context) {}
+}
+
 #[test]
 fn after_the_idle_timeout_the_lights_go_off_and_a_pause_releases_the_motors_on_virtual_time() {
     let (mut lights, ring, _) = two_lights(false);
@@ -420,7 +428,13 @@ fn after_the_idle_timeout_the_lights_go_off_and_a_pause_releases_the_motors_on_v
     System::new().block_on(async move {
         tokio::time::pause();
         let motors = Motors(count.clone()).start();
-        let actor = LightsActor::new(lights, motors.recipient(), scanrig_actors_log()).start();
+        let actor = LightsActor::new(
+            lights,
+            motors.clone().recipient(),
+            motors.recipient(),
+            scanrig_actors_log(),
+        )
+        .start();
         let set = |level| SetLight {
             name: "ring".into(),
             level: Brightness::new(level).unwrap(),

@@ -1,6 +1,6 @@
 //! Home Assistant MQTT discovery: the rig as a device with sensors (state,
-//! progress, photos waiting, last fault), buttons (Start, Pause, Stop) and
-//! a profile select, each announced by a retained config message under
+//! progress, photos waiting, last fault), buttons (Start, Pause, Stop), a
+//! profile select and its lights (with brightness when dimmable), each announced by a retained config message under
 //! `<discovery_prefix>/<component>/<node>/<object>/config`
 //! (<https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery>).
 //! An empty retained message on the same topic removes the entity.
@@ -8,11 +8,12 @@
 use serde_json::{json, Value};
 
 use super::Topics;
+use crate::settings::LightEntry;
 
 /// One entity: its component, object id, and its own fields.
 struct Entity {
     component: &'static str,
-    object: &'static str,
+    object: String,
     fields: Value,
 }
 
@@ -37,14 +38,14 @@ const STATE_MAX: usize = 255;
 
 fn entities(topics: &Topics) -> Vec<Entity> {
     let cmd = topics.cmd();
-    let button = |object, name: &str, command: &str, icon: &str| Entity {
+    let button = |object: &str, name: &str, command: &str, icon: &str| Entity {
         component: "button",
-        object,
+        object: object.into(),
         fields: json!({"name": name, "command_topic": cmd, "payload_press": command,
             "command_template": format!("{{{STAMP}, \"command\": {{{{ value | tojson }}}}}}"),
             "qos": 1, "icon": icon}),
     };
-    let sensor = |object, name: &str, template: &str, extra: Value| {
+    let sensor = |object: &str, name: &str, template: &str, extra: Value| {
         let mut fields = json!({"name": name, "state_topic": topics.status(),
             "value_template": template});
         if let (Value::Object(f), Value::Object(e)) = (&mut fields, extra) {
@@ -52,7 +53,7 @@ fn entities(topics: &Topics) -> Vec<Entity> {
         }
         Entity {
             component: "sensor",
-            object,
+            object: object.into(),
             fields,
         }
     };
@@ -96,12 +97,45 @@ fn entities(topics: &Topics) -> Vec<Entity> {
     ]
 }
 
+/// A light of the rig, on and off (and dimmed, when it is dimmable)
+/// through the rig's commands; its state from the status's `lights`.
+fn light(topics: &Topics, light: &LightEntry) -> Entity {
+    let name = &light.name;
+    let command = |brightness: &str| {
+        format!("{{{STAMP}, \"command\": \"light\", \"light\": \"{name}\", \"brightness\": {brightness}}}")
+    };
+    let level = format!(
+        "(value_json.lights | default([]) | selectattr('name', 'eq', '{name}') | map(attribute='brightness') | first | default(0))"
+    );
+    let mut fields = json!({"name": format!("Light {name}"), "schema": "template",
+        "command_topic": topics.cmd(), "command_off_template": command("0"),
+        "state_topic": topics.status(),
+        "state_template": format!("{{{{ 'on' if {level} > 0 else 'off' }}}}"),
+        "qos": 1, "icon": "mdi:lightbulb"});
+    if light.pwm_hz > 0 {
+        // HA's brightness is 1 to 255; the rig's, percent.
+        fields["command_on_template"] =
+            command("{{ [1, ((brightness | default(255)) * 100 / 255) | round | int] | max }}")
+                .into();
+        fields["brightness_template"] =
+            format!("{{{{ ({level} * 255 / 100) | round | int }}}}").into();
+    } else {
+        fields["command_on_template"] = command("100").into();
+    }
+    Entity {
+        component: "light",
+        object: format!("light_{name}"),
+        fields,
+    }
+}
+
 /// The config topics and payloads announcing the rig, `profiles` being
-/// the select's choices.
+/// the select's choices, with each of its `lights`.
 pub(super) fn announce(
     topics: &Topics,
     discovery_prefix: &str,
     profiles: &[String],
+    lights: &[LightEntry],
 ) -> Vec<(String, Value)> {
     let node = node(&topics.rig);
     let device = json!({
@@ -114,12 +148,13 @@ pub(super) fn announce(
     let mut all = entities(topics);
     all.push(Entity {
         component: "select",
-        object: "profile",
+        object: "profile".into(),
         fields: json!({"name": "Profile", "command_topic": topics.cmd(),
             "command_template": format!("{{{STAMP}, \"command\": \"select\", \"profile\": {{{{ value | tojson }}}}}}"),
             "state_topic": topics.profile(), "options": profiles, "qos": 1,
             "icon": "mdi:format-list-bulleted"}),
     });
+    all.extend(lights.iter().map(|l| light(topics, l)));
     all.into_iter()
         .map(|e| {
             let id = format!("{node}_{}", e.object);
@@ -135,17 +170,21 @@ pub(super) fn announce(
                 p.extend(f);
             }
             (
-                config_topic(discovery_prefix, e.component, &node, e.object),
+                config_topic(discovery_prefix, e.component, &node, &e.object),
                 payload,
             )
         })
         .collect()
 }
 
-/// The config topics of every entity the rig may have announced: an empty
-/// retained message on each removes it from HA.
-pub(super) fn withdraw(topics: &Topics, discovery_prefix: &str) -> Vec<String> {
-    announce(topics, discovery_prefix, &[])
+/// The config topics of every entity the rig may have announced (with
+/// `lights`): an empty retained message on each removes it from HA.
+pub(super) fn withdraw(
+    topics: &Topics,
+    discovery_prefix: &str,
+    lights: &[LightEntry],
+) -> Vec<String> {
+    announce(topics, discovery_prefix, &[], lights)
         .into_iter()
         .map(|(topic, _)| topic)
         .collect()

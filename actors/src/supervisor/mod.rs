@@ -72,7 +72,7 @@ use crate::history::Retention;
 use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
 use crate::judge::{Judge, JudgeConfig};
-use crate::lights::{Illuminate, LightsActor, LightsRig};
+use crate::lights::{Illuminate, LightsActor, LightsChanged, LightsRig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId};
@@ -281,6 +281,7 @@ impl Supervisor {
             let lights = LightsActor::new(
                 rig.lights,
                 turntable.clone().recipient(),
+                me.clone().recipient(),
                 log.new(slog::o!("part" => "lights")),
             )
             .start();
@@ -458,6 +459,14 @@ impl Handler<Lights> for Supervisor {
 
     fn handle(&mut self, _: Lights, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.lights.clone())
+    }
+}
+
+impl Handler<LightsChanged> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, LightsChanged(lights): LightsChanged, _: &mut Self::Context) {
+        self.tell(Progress::Lights(lights));
     }
 }
 
