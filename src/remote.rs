@@ -309,5 +309,6 @@ pub fn status_json(s: &RigStatus) -> Value {
         "devices": s.devices,
         "preview": s.preview,
         "motion": s.motion,
+        "health": s.health,
     })
 }

@@ -14,6 +14,7 @@ use crate::config_error::ConfigErrors;
 
 mod drive;
 mod gpio;
+mod health;
 mod lights;
 mod load;
 mod merge;
@@ -26,6 +27,7 @@ pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
 };
+pub use health::HealthSettings;
 pub use lights::{
     lights_problems, valid_light_name, LightEntry, Lighting, LightsBackend, PauseLights,
 };
@@ -132,6 +134,8 @@ pub struct Settings {
     pub lighting: Lighting,
     /// `[[lights]]`: the rig's lights.
     pub lights: Vec<LightEntry>,
+    /// `[health]`: reading the Pi's own health.
+    pub health: HealthSettings,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,

@@ -363,14 +363,15 @@ fn a_rig_started_while_the_broker_is_down_scans_and_reports_when_it_comes() {
 
 /// What Home Assistant's MQTT discovery documentation requires and allows
 /// of each component used (https://www.home-assistant.io/integrations/
-/// sensor.mqtt/, button.mqtt/, select.mqtt/, light.mqtt/ (its template
-/// schema), and mqtt/#mqtt-discovery):
+/// sensor.mqtt/, binary_sensor.mqtt/, button.mqtt/, select.mqtt/,
+/// light.mqtt/ (its template schema), and mqtt/#mqtt-discovery):
 /// (component, required keys, further keys documented for it).
-const HA_SCHEMA: [(&str, &[&str], &[&str]); 4] = [
+const HA_SCHEMA: [(&str, &[&str], &[&str]); 5] = [
     (
         "sensor",
         &["state_topic"],
         &[
+            "device_class",
             "unit_of_measurement",
             "state_class",
             "entity_category",
@@ -393,6 +394,11 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 4] = [
         "select",
         &["command_topic", "options"],
         &["command_template", "state_topic", "qos", "value_template"],
+    ),
+    (
+        "binary_sensor",
+        &["state_topic"],
+        &["value_template", "device_class", "entity_category"],
     ),
     (
         "light",
@@ -560,7 +566,18 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
     assert_eq!(
         components,
         [
-            "button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor",
+            "binary_sensor",
+            "binary_sensor",
+            "button",
+            "button",
+            "button",
+            "select",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
             "sensor"
         ]
     );
@@ -665,6 +682,31 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
     assert_eq!(
         ha_render(template, r#"{"state": "idle", "scan": null}"#),
         "0"
+    );
+
+    // The Pi's health as HA reads it from the status: known, and unknown
+    // on a machine without the kernel's files.
+    let pi = r#"{"health": {"under_voltage": true, "throttled": false, "cpu_temp_c": 61.8, "spool_free_mb": 5120}}"#;
+    let unknown = r#"{"health": {"under_voltage": null, "throttled": null, "cpu_temp_c": null, "spool_free_mb": 5120}}"#;
+    let render = |component: &str, object: &str, status: &str| {
+        let config = config_of(&configs, component, object);
+        ha_render(config["value_template"].as_str().unwrap(), status)
+    };
+    assert_eq!(render("binary_sensor", "under_voltage", pi), "ON");
+    assert_eq!(render("binary_sensor", "throttled", pi), "OFF");
+    assert_eq!(render("sensor", "cpu_temp", pi), "61.8");
+    assert_eq!(render("sensor", "spool_free", pi), "5120");
+    assert_eq!(render("binary_sensor", "under_voltage", unknown), "unknown");
+    assert_eq!(render("sensor", "cpu_temp", unknown), "unknown");
+    // What the rig itself publishes has the readings (here, a machine
+    // with a spool and no Pi's files).
+    let retained = broker.client(STUDIO, &["scanrig/rig-a/status"]);
+    let published = retained.wait("the status", DEADLINE, |m| m.topic.ends_with("status"));
+    let health = &published.json()["health"];
+    assert!(health["spool_free_mb"].is_u64(), "{health}");
+    assert_eq!(
+        render("sensor", "spool_free", &published.text),
+        health["spool_free_mb"].to_string()
     );
 
     // Discovery turned off: the rig's entities are removed.

@@ -26,6 +26,8 @@
 //!   hand: jogs, homing, the camera's preview, settings, test shots and the
 //!   setup check) and [`supervisor`], which carries out the sequence's
 //!   commands.
+//! - [`health`]: the Pi's own health read from the kernel's files, and the
+//!   actor reading it every few seconds.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
@@ -35,6 +37,7 @@ pub mod camera;
 pub mod clock;
 pub mod coverage;
 pub mod destination;
+pub mod health;
 pub mod history;
 pub mod hooks;
 pub mod journal;

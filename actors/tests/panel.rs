@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use actix::prelude::*;
 use scanrig_actors::buttons::Show;
 use scanrig_actors::destination::{Destinations, LocalDir};
+use scanrig_actors::health::HealthReader;
 use scanrig_actors::lights::{
     GetLights, Illuminate, LightsActor, LightsChanged, LightsRig, SetLight,
 };
@@ -143,6 +144,14 @@ fn rig_with_camera(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicato
         merge: None,
         judge: None,
         lights: Default::default(),
+        health: (
+            HealthReader {
+                root: dir.join("no-such-root"),
+                spool: dir.join("spool"),
+            },
+            Duration::from_secs(5),
+            Default::default(),
+        ),
     };
     (rig, buttons, light, camera)
 }

@@ -1,5 +1,6 @@
 //! Home Assistant MQTT discovery: the rig as a device with sensors (state,
-//! progress, photos waiting, last fault), buttons (Start, Pause, Stop), a
+//! progress, photos waiting, last fault, the Pi's temperature and free
+//! space), binary sensors (under-voltage, throttled), buttons (Start, Pause, Stop), a
 //! profile select and its lights (with brightness when dimmable), each announced by a retained config message under
 //! `<discovery_prefix>/<component>/<node>/<object>/config`
 //! (<https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery>).
@@ -57,6 +58,14 @@ fn entities(topics: &Topics) -> Vec<Entity> {
             fields,
         }
     };
+    // A flag of the Pi's health: on, off, or unknown.
+    let flag = |object: &str, name: &str, key: &str, class: &str| Entity {
+        component: "binary_sensor",
+        object: object.into(),
+        fields: json!({"name": name, "state_topic": topics.status(),
+            "value_template": format!("{{% set h = value_json.health %}}{{{{ 'unknown' if not h or h.{key} is none else ('ON' if h.{key} else 'OFF') }}}}"),
+            "device_class": class, "entity_category": "diagnostic"}),
+    };
     vec![
         sensor(
             "state",
@@ -91,6 +100,21 @@ fn entities(topics: &Topics) -> Vec<Entity> {
                 "json_attributes_topic": topics.status(),
                 "json_attributes_template": "{{ (value_json.last_error or {}) | tojson }}"}),
         ),
+        // The Pi's own health (null: unknown on this machine).
+        sensor(
+            "cpu_temp",
+            "CPU temperature",
+            "{{ value_json.health.cpu_temp_c if value_json.health and value_json.health.cpu_temp_c is not none else 'unknown' }}",
+            json!({"unit_of_measurement": "°C", "device_class": "temperature", "state_class": "measurement", "entity_category": "diagnostic"}),
+        ),
+        sensor(
+            "spool_free",
+            "Spool free space",
+            "{{ value_json.health.spool_free_mb if value_json.health and value_json.health.spool_free_mb is not none else 'unknown' }}",
+            json!({"unit_of_measurement": "MB", "device_class": "data_size", "state_class": "measurement", "entity_category": "diagnostic"}),
+        ),
+        flag("under_voltage", "Under-voltage", "under_voltage", "voltage"),
+        flag("throttled", "Throttled", "throttled", "problem"),
         button("start", "Start", "start", "mdi:play"),
         button("pause", "Pause", "pause", "mdi:pause"),
         button("stop", "Stop", "stop", "mdi:stop"),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener};
+use scanrig_actors::health::{HealthReader, PiHealth};
 use scanrig_actors::lights::LightsRig;
 use scanrig_actors::model::{Place, Turn};
 use scanrig_actors::restart::Backoff;
@@ -74,6 +75,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         merge: settings.merge.config(),
         judge: settings.quality.config(settings.settle_store()),
         lights: lights(settings, &room.lighting)?,
+        health: health(settings),
     })
 }
 
@@ -134,6 +136,17 @@ fn stepper_opener(
 #[cfg(not(feature = "rppal"))]
 fn stepper_opener(_: &'static str, _: &settings::Stepper, _: Travel) -> anyhow::Result<AxisOpener> {
     anyhow::bail!("this build of scanrig has no GPIO support; build with `--features pi`")
+}
+
+/// The Pi's health reader, how often it reads, and what it reads now
+/// (for the warning before a scan that starts at once).
+fn health(settings: &Settings) -> (HealthReader, Duration, PiHealth) {
+    let reader = HealthReader {
+        root: settings.health.root.clone(),
+        spool: settings.spool_dir(),
+    };
+    let (now, _) = reader.read();
+    (reader, Duration::from_secs(settings.health.every_s), now)
 }
 
 /// Opens the configured lights, switched off; simulated ones light `lighting`.

@@ -921,6 +921,7 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in super::lights_problems(&s.lighting, &s.lights) {
         c.fail(&key, reason);
     }
+    c.range("health.every_s", s.health.every_s, 1, 3600, "seconds");
     c.cameras(&s.cameras);
     c.range(
         "web.preview_fps",

@@ -112,6 +112,14 @@ pub enum Record {
         /// What went wrong, in words.
         message: String,
     },
+    /// The Pi's supply sagged during the scan (under-voltage): a camera
+    /// fault that follows often comes from it.
+    PowerFault {
+        /// Unix milliseconds.
+        at: u64,
+        /// What happened, with its time, in words.
+        message: String,
+    },
     /// The scan ended (no more shots will be taken).
     ScanFinished {
         /// Unix milliseconds.
@@ -635,7 +643,7 @@ impl ScanRecord {
             Record::MovedAccepted { ring, .. } => {
                 self.checks.insert(ring, None);
             }
-            Record::DeviceFault { .. } => {}
+            Record::DeviceFault { .. } | Record::PowerFault { .. } => {}
         }
     }
 }

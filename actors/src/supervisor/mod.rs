@@ -68,6 +68,7 @@ pub use status::{
 use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
+use crate::health::{HealthActor, HealthRead, HealthReader, PiHealth};
 use crate::history::Retention;
 use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
@@ -138,6 +139,9 @@ pub struct Rig {
     pub judge: Option<JudgeConfig>,
     /// The rig's lights.
     pub lights: LightsRig,
+    /// Reads the Pi's health, this often; and the health read before
+    /// the rig started.
+    pub health: (HealthReader, std::time::Duration, PiHealth),
 }
 
 /// One camera of the rig.
@@ -209,6 +213,8 @@ pub struct Supervisor {
     panel: Addr<ButtonsActor>,
     /// The lights: on for a scan, off after it.
     lights: Addr<LightsActor>,
+    /// The Pi's health, as last read.
+    health: PiHealth,
     policy: Policy,
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
@@ -295,6 +301,14 @@ impl Supervisor {
                 unlease: me.clone().recipient(),
             };
             let manual = ManualActor::start(hands, log.clone());
+            let (reader, every, health) = rig.health;
+            HealthActor::new(
+                reader,
+                every,
+                me.clone().recipient(),
+                log.new(slog::o!("part" => "health")),
+            )
+            .start();
             let merge_queue = rig.merge.as_ref().map_or(0, |m| m.queue);
             let merger = rig.merge.map(|config| {
                 let log = log.clone();
@@ -320,6 +334,7 @@ impl Supervisor {
                 uploader,
                 panel,
                 lights,
+                health,
                 policy: Policy {
                     destination: default.place(),
                     priors: rig.priors,
@@ -467,6 +482,34 @@ impl Handler<LightsChanged> for Supervisor {
 
     fn handle(&mut self, LightsChanged(lights): LightsChanged, _: &mut Self::Context) {
         self.tell(Progress::Lights(lights));
+    }
+}
+
+/// A reading of the Pi's health: under-voltage that starts during a scan
+/// is logged and journaled with its time, beside the camera faults it
+/// often causes.
+impl Handler<HealthRead> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, HealthRead(health): HealthRead, _: &mut Self::Context) {
+        let was = std::mem::replace(&mut self.health, health);
+        if self.health.under_voltage != Some(true) || was.under_voltage == Some(true) {
+            return;
+        }
+        let at = crate::clock::unix_millis_now();
+        let time = crate::clock::rfc3339_millis(at);
+        let message = format!(
+            "under-voltage at {}: the power supply sags, and a camera on USB may drop out; use the Pi's own power supply (5.1 V, 3 A for a Pi 4, 5 A for a Pi 5)",
+            time.get(11..19).unwrap_or(&time)
+        );
+        slog::warn!(self.log, "{}", message);
+        let Some(run) = self.active().and_then(|scan| self.runs.get(scan)) else {
+            return;
+        };
+        self.journal.do_send(crate::journal::commit::Append {
+            dir: run.dir.clone(),
+            record: crate::journal::Record::PowerFault { at, message },
+        });
     }
 }
 

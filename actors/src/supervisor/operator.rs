@@ -73,6 +73,9 @@ impl Handler<StartScan> for Supervisor {
             run.ended = false;
             let (settle_ms, from) = (run.plan.settle_ms, run.plan.settle_from);
             info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done, "settle_ms" => settle_ms, "settle" => from.as_str());
+            if let Some(trouble) = self.health.trouble() {
+                warn!(self.log, "this Pi is short of power or throttled: the camera may drop out during the scan; use the Pi's own power supply and cool it"; "scan" => %scan, "health" => trouble);
+            }
             if from == SettleFrom::Safe {
                 warn!(self.log, "settle_ms = \"auto\", but this rig has learned no settle time yet: every shot settles the safe time; run `scanrig check` with this profile to learn it"; "profile" => &run.plan.profile, "settle_ms" => settle_ms);
             }
