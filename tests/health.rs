@@ -27,7 +27,7 @@ fn fake_root(dir: &Path, throttled: &str) -> (PathBuf, String) {
 /// Whether `text` has "under-voltage at HH:MM:SS".
 fn has_time_of_under_voltage(text: &str) -> bool {
     text.match_indices("under-voltage at ").any(|(i, m)| {
-        let t = text[i + m.len()..].as_bytes();
+        let t = &text.as_bytes()[i + m.len()..];
         t.len() >= 8
             && [0, 1, 3, 4, 6, 7].iter().all(|&k| t[k].is_ascii_digit())
             && t[2] == b':'

@@ -20,6 +20,9 @@ use crate::sequence::ShotState;
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
 /// One line of the journal.
+// A record is made, written and dropped one at a time (never kept in
+// bulk): the plan of a scan's start is as large as it needs to be.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
