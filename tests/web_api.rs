@@ -537,4 +537,28 @@ fn the_lights_are_listed_and_set_by_hand_and_bad_requests_are_refused() {
     }
     common::openapi::check();
     stop(daemon);
+
+    // `scanrig light` asks the daemon on the port it listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (rig, daemon, _) = web_daemon(&format!("127.0.0.1:{port}"), lights);
+    let on = rig.run(&["light", "ring", "60"]);
+    on.expect_code(0);
+    assert!(on.stdout.contains("ring: 60 %"), "{}", on.stdout);
+    let off = rig.run(&["light", "back", "on"]);
+    off.expect_code(0);
+    assert!(off.stdout.contains("back: 100 %\n"), "{}", off.stdout);
+    for (args, words) in [
+        (["light", "spot", "on"], "no light named `spot`"),
+        (["light", "ring", "120"], "from 0 (off) to 100, found 120"),
+        (["light", "ring", "bright"], "`bright` is no brightness"),
+    ] {
+        let out = rig.run(&args);
+        out.expect_code(2);
+        assert!(out.stderr.contains(words), "{args:?}: {}", out.stderr);
+    }
+    stop(daemon);
 }
