@@ -267,8 +267,10 @@ fn an_unplugged_camera_gives_no_preview() {
 
 #[test]
 fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light() {
+    use crate::judge::{Problem, QualityLimits};
     use crate::light::{Brightness, Light, LightSpec, Lighting};
-    let median = |lighting: &Lighting| {
+    // A photo's median luma, and what the judges say of its exposure.
+    let judged = |lighting: &Lighting| {
         let camera = SimCamera::new(SimCameraConfig {
             expose_latency: Duration::ZERO,
             download_latency: Duration::ZERO,
@@ -282,9 +284,16 @@ fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light()
         let judged = crate::judge::judge_file(&files[0].path, None)
             .unwrap()
             .unwrap();
-        judged.exposure.median
+        let exposure_problems: Vec<String> = judged
+            .verdict(&QualityLimits::default())
+            .problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Clipped { .. } | Problem::Crushed { .. }))
+            .map(ToString::to_string)
+            .collect();
+        (judged.exposure.median, exposure_problems)
     };
-    let without = median(&Lighting::default());
+    let (without, _) = judged(&Lighting::default());
     let room = Lighting::default();
     let spec = LightSpec {
         name: "ring".into(),
@@ -294,15 +303,16 @@ fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light()
         warmup: Duration::ZERO,
     };
     let mut light = Light::new(spec, Box::new(room.output("ring", false))).unwrap();
-    let off = median(&room);
+    let (off, dark) = judged(&room);
     light.set(Brightness::new(40).unwrap()).unwrap();
-    let dimmed = median(&room);
+    let (dimmed, _) = judged(&room);
     light.set(Brightness::FULL).unwrap();
-    let full = median(&room);
+    let (full, problems) = judged(&room);
     assert_eq!(
         full, without,
         "full light must give the photos of a rig without lights"
     );
+    assert_eq!(problems, Vec::<String>::new(), "well exposed at full light");
     assert!(
         off < dimmed && dimmed < full,
         "median luma off {off}, at 40 % {dimmed}, full {full}"
@@ -310,5 +320,9 @@ fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light()
     assert!(
         off * 2 < full,
         "off {off} against full {full}: not much darker"
+    );
+    assert!(
+        !dark.is_empty(),
+        "the judges find nothing wrong with the photo taken with the lights off"
     );
 }

@@ -8,7 +8,7 @@ use super::LightOutput;
 
 /// The share of a light's full light that reaches the object with every
 /// light off (a dim room).
-pub(crate) const AMBIENT: f64 = 0.125;
+pub(crate) const AMBIENT: f64 = 1.0 / 32.0;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
