@@ -18,9 +18,11 @@ pub struct LightsRig {
     pub lights: Vec<Light>,
     /// A pause switches them off.
     pub pause_off: bool,
-    /// After this long with no scan running (a pause included), the
-    /// lights go off and the motors are released.
+    /// After this long with no scan running, the lights go off and the
+    /// motors are released.
     pub idle_timeout: Option<Duration>,
+    /// A paused scan counts as idle for the timeout.
+    pub idle_in_pause: bool,
 }
 
 /// Switches every light on for a scan: at the brightness `levels` gives
@@ -134,7 +136,8 @@ impl LightsActor {
         let Some(timeout) = self.rig.idle_timeout else {
             return;
         };
-        if self.status == Status::Scanning {
+        let paused = matches!(self.status, Status::Paused | Status::Fault);
+        if self.status == Status::Scanning || (paused && !self.rig.idle_in_pause) {
             return;
         }
         self.idle = Some(ctx.run_later(timeout, move |act, _| {

@@ -282,6 +282,7 @@ fn two_lights(pause_off: bool) -> (LightsRig, RecordingOutput, RecordingOutput) 
         lights,
         pause_off,
         idle_timeout: None,
+        idle_in_pause: true,
     };
     (rig, ring, back)
 }
@@ -497,4 +498,34 @@ fn after_the_idle_timeout_the_lights_go_off_and_a_pause_releases_the_motors_on_v
         System::current().stop();
     });
     assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_pause_that_does_not_count_as_idle_keeps_the_lights_and_the_motors() {
+    let (mut lights, ring, _) = two_lights(false);
+    lights.idle_timeout = Some(Duration::from_secs(60));
+    lights.idle_in_pause = false;
+    let released = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let count = released.clone();
+    System::new().block_on(async move {
+        tokio::time::pause();
+        let motors = Motors(count).start();
+        let actor = LightsActor::new(
+            lights,
+            motors.clone().recipient(),
+            motors.recipient(),
+            scanrig_actors_log(),
+        )
+        .start();
+        actor.send(Illuminate(BTreeMap::new())).await.unwrap();
+        actor.send(Show(Status::Scanning)).await.unwrap();
+        actor.send(Show(Status::Paused)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert_eq!(ring.duty(), 1.0, "off in a pause that is not idle");
+        // The scan ends: off at once, and idle from then on.
+        actor.send(Show(Status::Idle)).await.unwrap();
+        assert_eq!(ring.duty(), 0.0, "on after the scan ended");
+        System::current().stop();
+    });
+    assert_eq!(released.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

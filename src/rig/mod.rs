@@ -173,6 +173,7 @@ pub fn lights(settings: &Settings, lighting: &Lighting) -> anyhow::Result<Lights
         lights,
         pause_off: settings.lighting.pause == PauseLights::Off,
         idle_timeout: settings.lighting.idle_timeout(),
+        idle_in_pause: settings.lighting.idle_in_pause,
     })
 }
 

@@ -39,9 +39,12 @@ pub struct Lighting {
     pub backend: LightsBackend,
     /// What a pause does to the lights.
     pub pause: PauseLights,
-    /// After this many seconds with no scan running (a paused scan
-    /// included), the lights go off and the motors are released; 0: never.
+    /// After this many seconds with no scan running, the lights go off
+    /// and the motors are released; 0: never.
     pub idle_timeout_s: u64,
+    /// A paused scan counts as idle for `idle_timeout_s` (its motors are
+    /// released then, and it homes again when resumed).
+    pub idle_in_pause: bool,
 }
 
 impl Default for Lighting {
@@ -50,6 +53,7 @@ impl Default for Lighting {
             backend: LightsBackend::Sim,
             pause: PauseLights::Keep,
             idle_timeout_s: 600,
+            idle_in_pause: true,
         }
     }
 }
