@@ -1189,7 +1189,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
             .filter(|m| !m.text.is_empty())
             .count()
     };
-    assert_eq!(entities(), 9);
+    assert_eq!(entities(), 13);
 
     // Online: refused, nothing cleared.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
@@ -1199,7 +1199,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
         "{out}"
     );
     assert!(!out.contains("forgot"), "{out}");
-    assert_eq!(entities(), 9, "its Home Assistant entities are kept");
+    assert_eq!(entities(), 13, "its Home Assistant entities are kept");
 
     // A rig the broker never saw.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-x"]);
@@ -1212,7 +1212,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
     watch.wait("offline", DEADLINE, |m| m.text == "offline");
     let (code, out) = fleet_as(&broker, &rig, VIEWER, &["forget", "rig-a"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("refused to clear 12 of 12 topics"), "{out}");
+    assert!(out.contains("refused to clear 16 of 16 topics"), "{out}");
     assert!(!out.contains("forgot"), "{out}");
     assert_eq!(
         retained().len(),
