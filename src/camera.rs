@@ -7,11 +7,10 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use scanrig_actors::clock::{compact_utc, unix_now};
-use scanrig_hardware::axis::Shake;
 use scanrig_hardware::camera::{CameraInfo, CaptureRequest, Setting};
 use scanrig_hardware::Degrees;
 
-use crate::rig;
+use crate::rig::{self, Room};
 use crate::settings::{CameraBackend, Settings};
 
 /// What to do with the camera.
@@ -50,7 +49,7 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
         && !g.model.is_empty()
         && !g.port.is_empty();
     if named && !cameras.iter().any(|c| c.port == g.port) {
-        if let Ok(camera) = rig::camera(settings, &Shake::default())() {
+        if let Ok(camera) = rig::camera(settings, &Room::default())() {
             cameras.push(camera.info());
         }
     }
@@ -70,7 +69,7 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
         "column camera", "connected"
     );
     let mut missing = 0;
-    for camera in rig::cameras(settings, &Shake::default()) {
+    for camera in rig::cameras(settings, &Room::default()) {
         let name = camera
             .name
             .as_ref()
@@ -98,7 +97,7 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
 
 fn detect(settings: &Settings) -> anyhow::Result<Vec<CameraInfo>> {
     Ok(match settings.camera.backend {
-        CameraBackend::Sim => vec![rig::camera(settings, &Shake::default())()?.info()],
+        CameraBackend::Sim => vec![rig::camera(settings, &Room::default())()?.info()],
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => scanrig_hardware::camera::gphoto::detect()?,
         #[cfg(not(feature = "gphoto2"))]
@@ -107,8 +106,7 @@ fn detect(settings: &Settings) -> anyhow::Result<Vec<CameraInfo>> {
 }
 
 fn config(settings: &Settings, key: Option<&str>) -> anyhow::Result<()> {
-    let mut camera =
-        rig::camera(settings, &Shake::default())().context("cannot open the camera")?;
+    let mut camera = rig::camera(settings, &Room::default())().context("cannot open the camera")?;
     let all = camera
         .settings()
         .context("cannot read the camera's settings")?;
@@ -135,8 +133,7 @@ fn config(settings: &Settings, key: Option<&str>) -> anyhow::Result<()> {
 
 fn capture(settings: &Settings, dest: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dest).with_context(|| format!("cannot create {}", dest.display()))?;
-    let mut camera =
-        rig::camera(settings, &Shake::default())().context("cannot open the camera")?;
+    let mut camera = rig::camera(settings, &Room::default())().context("cannot open the camera")?;
     let info = camera.info();
     let stem = format!("test-{}", compact_utc(unix_now()));
     let request = CaptureRequest {

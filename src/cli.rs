@@ -83,6 +83,14 @@ enum Command {
     /// Check the buttons.
     #[command(subcommand)]
     Buttons(ButtonsCommand),
+    /// Set a light of the running daemon: on, off or a brightness in
+    /// percent.
+    Light {
+        /// The light's name, as `[[lights]]` gives it.
+        name: String,
+        /// on, off, or a percent from 0 to 100.
+        level: String,
+    },
     /// Measure the pipeline on the simulated rig.
     Bench(BenchArgs),
     /// Write a scan's camera poses for COLMAP, Metashape, RealityCapture
@@ -160,6 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Web(command) => cmd::web::run(&settings, command),
         Command::Motor(command) => cmd::motor::run(&settings, command),
         Command::Buttons(command) => cmd::buttons::run(&settings, command),
+        Command::Light { name, level } => cmd::light::run(&settings, &name, &level),
         Command::Bench(args) => done(bench::run(&settings, &args, log)),
         Command::Export(args) => cmd::export::run(&settings, &args),
         Command::Fleet(args) => Ok(passed(fleet::run(&settings, args, &log)?)),

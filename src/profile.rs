@@ -74,6 +74,9 @@ pub struct Profile {
     /// How the rig it was checked for moves ([`Profile::for_rig`]);
     /// `None`: not checked for a rig, or one without a tilt motor.
     pub motion: Option<RigMotion>,
+    /// `[lights]`: each light's brightness during the scan, percent (a
+    /// light not named here: 100 %).
+    pub lights: BTreeMap<String, u8>,
 }
 
 /// `order`: in which order the shots are taken.
@@ -207,6 +210,8 @@ struct RawProfile {
     sphere: Option<RawSphere>,
     bracket: Option<bracket::RawBracket>,
     order: Option<Order>,
+    #[serde(default)]
+    lights: BTreeMap<String, toml::Value>,
 }
 
 /// `path`: how the shots are laid out.
@@ -408,6 +413,17 @@ impl Profile {
                 problems.push(Problem::new(&origin, format!("rings[{n}].cameras"), reason));
             }
         }
+        for name in self.lights.keys().filter(|n| !limits.lights.contains(n)) {
+            let known = match limits.lights.is_empty() {
+                true => "it has none ([[lights]] in the configuration)".to_owned(),
+                false => format!("its lights are: {}", limits.lights.join(", ")),
+            };
+            problems.push(Problem::new(
+                &origin,
+                format!("lights.{name}"),
+                format!("names a light the rig does not have; {known}"),
+            ));
+        }
         if problems.is_empty() {
             Ok(Profile {
                 motion: limits.motion,
@@ -437,6 +453,7 @@ impl Profile {
         );
         plan.settle_from = from;
         plan.bracket = self.bracket.clone().map(Box::new);
+        plan.lights = self.lights.clone();
         plan
     }
 
@@ -590,6 +607,26 @@ fn check_settle(value: Option<&toml::Value>, fail: &mut impl FnMut(String, Strin
     }
 }
 
+/// `[lights]`: each light's brightness, a whole number of percent.
+fn check_lights(
+    raw: BTreeMap<String, toml::Value>,
+    fail: &mut impl FnMut(String, String),
+) -> BTreeMap<String, u8> {
+    let mut lights = BTreeMap::new();
+    for (name, value) in raw {
+        match value.as_integer().and_then(|p| u8::try_from(p).ok()) {
+            Some(percent) if percent <= 100 => {
+                lights.insert(name, percent);
+            }
+            _ => fail(
+                format!("lights.{name}"),
+                format!("must be the light's brightness, a whole number of percent from 0 (off) to 100, found {value}"),
+            ),
+        }
+    }
+    lights
+}
+
 /// Whether `s` is a usable file name prefix.
 fn valid_prefix(s: &str) -> bool {
     !s.is_empty()
@@ -736,6 +773,7 @@ fn check(
             RawPath::Sphere => Order::Shortest,
         }),
         motion: None,
+        lights: check_lights(raw.lights, fail),
     }
 }
 

@@ -8,11 +8,13 @@
 use std::path::PathBuf;
 
 use actix::{Addr, MailboxError};
+use scanrig_actors::lights::{GetLights, LightState, SetLight};
 use scanrig_actors::manual::{Busy, HomeAll, ManualError};
 use scanrig_actors::moved::Picture;
 use scanrig_actors::supervisor::{
-    Control, GetStatus, Manual, Refusal, RigState, RigStatus, StartScan, Supervisor,
+    Control, GetStatus, Lights, Manual, Refusal, RigState, RigStatus, StartScan, Supervisor,
 };
+use scanrig_hardware::light::{Brightness, LightError};
 use serde_json::{json, Value};
 
 use crate::config_error::ConfigErrors;
@@ -53,6 +55,12 @@ pub enum CommandError {
     /// Done by hand, and it failed.
     #[error("{0}")]
     Manual(#[from] ManualError),
+    /// A light was not set.
+    #[error("{0}")]
+    Light(#[from] LightError),
+    /// A light asked for in a way that is no light's.
+    #[error("{0}")]
+    BadLight(String),
     /// The rig did not answer.
     #[error("the rig did not answer: {0}")]
     Lost(#[from] MailboxError),
@@ -75,13 +83,17 @@ impl CommandError {
     /// The status and code, from the error's type, never from its words.
     fn answer(&self) -> (u16, &'static str) {
         match self {
-            CommandError::NotAProfileName(_) | CommandError::BadProfile(_) => (400, "bad_request"),
+            CommandError::NotAProfileName(_)
+            | CommandError::BadProfile(_)
+            | CommandError::BadLight(_) => (400, "bad_request"),
             CommandError::NoProfile(_)
             | CommandError::NotAnAction(_)
             | CommandError::NotInterrupted(_) => (404, "not_found"),
             CommandError::Refused { .. } => (409, "conflict"),
             CommandError::Busy(busy) => busy_answer(busy),
             CommandError::Manual(e) => manual_answer(e),
+            CommandError::Light(LightError::Unknown { .. }) => (404, "not_found"),
+            CommandError::Light(LightError::Driver { .. }) => (503, "light_failed"),
             CommandError::Lost(_) => (503, "unavailable"),
             CommandError::Internal(_) => (500, "internal"),
         }
@@ -93,6 +105,35 @@ fn busy_answer(busy: &Busy) -> (u16, &'static str) {
         Busy::Scanning(_) => (409, "scan_running"),
         Busy::Moving(_) => (409, "motors_busy"),
     }
+}
+
+/// Every light of the rig, as it is now.
+pub async fn lights(sup: &Addr<Supervisor>) -> Result<Vec<LightState>, CommandError> {
+    Ok(sup.send(Lights).await?.send(GetLights).await?)
+}
+
+/// Sets the light `name` to `level` by hand; answers every light as it
+/// is then.
+pub async fn set_light(
+    sup: &Addr<Supervisor>,
+    name: String,
+    level: Brightness,
+) -> Result<Vec<LightState>, CommandError> {
+    let lights = sup.send(Lights).await?;
+    lights.send(SetLight { name, level }).await??;
+    Ok(lights.send(GetLights).await?)
+}
+
+/// A brightness asked for from outside, 0 to 100 %.
+pub fn brightness(percent: i64) -> Result<Brightness, String> {
+    u8::try_from(percent)
+        .ok()
+        .and_then(Brightness::new)
+        .ok_or_else(|| {
+            format!(
+                "brightness must be a whole number of percent from 0 (off) to 100, found {percent}"
+            )
+        })
 }
 
 /// The status and code of a failure by hand.
@@ -268,5 +309,6 @@ pub fn status_json(s: &RigStatus) -> Value {
         "devices": s.devices,
         "preview": s.preview,
         "motion": s.motion,
+        "health": s.health,
     })
 }

@@ -15,6 +15,8 @@ use crate::profile::order::RigMotion;
 
 mod drive;
 mod gpio;
+mod health;
+mod lights;
 mod load;
 mod merge;
 mod moved;
@@ -26,6 +28,10 @@ pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
     MAX_STEP_RATE,
+};
+pub use health::HealthSettings;
+pub use lights::{
+    lights_problems, valid_light_name, LightEntry, Lighting, LightsBackend, PauseLights,
 };
 pub use merge::{merge_problems, Merge};
 pub use moved::{moved_problems, Moved};
@@ -127,6 +133,12 @@ pub struct Settings {
     pub quality: Quality,
     /// `[moved]`: the check after each ring that the object has not moved.
     pub moved: Moved,
+    /// `[lighting]`: what the lights do between scans and in a pause.
+    pub lighting: Lighting,
+    /// `[[lights]]`: the rig's lights.
+    pub lights: Vec<LightEntry>,
+    /// `[health]`: reading the Pi's own health.
+    pub health: HealthSettings,
     /// The spool folder used when `spool.dir` is unset, resolved at load.
     #[serde(skip)]
     fallback_spool: Option<PathBuf>,
@@ -823,6 +835,8 @@ pub struct RigLimits {
     /// How the axes move from shot to shot; `None` on a rig without a
     /// tilt motor (the operator sets the tilt).
     pub motion: Option<RigMotion>,
+    /// The names of the rig's lights (`[[lights]]`).
+    pub lights: Vec<String>,
 }
 
 impl Settings {
@@ -841,6 +855,7 @@ impl Settings {
             },
             cameras: self.column().map(|(name, _)| name).collect(),
             motion: self.motion(),
+            lights: self.lights.iter().map(|l| l.name.clone()).collect(),
         }
     }
 

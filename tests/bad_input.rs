@@ -143,6 +143,76 @@ fn broken_config_files_are_refused_naming_the_file_and_the_key() {
 }
 
 #[test]
+fn bad_lights_are_refused_naming_the_file_the_light_and_what_is_expected() {
+    let light = |fields: &str| format!("[[lights]]\nname = \"ring\"\npin = 18\n{fields}\n");
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "a pin that is not on the header",
+            "[[lights]]\nname = \"ring\"\npin = 30\n".into(),
+            "lights[1].pin",
+            "GPIO 30 is not on the Raspberry Pi's header; use a BCM GPIO number from 2 to 27",
+        ),
+        (
+            "a pin used by two lights",
+            format!("{}[[lights]]\nname = \"back\"\npin = 18\n", light("")),
+            "lights[2].pin",
+            "GPIO 18 is already used by lights[1].pin; every pin can do one job",
+        ),
+        (
+            "a light on the turntable's STEP pin",
+            "[turntable]\nbackend = \"stepper\"\n[[lights]]\nname = \"ring\"\npin = 17\n".into(),
+            "lights[1].pin",
+            "GPIO 17 is already used by turntable.stepper.step_pin",
+        ),
+        (
+            "a light on the stop button's pin",
+            "[buttons]\nbackend = \"gpio\"\n[[lights]]\nname = \"ring\"\npin = 13\n".into(),
+            "lights[1].pin",
+            "GPIO 13 is already used by buttons.gpio.stop_pin",
+        ),
+        (
+            "a PWM frequency out of range",
+            light("pwm_hz = 5"),
+            "lights[1].pwm_hz",
+            "must be 0 (switched on and off only) or 50 to 20000 Hz, found 5",
+        ),
+        (
+            "a name that cannot be a topic",
+            "[[lights]]\nname = \"ring light\"\npin = 18\n".into(),
+            "lights[1].name",
+            "must be 1 to 32 letters, digits, - or _",
+        ),
+        (
+            "two lights on one hardware PWM channel",
+            format!(
+                "[lighting]\nbackend = \"gpio\"\n{}[[lights]]\nname = \"back\"\npin = 12\npwm_hz = 1000\n",
+                light("pwm_hz = 1000")
+            ),
+            "lights[2].pin",
+            "GPIO 12 shares hardware PWM channel 0 with lights[1]",
+        ),
+        (
+            "a warm-up too long",
+            light("warmup_ms = 60000"),
+            "lights[1].warmup_ms",
+            "must be 0 to 30000 milliseconds, found 60000",
+        ),
+        (
+            "a brightness in the configuration",
+            light("brightness = 50"),
+            "lights[1].brightness",
+            "",
+        ),
+    ];
+    for (case, overrides, key, reason) in &cases {
+        let rig = Rig::with(overrides);
+        let out = rig.run(&["check-config"]);
+        let needle = format!("{}{reason}", problem(&rig.config, key));
+        assert_refused(case, &rig, &out, &[&needle]);
+    }
+}
+
+#[test]
 fn a_config_file_that_is_not_toml_is_refused_naming_the_file_and_the_line() {
     let rig = Rig::new();
     std::fs::write(&rig.config, "[upload]\nworkers = = 2\n").expect("write");

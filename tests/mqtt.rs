@@ -363,13 +363,15 @@ fn a_rig_started_while_the_broker_is_down_scans_and_reports_when_it_comes() {
 
 /// What Home Assistant's MQTT discovery documentation requires and allows
 /// of each component used (https://www.home-assistant.io/integrations/
-/// sensor.mqtt/, button.mqtt/, select.mqtt/, and mqtt/#mqtt-discovery):
+/// sensor.mqtt/, binary_sensor.mqtt/, button.mqtt/, select.mqtt/,
+/// light.mqtt/ (its template schema), and mqtt/#mqtt-discovery):
 /// (component, required keys, further keys documented for it).
-const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
+const HA_SCHEMA: [(&str, &[&str], &[&str]); 5] = [
     (
         "sensor",
         &["state_topic"],
         &[
+            "device_class",
             "unit_of_measurement",
             "state_class",
             "entity_category",
@@ -393,6 +395,26 @@ const HA_SCHEMA: [(&str, &[&str], &[&str]); 3] = [
         &["command_topic", "options"],
         &["command_template", "state_topic", "qos", "value_template"],
     ),
+    (
+        "binary_sensor",
+        &["state_topic"],
+        &["value_template", "device_class", "entity_category"],
+    ),
+    (
+        "light",
+        &[
+            "schema",
+            "command_topic",
+            "command_on_template",
+            "command_off_template",
+        ],
+        &[
+            "state_topic",
+            "state_template",
+            "brightness_template",
+            "qos",
+        ],
+    ),
 ];
 
 /// Keys every MQTT entity may have (the shared ones from the same pages;
@@ -414,6 +436,12 @@ const HA_COMMON: [&str; 9] = [
 /// as JSON too, for `value_json`): rendered by Jinja2 in the sandbox HA
 /// renders in, with HA's `now()`.
 fn ha_render(template: &str, value: &str) -> String {
+    ha_render_with(template, value, &serde_json::json!({}))
+}
+
+/// [`ha_render`], with the variables `vars` beside `value` (a light's
+/// command templates get `brightness`).
+fn ha_render_with(template: &str, value: &str, vars: &Value) -> String {
     const SCRIPT: &str = r#"
 import datetime, json, sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -423,10 +451,11 @@ try:
     value_json = json.loads(sys.argv[2])
 except ValueError:
     value_json = None
-sys.stdout.write(env.from_string(sys.argv[1]).render(value=sys.argv[2], value_json=value_json))
+variables = json.loads(sys.argv[3])
+sys.stdout.write(env.from_string(sys.argv[1]).render(value=sys.argv[2], value_json=value_json, **variables))
 "#;
     let out = std::process::Command::new("python3")
-        .args(["-c", SCRIPT, template, value])
+        .args(["-c", SCRIPT, template, value, &vars.to_string()])
         .output()
         .expect("python3 runs");
     assert!(
@@ -537,7 +566,18 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
     assert_eq!(
         components,
         [
-            "button", "button", "button", "select", "sensor", "sensor", "sensor", "sensor",
+            "binary_sensor",
+            "binary_sensor",
+            "button",
+            "button",
+            "button",
+            "select",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
+            "sensor",
             "sensor"
         ]
     );
@@ -644,6 +684,31 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         "0"
     );
 
+    // The Pi's health as HA reads it from the status: known, and unknown
+    // on a machine without the kernel's files.
+    let pi = r#"{"health": {"under_voltage": true, "throttled": false, "cpu_temp_c": 61.8, "spool_free_mb": 5120}}"#;
+    let unknown = r#"{"health": {"under_voltage": null, "throttled": null, "cpu_temp_c": null, "spool_free_mb": 5120}}"#;
+    let render = |component: &str, object: &str, status: &str| {
+        let config = config_of(&configs, component, object);
+        ha_render(config["value_template"].as_str().unwrap(), status)
+    };
+    assert_eq!(render("binary_sensor", "under_voltage", pi), "ON");
+    assert_eq!(render("binary_sensor", "throttled", pi), "OFF");
+    assert_eq!(render("sensor", "cpu_temp", pi), "61.8");
+    assert_eq!(render("sensor", "spool_free", pi), "5120");
+    assert_eq!(render("binary_sensor", "under_voltage", unknown), "unknown");
+    assert_eq!(render("sensor", "cpu_temp", unknown), "unknown");
+    // What the rig itself publishes has the readings (here, a machine
+    // with a spool and no Pi's files).
+    let retained = broker.client(STUDIO, &["scanrig/rig-a/status"]);
+    let published = retained.wait("the status", DEADLINE, |m| m.topic.ends_with("status"));
+    let health = &published.json()["health"];
+    assert!(health["spool_free_mb"].is_u64(), "{health}");
+    assert_eq!(
+        render("sensor", "spool_free", &published.text),
+        health["spool_free_mb"].to_string()
+    );
+
     // Discovery turned off: the rig's entities are removed.
     running.kill();
     rig.configure(&broker.rig_config("rig-a", rig.root(), "discovery = false"));
@@ -661,6 +726,114 @@ fn home_assistant_discovery_announces_the_rig_its_buttons_work_and_turning_it_of
         fresh.gather(Duration::from_millis(500)).is_empty(),
         "nothing retained for HA"
     );
+}
+
+#[test]
+fn home_assistant_discovers_the_rig_s_lights_and_sets_them_with_brightness_through_its_commands() {
+    let Some(broker) = Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let rig = rig_on(&broker, "rig-a", "discovery = true");
+    let lights = "[[lights]]\nname = \"ring\"\npin = 18\npwm_hz = 1000\n[[lights]]\nname = \"back\"\npin = 20\n";
+    rig.configure(&format!(
+        "{}{lights}",
+        broker.rig_config("rig-a", rig.root(), "discovery = true")
+    ));
+    let _running = daemon(&rig);
+    online(&broker, "rig-a");
+    let ha = broker.client(STUDIO, &["homeassistant/light/#"]);
+    let configs = ha.gather(Duration::from_secs(2));
+    assert_eq!(configs.len(), 2, "one light entity per light");
+    for m in &configs {
+        assert_eq!(check_discovery(&m.topic, &m.json()), "light");
+    }
+    let ring = config_of(&configs, "light", "light_ring");
+    let back = config_of(&configs, "light", "light_back");
+    assert_eq!(ring["schema"], "template");
+    assert!(ring["brightness_template"].is_string(), "{ring}");
+    assert!(
+        back.get("brightness_template").is_none(),
+        "a light without PWM is on or off: {back}"
+    );
+
+    let studio = broker.client(STUDIO, &["scanrig/rig-a/reply", "scanrig/rig-a/status"]);
+    // HA's slider at 128 of 255, then the switch off: what it sends, and
+    // what the rig then says in its status, as HA reads it.
+    let steps = [
+        (&ring, "command_on_template", 128, "on", Some("128"), 50),
+        (&ring, "command_off_template", 0, "off", Some("0"), 0),
+        (&back, "command_on_template", 255, "on", None, 100),
+    ];
+    for (light, template, brightness, state, shown, percent) in steps {
+        let name = if std::ptr::eq(light, &ring) {
+            "ring"
+        } else {
+            "back"
+        };
+        let vars = serde_json::json!({ "brightness": brightness });
+        let sent = ha_render_with(light[template].as_str().unwrap(), "", &vars);
+        let command: Value = serde_json::from_str(&sent).expect(&sent);
+        assert_eq!(
+            (command["command"].as_str(), command["light"].as_str()),
+            (Some("light"), Some(name)),
+            "{sent}"
+        );
+        assert_eq!(command["brightness"], percent, "{sent}");
+        studio.publish(
+            light["command_topic"].as_str().unwrap(),
+            false,
+            sent.as_str(),
+        );
+        let id = command["id"].clone();
+        let reply = studio.wait("the light's answer", DEADLINE, |m| {
+            m.topic.ends_with("reply") && m.json()["id"] == id
+        });
+        assert_eq!(reply.json()["ok"], true, "{}", reply.text);
+        let status = studio.wait("the status with the light set", DEADLINE, |m| {
+            m.topic.ends_with("status")
+                && m.json()["lights"].as_array().is_some_and(|l| {
+                    l.iter()
+                        .any(|l| l["name"] == name && l["brightness"] == percent)
+                })
+        });
+        let state_template = light["state_template"].as_str().unwrap();
+        assert_eq!(ha_render(state_template, &status.text), state, "{name}");
+        if let Some(shown) = shown {
+            let template = light["brightness_template"].as_str().unwrap();
+            assert_eq!(ha_render(template, &status.text), shown, "{name}");
+        }
+    }
+
+    // A light the rig does not have, and a brightness past 100: refused.
+    let cmd = ring["command_topic"].as_str().unwrap();
+    for (id, body, code) in [
+        (
+            "ha-spot",
+            r#""light": "spot", "brightness": 10"#,
+            "not_found",
+        ),
+        (
+            "ha-bright",
+            r#""light": "ring", "brightness": 150"#,
+            "bad_request",
+        ),
+    ] {
+        studio.publish(
+            cmd,
+            false,
+            format!(r#"{{"id": "{id}", "command": "light", {body}}}"#),
+        );
+        let answer = studio
+            .wait(id, DEADLINE, |m| {
+                m.topic.ends_with("reply") && m.json()["id"] == id
+            })
+            .json();
+        assert_eq!(
+            (answer["ok"].clone(), answer["code"].clone()),
+            (false.into(), code.into()),
+            "{answer}"
+        );
+    }
 }
 
 #[test]
@@ -1016,7 +1189,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
             .filter(|m| !m.text.is_empty())
             .count()
     };
-    assert_eq!(entities(), 9);
+    assert_eq!(entities(), 13);
 
     // Online: refused, nothing cleared.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-a"]);
@@ -1026,7 +1199,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
         "{out}"
     );
     assert!(!out.contains("forgot"), "{out}");
-    assert_eq!(entities(), 9, "its Home Assistant entities are kept");
+    assert_eq!(entities(), 13, "its Home Assistant entities are kept");
 
     // A rig the broker never saw.
     let (code, out) = fleet(&broker, &rig, &["forget", "rig-x"]);
@@ -1039,7 +1212,7 @@ fn fleet_forget_clears_a_rig_that_is_gone_and_refuses_what_it_cannot_do() {
     watch.wait("offline", DEADLINE, |m| m.text == "offline");
     let (code, out) = fleet_as(&broker, &rig, VIEWER, &["forget", "rig-a"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("refused to clear 12 of 12 topics"), "{out}");
+    assert!(out.contains("refused to clear 16 of 16 topics"), "{out}");
     assert!(!out.contains("forgot"), "{out}");
     assert_eq!(
         retained().len(),

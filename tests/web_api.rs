@@ -146,7 +146,7 @@ fn an_idle_rig_answers_and_refuses_what_it_cannot_do() {
         .sum();
     assert_eq!(
         operations,
-        28,
+        30,
         "every route is documented: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -476,4 +476,89 @@ fn an_interrupted_scan_is_resumed_through_the_api() {
     assert_eq!(error_of(&done).0, 404, "a finished scan is not resumed");
     stop(daemon);
     common::openapi::check();
+}
+
+#[test]
+fn the_lights_are_listed_and_set_by_hand_and_bad_requests_are_refused() {
+    let lights = "[[lights]]\nname = \"ring\"\npin = 18\npwm_hz = 1000\n[[lights]]\nname = \"back\"\npin = 20\n";
+    let (_rig, daemon, base) = web_daemon("127.0.0.1:0", lights);
+    let listed = get(&format!("{base}/lights"));
+    assert_eq!(listed.status, 200);
+    assert_eq!(
+        listed.json(),
+        serde_json::json!({"lights": [
+            {"name": "ring", "brightness": 0, "dimmable": true},
+            {"name": "back", "brightness": 0, "dimmable": false},
+        ]})
+    );
+    let set = post(
+        &format!("{base}/lights/ring"),
+        Some(r#"{"brightness": 40}"#),
+    );
+    assert_eq!(set.status, 200, "{}", String::from_utf8_lossy(&set.body));
+    assert_eq!(set.json()["lights"][0]["brightness"], 40);
+    let back = post(
+        &format!("{base}/lights/back"),
+        Some(r#"{"brightness": 100}"#),
+    );
+    assert_eq!(back.json()["lights"][1]["brightness"], 100);
+    assert_eq!(
+        get(&format!("{base}/lights")).json()["lights"][0]["brightness"],
+        40
+    );
+
+    let cases: &[(&str, Option<&str>, u16, &str)] = &[
+        (
+            "/lights/ring",
+            Some(r#"{"brightness": 150}"#),
+            400,
+            "from 0 (off) to 100, found 150",
+        ),
+        (
+            "/lights/ring",
+            Some(r#"{"brightness": -5}"#),
+            400,
+            "found -5",
+        ),
+        ("/lights/ring", Some(r#"{"brightness": "full"}"#), 400, ""),
+        ("/lights/ring", Some("{}"), 400, ""),
+        (
+            "/lights/spot",
+            Some(r#"{"brightness": 10}"#),
+            404,
+            "no light named `spot`; the lights are: ring, back",
+        ),
+    ];
+    for (path, body, status, words) in cases {
+        let r = post(&format!("{base}{path}"), *body);
+        let (got, _, error) = error_of(&r);
+        assert_eq!(got, *status, "{path} {body:?}: {error}");
+        assert!(error.contains(words), "{path} {body:?}: {error}");
+    }
+    common::openapi::check();
+    stop(daemon);
+
+    // `scanrig light` asks the daemon on the port it listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (rig, daemon, _) = web_daemon(&format!("127.0.0.1:{port}"), lights);
+    let on = rig.run(&["light", "ring", "60"]);
+    on.expect_code(0);
+    assert!(on.stdout.contains("ring: 60 %"), "{}", on.stdout);
+    let off = rig.run(&["light", "back", "on"]);
+    off.expect_code(0);
+    assert!(off.stdout.contains("back: 100 %\n"), "{}", off.stdout);
+    for (args, words) in [
+        (["light", "spot", "on"], "no light named `spot`"),
+        (["light", "ring", "120"], "from 0 (off) to 100, found 120"),
+        (["light", "ring", "bright"], "`bright` is no brightness"),
+    ] {
+        let out = rig.run(&args);
+        out.expect_code(2);
+        assert!(out.stderr.contains(words), "{args:?}: {}", out.stderr);
+    }
+    stop(daemon);
 }

@@ -21,10 +21,13 @@
 //! - actors: [`turntable`], [`camera`], [`uploader`], [`buttons`],
 //!   [`recorder`] (the journal's writer thread), [`merge`] (bracketed sets
 //!   merged), [`judge`] (each photo measured as it lands), [`moved`]
-//!   (whether the object moved during a ring), [`manual`] (the rig by
+//!   (whether the object moved during a ring), [`lights`] (on for a scan,
+//!   off after it, by hand, the idle timeout), [`manual`] (the rig by
 //!   hand: jogs, homing, the camera's preview, settings, test shots and the
 //!   setup check) and [`supervisor`], which carries out the sequence's
 //!   commands.
+//! - [`health`]: the Pi's own health read from the kernel's files, and the
+//!   actor reading it every few seconds.
 //! - [`clock`]: UTC timestamps as text.
 #![warn(missing_docs, unreachable_pub)]
 
@@ -34,10 +37,12 @@ pub mod camera;
 pub mod clock;
 pub mod coverage;
 pub mod destination;
+pub mod health;
 pub mod history;
 pub mod hooks;
 pub mod journal;
 pub mod judge;
+pub mod lights;
 pub mod manifest;
 pub mod manual;
 pub mod merge;

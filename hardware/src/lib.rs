@@ -10,6 +10,8 @@
 //!   writes.
 //! - [`panel`]: the operator panel: `Buttons` (start, pause, stop) and the
 //!   status `Indicator`, with simulated ones.
+//! - [`light`]: the rig's lights (`Light`, switched or dimmed by PWM),
+//!   with recording outputs and the simulated room's lighting.
 //! - [`fsutil`]: durable file writes (temp file, fsync, rename) and sha256.
 //! - [`jpeg`]: a photo's size in pixels, from its JPEG header.
 //! - `recent`: the simulators' records of what they were asked, kept to
@@ -23,6 +25,7 @@ pub mod camera;
 pub mod fsutil;
 pub mod jpeg;
 pub mod judge;
+pub mod light;
 pub mod panel;
 mod recent;
 pub mod units;

@@ -19,6 +19,8 @@
 //! - `web token`: [`web`] (`cmd/web.rs`), the web page's token and address.
 //! - `motor`: [`motor`] (`cmd/motor.rs`), [`crate::motor`] run, impossible moves as bad input.
 //! - `buttons test`: [`buttons`] (`cmd/buttons.rs`), presses printed as they happen.
+//! - `light`: [`light`] (`cmd/light.rs`), a light of the running daemon set
+//!   through its REST API.
 //! - `bench`: [`crate::bench`] (`bench/`), called directly.
 //! - `export`: [`export`] (`cmd/export.rs`), [`crate::export`] run, and where the files went.
 //! - `fleet`: [`crate::mqtt::fleet`] (`mqtt/fleet.rs`), called directly.
@@ -33,6 +35,7 @@ pub mod check_config;
 pub mod daemon;
 pub mod destination;
 pub mod export;
+pub mod light;
 pub mod motor;
 pub mod profiles;
 pub mod resume;

@@ -2,7 +2,8 @@
 //!
 //! A command is JSON: `{"id": "…", "command": "start", "profile": "demo",
 //! "sent_ms": 1733529600000}`; `command` is one of start, pause, resume,
-//! stop, home and select (the profile a Start without one uses). The
+//! stop, home, select (the profile a Start without one uses) and light
+//! (`"light": "ring", "brightness": 60`, percent, 0 for off). The
 //! answer carries the same id: `{"id", "command", "ok": true, …}` or
 //! `{"id", "command", "ok": false, "status", "code", "error"}` with the
 //! status, code and words the REST API gives for the same refusal. One
@@ -47,6 +48,8 @@ pub(crate) enum Verb {
     Home,
     /// Choose the profile a Start without one uses.
     Select,
+    /// Set `light` to `brightness` percent (0: off).
+    Light,
 }
 
 /// A command as sent.
@@ -63,6 +66,12 @@ pub(crate) struct Command {
     /// The profile, for start and select.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) profile: Option<String>,
+    /// The light, for light.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) light: Option<String>,
+    /// Its brightness, percent, for light.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) brightness: Option<i64>,
     /// When it was sent, Unix milliseconds; older than
     /// `mqtt.command_max_age_s` it is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +263,8 @@ mod tests {
         let sent = |ms| Command {
             id: Some("t".into()),
             command: Verb::Start,
+            light: None,
+            brightness: None,
             profile: None,
             sent_ms: ms,
         };

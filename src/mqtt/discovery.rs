@@ -1,6 +1,7 @@
 //! Home Assistant MQTT discovery: the rig as a device with sensors (state,
-//! progress, photos waiting, last fault), buttons (Start, Pause, Stop) and
-//! a profile select, each announced by a retained config message under
+//! progress, photos waiting, last fault, the Pi's temperature and free
+//! space), binary sensors (under-voltage, throttled), buttons (Start, Pause, Stop), a
+//! profile select and its lights (with brightness when dimmable), each announced by a retained config message under
 //! `<discovery_prefix>/<component>/<node>/<object>/config`
 //! (<https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery>).
 //! An empty retained message on the same topic removes the entity.
@@ -8,11 +9,12 @@
 use serde_json::{json, Value};
 
 use super::Topics;
+use crate::settings::LightEntry;
 
 /// One entity: its component, object id, and its own fields.
 struct Entity {
     component: &'static str,
-    object: &'static str,
+    object: String,
     fields: Value,
 }
 
@@ -37,14 +39,14 @@ const STATE_MAX: usize = 255;
 
 fn entities(topics: &Topics) -> Vec<Entity> {
     let cmd = topics.cmd();
-    let button = |object, name: &str, command: &str, icon: &str| Entity {
+    let button = |object: &str, name: &str, command: &str, icon: &str| Entity {
         component: "button",
-        object,
+        object: object.into(),
         fields: json!({"name": name, "command_topic": cmd, "payload_press": command,
             "command_template": format!("{{{STAMP}, \"command\": {{{{ value | tojson }}}}}}"),
             "qos": 1, "icon": icon}),
     };
-    let sensor = |object, name: &str, template: &str, extra: Value| {
+    let sensor = |object: &str, name: &str, template: &str, extra: Value| {
         let mut fields = json!({"name": name, "state_topic": topics.status(),
             "value_template": template});
         if let (Value::Object(f), Value::Object(e)) = (&mut fields, extra) {
@@ -52,9 +54,17 @@ fn entities(topics: &Topics) -> Vec<Entity> {
         }
         Entity {
             component: "sensor",
-            object,
+            object: object.into(),
             fields,
         }
+    };
+    // A flag of the Pi's health: on, off, or unknown.
+    let flag = |object: &str, name: &str, key: &str, class: &str| Entity {
+        component: "binary_sensor",
+        object: object.into(),
+        fields: json!({"name": name, "state_topic": topics.status(),
+            "value_template": format!("{{% set h = value_json.health %}}{{{{ 'unknown' if not h or h.{key} is none else ('ON' if h.{key} else 'OFF') }}}}"),
+            "device_class": class, "entity_category": "diagnostic"}),
     };
     vec![
         sensor(
@@ -90,18 +100,66 @@ fn entities(topics: &Topics) -> Vec<Entity> {
                 "json_attributes_topic": topics.status(),
                 "json_attributes_template": "{{ (value_json.last_error or {}) | tojson }}"}),
         ),
+        // The Pi's own health (null: unknown on this machine).
+        sensor(
+            "cpu_temp",
+            "CPU temperature",
+            "{{ value_json.health.cpu_temp_c if value_json.health and value_json.health.cpu_temp_c is not none else 'unknown' }}",
+            json!({"unit_of_measurement": "°C", "device_class": "temperature", "state_class": "measurement", "entity_category": "diagnostic"}),
+        ),
+        sensor(
+            "spool_free",
+            "Spool free space",
+            "{{ value_json.health.spool_free_mb if value_json.health and value_json.health.spool_free_mb is not none else 'unknown' }}",
+            json!({"unit_of_measurement": "MB", "device_class": "data_size", "state_class": "measurement", "entity_category": "diagnostic"}),
+        ),
+        flag("under_voltage", "Under-voltage", "under_voltage", "voltage"),
+        flag("throttled", "Throttled", "throttled", "problem"),
         button("start", "Start", "start", "mdi:play"),
         button("pause", "Pause", "pause", "mdi:pause"),
         button("stop", "Stop", "stop", "mdi:stop"),
     ]
 }
 
+/// A light of the rig, on and off (and dimmed, when it is dimmable)
+/// through the rig's commands; its state from the status's `lights`.
+fn light(topics: &Topics, light: &LightEntry) -> Entity {
+    let name = &light.name;
+    let command = |brightness: &str| {
+        format!("{{{STAMP}, \"command\": \"light\", \"light\": \"{name}\", \"brightness\": {brightness}}}")
+    };
+    let level = format!(
+        "(value_json.lights | default([]) | selectattr('name', 'eq', '{name}') | map(attribute='brightness') | first | default(0))"
+    );
+    let mut fields = json!({"name": format!("Light {name}"), "schema": "template",
+        "command_topic": topics.cmd(), "command_off_template": command("0"),
+        "state_topic": topics.status(),
+        "state_template": format!("{{{{ 'on' if {level} > 0 else 'off' }}}}"),
+        "qos": 1, "icon": "mdi:lightbulb"});
+    if light.pwm_hz > 0 {
+        // HA's brightness is 1 to 255; the rig's, percent.
+        fields["command_on_template"] =
+            command("{{ [1, ((brightness | default(255)) * 100 / 255) | round | int] | max }}")
+                .into();
+        fields["brightness_template"] =
+            format!("{{{{ ({level} * 255 / 100) | round | int }}}}").into();
+    } else {
+        fields["command_on_template"] = command("100").into();
+    }
+    Entity {
+        component: "light",
+        object: format!("light_{name}"),
+        fields,
+    }
+}
+
 /// The config topics and payloads announcing the rig, `profiles` being
-/// the select's choices.
+/// the select's choices, with each of its `lights`.
 pub(super) fn announce(
     topics: &Topics,
     discovery_prefix: &str,
     profiles: &[String],
+    lights: &[LightEntry],
 ) -> Vec<(String, Value)> {
     let node = node(&topics.rig);
     let device = json!({
@@ -114,12 +172,13 @@ pub(super) fn announce(
     let mut all = entities(topics);
     all.push(Entity {
         component: "select",
-        object: "profile",
+        object: "profile".into(),
         fields: json!({"name": "Profile", "command_topic": topics.cmd(),
             "command_template": format!("{{{STAMP}, \"command\": \"select\", \"profile\": {{{{ value | tojson }}}}}}"),
             "state_topic": topics.profile(), "options": profiles, "qos": 1,
             "icon": "mdi:format-list-bulleted"}),
     });
+    all.extend(lights.iter().map(|l| light(topics, l)));
     all.into_iter()
         .map(|e| {
             let id = format!("{node}_{}", e.object);
@@ -135,17 +194,21 @@ pub(super) fn announce(
                 p.extend(f);
             }
             (
-                config_topic(discovery_prefix, e.component, &node, e.object),
+                config_topic(discovery_prefix, e.component, &node, &e.object),
                 payload,
             )
         })
         .collect()
 }
 
-/// The config topics of every entity the rig may have announced: an empty
-/// retained message on each removes it from HA.
-pub(super) fn withdraw(topics: &Topics, discovery_prefix: &str) -> Vec<String> {
-    announce(topics, discovery_prefix, &[])
+/// The config topics of every entity the rig may have announced (with
+/// `lights`): an empty retained message on each removes it from HA.
+pub(super) fn withdraw(
+    topics: &Topics,
+    discovery_prefix: &str,
+    lights: &[LightEntry],
+) -> Vec<String> {
+    announce(topics, discovery_prefix, &[], lights)
         .into_iter()
         .map(|(topic, _)| topic)
         .collect()

@@ -101,11 +101,24 @@ async fn carry_out(rig: &Rig, cmd: &Command) -> Value {
         }
         Verb::Home => remote::home(sup, "mqtt".into()).await.map(|()| json!({})),
         Verb::Select => select(rig, cmd.profile.clone()).await,
+        Verb::Light => light(rig, cmd).await,
     };
     match done {
         Ok(result) => accepted(id, verb, result),
         Err(e) => refused(id, verb, e.status(), e.code(), &e.to_string()),
     }
+}
+
+/// Sets a light by hand: `light` to `brightness` percent.
+async fn light(rig: &Rig, cmd: &Command) -> Result<Value, remote::CommandError> {
+    let (Some(name), Some(percent)) = (cmd.light.clone(), cmd.brightness) else {
+        return Err(remote::CommandError::BadLight(
+            "a light command names the light and its brightness: {\"command\": \"light\", \"light\": \"ring\", \"brightness\": 60}".into(),
+        ));
+    };
+    let level = remote::brightness(percent).map_err(remote::CommandError::BadLight)?;
+    let lights = remote::set_light(&rig.sup, name, level).await?;
+    Ok(json!({ "lights": lights }))
 }
 
 /// Chooses the profile a Start without one uses: `profile` by name, or

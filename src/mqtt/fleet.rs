@@ -282,6 +282,8 @@ impl Fleet {
                 id: Some(id.clone()),
                 command: verb,
                 profile: profile.clone(),
+                light: None,
+                brightness: None,
                 sent_ms: Some(unix_millis_now()),
             };
             let topic = Topics::new(&self.prefix, rig).cmd();
@@ -383,7 +385,10 @@ impl Fleet {
             client.subscribe(filter, QoS::AtMostOnce).await?;
         }
         let mut clear = vec![topics.status(), topics.availability(), topics.profile()];
-        clear.extend(discovery::withdraw(&topics, discovery_prefix));
+        // (A rig's lights are named in its own configuration, which this
+        // machine need not have: their entities go when the rig itself
+        // withdraws them, with discovery turned off.)
+        clear.extend(discovery::withdraw(&topics, discovery_prefix, &[]));
         for topic in &clear {
             self.link
                 .client

@@ -284,6 +284,7 @@ impl Rig {
     async fn status(&self) -> Option<Value> {
         let s = self.sup.send(GetStatus).await.ok()?;
         let mut s = status_json(&s);
+        s["lights"] = serde_json::json!(crate::remote::lights(&self.sup).await.ok()?);
         self.redact.value(&mut s);
         Some(s)
     }
@@ -324,11 +325,12 @@ impl Rig {
             if !profiles.contains(&own) {
                 profiles.push(own);
             }
-            for (topic, payload) in discovery::announce(t, &m.discovery_prefix, &profiles) {
+            let lights = &self.settings.lights;
+            for (topic, payload) in discovery::announce(t, &m.discovery_prefix, &profiles, lights) {
                 self.publish(topic, true, payload.to_string());
             }
         } else {
-            for topic in discovery::withdraw(t, &m.discovery_prefix) {
+            for topic in discovery::withdraw(t, &m.discovery_prefix, &self.settings.lights) {
                 self.publish(topic, true, Vec::new());
             }
         }

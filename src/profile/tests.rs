@@ -425,6 +425,7 @@ fn a_ring_names_the_column_s_cameras_that_shoot_it() {
         tilt: Travel::default(),
         cameras: names.iter().map(|n| CameraName::new(n).unwrap()).collect(),
         motion: None,
+        lights: Vec::new(),
     };
     let profile = parse("c", "test", "c.toml", text)
         .unwrap()
@@ -453,5 +454,49 @@ fn a_ring_names_the_column_s_cameras_that_shoot_it() {
             ("test", "rings[2].cameras")
         );
         assert!(p.reason.contains(words), "{p}");
+    }
+}
+
+#[test]
+fn a_profile_sets_the_rig_s_lights_brightness_and_names_no_other_light() {
+    let rig = |lights: &[&str]| RigLimits {
+        turntable: Travel::default(),
+        tilt: Travel::default(),
+        cameras: Vec::new(),
+        motion: None,
+        lights: lights.iter().map(|n| n.to_string()).collect(),
+    };
+    let text = "[lights]\nring = 60\nback = 0\n[[rings]]\ntilt = 0\nshots = 2\n";
+    let profile = parse("l", "test", "l.toml", text)
+        .unwrap()
+        .for_rig(&rig(&["ring", "back", "top"]))
+        .unwrap();
+    let plan = profile.plan(ScanId::new(1_800_000_000, "l"), None, 1000);
+    let want = BTreeMap::from([("back".to_owned(), 0), ("ring".to_owned(), 60)]);
+    assert_eq!(plan.lights, want);
+
+    let err = parse("l", "test", "l.toml", text)
+        .unwrap()
+        .for_rig(&rig(&["ring"]))
+        .unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!((p.origin.as_str(), p.key.as_str()), ("test", "lights.back"));
+    assert!(
+        p.reason
+            .contains("names a light the rig does not have; its lights are: ring"),
+        "{p}"
+    );
+
+    for bad in ["150", "-1", "\"bright\"", "50.5"] {
+        let text = format!("[lights]\nring = {bad}\n[[rings]]\ntilt = 0\nshots = 2\n");
+        let err = parse("l", "test", "l.toml", &text).unwrap_err();
+        let p = &err.problems[0];
+        assert_eq!(p.key, "lights.ring", "{bad}: {err}");
+        assert!(
+            p.reason
+                .contains("a whole number of percent from 0 (off) to 100"),
+            "{bad}: {p}"
+        );
     }
 }

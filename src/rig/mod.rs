@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scanrig_actors::destination::{Destination, Destinations, LocalDir, Opener};
+use scanrig_actors::health::{HealthReader, PiHealth};
+use scanrig_actors::lights::LightsRig;
 use scanrig_actors::model::{Place, Turn};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
@@ -21,6 +23,7 @@ use scanrig_hardware::axis::{
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
 use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Slip, Stage};
+use scanrig_hardware::light::{Light, Lighting};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
 use slog::Logger;
@@ -28,18 +31,28 @@ use slog::Logger;
 use crate::drive::{DriveDestination, DriveOptions};
 use crate::s3::{S3Destination, S3Options};
 use crate::settings::{
-    self, ButtonsBackend, CameraBackend, DestinationKind, Settings, TiltBackend, TurntableBackend,
-    S3 as S3Settings,
+    self, ButtonsBackend, CameraBackend, DestinationKind, LightsBackend, PauseLights, Settings,
+    TiltBackend, TurntableBackend, S3 as S3Settings,
 };
+
+/// What the simulated cameras see of the simulated rig: its sway after
+/// each stop, and its lights.
+#[derive(Debug, Clone, Default)]
+pub struct Room {
+    /// The simulated axes' sway.
+    pub shake: Shake,
+    /// The simulated lights.
+    pub lighting: Lighting,
+}
 
 /// Builds the rig. `dest` overrides the configured destination folder.
 pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow::Result<Rig> {
     let (buttons, indicator) = panel(settings)?;
-    // The simulated cameras see the simulated axes' sway.
-    let shake = Shake::default();
+    // The simulated cameras see the simulated axes' sway and lights.
+    let room = Room::default();
     Ok(Rig {
-        axes: axes(settings, &shake)?,
-        cameras: cameras(settings, &shake),
+        axes: axes(settings, &room.shake)?,
+        cameras: cameras(settings, &room),
         cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
@@ -62,6 +75,8 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         },
         merge: settings.merge.config(),
         judge: settings.quality.config(settings.settle_store()),
+        lights: lights(settings, &room.lighting)?,
+        health: health(settings),
     })
 }
 
@@ -126,6 +141,45 @@ fn stepper_opener(_: &'static str, _: &settings::Stepper, _: Travel) -> anyhow::
     anyhow::bail!("this build of scanrig has no GPIO support; build with `--features pi`")
 }
 
+/// The Pi's health reader, how often it reads, and what it reads now
+/// (for the warning before a scan that starts at once).
+fn health(settings: &Settings) -> (HealthReader, Duration, PiHealth) {
+    let reader = HealthReader {
+        root: settings.health.root.clone(),
+        spool: settings.spool_dir(),
+    };
+    let (now, _) = reader.read();
+    (reader, Duration::from_secs(settings.health.every_s), now)
+}
+
+/// Opens the configured lights, switched off; simulated ones light `lighting`.
+pub fn lights(settings: &Settings, lighting: &Lighting) -> anyhow::Result<LightsRig> {
+    let mut lights = Vec::new();
+    for entry in &settings.lights {
+        let spec = entry.spec();
+        lights.push(match settings.lighting.backend {
+            LightsBackend::Sim => {
+                let output = lighting.output(&spec.name, spec.active_low);
+                Light::new(spec, Box::new(output))?
+            }
+            #[cfg(feature = "rppal")]
+            LightsBackend::Gpio => scanrig_hardware::light::open(spec)?,
+            #[cfg(not(feature = "rppal"))]
+            LightsBackend::Gpio => {
+                anyhow::bail!(
+                    "this build of scanrig has no GPIO support; build with `--features pi`"
+                )
+            }
+        });
+    }
+    Ok(LightsRig {
+        lights,
+        pause_off: settings.lighting.pause == PauseLights::Off,
+        idle_timeout: settings.lighting.idle_timeout(),
+        idle_in_pause: settings.lighting.idle_in_pause,
+    })
+}
+
 /// Opens the configured buttons and status light.
 pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn Indicator>)> {
     match settings.buttons.backend {
@@ -140,23 +194,23 @@ pub fn panel(settings: &Settings) -> anyhow::Result<(Box<dyn Buttons>, Box<dyn I
 }
 
 /// Opens the configured camera (`[camera]`, or the first of a column); a
-/// simulated one sees the rig sway as `shake` says.
-pub fn camera(settings: &Settings, shake: &Shake) -> CameraConnector {
+/// simulated one sees the rig sway and its lights as `room` says.
+pub fn camera(settings: &Settings, room: &Room) -> CameraConnector {
     match settings.cameras.first() {
-        Some(c) => column_camera(settings, c, shake),
+        Some(c) => column_camera(settings, c, room),
         None => {
             let g = &settings.camera.gphoto2;
-            connector(settings, settings.camera.backend, &g.model, &g.port, shake)
+            connector(settings, settings.camera.backend, &g.model, &g.port, room)
         }
     }
 }
 
 /// The rig's cameras: the column of `[[cameras]]`, or the one of `[camera]`.
-pub fn cameras(settings: &Settings, shake: &Shake) -> Vec<RigCamera> {
+pub fn cameras(settings: &Settings, room: &Room) -> Vec<RigCamera> {
     if settings.cameras.is_empty() {
         return vec![RigCamera {
             name: None,
-            connector: camera(settings, shake),
+            connector: camera(settings, room),
             settings: BTreeMap::new(),
         }];
     }
@@ -164,18 +218,14 @@ pub fn cameras(settings: &Settings, shake: &Shake) -> Vec<RigCamera> {
         .column()
         .map(|(name, c)| RigCamera {
             name: Some(name),
-            connector: column_camera(settings, c, shake),
+            connector: column_camera(settings, c, room),
             settings: c.settings.clone(),
         })
         .collect()
 }
 
 /// Opens one camera of a column: what it does not say comes from `[camera]`.
-fn column_camera(
-    settings: &Settings,
-    c: &settings::ColumnCamera,
-    shake: &Shake,
-) -> CameraConnector {
+fn column_camera(settings: &Settings, c: &settings::ColumnCamera, room: &Room) -> CameraConnector {
     let g = &settings.camera.gphoto2;
     let model = if c.model.is_empty() {
         &g.model
@@ -186,7 +236,7 @@ fn column_camera(
     let backend = c.backend.unwrap_or(settings.camera.backend);
     if backend == CameraBackend::Sim {
         // It sees from its own place on the column.
-        let mut sim = sim_camera(settings, shake);
+        let mut sim = sim_camera(settings, room);
         sim.stage.height_m = c.height_m.unwrap_or(sim.stage.height_m);
         sim.stage.tilt_deg = c.tilt;
         let f = &c.sim;
@@ -201,20 +251,20 @@ fn column_camera(
             .map_or(sim.download_latency, Duration::from_millis);
         return SimCamera::new(sim).connector();
     }
-    connector(settings, backend, model, port, shake)
+    connector(settings, backend, model, port, room)
 }
 
 /// Opens a camera of `backend`, the model and port chosen (gphoto2), a
-/// simulated one seeing the rig sway as `shake` says.
+/// simulated one seeing the rig as `room` says.
 fn connector(
     settings: &Settings,
     backend: CameraBackend,
     model: &str,
     port: &str,
-    shake: &Shake,
+    room: &Room,
 ) -> CameraConnector {
     match backend {
-        CameraBackend::Sim => SimCamera::new(sim_camera(settings, shake)).connector(),
+        CameraBackend::Sim => SimCamera::new(sim_camera(settings, room)).connector(),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -345,8 +395,8 @@ fn sim_axis(name: &'static str, s: &settings::SimAxis, travel: Travel) -> SimAxi
 }
 
 /// The simulated camera, standing where `[geometry]` puts it: its photos
-/// show what a camera there would see, swaying as `shake` says.
-fn sim_camera(settings: &Settings, shake: &Shake) -> SimCameraConfig {
+/// show what a camera there would see, swaying and lit as `room` says.
+fn sim_camera(settings: &Settings, room: &Room) -> SimCameraConfig {
     let (s, g) = (&settings.camera.sim, &settings.geometry);
     SimCameraConfig {
         width: s.width,
@@ -370,7 +420,8 @@ fn sim_camera(settings: &Settings, shake: &Shake) -> SimCameraConfig {
             tilt_deg: 0.0,
         },
         depth_of_field: s.depth_of_field,
-        shake: shake.clone(),
+        shake: room.shake.clone(),
+        lighting: room.lighting.clone(),
         slip: Slip {
             after_shots: s.slip_after_shots,
             mm: s.slip_mm,

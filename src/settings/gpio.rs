@@ -1,5 +1,6 @@
 //! Settings of the rig's GPIO hardware: stepper axes (`[turntable.stepper]`,
-//! `[tilt.stepper]`) and the button panel (`[buttons.gpio]`), with the
+//! `[tilt.stepper]`), the button panel (`[buttons.gpio]`) and the lights
+//! (`[[lights]]`), with the
 //! checks that need them all together (a pin used twice).
 
 use std::collections::BTreeMap;
@@ -251,6 +252,10 @@ pub fn pins_in_use(s: &Settings) -> Vec<(String, u8)> {
         if let Some(p) = g.buzzer_pin {
             pins.push(("buttons.gpio.buzzer_pin".into(), p));
         }
+    }
+    // Numbered from 1, as every problem with a `[[lights]]` table is.
+    for (i, light) in (1..).zip(&s.lights) {
+        pins.push((format!("lights[{i}].pin"), light.pin));
     }
     pins
 }

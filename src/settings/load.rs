@@ -389,7 +389,10 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// Reports `key`, blaming the layer that set it.
     fn fail(&mut self, key: &str, reason: String) {
-        let origin = self.layers.origin(&[key]);
+        // An entry of a list of tables (`lights[2].pin`) comes from where
+        // the list was set.
+        let set = key.split('[').next().unwrap_or(key);
+        let origin = self.layers.origin(&[set]);
         self.problems.push(Problem::new(origin, key, reason));
     }
 
@@ -837,6 +840,10 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         ),
         ("tilt.backend", s.tilt.backend == TiltBackend::Stepper),
         ("buttons.backend", s.buttons.backend == ButtonsBackend::Gpio),
+        (
+            "lighting.backend",
+            s.lighting.backend == super::LightsBackend::Gpio && !s.lights.is_empty(),
+        ),
     ];
     for (key, used) in gpio {
         if used && !cfg!(feature = "rppal") {
@@ -915,6 +922,10 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     for (key, reason) in super::moved_problems(&s.moved) {
         c.fail(key, reason);
     }
+    for (key, reason) in super::lights_problems(&s.lighting, &s.lights) {
+        c.fail(&key, reason);
+    }
+    c.range("health.every_s", s.health.every_s, 1, 3600, "seconds");
     c.cameras(&s.cameras);
     c.range(
         "web.preview_fps",

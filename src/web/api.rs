@@ -52,6 +52,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         Endpoint::new("/motor/home").post(devices::home),
         Endpoint::new("/motor/stop").post(devices::stop),
         Endpoint::new("/check").post(check::check),
+        Endpoint::new("/lights").get(lights),
+        Endpoint::new("/lights/{name}").post(set_light),
     ];
     for e in endpoints {
         cfg.service(e.done());
@@ -239,4 +241,29 @@ async fn retry_uploads(shared: web::Data<Shared>, req: HttpRequest) -> ApiResult
         shared.sup.do_send(drain);
     }
     Ok(HttpResponse::Accepted().json(json!({"scans": ids})))
+}
+
+/// `GET /lights`: every light and its brightness.
+async fn lights(shared: web::Data<Shared>) -> ApiResult {
+    let lights = remote::lights(&shared.sup).await?;
+    Ok(HttpResponse::Ok().json(json!({ "lights": lights })))
+}
+
+/// `POST /lights/{name}`'s body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LightBody {
+    /// Percent, 0 (off) to 100.
+    brightness: i64,
+}
+
+/// `POST /lights/{name}`: one light set by hand.
+async fn set_light(
+    shared: web::Data<Shared>,
+    name: web::Path<String>,
+    body: web::Json<LightBody>,
+) -> ApiResult {
+    let level = remote::brightness(body.brightness).map_err(ApiError::bad)?;
+    let lights = remote::set_light(&shared.sup, name.into_inner(), level).await?;
+    Ok(HttpResponse::Ok().json(json!({ "lights": lights })))
 }

@@ -203,6 +203,7 @@ pub(crate) fn describe(progress: &Progress) -> Option<(&'static str, Value)> {
             ("button", json!({"button": button, "long": e.long}))
         }
         Progress::Motion(m) => ("motion", json!({"motion": m})),
+        Progress::Lights(lights) => ("lights", json!({ "lights": lights })),
         Progress::Finished(s) => (
             "finished",
             json!({"scan": s.scan, "outcome": s.outcome, "captured": s.captured,

@@ -235,13 +235,14 @@ mod assets {
     const SVG: &str = "image/svg+xml";
 
     /// Each file's path, type and text.
-    const FILES: [(&str, &str, &str); 11] = [
+    const FILES: [(&str, &str, &str); 12] = [
         ("/", HTML, include_str!("assets/index.html")),
         ("/app.css", STYLE, include_str!("assets/app.css")),
         ("/app.js", SCRIPT, include_str!("assets/app.js")),
         ("/coverage.js", SCRIPT, include_str!("assets/coverage.js")),
         ("/photos.js", SCRIPT, include_str!("assets/photos.js")),
         ("/rig.js", SCRIPT, include_str!("assets/rig.js")),
+        ("/lights.js", SCRIPT, include_str!("assets/lights.js")),
         ("/check.js", SCRIPT, include_str!("assets/check.js")),
         ("/history.js", SCRIPT, include_str!("assets/history.js")),
         (

@@ -141,6 +141,7 @@ impl Job {
                 Record::ShotUploaded { .. }
                     | Record::PartCaptured { .. }
                     | Record::DeviceFault { .. }
+                    | Record::PowerFault { .. }
                     | Record::ShotDamaged { .. }
                     | Record::UploadFailed { .. }
                     | Record::DestinationMoved { .. }

@@ -20,6 +20,9 @@ use crate::sequence::ShotState;
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
 /// One line of the journal.
+// A record is made, written and dropped one at a time (never kept in
+// bulk): the plan of a scan's start is as large as it needs to be.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
@@ -124,6 +127,14 @@ pub enum Record {
         /// Its class.
         kind: FaultKind,
         /// What went wrong, in words.
+        message: String,
+    },
+    /// The Pi's supply sagged during the scan (under-voltage): a camera
+    /// fault that follows often comes from it.
+    PowerFault {
+        /// Unix milliseconds.
+        at: u64,
+        /// What happened, with its time, in words.
         message: String,
     },
     /// The scan ended (no more shots will be taken).
@@ -713,7 +724,7 @@ impl ScanRecord {
             Record::MovedAccepted { ring, .. } => {
                 self.checks.insert(ring, None);
             }
-            Record::DeviceFault { .. } => {}
+            Record::DeviceFault { .. } | Record::PowerFault { .. } => {}
         }
     }
 }

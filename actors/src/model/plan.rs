@@ -59,6 +59,10 @@ pub struct ScanPlan {
     /// `None`: one frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bracket: Option<Box<Bracket>>,
+    /// Each light's brightness during the scan, percent (a light not
+    /// named: 100 %).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lights: BTreeMap<String, u8>,
 }
 
 /// Where a scan's settle time came from.
@@ -177,6 +181,7 @@ impl ScanPlan {
             destination: None,
             priors: None,
             bracket: None,
+            lights: BTreeMap::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backlog::Backlog;
 use crate::journal::ScanRecord;
+use crate::lights::LightState;
 use crate::manual::{Busy, Motion};
 use crate::model::{ScanId, ScanPlan, ShotId};
 use crate::sequence::{Control, PauseReason, Refusal};
@@ -65,6 +66,8 @@ pub enum Progress {
     /// The motors started (`Some`) or ended (`None`) a motion asked for
     /// by hand.
     Motion(Option<Motion>),
+    /// The lights changed: every light as it is now.
+    Lights(Vec<LightState>),
 }
 
 /// Starts a new scan, or continues one read back from its journal.

@@ -68,10 +68,12 @@ pub use status::{
 use crate::buttons::{ButtonsActor, Pressed, Show};
 use crate::camera::CameraActor;
 use crate::destination::Destinations;
+use crate::health::{HealthActor, HealthRead, HealthReader, PiHealth};
 use crate::history::Retention;
 use crate::hooks::HookKind;
 use crate::journal::commit::Journal;
 use crate::judge::{Judge, JudgeConfig};
+use crate::lights::{Illuminate, LightsActor, LightsChanged, LightsRig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
 use crate::model::{CameraName, Place, Priors, ScanId};
@@ -135,6 +137,11 @@ pub struct Rig {
     pub merge: Option<MergeConfig>,
     /// Judge every photo as it lands (`None`: photos are not judged).
     pub judge: Option<JudgeConfig>,
+    /// The rig's lights.
+    pub lights: LightsRig,
+    /// Reads the Pi's health, this often; and the health read before
+    /// the rig started.
+    pub health: (HealthReader, std::time::Duration, PiHealth),
 }
 
 /// One camera of the rig.
@@ -204,6 +211,10 @@ pub struct Supervisor {
     journal: Addr<Journal>,
     uploader: Addr<Uploader>,
     panel: Addr<ButtonsActor>,
+    /// The lights: on for a scan, off after it.
+    lights: Addr<LightsActor>,
+    /// The Pi's health, as last read.
+    health: PiHealth,
     policy: Policy,
     subscribers: Vec<Recipient<Progress>>,
     status: Status,
@@ -273,6 +284,13 @@ impl Supervisor {
                 .collect();
             let devices = Devices::with_cameras(&default.describe(), &cameras);
             let turntable = TurntableActor::start(rig.axes, log.clone());
+            let lights = LightsActor::new(
+                rig.lights,
+                turntable.clone().recipient(),
+                me.clone().recipient(),
+                log.new(slog::o!("part" => "lights")),
+            )
+            .start();
             let halt = Halt::new();
             let hands = Hands {
                 turntable: turntable.clone(),
@@ -283,6 +301,14 @@ impl Supervisor {
                 unlease: me.clone().recipient(),
             };
             let manual = ManualActor::start(hands, log.clone());
+            let (reader, every, health) = rig.health;
+            HealthActor::new(
+                reader,
+                every,
+                me.clone().recipient(),
+                log.new(slog::o!("part" => "health")),
+            )
+            .start();
             let merge_queue = rig.merge.as_ref().map_or(0, |m| m.queue);
             let merger = rig.merge.map(|config| {
                 let log = log.clone();
@@ -307,6 +333,8 @@ impl Supervisor {
                 journal: Journal::start(rig.commit_delay),
                 uploader,
                 panel,
+                lights,
+                health,
                 policy: Policy {
                     destination: default.place(),
                     priors: rig.priors,
@@ -369,6 +397,7 @@ impl Supervisor {
         if status != self.status {
             self.status = status;
             self.panel.do_send(Show(status));
+            self.lights.do_send(Show(status));
         }
         // A pause counts once it is announced: until then a device may
         // still be moving or downloading.
@@ -392,12 +421,24 @@ impl Supervisor {
         let scan = self.active().cloned().ok_or(refused)?;
         let run = self.runs.get_mut(&scan).ok_or(refused)?;
         let commands = run.seq.control(control)?;
+        info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
         match control {
-            Control::Resume => run.paused = None,
+            Control::Resume => {
+                run.paused = None;
+                // The lights (off in the pause, or after the idle timeout)
+                // warm up again before the next photo.
+                let lit = self.lights.send(Illuminate(run.plan.lights.clone()));
+                ctx.wait(lit.into_actor(self).map(move |_, act, ctx| {
+                    for command in commands {
+                        act.execute(&scan, command, ctx);
+                    }
+                    act.refresh();
+                }));
+                return Ok(());
+            }
             // A move in flight brakes and holds where it is.
             Control::Pause | Control::Stop => self.halt.request(StopKind::Controlled),
         }
-        info!(self.log, "operator"; "scan" => %scan, "asks" => ?control);
         for command in commands {
             self.execute(&scan, command, ctx);
         }
@@ -420,6 +461,55 @@ impl Handler<Summarise> for Supervisor {
     fn handle(&mut self, Summarise(scan): Summarise, _: &mut Self::Context) -> Self::Result {
         let run = self.runs.get(&scan)?;
         Some(run.summary(None, &self.policy.destination))
+    }
+}
+
+/// Asks for the lights' actor, to set them by hand.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Addr<LightsActor>")]
+pub struct Lights;
+
+impl Handler<Lights> for Supervisor {
+    type Result = MessageResult<Lights>;
+
+    fn handle(&mut self, _: Lights, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.lights.clone())
+    }
+}
+
+impl Handler<LightsChanged> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, LightsChanged(lights): LightsChanged, _: &mut Self::Context) {
+        self.tell(Progress::Lights(lights));
+    }
+}
+
+/// A reading of the Pi's health: under-voltage that starts during a scan
+/// is logged and journaled with its time, beside the camera faults it
+/// often causes.
+impl Handler<HealthRead> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, HealthRead(health): HealthRead, _: &mut Self::Context) {
+        let was = std::mem::replace(&mut self.health, health);
+        if self.health.under_voltage != Some(true) || was.under_voltage == Some(true) {
+            return;
+        }
+        let at = crate::clock::unix_millis_now();
+        let time = crate::clock::rfc3339_millis(at);
+        let message = format!(
+            "under-voltage at {}: the power supply sags, and a camera on USB may drop out; use the Pi's own power supply (5.1 V, 3 A for a Pi 4, 5 A for a Pi 5)",
+            time.get(11..19).unwrap_or(&time)
+        );
+        slog::warn!(self.log, "{}", message);
+        let Some(run) = self.active().and_then(|scan| self.runs.get(scan)) else {
+            return;
+        };
+        self.journal.do_send(crate::journal::commit::Append {
+            dir: run.dir.clone(),
+            record: crate::journal::Record::PowerFault { at, message },
+        });
     }
 }
 

@@ -12,6 +12,7 @@ use slog::{info, warn};
 use super::run::Run;
 use super::{Control, Drain, Leaving, Progress, Refusal, StartScan, StopMotors, Supervisor};
 use crate::buttons::Pressed;
+use crate::lights::Illuminate;
 use crate::manual::{Busy, Lease, ManualActor, Unlease};
 use crate::model::{ScanPlan, SettleFrom, ShotId};
 use crate::sequence::{Event, Sequence};
@@ -73,6 +74,9 @@ impl Handler<StartScan> for Supervisor {
             run.ended = false;
             let (settle_ms, from) = (run.plan.settle_ms, run.plan.settle_from);
             info!(self.log, "scan started"; "scan" => %scan, "planned" => planned, "already captured" => done, "settle_ms" => settle_ms, "settle" => from.as_str());
+            if let Some(trouble) = self.health.trouble() {
+                warn!(self.log, "this Pi is short of power or throttled: the camera may drop out during the scan; use the Pi's own power supply and cool it"; "scan" => %scan, "health" => trouble);
+            }
             if from == SettleFrom::Safe {
                 warn!(self.log, "settle_ms = \"auto\", but this rig has learned no settle time yet: every shot settles the safe time; run `scanrig check` with this profile to learn it"; "profile" => &run.plan.profile, "settle_ms" => settle_ms);
             }
@@ -85,7 +89,14 @@ impl Handler<StartScan> for Supervisor {
         if new {
             self.record_start(&scan, ctx);
         }
-        self.feed(&scan, Event::Start, ctx);
+        // The lights on, and warmed up, before anything moves: nothing
+        // else is taken in meanwhile.
+        let levels = self.runs.get(&scan).map(|r| r.plan.lights.clone());
+        let lit = self.lights.send(Illuminate(levels.unwrap_or_default()));
+        ctx.wait(
+            lit.into_actor(self)
+                .map(move |_, act, ctx| act.feed(&scan, Event::Start, ctx)),
+        );
         Ok(())
     }
 }

@@ -135,6 +135,8 @@ pub struct RigStatus {
     pub current_shot: Option<u32>,
     /// How long the scan being taken should still take.
     pub remaining: Option<std::time::Duration>,
+    /// The Pi's own health, as last read.
+    pub health: crate::health::PiHealth,
 }
 
 /// Asks for the [`RigStatus`].
@@ -186,6 +188,7 @@ impl Handler<GetStatus> for Supervisor {
                 .filter(|r| r.active)
                 .and_then(|r| coverage::current(r.seq.states())),
             remaining: run.filter(|r| r.active).and_then(|r| r.remaining()),
+            health: self.health.clone(),
         })
     }
 }

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::axis::Shake;
 use crate::fsutil::{DurableFile, FileDigest};
+use crate::light::Lighting;
 use crate::recent::Recent;
 use crate::Degrees;
 
@@ -114,6 +115,9 @@ pub struct SimCameraConfig {
     pub shake: Shake,
     /// The objects slipping on the table after some shot.
     pub slip: Slip,
+    /// The rig's simulated lights: a photo taken with them dimmed or off
+    /// is as much darker.
+    pub lighting: Lighting,
 }
 
 impl Default for SimCameraConfig {
@@ -133,6 +137,7 @@ impl Default for SimCameraConfig {
             depth_of_field: false,
             shake: Shake::default(),
             slip: Slip::default(),
+            lighting: Lighting::default(),
         }
     }
 }
@@ -172,6 +177,8 @@ struct Device {
     connects: u32,
     settings: BTreeMap<String, String>,
     applied: Recent<BTreeMap<String, String>>,
+    /// When each exposure was taken.
+    exposed: Recent<SystemTime>,
     /// Where the focus drive has moved the lens's focus, in steps.
     focus: i32,
 }
@@ -251,9 +258,10 @@ impl Device {
             .map_or("1", |w| w.2);
         let shutter = (seconds(self.value("shutterspeed")) / seconds(power_on)).log2();
         let compensation: f64 = self.value("exposurecompensation").parse().unwrap_or(0.0);
+        let lit = self.config.lighting.exposure().map_or(0.0, f64::log2);
         let f_number: f64 = self.value("aperture").parse().unwrap_or(8.0);
         Look {
-            ev: shutter + compensation,
+            ev: shutter + compensation + lit,
             focus: self.config.depth_of_field.then_some((f_number, self.focus)),
             sway_mm: self.config.shake.now(),
             ..self.scene()
@@ -321,6 +329,7 @@ impl SimCamera {
                 connects: 0,
                 settings: BTreeMap::new(),
                 applied: Recent::default(),
+                exposed: Recent::default(),
                 focus: 0,
             })),
         }
@@ -378,6 +387,12 @@ impl SimCamera {
     /// latest thousand).
     pub fn applied_settings(&self) -> Vec<BTreeMap<String, String>> {
         lock(&self.device).applied.to_vec()
+    }
+
+    /// When each successful exposure was taken (the latest
+    /// thousand), oldest first.
+    pub fn exposure_times(&self) -> Vec<SystemTime> {
+        lock(&self.device).exposed.to_vec()
     }
 }
 
@@ -496,9 +511,11 @@ impl Camera for Session {
                 .collect();
             d.next_number += 1;
             d.exposures += 1;
+            let captured = SystemTime::now();
+            d.exposed.push(captured);
             let shot = Shot {
                 request: request.clone(),
-                captured: SystemTime::now(),
+                captured,
                 look: d.look(),
             };
             for file in &files {

@@ -264,3 +264,65 @@ fn an_unplugged_camera_gives_no_preview() {
     assert!(err.needs_reconnect());
     assert_eq!(camera.previews(), 1);
 }
+
+#[test]
+fn photos_are_darker_with_the_lights_dimmed_or_off_and_unchanged_at_full_light() {
+    use crate::judge::{Problem, QualityLimits};
+    use crate::light::{Brightness, Light, LightSpec, Lighting};
+    // A photo's median luma, and what the judges say of its exposure.
+    let judged = |lighting: &Lighting| {
+        let camera = SimCamera::new(SimCameraConfig {
+            expose_latency: Duration::ZERO,
+            download_latency: Duration::ZERO,
+            lighting: lighting.clone(),
+            ..SimCameraConfig::default()
+        });
+        let mut session = camera.connector()().unwrap();
+        let exposure = session.expose(&request(0)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = session.download(&exposure, dir.path()).unwrap();
+        let judged = crate::judge::judge_file(&files[0].path, None)
+            .unwrap()
+            .unwrap();
+        let exposure_problems: Vec<String> = judged
+            .verdict(&QualityLimits::default())
+            .problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Clipped { .. } | Problem::Crushed { .. }))
+            .map(ToString::to_string)
+            .collect();
+        (judged.exposure.median, exposure_problems)
+    };
+    let (without, _) = judged(&Lighting::default());
+    let room = Lighting::default();
+    let spec = LightSpec {
+        name: "ring".into(),
+        pin: 18,
+        active_low: false,
+        pwm_hz: Some(1000.0),
+        warmup: Duration::ZERO,
+    };
+    let mut light = Light::new(spec, Box::new(room.output("ring", false))).unwrap();
+    let (off, dark) = judged(&room);
+    light.set(Brightness::new(40).unwrap()).unwrap();
+    let (dimmed, _) = judged(&room);
+    light.set(Brightness::FULL).unwrap();
+    let (full, problems) = judged(&room);
+    assert_eq!(
+        full, without,
+        "full light must give the photos of a rig without lights"
+    );
+    assert_eq!(problems, Vec::<String>::new(), "well exposed at full light");
+    assert!(
+        off < dimmed && dimmed < full,
+        "median luma off {off}, at 40 % {dimmed}, full {full}"
+    );
+    assert!(
+        off * 2 < full,
+        "off {off} against full {full}: not much darker"
+    );
+    assert!(
+        !dark.is_empty(),
+        "the judges find nothing wrong with the photo taken with the lights off"
+    );
+}

@@ -78,6 +78,7 @@ function connectEvents() {
     // What went wrong while away is over.
     if ($("error-text").textContent === OFFLINE) showError("");
     if (again) { refreshUploads(); loadProfiles(); }
+    loadLights();
   };
   es.onerror = async () => {
     setConnected(false);
@@ -104,6 +105,7 @@ function connectEvents() {
     logEvent(`Photo ${u.shot} uploaded`);
     scheduleUploads();
   });
+  on("lights", (l) => renderLights(l.lights));
   on("button", (b) => logEvent(`${cap(b.button)} button ${b.long ? "held" : "pressed"}`));
   on("finished", (f) => {
     const head = f.outcome === "stopped" ? "Scan stopped" : f.outcome === "completed" ? "Scan finished" : "Scan ended";

@@ -59,6 +59,7 @@ function renderStatus(s) {
   $("motion").textContent = motionWords(s.motion);
   renderStages(scan);
   renderDevices(s.devices || {}, reason);
+  renderHealth(s.health);
   renderLastError(s, reason);
   renderControls();
   renderRig();
