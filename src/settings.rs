@@ -19,6 +19,8 @@ mod merge;
 mod moved;
 mod mqtt;
 mod quality;
+mod sftp;
+mod webdav;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -29,6 +31,8 @@ pub use merge::{merge_problems, Merge};
 pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
+pub use sftp::{sftp_problems, Sftp};
+pub use webdav::{webdav_problems, Webdav};
 #[cfg(test)]
 mod tests;
 
@@ -178,6 +182,10 @@ pub enum DestinationKind {
     Local,
     /// Google Drive, `[destination.drive]`.
     Drive,
+    /// A WebDAV server (Nextcloud, a NAS), `[destination.webdav]`.
+    Webdav,
+    /// An SFTP server, `[destination.sftp]`.
+    Sftp,
 }
 
 /// `[destination]`: where every photo ends up, chosen by `kind`.
@@ -190,6 +198,10 @@ pub struct Destination {
     pub local: LocalDestination,
     /// Google Drive's settings.
     pub drive: Drive,
+    /// The WebDAV server's settings.
+    pub webdav: Webdav,
+    /// The SFTP server's settings.
+    pub sftp: Sftp,
 }
 
 /// `[destination.local]`: a folder on this machine.

@@ -29,6 +29,8 @@ use crate::drive::{DriveDestination, DriveOptions};
 use crate::settings::{
     self, ButtonsBackend, CameraBackend, DestinationKind, Settings, TiltBackend, TurntableBackend,
 };
+use crate::sftp::SftpDestination;
+use crate::webdav::{WebdavDestination, WebdavOptions};
 
 /// Builds the rig. `dest` overrides the configured destination folder.
 pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow::Result<Rig> {
@@ -248,11 +250,14 @@ pub fn destination(
     Ok(match settings.destination.kind {
         DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
         DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
+        DestinationKind::Webdav => Arc::new(webdav_destination(&settings.destination.webdav)?),
+        DestinationKind::Sftp => Arc::new(SftpDestination::new(&settings.destination.sftp)),
     })
 }
 
 /// Opens the place a journaled scan names: a folder as it is, a Google
-/// Drive folder with the configured account and settings.
+/// Drive folder, a WebDAV or SFTP folder with the configured account and
+/// settings.
 pub fn opener(settings: &Settings, log: &Logger) -> Opener {
     let (settings, log) = (settings.clone(), log.clone());
     Arc::new(move |place: &Place| match place {
@@ -266,7 +271,29 @@ pub fn opener(settings: &Settings, log: &Logger) -> Opener {
                 .map(|d| Arc::new(d) as Arc<dyn Destination>)
                 .map_err(|e| format!("{e:#}"))
         }
+        Place::Webdav { url } => {
+            let mut w = settings.destination.webdav.clone();
+            w.url = url.clone();
+            webdav_destination(&w)
+                .map(|d| Arc::new(d) as Arc<dyn Destination>)
+                .map_err(|e| format!("{e:#}"))
+        }
+        Place::Sftp {
+            host,
+            port,
+            user,
+            dir,
+        } => {
+            let mut s = settings.destination.sftp.clone();
+            (s.host, s.port, s.user, s.dir) = (host.clone(), *port, user.clone(), dir.clone());
+            Ok(Arc::new(SftpDestination::new(&s)) as Arc<dyn Destination>)
+        }
     })
+}
+
+/// The WebDAV destination of `[destination.webdav]`.
+pub fn webdav_destination(w: &settings::Webdav) -> anyhow::Result<WebdavDestination> {
+    WebdavDestination::new(WebdavOptions::new(w)?)
 }
 
 /// The Google Drive destination of the settings.

@@ -220,3 +220,55 @@ pub fn relative(name: &str) -> Result<&std::path::Path> {
         )))
     }
 }
+
+/// The temporary name a photo `name` with this `sha256` is sent under to a
+/// remote folder before it is renamed into place: hidden, beside it, the
+/// same for the same bytes, so a killed upload's is written again by the
+/// next try, not left behind (and [`is_part_name`] finds it).
+pub fn part_name(name: &str, sha256: &str) -> String {
+    format!(".{name}{PART_MARK}{}", &sha256[..sha256.len().min(16)])
+}
+
+/// Whether `name` is one made by [`part_name`].
+pub fn is_part_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(PART_MARK)
+            .is_some_and(|(_, hex)| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+const PART_MARK: &str = ".part-";
+
+/// A name for the small file a check of a remote destination writes, reads
+/// back and deletes: hidden, and not used twice (the process and the time).
+pub fn probe_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(".scanrig-probe-{}-{nanos:x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_name_is_hidden_beside_the_photo_fixed_by_its_bytes_and_found() {
+        let sha = "ab".repeat(32);
+        assert_eq!(part_name("a.jpg", &sha), ".a.jpg.part-abababababababab");
+        assert_ne!(
+            part_name("a.jpg", &sha),
+            part_name("a.jpg", &"cd".repeat(32))
+        );
+        assert!(is_part_name(&part_name("a.jpg", &sha)));
+        for other in [
+            "a.jpg",
+            ".a.jpg",
+            ".a.jpg.part-12",
+            "x.part-abababababababab",
+        ] {
+            assert!(!is_part_name(other), "{other}");
+        }
+        assert_ne!(probe_name(), "");
+    }
+}

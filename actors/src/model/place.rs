@@ -23,6 +23,24 @@ pub enum Place {
         /// The parent folder's path from My Drive, if given by path.
         folder: Option<String>,
     },
+    /// A WebDAV collection (Nextcloud, a NAS), by its URL (never with a
+    /// user or password in it).
+    Webdav {
+        /// The collection the scan's own folder goes in.
+        url: String,
+    },
+    /// A folder on an SFTP server.
+    Sftp {
+        /// The server's host name or address.
+        host: String,
+        /// Its SSH port.
+        port: u16,
+        /// The user scanrig signs in as.
+        user: String,
+        /// The folder the scan's own folder goes in (relative to the
+        /// user's home folder unless absolute).
+        dir: String,
+    },
 }
 
 impl fmt::Display for Place {
@@ -36,6 +54,13 @@ impl fmt::Display for Place {
             Place::Drive { folder, .. } => {
                 write!(f, "Google Drive folder {}", folder.as_deref().unwrap_or(""))
             }
+            Place::Webdav { url } => write!(f, "WebDAV folder {url}"),
+            Place::Sftp {
+                host,
+                port,
+                user,
+                dir,
+            } => write!(f, "SFTP folder {dir} of {user}@{host}:{port}"),
         }
     }
 }
