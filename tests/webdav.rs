@@ -1,0 +1,143 @@
+//! Scans sent to a real WebDAV server (wsgidav, started on loopback by each
+//! test): every photo once and intact, through kills and refusals; what
+//! is there already never replaced; the probe's words.
+
+mod common;
+mod dav_server;
+mod remote_rig;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{assert_summary_complete, Rig};
+use dav_server::{Dav, PASSWORD, USER};
+use remote_rig::{assert_delivered, assert_kept_waiting, profile, PROFILE};
+use scanrig::webdav::{WebdavDestination, WebdavOptions};
+
+/// A rig sending to `url` as [`USER`] with `password` (in a 0600 file);
+/// `extra` (TOML) on top.
+fn dav_rig(url: &str, password: &str, extra: &str) -> Rig {
+    let rig = Rig::new();
+    let file = write_password(&rig, password);
+    rig.configure(&format!(
+        "[destination]\nkind = \"webdav\"\n[destination.webdav]\nurl = {url:?}\nuser = {USER:?}\npassword_file = {file:?}\ntimeout_s = 10\n{extra}"
+    ));
+    rig
+}
+
+fn write_password(rig: &Rig, password: &str) -> PathBuf {
+    let file = rig.root().join("webdav-password");
+    std::fs::write(&file, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    file
+}
+
+#[test]
+fn a_scan_arrives_whole_each_photo_once_with_its_manifest() {
+    let Some(dav) = Dav::start() else { return };
+    let rig = dav_rig(&dav.url(), PASSWORD, "");
+    profile(&rig, 6);
+    let out = rig.run(&["scan", "--profile", PROFILE, "--json"]);
+    out.expect_code(0);
+    let scan = assert_summary_complete(&out.summary(), 6);
+    assert_delivered(&dav.served(), &scan, 6);
+    assert!(
+        !out.stderr.contains(PASSWORD),
+        "the password is never logged"
+    );
+    let summary = rig.assert_retired(&scan, "completed", 6);
+    assert_eq!(
+        summary["manifest"],
+        format!("{}{scan}/manifest.json", dav.url()),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_wrong_password_keeps_the_photos_waiting_and_says_what_to_do() {
+    let Some(dav) = Dav::start() else { return };
+    let rig = dav_rig(&dav.url(), "not-the-password", "");
+    let scan = assert_kept_waiting(&rig, 4, "refused user `scanrig` (401 Unauthorized");
+    let listed = rig.run(&["uploads"]);
+    assert!(
+        listed.stdout.contains("destination.webdav.password_file"),
+        "{}",
+        listed.stdout
+    );
+    // The password corrected, the waiting photos go, once.
+    write_password(&rig, PASSWORD);
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_delivered(&dav.served(), &scan, 4);
+}
+
+#[test]
+fn sigkill_at_random_instants_while_photos_go_loses_and_doubles_nothing() {
+    let Some(dav) = Dav::start() else { return };
+    // 48 photos of 1.5 MB, two at a time: a pass takes long enough for
+    // the kills to land in the middle of uploads.
+    let rig = dav_rig(
+        &dav.url(),
+        "wrong",
+        "[camera.sim]\nfile_size_kb = 1500\n[upload]\nworkers = 2\n",
+    );
+    let scan = assert_kept_waiting(&rig, 48, "401 Unauthorized");
+    write_password(&rig, PASSWORD);
+    remote_rig::kill_while_sending(
+        &rig,
+        &dav.served(),
+        &scan,
+        48,
+        12,
+        Duration::from_millis(600),
+    );
+}
+
+#[test]
+fn a_file_already_there_with_other_bytes_is_refused_naming_both_checksums() {
+    let Some(dav) = Dav::start() else { return };
+    let rig = dav_rig(&dav.url(), "wrong", "[upload]\nmax_attempts = 2\n");
+    let scan = assert_kept_waiting(&rig, 3, "401 Unauthorized");
+    remote_rig::assert_other_bytes_refused(&rig, &dav.served(), &scan, || {
+        write_password(&rig, PASSWORD);
+    });
+}
+
+fn destination(url: String, password: &str) -> WebdavDestination {
+    WebdavDestination::new(WebdavOptions {
+        collection: url,
+        user: USER.into(),
+        password: password.into(),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_probe_writes_reads_back_and_deletes_and_says_what_is_wrong() {
+    let Some(dav) = Dav::start() else { return };
+    destination(dav.url(), PASSWORD).probe(false).unwrap();
+    destination(dav.url(), PASSWORD).probe(true).unwrap();
+    assert_eq!(
+        common::entries(&dav.served()),
+        Vec::<String>::new(),
+        "the probe's file is deleted"
+    );
+    let e = destination(dav.url(), "wrong").probe(false).unwrap_err();
+    assert!(e.to_string().contains("refused user `scanrig`"), "{e}");
+    assert!(!e.to_string().contains(PASSWORD), "{e}");
+    let e = destination(dav.url_of("dav/nowhere"), PASSWORD)
+        .probe(false)
+        .unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    // A folder the user may read but not write.
+    let e = destination(dav.url_of("ro"), PASSWORD)
+        .probe(true)
+        .unwrap_err();
+    assert!(e.to_string().contains("no write permission"), "{e}");
+    assert!(!e.is_retryable(), "{e}");
+    let e = destination("http://127.0.0.1:9/dav/".into(), PASSWORD)
+        .probe(false)
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot reach"), "{e}");
+}
