@@ -85,11 +85,12 @@ impl SftpDestination {
     pub fn probe(&self, write: bool) -> Result<()> {
         let dir = PathBuf::from(&self.opts.dir);
         self.with_sftp(|sftp| {
-            let stat = sftp
-                .stat(&dir)
-                .map_err(|e| self.failed("look at", &dir, &e))?;
-            if !stat.is_dir() {
-                return Err(self.missing_folder());
+            match sftp.stat(&dir) {
+                Ok(stat) if stat.is_dir() => {}
+                Err(e) if e.code() != ErrorCode::SFTP(NO_SUCH_FILE) => {
+                    return Err(self.failed("look at", &dir, &e))
+                }
+                _ => return Err(self.missing_folder()),
             }
             if !write {
                 return Ok(());
