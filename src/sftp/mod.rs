@@ -372,8 +372,10 @@ impl SftpDestination {
             // The manifest comes last: clear what killed uploads left.
             self.clear_parts(sftp, target.parent().unwrap_or(&target));
         }
-        let sha256 = scanrig_hardware::fsutil::hex(&Sha256::digest(bytes));
-        let temp = target.with_file_name(part_name(&base_name(&target), &sha256));
+        // Its temporary name is fixed by its name: a next version written
+        // after a kill replaces a half-written one.
+        let key = scanrig_hardware::fsutil::hex(&Sha256::digest(name.as_bytes()));
+        let temp = target.with_file_name(part_name(&base_name(&target), &key));
         self.write_durably(sftp, &temp, &mut &bytes[..])?;
         match sftp.unlink(&target) {
             Err(e) if e.code() != ErrorCode::SFTP(NO_SUCH_FILE) => {

@@ -14,7 +14,7 @@
 //! there is read back: the same sha256 is the photo (an earlier try got
 //! there), other bytes are never replaced but refused, naming both
 //! checksums. The manifest and pose priors are scanrig's own and replaced
-//! (`Overwrite: T`), through a temporary name too.
+//! (`Overwrite: T`), through a temporary name too, fixed by their name.
 //!
 //! Calls block: the uploader's worker threads run them on a small tokio
 //! runtime owned by the destination, never on an actix arbiter.
@@ -183,31 +183,39 @@ impl WebdavDestination {
         self.made.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The URL of `name` (which may hold folders) in the scan's folder,
-    /// every folder on the way made.
-    async fn file_url(&self, scan: &ScanId, name: &str) -> Result<(String, String)> {
-        let path = relative(name)?;
-        let mut folder = self.scan_url(scan);
-        self.collection(&folder).await?;
-        let parts: Vec<String> = path
+    /// Where `name` (which may hold folders) goes in the scan's folder,
+    /// its temporary name made with `key`.
+    fn spot(&self, scan: &ScanId, name: &str, key: &str) -> Result<Spot> {
+        let parts: Vec<String> = relative(name)?
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
         let (base, dirs) = parts.split_last().expect("a relative name has a part");
+        let mut folders = vec![self.scan_url(scan)];
         for dir in dirs {
-            folder = format!("{folder}{}/", request::encode(dir));
-            self.collection(&folder).await?;
+            let inner = format!("{}{}/", folders[folders.len() - 1], request::encode(dir));
+            folders.push(inner);
         }
-        Ok((folder, base.clone()))
+        let folder = &folders[folders.len() - 1];
+        Ok(Spot {
+            target: format!("{folder}{}", request::encode(base)),
+            temp: format!("{folder}{}", request::encode(&part_name(base, key))),
+            folders,
+        })
+    }
+
+    /// Makes the folders of `spot`, outermost first.
+    async fn make(&self, spot: &Spot) -> Result<()> {
+        for folder in &spot.folders {
+            self.collection(folder).await?;
+        }
+        Ok(())
     }
 
     async fn upload_async(&self, upload: &Upload) -> Result<String> {
-        let (folder, base) = self.file_url(&upload.scan, &upload.name).await?;
-        let target = format!("{folder}{}", request::encode(&base));
-        let temp = format!(
-            "{folder}{}",
-            request::encode(&part_name(&base, &upload.sha256))
-        );
+        let spot = self.spot(&upload.scan, &upload.name, &upload.sha256)?;
+        self.make(&spot).await?;
+        let Spot { target, temp, .. } = spot;
         self.client.put_file(&temp, upload).await?;
         match self.client.move_to(&temp, &target, false).await? {
             None => Ok(target),
@@ -228,16 +236,26 @@ impl WebdavDestination {
     }
 
     async fn put_file_async(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
-        let (folder, base) = self.file_url(scan, name).await?;
-        let target = format!("{folder}{}", request::encode(&base));
-        let sha256 = request::sha256_hex(bytes);
-        let temp = format!("{folder}{}", request::encode(&part_name(&base, &sha256)));
-        self.client.put_bytes(&temp, bytes.to_vec()).await?;
-        match self.client.move_to(&temp, &target, true).await? {
-            None => Ok(target),
-            Some(answer) => Err(self.client.refused("MOVE", &target, answer).await),
+        // Its temporary name is fixed by its name: a next version written
+        // after a kill replaces a half-sent one.
+        let spot = self.spot(scan, name, &request::sha256_hex(name.as_bytes()))?;
+        self.make(&spot).await?;
+        self.client.put_bytes(&spot.temp, bytes.to_vec()).await?;
+        match self.client.move_to(&spot.temp, &spot.target, true).await? {
+            None => Ok(spot.target),
+            Some(answer) => Err(self.client.refused("MOVE", &spot.target, answer).await),
         }
     }
+}
+
+/// Where a file goes.
+struct Spot {
+    /// The folders on the way, the scan's first.
+    folders: Vec<String>,
+    /// Its URL.
+    target: String,
+    /// The URL of its temporary name.
+    temp: String,
 }
 
 impl Destination for WebdavDestination {
@@ -252,9 +270,10 @@ impl Destination for WebdavDestination {
     }
 
     fn find(&self, upload: &Upload) -> Result<Option<String>> {
+        let target = self
+            .spot(&upload.scan, &upload.name, &upload.sha256)?
+            .target;
         self.block_on(async {
-            let (folder, base) = self.file_url(&upload.scan, &upload.name).await?;
-            let target = format!("{folder}{}", request::encode(&base));
             Ok(match self.client.digest(&target).await? {
                 Some((sha256, _)) if sha256 == upload.sha256 => Some(target),
                 _ => None,
