@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -141,8 +141,16 @@ fn figure(report: &str, name: &str) -> f64 {
     value.parse().unwrap_or_else(|_| panic!("{line}"))
 }
 
+/// The table and the tilt arm sway after each stop, as the shipped
+/// simulated rig's do.
+const SWAY: &str = "[turntable.sim]\nshake_mm = 2.0\nshake_ms = 250\n\
+                    [tilt.sim]\nshake_mm = 2.0\nshake_ms = 250\n";
+
 #[test]
-fn colmap_reconstructs_a_simulated_scan_where_its_pose_priors_say() {
+fn colmap_reconstructs_a_simulated_scan_whose_shaken_shots_were_retaken_where_its_priors_say() {
+    // Taken at once after each stop (no settle time) on a swaying rig:
+    // the shaken photos are taken again, settling longer, and the scan
+    // reconstructs from the takes kept.
     if !colmap_present() {
         return;
     }
@@ -150,7 +158,18 @@ fn colmap_reconstructs_a_simulated_scan_where_its_pose_priors_say() {
         .iter()
         .map(|t| format!("[[rings]]\ntilt = {t}\nshots = {SHOTS}\n"))
         .collect();
-    check(GEOMETRY, &rings, 2 * SHOTS as usize);
+    let photos = check(&format!("{GEOMETRY}{SWAY}"), &rings, 2 * SHOTS as usize);
+    let manifest = common::read_manifest(&photos);
+    let retaken = manifest["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["take"].as_u64().is_some_and(|t| t > 1))
+        .count();
+    assert!(
+        retaken * 3 >= 2 * SHOTS as usize,
+        "{retaken} retaken:\n{manifest}"
+    );
 }
 
 #[test]
@@ -176,8 +195,8 @@ fn colmap_reconstructs_a_camera_column_s_scan_where_its_pose_priors_say() {
 /// Scans with the rig `config` and the profile's `rings`, expecting
 /// `shots` shots of 2 × SHOTS photos in all; COLMAP's mapper must find
 /// every camera where the priors say, and its triangulator, given the
-/// priors, reproject within a pixel.
-fn check(config: &str, rings: &str, shots: usize) {
+/// priors, reproject within a pixel. Returns the scan's folder.
+fn check(config: &str, rings: &str, shots: usize) -> PathBuf {
     let started = Instant::now();
     let rig = Rig::with(config);
     rig.profile("recon", &format!("settle_ms = 0\n{rings}"));
@@ -275,8 +294,9 @@ fn check(config: &str, rings: &str, shots: usize) {
     let azimuth = |c: &[f64; 3]| c[1].atan2(c[0]).to_degrees();
     let mut turns: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for name in priors.keys() {
-        // `recon_<shot>_r<ring>_az<azimuth>_t<tilt>[_<camera>].jpg`
-        let parts: Vec<&str> = name.split('_').collect();
+        // `recon_<shot>_r<ring>_az<azimuth>_t<tilt>[_<camera>][_take<n>].jpg`
+        let stem = name.trim_end_matches(".jpg");
+        let parts: Vec<&str> = stem.split('_').filter(|p| !p.starts_with("take")).collect();
         let key = format!("{}_{}", parts[2], parts[4..].join("_"));
         turns.entry(key).or_default().push(name);
     }
@@ -331,4 +351,5 @@ fn check(config: &str, rings: &str, shots: usize) {
         median * 1000.0,
         started.elapsed().as_secs_f64()
     );
+    photos
 }

@@ -3,7 +3,7 @@
 //! `config/default.toml` (its `[geometry]`, the rig's sway after every
 //! stop, each profile's own settle time), judged photo by photo, has none
 //! empty, cut off or blurred; without a settle time the same rig's photos
-//! come out shaken.
+//! come out shaken, and are taken again until sharp.
 
 mod common;
 
@@ -92,7 +92,7 @@ fn every_shipped_profile_on_the_shipped_rig_gives_photos_with_the_object_in_fram
 }
 
 #[test]
-fn without_a_settle_time_the_shipped_rig_s_photos_come_out_shaken() {
+fn without_a_settle_time_the_shipped_rig_s_shaken_photos_are_retaken_and_none_is_kept() {
     let rig = shipped_rig();
     let text = std::fs::read_to_string(config_dir().join("profiles/turntable-36.toml")).unwrap();
     let hasty: String = text
@@ -107,29 +107,40 @@ fn without_a_settle_time_the_shipped_rig_s_photos_come_out_shaken() {
     rig.profile("hasty", &hasty);
     let limits = QualityLimits::default();
     let judged = judged_scan(&rig, "hasty");
-    let blurred = judged
+    // The photos kept are sharp: each blurred take was taken again,
+    // settling longer (settled, these photos measure 51 to 86).
+    for (name, j) in &judged {
+        let problems = j.verdict(&limits).problems;
+        let blurred = problems
+            .iter()
+            .any(|p| matches!(p, Problem::Blurred { .. }));
+        assert!(!blurred, "{name} kept blurred: {}", j.sharpness.object);
+    }
+    // Taken at once after a turn, many came out shaken. The sway fades as
+    // the clock runs: on a loaded machine a shutter opens later after the
+    // stop and its photo comes out less smeared (alone, three in four are
+    // blurred; beside a full test run, half).
+    let scan = rig.only_scan();
+    let manifest = common::read_manifest(&rig.delivered(&scan));
+    let retaken: Vec<&serde_json::Value> = manifest["shots"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|(_, j)| {
-            j.verdict(&limits)
-                .problems
-                .iter()
-                .any(|p| matches!(p, Problem::Blurred { .. }))
-        })
-        .count();
-    let mut sharpness: Vec<f32> = judged.iter().map(|(_, j)| j.sharpness.object).collect();
-    sharpness.sort_by(f32::total_cmp);
-    let median = sharpness[sharpness.len() / 2];
-    // The sway fades as the clock runs: on a loaded machine a shutter
-    // opens later after the stop and its photo comes out less smeared
-    // (alone, three in four are blurred and the median is under 10;
-    // beside a full test run, half and 21). Settled, these photos measure
-    // 51 to 86.
+        .filter_map(|s| s["retaken"].as_array())
+        .flatten()
+        .collect();
     assert!(
-        blurred * 3 >= judged.len(),
-        "{blurred} of {} blurred; sharpness {sharpness:?}",
+        retaken.len() * 3 >= judged.len(),
+        "{} of {} retaken:\n{manifest}",
+        retaken.len(),
         judged.len()
     );
-    assert!(median < 1.5 * limits.min_sharpness, "{sharpness:?}");
+    for given_up in retaken {
+        assert!(
+            given_up["why"].as_str().unwrap().contains("blurred"),
+            "{given_up}"
+        );
+    }
 }
 
 #[test]

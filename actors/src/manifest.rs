@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::clock::rfc3339_millis;
-use crate::journal::ScanRecord;
+use crate::journal::{take_of, ScanRecord};
 use crate::model::{CameraName, Frame, Outcome, Quality, ShotId};
 
 /// The manifest of a scan.
@@ -82,8 +82,31 @@ pub struct ManifestShot<'a> {
     pub tilt: f64,
     /// When the shot was captured, RFC 3339.
     pub captured_at: String,
+    /// The take kept: 2 or more when a blurred photo was taken again (its
+    /// files' names end `_take<n>`); absent for the first.
+    #[serde(skip_serializing_if = "is_first")]
+    pub take: u32,
+    /// The takes given up because a photo came out blurred, in order:
+    /// never uploaded (a shot's upload waits for its judgement).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retaken: Vec<RetakenTake<'a>>,
     /// Its file(s).
     pub files: Vec<ManifestFile<'a>>,
+}
+
+fn is_first(take: &u32) -> bool {
+    *take <= 1
+}
+
+/// A take of a shot given up for a retake.
+#[derive(Debug, Serialize)]
+pub struct RetakenTake<'a> {
+    /// Which take.
+    pub take: u32,
+    /// Its photos' file names.
+    pub files: &'a [String],
+    /// Why it was taken again.
+    pub why: &'a str,
 }
 
 /// One file of a shot.
@@ -124,7 +147,18 @@ impl<'a> Manifest<'a> {
             .map(|(id, (at, files))| {
                 let plan = record.plan.shot(*id);
                 let remote = record.uploaded.get(id);
+                let take = take_of(files);
+                let retaken = record.retaken.get(id).into_iter().flatten();
                 ManifestShot {
+                    take,
+                    retaken: retaken
+                        .filter(|r| r.take != take)
+                        .map(|r| RetakenTake {
+                            take: r.take,
+                            files: &r.files,
+                            why: &r.why,
+                        })
+                        .collect(),
                     shot: *id,
                     ring: plan.ring,
                     index: plan.index,

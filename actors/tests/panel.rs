@@ -123,6 +123,7 @@ fn rig_on(table: &SimAxis, dir: &Path) -> (Rig, SimButtons, SimIndicator) {
             download_attempts: 3,
             pipelined: true,
             quality: None,
+            retakes: 0,
         },
         backlog_backoff: Backoff {
             initial: Duration::from_secs(60),

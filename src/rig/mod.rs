@@ -325,6 +325,7 @@ pub fn sequence(settings: &Settings) -> SequenceConfig {
         download_attempts: 3,
         pipelined: true,
         quality: settings.quality.on_problem(),
+        retakes: settings.quality.retakes,
     }
 }
 

@@ -19,8 +19,12 @@ pub struct Quality {
     /// overexposed, does: pause the scan, or only flag the photo.
     pub on_problem: Acting,
     /// Photos waiting or being judged at most, 1 to 64; a photo past it
-    /// is not judged (capture and upload never wait for the judge).
+    /// is not judged (capture never waits for the judge).
     pub queue: usize,
+    /// A shot whose photo comes out blurred is taken again, settling
+    /// longer, up to this many times, 0 to 5 (0: never; then a photo's
+    /// upload does not wait for its judgement).
+    pub retakes: u32,
     /// Least sharpness over the object.
     pub min_sharpness: f32,
     /// Largest share of blown-out pixels, 0 to 1.
@@ -94,6 +98,7 @@ impl Default for Quality {
             enabled: true,
             on_problem: Acting::Flag,
             queue: 8,
+            retakes: 2,
             min_sharpness: limits.min_sharpness,
             max_clipped: limits.max_clipped,
             max_crushed: limits.max_crushed,
@@ -166,6 +171,15 @@ pub fn quality_problems(q: &Quality) -> Vec<(String, String)> {
             format!(
                 "must be a sharpness of 0 or more (20 by default; 0 never finds a photo blurred), found {}",
                 q.min_sharpness
+            ),
+        ));
+    }
+    if q.retakes > 5 {
+        out.push((
+            "quality.retakes".to_owned(),
+            format!(
+                "must be 0 to 5 retakes of a blurred shot (2 by default; 0 never retakes), found {}",
+                q.retakes
             ),
         ));
     }

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod fault_proxy;
 pub mod http;
 pub mod openapi;
 pub mod proxy;

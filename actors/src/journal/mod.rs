@@ -67,6 +67,20 @@ pub enum Record {
         /// What the judges made of it.
         quality: Quality,
     },
+    /// A photo of a captured shot came out blurred: the shot is taken
+    /// again, as take `take`. The earlier take stays in the spool, not
+    /// sent, until the new one's `ShotCaptured` replaces it; if the scan
+    /// ends first, the earlier take is kept and sent.
+    ShotRetaken {
+        /// The shot.
+        shot: ShotId,
+        /// Unix milliseconds.
+        at: u64,
+        /// The new take's number, from 2.
+        take: u32,
+        /// Why, in words.
+        why: String,
+    },
     /// A shot's file(s) are at the destination.
     ShotUploaded {
         /// The shot.
@@ -302,12 +316,57 @@ pub struct ScanRecord {
     /// The rings checked after they were shot: what was found when the
     /// object moved and the operator has not gone on yet, else `None`.
     pub checks: BTreeMap<u32, Option<String>>,
+    /// The shots taken again because a photo came out blurred: each
+    /// take given up, in order.
+    pub retaken: BTreeMap<ShotId, Vec<Retaken>>,
+}
+
+/// A take of a shot given up for a retake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retaken {
+    /// The take given up.
+    pub take: u32,
+    /// Its photos' file names (not sent, unless the scan ended before the
+    /// retake was taken: then it is the take kept).
+    pub files: Vec<String>,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// The take the photos of `files` are of (1 without any).
+pub fn take_of(files: &[SpoolFile]) -> u32 {
+    files
+        .first()
+        .and_then(|f| crate::model::PhotoName::of_file(&f.name))
+        .map_or(1, |n| n.take)
 }
 
 impl ScanRecord {
     /// The scan's id.
     pub fn id(&self) -> &ScanId {
         &self.plan.scan
+    }
+
+    /// The take each shot is on: 1, or the latest retake journaled.
+    pub fn takes(&self) -> Vec<u32> {
+        self.plan
+            .shots
+            .iter()
+            .map(|s| {
+                let retaken = self.retaken.get(&s.id).and_then(|r| r.last());
+                retaken.map_or(1, |r| r.take + 1)
+            })
+            .collect()
+    }
+
+    /// Whether a shot's retake was journaled and not taken.
+    fn retake_pending(&self, shot: ShotId) -> bool {
+        let Some(last) = self.retaken.get(&shot).and_then(|r| r.last()) else {
+            return false;
+        };
+        self.captured
+            .get(&shot)
+            .is_some_and(|(_, files)| take_of(files) <= last.take)
     }
 
     /// Where each shot stands, for resuming the sequence.
@@ -324,6 +383,9 @@ impl ScanRecord {
                         None => ShotState::Pending,
                         Some(_) => ShotState::UploadAbandoned,
                     }
+                } else if self.finished.is_none() && self.retake_pending(s.id) {
+                    // Taken again when the scan goes on.
+                    ShotState::Pending
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
                 } else {
@@ -552,6 +614,7 @@ impl ScanRecord {
             parts: BTreeMap::new(),
             judged: BTreeMap::new(),
             checks: BTreeMap::new(),
+            retaken: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -601,6 +664,19 @@ impl ScanRecord {
                     self.judged.remove(&f.name);
                 }
                 self.captured.insert(shot, (at, files));
+            }
+            Record::ShotRetaken {
+                shot, take, why, ..
+            } => {
+                let files = self.captured.get(&shot).map_or(Vec::new(), |(_, files)| {
+                    files.iter().map(|f| f.name.clone()).collect()
+                });
+                let retaken = Retaken {
+                    take: take.saturating_sub(1),
+                    files,
+                    why,
+                };
+                self.retaken.entry(shot).or_default().push(retaken);
             }
             Record::UploadFailed { shot, error, .. } => {
                 self.failed.insert(shot, error);

@@ -309,7 +309,7 @@ fn photo(plan: &ScanPlan, shot: u32, camera: &str, frame: usize) -> Vec<SpoolFil
         camera: Some(CameraName::new(camera).unwrap()),
         frame,
     };
-    let name = plan.photo(ShotId(shot), &part);
+    let name = plan.photo(ShotId(shot), &part, 1);
     vec![SpoolFile {
         name: name.file("jpg"),
         sha256: "cd".repeat(32),
@@ -553,4 +553,78 @@ fn replay_tells_which_rings_were_checked_and_which_moved_object_waits_for_the_op
         line.contains(r#"{"record":"ring_checked","ring":2,"at":2,"changed":0.0}"#),
         "{line}"
     );
+}
+
+#[test]
+fn replay_tells_a_retake_asked_before_a_crash_and_which_take_was_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    let p = plan(2);
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: p.clone(),
+    })
+    .unwrap();
+    let take = |shot: u32, take: u32| {
+        let part = Part {
+            camera: None,
+            frame: 0,
+        };
+        let name = p.photo(ShotId(shot), &part, take).file("jpg");
+        vec![SpoolFile {
+            name,
+            ..file(shot)[0].clone()
+        }]
+    };
+    for n in 1..=2 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 2,
+            files: take(n, 1),
+        })
+        .unwrap();
+    }
+    j.append(&Record::ShotRetaken {
+        shot: ShotId(2),
+        at: 3,
+        take: 2,
+        why: "blurred".into(),
+    })
+    .unwrap();
+    // A crash here: the retake is taken when the scan goes on, as take 2;
+    // the first take waits in the spool.
+    let r = replay(dir.path()).unwrap();
+    assert_eq!(r.shot_states(), [ShotState::Captured, ShotState::Pending]);
+    assert_eq!(r.takes(), [1, 2]);
+    let first: Vec<String> = take(2, 1).into_iter().map(|f| f.name).collect();
+    assert_eq!(
+        r.retaken[&ShotId(2)],
+        [Retaken {
+            take: 1,
+            files: first.clone(),
+            why: "blurred".into()
+        }]
+    );
+
+    // Stopped before the retake: the first take is kept, and sent.
+    let mut stopped = r.clone();
+    stopped.finished = Some(Outcome::Stopped);
+    assert_eq!(
+        stopped.shot_states(),
+        [ShotState::Captured, ShotState::Captured]
+    );
+
+    // The retake lands: it replaces the first take.
+    j.append(&Record::ShotCaptured {
+        shot: ShotId(2),
+        at: 4,
+        files: take(2, 2),
+    })
+    .unwrap();
+    let r = replay(dir.path()).unwrap();
+    assert_eq!(r.shot_states(), [ShotState::Captured, ShotState::Captured]);
+    assert_eq!(r.takes(), [1, 2]);
+    assert_eq!(take_of(&r.captured[&ShotId(2)].1), 2);
+    assert!(r.captured[&ShotId(2)].1[0].name.ends_with("_take2.jpg"));
+    assert_eq!(r.retaken[&ShotId(2)][0].files, first);
 }

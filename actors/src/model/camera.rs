@@ -23,9 +23,9 @@ pub enum CameraNameError {
     /// Empty, too long, or with characters a file name cannot safely hold.
     #[error("{0:?} cannot name a camera in file names: use 1 to 32 letters, digits, `-` or `_`")]
     Characters(String),
-    /// It ends like the mark of a bracket's frame or merged image, which
-    /// its photos' names could not be told from.
-    #[error("{0:?} cannot name a camera: it ends like a bracket frame's mark (`b1`, `b2`, …, `fused`, `stacked`), so its photos' names would read as another camera's frames; choose another name")]
+    /// It ends like the mark of a bracket's frame, a merged image or a
+    /// retake, which its photos' names could not be told from.
+    #[error("{0:?} cannot name a camera: it ends like a bracket frame's or a retake's mark (`b1`, `b2`, …, `fused`, `stacked`, `take2`, …), so its photos' names would read as another camera's frames; choose another name")]
     Reserved(String),
 }
 
@@ -41,7 +41,9 @@ impl CameraName {
             return Err(CameraNameError::Characters(name.to_owned()));
         }
         let last = name.rsplit('_').next().unwrap_or(name);
-        if super::photo::Frame::from_mark(last).is_some() {
+        if super::photo::Frame::from_mark(last).is_some()
+            || super::photo::take_of_mark(last).is_some()
+        {
             return Err(CameraNameError::Reserved(name.to_owned()));
         }
         Ok(CameraName(name.to_owned()))
@@ -109,7 +111,15 @@ mod tests {
 
     #[test]
     fn names_that_end_like_a_frame_mark_are_refused() {
-        for bad in ["b2", "fused", "stacked", "low_b1", "top_fused"] {
+        for bad in [
+            "b2",
+            "fused",
+            "stacked",
+            "low_b1",
+            "top_fused",
+            "take2",
+            "low_take12",
+        ] {
             assert_eq!(
                 CameraName::new(bad),
                 Err(CameraNameError::Reserved(bad.to_owned()))

@@ -96,7 +96,7 @@ impl Frame {
 }
 
 /// A photo's name without its extension:
-/// `<shot's stem>[_<camera>][_b<k>|_fused|_stacked]`, e.g.
+/// `<shot's stem>[_<camera>][_b<k>|_fused|_stacked][_take<n>]`, e.g.
 /// `demo_0003_r1_az090.0_t+00.0_high_b2`. A RAW + JPEG pair shares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhotoName {
@@ -106,6 +106,24 @@ pub struct PhotoName {
     pub camera: Option<CameraName>,
     /// Which frame of the set.
     pub frame: Frame,
+    /// Which take of the shot: 1 for the first, 2 for the first retake
+    /// of a blurred one (`_take2`), and so on.
+    pub take: u32,
+}
+
+/// The end of a photo's name that says its take (`take2`), from the
+/// second take on.
+fn take_mark(take: u32) -> Option<String> {
+    (take > 1).then(|| format!("take{take}"))
+}
+
+/// The take a name's last part marks, if it is a take's mark.
+pub(crate) fn take_of_mark(mark: &str) -> Option<u32> {
+    let digits = mark.strip_prefix("take")?;
+    if !all_digits(digits) {
+        return None;
+    }
+    digits.parse().ok().filter(|&k| k > 1)
 }
 
 impl PhotoName {
@@ -127,7 +145,10 @@ impl fmt::Display for PhotoName {
         if let Some(camera) = &self.camera {
             write!(f, "_{camera}")?;
         }
-        if let Some(mark) = self.frame.mark() {
+        for mark in [self.frame.mark(), take_mark(self.take)]
+            .into_iter()
+            .flatten()
+        {
             write!(f, "_{mark}")?;
         }
         Ok(())
@@ -136,15 +157,16 @@ impl fmt::Display for PhotoName {
 
 /// Why a text is not a photo's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a photo's name (`<prefix>_<number>_r<ring>_az<angle>_t<tilt>[_<camera>][_b<k>|_fused|_stacked]`)")]
+#[error("{0:?} is not a photo's name (`<prefix>_<number>_r<ring>_az<angle>_t<tilt>[_<camera>][_b<k>|_fused|_stacked][_take<n>]`)")]
 pub struct PhotoNameError(String);
 
 impl FromStr for PhotoName {
     type Err = PhotoNameError;
 
     /// Reads a name back: the shot's stem ends at its tilt (`_t+15.0`),
-    /// the last part may mark the frame, and what lies between names the
-    /// camera (camera names never end like a mark: [`CameraName::new`]).
+    /// the last parts may mark the take and the frame, and what lies
+    /// between names the camera (camera names never end like a mark:
+    /// [`CameraName::new`]).
     fn from_str(s: &str) -> Result<PhotoName, PhotoNameError> {
         let bad = || PhotoNameError(s.to_owned());
         let parts: Vec<&str> = s.split('_').collect();
@@ -157,6 +179,11 @@ impl FromStr for PhotoName {
             })
             .ok_or_else(bad)?;
         let mut rest = &parts[end + 1..];
+        let mut take = 1;
+        if let Some(k) = rest.last().and_then(|m| take_of_mark(m)) {
+            take = k;
+            rest = &rest[..rest.len() - 1];
+        }
         let mut frame = Frame::Only;
         if let Some(f) = rest.last().and_then(|m| Frame::from_mark(m)) {
             frame = f;
@@ -170,6 +197,7 @@ impl FromStr for PhotoName {
             shot: parts[..=end].join("_"),
             camera,
             frame,
+            take,
         })
     }
 }
@@ -263,6 +291,7 @@ mod tests {
             shot: "demo_0002_r1_az045.0_t-15.0".into(),
             camera: camera.map(|c| CameraName::new(c).unwrap()),
             frame,
+            take: 1,
         }
     }
 
@@ -290,6 +319,20 @@ mod tests {
                 name(None, Frame::Merged(BracketKind::Focus)),
                 "demo_0002_r1_az045.0_t-15.0_stacked",
             ),
+            (
+                PhotoName {
+                    take: 2,
+                    ..name(None, Frame::Only)
+                },
+                "demo_0002_r1_az045.0_t-15.0_take2",
+            ),
+            (
+                PhotoName {
+                    take: 13,
+                    ..name(Some("top_cam"), Frame::Bracket(3))
+                },
+                "demo_0002_r1_az045.0_t-15.0_top_cam_b3_take13",
+            ),
         ];
         for (id, text) in cases {
             assert_eq!(id.to_string(), text);
@@ -304,6 +347,7 @@ mod tests {
             shot: "my_scan_v2_0010_r3_az350.0_t+90.0".into(),
             camera: Some(CameraName::new("2").unwrap()),
             frame: Frame::Only,
+            take: 1,
         };
         assert_eq!(id.to_string().parse::<PhotoName>(), Ok(id));
     }

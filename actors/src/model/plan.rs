@@ -185,6 +185,15 @@ impl ScanPlan {
         Duration::from_millis(self.settle_ms)
     }
 
+    /// The settle time of take `take` of a shot: a blurred photo is
+    /// taken again after settling twice as long as the take before, and
+    /// at least half a second longer.
+    pub fn settle_for(&self, take: u32) -> Duration {
+        (1..take).fold(self.settle(), |settle, _| {
+            (settle * 2).max(settle + Duration::from_millis(500))
+        })
+    }
+
     /// The plan of one shot.
     pub fn shot(&self, id: ShotId) -> &ShotPlan {
         &self.shots[id.0 as usize - 1]
@@ -244,10 +253,10 @@ impl ScanPlan {
             .collect()
     }
 
-    /// The name of part `part`'s photo of shot `id`:
-    /// `<shot's stem>[_<camera>][_b<frame + 1>]` (no `_b…` without a
-    /// bracket).
-    pub fn photo(&self, id: ShotId, part: &Part) -> PhotoName {
+    /// The name of part `part`'s photo of take `take` of shot `id`:
+    /// `<shot's stem>[_<camera>][_b<frame + 1>][_take<take>]` (no `_b…`
+    /// without a bracket, no `_take…` for the first take).
+    pub fn photo(&self, id: ShotId, part: &Part, take: u32) -> PhotoName {
         let frame = match self.bracket {
             Some(_) => Frame::Bracket(part.frame as u32 + 1),
             None => Frame::Only,
@@ -256,14 +265,15 @@ impl ScanPlan {
             shot: self.shot(id).stem.clone(),
             camera: part.camera.clone(),
             frame,
+            take,
         }
     }
 
-    /// What the camera of `part` takes at shot `id`.
-    pub fn capture_request(&self, id: ShotId, part: &Part) -> CaptureRequest {
+    /// What the camera of `part` takes at take `take` of shot `id`.
+    pub fn capture_request(&self, id: ShotId, part: &Part, take: u32) -> CaptureRequest {
         let s = self.shot(id);
         CaptureRequest {
-            stem: self.photo(id, part).to_string(),
+            stem: self.photo(id, part, take).to_string(),
             label: format!("{} #{} ring {} shot {}", self.scan, id.0, s.ring, s.index),
             azimuth: s.azimuth,
             tilt: s.tilt,

@@ -18,7 +18,7 @@ pub use types::{
 
 use scanrig_hardware::judge::Problem;
 
-use crate::model::{Device, FaultKind, Outcome, ShotId};
+use crate::model::{Device, FaultKind, Frame, Outcome, PhotoName, ShotId};
 use crate::restart::RestartBudget;
 
 /// How many kinds of [`Device`] there are (per-device counters are indexed by them).
@@ -80,6 +80,8 @@ pub struct Sequence {
     /// Shots whose photos are to be judged, and being judged.
     to_judge: BTreeSet<ShotId>,
     judging: BTreeSet<ShotId>,
+    /// Each shot's take: 1, or the retake it is on.
+    takes: Vec<u32>,
 }
 
 impl Sequence {
@@ -87,6 +89,7 @@ impl Sequence {
     /// one, `Captured` or `Uploaded` where the journal says so).
     pub fn new(config: SequenceConfig, states: Vec<ShotState>) -> Sequence {
         let budget = RestartBudget::new(config.max_restarts, config.restart_window);
+        let n = states.len();
         Sequence {
             attempts: vec![Attempts::default(); states.len()],
             shots: states,
@@ -106,7 +109,23 @@ impl Sequence {
             probes: 0,
             to_judge: BTreeSet::new(),
             judging: BTreeSet::new(),
+            takes: vec![1; n],
         }
+    }
+
+    /// Each shot's take, as the journal tells it (a shot whose retake was
+    /// journaled but not taken before a crash is taken again: its state
+    /// is `Pending`, and its earlier take waits in the spool).
+    pub fn with_takes(mut self, takes: Vec<u32>) -> Sequence {
+        if takes.len() == self.takes.len() {
+            self.takes = takes;
+        }
+        self
+    }
+
+    /// The take a shot is on: 1, or the retake.
+    pub fn take(&self, shot: ShotId) -> u32 {
+        self.takes[idx(shot)]
     }
 
     /// Judges these shots' photos once the scan starts or drains: shots
@@ -264,6 +283,12 @@ impl Sequence {
                 self.set(shot, ShotState::Pending);
             }
         }
+        // A retake not taken yet: the earlier take is kept, and sent.
+        for shot in self.ids_in(ShotState::Pending) {
+            if self.take(shot) > 1 {
+                self.set(shot, ShotState::Captured);
+            }
+        }
         self.mode = Mode::Stopping;
         self.draining = false;
         Ok(())
@@ -320,7 +345,7 @@ impl Sequence {
                     self.to_judge.insert(shot);
                 }
             }
-            Event::Judged { shot, problems } => self.judged(shot, &problems),
+            Event::Judged { shot, problems } => self.judged(shot, &problems, out),
             Event::Uploaded(shot) => self.set(shot, ShotState::Uploaded),
             Event::DeviceFailed {
                 device,
@@ -525,10 +550,37 @@ impl Sequence {
         self.pause_announced = false;
     }
 
-    /// A shot's photos judged: with `on_problem = "pause"`, a photo with
-    /// the object out of frame or cut off, or overexposed, pauses the scan.
-    fn judged(&mut self, shot: ShotId, problems: &[(String, Problem)]) {
+    /// A shot's photos judged: a blurred one is taken again while retakes
+    /// are left; with `on_problem = "pause"`, a photo with the object out
+    /// of frame or cut off, or overexposed, pauses the scan.
+    fn judged(&mut self, shot: ShotId, problems: &[(String, Problem)], out: &mut Vec<Command>) {
         self.judging.remove(&shot);
+        // A frame of a bracketed set is not held to it: a focus stack's
+        // frames are each sharp in a slice only (their merged image is).
+        let blurred = problems.iter().find(|(photo, p)| {
+            let bracket =
+                PhotoName::of_file(photo).is_some_and(|n| matches!(n.frame, Frame::Bracket(_)));
+            matches!(p, Problem::Blurred { .. }) && !bracket
+        });
+        let shooting = matches!(self.mode, Mode::Running | Mode::Paused(_));
+        if let (Some((photo, problem)), true) = (blurred, shooting) {
+            let take = self.take(shot);
+            if take <= self.config.retakes && self.shot(shot) == ShotState::Captured {
+                self.takes[idx(shot)] = take + 1;
+                self.set(shot, ShotState::Pending);
+                out.push(Command::Retake {
+                    shot,
+                    take: take + 1,
+                    why: format!("{photo}: {problem}"),
+                });
+                if self.table == Table::At(shot) {
+                    // Standing there since: settle again, for longer.
+                    self.table = Table::Settling(shot);
+                    out.push(Command::Settle(shot));
+                }
+                return;
+            }
+        }
         if self.config.quality != Some(OnProblem::Pause) || self.mode != Mode::Running {
             return;
         }
@@ -583,8 +635,11 @@ impl Sequence {
                 self.drive_camera(out);
                 self.drive_table(out);
                 // Only once every shot is journaled: a shot still exposing or
-                // downloading may fail and go back to `Pending` to be retaken.
-                if self.shots.iter().all(|s| is_journaled(*s)) {
+                // downloading may fail and go back to `Pending` to be retaken;
+                // as may a shot being judged, while blurred ones are retaken.
+                if self.shots.iter().all(|s| is_journaled(*s))
+                    && (!self.retaking() || self.judged_all())
+                {
                     self.mode = Mode::Stopping;
                 }
             }
@@ -623,16 +678,27 @@ impl Sequence {
 
     fn start_uploads(&mut self, out: &mut Vec<Command>) {
         // Newly journaled photos go to the uploader at once; the uploader's
-        // queue is bounded by the backlog limit on the camera side.
+        // queue is bounded by the backlog limit on the camera side. While
+        // blurred photos are retaken, a shot's photos wait for their
+        // judgement, so that a take not kept is never sent.
+        let hold = self.retaking();
         for (i, s) in self.shots.iter_mut().enumerate() {
-            if *s == ShotState::Captured && self.attempts[i].uploads == 0 {
+            let shot = ShotId(i as u32 + 1);
+            let judging = self.to_judge.contains(&shot) || self.judging.contains(&shot);
+            if *s == ShotState::Captured && self.attempts[i].uploads == 0 && !(hold && judging) {
                 *s = ShotState::Uploading;
                 out.push(Command::Upload {
-                    shot: ShotId(i as u32 + 1),
+                    shot,
                     check_existing: false,
                 });
             }
         }
+    }
+
+    /// Whether blurred photos are taken again (then a shot's upload waits
+    /// for its judgement).
+    fn retaking(&self) -> bool {
+        self.config.quality.is_some() && self.config.retakes > 0
     }
 
     fn drive_downloads(&mut self, out: &mut Vec<Command>) {

@@ -28,6 +28,7 @@ pub(crate) fn config() -> SequenceConfig {
         download_attempts: 2,
         pipelined: true,
         quality: None,
+        retakes: 0,
     }
 }
 
@@ -64,6 +65,8 @@ struct World {
     gone_for: usize,
     /// What the judges find in each shot's photos (nothing: good).
     problems: BTreeMap<ShotId, Vec<(String, Problem)>>,
+    /// How many takes of a shot come out blurred before one is sharp.
+    blurred: BTreeMap<ShotId, u32>,
     /// Judgements are held back (not answered) while true.
     hold_judging: bool,
     held_judging: Vec<ShotId>,
@@ -91,6 +94,7 @@ impl World {
             probes: 0,
             gone_for: 0,
             problems: BTreeMap::new(),
+            blurred: BTreeMap::new(),
             hold_judging: false,
             held_judging: Vec::new(),
             moved_rings: Vec::new(),
@@ -160,10 +164,15 @@ impl World {
                 self.held_judging.push(shot);
                 None
             }
-            Command::Judge(shot) => Some(Event::Judged {
-                shot,
-                problems: self.problems.get(&shot).cloned().unwrap_or_default(),
-            }),
+            Command::Judge(shot) => {
+                let mut problems = self.problems.get(&shot).cloned().unwrap_or_default();
+                if let Some(n) = self.blurred.get_mut(&shot).filter(|n| **n > 0) {
+                    *n -= 1;
+                    let take = self.seq.take(shot);
+                    problems.push((format!("shot{}_take{take}.jpg", shot.0), BLURRED));
+                }
+                Some(Event::Judged { shot, problems })
+            }
             Command::RetryAfter { delay, retry } => {
                 self.now += delay;
                 Some(Event::RetryDue(retry))
@@ -183,7 +192,8 @@ impl World {
             Command::Deenergise
             | Command::Paused(_)
             | Command::Finished(_)
-            | Command::MovedAccepted(_) => None,
+            | Command::MovedAccepted(_)
+            | Command::Retake { .. } => None,
         };
         if let Some(e) = event {
             self.feed(e);
@@ -233,6 +243,12 @@ impl World {
             .collect()
     }
 }
+
+/// A blurred photo, as the judges tell it.
+const BLURRED: Problem = Problem::Blurred {
+    sharpness: 8.0,
+    least: 20.0,
+};
 
 fn assert_all_uploaded(w: &World, n: u32) {
     for i in 1..=n {
@@ -1081,3 +1097,4 @@ fn what_the_operator_asks_out_of_turn_is_refused_and_changes_nothing() {
 }
 
 mod judging;
+mod retakes;

@@ -32,6 +32,10 @@ pub struct SequenceConfig {
     /// out of frame, cut off or overexposed does to the scan; `None`:
     /// photos are not judged.
     pub quality: Option<OnProblem>,
+    /// A shot whose photo is judged blurred is taken again, settling
+    /// longer, up to this many times (0: never); its photos are uploaded
+    /// once judged, so only the take kept is sent. Needs `quality`.
+    pub retakes: u32,
 }
 
 /// What a photo with the object out of frame or cut off, or overexposed,
@@ -275,6 +279,18 @@ pub enum Command {
     /// Judge the shot's photos not judged yet, journal what is found and
     /// report `Judged` (beside the upload, never before it).
     Judge(ShotId),
+    /// A photo of the shot came out blurred: journal that the shot is
+    /// taken again, as take `take`; the earlier take's files stay in the
+    /// spool, not sent, until the new one is captured (and are sent
+    /// after all if the scan stops first).
+    Retake {
+        /// The shot.
+        shot: ShotId,
+        /// The new take's number, from 2.
+        take: u32,
+        /// Why, in words.
+        why: String,
+    },
     /// Upload; `check_existing` asks the destination first (after a failure
     /// or a crash), so no second copy is ever made.
     Upload {

@@ -105,7 +105,7 @@ impl Supervisor {
         };
         let request = run
             .plan
-            .capture_request(first, &self.checked_part(&run.plan));
+            .capture_request(first, &self.checked_part(&run.plan), 1);
         let camera = self.cameras[0].addr.clone();
         let checker = self.checker.clone();
         let journal = self.journal.clone();

@@ -98,7 +98,7 @@ impl Supervisor {
             Command::Home => self.home(scan, ctx),
             Command::MoveTo(shot) => self.move_to(scan, shot, ctx),
             Command::Settle(shot) => {
-                let settle = run.plan.settle();
+                let settle = run.plan.settle_for(run.seq.take(shot));
                 run.stages.settling += settle;
                 let scan = scan.clone();
                 ctx.run_later(settle, move |act, ctx| {
@@ -109,6 +109,7 @@ impl Supervisor {
             Command::Download(shot) => self.download(scan, shot, ctx),
             Command::Persist(shot) => self.merge_then_persist(scan, shot, ctx),
             Command::Judge(shot) => self.judge(scan, shot, ctx),
+            Command::Retake { shot, take, why } => self.retake(scan, shot, take, why),
             Command::Upload {
                 shot,
                 check_existing,
@@ -254,6 +255,7 @@ impl Supervisor {
             move |act, r| match flat(r) {
                 Ok(()) => {
                     info!(act.log, "shot captured"; "scan" => %id, "shot" => shot.0, "file" => &name);
+                    act.remove_superseded(&id, shot);
                     act.tell(Progress::Captured {
                         scan: id.clone(),
                         shot,

@@ -156,6 +156,41 @@ impl Supervisor {
         });
     }
 
+    /// A photo of `shot` came out blurred: journals that the shot is taken
+    /// again, as take `take`; the earlier take waits in the spool until
+    /// the new one is journaled.
+    pub(super) fn retake(&mut self, scan: &ScanId, shot: ShotId, take: u32, why: String) {
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        warn!(self.log, "photo blurred: the shot is taken again, settling longer"; "scan" => %scan,
+            "shot" => shot.0, "take" => take, "settle_ms" => run.plan.settle_for(take).as_millis() as u64,
+            "why" => &why);
+        // The flags of a take given up are not the scan's.
+        run.flagged.remove(&shot);
+        let record = Record::ShotRetaken {
+            shot,
+            at: unix_millis_now(),
+            take,
+            why,
+        };
+        self.journal.do_send(Append {
+            dir: run.dir.clone(),
+            record,
+        });
+    }
+
+    /// Removes the spool files of the take a newly journaled one replaced.
+    pub(super) fn remove_superseded(&mut self, scan: &ScanId, shot: ShotId) {
+        if let Some(files) = self
+            .runs
+            .get_mut(scan)
+            .and_then(|run| run.superseded.remove(&shot))
+        {
+            self.recorder.do_send(RemoveFiles(files));
+        }
+    }
+
     /// Removes an uploaded shot's spool files, now or, while its photos
     /// are being judged, once they are.
     pub(super) fn unlink_uploaded(&mut self, scan: &ScanId, shot: ShotId, files: Vec<PathBuf>) {

@@ -19,10 +19,10 @@ use crate::model::{BracketKind, CameraName, Frame, PhotoName, ScanId, ShotId, Sp
 /// order, into the camera's merged image (`<stem>[_<camera>]_fused.jpg`
 /// for exposure, `…_stacked.jpg` for focus); none already made (a shot
 /// journaled again) or of a single frame. Each merge comes with the
-/// merged image's name.
+/// merged image's name (of take `take` of the shot).
 pub(super) fn merges(
     kind: BracketKind,
-    stem: &str,
+    (stem, take): (&str, u32),
     dir: &Path,
     files: &[SpoolFile],
 ) -> Vec<(PhotoName, Merge)> {
@@ -49,6 +49,7 @@ pub(super) fn merges(
                 shot: stem.to_owned(),
                 camera: camera.cloned(),
                 frame: Frame::Merged(kind),
+                take,
             };
             let merge = Merge {
                 kind,
@@ -74,7 +75,8 @@ impl Supervisor {
             (Some(_), Some(run)) => match &run.plan.bracket {
                 Some(b) => {
                     let files = run.files.get(&shot).map_or(&[][..], Vec::as_slice);
-                    merges(b.kind, &run.plan.shot(shot).stem, &run.dir, files)
+                    let shot_of = (run.plan.shot(shot).stem.as_str(), run.seq.take(shot));
+                    merges(b.kind, shot_of, &run.dir, files)
                 }
                 None => Vec::new(),
             },
@@ -144,6 +146,7 @@ mod tests {
             shot: STEM.into(),
             camera: Some(camera.clone()),
             frame,
+            take: 1,
         };
         SpoolFile {
             name: name.file(ext),
@@ -165,7 +168,7 @@ mod tests {
             file("high", Frame::Bracket(2), "jpg"),
             file("high", Frame::Bracket(10), "jpg"),
         ];
-        let jobs = merges(BracketKind::Focus, STEM, Path::new("/spool/s"), &files);
+        let jobs = merges(BracketKind::Focus, (STEM, 1), Path::new("/spool/s"), &files);
         let got: Vec<(String, Vec<&str>)> = jobs
             .iter()
             .map(|(name, m)| {
@@ -190,10 +193,23 @@ mod tests {
         // Merged already (the shot journaled again): not again.
         let mut again = files.clone();
         again.push(file("low", Frame::Merged(BracketKind::Focus), "jpg"));
-        let jobs = merges(BracketKind::Focus, STEM, Path::new("/spool/s"), &again);
+        let jobs = merges(BracketKind::Focus, (STEM, 1), Path::new("/spool/s"), &again);
         assert_eq!(jobs.len(), 1);
-        let fused = merges(BracketKind::Exposure, STEM, Path::new("/"), &files[..2]);
+        let fused = merges(
+            BracketKind::Exposure,
+            (STEM, 1),
+            Path::new("/"),
+            &files[..2],
+        );
         assert_eq!(fused[0].1.output, format!("{STEM}_low_fused.jpg"));
         assert_eq!(fused[0].0.frame, Frame::Merged(BracketKind::Exposure));
+        // A retake's merged image is of its take.
+        let fused = merges(
+            BracketKind::Exposure,
+            (STEM, 3),
+            Path::new("/"),
+            &files[..2],
+        );
+        assert_eq!(fused[0].1.output, format!("{STEM}_low_fused_take3.jpg"));
     }
 }

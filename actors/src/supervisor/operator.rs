@@ -43,6 +43,7 @@ impl Handler<StartScan> for Supervisor {
                 let seq = Sequence::new(self.policy.config.clone(), states)
                     .with_manual_stops(self.manual_stops(&msg.plan))
                     .with_unjudged(record.unjudged())
+                    .with_takes(record.takes())
                     .with_ring_checks(self.ring_checks(&msg.plan, Some(&record)));
                 let run = Run::new(msg.plan, dir, seq, Some(&record));
                 let done = record.captured.len();
@@ -108,8 +109,9 @@ impl Handler<Drain> for Supervisor {
                 *state = crate::sequence::ShotState::UploadAbandoned;
             }
         }
-        let seq =
-            Sequence::new(self.policy.config.clone(), states).with_unjudged(record.unjudged());
+        let seq = Sequence::new(self.policy.config.clone(), states)
+            .with_unjudged(record.unjudged())
+            .with_takes(record.takes());
         let run = Run::new(record.plan.clone(), dir, seq, Some(&record));
         self.runs.insert(scan.clone(), run);
         self.feed(&scan, Event::Drain, ctx);

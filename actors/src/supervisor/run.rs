@@ -109,6 +109,9 @@ pub(crate) struct Run {
     pub(crate) flagged: BTreeMap<ShotId, Vec<String>>,
     /// Uploaded shots' spool files, removed once their photos are judged.
     pub(crate) unlink_when_judged: BTreeMap<ShotId, Vec<PathBuf>>,
+    /// Takes given up for a retake: their spool files, removed once the
+    /// new take is journaled.
+    pub(crate) superseded: BTreeMap<ShotId, Vec<PathBuf>>,
 }
 
 impl Run {
@@ -158,6 +161,7 @@ impl Run {
                 .unwrap_or_default(),
             flagged: record.map(ScanRecord::flagged).unwrap_or_default(),
             unlink_when_judged: BTreeMap::new(),
+            superseded: BTreeMap::new(),
         }
     }
 
@@ -174,6 +178,15 @@ impl Run {
         match self.stop(shot, cameras).complete() {
             Ok(files) => {
                 self.stops.remove(&shot);
+                let kept: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
+                let earlier = self.files.get(&shot).into_iter().flatten();
+                let given_up: Vec<PathBuf> = earlier
+                    .filter(|f| !kept.contains(f.name.as_str()))
+                    .map(|f| self.dir.join(&f.name))
+                    .collect();
+                if !given_up.is_empty() {
+                    self.superseded.insert(shot, given_up);
+                }
                 self.files.insert(shot, files);
                 Event::Downloaded(shot)
             }

@@ -101,12 +101,12 @@ impl Supervisor {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
-        let frames = run.plan.frames();
+        let (frames, take) = (run.plan.frames(), run.seq.take(shot));
         let parts = run.stop(shot, &names).to_expose();
         let asks: Vec<_> = parts
             .into_iter()
             .map(|part| {
-                let mut expose = Expose::plain(run.plan.capture_request(shot, &part));
+                let mut expose = Expose::plain(run.plan.capture_request(shot, &part, take));
                 if let Some(b) = &run.plan.bracket {
                     expose.before = b.frames[part.frame].clone();
                     if part.frame + 1 == frames {
@@ -139,6 +139,7 @@ impl Supervisor {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
+        let take = run.seq.take(shot);
         let stop = run.stop(shot, &names);
         let (downloads, several) = (stop.downloads(), stop.several());
         if downloads.is_empty() {
@@ -152,7 +153,7 @@ impl Supervisor {
         let photos: Rc<BTreeMap<Part, PhotoName>> = Rc::new(
             downloads
                 .iter()
-                .map(|(p, _)| (p.clone(), run.plan.photo(shot, p)))
+                .map(|(p, _)| (p.clone(), run.plan.photo(shot, p, take)))
                 .collect(),
         );
         let dir = run.dir.clone();

@@ -117,10 +117,7 @@ fn an_empty_frame_pauses_the_scan_naming_the_photo_and_resuming_goes_on() {
 
 #[test]
 fn with_flag_or_a_problem_that_is_not_framing_the_scan_goes_on() {
-    let blurred = Problem::Blurred {
-        sharpness: 5.0,
-        least: 20.0,
-    };
+    let blurred = BLURRED;
     let dark = Problem::Crushed {
         share: 0.3,
         most: 0.1,
