@@ -10,6 +10,7 @@ mod sshd;
 use std::path::Path;
 use std::time::Duration;
 
+use common::fault_proxy::{FaultProxy, Faults, Mode};
 use common::{assert_summary_complete, Rig};
 use remote_rig::{assert_delivered, assert_kept_waiting, profile, PROFILE};
 use scanrig::settings::Sftp as SftpSettings;
@@ -41,10 +42,11 @@ fn sftp_rig(sshd: &Sshd, key: &Path, known_hosts: &str, extra: &str) -> Rig {
 /// Configures `rig` to send to `sshd` with `key`; `extra` (TOML) on top.
 fn configure(rig: &Rig, sshd: &Sshd, key: &Path, extra: &str) {
     let s = settings(sshd, key, &rig.root().join("known_hosts"));
-    rig.configure(&format!(
-        "[destination]\nkind = \"sftp\"\n[destination.sftp]\nhost = {:?}\nport = {}\nuser = {:?}\nprivate_key = {:?}\nknown_hosts = {:?}\ndir = {:?}\ntimeout_s = 10\n{extra}",
+    let config = format!(
+        "[destination]\nkind = \"sftp\"\n[destination.sftp]\nhost = {:?}\nport = {}\nuser = {:?}\nprivate_key = {:?}\nknown_hosts = {:?}\ndir = {:?}\ntimeout_s = 10\n",
         s.host, s.port, s.user, s.private_key, s.known_hosts, s.dir
-    ));
+    );
+    remote_rig::configure(rig, &config, extra);
 }
 
 /// Writes the rig's known_hosts file.
@@ -141,6 +143,41 @@ fn a_file_already_there_with_other_bytes_is_refused_naming_both_checksums() {
     remote_rig::assert_other_bytes_refused(&rig, &sshd.served(), &scan, || {
         trust(&rig, &sshd.known_host());
     });
+}
+
+#[test]
+fn a_fifth_of_connections_cut_or_stalled_lose_and_double_nothing() {
+    let Some(sshd) = Sshd::start() else { return };
+    let faults = Faults::at(remote_rig::seed(), 0.2, Mode::Tcp, Duration::from_secs(3));
+    let proxy = FaultProxy::start(([127, 0, 0, 1], sshd.port).into(), Mode::Tcp, faults);
+    // Through the proxy, which the server's host key is trusted at.
+    let port = proxy.addr.port();
+    let rig = Rig::new();
+    trust(&rig, &sshd.known_host_at(port));
+    configure(
+        &rig,
+        &sshd,
+        &sshd.client_key(),
+        &format!("[destination.sftp]\nport = {port}\ntimeout_s = 1\n[upload]\nmax_attempts = 30\nretry_max_ms = 50\n[camera.sim]\nfile_size_kb = 600\n"),
+    );
+    profile(&rig, 3);
+    // The proxy's faults come per connection, and one that works carries
+    // a whole scan: scans until connections were both cut and stalled,
+    // each delivered whole.
+    let mut scans = 0;
+    while proxy.tally().cuts == 0 || proxy.tally().stalls == 0 {
+        assert!(
+            scans < 80,
+            "no cut or no stall in 80 scans: {:?}",
+            proxy.tally()
+        );
+        let out = rig.run(&["scan", "--profile", PROFILE, "--json"]);
+        out.expect_code(0);
+        let scan = assert_summary_complete(&out.summary(), 3);
+        assert_delivered(&sshd.served(), &scan, 3);
+        scans += 1;
+    }
+    eprintln!("{scans} scans, faults: {:?}", proxy.tally());
 }
 
 #[test]

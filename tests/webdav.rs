@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use common::fault_proxy::{FaultProxy, Faults, Mode};
 use common::{assert_summary_complete, Rig};
 use dav_server::{Dav, PASSWORD, USER};
 use remote_rig::{assert_delivered, assert_kept_waiting, profile, PROFILE};
@@ -20,9 +21,10 @@ use scanrig::webdav::{WebdavDestination, WebdavOptions};
 fn dav_rig(url: &str, password: &str, extra: &str) -> Rig {
     let rig = Rig::new();
     let file = write_password(&rig, password);
-    rig.configure(&format!(
-        "[destination]\nkind = \"webdav\"\n[destination.webdav]\nurl = {url:?}\nuser = {USER:?}\npassword_file = {file:?}\ntimeout_s = 10\n{extra}"
-    ));
+    let config = format!(
+        "[destination]\nkind = \"webdav\"\n[destination.webdav]\nurl = {url:?}\nuser = {USER:?}\npassword_file = {file:?}\ntimeout_s = 10\n"
+    );
+    remote_rig::configure(&rig, &config, extra);
     rig
 }
 
@@ -101,6 +103,31 @@ fn a_file_already_there_with_other_bytes_is_refused_naming_both_checksums() {
     remote_rig::assert_other_bytes_refused(&rig, &dav.served(), &scan, || {
         write_password(&rig, PASSWORD);
     });
+}
+
+#[test]
+fn a_fifth_of_requests_cut_stalled_or_failed_lose_and_double_nothing() {
+    let Some(dav) = Dav::start() else { return };
+    let faults = Faults::at(remote_rig::seed(), 0.2, Mode::Http, Duration::from_secs(3));
+    let proxy = FaultProxy::start(dav.addr(), Mode::Http, faults);
+    // Requests time out after a second (a stalled one sooner than it
+    // answers); photos are tried often enough to get through.
+    let rig = dav_rig(
+        &format!("{}/dav/scans/", proxy.url()),
+        PASSWORD,
+        "[destination.webdav]\ntimeout_s = 1\n[upload]\nmax_attempts = 30\nretry_max_ms = 50\n",
+    );
+    profile(&rig, 16);
+    let out = rig.run(&["scan", "--profile", PROFILE, "--json"]);
+    out.expect_code(0);
+    let scan = assert_summary_complete(&out.summary(), 16);
+    assert_delivered(&dav.served(), &scan, 16);
+    let tally = proxy.tally();
+    eprintln!("faults: {tally:?}");
+    assert!(
+        tally.cuts > 0 && tally.stalls > 0 && tally.errors > 0,
+        "every kind of fault happened: {tally:?}"
+    );
 }
 
 fn destination(url: String, password: &str) -> WebdavDestination {

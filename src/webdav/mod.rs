@@ -10,7 +10,7 @@
 //! name with `MOVE` and `Overwrite: F`, which the server refuses (412) when
 //! something is there already. A half-sent photo is never under its name;
 //! a killed upload's temporary file is the one the next try writes again
-//! (same name), so none is left behind. When the name is taken, what is
+//! (same name), and the manifest's upload clears any other. When the name is taken, what is
 //! there is read back: the same sha256 is the photo (an earlier try got
 //! there), other bytes are never replaced but refused, naming both
 //! checksums. The manifest and pose priors are scanrig's own and replaced
@@ -28,7 +28,8 @@ use std::time::Duration;
 
 use google_drive3::hyper::{Method, StatusCode};
 use scanrig_actors::destination::{
-    part_name, probe_name, relative, Destination, DestinationError, Result, Upload,
+    is_part_name, part_name, probe_name, relative, retried, Destination, DestinationError, Result,
+    Upload, MANIFEST,
 };
 use scanrig_actors::model::{Place, ScanId};
 
@@ -240,11 +241,44 @@ impl WebdavDestination {
         // after a kill replaces a half-sent one.
         let spot = self.spot(scan, name, &request::sha256_hex(name.as_bytes()))?;
         self.make(&spot).await?;
+        if name == MANIFEST {
+            // The manifest comes last: clear what killed or cut uploads
+            // left. Best effort; a leftover temporary file harms no photo.
+            let _ = self.clear_parts(&spot.folders[0]).await;
+        }
         self.client.put_bytes(&spot.temp, bytes.to_vec()).await?;
         match self.client.move_to(&spot.temp, &spot.target, true).await? {
             None => Ok(spot.target),
             Some(answer) => Err(self.client.refused("MOVE", &spot.target, answer).await),
         }
+    }
+}
+
+impl WebdavDestination {
+    /// Deletes the temporary files ([`is_part_name`]) in the folder `url`.
+    async fn clear_parts(&self, url: &str) -> Result<()> {
+        let propfind = Method::from_bytes(b"PROPFIND").expect("a method");
+        let answer = self
+            .client
+            .request(
+                propfind,
+                url,
+                &[("Depth", "1")],
+                request::empty(),
+                Duration::ZERO,
+            )
+            .await?;
+        if !answer.status().is_success() {
+            return Err(self.client.refused("PROPFIND", url, answer).await);
+        }
+        let listing = request::text(answer).await?;
+        for href in request::hrefs(&listing) {
+            let name = href.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            if is_part_name(&request::decode(name)) {
+                self.client.delete(&request::resolve(url, &href)).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -286,7 +320,7 @@ impl Destination for WebdavDestination {
     }
 
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
-        self.block_on(self.put_file_async(scan, name, bytes))
+        retried(|| self.block_on(self.put_file_async(scan, name, bytes)))
     }
 }
 

@@ -270,6 +270,65 @@ fn bytes_body(bytes: Vec<u8>) -> Body {
         .boxed()
 }
 
+/// An answer's body as text (a listing: small).
+pub(super) async fn text(answer: Answer) -> Result<String> {
+    let bytes = answer
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| DestinationError::Transient(format!("a listing broke off: {e}")))?
+        .to_bytes();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The `href`s of a `PROPFIND` answer (whatever prefix its XML namespace
+/// has), as written.
+pub(super) fn hrefs(listing: &str) -> Vec<String> {
+    listing
+        .split("href>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('<').map(|(href, _)| href.trim()))
+        .filter(|href| !href.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `href` (a path, or a whole URL) as a URL on the server of `base`.
+pub(super) fn resolve(base: &str, href: &str) -> String {
+    if href.starts_with("http://") || href.starts_with("https://") {
+        return href.to_owned();
+    }
+    let origin_end = base
+        .find("://")
+        .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
+        .unwrap_or(base.len());
+    format!("{}{href}", &base[..origin_end])
+}
+
+/// Undoes [`encode`] (and any other percent-encoding).
+pub(super) fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The lower-case hex sha256 of `bytes`.
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     scanrig_hardware::fsutil::hex(&Sha256::digest(bytes))
@@ -298,6 +357,28 @@ mod tests {
         assert_eq!(encode("20261207T100000Z-demo"), "20261207T100000Z-demo");
         assert_eq!(encode("a b/c%.jpg"), "a%20b%2Fc%25.jpg");
         assert_eq!(encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_listing_gives_its_hrefs_resolved_on_the_server() {
+        let listing = r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/dav/s/</d:href></d:response><d:response><d:href>/dav/s/.a%20b.jpg.part-0123456789abcdef</d:href></d:response><ns0:response><ns0:href>https://nas/dav/s/c.jpg</ns0:href></ns0:response></d:multistatus>"#;
+        let hrefs = hrefs(listing);
+        assert_eq!(
+            hrefs,
+            [
+                "/dav/s/",
+                "/dav/s/.a%20b.jpg.part-0123456789abcdef",
+                "https://nas/dav/s/c.jpg"
+            ]
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1:8080/dav/s/", &hrefs[1]),
+            "http://127.0.0.1:8080/dav/s/.a%20b.jpg.part-0123456789abcdef"
+        );
+        assert_eq!(resolve("http://x/dav/", &hrefs[2]), hrefs[2]);
+        assert_eq!(decode("a%20b%2Fc%25.jpg"), "a b/c%.jpg");
+        assert_eq!(decode(&encode("é %")), "é %");
+        assert_eq!(decode("100%"), "100%");
     }
 
     #[test]

@@ -67,6 +67,11 @@ impl Dav {
         Some(Dav { child, port, root })
     }
 
+    /// Its address on loopback.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
     /// The collection the rig's scans go in.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/dav/scans/", self.port)

@@ -17,6 +17,13 @@ use crate::common::{self, plan, ring_profile, rings_of, sha256, Rig};
 /// The profile every scan here runs.
 pub const PROFILE: &str = "remote";
 
+/// Configures `rig` with `config` (TOML), then `extra` merged on top.
+pub fn configure(rig: &Rig, config: &str, extra: &str) {
+    let mut table: toml::Table = config.parse().expect("config");
+    common::merge(&mut table, &extra.parse().expect("extra TOML"));
+    rig.configure(&table.to_string());
+}
+
 /// Writes the profile of `shots` shots in one ring.
 pub fn profile(rig: &Rig, shots: u32) -> String {
     let text = ring_profile(shots, 0);
@@ -148,4 +155,15 @@ pub fn assert_other_bytes_refused(rig: &Rig, served: &Path, scan: &str, unblock:
         "the refused photo waits, and the listing says why:\n{}",
         listed.stdout
     );
+}
+
+/// A seed for the fault proxy's dice, from the clock, told so that a
+/// failing run can be repeated.
+pub fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    eprintln!("fault proxy seeded with {nanos}");
+    u64::from(nanos)
 }

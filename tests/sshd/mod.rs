@@ -85,7 +85,12 @@ impl Sshd {
 
     /// The server's known_hosts line.
     pub fn known_host(&self) -> String {
-        host_line(self.port, &self.dir.path().join("host_key.pub"))
+        self.known_host_at(self.port)
+    }
+
+    /// Its known_hosts line for another port of 127.0.0.1 (a proxy's).
+    pub fn known_host_at(&self, port: u16) -> String {
+        host_line(port, &self.dir.path().join("host_key.pub"))
     }
 
     /// The server's host key's fingerprint, as `ssh-keygen -l` shows it.
