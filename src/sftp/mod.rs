@@ -20,8 +20,9 @@
 //! refused, naming both checksums. The manifest and pose priors are
 //! scanrig's own and replaced (the old one removed, the new one renamed in).
 //!
-//! Calls block; the uploader's worker threads make them. One connection is
-//! shared and opened again after a failure.
+//! Calls block; the uploader's worker threads make them, each on a
+//! connection of its own while it sends (kept open between photos, opened
+//! again after a failure).
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -56,7 +57,8 @@ const PIECE: usize = 256 * 1024;
 /// Photos go to a folder on an SFTP server.
 pub struct SftpDestination {
     opts: SftpSettings,
-    conn: Mutex<Option<Connection>>,
+    /// Connections signed in and not in use.
+    idle: Mutex<Vec<Connection>>,
     /// Folders known to exist (made, or found).
     made: Mutex<BTreeSet<PathBuf>>,
 }
@@ -73,7 +75,7 @@ impl SftpDestination {
     pub fn new(opts: &SftpSettings) -> SftpDestination {
         SftpDestination {
             opts: opts.clone(),
-            conn: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
             made: Mutex::new(BTreeSet::new()),
         }
     }
@@ -114,18 +116,24 @@ impl SftpDestination {
         })
     }
 
-    /// Runs `op` on the SFTP channel, connecting first if needed; a
-    /// failure that may have broken the connection closes it.
+    /// Runs `op` on an idle connection's SFTP channel, or a new one's; a
+    /// failure that may have broken the connection closes it, else it is
+    /// kept for the next call. Each upload worker has one at a time.
     fn with_sftp<T>(&self, op: impl FnOnce(&Sftp) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        if conn.is_none() {
-            *conn = Some(self.connect()?);
-        }
-        let result = op(&conn.as_ref().expect("connected above").sftp);
-        if result.as_ref().is_err_and(DestinationError::is_retryable) {
-            *conn = None;
+        let idle = self.lock_idle().pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let result = op(&conn.sftp);
+        if !result.as_ref().is_err_and(DestinationError::is_retryable) {
+            self.lock_idle().push(conn);
         }
         result
+    }
+
+    fn lock_idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn connect(&self) -> Result<Connection> {
