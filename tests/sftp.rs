@@ -180,6 +180,46 @@ fn a_fifth_of_connections_cut_or_stalled_lose_and_double_nothing() {
     eprintln!("{scans} scans, faults: {:?}", proxy.tally());
 }
 
+/// Photos per second and peak RSS of `uploads retry` sending `shots`
+/// photos of `size_kb` KiB with `workers` workers, through a proxy adding
+/// 20 ms each way.
+fn bench(shots: u32, size_kb: u32, workers: u32) -> (f64, u64) {
+    let sshd = Sshd::start().expect("sshd");
+    let proxy = FaultProxy::start(
+        ([127, 0, 0, 1], sshd.port).into(),
+        Mode::Tcp,
+        Faults::none().with_latency(Duration::from_millis(20)),
+    );
+    let port = proxy.addr.port();
+    let rig = Rig::new();
+    trust(&rig, "");
+    configure(
+        &rig,
+        &sshd,
+        &sshd.client_key(),
+        &format!("[destination.sftp]\nport = {port}\n[camera.sim]\nfile_size_kb = {size_kb}\n"),
+    );
+    let scan = assert_kept_waiting(&rig, shots, "nothing was sent");
+    trust(&rig, &sshd.known_host_at(port));
+    let (took, rss) = remote_rig::timed_retry(&rig, workers);
+    assert_delivered(&sshd.served(), &scan, shots);
+    (f64::from(shots) / took.as_secs_f64(), rss)
+}
+
+#[test]
+#[ignore = "benchmark: cargo test --release --test sftp -- --ignored --nocapture"]
+fn bench_sftp_uploads() {
+    for (shots, size_kb) in [(16, 6000), (6, 40_000)] {
+        for workers in [1, 4] {
+            let (rate, rss) = bench(shots, size_kb, workers);
+            println!(
+                "SFTP, {shots} photos of {size_kb} KiB, {workers} worker(s), 20 ms each way: {rate:.2} photos/s, peak RSS {:.1} MB",
+                rss as f64 / 1024.0
+            );
+        }
+    }
+}
+
 #[test]
 fn the_probe_writes_reads_back_and_deletes_and_says_what_is_wrong() {
     let Some(sshd) = Sshd::start() else { return };

@@ -130,6 +130,42 @@ fn a_fifth_of_requests_cut_stalled_or_failed_lose_and_double_nothing() {
     );
 }
 
+/// Photos per second and peak RSS of `uploads retry` sending `shots`
+/// photos of `size_kb` KiB with `workers` workers, through a proxy adding
+/// 20 ms each way.
+fn bench(shots: u32, size_kb: u32, workers: u32) -> (f64, u64) {
+    let dav = Dav::start().expect("wsgidav");
+    let proxy = FaultProxy::start(
+        dav.addr(),
+        Mode::Http,
+        Faults::none().with_latency(Duration::from_millis(20)),
+    );
+    let rig = dav_rig(
+        &format!("{}/dav/scans/", proxy.url()),
+        "wrong",
+        &format!("[camera.sim]\nfile_size_kb = {size_kb}\n"),
+    );
+    let scan = assert_kept_waiting(&rig, shots, "401 Unauthorized");
+    write_password(&rig, PASSWORD);
+    let (took, rss) = remote_rig::timed_retry(&rig, workers);
+    assert_delivered(&dav.served(), &scan, shots);
+    (f64::from(shots) / took.as_secs_f64(), rss)
+}
+
+#[test]
+#[ignore = "benchmark: cargo test --release --test webdav -- --ignored --nocapture"]
+fn bench_webdav_uploads() {
+    for (shots, size_kb) in [(16, 6000), (6, 40_000)] {
+        for workers in [1, 4] {
+            let (rate, rss) = bench(shots, size_kb, workers);
+            println!(
+                "WebDAV, {shots} photos of {size_kb} KiB, {workers} worker(s), 20 ms each way: {rate:.2} photos/s, peak RSS {:.1} MB",
+                rss as f64 / 1024.0
+            );
+        }
+    }
+}
+
 fn destination(url: String, password: &str) -> WebdavDestination {
     WebdavDestination::new(WebdavOptions {
         collection: url,

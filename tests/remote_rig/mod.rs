@@ -167,3 +167,36 @@ pub fn seed() -> u64 {
     eprintln!("fault proxy seeded with {nanos}");
     u64::from(nanos)
 }
+
+/// `scanrig uploads retry` sending the photos waiting in `rig`'s spool with
+/// `workers` workers: its wall time and peak RSS (KiB), as GNU time
+/// reports them (the rusage of this test's children would count this
+/// process's own memory, shared until the child's exec).
+pub fn timed_retry(rig: &Rig, workers: u32) -> (Duration, u64) {
+    let cmd = rig.command(&["uploads", "retry"]);
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "maxrss_kib=%M", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env("SCANRIG_UPLOAD__WORKERS", workers.to_string())
+        .current_dir(rig.root())
+        .stdin(std::process::Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let start = std::time::Instant::now();
+    let out = timed.output().expect("GNU time (apt install time)");
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "uploads retry failed: {stderr}");
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss from GNU time: {stderr}"));
+    (took, rss)
+}
