@@ -51,8 +51,10 @@ const PERMISSION_DENIED: i32 = 3;
 const NO_SPACE: i32 = 14;
 const QUOTA_EXCEEDED: i32 = 15;
 
-/// Bytes read or written at a time.
-const PIECE: usize = 256 * 1024;
+/// Bytes read or written at a time: libssh2 waits for the server to take
+/// each write, so on a link with latency the rate follows this (see
+/// BENCHMARKS.md); memory grows with it per worker.
+const PIECE: usize = 1024 * 1024;
 
 /// Photos go to a folder on an SFTP server.
 pub struct SftpDestination {
