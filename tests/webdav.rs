@@ -67,6 +67,10 @@ fn a_wrong_password_keeps_the_photos_waiting_and_says_what_to_do() {
         "{}",
         listed.stdout
     );
+    assert!(
+        !listed.stdout.contains("not-the-password"),
+        "the password is never shown"
+    );
     // The password corrected, the waiting photos go, once.
     write_password(&rig, PASSWORD);
     rig.run(&["uploads", "retry"]).expect_code(0);
