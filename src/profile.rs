@@ -12,9 +12,11 @@ use serde::Deserialize;
 
 use crate::config_error::{self as ce, ConfigErrors, Problem};
 use crate::settings::RigLimits;
+use order::RigMotion;
 
 pub mod aim;
 mod bracket;
+pub mod order;
 #[cfg(test)]
 mod tests;
 
@@ -67,6 +69,24 @@ pub struct Profile {
     pub sphere: Option<Sphere>,
     /// `[bracket]`: every shot a set of frames (exposure or focus).
     pub bracket: Option<Bracket>,
+    /// `order`: the shots as listed, or by move time.
+    pub order: Order,
+    /// How the rig it was checked for moves ([`Profile::for_rig`]);
+    /// `None`: not checked for a rig, or one without a tilt motor.
+    pub motion: Option<RigMotion>,
+}
+
+/// `order`: in which order the shots are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Ring by ring, each from its start round the table; a sphere band
+    /// by band, one way round the table and back the other. The default
+    /// for rings.
+    Listed,
+    /// Within each ring (or band), in the order the rig moves through
+    /// quickest, from where the last one ended. The default for a sphere.
+    Shortest,
 }
 
 /// `settle_ms`: the wait after each move before the shutter.
@@ -186,6 +206,7 @@ struct RawProfile {
     path: RawPath,
     sphere: Option<RawSphere>,
     bracket: Option<bracket::RawBracket>,
+    order: Option<Order>,
 }
 
 /// `path`: how the shots are laid out.
@@ -281,10 +302,20 @@ impl Profile {
             .collect()
     }
 
-    /// Every shot of the scan, ring by ring, in shot order.
-    /// (`azimuth` is `start + (index-1) * 360 / shots`, in [0, 360); a
-    /// sphere's are [`Sphere::stations`].)
+    /// Every shot of the scan, ring by ring, in shot order: as listed,
+    /// or with `order = "shortest"` on a rig with a tilt motor, each
+    /// ring's by move time ([`RigMotion::shortest`]).
     pub fn shots(&self) -> Vec<Station> {
+        match (self.order, &self.motion) {
+            (Order::Shortest, Some(motion)) => motion.shortest(self.listed()),
+            _ => self.listed(),
+        }
+    }
+
+    /// Every shot of the scan as listed: ring by ring (`azimuth` is
+    /// `start + (index-1) * 360 / shots`, in [0, 360)), or a sphere's
+    /// [`Sphere::stations`].
+    pub fn listed(&self) -> Vec<Station> {
         if let Some(sphere) = &self.sphere {
             return sphere.stations();
         }
@@ -378,7 +409,10 @@ impl Profile {
             }
         }
         if problems.is_empty() {
-            Ok(self)
+            Ok(Profile {
+                motion: limits.motion,
+                ..self
+            })
         } else {
             Err(ConfigErrors { problems })
         }
@@ -697,6 +731,11 @@ fn check(
         rings,
         sphere,
         bracket: raw.bracket.and_then(|b| bracket::check(b, fail)),
+        order: raw.order.unwrap_or(match raw.path {
+            RawPath::Rings => Order::Listed,
+            RawPath::Sphere => Order::Shortest,
+        }),
+        motion: None,
     }
 }
 

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use scanrig_actors::hooks::HookKind;
 use scanrig_actors::model::{CameraName, ColumnPlace, Format, Geometry, Priors};
-use scanrig_hardware::axis::Travel;
+use scanrig_hardware::axis::{MotionLimits, MoveOrder, Travel};
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigErrors;
+use crate::profile::order::RigMotion;
 
 mod drive;
 mod gpio;
@@ -337,6 +338,14 @@ impl Default for SimAxis {
 }
 
 impl SimAxis {
+    /// Its speed and acceleration.
+    pub fn limits(&self) -> MotionLimits {
+        MotionLimits {
+            max_speed: self.max_speed_dps,
+            acceleration: self.accel_dps2,
+        }
+    }
+
     /// The tilt arm's defaults: slower than the turntable.
     pub fn tilt_default() -> Self {
         SimAxis {
@@ -387,6 +396,27 @@ pub enum TiltBackend {
     Stepper,
 }
 
+/// `tilt.move`: how a move to a shot drives the table and the arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TiltMove {
+    /// Both motors at once.
+    #[default]
+    Together,
+    /// The table, then the arm (a power supply that cannot drive both).
+    OneAfterTheOther,
+}
+
+impl TiltMove {
+    /// The axes' way of moving it stands for.
+    pub fn order(self) -> MoveOrder {
+        match self {
+            TiltMove::Together => MoveOrder::Together,
+            TiltMove::OneAfterTheOther => MoveOrder::OneAfterTheOther,
+        }
+    }
+}
+
 /// `[tilt]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -397,6 +427,9 @@ pub struct Tilt {
     pub min_deg: f64,
     /// The highest tilt the arm may be moved to, degrees.
     pub max_deg: f64,
+    /// How a move to a shot drives the table and the arm.
+    #[serde(rename = "move")]
+    pub moves: TiltMove,
     /// The simulator's settings.
     #[serde(default = "SimAxis::tilt_default")]
     pub sim: SimAxis,
@@ -411,6 +444,7 @@ impl Default for Tilt {
             backend: TiltBackend::Sim,
             min_deg: -90.0,
             max_deg: 90.0,
+            moves: TiltMove::Together,
             sim: SimAxis::tilt_default(),
             stepper: Stepper::tilt_default(),
         }
@@ -792,6 +826,9 @@ pub struct RigLimits {
     /// The names of the column's cameras (`[[cameras]]`); empty: the one
     /// camera of `[camera]`.
     pub cameras: Vec<CameraName>,
+    /// How the axes move from shot to shot; `None` on a rig without a
+    /// tilt motor (the operator sets the tilt).
+    pub motion: Option<RigMotion>,
 }
 
 impl Settings {
@@ -809,7 +846,27 @@ impl Settings {
                 max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
             },
             cameras: self.column().map(|(name, _)| name).collect(),
+            motion: self.motion(),
         }
+    }
+
+    /// How the axes move from shot to shot (`None` without a tilt motor).
+    fn motion(&self) -> Option<RigMotion> {
+        let table = match self.turntable.backend {
+            TurntableBackend::Sim => (self.turntable.sim.limits(), 0.0),
+            TurntableBackend::Stepper => self.turntable.stepper.motion(),
+        };
+        let tilt = match self.tilt.backend {
+            TiltBackend::None => return None,
+            TiltBackend::Sim => (self.tilt.sim.limits(), 0.0),
+            TiltBackend::Stepper => self.tilt.stepper.motion(),
+        };
+        Some(RigMotion {
+            table: table.0,
+            tilt: tilt.0,
+            order: self.tilt.moves.order(),
+            home: (Degrees(table.1), Degrees(tilt.1)),
+        })
     }
 
     /// Loads the shipped defaults, then `opts.config_file` (which must exist)

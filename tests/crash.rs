@@ -365,3 +365,68 @@ fn sigkill_at_random_instants_while_scans_are_retired_loses_and_doubles_nothing(
     let index = std::fs::read_to_string(rig.spool.join("scans.jsonl")).expect("index");
     assert!(index.ends_with('\n'), "no torn line left in the index");
 }
+
+/// The stems of the shots a scan's journal planned, in shot order.
+fn planned_stems(journal: &common::Journal) -> Vec<String> {
+    let started = journal.of("scan_started");
+    let shots = started[0]["plan"]["shots"]
+        .as_array()
+        .expect("planned shots");
+    shots
+        .iter()
+        .map(|s| s["stem"].as_str().expect("stem").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_resumed_sphere_scan_continues_in_the_order_it_recorded() {
+    let rig = Rig::with(SLOW_CAMERA);
+    rig.profile(
+        "ball",
+        "path = \"sphere\"\n[sphere]\npoints = 24\ntilt_min = -30.0\ntilt_max = 60.0\n",
+    );
+    let mut running = rig.spawn(&["scan", "--profile", "ball", "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 4);
+    running.kill();
+    let recorded = planned_stems(&rig.journal(&scan));
+    assert_eq!(recorded.len(), 24);
+
+    // The rig now moves otherwise (a slower arm, one axis after the
+    // other): a new scan of the profile is ordered for it anew...
+    let slower = format!(
+        "{SLOW_CAMERA}[tilt]\nmove = \"one_after_the_other\"\n[tilt.sim]\nmax_speed_dps = 200.0\naccel_dps2 = 400.0\n"
+    );
+    rig.configure(&slower);
+    // ...but the interrupted one goes on in the order it recorded.
+    let out = rig.run(&["resume", "--json"]);
+    assert_eq!(out.expect_code(0).summary()["scan"], scan.as_str());
+    let manifest = common::read_manifest(&rig.delivered(&scan));
+    let shots = manifest["shots"].as_array().expect("manifest shots");
+    let mut taken: Vec<(u64, String)> = common::capture_times(&manifest)
+        .into_iter()
+        .zip(shots)
+        .map(|(at, shot)| {
+            let name = shot["files"][0]["name"].as_str().expect("name");
+            (at, name.replace(".jpg", ""))
+        })
+        .collect();
+    taken.sort();
+    let names: Vec<String> = taken.into_iter().map(|(_, name)| name).collect();
+    assert_eq!(names, recorded, "taken in another order than recorded");
+
+    let mut again = rig.spawn(&["scan", "--profile", "ball", "--json"]);
+    let fresh = rig.wait_for_captures(&mut again, 1);
+    again.kill();
+    let replanned = planned_stems(&rig.journal(&fresh));
+    let numbered = |stems: &[String]| -> Vec<String> {
+        stems
+            .iter()
+            .map(|s| s.split_once('_').unwrap().1.to_owned())
+            .collect()
+    };
+    assert_ne!(
+        numbered(&replanned),
+        numbered(&recorded),
+        "the rig's change changed no order"
+    );
+}

@@ -12,7 +12,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -158,8 +158,7 @@ fn colmap_reconstructs_a_simulated_scan_whose_shaken_shots_were_retaken_where_it
         .iter()
         .map(|t| format!("[[rings]]\ntilt = {t}\nshots = {SHOTS}\n"))
         .collect();
-    let photos = check(&format!("{GEOMETRY}{SWAY}"), &rings, 2 * SHOTS as usize);
-    let manifest = common::read_manifest(&photos);
+    let manifest = check(&format!("{GEOMETRY}{SWAY}"), &rings, 2 * SHOTS as usize);
     let retaken = manifest["shots"]
         .as_array()
         .unwrap()
@@ -195,8 +194,8 @@ fn colmap_reconstructs_a_camera_column_s_scan_where_its_pose_priors_say() {
 /// Scans with the rig `config` and the profile's `rings`, expecting
 /// `shots` shots of 2 × SHOTS photos in all; COLMAP's mapper must find
 /// every camera where the priors say, and its triangulator, given the
-/// priors, reproject within a pixel. Returns the scan's folder.
-fn check(config: &str, rings: &str, shots: usize) -> PathBuf {
+/// priors, reproject within a pixel. Returns the scan's manifest.
+fn check(config: &str, rings: &str, shots: usize) -> serde_json::Value {
     let started = Instant::now();
     let rig = Rig::with(config);
     rig.profile("recon", &format!("settle_ms = 0\n{rings}"));
@@ -351,5 +350,5 @@ fn check(config: &str, rings: &str, shots: usize) -> PathBuf {
         median * 1000.0,
         started.elapsed().as_secs_f64()
     );
-    photos
+    common::read_manifest(&photos)
 }

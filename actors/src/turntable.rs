@@ -183,21 +183,14 @@ impl Handler<MoveTo> for TurntableActor {
     fn handle(&mut self, msg: MoveTo, ctx: &mut Self::Context) -> Self::Result {
         debug!(self.log, "moving"; "azimuth" => msg.azimuth.get(), "tilt" => msg.tilt.get());
         let result = self.axes().and_then(|axes| {
-            // Both targets are checked against the limits before either moves.
-            if let Some(tilt) = &axes.tilt {
-                tilt.check(msg.tilt)?;
-            }
-            axes.azimuth.check(msg.azimuth)?;
-            let az = axes.azimuth.move_to(msg.azimuth, &msg.ticket)?;
-            let tilt = match (&mut axes.tilt, az.stopped) {
-                (Some(t), None) => Some(t.move_to(msg.tilt, &msg.ticket)?),
-                _ => None,
-            };
+            let both = axes.move_to(msg.azimuth, msg.tilt, &msg.ticket)?;
+            let (az, tilt) = (both.azimuth, both.tilt);
             let still = az.from == az.to && tilt.is_none_or(|t| t.from == t.to);
+            // Of the two axes' stops, the stronger says what became of the rig.
             Ok(Moved {
                 still,
-                duration: az.duration + tilt.map_or(Duration::ZERO, |t| t.duration),
-                stopped: az.stopped.or(tilt.and_then(|t| t.stopped)),
+                duration: both.duration,
+                stopped: az.stopped.max(tilt.and_then(|t| t.stopped)),
             })
         });
         self.fail(ctx, result)
@@ -357,6 +350,52 @@ mod tests {
         });
         assert_eq!((table.homings(), tilt.homings()), (1, 1));
         assert_eq!(table.moves().len(), 1, "the table did not move");
+    }
+
+    #[test]
+    fn a_stop_during_a_move_of_both_axes_halts_both() {
+        // 60° at 100 °/s, 1000 °/s² takes 0.7 s on either axis.
+        let slow = |name| {
+            SimAxis::new(SimAxisConfig {
+                name,
+                limits: MotionLimits {
+                    max_speed: 100.0,
+                    acceleration: 1000.0,
+                },
+                home_duration: Duration::ZERO,
+                travel: Travel::default(),
+                fail_every_nth_move: 0,
+            })
+        };
+        let (table, tilt) = (slow("turntable"), slow("tilt"));
+        let halt = scanrig_hardware::axis::Halt::new();
+        let moved = System::new().block_on(async {
+            let connector = SimAxis::connector(table.clone(), Some(tilt.clone()));
+            let actor = TurntableActor::start(connector, log());
+            actor
+                .send(Home(Ticket::unstoppable()))
+                .await
+                .unwrap()
+                .unwrap();
+            let stopper = halt.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(200));
+                stopper.request(StopKind::Emergency);
+            });
+            let to = MoveTo {
+                azimuth: Degrees(60.0),
+                tilt: Degrees(60.0),
+                ticket: halt.ticket(),
+            };
+            actor.send(to).await.unwrap().unwrap()
+        });
+        assert_eq!(moved.stopped, Some(StopKind::Emergency));
+        assert!(moved.duration < Duration::from_millis(600), "{moved:?}");
+        for axis in [&table, &tilt] {
+            let last = axis.moves().pop().unwrap();
+            assert_eq!(last.stopped, Some(StopKind::Emergency), "{last:?}");
+            assert!(last.to.get() > 0.0 && last.to.get() < 60.0, "{last:?}");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ use slog::Logger;
 mod bracket;
 mod daemon;
 mod moved;
+mod sphere;
 
 use crate::logging::logger;
 use crate::rig;
@@ -75,6 +76,11 @@ pub struct BenchArgs {
     /// hour).
     #[arg(long, default_value_t = 0)]
     daemon_scans: u32,
+    /// Points of the sphere run: the shipped sphere-130 profile's, on the
+    /// shipped table and tilt arm with a fast and a DSLR-like camera (0
+    /// skips it).
+    #[arg(long, default_value_t = 130)]
+    sphere_points: u32,
 }
 
 /// Stage latencies of the model rig.
@@ -119,6 +125,8 @@ struct Results {
     moved: Option<moved::MovedResults>,
     /// The daemon's memory over many scans.
     daemon_memory: Option<Vec<daemon::Sample>>,
+    /// The shipped sphere's points, both axes moving together.
+    sphere: Option<sphere::SphereResults>,
 }
 
 /// The column run: a column of cameras fired together at every stop,
@@ -212,6 +220,9 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let daemon_memory = (args.daemon_scans > 0)
         .then(|| daemon::run(tmp.path(), args.daemon_scans, 50))
         .transpose()?;
+    let sphere = (args.sphere_points > 0)
+        .then(|| sphere::run(settings, tmp.path(), args.sphere_points))
+        .transpose()?;
 
     let r = Results {
         shots: n,
@@ -238,6 +249,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         bracket,
         moved,
         daemon_memory,
+        sphere,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -316,6 +328,9 @@ fn print_results(r: &Results) {
     }
     if let Some(m) = &r.moved {
         moved::print(m);
+    }
+    if let Some(sphere) = &r.sphere {
+        sphere::print(sphere);
     }
     for (what, idle) in [("web off", &r.idle), ("web on ", &r.idle_web)] {
         match idle {

@@ -124,6 +124,7 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[[rings]]\ntilt = 0\nshots = \"eight\"\n", "rings[1].shots", &["wrong type", "whole number"]),
     ("[[rings]]\ntilt = 0\nshots = 0\n", "rings[1].shots", &["must be 1 to 720 shots, found 0"]),
     ("[[rings]]\ntilt = 0\nshots = 721\n", "rings[1].shots", &["1 to 720"]),
+    ("order = \"fastest\"\n[[rings]]\ntilt = 0\nshots = 8\n", "order", &["unknown value `fastest`; expected listed or shortest"]),
     ("[[rings]]\ntilt = 0\n", "rings[1].shots", &["missing"]),
     ("[[rings]]\nshots = 3\n", "rings[1].tilt", &["missing", "-90 to 90"]),
     ("settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["whole number of milliseconds", "found -5"]),
@@ -423,6 +424,7 @@ fn a_ring_names_the_column_s_cameras_that_shoot_it() {
         turntable: Travel::default(),
         tilt: Travel::default(),
         cameras: names.iter().map(|n| CameraName::new(n).unwrap()).collect(),
+        motion: None,
     };
     let profile = parse("c", "test", "c.toml", text)
         .unwrap()

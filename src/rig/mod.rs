@@ -16,7 +16,7 @@ use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{Rig, RigCamera};
 use scanrig_hardware::axis::{
-    Axes, AxesConnector, Axis, AxisError, MotionLimits, Shake, SimAxis, SimAxisConfig, Sway, Travel,
+    Axes, AxesConnector, Axis, AxisError, Shake, SimAxis, SimAxisConfig, Sway, Travel,
 };
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
@@ -91,10 +91,12 @@ pub fn axes(settings: &Settings, shake: &Shake) -> anyhow::Result<AxesConnector>
         )),
         TiltBackend::Stepper => Some(stepper_opener("tilt", &settings.tilt.stepper, limits.tilt)?),
     };
+    let order = settings.tilt.moves.order();
     Ok(Arc::new(move || {
         Ok(Axes {
             azimuth: azimuth()?,
             tilt: tilt.as_ref().map(|open| open()).transpose()?,
+            order,
         })
     }))
 }
@@ -333,10 +335,7 @@ fn sim_axis(name: &'static str, s: &settings::SimAxis, travel: Travel) -> SimAxi
     SimAxisConfig {
         name,
         travel,
-        limits: MotionLimits {
-            max_speed: s.max_speed_dps,
-            acceleration: s.accel_dps2,
-        },
+        limits: s.limits(),
         home_duration: Duration::from_millis(s.home_ms),
         fail_every_nth_move: 0,
     }

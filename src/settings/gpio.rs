@@ -185,6 +185,16 @@ impl StepDriver {
 }
 
 impl Stepper {
+    /// Its speed and acceleration, and the angle it stands at once homed
+    /// (`home_deg` with an end-stop; else where it started: 0°).
+    pub fn motion(&self) -> (MotionLimits, f64) {
+        let limits = MotionLimits {
+            max_speed: self.max_speed_dps,
+            acceleration: self.accel_dps2,
+        };
+        (limits, self.endstop_pin.map_or(0.0, |_| self.home_deg))
+    }
+
     /// The driver's view of these settings, moving within `travel`.
     pub fn config(&self, name: &'static str, travel: Travel) -> StepperConfig {
         StepperConfig {
@@ -193,10 +203,7 @@ impl Stepper {
             full_steps_per_rev: self.full_steps_per_rev,
             microsteps: self.microsteps,
             gear_ratio: self.gear_ratio,
-            limits: MotionLimits {
-                max_speed: self.max_speed_dps,
-                acceleration: self.accel_dps2,
-            },
+            limits: self.motion().0,
             invert_direction: self.invert_direction,
             enable_active_low: self.enable_active_low,
             backlash: (self.backlash_deg > 0.0).then_some(Degrees(self.backlash_deg)),

@@ -176,6 +176,7 @@ const BROKEN: &[Case] = &[
     (Some("[tilt.sim]\nshake_mm = 80.0\n"), &[], "file", "tilt.sim.shake_mm", &["0 to 50 millimetres, found 80"]),
     (Some("[camera.sim]\nslip_deg = 400.0\n"), &[], "file", "camera.sim.slip_deg", &["-180 to 180 degrees, found 400"]),
     (Some("[turntable]\nbackend = \"servo\"\n"), &[], "file", "turntable.backend", &["unknown value `servo`; expected sim or stepper"]),
+    (Some("[tilt]\nmove = \"both\"\n"), &[], "file", "tilt.move", &["unknown value `both`; expected together or one_after_the_other"]),
     (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
     (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected one of local, drive, webdav, sftp"]),
     (Some("[destination]\ndir = \"x\"\n"), &[], "file", "destination.dir", &["unknown key", "kind"]),

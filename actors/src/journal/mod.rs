@@ -396,11 +396,13 @@ impl ScanRecord {
     }
 
     /// Captured shots not known to be at the destination that can still
-    /// be sent (a photo damaged in the spool cannot).
+    /// be sent (a photo damaged in the spool cannot; a take that waits
+    /// for its retake is not sent unless the scan ends first).
     pub fn pending_uploads(&self) -> Vec<ShotId> {
         self.captured
             .keys()
             .filter(|s| !self.uploaded.contains_key(s) && !self.damaged.contains_key(s))
+            .filter(|s| self.finished.is_some() || !self.retake_pending(**s))
             .copied()
             .collect()
     }

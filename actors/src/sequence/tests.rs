@@ -232,6 +232,17 @@ impl World {
             .count()
     }
 
+    /// Answers the judgements held back (nothing found), then runs on.
+    fn release_judging(&mut self) {
+        for shot in std::mem::take(&mut self.held_judging) {
+            self.feed(Event::Judged {
+                shot,
+                problems: Vec::new(),
+            });
+        }
+        self.run();
+    }
+
     /// Every command given so far, in order.
     fn commands(&self) -> Vec<&Command> {
         self.log

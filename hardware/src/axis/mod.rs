@@ -162,12 +162,97 @@ pub fn jog(axis: &mut dyn Axis, by: Degrees, ticket: &Ticket) -> Result<MoveRepo
     axis.move_to(from + by, ticket)
 }
 
+/// How a move to a shot drives the table and the tilt arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MoveOrder {
+    /// Both at once, each driver stepped from a thread of its own: the
+    /// move takes as long as the longer of the two.
+    #[default]
+    Together,
+    /// The table, then the tilt: for rigs whose power supply cannot drive
+    /// both motors at once.
+    OneAfterTheOther,
+}
+
 /// The rig's axes, opened together.
 pub struct Axes {
     /// The turntable.
     pub azimuth: Box<dyn Axis>,
     /// The tilt arm, on rigs that have one.
     pub tilt: Option<Box<dyn Axis>>,
+    /// How a move drives both.
+    pub order: MoveOrder,
+}
+
+/// What a move of both axes did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BothMoved {
+    /// The table's move.
+    pub azimuth: MoveReport,
+    /// The tilt arm's (`None` without one, or when a stop ended the move
+    /// before the arm's turn came).
+    pub tilt: Option<MoveReport>,
+    /// How long the whole move took.
+    pub duration: Duration,
+}
+
+impl Axes {
+    /// Moves the table to `azimuth` and the arm (if any) to `tilt`, in
+    /// [`Axes::order`], returning once both stand still; both targets are
+    /// checked against the soft limits before either axis moves, and a
+    /// stop asked for on `ticket` stops both. Should one driver fail, the
+    /// other still ends its move before the error is returned.
+    pub fn move_to(
+        &mut self,
+        azimuth: Degrees,
+        tilt: Degrees,
+        ticket: &Ticket,
+    ) -> Result<BothMoved> {
+        if let Some(arm) = &self.tilt {
+            arm.check(tilt)?;
+        }
+        self.azimuth.check(azimuth)?;
+        let table = &mut self.azimuth;
+        let (az, arm) = match (&mut self.tilt, self.order) {
+            (None, _) => (table.move_to(azimuth, ticket)?, None),
+            (Some(arm), MoveOrder::OneAfterTheOther) => {
+                let az = table.move_to(azimuth, ticket)?;
+                let arm = match az.stopped {
+                    None => Some(arm.move_to(tilt, ticket)?),
+                    Some(_) => None,
+                };
+                (az, arm)
+            }
+            (Some(arm), MoveOrder::Together) => {
+                let (az, arm) = std::thread::scope(|s| {
+                    let tilting = std::thread::Builder::new()
+                        .name("tilt steps".into())
+                        .spawn_scoped(s, || arm.move_to(tilt, ticket));
+                    let az = table.move_to(azimuth, ticket);
+                    let arm = match tilting {
+                        Ok(thread) => thread
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        Err(e) => Err(AxisError::Driver {
+                            axis: "tilt",
+                            reason: format!("cannot start the thread that steps it: {e}"),
+                        }),
+                    };
+                    (az, arm)
+                });
+                (az?, Some(arm?))
+            }
+        };
+        let duration = match self.order {
+            MoveOrder::Together => az.duration.max(arm.map_or(Duration::ZERO, |t| t.duration)),
+            MoveOrder::OneAfterTheOther => az.duration + arm.map_or(Duration::ZERO, |t| t.duration),
+        };
+        Ok(BothMoved {
+            azimuth: az,
+            tilt: arm,
+            duration,
+        })
+    }
 }
 
 /// Opens (or reopens, after a failure) the rig's axes.

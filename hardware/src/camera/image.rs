@@ -402,8 +402,10 @@ const SWAY_SEEN: f64 = 0.05;
 
 /// `frame` (`w` × `h`) smeared along its rows (`across`) or its columns:
 /// each pixel the mean of the line `reach` pixels each way about it, as
-/// the picture sways that far while the shutter is open.
-fn smear(frame: Vec<[f32; 3]>, w: usize, h: usize, reach: f64, across: bool) -> Vec<[f32; 3]> {
+/// the picture sways that far while the shutter is open. Smeared in
+/// place, a line at a time: a second frame would double what a photo
+/// costs to draw.
+fn smear(mut frame: Vec<[f32; 3]>, w: usize, h: usize, reach: f64, across: bool) -> Vec<[f32; 3]> {
     if reach <= SWAY_SEEN {
         return frame;
     }
@@ -411,9 +413,12 @@ fn smear(frame: Vec<[f32; 3]>, w: usize, h: usize, reach: f64, across: bool) -> 
     let taps = (2.0 * reach).ceil() as usize + 1;
     let (len, lines, step, stride) = if across { (w, h, 1, w) } else { (h, w, w, 1) };
     let last = (len - 1) as f64;
-    let mut out = vec![[0f32; 3]; w * h];
+    let mut was = vec![[0f32; 3]; len];
     for line in 0..lines {
         let start = line * stride;
+        for (i, px) in was.iter_mut().enumerate() {
+            *px = frame[start + i * step];
+        }
         for i in 0..len {
             let mut sum = [0f32; 3];
             for k in 0..taps {
@@ -421,15 +426,15 @@ fn smear(frame: Vec<[f32; 3]>, w: usize, h: usize, reach: f64, across: bool) -> 
                     .clamp(0.0, last);
                 let (i0, f) = (at as usize, (at - at.floor()) as f32);
                 let i1 = (i0 + 1).min(len - 1);
-                let (a, b) = (frame[start + i0 * step], frame[start + i1 * step]);
+                let (a, b) = (was[i0], was[i1]);
                 for (c, s) in sum.iter_mut().enumerate() {
                     *s += a[c] + (b[c] - a[c]) * f;
                 }
             }
-            out[start + i * step] = sum.map(|s| s / taps as f32);
+            frame[start + i * step] = sum.map(|s| s / taps as f32);
         }
     }
-    out
+    frame
 }
 
 /// The scene as a lens at `f_number`, its focus driven `drive` steps,

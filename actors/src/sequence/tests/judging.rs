@@ -40,13 +40,7 @@ fn each_shot_is_judged_once_after_it_is_journaled_and_the_scan_ends_after_the_la
     assert_all_uploaded(&w, 4);
     assert!(!w.seq.is_finished(), "{}", w.dump());
     assert!(w.seq.is_judging(ShotId(4)));
-    for shot in std::mem::take(&mut w.held_judging) {
-        w.feed(Event::Judged {
-            shot,
-            problems: Vec::new(),
-        });
-    }
-    w.run();
+    w.release_judging();
     assert!(w.seq.is_finished(), "{}", w.dump());
     assert_eq!(
         w.commands().last(),

@@ -107,13 +107,7 @@ fn an_upload_waits_for_the_judgement_only_while_blurred_shots_are_retaken() {
         assert_eq!(uploads, if waits { 0 } else { 2 }, "{}", w.dump());
         // Nor does the scan end with a judgement out.
         assert!(!w.seq.is_finished());
-        for shot in std::mem::take(&mut w.held_judging) {
-            w.feed(Event::Judged {
-                shot,
-                problems: Vec::new(),
-            });
-        }
-        w.run();
+        w.release_judging();
         assert!(w.seq.is_finished(), "{}", w.dump());
         assert_all_uploaded(&w, 2);
     }

@@ -310,4 +310,8 @@ impl<C: Clock> Clock for PressAt<C> {
         }
         self.clock.wait_until(deadline);
     }
+
+    fn rest(&self) {
+        self.clock.rest();
+    }
 }

@@ -3,7 +3,8 @@
 //! [`StepperAxis`] is generic over embedded-hal 1.0 pins and a [`Clock`]. On a
 //! Pi the pins are rppal's `gpio::OutputPin`/`InputPin` (rppal feature
 //! `hal`) and the clock is [`SystemClock`]; tests use the recording pins of
-//! [`bench`](mod@bench) and a [`VirtualClock`].
+//! [`bench`](mod@bench) and a [`VirtualClock`] (a [`LockstepClock`] for
+//! several axes moving at once).
 //!
 //! Positions are whole microsteps from home; a target angle maps to
 //! `round(angle · steps_per_degree)` from 0, so repeated moves never drift.
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use embedded_hal::digital::{ErrorType, InputPin, OutputPin};
 
-pub use clock::{Clock, SystemClock, VirtualClock, SPIN_WINDOW};
+pub use clock::{Clock, LockstepClock, SystemClock, VirtualClock, SPIN_WINDOW};
 pub use config::{ConfigError, HomingConfig, StepTiming, StepperConfig};
 
 use super::{Axis, AxisError, MoveReport, Result, StopKind, Ticket};
@@ -416,6 +417,54 @@ where
     /// Energises, then finds the end-stop (see [`HomingConfig`]) and backs
     /// off; without homing config the current position becomes 0°.
     fn home(&mut self, ticket: &Ticket) -> Result<()> {
+        let homed = self.find_and_set_home(ticket);
+        self.clock.rest();
+        homed
+    }
+
+    /// Energises and calls the microstep the motor stands on 0°.
+    fn set_zero_here(&mut self) -> Result<()> {
+        if let Err(e) = self.write_enable(true) {
+            return Err(self.abort(e, "zeroing"));
+        }
+        self.steps = 0;
+        self.homed = true;
+        Ok(())
+    }
+
+    fn move_to(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport> {
+        let report = self.make_move(target, ticket);
+        self.clock.rest();
+        report
+    }
+
+    fn check(&self, target: Degrees) -> Result<()> {
+        self.config.travel.check(self.config.name, target)
+    }
+
+    /// The angle of the microstep the motor stands on: the last target,
+    /// rounded to the nearest microstep.
+    fn position(&self) -> Option<Degrees> {
+        self.homed.then(|| self.degrees(self.steps))
+    }
+
+    /// Releasing keeps the position: the driver keeps its microstep counter,
+    /// though a released motor can be turned by hand.
+    fn set_energised(&mut self, on: bool) -> Result<()> {
+        self.write_enable(on)
+    }
+}
+
+impl<S, D, E, I, C> StepperAxis<S, D, E, I, C>
+where
+    S: OutputPin,
+    D: OutputPin,
+    E: OutputPin,
+    I: InputPin,
+    C: Clock,
+{
+    /// [`Axis::home`], short of telling the clock it rests.
+    fn find_and_set_home(&mut self, ticket: &Ticket) -> Result<()> {
         self.homed = false;
         if let Some(h) = &self.config.homing {
             // Where homing leaves the axis is a target too: within the limits.
@@ -436,17 +485,8 @@ where
         Ok(())
     }
 
-    /// Energises and calls the microstep the motor stands on 0°.
-    fn set_zero_here(&mut self) -> Result<()> {
-        if let Err(e) = self.write_enable(true) {
-            return Err(self.abort(e, "zeroing"));
-        }
-        self.steps = 0;
-        self.homed = true;
-        Ok(())
-    }
-
-    fn move_to(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport> {
+    /// [`Axis::move_to`], short of telling the clock it rests.
+    fn make_move(&mut self, target: Degrees, ticket: &Ticket) -> Result<MoveReport> {
         let started = self.clock.now();
         if !self.homed {
             return Err(AxisError::NotHomed {
@@ -478,22 +518,6 @@ where
             duration: self.clock.now().saturating_duration_since(started),
             stopped,
         })
-    }
-
-    fn check(&self, target: Degrees) -> Result<()> {
-        self.config.travel.check(self.config.name, target)
-    }
-
-    /// The angle of the microstep the motor stands on: the last target,
-    /// rounded to the nearest microstep.
-    fn position(&self) -> Option<Degrees> {
-        self.homed.then(|| self.degrees(self.steps))
-    }
-
-    /// Releasing keeps the position: the driver keeps its microstep counter,
-    /// though a released motor can be turned by hand.
-    fn set_energised(&mut self, on: bool) -> Result<()> {
-        self.write_enable(on)
     }
 }
 

@@ -5,6 +5,7 @@ mod homing;
 mod power;
 mod stopping;
 mod timing;
+mod together;
 
 use std::time::{Duration, Instant};
 
