@@ -243,8 +243,8 @@ impl WebdavDestination {
         self.make(&spot).await?;
         if name == MANIFEST {
             // The manifest comes last: clear what killed or cut uploads
-            // left. Best effort; a leftover temporary file harms no photo.
-            let _ = self.clear_parts(&spot.folders[0]).await;
+            // left, before the scan counts as delivered.
+            self.clear_parts(&spot.folders[0]).await?;
         }
         self.client.put_bytes(&spot.temp, bytes.to_vec()).await?;
         match self.client.move_to(&spot.temp, &spot.target, true).await? {

@@ -200,3 +200,15 @@ pub fn timed_retry(rig: &Rig, workers: u32) -> (Duration, u64) {
         .unwrap_or_else(|| panic!("no maxrss from GNU time: {stderr}"));
     (took, rss)
 }
+
+/// Runs `scanrig uploads retry` until it has nothing left to send (a file
+/// of the scan's own that failed all its tries waits for the next start,
+/// as photos do), at most `runs` times.
+pub fn retry_until_sent(rig: &Rig, runs: usize) {
+    for _ in 0..runs {
+        if rig.run(&["uploads", "retry"]).code == Some(0) {
+            return;
+        }
+    }
+    panic!("uploads still waiting after {runs} runs of `scanrig uploads retry`");
+}

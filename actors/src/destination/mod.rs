@@ -241,7 +241,7 @@ const PART_MARK: &str = ".part-";
 
 /// Tries of a file of the scan's own ([`Destination::put_file`]) after the
 /// first, which nothing above a destination retries.
-pub const FILE_RETRIES: u32 = 6;
+pub const FILE_RETRIES: u32 = 10;
 
 /// The wait between those tries (jittered, doubling).
 pub const FILE_BACKOFF: crate::restart::Backoff = crate::restart::Backoff {
