@@ -23,6 +23,8 @@
 //! - [`drive`]: Google Drive as a destination (sign-in, resumable uploads).
 //! - [`s3`]: an S3-compatible bucket as a destination (conditional
 //!   creates, multipart uploads kept in the spool).
+//! - [`webdav`]: a WebDAV server (Nextcloud, a NAS) as a destination.
+//! - [`sftp`]: a folder on an SFTP server as a destination.
 //! - [`remote`]: what a remote client may ask of the rig (start, pause,
 //!   resume, stop, home, a profile by name) and its status as JSON, shared
 //!   by the REST API and MQTT, with typed refusals each maps to its answers.
@@ -64,4 +66,6 @@ pub mod scans;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod sftp;
 pub mod web;
+pub mod webdav;

@@ -23,6 +23,8 @@ mod moved;
 mod mqtt;
 mod quality;
 mod s3;
+mod sftp;
+mod webdav;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -38,6 +40,8 @@ pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 pub use s3::{s3_problems, S3Credentials, S3};
+pub use sftp::{sftp_problems, Sftp};
+pub use webdav::{webdav_problems, Webdav};
 #[cfg(test)]
 mod tests;
 
@@ -195,6 +199,10 @@ pub enum DestinationKind {
     Drive,
     /// An S3-compatible bucket, `[destination.s3]`.
     S3,
+    /// A WebDAV server (Nextcloud, a NAS), `[destination.webdav]`.
+    Webdav,
+    /// An SFTP server, `[destination.sftp]`.
+    Sftp,
 }
 
 /// `[destination]`: where every photo ends up, chosen by `kind`.
@@ -209,6 +217,10 @@ pub struct Destination {
     pub drive: Drive,
     /// An S3-compatible bucket's settings.
     pub s3: S3,
+    /// The WebDAV server's settings.
+    pub webdav: Webdav,
+    /// The SFTP server's settings.
+    pub sftp: Sftp,
 }
 
 /// `[destination.local]`: a folder on this machine.

@@ -16,7 +16,7 @@ pub enum DestinationCommand {
     /// say what is wrong if that fails (exit 1).
     Test {
         /// The destination: its kind as configured (`local`, `drive`,
-        /// `s3`); the one of `[destination]` if left out.
+        /// `s3`, `webdav`, `sftp`); the one of `[destination]` if left out.
         name: Option<String>,
     },
 }

@@ -194,7 +194,7 @@ where
 }
 
 /// A slice of a file as a request body, read as it is sent.
-pub(super) struct FileSlice {
+pub(crate) struct FileSlice {
     file: tokio::fs::File,
     left: u64,
     buf: Vec<u8>,
@@ -212,11 +212,16 @@ impl FileSlice {
         };
         let mut file = tokio::fs::File::open(path).await.map_err(local)?;
         file.seek(SeekFrom::Start(from)).await.map_err(local)?;
-        Ok(FileSlice {
+        Ok(FileSlice::new(file, len))
+    }
+
+    /// The next `len` bytes of `file`, from where it stands.
+    pub(crate) fn new(file: tokio::fs::File, len: u64) -> FileSlice {
+        FileSlice {
             file,
             left: len,
             buf: vec![0; Self::PIECE],
-        })
+        }
     }
 }
 

@@ -34,6 +34,8 @@ use crate::settings::{
     self, ButtonsBackend, CameraBackend, DestinationKind, LightsBackend, PauseLights, Settings,
     TiltBackend, TurntableBackend, S3 as S3Settings,
 };
+use crate::sftp::SftpDestination;
+use crate::webdav::{WebdavDestination, WebdavOptions};
 
 /// What the simulated cameras see of the simulated rig: its sway after
 /// each stop, and its lights.
@@ -303,11 +305,14 @@ pub fn destination(
         DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
         DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
         DestinationKind::S3 => Arc::new(s3_destination(&settings.destination.s3)?),
+        DestinationKind::Webdav => Arc::new(webdav_destination(&settings.destination.webdav)?),
+        DestinationKind::Sftp => Arc::new(SftpDestination::new(&settings.destination.sftp)),
     })
 }
 
 /// Opens the place a journaled scan names: a folder as it is, a Google
-/// Drive folder with the configured account and settings.
+/// Drive folder, a WebDAV or SFTP folder with the configured account and
+/// settings.
 pub fn opener(settings: &Settings, log: &Logger) -> Opener {
     let (settings, log) = (settings.clone(), log.clone());
     Arc::new(move |place: &Place| match place {
@@ -336,6 +341,23 @@ pub fn opener(settings: &Settings, log: &Logger) -> Opener {
                 .map(|d| Arc::new(d) as Arc<dyn Destination>)
                 .map_err(|e| format!("{e:#}"))
         }
+        Place::Webdav { url } => {
+            let mut w = settings.destination.webdav.clone();
+            w.url = url.clone();
+            webdav_destination(&w)
+                .map(|d| Arc::new(d) as Arc<dyn Destination>)
+                .map_err(|e| format!("{e:#}"))
+        }
+        Place::Sftp {
+            host,
+            port,
+            user,
+            dir,
+        } => {
+            let mut s = settings.destination.sftp.clone();
+            (s.host, s.port, s.user, s.dir) = (host.clone(), *port, user.clone(), dir.clone());
+            Ok(Arc::new(SftpDestination::new(&s)) as Arc<dyn Destination>)
+        }
     })
 }
 
@@ -349,6 +371,11 @@ pub fn s3_destination(s3: &S3Settings) -> anyhow::Result<S3Destination> {
         settings: s3.clone(),
         credentials,
     })
+}
+
+/// The WebDAV destination of `[destination.webdav]`.
+pub fn webdav_destination(w: &settings::Webdav) -> anyhow::Result<WebdavDestination> {
+    WebdavDestination::new(WebdavOptions::new(w)?)
 }
 
 /// The Google Drive destination of the settings.

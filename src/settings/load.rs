@@ -875,6 +875,18 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
             Some(d.service_account_key.as_path()),
         ),
         ("destination.drive.token_file", d.token_file.as_deref()),
+        (
+            "destination.webdav.password_file",
+            Some(s.destination.webdav.password_file.as_path()),
+        ),
+        (
+            "destination.sftp.private_key",
+            Some(s.destination.sftp.private_key.as_path()),
+        ),
+        (
+            "destination.sftp.known_hosts",
+            Some(s.destination.sftp.known_hosts.as_path()),
+        ),
         ("daemon.profile", Some(Path::new(&s.daemon.profile))),
     ];
     let dirs = s
@@ -908,6 +920,14 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     }
     let s3_used = s.destination.kind == DestinationKind::S3;
     for (key, reason) in super::s3_problems(&s.destination.s3, s3_used) {
+        c.fail(key, reason);
+    }
+    let webdav_used = s.destination.kind == DestinationKind::Webdav;
+    for (key, reason) in super::webdav_problems(&s.destination.webdav, webdav_used) {
+        c.fail(key, reason);
+    }
+    let sftp_used = s.destination.kind == DestinationKind::Sftp;
+    for (key, reason) in super::sftp_problems(&s.destination.sftp, sftp_used) {
         c.fail(key, reason);
     }
     for (key, reason) in super::mqtt_problems(&s.mqtt) {

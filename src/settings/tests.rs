@@ -2,6 +2,8 @@
 //! checked for the origin, key and reason of the problem reported.
 
 use super::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Options reading `file` (if any) with only `env`, the spool under `tmp`.
@@ -176,7 +178,7 @@ const BROKEN: &[Case] = &[
     (Some("[turntable]\nbackend = \"servo\"\n"), &[], "file", "turntable.backend", &["unknown value `servo`; expected sim or stepper"]),
     (Some("[tilt]\nmove = \"both\"\n"), &[], "file", "tilt.move", &["unknown value `both`; expected together or one_after_the_other"]),
     (Some("[log]\nlevel = \"loud\"\n"), &[], "file", "log.level", &["expected one of error, warn, info"]),
-    (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected one of local, drive, s3"]),
+    (Some("[destination]\nkind = \"ftp\"\n"), &[], "file", "destination.kind", &["unknown value `ftp`; expected one of local, drive, s3, webdav, sftp"]),
     (Some("[destination]\ndir = \"x\"\n"), &[], "file", "destination.dir", &["unknown key", "kind"]),
     (Some("[destination.drive]\nchunk_kb = 1000\n"), &[], "file", "destination.drive.chunk_kb", &["multiple of 256", "found 1000"]),
     (Some("[destination.drive]\nretry_initial_ms = 10\nretry_max_ms = 5\n"), &[], "file", "destination.drive.retry_max_ms", &["at least destination.drive.retry_initial_ms (10)"]),
@@ -337,4 +339,62 @@ fn origin_names_the_layer_that_set_a_key() {
         s.origin("daemon.profile"),
         "environment SCANRIG_DAEMON__PROFILE"
     );
+}
+
+#[test]
+fn webdav_and_sftp_settings_are_checked_saying_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let password = tmp.path().join("password");
+    std::fs::write(&password, "secret\n").unwrap();
+    std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = format!(
+        "[destination]\nkind = \"webdav\"\n[destination.webdav]\nurl = \"https://me:pw@nas/dav\"\npassword_file = {:?}\n",
+        password.display().to_string()
+    );
+    let err = load_err(tmp.path(), Some(&text), &[]);
+    let reasons: BTreeMap<&str, &str> = err
+        .problems
+        .iter()
+        .map(|p| (p.key.as_str(), p.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["destination.webdav.url"].contains("user name or password"),
+        "{err}"
+    );
+    assert!(
+        reasons["destination.webdav.user"].contains("is empty"),
+        "{err}"
+    );
+    assert!(
+        reasons["destination.webdav.password_file"].contains("chmod 600"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("secret"), "{err}");
+
+    let text = "[destination]\nkind = \"sftp\"\n[destination.sftp]\nuser = \"scan\"\nport = 0\nprivate_key = \"/nowhere/key\"\nknown_hosts = \"/nowhere/known_hosts\"\n";
+    let err = load_err(tmp.path(), Some(text), &[]);
+    let reasons: BTreeMap<&str, &str> = err
+        .problems
+        .iter()
+        .map(|p| (p.key.as_str(), p.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["destination.sftp.host"].contains("is empty"),
+        "{err}"
+    );
+    assert!(
+        reasons["destination.sftp.port"].contains("1 to 65535"),
+        "{err}"
+    );
+    assert!(
+        reasons["destination.sftp.private_key"].contains("ssh-keygen"),
+        "{err}"
+    );
+    assert!(
+        reasons["destination.sftp.known_hosts"].contains("ssh-keyscan"),
+        "{err}"
+    );
+    // Not the destination: its files are not looked at.
+    let text = "[destination.sftp]\nprivate_key = \"/nowhere/key\"\n";
+    Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
 }

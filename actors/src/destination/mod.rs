@@ -229,3 +229,103 @@ pub fn relative(name: &str) -> Result<&std::path::Path> {
         )))
     }
 }
+
+/// The temporary name a photo `name` with this `sha256` is sent under to a
+/// remote folder before it is renamed into place: hidden, beside it, the
+/// same for the same bytes, so a killed upload's is written again by the
+/// next try, not left behind (and [`is_part_name`] finds it).
+pub fn part_name(name: &str, sha256: &str) -> String {
+    format!(".{name}{PART_MARK}{}", &sha256[..sha256.len().min(16)])
+}
+
+/// Whether `name` is one made by [`part_name`].
+pub fn is_part_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(PART_MARK)
+            .is_some_and(|(_, hex)| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+const PART_MARK: &str = ".part-";
+
+/// Tries of a file of the scan's own ([`Destination::put_file`]) after the
+/// first, which nothing above a destination retries.
+pub const FILE_RETRIES: u32 = 10;
+
+/// The wait between those tries (jittered, doubling).
+pub const FILE_BACKOFF: crate::restart::Backoff = crate::restart::Backoff {
+    initial: std::time::Duration::from_millis(100),
+    max: std::time::Duration::from_secs(5),
+};
+
+/// `op`, tried again after a failure worth retrying, up to
+/// [`FILE_RETRIES`] times, waiting [`FILE_BACKOFF`] between (on the calling
+/// thread: an upload worker's).
+pub fn retried<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut failures = 0;
+    loop {
+        match op() {
+            Err(e) if e.is_retryable() && failures < FILE_RETRIES => {
+                failures += 1;
+                let wait = FILE_BACKOFF.jittered(failures, crate::restart::random_unit());
+                std::thread::sleep(wait);
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A name for the small file a check of a remote destination writes, reads
+/// back and deletes: hidden, and not used twice (the process and the time).
+pub fn probe_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(".scanrig-probe-{}-{nanos:x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_name_is_hidden_beside_the_photo_fixed_by_its_bytes_and_found() {
+        let sha = "ab".repeat(32);
+        assert_eq!(part_name("a.jpg", &sha), ".a.jpg.part-abababababababab");
+        assert_ne!(
+            part_name("a.jpg", &sha),
+            part_name("a.jpg", &"cd".repeat(32))
+        );
+        assert!(is_part_name(&part_name("a.jpg", &sha)));
+        for other in [
+            "a.jpg",
+            ".a.jpg",
+            ".a.jpg.part-12",
+            "x.part-abababababababab",
+        ] {
+            assert!(!is_part_name(other), "{other}");
+        }
+        assert_ne!(probe_name(), "");
+    }
+
+    #[test]
+    fn a_failure_worth_retrying_is_tried_again_and_a_permanent_one_is_not() {
+        let mut tries = 0;
+        let done = retried(|| {
+            tries += 1;
+            if tries < 3 {
+                Err(DestinationError::Transient("cut".into()))
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(done.unwrap(), 3);
+        let mut tries = 0;
+        let refused: Result<()> = retried(|| {
+            tries += 1;
+            Err(DestinationError::Permanent("401".into()))
+        });
+        assert!(refused.is_err());
+        assert_eq!(tries, 1);
+    }
+}

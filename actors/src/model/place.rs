@@ -33,6 +33,24 @@ pub enum Place {
         /// The folder in the bucket the scan's own folder goes in.
         prefix: String,
     },
+    /// A WebDAV collection (Nextcloud, a NAS), by its URL (never with a
+    /// user or password in it).
+    Webdav {
+        /// The collection the scan's own folder goes in.
+        url: String,
+    },
+    /// A folder on an SFTP server.
+    Sftp {
+        /// The server's host name or address.
+        host: String,
+        /// Its SSH port.
+        port: u16,
+        /// The user scanrig signs in as.
+        user: String,
+        /// The folder the scan's own folder goes in (relative to the
+        /// user's home folder unless absolute).
+        dir: String,
+    },
 }
 
 impl fmt::Display for Place {
@@ -57,6 +75,13 @@ impl fmt::Display for Place {
                 }
                 Ok(())
             }
+            Place::Webdav { url } => write!(f, "WebDAV folder {url}"),
+            Place::Sftp {
+                host,
+                port,
+                user,
+                dir,
+            } => write!(f, "SFTP folder {dir} of {user}@{host}:{port}"),
         }
     }
 }
