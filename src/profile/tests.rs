@@ -140,7 +140,7 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[camera]\niso = \"\"\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["is empty"]),
     ("[camera]\niso = true\n[[rings]]\ntilt = 0\nshots = 8\n", "camera.iso", &["a string or a number, found boolean"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"\"]\n", "rings[1].cameras", &["\"\" cannot name a camera", "name cameras as [[cameras]] does"]),
-    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top_b2\"]\n", "rings[1].cameras", &["ends like a bracket frame's mark"]),
+    ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top_b2\"]\n", "rings[1].cameras", &["ends like a bracket frame's or a retake's mark"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = []\n", "rings[1].cameras", &["names no camera", "leave the key out"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = [\"top\", \"top\"]\n", "rings[1].cameras", &["names camera \"top\" twice"]),
     ("[[rings]]\ntilt = 0\nshots = 8\ncameras = \"top\"\n", "rings[1].cameras", &["wrong type"]),
