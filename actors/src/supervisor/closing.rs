@@ -185,10 +185,10 @@ impl Closing {
         self.go(At::SavingBacklog, Step::SaveBacklog)
     }
 
-    /// The journal read back: with photos waiting, the manifest waits
-    /// too; else the priors not sent yet go first, then the manifest.
+    /// The journal read back: with photos waiting (to be sent, or on a
+    /// wired camera's card to be imported), the manifest waits too; else the priors not sent yet go first, then the manifest.
     fn replayed(&mut self, record: ScanRecord) -> Step {
-        let waiting = record.pending_uploads().len();
+        let waiting = record.pending_uploads().len() + record.awaiting_import().len();
         if waiting > 0 {
             self.outcome = Some(Closed::Waiting(waiting));
             return self.go(At::SavingBacklog, Step::SaveBacklog);
