@@ -13,6 +13,8 @@
 //! - `camera`: [`crate::camera`] (`camera.rs`), called directly.
 //! - `scans`: [`scans`] (`cmd/scans.rs`), the spool's scans and its history.
 //! - `uploads`: [`uploads`] (`cmd/uploads.rs`), the waiting photos; `retry` sends them.
+//! - `import`: [`import`] (`cmd/import.rs`), a wired camera's card matched
+//!   to its scan's shots by [`crate::import`], confirmed, imported and sent.
 //! - `auth`: [`crate::drive::command`] (`drive/command.rs`), called directly.
 //! - `web token`: [`web`] (`cmd/web.rs`), the web page's token and address.
 //! - `motor`: [`motor`] (`cmd/motor.rs`), [`crate::motor`] run, impossible moves as bad input.
@@ -30,6 +32,7 @@ pub mod check;
 pub mod check_config;
 pub mod daemon;
 pub mod export;
+pub mod import;
 pub mod motor;
 pub mod profiles;
 pub mod resume;

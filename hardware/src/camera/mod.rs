@@ -3,8 +3,11 @@
 //!
 //! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
 //! [`SimCamera`] writes real JPEG files of the rig's scene with the shot
-//! described in EXIF, with configurable latency and injected faults.
+//! described in EXIF, with configurable latency and injected faults;
+//! [`SimCard`] is the card of a camera fired by a wire, the photos left on
+//! it.
 
+mod card;
 #[cfg(feature = "gphoto2")]
 pub mod gphoto;
 mod image;
@@ -17,6 +20,7 @@ use std::sync::Arc;
 
 use crate::Degrees;
 
+pub use card::{SimCard, CARD_FOLDER};
 pub use scene::{Slip, Stage};
 pub use sim::{SimCamera, SimCameraConfig};
 
