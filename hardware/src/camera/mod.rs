@@ -4,8 +4,9 @@
 //! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
 //! [`SimCamera`] writes real JPEG files of the rig's scene with the shot
 //! described in EXIF, with configurable latency and injected faults;
-//! [`SimCard`] is the card of a camera fired by a wire, the photos left on
-//! it.
+//! [`trigger`] fires a camera by a wire (its remote socket through
+//! opto-couplers) and [`SimCard`] is such a camera's card, the photos left
+//! on it.
 
 mod card;
 #[cfg(feature = "gphoto2")]
@@ -13,6 +14,7 @@ pub mod gphoto;
 mod image;
 mod scene;
 mod sim;
+pub mod trigger;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
