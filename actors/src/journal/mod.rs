@@ -421,6 +421,9 @@ impl ScanRecord {
                     ShotState::Pending
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
+                } else if self.triggered.contains_key(&s.id) {
+                    // Its photo is on the camera's card: not taken again.
+                    ShotState::Triggered
                 } else {
                     ShotState::Pending
                 }

@@ -203,6 +203,9 @@ pub struct Exposure {
     pub request: CaptureRequest,
     /// The file(s) the camera made: one, or a JPEG+RAW pair.
     pub files: Vec<CameraFile>,
+    /// For a camera fired by a wire, which keeps its photo on its card
+    /// (nothing to download): when its shutter was pressed.
+    pub left_on_card: Option<std::time::SystemTime>,
 }
 
 /// A file safely in the spool: fsync'd and renamed into place.
