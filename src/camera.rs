@@ -98,7 +98,9 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
 
 fn detect(settings: &Settings) -> anyhow::Result<Vec<CameraInfo>> {
     Ok(match settings.camera.backend {
-        CameraBackend::Sim => vec![rig::camera(settings, &Shake::default())()?.info()],
+        CameraBackend::Sim | CameraBackend::Trigger => {
+            vec![rig::camera(settings, &Shake::default())()?.info()]
+        }
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => scanrig_hardware::camera::gphoto::detect()?,
         #[cfg(not(feature = "gphoto2"))]

@@ -19,6 +19,7 @@ mod merge;
 mod moved;
 mod mqtt;
 mod quality;
+mod wired;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -29,6 +30,7 @@ pub use merge::{merge_problems, Merge};
 pub use moved::{moved_problems, Moved};
 pub use mqtt::{mqtt_problems, valid_rig_name, BrokerAddr, Mqtt};
 pub use quality::{quality_problems, Acting, MaxEdge, Quality};
+pub use wired::{wired, wired_problems, WiredCamera};
 #[cfg(test)]
 mod tests;
 
@@ -414,6 +416,9 @@ pub enum CameraBackend {
     Sim,
     /// A real camera through libgphoto2, configured by `[camera.gphoto2]`.
     Gphoto2,
+    /// A camera fired by a wire, its photos left on its card for `scanrig
+    /// import`, configured by `[camera.trigger]`.
+    Trigger,
 }
 
 /// `[camera]`.
@@ -429,6 +434,8 @@ pub struct Camera {
     pub sim: SimCamera,
     /// The libgphoto2 driver's settings.
     pub gphoto2: Gphoto2Camera,
+    /// A camera fired by a wire.
+    pub trigger: WiredCamera,
 }
 
 impl Default for Camera {
@@ -438,6 +445,7 @@ impl Default for Camera {
             timeout_s: 60,
             sim: SimCamera::default(),
             gphoto2: Gphoto2Camera::default(),
+            trigger: WiredCamera::default(),
         }
     }
 }

@@ -20,7 +20,9 @@ use scanrig_hardware::axis::{
 };
 #[cfg(not(feature = "gphoto2"))]
 use scanrig_hardware::camera::CameraError;
-use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Slip, Stage};
+use scanrig_hardware::camera::{
+    wired, CameraConnector, SimCamera, SimCameraConfig, SimCard, Slip, Stage,
+};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
 use slog::Logger;
@@ -211,6 +213,7 @@ fn connector(
 ) -> CameraConnector {
     match backend {
         CameraBackend::Sim => SimCamera::new(sim_camera(settings, shake)).connector(),
+        CameraBackend::Trigger => wired_connector(settings, shake),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -234,6 +237,29 @@ fn connector(
             })
         }
     }
+}
+
+/// The camera fired by a wire: simulated, writing to its card, or on the
+/// Pi's pins (`Settings::load` refuses it in a build without them).
+fn wired_connector(settings: &Settings, shake: &Shake) -> CameraConnector {
+    let t = &settings.camera.trigger;
+    if let Some(dir) = &t.sim_card {
+        let sim = sim_camera(settings, shake);
+        let offset_ms = t.sim_clock_offset_s.saturating_mul(1000);
+        let card = SimCard::new(dir, offset_ms, (sim.width, sim.height), sim.stage);
+        return wired::sim_connector(t.timing(), t.focus_pin.is_some(), card);
+    }
+    #[cfg(feature = "rppal")]
+    {
+        let shutter = t.shutter_pin.unwrap_or_default();
+        wired::gpio_connector(t.timing(), shutter, t.focus_pin)
+    }
+    #[cfg(not(feature = "rppal"))]
+    Arc::new(|| {
+        Err(CameraError::NotConnected {
+            detail: "this build of scanrig has no GPIO".into(),
+        })
+    })
 }
 
 /// The configured destination, or a local folder given on the command line.

@@ -245,6 +245,15 @@ pub fn pins_in_use(s: &Settings) -> Vec<(String, u8)> {
             pins.push(("buttons.gpio.buzzer_pin".into(), p));
         }
     }
+    if super::wired(s) {
+        let t = &s.camera.trigger;
+        let lines = [("shutter_pin", t.shutter_pin), ("focus_pin", t.focus_pin)];
+        for (key, pin) in lines {
+            if let Some(p) = pin {
+                pins.push((format!("camera.trigger.{key}"), p));
+            }
+        }
+    }
     pins
 }
 

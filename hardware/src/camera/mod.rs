@@ -15,6 +15,7 @@ mod image;
 mod scene;
 mod sim;
 pub mod trigger;
+pub mod wired;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,117 @@
+//! A camera fired by a wire (`camera.backend = "trigger"`) on the simulated rig: a scan journals each shot's trigger and leaves the photos on the camera's card, `scanrig import` brings them to their shots; and a configuration of its pins that cannot work is refused.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{entries, plan, read_manifest, ring_profile, rings_of, sha256, Rig};
+
+/// The simulated camera's card, its clock 7 minutes ahead, with the
+/// shutter and focus lines on GPIO 20 and 21.
+fn wired_rig() -> Rig {
+    let rig = Rig::new();
+    let card = rig.root().join("card");
+    rig.configure(&format!(
+        "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 20\nfocus_pin = 21\nfocus_ms = 5\npulse_ms = 20\nsim_card = {:?}\nsim_clock_offset_s = 420\n",
+        card.to_str().unwrap()
+    ));
+    rig
+}
+
+/// The card's photos, by name (in the order the camera numbered them),
+/// with their contents' sha256.
+fn card_photos(card: &Path) -> BTreeMap<String, String> {
+    let folder = card.join("DCIM/100SCANR");
+    entries(&folder)
+        .into_iter()
+        .map(|name| {
+            let sha = sha256(&std::fs::read(folder.join(&name)).unwrap());
+            (name, sha)
+        })
+        .collect()
+}
+
+#[test]
+fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each_to_its_shot() {
+    let rig = wired_rig();
+    let text = ring_profile(5, 5);
+    rig.profile("wired", &text);
+    let expected = plan("wired", &rings_of(&text));
+
+    let out = rig.run(&["scan", "--profile", "wired", "--json"]);
+    let scan = rig.only_scan();
+    let journal = rig.journal(&scan);
+    assert_eq!(
+        journal.count("shot_triggered"),
+        5,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(journal.count("shot_captured"), 0, "nothing downloaded");
+    let times: Vec<u64> = journal
+        .of("shot_triggered")
+        .iter()
+        .map(|r| r["at"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert_eq!(journal.outcome().as_deref(), Some("completed"));
+    assert!(
+        !rig.delivered(&scan).join("manifest.json").exists(),
+        "the manifest waits for the photos on the card"
+    );
+    let card = rig.root().join("card");
+    let photos = card_photos(&card);
+    assert_eq!(photos.len(), 5, "a photo on the card per trigger");
+
+    rig.run(&["import", &scan, card.to_str().unwrap(), "--yes"])
+        .expect_code(0);
+    let delivered = rig.delivered(&scan);
+    for (p, (_, sha)) in expected.iter().zip(&photos) {
+        let arrived = std::fs::read(delivered.join(&p.name))
+            .unwrap_or_else(|e| panic!("{} not delivered: {e}", p.name));
+        assert_eq!(&sha256(&arrived), sha, "{} is its own shot's photo", p.name);
+    }
+    let manifest = read_manifest(&delivered);
+    assert_eq!(manifest["shots"].as_array().unwrap().len(), 5);
+    assert!(manifest["missing"].as_array().unwrap().is_empty());
+    assert!(rig.is_retired(&scan));
+}
+
+#[test]
+fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_the_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "no shutter pin",
+            "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nsim_card = \"card\"\n",
+            "camera.trigger.shutter_pin: is missing: camera.backend = \"trigger\" needs the GPIO pin",
+        ),
+        (
+            "the turntable's STEP pin",
+            "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 17\n[turntable]\nbackend = \"stepper\"\n",
+            "camera.trigger.shutter_pin: GPIO 17 is already used by turntable.stepper.step_pin",
+        ),
+        (
+            "the status light's pin",
+            "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 20\nfocus_pin = 26\n[buttons]\nbackend = \"gpio\"\n",
+            "camera.trigger.focus_pin: GPIO 26 is already used by buttons.gpio.led_pin",
+        ),
+        (
+            "in a column",
+            "[[cameras]]\nname = \"low\"\nbackend = \"trigger\"\n",
+            "cameras[1].backend: \"trigger\" fires one camera",
+        ),
+    ];
+    for (case, overrides, said) in cases {
+        let rig = Rig::with(overrides);
+        let out = rig.run(&["check-config"]);
+        assert_eq!(out.code, Some(2), "{case}: {}", out.stderr);
+        let needle = format!("{}: {said}", rig.config.display());
+        assert!(
+            out.stderr.contains(&needle),
+            "{case}: stderr should say `{needle}`:\n{}",
+            out.stderr
+        );
+    }
+}
