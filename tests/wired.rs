@@ -40,6 +40,12 @@ fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each
     let expected = plan("wired", &rings_of(&text));
 
     let out = rig.run(&["scan", "--profile", "wired", "--json"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("scanrig import"),
+        "the log says how to bring the photos in: {}",
+        out.stderr
+    );
     let scan = rig.only_scan();
     let journal = rig.journal(&scan);
     assert_eq!(

@@ -48,6 +48,9 @@ pub(super) enum Closed {
     NotRetired(String),
     /// Photos still wait; the manifest goes once they are sent.
     Waiting(usize),
+    /// Photos are on a wired camera's card; the manifest goes once
+    /// `scanrig import` has brought them in and they are sent.
+    OnCard(usize),
     /// The priors, the manifest or a journal line failed: the next start
     /// sends them.
     Failed(String),
@@ -188,7 +191,12 @@ impl Closing {
     /// The journal read back: with photos waiting (to be sent, or on a
     /// wired camera's card to be imported), the manifest waits too; else the priors not sent yet go first, then the manifest.
     fn replayed(&mut self, record: ScanRecord) -> Step {
-        let waiting = record.pending_uploads().len() + record.awaiting_import().len();
+        let on_card = record.awaiting_import().len();
+        if on_card > 0 {
+            self.outcome = Some(Closed::OnCard(on_card));
+            return self.go(At::SavingBacklog, Step::SaveBacklog);
+        }
+        let waiting = record.pending_uploads().len();
         if waiting > 0 {
             self.outcome = Some(Closed::Waiting(waiting));
             return self.go(At::SavingBacklog, Step::SaveBacklog);
