@@ -4,16 +4,27 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::{entries, plan, read_manifest, ring_profile, rings_of, sha256, Rig};
+use scanrig::profile::Profile;
+use scanrig::settings::{LoadOptions, Settings};
+use scanrig::{rig, runner, scans};
+use scanrig_hardware::axis::stepper::bench::{BenchMotor, PinEvent};
+use scanrig_hardware::axis::stepper::{NoEndstop, StepperAxis, SystemClock};
+use scanrig_hardware::axis::{Axes, Axis};
+use scanrig_hardware::camera::wired::{sim_connector, SimLine};
+use scanrig_hardware::camera::{SimCard, Stage};
 
 /// The simulated camera's card, its clock 7 minutes ahead, with the
-/// shutter and focus lines on GPIO 20 and 21.
+/// shutter and focus lines on GPIO 20 and 21 (and a brisk stepper, for
+/// the test that drives one).
 fn wired_rig() -> Rig {
     let rig = Rig::new();
     let card = rig.root().join("card");
     rig.configure(&format!(
-        "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 20\nfocus_pin = 21\nfocus_ms = 5\npulse_ms = 20\nsim_card = {:?}\nsim_clock_offset_s = 420\n",
+        "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 20\nfocus_pin = 21\nfocus_ms = 5\npulse_ms = 20\nsim_card = {:?}\nsim_clock_offset_s = 420\n[turntable.stepper]\nmax_speed_dps = 360.0\naccel_dps2 = 3600.0\n",
         card.to_str().unwrap()
     ));
     rig
@@ -120,4 +131,106 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
             out.stderr
         );
     }
+}
+
+/// When a line was pressed and let go, from its writes.
+fn presses(events: &[PinEvent]) -> Vec<(Instant, Instant)> {
+    let mut out = Vec::new();
+    let mut down = None;
+    for e in events {
+        match (e.high, down) {
+            (true, None) => down = Some(e.at),
+            (false, Some(at)) => {
+                out.push((at, e.at));
+                down = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus() {
+    let rig = wired_rig();
+    rig.profile("still", &ring_profile(4, 30));
+    let settings = Settings::load(&LoadOptions {
+        config_file: Some(rig.config.clone()),
+        ..LoadOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let log = slog::Logger::root(slog::Discard, slog::o!());
+    let mut built = rig::build(&settings, None, &log).unwrap();
+    // The turntable's stepper on recording pins, its STEP edges timed.
+    let motor = BenchMotor::new(SystemClock);
+    let limits = settings.limits();
+    let config = settings
+        .turntable
+        .stepper
+        .config("turntable", limits.turntable);
+    let pins = motor.clone();
+    built.axes = Arc::new(move || {
+        let axis = StepperAxis::new(
+            config,
+            pins.step.clone(),
+            pins.dir.clone(),
+            pins.enable.clone(),
+            None::<NoEndstop>,
+            SystemClock,
+        )?;
+        Ok(Axes {
+            azimuth: Box::new(axis) as Box<dyn Axis>,
+            tilt: None,
+        })
+    });
+    let (shutter, focus) = (SimLine::new(SystemClock), SimLine::new(SystemClock));
+    let card = SimCard::new(&rig.root().join("card"), 0, (160, 120), Stage::default());
+    let timing = settings.camera.trigger.timing();
+    built.cameras[0].connector = sim_connector(timing, shutter.clone(), Some(focus.clone()), card);
+    let profile = Profile::find("still", &settings.profiles.dirs)
+        .and_then(|p| p.for_rig(&limits))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = scans::new_plan(
+        &profile,
+        &settings.spool_dir(),
+        &settings.settle_store(),
+        settings.quality.auto_settle_safe_ms,
+    )
+    .unwrap();
+    let report = runner::run(built, runner::Start::New(Box::new(plan)), false, None, log).unwrap();
+    assert_eq!(report.summary.captured, 4, "{:?}", report.summary);
+
+    let steps = motor.step.rising_edges();
+    assert!(
+        steps.len() > 1000,
+        "the table turned: {} steps",
+        steps.len()
+    );
+    let shots = presses(&shutter.events());
+    let focused = presses(&focus.events());
+    assert_eq!((shots.len(), focused.len()), (4, 4), "one press a shot");
+    let mut moved_before = 0;
+    for ((down, up), (f_down, f_up)) in shots.iter().zip(&focused) {
+        assert!(
+            !steps.iter().any(|t| t >= down && t <= up),
+            "a step while the shutter was pressed"
+        );
+        // The first shot is taken where the table stands at home.
+        if let Some(last) = steps.iter().filter(|t| *t < down).max() {
+            moved_before += 1;
+            assert!(
+                *down - *last >= Duration::from_millis(30),
+                "the shutter pressed {:?} after the motor's last step, before the settle time",
+                *down - *last
+            );
+        }
+        assert!(
+            !steps.iter().any(|t| t >= f_down && t <= up),
+            "a step while the focus was held"
+        );
+        assert!(*down - *f_down >= timing.focus, "focus first, for its time");
+        assert!(*up - *down >= timing.pulse, "the pulse's width");
+        assert!(f_up >= up, "focus held through the shutter's press");
+    }
+    assert_eq!(moved_before, 3, "the table turned before shots 2 to 4");
 }

@@ -15,10 +15,11 @@ use scanrig_actors::model::{Place, Turn};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{Rig, RigCamera};
+use scanrig_hardware::axis::stepper::SystemClock;
 use scanrig_hardware::axis::{
     Axes, AxesConnector, Axis, AxisError, MotionLimits, Shake, SimAxis, SimAxisConfig, Sway, Travel,
 };
-#[cfg(not(feature = "gphoto2"))]
+#[cfg(any(not(feature = "gphoto2"), not(feature = "rppal")))]
 use scanrig_hardware::camera::CameraError;
 use scanrig_hardware::camera::{
     wired, CameraConnector, SimCamera, SimCameraConfig, SimCard, Slip, Stage,
@@ -247,7 +248,9 @@ fn wired_connector(settings: &Settings, shake: &Shake) -> CameraConnector {
         let sim = sim_camera(settings, shake);
         let offset_ms = t.sim_clock_offset_s.saturating_mul(1000);
         let card = SimCard::new(dir, offset_ms, (sim.width, sim.height), sim.stage);
-        return wired::sim_connector(t.timing(), t.focus_pin.is_some(), card);
+        let line = || wired::SimLine::new(SystemClock);
+        let focus = t.focus_pin.map(|_| line());
+        return wired::sim_connector(t.timing(), line(), focus, card);
     }
     #[cfg(feature = "rppal")]
     {

@@ -108,18 +108,27 @@ impl<P: OutputPin + Send, C: Clock + Send> Camera for WiredCamera<P, C> {
     }
 }
 
-/// A simulated camera fired by a wire: its lines record their presses,
-/// timed by the system's clock, and each press writes a photo on `card`.
-pub fn sim_connector(timing: TriggerTiming, focus: bool, card: SimCard) -> CameraConnector {
+/// The lines of a simulated camera fired by a wire: recording pins timed
+/// by the system's clock (clones share their records).
+pub type SimLine = RecordingPin<SystemClock>;
+
+/// A simulated camera fired by a wire: its `shutter` and `focus` lines
+/// record their presses, and each press writes a photo on `card`.
+pub fn sim_connector(
+    timing: TriggerTiming,
+    shutter: SimLine,
+    focus: Option<SimLine>,
+    card: SimCard,
+) -> CameraConnector {
     let card = Arc::new(Mutex::new(card));
     Arc::new(move || {
-        let line = || RecordingPin::new(SystemClock);
-        let trigger = Trigger::new(line(), focus.then(line), timing, SystemClock).map_err(|e| {
-            CameraError::Driver {
-                during: "open",
-                reason: e.to_string(),
-            }
-        })?;
+        let trigger =
+            Trigger::new(shutter.clone(), focus.clone(), timing, SystemClock).map_err(|e| {
+                CameraError::Driver {
+                    during: "open",
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Box::new(WiredCamera {
             trigger,
             clock: SystemClock,
@@ -177,7 +186,8 @@ mod tests {
             focus: Duration::from_millis(5),
             pulse: Duration::from_millis(5),
         };
-        let mut camera = sim_connector(timing, true, card)().unwrap();
+        let line = || SimLine::new(SystemClock);
+        let mut camera = sim_connector(timing, line(), Some(line()), card)().unwrap();
         let request = CaptureRequest {
             stem: "s_1".into(),
             label: "s_1".into(),
@@ -207,7 +217,7 @@ mod tests {
             focus: Duration::ZERO,
             pulse: Duration::from_millis(1),
         };
-        let mut camera = sim_connector(timing, false, card)().unwrap();
+        let mut camera = sim_connector(timing, SimLine::new(SystemClock), None, card)().unwrap();
         let set = |k: &str, v: &str| BTreeMap::from([(k.to_owned(), v.to_owned())]);
         camera.apply_settings(&set(BULB, "0.02")).unwrap();
         assert_eq!(camera.settings().unwrap()[0].value, "0.02");
