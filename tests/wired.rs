@@ -5,13 +5,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{entries, plan, read_manifest, ring_profile, rings_of, sha256, Rig};
 use scanrig::profile::Profile;
 use scanrig::settings::{LoadOptions, Settings};
 use scanrig::{rig, runner, scans};
-use scanrig_hardware::axis::stepper::bench::{BenchMotor, PinEvent};
+use scanrig_hardware::axis::stepper::bench::BenchMotor;
 use scanrig_hardware::axis::stepper::{NoEndstop, StepperAxis, SystemClock};
 use scanrig_hardware::axis::{Axes, Axis};
 use scanrig_hardware::camera::wired::{sim_connector, SimLine};
@@ -133,23 +133,6 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
     }
 }
 
-/// When a line was pressed and let go, from its writes.
-fn presses(events: &[PinEvent]) -> Vec<(Instant, Instant)> {
-    let mut out = Vec::new();
-    let mut down = None;
-    for e in events {
-        match (e.high, down) {
-            (true, None) => down = Some(e.at),
-            (false, Some(at)) => {
-                out.push((at, e.at));
-                down = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 #[test]
 fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus() {
     let rig = wired_rig();
@@ -206,8 +189,8 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
         "the table turned: {} steps",
         steps.len()
     );
-    let shots = presses(&shutter.events());
-    let focused = presses(&focus.events());
+    let shots = shutter.presses();
+    let focused = focus.presses();
     assert_eq!((shots.len(), focused.len()), (4, 4), "one press a shot");
     let mut moved_before = 0;
     for ((down, up), (f_down, f_up)) in shots.iter().zip(&focused) {

@@ -133,7 +133,7 @@ fn fault(line: &'static str, e: impl std::fmt::Debug) -> TriggerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::axis::stepper::bench::{PinEvent, RecordingPin};
+    use crate::axis::stepper::bench::RecordingPin;
     use crate::axis::stepper::VirtualClock;
 
     type Pin = RecordingPin<VirtualClock>;
@@ -156,30 +156,13 @@ mod tests {
         (trigger, shutter, half, clock)
     }
 
-    /// The times a line went high and low again, from its writes.
-    fn presses(events: &[PinEvent]) -> Vec<(Instant, Instant)> {
-        let mut out = Vec::new();
-        let mut down = None;
-        for e in events {
-            match (e.high, down) {
-                (true, None) => down = Some(e.at),
-                (false, Some(at)) => {
-                    out.push((at, e.at));
-                    down = None;
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
     #[test]
     fn focus_is_held_first_then_the_shutter_for_its_pulse_then_both_released() {
         let (mut trigger, shutter, focus, clock) = wired(true);
         let start = clock.now();
         let pressed = trigger.fire(Hold::Pulse).unwrap();
-        let f = presses(&focus.events());
-        let s = presses(&shutter.events());
+        let f = focus.presses();
+        let s = shutter.presses();
         assert_eq!((f.len(), s.len()), (1, 1), "one press of each line");
         assert_eq!(f[0].0, start, "focus first");
         assert_eq!(
@@ -197,7 +180,7 @@ mod tests {
     fn a_bulb_exposure_holds_the_shutter_for_its_length() {
         let (mut trigger, shutter, focus, _) = wired(false);
         trigger.fire(Hold::Bulb(Duration::from_secs(4))).unwrap();
-        let s = presses(&shutter.events());
+        let s = shutter.presses();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].1 - s[0].0, Duration::from_secs(4));
         assert!(focus.events().is_empty(), "no focus line, never driven");
