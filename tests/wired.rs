@@ -97,6 +97,23 @@ fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each
 }
 
 #[test]
+fn a_test_shot_fires_the_camera_once_and_says_its_photo_is_on_the_card() {
+    let rig = wired_rig();
+    let out = rig.run(&["camera", "capture", "--dest", "shots"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("the photo is on the camera's card"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(card_photos(&rig.root().join("card")).len(), 1);
+    assert!(
+        entries(&rig.root().join("shots")).is_empty(),
+        "nothing downloaded"
+    );
+}
+
+#[test]
 fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_the_key() {
     let cases: &[(&str, &str, &str)] = &[
         (
