@@ -81,6 +81,10 @@ fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each
     let card = rig.root().join("card");
     let photos = card_photos(&card);
     assert_eq!(photos.len(), 5, "a photo on the card per trigger");
+    let listed = rig.run(&["scans", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["on_card"], 5, "{rows}");
+    assert!(rig.run(&["scans"]).stdout.contains("5 on card"));
 
     rig.run(&["import", &scan, card.to_str().unwrap(), "--yes"])
         .expect_code(0);
