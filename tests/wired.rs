@@ -53,6 +53,11 @@ fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each
     let out = rig.run(&["scan", "--profile", "wired", "--json"]);
     out.expect_code(0);
     assert!(
+        !out.stderr.contains("ring not checked"),
+        "no check frame is asked of a camera that sends none: {}",
+        out.stderr
+    );
+    assert!(
         out.stderr.contains("scanrig import"),
         "the log says how to bring the photos in: {}",
         out.stderr

@@ -44,7 +44,11 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
-        moved: settings.moved.limit(),
+        // A camera fired by a wire sends no frame back to check by.
+        moved: settings
+            .moved
+            .limit()
+            .filter(|_| !settings::wired(settings)),
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
         priors: settings.priors(),
         hooks: settings.hooks.kinds(),
