@@ -106,7 +106,7 @@ fn a_scan_fired_by_a_wire_leaves_its_photos_on_the_card_until_import_brings_each
 }
 
 #[test]
-fn a_test_shot_fires_the_camera_once_and_says_its_photo_is_on_the_card() {
+fn a_test_shot_fires_the_camera_once_and_the_setup_check_is_refused_for_want_of_photos() {
     let rig = wired_rig();
     let out = rig.run(&["camera", "capture", "--dest", "shots"]);
     out.expect_code(0);
@@ -119,6 +119,14 @@ fn a_test_shot_fires_the_camera_once_and_says_its_photo_is_on_the_card() {
     assert!(
         entries(&rig.root().join("shots")).is_empty(),
         "nothing downloaded"
+    );
+    rig.profile("still", &ring_profile(4, 30));
+    let check = rig.run(&["check", "--profile", "still"]);
+    check.expect_code(2);
+    assert!(
+        check.stderr.contains("a camera fired by a wire"),
+        "{}",
+        check.stderr
     );
 }
 
