@@ -97,7 +97,9 @@ fn list(settings: &Settings) -> anyhow::Result<()> {
 
 fn detect(settings: &Settings) -> anyhow::Result<Vec<CameraInfo>> {
     Ok(match settings.camera.backend {
-        CameraBackend::Sim => vec![rig::camera(settings, &Room::default())()?.info()],
+        CameraBackend::Sim | CameraBackend::Trigger => {
+            vec![rig::camera(settings, &Room::default())()?.info()]
+        }
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => scanrig_hardware::camera::gphoto::detect()?,
         #[cfg(not(feature = "gphoto2"))]
@@ -145,6 +147,15 @@ fn capture(settings: &Settings, dest: PathBuf) -> anyhow::Result<()> {
     let started = Instant::now();
     let exposure = camera.expose(&request).context("the capture failed")?;
     let exposed = started.elapsed();
+    if exposure.left_on_card.is_some() {
+        println!(
+            "{} on {}: fired in {:.0} ms; the photo is on the camera's card",
+            info.model,
+            info.port,
+            exposed.as_secs_f64() * 1e3
+        );
+        return Ok(());
+    }
     let files = camera
         .download(&exposure, &dest)
         .context("the download failed")?;

@@ -13,6 +13,7 @@ use crate::camera::{self, CameraCommand};
 use crate::cmd::buttons::ButtonsCommand;
 use crate::cmd::check::CheckArgs;
 use crate::cmd::destination::DestinationCommand;
+use crate::cmd::import::ImportArgs;
 use crate::cmd::resume::ResumeArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::uploads::UploadsCommand;
@@ -68,6 +69,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<UploadsCommand>,
     },
+    /// Bring a wired camera's photos in from its card: matched to the
+    /// scan's shots by their capture times, shown, then sent.
+    Import(ImportArgs),
     /// Authorise Google Drive uploads, or show who is authorised.
     #[command(subcommand)]
     Auth(AuthCommand),
@@ -163,6 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Camera(command) => done(camera::run(&settings, command)),
         Command::Scans { json } => cmd::scans::run(&settings, json),
         Command::Uploads { command } => cmd::uploads::run(&settings, command, log),
+        Command::Import(args) => cmd::import::run(&settings, args, log),
         Command::Auth(command) => done(drive::command::run(&settings, command, &log)),
         Command::Destination(command) => cmd::destination::run(&settings, command, &log),
         Command::Web(command) => cmd::web::run(&settings, command),

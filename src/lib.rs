@@ -33,6 +33,8 @@
 //! - [`http`]: the HTTP connector and error chains of Drive and the webhook.
 //! - [`web`]: the daemon's web page and REST API.
 //! - [`mqtt`]: the rig on a studio's MQTT broker, and `scanrig fleet`.
+//! - [`import`]: `scanrig import`, a wired camera's photos matched to
+//!   the shots by their EXIF capture times and brought into the spool.
 //! - [`export`]: `scanrig export`, a scan's camera poses for
 //!   reconstruction tools.
 //! - [`bench`]: the pipeline benchmark.
@@ -51,6 +53,7 @@ pub mod drive;
 pub mod export;
 pub mod hooks;
 pub mod http;
+pub mod import;
 pub mod keyboard;
 pub mod listing;
 pub mod logging;

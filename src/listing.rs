@@ -22,6 +22,7 @@ pub fn scans(state: &SpoolState, history: &History, retention: &Retention, json:
         let count = |key: &str| row[key].as_u64().unwrap_or(0);
         let state = match row["retired"].as_bool() {
             Some(true) => format!("{} ✓", text("state")),
+            _ if count("on_card") > 0 => format!("{} on card", count("on_card")),
             _ => text("state"),
         };
         println!(

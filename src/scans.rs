@@ -335,6 +335,8 @@ pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
         "captured": s.captured.len(),
         "uploaded": s.uploaded.len(),
         "waiting": s.pending_uploads().len(),
+        // Photos on a wired camera's card, for `scanrig import`.
+        "on_card": s.awaiting_import().len(),
         "failed": s.failed.len(),
         "missing": s.damaged.len(),
         "last_error": s.failed.values().next_back(),

@@ -25,6 +25,7 @@ mod quality;
 mod s3;
 mod sftp;
 mod webdav;
+mod wired;
 
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
@@ -42,6 +43,7 @@ pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 pub use s3::{s3_problems, S3Credentials, S3};
 pub use sftp::{sftp_problems, Sftp};
 pub use webdav::{webdav_problems, Webdav};
+pub use wired::{wired, wired_problems, WiredCamera};
 #[cfg(test)]
 mod tests;
 
@@ -478,6 +480,9 @@ pub enum CameraBackend {
     Sim,
     /// A real camera through libgphoto2, configured by `[camera.gphoto2]`.
     Gphoto2,
+    /// A camera fired by a wire, its photos left on its card for `scanrig
+    /// import`, configured by `[camera.trigger]`.
+    Trigger,
 }
 
 /// `[camera]`.
@@ -493,6 +498,8 @@ pub struct Camera {
     pub sim: SimCamera,
     /// The libgphoto2 driver's settings.
     pub gphoto2: Gphoto2Camera,
+    /// A camera fired by a wire.
+    pub trigger: WiredCamera,
 }
 
 impl Default for Camera {
@@ -502,6 +509,7 @@ impl Default for Camera {
             timeout_s: 60,
             sim: SimCamera::default(),
             gphoto2: Gphoto2Camera::default(),
+            trigger: WiredCamera::default(),
         }
     }
 }

@@ -33,7 +33,7 @@ impl From<ShotState> for Coverage {
             | ShotState::Exposed
             | ShotState::Downloading
             | ShotState::Persisting => Coverage::Active,
-            ShotState::Captured | ShotState::Uploading => Coverage::Captured,
+            ShotState::Captured | ShotState::Uploading | ShotState::Triggered => Coverage::Captured,
             ShotState::Uploaded => Coverage::Uploaded,
             ShotState::UploadAbandoned => Coverage::Failed,
         }

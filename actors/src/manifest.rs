@@ -195,6 +195,11 @@ impl<'a> Manifest<'a> {
                     .or_else(|| record.failed.get(id))
                     .map_or("not sent yet", String::as_str),
             })
+            .chain(record.not_imported.iter().map(|(id, why)| Missing {
+                shot: *id,
+                files: Vec::new(),
+                reason: why,
+            }))
             .collect();
         let flagged = record
             .captured

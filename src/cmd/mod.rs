@@ -15,6 +15,8 @@
 //! - `uploads`: [`uploads`] (`cmd/uploads.rs`), the waiting photos; `retry` sends them.
 //! - `destination test`: [`destination`] (`cmd/destination.rs`), the
 //!   destination written, read back and cleaned, what is wrong in words.
+//! - `import`: [`import`] (`cmd/import.rs`), a wired camera's card matched
+//!   to its scan's shots by [`crate::import`], confirmed, imported and sent.
 //! - `auth`: [`crate::drive::command`] (`drive/command.rs`), called directly.
 //! - `web token`: [`web`] (`cmd/web.rs`), the web page's token and address.
 //! - `motor`: [`motor`] (`cmd/motor.rs`), [`crate::motor`] run, impossible moves as bad input.
@@ -35,6 +37,7 @@ pub mod check_config;
 pub mod daemon;
 pub mod destination;
 pub mod export;
+pub mod import;
 pub mod light;
 pub mod motor;
 pub mod profiles;

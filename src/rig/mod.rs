@@ -17,12 +17,15 @@ use scanrig_actors::model::{Place, Turn};
 use scanrig_actors::restart::Backoff;
 use scanrig_actors::sequence::SequenceConfig;
 use scanrig_actors::supervisor::{Rig, RigCamera};
+use scanrig_hardware::axis::stepper::SystemClock;
 use scanrig_hardware::axis::{
     Axes, AxesConnector, Axis, AxisError, Shake, SimAxis, SimAxisConfig, Sway, Travel,
 };
-#[cfg(not(feature = "gphoto2"))]
+#[cfg(any(not(feature = "gphoto2"), not(feature = "rppal")))]
 use scanrig_hardware::camera::CameraError;
-use scanrig_hardware::camera::{CameraConnector, SimCamera, SimCameraConfig, Slip, Stage};
+use scanrig_hardware::camera::{
+    wired, CameraConnector, SimCamera, SimCameraConfig, SimCard, Slip, Stage,
+};
 use scanrig_hardware::light::{Light, Lighting};
 use scanrig_hardware::panel::{Buttons, Indicator, SimButtons, SimIndicator};
 
@@ -58,7 +61,11 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
         cameras_together: true,
         camera_timeout: Duration::from_secs(settings.camera.timeout_s),
         manual_tilt: settings.tilt.backend == TiltBackend::None,
-        moved: settings.moved.limit(),
+        // A camera fired by a wire sends no frame back to check by.
+        moved: settings
+            .moved
+            .limit()
+            .filter(|_| !settings::wired(settings)),
         destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
         priors: settings.priors(),
         hooks: settings.hooks.kinds(),
@@ -267,6 +274,7 @@ fn connector(
 ) -> CameraConnector {
     match backend {
         CameraBackend::Sim => SimCamera::new(sim_camera(settings, room)).connector(),
+        CameraBackend::Trigger => wired_connector(settings, room),
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -290,6 +298,31 @@ fn connector(
             })
         }
     }
+}
+
+/// The camera fired by a wire: simulated, writing to its card, or on the
+/// Pi's pins (`Settings::load` refuses it in a build without them).
+fn wired_connector(settings: &Settings, room: &Room) -> CameraConnector {
+    let t = &settings.camera.trigger;
+    if let Some(dir) = &t.sim_card {
+        let sim = sim_camera(settings, room);
+        let offset_ms = t.sim_clock_offset_s.saturating_mul(1000);
+        let card = SimCard::new(dir, offset_ms, (sim.width, sim.height), sim.stage);
+        let line = || wired::SimLine::new(SystemClock);
+        let focus = t.focus_pin.map(|_| line());
+        return wired::sim_connector(t.timing(), line(), focus, card);
+    }
+    #[cfg(feature = "rppal")]
+    {
+        let shutter = t.shutter_pin.unwrap_or_default();
+        wired::gpio_connector(t.timing(), shutter, t.focus_pin)
+    }
+    #[cfg(not(feature = "rppal"))]
+    Arc::new(|| {
+        Err(CameraError::NotConnected {
+            detail: "this build of scanrig has no GPIO".into(),
+        })
+    })
 }
 
 /// The configured destination, or a local folder given on the command line.

@@ -433,6 +433,12 @@ impl Checker<'_> {
                     ),
                 );
             }
+            if c.backend == Some(CameraBackend::Trigger) {
+                fail(
+                    &format!("cameras[{i}].backend"),
+                    "\"trigger\" fires one camera and cannot be one of a column; choose \"gphoto2\" or \"sim\" for it".into(),
+                );
+            }
             if c.backend == Some(CameraBackend::Gphoto2) && !cfg!(feature = "gphoto2") {
                 fail(
                     &format!("cameras[{i}].backend"),
@@ -938,6 +944,11 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
     }
     for (key, reason) in super::quality_problems(&s.quality) {
         c.fail(&key, reason);
+    }
+    for (key, reason) in super::wired_problems(s) {
+        // A key left out is the fault of whoever chose the backend.
+        let origin = c.layers.origin(&[key, "camera.backend"]);
+        c.problems.push(Problem::new(origin, key, reason));
     }
     for (key, reason) in super::moved_problems(&s.moved) {
         c.fail(key, reason);

@@ -57,6 +57,33 @@ pub enum Record {
         /// Its file(s), all of one part.
         files: Vec<SpoolFile>,
     },
+    /// A wired camera's shutter fired for a shot (`camera.backend =
+    /// "trigger"`): its photo stays on the camera's card until `scanrig
+    /// import` brings it into the spool (`ShotCaptured`). The shot's pose
+    /// is the plan's.
+    ShotTriggered {
+        /// The shot.
+        shot: ShotId,
+        /// When the shutter fired, Unix milliseconds.
+        at: u64,
+    },
+    /// `scanrig import` matched a camera card's photos to the shots
+    /// triggered: those matched are journaled `ShotCaptured` before it;
+    /// the shots it names missing had no photo on the card and stay
+    /// missing, and the card's other photos were left alone.
+    Imported {
+        /// Unix milliseconds.
+        at: u64,
+        /// The card's folder.
+        folder: String,
+        /// The camera clock's offset found: its EXIF times minus the
+        /// trigger times, milliseconds.
+        offset_ms: i64,
+        /// Triggered shots with no photo on the card.
+        missing: Vec<ShotId>,
+        /// The card's photos that match no shot, by path in the folder.
+        extra: Vec<String>,
+    },
     /// A photo of a captured shot was judged (or could not be): written
     /// after the shot's `ShotCaptured`, beside its upload; a photo without
     /// one is judged at the next start.
@@ -330,6 +357,12 @@ pub struct ScanRecord {
     /// The shots taken again because a photo came out blurred: each
     /// take given up, in order.
     pub retaken: BTreeMap<ShotId, Vec<Retaken>>,
+    /// Shots a wired camera was fired for: when, Unix milliseconds.
+    pub triggered: BTreeMap<ShotId, u64>,
+    /// Whether `scanrig import` brought the card's photos in.
+    pub imported: bool,
+    /// Triggered shots the import found no photo for, with why.
+    pub not_imported: BTreeMap<ShotId, String>,
 }
 
 /// A take of a shot given up for a retake.
@@ -399,6 +432,9 @@ impl ScanRecord {
                     ShotState::Pending
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
+                } else if self.triggered.contains_key(&s.id) {
+                    // Its photo is on the camera's card: not taken again.
+                    ShotState::Triggered
                 } else {
                     ShotState::Pending
                 }
@@ -438,6 +474,19 @@ impl ScanRecord {
         self.manifest = None;
         self.extra.clear();
         self.plan.destination = Some(to);
+    }
+
+    /// Triggered shots whose photo is still on the camera's card: no
+    /// import has run yet. The manifest waits for them.
+    pub fn awaiting_import(&self) -> Vec<ShotId> {
+        if self.imported {
+            return Vec::new();
+        }
+        self.triggered
+            .keys()
+            .filter(|s| !self.captured.contains_key(s))
+            .copied()
+            .collect()
     }
 
     /// Captured shots with a photo not judged yet (a crash came first).
@@ -628,6 +677,9 @@ impl ScanRecord {
             judged: BTreeMap::new(),
             checks: BTreeMap::new(),
             retaken: BTreeMap::new(),
+            triggered: BTreeMap::new(),
+            imported: false,
+            not_imported: BTreeMap::new(),
         };
         for record in records {
             scan.apply(scan_dir, record);
@@ -723,6 +775,22 @@ impl ScanRecord {
             }
             Record::MovedAccepted { ring, .. } => {
                 self.checks.insert(ring, None);
+            }
+            Record::ShotTriggered { shot, at } => {
+                self.triggered.insert(shot, at);
+            }
+            Record::Imported {
+                folder, missing, ..
+            } => {
+                self.imported = true;
+                for shot in missing {
+                    let at = self.triggered.get(&shot).copied().unwrap_or_default();
+                    let why = format!(
+                        "triggered at {}, but no photo on the card in {folder} matched it",
+                        crate::clock::rfc3339_millis(at)
+                    );
+                    self.not_imported.insert(shot, why);
+                }
             }
             Record::DeviceFault { .. } | Record::PowerFault { .. } => {}
         }

@@ -628,3 +628,59 @@ fn replay_tells_a_retake_asked_before_a_crash_and_which_take_was_kept() {
     assert!(r.captured[&ShotId(2)].1[0].name.ends_with("_take2.jpg"));
     assert_eq!(r.retaken[&ShotId(2)][0].files, first);
 }
+
+#[test]
+fn triggered_shots_await_their_import_then_the_unmatched_one_is_missing_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(3),
+    })
+    .unwrap();
+    for n in 1..=3 {
+        let at = 1_800_000_000_000 + u64::from(n) * 4000;
+        j.append(&Record::ShotTriggered {
+            shot: ShotId(n),
+            at,
+        })
+        .unwrap();
+    }
+    j.append(&Record::ScanFinished {
+        at: 5,
+        outcome: Outcome::Completed,
+    })
+    .unwrap();
+    let waiting = replay(dir.path()).unwrap();
+    assert_eq!(waiting.awaiting_import(), [ShotId(1), ShotId(2), ShotId(3)]);
+    assert!(waiting.pending_uploads().is_empty(), "nothing to send yet");
+    assert!(!waiting.is_settled());
+
+    for n in [1, 3] {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 1_800_000_000_000 + u64::from(n) * 4000,
+            files: file(n),
+        })
+        .unwrap();
+    }
+    j.append(&Record::Imported {
+        at: 6,
+        folder: "/media/card".into(),
+        offset_ms: 420_000,
+        missing: vec![ShotId(2)],
+        extra: vec!["DCIM/100SCANR/IMG_0001.JPG".into()],
+    })
+    .unwrap();
+    let imported = replay(dir.path()).unwrap();
+    assert!(imported.awaiting_import().is_empty());
+    assert_eq!(imported.pending_uploads(), [ShotId(1), ShotId(3)]);
+    let manifest = crate::manifest::Manifest::from_record(&imported);
+    let missing: Vec<_> = manifest.missing.iter().map(|m| m.shot).collect();
+    assert_eq!(missing, [ShotId(1), ShotId(3), ShotId(2)]);
+    let why = manifest.missing[2].reason;
+    assert!(
+        why.contains("2027-01-15T08:00:08.000Z") && why.contains("/media/card"),
+        "{why}"
+    );
+}

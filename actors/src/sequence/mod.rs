@@ -339,6 +339,11 @@ impl Sequence {
                 self.set(shot, ShotState::Persisting);
                 out.push(Command::Persist(shot));
             }
+            Event::Triggered(shot) => {
+                self.camera_busy = false;
+                self.failures[Device::Camera as usize] = 0;
+                self.set(shot, ShotState::Triggered);
+            }
             Event::Persisted(shot) => {
                 self.set(shot, ShotState::Captured);
                 if self.config.quality.is_some() {
@@ -879,6 +884,7 @@ fn is_journaled(s: ShotState) -> bool {
             | ShotState::Uploading
             | ShotState::Uploaded
             | ShotState::UploadAbandoned
+            | ShotState::Triggered
     )
 }
 

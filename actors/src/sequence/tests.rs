@@ -72,6 +72,8 @@ struct World {
     held_judging: Vec<ShotId>,
     /// The rings whose check finds the object moved.
     moved_rings: Vec<u32>,
+    /// The camera is fired by a wire: its photos stay on its card.
+    wired: bool,
 }
 
 impl World {
@@ -98,6 +100,7 @@ impl World {
             hold_judging: false,
             held_judging: Vec::new(),
             moved_rings: Vec::new(),
+            wired: false,
         }
     }
 
@@ -153,6 +156,7 @@ impl World {
                 self.held_downloads.push(shot);
                 None
             }
+            Command::Download(shot) if self.wired => Some(Event::Triggered(shot)),
             Command::Download(shot) => Some(Event::Downloaded(shot)),
             Command::Persist(shot) => Some(Event::Persisted(shot)),
             Command::Upload { shot, .. } if self.hold_uploads => {
@@ -1109,3 +1113,35 @@ fn what_the_operator_asks_out_of_turn_is_refused_and_changes_nothing() {
 
 mod judging;
 mod retakes;
+
+#[test]
+fn a_camera_fired_by_a_wire_is_fired_only_with_the_table_still_and_its_shots_await_import() {
+    let mut w = World::new(config(), 6);
+    w.wired = true;
+    w.feed(Event::Start);
+    w.run();
+    let mut moving = false;
+    for step in &w.log {
+        match step {
+            Step::Cmd(Command::MoveTo(_)) => moving = true,
+            Step::Event(Event::Moved { .. }) => moving = false,
+            Step::Cmd(Command::Expose(shot)) => {
+                assert!(!moving, "{shot} fired while the table moved:\n{}", w.dump())
+            }
+            _ => {}
+        }
+    }
+    for i in 1..=6 {
+        assert_eq!(w.seq.shot(ShotId(i)), ShotState::Triggered, "shot {i}");
+    }
+    assert_eq!(w.count(|c| matches!(c, Command::Expose(_))), 6, "each once");
+    assert_eq!(
+        w.count(|c| matches!(c, Command::Persist(_) | Command::Upload { .. })),
+        0,
+        "nothing to journal as captured nor to send until the import"
+    );
+    assert_eq!(
+        w.commands().last(),
+        Some(&&Command::Finished(Outcome::Completed))
+    );
+}

@@ -153,6 +153,9 @@ pub enum Event {
     Exposed(ShotId),
     /// The photo is in the spool.
     Downloaded(ShotId),
+    /// The shot's camera, fired by a wire, keeps its photo on its card;
+    /// the trigger is recorded in the journal.
+    Triggered(ShotId),
     /// The capture is recorded in the journal.
     Persisted(ShotId),
     /// The photo is at the destination, recorded in the journal.
@@ -378,4 +381,7 @@ pub enum ShotState {
     Uploaded,
     /// Upload attempts spent; it stays in the spool for a later run.
     UploadAbandoned,
+    /// Fired by a wire and journaled: its photo is on the camera's card,
+    /// awaiting `scanrig import`.
+    Triggered,
 }

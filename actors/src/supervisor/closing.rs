@@ -48,6 +48,9 @@ pub(super) enum Closed {
     NotRetired(String),
     /// Photos still wait; the manifest goes once they are sent.
     Waiting(usize),
+    /// Photos are on a wired camera's card; the manifest goes once
+    /// `scanrig import` has brought them in and they are sent.
+    OnCard(usize),
     /// The priors, the manifest or a journal line failed: the next start
     /// sends them.
     Failed(String),
@@ -185,9 +188,14 @@ impl Closing {
         self.go(At::SavingBacklog, Step::SaveBacklog)
     }
 
-    /// The journal read back: with photos waiting, the manifest waits
-    /// too; else the priors not sent yet go first, then the manifest.
+    /// The journal read back: with photos waiting (to be sent, or on a
+    /// wired camera's card to be imported), the manifest waits too; else the priors not sent yet go first, then the manifest.
     fn replayed(&mut self, record: ScanRecord) -> Step {
+        let on_card = record.awaiting_import().len();
+        if on_card > 0 {
+            self.outcome = Some(Closed::OnCard(on_card));
+            return self.go(At::SavingBacklog, Step::SaveBacklog);
+        }
         let waiting = record.pending_uploads().len();
         if waiting > 0 {
             self.outcome = Some(Closed::Waiting(waiting));

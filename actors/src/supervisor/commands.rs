@@ -3,13 +3,13 @@
 //! whose reply is fed back as an event; the camera's are in `shooting`.
 //! Nothing here blocks.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
 use slog::{error, info, warn};
 
-use super::faults::{flat, table_failed, table_lost};
+use super::faults::{camera_failed, flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::journal::commit::Append;
@@ -19,7 +19,7 @@ use crate::recorder::FreeSpace;
 use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
 use crate::uploader::Enqueue;
-use scanrig_hardware::camera::DownloadedFile;
+use scanrig_hardware::camera::{CameraError, DownloadedFile};
 
 impl Supervisor {
     /// Feeds an event to a scan's sequence and carries out its commands.
@@ -265,6 +265,57 @@ impl Supervisor {
                     Event::Persisted(shot)
                 }
                 Err(e) => Event::PersistFailed(shot, e),
+            },
+            ctx,
+        );
+    }
+
+    /// Journals a shot whose camera, fired by a wire, keeps its photo on
+    /// its card: when its shutter was pressed, for `scanrig import` to
+    /// match the card's photos by. A journal that cannot be written stops
+    /// the scan as a spool that cannot take a photo does.
+    pub(super) fn triggered(
+        &mut self,
+        scan: &ScanId,
+        shot: ShotId,
+        pressed: SystemTime,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(run) = self.runs.get(scan) else {
+            return;
+        };
+        let at = pressed
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let journal_file = run.dir.join(crate::journal::JOURNAL_FILE);
+        let name = run.plan.shot(shot).stem.clone();
+        let msg = Append {
+            dir: run.dir.clone(),
+            record: Record::ShotTriggered { shot, at },
+        };
+        let journal = self.journal.clone();
+        let id = scan.clone();
+        self.ask(
+            journal.send(msg),
+            scan,
+            |s| &mut s.exposing,
+            move |act, r| match flat(r) {
+                Ok(()) => {
+                    info!(act.log, "shot triggered; its photo is on the camera's card"; "scan" => %id, "shot" => shot.0);
+                    act.tell(Progress::Captured {
+                        scan: id.clone(),
+                        shot,
+                        name,
+                    });
+                    Event::Triggered(shot)
+                }
+                Err(e) => camera_failed(
+                    Some(shot),
+                    CameraError::Io {
+                        path: journal_file,
+                        source: std::io::Error::other(e),
+                    },
+                ),
             },
             ctx,
         );

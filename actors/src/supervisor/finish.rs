@@ -175,6 +175,11 @@ impl Supervisor {
                     "scan" => %scan, "photos waiting" => waiting,
                     "to do" => "scanrig uploads retry, or the next start, sends them and then the manifest")
             }
+            Closed::OnCard(photos) => {
+                info!(self.log, "the scan's photos are on the camera's card; the manifest waits for them";
+                    "scan" => %scan, "photos" => photos,
+                    "to do" => format!("scanrig import {scan} FOLDER (the card's folder) brings them in and sends them"))
+            }
             Closed::Failed(e) => {
                 warn!(self.log, "the manifest was not written; it will be on the next start"; "scan" => %scan, "error" => e)
             }

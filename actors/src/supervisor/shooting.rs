@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::SystemTime;
 
 use actix::prelude::*;
-use scanrig_hardware::camera::DownloadedFile;
+use scanrig_hardware::camera::{DownloadedFile, Exposure};
 use slog::{debug, info};
 
 use super::column;
@@ -45,6 +46,15 @@ pub(super) fn missing_cameras(plan: &ScanPlan, names: &[Option<CameraName>]) -> 
             message,
         },
     })
+}
+
+/// When the shutter of a stop's one camera, fired by a wire, was pressed:
+/// its photo stays on the camera's card, and there is nothing to download.
+fn left_on_card(downloads: &[(Part, Exposure)]) -> Option<SystemTime> {
+    match downloads {
+        [(_, exposure)] => exposure.left_on_card,
+        _ => None,
+    }
 }
 
 /// Frame 0 of camera `camera`: what a question to the whole camera is
@@ -142,6 +152,10 @@ impl Supervisor {
         let take = run.seq.take(shot);
         let stop = run.stop(shot, &names);
         let (downloads, several) = (stop.downloads(), stop.several());
+        if let Some(at) = left_on_card(&downloads) {
+            run.stops.remove(&shot);
+            return self.triggered(scan, shot, at, ctx);
+        }
         if downloads.is_empty() {
             // Every part already in the spool (a resume after a crash that
             // kept them all), or nothing to download (lost in a restart):

@@ -233,7 +233,10 @@ impl Supervisor {
                 }
                 self.error(&fault.message);
             }
-            Event::SettingsApplied | Event::Exposed(_) | Event::Downloaded(_) => {
+            Event::SettingsApplied
+            | Event::Exposed(_)
+            | Event::Downloaded(_)
+            | Event::Triggered(_) => {
                 self.devices.camera = Health::ok("working");
             }
             Event::Homed | Event::Moved { .. } => {

@@ -315,6 +315,7 @@ impl Camera for GphotoCamera {
                 folder: path.folder().into_owned(),
                 name: path.name().into_owned(),
             }],
+            left_on_card: None,
         })
     }
 

@@ -3,13 +3,19 @@
 //!
 //! [`gphoto`] (feature `gphoto2`) drives real cameras through libgphoto2;
 //! [`SimCamera`] writes real JPEG files of the rig's scene with the shot
-//! described in EXIF, with configurable latency and injected faults.
+//! described in EXIF, with configurable latency and injected faults;
+//! [`trigger`] fires a camera by a wire (its remote socket through
+//! opto-couplers) and [`SimCard`] is such a camera's card, the photos left
+//! on it.
 
+mod card;
 #[cfg(feature = "gphoto2")]
 pub mod gphoto;
 mod image;
 mod scene;
 mod sim;
+pub mod trigger;
+pub mod wired;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +23,7 @@ use std::sync::Arc;
 
 use crate::Degrees;
 
+pub use card::{SimCard, CARD_FOLDER};
 pub use scene::{Slip, Stage};
 pub use sim::{SimCamera, SimCameraConfig};
 
@@ -197,6 +204,9 @@ pub struct Exposure {
     pub request: CaptureRequest,
     /// The file(s) the camera made: one, or a JPEG+RAW pair.
     pub files: Vec<CameraFile>,
+    /// For a camera fired by a wire, which keeps its photo on its card
+    /// (nothing to download): when its shutter was pressed.
+    pub left_on_card: Option<std::time::SystemTime>,
 }
 
 /// A file safely in the spool: fsync'd and renamed into place.

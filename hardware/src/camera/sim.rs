@@ -524,6 +524,7 @@ impl Camera for Session {
             Ok(Exposure {
                 request: request.clone(),
                 files,
+                left_on_card: None,
             })
         };
         drop(device);

@@ -259,3 +259,45 @@ fn an_answer_out_of_turn_ends_the_closing_instead_of_looping() {
     let step = closing.next(Answer::ManifestSent(Ok("m".into())));
     assert_eq!(step, Step::SaveBacklog);
 }
+
+#[test]
+fn a_scan_whose_photos_are_on_a_wired_cameras_card_keeps_its_manifest_for_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    j.append(&Record::ScanStarted {
+        at: 1,
+        plan: plan(3),
+    })
+    .unwrap();
+    for shot in 1..=3 {
+        j.append(&Record::ShotTriggered {
+            shot: ShotId(shot),
+            at: 2,
+        })
+        .unwrap();
+    }
+    j.append(&Record::ScanFinished {
+        at: 4,
+        outcome: Outcome::Completed,
+    })
+    .unwrap();
+    let record = replay(dir.path()).unwrap();
+    let mut closing = Closing::new(false, false);
+    let steps = run(
+        &mut closing,
+        vec![
+            Answer::Replayed(Ok(Box::new(record))),
+            Answer::Done,
+            Answer::Done,
+        ],
+    );
+    assert_eq!(
+        steps,
+        [
+            Step::Replay,
+            Step::SaveBacklog,
+            Step::Tidy,
+            Step::Closed(Closed::OnCard(3))
+        ]
+    );
+}

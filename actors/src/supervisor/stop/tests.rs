@@ -40,6 +40,7 @@ fn exposure(part: &Part) -> Exposure {
             tilt: Degrees(0.0),
         },
         files: Vec::new(),
+        left_on_card: None,
     }
 }
 

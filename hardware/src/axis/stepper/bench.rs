@@ -120,6 +120,15 @@ impl<C: Clock> RecordingPin<C> {
         self.edges(false)
     }
 
+    /// Each time the pin went high and low again (a press of a line, a
+    /// pulse), in order; one still high at the end is left out.
+    pub fn presses(&self) -> Vec<(Instant, Instant)> {
+        self.rising_edges()
+            .into_iter()
+            .zip(self.falling_edges())
+            .collect()
+    }
+
     /// The level the pin had at `at` (the last write at or before it).
     pub fn level_at(&self, at: Instant) -> bool {
         let log = lock(&self.log);
