@@ -24,6 +24,7 @@
 //! - [`s3`]: an S3-compatible bucket as a destination (conditional
 //!   creates, multipart uploads kept in the spool).
 //! - [`webdav`]: a WebDAV server (Nextcloud, a NAS) as a destination.
+//! - [`kept`]: a destination's id kept in the spool beside what it is for.
 //! - [`sftp`]: a folder on an SFTP server as a destination.
 //! - [`remote`]: what a remote client may ask of the rig (start, pause,
 //!   resume, stop, home, a profile by name) and its status as JSON, shared
@@ -54,6 +55,7 @@ pub mod export;
 pub mod hooks;
 pub mod http;
 pub mod import;
+pub mod kept;
 pub mod keyboard;
 pub mod listing;
 pub mod logging;

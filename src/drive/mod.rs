@@ -541,15 +541,6 @@ impl Destination for DriveDestination {
 }
 
 /// A file kept beside a photo's spool file: `.<name>.<kind>`.
-fn beside(upload: &Upload, kind: &str) -> PathBuf {
-    let name = upload
-        .local
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    upload.local.with_file_name(format!(".{name}.{kind}"))
-}
-
 fn id_of(file: DriveFile, what: &str) -> Result<String> {
     file.id.ok_or_else(|| {
         DestinationError::Transient(format!("Google Drive: {what}: the answer has no file id"))

@@ -5,39 +5,25 @@
 //! after a crash or a kill uses the same id, so Drive refuses a second copy
 //! even when the first lands late.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use scanrig_actors::destination::Upload;
-use scanrig_hardware::fsutil::DurableFile;
+
+use crate::kept::KeptId;
 
 /// Where the id reserved for one file is kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ReservedId {
-    path: PathBuf,
-}
+pub(super) type ReservedId = KeptId;
 
-impl ReservedId {
+impl KeptId {
     /// For a photo: beside its spool file.
     pub(super) fn of_photo(upload: &Upload) -> ReservedId {
-        ReservedId {
-            path: super::beside(upload, "drive-id"),
-        }
+        KeptId::beside(upload, "drive-id")
     }
 
     /// For another file of a scan (`name` may hold folders, `a/b.txt`), in
     /// the scan's spool folder `scan_dir`.
     pub(super) fn of_file(scan_dir: &Path, name: &str) -> ReservedId {
-        ReservedId {
-            path: scan_dir.join(format!(".{}.drive-id", name.replace('/', "%2F"))),
-        }
-    }
-
-    /// The id kept, if any.
-    pub(super) fn load(&self) -> Option<String> {
-        let id = std::fs::read_to_string(&self.path).ok()?;
-        let id = id.trim();
-        (!id.is_empty()).then(|| id.to_owned())
+        KeptId::at(scan_dir.join(format!(".{}.drive-id", name.replace('/', "%2F"))))
     }
 
     /// For a folder of a scan (`path` from the scan's folder down, none for
@@ -45,23 +31,6 @@ impl ReservedId {
     /// apart from files' by its trailing `/`.
     pub(super) fn of_folder(scan_dir: &Path, path: &[&str]) -> ReservedId {
         ReservedId::of_file(scan_dir, &format!("{}/", path.join("/")))
-    }
-
-    /// Keeps `id` durably, before any create with it is sent.
-    pub(super) fn save(&self, id: &str) -> io::Result<()> {
-        let mut file = DurableFile::create(&self.path)?;
-        io::Write::write_all(&mut file, id.as_bytes())?;
-        file.commit().map(drop)
-    }
-
-    /// Forgets it: the file is at Drive.
-    pub(super) fn forget(&self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-
-    /// Where it is kept, for messages.
-    pub(super) fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -276,7 +276,7 @@ pub(super) struct SavedSession {
 
 /// Where the session of `upload` is kept: `.<name>.drive-session`.
 pub(super) fn session_path(upload: &Upload) -> PathBuf {
-    super::beside(upload, "drive-session")
+    crate::kept::beside(upload, "drive-session")
 }
 
 impl SavedSession {

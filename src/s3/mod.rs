@@ -14,7 +14,7 @@
 //! never replaced: the error names both checksums. Photos above
 //! `multipart_above_mb` go up in parts read from the spool one at a time
 //! (constant memory); the upload's id is kept beside the spool file
-//! ([`kept`]) from its creation to its completion, so the next run aborts
+//! ([`crate::kept`]) from its creation to its completion, so the next run aborts
 //! an upload a crash interrupted and starts it again. The manifest and the
 //! pose priors are scanrig's own and replaced when written again, but only
 //! over an object that carries scanrig's metadata.
@@ -22,7 +22,6 @@
 //! Calls block: the upload workers run them on a small tokio runtime owned
 //! by the destination, never on an actix arbiter.
 
-mod kept;
 mod orphans;
 mod words;
 
@@ -44,8 +43,8 @@ use scanrig_hardware::fsutil::hex;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
-use self::kept::KeptUpload;
 use self::words::{failure, Problem, Target};
+use crate::kept::KeptId;
 use crate::settings::{S3Credentials, S3 as S3Settings};
 
 /// The metadata key of an object's sha256 (`x-amz-meta-sha256`).
@@ -337,7 +336,7 @@ impl S3Destination {
 
     /// Sends a photo in parts, each read from the spool when it is sent.
     async fn put_parts(&self, upload: &Upload, key: &Key) -> Result<String> {
-        let kept = KeptUpload::of(upload);
+        let kept = KeptId::beside(upload, "s3-upload");
         let what = format!("send {} to {} in parts", upload.name, self.url(key));
         if let Some(id) = kept.load() {
             // A run or a try before this one was sending it: its upload is
@@ -576,7 +575,7 @@ impl Destination for S3Destination {
             let found = self.same(upload, &key).await?;
             if found.is_some() && self.in_parts(upload) {
                 // Completed before a crash: no upload of it stays open.
-                let kept = KeptUpload::of(upload);
+                let kept = KeptId::beside(upload, "s3-upload");
                 if let Some(id) = kept.load() {
                     self.abort(&key, &id).await?;
                     kept.forget();
