@@ -139,3 +139,50 @@ fn with_retakes_off_a_shaken_photo_is_kept_flagged_and_bad_retakes_are_refused()
     );
     assert!(out.stderr.contains(&said), "{}", out.stderr);
 }
+
+#[test]
+fn an_object_soft_in_itself_is_retaken_a_few_times_then_no_more_and_every_photo_kept() {
+    // A still rig held to a sharpness no photo of this object reaches: a
+    // retake measures the same as the take before, as a plain, matte
+    // object would at any settle.
+    let rig = Rig::with(
+        "[camera.sim]\nwidth = 640\nheight = 480\n\
+         [turntable.sim]\nshake_mm = 0.0\n\
+         [quality]\nmin_sharpness = 500.0\n",
+    );
+    rig.profile("ten", "settle_ms = 0\n[[rings]]\ntilt = 0.0\nshots = 10\n");
+    let out = rig.run(&["scan", "--profile", "ten", "--json"]);
+    out.expect_code(0);
+    let scan = common::assert_summary_complete(&out.summary(), 10);
+    let photos = rig.delivered(&scan);
+    let manifest = common::read_manifest(&photos);
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 10, "{manifest}");
+    // Each shot taken at most twice; retaking given up once, said in the
+    // log with what to do, after three shots (the retakes of shots judged
+    // meanwhile still taken), and the last shots taken once.
+    let takes: Vec<&Value> = shots.iter().map(|s| &s["take"]).collect();
+    let retaken = takes.iter().filter(|t| **t == 2).count();
+    assert!((3..=5).contains(&retaken), "{takes:?}");
+    assert!(takes.iter().all(|t| **t != 3), "{takes:?}");
+    assert!(takes[7..].iter().all(|t| t.is_null()), "{takes:?}");
+    assert_eq!(
+        out.stderr.matches("retakes stopped").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("min_sharpness lower"), "{}", out.stderr);
+    // Every shot's kept photo delivered once, intact, flagged as blurred.
+    let flagged = manifest["flagged"].as_array().unwrap();
+    assert_eq!(flagged.len(), 10, "{manifest}");
+    for (name, sha) in common::manifest_shas(&manifest) {
+        let bytes = std::fs::read(photos.join(&name)).unwrap();
+        assert_eq!(common::sha256(&bytes), sha, "{name}");
+    }
+    let delivered = common::entries(&photos)
+        .into_iter()
+        .filter(|n| n.ends_with(".jpg"))
+        .count();
+    assert_eq!(delivered, 10);
+}

@@ -67,6 +67,9 @@ struct World {
     problems: BTreeMap<ShotId, Vec<(String, Problem)>>,
     /// How many takes of a shot come out blurred before one is sharp.
     blurred: BTreeMap<ShotId, u32>,
+    /// Shots whose blurred takes all measure the same (the object soft);
+    /// others come out sharper at each take (the rig settling longer).
+    soft: BTreeSet<ShotId>,
     /// Judgements are held back (not answered) while true.
     hold_judging: bool,
     held_judging: Vec<ShotId>,
@@ -97,6 +100,7 @@ impl World {
             gone_for: 0,
             problems: BTreeMap::new(),
             blurred: BTreeMap::new(),
+            soft: BTreeSet::new(),
             hold_judging: false,
             held_judging: Vec::new(),
             moved_rings: Vec::new(),
@@ -173,7 +177,16 @@ impl World {
                 if let Some(n) = self.blurred.get_mut(&shot).filter(|n| **n > 0) {
                     *n -= 1;
                     let take = self.seq.take(shot);
-                    problems.push((format!("shot{}_take{take}.jpg", shot.0), BLURRED));
+                    let sharpness = if self.soft.contains(&shot) {
+                        8.0
+                    } else {
+                        4.0 * take as f32
+                    };
+                    let problem = Problem::Blurred {
+                        sharpness,
+                        least: 20.0,
+                    };
+                    problems.push((format!("shot{}_take{take}.jpg", shot.0), problem));
                 }
                 Some(Event::Judged { shot, problems })
             }
@@ -197,7 +210,8 @@ impl World {
             | Command::Paused(_)
             | Command::Finished(_)
             | Command::MovedAccepted(_)
-            | Command::Retake { .. } => None,
+            | Command::Retake { .. }
+            | Command::RetakesStopped(_) => None,
         };
         if let Some(e) = event {
             self.feed(e);

@@ -294,6 +294,9 @@ pub enum Command {
         /// Why, in words.
         why: String,
     },
+    /// Blurred shots are retaken no more in this scan: retakes have come
+    /// out no sharper (why, in words, for the log).
+    RetakesStopped(String),
     /// Upload; `check_existing` asks the destination first (after a failure
     /// or a crash), so no second copy is ever made.
     Upload {

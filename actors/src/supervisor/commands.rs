@@ -110,6 +110,9 @@ impl Supervisor {
             Command::Persist(shot) => self.merge_then_persist(scan, shot, ctx),
             Command::Judge(shot) => self.judge(scan, shot, ctx),
             Command::Retake { shot, take, why } => self.retake(scan, shot, take, why),
+            Command::RetakesStopped(why) => {
+                warn!(self.log, "retakes stopped"; "scan" => %scan, "why" => why)
+            }
             Command::Upload {
                 shot,
                 check_existing,

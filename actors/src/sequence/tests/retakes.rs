@@ -179,3 +179,83 @@ fn a_blurred_frame_of_a_bracketed_set_is_not_retaken_but_a_blurred_merged_image_
         assert_eq!(retakes_of(&w, 1), expected, "{photo}");
     }
 }
+
+#[test]
+fn a_retake_no_sharper_than_the_take_before_is_kept_flagged_and_not_taken_again() {
+    let mut w = World::new(retaking(2), 3);
+    w.blurred.insert(ShotId(2), 10);
+    w.soft.insert(ShotId(2));
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_all_uploaded(&w, 3);
+    // One retake, which measured the same: the object is soft, not the
+    // rig swaying, so a third take would be time lost.
+    assert_eq!(retakes_of(&w, 2), [2], "{}", w.dump());
+    assert_eq!(w.seq.take(ShotId(2)), 2);
+    assert_eq!(w.count(|c| *c == Command::Expose(ShotId(2))), 2);
+    assert_eq!(w.count(|c| matches!(c, Command::RetakesStopped(_))), 0);
+}
+
+#[test]
+fn retakes_that_never_come_out_sharper_stop_for_the_rest_of_the_scan() {
+    let mut w = World::new(retaking(2), 6);
+    for shot in 1..=6 {
+        w.blurred.insert(ShotId(shot), 10);
+        w.soft.insert(ShotId(shot));
+    }
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_all_uploaded(&w, 6);
+    // The first three shots are taken twice; then retaking is given up,
+    // once, with the reason: a retake already under way is finished, and
+    // no other is started (the last shots are taken once).
+    for shot in 1..=3 {
+        assert_eq!(retakes_of(&w, shot), [2], "shot {shot}\n{}", w.dump());
+    }
+    let given_up = nth(&w, 0, |s| {
+        matches!(s, Step::Cmd(Command::RetakesStopped(_)))
+    });
+    let retakes_after = w.log[given_up..]
+        .iter()
+        .filter(|s| matches!(s, Step::Cmd(Command::Retake { .. })))
+        .count();
+    assert_eq!(retakes_after, 0, "{}", w.dump());
+    for shot in 5..=6 {
+        assert_eq!(w.count(|c| *c == Command::Expose(ShotId(shot))), 1);
+    }
+    let stopped: Vec<_> = w
+        .commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::RetakesStopped(why) => Some(why.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stopped.len(), 1, "{}", w.dump());
+    assert!(
+        stopped[0].contains("3 shots") && stopped[0].contains("min_sharpness"),
+        "{}",
+        stopped[0]
+    );
+}
+
+#[test]
+fn once_a_retake_has_made_a_shot_sharp_soft_shots_do_not_stop_retaking() {
+    let mut w = World::new(retaking(2), 6);
+    // Shot 1 was shaken (its retake is sharp); the rest are soft.
+    w.blurred.insert(ShotId(1), 1);
+    for shot in 2..=6 {
+        w.blurred.insert(ShotId(shot), 10);
+        w.soft.insert(ShotId(shot));
+    }
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_all_uploaded(&w, 6);
+    for shot in 1..=6 {
+        assert_eq!(retakes_of(&w, shot), [2], "shot {shot}\n{}", w.dump());
+    }
+    assert_eq!(w.count(|c| matches!(c, Command::RetakesStopped(_))), 0);
+}
