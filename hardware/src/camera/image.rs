@@ -3,6 +3,8 @@
 //! lens's focal length among it) and the shot's label and angles, and
 //! optional padding.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,10 +97,7 @@ pub(crate) fn write_ppm(w: &mut impl Write, spec: &ImageSpec<'_>) -> io::Result<
     let mut row = Vec::with_capacity(3 * usize::from(width));
     for y in 0..u32::from(height) {
         row.clear();
-        for x in 0..u32::from(width) {
-            let (r, g, b) = picture.pixel(x, y);
-            row.extend([r, g, b]);
-        }
+        picture.row(y, |r, g, b| row.extend([r, g, b]));
         w.write_all(&row)?;
     }
     Ok(())
@@ -305,17 +304,27 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// The picture, computed row by row as the encoder asks for it (all at
-/// once when it has a depth of field or was shaken).
+/// once when it has a depth of field).
 struct Picture {
     width: u16,
     height: u16,
     view: View,
     /// The exposure's factor on every channel.
     gain: f32,
-    /// The scene with its depth of field and its shake, row after row.
-    frame: Option<Vec<[f32; 3]>>,
+    /// The scene, as the lens and the sway let the sensor see it.
+    frame: Frame,
     /// The sensor's noise: its spread (levels) and seed.
     noise: (f32, u64),
+}
+
+/// How the picture's colours are had.
+enum Frame {
+    /// Each pixel on its own: sharp and still.
+    Each,
+    /// All at once: through a depth of field, and smeared.
+    Whole(Vec<[f32; 3]>),
+    /// Smeared by the sway alone: a band of rows at a time.
+    Swayed(RefCell<SwayedRows>),
 }
 
 impl Picture {
@@ -325,7 +334,23 @@ impl Picture {
         if let Some((mm, deg)) = spec.look.slip {
             view = view.slipped(mm, deg);
         }
-        let frame = frame(&view, w, h, &spec.look);
+        let reach = spec.look.sway_mm * view.px_per_mm();
+        let frame = match spec.look.focus {
+            Some((f_number, drive)) => {
+                let (wu, hu) = (w as usize, h as usize);
+                let sharp = focused(&view, w, h, f_number, drive);
+                // The rig sways every way: sideways, then up and down.
+                Frame::Whole(smear(
+                    smear(sharp, wu, hu, reach, true),
+                    wu,
+                    hu,
+                    reach,
+                    false,
+                ))
+            }
+            None if reach > SWAY_SEEN => Frame::Swayed(RefCell::new(SwayedRows::new(reach))),
+            None => Frame::Each,
+        };
         Picture {
             width,
             height,
@@ -338,19 +363,100 @@ impl Picture {
         }
     }
 
-    fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
-        let i = y * u32::from(self.width) + x;
-        let colour = match &self.frame {
-            Some(frame) => frame[i as usize],
-            None => self.view.sample(x, y).0,
-        };
-        let grain = grain(self.noise, i);
+    /// Row `y`, one pixel after the other.
+    fn row(&self, y: u32, mut each: impl FnMut(u8, u8, u8)) {
+        let w = u32::from(self.width);
         let to8 = |c: f32, n: f32| (c * self.gain * 255.0 + n).round().clamp(0.0, 255.0) as u8;
-        (
-            to8(colour[0], grain[0]),
-            to8(colour[1], grain[1]),
-            to8(colour[2], grain[2]),
-        )
+        let mut put = |x: u32, colour: [f32; 3]| {
+            let grain = grain(self.noise, y * w + x);
+            each(
+                to8(colour[0], grain[0]),
+                to8(colour[1], grain[1]),
+                to8(colour[2], grain[2]),
+            );
+        };
+        match &self.frame {
+            Frame::Each => (0..w).for_each(|x| put(x, self.view.sample(x, y).0)),
+            Frame::Whole(frame) => {
+                let start = (y * w) as usize;
+                for (x, colour) in (0..w).zip(&frame[start..start + w as usize]) {
+                    put(x, *colour);
+                }
+            }
+            Frame::Swayed(rows) => {
+                let rows = &mut *rows.borrow_mut();
+                let h = u32::from(self.height);
+                for (x, colour) in (0..w).zip(rows.row(&self.view, w, h, y)) {
+                    put(x, colour);
+                }
+            }
+        }
+    }
+}
+
+/// The rows of a picture smeared by the sway, made as they are asked for:
+/// each row smeared along itself, then each pixel along its column from
+/// the rows about it, as [`smear`] does a whole frame, holding only the
+/// band of rows the sway reaches across.
+struct SwayedRows {
+    reach: f64,
+    /// The rows smeared along themselves, from row `first` on.
+    band: VecDeque<Vec<[f32; 3]>>,
+    first: usize,
+}
+
+impl SwayedRows {
+    fn new(reach: f64) -> SwayedRows {
+        SwayedRows {
+            reach,
+            band: VecDeque::new(),
+            first: 0,
+        }
+    }
+
+    /// Row `y` of the picture (`w` × `h`) of `view`, smeared every way.
+    fn row(&mut self, view: &View, w: u32, h: u32, y: u32) -> Vec<[f32; 3]> {
+        let (wu, hu, y) = (w as usize, h as usize, y as usize);
+        let reach = self.reach.min(MAX_BLUR);
+        let taps = (2.0 * reach).ceil() as usize + 1;
+        let last = (hu - 1) as f64;
+        let at = |k: usize| {
+            (y as f64 - reach + 2.0 * reach * k as f64 / (taps - 1) as f64).clamp(0.0, last)
+        };
+        // The rows its column's taps fall between.
+        let (low, high) = (at(0) as usize, ((at(taps - 1) as usize) + 1).min(hu - 1));
+        if low < self.first {
+            self.band.clear();
+            self.first = low;
+        }
+        while self.first < low && !self.band.is_empty() {
+            self.band.pop_front();
+            self.first += 1;
+        }
+        if self.band.is_empty() {
+            self.first = low;
+        }
+        while self.first + self.band.len() <= high {
+            let row = (self.first + self.band.len()) as u32;
+            let sharp = (0..w).map(|x| view.sample(x, row).0).collect();
+            self.band.push_back(smear(sharp, wu, 1, self.reach, true));
+        }
+        (0..wu)
+            .map(|x| {
+                let mut sum = [0f32; 3];
+                for k in 0..taps {
+                    let at = at(k);
+                    let (i0, f) = (at as usize, (at - at.floor()) as f32);
+                    let i1 = (i0 + 1).min(hu - 1);
+                    let a = self.band[i0 - self.first][x];
+                    let b = self.band[i1 - self.first][x];
+                    for (c, s) in sum.iter_mut().enumerate() {
+                        *s += a[c] + (b[c] - a[c]) * f;
+                    }
+                }
+                sum.map(|s| s / taps as f32)
+            })
+            .collect()
     }
 }
 
@@ -369,32 +475,6 @@ fn grain((sigma, seed): (f32, u64), i: u32) -> [f32; 3] {
     let unit = |k: u32| ((z >> (10 * k)) & 0x3FF) as f32 / 1024.0;
     let scale = sigma * 6f32.sqrt();
     [0, 1, 2].map(|c| (unit(2 * c) + unit(2 * c + 1) - 1.0) * scale)
-}
-
-/// The whole scene at once, when the photo needs it: blurred where the
-/// lens is out of focus, smeared as far as the rig swayed; `None` when
-/// each pixel can be computed on its own.
-fn frame(view: &View, w: u32, h: u32, look: &Look) -> Option<Vec<[f32; 3]>> {
-    let reach = look.sway_mm * view.px_per_mm();
-    if look.focus.is_none() && reach <= SWAY_SEEN {
-        return None;
-    }
-    let sharp = match look.focus {
-        Some((f_number, drive)) => focused(view, w, h, f_number, drive),
-        None => (0..h)
-            .flat_map(|y| (0..w).map(move |x| (x, y)))
-            .map(|(x, y)| view.sample(x, y).0)
-            .collect(),
-    };
-    let (wu, hu) = (w as usize, h as usize);
-    // The rig sways every way: sideways, then up and down.
-    Some(smear(
-        smear(sharp, wu, hu, reach, true),
-        wu,
-        hu,
-        reach,
-        false,
-    ))
 }
 
 /// A sway smaller than this, in pixels each way, leaves no trace.
@@ -493,13 +573,12 @@ impl ImageBuffer for Picture {
     }
 
     fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
-        for x in 0..u32::from(self.width) {
-            let (r, g, b) = self.pixel(x, u32::from(y));
+        self.row(u32::from(y), |r, g, b| {
             let (yy, cb, cr) = rgb_to_ycbcr(r, g, b);
             buffers[0].push(yy);
             buffers[1].push(cb);
             buffers[2].push(cr);
-        }
+        });
     }
 }
 

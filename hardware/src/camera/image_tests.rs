@@ -299,3 +299,33 @@ fn a_lens_focused_away_from_the_objects_blurs_them() {
     assert!(focused <= sharp, "{focused} {sharp}");
     assert!(stopped_down > far, "f/22 {stopped_down} vs f/2.8 {far}");
 }
+
+#[test]
+fn a_swayed_picture_made_a_band_of_rows_at_a_time_is_the_whole_frame_smeared() {
+    // Small and large sways, the largest past the widest blur; rows asked
+    // in order (as the encoder does), then one again from the top.
+    for sway_mm in [0.2, 3.0, 60.0] {
+        let mut spec = spec(0);
+        spec.look.sway_mm = sway_mm;
+        let picture = Picture::new(&spec, 160, 120);
+        let (w, h) = (160usize, 120usize);
+        let reach = sway_mm * picture.view.px_per_mm();
+        assert!(reach > SWAY_SEEN, "{reach}");
+        let sharp = (0..h as u32)
+            .flat_map(|y| (0..w as u32).map(move |x| (x, y)))
+            .map(|(x, y)| picture.view.sample(x, y).0)
+            .collect();
+        let whole = smear(smear(sharp, w, h, reach, true), w, h, reach, false);
+        let Frame::Swayed(rows) = &picture.frame else {
+            panic!("a swayed picture is made a band at a time");
+        };
+        for y in (0..h).chain([0, 57]) {
+            let row = rows
+                .borrow_mut()
+                .row(&picture.view, w as u32, h as u32, y as u32);
+            assert_eq!(row, whole[y * w..(y + 1) * w], "sway {sway_mm} mm, row {y}");
+        }
+        // It holds the rows the sway reaches across, not the picture.
+        assert!(rows.borrow().band.len() <= 2 * MAX_BLUR as usize + 3);
+    }
+}
