@@ -133,7 +133,8 @@ impl S3Destination {
             }
             .await;
             if tries >= self.settings.retries || !again(&answer) {
-                return answer.map_err(|e| generic(e.into()));
+                // The URL stays out of the error: it carries a signature.
+                return answer.map_err(|e| generic(e.without_url().into()));
             }
             tries += 1;
             tokio::time::sleep(backoff).await;
