@@ -26,6 +26,7 @@
 
 mod orphans;
 mod presigned;
+mod probe;
 mod words;
 
 use std::future::Future;
@@ -42,7 +43,7 @@ use object_store::{
     PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use scanrig_actors::destination::{Destination, DestinationError, Result, Upload, PROBE};
+use scanrig_actors::destination::{Destination, DestinationError, Result, Upload};
 use scanrig_actors::model::{Place, ScanId};
 use scanrig_hardware::fsutil::hex;
 use sha2::{Digest, Sha256};
@@ -233,14 +234,15 @@ impl S3Destination {
         }))
     }
 
+    /// The object under `key`, to read; `what` names the reading.
+    async fn get(&self, key: &Key, what: &str) -> Result<object_store::GetResult> {
+        self.store.get(key).await.map_err(|e| self.fail(what, &e))
+    }
+
     /// The sha256 of the object under `key`, read as a stream.
     async fn read_sha256(&self, key: &Key) -> Result<String> {
         let what = format!("read {} to check it", self.url(key));
-        let got = self
-            .store
-            .get(key)
-            .await
-            .map_err(|e| self.fail(&what, &e))?;
+        let got = self.get(key, &what).await?;
         let mut stream = got.into_stream();
         let mut hasher = Sha256::new();
         while let Some(chunk) = stream.next().await {
@@ -512,47 +514,6 @@ impl S3Destination {
             .await
             .map_err(|e| self.fail(&format!("write {}", self.url(&key)), &e))?;
         Ok(key.to_string())
-    }
-
-    /// Reaches the bucket; with `write`, writes, reads back and deletes a
-    /// small object.
-    async fn probe_async(&self, write: bool) -> Result<()> {
-        if !write {
-            let key = self.key(PROBE);
-            return match self.store.get(&key).await {
-                Ok(_) => Ok(()),
-                Err(e) if Problem::of(&crate::http::error_chain(&e)) == Problem::NotFound => Ok(()),
-                Err(e) => Err(self.fail(&format!("reach bucket {}", self.settings.bucket), &e)),
-            };
-        }
-        let key = self.key(&format!("{PROBE}-{}", std::process::id()));
-        let body = format!("scanrig destination test {}\n", self.url(&key));
-        let what = format!("write {}", self.url(&key));
-        let opts = PutOptions {
-            attributes: Self::attributes(PROBE, &hex(&Sha256::digest(body.as_bytes()))),
-            ..PutOptions::default()
-        };
-        self.store
-            .put_opts(&key, PutPayload::from(body.clone().into_bytes()), opts)
-            .await
-            .map_err(|e| self.fail(&what, &e))?;
-        let what = format!("read back {}", self.url(&key));
-        let read = self.store.get(&key).await.map_err(|e| self.fail(&what, &e));
-        let read = match read {
-            Ok(got) => got.bytes().await.map_err(|e| self.fail(&what, &e)),
-            Err(e) => Err(e),
-        };
-        let deleted = self.store.delete(&key).await;
-        let read = read?;
-        if read != body.as_bytes() {
-            return Err(DestinationError::Permanent(format!(
-                "S3: {} read back differs from what was written ({} bytes instead of {}); the store or a proxy in between changes objects",
-                self.url(&key),
-                read.len(),
-                body.len()
-            )));
-        }
-        deleted.map_err(|e| self.fail(&format!("delete {}", self.url(&key)), &e))
     }
 }
 
