@@ -150,3 +150,51 @@ fn generic(source: Box<dyn std::error::Error + Send + Sync>) -> object_store::Er
         source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &'static str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn a_refused_create_is_told_apart_from_other_refusals() {
+        let key = Key::from("rigs/a/0001.jpg");
+        let error = |status, body| answer(status, body).success(&key).err();
+        assert!(answer(200, "").success(&key).is_ok());
+        for status in [412, 304] {
+            let e = error(status, "<Code>PreconditionFailed</Code>");
+            assert!(
+                matches!(e, Some(object_store::Error::Precondition { .. })),
+                "{status}: {e:?}"
+            );
+        }
+        let e = error(409, "<Code>ConditionalRequestConflict</Code>");
+        assert!(matches!(e, Some(object_store::Error::AlreadyExists { .. })));
+        let e = error(404, "<Code>NoSuchUpload</Code>");
+        assert!(matches!(e, Some(object_store::Error::NotFound { .. })));
+        // The store's code reaches the words.
+        let e = error(403, "<Code>RequestTimeTooSkewed</Code>").expect("an error");
+        let text = crate::http::error_chain(&e);
+        assert!(
+            text.contains("403") && text.contains("RequestTimeTooSkewed"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_busy_or_failing_store_is_tried_again_one_that_refuses_is_not() {
+        for status in [500, 502, 503, 504] {
+            assert!(again(&Ok(answer(status, ""))), "{status}");
+        }
+        for status in [200, 400, 403, 404, 412, 501] {
+            assert!(!again(&Ok(answer(status, ""))), "{status}");
+        }
+    }
+}
