@@ -11,9 +11,11 @@
 //! then checked (size and recorded sha256) and taken if it is this photo.
 //! Where a store refuses conditional creates (501 NotImplemented) the key
 //! is looked up before sending instead. An object there with other bytes is
-//! never replaced: the error names both checksums. Photos above
-//! `multipart_above_mb` go up in parts read from the spool one at a time
-//! (constant memory); the upload's id is kept beside the spool file
+//! never replaced: the error names both checksums. A photo is read
+//! through once to check its sha256 before it is sent, then streamed from
+//! the spool file, whole or, above `multipart_above_mb`, in parts
+//! ([`presigned`]): neither a photo nor a part is held in memory. A
+//! multipart upload's id is kept beside the spool file
 //! ([`crate::kept`]) from its creation to its completion, so the next run aborts
 //! an upload a crash interrupted and starts it again. The manifest and the
 //! pose priors are scanrig's own and replaced when written again, but only
@@ -23,6 +25,8 @@
 //! by the destination, never on an actix arbiter.
 
 mod orphans;
+mod presigned;
+mod probe;
 mod words;
 
 use std::future::Future;
@@ -31,18 +35,21 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::multipart::MultipartStore;
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
+use object_store::signer::{HeaderName, HeaderValue, Method, SignedUrlOptions};
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
     PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
-use scanrig_actors::destination::{Destination, DestinationError, Result, Upload, PROBE};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use scanrig_actors::destination::{Destination, DestinationError, Result, Upload};
 use scanrig_actors::model::{Place, ScanId};
 use scanrig_hardware::fsutil::hex;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
+use self::presigned::Stretch;
 use self::words::{failure, Problem, Target};
 use crate::kept::KeptId;
 use crate::settings::{S3Credentials, S3 as S3Settings};
@@ -52,6 +59,11 @@ const META_SHA256: &str = "sha256";
 /// The metadata key naming the object in its scan (`x-amz-meta-scanrig`):
 /// scanrig wrote it.
 const META_SCANRIG: &str = "scanrig";
+
+/// The first wait before a request is tried again; it doubles each time.
+const INIT_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait before a request is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Everything the destination needs, resolved from the settings.
 #[derive(Clone)]
@@ -66,8 +78,8 @@ pub struct S3Options {
 pub struct S3Destination {
     runtime: Option<tokio::runtime::Runtime>,
     store: AmazonS3,
-    /// For the one request `object_store` does not make (listing the
-    /// uploads open under a key).
+    /// For the requests `object_store` signs but does not send (a body
+    /// streamed from a file, the listing of the uploads open under a key).
     http: reqwest::Client,
     settings: S3Settings,
     prefix: String,
@@ -106,8 +118,8 @@ impl S3Destination {
             .with_allow_http(s.endpoint.starts_with("http://"));
         let retry = RetryConfig {
             backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_secs(5),
+                init_backoff: INIT_BACKOFF,
+                max_backoff: MAX_BACKOFF,
                 base: 2.0,
             },
             max_retries: s.retries as usize,
@@ -222,14 +234,15 @@ impl S3Destination {
         }))
     }
 
+    /// The object under `key`, to read; `what` names the reading.
+    async fn get(&self, key: &Key, what: &str) -> Result<object_store::GetResult> {
+        self.store.get(key).await.map_err(|e| self.fail(what, &e))
+    }
+
     /// The sha256 of the object under `key`, read as a stream.
     async fn read_sha256(&self, key: &Key) -> Result<String> {
         let what = format!("read {} to check it", self.url(key));
-        let got = self
-            .store
-            .get(key)
-            .await
-            .map_err(|e| self.fail(&what, &e))?;
+        let got = self.get(key, &what).await?;
         let mut stream = got.into_stream();
         let mut hasher = Sha256::new();
         while let Some(chunk) = stream.next().await {
@@ -283,12 +296,33 @@ impl S3Destination {
         a
     }
 
-    /// Sends a photo in one request, created only if the key is free.
+    /// The headers of an object scanrig writes, as a presigned request
+    /// sends them (and binds them to its signature).
+    fn signed_headers(attributes: &Attributes) -> Result<SignedUrlOptions> {
+        let mut opts = SignedUrlOptions::new();
+        for (attribute, value) in attributes {
+            let name = match attribute {
+                Attribute::Metadata(k) => format!("x-amz-meta-{k}"),
+                Attribute::ContentType => CONTENT_TYPE.to_string(),
+                _ => continue,
+            };
+            let header = HeaderName::from_bytes(name.as_bytes()).ok();
+            let sent = HeaderValue::from_str(value.as_ref()).ok();
+            let (Some(header), Some(sent)) = (header, sent) else {
+                return Err(DestinationError::Permanent(format!(
+                    "S3: {name}: {} cannot be sent in a header; rename it with ASCII letters only",
+                    value.as_ref()
+                )));
+            };
+            opts = opts.with_signed_header(header, sent);
+        }
+        Ok(opts)
+    }
+
+    /// Sends a photo in one request streamed from the spool file, created
+    /// only if the key is free.
     async fn put_once(&self, upload: &Upload, key: &Key) -> Result<String> {
-        let bytes = tokio::fs::read(&upload.local).await.map_err(|e| {
-            DestinationError::Transient(format!("cannot read {}: {e}", upload.local.display()))
-        })?;
-        check_spool(upload, bytes.len() as u64, &hex(&Sha256::digest(&bytes)))?;
+        check_file(upload).await?;
         let name = format!("{}/{}", upload.scan.as_str(), upload.name);
         let conditional = !self.no_conditional.load(Ordering::Relaxed);
         if !conditional {
@@ -296,21 +330,18 @@ impl S3Destination {
                 return Ok(id);
             }
         }
-        let opts = PutOptions {
-            mode: if conditional {
-                PutMode::Create
-            } else {
-                PutMode::Overwrite
-            },
-            attributes: Self::attributes(&name, &upload.sha256),
-            ..PutOptions::default()
+        let mut opts = Self::signed_headers(&Self::attributes(&name, &upload.sha256))?;
+        if conditional {
+            opts = opts.with_signed_header(IF_NONE_MATCH, HeaderValue::from_static("*"));
+        }
+        let whole = Stretch {
+            file: &upload.local,
+            offset: 0,
+            len: upload.size,
         };
         let what = format!("send {} to {}", upload.name, self.url(key));
-        match self
-            .store
-            .put_opts(key, PutPayload::from(bytes), opts)
-            .await
-        {
+        let sent = self.presigned(Method::PUT, key, &opts, Some(&whole)).await;
+        match sent.and_then(|answer| answer.success(key)) {
             Ok(_) => Ok(key.to_string()),
             // Created already: by an earlier try (whose answer was lost),
             // an earlier run, or someone else.
@@ -334,7 +365,7 @@ impl S3Destination {
         }
     }
 
-    /// Sends a photo in parts, each read from the spool when it is sent.
+    /// Sends a photo in parts, each streamed from the spool file.
     async fn put_parts(&self, upload: &Upload, key: &Key) -> Result<String> {
         let kept = KeptId::beside(upload, "s3-upload");
         let what = format!("send {} to {} in parts", upload.name, self.url(key));
@@ -351,6 +382,7 @@ impl S3Destination {
         // Uploads open under the key: one a run was killed before keeping
         // its id, one whose creation's answer was lost.
         self.abort_open(key).await?;
+        check_file(upload).await?;
         let name = format!("{}/{}", upload.scan.as_str(), upload.name);
         let opts = PutMultipartOptions {
             attributes: Self::attributes(&name, &upload.sha256),
@@ -412,48 +444,40 @@ impl S3Destination {
         upload.size > self.settings.multipart_above_mb * 1024 * 1024
     }
 
-    /// Reads and sends the parts of `upload`, one at a time; checks the
-    /// spool file's sha256 on the way.
-    async fn send_parts(
-        &self,
-        upload: &Upload,
-        key: &Key,
-        id: &str,
-    ) -> Result<Vec<object_store::multipart::PartId>> {
+    /// Sends the parts of `upload`, one at a time, each streamed from the
+    /// spool file.
+    async fn send_parts(&self, upload: &Upload, key: &Key, id: &str) -> Result<Vec<PartId>> {
         let what = format!("send {} to {} in parts", upload.name, self.url(key));
-        let unreadable = |e: std::io::Error| {
-            DestinationError::Transient(format!("cannot read {}: {e}", upload.local.display()))
-        };
-        let mut file = tokio::fs::File::open(&upload.local)
-            .await
-            .map_err(unreadable)?;
-        let part = self.settings.part_mb as usize * 1024 * 1024;
-        let (mut hasher, mut size, mut parts) = (Sha256::new(), 0u64, Vec::new());
-        loop {
-            let mut buf = Vec::with_capacity(part);
-            (&mut file)
-                .take(part as u64)
-                .read_to_end(&mut buf)
+        let part = self.settings.part_mb * 1024 * 1024;
+        let count = upload.size.div_ceil(part).max(1);
+        let mut parts = Vec::new();
+        for n in 0..count {
+            let offset = n * part;
+            let stretch = Stretch {
+                file: &upload.local,
+                offset,
+                len: part.min(upload.size - offset),
+            };
+            let opts = SignedUrlOptions::new().with_query([
+                ("partNumber", (n + 1).to_string()),
+                ("uploadId", id.to_owned()),
+            ]);
+            let answer = self
+                .presigned(Method::PUT, key, &opts, Some(&stretch))
                 .await
-                .map_err(unreadable)?;
-            if buf.is_empty() && !parts.is_empty() {
-                break;
-            }
-            hasher.update(&buf);
-            size += buf.len() as u64;
-            let last = buf.len() < part;
-            let payload = PutPayload::from(buf);
-            let done = self
-                .store
-                .put_part(key, &id.to_owned(), parts.len(), payload)
-                .await
+                .and_then(|answer| answer.success(key))
                 .map_err(|e| self.fail(&what, &e))?;
-            parts.push(done);
-            if last {
-                break;
-            }
+            let etag = answer.headers.get(ETAG).and_then(|v| v.to_str().ok());
+            let Some(etag) = etag else {
+                return Err(DestinationError::Transient(format!(
+                    "S3: cannot {what}: the store answered part {} without an ETag",
+                    n + 1
+                )));
+            };
+            parts.push(PartId {
+                content_id: etag.to_owned(),
+            });
         }
-        check_spool(upload, size, &hex(&hasher.finalize()))?;
         Ok(parts)
     }
 
@@ -491,53 +515,32 @@ impl S3Destination {
             .map_err(|e| self.fail(&format!("write {}", self.url(&key)), &e))?;
         Ok(key.to_string())
     }
-
-    /// Reaches the bucket; with `write`, writes, reads back and deletes a
-    /// small object.
-    async fn probe_async(&self, write: bool) -> Result<()> {
-        if !write {
-            let key = self.key(PROBE);
-            return match self.store.get(&key).await {
-                Ok(_) => Ok(()),
-                Err(e) if Problem::of(&crate::http::error_chain(&e)) == Problem::NotFound => Ok(()),
-                Err(e) => Err(self.fail(&format!("reach bucket {}", self.settings.bucket), &e)),
-            };
-        }
-        let key = self.key(&format!("{PROBE}-{}", std::process::id()));
-        let body = format!("scanrig destination test {}\n", self.url(&key));
-        let what = format!("write {}", self.url(&key));
-        let opts = PutOptions {
-            attributes: Self::attributes(PROBE, &hex(&Sha256::digest(body.as_bytes()))),
-            ..PutOptions::default()
-        };
-        self.store
-            .put_opts(&key, PutPayload::from(body.clone().into_bytes()), opts)
-            .await
-            .map_err(|e| self.fail(&what, &e))?;
-        let what = format!("read back {}", self.url(&key));
-        let read = self.store.get(&key).await.map_err(|e| self.fail(&what, &e));
-        let read = match read {
-            Ok(got) => got.bytes().await.map_err(|e| self.fail(&what, &e)),
-            Err(e) => Err(e),
-        };
-        let deleted = self.store.delete(&key).await;
-        let read = read?;
-        if read != body.as_bytes() {
-            return Err(DestinationError::Permanent(format!(
-                "S3: {} read back differs from what was written ({} bytes instead of {}); the store or a proxy in between changes objects",
-                self.url(&key),
-                read.len(),
-                body.len()
-            )));
-        }
-        deleted.map_err(|e| self.fail(&format!("delete {}", self.url(&key)), &e))
-    }
 }
 
 /// Whether `e` is a store's refusal of `If-None-Match` (501).
 fn refuses_conditional(e: &object_store::Error) -> bool {
     let text = crate::http::error_chain(e);
     text.contains("NotImplemented") || text.contains("501")
+}
+
+/// Reads the spool file of `upload` through and refuses it if it is not
+/// what was captured.
+async fn check_file(upload: &Upload) -> Result<()> {
+    let unreadable = |e: std::io::Error| {
+        DestinationError::Transient(format!("cannot read {}: {e}", upload.local.display()))
+    };
+    let mut file = tokio::fs::File::open(&upload.local)
+        .await
+        .map_err(unreadable)?;
+    let (mut hasher, mut size, mut chunk) = (Sha256::new(), 0u64, vec![0u8; presigned::CHUNK]);
+    loop {
+        let n = file.read(&mut chunk).await.map_err(unreadable)?;
+        if n == 0 {
+            return check_spool(upload, size, &hex(&hasher.finalize()));
+        }
+        hasher.update(&chunk[..n]);
+        size += n as u64;
+    }
 }
 
 /// Refuses a spool file that is not what was captured.

@@ -1,15 +1,11 @@
 //! Multipart uploads left open under a photo's key by a run killed between creating one and keeping its id: listed (ListMultipartUploads, through a presigned URL) and aborted before a new one starts, so none is left behind.
 
-use std::time::Duration;
-
 use object_store::path::Path as Key;
-use object_store::signer::{Method, SignedUrlOptions, Signer};
+use object_store::signer::{Method, SignedUrlOptions};
+use reqwest::StatusCode;
 use scanrig_actors::destination::Result;
 
 use super::S3Destination;
-
-/// How long the listing's presigned URL is valid.
-const LISTING_VALID: Duration = Duration::from_secs(300);
 
 impl S3Destination {
     /// Aborts every multipart upload open under exactly `key`. A store that
@@ -18,34 +14,16 @@ impl S3Destination {
     pub(super) async fn abort_open(&self, key: &Key) -> Result<()> {
         let what = format!("list the uploads open for {}", self.url(key));
         let query = SignedUrlOptions::new().with_query([("uploads", ""), ("prefix", key.as_ref())]);
-        let url = self
-            .store
-            .signed_url_opts(Method::GET, &Key::from(""), LISTING_VALID, &query)
+        let bucket = Key::from("");
+        let answer = self
+            .presigned(Method::GET, &bucket, &query, None)
             .await
             .map_err(|e| self.fail(&what, &e))?;
-        let answered = async {
-            let reply = self.http.get(url).send().await?;
-            let status = reply.status();
-            Ok::<_, reqwest::Error>((status, reply.text().await?))
-        };
-        let (status, body) = answered.await.map_err(|e| {
-            let e = object_store::Error::Generic {
-                store: "S3",
-                source: Box::new(e),
-            };
-            self.fail(&what, &e)
-        })?;
-        if status.as_u16() == 501 {
+        if answer.status == StatusCode::NOT_IMPLEMENTED {
             return Ok(());
         }
-        if !status.is_success() {
-            let e = object_store::Error::Generic {
-                store: "S3",
-                source: format!("{status}: {body}").into(),
-            };
-            return Err(self.fail(&what, &e));
-        }
-        for id in open_under(&body, key.as_ref()) {
+        let listing = answer.success(&bucket).map_err(|e| self.fail(&what, &e))?;
+        for id in open_under(&String::from_utf8_lossy(&listing.body), key.as_ref()) {
             self.abort(key, &id).await?;
         }
         Ok(())

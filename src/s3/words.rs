@@ -121,6 +121,24 @@ pub(super) fn failure(what: &str, to: &Target, e: &object_store::Error) -> Desti
     }
 }
 
+/// The error for a look at a key that is not there refused (AccessDenied)
+/// for `what`: the key may list the bucket (`may_list`), so it may not
+/// read objects, or it may not, so the store refuses to say an object is
+/// missing.
+pub(super) fn denied_reading(what: &str, to: &Target, may_list: bool) -> DestinationError {
+    let (bucket, key_id) = (to.bucket, to.key_id);
+    let why = if may_list {
+        format!(
+            "access key {key_id} may list bucket {bucket} but not read its objects (AccessDenied); give it s3:GetObject on the prefix, beside s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload"
+        )
+    } else {
+        format!(
+            "access key {key_id} may not list bucket {bucket} (s3:ListBucket), so the store answers AccessDenied, not \"no such key\", for a photo not yet there, and scanrig cannot tell a missing photo from a refusal; give it s3:ListBucket and s3:ListBucketMultipartUploads on the bucket, beside s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload on the prefix"
+        )
+    };
+    DestinationError::Permanent(format!("S3: cannot {what}: {why}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

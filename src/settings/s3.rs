@@ -28,7 +28,8 @@ pub struct S3 {
     pub credentials_file: Option<PathBuf>,
     /// Photos above this size, in MiB, go up in parts.
     pub multipart_above_mb: u64,
-    /// The size of a part, in MiB (one part is held in memory per upload).
+    /// The size of a part, in MiB (streamed from the spool file, as a
+    /// photo in one request is).
     pub part_mb: u64,
     /// Longest wait for one request, in seconds.
     pub timeout_s: u64,

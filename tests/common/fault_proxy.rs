@@ -53,6 +53,10 @@ pub struct Faults {
     /// answered this status by the proxy, as a server that does not
     /// implement what the header asks for (`("if-none-match", 501)`).
     pub refuse_header: Option<(&'static str, u16)>,
+    /// Every HTTP request is answered this status and XML body by the
+    /// proxy, none passed on: a server refusing everything for one reason
+    /// (S3's `RequestTimeTooSkewed`, say).
+    pub answer_all: Option<(u16, &'static str)>,
 }
 
 impl Faults {
@@ -67,6 +71,7 @@ impl Faults {
             latency: Duration::ZERO,
             cut_within: 256 * 1024,
             refuse_header: None,
+            answer_all: None,
         }
     }
 
@@ -110,7 +115,8 @@ pub struct Tally {
     pub stalls: u64,
     /// 500/503 answers of its own.
     pub errors: u64,
-    /// Requests refused for a header they carry.
+    /// Requests refused for a header they carry, or answered by
+    /// [`Faults::answer_all`].
     pub refused: u64,
 }
 
@@ -268,12 +274,16 @@ impl Shared {
                     return Ok(());
                 };
                 self.requests.fetch_add(1, Ordering::SeqCst);
-                let refuse = self.faults.lock().unwrap().refuse_header;
-                if let Some((name, status)) = refuse {
+                let f = *self.faults.lock().unwrap();
+                if let Some((status, xml)) = f.answer_all {
+                    self.refused.fetch_add(1, Ordering::SeqCst);
+                    return answer(client, status, body, Some(xml));
+                }
+                if let Some((name, status)) = f.refuse_header {
                     let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
                     if text.contains(&format!("\r\n{name}:")) {
                         self.refused.fetch_add(1, Ordering::SeqCst);
-                        return answer(client, status, body);
+                        return answer(client, status, body, None);
                     }
                 }
                 let fate = self.fate(Some((head.len() as u64, body)));
@@ -281,7 +291,7 @@ impl Shared {
             }
         };
         if let Fate::Error(status) = fate {
-            return answer(client, status, body);
+            return answer(client, status, body, None);
         }
         if let Fate::Cut(Some(0)) = fate {
             return cut(&client);
@@ -364,21 +374,34 @@ fn read_head(client: &mut TcpStream) -> io::Result<Option<(Vec<u8>, Option<u64>)
     Ok(Some((head, body)))
 }
 
-/// Answers `status` itself (500, 501 or 503), after reading the request's body (if its length
-/// is known), and closes the connection.
-fn answer(mut client: TcpStream, status: u16, body: Option<u64>) -> io::Result<()> {
+/// Answers `status` itself (403, 500, 501 or 503) with `xml`, or else a
+/// line of its own, after reading the request's body (if its length is
+/// known), and closes the connection.
+fn answer(
+    mut client: TcpStream,
+    status: u16,
+    body: Option<u64>,
+    xml: Option<&str>,
+) -> io::Result<()> {
     if let Some(n) = body {
         io::copy(&mut (&client).take(n), &mut io::sink())?;
     }
     let reason = match status {
+        403 => "Forbidden",
         503 => "Service Unavailable",
         501 => "Not Implemented",
         _ => "Internal Server Error",
     };
-    let text = format!("{status} {reason}, made by the fault proxy\n");
+    let (kind, text) = match xml {
+        Some(xml) => ("application/xml", xml.to_owned()),
+        None => (
+            "text/plain",
+            format!("{status} {reason}, made by the fault proxy\n"),
+        ),
+    };
     write!(
         client,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     )?;
     client.shutdown(Shutdown::Both)

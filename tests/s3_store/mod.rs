@@ -89,9 +89,10 @@ impl Moto {
         assert_eq!(made.status, 200, "create the bucket: {made:?}");
     }
 
-    /// moto checking signatures, with the bucket [`BUCKET`] and two access
-    /// keys it knows: `writer` (allowed everything) and `nobody` (allowed
-    /// nothing), each (id, secret).
+    /// moto checking signatures, with the bucket [`BUCKET`] and three
+    /// access keys it knows: `writer` (allowed everything), `lister`
+    /// (allowed to list the bucket only) and `nobody` (allowed nothing),
+    /// each (id, secret).
     pub fn with_keys() -> Option<(Moto, Keys)> {
         let (moto, line) = Moto::launch(&["--auth", BUCKET])?;
         let keys: Keys =
