@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use scanrig_hardware::axis::TableWay;
 use scanrig_hardware::camera::CaptureRequest;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub struct ScanPlan {
     pub camera: BTreeMap<String, String>,
     /// The shots, in capture order.
     pub shots: Vec<ShotPlan>,
+    /// Which way the table turns to each shot (journals from before it:
+    /// the shorter way round).
+    #[serde(default, skip_serializing_if = "is_shortest")]
+    pub table_way: TableWay,
     /// Where the photos go; set when the scan starts (`None` in journals
     /// written before scans named their place: the default destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +68,10 @@ pub struct ScanPlan {
     /// named: 100 %).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lights: BTreeMap<String, u8>,
+}
+
+fn is_shortest(way: &TableWay) -> bool {
+    *way == TableWay::Shortest
 }
 
 /// Where a scan's settle time came from.
@@ -178,6 +187,7 @@ impl ScanPlan {
             settle_from: SettleFrom::Profile,
             camera,
             shots,
+            table_way: TableWay::Shortest,
             destination: None,
             priors: None,
             bracket: None,

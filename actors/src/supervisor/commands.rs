@@ -161,6 +161,7 @@ impl Supervisor {
         let p = run.plan.shot(shot);
         let msg = MoveTo {
             azimuth: p.azimuth,
+            way: run.plan.table_way,
             tilt: p.tilt,
             ticket: self.halt.ticket(),
         };
