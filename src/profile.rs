@@ -370,6 +370,14 @@ impl Profile {
         let origin = self.origin();
         let mut problems = Vec::new();
         let shots = self.shots();
+        // A shot the table cannot reach at any turn of its angle within
+        // its limits (as listed: at its angle itself).
+        let past = |s: &Station| {
+            let turn = self
+                .table_way
+                .target(Degrees::ZERO, s.azimuth, &limits.turntable);
+            limits.turntable.check("turntable", turn).err()
+        };
         if let Some(sphere) = &self.sphere {
             for (key, tilt) in [
                 ("sphere.tilt_min", sphere.tilt_min),
@@ -379,10 +387,7 @@ impl Profile {
                     problems.push(Problem::new(&origin, key, e.to_string()));
                 }
             }
-            if let Some(e) = shots
-                .iter()
-                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err())
-            {
+            if let Some(e) = shots.iter().find_map(past) {
                 problems.push(Problem::new(&origin, "sphere", e.to_string()));
             }
         }
@@ -394,11 +399,7 @@ impl Profile {
                     e.to_string(),
                 ));
             }
-            let past = shots
-                .iter()
-                .filter(|s| s.ring == n)
-                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err());
-            if let Some(e) = past {
+            if let Some(e) = shots.iter().filter(|s| s.ring == n).find_map(past) {
                 problems.push(Problem::new(&origin, format!("rings[{n}]"), e.to_string()));
             }
             let unknown: Vec<&str> = ring

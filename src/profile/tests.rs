@@ -522,3 +522,32 @@ fn the_table_goes_the_shorter_way_unless_the_profile_says_as_listed() {
         .iter()
         .all(|s| (0.0..360.0).contains(&s.azimuth.get())));
 }
+
+#[test]
+fn a_table_held_within_half_a_turn_reaches_every_shot_the_shorter_way_only() {
+    let half = RigLimits {
+        turntable: Travel {
+            min: Some((Degrees(-180.0), "turntable.max_turns")),
+            max: Some((Degrees(180.0), "turntable.max_turns")),
+        },
+        tilt: Travel::default(),
+        cameras: Vec::new(),
+        motion: None,
+        lights: Vec::new(),
+    };
+    let ring = "[[rings]]\ntilt = 0\nshots = 4\nstart = 45\n";
+    let shortest = parse("h", "test", "h.toml", ring).unwrap();
+    assert!(shortest.for_rig(&half).is_ok(), "315° is reached at -45°");
+    let listed = format!("table_way = \"as_listed\"\n{ring}");
+    let err = parse("h", "test", "h.toml", &listed)
+        .unwrap()
+        .for_rig(&half)
+        .unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!(
+        (p.key.as_str(), err.problems.len()),
+        ("rings[1]", 1),
+        "{err}"
+    );
+    assert!(p.reason.contains("turntable.max_turns"), "{err}");
+}
