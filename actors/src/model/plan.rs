@@ -332,6 +332,27 @@ mod tests {
     }
 
     #[test]
+    fn the_table_s_way_is_kept_with_the_plan_for_a_resume() {
+        let mut plan = ScanPlan::new(
+            ScanId::new(0, "x"),
+            "x",
+            "x",
+            Duration::ZERO,
+            BTreeMap::new(),
+            &ring(4, 0.0),
+        );
+        // The default is not written: journals from before read the same.
+        let shortest = serde_json::to_value(&plan).unwrap();
+        assert!(shortest.get("table_way").is_none(), "{shortest}");
+        let read: ScanPlan = serde_json::from_value(shortest).unwrap();
+        assert_eq!(read.table_way, TableWay::Shortest);
+        plan.table_way = TableWay::AsListed;
+        let listed = serde_json::to_value(&plan).unwrap();
+        assert_eq!(listed["table_way"], "as_listed");
+        assert_eq!(serde_json::from_value::<ScanPlan>(listed).unwrap(), plan);
+    }
+
+    #[test]
     fn rings_run_from_their_first_shot_to_their_last() {
         let mut stations = ring(3, 0.0);
         stations.extend(ring(1, 30.0).into_iter().map(|s| Station { ring: 2, ..s }));
