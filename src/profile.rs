@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use scanrig_actors::model::{Bracket, CameraName, ScanId, ScanPlan, SettleFrom, Station};
 use scanrig_actors::settle::Learned;
+use scanrig_hardware::axis::TableWay;
 use scanrig_hardware::Degrees;
 use serde::Deserialize;
 
@@ -71,6 +72,9 @@ pub struct Profile {
     pub bracket: Option<Bracket>,
     /// `order`: the shots as listed, or by move time.
     pub order: Order,
+    /// `table_way`: the table to each shot the shorter way round, or to
+    /// its angle as listed.
+    pub table_way: TableWay,
     /// How the rig it was checked for moves ([`Profile::for_rig`]);
     /// `None`: not checked for a rig, or one without a tilt motor.
     pub motion: Option<RigMotion>,
@@ -211,6 +215,8 @@ struct RawProfile {
     bracket: Option<bracket::RawBracket>,
     order: Option<Order>,
     #[serde(default)]
+    table_way: TableWay,
+    #[serde(default)]
     lights: BTreeMap<String, toml::Value>,
 }
 
@@ -311,10 +317,19 @@ impl Profile {
     /// or with `order = "shortest"` on a rig with a tilt motor, each
     /// ring's by move time ([`RigMotion::shortest`]).
     pub fn shots(&self) -> Vec<Station> {
-        match (self.order, &self.motion) {
+        match (self.order, self.motion()) {
             (Order::Shortest, Some(motion)) => motion.shortest(self.listed()),
             _ => self.listed(),
         }
+    }
+
+    /// How the rig it was checked for moves through its shots, the table
+    /// turning the profile's way; `None` as [`Profile::motion`].
+    pub fn motion(&self) -> Option<RigMotion> {
+        self.motion.map(|m| RigMotion {
+            table_way: self.table_way,
+            ..m
+        })
     }
 
     /// Every shot of the scan as listed: ring by ring (`azimuth` is
@@ -355,6 +370,14 @@ impl Profile {
         let origin = self.origin();
         let mut problems = Vec::new();
         let shots = self.shots();
+        // A shot the table cannot reach at any turn of its angle within
+        // its limits (as listed: at its angle itself).
+        let past = |s: &Station| {
+            let turn = self
+                .table_way
+                .target(Degrees::ZERO, s.azimuth, &limits.turntable);
+            limits.turntable.check("turntable", turn).err()
+        };
         if let Some(sphere) = &self.sphere {
             for (key, tilt) in [
                 ("sphere.tilt_min", sphere.tilt_min),
@@ -364,10 +387,7 @@ impl Profile {
                     problems.push(Problem::new(&origin, key, e.to_string()));
                 }
             }
-            if let Some(e) = shots
-                .iter()
-                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err())
-            {
+            if let Some(e) = shots.iter().find_map(past) {
                 problems.push(Problem::new(&origin, "sphere", e.to_string()));
             }
         }
@@ -379,11 +399,7 @@ impl Profile {
                     e.to_string(),
                 ));
             }
-            let past = shots
-                .iter()
-                .filter(|s| s.ring == n)
-                .find_map(|s| limits.turntable.check("turntable", s.azimuth).err());
-            if let Some(e) = past {
+            if let Some(e) = shots.iter().filter(|s| s.ring == n).find_map(past) {
                 problems.push(Problem::new(&origin, format!("rings[{n}]"), e.to_string()));
             }
             let unknown: Vec<&str> = ring
@@ -452,6 +468,7 @@ impl Profile {
             &self.shots(),
         );
         plan.settle_from = from;
+        plan.table_way = self.table_way;
         plan.bracket = self.bracket.clone().map(Box::new);
         plan.lights = self.lights.clone();
         plan
@@ -772,6 +789,7 @@ fn check(
             RawPath::Rings => Order::Listed,
             RawPath::Sphere => Order::Shortest,
         }),
+        table_way: raw.table_way,
         motion: None,
         lights: check_lights(raw.lights, fail),
     }

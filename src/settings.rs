@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use scanrig_actors::hooks::HookKind;
 use scanrig_actors::model::{CameraName, ColumnPlace, Format, Geometry, Priors};
-use scanrig_hardware::axis::{MotionLimits, MoveOrder, Travel};
+use scanrig_hardware::axis::{MotionLimits, MoveOrder, TableWay, Travel};
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
@@ -863,12 +863,8 @@ impl Settings {
     /// The soft limits every move keeps to, and the cameras a profile may
     /// name.
     pub fn limits(&self) -> RigLimits {
-        let turns = self.turntable.max_turns.map(|t| Degrees(t * 360.0));
         RigLimits {
-            turntable: Travel {
-                min: turns.map(|t| (Degrees(-t.get()), "turntable.max_turns")),
-                max: turns.map(|t| (t, "turntable.max_turns")),
-            },
+            turntable: self.limits_of_table(),
             tilt: Travel {
                 min: Some((Degrees(self.tilt.min_deg), "tilt.min_deg")),
                 max: Some((Degrees(self.tilt.max_deg), "tilt.max_deg")),
@@ -876,6 +872,15 @@ impl Settings {
             cameras: self.column().map(|(name, _)| name).collect(),
             motion: self.motion(),
             lights: self.lights.iter().map(|l| l.name.clone()).collect(),
+        }
+    }
+
+    /// The table's soft limits: `turntable.max_turns` either way.
+    fn limits_of_table(&self) -> Travel {
+        let turns = self.turntable.max_turns.map(|t| Degrees(t * 360.0));
+        Travel {
+            min: turns.map(|t| (Degrees(-t.get()), "turntable.max_turns")),
+            max: turns.map(|t| (t, "turntable.max_turns")),
         }
     }
 
@@ -895,6 +900,8 @@ impl Settings {
             tilt: tilt.0,
             order: self.tilt.moves.order(),
             home: (Degrees(table.1), Degrees(tilt.1)),
+            table_way: TableWay::Shortest,
+            table_travel: self.limits_of_table(),
         })
     }
 

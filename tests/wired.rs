@@ -7,10 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{entries, plan, read_manifest, ring_profile, rings_of, sha256, Rig};
-use scanrig::profile::Profile;
-use scanrig::settings::{LoadOptions, Settings};
-use scanrig::{rig, runner, scans};
+use common::{
+    entries, in_process, plan, read_manifest, ring_profile, rings_of, scan_in_process, sha256, Rig,
+};
 use scanrig_hardware::axis::stepper::bench::BenchMotor;
 use scanrig_hardware::axis::stepper::{NoEndstop, StepperAxis, SystemClock};
 use scanrig_hardware::axis::{Axes, Axis, MoveOrder};
@@ -171,13 +170,7 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
 fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus() {
     let rig = wired_rig();
     rig.profile("still", &ring_profile(4, 30));
-    let settings = Settings::load(&LoadOptions {
-        config_file: Some(rig.config.clone()),
-        ..LoadOptions::default()
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let log = slog::Logger::root(slog::Discard, slog::o!());
-    let mut built = rig::build(&settings, None, &log).unwrap();
+    let (settings, mut built, log) = in_process(&rig);
     // The turntable's stepper on recording pins, its STEP edges timed.
     let motor = BenchMotor::new(SystemClock);
     let limits = settings.limits();
@@ -205,17 +198,7 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
     let card = SimCard::new(&rig.root().join("card"), 0, (160, 120), Stage::default());
     let timing = settings.camera.trigger.timing();
     built.cameras[0].connector = sim_connector(timing, shutter.clone(), Some(focus.clone()), card);
-    let profile = Profile::find("still", &settings.profiles.dirs)
-        .and_then(|p| p.for_rig(&limits))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let plan = scans::new_plan(
-        &profile,
-        &settings.spool_dir(),
-        &settings.settle_store(),
-        settings.quality.auto_settle_safe_ms,
-    )
-    .unwrap();
-    let report = runner::run(built, runner::Start::New(Box::new(plan)), false, None, log).unwrap();
+    let report = scan_in_process(&settings, built, "still", log);
     assert_eq!(report.summary.captured, 4, "{:?}", report.summary);
 
     let steps = motor.step.rising_edges();

@@ -4,22 +4,29 @@
 use std::time::Duration;
 
 use actix::prelude::*;
-use scanrig_hardware::axis::{self, Axes, AxesConnector, AxisError, StopKind, Ticket};
+use scanrig_hardware::axis::{
+    self, on_table, turn, Axes, AxesConnector, AxisError, StopKind, TableWay, Ticket,
+};
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 use slog::{debug, info, warn, Logger};
 
-/// Homes every axis, unless stopped on its ticket.
+/// Homes every axis, unless stopped on its ticket. A table homed already
+/// first goes back the shorter way to a whole turn from home (with soft
+/// limits: to home itself, unwinding a cable), so that homing finds home
+/// where it was.
 #[derive(Message)]
 #[rtype(result = "Result<(), AxisError>")]
 pub struct Home(pub Ticket);
 
-/// Moves to an absolute position.
+/// Moves to a shot's position.
 #[derive(Message)]
 #[rtype(result = "Result<Moved, AxisError>")]
 pub struct MoveTo {
-    /// Turntable angle.
+    /// Turntable angle: the table goes to the turn of it `way` picks.
     pub azimuth: Degrees,
+    /// Which way the table turns to it.
+    pub way: TableWay,
     /// Tilt angle (ignored on rigs without a tilt axis).
     pub tilt: Degrees,
     /// Stops the move when a stop is asked for.
@@ -68,7 +75,7 @@ pub struct Ready(pub Ticket);
 /// Where the axes stand.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stand {
-    /// The turntable's angle.
+    /// The turntable's angle, in [0, 360), whatever turn it stands at.
     pub azimuth: Degrees,
     /// The tilt (0 on a rig without a tilt axis).
     pub tilt: Degrees,
@@ -164,6 +171,12 @@ impl Handler<Home> for TurntableActor {
 
     fn handle(&mut self, Home(ticket): Home, ctx: &mut Self::Context) -> Self::Result {
         let result = self.axes().and_then(|axes| {
+            if let Some(from) = axes.azimuth.position() {
+                let back = turn::way_home(from, &axes.azimuth.travel());
+                if back != from && axes.azimuth.move_to(back, &ticket)?.stopped.is_some() {
+                    return Err(AxisError::Stopped { axis: "turntable" });
+                }
+            }
             axes.azimuth.home(&ticket)?;
             if let Some(tilt) = &mut axes.tilt {
                 tilt.home(&ticket)?;
@@ -183,7 +196,7 @@ impl Handler<MoveTo> for TurntableActor {
     fn handle(&mut self, msg: MoveTo, ctx: &mut Self::Context) -> Self::Result {
         debug!(self.log, "moving"; "azimuth" => msg.azimuth.get(), "tilt" => msg.tilt.get());
         let result = self.axes().and_then(|axes| {
-            let both = axes.move_to(msg.azimuth, msg.tilt, &msg.ticket)?;
+            let both = axes.move_to_shot(msg.azimuth, msg.tilt, msg.way, &msg.ticket)?;
             let (az, tilt) = (both.azimuth, both.tilt);
             let still = az.from == az.to && tilt.is_none_or(|t| t.from == t.to);
             // Of the two axes' stops, the stronger says what became of the rig.
@@ -231,7 +244,7 @@ impl Handler<Ready> for TurntableActor {
                     axis.home(&ticket).map(|()| Degrees::ZERO)
                 }
             };
-            let azimuth = ready(&mut axes.azimuth)?;
+            let azimuth = on_table(ready(&mut axes.azimuth)?);
             let tilt = match &mut axes.tilt {
                 Some(tilt) => ready(tilt)?,
                 None => Degrees::ZERO,
@@ -261,8 +274,8 @@ mod tests {
 
     use super::*;
 
-    fn axis(name: &'static str) -> SimAxis {
-        SimAxis::new(SimAxisConfig {
+    fn axis_config(name: &'static str) -> SimAxisConfig {
+        SimAxisConfig {
             name,
             limits: MotionLimits {
                 max_speed: 36_000.0,
@@ -271,7 +284,11 @@ mod tests {
             home_duration: Duration::ZERO,
             travel: Travel::default(),
             fail_every_nth_move: 0,
-        })
+        }
+    }
+
+    fn axis(name: &'static str) -> SimAxis {
+        SimAxis::new(axis_config(name))
     }
 
     fn log() -> Logger {
@@ -352,6 +369,89 @@ mod tests {
         assert_eq!(table.moves().len(), 1, "the table did not move");
     }
 
+    /// Moves the table to each shot's angle in turn, the shorter way
+    /// round; answers where `Ready` then says it stands.
+    async fn shots(actor: &Addr<TurntableActor>, angles: &[f64]) -> Degrees {
+        for angle in angles {
+            let to = MoveTo {
+                azimuth: Degrees(*angle),
+                way: TableWay::Shortest,
+                tilt: Degrees::ZERO,
+                ticket: Ticket::unstoppable(),
+            };
+            actor.send(to).await.unwrap().unwrap();
+        }
+        let stand = actor.send(Ready(Ticket::unstoppable())).await.unwrap();
+        stand.unwrap().azimuth
+    }
+
+    fn travel(table: &SimAxis) -> Vec<(f64, f64)> {
+        let moves = table.moves().into_iter();
+        moves.map(|m| (m.from.get(), m.to.get())).collect()
+    }
+
+    #[test]
+    fn the_table_goes_the_shorter_way_its_angle_told_in_0_to_360() {
+        let table = axis("turntable");
+        let at = System::new().block_on(async {
+            let actor = TurntableActor::start(SimAxis::connector(table.clone(), None), log());
+            let home = Home(Ticket::unstoppable());
+            actor.send(home).await.unwrap().unwrap();
+            let at = shots(&actor, &[350.0, 10.0, 120.0, 240.0, 350.0, 90.0]).await;
+            // Homing again: the shorter way back to a whole turn first.
+            let home = Home(Ticket::unstoppable());
+            actor.send(home).await.unwrap().unwrap();
+            (at, shots(&actor, &[]).await)
+        });
+        assert_eq!(at, (Degrees(90.0), Degrees::ZERO));
+        let want = [
+            (0.0, -10.0),
+            (-10.0, 10.0),
+            (10.0, 120.0),
+            (120.0, 240.0),
+            (240.0, 350.0),
+            (350.0, 450.0),
+            (450.0, 360.0),
+        ];
+        assert_eq!(travel(&table), want, "the motor's travel, unwrapped");
+        assert_eq!(table.homings(), 2);
+    }
+
+    #[test]
+    fn a_table_with_a_cable_never_passes_its_limit_and_unwinds_to_home() {
+        let table = SimAxis::new(SimAxisConfig {
+            travel: Travel {
+                min: Some((Degrees(-360.0), "turntable.max_turns")),
+                max: Some((Degrees(360.0), "turntable.max_turns")),
+            },
+            ..axis_config("turntable")
+        });
+        let at = System::new().block_on(async {
+            let actor = TurntableActor::start(SimAxis::connector(table.clone(), None), log());
+            let home = Home(Ticket::unstoppable());
+            actor.send(home).await.unwrap().unwrap();
+            let at = shots(&actor, &[270.0, 180.0, 90.0, 0.0, 270.0]).await;
+            actor
+                .send(Home(Ticket::unstoppable()))
+                .await
+                .unwrap()
+                .unwrap();
+            at
+        });
+        assert_eq!(at, Degrees(270.0));
+        let want = [
+            (0.0, -90.0),
+            (-90.0, -180.0),
+            (-180.0, -270.0),
+            (-270.0, -360.0),
+            // -450° would pass the limit: the long way.
+            (-360.0, -90.0),
+            // Home itself, not the turn nearest: the cable unwinds.
+            (-90.0, 0.0),
+        ];
+        assert_eq!(travel(&table), want);
+    }
+
     #[test]
     fn a_stop_during_a_move_of_both_axes_halts_both() {
         // 60° at 100 °/s, 1000 °/s² takes 0.7 s on either axis.
@@ -384,6 +484,7 @@ mod tests {
             });
             let to = MoveTo {
                 azimuth: Degrees(60.0),
+                way: TableWay::Shortest,
                 tilt: Degrees(60.0),
                 ticket: halt.ticket(),
             };

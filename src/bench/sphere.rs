@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use scanrig_actors::clock::unix_now;
-use scanrig_actors::model::{ScanId, Station};
+use scanrig_actors::model::ScanId;
 use scanrig_hardware::axis::MoveOrder;
 use serde::Serialize;
 
@@ -77,12 +77,16 @@ pub(super) fn run(base: &Settings, tmp: &Path, points: u32) -> anyhow::Result<Sp
     let profile = shipped
         .for_rig(&s.limits())
         .map_err(|e| anyhow::anyhow!("the sphere on the bench rig: {e}"))?;
-    let motion = profile.motion.expect("the bench rig has a tilt motor");
+    let motion = profile.motion().expect("the bench rig has a tilt motor");
     let listed = profile.listed();
     let started = Instant::now();
     let chosen = profile.shots();
     let ordering_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let moves = moves(&motion, &chosen);
+    let moves: Vec<Duration> = motion
+        .moves(&chosen)
+        .into_iter()
+        .map(Duration::from_secs_f64)
+        .collect();
     let mut cameras = Vec::new();
     for (camera, expose_ms, download_ms) in CAMERAS {
         let name = format!("sphere-{camera}");
@@ -123,19 +127,6 @@ pub(super) fn run(base: &Settings, tmp: &Path, points: u32) -> anyhow::Result<Sp
         ordering_ms,
         cameras,
     })
-}
-
-/// Each move of `shots` in turn, from home, by the motion model.
-fn moves(motion: &RigMotion, shots: &[Station]) -> Vec<Duration> {
-    let mut at = (motion.home.0, motion.home.1);
-    shots
-        .iter()
-        .map(|s| {
-            let secs = motion.secs((at.0.get(), at.1.get()), (s.azimuth.get(), s.tilt.get()));
-            at = (s.azimuth, s.tilt);
-            Duration::from_secs_f64(secs)
-        })
-        .collect()
 }
 
 /// Prints the run's lines.

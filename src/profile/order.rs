@@ -1,6 +1,8 @@
 //! The order of a scan's shots by move time: the rig's own motion model
 //! (a trapezoid per axis; both axes together take the longer of the two,
-//! one after the other the sum) prices every move, and the listed order
+//! one after the other the sum; the table the shorter way round where
+//! the profile lets it and its limits allow) prices every move, and the
+//! listed order
 //! (for a sphere, its banded serpentine) is improved by 2-opt and Or-opt
 //! within each band or ring, from where the rig stands once homed.
 //!
@@ -10,7 +12,7 @@
 //! resumed scan takes that, never a new one.
 
 use scanrig_actors::model::Station;
-use scanrig_hardware::axis::{MotionLimits, MoveOrder};
+use scanrig_hardware::axis::{MotionLimits, MoveOrder, TableWay, Travel};
 use scanrig_hardware::Degrees;
 
 /// Moves priced at most while ordering one scan: a few milliseconds of
@@ -33,6 +35,10 @@ pub struct RigMotion {
     /// Where the axes stand once homed (table, tilt): every scan starts
     /// there.
     pub home: (Degrees, Degrees),
+    /// Which way the table turns to a shot (the profile's `table_way`).
+    pub table_way: TableWay,
+    /// The table's soft limits (`turntable.max_turns`).
+    pub table_travel: Travel,
 }
 
 /// A place of the rig: table and tilt angles, degrees.
@@ -43,25 +49,49 @@ fn spot(s: &Station) -> Spot {
 }
 
 impl RigMotion {
-    /// Seconds the move from `a` to `b` takes.
+    /// Seconds the move from `a` to `b` takes, the table turning as
+    /// [`RigMotion::table_way`] says on a table free to turn (the
+    /// shorter way, at most half a turn). A move near a soft limit may
+    /// take longer: [`RigMotion::moves`] follows the table's turns.
     pub fn secs(&self, a: Spot, b: Spot) -> f64 {
-        let table = self.table.move_duration(Degrees(b.0 - a.0)).as_secs_f64();
-        let tilt = self.tilt.move_duration(Degrees(b.1 - a.1)).as_secs_f64();
+        let turn = b.0 - a.0;
+        let turn = match self.table_way {
+            TableWay::Shortest => turn - 360.0 * (turn / 360.0).round(),
+            TableWay::AsListed => turn,
+        };
+        self.both(turn, b.1 - a.1)
+    }
+
+    /// Seconds a move of the table by `table` degrees and the arm by
+    /// `tilt` takes.
+    fn both(&self, table: f64, tilt: f64) -> f64 {
+        let table = self.table.move_duration(Degrees(table)).as_secs_f64();
+        let tilt = self.tilt.move_duration(Degrees(tilt)).as_secs_f64();
         match self.order {
             MoveOrder::Together => table.max(tilt),
             MoveOrder::OneAfterTheOther => table + tilt,
         }
     }
 
+    /// Seconds each move of `shots` takes, from home, in their order: the
+    /// table to the turn of each angle the rig picks (within its soft
+    /// limits, as the rig's axes do).
+    pub fn moves(&self, shots: &[Station]) -> Vec<f64> {
+        let (mut table, mut tilt) = self.home;
+        shots
+            .iter()
+            .map(|s| {
+                let to = self.table_way.target(table, s.azimuth, &self.table_travel);
+                let secs = self.both((to - table).get(), (s.tilt - tilt).get());
+                (table, tilt) = (to, s.tilt);
+                secs
+            })
+            .collect()
+    }
+
     /// Seconds all moves of `shots` take, from home, in their order.
     pub fn total(&self, shots: &[Station]) -> f64 {
-        let mut at = (self.home.0.get(), self.home.1.get());
-        let mut sum = 0.0;
-        for s in shots {
-            sum += self.secs(at, spot(s));
-            at = spot(s);
-        }
-        sum
+        self.moves(shots).iter().sum()
     }
 
     /// `listed` (ring by ring, or band by band) with each ring's shots
@@ -265,6 +295,8 @@ mod tests {
             },
             order,
             home: (Degrees::ZERO, Degrees::ZERO),
+            table_way: TableWay::Shortest,
+            table_travel: Travel::default(),
         }
     }
 
@@ -346,6 +378,22 @@ mod tests {
                     MoveOrder::OneAfterTheOther
                 },
                 home: (Degrees(next() * 360.0), Degrees(next() * 180.0 - 90.0)),
+                table_way: if next() < 0.7 {
+                    TableWay::Shortest
+                } else {
+                    TableWay::AsListed
+                },
+                // Free, or held within 1 to 3 turns either way (a cable).
+                table_travel: match next() {
+                    free if free < 0.5 => Travel::default(),
+                    _ => {
+                        let turns = Degrees((1.0 + next() * 2.0) * 360.0);
+                        Travel {
+                            min: Some((Degrees(-turns.get()), "turntable.max_turns")),
+                            max: Some((turns, "turntable.max_turns")),
+                        }
+                    }
+                },
             };
             check(&motion, &listed);
         }
@@ -368,6 +416,51 @@ mod tests {
             ..shipped(MoveOrder::OneAfterTheOther)
         };
         assert_ne!(first, slow_arm.shortest(listed));
+    }
+
+    /// Shots on one ring at tilt 0, at these angles.
+    fn ring_at(angles: &[f64]) -> Vec<Station> {
+        (1..)
+            .zip(angles)
+            .map(|(index, a)| Station {
+                ring: 1,
+                index,
+                azimuth: Degrees(*a),
+                tilt: Degrees::ZERO,
+                cameras: Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_table_is_priced_the_shorter_way_round_unless_a_limit_or_the_profile_says_not() {
+        let free = shipped(MoveOrder::Together);
+        let turn = |deg: f64| free.table.move_duration(Degrees(deg)).as_secs_f64();
+        let across = ring_at(&[350.0, 10.0]);
+        assert_eq!(free.moves(&across), [turn(10.0), turn(20.0)]);
+        let listed = RigMotion {
+            table_way: TableWay::AsListed,
+            ..free
+        };
+        assert_eq!(listed.moves(&across), [turn(350.0), turn(340.0)]);
+        // Held within a turn either way, the table that has gone round
+        // once backwards comes back the long way rather than pass -360°.
+        let cable = RigMotion {
+            table_travel: Travel {
+                min: Some((Degrees(-360.0), "turntable.max_turns")),
+                max: Some((Degrees(360.0), "turntable.max_turns")),
+            },
+            ..free
+        };
+        let round = ring_at(&[270.0, 180.0, 90.0, 0.0, 270.0]);
+        let quarter = turn(90.0);
+        assert_eq!(free.moves(&round), [quarter; 5]);
+        assert_eq!(
+            cable.moves(&round),
+            [quarter, quarter, quarter, quarter, turn(270.0)]
+        );
+        // The ordering sees it too: the ring is taken the other way round.
+        assert!(cable.total(&cable.shortest(round.clone())) <= cable.total(&round));
     }
 
     #[test]

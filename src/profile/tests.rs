@@ -125,6 +125,8 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ("[[rings]]\ntilt = 0\nshots = 0\n", "rings[1].shots", &["must be 1 to 720 shots, found 0"]),
     ("[[rings]]\ntilt = 0\nshots = 721\n", "rings[1].shots", &["1 to 720"]),
     ("order = \"fastest\"\n[[rings]]\ntilt = 0\nshots = 8\n", "order", &["unknown value `fastest`; expected listed or shortest"]),
+    ("table_way = \"fastest\"\n[[rings]]\ntilt = 0\nshots = 8\n", "table_way", &["unknown value `fastest`; expected shortest or as_listed"]),
+    ("table_way = true\n[[rings]]\ntilt = 0\nshots = 8\n", "table_way", &["wrong type"]),
     ("[[rings]]\ntilt = 0\n", "rings[1].shots", &["missing"]),
     ("[[rings]]\nshots = 3\n", "rings[1].tilt", &["missing", "-90 to 90"]),
     ("settle_ms = -5\n[[rings]]\ntilt = 0\nshots = 8\n", "settle_ms", &["whole number of milliseconds", "found -5"]),
@@ -499,4 +501,53 @@ fn a_profile_sets_the_rig_s_lights_brightness_and_names_no_other_light() {
             "{bad}: {p}"
         );
     }
+}
+
+#[test]
+fn the_table_goes_the_shorter_way_unless_the_profile_says_as_listed() {
+    let scan = ScanId::new(0, "x");
+    let shortest = parse("x", "test", "x", RING).unwrap();
+    assert_eq!(shortest.table_way, TableWay::Shortest);
+    assert_eq!(
+        shortest.plan(scan.clone(), None, 0).table_way,
+        TableWay::Shortest
+    );
+    let text = format!("table_way = \"as_listed\"\n{RING}");
+    let listed = parse("x", "test", "x", &text).unwrap();
+    let plan = listed.plan(scan, None, 0);
+    assert_eq!(plan.table_way, TableWay::AsListed);
+    // The plan's angles are the shots' own, in [0, 360), either way.
+    assert!(plan
+        .shots
+        .iter()
+        .all(|s| (0.0..360.0).contains(&s.azimuth.get())));
+}
+
+#[test]
+fn a_table_held_within_half_a_turn_reaches_every_shot_the_shorter_way_only() {
+    let half = RigLimits {
+        turntable: Travel {
+            min: Some((Degrees(-180.0), "turntable.max_turns")),
+            max: Some((Degrees(180.0), "turntable.max_turns")),
+        },
+        tilt: Travel::default(),
+        cameras: Vec::new(),
+        motion: None,
+        lights: Vec::new(),
+    };
+    let ring = "[[rings]]\ntilt = 0\nshots = 4\nstart = 45\n";
+    let shortest = parse("h", "test", "h.toml", ring).unwrap();
+    assert!(shortest.for_rig(&half).is_ok(), "315° is reached at -45°");
+    let listed = format!("table_way = \"as_listed\"\n{ring}");
+    let err = parse("h", "test", "h.toml", &listed)
+        .unwrap()
+        .for_rig(&half)
+        .unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!(
+        (p.key.as_str(), err.problems.len()),
+        ("rings[1]", 1),
+        "{err}"
+    );
+    assert!(p.reason.contains("turntable.max_turns"), "{err}");
 }

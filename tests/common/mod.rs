@@ -36,6 +36,48 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// Width and height of the simulated camera's photos in every test.
 pub const PHOTO_SIZE: (u16, u16) = (160, 120);
 
+/// The rig's settings, its devices built as a scan would (for a test to
+/// swap some), and a logger that drops everything: for a scan run in
+/// this process ([`scan_in_process`]).
+pub fn in_process(
+    rig: &Rig,
+) -> (
+    scanrig::settings::Settings,
+    scanrig_actors::supervisor::Rig,
+    slog::Logger,
+) {
+    let settings = scanrig::settings::Settings::load(&scanrig::settings::LoadOptions {
+        config_file: Some(rig.config.clone()),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let log = slog::Logger::root(slog::Discard, slog::o!());
+    let built = scanrig::rig::build(&settings, None, &log).unwrap();
+    (settings, built, log)
+}
+
+/// Runs a new scan of the profile `name` to its end on `built`, in this
+/// process.
+pub fn scan_in_process(
+    settings: &scanrig::settings::Settings,
+    built: scanrig_actors::supervisor::Rig,
+    name: &str,
+    log: slog::Logger,
+) -> scanrig::runner::Report {
+    let profile = scanrig::profile::Profile::find(name, &settings.profiles.dirs)
+        .and_then(|p| p.for_rig(&settings.limits()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = scanrig::scans::new_plan(
+        &profile,
+        &settings.spool_dir(),
+        &settings.settle_store(),
+        settings.quality.auto_settle_safe_ms,
+    )
+    .unwrap();
+    let start = scanrig::runner::Start::New(Box::new(plan));
+    scanrig::runner::run(built, start, false, None, log).unwrap()
+}
+
 /// Fast simulated hardware: 5 ms exposures, 20 ms downloads, a turntable
 /// and tilt arm that turn 10 degrees in about 33 ms and do not make the
 /// rig sway (the tests' profiles settle for 5 ms), quick retries.

@@ -22,7 +22,7 @@ use crate::model::{CameraName, ScanPlan, ShotPlan};
 use crate::settle::{AutoSettle, Learned};
 use crate::supervisor::Fired;
 use crate::turntable::{MoveTo, Ready, Stand, TurntableActor};
-use scanrig_hardware::axis::Ticket;
+use scanrig_hardware::axis::{TableWay, Ticket};
 
 mod learn;
 
@@ -183,6 +183,7 @@ impl Handler<Check> for ManualActor {
                 cameras: act.cameras.clone(),
                 timeout: act.camera_timeout,
                 ticket: act.halt.ticket(),
+                way: msg.plan.table_way,
             };
             Box::pin(walk.check(msg))
         })
@@ -195,6 +196,8 @@ struct Walk {
     cameras: Vec<Fired>,
     timeout: Duration,
     ticket: Ticket,
+    /// Which way the table turns, as the profile's scan would.
+    way: TableWay,
 }
 
 impl Walk {
@@ -275,6 +278,7 @@ impl Walk {
     async fn move_to(&self, azimuth: Degrees, tilt: Degrees) -> Result<bool, ManualError> {
         let reply = self.turntable.send(MoveTo {
             azimuth,
+            way: self.way,
             tilt,
             ticket: self.ticket.clone(),
         });

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use scanrig_hardware::axis::TableWay;
 use scanrig_hardware::camera::CaptureRequest;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub struct ScanPlan {
     pub camera: BTreeMap<String, String>,
     /// The shots, in capture order.
     pub shots: Vec<ShotPlan>,
+    /// Which way the table turns to each shot (journals from before it:
+    /// the shorter way round).
+    #[serde(default, skip_serializing_if = "is_shortest")]
+    pub table_way: TableWay,
     /// Where the photos go; set when the scan starts (`None` in journals
     /// written before scans named their place: the default destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +68,10 @@ pub struct ScanPlan {
     /// named: 100 %).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub lights: BTreeMap<String, u8>,
+}
+
+fn is_shortest(way: &TableWay) -> bool {
+    *way == TableWay::Shortest
 }
 
 /// Where a scan's settle time came from.
@@ -178,6 +187,7 @@ impl ScanPlan {
             settle_from: SettleFrom::Profile,
             camera,
             shots,
+            table_way: TableWay::Shortest,
             destination: None,
             priors: None,
             bracket: None,
@@ -319,6 +329,27 @@ mod tests {
         assert_eq!(names[3], "demo_0004_r1_az090.0_t-15.0");
         assert_eq!(plan.scan.as_str(), "19700101T000000Z-demo");
         assert_eq!(plan.shot(ShotId(4)).azimuth, Degrees(90.0));
+    }
+
+    #[test]
+    fn the_table_s_way_is_kept_with_the_plan_for_a_resume() {
+        let mut plan = ScanPlan::new(
+            ScanId::new(0, "x"),
+            "x",
+            "x",
+            Duration::ZERO,
+            BTreeMap::new(),
+            &ring(4, 0.0),
+        );
+        // The default is not written: journals from before read the same.
+        let shortest = serde_json::to_value(&plan).unwrap();
+        assert!(shortest.get("table_way").is_none(), "{shortest}");
+        let read: ScanPlan = serde_json::from_value(shortest).unwrap();
+        assert_eq!(read.table_way, TableWay::Shortest);
+        plan.table_way = TableWay::AsListed;
+        let listed = serde_json::to_value(&plan).unwrap();
+        assert_eq!(listed["table_way"], "as_listed");
+        assert_eq!(serde_json::from_value::<ScanPlan>(listed).unwrap(), plan);
     }
 
     #[test]

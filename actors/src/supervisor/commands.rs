@@ -164,6 +164,7 @@ impl Supervisor {
         let p = run.plan.shot(shot);
         let msg = MoveTo {
             azimuth: p.azimuth,
+            way: run.plan.table_way,
             tilt: p.tilt,
             ticket: self.halt.ticket(),
         };

@@ -5,12 +5,14 @@
 //! every move within the rig's soft limits. [`motion`] holds the
 //! trapezoidal-ramp arithmetic that both the simulator and the stepper
 //! driver use. [`shake`] is how the simulated rig sways after a move.
+//! [`turn`] picks which turn of a shot's angle the table goes to.
 
 pub mod halt;
 pub mod motion;
 pub mod shake;
 mod sim;
 pub mod stepper;
+pub mod turn;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +23,7 @@ pub use halt::{Halt, StopKind, Ticket};
 pub use motion::MotionLimits;
 pub use shake::{Shake, Sway};
 pub use sim::{SimAxis, SimAxisConfig};
+pub use turn::{on_table, TableWay};
 
 /// What can go wrong with an axis.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +148,9 @@ pub trait Axis: Send {
     /// Refuses a target past the soft limits, without moving.
     fn check(&self, target: Degrees) -> Result<()>;
 
+    /// The soft limits.
+    fn travel(&self) -> Travel;
+
     /// The current position, or `None` until the axis has been homed.
     fn position(&self) -> Option<Degrees>;
 
@@ -252,6 +258,23 @@ impl Axes {
             tilt: arm,
             duration,
         })
+    }
+
+    /// Moves to a shot: the table to the turn of `angle` that `way` picks
+    /// from where it stands (the turn nearest it within the limits, or
+    /// the angle itself), the arm to `tilt`, as [`Axes::move_to`].
+    pub fn move_to_shot(
+        &mut self,
+        angle: Degrees,
+        tilt: Degrees,
+        way: TableWay,
+        ticket: &Ticket,
+    ) -> Result<BothMoved> {
+        let azimuth = match self.azimuth.position() {
+            Some(from) => way.target(from, angle, &self.azimuth.travel()),
+            None => angle,
+        };
+        self.move_to(azimuth, tilt, ticket)
     }
 }
 

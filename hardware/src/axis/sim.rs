@@ -254,6 +254,10 @@ impl Axis for SimAxis {
         motor.config.travel.check(motor.config.name, target)
     }
 
+    fn travel(&self) -> Travel {
+        lock(&self.motor).config.travel
+    }
+
     fn position(&self) -> Option<Degrees> {
         self.homed.then(|| lock(&self.motor).position)
     }

@@ -27,7 +27,7 @@ use embedded_hal::digital::{ErrorType, InputPin, OutputPin};
 pub use clock::{Clock, LockstepClock, SystemClock, VirtualClock, SPIN_WINDOW};
 pub use config::{ConfigError, HomingConfig, StepTiming, StepperConfig};
 
-use super::{Axis, AxisError, MoveReport, Result, StopKind, Ticket};
+use super::{Axis, AxisError, MoveReport, Result, StopKind, Ticket, Travel};
 use crate::Degrees;
 use ramp::Ramp;
 
@@ -440,6 +440,10 @@ where
 
     fn check(&self, target: Degrees) -> Result<()> {
         self.config.travel.check(self.config.name, target)
+    }
+
+    fn travel(&self) -> Travel {
+        self.config.travel
     }
 
     /// The angle of the microstep the motor stands on: the last target,

@@ -3,6 +3,7 @@
 mod config;
 mod homing;
 mod power;
+mod round;
 mod stopping;
 mod timing;
 mod together;
