@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{entries, read_manifest, sha256, Rig};
+use common::{contents, read_manifest, Rig};
 use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::journal::{JournalWriter, Record};
 use scanrig_actors::model::{Outcome, ScanId, ScanPlan, ShotId, Station};
@@ -83,6 +83,7 @@ fn shoot() -> Shot {
             .append(&Record::ShotTriggered {
                 shot: ShotId(shot),
                 at: fired,
+                camera: None,
             })
             .unwrap();
         if shot != LOST {
@@ -103,23 +104,6 @@ fn shoot() -> Shot {
         photos,
         extra,
     }
-}
-
-/// Every file under `dir`, by its path from `dir`, with its contents'
-/// sha256.
-fn contents(dir: &Path) -> BTreeMap<String, String> {
-    let mut found = BTreeMap::new();
-    for name in entries(dir) {
-        let path = dir.join(&name);
-        if path.is_dir() {
-            for (inner, sha) in contents(&path) {
-                found.insert(format!("{name}/{inner}"), sha);
-            }
-        } else {
-            found.insert(name, sha256(&std::fs::read(&path).unwrap()));
-        }
-    }
-    found
 }
 
 /// `scanrig import` run again on the same card: it succeeds and says

@@ -2,20 +2,26 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{entries, plan, read_manifest, ring_profile, rings_of, sha256, Rig};
+use common::{
+    assert_photos, contents, entries, plan, read_manifest, ring_profile, rings_of, sha256, Planned,
+    Rig,
+};
 use scanrig::profile::Profile;
-use scanrig::settings::{LoadOptions, Settings};
+use scanrig::settings::{self, LoadOptions, Settings};
 use scanrig::{rig, runner, scans};
 use scanrig_hardware::axis::stepper::bench::BenchMotor;
 use scanrig_hardware::axis::stepper::{NoEndstop, StepperAxis, SystemClock};
 use scanrig_hardware::axis::{Axes, Axis, MoveOrder};
+use scanrig_hardware::camera::trigger::TriggerTiming;
 use scanrig_hardware::camera::wired::{sim_connector, SimLine};
 use scanrig_hardware::camera::{SimCard, Stage};
+use serde_json::Value;
 
 /// The simulated camera's card, its clock 7 minutes ahead, with the
 /// shutter and focus lines on GPIO 20 and 21 (and a brisk stepper, for
@@ -136,7 +142,7 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
         (
             "no shutter pin",
             "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nsim_card = \"card\"\n",
-            "camera.trigger.shutter_pin: is missing: camera.backend = \"trigger\" needs the GPIO pin",
+            "camera.trigger.shutter_pin: is missing: a camera fired by a wire (backend = \"trigger\") needs the GPIO pin",
         ),
         (
             "the turntable's STEP pin",
@@ -149,9 +155,19 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
             "camera.trigger.focus_pin: GPIO 26 is already used by buttons.gpio.led_pin",
         ),
         (
-            "in a column",
-            "[[cameras]]\nname = \"low\"\nbackend = \"trigger\"\n",
-            "cameras[1].backend: \"trigger\" fires one camera",
+            "a column's camera without its shutter pin",
+            "[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"top\"\nbackend = \"trigger\"\n[cameras.trigger]\nsim_card = \"card\"\n",
+            "cameras[2].trigger.shutter_pin: is missing",
+        ),
+        (
+            "a column's camera on the other's pin",
+            "[[cameras]]\nname = \"left\"\nbackend = \"trigger\"\n[cameras.trigger]\nshutter_pin = 20\nsim_card = \"a\"\n[[cameras]]\nname = \"right\"\nbackend = \"trigger\"\n[cameras.trigger]\nshutter_pin = 20\nsim_card = \"b\"\n",
+            "cameras[2].trigger.shutter_pin: GPIO 20 is already used by cameras[1].trigger.shutter_pin",
+        ),
+        (
+            "the column's shared backend",
+            "[camera]\nbackend = \"trigger\"\n[camera.trigger]\nshutter_pin = 20\nsim_card = \"card\"\n[[cameras]]\nname = \"low\"\n",
+            "camera.backend: \"trigger\" is what the column's cameras share",
         ),
     ];
     for (case, overrides, said) in cases {
@@ -167,10 +183,23 @@ fn a_wired_camera_without_its_shutter_pin_or_on_a_pin_in_use_is_refused_naming_t
     }
 }
 
-#[test]
-fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus() {
-    let rig = wired_rig();
-    rig.profile("still", &ring_profile(4, 30));
+/// The rig `rig`'s configuration builds, its turntable's stepper on
+/// recording pins (its STEP edges timed), and its camera `camera` (its
+/// place in the rig's cameras) fired by a wire on recording shutter and
+/// focus lines, writing to the card in `card` whose clock runs
+/// `clock_offset_ms` ahead; the settings, the rig, the motor and the
+/// lines.
+fn on_recording_pins(
+    rig: &Rig,
+    camera: usize,
+    clock_offset_ms: i64,
+) -> (
+    Settings,
+    scanrig_actors::supervisor::Rig,
+    BenchMotor<SystemClock>,
+    SimLine,
+    SimLine,
+) {
     let settings = Settings::load(&LoadOptions {
         config_file: Some(rig.config.clone()),
         ..LoadOptions::default()
@@ -178,7 +207,6 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
     .unwrap_or_else(|e| panic!("{e}"));
     let log = slog::Logger::root(slog::Discard, slog::o!());
     let mut built = rig::build(&settings, None, &log).unwrap();
-    // The turntable's stepper on recording pins, its STEP edges timed.
     let motor = BenchMotor::new(SystemClock);
     let limits = settings.limits();
     let config = settings
@@ -202,11 +230,28 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
         })
     });
     let (shutter, focus) = (SimLine::new(SystemClock), SimLine::new(SystemClock));
-    let card = SimCard::new(&rig.root().join("card"), 0, (160, 120), Stage::default());
-    let timing = settings.camera.trigger.timing();
-    built.cameras[0].connector = sim_connector(timing, shutter.clone(), Some(focus.clone()), card);
-    let profile = Profile::find("still", &settings.profiles.dirs)
-        .and_then(|p| p.for_rig(&limits))
+    let size = (settings.camera.sim.width, settings.camera.sim.height);
+    let card = SimCard::new(
+        &rig.root().join("card"),
+        clock_offset_ms,
+        size,
+        Stage::default(),
+    );
+    let (_, _, lines) = &settings::wired_cameras(&settings)[0];
+    built.cameras[camera].connector =
+        sim_connector(lines.timing(), shutter.clone(), Some(focus.clone()), card);
+    (settings, built, motor, shutter, focus)
+}
+
+/// Runs profile `profile` on `built` to its end; the scan's summary.
+fn scan(
+    settings: &Settings,
+    built: scanrig_actors::supervisor::Rig,
+    profile: &str,
+) -> runner::Report {
+    let log = slog::Logger::root(slog::Discard, slog::o!());
+    let profile = Profile::find(profile, &settings.profiles.dirs)
+        .and_then(|p| p.for_rig(&settings.limits()))
         .unwrap_or_else(|e| panic!("{e}"));
     let plan = scans::new_plan(
         &profile,
@@ -215,20 +260,31 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
         settings.quality.auto_settle_safe_ms,
     )
     .unwrap();
-    let report = runner::run(built, runner::Start::New(Box::new(plan)), false, None, log).unwrap();
-    assert_eq!(report.summary.captured, 4, "{:?}", report.summary);
+    runner::run(built, runner::Start::New(Box::new(plan)), false, None, log).unwrap()
+}
 
+/// Asserts the table's `motor` turned and `shutter` was pressed `presses`
+/// times, each (after its `focus`, held for `timing`) with the motor still
+/// and settled; returns how many presses came after the table turned.
+fn assert_pressed_still(
+    motor: &BenchMotor<SystemClock>,
+    (shutter, focus): (&SimLine, &SimLine),
+    timing: TriggerTiming,
+    presses: usize,
+) -> usize {
     let steps = motor.step.rising_edges();
     assert!(
         steps.len() > 1000,
         "the table turned: {} steps",
         steps.len()
     );
-    let shots = shutter.presses();
-    let focused = focus.presses();
-    assert_eq!((shots.len(), focused.len()), (4, 4), "one press a shot");
+    assert_eq!(
+        (shutter.presses().len(), focus.presses().len()),
+        (presses, presses),
+        "one press a shot"
+    );
     let mut moved_before = 0;
-    for ((down, up), (f_down, f_up)) in shots.iter().zip(&focused) {
+    for ((down, up), (f_down, f_up)) in shutter.presses().iter().zip(&focus.presses()) {
         assert!(
             !steps.iter().any(|t| t >= down && t <= up),
             "a step while the shutter was pressed"
@@ -250,5 +306,167 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
         assert!(*up - *down >= timing.pulse, "the pulse's width");
         assert!(f_up >= up, "focus held through the shutter's press");
     }
+    moved_before
+}
+
+#[test]
+fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus() {
+    let rig = wired_rig();
+    rig.profile("still", &ring_profile(4, 30));
+    let (settings, built, motor, shutter, focus) = on_recording_pins(&rig, 0, 0);
+    let report = scan(&settings, built, "still");
+    assert_eq!(report.summary.captured, 4, "{:?}", report.summary);
+    let timing = settings.camera.trigger.timing();
+    let moved_before = assert_pressed_still(&motor, (&shutter, &focus), timing, 4);
     assert_eq!(moved_before, 3, "the table turned before shots 2 to 4");
+}
+
+/// A column of a simulated USB camera, low, and a camera fired by a wire,
+/// top (its card's clock 7 minutes ahead), each at its own tilt and
+/// height.
+fn wired_column() -> Rig {
+    let rig = Rig::new();
+    let card = rig.root().join("card");
+    rig.configure(&format!(
+        "[geometry]\ndistance_m = 0.5\narm_out_m = 0.0\narm_up_m = 0.0\nheight_m = 0.2\n\
+         [[cameras]]\nname = \"low\"\ntilt = -10.0\nheight_m = 0.05\n\
+         [[cameras]]\nname = \"top\"\nbackend = \"trigger\"\ntilt = 35.0\nheight_m = 0.45\n\
+         [cameras.trigger]\nshutter_pin = 20\nfocus_pin = 21\nfocus_ms = 5\npulse_ms = 20\nsim_card = {:?}\nsim_clock_offset_s = 420\n\
+         [turntable.stepper]\nmax_speed_dps = 360.0\naccel_dps2 = 3600.0\n",
+        card.to_str().unwrap()
+    ));
+    rig
+}
+
+/// The file camera `camera` makes at `stop`.
+fn photo(stop: &Planned, camera: &str) -> String {
+    let stem = stop.name.strip_suffix(".jpg").expect(".jpg");
+    format!("{stem}_{camera}.jpg")
+}
+
+#[test]
+fn a_column_camera_fired_by_a_wire_shoots_with_the_usb_one_and_import_brings_its_photos_once() {
+    let rig = wired_column();
+    let text = ring_profile(4, 30);
+    rig.profile("column", &text);
+    let stops = plan("column", &rings_of(&text));
+    let (settings, built, motor, shutter, focus) = on_recording_pins(&rig, 1, 420_000);
+    let report = scan(&settings, built, "column");
+    assert_eq!(report.summary.captured, 4, "{:?}", report.summary);
+
+    // The wired camera pressed once a stop, never while the table turned.
+    let timing = settings.cameras[1].trigger.timing();
+    assert_eq!(
+        assert_pressed_still(&motor, (&shutter, &focus), timing, 4),
+        3
+    );
+
+    // Its shots journaled triggered for it; each stop captured with the
+    // USB camera's photo, delivered during the scan.
+    let id = rig.only_scan();
+    let journal = rig.journal(&id);
+    let triggered = journal.of("shot_triggered");
+    assert_eq!(triggered.len(), 4);
+    assert!(
+        triggered.iter().all(|r| r["camera"] == "top"),
+        "{triggered:?}"
+    );
+    let low: BTreeSet<String> = stops.iter().map(|s| photo(s, "low")).collect();
+    let captured: BTreeSet<String> = journal.captured().into_keys().collect();
+    assert_eq!(captured, low, "the USB camera's photos in the spool");
+    let delivered = rig.delivered(&id);
+    let low_shas = assert_photos(&delivered, &low, false);
+    assert!(
+        !delivered.join("manifest.json").exists(),
+        "the manifest waits for the photos on the card"
+    );
+    let sent_once: BTreeMap<String, u64> = low
+        .iter()
+        .map(|n| {
+            (
+                n.clone(),
+                std::fs::metadata(delivered.join(n)).unwrap().ino(),
+            )
+        })
+        .collect();
+    let listed = rig.run(&["scans", "--json"]);
+    let rows: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["on_card"], 4, "{rows}");
+
+    // The card's photos, brought to their stops in order by import.
+    let card = rig.root().join("card");
+    let on_card = card_photos(&card);
+    assert_eq!(on_card.len(), 4, "a photo on the card per stop");
+    let out = rig.run(&["import", &id, card.to_str().unwrap(), "--yes"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .contains("4 shots await their photos from camera top"),
+        "{}",
+        out.stdout
+    );
+    let top: BTreeSet<String> = stops.iter().map(|s| photo(s, "top")).collect();
+    let every: BTreeSet<String> = low.union(&top).cloned().collect();
+    let shas = assert_photos(&delivered, &every, true);
+    for (stop, (name, sha)) in stops.iter().zip(&on_card) {
+        assert_eq!(
+            &shas[&photo(stop, "top")],
+            sha,
+            "{name} is stop {}'s",
+            stop.shot
+        );
+    }
+    for (name, ino) in &sent_once {
+        assert_eq!(shas[name], low_shas[name]);
+        let now = std::fs::metadata(delivered.join(name)).unwrap().ino();
+        assert_eq!(now, *ino, "{name} was not sent again");
+    }
+    let manifest = read_manifest(&delivered);
+    assert!(
+        manifest["missing"].as_array().unwrap().is_empty(),
+        "{manifest}"
+    );
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 4);
+    for (entry, stop) in shots.iter().zip(&stops) {
+        let files: Vec<&str> = entry["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            files,
+            [photo(stop, "low"), photo(stop, "top")],
+            "the column's order"
+        );
+        assert!(entry["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["destination_id"].is_string()));
+    }
+    // Its photos' pose priors are the wired camera's place on the column.
+    let sidecar = delivered.join(photo(&stops[0], "top").replace(".jpg", ".pose.json"));
+    let pose: Value = serde_json::from_slice(&std::fs::read(&sidecar).expect("sidecar")).unwrap();
+    assert_eq!(pose["tilt_deg"], 35.0, "{pose}");
+    assert!(
+        (pose["centre"][2].as_f64().unwrap() - 0.45).abs() < 1e-9,
+        "{pose}"
+    );
+    assert!(rig.is_retired(&id));
+
+    let arrived = contents(&delivered);
+    let again = rig.run(&["import", &id, card.to_str().unwrap(), "--yes"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("nothing is left to import"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        contents(&delivered),
+        arrived,
+        "a second import changes nothing"
+    );
 }

@@ -3,9 +3,11 @@
 //! to the shots triggered by their EXIF capture times, the camera clock's
 //! offset found from them ([`matching`]); each matched photo is copied into
 //! the scan's spool folder (fsync'd, renamed into place) and journaled
-//! captured, so the uploader sends it and the manifest lists it as any
-//! other; the import itself is journaled with the shots left missing and
-//! the card's photos left alone.
+//! captured with the shot's other files (a column's other cameras'), so
+//! the uploader sends it and the manifest lists it as any other (the
+//! files sent already are found at the destination, not sent again); the
+//! import itself is journaled with the shots left missing and the card's
+//! photos left alone.
 
 pub mod matching;
 
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use scanrig_actors::clock::{rfc3339_millis, unix_millis_now};
 use scanrig_actors::journal::{JournalWriter, Record, ScanRecord};
-use scanrig_actors::model::{Frame, PhotoName, ShotId, SpoolFile};
+use scanrig_actors::model::{CameraName, Frame, Part, ShotId, SpoolFile};
 use scanrig_hardware::fsutil::{digest_file, DurableFile};
 
 /// A photo on the card.
@@ -34,8 +36,11 @@ pub struct CardPhoto {
 pub struct Row {
     /// The shot.
     pub shot: ShotId,
-    /// Its file name without extension.
-    pub stem: String,
+    /// Its photo's file name, as the shot's other photos are named.
+    pub name: String,
+    /// The shot's files in the spool already (a column's other cameras'),
+    /// and when they were captured.
+    pub earlier: Option<(u64, Vec<SpoolFile>)>,
     /// Its pose: the table's angle and the tilt, degrees.
     pub pose: (f64, f64),
     /// When its shutter fired, Unix milliseconds of the rig's clock.
@@ -51,6 +56,8 @@ pub struct Import {
     pub scan_dir: PathBuf,
     /// The card's folder.
     pub folder: PathBuf,
+    /// Whose card it is.
+    pub card: Card,
     /// The camera's clock less the rig's, milliseconds.
     pub offset_ms: i64,
     /// The shots awaiting their photos, in trigger order.
@@ -141,24 +148,45 @@ fn capture_time(path: &Path) -> Result<(String, i64), String> {
     Ok((shown, millis))
 }
 
+/// Which card is read: the camera fired by a wire, and the column's
+/// cameras in order (empty for a rig of one camera).
+#[derive(Debug, Clone, Default)]
+pub struct Card {
+    /// The column's camera whose card it is (`None`: the rig's one camera).
+    pub camera: Option<CameraName>,
+    /// The column's cameras in its order, for a shot's files.
+    pub column: Vec<CameraName>,
+}
+
 impl Import {
-    /// Matches the card's `photos` to the shots of `record` awaiting them.
+    /// Matches the card's `photos` to the shots of `record` awaiting them
+    /// from `card`'s camera.
     pub fn new(
         record: &ScanRecord,
         scan_dir: &Path,
         folder: &Path,
         photos: Vec<CardPhoto>,
+        card: Card,
     ) -> Import {
-        let awaiting = record.awaiting_import();
-        let mut rows: Vec<Row> = awaiting
-            .iter()
-            .map(|&shot| {
+        let takes = record.takes();
+        let mut rows: Vec<Row> = record
+            .awaiting_import()
+            .into_iter()
+            .filter(|(_, camera)| *camera == card.camera)
+            .map(|key| {
+                let shot = key.0;
                 let plan = record.plan.shot(shot);
+                let part = Part {
+                    camera: card.camera.clone(),
+                    frame: 0,
+                };
+                let take = takes.get(shot.0 as usize - 1).copied().unwrap_or(1);
                 Row {
                     shot,
-                    stem: plan.stem.clone(),
+                    name: format!("{}.jpg", record.plan.photo(shot, &part, take)),
+                    earlier: record.captured.get(&shot).cloned(),
                     pose: (plan.azimuth.get(), plan.tilt.get()),
-                    triggered_at: record.triggered[&shot],
+                    triggered_at: record.triggered[key],
                     photo: None,
                 }
             })
@@ -182,6 +210,7 @@ impl Import {
         Import {
             scan_dir: scan_dir.to_path_buf(),
             folder: folder.to_path_buf(),
+            card,
             offset_ms: m.offset_ms,
             rows,
             photos,
@@ -251,8 +280,10 @@ impl Import {
     }
 
     /// Copies each matched photo into the scan's spool folder (fsync'd,
-    /// renamed into place) and journals it captured, at its trigger time;
-    /// then journals the import. Returns how many were brought in.
+    /// renamed into place) and journals it captured with the shot's
+    /// other files, in the column's order (at their capture time, or at
+    /// its trigger time); then journals the import. Returns how many were
+    /// brought in.
     pub fn carry_out(&self) -> anyhow::Result<usize> {
         let mut journal = JournalWriter::open(&self.scan_dir)
             .with_context(|| format!("cannot open the journal in {}", self.scan_dir.display()))?;
@@ -260,12 +291,22 @@ impl Import {
         for row in &self.rows {
             let Some(k) = row.photo else { continue };
             let from = self.folder.join(&self.photos[k].name);
-            let file = self.copy_in(&from, &row.stem)?;
+            let file = self.copy_in(&from, &row.name)?;
+            let (at, mut files) = row
+                .earlier
+                .clone()
+                .unwrap_or((row.triggered_at, Vec::new()));
+            files.push(file);
+            let place = |f: &SpoolFile| {
+                let camera = f.camera.as_ref();
+                self.card.column.iter().position(|c| Some(c) == camera)
+            };
+            files.sort_by_key(|f| place(f).unwrap_or(usize::MAX));
             journal
                 .append(&Record::ShotCaptured {
                     shot: row.shot,
-                    at: row.triggered_at,
-                    files: vec![file],
+                    at,
+                    files,
                 })
                 .with_context(|| format!("cannot write to {}", journal.path().display()))?;
             brought += 1;
@@ -281,21 +322,15 @@ impl Import {
                     .iter()
                     .map(|&k| self.photos[k].name.clone())
                     .collect(),
+                camera: self.card.camera.clone(),
             })
             .with_context(|| format!("cannot write to {}", journal.path().display()))?;
         Ok(brought)
     }
 
-    /// The photo at `from` copied into the spool as shot `stem`'s photo.
-    fn copy_in(&self, from: &Path, stem: &str) -> anyhow::Result<SpoolFile> {
-        let name = PhotoName {
-            shot: stem.to_owned(),
-            camera: None,
-            frame: Frame::Only,
-            take: 1,
-        };
-        let name = format!("{name}.jpg");
-        let to = self.scan_dir.join(&name);
+    /// The photo at `from` copied into the spool as `name`.
+    fn copy_in(&self, from: &Path, name: &str) -> anyhow::Result<SpoolFile> {
+        let to = self.scan_dir.join(name);
         let copy = || -> io::Result<_> {
             let mut file = DurableFile::create(&to)?;
             io::copy(&mut File::open(from)?, &mut file)?;
@@ -305,11 +340,11 @@ impl Import {
             .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
         let pixels = scanrig_hardware::jpeg::size_of_file(&to).ok().flatten();
         Ok(SpoolFile {
-            name,
+            name: name.to_owned(),
             sha256: digest.sha256,
             size: digest.size,
             pixels: pixels.map(|(w, h)| [w, h]),
-            camera: None,
+            camera: self.card.camera.clone(),
             frame: Frame::Only,
         })
     }

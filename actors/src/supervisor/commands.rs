@@ -3,7 +3,7 @@
 //! whose reply is fed back as an event; the camera's are in `shooting`.
 //! Nothing here blocks.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
@@ -11,7 +11,7 @@ use slog::{error, info, warn};
 
 use super::faults::{camera_failed, flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
-use crate::clock::unix_millis_now;
+use crate::clock::{unix_millis, unix_millis_now};
 use crate::journal::commit::Append;
 use crate::journal::Record;
 use crate::model::{PhotoName, ScanId, ShotId, SpoolFile};
@@ -270,8 +270,8 @@ impl Supervisor {
         );
     }
 
-    /// Journals a shot whose camera, fired by a wire, keeps its photo on
-    /// its card: when its shutter was pressed, for `scanrig import` to
+    /// Journals a shot whose one camera, fired by a wire, keeps its photo
+    /// on its card: when its shutter was pressed, for `scanrig import` to
     /// match the card's photos by. A journal that cannot be written stops
     /// the scan as a spool that cannot take a photo does.
     pub(super) fn triggered(
@@ -284,14 +284,16 @@ impl Supervisor {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
-        let at = pressed
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let at = unix_millis(pressed);
         let journal_file = run.dir.join(crate::journal::JOURNAL_FILE);
         let name = run.plan.shot(shot).stem.clone();
         let msg = Append {
             dir: run.dir.clone(),
-            record: Record::ShotTriggered { shot, at },
+            record: Record::ShotTriggered {
+                shot,
+                at,
+                camera: None,
+            },
         };
         let journal = self.journal.clone();
         let id = scan.clone();

@@ -15,7 +15,7 @@ use super::column;
 use super::commands::spool_file;
 use super::Supervisor;
 use crate::camera::{ApplySettings, Connect, Download, Expose};
-use crate::clock::unix_millis_now;
+use crate::clock::{unix_millis, unix_millis_now};
 use crate::journal::commit::Append;
 use crate::journal::Record;
 use crate::model::{CameraName, Device, FaultKind, Part, PhotoName, ScanId, ScanPlan, ShotId};
@@ -48,11 +48,12 @@ pub(super) fn missing_cameras(plan: &ScanPlan, names: &[Option<CameraName>]) -> 
     })
 }
 
-/// When the shutter of a stop's one camera, fired by a wire, was pressed:
-/// its photo stays on the camera's card, and there is nothing to download.
+/// When the shutter of the rig's one camera, fired by a wire, was
+/// pressed: its photo stays on the camera's card, and there is nothing to
+/// download.
 fn left_on_card(downloads: &[(Part, Exposure)]) -> Option<SystemTime> {
     match downloads {
-        [(_, exposure)] => exposure.left_on_card,
+        [(Part { camera: None, .. }, exposure)] => exposure.left_on_card,
         _ => None,
     }
 }
@@ -149,13 +150,32 @@ impl Supervisor {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
-        let take = run.seq.take(shot);
+        let (take, journal_dir) = (run.seq.take(shot), run.dir.clone());
         let stop = run.stop(shot, &names);
-        let (downloads, several) = (stop.downloads(), stop.several());
+        let (mut downloads, several) = (stop.downloads(), stop.several());
         if let Some(at) = left_on_card(&downloads) {
             run.stops.remove(&shot);
             return self.triggered(scan, shot, at, ctx);
         }
+        // A column's camera fired by a wire keeps its photo on its card:
+        // its part is in once its trigger is journaled (before the shot's
+        // capture, by the same journal), and the others download.
+        downloads.retain(|(part, exposure)| {
+            let Some(pressed) = exposure.left_on_card else {
+                return true;
+            };
+            let record = Record::ShotTriggered {
+                shot,
+                at: unix_millis(pressed),
+                camera: part.camera.clone(),
+            };
+            self.journal.do_send(Append {
+                dir: journal_dir.clone(),
+                record,
+            });
+            stop.landed(part.clone(), Vec::new());
+            false
+        });
         if downloads.is_empty() {
             // Every part already in the spool (a resume after a crash that
             // kept them all), or nothing to download (lost in a restart):
