@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::http::post;
+use common::web::{error_of, stop, web_daemon};
 use common::{
     assert_photos, contents, entries, plan, read_manifest, ring_profile, rings_of, sha256, Planned,
     Rig,
@@ -469,4 +471,35 @@ fn a_column_camera_fired_by_a_wire_shoots_with_the_usb_one_and_import_brings_its
         arrived,
         "a second import changes nothing"
     );
+}
+
+#[test]
+fn the_api_refuses_the_setup_check_of_a_column_with_a_camera_fired_by_a_wire_as_the_command_line_does(
+) {
+    let (rig, daemon, base) = web_daemon(
+        "127.0.0.1:0",
+        "[[cameras]]\nname = \"low\"\n[[cameras]]\nname = \"top\"\nbackend = \"trigger\"\n\
+         [cameras.trigger]\nshutter_pin = 20\nsim_card = \"card\"\n",
+    );
+    let refused = post(&format!("{base}/check"), Some("{\"profile\":\"api\"}"));
+    let (status, code, words) = error_of(&refused);
+    assert_eq!((status, code.as_str()), (409, "wired_camera"), "{words}");
+    assert!(
+        words.contains("the column's camera top is fired by a wire"),
+        "{words}"
+    );
+    stop(daemon);
+    common::openapi::check();
+    assert!(
+        entries(&rig.root().join("card")).is_empty(),
+        "nothing fired"
+    );
+    assert!(
+        entries(&rig.spool.join("check")).is_empty(),
+        "nothing taken"
+    );
+
+    let cli = rig.run(&["check", "--profile", "api"]);
+    cli.expect_code(2);
+    assert!(cli.stderr.contains(&words), "{}", cli.stderr);
 }
