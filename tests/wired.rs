@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::http::post;
 use common::web::{error_of, stop, web_daemon};
 use common::{
-    assert_photos, contents, entries, plan, read_manifest, ring_profile, rings_of, sha256, Planned,
-    Rig,
+    assert_photos, contents, entries, names_in, plan, read_manifest, ring_profile, rings_of,
+    sha256, Planned, Rig,
 };
 use scanrig::profile::Profile;
 use scanrig::settings::{self, LoadOptions, Settings};
@@ -431,14 +431,8 @@ fn a_column_camera_fired_by_a_wire_shoots_with_the_usb_one_and_import_brings_its
     let shots = manifest["shots"].as_array().unwrap();
     assert_eq!(shots.len(), 4);
     for (entry, stop) in shots.iter().zip(&stops) {
-        let files: Vec<&str> = entry["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["name"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            files,
+            names_in(entry),
             [photo(stop, "low"), photo(stop, "top")],
             "the column's order"
         );

@@ -26,6 +26,10 @@ use scanrig_hardware::fsutil::{digest_file, DurableFile};
 pub struct CardPhoto {
     /// Its path inside the card's folder.
     pub name: String,
+    /// The RAW files the camera wrote beside its JPEG (the same name but
+    /// for the extension), by path inside the card's folder: brought in
+    /// with it.
+    pub raw: Vec<String>,
     /// Its EXIF capture time as the camera wrote it, and as Unix
     /// milliseconds of the camera's clock; or why it has none.
     pub taken: Result<(String, i64), String>,
@@ -68,15 +72,29 @@ pub struct Import {
     pub extra: Vec<usize>,
 }
 
-/// The card's JPEGs under `folder`, by name, with their capture times;
+/// RAW files' extensions (lower case): Canon, Nikon, Sony, Fujifilm,
+/// Olympus, Panasonic, Pentax, Samsung, Leica and Adobe's DNG.
+const RAW_EXTENSIONS: &[&str] = &[
+    "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "srw",
+    "rwl", "dng",
+];
+
+/// The card's JPEGs under `folder`, by name, with their capture times and
+/// the RAW files beside each; a RAW file without its JPEG is a photo
+/// without a capture time (the JPEG's EXIF is what matches a photo);
 /// those whose sha256 is in `imported` (brought in already) left out.
 pub fn read_card(folder: &Path, imported: &[&str]) -> anyhow::Result<Vec<CardPhoto>> {
     let mut names = Vec::new();
     walk(folder, folder, &mut names)
         .with_context(|| format!("cannot read the card's folder {}", folder.display()))?;
     names.sort();
-    let mut photos = Vec::with_capacity(names.len());
-    for name in names {
+    let (jpegs, mut raws): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|name| is_jpeg(name));
+    let mut photos = Vec::with_capacity(jpegs.len());
+    for name in jpegs {
+        let stem = base(&name).to_owned();
+        let (raw, others) = raws.into_iter().partition(|r| base(r) == stem);
+        raws = others;
         let path = folder.join(&name);
         if !imported.is_empty() {
             let digest =
@@ -88,13 +106,26 @@ pub fn read_card(folder: &Path, imported: &[&str]) -> anyhow::Result<Vec<CardPho
         photos.push(CardPhoto {
             taken: capture_time(&path),
             name,
+            raw,
         });
     }
+    photos.extend(raws.into_iter().map(|name| CardPhoto {
+        taken: Err(
+            "is a RAW file without its JPEG, whose EXIF time would match it to a shot".to_owned(),
+        ),
+        name,
+        raw: Vec::new(),
+    }));
     Ok(photos)
 }
 
-/// Every JPEG under `dir` (hidden files and folders left out), by its
-/// path from `root`.
+/// A card file's path without its extension.
+fn base(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(base, _)| base)
+}
+
+/// Every JPEG and RAW file under `dir` (hidden files and folders left
+/// out), by its path from `root`.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -105,7 +136,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
         }
         if entry.file_type()?.is_dir() {
             walk(root, &path, out)?;
-        } else if is_jpeg(&name) {
+        } else if is_jpeg(&name) || is_raw(&name) {
             let relative = path.strip_prefix(root).unwrap_or(&path);
             out.push(relative.to_string_lossy().into_owned());
         }
@@ -116,6 +147,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
 fn is_jpeg(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".jpg") || lower.ends_with(".jpeg")
+}
+
+fn is_raw(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    ext.is_some_and(|e| RAW_EXTENSIONS.contains(&e.as_str()))
 }
 
 /// A JPEG's EXIF DateTimeOriginal (with its SubSecTimeOriginal, if any),
@@ -252,11 +288,13 @@ impl Import {
             let line = match row.photo.map(|k| &self.photos[k]) {
                 Some(CardPhoto {
                     name,
+                    raw,
                     taken: Ok((shown, t)),
                 }) => format!(
-                    "{:<28}  {shown:<19}  {:>+8.1}s",
+                    "{:<28}  {shown:<19}  {:>+8.1}s{}",
                     name,
-                    (*t - row.triggered_at as i64) as f64 / 1000.0
+                    (*t - row.triggered_at as i64) as f64 / 1000.0,
+                    raw.iter().map(|r| format!("  + {r}")).collect::<String>()
                 ),
                 _ => "MISSING: no photo on the card taken then".to_owned(),
             };
@@ -290,13 +328,21 @@ impl Import {
         let mut brought = 0;
         for row in &self.rows {
             let Some(k) = row.photo else { continue };
-            let from = self.folder.join(&self.photos[k].name);
-            let file = self.copy_in(&from, &row.name)?;
             let (at, mut files) = row
                 .earlier
                 .clone()
                 .unwrap_or((row.triggered_at, Vec::new()));
-            files.push(file);
+            let photo = &self.photos[k];
+            files.push(self.copy_in(&self.folder.join(&photo.name), &row.name)?);
+            // Its RAW files, named as the shot's JPEG but for the extension.
+            for raw in &photo.raw {
+                let ext = raw
+                    .rsplit_once('.')
+                    .map_or("", |(_, e)| e)
+                    .to_ascii_lowercase();
+                let name = format!("{}.{ext}", base(&row.name));
+                files.push(self.copy_in(&self.folder.join(raw), &name)?);
+            }
             let place = |f: &SpoolFile| {
                 let camera = f.camera.as_ref();
                 self.card.column.iter().position(|c| Some(c) == camera)

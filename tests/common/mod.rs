@@ -655,6 +655,15 @@ pub fn contents(dir: &Path) -> BTreeMap<String, String> {
     found
 }
 
+/// The names of the files a manifest's shot entry lists, in its order.
+pub fn names_in(entry: &Value) -> Vec<&str> {
+    let files = entry["files"].as_array().expect("files");
+    files
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect()
+}
+
 /// The photos a delivered scan's `manifest.json` lists: file name →
 /// sha256.
 pub fn manifest_shas(manifest: &Value) -> BTreeMap<String, String> {
