@@ -84,6 +84,7 @@ fn shoot() -> Shot {
                 shot: ShotId(shot),
                 at: fired,
                 camera: None,
+                whole: false,
             })
             .unwrap();
         if shot != LOST {

@@ -497,3 +497,45 @@ fn the_api_refuses_the_setup_check_of_a_column_with_a_camera_fired_by_a_wire_as_
     cli.expect_code(2);
     assert!(cli.stderr.contains(&words), "{}", cli.stderr);
 }
+
+#[test]
+fn a_ring_of_the_wired_camera_alone_waits_on_its_card_and_import_brings_it_with_the_others() {
+    let rig = wired_column();
+    let profile = "settle_ms = 5\n[[rings]]\ntilt = 0.0\nshots = 3\n\
+                   [[rings]]\ntilt = 0.0\nshots = 2\nstart = 45.0\ncameras = [\"top\"]\n";
+    rig.profile("mixed", profile);
+    let out = rig.run(&["scan", "--profile", "mixed", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["captured"], 5, "{}", out.stdout);
+    let id = rig.only_scan();
+    assert_eq!(rig.journal(&id).count("shot_triggered"), 5);
+    // The USB camera's photos of ring 1 sent; every stop's top photo on
+    // the card.
+    let listed = rig.run(&["scans", "--json"]);
+    let rows: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(
+        (&rows[0]["uploaded"], &rows[0]["on_card"]),
+        (&3.into(), &5.into()),
+        "{rows}"
+    );
+    let card = rig.root().join("card");
+    let on_card = card_photos(&card);
+    assert_eq!(on_card.len(), 5);
+    rig.run(&["import", &id, card.to_str().unwrap(), "--yes"])
+        .expect_code(0);
+    let stops = plan("mixed", &rings_of(profile));
+    let delivered = rig.delivered(&id);
+    let manifest = read_manifest(&delivered);
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 5, "{manifest}");
+    for ((entry, stop), (_, sha)) in shots.iter().zip(&stops).zip(&on_card) {
+        let want: Vec<String> = match stop.ring {
+            1 => vec![photo(stop, "low"), photo(stop, "top")],
+            _ => vec![photo(stop, "top")],
+        };
+        assert_eq!(names_in(entry), want, "stop {}", stop.shot);
+        let top = &entry["files"][want.len() - 1];
+        assert_eq!(&top["sha256"], sha.as_str(), "stop {}", stop.shot);
+    }
+    assert!(rig.is_retired(&id));
+}

@@ -64,7 +64,8 @@ pub enum Record {
     /// other files). The shot's pose is the plan's. The rig's one camera
     /// has taken the shot; a column's camera has taken its part of the
     /// stop, which counts as in the spool (as `PartCaptured` would), and
-    /// the shot is captured with the other cameras' photos.
+    /// the shot is captured with the other cameras' photos, or taken
+    /// (`whole`) when every camera of the stop keeps its photo on a card.
     ShotTriggered {
         /// The shot.
         shot: ShotId,
@@ -73,6 +74,10 @@ pub enum Record {
         /// The column's camera fired (absent: the rig's one camera).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         camera: Option<CameraName>,
+        /// Every camera of the column's stop is fired by a wire: the shot
+        /// is taken, as the rig's one camera's is.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        whole: bool,
     },
     /// `scanrig import` matched a camera card's photos to the shots
     /// triggered: those matched are journaled `ShotCaptured` before it;
@@ -371,6 +376,9 @@ pub struct ScanRecord {
     /// Shots a wired camera was fired for, by shot and camera (`None`:
     /// the rig's one camera): when, Unix milliseconds.
     pub triggered: BTreeMap<(ShotId, Option<CameraName>), u64>,
+    /// Shots taken with every photo on a camera's card: nothing of them
+    /// comes into the spool before an import.
+    pub on_card: BTreeSet<ShotId>,
     /// The cameras whose card `scanrig import` read.
     pub imported: BTreeSet<Option<CameraName>>,
     /// Triggered shots the import found no photo for, by shot and
@@ -445,7 +453,7 @@ impl ScanRecord {
                     ShotState::Pending
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
-                } else if self.triggered.contains_key(&(s.id, None)) {
+                } else if self.on_card.contains(&s.id) {
                     // Its photo is on the camera's card: not taken again.
                     ShotState::Triggered
                 } else {
@@ -693,6 +701,7 @@ impl ScanRecord {
             checks: BTreeMap::new(),
             retaken: BTreeMap::new(),
             triggered: BTreeMap::new(),
+            on_card: BTreeSet::new(),
             imported: BTreeSet::new(),
             not_imported: BTreeMap::new(),
         };
@@ -796,10 +805,17 @@ impl ScanRecord {
             Record::MovedAccepted { ring, .. } => {
                 self.checks.insert(ring, None);
             }
-            Record::ShotTriggered { shot, at, camera } => {
-                // A column camera's part of the stop is in: a resume
-                // does not fire it again.
-                if let (Some(_), false) = (&camera, self.captured.contains_key(&shot)) {
+            Record::ShotTriggered {
+                shot,
+                at,
+                camera,
+                whole,
+            } => {
+                if camera.is_none() || whole {
+                    self.on_card.insert(shot);
+                } else if !self.captured.contains_key(&shot) {
+                    // A column camera's part of the stop is in: a resume
+                    // does not fire it again.
                     let part = Part {
                         camera: camera.clone(),
                         frame: 0,

@@ -650,6 +650,7 @@ fn triggered_shots_await_their_import_then_the_unmatched_one_is_missing_in_the_m
             shot: ShotId(n),
             at,
             camera: None,
+            whole: false,
         })
         .unwrap();
     }
@@ -712,6 +713,7 @@ fn a_column_camera_fired_by_a_wire_is_in_its_stop_awaits_its_card_and_joins_the_
             shot: ShotId(n),
             at: 10 * u64::from(n),
             camera: Some(top.clone()),
+            whole: false,
         })
         .unwrap();
     }
@@ -822,4 +824,28 @@ fn a_column_camera_fired_by_a_wire_is_in_its_stop_awaits_its_card_and_joins_the_
         "{}",
         missing.reason
     );
+}
+
+#[test]
+fn a_stop_whose_every_camera_is_fired_by_a_wire_is_taken_with_its_photos_on_the_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = started(dir.path(), 2);
+    let top = CameraName::new("top").unwrap();
+    for (shot, whole) in [(1, true), (2, false)] {
+        j.append(&Record::ShotTriggered {
+            shot: ShotId(shot),
+            at: 10,
+            camera: Some(top.clone()),
+            whole,
+        })
+        .unwrap();
+    }
+    let r = replay(dir.path()).unwrap();
+    assert_eq!(
+        r.shot_states(),
+        [ShotState::Triggered, ShotState::Pending],
+        "taken, not taken again; the other stop waits for its other cameras"
+    );
+    assert!(!r.parts.contains_key(&ShotId(1)));
+    assert_eq!(r.awaiting_import().len(), 2);
 }

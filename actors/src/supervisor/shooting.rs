@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::SystemTime;
 
 use actix::prelude::*;
-use scanrig_hardware::camera::{DownloadedFile, Exposure};
+use scanrig_hardware::camera::DownloadedFile;
 use slog::{debug, info};
 
 use super::column;
@@ -46,16 +46,6 @@ pub(super) fn missing_cameras(plan: &ScanPlan, names: &[Option<CameraName>]) -> 
             message,
         },
     })
-}
-
-/// When the shutter of the rig's one camera, fired by a wire, was
-/// pressed: its photo stays on the camera's card, and there is nothing to
-/// download.
-fn left_on_card(downloads: &[(Part, Exposure)]) -> Option<SystemTime> {
-    match downloads {
-        [(Part { camera: None, .. }, exposure)] => exposure.left_on_card,
-        _ => None,
-    }
 }
 
 /// Frame 0 of camera `camera`: what a question to the whole camera is
@@ -153,29 +143,40 @@ impl Supervisor {
         let (take, journal_dir) = (run.seq.take(shot), run.dir.clone());
         let stop = run.stop(shot, &names);
         let (mut downloads, several) = (stop.downloads(), stop.several());
-        if let Some(at) = left_on_card(&downloads) {
-            run.stops.remove(&shot);
-            return self.triggered(scan, shot, at, ctx);
+        // A camera fired by a wire keeps its photo on its card: its part
+        // is in, with no file.
+        let mut pressed: Vec<(Part, SystemTime)> = Vec::new();
+        downloads.retain(|(part, exposure)| match exposure.left_on_card {
+            Some(at) => {
+                pressed.push((part.clone(), at));
+                false
+            }
+            None => true,
+        });
+        for (part, _) in &pressed {
+            stop.landed(part.clone(), Vec::new());
         }
-        // A column's camera fired by a wire keeps its photo on its card:
-        // its part is in once its trigger is journaled (before the shot's
-        // capture, by the same journal), and the others download.
-        downloads.retain(|(part, exposure)| {
-            let Some(pressed) = exposure.left_on_card else {
-                return true;
-            };
+        if !pressed.is_empty() && downloads.is_empty() && stop.holds_no_file() {
+            // Every photo of the stop is on a card: the shot is taken.
+            run.stops.remove(&shot);
+            let presses = pressed.into_iter().map(|(p, at)| (p.camera, at)).collect();
+            return self.triggered(scan, shot, presses, ctx);
+        }
+        // A column's camera's part is in once its trigger is journaled
+        // (before the shot's capture, by the same journal); the others
+        // download.
+        for (part, at) in pressed {
             let record = Record::ShotTriggered {
                 shot,
-                at: unix_millis(pressed),
-                camera: part.camera.clone(),
+                at: unix_millis(at),
+                camera: part.camera,
+                whole: false,
             };
             self.journal.do_send(Append {
                 dir: journal_dir.clone(),
                 record,
             });
-            stop.landed(part.clone(), Vec::new());
-            false
-        });
+        }
         if downloads.is_empty() {
             // Every part already in the spool (a resume after a crash that
             // kept them all), or nothing to download (lost in a restart):

@@ -104,6 +104,12 @@ impl Stop {
             .collect()
     }
 
+    /// Whether no part of the stop has a file in the spool (every part in
+    /// is a camera's fired by a wire, whose photo stays on its card).
+    pub(crate) fn holds_no_file(&self) -> bool {
+        self.landed.values().all(Vec::is_empty)
+    }
+
     /// A part's files are in the spool.
     pub(crate) fn landed(&mut self, part: Part, files: Vec<SpoolFile>) {
         self.exposed.remove(&part);

@@ -274,6 +274,7 @@ fn a_scan_whose_photos_are_on_a_wired_cameras_card_keeps_its_manifest_for_the_im
             shot: ShotId(shot),
             at: 2,
             camera: None,
+            whole: false,
         })
         .unwrap();
     }
