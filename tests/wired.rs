@@ -12,7 +12,7 @@ use common::http::post;
 use common::web::{error_of, stop, web_daemon};
 use common::{
     assert_photos, contents, entries, names_in, plan, read_manifest, ring_profile, rings_of,
-    sha256, Planned, Rig,
+    sha256, Planned, Rig, DEADLINE,
 };
 use scanrig::profile::Profile;
 use scanrig::settings::{self, LoadOptions, Settings};
@@ -323,15 +323,15 @@ fn the_shutter_is_pressed_only_with_the_turntables_motor_still_after_the_focus()
     assert_eq!(moved_before, 3, "the table turned before shots 2 to 4");
 }
 
-/// A column of a simulated USB camera, low, and a camera fired by a wire,
-/// top (its card's clock 7 minutes ahead), each at its own tilt and
-/// height.
-fn wired_column() -> Rig {
+/// A column of a simulated USB camera, low (with `low`, TOML of its
+/// `[cameras.sim]`), and a camera fired by a wire, top (its card's clock
+/// 7 minutes ahead), each at its own tilt and height.
+fn wired_column(low: &str) -> Rig {
     let rig = Rig::new();
     let card = rig.root().join("card");
     rig.configure(&format!(
         "[geometry]\ndistance_m = 0.5\narm_out_m = 0.0\narm_up_m = 0.0\nheight_m = 0.2\n\
-         [[cameras]]\nname = \"low\"\ntilt = -10.0\nheight_m = 0.05\n\
+         [[cameras]]\nname = \"low\"\ntilt = -10.0\nheight_m = 0.05\n[cameras.sim]\n{low}\n\
          [[cameras]]\nname = \"top\"\nbackend = \"trigger\"\ntilt = 35.0\nheight_m = 0.45\n\
          [cameras.trigger]\nshutter_pin = 20\nfocus_pin = 21\nfocus_ms = 5\npulse_ms = 20\nsim_card = {:?}\nsim_clock_offset_s = 420\n\
          [turntable.stepper]\nmax_speed_dps = 360.0\naccel_dps2 = 3600.0\n",
@@ -348,7 +348,7 @@ fn photo(stop: &Planned, camera: &str) -> String {
 
 #[test]
 fn a_column_camera_fired_by_a_wire_shoots_with_the_usb_one_and_import_brings_its_photos_once() {
-    let rig = wired_column();
+    let rig = wired_column("");
     let text = ring_profile(4, 30);
     rig.profile("column", &text);
     let stops = plan("column", &rings_of(&text));
@@ -500,7 +500,7 @@ fn the_api_refuses_the_setup_check_of_a_column_with_a_camera_fired_by_a_wire_as_
 
 #[test]
 fn a_ring_of_the_wired_camera_alone_waits_on_its_card_and_import_brings_it_with_the_others() {
-    let rig = wired_column();
+    let rig = wired_column("");
     let profile = "settle_ms = 5\n[[rings]]\ntilt = 0.0\nshots = 3\n\
                    [[rings]]\ntilt = 0.0\nshots = 2\nstart = 45.0\ncameras = [\"top\"]\n";
     rig.profile("mixed", profile);
@@ -536,6 +536,60 @@ fn a_ring_of_the_wired_camera_alone_waits_on_its_card_and_import_brings_it_with_
         assert_eq!(names_in(entry), want, "stop {}", stop.shot);
         let top = &entry["files"][want.len() - 1];
         assert_eq!(&top["sha256"], sha.as_str(), "stop {}", stop.shot);
+    }
+    assert!(rig.is_retired(&id));
+}
+
+#[test]
+fn killed_before_the_usb_photo_of_a_stop_came_in_a_resume_takes_it_and_does_not_press_the_wire_again(
+) {
+    let rig = wired_column("download_ms = 1500");
+    let text = ring_profile(4, 5);
+    rig.profile("column", &text);
+    let stops = plan("column", &rings_of(&text));
+    let mut running = rig.spawn(&["scan", "--profile", "column"]);
+    let last_pressed = |scan: &str| {
+        let journal = rig.journal(scan);
+        let pressed = journal.of("shot_triggered").iter().any(|r| r["shot"] == 4);
+        pressed && journal.count("shot_captured") == 3
+    };
+    running.wait_until(
+        "the last stop's press journaled, its USB photo not",
+        DEADLINE,
+        || {
+            rig.spooled_scans()
+                .first()
+                .is_some_and(|scan| last_pressed(scan))
+        },
+    );
+    let id = rig.spooled_scans()[0].clone();
+    running.kill();
+    assert!(last_pressed(&id), "the USB photo came in before the kill");
+    let card = rig.root().join("card");
+    assert_eq!(card_photos(&card).len(), 4);
+
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["captured"], 4, "{}", out.stdout);
+    let on_card = card_photos(&card);
+    assert_eq!(on_card.len(), 4, "the wired camera is not pressed again");
+    let low: BTreeSet<String> = stops.iter().map(|s| photo(s, "low")).collect();
+    assert_photos(&rig.delivered(&id), &low, false);
+
+    rig.run(&["import", &id, card.to_str().unwrap(), "--yes"])
+        .expect_code(0);
+    let delivered = rig.delivered(&id);
+    let manifest = read_manifest(&delivered);
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 4, "{manifest}");
+    for ((entry, stop), (_, sha)) in shots.iter().zip(&stops).zip(&on_card) {
+        assert_eq!(names_in(entry), [photo(stop, "low"), photo(stop, "top")]);
+        assert_eq!(
+            &entry["files"][1]["sha256"],
+            sha.as_str(),
+            "stop {}",
+            stop.shot
+        );
     }
     assert!(rig.is_retired(&id));
 }
