@@ -593,3 +593,61 @@ fn killed_before_the_usb_photo_of_a_stop_came_in_a_resume_takes_it_and_does_not_
     }
     assert!(rig.is_retired(&id));
 }
+
+#[test]
+fn a_column_of_two_cameras_fired_by_wires_is_imported_card_by_card_each_named() {
+    let rig = Rig::new();
+    let camera = |name: &str, pin: u8| {
+        format!(
+            "[[cameras]]\nname = \"{name}\"\nbackend = \"trigger\"\n[cameras.trigger]\n\
+             shutter_pin = {pin}\nfocus_ms = 0\npulse_ms = 10\nsim_card = \"card_{name}\"\n"
+        )
+    };
+    rig.configure(&format!("{}{}", camera("left", 20), camera("right", 21)));
+    let text = ring_profile(3, 5);
+    rig.profile("pair", &text);
+    let stops = plan("pair", &rings_of(&text));
+    rig.run(&["scan", "--profile", "pair"]).expect_code(0);
+    let id = rig.only_scan();
+    let card = |name: &str| rig.root().join(format!("card_{name}"));
+    let import = |args: &[&str]| rig.run(&[&["import", id.as_str()], args, &["--yes"]].concat());
+
+    let unnamed = import(&[card("left").to_str().unwrap()]);
+    unnamed.expect_code(2);
+    assert!(
+        unnamed
+            .stderr
+            .contains("cards of cameras left, right: say whose card this is with --camera NAME"),
+        "{}",
+        unnamed.stderr
+    );
+    let unknown = import(&[card("left").to_str().unwrap(), "--camera", "middle"]);
+    unknown.expect_code(2);
+    assert!(
+        unknown.stderr.contains("no camera named \"middle\""),
+        "{}",
+        unknown.stderr
+    );
+
+    import(&[card("left").to_str().unwrap(), "--camera", "left"]).expect_code(0);
+    assert!(
+        !rig.is_retired(&id),
+        "the right camera's card is still awaited"
+    );
+    import(&[card("right").to_str().unwrap(), "--camera", "right"]).expect_code(0);
+    assert!(rig.is_retired(&id));
+    let manifest = read_manifest(&rig.delivered(&id));
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 3, "{manifest}");
+    let (left, right) = (card_photos(&card("left")), card_photos(&card("right")));
+    for (((entry, stop), l), r) in shots
+        .iter()
+        .zip(&stops)
+        .zip(left.values())
+        .zip(right.values())
+    {
+        assert_eq!(names_in(entry), [photo(stop, "left"), photo(stop, "right")]);
+        assert_eq!(&entry["files"][0]["sha256"], l.as_str());
+        assert_eq!(&entry["files"][1]["sha256"], r.as_str());
+    }
+}

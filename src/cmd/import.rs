@@ -53,7 +53,7 @@ pub fn run(settings: &Settings, args: ImportArgs, log: Logger) -> Result<ExitCod
                 args.folder.display()
             )));
         }
-        let photos = read_card(&args.folder, &imported_shas(&record))?;
+        let photos = read_card(&args.folder, &imported_shas(&record, &camera))?;
         let card = Card {
             camera,
             column: settings.column().map(|(name, _)| name).collect(),

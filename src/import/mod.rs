@@ -408,11 +408,14 @@ fn clock_offset(ms: i64) -> String {
     }
 }
 
-/// The sha256 of every photo of `record` captured already.
-pub fn imported_shas(record: &ScanRecord) -> Vec<&str> {
+/// The sha256 of every photo of `record` captured already from `camera`
+/// (`None`: the rig's one camera).
+pub fn imported_shas<'a>(record: &'a ScanRecord, camera: &Option<CameraName>) -> Vec<&'a str> {
     record
         .captured
         .values()
-        .flat_map(|(_, files)| files.iter().map(|f| f.sha256.as_str()))
+        .flat_map(|(_, files)| files.iter())
+        .filter(|f| f.camera == *camera)
+        .map(|f| f.sha256.as_str())
         .collect()
 }
