@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::time::SystemTime;
 
 use actix::prelude::*;
 use scanrig_hardware::camera::DownloadedFile;
@@ -142,34 +141,21 @@ impl Supervisor {
         };
         let (take, journal_dir) = (run.seq.take(shot), run.dir.clone());
         let stop = run.stop(shot, &names);
-        let (mut downloads, several) = (stop.downloads(), stop.several());
-        // A camera fired by a wire keeps its photo on its card: its part
-        // is in, with no file.
-        let mut pressed: Vec<(Part, SystemTime)> = Vec::new();
-        downloads.retain(|(part, exposure)| match exposure.left_on_card {
-            Some(at) => {
-                pressed.push((part.clone(), at));
-                false
-            }
-            None => true,
-        });
-        for (part, _) in &pressed {
-            stop.landed(part.clone(), Vec::new());
-        }
+        let pressed = stop.on_card();
+        let (downloads, several) = (stop.downloads(), stop.several());
         if !pressed.is_empty() && downloads.is_empty() && stop.holds_no_file() {
             // Every photo of the stop is on a card: the shot is taken.
             run.stops.remove(&shot);
-            let presses = pressed.into_iter().map(|(p, at)| (p.camera, at)).collect();
-            return self.triggered(scan, shot, presses, ctx);
+            return self.triggered(scan, shot, pressed, ctx);
         }
         // A column's camera's part is in once its trigger is journaled
         // (before the shot's capture, by the same journal); the others
         // download.
-        for (part, at) in pressed {
+        for (camera, at) in pressed {
             let record = Record::ShotTriggered {
                 shot,
                 at: unix_millis(at),
-                camera: part.camera,
+                camera,
                 whole: false,
             };
             self.journal.do_send(Append {
