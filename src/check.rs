@@ -15,6 +15,24 @@ use crate::settings::{Settings, TiltBackend};
 /// The spool's folder of the last check's photos.
 pub const FOLDER: &str = "check";
 
+/// Why the rig cannot be checked, if it cannot: a camera fired by a wire
+/// sends no photo back to judge.
+pub fn refused(settings: &Settings) -> Option<String> {
+    let wired = crate::settings::wired_cameras(settings);
+    let names: Vec<&str> = wired.iter().filter_map(|(_, name, _)| *name).collect();
+    let which = match names[..] {
+        [] if wired.is_empty() => return None,
+        [] => "a camera fired by a wire (camera.backend = \"trigger\")".to_owned(),
+        _ => format!(
+            "the column's camera {} is fired by a wire (backend = \"trigger\") and",
+            names.join(", ")
+        ),
+    };
+    Some(format!(
+        "the setup check judges the camera's photos, and {which} sends none back; `scanrig camera capture` fires it once, to look at the photo on the camera"
+    ))
+}
+
 /// The check of `profile` asked by `origin`.
 /// With `settle_ms = "auto"` the check learns the settle time first.
 pub fn request(settings: &Settings, profile: &Profile, origin: String) -> Check {

@@ -43,7 +43,7 @@ pub use quality::{quality_problems, Acting, MaxEdge, Quality};
 pub use s3::{s3_problems, S3Credentials, S3};
 pub use sftp::{sftp_problems, Sftp};
 pub use webdav::{webdav_problems, Webdav};
-pub use wired::{wired, wired_problems, WiredCamera};
+pub use wired::{wired, wired_cameras, wired_problems, WiredCamera};
 #[cfg(test)]
 mod tests;
 
@@ -542,6 +542,9 @@ pub struct ColumnCamera {
     /// This simulated camera's own download time and faults, over
     /// `[camera.sim]`'s.
     pub sim: ColumnSim,
+    /// `[cameras.trigger]`: the lines of this camera when it is fired by a
+    /// wire (`backend = "trigger"`).
+    pub trigger: WiredCamera,
 }
 
 /// `[cameras.sim]`: one simulated camera of a column, where it differs

@@ -6,7 +6,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{manifest_shas, plan, read_manifest, ring_profile, rings_of, Planned, Rig, DEADLINE};
+use common::{
+    manifest_shas, names_in, plan, read_manifest, ring_profile, rings_of, Planned, Rig, DEADLINE,
+};
 use serde_json::Value;
 
 /// A rig whose column has `names` cameras, with a profile `stops` of 6.
@@ -64,15 +66,6 @@ fn mixed_photos(profile: &str) -> BTreeSet<String> {
             };
             cameras.iter().map(move |c| photo(s, c))
         })
-        .collect()
-}
-
-/// The names of the files a manifest's shot entry lists, in its order.
-fn names_in(entry: &Value) -> Vec<&str> {
-    let files = entry["files"].as_array().expect("files");
-    files
-        .iter()
-        .map(|f| f["name"].as_str().expect("name"))
         .collect()
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{entries, read_manifest, sha256, Rig};
+use common::{contents, names_in, read_manifest, Rig};
 use scanrig_actors::clock::unix_millis_now;
 use scanrig_actors::journal::{JournalWriter, Record};
 use scanrig_actors::model::{Outcome, ScanId, ScanPlan, ShotId, Station};
@@ -83,6 +83,8 @@ fn shoot() -> Shot {
             .append(&Record::ShotTriggered {
                 shot: ShotId(shot),
                 at: fired,
+                camera: None,
+                whole: false,
             })
             .unwrap();
         if shot != LOST {
@@ -103,23 +105,6 @@ fn shoot() -> Shot {
         photos,
         extra,
     }
-}
-
-/// Every file under `dir`, by its path from `dir`, with its contents'
-/// sha256.
-fn contents(dir: &Path) -> BTreeMap<String, String> {
-    let mut found = BTreeMap::new();
-    for name in entries(dir) {
-        let path = dir.join(&name);
-        if path.is_dir() {
-            for (inner, sha) in contents(&path) {
-                found.insert(format!("{name}/{inner}"), sha);
-            }
-        } else {
-            found.insert(name, sha256(&std::fs::read(&path).unwrap()));
-        }
-    }
-    found
 }
 
 /// `scanrig import` run again on the same card: it succeeds and says
@@ -239,6 +224,63 @@ fn a_card_seven_minutes_off_lands_each_photo_on_its_shot_names_the_missing_and_t
     assert_eq!(contents(&s.card), on_card);
 
     // Again: nothing is imported twice.
+    import_again(&s, "nothing is left to import");
+    assert_eq!(contents(&delivered), arrived);
+}
+
+#[test]
+fn a_card_of_raw_and_jpeg_pairs_brings_each_pair_to_its_shot_and_names_a_raw_file_alone_extra() {
+    let s = shoot();
+    // The camera wrote a RAW file beside each JPEG (same name, `.CR2`),
+    // and one RAW file alone.
+    let raw_of = |photo: &Path| photo.with_extension("CR2");
+    for (shot, photo) in &s.photos {
+        std::fs::write(raw_of(photo), format!("raw sensor data of shot {shot}")).unwrap();
+    }
+    let alone = s.card.join("DCIM/100SCANR/IMG_0099.CR2");
+    std::fs::write(&alone, b"raw of a photo whose JPEG was deleted").unwrap();
+    let on_card = contents(&s.card);
+
+    let out = s
+        .rig
+        .run(&["import", &s.scan, s.card.to_str().unwrap(), "--yes"]);
+    out.expect_code(0);
+    let alone = card_name(&s, &alone);
+    assert!(
+        out.stdout
+            .contains(&format!("extra: {alone} is a RAW file without its JPEG")),
+        "{}",
+        out.stdout
+    );
+    let delivered = s.rig.delivered(&s.scan);
+    let arrived = contents(&delivered);
+    let manifest = read_manifest(&delivered);
+    let shots = manifest["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), s.photos.len());
+    for ((shot, photo), entry) in s.photos.iter().zip(shots) {
+        let stem = &s.stems[*shot as usize - 1];
+        let (jpeg, raw) = (format!("{stem}.jpg"), format!("{stem}.cr2"));
+        assert_eq!(
+            arrived[&jpeg],
+            on_card[&card_name(&s, photo)],
+            "shot {shot}'s JPEG"
+        );
+        assert_eq!(
+            arrived[&raw],
+            on_card[&card_name(&s, &raw_of(photo))],
+            "shot {shot}'s RAW"
+        );
+        assert_eq!(
+            names_in(entry),
+            [jpeg.as_str(), raw.as_str()],
+            "the pair, listed together"
+        );
+    }
+    assert!(
+        !arrived.values().any(|sha| *sha == on_card[&alone]),
+        "the lone RAW left alone"
+    );
+    assert!(s.rig.is_retired(&s.scan));
     import_again(&s, "nothing is left to import");
     assert_eq!(contents(&delivered), arrived);
 }

@@ -11,9 +11,13 @@ pub fn unix_now() -> u64 {
 
 /// Milliseconds since the Unix epoch now.
 pub fn unix_millis_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    unix_millis(SystemTime::now())
+}
+
+/// Milliseconds since the Unix epoch at `t`.
+pub fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `YYYYMMDDTHHMMSSZ`, for ids and folder names.

@@ -1,4 +1,4 @@
-//! The lights actor: the rig's lights on for a scan (after their warm-up), off when it ends or pauses (if so set), set by hand, and switched off — with the motors released — after an idle timeout, all on the actix clock.
+//! The lights actor: the rig's lights on for a scan and a setup check (after their warm-up), off when it ends or pauses (if so set), set by hand, and switched off — with the motors released — after an idle timeout, all on the actix clock.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -31,6 +31,11 @@ pub struct LightsRig {
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Illuminate(pub BTreeMap<String, u8>);
+
+/// Switches every light off (a setup check has taken its photos).
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Darken;
 
 /// Sets one light by hand.
 #[derive(Debug, Clone, Message)]
@@ -184,6 +189,15 @@ impl Handler<Illuminate> for LightsActor {
             info!(self.log, "lights on, warming up"; "ms" => warmup.as_millis());
         }
         Box::pin(actix::clock::sleep(warmup).into_actor(self))
+    }
+}
+
+impl Handler<Darken> for LightsActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Darken, ctx: &mut Self::Context) {
+        self.all_off();
+        self.idle_from_now(ctx);
     }
 }
 

@@ -63,9 +63,16 @@ pub struct Missing<'a> {
     pub shot: ShotId,
     /// Its file name(s).
     pub files: Vec<&'a str>,
+    /// The column camera whose photo it is, when that photo alone is
+    /// missing (absent: the whole shot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<&'a CameraName>,
     /// Why it is not there.
     pub reason: &'a str,
 }
+
+/// Why a shot triggered on a wired camera has no photo yet.
+const ON_CARD: &str = "on the camera's card, fired by a wire: `scanrig import` brings it in";
 
 /// One captured shot.
 #[derive(Debug, Serialize)]
@@ -189,17 +196,35 @@ impl<'a> Manifest<'a> {
             .map(|(id, (_, files))| Missing {
                 shot: *id,
                 files: files.iter().map(|f| f.name.as_str()).collect(),
+                camera: None,
                 reason: record
                     .damaged
                     .get(id)
                     .or_else(|| record.failed.get(id))
                     .map_or("not sent yet", String::as_str),
             })
-            .chain(record.not_imported.iter().map(|(id, why)| Missing {
-                shot: *id,
-                files: Vec::new(),
-                reason: why,
-            }))
+            .chain(
+                record
+                    .not_imported
+                    .iter()
+                    .map(|((id, camera), why)| Missing {
+                        shot: *id,
+                        files: Vec::new(),
+                        camera: camera.as_ref(),
+                        reason: why,
+                    }),
+            )
+            .chain(
+                record
+                    .awaiting_import()
+                    .into_iter()
+                    .map(|(id, camera)| Missing {
+                        shot: *id,
+                        files: Vec::new(),
+                        camera: camera.as_ref(),
+                        reason: ON_CARD,
+                    }),
+            )
             .collect();
         let flagged = record
             .captured

@@ -18,6 +18,7 @@ use slog::{info, Logger};
 pub mod check;
 
 use crate::camera::{CameraActor, ChangeSetting, Download, Expose, Preview, ReadSettings};
+use crate::lights::LightsActor;
 use crate::model::ScanId;
 use crate::supervisor::Fired;
 use crate::turntable::{Home, Jog, JogAxis, Jogged, TurntableActor};
@@ -180,6 +181,7 @@ pub struct ManualActor {
     halt: Halt,
     lease: Recipient<Lease>,
     unlease: Recipient<Unlease>,
+    lights: Addr<LightsActor>,
     log: Logger,
 }
 
@@ -202,6 +204,8 @@ pub struct Hands {
     pub lease: Recipient<Lease>,
     /// Where motors are given back.
     pub unlease: Recipient<Unlease>,
+    /// The rig's lights, on for the setup check's photos.
+    pub lights: Addr<LightsActor>,
 }
 
 impl ManualActor {
@@ -214,6 +218,7 @@ impl ManualActor {
             halt: hands.halt,
             lease: hands.lease,
             unlease: hands.unlease,
+            lights: hands.lights,
             log,
         }
         .start()

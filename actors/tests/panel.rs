@@ -15,6 +15,7 @@ use scanrig_actors::health::HealthReader;
 use scanrig_actors::lights::{
     GetLights, Illuminate, LightsActor, LightsChanged, LightsRig, SetLight,
 };
+use scanrig_actors::manual::check::Check;
 use scanrig_actors::manual::JogBy;
 use scanrig_actors::model::{Outcome, ScanId, ScanPlan, Station};
 use scanrig_actors::restart::Backoff;
@@ -302,15 +303,45 @@ fn set_at(out: &RecordingOutput, duty: f64, before: SystemTime) -> SystemTime {
         .at
 }
 
-#[test]
-fn the_lights_are_on_and_warmed_up_before_the_first_photo_and_off_after_the_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let table = table(3600.0);
-    let (mut rig, _, _, camera) = rig_with_camera(&table, dir.path());
+/// A rig with [`two_lights`] and its simulated camera, and a plan of 4
+/// shots lighting the ring at 60 %; the ring's and the back's outputs.
+fn lit_rig(dir: &Path) -> (Rig, SimCamera, ScanPlan, RecordingOutput, RecordingOutput) {
+    let (mut rig, _, _, camera) = rig_with_camera(&table(3600.0), dir);
     let (lights, ring, back) = two_lights(false);
     rig.lights = lights;
     let mut scan = plan(4);
     scan.lights = BTreeMap::from([("ring".to_owned(), 60)]);
+    (rig, camera, scan, ring, back)
+}
+
+/// Asserts the lights were opened off, switched on (the ring at the
+/// profile's 60 %, the back at full: low, as it is active-low) at least
+/// the ring's 300 ms warm-up before the first of `photos` (there are
+/// `taken`), and off after the last.
+fn assert_lit_for(
+    photos: &[SystemTime],
+    taken: usize,
+    (ring, back): (&RecordingOutput, &RecordingOutput),
+) {
+    assert_eq!(duties(ring), [0.0, 0.6, 0.0]);
+    assert_eq!(duties(back), [1.0, 0.0, 1.0]);
+    assert_eq!(photos.len(), taken);
+    let first = photos[0];
+    let on = set_at(ring, 0.6, first);
+    let warm = first.duration_since(on).unwrap();
+    assert!(
+        warm >= Duration::from_millis(300),
+        "the first photo was taken {warm:?} after the ring light came on, before its 300 ms warm-up"
+    );
+    let last = *photos.last().unwrap();
+    let off = ring.events().last().unwrap().at;
+    assert!(off >= last, "the light went off before the last photo");
+}
+
+#[test]
+fn the_lights_are_on_and_warmed_up_before_the_first_photo_and_off_after_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rig, camera, scan, ring, back) = lit_rig(dir.path());
     let finished = System::new().block_on(async {
         let sup = Supervisor::start(rig, scanrig_actors_log());
         let mut rx = progress(&sup).await.unwrap();
@@ -333,23 +364,33 @@ fn the_lights_are_on_and_warmed_up_before_the_first_photo_and_off_after_the_scan
         System::current().stop();
         states
     });
-    // Opened off, on for the scan (ring at the profile's 60 %, back at
-    // full: low, as it is active-low), off after it.
-    assert_eq!(duties(&ring), [0.0, 0.6, 0.0]);
-    assert_eq!(duties(&back), [1.0, 0.0, 1.0]);
     assert!(finished.iter().all(|l| l.brightness == 0), "{finished:?}");
-    let exposures = camera.exposure_times();
-    assert_eq!(exposures.len(), 4);
-    let first = exposures[0];
-    let on = set_at(&ring, 0.6, first);
-    let warm = first.duration_since(on).unwrap();
-    assert!(
-        warm >= Duration::from_millis(300),
-        "the first photo was taken {warm:?} after the ring light came on, before its 300 ms warm-up"
-    );
-    let last = *exposures.last().unwrap();
-    let off = ring.events().last().unwrap().at;
-    assert!(off >= last, "the light went off before the last photo");
+    assert_lit_for(&camera.exposure_times(), 4, (&ring, &back));
+}
+
+#[test]
+fn the_setup_check_takes_its_photos_lit_as_a_scan_s_after_the_warm_up_and_switches_the_lights_off()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let (rig, camera, scan, ring, back) = lit_rig(dir.path());
+    let check = Check {
+        plan: scan,
+        dir: dir.path().join("check"),
+        limits: Default::default(),
+        learn: None,
+        origin: "a test".into(),
+        manual_tilt: false,
+    };
+    let report = System::new().block_on(async {
+        let sup = Supervisor::start(rig, scanrig_actors_log());
+        let manual = sup.send(Manual).await.unwrap();
+        let report = manual.send(check).await.unwrap();
+        System::current().stop();
+        report
+    });
+    let report = report.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.poses.len(), 1, "{report:?}");
+    assert_lit_for(&camera.exposure_times(), 1, (&ring, &back));
 }
 
 #[test]

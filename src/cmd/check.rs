@@ -32,10 +32,8 @@ pub struct CheckArgs {
 /// Checks the set-up for the chosen profile and prints what it found.
 /// Ctrl-C stops the motors (SIGTERM at once), which ends the check.
 pub fn run(settings: &Settings, args: CheckArgs, log: Logger) -> Result<ExitCode, Failure> {
-    if crate::settings::wired(settings) {
-        return Err(Failure::Usage(
-            "the setup check judges the camera's photos, and a camera fired by a wire (camera.backend = \"trigger\") sends none back; `scanrig camera capture` fires it once, to look at the photo on the camera".to_owned(),
-        ));
+    if let Some(why) = check::refused(settings) {
+        return Err(Failure::Usage(why));
     }
     let profile = super::scan::profile(settings, args.profile.as_deref())?;
     let spool = settings.spool_dir();

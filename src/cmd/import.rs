@@ -2,6 +2,7 @@
 //! its card ([`crate::import`]), the match shown for confirmation, then
 //! sent to the scan's destination as `scanrig uploads retry` sends them.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +10,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use scanrig_actors::history::History;
 use scanrig_actors::journal::{self, ScanRecord, JOURNAL_FILE};
-use scanrig_actors::model::ScanId;
+use scanrig_actors::model::{CameraName, ScanId};
 use slog::Logger;
 
 use super::Failure;
-use crate::import::{imported_shas, read_card, Import};
+use crate::import::{imported_shas, read_card, Card, Import};
 use crate::scans::{SpoolLock, SpoolState};
 use crate::settings::Settings;
 use crate::{rig, runner};
@@ -26,6 +27,10 @@ pub struct ImportArgs {
     pub scan: String,
     /// The camera's card, or a copy of it (e.g. /media/card).
     pub folder: PathBuf,
+    /// The column's camera whose card it is (its name in [[cameras]]);
+    /// needed only when the scan waits for the cards of several.
+    #[arg(long, value_name = "NAME")]
+    pub camera: Option<String>,
     /// Go on without asking to confirm the match.
     #[arg(long)]
     pub yes: bool,
@@ -38,7 +43,8 @@ pub fn run(settings: &Settings, args: ImportArgs, log: Logger) -> Result<ExitCod
     let scan = ScanId::from_existing(&args.scan);
     {
         let _lock = SpoolLock::take(&spool)?;
-        let Some(record) = awaiting(&spool.join(scan.as_str()), &scan, &spool)? else {
+        let dir = spool.join(scan.as_str());
+        let Some((record, camera)) = awaiting(&dir, &scan, &spool, args.camera.as_deref())? else {
             return Ok(ExitCode::SUCCESS);
         };
         if !args.folder.is_dir() {
@@ -47,10 +53,18 @@ pub fn run(settings: &Settings, args: ImportArgs, log: Logger) -> Result<ExitCod
                 args.folder.display()
             )));
         }
-        let photos = read_card(&args.folder, &imported_shas(&record))?;
-        let import = Import::new(&record, &spool.join(scan.as_str()), &args.folder, photos);
+        let photos = read_card(&args.folder, &imported_shas(&record, &camera))?;
+        let card = Card {
+            camera,
+            column: settings.column().map(|(name, _)| name).collect(),
+        };
+        let whose = card
+            .camera
+            .as_ref()
+            .map_or_else(String::new, |c| format!(" from camera {c}"));
+        let import = Import::new(&record, &dir, &args.folder, photos, card);
         println!(
-            "scan {scan}: {} shots await their photos; {} photos on the card in {}",
+            "scan {scan}: {} shots await their photos{whose}; {} photos on the card in {}",
             import.rows.len(),
             import.photos.len(),
             args.folder.display()
@@ -83,13 +97,15 @@ pub fn run(settings: &Settings, args: ImportArgs, log: Logger) -> Result<ExitCod
     })
 }
 
-/// The scan in `dir`, if its shots await their photos; `None` (said why)
+/// The scan in `dir` and the camera (`camera`, or the one it waits for)
+/// whose card is read, if its shots await their photos; `None` (said why)
 /// when there is nothing left to import; an error when there never was.
 fn awaiting(
     dir: &std::path::Path,
     scan: &ScanId,
     spool: &std::path::Path,
-) -> Result<Option<ScanRecord>, Failure> {
+    camera: Option<&str>,
+) -> Result<Option<(ScanRecord, Option<CameraName>)>, Failure> {
     let plain = !scan.as_str().is_empty()
         && !scan.as_str().contains('/')
         && scan.as_str() != "."
@@ -117,17 +133,62 @@ fn awaiting(
             "scan {scan} has not ended; import its photos once it has (let it finish, or stop it)"
         )));
     }
-    if record.imported {
-        let missing: Vec<_> = record.not_imported.keys().copied().collect();
+    let camera = whose_card(&record, scan, camera)?;
+    if record.imported.contains(&camera) {
+        let missing: Vec<_> = record
+            .not_imported
+            .keys()
+            .filter(|(_, c)| *c == camera)
+            .map(|(shot, _)| *shot)
+            .collect();
+        let with = record
+            .captured
+            .values()
+            .filter(|(_, files)| files.iter().any(|f| f.camera == camera))
+            .count();
         println!(
-            "scan {scan}'s photos were imported already ({} shots with a photo, {} without{}): nothing is imported again",
-            record.captured.len(),
+            "scan {scan}'s photos were imported already ({with} shots with a photo, {} without{}): nothing is imported again",
             missing.len(),
             list(&missing)
         );
         return Ok(None);
     }
-    Ok(Some(record))
+    Ok(Some((record, camera)))
+}
+
+/// The camera fired by a wire whose card is read: `named`, which must be
+/// one the scan fired; or, unnamed, the only one it fired.
+fn whose_card(
+    record: &ScanRecord,
+    scan: &ScanId,
+    named: Option<&str>,
+) -> Result<Option<CameraName>, Failure> {
+    let fired: BTreeSet<&Option<CameraName>> = record.triggered.keys().map(|(_, c)| c).collect();
+    let names = || {
+        let names: Vec<&str> = fired
+            .iter()
+            .filter_map(|c| c.as_ref())
+            .map(CameraName::as_str)
+            .collect();
+        names.join(", ")
+    };
+    match (named, fired.len()) {
+        (None, 1) => Ok(fired.into_iter().next().cloned().flatten()),
+        (None, _) => Err(Failure::Usage(format!(
+            "scan {scan} has photos on the cards of cameras {}: say whose card this is with --camera NAME",
+            names()
+        ))),
+        (Some(name), _) => fired
+            .iter()
+            .find_map(|c| c.as_ref().filter(|c| c.as_str().eq_ignore_ascii_case(name)))
+            .map(|c| Some(c.clone()))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "scan {scan} fired no camera named {name:?} by a wire; its cameras fired by a wire: {}",
+                    if fired.contains(&None) { "the rig's one camera (leave --camera out)".to_owned() } else { names() }
+                ))
+            }),
+    }
 }
 
 /// `: 2, 5` for shots 2 and 5; nothing for none.

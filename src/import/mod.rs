@@ -3,9 +3,11 @@
 //! to the shots triggered by their EXIF capture times, the camera clock's
 //! offset found from them ([`matching`]); each matched photo is copied into
 //! the scan's spool folder (fsync'd, renamed into place) and journaled
-//! captured, so the uploader sends it and the manifest lists it as any
-//! other; the import itself is journaled with the shots left missing and
-//! the card's photos left alone.
+//! captured with the shot's other files (a column's other cameras'), so
+//! the uploader sends it and the manifest lists it as any other (the
+//! files sent already are found at the destination, not sent again); the
+//! import itself is journaled with the shots left missing and the card's
+//! photos left alone.
 
 pub mod matching;
 
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use scanrig_actors::clock::{rfc3339_millis, unix_millis_now};
 use scanrig_actors::journal::{JournalWriter, Record, ScanRecord};
-use scanrig_actors::model::{Frame, PhotoName, ShotId, SpoolFile};
+use scanrig_actors::model::{CameraName, Frame, Part, ShotId, SpoolFile};
 use scanrig_hardware::fsutil::{digest_file, DurableFile};
 
 /// A photo on the card.
@@ -24,6 +26,10 @@ use scanrig_hardware::fsutil::{digest_file, DurableFile};
 pub struct CardPhoto {
     /// Its path inside the card's folder.
     pub name: String,
+    /// The RAW files the camera wrote beside its JPEG (the same name but
+    /// for the extension), by path inside the card's folder: brought in
+    /// with it.
+    pub raw: Vec<String>,
     /// Its EXIF capture time as the camera wrote it, and as Unix
     /// milliseconds of the camera's clock; or why it has none.
     pub taken: Result<(String, i64), String>,
@@ -34,8 +40,11 @@ pub struct CardPhoto {
 pub struct Row {
     /// The shot.
     pub shot: ShotId,
-    /// Its file name without extension.
-    pub stem: String,
+    /// Its photo's file name, as the shot's other photos are named.
+    pub name: String,
+    /// The shot's files in the spool already (a column's other cameras'),
+    /// and when they were captured.
+    pub earlier: Option<(u64, Vec<SpoolFile>)>,
     /// Its pose: the table's angle and the tilt, degrees.
     pub pose: (f64, f64),
     /// When its shutter fired, Unix milliseconds of the rig's clock.
@@ -51,6 +60,8 @@ pub struct Import {
     pub scan_dir: PathBuf,
     /// The card's folder.
     pub folder: PathBuf,
+    /// Whose card it is.
+    pub card: Card,
     /// The camera's clock less the rig's, milliseconds.
     pub offset_ms: i64,
     /// The shots awaiting their photos, in trigger order.
@@ -61,15 +72,29 @@ pub struct Import {
     pub extra: Vec<usize>,
 }
 
-/// The card's JPEGs under `folder`, by name, with their capture times;
+/// RAW files' extensions (lower case): Canon, Nikon, Sony, Fujifilm,
+/// Olympus, Panasonic, Pentax, Samsung, Leica and Adobe's DNG.
+const RAW_EXTENSIONS: &[&str] = &[
+    "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "raf", "orf", "rw2", "pef", "srw",
+    "rwl", "dng",
+];
+
+/// The card's JPEGs under `folder`, by name, with their capture times and
+/// the RAW files beside each; a RAW file without its JPEG is a photo
+/// without a capture time (the JPEG's EXIF is what matches a photo);
 /// those whose sha256 is in `imported` (brought in already) left out.
 pub fn read_card(folder: &Path, imported: &[&str]) -> anyhow::Result<Vec<CardPhoto>> {
     let mut names = Vec::new();
     walk(folder, folder, &mut names)
         .with_context(|| format!("cannot read the card's folder {}", folder.display()))?;
     names.sort();
-    let mut photos = Vec::with_capacity(names.len());
-    for name in names {
+    let (jpegs, mut raws): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|name| is_jpeg(name));
+    let mut photos = Vec::with_capacity(jpegs.len());
+    for name in jpegs {
+        let stem = base(&name).to_owned();
+        let (raw, others) = raws.into_iter().partition(|r| base(r) == stem);
+        raws = others;
         let path = folder.join(&name);
         if !imported.is_empty() {
             let digest =
@@ -81,13 +106,26 @@ pub fn read_card(folder: &Path, imported: &[&str]) -> anyhow::Result<Vec<CardPho
         photos.push(CardPhoto {
             taken: capture_time(&path),
             name,
+            raw,
         });
     }
+    photos.extend(raws.into_iter().map(|name| CardPhoto {
+        taken: Err(
+            "is a RAW file without its JPEG, whose EXIF time would match it to a shot".to_owned(),
+        ),
+        name,
+        raw: Vec::new(),
+    }));
     Ok(photos)
 }
 
-/// Every JPEG under `dir` (hidden files and folders left out), by its
-/// path from `root`.
+/// A card file's path without its extension.
+fn base(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(base, _)| base)
+}
+
+/// Every JPEG and RAW file under `dir` (hidden files and folders left
+/// out), by its path from `root`.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -98,7 +136,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
         }
         if entry.file_type()?.is_dir() {
             walk(root, &path, out)?;
-        } else if is_jpeg(&name) {
+        } else if is_jpeg(&name) || is_raw(&name) {
             let relative = path.strip_prefix(root).unwrap_or(&path);
             out.push(relative.to_string_lossy().into_owned());
         }
@@ -109,6 +147,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
 fn is_jpeg(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".jpg") || lower.ends_with(".jpeg")
+}
+
+fn is_raw(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    ext.is_some_and(|e| RAW_EXTENSIONS.contains(&e.as_str()))
 }
 
 /// A JPEG's EXIF DateTimeOriginal (with its SubSecTimeOriginal, if any),
@@ -141,24 +184,45 @@ fn capture_time(path: &Path) -> Result<(String, i64), String> {
     Ok((shown, millis))
 }
 
+/// Which card is read: the camera fired by a wire, and the column's
+/// cameras in order (empty for a rig of one camera).
+#[derive(Debug, Clone, Default)]
+pub struct Card {
+    /// The column's camera whose card it is (`None`: the rig's one camera).
+    pub camera: Option<CameraName>,
+    /// The column's cameras in its order, for a shot's files.
+    pub column: Vec<CameraName>,
+}
+
 impl Import {
-    /// Matches the card's `photos` to the shots of `record` awaiting them.
+    /// Matches the card's `photos` to the shots of `record` awaiting them
+    /// from `card`'s camera.
     pub fn new(
         record: &ScanRecord,
         scan_dir: &Path,
         folder: &Path,
         photos: Vec<CardPhoto>,
+        card: Card,
     ) -> Import {
-        let awaiting = record.awaiting_import();
-        let mut rows: Vec<Row> = awaiting
-            .iter()
-            .map(|&shot| {
+        let takes = record.takes();
+        let mut rows: Vec<Row> = record
+            .awaiting_import()
+            .into_iter()
+            .filter(|(_, camera)| *camera == card.camera)
+            .map(|key| {
+                let shot = key.0;
                 let plan = record.plan.shot(shot);
+                let part = Part {
+                    camera: card.camera.clone(),
+                    frame: 0,
+                };
+                let take = takes.get(shot.0 as usize - 1).copied().unwrap_or(1);
                 Row {
                     shot,
-                    stem: plan.stem.clone(),
+                    name: format!("{}.jpg", record.plan.photo(shot, &part, take)),
+                    earlier: record.captured.get(&shot).cloned(),
                     pose: (plan.azimuth.get(), plan.tilt.get()),
-                    triggered_at: record.triggered[&shot],
+                    triggered_at: record.triggered[key],
                     photo: None,
                 }
             })
@@ -182,6 +246,7 @@ impl Import {
         Import {
             scan_dir: scan_dir.to_path_buf(),
             folder: folder.to_path_buf(),
+            card,
             offset_ms: m.offset_ms,
             rows,
             photos,
@@ -223,11 +288,13 @@ impl Import {
             let line = match row.photo.map(|k| &self.photos[k]) {
                 Some(CardPhoto {
                     name,
+                    raw,
                     taken: Ok((shown, t)),
                 }) => format!(
-                    "{:<28}  {shown:<19}  {:>+8.1}s",
+                    "{:<28}  {shown:<19}  {:>+8.1}s{}",
                     name,
-                    (*t - row.triggered_at as i64) as f64 / 1000.0
+                    (*t - row.triggered_at as i64) as f64 / 1000.0,
+                    raw.iter().map(|r| format!("  + {r}")).collect::<String>()
                 ),
                 _ => "MISSING: no photo on the card taken then".to_owned(),
             };
@@ -251,21 +318,41 @@ impl Import {
     }
 
     /// Copies each matched photo into the scan's spool folder (fsync'd,
-    /// renamed into place) and journals it captured, at its trigger time;
-    /// then journals the import. Returns how many were brought in.
+    /// renamed into place) and journals it captured with the shot's
+    /// other files, in the column's order (at their capture time, or at
+    /// its trigger time); then journals the import. Returns how many were
+    /// brought in.
     pub fn carry_out(&self) -> anyhow::Result<usize> {
         let mut journal = JournalWriter::open(&self.scan_dir)
             .with_context(|| format!("cannot open the journal in {}", self.scan_dir.display()))?;
         let mut brought = 0;
         for row in &self.rows {
             let Some(k) = row.photo else { continue };
-            let from = self.folder.join(&self.photos[k].name);
-            let file = self.copy_in(&from, &row.stem)?;
+            let (at, mut files) = row
+                .earlier
+                .clone()
+                .unwrap_or((row.triggered_at, Vec::new()));
+            let photo = &self.photos[k];
+            files.push(self.copy_in(&self.folder.join(&photo.name), &row.name)?);
+            // Its RAW files, named as the shot's JPEG but for the extension.
+            for raw in &photo.raw {
+                let ext = raw
+                    .rsplit_once('.')
+                    .map_or("", |(_, e)| e)
+                    .to_ascii_lowercase();
+                let name = format!("{}.{ext}", base(&row.name));
+                files.push(self.copy_in(&self.folder.join(raw), &name)?);
+            }
+            let place = |f: &SpoolFile| {
+                let camera = f.camera.as_ref();
+                self.card.column.iter().position(|c| Some(c) == camera)
+            };
+            files.sort_by_key(|f| place(f).unwrap_or(usize::MAX));
             journal
                 .append(&Record::ShotCaptured {
                     shot: row.shot,
-                    at: row.triggered_at,
-                    files: vec![file],
+                    at,
+                    files,
                 })
                 .with_context(|| format!("cannot write to {}", journal.path().display()))?;
             brought += 1;
@@ -281,21 +368,15 @@ impl Import {
                     .iter()
                     .map(|&k| self.photos[k].name.clone())
                     .collect(),
+                camera: self.card.camera.clone(),
             })
             .with_context(|| format!("cannot write to {}", journal.path().display()))?;
         Ok(brought)
     }
 
-    /// The photo at `from` copied into the spool as shot `stem`'s photo.
-    fn copy_in(&self, from: &Path, stem: &str) -> anyhow::Result<SpoolFile> {
-        let name = PhotoName {
-            shot: stem.to_owned(),
-            camera: None,
-            frame: Frame::Only,
-            take: 1,
-        };
-        let name = format!("{name}.jpg");
-        let to = self.scan_dir.join(&name);
+    /// The photo at `from` copied into the spool as `name`.
+    fn copy_in(&self, from: &Path, name: &str) -> anyhow::Result<SpoolFile> {
+        let to = self.scan_dir.join(name);
         let copy = || -> io::Result<_> {
             let mut file = DurableFile::create(&to)?;
             io::copy(&mut File::open(from)?, &mut file)?;
@@ -305,11 +386,11 @@ impl Import {
             .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
         let pixels = scanrig_hardware::jpeg::size_of_file(&to).ok().flatten();
         Ok(SpoolFile {
-            name,
+            name: name.to_owned(),
             sha256: digest.sha256,
             size: digest.size,
             pixels: pixels.map(|(w, h)| [w, h]),
-            camera: None,
+            camera: self.card.camera.clone(),
             frame: Frame::Only,
         })
     }
@@ -327,11 +408,14 @@ fn clock_offset(ms: i64) -> String {
     }
 }
 
-/// The sha256 of every photo of `record` captured already.
-pub fn imported_shas(record: &ScanRecord) -> Vec<&str> {
+/// The sha256 of every photo of `record` captured already from `camera`
+/// (`None`: the rig's one camera).
+pub fn imported_shas<'a>(record: &'a ScanRecord, camera: &Option<CameraName>) -> Vec<&'a str> {
     record
         .captured
         .values()
-        .flat_map(|(_, files)| files.iter().map(|f| f.sha256.as_str()))
+        .flat_map(|(_, files)| files.iter())
+        .filter(|f| f.camera == *camera)
+        .map(|f| f.sha256.as_str())
         .collect()
 }

@@ -243,11 +243,14 @@ fn column_camera(settings: &Settings, c: &settings::ColumnCamera, room: &Room) -
     };
     let port = if c.port.is_empty() { &g.port } else { &c.port };
     let backend = c.backend.unwrap_or(settings.camera.backend);
+    // A simulated one sees from its own place on the column.
+    let mut sim = sim_camera(settings, room);
+    sim.stage.height_m = c.height_m.unwrap_or(sim.stage.height_m);
+    sim.stage.tilt_deg = c.tilt;
+    if backend == CameraBackend::Trigger {
+        return wired_connector(&c.trigger, sim);
+    }
     if backend == CameraBackend::Sim {
-        // It sees from its own place on the column.
-        let mut sim = sim_camera(settings, room);
-        sim.stage.height_m = c.height_m.unwrap_or(sim.stage.height_m);
-        sim.stage.tilt_deg = c.tilt;
         let f = &c.sim;
         sim.fail_every_nth_expose = f.fail_every_nth_expose.unwrap_or(sim.fail_every_nth_expose);
         sim.fail_every_nth_download = f
@@ -274,7 +277,9 @@ fn connector(
 ) -> CameraConnector {
     match backend {
         CameraBackend::Sim => SimCamera::new(sim_camera(settings, room)).connector(),
-        CameraBackend::Trigger => wired_connector(settings, room),
+        CameraBackend::Trigger => {
+            wired_connector(&settings.camera.trigger, sim_camera(settings, room))
+        }
         #[cfg(feature = "gphoto2")]
         CameraBackend::Gphoto2 => {
             let g = &settings.camera.gphoto2;
@@ -300,12 +305,11 @@ fn connector(
     }
 }
 
-/// The camera fired by a wire: simulated, writing to its card, or on the
-/// Pi's pins (`Settings::load` refuses it in a build without them).
-fn wired_connector(settings: &Settings, room: &Room) -> CameraConnector {
-    let t = &settings.camera.trigger;
+/// A camera fired by a wire, its lines `t`: simulated, writing to its
+/// card the photos `sim` would take, or on the Pi's pins
+/// (`Settings::load` refuses it in a build without them).
+fn wired_connector(t: &settings::WiredCamera, sim: SimCameraConfig) -> CameraConnector {
     if let Some(dir) = &t.sim_card {
-        let sim = sim_camera(settings, room);
         let offset_ms = t.sim_clock_offset_s.saturating_mul(1000);
         let card = SimCard::new(dir, offset_ms, (sim.width, sim.height), sim.stage);
         let line = || wired::SimLine::new(SystemClock);

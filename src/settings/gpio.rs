@@ -257,12 +257,11 @@ pub fn pins_in_use(s: &Settings) -> Vec<(String, u8)> {
     for (i, light) in (1..).zip(&s.lights) {
         pins.push((format!("lights[{i}].pin"), light.pin));
     }
-    if super::wired(s) {
-        let t = &s.camera.trigger;
+    for (section, _, t) in super::wired_cameras(s) {
         let lines = [("shutter_pin", t.shutter_pin), ("focus_pin", t.focus_pin)];
         for (key, pin) in lines {
             if let Some(p) = pin {
-                pins.push((format!("camera.trigger.{key}"), p));
+                pins.push((format!("{section}.{key}"), p));
             }
         }
     }

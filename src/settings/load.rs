@@ -433,12 +433,6 @@ impl Checker<'_> {
                     ),
                 );
             }
-            if c.backend == Some(CameraBackend::Trigger) {
-                fail(
-                    &format!("cameras[{i}].backend"),
-                    "\"trigger\" fires one camera and cannot be one of a column; choose \"gphoto2\" or \"sim\" for it".into(),
-                );
-            }
             if c.backend == Some(CameraBackend::Gphoto2) && !cfg!(feature = "gphoto2") {
                 fail(
                     &format!("cameras[{i}].backend"),
@@ -946,9 +940,14 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
         c.fail(&key, reason);
     }
     for (key, reason) in super::wired_problems(s) {
-        // A key left out is the fault of whoever chose the backend.
-        let origin = c.layers.origin(&[key, "camera.backend"]);
-        c.problems.push(Problem::new(origin, key, reason));
+        // A key left out is the fault of whoever chose the backend; only
+        // a file sets `[[cameras]]`.
+        let origin = if key.starts_with("cameras[") {
+            c.layers.origin(&["cameras"])
+        } else {
+            c.layers.origin(&[&key, "camera.backend"])
+        };
+        c.problems.push(Problem::new(origin, &key, reason));
     }
     for (key, reason) in super::moved_problems(&s.moved) {
         c.fail(key, reason);

@@ -1,5 +1,6 @@
 //! `POST /check`: the setup check of a profile before a scan, refused
-//! while a scan runs or the motors are busy; each pose's photo is served
+//! while a scan runs or the motors are busy, and on a rig with a camera
+//! fired by a wire (no photo to judge); each pose's photo is served
 //! from the spool's check folder (`/photos/check/<name>`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::devices::origin;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::Shared;
 use crate::check;
 use crate::remote::{find_profile, CommandError};
@@ -28,6 +29,9 @@ pub(super) async fn check(
     req: HttpRequest,
     body: web::Json<CheckBody>,
 ) -> ApiResult {
+    if let Some(why) = check::refused(&shared.settings) {
+        return Err(ApiError::conflict(why).with_code("wired_camera"));
+    }
     let profile = find_profile(&shared.settings, body.into_inner().profile).await?;
     let request = check::request(&shared.settings, &profile, origin(&req));
     let report: CheckReport = shared.manual.send(request).await??;

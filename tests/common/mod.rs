@@ -680,6 +680,32 @@ impl Journal {
     }
 }
 
+/// Every file under `dir`, by its path from `dir`, with its contents'
+/// sha256.
+pub fn contents(dir: &Path) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for name in entries(dir) {
+        let path = dir.join(&name);
+        if path.is_dir() {
+            for (inner, sha) in contents(&path) {
+                found.insert(format!("{name}/{inner}"), sha);
+            }
+        } else {
+            found.insert(name, sha256(&std::fs::read(&path).unwrap()));
+        }
+    }
+    found
+}
+
+/// The names of the files a manifest's shot entry lists, in its order.
+pub fn names_in(entry: &Value) -> Vec<&str> {
+    let files = entry["files"].as_array().expect("files");
+    files
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect()
+}
+
 /// The photos a delivered scan's `manifest.json` lists: file name →
 /// sha256.
 pub fn manifest_shas(manifest: &Value) -> BTreeMap<String, String> {

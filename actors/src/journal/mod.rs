@@ -3,7 +3,7 @@
 //! reached the destination and where an interrupted scan goes on;
 //! [`repair`] sets a damaged journal aside and keeps what it can prove.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Device, FaultKind, Outcome, Part, Place, Quality, ScanId, ScanPlan, ShotId, SpoolFile,
+    CameraName, Device, FaultKind, Outcome, Part, Place, Quality, ScanId, ScanPlan, ShotId,
+    SpoolFile,
 };
 use crate::sequence::ShotState;
 
@@ -57,15 +58,26 @@ pub enum Record {
         /// Its file(s), all of one part.
         files: Vec<SpoolFile>,
     },
-    /// A wired camera's shutter fired for a shot (`camera.backend =
+    /// A wired camera's shutter fired for a shot (`backend =
     /// "trigger"`): its photo stays on the camera's card until `scanrig
-    /// import` brings it into the spool (`ShotCaptured`). The shot's pose
-    /// is the plan's.
+    /// import` brings it into the spool (`ShotCaptured`, with the shot's
+    /// other files). The shot's pose is the plan's. The rig's one camera
+    /// has taken the shot; a column's camera has taken its part of the
+    /// stop, which counts as in the spool (as `PartCaptured` would), and
+    /// the shot is captured with the other cameras' photos, or taken
+    /// (`whole`) when every camera of the stop keeps its photo on a card.
     ShotTriggered {
         /// The shot.
         shot: ShotId,
         /// When the shutter fired, Unix milliseconds.
         at: u64,
+        /// The column's camera fired (absent: the rig's one camera).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        camera: Option<CameraName>,
+        /// Every camera of the column's stop is fired by a wire: the shot
+        /// is taken, as the rig's one camera's is.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        whole: bool,
     },
     /// `scanrig import` matched a camera card's photos to the shots
     /// triggered: those matched are journaled `ShotCaptured` before it;
@@ -83,6 +95,10 @@ pub enum Record {
         missing: Vec<ShotId>,
         /// The card's photos that match no shot, by path in the folder.
         extra: Vec<String>,
+        /// The column's camera whose card it was (absent: the rig's one
+        /// camera).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        camera: Option<CameraName>,
     },
     /// A photo of a captured shot was judged (or could not be): written
     /// after the shot's `ShotCaptured`, beside its upload; a photo without
@@ -357,12 +373,17 @@ pub struct ScanRecord {
     /// The shots taken again because a photo came out blurred: each
     /// take given up, in order.
     pub retaken: BTreeMap<ShotId, Vec<Retaken>>,
-    /// Shots a wired camera was fired for: when, Unix milliseconds.
-    pub triggered: BTreeMap<ShotId, u64>,
-    /// Whether `scanrig import` brought the card's photos in.
-    pub imported: bool,
-    /// Triggered shots the import found no photo for, with why.
-    pub not_imported: BTreeMap<ShotId, String>,
+    /// Shots a wired camera was fired for, by shot and camera (`None`:
+    /// the rig's one camera): when, Unix milliseconds.
+    pub triggered: BTreeMap<(ShotId, Option<CameraName>), u64>,
+    /// Shots taken with every photo on a camera's card: nothing of them
+    /// comes into the spool before an import.
+    pub on_card: BTreeSet<ShotId>,
+    /// The cameras whose card `scanrig import` read.
+    pub imported: BTreeSet<Option<CameraName>>,
+    /// Triggered shots the import found no photo for, by shot and
+    /// camera, with why.
+    pub not_imported: BTreeMap<(ShotId, Option<CameraName>), String>,
 }
 
 /// A take of a shot given up for a retake.
@@ -432,7 +453,7 @@ impl ScanRecord {
                     ShotState::Pending
                 } else if self.captured.contains_key(&s.id) {
                     ShotState::Captured
-                } else if self.triggered.contains_key(&s.id) {
+                } else if self.on_card.contains(&s.id) {
                     // Its photo is on the camera's card: not taken again.
                     ShotState::Triggered
                 } else {
@@ -476,16 +497,18 @@ impl ScanRecord {
         self.plan.destination = Some(to);
     }
 
-    /// Triggered shots whose photo is still on the camera's card: no
-    /// import has run yet. The manifest waits for them.
-    pub fn awaiting_import(&self) -> Vec<ShotId> {
-        if self.imported {
-            return Vec::new();
-        }
+    /// Triggered shots whose photo is still on a camera's card, by shot
+    /// and camera: no import of that camera's card has run yet. The
+    /// manifest waits for them.
+    pub fn awaiting_import(&self) -> Vec<&(ShotId, Option<CameraName>)> {
         self.triggered
             .keys()
-            .filter(|s| !self.captured.contains_key(s))
-            .copied()
+            .filter(|(_, camera)| !self.imported.contains(camera))
+            .filter(|(shot, camera)| match (self.captured.get(shot), camera) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some((_, files)), Some(_)) => !files.iter().any(|f| f.camera == *camera),
+            })
             .collect()
     }
 
@@ -678,7 +701,8 @@ impl ScanRecord {
             checks: BTreeMap::new(),
             retaken: BTreeMap::new(),
             triggered: BTreeMap::new(),
-            imported: false,
+            on_card: BTreeSet::new(),
+            imported: BTreeSet::new(),
             not_imported: BTreeMap::new(),
         };
         for record in records {
@@ -718,14 +742,19 @@ impl ScanRecord {
                 mut files,
             } => {
                 self.identify(shot, &mut files);
-                // A retaken shot replaces the earlier capture.
+                // A retaken shot replaces the earlier capture; an import
+                // adds a wired camera's photo to it.
                 self.parts.remove(&shot);
                 self.uploaded.remove(&shot);
                 self.failed.remove(&shot);
                 self.damaged.remove(&shot);
                 self.sources.remove(&shot);
-                // A retake's photos are judged anew.
-                for f in &files {
+                // A retake's photos are judged anew; those an import adds
+                // to are kept as they were judged.
+                let adds = self.captured.remove(&shot).is_some_and(|(_, earlier)| {
+                    files.len() > earlier.len() && earlier.iter().all(|e| files.contains(e))
+                });
+                for f in files.iter().filter(|_| !adds) {
                     self.judged.remove(&f.name);
                 }
                 self.captured.insert(shot, (at, files));
@@ -776,21 +805,44 @@ impl ScanRecord {
             Record::MovedAccepted { ring, .. } => {
                 self.checks.insert(ring, None);
             }
-            Record::ShotTriggered { shot, at } => {
-                self.triggered.insert(shot, at);
+            Record::ShotTriggered {
+                shot,
+                at,
+                camera,
+                whole,
+            } => {
+                if camera.is_none() || whole {
+                    self.on_card.insert(shot);
+                } else if !self.captured.contains_key(&shot) {
+                    // A column camera's part of the stop is in: a resume
+                    // does not fire it again.
+                    let part = Part {
+                        camera: camera.clone(),
+                        frame: 0,
+                    };
+                    self.parts.entry(shot).or_default().insert(part, Vec::new());
+                }
+                self.triggered.insert((shot, camera), at);
             }
             Record::Imported {
-                folder, missing, ..
+                folder,
+                missing,
+                camera,
+                ..
             } => {
-                self.imported = true;
+                let whose = camera
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!("camera {c} "));
                 for shot in missing {
-                    let at = self.triggered.get(&shot).copied().unwrap_or_default();
+                    let key = (shot, camera.clone());
+                    let at = self.triggered.get(&key).copied().unwrap_or_default();
                     let why = format!(
-                        "triggered at {}, but no photo on the card in {folder} matched it",
+                        "{whose}triggered at {}, but no photo on the card in {folder} matched it",
                         crate::clock::rfc3339_millis(at)
                     );
-                    self.not_imported.insert(shot, why);
+                    self.not_imported.insert(key, why);
                 }
+                self.imported.insert(camera);
             }
             Record::DeviceFault { .. } | Record::PowerFault { .. } => {}
         }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::{done, Handler, ManualActor, ManualError, Motion};
 use crate::camera::{ApplySettings, CameraActor, Download, Expose};
 use crate::clock::unix_now;
+use crate::lights::{Darken, Illuminate, LightsActor};
 use crate::model::{CameraName, ScanPlan, ShotPlan};
 use crate::settle::{AutoSettle, Learned};
 use crate::supervisor::Fired;
@@ -179,6 +180,7 @@ impl Handler<Check> for ManualActor {
         };
         self.leased(Some(motion), move |act| {
             let walk = Walk {
+                lights: act.lights.clone(),
                 turntable: act.turntable.clone(),
                 cameras: act.cameras.clone(),
                 timeout: act.camera_timeout,
@@ -192,6 +194,7 @@ impl Handler<Check> for ManualActor {
 
 /// The devices one check uses.
 struct Walk {
+    lights: Addr<LightsActor>,
     turntable: Addr<TurntableActor>,
     cameras: Vec<Fired>,
     timeout: Duration,
@@ -201,8 +204,10 @@ struct Walk {
 }
 
 impl Walk {
-    /// Homes each axis not homed yet, visits every pose, then returns the
-    /// rig to where it stood, even after a failure.
+    /// Homes each axis not homed yet, visits every pose with the lights
+    /// on as the profile sets them (warmed up), as a scan's photos are
+    /// lit, then switches them off and returns the rig to where it stood,
+    /// even after a failure.
     async fn check(self, check: Check) -> Result<CheckReport, ManualError> {
         let ready = self.turntable.send(Ready(self.ticket.clone())).await;
         let Stand {
@@ -223,7 +228,13 @@ impl Walk {
         let names: Vec<_> = self.cameras.iter().map(|c| c.name.clone()).collect();
         let poses = poses(&check.plan, &names, check.manual_tilt);
         let unchecked_tilts = unchecked(&check.plan, &poses, check.manual_tilt);
+        let lit = self
+            .lights
+            .send(Illuminate(check.plan.lights.clone()))
+            .await;
+        lit.map_err(lost("lights"))?;
         let visited = self.visit(&check, poses).await;
+        self.lights.do_send(Darken);
         let back = self.move_to(azimuth, tilt).await;
         let (poses, settle) = visited?;
         back?;

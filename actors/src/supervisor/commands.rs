@@ -3,7 +3,7 @@
 //! whose reply is fed back as an event; the camera's are in `shooting`.
 //! Nothing here blocks.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use actix::prelude::*;
 use scanrig_hardware::axis::StopKind;
@@ -11,10 +11,10 @@ use slog::{error, info, warn};
 
 use super::faults::{camera_failed, flat, table_failed, table_lost};
 use super::{Progress, Supervisor};
-use crate::clock::unix_millis_now;
+use crate::clock::{unix_millis, unix_millis_now};
 use crate::journal::commit::Append;
 use crate::journal::Record;
-use crate::model::{PhotoName, ScanId, ShotId, SpoolFile};
+use crate::model::{CameraName, PhotoName, ScanId, ShotId, SpoolFile};
 use crate::recorder::FreeSpace;
 use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
@@ -274,28 +274,44 @@ impl Supervisor {
         );
     }
 
-    /// Journals a shot whose camera, fired by a wire, keeps its photo on
-    /// its card: when its shutter was pressed, for `scanrig import` to
-    /// match the card's photos by. A journal that cannot be written stops
-    /// the scan as a spool that cannot take a photo does.
+    /// Journals a shot whose cameras (the rig's one, or every camera of
+    /// the column's stop), fired by a wire, keep their photos on their
+    /// cards: when each one's shutter was pressed (`presses`), for
+    /// `scanrig import` to match the card's photos by. A journal that
+    /// cannot be written stops the scan as a spool that cannot take a
+    /// photo does.
     pub(super) fn triggered(
         &mut self,
         scan: &ScanId,
         shot: ShotId,
-        pressed: SystemTime,
+        presses: Vec<(Option<CameraName>, SystemTime)>,
         ctx: &mut Context<Self>,
     ) {
         let Some(run) = self.runs.get(scan) else {
             return;
         };
-        let at = pressed
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let journal_file = run.dir.join(crate::journal::JOURNAL_FILE);
         let name = run.plan.shot(shot).stem.clone();
+        let mut records: Vec<Record> = presses
+            .into_iter()
+            .map(|(camera, pressed)| Record::ShotTriggered {
+                shot,
+                at: unix_millis(pressed),
+                whole: camera.is_some(),
+                camera,
+            })
+            .collect();
+        let Some(last) = records.pop() else {
+            return;
+        };
+        // The journal writes them in order: the shot is taken at the last.
+        for record in records {
+            let dir = run.dir.clone();
+            self.journal.do_send(Append { dir, record });
+        }
         let msg = Append {
             dir: run.dir.clone(),
-            record: Record::ShotTriggered { shot, at },
+            record: last,
         };
         let journal = self.journal.clone();
         let id = scan.clone();

@@ -299,6 +299,7 @@ impl Supervisor {
                 halt: halt.clone(),
                 lease: me.clone().recipient(),
                 unlease: me.clone().recipient(),
+                lights: lights.clone(),
             };
             let manual = ManualActor::start(hands, log.clone());
             let (reader, every, health) = rig.health;

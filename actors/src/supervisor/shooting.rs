@@ -5,17 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::time::SystemTime;
 
 use actix::prelude::*;
-use scanrig_hardware::camera::{DownloadedFile, Exposure};
+use scanrig_hardware::camera::DownloadedFile;
 use slog::{debug, info};
 
 use super::column;
 use super::commands::spool_file;
 use super::Supervisor;
 use crate::camera::{ApplySettings, Connect, Download, Expose};
-use crate::clock::unix_millis_now;
+use crate::clock::{unix_millis, unix_millis_now};
 use crate::journal::commit::Append;
 use crate::journal::Record;
 use crate::model::{CameraName, Device, FaultKind, Part, PhotoName, ScanId, ScanPlan, ShotId};
@@ -46,15 +45,6 @@ pub(super) fn missing_cameras(plan: &ScanPlan, names: &[Option<CameraName>]) -> 
             message,
         },
     })
-}
-
-/// When the shutter of a stop's one camera, fired by a wire, was pressed:
-/// its photo stays on the camera's card, and there is nothing to download.
-fn left_on_card(downloads: &[(Part, Exposure)]) -> Option<SystemTime> {
-    match downloads {
-        [(_, exposure)] => exposure.left_on_card,
-        _ => None,
-    }
 }
 
 /// Frame 0 of camera `camera`: what a question to the whole camera is
@@ -149,12 +139,29 @@ impl Supervisor {
         let Some(run) = self.runs.get_mut(scan) else {
             return;
         };
-        let take = run.seq.take(shot);
+        let (take, journal_dir) = (run.seq.take(shot), run.dir.clone());
         let stop = run.stop(shot, &names);
+        let pressed = stop.on_card();
         let (downloads, several) = (stop.downloads(), stop.several());
-        if let Some(at) = left_on_card(&downloads) {
+        if !pressed.is_empty() && downloads.is_empty() && stop.holds_no_file() {
+            // Every photo of the stop is on a card: the shot is taken.
             run.stops.remove(&shot);
-            return self.triggered(scan, shot, at, ctx);
+            return self.triggered(scan, shot, pressed, ctx);
+        }
+        // A column's camera's part is in once its trigger is journaled
+        // (before the shot's capture, by the same journal); the others
+        // download.
+        for (camera, at) in pressed {
+            let record = Record::ShotTriggered {
+                shot,
+                at: unix_millis(at),
+                camera,
+                whole: false,
+            };
+            self.journal.do_send(Append {
+                dir: journal_dir.clone(),
+                record,
+            });
         }
         if downloads.is_empty() {
             // Every part already in the spool (a resume after a crash that

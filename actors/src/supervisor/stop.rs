@@ -5,6 +5,7 @@
 //! part is in the spool; a camera retried takes only its own parts again.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use scanrig_hardware::camera::{CameraError, Exposure};
 
@@ -102,6 +103,27 @@ impl Stop {
             .iter()
             .map(|(p, e)| (p.clone(), e.clone()))
             .collect()
+    }
+
+    /// Lands the exposed parts whose camera, fired by a wire, keeps its
+    /// photo on its card: in, with no file to download. Returns when each
+    /// one's shutter was pressed.
+    pub(crate) fn on_card(&mut self) -> Vec<(Option<CameraName>, SystemTime)> {
+        let pressed: Vec<(Part, SystemTime)> = self
+            .exposed
+            .iter()
+            .filter_map(|(part, e)| Some((part.clone(), e.left_on_card?)))
+            .collect();
+        for (part, _) in &pressed {
+            self.landed(part.clone(), Vec::new());
+        }
+        pressed.into_iter().map(|(p, at)| (p.camera, at)).collect()
+    }
+
+    /// Whether no part of the stop has a file in the spool (every part in
+    /// is a camera's fired by a wire, whose photo stays on its card).
+    pub(crate) fn holds_no_file(&self) -> bool {
+        self.landed.values().all(Vec::is_empty)
     }
 
     /// A part's files are in the spool.

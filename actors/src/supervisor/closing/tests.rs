@@ -273,6 +273,8 @@ fn a_scan_whose_photos_are_on_a_wired_cameras_card_keeps_its_manifest_for_the_im
         j.append(&Record::ShotTriggered {
             shot: ShotId(shot),
             at: 2,
+            camera: None,
+            whole: false,
         })
         .unwrap();
     }

@@ -254,3 +254,31 @@ fn the_table_leaves_a_stop_on_exposed_and_not_before() {
         "stays after every shutter closed: {after:?}"
     );
 }
+
+#[test]
+fn a_camera_fired_by_a_wire_is_in_with_no_file_and_the_shot_waits_for_the_others() {
+    let shot = ShotId(3);
+    let pressed = std::time::SystemTime::now();
+    let mut answered = answers(&parts(&["low", "top"]));
+    if let Ok(exposure) = &mut answered[1].1 {
+        exposure.left_on_card = Some(pressed);
+    }
+    let mut mixed = stop(parts(&["low", "top"]));
+    assert_eq!(mixed.exposed(shot, answered), Event::Exposed(shot));
+    assert_eq!(mixed.on_card(), [(camera("top"), pressed)]);
+    assert!(mixed.on_card().is_empty(), "landed once");
+    let left: Vec<Part> = mixed.downloads().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(left, parts(&["low"]), "only the USB camera downloads");
+    assert!(mixed.holds_no_file());
+    assert!(
+        mixed.to_expose().is_empty(),
+        "the wire is not pressed again"
+    );
+    mixed.landed(part("low", 0), file(&part("low", 0)));
+    assert!(!mixed.holds_no_file());
+    assert_eq!(
+        mixed.complete(),
+        Ok(file(&part("low", 0))),
+        "the shot's files"
+    );
+}
