@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 pub use local::LocalDir;
 pub use sim::SimRemote;
 
-use crate::model::{Place, ScanId, ShotId};
+use crate::model::{Place, ScanId, ShotId, Target};
 
 /// What went wrong at a destination.
 #[derive(Debug, thiserror::Error)]
@@ -83,12 +83,15 @@ pub struct Upload {
 pub type Opener =
     Arc<dyn Fn(&Place) -> std::result::Result<Arc<dyn Destination>, String> + Send + Sync>;
 
-/// A rig's destinations: the one new scans go to, and every place a
-/// journaled scan names, each opened once, when first needed, on the
-/// thread that needs it (an upload worker).
+/// A rig's destinations: the one (or the several) new scans go to, and
+/// every place a journaled scan names, each opened once, when first
+/// needed, on the thread that needs it (an upload worker).
 #[derive(Clone)]
 pub struct Destinations {
     default: Arc<dyn Destination>,
+    /// Where new scans go when they go to several, by name (empty: to
+    /// `default` alone).
+    named: Vec<(String, Arc<dyn Destination>)>,
     open: Opener,
     opened: Arc<Mutex<BTreeMap<Place, Arc<dyn Destination>>>>,
 }
@@ -99,9 +102,56 @@ impl Destinations {
         let opened = BTreeMap::from([(default.place(), default.clone())]);
         Destinations {
             default,
+            named: Vec::new(),
             open,
             opened: Arc::new(Mutex::new(opened)),
         }
+    }
+
+    /// New scans go to every one of `named` (at least one; the first is
+    /// the default); other places are opened with `open`.
+    pub fn several(
+        named: Vec<(String, Arc<dyn Destination>)>,
+        open: Opener,
+    ) -> Option<Destinations> {
+        let (_, first) = named.first()?;
+        let mut destinations = Destinations::new(first.clone(), open);
+        if named.len() > 1 {
+            let mut opened = destinations
+                .opened
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for (_, d) in &named {
+                opened.insert(d.place(), d.clone());
+            }
+            drop(opened);
+            destinations.named = named;
+        }
+        Some(destinations)
+    }
+
+    /// Where new scans go when they go to several, each with its name
+    /// (empty: to the default alone).
+    pub fn targets(&self) -> Vec<Target> {
+        self.named
+            .iter()
+            .map(|(name, d)| Target {
+                name: name.clone(),
+                place: d.place(),
+            })
+            .collect()
+    }
+
+    /// Each destination new scans go to, with its name (`None`: the only
+    /// one).
+    pub fn each(&self) -> Vec<(Option<String>, Arc<dyn Destination>)> {
+        if self.named.is_empty() {
+            return vec![(None, self.default.clone())];
+        }
+        self.named
+            .iter()
+            .map(|(name, d)| (Some(name.clone()), d.clone()))
+            .collect()
     }
 
     /// Only `default`: a journaled scan naming another place is refused.
