@@ -342,7 +342,27 @@ pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
         "last_error": s.failed.values().next_back(),
         "manifest_sent": s.manifest.is_some(),
         "destination": destination(s.plan.destination.as_ref()),
+        "destinations": each_destination(s),
     })
+}
+
+/// For a scan sent to several destinations, what each has: its name and
+/// place, the photos still waiting for it and whether its manifest is
+/// there (empty for a scan sent to one).
+pub fn each_destination(s: &ScanRecord) -> Vec<serde_json::Value> {
+    s.plan
+        .sent_to()
+        .iter()
+        .filter_map(|to| {
+            let name = to.name.as_ref()?;
+            Some(serde_json::json!({
+                "name": name,
+                "place": destination(to.place.as_ref()),
+                "waiting": s.waiting_at(to).len(),
+                "manifest_sent": s.at(to).manifest.is_some(),
+            }))
+        })
+        .collect()
 }
 
 /// A retired scan, in the same shape as [`scan_row`].
@@ -362,6 +382,7 @@ pub fn retired_row(s: &RetiredScan) -> serde_json::Value {
         "last_error": null,
         "manifest_sent": true,
         "destination": destination(s.destination.as_ref()),
+        "destinations": [],
     })
 }
 
