@@ -228,3 +228,68 @@ fn kills_while_two_destinations_are_sending_lose_and_double_nothing_at_either() 
     assert_eq!(moto.open_uploads(), Vec::<String>::new());
     rig.assert_retired(&scan, "completed", shots as usize);
 }
+
+#[test]
+fn retries_keep_sending_to_the_destinations_a_scan_started_with_and_say_when_one_is_gone() {
+    let Some(dav) = Dav::start() else { return };
+    let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    let nas = dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url()));
+    configure(&rig, &[local_entry("here", &here), nas.clone()], "");
+    let summary = scan(&rig, 3);
+    let scan = summary["scan"].as_str().expect("scan id").to_owned();
+    proxy.set(Faults::none());
+    // The NAS taken out of the configuration, another folder put in.
+    let elsewhere = rig.root().join("elsewhere");
+    configure(
+        &rig,
+        &[
+            local_entry("here", &here),
+            local_entry("elsewhere", &elsewhere),
+        ],
+        "",
+    );
+    let retried = rig.run(&["uploads", "retry"]);
+    assert!(
+        retried.stderr.contains(
+            "which is no longer configured: add a destination of its kind to [[destinations]]"
+        ),
+        "{}",
+        retried.stderr
+    );
+    let listed = rig.run(&["uploads"]).stdout;
+    assert!(listed.contains("no longer configured"), "{listed}");
+    assert!(listed.contains("): 3 waiting, manifest -"), "{listed}");
+    assert!(
+        common::entries(&elsewhere).is_empty(),
+        "a destination the scan was not started with gets nothing"
+    );
+    assert!(rig.retired(&scan).is_none());
+    // Put back, the NAS gets the photos, and only it.
+    configure(&rig, &[local_entry("here", &here), nas], "");
+    rig.run(&["uploads", "retry"]).expect_code(0);
+    assert_whole(&dav.served().join(&scan), 3);
+    assert_whole(&here.join(&scan), 3);
+    rig.assert_retired(&scan, "completed", 3);
+}
+
+#[test]
+fn a_bad_list_of_destinations_is_refused_before_anything_moves() {
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    configure(
+        &rig,
+        &[local_entry("here", &here), local_entry("Here", &here)],
+        "",
+    );
+    let out = rig.run(&["check-config"]);
+    assert_ne!(out.code, Some(0), "{}", out.stdout);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains("destinations[2].name")
+            && said.contains("\"Here\" names two destinations")
+            && said.contains("config.toml"),
+        "{said}"
+    );
+}
