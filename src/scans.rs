@@ -17,7 +17,7 @@ use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::manifest::Manifest;
 use scanrig_actors::model::{Place, ScanId, ScanPlan};
 use scanrig_actors::settle::SettleStore;
-use scanrig_actors::supervisor::{Drain, Rig, Spooled};
+use scanrig_actors::supervisor::{Drain, Rig, Spooled, Waiting};
 
 use slog::{info, warn, Logger};
 
@@ -276,8 +276,17 @@ impl SpoolState {
         Spooled(
             self.scans
                 .iter()
-                .map(|s| (s.id().clone(), s.pending_uploads().len()))
-                .filter(|(_, n)| *n > 0)
+                .map(|s| {
+                    let at = s
+                        .plan
+                        .sent_to()
+                        .iter()
+                        .filter_map(|to| Some((to.name.clone()?, s.waiting_at(to).len())))
+                        .collect();
+                    let photos = s.pending_uploads().len();
+                    (s.id().clone(), Waiting { photos, at })
+                })
+                .filter(|(_, w)| w.photos > 0)
                 .collect(),
         )
     }

@@ -293,3 +293,37 @@ fn a_bad_list_of_destinations_is_refused_before_anything_moves() {
         "{said}"
     );
 }
+
+#[test]
+fn the_status_and_the_api_show_what_waits_for_each_destination() {
+    let Some(dav) = Dav::start() else { return };
+    let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    let entries = [
+        local_entry("here", &here),
+        dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url())),
+    ];
+    let web = format!("[web]\nlisten = \"127.0.0.1:0\"\n[daemon]\nprofile = {PROFILE:?}\n");
+    configure(&rig, &entries, &web);
+    let scan = scan(&rig, 3)["scan"].as_str().expect("scan id").to_owned();
+    let (daemon, base) = common::web::serve(&rig);
+    let status = common::http::get(&format!("{base}/status")).json();
+    assert_eq!(status["backlog"], 3, "{status}");
+    assert_eq!(
+        status["backlog_at"],
+        serde_json::json!({"here": 0, "nas": 3}),
+        "{status}"
+    );
+    let uploads = common::http::get(&format!("{base}/uploads")).json();
+    let row = &uploads["scans"][0];
+    assert_eq!(row["id"], scan.as_str(), "{uploads}");
+    let waiting: Vec<(&str, u64)> = row["destinations"]
+        .as_array()
+        .expect("destinations")
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap(), d["waiting"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(waiting, [("here", 0), ("nas", 3)], "{uploads}");
+    common::web::stop(daemon);
+}

@@ -4,6 +4,8 @@
 //! to the sequence once every destination has answered: its spool files
 //! leave only once every one has it.
 
+use std::collections::BTreeMap;
+
 use actix::prelude::*;
 use slog::warn;
 
@@ -50,6 +52,23 @@ impl Run {
             files: self.files.get(&shot).cloned().unwrap_or_default(),
             to,
         }
+    }
+
+    /// For a scan sent to several destinations: the photos not at each
+    /// yet, by destination's name.
+    pub(crate) fn waiting_at(&self) -> BTreeMap<String, usize> {
+        let waiting = self.waiting();
+        self.plan
+            .destinations
+            .iter()
+            .map(|t| {
+                let lacking = waiting
+                    .iter()
+                    .filter(|s| !self.at.get(s).is_some_and(|at| at.contains(&t.name)))
+                    .count();
+                (t.name.clone(), lacking)
+            })
+            .collect()
     }
 
     /// The scan's destinations that do not have `shot` yet.

@@ -232,7 +232,11 @@ impl Supervisor {
         };
         match run.seq.waiting() {
             0 => self.spooled.remove(scan),
-            waiting => self.spooled.insert(scan.clone(), waiting),
+            photos => {
+                let at = run.waiting_at();
+                self.spooled
+                    .insert(scan.clone(), super::Waiting { photos, at })
+            }
         };
         self.journal.do_send(Close(run.dir.clone()));
         if run.active {

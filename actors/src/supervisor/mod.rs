@@ -58,7 +58,7 @@ use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
 pub use messages::{
-    Drain, Leaving, Ping, Progress, Spooled, StartScan, StopMotors, Subscribe, Summarise,
+    Drain, Leaving, Ping, Progress, Spooled, StartScan, StopMotors, Subscribe, Summarise, Waiting,
 };
 pub use operator::Manual;
 pub use progress::progress;
@@ -228,7 +228,7 @@ pub struct Supervisor {
     /// The summary of the last scan that ended, for the status.
     last_finished: Option<ScanSummary>,
     /// Photos waiting in the spool of each scan not in hand.
-    spooled: BTreeMap<ScanId, usize>,
+    spooled: BTreeMap<ScanId, Waiting>,
     /// Stops moves in flight.
     halt: Halt,
     /// A motion asked for by hand, while it runs.
