@@ -50,9 +50,31 @@ pub fn destinations_problems(s: &Settings) -> Vec<(String, String)> {
                 format!("{name:?} names two destinations (names are told apart regardless of case); give each its own name"),
             ));
         }
+        if let Some(first) = (1..)
+            .zip(&s.destinations)
+            .take(i - 1)
+            .find_map(|(j, e)| (where_to(e) == where_to(d)).then_some(j))
+        {
+            out.push((
+                key.clone(),
+                format!("sends to the same place as destinations[{first}]; a photo goes to each destination once, so list each place once"),
+            ));
+        }
         out.extend(destination_problems(d, &key));
     }
     out
+}
+
+/// Where a destination's photos go, to tell two at one place.
+fn where_to(d: &Destination) -> (DestinationKind, String) {
+    let at = match d.kind {
+        DestinationKind::Local => d.local.dir.display().to_string(),
+        DestinationKind::Drive => format!("{} {}", d.drive.folder_id, d.drive.folder),
+        DestinationKind::S3 => format!("{} {} {}", d.s3.endpoint, d.s3.bucket, d.s3.prefix),
+        DestinationKind::Webdav => d.webdav.url.clone(),
+        DestinationKind::Sftp => format!("{}:{} {}", d.sftp.host, d.sftp.port, d.sftp.dir),
+    };
+    (d.kind, at)
 }
 
 /// Problems with one destination's settings, under `prefix`.

@@ -443,6 +443,13 @@ fn several_destinations_load_each_named_and_a_bad_list_says_where_and_what_to_do
             .all(|p| !p.key.starts_with("destinations[1]")),
         "the first destination is fine: {err}"
     );
+    let same = "[[destinations]]\nname = \"a\"\n[destinations.local]\ndir = \"/srv\"\n[[destinations]]\nname = \"b\"\n[destinations.local]\ndir = \"/srv\"\n";
+    let err = load_err(tmp.path(), Some(same), &[]);
+    let twice = err.for_key("destinations[2]").expect("one place twice");
+    assert!(
+        twice.reason.contains("the same place as destinations[1]"),
+        "{twice}"
+    );
     let unknown = load_err(
         tmp.path(),
         Some("[[destinations]]\nname = \"a\"\nfolder = \"x\"\n"),

@@ -298,33 +298,6 @@ pub fn is_part_name(name: &str) -> bool {
 
 const PART_MARK: &str = ".part-";
 
-/// Tries of a file of the scan's own ([`Destination::put_file`]) after the
-/// first, which nothing above a destination retries.
-pub const FILE_RETRIES: u32 = 10;
-
-/// The wait between those tries (jittered, doubling).
-pub const FILE_BACKOFF: crate::restart::Backoff = crate::restart::Backoff {
-    initial: std::time::Duration::from_millis(100),
-    max: std::time::Duration::from_secs(5),
-};
-
-/// `op`, tried again after a failure worth retrying, up to
-/// [`FILE_RETRIES`] times, waiting [`FILE_BACKOFF`] between (on the calling
-/// thread: an upload worker's).
-pub fn retried<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut failures = 0;
-    loop {
-        match op() {
-            Err(e) if e.is_retryable() && failures < FILE_RETRIES => {
-                failures += 1;
-                let wait = FILE_BACKOFF.jittered(failures, crate::restart::random_unit());
-                std::thread::sleep(wait);
-            }
-            done => return done,
-        }
-    }
-}
-
 /// A name for the small file a check of a remote destination writes, reads
 /// back and deletes: hidden, and not used twice (the process and the time).
 pub fn probe_name() -> String {
@@ -356,26 +329,5 @@ mod tests {
             assert!(!is_part_name(other), "{other}");
         }
         assert_ne!(probe_name(), "");
-    }
-
-    #[test]
-    fn a_failure_worth_retrying_is_tried_again_and_a_permanent_one_is_not() {
-        let mut tries = 0;
-        let done = retried(|| {
-            tries += 1;
-            if tries < 3 {
-                Err(DestinationError::Transient("cut".into()))
-            } else {
-                Ok(tries)
-            }
-        });
-        assert_eq!(done.unwrap(), 3);
-        let mut tries = 0;
-        let refused: Result<()> = retried(|| {
-            tries += 1;
-            Err(DestinationError::Permanent("401".into()))
-        });
-        assert!(refused.is_err());
-        assert_eq!(tries, 1);
     }
 }

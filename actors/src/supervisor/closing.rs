@@ -11,6 +11,7 @@ use crate::journal::ScanRecord;
 use crate::manifest::Manifest;
 use crate::model::Sent;
 use crate::poses::export;
+use crate::restart::Backoff;
 
 /// What the supervisor does next to close a scan.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,9 @@ pub(super) enum Step {
     SendManifest(Sent, Vec<u8>),
     /// Journal the manifest's id there.
     JournalManifest(Sent, String),
+    /// Wait this long before sending the priors or manifest that failed
+    /// again (answered [`Answer::Done`]).
+    Wait(std::time::Duration),
     /// Close the journal and retire the scan: nothing is left to send.
     Retire,
     /// Keep the photos still waiting in the scan's backlog.
@@ -59,6 +63,25 @@ pub(super) enum Closed {
     Drained,
 }
 
+/// Why a file of the scan's own did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    /// In words.
+    pub(super) error: String,
+    /// Whether another try may succeed.
+    pub(super) retryable: bool,
+}
+
+impl From<&str> for Failure {
+    /// A failure no try can help.
+    fn from(error: &str) -> Failure {
+        Failure {
+            error: error.to_owned(),
+            retryable: false,
+        }
+    }
+}
+
 /// What the last step came to.
 #[derive(Debug)]
 pub(super) enum Answer {
@@ -69,9 +92,9 @@ pub(super) enum Answer {
     /// The journal read back, or why not.
     Replayed(Result<Box<ScanRecord>, String>),
     /// Each prior's id at the destination, or why not, in the order sent.
-    PriorsSent(Vec<Result<String, String>>),
+    PriorsSent(Vec<Result<String, Failure>>),
     /// The manifest's id at the destination, or why not.
-    ManifestSent(Result<String, String>),
+    ManifestSent(Result<String, Failure>),
     /// Whether the scan was retired, or why not.
     Retired(Result<bool, String>),
     /// The step needs no answer (the backlog saved, the folder tidied).
@@ -90,11 +113,16 @@ pub(super) struct Closing {
     /// The first destination's failure: the others go on, and the scan
     /// waits for the next start.
     missed: Option<String>,
+    /// Tries of the files of the scan's own at a destination, as photos
+    /// are tried (the sequence's upload attempts and backoff), and
+    /// how many failed so far at the destination in hand.
+    tries: (u32, Backoff),
+    failures: u32,
     /// The names of the priors being sent, in order.
     sending: Vec<String>,
     /// Priors sent but not journaled yet, and the first that failed.
     priors: BTreeMap<String, String>,
-    priors_failed: Option<String>,
+    priors_failed: Option<Failure>,
     /// How it will have gone, once the backlog and the folder are done.
     outcome: Option<Closed>,
 }
@@ -109,6 +137,8 @@ enum At {
     JournalingPriors,
     SendingManifest,
     JournalingManifest,
+    WaitingPriors,
+    WaitingManifest,
     Retiring,
     SavingBacklog,
     Tidying,
@@ -125,6 +155,15 @@ impl Closing {
             record: None,
             left: VecDeque::new(),
             missed: None,
+            // One try unless told otherwise.
+            tries: (
+                1,
+                Backoff {
+                    initial: std::time::Duration::ZERO,
+                    max: std::time::Duration::ZERO,
+                },
+            ),
+            failures: 0,
             sending: Vec::new(),
             priors: BTreeMap::new(),
             priors_failed: None,
@@ -154,9 +193,14 @@ impl Closing {
                 let to = self.left.front().cloned().unwrap_or_default();
                 self.go(At::JournalingManifest, Step::JournalManifest(to, remote))
             }
-            (At::SendingManifest, Answer::ManifestSent(Err(e))) => self.missed(e),
+            (At::SendingManifest, Answer::ManifestSent(Err(e))) => {
+                self.again(e, At::WaitingManifest)
+            }
+            (At::WaitingManifest, Answer::Done) => self.send_manifest(),
+            (At::WaitingPriors, Answer::Done) => self.next_destination(),
             (At::JournalingManifest, Answer::Journaled(Ok(()))) => {
                 self.left.pop_front();
+                self.failures = 0;
                 self.next_destination()
             }
             (At::Retiring, Answer::Retired(Ok(_))) => {
@@ -249,9 +293,29 @@ impl Closing {
         self.go(At::SendingPriors, Step::SendPriors(to, priors))
     }
 
+    /// Tries of the files of the scan's own at each destination: as many
+    /// as of a photo, `attempts`, waiting `backoff` between.
+    pub(super) fn with_tries(mut self, attempts: u32, backoff: Backoff) -> Closing {
+        self.tries = (attempts.max(1), backoff);
+        self
+    }
+
+    /// The priors or manifest failed at the destination in hand: tried
+    /// again after the backoff (waiting `at`) while tries are left and
+    /// another may succeed; else that destination is missed.
+    fn again(&mut self, failure: Failure, at: At) -> Step {
+        self.failures += 1;
+        let (attempts, backoff) = self.tries;
+        if failure.retryable && self.failures < attempts {
+            return self.go(at, Step::Wait(backoff.delay(self.failures)));
+        }
+        self.missed(failure.error)
+    }
+
     /// A destination could not get its priors or manifest: noted, and the
     /// next one goes on.
     fn missed(&mut self, error: String) -> Step {
+        self.failures = 0;
         let to = self.left.pop_front();
         let error = match to.and_then(|to| to.name) {
             Some(name) => format!("{name}: {error}"),
@@ -264,7 +328,7 @@ impl Closing {
     /// The priors' answers, in the order sent: those that arrived are
     /// journaled in one record (a crash before it only sends them again:
     /// a file sent again replaces itself).
-    fn priors_sent(&mut self, results: Vec<Result<String, String>>) -> Step {
+    fn priors_sent(&mut self, results: Vec<Result<String, Failure>>) -> Step {
         let names = std::mem::take(&mut self.sending);
         let mut sent = BTreeMap::new();
         for (name, result) in names.into_iter().zip(results) {
@@ -286,15 +350,16 @@ impl Closing {
     }
 
     fn after_priors(&mut self) -> Step {
-        if let Some(e) = self.priors_failed.take() {
-            return self.missed(e);
-        }
         let sent = std::mem::take(&mut self.priors);
         if let (Some(record), Some(to)) = (&mut self.record, self.left.front()) {
             match &to.name {
                 Some(name) => record.extras.entry(name.clone()).or_default().extend(sent),
                 None => record.extra.extend(sent),
             }
+        }
+        // Those that failed are sent again (with the manifest after them).
+        if let Some(e) = self.priors_failed.take() {
+            return self.again(e, At::WaitingPriors);
         }
         self.send_manifest()
     }

@@ -9,7 +9,7 @@ use actix::prelude::*;
 use futures_util::FutureExt;
 use slog::{info, warn};
 
-use super::closing::{Answer, Closed, Closing, Step};
+use super::closing::{Answer, Closed, Closing, Failure, Step};
 use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
@@ -32,7 +32,9 @@ impl Supervisor {
             return;
         };
         run.finishing = true;
-        let closing = Closing::new(run.active, !(run.active || run.ended));
+        let config = &self.policy.config;
+        let closing = Closing::new(run.active, !(run.active || run.ended))
+            .with_tries(config.upload_attempts, config.upload_backoff);
         self.closing(scan.clone(), outcome, closing, Answer::Begin, ctx);
     }
 
@@ -101,11 +103,8 @@ impl Supervisor {
                 };
                 Box::pin(self.uploader.send(put).map(|r| {
                     Answer::PriorsSent(match r {
-                        Ok(each) => each
-                            .into_iter()
-                            .map(|r| r.map_err(|e| e.to_string()))
-                            .collect(),
-                        Err(e) => vec![Err(format!("the uploader is gone: {e}"))],
+                        Ok(each) => each.into_iter().map(|r| r.map_err(failure)).collect(),
+                        Err(e) => vec![Err(format!("the uploader is gone: {e}").as_str().into())],
                     })
                 }))
             }
@@ -116,12 +115,14 @@ impl Supervisor {
                     name: MANIFEST.to_owned(),
                     bytes,
                 };
-                Box::pin(
-                    self.uploader
-                        .send(put)
-                        .map(|r| Answer::ManifestSent(flat(r))),
-                )
+                Box::pin(self.uploader.send(put).map(|r| {
+                    Answer::ManifestSent(match r {
+                        Ok(sent) => sent.map_err(failure),
+                        Err(e) => Err(format!("the uploader is gone: {e}").as_str().into()),
+                    })
+                }))
             }
+            Step::Wait(wait) => Box::pin(actix::clock::sleep(wait).map(|()| Answer::Done)),
             Step::Retire => self.retire(dir),
             Step::SaveBacklog => {
                 // Awaited: the process may exit as soon as the scan is closed.
@@ -290,6 +291,14 @@ impl Handler<UploadDone> for Supervisor {
             }
             Err(e) => self.upload_failed(&done.scan, done.shot, e, None, ctx),
         }
+    }
+}
+
+/// A destination's refusal of a file of the scan's own, for the closing.
+fn failure(e: DestinationError) -> Failure {
+    Failure {
+        retryable: e.is_retryable(),
+        error: e.to_string(),
     }
 }
 

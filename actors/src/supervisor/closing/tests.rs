@@ -409,3 +409,76 @@ fn with_two_destinations_one_that_fails_does_not_keep_the_manifest_from_the_othe
         ]
     );
 }
+
+#[test]
+fn a_manifest_that_failed_in_a_way_worth_retrying_is_sent_again_after_the_backoff_as_photos_are() {
+    let backoff = crate::restart::Backoff {
+        initial: std::time::Duration::from_millis(100),
+        max: std::time::Duration::from_secs(1),
+    };
+    let cut = || {
+        Answer::ManifestSent(Err(Failure {
+            error: "connection reset".into(),
+            retryable: true,
+        }))
+    };
+    let mut closing = Closing::new(false, false).with_tries(3, backoff);
+    let steps = run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, false))))],
+    );
+    assert!(matches!(steps[1], Step::SendManifest(..)), "{steps:?}");
+    let steps = run_on(&mut closing, vec![cut(), Answer::Done, cut(), Answer::Done]);
+    assert_eq!(steps[0], Step::Wait(backoff.delay(1)));
+    assert!(matches!(steps[1], Step::SendManifest(..)), "{steps:?}");
+    assert_eq!(steps[2], Step::Wait(backoff.delay(2)));
+    assert!(matches!(steps[3], Step::SendManifest(..)), "{steps:?}");
+    // The third and last try fails too: the scan waits for the next pass.
+    let steps = run_on(&mut closing, vec![cut(), Answer::Done, Answer::Done]);
+    assert_eq!(
+        steps,
+        [
+            Step::SaveBacklog,
+            Step::Tidy,
+            Step::Closed(Closed::Failed("connection reset".into()))
+        ]
+    );
+    // A refusal no try can help is not tried again.
+    let mut closing = Closing::new(false, false).with_tries(3, backoff);
+    run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, false))))],
+    );
+    let refused = Answer::ManifestSent(Err("401 Unauthorized".into()));
+    assert_eq!(closing.next(refused), Step::SaveBacklog);
+}
+
+#[test]
+fn priors_that_failed_in_a_way_worth_retrying_are_sent_again_alone_then_the_manifest() {
+    let backoff = crate::restart::Backoff {
+        initial: std::time::Duration::from_millis(100),
+        max: std::time::Duration::from_secs(1),
+    };
+    let mut closing = Closing::new(false, false).with_tries(2, backoff);
+    let steps = run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, true))))],
+    );
+    let first = names(&steps[1]);
+    assert!(first.len() > 1, "{first:?}");
+    let mut answers: Vec<Result<String, Failure>> =
+        first.iter().map(|n| Ok(format!("id-{n}"))).collect();
+    answers[0] = Err(Failure {
+        error: "503".into(),
+        retryable: true,
+    });
+    let journal = closing.next(Answer::PriorsSent(answers));
+    assert!(matches!(journal, Step::JournalPriors(..)), "{journal:?}");
+    let wait = closing.next(ok());
+    assert_eq!(wait, Step::Wait(backoff.delay(1)));
+    let again = closing.next(Answer::Done);
+    assert_eq!(names(&again), [first[0]], "only the one that failed");
+    let journal = closing.next(Answer::PriorsSent(vec![Ok("id".into())]));
+    assert!(matches!(journal, Step::JournalPriors(..)), "{journal:?}");
+    assert!(matches!(closing.next(ok()), Step::SendManifest(..)));
+}
