@@ -327,3 +327,40 @@ fn the_status_and_the_api_show_what_waits_for_each_destination() {
     assert_eq!(waiting, [("here", 0), ("nas", 3)], "{uploads}");
     common::web::stop(daemon);
 }
+
+#[test]
+fn a_scan_killed_half_way_resumes_to_the_destinations_it_started_with() {
+    let Some(dav) = Dav::start() else { return };
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    let started_with = [
+        local_entry("here", &here),
+        dav_entry(&rig, "nas", &dav.url()),
+    ];
+    configure(&rig, &started_with, "[camera.sim]\ndownload_ms = 100\n");
+    rig.profile(PROFILE, &ring_profile(12, 0));
+    let mut running = rig.spawn(&["scan", "--profile", PROFILE, "--json"]);
+    let scan = rig.wait_for_captures(&mut running, 3);
+    running.kill();
+    assert_eq!(rig.journal(&scan).outcome(), None, "killed before its end");
+    // A third destination configured since: the scan does not go there.
+    let elsewhere = rig.root().join("elsewhere");
+    let mut now = started_with.to_vec();
+    now.push(local_entry("elsewhere", &elsewhere));
+    configure(&rig, &now, "");
+    let moved = rig.run(&["resume", "--dest", "/tmp", "--move-dest"]);
+    assert!(
+        moved
+            .stderr
+            .contains("goes to several destinations (here, nas) and cannot be moved"),
+        "{}",
+        moved.stderr
+    );
+    let out = rig.run(&["resume", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.summary()["scan"], scan.as_str());
+    assert_whole(&here.join(&scan), 12);
+    assert_whole(&dav.served().join(&scan), 12);
+    assert!(common::entries(&elsewhere).is_empty(), "nothing elsewhere");
+    rig.assert_retired(&scan, "completed", 12);
+}
