@@ -364,3 +364,29 @@ fn a_scan_killed_half_way_resumes_to_the_destinations_it_started_with() {
     assert!(common::entries(&elsewhere).is_empty(), "nothing elsewhere");
     rig.assert_retired(&scan, "completed", 12);
 }
+
+#[test]
+fn the_mqtt_status_shows_what_waits_for_each_destination() {
+    let Some(broker) = common::broker::Broker::start(&["rig-a"]) else {
+        return;
+    };
+    let Some(dav) = Dav::start() else { return };
+    let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    let entries = [
+        local_entry("here", &here),
+        dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url())),
+    ];
+    configure(&rig, &entries, &broker.rig_config("rig-a", rig.root(), ""));
+    scan(&rig, 3);
+    let watch = broker.client(common::broker::VIEWER, &["scanrig/rig-a/status"]);
+    let running = rig.spawn(&["daemon"]);
+    let status = watch.wait(
+        "a status with the backlog of each destination",
+        common::DEADLINE,
+        |m| m.json()["backlog_at"] == serde_json::json!({"here": 0, "nas": 3}),
+    );
+    assert_eq!(status.json()["backlog"], 3, "{}", status.text);
+    running.kill();
+}
