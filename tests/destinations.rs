@@ -443,3 +443,52 @@ fn the_daemon_killed_while_sending_to_two_destinations_then_restarted_delivers_e
     assert_eq!(moto.open_uploads(), Vec::<String>::new());
     rig.assert_retired(&scan, "completed", shots as usize);
 }
+
+#[test]
+fn destination_test_checks_each_destination_or_the_one_named() {
+    let rig = Rig::new();
+    let here = rig.root().join("here");
+    std::fs::create_dir_all(&here).unwrap();
+    // The USB stick is not mounted: its folder's parent is a file.
+    std::fs::write(rig.root().join("not-a-folder"), b"").unwrap();
+    let usb_missing = rig.root().join("not-a-folder").join("usb");
+    configure(
+        &rig,
+        &[local_entry("here", &here), local_entry("usb", &usb_missing)],
+        "",
+    );
+    let all = rig.run(&["destination", "test"]);
+    assert_eq!(all.code, Some(1), "{}", all.stdout);
+    assert!(
+        all.stdout.contains("destination here: folder "),
+        "{}",
+        all.stdout
+    );
+    assert!(
+        all.stdout.contains("destination usb: folder "),
+        "{}",
+        all.stdout
+    );
+    assert_eq!(
+        all.stdout.matches("  OK: reached").count(),
+        1,
+        "{}",
+        all.stdout
+    );
+    assert_eq!(
+        all.stdout.matches("  FAILED: ").count(),
+        1,
+        "{}",
+        all.stdout
+    );
+    rig.run(&["destination", "test", "here"]).expect_code(0);
+    let unknown = rig.run(&["destination", "test", "nas"]);
+    assert_ne!(unknown.code, Some(0));
+    assert!(
+        unknown
+            .stderr
+            .contains("there is no destination `nas`: [[destinations]] names here, usb"),
+        "{}",
+        unknown.stderr
+    );
+}
