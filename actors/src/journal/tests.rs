@@ -743,7 +743,7 @@ fn a_scan_sent_to_two_destinations_counts_a_shot_sent_once_both_have_it() {
     let [nas, offsite] = &scan.plan.sent_to()[..] else {
         panic!("two destinations: {:?}", scan.plan.sent_to());
     };
-    assert_eq!(nas.label(), "nas");
+    assert_eq!(nas.name.as_deref(), Some("nas"));
     assert_eq!(scan.waiting_at(nas), Vec::<ShotId>::new());
     assert_eq!(scan.waiting_at(offsite), [ShotId(2)]);
     // Each destination's view has its own ids and manifest.

@@ -107,10 +107,3 @@ pub struct Sent {
     /// Its place.
     pub place: Option<Place>,
 }
-
-impl Sent {
-    /// Its name for people: the destination's name, or "the destination".
-    pub fn label(&self) -> &str {
-        self.name.as_deref().unwrap_or("the destination")
-    }
-}

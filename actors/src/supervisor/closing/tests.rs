@@ -383,7 +383,7 @@ fn with_two_destinations_one_that_fails_does_not_keep_the_manifest_from_the_othe
     let mut closing = Closing::new(false, false);
     let steps = run(&mut closing, vec![Answer::Replayed(Ok(Box::new(record)))]);
     assert!(
-        matches!(&steps[1], Step::SendManifest(to, _) if to.label() == "nas"),
+        matches!(&steps[1], Step::SendManifest(to, _) if to.name.as_deref() == Some("nas")),
         "{steps:?}"
     );
     let steps = run_on(
@@ -397,7 +397,7 @@ fn with_two_destinations_one_that_fails_does_not_keep_the_manifest_from_the_othe
         ],
     );
     assert!(
-        matches!(&steps[0], Step::SendManifest(to, _) if to.label() == "offsite"),
+        matches!(&steps[0], Step::SendManifest(to, _) if to.name.as_deref() == Some("offsite")),
         "{steps:?}"
     );
     assert_eq!(
