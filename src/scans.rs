@@ -391,7 +391,12 @@ pub fn retired_row(s: &RetiredScan) -> serde_json::Value {
         "last_error": null,
         "manifest_sent": true,
         "destination": destination(s.destination.as_ref()),
-        "destinations": [],
+        "destinations": s.destinations.iter().map(|t| serde_json::json!({
+            "name": t.name,
+            "place": t.place.to_string(),
+            "waiting": 0,
+            "manifest_sent": true,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -183,6 +183,21 @@ fn a_destination_down_for_the_whole_scan_holds_up_no_other_and_both_complete_onc
         captured.values().cloned().collect::<Vec<_>>()
     );
     rig.assert_retired(&scan, "completed", 6);
+    // Retired, it still says where its photos went.
+    let rows: serde_json::Value =
+        serde_json::from_str(&rig.run(&["scans", "--json"]).stdout).expect("JSON");
+    let row = rows
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == scan.as_str()))
+        .expect("the scan is listed");
+    assert_eq!(row["retired"], true, "{row}");
+    let names: Vec<&str> = row["destinations"]
+        .as_array()
+        .expect("destinations")
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["here", "nas"], "{row}");
 }
 
 #[test]
