@@ -32,7 +32,9 @@ use crate::settings::Settings;
 pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
     let rig = rig::build(&settings, None, &log)?;
     let _lock = SpoolLock::take(&rig.spool)?;
-    check_destination(rig.destinations.default().clone(), &log);
+    for (name, destination) in rig.destinations.each() {
+        check_destination(name, destination, &log);
+    }
     let state = SpoolState::recover(&rig, &log)?;
     let hooks =
         HookRunner::new(&settings.spool_dir(), &settings.hooks, &log)?.map(HookThread::start);
@@ -91,8 +93,11 @@ pub fn run(settings: Settings, log: Logger) -> anyhow::Result<()> {
 /// Checks, on a thread of its own, that the destination can be reached
 /// (without writing) and logs what is wrong: the daemon starts anyway, and
 /// photos wait in the spool until the destination takes them.
-fn check_destination(destination: Arc<dyn Destination>, log: &Logger) {
-    let quiet = log.clone();
+fn check_destination(name: Option<String>, destination: Arc<dyn Destination>, log: &Logger) {
+    let quiet = match name {
+        Some(name) => log.new(slog::o!("name" => name)),
+        None => log.clone(),
+    };
     let checked = std::thread::Builder::new()
         .name("destination-check".into())
         .spawn(move || match destination.probe(false) {

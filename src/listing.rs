@@ -36,6 +36,14 @@ pub fn scans(state: &SpoolState, history: &History, retention: &Retention, json:
             count("missing"),
             text("destination")
         );
+        for to in row["destinations"].as_array().into_iter().flatten() {
+            println!(
+                "  to {} ({}): {} waiting",
+                to["name"].as_str().unwrap_or(""),
+                to["place"].as_str().unwrap_or(""),
+                to["waiting"]
+            );
+        }
     }
     if rows.iter().any(|r| r["retired"] == true) {
         println!("✓ retired: every photo and the manifest are at the destination; the spool keeps only this line");
@@ -67,6 +75,19 @@ pub fn uploads(state: &SpoolState) {
             scan.failed.len(),
             if scan.manifest.is_some() { "sent" } else { "-" }
         );
+        for to in crate::scans::each_destination(scan) {
+            println!(
+                "  to {} ({}): {} waiting, manifest {}",
+                to["name"].as_str().unwrap_or(""),
+                to["place"].as_str().unwrap_or(""),
+                to["waiting"],
+                if to["manifest_sent"] == true {
+                    "sent"
+                } else {
+                    "-"
+                }
+            );
+        }
         if let Some((shot, error)) = scan.failed.iter().next_back() {
             println!("  last failure (shot {}): {error}", shot.0);
         }

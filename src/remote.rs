@@ -305,6 +305,7 @@ pub fn status_json(s: &RigStatus) -> Value {
         "state": s.state,
         "scan": scan,
         "backlog": s.backlog,
+        "backlog_at": s.backlog_at,
         "last_error": s.last_error,
         "devices": s.devices,
         "preview": s.preview,

@@ -17,7 +17,7 @@ use scanrig_actors::journal::{self, ReplayError, ScanRecord};
 use scanrig_actors::manifest::Manifest;
 use scanrig_actors::model::{Place, ScanId, ScanPlan};
 use scanrig_actors::settle::SettleStore;
-use scanrig_actors::supervisor::{Drain, Rig, Spooled};
+use scanrig_actors::supervisor::{Drain, Rig, Spooled, Waiting};
 
 use slog::{info, warn, Logger};
 
@@ -276,8 +276,17 @@ impl SpoolState {
         Spooled(
             self.scans
                 .iter()
-                .map(|s| (s.id().clone(), s.pending_uploads().len()))
-                .filter(|(_, n)| *n > 0)
+                .map(|s| {
+                    let at = s
+                        .plan
+                        .sent_to()
+                        .iter()
+                        .filter_map(|to| Some((to.name.clone()?, s.waiting_at(to).len())))
+                        .collect();
+                    let photos = s.pending_uploads().len();
+                    (s.id().clone(), Waiting { photos, at })
+                })
+                .filter(|(_, w)| w.photos > 0)
                 .collect(),
         )
     }
@@ -342,7 +351,27 @@ pub fn scan_row(s: &ScanRecord) -> serde_json::Value {
         "last_error": s.failed.values().next_back(),
         "manifest_sent": s.manifest.is_some(),
         "destination": destination(s.plan.destination.as_ref()),
+        "destinations": each_destination(s),
     })
+}
+
+/// For a scan sent to several destinations, what each has: its name and
+/// place, the photos still waiting for it and whether its manifest is
+/// there (empty for a scan sent to one).
+pub fn each_destination(s: &ScanRecord) -> Vec<serde_json::Value> {
+    s.plan
+        .sent_to()
+        .iter()
+        .filter_map(|to| {
+            let name = to.name.as_ref()?;
+            Some(serde_json::json!({
+                "name": name,
+                "place": destination(to.place.as_ref()),
+                "waiting": s.waiting_at(to).len(),
+                "manifest_sent": s.at(to).manifest.is_some(),
+            }))
+        })
+        .collect()
 }
 
 /// A retired scan, in the same shape as [`scan_row`].
@@ -362,6 +391,12 @@ pub fn retired_row(s: &RetiredScan) -> serde_json::Value {
         "last_error": null,
         "manifest_sent": true,
         "destination": destination(s.destination.as_ref()),
+        "destinations": s.destinations.iter().map(|t| serde_json::json!({
+            "name": t.name,
+            "place": t.place.to_string(),
+            "waiting": 0,
+            "manifest_sent": true,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_error::ConfigErrors;
 use crate::profile::order::RigMotion;
 
+mod destinations;
 mod drive;
 mod gpio;
 mod health;
@@ -27,6 +28,7 @@ mod sftp;
 mod webdav;
 mod wired;
 
+pub use destinations::{configured, destinations_problems};
 pub use drive::{drive_problems, Drive, DriveAuth};
 pub use gpio::{
     pin_problems, pins_in_use, stepper_rate_limit, GpioPanel, StepDriver, Stepper, MAX_GPIO,
@@ -101,6 +103,9 @@ pub struct Settings {
     pub spool: Spool,
     /// Where photos are uploaded to.
     pub destination: Destination,
+    /// `[[destinations]]`: several destinations, each named, every photo
+    /// going to each; when set, `[destination]` is not used.
+    pub destinations: Vec<Destination>,
     /// The upload workers.
     pub upload: Upload,
     /// Restarting failed devices and workers.
@@ -211,6 +216,8 @@ pub enum DestinationKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Destination {
+    /// Its name, in `[[destinations]]` (unused in `[destination]`).
+    pub name: String,
     /// Which destination.
     pub kind: DestinationKind,
     /// The local folder's settings.

@@ -365,6 +365,7 @@ mod tests {
             destination: Some(Place::Local {
                 dir: "/photos".into(),
             }),
+            destinations: Vec::new(),
             manifest: "/photos/a/manifest.json".into(),
             photos: BTreeMap::new(),
         }

@@ -1,10 +1,10 @@
-//! The uploader: a queue of shots and N workers, each a thread of its own
-//! that streams one file at a time from the spool to the destination; the
-//! files of one shot go to several workers at once.
+//! The uploader: for each destination a queue of shots and N workers, each
+//! a thread of its own that streams one file at a time from the spool to
+//! it; the files of one shot go to several workers at once.
 //! The queue is bounded by the supervisor, which stops the camera once the
 //! backlog of unsent photos is full.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -39,6 +39,8 @@ pub struct UploadDone {
     pub scan: ScanId,
     /// The shot.
     pub shot: ShotId,
+    /// The destination it was sent to, as enqueued.
+    pub place: Option<Place>,
     /// Remote ids of its files, or why not.
     pub result: Result<Vec<String>, DestinationError>,
     /// Time spent by the worker.
@@ -73,25 +75,36 @@ pub struct PutFiles {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-/// The uploader actor (the queues); workers run on a `SyncArbiter`.
-/// Photos of the scan being taken are sent first; earlier scans' backlog
-/// gets only the workers they leave idle. A shot of several files (a
-/// column's stop, a bracketed set, a RAW + JPEG pair) has them sent in
-/// parallel, each by a worker of its own, and is done when the last is.
+/// The uploader actor (the queues); workers run on a `SyncArbiter` of
+/// each destination's own, so a destination that is slow or down never
+/// holds up another's photos. Photos of the scan being taken are sent
+/// first; earlier scans' backlog gets only the workers they leave idle. A
+/// shot of several files (a column's stop, a bracketed set, a RAW + JPEG
+/// pair) has them sent in parallel, each by a worker of its own, and is
+/// done when the last is.
 pub struct Uploader {
+    /// Each destination's queues and workers, by place (the default's
+    /// for scans that name none).
+    lanes: BTreeMap<Place, Lane>,
+    default: Place,
+    destinations: Destinations,
+    /// Shots some of whose files are on their way, by a number of their own.
+    started: HashMap<u64, Started>,
+    next: u64,
+    workers: usize,
+    done: Recipient<UploadDone>,
+    log: Logger,
+}
+
+/// One destination's queues and workers.
+struct Lane {
     live: VecDeque<Enqueue>,
     backlog: VecDeque<Enqueue>,
     /// The files of shots already started that wait for a worker: (shot
     /// in `started`, file number).
     pieces: VecDeque<(u64, usize)>,
-    /// Shots some of whose files are on their way, by a number of their own.
-    started: HashMap<u64, Started>,
-    next: u64,
     in_flight: usize,
-    workers: usize,
     pool: Addr<UploadWorker>,
-    done: Recipient<UploadDone>,
-    log: Logger,
 }
 
 /// A shot whose files are being sent.
@@ -111,43 +124,65 @@ impl Actor for Uploader {
 }
 
 impl Uploader {
-    /// An uploader with `workers` parallel uploads to `destinations`,
-    /// reporting every outcome to `done`.
+    /// An uploader with `workers` parallel uploads to each of
+    /// `destinations`, reporting every outcome to `done`.
     pub fn new(
         destinations: Destinations,
         workers: usize,
         done: Recipient<UploadDone>,
         log: Logger,
     ) -> Uploader {
-        let workers = workers.max(1);
-        let pool = SyncArbiter::start(workers, move || UploadWorker {
-            destinations: destinations.clone(),
-        });
         Uploader {
-            live: VecDeque::new(),
-            backlog: VecDeque::new(),
-            pieces: VecDeque::new(),
+            lanes: BTreeMap::new(),
+            default: destinations.default().place(),
+            destinations,
             started: HashMap::new(),
             next: 0,
-            in_flight: 0,
-            workers,
-            pool,
+            workers: workers.max(1),
             done,
             log,
         }
     }
 
-    fn pump(&mut self, ctx: &mut Context<Self>) {
-        while self.in_flight < self.workers {
-            if self.pieces.is_empty() {
-                let Some(job) = self.live.pop_front().or_else(|| self.backlog.pop_front()) else {
+    /// The lane of `place` (the default's for `None`), its workers
+    /// started when first needed.
+    fn lane(&mut self, place: Option<&Place>) -> (Place, &mut Lane) {
+        let key = place.unwrap_or(&self.default).clone();
+        let (workers, destinations) = (self.workers, &self.destinations);
+        let lane = self.lanes.entry(key.clone()).or_insert_with(|| {
+            let destinations = destinations.clone();
+            Lane {
+                live: VecDeque::new(),
+                backlog: VecDeque::new(),
+                pieces: VecDeque::new(),
+                in_flight: 0,
+                pool: SyncArbiter::start(workers, move || UploadWorker {
+                    destinations: destinations.clone(),
+                }),
+            }
+        });
+        (key, lane)
+    }
+
+    /// Hands the files waiting for `place`'s destination to its idle
+    /// workers.
+    fn pump(&mut self, place: &Place, ctx: &mut Context<Self>) {
+        loop {
+            let Some(lane) = self.lanes.get_mut(place) else {
+                return;
+            };
+            if lane.in_flight >= self.workers {
+                return;
+            }
+            if lane.pieces.is_empty() {
+                let Some(job) = lane.live.pop_front().or_else(|| lane.backlog.pop_front()) else {
                     return;
                 };
-                debug!(self.log, "upload started"; "scan" => %job.scan, "shot" => job.shot.0);
+                debug!(self.log, "upload started"; "scan" => %job.scan, "shot" => job.shot.0, "to" => %place);
                 let key = self.next;
                 self.next += 1;
                 let n = job.files.len();
-                self.pieces.extend((0..n).map(|i| (key, i)));
+                lane.pieces.extend((0..n).map(|i| (key, i)));
                 self.started.insert(
                     key,
                     Started {
@@ -159,7 +194,7 @@ impl Uploader {
                     },
                 );
             }
-            let Some((key, i)) = self.pieces.pop_front() else {
+            let Some((key, i)) = lane.pieces.pop_front() else {
                 return;
             };
             let Some(shot) = self.started.get(&key) else {
@@ -175,19 +210,22 @@ impl Uploader {
                 files: vec![job.files[i].clone()],
                 check_existing: job.check_existing,
             };
-            self.in_flight += 1;
-            self.pool
+            lane.in_flight += 1;
+            let place = place.clone();
+            lane.pool
                 .send(Transfer(piece))
                 .into_actor(self)
                 .map(move |reply, act, ctx| {
-                    act.in_flight -= 1;
+                    if let Some(lane) = act.lanes.get_mut(&place) {
+                        lane.in_flight -= 1;
+                    }
                     let result = reply.unwrap_or_else(|e| {
                         Err(DestinationError::Transient(format!(
                             "upload worker lost: {e}"
                         )))
                     });
                     act.piece_done(key, i, result);
-                    act.pump(ctx);
+                    act.pump(&place, ctx);
                 })
                 .spawn(ctx);
         }
@@ -218,6 +256,7 @@ impl Uploader {
         self.done.do_send(UploadDone {
             scan: shot.job.scan,
             shot: shot.job.shot,
+            place: shot.job.place,
             result,
             took: shot.since.elapsed(),
         });
@@ -237,16 +276,18 @@ impl Handler<Enqueue> for Uploader {
             self.done.do_send(UploadDone {
                 scan: msg.scan,
                 shot: msg.shot,
+                place: msg.place,
                 result: Err(DestinationError::Permanent(reason)),
                 took: Duration::ZERO,
             });
             return;
         }
+        let (place, lane) = self.lane(msg.place.as_ref());
         match msg.live {
-            true => self.live.push_back(msg),
-            false => self.backlog.push_back(msg),
+            true => lane.live.push_back(msg),
+            false => lane.backlog.push_back(msg),
         }
-        self.pump(ctx);
+        self.pump(&place, ctx);
     }
 }
 
@@ -254,7 +295,7 @@ impl Handler<PutFile> for Uploader {
     type Result = ResponseFuture<Result<String, DestinationError>>;
 
     fn handle(&mut self, msg: PutFile, _: &mut Self::Context) -> Self::Result {
-        let reply = self.pool.send(msg);
+        let reply = self.lane(msg.place.as_ref()).1.pool.send(msg);
         Box::pin(async move {
             reply.await.unwrap_or_else(|e| {
                 Err(DestinationError::Transient(format!(
@@ -270,7 +311,7 @@ impl Handler<PutFiles> for Uploader {
 
     fn handle(&mut self, msg: PutFiles, _: &mut Self::Context) -> Self::Result {
         let count = msg.files.len();
-        let reply = self.pool.send(msg);
+        let reply = self.lane(msg.place.as_ref()).1.pool.send(msg);
         Box::pin(async move {
             reply.await.unwrap_or_else(|e| {
                 (0..count)
@@ -542,5 +583,113 @@ mod tests {
             assert!(!err.is_retryable(), "{err}");
             assert!(err.to_string().contains("shot 3"), "{err}");
         });
+    }
+
+    /// A destination that is down until `open` is set: its uploads wait
+    /// for it (or fail after 10 s).
+    struct Down {
+        open: std::sync::Mutex<bool>,
+        opened: std::sync::Condvar,
+    }
+
+    impl crate::destination::Destination for Down {
+        fn describe(&self) -> String {
+            "down".into()
+        }
+
+        fn place(&self) -> Place {
+            Place::Webdav { url: "down".into() }
+        }
+
+        fn find(&self, _: &crate::destination::Upload) -> Result<Option<String>, DestinationError> {
+            Ok(None)
+        }
+
+        fn upload(&self, upload: &crate::destination::Upload) -> Result<String, DestinationError> {
+            let open = self.open.lock().unwrap();
+            let (open, _) = self
+                .opened
+                .wait_timeout_while(open, Duration::from_secs(10), |open| !*open)
+                .unwrap();
+            match *open {
+                true => Ok(upload.name.clone()),
+                false => Err(DestinationError::Transient("down".into())),
+            }
+        }
+
+        fn probe(&self, _: bool) -> Result<(), DestinationError> {
+            Ok(())
+        }
+
+        fn put_file(&self, _: &ScanId, name: &str, _: &[u8]) -> Result<String, DestinationError> {
+            Ok(name.into())
+        }
+    }
+
+    #[test]
+    fn a_destination_that_is_down_holds_up_no_other_destination_s_photos() {
+        use crate::destination::{Destination, Upload};
+        let dir = tempfile::tempdir().unwrap();
+        let log = Logger::root(slog::Discard, slog::o!());
+        let scan = ScanId::from_existing("20260101T000000Z-t");
+        let down = Arc::new(Down {
+            open: std::sync::Mutex::new(false),
+            opened: std::sync::Condvar::new(),
+        });
+        let up = Arc::new(LocalDir::new(dir.path().join("up")));
+        let places = [down.place(), up.place()];
+        let named: Vec<(String, Arc<dyn Destination>)> =
+            vec![("nas".into(), down.clone()), ("offsite".into(), up)];
+        let open: crate::destination::Opener = Arc::new(|p: &Place| Err(format!("no {p}")));
+        let destinations = Destinations::several(named, open).unwrap();
+        let answered = System::new().block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let answers = Answers(tx).start();
+            let uploader = Uploader::new(destinations, 1, answers.recipient(), log).start();
+            for shot in 1..=3 {
+                let local = dir.path().join(format!("{shot}.jpg"));
+                std::fs::write(&local, format!("photo {shot}")).unwrap();
+                let d = scanrig_hardware::fsutil::digest_file(&local).unwrap();
+                let file = Upload {
+                    scan: scan.clone(),
+                    shot: ShotId(shot),
+                    local,
+                    name: format!("{shot}.jpg"),
+                    sha256: d.sha256,
+                    size: d.size,
+                };
+                for place in &places {
+                    uploader.do_send(Enqueue {
+                        scan: scan.clone(),
+                        shot: ShotId(shot),
+                        place: Some(place.clone()),
+                        live: true,
+                        files: vec![file.clone()],
+                        check_existing: false,
+                    });
+                }
+            }
+            let mut answered = Vec::new();
+            for _ in 0..3 {
+                let done = rx.recv().await.expect("an answer");
+                answered.push((done.place.clone(), done.shot, done.result.is_ok()));
+            }
+            // Only now does the destination that was down come up.
+            *down.open.lock().unwrap() = true;
+            down.opened.notify_all();
+            for _ in 0..3 {
+                let done = rx.recv().await.expect("an answer");
+                answered.push((done.place.clone(), done.shot, done.result.is_ok()));
+            }
+            answered
+        });
+        let expected: Vec<_> = [&places[1], &places[0]]
+            .into_iter()
+            .flat_map(|place| (1..=3).map(move |s| (Some(place.clone()), ShotId(s), true)))
+            .collect();
+        assert_eq!(
+            answered, expected,
+            "every photo at the destination that was up while the other was down, then the rest"
+        );
     }
 }

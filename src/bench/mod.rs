@@ -3,8 +3,8 @@
 //! time against the theoretical bound, the speed-up over a strictly
 //! sequential run, the controller's overhead per shot, peak memory while
 //! scanning large photos, the simulated camera's rendering cost, the CPU
-//! an idle daemon uses, what the check after each ring costs, and a
-//! daemon's memory over many scans.
+//! an idle daemon uses, what the check after each ring costs, a scan sent
+//! to two destinations, and a daemon's memory over many scans.
 
 use std::fs;
 use std::io::Write;
@@ -27,6 +27,7 @@ use slog::Logger;
 mod bracket;
 mod daemon;
 mod moved;
+mod several;
 mod sphere;
 
 use crate::logging::logger;
@@ -123,6 +124,8 @@ struct Results {
     bracket: Option<bracket::BracketResults>,
     /// The check after each ring that the object has not moved.
     moved: Option<moved::MovedResults>,
+    /// Every photo sent to two destinations.
+    two_destinations: several::SeveralResults,
     /// The daemon's memory over many scans.
     daemon_memory: Option<Vec<daemon::Sample>>,
     /// The shipped sphere's points, both axes moving together.
@@ -214,6 +217,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
     let bracket = (args.bracket_frames > 1)
         .then(|| bracket::run(settings, tmp.path(), n, args.bracket_frames))
         .transpose()?;
+    let two_destinations = several::run(settings, tmp.path(), n, bound)?;
     let moved = (args.moved_rings > 0)
         .then(|| moved::run(settings, tmp.path(), args.moved_rings, 12))
         .transpose()?;
@@ -248,6 +252,7 @@ pub fn run(settings: &Settings, args: &BenchArgs, _log: Logger) -> anyhow::Resul
         column,
         bracket,
         moved,
+        two_destinations,
         daemon_memory,
         sphere,
     };
@@ -326,6 +331,7 @@ fn print_results(r: &Results) {
     if let Some(b) = &r.bracket {
         bracket::print(b);
     }
+    several::print(&r.two_destinations);
     if let Some(m) = &r.moved {
         moved::print(m);
     }

@@ -76,9 +76,23 @@ pub fn run(settings: &Settings, args: ResumeArgs, log: Logger) -> Result<ExitCod
     Ok(super::scan::print_report(&report, json, &profile))
 }
 
-/// Refuses to move a scan whose photos already sent are neither in the
-/// spool nor in a folder they can be copied from.
+/// Refuses to move a scan sent to several destinations, or one whose
+/// photos already sent are neither in the spool nor in a folder they can
+/// be copied from.
 fn check_movable(record: &ScanRecord, spool: &Path) -> Result<(), Failure> {
+    let several: Vec<&str> = record
+        .plan
+        .destinations
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    if !several.is_empty() {
+        return Err(Failure::Usage(format!(
+            "scan {} goes to several destinations ({}) and cannot be moved; resume it without --dest to finish it where it started",
+            record.id(),
+            several.join(", ")
+        )));
+    }
     let dir = spool.join(record.id().as_str());
     let folder = match &record.plan.destination {
         Some(Place::Local { dir }) => Some(dir.join(record.id().as_str())),

@@ -66,7 +66,7 @@ pub fn build(settings: &Settings, dest: Option<PathBuf>, log: &Logger) -> anyhow
             .moved
             .limit()
             .filter(|_| !settings::wired(settings)),
-        destinations: Destinations::new(destination(settings, dest, log)?, opener(settings, log)),
+        destinations: destinations(settings, dest, log)?,
         priors: settings.priors(),
         hooks: settings.hooks.kinds(),
         upload_workers: settings.upload.workers as usize,
@@ -335,66 +335,140 @@ pub fn destination(
     dest: Option<PathBuf>,
     log: &Logger,
 ) -> anyhow::Result<Arc<dyn Destination>> {
-    if let Some(dir) = dest {
-        return Ok(Arc::new(LocalDir::new(dir)));
+    match dest {
+        Some(dir) => Ok(Arc::new(LocalDir::new(dir))),
+        None => configured_destination(settings, &settings.destination, log),
     }
-    Ok(match settings.destination.kind {
-        DestinationKind::Local => Arc::new(LocalDir::new(settings.destination.local.dir.clone())),
-        DestinationKind::Drive => Arc::new(drive_destination(settings, log)?),
-        DestinationKind::S3 => Arc::new(s3_destination(&settings.destination.s3)?),
-        DestinationKind::Webdav => Arc::new(webdav_destination(&settings.destination.webdav)?),
-        DestinationKind::Sftp => Arc::new(SftpDestination::new(&settings.destination.sftp)),
+}
+
+/// Where new scans go: every destination configured, each by its name
+/// (or a local folder given on the command line); and the places
+/// journaled scans name.
+pub fn destinations(
+    settings: &Settings,
+    dest: Option<PathBuf>,
+    log: &Logger,
+) -> anyhow::Result<Destinations> {
+    let places = opener(settings, log);
+    if dest.is_some() || settings.destinations.is_empty() {
+        return Ok(Destinations::new(destination(settings, dest, log)?, places));
+    }
+    let named = settings
+        .destinations
+        .iter()
+        .map(|d| Ok((d.name.clone(), configured_destination(settings, d, log)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Destinations::several(named, places)
+        .ok_or_else(|| anyhow::anyhow!("[[destinations]] lists no destination"))
+}
+
+/// The destination `d` (`[destination]` or one of `[[destinations]]`)
+/// configures.
+pub fn configured_destination(
+    settings: &Settings,
+    d: &settings::Destination,
+    log: &Logger,
+) -> anyhow::Result<Arc<dyn Destination>> {
+    Ok(match d.kind {
+        DestinationKind::Local => Arc::new(LocalDir::new(d.local.dir.clone())),
+        DestinationKind::Drive => {
+            let mut s = settings.clone();
+            s.destination.drive = d.drive.clone();
+            Arc::new(drive_destination(&s, log)?)
+        }
+        DestinationKind::S3 => Arc::new(s3_destination(&d.s3)?),
+        DestinationKind::Webdav => Arc::new(webdav_destination(&d.webdav)?),
+        DestinationKind::Sftp => Arc::new(SftpDestination::new(&d.sftp)),
     })
 }
 
+/// The configured destination whose account and settings open `place`:
+/// with `[[destinations]]`, one of the same kind (the one at that very
+/// place if there is one), `None` if none is; else `[destination]`.
+fn configured_for<'a>(settings: &'a Settings, place: &Place) -> Option<&'a settings::Destination> {
+    if settings.destinations.is_empty() {
+        return Some(&settings.destination);
+    }
+    let same = |d: &settings::Destination| match place {
+        Place::Local { dir } => d.kind == DestinationKind::Local && d.local.dir == *dir,
+        Place::Drive { .. } => d.kind == DestinationKind::Drive,
+        Place::S3 {
+            endpoint, bucket, ..
+        } => d.kind == DestinationKind::S3 && d.s3.endpoint == *endpoint && d.s3.bucket == *bucket,
+        Place::Webdav { url } => d.kind == DestinationKind::Webdav && d.webdav.url == *url,
+        Place::Sftp { host, port, .. } => {
+            d.kind == DestinationKind::Sftp && d.sftp.host == *host && d.sftp.port == *port
+        }
+    };
+    let kind = match place {
+        Place::Local { .. } => DestinationKind::Local,
+        Place::Drive { .. } => DestinationKind::Drive,
+        Place::S3 { .. } => DestinationKind::S3,
+        Place::Webdav { .. } => DestinationKind::Webdav,
+        Place::Sftp { .. } => DestinationKind::Sftp,
+    };
+    let list = &settings.destinations;
+    list.iter()
+        .find(|d| same(d))
+        .or_else(|| list.iter().find(|d| d.kind == kind))
+}
+
 /// Opens the place a journaled scan names: a folder as it is, a Google
-/// Drive folder, a WebDAV or SFTP folder with the configured account and
-/// settings.
+/// Drive folder, an S3, WebDAV or SFTP folder with the account and
+/// settings of the configured destination of its kind; refused, saying
+/// so, when no destination of its kind is configured any more.
 pub fn opener(settings: &Settings, log: &Logger) -> Opener {
     let (settings, log) = (settings.clone(), log.clone());
-    Arc::new(move |place: &Place| match place {
-        Place::Local { dir } => Ok(Arc::new(LocalDir::new(dir.clone())) as Arc<dyn Destination>),
-        Place::Drive { folder_id, folder } => {
-            let mut s = settings.clone();
-            let d = &mut s.destination.drive;
-            d.folder_id = folder_id.clone().unwrap_or_default();
-            d.folder = folder.clone().unwrap_or_default();
-            drive_destination(&s, &log)
-                .map(|d| Arc::new(d) as Arc<dyn Destination>)
-                .map_err(|e| format!("{e:#}"))
-        }
-        Place::S3 {
-            endpoint,
-            bucket,
-            prefix,
-        } => {
-            let s3 = S3Settings {
-                endpoint: endpoint.clone(),
-                bucket: bucket.clone(),
-                prefix: prefix.clone(),
-                ..settings.destination.s3.clone()
-            };
-            s3_destination(&s3)
-                .map(|d| Arc::new(d) as Arc<dyn Destination>)
-                .map_err(|e| format!("{e:#}"))
-        }
-        Place::Webdav { url } => {
-            let mut w = settings.destination.webdav.clone();
-            w.url = url.clone();
-            webdav_destination(&w)
-                .map(|d| Arc::new(d) as Arc<dyn Destination>)
-                .map_err(|e| format!("{e:#}"))
-        }
-        Place::Sftp {
-            host,
-            port,
-            user,
-            dir,
-        } => {
-            let mut s = settings.destination.sftp.clone();
-            (s.host, s.port, s.user, s.dir) = (host.clone(), *port, user.clone(), dir.clone());
-            Ok(Arc::new(SftpDestination::new(&s)) as Arc<dyn Destination>)
-        }
+    Arc::new(move |place: &Place| {
+        let configured = || {
+            configured_for(&settings, place).ok_or_else(|| format!(
+                "the scan was started with {place}, which is no longer configured: add a destination of its kind to [[destinations]] (its account and settings are needed) to send the photos waiting for it"
+            ))
+        };
+        let opened = match place {
+            Place::Local { dir } => {
+                Ok(Arc::new(LocalDir::new(dir.clone())) as Arc<dyn Destination>)
+            }
+            Place::Drive { folder_id, folder } => {
+                let d = configured()?;
+                let mut s = settings.clone();
+                s.destination.drive = d.drive.clone();
+                let drive = &mut s.destination.drive;
+                drive.folder_id = folder_id.clone().unwrap_or_default();
+                drive.folder = folder.clone().unwrap_or_default();
+                drive_destination(&s, &log).map(|d| Arc::new(d) as Arc<dyn Destination>)
+            }
+            Place::S3 {
+                endpoint,
+                bucket,
+                prefix,
+            } => {
+                let d = configured()?;
+                let s3 = S3Settings {
+                    endpoint: endpoint.clone(),
+                    bucket: bucket.clone(),
+                    prefix: prefix.clone(),
+                    ..d.s3.clone()
+                };
+                s3_destination(&s3).map(|d| Arc::new(d) as Arc<dyn Destination>)
+            }
+            Place::Webdav { url } => {
+                let mut w = configured()?.webdav.clone();
+                w.url = url.clone();
+                webdav_destination(&w).map(|d| Arc::new(d) as Arc<dyn Destination>)
+            }
+            Place::Sftp {
+                host,
+                port,
+                user,
+                dir,
+            } => {
+                let mut s = configured()?.sftp.clone();
+                (s.host, s.port, s.user, s.dir) = (host.clone(), *port, user.clone(), dir.clone());
+                Ok(Arc::new(SftpDestination::new(&s)) as Arc<dyn Destination>)
+            }
+        };
+        opened.map_err(|e| format!("{e:#}"))
     })
 }
 

@@ -11,8 +11,8 @@ use scanrig_hardware::axis::{AxisError, Travel};
 use scanrig_hardware::Degrees;
 
 use super::{
-    drive_problems, fallback_spool, ButtonsBackend, CameraBackend, DestinationKind, LoadOptions,
-    Settings, SimAxis, Stepper, TiltBackend, TurntableBackend, DEFAULTS_TOML,
+    fallback_spool, ButtonsBackend, CameraBackend, LoadOptions, Settings, SimAxis, Stepper,
+    TiltBackend, TurntableBackend, DEFAULTS_TOML,
 };
 use crate::config_error::{self as ce, ConfigErrors, Problem, Step};
 use scanrig_actors::model::CameraName;
@@ -908,27 +908,8 @@ fn validate(s: &Settings, layers: &Layers, why: &str, problems: &mut Vec<Problem
             );
         }
     }
-    if s.destination.local.dir.as_os_str().is_empty() {
-        c.fail(
-            "destination.local.dir",
-            "is empty; give a folder for the photos".into(),
-        );
-    }
-    let drive_used = s.destination.kind == DestinationKind::Drive;
-    for (key, reason) in drive_problems(&s.destination.drive, drive_used) {
-        c.fail(key, reason);
-    }
-    let s3_used = s.destination.kind == DestinationKind::S3;
-    for (key, reason) in super::s3_problems(&s.destination.s3, s3_used) {
-        c.fail(key, reason);
-    }
-    let webdav_used = s.destination.kind == DestinationKind::Webdav;
-    for (key, reason) in super::webdav_problems(&s.destination.webdav, webdav_used) {
-        c.fail(key, reason);
-    }
-    let sftp_used = s.destination.kind == DestinationKind::Sftp;
-    for (key, reason) in super::sftp_problems(&s.destination.sftp, sftp_used) {
-        c.fail(key, reason);
+    for (key, reason) in super::destinations_problems(s) {
+        c.fail(&key, reason);
     }
     for (key, reason) in super::mqtt_problems(&s.mqtt) {
         c.fail(key, reason);

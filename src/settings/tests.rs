@@ -398,3 +398,62 @@ fn webdav_and_sftp_settings_are_checked_saying_what_to_do() {
     let text = "[destination.sftp]\nprivate_key = \"/nowhere/key\"\n";
     Settings::load(&opts(tmp.path(), Some(text), &[])).unwrap();
 }
+
+#[test]
+fn several_destinations_load_each_named_and_a_bad_list_says_where_and_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = "[[destinations]]\nname = \"nas\"\nkind = \"local\"\n[destinations.local]\ndir = \"/srv/nas\"\n\n[[destinations]]\nname = \"offsite\"\nkind = \"local\"\n[destinations.local]\ndir = \"/mnt/usb\"\n";
+    let s = Settings::load(&opts(tmp.path(), Some(good), &[])).unwrap();
+    let names: Vec<_> = configured(&s).iter().map(|(n, d)| (*n, d.kind)).collect();
+    assert_eq!(
+        names,
+        [
+            (Some("nas"), DestinationKind::Local),
+            (Some("offsite"), DestinationKind::Local)
+        ]
+    );
+    assert_eq!(s.destinations[1].local.dir, Path::new("/mnt/usb"));
+    // Without a list, [destination] alone, unnamed.
+    let s = Settings::load(&opts(tmp.path(), None, &[])).unwrap();
+    assert_eq!(configured(&s).len(), 1);
+    assert_eq!(configured(&s)[0].0, None);
+
+    let bad = "[[destinations]]\nname = \"nas\"\n\n[[destinations]]\nname = \"NAS\"\n\n[[destinations]]\nname = \"off site\"\nkind = \"s3\"\n";
+    let err = load_err(tmp.path(), Some(bad), &[]);
+    let file = tmp.path().join("config.toml").display().to_string();
+    let twice = err
+        .for_key("destinations[2].name")
+        .expect("a name given twice");
+    assert_eq!(twice.origin, file);
+    assert!(
+        twice.reason.contains("\"NAS\" names two destinations"),
+        "{twice}"
+    );
+    let spaced = err.for_key("destinations[3].name").expect("a name unfit");
+    assert!(
+        spaced.reason.contains("1 to 32 letters, digits, - or _"),
+        "{spaced}"
+    );
+    // Each destination's own settings are checked, under its own key.
+    let bucket = err.for_key("destinations[3].s3.bucket").expect("no bucket");
+    assert_eq!(bucket.origin, file);
+    assert!(
+        err.problems
+            .iter()
+            .all(|p| !p.key.starts_with("destinations[1]")),
+        "the first destination is fine: {err}"
+    );
+    let same = "[[destinations]]\nname = \"a\"\n[destinations.local]\ndir = \"/srv\"\n[[destinations]]\nname = \"b\"\n[destinations.local]\ndir = \"/srv\"\n";
+    let err = load_err(tmp.path(), Some(same), &[]);
+    let twice = err.for_key("destinations[2]").expect("one place twice");
+    assert!(
+        twice.reason.contains("the same place as destinations[1]"),
+        "{twice}"
+    );
+    let unknown = load_err(
+        tmp.path(),
+        Some("[[destinations]]\nname = \"a\"\nfolder = \"x\"\n"),
+        &[],
+    );
+    assert!(unknown.to_string().contains("folder"), "{unknown}");
+}

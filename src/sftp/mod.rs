@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use scanrig_actors::destination::{
-    is_part_name, part_name, probe_name, relative, retried, Destination, DestinationError, Result,
-    Upload, MANIFEST,
+    is_part_name, part_name, probe_name, relative, Destination, DestinationError, Result, Upload,
+    MANIFEST,
 };
 use scanrig_actors::model::{Place, ScanId};
 use sha2::{Digest, Sha256};
@@ -483,6 +483,6 @@ impl Destination for SftpDestination {
     }
 
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
-        retried(|| self.with_sftp(|sftp| self.put_file_with(sftp, scan, name, bytes)))
+        self.with_sftp(|sftp| self.put_file_with(sftp, scan, name, bytes))
     }
 }

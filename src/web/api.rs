@@ -223,7 +223,8 @@ async fn uploads(shared: web::Data<Shared>) -> ApiResult {
         .filter(|s| !s.pending_uploads().is_empty())
         .map(|s| {
             json!({"id": s.id().as_str(), "waiting": s.pending_uploads().len(),
-                "failed": s.failed.len(), "last_error": s.failed.values().next_back()})
+                "failed": s.failed.len(), "last_error": s.failed.values().next_back(),
+                "destinations": crate::scans::each_destination(s)})
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({"scans": rows})))

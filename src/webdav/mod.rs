@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use google_drive3::hyper::{Method, StatusCode};
 use scanrig_actors::destination::{
-    is_part_name, part_name, probe_name, relative, retried, Destination, DestinationError, Result,
-    Upload, MANIFEST,
+    is_part_name, part_name, probe_name, relative, Destination, DestinationError, Result, Upload,
+    MANIFEST,
 };
 use scanrig_actors::model::{Place, ScanId};
 
@@ -320,7 +320,7 @@ impl Destination for WebdavDestination {
     }
 
     fn put_file(&self, scan: &ScanId, name: &str, bytes: &[u8]) -> Result<String> {
-        retried(|| self.block_on(self.put_file_async(scan, name, bytes)))
+        self.block_on(self.put_file_async(scan, name, bytes))
     }
 }
 

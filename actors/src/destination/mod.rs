@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 pub use local::LocalDir;
 pub use sim::SimRemote;
 
-use crate::model::{Place, ScanId, ShotId};
+use crate::model::{Place, ScanId, ShotId, Target};
 
 /// What went wrong at a destination.
 #[derive(Debug, thiserror::Error)]
@@ -83,12 +83,15 @@ pub struct Upload {
 pub type Opener =
     Arc<dyn Fn(&Place) -> std::result::Result<Arc<dyn Destination>, String> + Send + Sync>;
 
-/// A rig's destinations: the one new scans go to, and every place a
-/// journaled scan names, each opened once, when first needed, on the
-/// thread that needs it (an upload worker).
+/// A rig's destinations: the one (or the several) new scans go to, and
+/// every place a journaled scan names, each opened once, when first
+/// needed, on the thread that needs it (an upload worker).
 #[derive(Clone)]
 pub struct Destinations {
     default: Arc<dyn Destination>,
+    /// Where new scans go when they go to several, by name (empty: to
+    /// `default` alone).
+    named: Vec<(String, Arc<dyn Destination>)>,
     open: Opener,
     opened: Arc<Mutex<BTreeMap<Place, Arc<dyn Destination>>>>,
 }
@@ -99,9 +102,56 @@ impl Destinations {
         let opened = BTreeMap::from([(default.place(), default.clone())]);
         Destinations {
             default,
+            named: Vec::new(),
             open,
             opened: Arc::new(Mutex::new(opened)),
         }
+    }
+
+    /// New scans go to every one of `named` (at least one; the first is
+    /// the default); other places are opened with `open`.
+    pub fn several(
+        named: Vec<(String, Arc<dyn Destination>)>,
+        open: Opener,
+    ) -> Option<Destinations> {
+        let (_, first) = named.first()?;
+        let mut destinations = Destinations::new(first.clone(), open);
+        if named.len() > 1 {
+            let mut opened = destinations
+                .opened
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for (_, d) in &named {
+                opened.insert(d.place(), d.clone());
+            }
+            drop(opened);
+            destinations.named = named;
+        }
+        Some(destinations)
+    }
+
+    /// Where new scans go when they go to several, each with its name
+    /// (empty: to the default alone).
+    pub fn targets(&self) -> Vec<Target> {
+        self.named
+            .iter()
+            .map(|(name, d)| Target {
+                name: name.clone(),
+                place: d.place(),
+            })
+            .collect()
+    }
+
+    /// Each destination new scans go to, with its name (`None`: the only
+    /// one).
+    pub fn each(&self) -> Vec<(Option<String>, Arc<dyn Destination>)> {
+        if self.named.is_empty() {
+            return vec![(None, self.default.clone())];
+        }
+        self.named
+            .iter()
+            .map(|(name, d)| (Some(name.clone()), d.clone()))
+            .collect()
     }
 
     /// Only `default`: a journaled scan naming another place is refused.
@@ -248,33 +298,6 @@ pub fn is_part_name(name: &str) -> bool {
 
 const PART_MARK: &str = ".part-";
 
-/// Tries of a file of the scan's own ([`Destination::put_file`]) after the
-/// first, which nothing above a destination retries.
-pub const FILE_RETRIES: u32 = 10;
-
-/// The wait between those tries (jittered, doubling).
-pub const FILE_BACKOFF: crate::restart::Backoff = crate::restart::Backoff {
-    initial: std::time::Duration::from_millis(100),
-    max: std::time::Duration::from_secs(5),
-};
-
-/// `op`, tried again after a failure worth retrying, up to
-/// [`FILE_RETRIES`] times, waiting [`FILE_BACKOFF`] between (on the calling
-/// thread: an upload worker's).
-pub fn retried<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut failures = 0;
-    loop {
-        match op() {
-            Err(e) if e.is_retryable() && failures < FILE_RETRIES => {
-                failures += 1;
-                let wait = FILE_BACKOFF.jittered(failures, crate::restart::random_unit());
-                std::thread::sleep(wait);
-            }
-            done => return done,
-        }
-    }
-}
-
 /// A name for the small file a check of a remote destination writes, reads
 /// back and deletes: hidden, and not used twice (the process and the time).
 pub fn probe_name() -> String {
@@ -306,26 +329,5 @@ mod tests {
             assert!(!is_part_name(other), "{other}");
         }
         assert_ne!(probe_name(), "");
-    }
-
-    #[test]
-    fn a_failure_worth_retrying_is_tried_again_and_a_permanent_one_is_not() {
-        let mut tries = 0;
-        let done = retried(|| {
-            tries += 1;
-            if tries < 3 {
-                Err(DestinationError::Transient("cut".into()))
-            } else {
-                Ok(tries)
-            }
-        });
-        assert_eq!(done.unwrap(), 3);
-        let mut tries = 0;
-        let refused: Result<()> = retried(|| {
-            tries += 1;
-            Err(DestinationError::Permanent("401".into()))
-        });
-        assert!(refused.is_err());
-        assert_eq!(tries, 1);
     }
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backlog::BACKLOG_FILE;
 use crate::journal::{JournalWriter, ScanRecord, SkippedLine, JOURNAL_FILE};
-use crate::model::{Outcome, Place, ScanId};
+use crate::model::{Outcome, Place, ScanId, Target};
 
 /// Name of the scans index inside the spool folder.
 pub const INDEX_FILE: &str = "scans.jsonl";
@@ -50,9 +50,13 @@ pub struct RetiredScan {
     pub uploaded: usize,
     /// Captured shots that never got there (damaged in the spool).
     pub missing: usize,
-    /// Where its photos went.
+    /// Where its photos went (the first destination, for a scan sent to
+    /// several).
     pub destination: Option<Place>,
-    /// The destination's id of `manifest.json`.
+    /// Every destination its photos went to, for a scan sent to several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Target>,
+    /// The destination's id of `manifest.json` (at the first).
     pub manifest: String,
     /// The destination's id of every photo file, by file name.
     pub photos: BTreeMap<String, String>,
@@ -84,6 +88,7 @@ impl RetiredScan {
             uploaded: record.uploaded.len(),
             missing: record.captured.len() - record.uploaded.len(),
             destination: record.plan.destination.clone(),
+            destinations: record.plan.destinations.clone(),
             manifest: record.manifest.clone()?,
             photos,
         })

@@ -33,6 +33,7 @@ fn scan(spool: &Path, settled: bool) -> ScanRecord {
                 at: 3,
                 remote: vec![format!("r{n}")],
                 files,
+                to: None,
             })
             .unwrap();
         }
@@ -46,6 +47,7 @@ fn scan(spool: &Path, settled: bool) -> ScanRecord {
         j.append(&Record::ManifestUploaded {
             at: 5,
             remote: "m".into(),
+            to: None,
         })
         .unwrap();
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    CameraName, Device, FaultKind, Outcome, Part, Place, Quality, ScanId, ScanPlan, ShotId,
+    CameraName, Device, FaultKind, Outcome, Part, Place, Quality, ScanId, ScanPlan, Sent, ShotId,
     SpoolFile,
 };
 use crate::sequence::ShotState;
@@ -127,7 +127,8 @@ pub enum Record {
         /// Why, in words.
         why: String,
     },
-    /// A shot's file(s) are at the destination.
+    /// A shot's file(s) are at the destination (at one of them, named by
+    /// `to`, for a scan sent to several).
     ShotUploaded {
         /// The shot.
         shot: ShotId,
@@ -139,6 +140,10 @@ pub enum Record {
         /// line is recovered from here (absent in older journals).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         files: Vec<SpoolFile>,
+        /// The destination, by name, for a scan sent to several (absent:
+        /// its only one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
     },
     /// A shot's upload failed for good in this run (it waits in the spool
     /// for `scanrig uploads retry` or the next start).
@@ -205,6 +210,10 @@ pub enum Record {
         at: u64,
         /// Their names inside the scan's folder, and their ids there.
         files: BTreeMap<String, String>,
+        /// The destination, by name, for a scan sent to several (absent:
+        /// its only one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
     },
     /// The check after a ring: the camera's frame from the ring's first
     /// shot, taken once the ring was shot, held against that shot's photo.
@@ -233,12 +242,17 @@ pub enum Record {
         /// Unix milliseconds.
         at: u64,
     },
-    /// `manifest.json` is at the destination.
+    /// `manifest.json` is at the destination (at the one named by `to`,
+    /// for a scan sent to several).
     ManifestUploaded {
         /// Unix milliseconds.
         at: u64,
         /// The destination's id of the manifest.
         remote: String,
+        /// The destination, by name, for a scan sent to several (absent:
+        /// its only one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
     },
 }
 
@@ -344,8 +358,18 @@ pub struct ScanRecord {
     pub started_at: u64,
     /// Captured shots: when, and their files.
     pub captured: BTreeMap<ShotId, (u64, Vec<SpoolFile>)>,
-    /// Uploaded shots: their remote ids.
+    /// Shots at every destination: their remote ids (at the first, for a
+    /// scan sent to several).
     pub uploaded: BTreeMap<ShotId, Vec<String>>,
+    /// For a scan sent to several destinations: the shots at each, by
+    /// destination's name, with their remote ids there.
+    pub delivered: BTreeMap<String, BTreeMap<ShotId, Vec<String>>>,
+    /// For a scan sent to several destinations: the manifest's id at each
+    /// that has it, by name.
+    pub manifests: BTreeMap<String, String>,
+    /// For a scan sent to several destinations: its other files at each,
+    /// by destination's name.
+    pub extras: BTreeMap<String, BTreeMap<String, String>>,
     /// How it ended, if it did.
     pub finished: Option<Outcome>,
     /// The manifest's remote id, once uploaded.
@@ -475,6 +499,39 @@ impl ScanRecord {
             .collect()
     }
 
+    /// What `at` gives for the first of the plan's destinations, once it
+    /// gives something for every one of them (`None` for a scan sent to
+    /// one destination).
+    fn everywhere<'a, T: 'a>(&self, at: impl Fn(&str) -> Option<&'a T>) -> Option<&'a T> {
+        let mut each = self.plan.destinations.iter().map(|t| at(&t.name));
+        let first = each.next()??;
+        each.all(|found| found.is_some()).then_some(first)
+    }
+
+    /// The scan as `to` has it: for one of several destinations, the
+    /// shots, other files and manifest there (the scan itself for its
+    /// only one).
+    pub fn at(&self, to: &Sent) -> ScanRecord {
+        let Some(name) = &to.name else {
+            return self.clone();
+        };
+        ScanRecord {
+            uploaded: self.delivered.get(name).cloned().unwrap_or_default(),
+            manifest: self.manifests.get(name).cloned(),
+            extra: self.extras.get(name).cloned().unwrap_or_default(),
+            ..self.clone()
+        }
+    }
+
+    /// Of the photos still to send, those `to` does not have yet.
+    pub fn waiting_at(&self, to: &Sent) -> Vec<ShotId> {
+        let at = to.name.as_ref().and_then(|n| self.delivered.get(n));
+        self.pending_uploads()
+            .into_iter()
+            .filter(|s| !at.is_some_and(|at| at.contains_key(s)))
+            .collect()
+    }
+
     /// Everything sent so far is to be sent again, to `to`; photos that
     /// left the spool are read from the old place's folder.
     fn moved(&mut self, scan_dir: &Path, from: Option<Place>, to: Place) {
@@ -494,6 +551,9 @@ impl ScanRecord {
         self.failed.clear();
         self.manifest = None;
         self.extra.clear();
+        self.delivered.clear();
+        self.manifests.clear();
+        self.extras.clear();
         self.plan.destination = Some(to);
     }
 
@@ -689,6 +749,9 @@ impl ScanRecord {
             started_at: 0,
             captured: BTreeMap::new(),
             uploaded: BTreeMap::new(),
+            delivered: BTreeMap::new(),
+            manifests: BTreeMap::new(),
+            extras: BTreeMap::new(),
             finished: None,
             manifest: None,
             extra: BTreeMap::new(),
@@ -746,6 +809,9 @@ impl ScanRecord {
                 // adds a wired camera's photo to it.
                 self.parts.remove(&shot);
                 self.uploaded.remove(&shot);
+                for at in self.delivered.values_mut() {
+                    at.remove(&shot);
+                }
                 self.failed.remove(&shot);
                 self.damaged.remove(&shot);
                 self.sources.remove(&shot);
@@ -784,20 +850,39 @@ impl ScanRecord {
                 at,
                 remote,
                 mut files,
+                to,
             } => {
                 self.identify(shot, &mut files);
                 if !self.captured.contains_key(&shot) && !files.is_empty() {
                     self.captured.insert(shot, (at, files));
                 }
-                self.failed.remove(&shot);
-                self.uploaded.insert(shot, remote);
+                let Some(to) = to else {
+                    self.failed.remove(&shot);
+                    self.uploaded.insert(shot, remote);
+                    return;
+                };
+                self.delivered.entry(to).or_default().insert(shot, remote);
+                let first = self.everywhere(|name| self.delivered.get(name)?.get(&shot));
+                if let Some(first) = first.cloned() {
+                    self.failed.remove(&shot);
+                    self.uploaded.insert(shot, first);
+                }
             }
             Record::PhotoJudged { photo, quality, .. } => {
                 self.judged.insert(photo, quality);
             }
             Record::ScanFinished { outcome, .. } => self.finished = Some(outcome),
-            Record::FilesUploaded { files, .. } => self.extra.extend(files),
-            Record::ManifestUploaded { remote, .. } => self.manifest = Some(remote),
+            Record::FilesUploaded { files, to, .. } => match to {
+                None => self.extra.extend(files),
+                Some(to) => self.extras.entry(to).or_default().extend(files),
+            },
+            Record::ManifestUploaded { remote, to, .. } => match to {
+                None => self.manifest = Some(remote),
+                Some(to) => {
+                    self.manifests.insert(to, remote);
+                    self.manifest = self.everywhere(|name| self.manifests.get(name)).cloned();
+                }
+            },
             Record::DestinationMoved { from, to, .. } => self.moved(scan_dir, from, to),
             Record::RingChecked { ring, moved, .. } => {
                 self.checks.insert(ring, moved);

@@ -72,6 +72,7 @@ fn replay_tells_what_was_captured_and_uploaded() {
         at: 3,
         remote: vec!["r1".into()],
         files: file(1),
+        to: None,
     })
     .unwrap();
     let scan = replay(dir.path()).unwrap();
@@ -115,6 +116,7 @@ fn a_failed_upload_is_remembered_until_the_shot_is_uploaded() {
         at: 4,
         remote: vec!["r".into()],
         files: file(1),
+        to: None,
     })
     .unwrap();
     let scan = replay(dir.path()).unwrap();
@@ -198,6 +200,7 @@ fn journal_with_files(dir: &Path, n: u32, captured: u32, uploaded: u32) -> Vec<u
             at: 3,
             remote,
             files,
+            to: None,
         })
         .unwrap();
     }
@@ -733,6 +736,7 @@ fn a_column_camera_fired_by_a_wire_is_in_its_stop_awaits_its_card_and_joins_the_
             at,
             remote,
             files,
+            to: None,
         })
         .unwrap();
     };
@@ -848,4 +852,124 @@ fn a_stop_whose_every_camera_is_fired_by_a_wire_is_taken_with_its_photos_on_the_
     );
     assert!(!r.parts.contains_key(&ShotId(1)));
     assert_eq!(r.awaiting_import().len(), 2);
+}
+
+/// A plan of `n` shots sent to two destinations, `nas` and `offsite`.
+pub(crate) fn plan_to_two(n: u32) -> ScanPlan {
+    let mut p = plan(n);
+    let target = |name: &str| crate::model::Target {
+        name: name.into(),
+        place: Place::Local {
+            dir: format!("/{name}").into(),
+        },
+    };
+    p.destinations = vec![target("nas"), target("offsite")];
+    p.destination = Some(p.destinations[0].place.clone());
+    p
+}
+
+#[test]
+fn a_scan_sent_to_two_destinations_counts_a_shot_sent_once_both_have_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    let p = plan_to_two(2);
+    j.append(&Record::ScanStarted { at: 1, plan: p }).unwrap();
+    let sent = |shot: u32, to: &str| Record::ShotUploaded {
+        shot: ShotId(shot),
+        at: 3,
+        remote: vec![format!("{to}-{shot}")],
+        files: Vec::new(),
+        to: Some(to.into()),
+    };
+    for n in 1..=2 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(n),
+            at: 2,
+            files: file(n),
+        })
+        .unwrap();
+    }
+    j.append(&sent(1, "offsite")).unwrap();
+    j.append(&sent(2, "nas")).unwrap();
+    j.append(&sent(1, "nas")).unwrap();
+    j.append(&Record::ManifestUploaded {
+        at: 4,
+        remote: "m-offsite".into(),
+        to: Some("offsite".into()),
+    })
+    .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    // Shot 1 is at both (the first destination's ids stand for it); shot
+    // 2 only at the NAS.
+    assert_eq!(
+        scan.uploaded,
+        BTreeMap::from([(ShotId(1), vec!["nas-1".to_owned()])])
+    );
+    assert_eq!(scan.pending_uploads(), [ShotId(2)]);
+    let [nas, offsite] = &scan.plan.sent_to()[..] else {
+        panic!("two destinations: {:?}", scan.plan.sent_to());
+    };
+    assert_eq!(nas.name.as_deref(), Some("nas"));
+    assert_eq!(scan.waiting_at(nas), Vec::<ShotId>::new());
+    assert_eq!(scan.waiting_at(offsite), [ShotId(2)]);
+    // Each destination's view has its own ids and manifest.
+    assert_eq!(
+        scan.at(offsite).uploaded.keys().collect::<Vec<_>>(),
+        [&ShotId(1)]
+    );
+    assert_eq!(scan.at(offsite).manifest.as_deref(), Some("m-offsite"));
+    assert_eq!(scan.at(nas).manifest, None);
+    assert_eq!(
+        scan.manifest, None,
+        "the manifest is not at every destination"
+    );
+    assert!(!scan.is_settled());
+    // The last photo and manifest at the other: the scan is whole.
+    j.append(&sent(2, "offsite")).unwrap();
+    j.append(&Record::ManifestUploaded {
+        at: 5,
+        remote: "m-nas".into(),
+        to: Some("nas".into()),
+    })
+    .unwrap();
+    j.append(&Record::ScanFinished {
+        at: 6,
+        outcome: Outcome::Completed,
+    })
+    .unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert!(scan.pending_uploads().is_empty());
+    assert_eq!(scan.manifest.as_deref(), Some("m-nas"));
+    assert!(scan.is_settled());
+}
+
+#[test]
+fn a_journal_of_one_destination_still_reads_as_it_was_written() {
+    // As written before scans went to several destinations.
+    let dir = tempfile::tempdir().unwrap();
+    let p = plan(1);
+    let lines = [
+        serde_json::json!({"record": "scan_started", "at": 1, "plan": p}),
+        serde_json::json!({"record": "shot_captured", "shot": 1, "at": 2, "files": file(1)}),
+        serde_json::json!({"record": "shot_uploaded", "shot": 1, "at": 3, "remote": ["r1"]}),
+        serde_json::json!({"record": "manifest_uploaded", "at": 4, "remote": "m"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    fs::write(dir.path().join(JOURNAL_FILE), text).unwrap();
+    let scan = replay(dir.path()).unwrap();
+    assert_eq!(scan.plan.sent_to().len(), 1);
+    assert_eq!(scan.plan.sent_to()[0].name, None);
+    assert_eq!(scan.uploaded[&ShotId(1)], ["r1"]);
+    assert_eq!(scan.manifest.as_deref(), Some("m"));
+    assert!(scan.delivered.is_empty());
+    // Written again, a record of one destination names none.
+    let again = serde_json::to_string(&Record::ShotUploaded {
+        shot: ShotId(1),
+        at: 3,
+        remote: vec!["r1".into()],
+        files: Vec::new(),
+        to: None,
+    })
+    .unwrap();
+    assert!(!again.contains("\"to\""), "{again}");
 }

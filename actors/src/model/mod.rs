@@ -28,7 +28,7 @@ pub use camera::{CameraName, CameraNameError};
 pub use ids::{ScanId, ShotId};
 pub use outcome::{Device, FaultKind, Outcome};
 pub use photo::{Frame, Part, PhotoName, SpoolFile};
-pub use place::Place;
+pub use place::{Place, Sent, Target};
 pub use plan::{number_width, Bracket, BracketKind, ScanPlan, SettleFrom, ShotPlan, Station};
 pub use priors::{ColumnPlace, Format, Geometry, Priors, Turn};
 pub use quality::Quality;

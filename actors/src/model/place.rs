@@ -85,3 +85,25 @@ impl fmt::Display for Place {
         }
     }
 }
+
+/// One of several destinations a scan's photos all go to, journaled in its
+/// plan: its name in the configuration (`[[destinations]]`), and its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Its name, in journal records, listings and the status.
+    pub name: String,
+    /// Where it is.
+    pub place: Place,
+}
+
+/// Where a scan sends each photo: one destination (`name` `None`, the
+/// scan's only one; `place` `None`: the default, in journals from before
+/// scans named their place), or one of several, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sent {
+    /// The destination's name, for a scan sent to several.
+    pub name: Option<String>,
+    /// Its place.
+    pub place: Option<Place>,
+}

@@ -9,7 +9,7 @@ use scanrig_hardware::camera::CaptureRequest;
 use scanrig_hardware::Degrees;
 use serde::{Deserialize, Serialize};
 
-use super::{CameraName, Frame, Part, PhotoName, Place, Priors, ScanId, ShotId};
+use super::{CameraName, Frame, Part, PhotoName, Place, Priors, ScanId, Sent, ShotId, Target};
 
 /// One planned shot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub struct ScanPlan {
     /// written before scans named their place: the default destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<Place>,
+    /// The destinations every photo goes to, when there are several (the
+    /// first is also `destination`); empty: `destination` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Target>,
     /// The pose priors written beside the manifest at its end; set when
     /// the scan starts (`None`: none, or a journal from before priors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +152,24 @@ pub struct Station {
 }
 
 impl ScanPlan {
+    /// Where each photo goes: the scan's one destination, or each of its
+    /// several, in the order configured.
+    pub fn sent_to(&self) -> Vec<Sent> {
+        if self.destinations.is_empty() {
+            return vec![Sent {
+                name: None,
+                place: self.destination.clone(),
+            }];
+        }
+        self.destinations
+            .iter()
+            .map(|t| Sent {
+                name: Some(t.name.clone()),
+                place: Some(t.place.clone()),
+            })
+            .collect()
+    }
+
     /// Numbers and names the stations of a profile.
     pub fn new(
         scan: ScanId,
@@ -189,6 +211,7 @@ impl ScanPlan {
             shots,
             table_way: TableWay::Shortest,
             destination: None,
+            destinations: Vec::new(),
             priors: None,
             bracket: None,
             lights: BTreeMap::new(),

@@ -5,11 +5,13 @@
 //! scan's drained uploads, only its backlog. `finish.rs` carries out each
 //! step and feeds its answer back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::journal::ScanRecord;
 use crate::manifest::Manifest;
+use crate::model::Sent;
 use crate::poses::export;
+use crate::restart::Backoff;
 
 /// What the supervisor does next to close a scan.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,15 +20,18 @@ pub(super) enum Step {
     JournalEnd,
     /// Read the scan's journal back.
     Replay,
-    /// Send the pose priors not at the destination yet: names inside the
+    /// Send the pose priors not at a destination yet: names inside the
     /// scan's folder, and contents.
-    SendPriors(Vec<(String, Vec<u8>)>),
-    /// Journal the priors that arrived, by name: their ids.
-    JournalPriors(BTreeMap<String, String>),
-    /// Send `manifest.json`.
-    SendManifest(Vec<u8>),
-    /// Journal the manifest's id.
-    JournalManifest(String),
+    SendPriors(Sent, Vec<(String, Vec<u8>)>),
+    /// Journal the priors that arrived there, by name: their ids.
+    JournalPriors(Sent, BTreeMap<String, String>),
+    /// Send `manifest.json` to a destination.
+    SendManifest(Sent, Vec<u8>),
+    /// Journal the manifest's id there.
+    JournalManifest(Sent, String),
+    /// Wait this long before sending the priors or manifest that failed
+    /// again (answered [`Answer::Done`]).
+    Wait(std::time::Duration),
     /// Close the journal and retire the scan: nothing is left to send.
     Retire,
     /// Keep the photos still waiting in the scan's backlog.
@@ -58,6 +63,25 @@ pub(super) enum Closed {
     Drained,
 }
 
+/// Why a file of the scan's own did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    /// In words.
+    pub(super) error: String,
+    /// Whether another try may succeed.
+    pub(super) retryable: bool,
+}
+
+impl From<&str> for Failure {
+    /// A failure no try can help.
+    fn from(error: &str) -> Failure {
+        Failure {
+            error: error.to_owned(),
+            retryable: false,
+        }
+    }
+}
+
 /// What the last step came to.
 #[derive(Debug)]
 pub(super) enum Answer {
@@ -68,9 +92,9 @@ pub(super) enum Answer {
     /// The journal read back, or why not.
     Replayed(Result<Box<ScanRecord>, String>),
     /// Each prior's id at the destination, or why not, in the order sent.
-    PriorsSent(Vec<Result<String, String>>),
+    PriorsSent(Vec<Result<String, Failure>>),
     /// The manifest's id at the destination, or why not.
-    ManifestSent(Result<String, String>),
+    ManifestSent(Result<String, Failure>),
     /// Whether the scan was retired, or why not.
     Retired(Result<bool, String>),
     /// The step needs no answer (the backlog saved, the folder tidied).
@@ -83,11 +107,22 @@ pub(super) struct Closing {
     at: At,
     /// The scan as its journal tells it, once read back.
     record: Option<ScanRecord>,
+    /// The destinations still to get their priors and manifest, the one
+    /// being sent to first.
+    left: VecDeque<Sent>,
+    /// The first destination's failure: the others go on, and the scan
+    /// waits for the next start.
+    missed: Option<String>,
+    /// Tries of the files of the scan's own at a destination, as photos
+    /// are tried (the sequence's upload attempts and backoff), and
+    /// how many failed so far at the destination in hand.
+    tries: (u32, Backoff),
+    failures: u32,
     /// The names of the priors being sent, in order.
     sending: Vec<String>,
     /// Priors sent but not journaled yet, and the first that failed.
     priors: BTreeMap<String, String>,
-    priors_failed: Option<String>,
+    priors_failed: Option<Failure>,
     /// How it will have gone, once the backlog and the folder are done.
     outcome: Option<Closed>,
 }
@@ -102,6 +137,8 @@ enum At {
     JournalingPriors,
     SendingManifest,
     JournalingManifest,
+    WaitingPriors,
+    WaitingManifest,
     Retiring,
     SavingBacklog,
     Tidying,
@@ -116,6 +153,17 @@ impl Closing {
         let mut closing = Closing {
             at: At::Start,
             record: None,
+            left: VecDeque::new(),
+            missed: None,
+            // One try unless told otherwise.
+            tries: (
+                1,
+                Backoff {
+                    initial: std::time::Duration::ZERO,
+                    max: std::time::Duration::ZERO,
+                },
+            ),
+            failures: 0,
             sending: Vec::new(),
             priors: BTreeMap::new(),
             priors_failed: None,
@@ -142,10 +190,18 @@ impl Closing {
             (At::SendingPriors, Answer::PriorsSent(results)) => self.priors_sent(results),
             (At::JournalingPriors, Answer::Journaled(Ok(()))) => self.after_priors(),
             (At::SendingManifest, Answer::ManifestSent(Ok(remote))) => {
-                self.go(At::JournalingManifest, Step::JournalManifest(remote))
+                let to = self.left.front().cloned().unwrap_or_default();
+                self.go(At::JournalingManifest, Step::JournalManifest(to, remote))
             }
+            (At::SendingManifest, Answer::ManifestSent(Err(e))) => {
+                self.again(e, At::WaitingManifest)
+            }
+            (At::WaitingManifest, Answer::Done) => self.send_manifest(),
+            (At::WaitingPriors, Answer::Done) => self.next_destination(),
             (At::JournalingManifest, Answer::Journaled(Ok(()))) => {
-                self.go(At::Retiring, Step::Retire)
+                self.left.pop_front();
+                self.failures = 0;
+                self.next_destination()
             }
             (At::Retiring, Answer::Retired(Ok(_))) => {
                 self.go(At::Closed, Step::Closed(Closed::Retired))
@@ -163,10 +219,7 @@ impl Closing {
             }
             (At::Tidying, _) => self.closed(),
             (At::Closed, _) => self.closed(),
-            (
-                _,
-                Answer::Journaled(Err(e)) | Answer::Replayed(Err(e)) | Answer::ManifestSent(Err(e)),
-            ) => self.failed(e),
+            (_, Answer::Journaled(Err(e)) | Answer::Replayed(Err(e))) => self.failed(e),
             (at, answer) => self.failed(format!("closing the scan met {answer:?} while {at:?}")),
         }
     }
@@ -201,6 +254,27 @@ impl Closing {
             self.outcome = Some(Closed::Waiting(waiting));
             return self.go(At::SavingBacklog, Step::SaveBacklog);
         }
+        // A destination of several that has its manifest already is done.
+        self.left = record
+            .plan
+            .sent_to()
+            .into_iter()
+            .filter(|to| to.name.is_none() || record.at(to).manifest.is_none())
+            .collect();
+        self.record = Some(record);
+        self.next_destination()
+    }
+
+    /// The priors and manifest for the next destination that lacks them;
+    /// once none is left, the scan retires (or, if one failed, waits).
+    fn next_destination(&mut self) -> Step {
+        let (Some(to), Some(record)) = (self.left.front(), &self.record) else {
+            return match self.missed.take() {
+                Some(e) => self.failed(e),
+                None => self.go(At::Retiring, Step::Retire),
+            };
+        };
+        let record = record.at(to);
         let priors: Vec<(String, Vec<u8>)> = record
             .plan
             .priors
@@ -211,18 +285,50 @@ impl Closing {
             .filter(|(name, _)| !record.extra.contains_key(name))
             .map(|(name, text)| (name, text.into_bytes()))
             .collect();
-        self.record = Some(record);
         if priors.is_empty() {
             return self.send_manifest();
         }
+        let to = to.clone();
         self.sending = priors.iter().map(|(n, _)| n.clone()).collect();
-        self.go(At::SendingPriors, Step::SendPriors(priors))
+        self.go(At::SendingPriors, Step::SendPriors(to, priors))
+    }
+
+    /// Tries of the files of the scan's own at each destination: as many
+    /// as of a photo, `attempts`, waiting `backoff` between.
+    pub(super) fn with_tries(mut self, attempts: u32, backoff: Backoff) -> Closing {
+        self.tries = (attempts.max(1), backoff);
+        self
+    }
+
+    /// The priors or manifest failed at the destination in hand: tried
+    /// again after the backoff (waiting `at`) while tries are left and
+    /// another may succeed; else that destination is missed.
+    fn again(&mut self, failure: Failure, at: At) -> Step {
+        self.failures += 1;
+        let (attempts, backoff) = self.tries;
+        if failure.retryable && self.failures < attempts {
+            return self.go(at, Step::Wait(backoff.delay(self.failures)));
+        }
+        self.missed(failure.error)
+    }
+
+    /// A destination could not get its priors or manifest: noted, and the
+    /// next one goes on.
+    fn missed(&mut self, error: String) -> Step {
+        self.failures = 0;
+        let to = self.left.pop_front();
+        let error = match to.and_then(|to| to.name) {
+            Some(name) => format!("{name}: {error}"),
+            None => error,
+        };
+        self.missed.get_or_insert(error);
+        self.next_destination()
     }
 
     /// The priors' answers, in the order sent: those that arrived are
     /// journaled in one record (a crash before it only sends them again:
     /// a file sent again replaces itself).
-    fn priors_sent(&mut self, results: Vec<Result<String, String>>) -> Step {
+    fn priors_sent(&mut self, results: Vec<Result<String, Failure>>) -> Step {
         let names = std::mem::take(&mut self.sending);
         let mut sent = BTreeMap::new();
         for (name, result) in names.into_iter().zip(results) {
@@ -239,26 +345,32 @@ impl Closing {
             return self.after_priors();
         }
         self.priors.clone_from(&sent);
-        self.go(At::JournalingPriors, Step::JournalPriors(sent))
+        let to = self.left.front().cloned().unwrap_or_default();
+        self.go(At::JournalingPriors, Step::JournalPriors(to, sent))
     }
 
     fn after_priors(&mut self) -> Step {
-        if let Some(e) = self.priors_failed.take() {
-            return self.failed(e);
-        }
         let sent = std::mem::take(&mut self.priors);
-        if let Some(record) = &mut self.record {
-            record.extra.extend(sent);
+        if let (Some(record), Some(to)) = (&mut self.record, self.left.front()) {
+            match &to.name {
+                Some(name) => record.extras.entry(name.clone()).or_default().extend(sent),
+                None => record.extra.extend(sent),
+            }
+        }
+        // Those that failed are sent again (with the manifest after them).
+        if let Some(e) = self.priors_failed.take() {
+            return self.again(e, At::WaitingPriors);
         }
         self.send_manifest()
     }
 
     fn send_manifest(&mut self) -> Step {
-        let Some(record) = &self.record else {
+        let (Some(record), Some(to)) = (&self.record, self.left.front()) else {
             return self.failed("the journal was not read".into());
         };
-        let bytes = Manifest::from_record(record).to_json();
-        self.go(At::SendingManifest, Step::SendManifest(bytes))
+        let bytes = Manifest::from_record(&record.at(to)).to_json();
+        let to = to.clone();
+        self.go(At::SendingManifest, Step::SendManifest(to, bytes))
     }
 }
 

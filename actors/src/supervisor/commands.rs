@@ -18,7 +18,6 @@ use crate::model::{CameraName, PhotoName, ScanId, ShotId, SpoolFile};
 use crate::recorder::FreeSpace;
 use crate::sequence::{Command, Event, PauseReason};
 use crate::turntable::{Home, MoveTo, Moved, Release};
-use crate::uploader::Enqueue;
 use scanrig_hardware::camera::{CameraError, DownloadedFile};
 
 impl Supervisor {
@@ -116,17 +115,7 @@ impl Supervisor {
             Command::Upload {
                 shot,
                 check_existing,
-            } => {
-                let files = run.uploads(shot);
-                self.uploader.do_send(Enqueue {
-                    scan: scan.clone(),
-                    shot,
-                    place: run.plan.destination.clone(),
-                    live: run.active,
-                    files,
-                    check_existing,
-                });
-            }
+            } => self.upload(scan, shot, check_existing, ctx),
             Command::RetryAfter { delay, retry } => {
                 let scan = scan.clone();
                 ctx.run_later(delay, move |act, ctx| {

@@ -9,14 +9,14 @@ use actix::prelude::*;
 use futures_util::FutureExt;
 use slog::{info, warn};
 
-use super::closing::{Answer, Closed, Closing, Step};
+use super::closing::{Answer, Closed, Closing, Failure, Step};
 use super::faults::flat;
 use super::{Progress, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close, Discard};
 use crate::journal::Record;
-use crate::model::{Outcome, ScanId};
+use crate::model::{Outcome, ScanId, ShotId};
 use crate::recorder::{Replay, Retire, SaveBacklog, Tidy};
 use crate::sequence::{Event, ShotState};
 use crate::uploader::{PutFile, PutFiles, UploadDone};
@@ -32,7 +32,9 @@ impl Supervisor {
             return;
         };
         run.finishing = true;
-        let closing = Closing::new(run.active, !(run.active || run.ended));
+        let config = &self.policy.config;
+        let closing = Closing::new(run.active, !(run.active || run.ended))
+            .with_tries(config.upload_attempts, config.upload_backoff);
         self.closing(scan.clone(), outcome, closing, Answer::Begin, ctx);
     }
 
@@ -64,7 +66,6 @@ impl Supervisor {
     fn closing_step(&self, scan: &ScanId, outcome: Outcome, step: Step) -> Option<Answering> {
         let run = self.runs.get(scan)?;
         let dir = run.dir.clone();
-        let place = run.plan.destination.clone();
         let at = unix_millis_now();
         let journaled = |record| -> Answering {
             let append = Append {
@@ -79,42 +80,49 @@ impl Supervisor {
         };
         Some(match step {
             Step::JournalEnd => journaled(Record::ScanFinished { at, outcome }),
-            Step::JournalPriors(files) => journaled(Record::FilesUploaded { at, files }),
-            Step::JournalManifest(remote) => journaled(Record::ManifestUploaded { at, remote }),
+            Step::JournalPriors(to, files) => journaled(Record::FilesUploaded {
+                at,
+                files,
+                to: to.name,
+            }),
+            Step::JournalManifest(to, remote) => journaled(Record::ManifestUploaded {
+                at,
+                remote,
+                to: to.name,
+            }),
             Step::Replay => Box::pin(
                 self.recorder
                     .send(Replay(dir.clone()))
                     .map(|r| Answer::Replayed(flat(r).map(Box::new))),
             ),
-            Step::SendPriors(files) => {
+            Step::SendPriors(to, files) => {
                 let put = PutFiles {
-                    place,
+                    place: to.place,
                     scan: scan.clone(),
                     files,
                 };
                 Box::pin(self.uploader.send(put).map(|r| {
                     Answer::PriorsSent(match r {
-                        Ok(each) => each
-                            .into_iter()
-                            .map(|r| r.map_err(|e| e.to_string()))
-                            .collect(),
-                        Err(e) => vec![Err(format!("the uploader is gone: {e}"))],
+                        Ok(each) => each.into_iter().map(|r| r.map_err(failure)).collect(),
+                        Err(e) => vec![Err(format!("the uploader is gone: {e}").as_str().into())],
                     })
                 }))
             }
-            Step::SendManifest(bytes) => {
+            Step::SendManifest(to, bytes) => {
                 let put = PutFile {
-                    place,
+                    place: to.place,
                     scan: scan.clone(),
                     name: MANIFEST.to_owned(),
                     bytes,
                 };
-                Box::pin(
-                    self.uploader
-                        .send(put)
-                        .map(|r| Answer::ManifestSent(flat(r))),
-                )
+                Box::pin(self.uploader.send(put).map(|r| {
+                    Answer::ManifestSent(match r {
+                        Ok(sent) => sent.map_err(failure),
+                        Err(e) => Err(format!("the uploader is gone: {e}").as_str().into()),
+                    })
+                }))
             }
+            Step::Wait(wait) => Box::pin(actix::clock::sleep(wait).map(|()| Answer::Done)),
             Step::Retire => self.retire(dir),
             Step::SaveBacklog => {
                 // Awaited: the process may exit as soon as the scan is closed.
@@ -225,7 +233,11 @@ impl Supervisor {
         };
         match run.seq.waiting() {
             0 => self.spooled.remove(scan),
-            waiting => self.spooled.insert(scan.clone(), waiting),
+            photos => {
+                let at = run.waiting_at();
+                self.spooled
+                    .insert(scan.clone(), super::Waiting { photos, at })
+            }
         };
         self.journal.do_send(Close(run.dir.clone()));
         if run.active {
@@ -249,43 +261,24 @@ impl Handler<UploadDone> for Supervisor {
             return;
         };
         run.stages.uploading += done.took;
-        let shot = done.shot;
+        let to = run.sent_to(done.place.as_ref());
+        if to.name.is_some() {
+            // One of several destinations: the shot is answered once
+            // every one has.
+            return self.delivered(done, to, ctx);
+        }
         match done.result {
             Ok(remote) => {
-                // Only spool files leave: a copy read from an earlier
-                // destination's folder stays where it is.
-                let files: Vec<_> = run
-                    .uploads(shot)
-                    .into_iter()
-                    .map(|u| u.local)
-                    .filter(|p| p.starts_with(&run.dir))
-                    .collect();
-                let sent = run.files.get(&shot).cloned().unwrap_or_default();
-                let name = sent
-                    .first()
-                    .map_or_else(|| run.plan.shot(shot).stem.clone(), |f| f.name.clone());
+                let record = run.uploaded_record(done.shot, remote, None);
                 let msg = Append {
                     dir: run.dir.clone(),
-                    record: Record::ShotUploaded {
-                        shot,
-                        at: unix_millis_now(),
-                        remote,
-                        files: sent,
-                    },
+                    record,
                 };
-                let keep = self.policy.keep_uploaded;
                 let journal = self.journal.clone();
-                let scan = done.scan.clone();
+                let (scan, shot) = (done.scan.clone(), done.shot);
                 self.ask(journal.send(msg), &done.scan, |s| &mut s.uploading, move |act, r| {
                     match flat(r) {
-                        Ok(()) => {
-                            if !keep {
-                                act.unlink_uploaded(&scan, shot, files);
-                            }
-                            info!(act.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
-                            act.tell(Progress::Uploaded { scan, shot, name });
-                            Event::Uploaded(shot)
-                        }
+                        Ok(()) => act.shot_sent(&scan, shot),
                         Err(e) => {
                             warn!(act.log, "cannot journal an upload; it will be checked and retried"; "error" => e);
                             Event::UploadFailed {
@@ -296,29 +289,82 @@ impl Handler<UploadDone> for Supervisor {
                     }
                 }, ctx);
             }
-            Err(e) => {
-                warn!(self.log, "upload failed"; "scan" => %done.scan, "shot" => shot.0, "error" => %e);
-                let retryable = e.is_retryable();
-                let dir = run.dir.clone();
-                self.note_upload_failure(e.to_string());
-                if let DestinationError::SpoolDamaged { .. } = e {
-                    // Journaled before the scan can end on it, so that the
-                    // manifest knows the photo is lost, not waiting.
-                    let record = Record::ShotDamaged {
-                        shot,
-                        at: unix_millis_now(),
-                        error: e.to_string(),
-                    };
-                    self.journal.do_send(Append { dir, record });
-                    return self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
-                }
-                // Kept in the scan's backlog when the run ends, if the photo
-                // still waits then: why, and when it is tried again.
-                if let Some(run) = self.runs.get_mut(&done.scan) {
-                    run.given_up.insert(shot, e.to_string());
-                }
-                self.feed(&done.scan, Event::UploadFailed { shot, retryable }, ctx);
-            }
+            Err(e) => self.upload_failed(&done.scan, done.shot, e, None, ctx),
         }
+    }
+}
+
+/// A destination's refusal of a file of the scan's own, for the closing.
+fn failure(e: DestinationError) -> Failure {
+    Failure {
+        retryable: e.is_retryable(),
+        error: e.to_string(),
+    }
+}
+
+impl Supervisor {
+    /// A shot journaled at every destination: its spool files let go,
+    /// subscribers told.
+    pub(super) fn shot_sent(&mut self, scan: &ScanId, shot: ShotId) -> Event {
+        let Some(run) = self.runs.get(scan) else {
+            return Event::Uploaded(shot);
+        };
+        // Only spool files leave: a copy read from an earlier
+        // destination's folder stays where it is.
+        let files: Vec<_> = run
+            .uploads(shot)
+            .into_iter()
+            .map(|u| u.local)
+            .filter(|p| p.starts_with(&run.dir))
+            .collect();
+        let name = run
+            .files
+            .get(&shot)
+            .and_then(|f| f.first())
+            .map_or_else(|| run.plan.shot(shot).stem.clone(), |f| f.name.clone());
+        if !self.policy.keep_uploaded {
+            self.unlink_uploaded(scan, shot, files);
+        }
+        info!(self.log, "shot uploaded"; "scan" => %scan, "shot" => shot.0);
+        let scan = scan.clone();
+        self.tell(Progress::Uploaded { scan, shot, name });
+        Event::Uploaded(shot)
+    }
+
+    /// A shot's upload failed (at `to`, one of several destinations).
+    pub(super) fn upload_failed(
+        &mut self,
+        scan: &ScanId,
+        shot: ShotId,
+        e: DestinationError,
+        to: Option<&str>,
+        ctx: &mut Context<Self>,
+    ) {
+        let error = match to {
+            Some(to) => format!("{to}: {e}"),
+            None => e.to_string(),
+        };
+        warn!(self.log, "upload failed"; "scan" => %scan, "shot" => shot.0, "error" => &error);
+        let retryable = e.is_retryable();
+        self.note_upload_failure(error.clone());
+        let Some(run) = self.runs.get_mut(scan) else {
+            return;
+        };
+        if let DestinationError::SpoolDamaged { .. } = e {
+            // Journaled before the scan can end on it, so that the
+            // manifest knows the photo is lost, not waiting.
+            let record = Record::ShotDamaged {
+                shot,
+                at: unix_millis_now(),
+                error,
+            };
+            let dir = run.dir.clone();
+            self.journal.do_send(Append { dir, record });
+            return self.feed(scan, Event::UploadFailed { shot, retryable }, ctx);
+        }
+        // Kept in the scan's backlog when the run ends, if the photo
+        // still waits then: why, and when it is tried again.
+        run.given_up.insert(shot, error);
+        self.feed(scan, Event::UploadFailed { shot, retryable }, ctx);
     }
 }

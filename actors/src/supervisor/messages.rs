@@ -103,7 +103,17 @@ pub struct Leaving;
 /// the status counts those of the scans not in hand.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
-pub struct Spooled(pub BTreeMap<ScanId, usize>);
+pub struct Spooled(pub BTreeMap<ScanId, Waiting>);
+
+/// The photos of a scan still waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// Not at every destination yet.
+    pub photos: usize,
+    /// For a scan sent to several destinations: those not at each yet,
+    /// by destination's name.
+    pub at: BTreeMap<String, usize>,
+}
 
 /// Finishes the uploads of a scan from an earlier run: the photos still
 /// waiting, less those whose next try is not due yet.

@@ -22,6 +22,7 @@
 //! - `stop`: a stop's parts, as a pure state machine;
 //! - `merging`: bracketed sets merged before they are journaled;
 //! - `judging`: each journaled shot's photos judged beside its upload;
+//! - `delivery`: each shot to each of a scan's several destinations;
 //! - `closing`: the end of a scan, as a pure state machine; `finish`
 //!   carries it out, and takes the uploads coming back;
 //! - `faults`: device errors classed for the sequence;
@@ -32,6 +33,7 @@ mod checking;
 mod closing;
 mod column;
 mod commands;
+mod delivery;
 mod faults;
 mod finish;
 mod judging;
@@ -56,7 +58,7 @@ use slog::{info, Logger};
 
 pub use crate::sequence::{Control, Refusal};
 pub use messages::{
-    Drain, Leaving, Ping, Progress, Spooled, StartScan, StopMotors, Subscribe, Summarise,
+    Drain, Leaving, Ping, Progress, Spooled, StartScan, StopMotors, Subscribe, Summarise, Waiting,
 };
 pub use operator::Manual;
 pub use progress::progress;
@@ -76,7 +78,7 @@ use crate::judge::{Judge, JudgeConfig};
 use crate::lights::{Illuminate, LightsActor, LightsChanged, LightsRig};
 use crate::manual::{Hands, ManualActor, Motion};
 use crate::merge::{MergeConfig, Merger};
-use crate::model::{CameraName, Place, Priors, ScanId};
+use crate::model::{CameraName, Place, Priors, ScanId, Target};
 use crate::moved::Checker;
 use crate::recorder::Recorder;
 use crate::restart::Backoff;
@@ -168,6 +170,8 @@ pub(crate) struct Fired {
 struct Policy {
     /// Where new scans go.
     destination: Place,
+    /// Where new scans go when they go to several destinations, by name.
+    targets: Vec<Target>,
     /// The pose priors new scans write.
     priors: Option<Priors>,
     /// The scan-done hooks configured.
@@ -224,7 +228,7 @@ pub struct Supervisor {
     /// The summary of the last scan that ended, for the status.
     last_finished: Option<ScanSummary>,
     /// Photos waiting in the spool of each scan not in hand.
-    spooled: BTreeMap<ScanId, usize>,
+    spooled: BTreeMap<ScanId, Waiting>,
     /// Stops moves in flight.
     halt: Halt,
     /// A motion asked for by hand, while it runs.
@@ -256,6 +260,7 @@ impl Supervisor {
         Supervisor::create(move |ctx| {
             let me = ctx.address();
             let default = rig.destinations.default().clone();
+            let targets = rig.destinations.targets();
             let uploader = Uploader::new(
                 rig.destinations,
                 rig.upload_workers,
@@ -338,6 +343,7 @@ impl Supervisor {
                 health,
                 policy: Policy {
                     destination: default.place(),
+                    targets,
                     priors: rig.priors,
                     hooks: rig.hooks,
                     spool: rig.spool,

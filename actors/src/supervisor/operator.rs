@@ -59,8 +59,10 @@ impl Handler<StartScan> for Supervisor {
                 // The place is part of the plan: a resumed scan goes on
                 // where it started, whatever the configuration says then.
                 let mut plan = msg.plan;
-                plan.destination
-                    .get_or_insert_with(|| self.policy.destination.clone());
+                if plan.destination.is_none() {
+                    plan.destination = Some(self.policy.destination.clone());
+                    plan.destinations.clone_from(&self.policy.targets);
+                }
                 if plan.priors.is_none() {
                     plan.priors.clone_from(&self.policy.priors);
                 }

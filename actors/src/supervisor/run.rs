@@ -112,6 +112,11 @@ pub(crate) struct Run {
     /// Takes given up for a retake: their spool files, removed once the
     /// new take is journaled.
     pub(crate) superseded: BTreeMap<ShotId, Vec<PathBuf>>,
+    /// For a scan sent to several destinations: those that have each
+    /// shot, by name.
+    pub(crate) at: BTreeMap<ShotId, BTreeSet<String>>,
+    /// For a scan sent to several destinations: the shots on their way.
+    pub(crate) sending: BTreeMap<ShotId, super::delivery::Sending>,
 }
 
 impl Run {
@@ -162,6 +167,8 @@ impl Run {
             flagged: record.map(ScanRecord::flagged).unwrap_or_default(),
             unlink_when_judged: BTreeMap::new(),
             superseded: BTreeMap::new(),
+            at: record.map(delivered).unwrap_or_default(),
+            sending: BTreeMap::new(),
         }
     }
 
@@ -188,6 +195,7 @@ impl Run {
                     self.superseded.insert(shot, given_up);
                 }
                 self.files.insert(shot, files);
+                self.at.remove(&shot);
                 Event::Downloaded(shot)
             }
             // A part's exposure was lost: take it again.
@@ -268,4 +276,15 @@ impl Run {
             stages: self.stages,
         }
     }
+}
+
+/// The destinations of several that have each shot, as the journal tells.
+fn delivered(record: &ScanRecord) -> BTreeMap<ShotId, BTreeSet<String>> {
+    let mut at: BTreeMap<ShotId, BTreeSet<String>> = BTreeMap::new();
+    for (name, shots) in &record.delivered {
+        for shot in shots.keys() {
+            at.entry(*shot).or_default().insert(name.clone());
+        }
+    }
+    at
 }

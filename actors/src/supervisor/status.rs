@@ -123,6 +123,9 @@ pub struct RigStatus {
     /// Photos journaled but not at the destination, of every scan in the
     /// spool: what `scanrig uploads` lists as waiting.
     pub backlog: usize,
+    /// Of those, the photos not at each destination yet, by its name, for
+    /// scans sent to several destinations.
+    pub backlog_at: std::collections::BTreeMap<String, usize>,
     /// The last error.
     pub last_error: Option<LastError>,
     /// The devices.
@@ -166,12 +169,22 @@ impl Handler<GetStatus> for Supervisor {
             _ => None,
         };
         let in_hand: usize = self.runs.values().map(|r| r.seq.waiting()).sum();
-        let spooled: usize = self
+        let not_in_hand = self
             .spooled
             .iter()
             .filter(|(scan, _)| !self.runs.contains_key(*scan))
-            .map(|(_, n)| n)
-            .sum();
+            .map(|(_, waiting)| waiting);
+        let mut spooled = 0;
+        let mut backlog_at = std::collections::BTreeMap::new();
+        let each = self.runs.values().map(|r| r.waiting_at());
+        for at in each.chain(not_in_hand.clone().map(|w| w.at.clone())) {
+            for (name, n) in at {
+                *backlog_at.entry(name).or_insert(0) += n;
+            }
+        }
+        for waiting in not_in_hand {
+            spooled += waiting.photos;
+        }
         MessageResult(RigStatus {
             state,
             scan: run
@@ -180,6 +193,7 @@ impl Handler<GetStatus> for Supervisor {
             paused,
             moved,
             backlog: in_hand + spooled,
+            backlog_at,
             last_error: self.last_error.clone(),
             devices: self.devices.clone(),
             preview: self.active().is_none(),

@@ -201,6 +201,12 @@ function renderUploads(scans) {
     }
     const waiting = document.createElement("td");
     waiting.textContent = String(s.waiting);
+    // A scan sent to several destinations: what waits for each.
+    for (const d of s.destinations || []) {
+      const line = document.createElement("small");
+      line.textContent = `${d.name}: ${d.waiting}`;
+      waiting.append(document.createElement("br"), line);
+    }
     const failed = document.createElement("td");
     failed.textContent = String(s.failed);
     if (s.failed > 0) failed.className = "bad";

@@ -50,7 +50,8 @@ function renderStatus(s) {
   $("upload-failed").hidden = !failed;
   $("upload-failed").textContent = `${failed} failed to upload`;
   $("backlog").hidden = false;
-  $("backlog").textContent = `${s.backlog || 0} waiting to upload`;
+  const at = Object.entries(s.backlog_at || {}).map(([name, n]) => `${name} ${n}`);
+  $("backlog").textContent = `${s.backlog || 0} waiting to upload` + (at.length ? ` (${at.join(", ")})` : "");
   const reason = (scan && scan.paused) || "";
   $("pause-reason").hidden = !reason;
   $("pause-reason").textContent = reason;

@@ -35,6 +35,7 @@ fn record(uploaded: u32, priors: bool) -> ScanRecord {
                 at: 3,
                 remote: vec![format!("r{shot}")],
                 files,
+                to: None,
             })
             .unwrap();
         }
@@ -63,7 +64,7 @@ fn ok() -> Answer {
 /// The names of the priors a step sends.
 fn names(step: &Step) -> Vec<&str> {
     match step {
-        Step::SendPriors(files) => files.iter().map(|(n, _)| n.as_str()).collect(),
+        Step::SendPriors(_, files) => files.iter().map(|(n, _)| n.as_str()).collect(),
         other => panic!("not sending priors: {other:?}"),
     }
 }
@@ -88,8 +89,11 @@ fn a_scan_whose_photos_are_all_sent_gets_its_priors_then_its_manifest_then_retir
         .cloned()
         .zip(["p1", "p2", "p3"].map(String::from))
         .collect();
-    assert_eq!(journal_priors, Step::JournalPriors(expected));
-    let Step::SendManifest(bytes) = closing.next(ok()) else {
+    assert_eq!(
+        journal_priors,
+        Step::JournalPriors(Sent::default(), expected)
+    );
+    let Step::SendManifest(_, bytes) = closing.next(ok()) else {
         panic!("no manifest after the priors");
     };
     let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -109,7 +113,7 @@ fn a_scan_whose_photos_are_all_sent_gets_its_priors_then_its_manifest_then_retir
     assert_eq!(
         steps,
         [
-            Step::JournalManifest("m".into()),
+            Step::JournalManifest(Sent::default(), "m".into()),
             Step::Retire,
             Step::Closed(Closed::Retired)
         ]
@@ -127,7 +131,7 @@ fn a_scan_whose_end_is_journaled_already_is_read_back_first() {
     assert_eq!(closing.next(Answer::Begin), Step::Replay);
     // Without priors, the manifest comes next.
     let step = closing.next(Answer::Replayed(Ok(Box::new(record(3, false)))));
-    assert!(matches!(step, Step::SendManifest(_)), "{step:?}");
+    assert!(matches!(step, Step::SendManifest(..)), "{step:?}");
 }
 
 #[test]
@@ -171,7 +175,7 @@ fn priors_that_arrived_are_journaled_and_one_that_failed_holds_the_manifest_back
         (sent[0].clone(), "p1".to_owned()),
         (sent[2].clone(), "p3".to_owned()),
     ]);
-    assert_eq!(step, Step::JournalPriors(journaled));
+    assert_eq!(step, Step::JournalPriors(Sent::default(), journaled));
     let steps = run_on(&mut closing, vec![ok(), Answer::Done, Answer::Done]);
     assert_eq!(
         steps,
@@ -194,7 +198,7 @@ fn a_manifest_or_journal_that_fails_ends_the_closing_keeping_the_backlog() {
             &mut closing,
             vec![Answer::Replayed(Ok(Box::new(record(3, false))))],
         );
-        assert!(matches!(steps[1], Step::SendManifest(_)));
+        assert!(matches!(steps[1], Step::SendManifest(..)));
         let journaled = matches!(failure, Answer::Journaled(_));
         if journaled {
             closing.next(Answer::ManifestSent(Ok("m".into())));
@@ -236,7 +240,7 @@ fn a_retirement_that_fails_is_left_to_the_next_start() {
     assert_eq!(
         steps,
         [
-            Step::JournalManifest("m".into()),
+            Step::JournalManifest(Sent::default(), "m".into()),
             Step::Retire,
             Step::SaveBacklog,
             Step::Tidy,
@@ -302,4 +306,181 @@ fn a_scan_whose_photos_are_on_a_wired_cameras_card_keeps_its_manifest_for_the_im
             Step::Closed(Closed::OnCard(3))
         ]
     );
+}
+
+/// A finished scan of 2 shots sent to `nas` and `offsite`, every photo at
+/// both, the manifest already at `offsite`.
+fn record_at_two() -> ScanRecord {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = JournalWriter::open(dir.path()).unwrap();
+    let plan = crate::journal::tests::plan_to_two(2);
+    j.append(&Record::ScanStarted { at: 1, plan }).unwrap();
+    for shot in 1..=2 {
+        j.append(&Record::ShotCaptured {
+            shot: ShotId(shot),
+            at: 2,
+            files: file(shot),
+        })
+        .unwrap();
+        for to in ["nas", "offsite"] {
+            j.append(&Record::ShotUploaded {
+                shot: ShotId(shot),
+                at: 3,
+                remote: vec![format!("{to}-{shot}")],
+                files: Vec::new(),
+                to: Some(to.into()),
+            })
+            .unwrap();
+        }
+    }
+    j.append(&Record::ManifestUploaded {
+        at: 4,
+        remote: "m-offsite".into(),
+        to: Some("offsite".into()),
+    })
+    .unwrap();
+    j.append(&Record::ScanFinished {
+        at: 5,
+        outcome: Outcome::Completed,
+    })
+    .unwrap();
+    replay(dir.path()).unwrap()
+}
+
+#[test]
+fn with_two_destinations_the_manifest_goes_where_it_is_missing_with_that_destination_s_ids() {
+    let mut closing = Closing::new(false, false);
+    let steps = run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record_at_two())))],
+    );
+    let Step::SendManifest(to, bytes) = &steps[1] else {
+        panic!("{steps:?}");
+    };
+    assert_eq!(to.name.as_deref(), Some("nas"));
+    let manifest: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let text = manifest.to_string();
+    assert!(
+        text.contains("nas-1") && !text.contains("offsite-1"),
+        "{text}"
+    );
+    let steps = run_on(
+        &mut closing,
+        vec![Answer::ManifestSent(Ok("m-nas".into())), ok()],
+    );
+    assert_eq!(
+        steps,
+        [
+            Step::JournalManifest(to.clone(), "m-nas".into()),
+            Step::Retire
+        ]
+    );
+}
+
+#[test]
+fn with_two_destinations_one_that_fails_does_not_keep_the_manifest_from_the_other() {
+    let mut record = record_at_two();
+    record.manifests.clear();
+    record.manifest = None;
+    let mut closing = Closing::new(false, false);
+    let steps = run(&mut closing, vec![Answer::Replayed(Ok(Box::new(record)))]);
+    assert!(
+        matches!(&steps[1], Step::SendManifest(to, _) if to.name.as_deref() == Some("nas")),
+        "{steps:?}"
+    );
+    let steps = run_on(
+        &mut closing,
+        vec![
+            Answer::ManifestSent(Err("offline".into())),
+            Answer::ManifestSent(Ok("m-offsite".into())),
+            ok(),
+            Answer::Done,
+            Answer::Done,
+        ],
+    );
+    assert!(
+        matches!(&steps[0], Step::SendManifest(to, _) if to.name.as_deref() == Some("offsite")),
+        "{steps:?}"
+    );
+    assert_eq!(
+        steps[2..],
+        [
+            Step::SaveBacklog,
+            Step::Tidy,
+            Step::Closed(Closed::Failed("nas: offline".into()))
+        ]
+    );
+}
+
+#[test]
+fn a_manifest_that_failed_in_a_way_worth_retrying_is_sent_again_after_the_backoff_as_photos_are() {
+    let backoff = crate::restart::Backoff {
+        initial: std::time::Duration::from_millis(100),
+        max: std::time::Duration::from_secs(1),
+    };
+    let cut = || {
+        Answer::ManifestSent(Err(Failure {
+            error: "connection reset".into(),
+            retryable: true,
+        }))
+    };
+    let mut closing = Closing::new(false, false).with_tries(3, backoff);
+    let steps = run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, false))))],
+    );
+    assert!(matches!(steps[1], Step::SendManifest(..)), "{steps:?}");
+    let steps = run_on(&mut closing, vec![cut(), Answer::Done, cut(), Answer::Done]);
+    assert_eq!(steps[0], Step::Wait(backoff.delay(1)));
+    assert!(matches!(steps[1], Step::SendManifest(..)), "{steps:?}");
+    assert_eq!(steps[2], Step::Wait(backoff.delay(2)));
+    assert!(matches!(steps[3], Step::SendManifest(..)), "{steps:?}");
+    // The third and last try fails too: the scan waits for the next pass.
+    let steps = run_on(&mut closing, vec![cut(), Answer::Done, Answer::Done]);
+    assert_eq!(
+        steps,
+        [
+            Step::SaveBacklog,
+            Step::Tidy,
+            Step::Closed(Closed::Failed("connection reset".into()))
+        ]
+    );
+    // A refusal no try can help is not tried again.
+    let mut closing = Closing::new(false, false).with_tries(3, backoff);
+    run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, false))))],
+    );
+    let refused = Answer::ManifestSent(Err("401 Unauthorized".into()));
+    assert_eq!(closing.next(refused), Step::SaveBacklog);
+}
+
+#[test]
+fn priors_that_failed_in_a_way_worth_retrying_are_sent_again_alone_then_the_manifest() {
+    let backoff = crate::restart::Backoff {
+        initial: std::time::Duration::from_millis(100),
+        max: std::time::Duration::from_secs(1),
+    };
+    let mut closing = Closing::new(false, false).with_tries(2, backoff);
+    let steps = run(
+        &mut closing,
+        vec![Answer::Replayed(Ok(Box::new(record(3, true))))],
+    );
+    let first = names(&steps[1]);
+    assert!(first.len() > 1, "{first:?}");
+    let mut answers: Vec<Result<String, Failure>> =
+        first.iter().map(|n| Ok(format!("id-{n}"))).collect();
+    answers[0] = Err(Failure {
+        error: "503".into(),
+        retryable: true,
+    });
+    let journal = closing.next(Answer::PriorsSent(answers));
+    assert!(matches!(journal, Step::JournalPriors(..)), "{journal:?}");
+    let wait = closing.next(ok());
+    assert_eq!(wait, Step::Wait(backoff.delay(1)));
+    let again = closing.next(Answer::Done);
+    assert_eq!(names(&again), [first[0]], "only the one that failed");
+    let journal = closing.next(Answer::PriorsSent(vec![Ok("id".into())]));
+    assert!(matches!(journal, Step::JournalPriors(..)), "{journal:?}");
+    assert!(matches!(closing.next(ok()), Step::SendManifest(..)));
 }
