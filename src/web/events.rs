@@ -235,11 +235,23 @@ pub(super) async fn pump(shared: Arc<Shared>, mut progress: UnboundedReceiver<Pr
 }
 
 /// Makes and keeps the thumbnail of a photo just captured (off the actor
-/// thread); its address, or `None` if the photo is already gone from the
-/// spool or is not a JPEG.
+/// thread), from the spool or, once it has left it, from where it went
+/// when that is on this rig; its address, or `None` if the photo is not
+/// on this rig any more or is not a JPEG.
 async fn thumbnail(shared: &Shared, scan: &str, name: &str) -> Option<String> {
-    let path = shared.settings.spool_dir().join(scan).join(name);
-    let made = tokio::task::spawn_blocking(move || thumbnail_file(&path, THUMBNAIL_SIDE)).await;
+    let made = |path: std::path::PathBuf| async move {
+        tokio::task::spawn_blocking(move || thumbnail_file(&path, THUMBNAIL_SIDE)).await
+    };
+    let spooled = shared.settings.spool_dir().join(scan).join(name);
+    let made = match made(spooled).await {
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            match super::history::photo_file(shared, scan, name).await {
+                Ok(path) => made(path).await,
+                Err(_) => Ok(Err(e)),
+            }
+        }
+        done => done,
+    };
     match made {
         Ok(Ok(jpeg)) => {
             shared.keep_thumbnail(scan, name, jpeg);
