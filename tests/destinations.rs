@@ -106,9 +106,11 @@ fn fetched(rig: &Rig, moto: &Moto, scan: &str) -> PathBuf {
     into
 }
 
-#[test]
-fn a_destination_down_for_the_whole_scan_holds_up_no_other_and_both_complete_once_it_is_back() {
-    let Some(dav) = Dav::start() else { return };
+/// A rig sending to a local folder `here` and to a WebDAV folder `nas`
+/// behind a proxy that is down: the server, the proxy, the rig, the
+/// folder and the two destinations' entries.
+fn here_and_nas_down() -> Option<(Dav, FaultProxy, Rig, PathBuf, [String; 2])> {
+    let dav = Dav::start()?;
     let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
     let rig = Rig::new();
     let here = rig.root().join("here");
@@ -116,6 +118,85 @@ fn a_destination_down_for_the_whole_scan_holds_up_no_other_and_both_complete_onc
         local_entry("here", &here),
         dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url())),
     ];
+    Some((dav, proxy, rig, here, entries))
+}
+
+/// A WebDAV folder and an S3 bucket, each behind a proxy, both down
+/// through a scan of `shots` photos of 1.5 MB; then back, a little way
+/// off (`latency`).
+struct TwoStores {
+    dav: Dav,
+    moto: Moto,
+    /// In front of the servers, as long as they run.
+    _proxies: (FaultProxy, FaultProxy),
+    rig: Rig,
+    scan: String,
+    captured: BTreeMap<String, String>,
+    shots: u32,
+}
+
+impl TwoStores {
+    fn scanned_while_down(shots: u32, latency: Duration) -> Option<TwoStores> {
+        let dav = Dav::start()?;
+        let moto = Moto::start()?;
+        let dav_proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
+        let s3_proxy = FaultProxy::start(moto.addr, Mode::Http, down());
+        let rig = Rig::new();
+        let entries = [
+            s3_entry(&rig, "bucket", &s3_proxy.url()),
+            dav_entry(&rig, "nas", &format!("{}/dav/scans/", dav_proxy.url())),
+        ];
+        configure(&rig, &entries, "[camera.sim]\nfile_size_kb = 1500\n");
+        let summary = scan(&rig, shots);
+        assert_eq!(summary["captured"], shots, "{summary}");
+        assert_eq!(summary["uploaded"], 0, "{summary}");
+        let scan = summary["scan"].as_str().expect("scan id").to_owned();
+        let captured = rig.journal(&scan).captured();
+        let back = Faults::none().with_latency(latency);
+        dav_proxy.set(back);
+        s3_proxy.set(back);
+        Some(TwoStores {
+            dav,
+            moto,
+            _proxies: (dav_proxy, s3_proxy),
+            rig,
+            scan,
+            captured,
+            shots,
+        })
+    }
+
+    /// Whole photos at (the NAS, the bucket).
+    fn tally(&self) -> (usize, usize) {
+        let at_nas = whole_photos(&self.dav.served().join(&self.scan), &self.captured).len();
+        let bucket = fetched(&self.rig, &self.moto, &self.scan);
+        (at_nas, whole_photos(&bucket, &self.captured).len())
+    }
+
+    /// The first of the `tallies` after each kill was not yet complete.
+    fn assert_killed_early(&self, tallies: &[(usize, usize)]) {
+        let shots = self.shots as usize;
+        assert!(
+            tallies[0].0 < shots || tallies[0].1 < shots,
+            "the first kill came after every upload: {tallies:?}"
+        );
+    }
+
+    /// Every photo once and whole at each, no part upload left, retired.
+    fn assert_complete(&self) {
+        assert_whole(&self.dav.served().join(&self.scan), self.shots);
+        assert_whole(&fetched(&self.rig, &self.moto, &self.scan), self.shots);
+        assert_eq!(self.moto.open_uploads(), Vec::<String>::new());
+        self.rig
+            .assert_retired(&self.scan, "completed", self.shots as usize);
+    }
+}
+
+#[test]
+fn a_destination_down_for_the_whole_scan_holds_up_no_other_and_both_complete_once_it_is_back() {
+    let Some((dav, proxy, rig, here, entries)) = here_and_nas_down() else {
+        return;
+    };
     configure(&rig, &entries, "");
     let summary = scan(&rig, 6);
     assert_eq!(summary["captured"], 6, "{summary}");
@@ -202,46 +283,23 @@ fn a_destination_down_for_the_whole_scan_holds_up_no_other_and_both_complete_onc
 
 #[test]
 fn kills_while_two_destinations_are_sending_lose_and_double_nothing_at_either() {
-    let Some(dav) = Dav::start() else { return };
-    let Some(moto) = Moto::start() else { return };
-    let dav_proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
-    let s3_proxy = FaultProxy::start(moto.addr, Mode::Http, down());
-    let rig = Rig::new();
-    let entries = [
-        s3_entry(&rig, "bucket", &s3_proxy.url()),
-        dav_entry(&rig, "nas", &format!("{}/dav/scans/", dav_proxy.url())),
-    ];
-    configure(&rig, &entries, "[camera.sim]\nfile_size_kb = 1500\n");
-    let shots = 24;
-    let summary = scan(&rig, shots);
-    assert_eq!(summary["captured"], shots, "{summary}");
-    assert_eq!(summary["uploaded"], 0, "{summary}");
-    let scan = summary["scan"].as_str().expect("scan id").to_owned();
-    let captured = rig.journal(&scan).captured();
+    let Some(two) = TwoStores::scanned_while_down(24, Duration::ZERO) else {
+        return;
+    };
     // Both back, the photos go to both at once; killed at random instants.
-    dav_proxy.set(Faults::none());
-    s3_proxy.set(Faults::none());
     let mut instants = common::Instants::new();
     let mut there = Vec::new();
     for round in 0..8 {
-        let running = rig.spawn(&["uploads", "retry"]);
+        let running = two.rig.spawn(&["uploads", "retry"]);
         let limit = Duration::from_millis(if round == 0 { 300 } else { 1200 });
         std::thread::sleep(instants.up_to(limit));
         running.kill();
-        let at_nas = whole_photos(&dav.served().join(&scan), &captured).len();
-        let at_bucket = whole_photos(&fetched(&rig, &moto, &scan), &captured).len();
-        there.push((at_nas, at_bucket));
+        there.push(two.tally());
     }
     eprintln!("photos at (nas, bucket) after each kill: {there:?}");
-    assert!(
-        there[0].0 < shots as usize || there[0].1 < shots as usize,
-        "the first kill came after every upload: {there:?}"
-    );
-    rig.run(&["uploads", "retry"]).expect_code(0);
-    assert_whole(&dav.served().join(&scan), shots);
-    assert_whole(&fetched(&rig, &moto, &scan), shots);
-    assert_eq!(moto.open_uploads(), Vec::<String>::new());
-    rig.assert_retired(&scan, "completed", shots as usize);
+    two.assert_killed_early(&there);
+    two.rig.run(&["uploads", "retry"]).expect_code(0);
+    two.assert_complete();
 }
 
 #[test]
@@ -311,14 +369,9 @@ fn a_bad_list_of_destinations_is_refused_before_anything_moves() {
 
 #[test]
 fn the_status_and_the_api_show_what_waits_for_each_destination() {
-    let Some(dav) = Dav::start() else { return };
-    let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
-    let rig = Rig::new();
-    let here = rig.root().join("here");
-    let entries = [
-        local_entry("here", &here),
-        dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url())),
-    ];
+    let Some((_dav, _proxy, rig, _here, entries)) = here_and_nas_down() else {
+        return;
+    };
     let web = format!("[web]\nlisten = \"127.0.0.1:0\"\n[daemon]\nprofile = {PROFILE:?}\n");
     configure(&rig, &entries, &web);
     let scan = scan(&rig, 3)["scan"].as_str().expect("scan id").to_owned();
@@ -385,14 +438,9 @@ fn the_mqtt_status_shows_what_waits_for_each_destination() {
     let Some(broker) = common::broker::Broker::start(&["rig-a"]) else {
         return;
     };
-    let Some(dav) = Dav::start() else { return };
-    let proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
-    let rig = Rig::new();
-    let here = rig.root().join("here");
-    let entries = [
-        local_entry("here", &here),
-        dav_entry(&rig, "nas", &format!("{}/dav/scans/", proxy.url())),
-    ];
+    let Some((_dav, _proxy, rig, _here, entries)) = here_and_nas_down() else {
+        return;
+    };
     configure(&rig, &entries, &broker.rig_config("rig-a", rig.root(), ""));
     scan(&rig, 3);
     let watch = broker.client(common::broker::VIEWER, &["scanrig/rig-a/status"]);
@@ -409,54 +457,31 @@ fn the_mqtt_status_shows_what_waits_for_each_destination() {
 #[test]
 fn the_daemon_killed_while_sending_to_two_destinations_then_restarted_delivers_each_photo_once_at_each(
 ) {
-    let Some(dav) = Dav::start() else { return };
-    let Some(moto) = Moto::start() else { return };
-    let dav_proxy = FaultProxy::start(dav.addr(), Mode::Http, down());
-    let s3_proxy = FaultProxy::start(moto.addr, Mode::Http, down());
-    let rig = Rig::new();
-    let entries = [
-        s3_entry(&rig, "bucket", &s3_proxy.url()),
-        dav_entry(&rig, "nas", &format!("{}/dav/scans/", dav_proxy.url())),
-    ];
-    configure(&rig, &entries, "[camera.sim]\nfile_size_kb = 1500\n");
-    let shots = 16;
-    let scan = scan(&rig, shots)["scan"]
-        .as_str()
-        .expect("scan id")
-        .to_owned();
-    let captured = rig.journal(&scan).captured();
-    // Both back, a little way off; the photos due at once (the backlog
-    // only schedules retries: without it every waiting photo is due).
-    let near = Faults::none().with_latency(Duration::from_millis(5));
-    dav_proxy.set(near);
-    s3_proxy.set(near);
-    std::fs::remove_file(rig.spooled(&scan).join("backlog.json")).expect("a backlog");
+    // Both back, a little way off.
+    let Some(two) = TwoStores::scanned_while_down(16, Duration::from_millis(5)) else {
+        return;
+    };
+    // The photos due at once (the backlog only schedules retries: without
+    // it every waiting photo is due).
+    std::fs::remove_file(two.rig.spooled(&two.scan).join("backlog.json")).expect("a backlog");
     let mut instants = common::Instants::new();
     let mut there = Vec::new();
     for round in 0..4 {
-        let mut daemon = rig.spawn(&["daemon"]);
+        let mut daemon = two.rig.spawn(&["daemon"]);
         daemon.wait_for_stderr("ready; press Start", common::DEADLINE);
         // The first kill early, before the photos could all be sent.
         let limit = Duration::from_millis(if round == 0 { 200 } else { 800 });
         std::thread::sleep(instants.up_to(limit));
         daemon.kill();
-        let at_nas = whole_photos(&dav.served().join(&scan), &captured).len();
-        let at_bucket = whole_photos(&fetched(&rig, &moto, &scan), &captured).len();
-        there.push((at_nas, at_bucket));
+        there.push(two.tally());
     }
     eprintln!("photos at (nas, bucket) after each kill of the daemon: {there:?}");
-    assert!(
-        there[0].0 < shots as usize || there[0].1 < shots as usize,
-        "the first kill came after every upload: {there:?}"
-    );
-    let mut daemon = rig.spawn(&["daemon"]);
+    two.assert_killed_early(&there);
+    let mut daemon = two.rig.spawn(&["daemon"]);
     daemon.wait_for_stderr("scan retired", common::DEADLINE);
     daemon.signal(libc::SIGTERM);
     daemon.wait(common::DEADLINE).expect_code(0);
-    assert_whole(&dav.served().join(&scan), shots);
-    assert_whole(&fetched(&rig, &moto, &scan), shots);
-    assert_eq!(moto.open_uploads(), Vec::<String>::new());
-    rig.assert_retired(&scan, "completed", shots as usize);
+    two.assert_complete();
 }
 
 #[test]

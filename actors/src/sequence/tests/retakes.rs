@@ -199,15 +199,7 @@ fn a_retake_no_sharper_than_the_take_before_is_kept_flagged_and_not_taken_again(
 
 #[test]
 fn retakes_that_never_come_out_sharper_stop_for_the_rest_of_the_scan() {
-    let mut w = World::new(retaking(2), 6);
-    for shot in 1..=6 {
-        w.blurred.insert(ShotId(shot), 10);
-        w.soft.insert(ShotId(shot));
-    }
-    w.feed(Event::Start);
-    w.run();
-    assert!(w.seq.is_finished(), "{}", w.dump());
-    assert_all_uploaded(&w, 6);
+    let w = soft_scan(1..=6, |_| ());
     // The first three shots are taken twice; then retaking is given up,
     // once, with the reason: a retake already under way is finished, and
     // no other is started (the last shots are taken once).
@@ -243,19 +235,29 @@ fn retakes_that_never_come_out_sharper_stop_for_the_rest_of_the_scan() {
 
 #[test]
 fn once_a_retake_has_made_a_shot_sharp_soft_shots_do_not_stop_retaking() {
-    let mut w = World::new(retaking(2), 6);
     // Shot 1 was shaken (its retake is sharp); the rest are soft.
-    w.blurred.insert(ShotId(1), 1);
-    for shot in 2..=6 {
-        w.blurred.insert(ShotId(shot), 10);
-        w.soft.insert(ShotId(shot));
-    }
-    w.feed(Event::Start);
-    w.run();
-    assert!(w.seq.is_finished(), "{}", w.dump());
-    assert_all_uploaded(&w, 6);
+    let w = soft_scan(2..=6, |w| {
+        w.blurred.insert(ShotId(1), 1);
+    });
     for shot in 1..=6 {
         assert_eq!(retakes_of(&w, shot), [2], "shot {shot}\n{}", w.dump());
     }
     assert_eq!(w.count(|c| matches!(c, Command::RetakesStopped(_))), 0);
+}
+
+/// A scan of six shots, retaking up to twice, whose `soft` shots come out
+/// blurred at every take, measuring the same (and what `also` sets),
+/// run to its end: every shot uploaded once.
+fn soft_scan(soft: std::ops::RangeInclusive<u32>, also: impl FnOnce(&mut World)) -> World {
+    let mut w = World::new(retaking(2), 6);
+    for shot in soft {
+        w.blurred.insert(ShotId(shot), 10);
+        w.soft.insert(ShotId(shot));
+    }
+    also(&mut w);
+    w.feed(Event::Start);
+    w.run();
+    assert!(w.seq.is_finished(), "{}", w.dump());
+    assert_all_uploaded(&w, 6);
+    w
 }
