@@ -10,6 +10,7 @@ mod common;
 #[allow(dead_code)]
 mod dav_server;
 mod s3_store;
+mod webdriver;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ use common::fault_proxy::{FaultProxy, Faults, Mode};
 use common::{plan, ring_profile, rings_of, sha256, Rig};
 use dav_server::{Dav, PASSWORD, USER};
 use s3_store::{key_file, Moto};
+use webdriver::page::{wait, PHONE};
+use webdriver::Browser;
 
 /// The profile every scan here runs.
 const PROFILE: &str = "two";
@@ -368,7 +371,7 @@ fn a_bad_list_of_destinations_is_refused_before_anything_moves() {
 }
 
 #[test]
-fn the_status_and_the_api_show_what_waits_for_each_destination() {
+fn the_status_the_api_and_the_page_show_what_waits_for_each_destination() {
     let Some((_dav, _proxy, rig, _here, entries)) = here_and_nas_down() else {
         return;
     };
@@ -393,6 +396,23 @@ fn the_status_and_the_api_show_what_waits_for_each_destination() {
         .map(|d| (d["name"].as_str().unwrap(), d["waiting"].as_u64().unwrap()))
         .collect();
     assert_eq!(waiting, [("here", 0), ("nas", 3)], "{uploads}");
+    if webdriver::available() {
+        let browser = Browser::open().unwrap_or_else(|e| panic!("open Chromium: {e}"));
+        browser.phone(PHONE.0, PHONE.1).expect("a phone's viewport");
+        let page = base.trim_end_matches("/api/v1");
+        browser.goto(&format!("{page}/")).expect("load the page");
+        let shown = |selector: &str, said: &str| {
+            let text = browser.find(selector)?.text()?;
+            Ok(text.contains(said).then_some(()))
+        };
+        wait(&browser, "the status line's backlog of each", || {
+            shown("#backlog", "3 waiting to upload (here 0, nas 3)")
+        });
+        wait(&browser, "the uploads table's row of each", || {
+            shown("#uploads", "here: 0")?;
+            shown("#uploads", "nas: 3")
+        });
+    }
     common::web::stop(daemon);
 }
 
