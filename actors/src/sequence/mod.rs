@@ -175,6 +175,17 @@ impl Sequence {
         self.to_judge.contains(&shot) || self.judging.contains(&shot)
     }
 
+    /// The scan is resumed while its leftover uploads are being finished
+    /// (a drain): it no longer ends when they are done, but waits for
+    /// [`Event::Start`]. Nothing else changes: the uploads in flight go on.
+    /// A drain that has ended already is not claimed.
+    pub fn claim(&mut self) {
+        if self.draining && self.mode == Mode::Stopping {
+            self.mode = Mode::Idle;
+            self.draining = false;
+        }
+    }
+
     /// Whether the scan has ended.
     pub fn is_finished(&self) -> bool {
         self.mode == Mode::Finished
@@ -432,13 +443,10 @@ impl Sequence {
     }
 
     fn start(&mut self, out: &mut Vec<Command>) {
-        match self.mode {
-            Mode::Idle => self.upload_leftovers(out),
-            Mode::Stopping if self.draining => {}
-            _ => return,
+        if self.mode == Mode::Idle {
+            self.upload_leftovers(out);
+            self.mode = Mode::Running;
         }
-        self.mode = Mode::Running;
-        self.draining = false;
     }
 
     /// Photos captured in an earlier run whose upload is not known to have

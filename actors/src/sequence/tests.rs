@@ -809,6 +809,7 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     );
     assert_eq!(w.count(|c| *c == Command::Home), 0, "a drain moves nothing");
     // The operator resumes the scan while the upload is still out.
+    w.seq.claim();
     w.feed(Event::Start);
     w.hold_uploads = false;
     for shot in std::mem::take(&mut w.held) {
@@ -843,6 +844,54 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
         1,
         "only shot 3 is taken"
     );
+}
+
+#[test]
+fn a_drain_claimed_by_a_resume_waits_for_start_when_its_uploads_end_first() {
+    use ShotState::*;
+    let mut w = World::with_states(config(), vec![Uploaded, Captured, Pending]);
+    w.hold_uploads = true;
+    w.feed(Event::Drain);
+    w.run();
+    // Resumed; the upload out comes back before the scan's Start does
+    // (the lights warm up first).
+    w.seq.claim();
+    w.hold_uploads = false;
+    for shot in std::mem::take(&mut w.held) {
+        w.feed(Event::Uploaded(shot));
+    }
+    w.run();
+    assert!(!w.seq.is_finished(), "ended before its start: {}", w.dump());
+    assert_eq!(w.count(|c| matches!(c, Command::Finished(_))), 0);
+    w.feed(Event::Start);
+    w.run();
+    assert_eq!(
+        w.commands().last(),
+        Some(&&Command::Finished(Outcome::Completed))
+    );
+    assert_eq!(w.seq.count(ShotState::Uploaded), 3);
+    assert_eq!(
+        w.count(|c| matches!(
+            c,
+            Command::Upload {
+                shot: ShotId(2),
+                ..
+            }
+        )),
+        1,
+        "no second upload"
+    );
+}
+
+#[test]
+fn a_drain_that_has_ended_is_not_claimed() {
+    use ShotState::*;
+    let mut w = World::with_states(config(), vec![Uploaded, Captured, Pending]);
+    w.feed(Event::Drain);
+    w.run();
+    assert!(w.seq.is_finished());
+    w.seq.claim();
+    assert!(w.seq.is_finished(), "its closing is under way");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use slog::{info, warn};
 
 use super::closing::{Answer, Closed, Closing, Failure, Step};
 use super::faults::flat;
-use super::{Progress, Supervisor};
+use super::{Progress, StartScan, Supervisor};
 use crate::clock::unix_millis_now;
 use crate::destination::{DestinationError, MANIFEST};
 use crate::journal::commit::{Append, Close, Discard};
@@ -50,7 +50,8 @@ impl Supervisor {
         let step = closing.next(answer);
         if let Step::Closed(how) = &step {
             self.closed(&scan, how);
-            return self.close(&scan, outcome);
+            self.close(&scan, outcome);
+            return self.start_deferred(scan, ctx);
         }
         let Some(answer) = self.closing_step(&scan, outcome, step) else {
             return;
@@ -167,6 +168,34 @@ impl Supervisor {
             hooks: self.policy.hooks.clone(),
         };
         Box::pin(self.recorder.send(retire).map(|r| Answer::Retired(flat(r))))
+    }
+
+    /// Starts the scan resumed while its earlier uploads were being
+    /// closed, from its journal as they left it; nothing else is taken in
+    /// meanwhile.
+    fn start_deferred(&mut self, scan: ScanId, ctx: &mut Context<Self>) {
+        if self.deferred.as_ref() != Some(&scan) {
+            return;
+        }
+        let dir = self.policy.spool.join(scan.as_str());
+        self.recorder
+            .send(Replay(dir))
+            .into_actor(self)
+            .map(move |read, act, ctx| {
+                act.deferred = None;
+                let started = flat(read).and_then(|record| {
+                    let plan = record.plan.clone();
+                    let start = StartScan {
+                        plan,
+                        resume: Some(record),
+                    };
+                    Handler::handle(act, start, ctx).map_err(|busy| busy.to_string())
+                });
+                if let Err(e) = started {
+                    warn!(act.log, "the scan was not resumed; its journal is as it was"; "scan" => %scan, "error" => e);
+                }
+            })
+            .wait(ctx);
     }
 
     /// Says how the closing of a scan went.

@@ -233,6 +233,9 @@ pub struct Supervisor {
     halt: Halt,
     /// A motion asked for by hand, while it runs.
     motion: Option<Motion>,
+    /// A scan resumed while its earlier uploads were being closed: it
+    /// starts once they are.
+    deferred: Option<ScanId>,
     /// Events waiting for the batch of commands in hand to be carried out.
     queued: VecDeque<(ScanId, Event)>,
     /// A batch of commands is being carried out.
@@ -366,6 +369,7 @@ impl Supervisor {
                 spooled: BTreeMap::new(),
                 halt,
                 motion: None,
+                deferred: None,
                 queued: VecDeque::new(),
                 feeding: false,
                 merger,

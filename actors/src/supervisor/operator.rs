@@ -22,13 +22,24 @@ impl Handler<StartScan> for Supervisor {
     type Result = Result<(), Busy>;
 
     fn handle(&mut self, msg: StartScan, ctx: &mut Self::Context) -> Self::Result {
-        if let Some(active) = self.active() {
+        if let Some(active) = self.active().or(self.deferred.as_ref()) {
             return Err(Busy::Scanning(active.clone()));
         }
         if let Some(motion) = &self.motion {
             return Err(Busy::Moving(motion.clone()));
         }
         let scan = msg.plan.scan.clone();
+        if let Some(run) = self.runs.get_mut(&scan) {
+            if run.finishing {
+                // Its earlier uploads are done and being closed: the scan
+                // starts afresh from its journal once they are.
+                info!(self.log, "the scan starts once its earlier uploads are closed"; "scan" => %scan);
+                self.deferred = Some(scan);
+                return Ok(());
+            }
+            // Its earlier uploads are still going: the scan takes them over.
+            run.seq.claim();
+        }
         let dir = self.policy.spool.join(scan.as_str());
         let planned = msg.plan.shots.len();
         let running = self
@@ -135,6 +146,7 @@ impl Handler<Leaving> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, _: Leaving, ctx: &mut Self::Context) {
+        self.deferred = None;
         let scans: Vec<_> = self.runs.keys().cloned().collect();
         for scan in scans {
             self.feed(&scan, Event::Leaving, ctx);
