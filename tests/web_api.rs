@@ -310,7 +310,11 @@ fn an_idle_rig_can_be_handled_from_the_page() {
         &format!("{base}/motor/jog"),
         Some("{\"axis\":\"turntable\",\"degrees\":-45}"),
     );
-    assert_eq!(jog.json()["position"], -15.0, "relative to where it stood");
+    assert_eq!(
+        jog.json()["position"],
+        345.0,
+        "relative to where it stood, as an angle of the table"
+    );
     assert_eq!(post(&format!("{base}/motor/home"), None).status, 200);
 
     // Two frames of the live preview, each a JPEG.

@@ -53,7 +53,9 @@ fn the_pages_stop_button_stops_a_jog() {
     let answer = jog.join().unwrap().json();
     assert_eq!(answer["stopped"], "controlled", "{answer}");
     assert!(
-        answer["position"].as_f64().is_some_and(|p| p < 361.0),
+        answer["position"]
+            .as_f64()
+            .is_some_and(|p| (0.0..360.0).contains(&p)),
         "{answer}"
     );
     poll(

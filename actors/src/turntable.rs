@@ -60,7 +60,9 @@ pub struct Jog {
 /// Where a jog left the axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Jogged {
-    /// Its position (`None` after an emergency stop: it homes again).
+    /// Its position: the table's angle in [0, 360), whatever turn it
+    /// stands at, the tilt's as it is (`None` after an emergency stop: it
+    /// homes again).
     pub at: Option<Degrees>,
     /// The jog was stopped before its end, and how.
     pub stopped: Option<StopKind>,
@@ -223,8 +225,11 @@ impl Handler<Jog> for TurntableActor {
             (JogAxis::Tilt, Some(tilt)) => tilt,
             (JogAxis::Tilt, None) => return Err(AxisError::NoTiltAxis),
         };
+        let table = msg.axis == JogAxis::Turntable;
         let result = axis::jog(axis.as_mut(), msg.by, &msg.ticket).map(|report| Jogged {
-            at: axis.position(),
+            at: axis
+                .position()
+                .map(|at| if table { on_table(at) } else { at }),
             stopped: report.stopped,
         });
         self.fail(ctx, result)
@@ -311,7 +316,9 @@ mod tests {
             let at = actor.send(jog(JogAxis::Turntable, 30.0)).await.unwrap();
             assert_eq!(at.unwrap().at, Some(Degrees(30.0)));
             let at = actor.send(jog(JogAxis::Turntable, -45.0)).await.unwrap();
-            assert_eq!(at.unwrap().at, Some(Degrees(-15.0)));
+            assert_eq!(at.unwrap().at, Some(Degrees(345.0)), "the table's angle");
+            let at = actor.send(jog(JogAxis::Turntable, 735.0)).await.unwrap();
+            assert_eq!(at.unwrap().at, Some(Degrees(0.0)), "two turns on");
         });
         assert_eq!(table.homings(), 1);
         let moves: Vec<_> = table.moves().iter().map(|m| (m.from, m.to)).collect();
@@ -319,7 +326,8 @@ mod tests {
             moves,
             [
                 (Degrees(0.0), Degrees(30.0)),
-                (Degrees(30.0), Degrees(-15.0))
+                (Degrees(30.0), Degrees(-15.0)),
+                (Degrees(-15.0), Degrees(720.0))
             ]
         );
     }

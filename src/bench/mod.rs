@@ -399,7 +399,11 @@ fn bench_settings(base: &Settings, dir: &Path) -> Settings {
         max_speed_dps: LIMITS.max_speed,
         accel_dps2: LIMITS.acceleration,
         home_ms: 0,
-        ..settings::SimAxis::default()
+        // The model rig is still once settled: its sway, as configured,
+        // dies down within the settle time, so the sequential run (which
+        // exposes as soon as it may) takes no photo shaken.
+        shake_mm: base.turntable.sim.shake_mm,
+        shake_ms: SETTLE.as_millis() as u64,
     };
     s.tilt.backend = TiltBackend::None;
     s.camera.sim = settings::SimCamera {

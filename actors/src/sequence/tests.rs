@@ -115,6 +115,19 @@ impl World {
         self.issue(commands);
     }
 
+    /// Uploads go through again, and those held come back done.
+    fn release_uploads(&mut self) {
+        self.hold_uploads = false;
+        for shot in std::mem::take(&mut self.held) {
+            self.feed(Event::Uploaded(shot));
+        }
+    }
+
+    /// How many uploads of `shot` were asked for.
+    fn uploads_of(&self, shot: u32) -> usize {
+        self.count(|c| matches!(c, Command::Upload { shot: s, .. } if *s == ShotId(shot)))
+    }
+
     /// The operator asks; carried out or refused.
     fn control(&mut self, control: Control) -> Result<(), Refusal> {
         self.log.push(Step::Control(control));
@@ -359,11 +372,7 @@ fn a_slow_destination_stops_the_camera_at_the_backlog_limit() {
     assert_eq!(w.seq.backlog(), 4);
     assert!(!w.seq.is_finished());
     // Each finished upload lets one more shot through.
-    w.hold_uploads = false;
-    let held = std::mem::take(&mut w.held);
-    for shot in held {
-        w.feed(Event::Uploaded(shot));
-    }
+    w.release_uploads();
     w.run();
     assert!(w.seq.is_finished());
     assert_all_uploaded(&w, 10);
@@ -543,10 +552,7 @@ fn stop_lets_captured_photos_upload_and_releases_the_motor() {
     w.control(Control::Stop).unwrap();
     w.run();
     assert!(!w.seq.is_finished(), "uploads still out");
-    w.hold_uploads = false;
-    for shot in std::mem::take(&mut w.held) {
-        w.feed(Event::Uploaded(shot));
-    }
+    w.release_uploads();
     w.run();
     assert!(w.seq.is_finished());
     let cmds = w.commands();
@@ -653,8 +659,7 @@ fn leaving_sends_no_more_tries_and_waits_only_for_what_is_on_its_way() {
     w.run();
     assert!(w.seq.is_finished());
     assert_eq!(w.seq.shot(ShotId(3)), ShotState::UploadAbandoned);
-    let tries = |n| w.count(|c| matches!(c, Command::Upload { shot, .. } if *shot == ShotId(n)));
-    assert_eq!((tries(2), tries(3)), (1, 1), "no second try");
+    assert_eq!((w.uploads_of(2), w.uploads_of(3)), (1, 1), "no second try");
 }
 
 #[test]
@@ -811,34 +816,12 @@ fn a_drain_uploads_leftovers_and_a_later_start_continues_the_scan() {
     // The operator resumes the scan while the upload is still out.
     w.seq.claim();
     w.feed(Event::Start);
-    w.hold_uploads = false;
-    for shot in std::mem::take(&mut w.held) {
-        w.feed(Event::Uploaded(shot));
-    }
+    w.release_uploads();
     w.run();
     assert!(w.seq.is_finished());
     assert_eq!(w.seq.count(ShotState::Uploaded), 3);
-    assert_eq!(
-        w.count(|c| matches!(
-            c,
-            Command::Upload {
-                shot: ShotId(2),
-                ..
-            }
-        )),
-        1,
-        "no second upload"
-    );
-    assert_eq!(
-        w.count(|c| matches!(
-            c,
-            Command::Upload {
-                shot: ShotId(1),
-                ..
-            }
-        )),
-        0
-    );
+    assert_eq!(w.uploads_of(2), 1, "no second upload");
+    assert_eq!(w.uploads_of(1), 0);
     assert_eq!(
         w.count(|c| matches!(c, Command::Expose(_))),
         1,
@@ -856,10 +839,7 @@ fn a_drain_claimed_by_a_resume_waits_for_start_when_its_uploads_end_first() {
     // Resumed; the upload out comes back before the scan's Start does
     // (the lights warm up first).
     w.seq.claim();
-    w.hold_uploads = false;
-    for shot in std::mem::take(&mut w.held) {
-        w.feed(Event::Uploaded(shot));
-    }
+    w.release_uploads();
     w.run();
     assert!(!w.seq.is_finished(), "ended before its start: {}", w.dump());
     assert_eq!(w.count(|c| matches!(c, Command::Finished(_))), 0);
@@ -870,17 +850,7 @@ fn a_drain_claimed_by_a_resume_waits_for_start_when_its_uploads_end_first() {
         Some(&&Command::Finished(Outcome::Completed))
     );
     assert_eq!(w.seq.count(ShotState::Uploaded), 3);
-    assert_eq!(
-        w.count(|c| matches!(
-            c,
-            Command::Upload {
-                shot: ShotId(2),
-                ..
-            }
-        )),
-        1,
-        "no second upload"
-    );
+    assert_eq!(w.uploads_of(2), 1, "no second upload");
 }
 
 #[test]
