@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use scanrig_hardware::fsutil::{digest_file, sync_parent, DurableFile};
 
-use super::{read_lines, Record, ReplayError, ScanRecord, SkippedLine, SpoolFile, JOURNAL_FILE};
+use super::{read_lines, Record, ReplayError, ScanRecord, SkippedLine, JOURNAL_FILE};
 use crate::clock::unix_millis_now;
-use crate::model::ShotId;
+use crate::model::{ShotId, SpoolFile};
 
 /// What [`repair`] did to a damaged journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
