@@ -45,10 +45,15 @@ pub(super) async fn thumbnail(
     let jpeg = match shared.thumbnail(&scan, &name) {
         Some(j) => j.to_vec(),
         None => {
-            let file = photo_file(&shared, &scan, &name).await?;
-            let made = web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
-                .await
-                .map_err(ApiError::internal)?;
+            let mut made = made_thumbnail(&shared, &scan, &name).await?;
+            if made
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
+                // It left the spool for its destination meanwhile: it is
+                // looked for again, there.
+                made = made_thumbnail(&shared, &scan, &name).await?;
+            }
             made.map_err(|_| {
                 ApiError::new(
                     StatusCode::NOT_FOUND,
@@ -61,6 +66,19 @@ pub(super) async fn thumbnail(
         .content_type("image/jpeg")
         .insert_header(("Cache-Control", "private, max-age=3600"))
         .body(jpeg))
+}
+
+/// A thumbnail made from the photo `name` of `scan` where it is now; the
+/// inner error: it could not be read (gone meanwhile) or decoded.
+async fn made_thumbnail(
+    shared: &Shared,
+    scan: &str,
+    name: &str,
+) -> Result<std::io::Result<Vec<u8>>, ApiError> {
+    let file = photo_file(shared, scan, name).await?;
+    web::block(move || thumbnail_file(&file, THUMBNAIL_SIDE))
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// `?profile=`: whose settings are marked as set by the profile.

@@ -22,6 +22,8 @@ const OUTCOME_WORDS = { completed: "completed", stopped: "stopped", interrupted:
 const SCAN_STATES = ["scanning", "paused", "fault"];
 const OFFLINE = "Cannot reach the rig. Check the Wi-Fi and that scanrig is running.";
 const MAX_THUMBS = 12;
+// How many times a thumbnail that did not load is asked for again.
+const THUMB_TRIES = 4;
 const MAX_EVENTS = 20;
 const SVG = "http://www.w3.org/2000/svg";
 

@@ -20,6 +20,7 @@ function photoTile(p) {
     img.className = "thumb";
     img.dataset.name = p.name;
     img.alt = p.name;
+    img.addEventListener("error", () => retryThumb(img));
     img.src = withToken(p.thumbnail);
     button.append(img);
     if (p.uploaded === true) { img.classList.add("uploaded"); tile.classList.add("uploaded"); }
@@ -33,6 +34,16 @@ function photoTile(p) {
   button.addEventListener("click", () => openViewer(p));
   tile.append(button);
   return tile;
+}
+
+// A thumbnail that did not load (the connection dropped, or the photo was
+// on its way from the spool to its destination) is asked for again, a
+// little later each time, a few times at most.
+function retryThumb(img) {
+  const tries = Number(img.dataset.tries || 0);
+  if (tries >= THUMB_TRIES) return;
+  img.dataset.tries = String(tries + 1);
+  setTimeout(() => { if (img.isConnected) img.src = img.src; }, 1000 * (tries + 1));
 }
 
 // Put a newly captured photo first in the grid, keeping the last 12.
