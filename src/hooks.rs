@@ -46,6 +46,10 @@ pub const DELIVERY_HEADER: &str = "x-scanrig-delivery";
 /// The command's environment variable naming the delivery, as
 /// [`DELIVERY_HEADER`] does for the webhook.
 pub const DELIVERY_VAR: &str = "SCANRIG_DELIVERY";
+/// The command's environment variable naming the rig's spool folder: with
+/// the delivery, what tells this rig's tries from another rig's on the
+/// same machine delivering a scan of the same id.
+pub const SPOOL_VAR: &str = "SCANRIG_SPOOL";
 
 /// Why a delivery failed.
 #[derive(Debug)]
@@ -216,7 +220,9 @@ impl HookRunner {
     /// command has ended or the process does.
     fn run_command(&self, done: &ScanDone) -> Result<(), Failure> {
         let argv = &self.settings.command;
-        match leftovers::end(DELIVERY_VAR, done.delivery(), LEFTOVERS_WAIT) {
+        let spool = self.spool.to_string_lossy();
+        let ours = [(DELIVERY_VAR, done.delivery()), (SPOOL_VAR, &*spool)];
+        match leftovers::end(&ours, LEFTOVERS_WAIT) {
             Ok(0) => {}
             Ok(n) => {
                 warn!(self.log, "killed what an earlier try of the hook command left running"; "scan" => %done.scan, "processes" => n)
@@ -248,6 +254,7 @@ impl HookRunner {
         let mut child = command
             .args(&argv[1..])
             .env(DELIVERY_VAR, done.delivery())
+            .env(SPOOL_VAR, &self.spool)
             .env("SCANRIG_SCAN", done.scan.as_str())
             .env("SCANRIG_PROFILE", &done.profile)
             .env("SCANRIG_OUTCOME", outcome.as_str().unwrap_or(""))

@@ -1,17 +1,22 @@
 //! Processes left running by an earlier try of a hook's command (started
 //! in the background by a command killed with the process that ran it):
-//! found by the delivery id in their environment, killed and waited for
-//! before the command runs again, so a delivery never runs beside itself.
+//! found by the delivery id and the rig's spool in their environment
+//! (another rig on the machine may deliver a scan of the same id), killed
+//! and waited for before the command runs again, so a delivery never runs
+//! beside itself.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-/// Kills every process but this one whose environment holds `var=value`,
-/// and waits until they have ended (at most `within`); says how many
-/// there were.
-pub(super) fn end(var: &str, value: &str, within: Duration) -> io::Result<usize> {
-    let needle = format!("{var}={value}").into_bytes();
+/// Kills every process but this one whose environment holds every one of
+/// `vars` (`var=value`), and waits until they have ended (at most
+/// `within`); says how many there were.
+pub(super) fn end(vars: &[(&str, &str)], within: Duration) -> io::Result<usize> {
+    let needle: Vec<Vec<u8>> = vars
+        .iter()
+        .map(|(var, value)| format!("{var}={value}").into_bytes())
+        .collect();
     let deadline = Instant::now() + within;
     let mut ended = 0;
     // A process killed may have started others meanwhile: look again
@@ -29,9 +34,10 @@ pub(super) fn end(var: &str, value: &str, within: Duration) -> io::Result<usize>
     }
 }
 
-/// The processes (but this one) whose environment holds `needle`; those
-/// whose environment cannot be read (another user's) are not among them.
-fn carrying(needle: &[u8]) -> io::Result<Vec<i32>> {
+/// The processes (but this one) whose environment holds all of `needle`;
+/// those whose environment cannot be read (another user's) are not among
+/// them.
+fn carrying(needle: &[Vec<u8>]) -> io::Result<Vec<i32>> {
     let own = std::process::id() as i32;
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc")? {
@@ -45,15 +51,18 @@ fn carrying(needle: &[u8]) -> io::Result<Vec<i32>> {
     Ok(found)
 }
 
-/// Whether process `pid`'s environment holds `needle`.
-fn holds(pid: i32, needle: &[u8]) -> bool {
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle))
+/// Whether process `pid`'s environment holds every variable of `needle`.
+fn holds(pid: i32, needle: &[Vec<u8>]) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+        needle
+            .iter()
+            .all(|want| env.split(|b| *b == 0).any(|var| var == want.as_slice()))
+    })
 }
 
 /// Kills `pid` if it still carries `needle`: a pidfd names the process
 /// itself, so the check after opening it rules out a pid used again.
-fn kill(pid: i32, needle: &[u8]) -> Option<OwnedFd> {
+fn kill(pid: i32, needle: &[Vec<u8>]) -> Option<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
@@ -115,17 +124,23 @@ mod tests {
     use std::process::Command;
 
     #[test]
-    fn the_processes_carrying_the_variable_are_killed_and_waited_for_and_no_other() {
-        let spawn = |value: &str| {
+    fn the_processes_carrying_the_variables_are_killed_and_waited_for_and_no_other() {
+        let spawn = |value: &str, rig: &str| {
             Command::new("sleep")
                 .arg("600")
                 .env("SCANRIG_TEST_DELIVERY", value)
+                .env("SCANRIG_TEST_SPOOL", rig)
                 .spawn()
                 .unwrap()
         };
-        let mut ours = [spawn("a"), spawn("a")];
-        let mut other = spawn("b");
-        let n = end("SCANRIG_TEST_DELIVERY", "a", Duration::from_secs(10)).unwrap();
+        let mut ours = [spawn("a", "here"), spawn("a", "here")];
+        // Another delivery, and the same delivery of another rig.
+        let mut others = [spawn("b", "here"), spawn("a", "there")];
+        let vars = [
+            ("SCANRIG_TEST_DELIVERY", "a"),
+            ("SCANRIG_TEST_SPOOL", "here"),
+        ];
+        let n = end(&vars, Duration::from_secs(10)).unwrap();
         assert_eq!(n, 2);
         for child in &mut ours {
             let status = child.wait().unwrap();
@@ -134,12 +149,13 @@ mod tests {
                 Some(libc::SIGKILL)
             );
         }
-        assert!(other.try_wait().unwrap().is_none(), "another delivery's");
-        assert_eq!(
-            end("SCANRIG_TEST_DELIVERY", "a", Duration::from_secs(10)).unwrap(),
-            0
-        );
-        other.kill().unwrap();
-        other.wait().unwrap();
+        for other in &mut others {
+            assert!(other.try_wait().unwrap().is_none(), "not ours: it runs on");
+        }
+        assert_eq!(end(&vars, Duration::from_secs(10)).unwrap(), 0);
+        for mut other in others {
+            other.kill().unwrap();
+            other.wait().unwrap();
+        }
     }
 }
